@@ -1,0 +1,39 @@
+# Leucine Shop: `make run` serves the shop, `make test` runs the suite. Both set everything up first.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app wsgi
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: install run migrate seed test lint bench clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt | $(BIN)/activate
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed  ## create the virtual environment and install the pinned requirements
+
+migrate: install  ## bring the database schema up to date
+	$(FLASK) db upgrade
+
+seed: migrate  ## load the demo catalog if the database is empty
+	$(FLASK) shop seed-demo-if-empty
+
+run: seed  ## serve on http://127.0.0.1:5000
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install  ## run the whole suite (PostgreSQL tests too when TEST_DATABASE_URL is set)
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check shop tests bench
+
+bench: install  ## throughput against the bare reference app, on PostgreSQL
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

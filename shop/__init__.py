@@ -1,0 +1,120 @@
+"""Leucine Shop: catalog and ordering backend for L-Leucine powder (create_app lives here)."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .config import load_config
+from .extensions import csrf, db, login_manager, migrate, rest_api
+
+ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create and configure the application."""
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(load_config(app.instance_path))
+    if test_config:
+        app.config.from_mapping(test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_template_helpers(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the extension objects to the app."""
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.session_protection = "strong"
+    login_manager.blueprint_login_views = {"staff": "staff.login", "storefront": "storefront.login"}
+    login_manager.login_view = "storefront.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(_load_user)
+    rest_api.init_app(app)
+
+
+def _load_user(user_id: str):
+    """Load the signed-in customer or staff user from the id that get_id() wrote."""
+    from .models import Customer, StaffUser
+
+    kind, _, raw = user_id.partition(":")
+    model = {"customer": Customer, "staff": StaffUser}.get(kind)
+    if model is None or not raw.isdigit():
+        return None
+    return db.session.get(model, int(raw))
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount the storefront, the staff pages and the JSON API."""
+    from .api import register_api
+    from .staff import bp as staff_bp
+    from .storefront import bp as storefront_bp
+
+    app.register_blueprint(storefront_bp)
+    app.register_blueprint(staff_bp)
+    register_api(app)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Answer errors with an HTML page, or problem+json under /api/; never a traceback."""
+    from .api.problems import problem_response
+
+    def wants_problem() -> bool:
+        return request.path.startswith("/api/")
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        if wants_problem():
+            return problem_response(400, "csrf-error", "CSRF check failed", error.description)
+        return render_template("error.html", code=400, title="Form expired",
+                               message="The form was too old or not sent from this site. "
+                                       "Go back, reload the page and try again."), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if wants_problem():
+            return problem_response(error.code or 500, _problem_name(error), error.name, error.description)
+        return render_template("error.html", code=error.code, title=error.name,
+                               message=error.description), error.code
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        log.exception("Unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        if wants_problem():
+            return problem_response(500, "internal-error", "Internal Server Error",
+                                    "The server could not complete the request; nothing was changed.")
+        return render_template("error.html", code=500, title="Something went wrong",
+                               message="We could not complete that request and nothing was changed. "
+                                       "Please try again."), 500
+
+
+def _problem_name(error: HTTPException) -> str:
+    return (error.name or "error").lower().replace(" ", "-").replace("'", "")
+
+
+def register_commands(app: Flask) -> None:
+    """Add the `flask shop ...` commands."""
+    from .cli import shop_cli
+
+    app.cli.add_command(shop_cli)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Filters and globals every template can use."""
+    from .templating import init_templating
+
+    init_templating(app)

@@ -1,0 +1,149 @@
+"""`flask --app wsgi shop ...`: demo data, accounts, API keys, ledger check, batch import."""
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import delete, func, select
+
+from .errors import DomainError, InvalidInput
+from .extensions import db
+from .models import Customer, IdempotencyRecord, Product, utcnow
+from .services import accounts, inventory
+from .services.tx import run_in_transaction
+
+shop_cli = AppGroup("shop", help="Leucine Shop commands.")
+
+
+def _run(work, *args, **kwargs):
+    """Run a unit of work in one transaction; a domain error becomes a one-line error and exit code 1."""
+    try:
+        return run_in_transaction(work, *args, **kwargs)
+    except InvalidInput as exc:
+        raise click.ClickException("; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.errors.items()))
+    except DomainError as exc:
+        raise click.ClickException(exc.message)
+
+
+@shop_cli.command("seed-demo")
+def seed_demo_command() -> None:
+    """Load the demo catalog, lots and accounts (safe to run again)."""
+    from .demo import DEMO_PASSWORD, seed_demo
+
+    added = _run(seed_demo)
+    click.echo("Demo data: " + ", ".join(f"{n} {what} added" for what, n in added.items()))
+    if added["staff"] or added["customers"]:
+        click.echo(f"Demo accounts use the password {DEMO_PASSWORD!r}: admin@, warehouse@, quality@, "
+                   "fulfilment@leucine.example (staff) and buyer@nutrition.example (customer).")
+
+
+@shop_cli.command("seed-demo-if-empty")
+def seed_demo_if_empty_command() -> None:
+    """Load the demo data only when the catalog has no products (used by `make run`)."""
+    if db.session.scalar(select(func.count(Product.id))):
+        click.echo("Catalog not empty: demo data not loaded.")
+        return
+    click.get_current_context().invoke(seed_demo_command)
+
+
+@shop_cli.command("create-staff")
+@click.option("--email", required=True)
+@click.option("--password", required=True, help="At least 10 characters.")
+@click.option("--role", required=True, type=click.Choice(["admin", "warehouse", "quality", "fulfilment"]))
+@click.option("--name", default="")
+def create_staff_command(email: str, password: str, role: str, name: str) -> None:
+    """Create a staff user with a role."""
+    staff = _run(accounts.create_staff, email, password, role, name)
+    click.echo(f"Staff user {staff.email} ({staff.role}) created.")
+
+
+@shop_cli.command("create-customer")
+@click.option("--email", required=True)
+@click.option("--password", required=True, help="At least 10 characters.")
+@click.option("--company", required=True)
+def create_customer_command(email: str, password: str, company: str) -> None:
+    """Create a customer account."""
+    customer = _run(accounts.create_customer, email, password, company)
+    click.echo(f"Customer {customer.email} ({customer.company}) created.")
+
+
+@shop_cli.command("create-api-key")
+@click.option("--customer", "email", required=True, help="The customer's email.")
+@click.option("--name", default="", help="A label to recognise the key by.")
+def create_api_key_command(email: str, name: str) -> None:
+    """Issue an API key for a customer; the key is printed once, on the last line."""
+    def work():
+        customer = db.session.scalar(select(Customer).where(Customer.email == email.strip().lower()))
+        if customer is None:
+            raise InvalidInput({"customer": [f"No customer with email {email}."]})
+        return accounts.create_api_key(customer, name)
+
+    key = _run(work)
+    click.echo("API key created. It is shown only now; store it safely:")
+    click.echo(key)
+
+
+@shop_cli.command("check-ledger")
+def check_ledger_command() -> None:
+    """Check that every stock level equals the sum of its ledger movements."""
+    mismatches = inventory.check_ledger()
+    for m in mismatches:
+        click.echo(f"MISMATCH lot {m.lot_number} {m.sku}: on hand {m.on_hand} vs ledger {m.ledger_on_hand}, "
+                   f"allocated {m.allocated} vs ledger {m.ledger_allocated}", err=True)
+    if mismatches:
+        raise click.ClickException(f"{len(mismatches)} stock row(s) disagree with the ledger.")
+    click.echo("Ledger OK: every stock level equals the sum of its movements.")
+
+
+@shop_cli.command("import-batch")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--release", is_flag=True, help="Release the lot when every result is inside its limits.")
+def import_batch_command(file: Path, release: bool) -> None:
+    """Receive a lot from a production or lab system's JSON export."""
+    try:
+        data = json.loads(file.read_text())
+    except FileNotFoundError:
+        raise click.ClickException(f"No such file: {file}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{file} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise click.ClickException(f"{file} must hold one JSON object.")
+    missing = [k for k in ("product", "lot_number", "manufactured_on", "expires_on", "units") if k not in data]
+    if missing:
+        raise click.ClickException("Missing fields: " + ", ".join(missing))
+    try:
+        made = date.fromisoformat(str(data["manufactured_on"]))
+        expires = date.fromisoformat(str(data["expires_on"]))
+    except ValueError as exc:
+        raise click.ClickException(f"Dates must be YYYY-MM-DD: {exc}") from None
+    units, results = data["units"], data.get("results") or {}
+    if not isinstance(units, dict) or not isinstance(results, dict):
+        raise click.ClickException("'units' and 'results' must be objects keyed by SKU and by test name.")
+
+    def work():
+        batch = inventory.receive_batch(str(data["product"]), str(data["lot_number"]), made, expires, units)
+        if results:
+            inventory.record_results(batch, results)
+        if release:
+            inventory.release_batch(batch)
+        return batch
+
+    batch = _run(work)
+    click.echo(f"Lot {batch.lot_number} received: {batch.status}.")
+
+
+@shop_cli.command("purge-idempotency")
+@click.option("--hours", type=int, default=None, help="Keep records younger than this (default: the TTL).")
+def purge_idempotency_command(hours: int | None) -> None:
+    """Delete Idempotency-Key records older than their time to live (24 h by default)."""
+    keep = hours if hours is not None else current_app.config["IDEMPOTENCY_TTL_HOURS"]
+    if keep < 24:
+        raise click.ClickException("Records are kept at least 24 hours.")
+    cutoff = utcnow() - timedelta(hours=keep)
+    result = db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff))
+    db.session.commit()
+    click.echo(f"Purged {result.rowcount} idempotency record(s) older than {keep} h.")

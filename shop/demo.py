@@ -1,0 +1,164 @@
+"""The demo catalog: four grades of L-Leucine with specifications, pack sizes, price breaks and lots."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from .extensions import db
+from .models import Batch, Customer, PriceBreak, Product, SpecTest, StaffUser, Variant
+from .services import accounts, inventory
+
+D = Decimal
+
+# (name, min, max, unit, method); None for no limit on that side, both None for a pass/fail test.
+USP_SPEC = [
+    ("Appearance", None, None, "", "Visual: white crystalline powder"),
+    ("Identification (IR)", None, None, "", "USP <197K>"),
+    ("Assay (dried basis)", D("98.5"), D("101.5"), "%", "USP titration"),
+    ("Specific rotation", D("14.9"), D("17.3"), "°", "USP <781S>"),
+    ("Loss on drying", None, D("0.2"), "%", "USP <731>"),
+    ("Residue on ignition", None, D("0.4"), "%", "USP <281>"),
+    ("Chloride", None, D("0.05"), "%", "USP <221>"),
+    ("Sulfate", None, D("0.03"), "%", "USP <221>"),
+    ("Iron", None, D("30"), "ppm", "USP <241>"),
+    ("Heavy metals", None, D("15"), "ppm", "USP <231>"),
+]
+EP_SPEC = [
+    ("Appearance", None, None, "", "Visual"),
+    ("Identification (IR)", None, None, "", "Ph. Eur. 2.2.24"),
+    ("Assay (dried basis)", D("98.5"), D("101.0"), "%", "Ph. Eur. titration"),
+    ("Specific optical rotation", D("14.5"), D("16.5"), "°", "Ph. Eur. 2.2.7"),
+    ("Loss on drying", None, D("0.2"), "%", "Ph. Eur. 2.2.32"),
+    ("Sulfated ash", None, D("0.1"), "%", "Ph. Eur. 2.4.14"),
+    ("Chlorides", None, D("200"), "ppm", "Ph. Eur. 2.4.4"),
+    ("Sulfates", None, D("300"), "ppm", "Ph. Eur. 2.4.13"),
+    ("Iron", None, D("10"), "ppm", "Ph. Eur. 2.4.9"),
+]
+FCC_SPEC = [
+    ("Appearance", None, None, "", "Visual"),
+    ("Assay (dried basis)", D("98.5"), D("101.5"), "%", "FCC titration"),
+    ("Specific rotation", D("14.5"), D("16.5"), "°", "FCC"),
+    ("Loss on drying", None, D("0.2"), "%", "FCC"),
+    ("Residue on ignition", None, D("0.1"), "%", "FCC"),
+    ("Lead", None, D("1"), "mg/kg", "ICP-MS"),
+]
+FEED_SPEC = [
+    ("Appearance", None, None, "", "Visual: white to off-white powder"),
+    ("Assay", D("98.0"), None, "%", "HPLC"),
+    ("Loss on drying", None, D("0.5"), "%", "Gravimetric"),
+    ("Residue on ignition", None, D("0.5"), "%", "Gravimetric"),
+    ("Arsenic", None, D("2"), "mg/kg", "ICP-MS"),
+    ("Lead", None, D("5"), "mg/kg", "ICP-MS"),
+]
+
+PRODUCTS = [
+    {
+        "slug": "l-leucine-usp", "name": "L-Leucine USP", "grade": "USP", "spec": USP_SPEC,
+        "description": "Pharmaceutical-grade L-Leucine tested to the current USP monograph. For clinical "
+                       "nutrition, parenteral and enteral formulations and amino-acid infusions where every "
+                       "lot must be traceable to its Certificate of Analysis.",
+        "variants": [("LEU-USP-1KG", "1", "96.00", 1, [(10, "89.00")]),
+                     ("LEU-USP-5KG", "5", "430.00", 1, [(4, "405.00"), (10, "385.00")]),
+                     ("LEU-USP-25KG", "25", "1950.00", 1, [(4, "1850.00"), (10, "1760.00")])],
+    },
+    {
+        "slug": "l-leucine-ep", "name": "L-Leucine Ph. Eur.", "grade": "EP", "spec": EP_SPEC,
+        "description": "L-Leucine meeting the European Pharmacopoeia monograph, released by our quality unit "
+                       "for medicinal products and food supplements sold in the EU.",
+        "variants": [("LEU-EP-1KG", "1", "92.00", 1, [(10, "86.00")]),
+                     ("LEU-EP-5KG", "5", "415.00", 1, [(4, "392.00")]),
+                     ("LEU-EP-25KG", "25", "1890.00", 1, [(4, "1795.00"), (10, "1700.00")])],
+    },
+    {
+        "slug": "l-leucine-fcc", "name": "L-Leucine FCC food grade", "grade": "FCC", "spec": FCC_SPEC,
+        "description": "Food-grade L-Leucine to the Food Chemicals Codex, for sports-nutrition powders, "
+                       "BCAA blends and ready-to-mix drinks. Also used as flavour enhancer E641.",
+        "variants": [("LEU-FCC-1KG", "1", "48.00", 1, [(10, "44.00")]),
+                     ("LEU-FCC-5KG", "5", "215.00", 1, [(4, "204.00")]),
+                     ("LEU-FCC-25KG", "25", "980.00", 1, [(4, "930.00"), (20, "880.00")])],
+    },
+    {
+        "slug": "l-leucine-feed", "name": "L-Leucine feed grade", "grade": "Feed", "spec": FEED_SPEC,
+        "description": "Feed-grade L-Leucine for premixes and compound feed. Supplied in 25 kg bags and "
+                       "500 kg big bags; minimum order of two bags.",
+        "variants": [("LEU-FEED-25KG", "25", "610.00", 2, [(10, "575.00"), (40, "540.00")]),
+                     ("LEU-FEED-500KG", "500", "11500.00", 1, [(4, "11000.00")])],
+    },
+]
+
+# (product slug, lot number, months since manufacture, shelf life months, units per SKU, fate)
+LOTS = [
+    ("l-leucine-usp", "USP-2501", 14, 36, {"LEU-USP-1KG": 40, "LEU-USP-5KG": 20, "LEU-USP-25KG": 12}, "released"),
+    ("l-leucine-usp", "USP-2507", 8, 36, {"LEU-USP-1KG": 60, "LEU-USP-5KG": 30, "LEU-USP-25KG": 24}, "released"),
+    ("l-leucine-usp", "USP-2611", 1, 36, {"LEU-USP-25KG": 40}, "quarantine"),
+    ("l-leucine-ep", "EP-2503", 12, 36, {"LEU-EP-1KG": 50, "LEU-EP-5KG": 20, "LEU-EP-25KG": 16}, "released"),
+    ("l-leucine-ep", "EP-2509", 6, 36, {"LEU-EP-5KG": 20, "LEU-EP-25KG": 30}, "released"),
+    ("l-leucine-fcc", "FCC-2502", 13, 24, {"LEU-FCC-1KG": 80, "LEU-FCC-5KG": 40, "LEU-FCC-25KG": 60}, "released"),
+    ("l-leucine-fcc", "FCC-2508", 7, 24, {"LEU-FCC-1KG": 80, "LEU-FCC-25KG": 80}, "released"),
+    ("l-leucine-fcc", "FCC-2510", 4, 24, {"LEU-FCC-25KG": 30}, "rejected"),
+    ("l-leucine-feed", "FD-2504", 10, 24, {"LEU-FEED-25KG": 120, "LEU-FEED-500KG": 8}, "released"),
+]
+
+DEMO_STAFF = [("admin@leucine.example", "admin"), ("warehouse@leucine.example", "warehouse"),
+              ("quality@leucine.example", "quality"), ("fulfilment@leucine.example", "fulfilment")]
+DEMO_PASSWORD = "leucine-demo-2026"
+DEMO_CUSTOMER = ("buyer@nutrition.example", "Northwind Nutrition GmbH")
+
+
+def in_spec_value(test: SpecTest) -> str:
+    """A plausible passing result: the middle of a range, half of a maximum, just above a minimum."""
+    if test.qualitative:
+        return "conforms"
+    if test.min_value is not None and test.max_value is not None:
+        return str(((test.min_value + test.max_value) / 2).quantize(D("0.01")))
+    if test.max_value is not None:
+        return str((test.max_value * D("0.4")).quantize(D("0.001")).normalize())
+    return str((test.min_value + D("1.2")).quantize(D("0.1")))
+
+
+def seed_demo(today: date | None = None) -> dict[str, int]:
+    """Load the demo catalog, lots and accounts; what exists already is left as it is. Returns what was added."""
+    today = today or date.today()
+    added = {"products": 0, "lots": 0, "staff": 0, "customers": 0}
+    for position, spec in enumerate(PRODUCTS):
+        if db.session.scalar(select(Product.id).where(Product.slug == spec["slug"])) is None:
+            product = Product(slug=spec["slug"], name=spec["name"], grade=spec["grade"], cas_number="61-90-5",
+                              formula="C6H13NO2", molecular_weight=D("131.17"), description=spec["description"],
+                              position=position)
+            for i, (name, lo, hi, unit, method) in enumerate(spec["spec"]):
+                product.spec_tests.append(SpecTest(position=i, name=name, min_value=lo, max_value=hi, unit=unit,
+                                                   method=method))
+            for sku, size, price, moq, breaks in spec["variants"]:
+                variant = Variant(sku=sku, pack_size_kg=D(size), unit_price=D(price), min_order_quantity=moq)
+                variant.price_breaks = [PriceBreak(min_quantity=n, unit_price=D(p)) for n, p in breaks]
+                product.variants.append(variant)
+            db.session.add(product)
+            added["products"] += 1
+    db.session.flush()
+    for slug, lot, age_months, shelf_months, units, fate in LOTS:
+        if db.session.scalar(select(Batch.id).where(Batch.lot_number == lot)) is not None:
+            continue
+        made = today - timedelta(days=30 * age_months)
+        batch = inventory.receive_batch(slug, lot, made, made + timedelta(days=30 * shelf_months), units)
+        results = {t.name: in_spec_value(t) for t in batch.product.spec_tests}
+        if fate == "rejected":
+            assay = next(t for t in batch.product.spec_tests if t.name.startswith("Assay"))
+            results[assay.name] = str(assay.min_value - D("1.1"))
+        if fate != "quarantine":
+            inventory.record_results(batch, results)
+        if fate == "released":
+            inventory.release_batch(batch)
+        elif fate == "rejected":
+            inventory.reject_batch(batch, "Assay below specification")
+        added["lots"] += 1
+    for email, role in DEMO_STAFF:
+        if db.session.scalar(select(StaffUser.id).where(StaffUser.email == email)) is None:
+            accounts.create_staff(email, DEMO_PASSWORD, role, name=role.capitalize())
+            added["staff"] += 1
+    if db.session.scalar(select(Customer.id).where(Customer.email == DEMO_CUSTOMER[0])) is None:
+        accounts.create_customer(DEMO_CUSTOMER[0], DEMO_PASSWORD, DEMO_CUSTOMER[1])
+        added["customers"] += 1
+    db.session.flush()
+    return added

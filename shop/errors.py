@@ -1,0 +1,86 @@
+"""Domain errors raised by the services; each audience translates them its own way."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class DomainError(Exception):
+    """Base of every error a service raises on purpose."""
+
+    title = "Request refused"
+    problem = "domain-error"
+    status = 400
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or self.title)
+        self.message = message or self.title
+
+
+class NotFound(DomainError):
+    title = "Not found"
+    problem = "not-found"
+    status = 404
+
+
+class InvalidInput(DomainError):
+    """Input that breaks a rule; `errors` maps field paths ('lines.0.quantity') to messages."""
+
+    title = "Validation error"
+    problem = "validation-error"
+    status = 422
+
+    def __init__(self, errors: dict[str, list[str]], message: str = "") -> None:
+        super().__init__(message or "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    sku: str
+    requested: int
+    available: int
+
+
+class InsufficientStock(DomainError):
+    title = "Insufficient stock"
+    problem = "insufficient-stock"
+    status = 409
+
+    def __init__(self, short: list[Shortfall]) -> None:
+        self.short = short
+        super().__init__(
+            "Not enough stock for " + ", ".join(f"{s.sku} (requested {s.requested}, available {s.available})"
+                                                for s in short)
+        )
+
+
+class IllegalTransition(DomainError):
+    title = "Not allowed in this status"
+    problem = "illegal-transition"
+    status = 409
+
+
+class Conflict(DomainError):
+    title = "Conflict"
+    problem = "conflict"
+    status = 409
+
+
+@dataclass
+class Failure:
+    test: str
+    reason: str
+
+
+class ReleaseRefused(DomainError):
+    """A batch cannot be released: every failing or missing test is named."""
+
+    title = "Release refused"
+    problem = "release-refused"
+    status = 409
+
+    def __init__(self, lot_number: str, failures: list[Failure]) -> None:
+        self.failures = failures
+        super().__init__(f"Lot {lot_number} cannot be released: "
+                         + "; ".join(f"{f.test}: {f.reason}" for f in failures))
+

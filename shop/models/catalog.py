@@ -1,0 +1,136 @@
+"""Catalog: products (grades), their specification tests, pack-size variants and price breaks."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base
+
+
+class Product(Base):
+    __tablename__ = "product"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    grade: Mapped[str] = mapped_column(String(80))
+    cas_number: Mapped[str] = mapped_column(String(20))
+    formula: Mapped[str] = mapped_column(String(40))
+    molecular_weight: Mapped[Decimal] = mapped_column(Numeric(8, 2))
+    description: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    spec_tests: Mapped[list[SpecTest]] = relationship(
+        back_populates="product", order_by="SpecTest.position", cascade="all, delete-orphan"
+    )
+    variants: Mapped[list[Variant]] = relationship(
+        back_populates="product", order_by="Variant.pack_size_kg", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Product {self.slug}>"
+
+
+class SpecTest(Base):
+    """One line of a grade's specification.
+
+    Numeric tests carry a minimum and/or maximum; a test with neither (appearance,
+    identification by IR) is qualitative and passes only with the result 'conforms'.
+    """
+
+    __tablename__ = "spec_test"
+    __table_args__ = (
+        UniqueConstraint("product_id", "name"),
+        CheckConstraint("min_value IS NULL OR max_value IS NULL OR min_value <= max_value", name="limits_ordered"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    name: Mapped[str] = mapped_column(String(120))
+    min_value: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
+    max_value: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
+    unit: Mapped[str] = mapped_column(String(30), default="")
+    method: Mapped[str] = mapped_column(String(120), default="")
+
+    product: Mapped[Product] = relationship(back_populates="spec_tests")
+
+    @property
+    def qualitative(self) -> bool:
+        return self.min_value is None and self.max_value is None
+
+    @property
+    def limits_text(self) -> str:
+        """Human-readable limits, e.g. '98.5 – 101.5 %', '≤ 0.2 %' or 'conforms'."""
+        unit = f" {self.unit}" if self.unit else ""
+        lo, hi = self.min_value, self.max_value
+        if lo is None and hi is None:
+            return "conforms"
+        if lo is not None and hi is not None:
+            return f"{_fmt(lo)} – {_fmt(hi)}{unit}"
+        if hi is not None:
+            return f"≤ {_fmt(hi)}{unit}"
+        return f"≥ {_fmt(lo)}{unit}"
+
+
+def _fmt(value: Decimal) -> str:
+    """Render a limit without trailing zeros ('0.2000' -> '0.2', '+14.9')."""
+    text = format(value.normalize(), "f")
+    return text
+
+
+class Variant(Base):
+    """A pack size of a product, sold by the unit."""
+
+    __tablename__ = "variant"
+    __table_args__ = (
+        CheckConstraint("pack_size_kg > 0", name="pack_size_positive"),
+        CheckConstraint("unit_price >= 0", name="price_not_negative"),
+        CheckConstraint("min_order_quantity >= 1", name="moq_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"), index=True)
+    sku: Mapped[str] = mapped_column(String(40), unique=True)
+    pack_size_kg: Mapped[Decimal] = mapped_column(Numeric(10, 3))
+    unit_price: Mapped[Decimal]
+    min_order_quantity: Mapped[int] = mapped_column(default=1)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    product: Mapped[Product] = relationship(back_populates="variants")
+    price_breaks: Mapped[list[PriceBreak]] = relationship(
+        back_populates="variant", order_by="PriceBreak.min_quantity", cascade="all, delete-orphan"
+    )
+
+    def price_for(self, quantity: int) -> Decimal:
+        """Unit price for an order of `quantity` units: the deepest break reached, else list price."""
+        price = self.unit_price
+        for pb in self.price_breaks:  # ordered by min_quantity
+            if quantity >= pb.min_quantity:
+                price = pb.unit_price
+        return price
+
+    def __repr__(self) -> str:
+        return f"<Variant {self.sku}>"
+
+
+class PriceBreak(Base):
+    __tablename__ = "price_break"
+    __table_args__ = (
+        UniqueConstraint("variant_id", "min_quantity"),
+        CheckConstraint("min_quantity >= 2", name="min_quantity_above_one"),
+        CheckConstraint("unit_price >= 0", name="price_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    variant_id: Mapped[int] = mapped_column(ForeignKey("variant.id", ondelete="CASCADE"))
+    min_quantity: Mapped[int]
+    unit_price: Mapped[Decimal]
+
+    variant: Mapped[Variant] = relationship(back_populates="price_breaks")
+
+
+Index("ix_product_active_position", Product.active, Product.position)

@@ -1,0 +1,178 @@
+"""Orders: lines, the lot allocations behind them, status history, and idempotency records."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .accounts import Customer, StaffUser
+from .base import Base, utcnow
+from .catalog import Variant
+from .inventory import Stock, _enum
+
+
+class OrderStatus(enum.StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+
+
+class Order(Base):
+    __tablename__ = "order"
+    __table_args__ = (
+        CheckConstraint("min_remaining_shelf_life_days IS NULL OR min_remaining_shelf_life_days >= 0",
+                        name="shelf_life_not_negative"),
+        # Keyset pagination: a customer's orders newest first, and the staff list by status.
+        Index("ix_order_customer_id_placed_at_id", "customer_id", "placed_at", "id"),
+        Index("ix_order_status_placed_at_id", "status", "placed_at", "id"),
+        Index("ix_order_placed_at_id", "placed_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus, "order_status"), default=OrderStatus.PENDING)
+    currency: Mapped[str] = mapped_column(String(3))
+    subtotal: Mapped[Decimal]
+    total: Mapped[Decimal]
+    ship_name: Mapped[str] = mapped_column(String(200))
+    ship_line1: Mapped[str] = mapped_column(String(200))
+    ship_line2: Mapped[str] = mapped_column(String(200), default="")
+    ship_city: Mapped[str] = mapped_column(String(100))
+    ship_postal_code: Mapped[str] = mapped_column(String(20))
+    ship_country: Mapped[str] = mapped_column(String(2))
+    purchase_order: Mapped[str] = mapped_column(String(100), default="")
+    min_remaining_shelf_life_days: Mapped[int | None]
+    tracking_reference: Mapped[str] = mapped_column(String(100), default="")
+    # Set when a recall took stock away from this order and it could not be re-covered.
+    needs_attention: Mapped[bool] = mapped_column(default=False)
+    attention_note: Mapped[str] = mapped_column(Text, default="")
+    placed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    customer: Mapped[Customer] = relationship()
+    lines: Mapped[list[OrderLine]] = relationship(back_populates="order", order_by="OrderLine.position",
+                                                  cascade="all, delete-orphan")
+    history: Mapped[list[OrderStatusChange]] = relationship(back_populates="order", order_by="OrderStatusChange.id",
+                                                            cascade="all, delete-orphan")
+
+    @property
+    def shipping_address(self) -> dict[str, str]:
+        return {"name": self.ship_name, "line1": self.ship_line1, "line2": self.ship_line2,
+                "city": self.ship_city, "postal_code": self.ship_postal_code, "country": self.ship_country}
+
+    def __repr__(self) -> str:
+        return f"<Order {self.number} {self.status}>"
+
+
+class OrderLine(Base):
+    __tablename__ = "order_line"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        UniqueConstraint("order_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    variant_id: Mapped[int] = mapped_column(ForeignKey("variant.id"), index=True)
+    sku: Mapped[str] = mapped_column(String(40))
+    quantity: Mapped[int]
+    unit_price: Mapped[Decimal]
+    line_total: Mapped[Decimal]
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+    variant: Mapped[Variant] = relationship()
+    allocations: Mapped[list[Allocation]] = relationship(back_populates="line", order_by="Allocation.id",
+                                                         cascade="all, delete-orphan")
+
+
+class AllocationStatus(enum.StrEnum):
+    ALLOCATED = "allocated"  # reserved, still on hand
+    SHIPPED = "shipped"  # left the warehouse with the order
+    RELEASED = "released"  # given back (cancel, recall)
+
+
+class Allocation(Base):
+    """Which lot an order line draws from: the link that traces a lot to its customers."""
+
+    __tablename__ = "allocation"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_line.id", ondelete="CASCADE"), index=True)
+    stock_id: Mapped[int] = mapped_column(ForeignKey("stock.id"), index=True)
+    quantity: Mapped[int]
+    status: Mapped[AllocationStatus] = mapped_column(_enum(AllocationStatus, "allocation_status"),
+                                                     default=AllocationStatus.ALLOCATED)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    line: Mapped[OrderLine] = relationship(back_populates="allocations")
+    stock: Mapped[Stock] = relationship()
+
+
+class OrderStatusChange(Base):
+    __tablename__ = "order_status_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[OrderStatus | None] = mapped_column(_enum(OrderStatus, "from_status"))
+    to_status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus, "to_status"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    order: Mapped[Order] = relationship(back_populates="history")
+    staff: Mapped[StaffUser | None] = relationship()
+
+    @property
+    def actor(self) -> str:
+        if self.staff is not None:
+            return f"staff {self.staff.email}"
+        return "customer" if self.customer_id else "system"
+
+
+class IdempotencyState(enum.StrEnum):
+    IN_FLIGHT = "in_flight"
+    DONE = "done"
+
+
+class IdempotencyRecord(Base):
+    """The first answer to an Idempotency-Key, kept so retries get it again."""
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (UniqueConstraint("customer_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    key: Mapped[str] = mapped_column(String(255))
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(String(255))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    state: Mapped[IdempotencyState] = mapped_column(_enum(IdempotencyState, "idempotency_state"),
+                                                    default=IdempotencyState.IN_FLIGHT)
+    response_status: Mapped[int | None]
+    response_body: Mapped[str | None] = mapped_column(Text)
+    response_headers: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class AuditEntry(Base):
+    """A staff action that is not already a ledger row or an order status change."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_at_id", "at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    action: Mapped[str] = mapped_column(String(60))
+    subject: Mapped[str] = mapped_column(String(120))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    staff: Mapped[StaffUser | None] = relationship()

@@ -1,0 +1,1 @@
+"""The domain: catalog, inventory and orders; plain values in, models out, domain errors raised."""

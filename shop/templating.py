@@ -1,0 +1,42 @@
+"""Jinja filters and globals: money, masses, dates, shop settings."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask import Flask, current_app
+
+
+def money(value: Decimal | None, currency: str | None = None) -> str:
+    """Format an amount with thousands separators and two decimals: '1,234.50 EUR'."""
+    if value is None:
+        return ""
+    cur = currency or current_app.config["SHOP_CURRENCY"]
+    return f"{Decimal(value):,.2f} {cur}"
+
+
+def kg(value: Decimal | int | None) -> str:
+    """Format a mass in kg without useless trailing zeros: '25 kg', '0.5 kg'."""
+    if value is None:
+        return ""
+    d = Decimal(value).normalize()
+    return f"{d:,f} kg"
+
+
+def isodate(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M UTC")
+    return value.isoformat()
+
+
+def init_templating(app: Flask) -> None:
+    """Register the filters and the shop-wide template globals."""
+    app.add_template_filter(money)
+    app.add_template_filter(kg)
+    app.add_template_filter(isodate)
+
+    @app.context_processor
+    def shop_globals() -> dict:
+        return {"shop_name": app.config["SHOP_NAME"], "currency": app.config["SHOP_CURRENCY"]}

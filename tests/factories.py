@@ -1,0 +1,78 @@
+"""Small builders for test data: one USP grade with two pack sizes, lots in any state, accounts."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from shop.demo import USP_SPEC, in_spec_value
+from shop.extensions import db
+from shop.models import PriceBreak, Product, SpecTest, Variant
+from shop.services import accounts, inventory
+
+D = Decimal
+
+
+def make_product(slug: str = "l-leucine-usp", grade: str = "USP", sku_prefix: str = "LEU-USP") -> Product:
+    """A product with the USP specification and 1 kg and 25 kg packs (25 kg: breaks at 4 and 10)."""
+    product = Product(slug=slug, name=f"L-Leucine {grade}", grade=grade, cas_number="61-90-5", formula="C6H13NO2",
+                      molecular_weight=D("131.17"), description=f"L-Leucine, {grade} grade.")
+    for i, (name, lo, hi, unit, method) in enumerate(USP_SPEC):
+        product.spec_tests.append(SpecTest(position=i, name=name, min_value=lo, max_value=hi, unit=unit,
+                                           method=method))
+    product.variants.append(Variant(sku=f"{sku_prefix}-1KG", pack_size_kg=D("1"), unit_price=D("96.00")))
+    drum = Variant(sku=f"{sku_prefix}-25KG", pack_size_kg=D("25"), unit_price=D("1950.00"))
+    drum.price_breaks = [PriceBreak(min_quantity=4, unit_price=D("1850.00")),
+                         PriceBreak(min_quantity=10, unit_price=D("1760.00"))]
+    product.variants.append(drum)
+    db.session.add(product)
+    db.session.commit()
+    return product
+
+
+def good_results(product: Product) -> dict[str, str]:
+    return {t.name: in_spec_value(t) for t in product.spec_tests}
+
+
+def make_lot(product: Product, lot_number: str, units: dict[str, int], *, expires_in_days: int = 700,
+             status: str = "released"):
+    """Receive a lot, and take it to `status` (quarantine, released, rejected, recalled) through the services."""
+    made = date.today() - timedelta(days=30)
+    batch = inventory.receive_batch(product.slug, lot_number, made, date.today() + timedelta(days=expires_in_days),
+                                    units)
+    if status != "quarantine":
+        inventory.record_results(batch, good_results(product))
+    if status in ("released", "recalled"):
+        if expires_in_days > 0:
+            inventory.release_batch(batch)
+        else:  # an expired lot: released back when it was still good
+            batch.status = "released"
+    if status == "rejected":
+        inventory.reject_batch(batch, "test")
+    if status == "recalled":
+        inventory.recall_batch(batch, "test")
+    db.session.commit()
+    return batch
+
+
+def make_customer(email: str = "buyer@example.com", company: str = "Acme Nutrition", password: str = "correct horse"):
+    customer = accounts.create_customer(email, password, company)
+    db.session.commit()
+    return customer
+
+
+def make_staff(role: str, email: str | None = None, password: str = "staff password"):
+    staff = accounts.create_staff(email or f"{role}@shop.example", password, role)
+    db.session.commit()
+    return staff
+
+
+@pytest.fixture
+def product(app):
+    return make_product()
+
+
+@pytest.fixture
+def customer(app):
+    return make_customer()
