@@ -1,0 +1,86 @@
+"""Browser-test fixtures: the app served on a local port, and Debian's chromium driven by Playwright.
+
+Use in a test module with `pytestmark = pytest.mark.browser` and the fixtures `live_server` (base URL),
+`browser` and `new_page(width=1280)`; `screenshot(page, name)` saves into screenshots/ (ignored by git).
+Browser tests run on SQLite only: the serving thread and the test share one database file.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def _require_chromium() -> None:
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        if os.environ.get("SHOP_REQUIRE_BROWSER") == "1":
+            pytest.fail("SHOP_REQUIRE_BROWSER=1 but /usr/bin/chromium is missing (apt-get install chromium)")
+        pytest.skip("browser tests need Debian's chromium (apt-get install chromium)")
+
+
+@pytest.fixture
+def backend() -> str:
+    """Browser tests run against the embedded SQLite database only."""
+    return "sqlite"
+
+
+@pytest.fixture
+def live_server(app):
+    """Serve `app` on a free local port in a thread; yields the base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def playwright_session():
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_session):
+    browser = playwright_session.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """Open a page in a fresh browser context (its own cookies); closed after the test."""
+    contexts = []
+
+    def factory(viewport: dict | None = None, **kwargs):
+        context = browser.new_context(viewport=viewport or DESKTOP, accept_downloads=True, **kwargs)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield factory
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a full-page PNG as screenshots/NAME.png and return its path."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
