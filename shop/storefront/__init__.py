@@ -1,8 +1,11 @@
-"""Customer-facing storefront: catalog, product pages, cart, checkout, accounts."""
+"""Customer-facing storefront: catalog, product pages, CoAs, cart, checkout, accounts, my orders."""
 from __future__ import annotations
 
 from flask import Blueprint
 
 bp = Blueprint("storefront", __name__)
 
-from . import views  # noqa: E402,F401
+from . import account, cart, orders, views  # noqa: E402,F401
+from .common import storefront_globals  # noqa: E402
+
+bp.app_context_processor(storefront_globals)

@@ -1,13 +1,134 @@
-"""Storefront views."""
+"""Storefront catalog pages: the list of grades, a product page, and lot certificates (HTML and PDF)."""
 from __future__ import annotations
 
-from flask import render_template
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from io import BytesIO
 
-from ..services import catalog
+from flask import abort, current_app, render_template, send_file
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..errors import NotFound
+from ..extensions import db
+from ..models import Batch, Product, Stock, Variant
+from ..services import catalog, coa
 from . import bp
+from .forms import AddToCartForm
+
+CENT = Decimal("0.01")
+
+
+@dataclass
+class CatalogEntry:
+    product: Product
+    assay: str | None
+    from_price: Decimal | None
+    from_pack_kg: Decimal | None
+    best_per_kg: Decimal | None
+    available_units: int
+
+
+def _catalog_entry(product: Product, available: dict[int, int]) -> CatalogEntry:
+    variants = [v for v in product.variants if v.active]
+    assay = next((t for t in product.spec_tests if t.name.lower().startswith("assay")), None)
+    cheapest = min(variants, key=lambda v: v.unit_price, default=None)
+    per_kg = [min([v.unit_price] + [pb.unit_price for pb in v.price_breaks]) / v.pack_size_kg for v in variants]
+    return CatalogEntry(
+        product=product,
+        assay=assay.limits_text if assay else None,
+        from_price=cheapest.unit_price if cheapest else None,
+        from_pack_kg=cheapest.pack_size_kg if cheapest else None,
+        best_per_kg=min(per_kg).quantize(CENT) if per_kg else None,
+        available_units=sum(available.get(v.id, 0) for v in variants),
+    )
 
 
 @bp.get("/")
 def index():
-    """List the grades on sale."""
-    return render_template("storefront/index.html", products=catalog.list_products())
+    """List the grades on sale with headline assay, price from, and whether they are in stock."""
+    products = catalog.list_products()
+    available = catalog.available_by_variant()  # one query for every product on the page
+    return render_template("storefront/index.html", entries=[_catalog_entry(p, available) for p in products])
+
+
+@dataclass
+class LotInStock:
+    batch: Batch
+    units: list[tuple[Variant, int]] = field(default_factory=list)
+
+    @property
+    def days_left(self) -> int:
+        return (self.batch.expires_on - date.today()).days
+
+
+def _load_product(slug: str) -> Product:
+    """The product with its specification, variants and price breaks in three statements.
+
+    Price breaks are joined onto the variants (a handful of rows) rather than fetched separately, so the
+    product page stays at four statements and has room for the signed-in customer's own look-up.
+    """
+    product = db.session.scalar(
+        select(Product)
+        .where(Product.slug == slug, Product.active.is_(True))
+        .options(selectinload(Product.spec_tests),
+                 selectinload(Product.variants).joinedload(Variant.price_breaks))
+    )
+    if product is None:
+        abort(404, description=f"We have no product '{slug}'. It may have been withdrawn from sale.")
+    return product
+
+
+@bp.get("/products/<slug>")
+def product(slug: str):
+    """A grade: identity, specification, pack sizes with price breaks and availability, lots with CoAs."""
+    return render_product(slug)
+
+
+def render_product(slug: str, forms: dict[str, AddToCartForm] | None = None, status: int = 200):
+    """Render a product page; `forms` replaces the add-to-cart form of a SKU (to show its errors)."""
+    product = _load_product(slug)
+    stocks: list[Stock] = catalog.sellable_stock_for_product(product.id)
+    variants = {v.id: v for v in product.variants if v.active}
+    # Availability is summed from the same sellable stock rows that list the lots, instead of a second
+    # query (catalog.available_by_variant): same definition, and the page cost stays flat however many lots.
+    available: dict[int, int] = defaultdict(int)
+    lots: dict[int, LotInStock] = {}
+    for stock in stocks:
+        variant = variants.get(stock.variant_id)
+        if variant is None:
+            continue
+        available[variant.id] += stock.available
+        lot = lots.setdefault(stock.batch_id, LotInStock(stock.batch))
+        lot.units.append((variant, stock.available))
+    forms = dict(forms or {})
+    for v in variants.values():
+        forms.setdefault(v.sku, AddToCartForm(formdata=None, sku=v.sku, quantity=v.min_order_quantity))
+    return render_template("storefront/product.html", product=product, variants=list(variants.values()),
+                           available=available, lots=list(lots.values()), forms=forms), status
+
+
+def _certificate(lot_number: str) -> coa.Certificate:
+    try:
+        return coa.get_certificate(lot_number)
+    except NotFound:
+        abort(404, description=f"There is no published Certificate of Analysis for lot '{lot_number}'. "
+                               "Certificates are published once a lot is released by Quality.")
+
+
+@bp.get("/coa/<lot_number>")
+def certificate(lot_number: str):
+    """A released lot's Certificate of Analysis as a page."""
+    return render_template("storefront/coa.html", cert=_certificate(lot_number))
+
+
+@bp.get("/coa/<lot_number>.pdf")
+def certificate_pdf(lot_number: str):
+    """A released lot's Certificate of Analysis as a PDF download."""
+    cert = _certificate(lot_number)
+    pdf = coa.certificate_pdf(cert, current_app.config["SHOP_NAME"])
+    # send_file encodes any lot number safely into the Content-Disposition header.
+    return send_file(BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
+                     download_name=f"CoA-{cert.lot_number}.pdf", max_age=300)

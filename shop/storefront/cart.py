@@ -1,0 +1,288 @@
+"""The cart (kept in the session as SKU -> units) and checkout, which places the order through services.orders."""
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from flask import flash, redirect, render_template, request, session, url_for
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from ..errors import InsufficientStock, InvalidInput, Shortfall
+from ..extensions import db
+from ..models import Customer, IdempotencyRecord, IdempotencyState, Order, Variant
+from ..services import catalog, orders
+from ..services.tx import run_in_transaction
+from . import bp
+from .common import CART_KEY, CHECKOUT_TOKEN_KEY, apply_errors, current_customer, customer_required
+from .forms import MAX_UNITS_PER_LINE, AddToCartForm, CheckoutForm, UpdateCartForm
+
+CENT = Decimal("0.01")
+# Checkout tokens share the idempotency table with the API's Idempotency-Key; the prefix keeps them apart.
+CHECKOUT_KEY_PREFIX = "storefront-checkout:"
+
+
+@dataclass
+class CartLine:
+    variant: Variant
+    quantity: int
+    available: int
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def unit_price(self) -> Decimal:
+        return self.variant.price_for(self.quantity)
+
+    @property
+    def line_total(self) -> Decimal:
+        return (self.unit_price * self.quantity).quantize(CENT)
+
+    @property
+    def sku(self) -> str:
+        return self.variant.sku
+
+
+@dataclass
+class Cart:
+    lines: list[CartLine]
+
+    @property
+    def subtotal(self) -> Decimal:
+        return sum((line.line_total for line in self.lines), Decimal("0.00"))
+
+    @property
+    def has_problems(self) -> bool:
+        return any(line.problems for line in self.lines)
+
+    def order_lines(self) -> list[dict]:
+        return [{"sku": line.sku, "quantity": line.quantity} for line in self.lines]
+
+
+def _session_cart() -> dict[str, int]:
+    raw = session.get(CART_KEY)
+    if not isinstance(raw, dict):
+        return {}
+    return {sku: q for sku, q in raw.items() if isinstance(sku, str) and isinstance(q, int) and q > 0}
+
+
+def _save(cart: dict[str, int]) -> None:
+    session[CART_KEY] = cart
+
+
+def load_cart(shortfalls: list[Shortfall] | None = None) -> Cart:
+    """The session cart priced and checked against live availability (two queries plus eager loads).
+
+    SKUs that are unknown or no longer sold are dropped from the session with a message.
+    """
+    raw = _session_cart()
+    variants = {
+        v.sku: v for v in db.session.scalars(
+            select(Variant).where(Variant.sku.in_(list(raw)))
+            .options(selectinload(Variant.product), selectinload(Variant.price_breaks))
+        )
+    } if raw else {}
+    dropped = [sku for sku in raw if sku not in variants or not variants[sku].active
+               or not variants[sku].product.active]
+    if dropped:
+        for sku in dropped:
+            del raw[sku]
+        _save(raw)
+        flash(f"No longer sold, so removed from your cart: {', '.join(sorted(dropped))}.", "info")
+    available = catalog.available_by_variant(v.id for sku, v in variants.items() if sku in raw)
+    short = {s.sku: s for s in shortfalls or []}
+    lines = []
+    for sku, quantity in raw.items():
+        variant = variants[sku]
+        line = CartLine(variant, quantity, available.get(variant.id, 0))
+        if sku in short:
+            line.problems.append(f"Short: you asked for {short[sku].requested}, only {short[sku].available} "
+                                 "can be allocated now.")
+        elif quantity > line.available:
+            line.problems.append(f"Only {line.available} available now: reduce the quantity to order this line.")
+        if quantity < variant.min_order_quantity:
+            line.problems.append(f"The minimum order for this pack size is {variant.min_order_quantity} units.")
+        lines.append(line)
+    lines.sort(key=lambda ln: (ln.variant.product.position, ln.variant.product.id, ln.variant.pack_size_kg))
+    return Cart(lines)
+
+
+def _render_cart(cart: Cart, forms: dict[str, UpdateCartForm] | None = None, status: int = 200):
+    forms = forms or {}
+    for line in cart.lines:
+        forms.setdefault(line.sku, UpdateCartForm(formdata=None, sku=line.sku, quantity=line.quantity))
+    return render_template("storefront/cart.html", cart=cart, forms=forms), status
+
+
+@bp.get("/cart")
+def cart():
+    """Show the cart with prices after price breaks, and flag lines that cannot be ordered as they are."""
+    return _render_cart(load_cart())
+
+
+@bp.post("/cart/add")
+def cart_add():
+    """Add units of a pack size to the cart."""
+    form = AddToCartForm()
+    sku = form.sku.data or ""
+    variant = db.session.scalar(select(Variant).where(Variant.sku == sku).options(selectinload(Variant.product)))
+    if variant is None or not variant.active or not variant.product.active:
+        flash("That pack size is not sold any more.", "error")
+        return redirect(url_for("storefront.index"))
+    if not form.validate():
+        from .views import render_product  # the product page shows the error beside its quantity field
+
+        return render_product(variant.product.slug, {sku: form}, status=422)
+    cart = _session_cart()
+    cart[sku] = min(cart.get(sku, 0) + form.quantity.data, MAX_UNITS_PER_LINE)
+    _save(cart)
+    units = "unit" if form.quantity.data == 1 else "units"
+    flash(f"Added {form.quantity.data} {units} of {variant.product.name}, {variant.pack_size_kg.normalize():f} kg "
+          f"({sku}) to your cart.", "success")
+    return redirect(url_for("storefront.cart"))
+
+
+@bp.post("/cart/update")
+def cart_update():
+    """Change a line's quantity; 0 removes the line."""
+    form = UpdateCartForm()
+    cart = _session_cart()
+    sku = form.sku.data or ""
+    if sku not in cart:
+        flash("That line is no longer in your cart.", "info")
+        return redirect(url_for("storefront.cart"))
+    if not form.validate():
+        return _render_cart(load_cart(), {sku: form}, status=422)
+    if form.quantity.data == 0:
+        del cart[sku]
+        flash(f"Removed {sku} from your cart.", "info")
+    else:
+        cart[sku] = form.quantity.data
+        flash(f"Updated {sku}: {form.quantity.data} units.", "success")
+    _save(cart)
+    return redirect(url_for("storefront.cart"))
+
+
+@bp.post("/cart/remove")
+def cart_remove():
+    """Remove a line from the cart (the form's CSRF token is checked by CSRFProtect)."""
+    cart = _session_cart()
+    sku = request.form.get("sku", "")
+    if cart.pop(sku, None) is not None:
+        _save(cart)
+        flash(f"Removed {sku} from your cart.", "info")
+    return redirect(url_for("storefront.cart"))
+
+
+# --- Checkout ------------------------------------------------------------------------------------------
+
+def _checkout_token() -> str:
+    """The current one-time checkout token; kept until an order consumes it so that two tabs share it."""
+    token = session.get(CHECKOUT_TOKEN_KEY)
+    if not isinstance(token, str) or not token:
+        token = secrets.token_urlsafe(24)
+        session[CHECKOUT_TOKEN_KEY] = token
+    return token
+
+
+def _placed_order_for(customer: Customer, token: str) -> str | None:
+    """The number of the order a checkout token already placed, if any."""
+    return db.session.scalar(
+        select(IdempotencyRecord.response_body)
+        .where(IdempotencyRecord.customer_id == customer.id, IdempotencyRecord.key == CHECKOUT_KEY_PREFIX + token,
+               IdempotencyRecord.state == IdempotencyState.DONE)
+    )
+
+
+def _place_order_once(customer: Customer, token: str, lines: list[dict], address: dict[str, str],
+                      purchase_order: str, shelf_life: int | None) -> Order:
+    """Record the checkout token, then place the order in the same transaction.
+
+    The (customer, key) unique index makes a concurrent second submit of the same form wait for the first
+    and then fail instead of ordering twice; a refused order rolls the token record back with it.
+    """
+    fingerprint = hashlib.sha256(json.dumps([lines, address], sort_keys=True).encode()).hexdigest()
+    record = IdempotencyRecord(customer_id=customer.id, key=CHECKOUT_KEY_PREFIX + token, method="POST",
+                               path="/checkout", fingerprint=fingerprint, state=IdempotencyState.DONE,
+                               response_status=303)
+    db.session.add(record)
+    db.session.flush()
+    order = orders.place_order(customer, lines, address, purchase_order, shelf_life)
+    record.response_body = order.number
+    db.session.flush()
+    return order
+
+
+def _last_address(customer: Customer) -> dict[str, str]:
+    last = db.session.scalar(select(Order).where(Order.customer_id == customer.id)
+                             .order_by(Order.placed_at.desc(), Order.id.desc()).limit(1))
+    return last.shipping_address if last else {}
+
+
+def _render_checkout(form: CheckoutForm, cart: Cart, shortfalls: list[Shortfall] | None = None,
+                     problems: list[str] | None = None, status: int = 200):
+    return render_template("storefront/checkout.html", form=form, cart=cart, shortfalls=shortfalls or [],
+                           problems=problems or []), status
+
+
+@bp.get("/checkout")
+@customer_required(next_endpoint="storefront.cart")
+def checkout():
+    """The shipping address and order options, with the cart to review."""
+    cart = load_cart()
+    if not cart.lines:
+        flash("Your cart is empty: add a pack size first.", "info")
+        return redirect(url_for("storefront.cart"))
+    form = CheckoutForm(formdata=None, data=_last_address(current_customer()))
+    form.token.data = _checkout_token()
+    return _render_checkout(form, cart)
+
+
+@bp.post("/checkout")
+@customer_required(next_endpoint="storefront.cart")
+def checkout_submit():
+    """Place the order: one order per checkout token, however often the form is sent."""
+    customer = current_customer()
+    form = CheckoutForm()
+    token = form.token.data or ""
+    placed = _placed_order_for(customer, token) if token else None
+    if placed:
+        flash(f"Order {placed} was already placed with this form; here it is.", "info")
+        return redirect(url_for("storefront.order_confirmation", number=placed))
+    cart = load_cart()
+    if not cart.lines:
+        flash("Your cart is empty: add a pack size first.", "info")
+        return redirect(url_for("storefront.cart"))
+    if not token or token != session.get(CHECKOUT_TOKEN_KEY):
+        form.token.data = _checkout_token()
+        return _render_checkout(form, cart, problems=[
+            "This checkout page was out of date. Check the cart and the address, then place the order again."],
+            status=409)
+    if not form.validate():
+        return _render_checkout(form, cart, status=422)
+    try:
+        order = run_in_transaction(_place_order_once, customer, token, cart.order_lines(), form.address(),
+                                   form.purchase_order.data or "", form.min_remaining_shelf_life_days.data)
+    except InsufficientStock as exc:
+        return _render_checkout(form, load_cart(exc.short), shortfalls=exc.short, status=409)
+    except InvalidInput as exc:
+        sku_by_line = {f"lines.{i}": line.sku for i, line in enumerate(cart.lines)}
+        aliases = {f"shipping_address.{f}": f for f in ("name", "line1", "line2", "city", "postal_code", "country")}
+        leftover = apply_errors(form, {k: v for k, v in exc.errors.items() if not k.startswith("lines")}, aliases)
+        for path, messages in exc.errors.items():
+            if path.startswith("lines"):
+                sku = sku_by_line.get(path.rsplit(".", 1)[0], "")
+                leftover.extend(f"{sku}: {m}" if sku else m for m in messages)
+        return _render_checkout(form, cart, problems=leftover, status=422)
+    except IntegrityError:
+        # The same form was submitted twice at once and the other request placed the order first.
+        placed = _placed_order_for(customer, token)
+        if placed is None:
+            raise
+        return redirect(url_for("storefront.order_confirmation", number=placed))
+    session.pop(CHECKOUT_TOKEN_KEY, None)
+    session.pop(CART_KEY, None)
+    return redirect(url_for("storefront.order_confirmation", number=order.number))

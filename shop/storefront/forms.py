@@ -1,0 +1,77 @@
+"""Storefront forms (Flask-WTF: every one carries a CSRF token)."""
+from __future__ import annotations
+
+import pycountry
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, IntegerField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
+
+from ..services.accounts import MIN_PASSWORD_LENGTH
+from ..services.orders import MAX_SHELF_LIFE_DAYS
+
+MAX_UNITS_PER_LINE = 1_000_000
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """ISO 3166-1 alpha-2 codes sorted by country name, after an empty 'choose' entry."""
+    countries = sorted(pycountry.countries, key=lambda c: c.name)
+    return [("", "Choose a country…")] + [(c.alpha_2, f"{c.name} ({c.alpha_2})") for c in countries]
+
+
+_COUNTRY_CHOICES = country_choices()
+
+
+class RegisterForm(FlaskForm):
+    company = StringField("Company", validators=[DataRequired("The company name is required."), Length(max=200)])
+    email = EmailField("Email", validators=[DataRequired("An email address is required."), Length(max=254)])
+    # The length rule itself lives in services.accounts; this only tells the browser and the label.
+    password = PasswordField(f"Password (at least {MIN_PASSWORD_LENGTH} characters)",
+                             validators=[DataRequired("Choose a password.")])
+    confirm = PasswordField("Repeat the password",
+                            validators=[DataRequired("Repeat the password."),
+                                        EqualTo("password", "The two passwords differ.")])
+
+
+class SignInForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired("Enter your email address.")])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+    next = HiddenField()
+
+
+class AddToCartForm(FlaskForm):
+    sku = HiddenField(validators=[DataRequired()])
+    quantity = IntegerField("Quantity (units)", default=1,
+                            validators=[InputRequired("Enter a number of units."),
+                                        NumberRange(1, MAX_UNITS_PER_LINE,
+                                                    "Enter a whole number of units from 1 to 1,000,000.")])
+
+
+class UpdateCartForm(FlaskForm):
+    sku = HiddenField(validators=[DataRequired()])
+    # 0 removes the line, like the Remove button.
+    quantity = IntegerField("Quantity", validators=[InputRequired("Enter a number of units."),
+                                                    NumberRange(0, MAX_UNITS_PER_LINE,
+                                                                "Enter a whole number of units from 0 to 1,000,000.")])
+
+
+class CheckoutForm(FlaskForm):
+    token = HiddenField()
+    name = StringField("Recipient or company", validators=[DataRequired("Who receives the goods?"),
+                                                           Length(max=200)])
+    line1 = StringField("Address line 1", validators=[DataRequired("The street address is required."),
+                                                      Length(max=200)])
+    line2 = StringField("Address line 2 (optional)", validators=[Optional(), Length(max=200)])
+    city = StringField("City", validators=[DataRequired("The city is required."), Length(max=100)])
+    postal_code = StringField("Postal code", validators=[DataRequired("The postal code is required."),
+                                                         Length(max=20)])
+    country = SelectField("Country", choices=_COUNTRY_CHOICES,
+                          validators=[DataRequired("Choose the country.")])
+    purchase_order = StringField("Your purchase-order reference (optional)", validators=[Optional(), Length(max=100)])
+    min_remaining_shelf_life_days = IntegerField(
+        "Minimum remaining shelf life in days (optional)",
+        validators=[Optional(), NumberRange(0, MAX_SHELF_LIFE_DAYS,
+                                            f"A whole number of days from 0 to {MAX_SHELF_LIFE_DAYS}.")])
+
+    def address(self) -> dict[str, str]:
+        return {f: (getattr(self, f).data or "").strip()
+                for f in ("name", "line1", "line2", "city", "postal_code", "country")}

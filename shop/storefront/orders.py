@@ -1,0 +1,91 @@
+"""My orders: the signed-in customer's orders, newest first, one order's detail, confirmation and cancel."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from ..errors import IllegalTransition, NotFound
+from ..extensions import db
+from ..models import Order, OrderStatus, Variant
+from ..services import orders as order_service
+from ..services.tx import run_in_transaction
+from . import bp
+from .common import current_customer, customer_required
+
+PAGE_SIZE = 20
+CANCELLABLE = (OrderStatus.PENDING, OrderStatus.CONFIRMED)
+
+
+def _cursor(order: Order) -> str:
+    return f"{order.placed_at.isoformat()}_{order.id}"
+
+
+def _parse_cursor(raw: str) -> tuple[datetime, int]:
+    stamp, _, ident = raw.rpartition("_")
+    try:
+        return datetime.fromisoformat(stamp), int(ident)
+    except ValueError:
+        abort(400, description="That page link is damaged. Start again from My orders.")
+
+
+@bp.get("/orders")
+@customer_required()
+def order_list():
+    """The customer's orders, newest first, keyset-paginated on (placed_at, id)."""
+    after = _parse_cursor(request.args["after"]) if request.args.get("after") else None
+    rows = order_service.list_orders(customer_id=current_customer().id, limit=PAGE_SIZE + 1, after=after)
+    next_cursor = _cursor(rows[PAGE_SIZE - 1]) if len(rows) > PAGE_SIZE else None
+    return render_template("storefront/orders.html", orders=rows[:PAGE_SIZE], next_cursor=next_cursor,
+                           first_page=after is None)
+
+
+def _own_order(number: str) -> Order:
+    """The order if it is the signed-in customer's; anyone else's is a plain 404, as if it did not exist."""
+    try:
+        order = order_service.get_order(number, customer_id=current_customer().id)
+    except NotFound:
+        abort(404, description=f"You have no order {number}.")
+    # Load every line's pack size and product in one statement; line.variant then comes from the identity map.
+    variant_ids = {line.variant_id for line in order.lines}
+    if variant_ids:
+        db.session.scalars(select(Variant).where(Variant.id.in_(variant_ids))
+                           .options(joinedload(Variant.product))).all()
+    return order
+
+
+@bp.get("/orders/<number>")
+@customer_required()
+def order_detail(number: str):
+    """One order: lines, prices, allocated lots with expiry and CoA links, and its status history."""
+    order = _own_order(number)
+    return render_template("storefront/order.html", order=order, confirmation=False,
+                           cancellable=order.status in CANCELLABLE)
+
+
+@bp.get("/orders/<number>/confirmation")
+@customer_required()
+def order_confirmation(number: str):
+    """The page shown right after checkout: the order number and the lots allocated to it."""
+    order = _own_order(number)
+    return render_template("storefront/order.html", order=order, confirmation=True,
+                           cancellable=order.status in CANCELLABLE)
+
+
+@bp.post("/orders/<number>/cancel")
+@customer_required()
+def order_cancel(number: str):
+    """Cancel the order while it is pending or confirmed; its units go back to stock."""
+    try:
+        run_in_transaction(order_service.cancel_order, number, customer=current_customer(),
+                           reason="Cancelled by the customer on the storefront")
+    except NotFound:
+        abort(404, description=f"You have no order {number}.")
+    except IllegalTransition:
+        flash(f"Order {number} can no longer be cancelled: it has left the warehouse or was cancelled already. "
+              "Contact us if something is wrong.", "error")
+    else:
+        flash(f"Order {number} is cancelled. Nothing will be shipped or invoiced.", "success")
+    return redirect(url_for("storefront.order_detail", number=number))
