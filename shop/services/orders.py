@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pycountry
 from flask import current_app
-from sqlalchemy import select, tuple_
+from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import contains_eager, selectinload
 
 from ..errors import IllegalTransition, InsufficientStock, InvalidInput, NotFound, Shortfall
@@ -136,12 +136,13 @@ def place_order(
                                            customer_id=customer.id, note="Order placed"))
     db.session.add(order)
     db.session.flush()  # assigns order.id for the ledger rows
-    db.session.add_all(
-        StockMovement(stock=a.stock, kind=MovementKind.ALLOCATION, allocated_delta=a.quantity, order_id=order.id,
-                      reason=f"Order {order.number}")
+    # One executemany for all ledger rows: as ORM objects, SQLite would need one INSERT ... RETURNING per row
+    # (it cannot return ids of a batch in order), and nothing reads these rows back in this transaction.
+    db.session.execute(insert(StockMovement), [
+        {"stock_id": a.stock.id, "kind": MovementKind.ALLOCATION, "allocated_delta": a.quantity,
+         "order_id": order.id, "reason": f"Order {order.number}"}
         for line in order.lines for a in line.allocations
-    )
-    db.session.flush()
+    ])
     return order
 
 
