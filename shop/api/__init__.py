@@ -1,8 +1,67 @@
 """JSON API /api/v1: flask-smorest blueprints, bearer-key auth, problem+json errors."""
 from __future__ import annotations
 
-from flask import Flask
+import http
 
+from flask import Flask, Response, current_app, request
+
+from ..extensions import csrf, rest_api
+from .auth import SECURITY_SCHEME
+from .problems import PROBLEM_MIMETYPE
+from .schemas import ProblemSchema
+
+GUIDE = """\
+The Leucine Shop order API, for ERP systems and shops that buy L-Leucine from us.
+
+* **Auth**: every request sends `Authorization: Bearer <api key>`; a key acts for its own company only.
+* **Errors** are `application/problem+json` (RFC 9457) with `type`, `title`, `status`, `detail`;
+  `validation-error` adds `errors` by field path (`lines.0.quantity`), `insufficient-stock` adds `short_lines`.
+* **Lists** are cursor-paginated: `?limit=` (1-100, default 20) and `?cursor=` taken from `next_cursor`.
+* **Idempotency**: send `Idempotency-Key` on POST; a retry with the same key and body gets the first answer
+  again (`Idempotent-Replayed: true`), the same key with another body gets 422, and a retry while the first
+  request is still running gets 409. Keys are kept 24 hours.
+* Money and masses are decimal strings (`"1950.00"`), timestamps ISO 8601 in UTC.
+"""
 
 def register_api(app: Flask) -> None:
     """Register the /api/v1 resources on the app's flask-smorest Api."""
+    from .catalog import batches_blp, products_blp
+    from .docs import docs_bp
+    from .orders import orders_blp
+
+    _document_problems()
+    for blp in (products_blp, batches_blp, orders_blp):
+        rest_api.register_blueprint(blp)
+        # Bearer keys, not cookies, authenticate these requests: a cross-site form cannot forge them.
+        csrf.exempt(blp)
+    app.register_blueprint(docs_bp)
+    app.after_request(_allow_header)
+
+
+def _document_problems() -> None:
+    """Describe every error response as problem+json, and the bearer-key security, in the OpenAPI document."""
+    spec = rest_api.spec
+    spec.options["info"] = {"description": GUIDE}
+    spec.components.schema("Problem", schema=ProblemSchema)
+    # flask-smorest registered these lazily with its own error schema; re-registering a lazy component
+    # replaces it, so every "$ref: #/components/responses/NOT_FOUND" ... says problem+json.
+    for status in http.HTTPStatus:
+        if status >= 400:
+            spec.components.response(status.name, {"description": status.phrase,
+                                                   "content": {PROBLEM_MIMETYPE: {"schema": "Problem"}}}, lazy=True)
+    spec.components.response("DEFAULT_ERROR", {"description": "Any error, as problem+json",
+                                               "content": {PROBLEM_MIMETYPE: {"schema": "Problem"}}}, lazy=True)
+    # flask-smorest's own error and page-number schemas: this API uses neither.
+    spec.components.schemas.pop("Error", None)
+    spec.components.schemas.pop("PaginationMetadata", None)
+    spec.components.security_scheme("bearerAuth", SECURITY_SCHEME)
+    spec.options["security"] = [{"bearerAuth": []}]
+
+
+def _allow_header(response: Response) -> Response:
+    """RFC 9110 wants `Allow` on a 405; the app-wide error handler that answers it for /api/ leaves it out."""
+    if response.status_code == 405 and request.path.startswith("/api/") and "Allow" not in response.headers:
+        methods = current_app.url_map.bind_to_environ(request.environ).allowed_methods()
+        if methods:
+            response.headers["Allow"] = ", ".join(sorted(methods))
+    return response

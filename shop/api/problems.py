@@ -1,11 +1,16 @@
 """problem+json (RFC 9457) responses for the JSON API."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Response, json, request
+from werkzeug.exceptions import HTTPException
+
+from ..errors import DomainError, InsufficientStock, InvalidInput
 
 PROBLEM_BASE = "/problems/"
+PROBLEM_MIMETYPE = "application/problem+json"
 
 
 def problem_response(status: int, name: str, title: str, detail: str | None = None,
@@ -18,7 +23,71 @@ def problem_response(status: int, name: str, title: str, detail: str | None = No
         "detail": detail or title,
     }
     body.update(extra)
-    response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_MIMETYPE)
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Turn marshmallow's nested error messages into {"lines.0.quantity": [...]}, the shape the API promises."""
+    if isinstance(messages, Mapping):
+        flat: dict[str, list[str]] = {}
+        for key, value in messages.items():
+            # marshmallow files errors about the object itself under "_schema"; they belong to the parent path.
+            path = prefix if key == "_schema" and prefix else f"{prefix}.{key}" if prefix else str(key)
+            for sub_path, sub_messages in flatten_errors(value, path).items():
+                flat.setdefault(sub_path, []).extend(sub_messages)
+        return flat
+    if isinstance(messages, list | tuple):
+        texts: list[str] = []
+        flat = {}
+        for item in messages:
+            if isinstance(item, Mapping | list | tuple):
+                for sub_path, sub_messages in flatten_errors(item, prefix).items():
+                    flat.setdefault(sub_path, []).extend(sub_messages)
+            else:
+                texts.append(str(item))
+        if texts:
+            flat.setdefault(prefix or "_schema", []).extend(texts)
+        return flat
+    return {prefix or "_schema": [str(messages)]}
+
+
+def validation_problem(errors: dict[str, list[str]], detail: str | None = None) -> Response:
+    """422 validation-error with the field paths a client can show next to its own fields."""
+    return problem_response(422, "validation-error", "Validation error",
+                            detail or "The request has invalid fields; see `errors`.", errors=errors)
+
+
+def domain_problem(error: DomainError) -> Response:
+    """Translate a service's domain error into problem+json."""
+    if isinstance(error, InvalidInput):
+        return validation_problem(error.errors, error.message)
+    if isinstance(error, InsufficientStock):
+        short = [{"sku": s.sku, "requested": s.requested, "available": s.available} for s in error.short]
+        return problem_response(error.status, error.problem, error.title, error.message, short_lines=short)
+    return problem_response(error.status, error.problem, error.title, error.message)
+
+
+def http_problem(error: HTTPException) -> Response:
+    """Translate an HTTP error raised inside an API view, including webargs' 400/422 parse errors."""
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages")
+    code = error.code or 500
+    if code == 400 and isinstance(messages, Mapping) and "json" in messages:
+        return problem_response(400, "malformed-json", "Malformed JSON",
+                                "The request body is not valid JSON; nothing was changed.")
+    if code == 422 and isinstance(messages, Mapping):
+        # webargs keys errors by location ("json", "query", "headers"); the field path is what a client needs.
+        errors: dict[str, list[str]] = {}
+        for location_messages in messages.values():
+            for path, texts in flatten_errors(location_messages).items():
+                errors.setdefault(path, []).extend(texts)
+        return validation_problem(errors)
+    name = (error.name or "error").lower().replace(" ", "-").replace("'", "")
+    response = problem_response(code, name, error.name, error.description)
+    for header, value in error.get_headers():
+        if header.lower() != "content-type":
+            response.headers[header] = value
     return response

@@ -1,0 +1,31 @@
+"""Bearer API-key authentication for /api/v1: every resource acts for the key's customer only."""
+from __future__ import annotations
+
+from flask import Response, g, request
+
+from ..models import Customer
+from ..services.accounts import customer_for_api_key
+from .problems import problem_response
+
+SECURITY_SCHEME = {"type": "http", "scheme": "bearer",
+                   "description": "An API key from `flask --app wsgi shop create-api-key`, sent as "
+                                  "`Authorization: Bearer lsk_...`."}
+
+
+def authenticate() -> Response | None:
+    """before_request hook of the API blueprints: answer 401 unless the request carries a valid key."""
+    scheme, _, key = (request.headers.get("Authorization") or "").partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        return problem_response(401, "unauthorized", "Unauthorized",
+                                "Send your API key as `Authorization: Bearer <key>`.")
+    customer = customer_for_api_key(key.strip())
+    if customer is None:
+        # The same answer for unknown and revoked keys: nothing to learn by probing.
+        return problem_response(401, "unauthorized", "Unauthorized", "The API key is unknown or revoked.")
+    g.api_customer = customer
+    return None
+
+
+def current_customer() -> Customer:
+    """The customer whose key authenticated this request."""
+    return g.api_customer

@@ -1,0 +1,88 @@
+"""/api/v1/products and /api/v1/batches: the catalog with live availability, and released lots' CoAs."""
+from __future__ import annotations
+
+from flask import current_app
+from flask.views import MethodView
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import selectinload
+
+from ..errors import NotFound
+from ..extensions import db
+from ..models import BatchStatus, Product, Variant
+from ..services import catalog, inventory
+from .blueprints import ApiBlueprint
+from .pagination import encode_cursor
+from .schemas import BatchSchema, ProductPageSchema, ProductQuerySchema, ProductSchema, ProductWithStock
+
+products_blp = ApiBlueprint("products", __name__, url_prefix="/api/v1/products",
+                            description="Grades of L-Leucine with their specification, pack sizes and availability.")
+batches_blp = ApiBlueprint("batches", __name__, url_prefix="/api/v1/batches",
+                           description="Certificates of Analysis of released lots.")
+
+
+def _products_page(limit: int, after: tuple[int, int] | None) -> list[Product]:
+    """One page of active products in catalog order (position, id), everything the answer needs loaded.
+
+    catalog.list_products has no paging; the API pages every list the same way, so it keeps this query.
+    """
+    stmt = (
+        select(Product)
+        .where(Product.active.is_(True))
+        .options(selectinload(Product.spec_tests), selectinload(Product.variants).selectinload(Variant.price_breaks))
+        .order_by(Product.position, Product.id)
+        .limit(limit)
+    )
+    if after is not None:
+        stmt = stmt.where(tuple_(Product.position, Product.id) > tuple_(*after))
+    return list(db.session.scalars(stmt))
+
+
+def _with_stock(products: list[Product]) -> list[ProductWithStock]:
+    # One availability query for every variant on the page, not one per variant.
+    available = catalog.available_by_variant([v.id for p in products for v in p.variants])
+    currency = current_app.config["SHOP_CURRENCY"]
+    return [ProductWithStock(p, available, currency) for p in products]
+
+
+@products_blp.route("")
+class Products(MethodView):
+    @products_blp.arguments(ProductQuerySchema, location="query")
+    @products_blp.response(200, ProductPageSchema)
+    def get(self, args):
+        """List products with their pack sizes and live availability
+
+        Catalog order; cursor-paginated like every list.
+        """
+        limit = args["limit"]
+        rows = _products_page(limit + 1, args.get("cursor"))
+        page, more = rows[:limit], len(rows) > limit
+        next_cursor = encode_cursor("products", page[-1].position, page[-1].id) if more else None
+        return {"items": _with_stock(page), "next_cursor": next_cursor}
+
+
+@products_blp.route("/<string:slug>")
+class ProductDetail(MethodView):
+    @products_blp.response(200, ProductSchema)
+    @products_blp.alt_response(404, response="NOT_FOUND")
+    def get(self, slug: str):
+        """Get one product
+
+        Identity, specification, and each pack size with price breaks and `available_quantity`: units that
+        can be ordered right now (released, unexpired lots; on hand minus allocated).
+        """
+        return _with_stock([catalog.get_product(slug)])[0]
+
+
+@batches_blp.route("/<string:lot_number>")
+class BatchCoa(MethodView):
+    @batches_blp.response(200, BatchSchema)
+    @batches_blp.alt_response(404, response="NOT_FOUND")
+    def get(self, lot_number: str):
+        """Get the Certificate of Analysis of a released lot
+
+        Lots in quarantine, rejected or recalled answer 404, like unknown ones.
+        """
+        batch = inventory.get_batch(lot_number)
+        if batch.status != BatchStatus.RELEASED:
+            raise NotFound(f"No lot '{lot_number}'.")  # as for an unknown lot: nothing to learn
+        return batch

@@ -1,0 +1,100 @@
+"""/api/v1/orders: place (idempotently), list, read and cancel the caller's orders."""
+from __future__ import annotations
+
+from flask import Response, current_app, json, url_for
+from flask.views import MethodView
+
+from ..models import Order
+from ..services import orders
+from . import idempotency
+from .auth import current_customer
+from .blueprints import ApiBlueprint
+from .pagination import encode_cursor
+from .schemas import IdempotencyHeaderSchema, OrderInSchema, OrderPageSchema, OrderQuerySchema, OrderSchema
+
+orders_blp = ApiBlueprint("orders", __name__, url_prefix="/api/v1/orders",
+                          description="Your orders: place them (idempotently), follow and cancel them.")
+
+LOCATION_HEADER = {"description": "URL of the new order.", "schema": {"type": "string"}}
+REPLAYED_HEADER = {"description": "`true` when this is the stored answer to an earlier request with the same "
+                                  "Idempotency-Key.", "schema": {"type": "string", "enum": ["true"]}}
+IDEMPOTENT_RESPONSES = {"Idempotent-Replayed": REPLAYED_HEADER}
+
+
+def _order_response(order: Order, status: int, *, location: bool = False) -> Response:
+    """The order as JSON, the same shape for POST and GET (and stored as is for idempotent replays)."""
+    response = current_app.response_class(json.dumps(OrderSchema().dump(order)), status=status,
+                                          mimetype="application/json")
+    if location:
+        response.headers["Location"] = url_for("orders.OrderDetail", number=order.number)
+    return response
+
+
+@orders_blp.route("")
+class Orders(MethodView):
+    @orders_blp.arguments(OrderQuerySchema, location="query")
+    @orders_blp.response(200, OrderPageSchema)
+    def get(self, args):
+        """List your orders, newest first
+
+        Filter with `?status=`; cursor-paginated.
+        """
+        limit = args["limit"]
+        rows = orders.list_orders(current_customer().id, args.get("status"), limit + 1, args.get("cursor"))
+        page, more = rows[:limit], len(rows) > limit
+        next_cursor = encode_cursor("orders", page[-1].placed_at, page[-1].id) if more else None
+        return {"items": page, "next_cursor": next_cursor}
+
+    @orders_blp.arguments(IdempotencyHeaderSchema, location="headers")
+    @orders_blp.arguments(OrderInSchema, description="The lines to order and where to ship them.")
+    @orders_blp.response(201, OrderSchema, headers={"Location": LOCATION_HEADER, **IDEMPOTENT_RESPONSES},
+                         description="Placed: every line priced and allocated from lots, first-expired-first-out.")
+    @orders_blp.alt_response(409, response="CONFLICT")
+    def post(self, headers, data):
+        """Place an order
+
+        All or nothing: when any line is short, nothing is allocated and the 409 `insufficient-stock` problem
+        lists every short line in `short_lines` (`sku`, `requested`, `available`). Unknown SKUs, quantities
+        under the minimum and a SKU on two lines answer 422 with the field path. Send an `Idempotency-Key`
+        so that a retry never places a second order.
+        """
+        customer = current_customer()
+
+        def place() -> Response:
+            order = orders.place_order(customer, data["lines"], data["shipping_address"],
+                                       data.get("purchase_order"), data.get("min_remaining_shelf_life_days"))
+            return _order_response(order, 201, location=True)
+
+        return idempotency.respond(customer.id, headers.get("key"), place)
+
+
+@orders_blp.route("/<string:number>")
+class OrderDetail(MethodView):
+    @orders_blp.response(200, OrderSchema)
+    @orders_blp.alt_response(404, response="NOT_FOUND")
+    def get(self, number: str):
+        """Get one of your orders
+
+        With its lines, prices and the lots allocated to each line. Another customer's order is 404.
+        """
+        return orders.get_order(number, current_customer().id)
+
+
+@orders_blp.route("/<string:number>/cancel")
+class OrderCancel(MethodView):
+    @orders_blp.arguments(IdempotencyHeaderSchema, location="headers")
+    @orders_blp.response(200, OrderSchema, headers=IDEMPOTENT_RESPONSES,
+                         description="Cancelled; its allocated units are back in stock.")
+    @orders_blp.alt_response(404, response="NOT_FOUND")
+    @orders_blp.alt_response(409, response="CONFLICT")
+    def post(self, headers, number: str):
+        """Cancel one of your orders
+
+        Allowed while the order is pending or confirmed; otherwise 409 `illegal-transition`.
+        """
+        customer = current_customer()
+
+        def cancel() -> Response:
+            return _order_response(orders.cancel_order(number, customer=customer), 200)
+
+        return idempotency.respond(customer.id, headers.get("key"), cancel)

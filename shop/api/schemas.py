@@ -1,0 +1,296 @@
+"""Marshmallow schemas of /api/v1: each one validates or serialises a payload and documents it in OpenAPI."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pycountry
+from marshmallow import Schema, ValidationError, fields, pre_dump, validate
+
+from ..models import AllocationStatus, Batch, OrderLine, OrderStatus, Product
+from ..services.orders import MAX_LINES, MAX_SHELF_LIFE_DAYS
+from .pagination import MAX_LIMIT, Cursor
+
+CENT = Decimal("0.01")
+
+
+class DecimalString(fields.String):
+    """A decimal number written as a string, so that no client parses money or limits as a float.
+
+    With `places`, always that many decimals ("1950.00"); without, no trailing zeros ("0.2", "131.17").
+    """
+
+    def __init__(self, *, places: int | None = None, **kwargs: Any) -> None:
+        metadata = {"format": "decimal", **({"example": "1950.00"} if places == 2 else {}),
+                    **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, dump_only=True, **kwargs)
+        self.places = places
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        if value is None:
+            return None
+        value = Decimal(value)
+        if self.places is not None:
+            return str(value.quantize(Decimal(1).scaleb(-self.places)))
+        return format(value.normalize(), "f")
+
+
+class _Out(Schema):
+    """Base of response schemas: documented with every member they emit, nothing else."""
+
+
+# --- Errors -------------------------------------------------------------------------------------------
+
+class ShortLineSchema(_Out):
+    sku = fields.String(required=True)
+    requested = fields.Integer(required=True, metadata={"description": "Units the order asked for."})
+    available = fields.Integer(required=True, metadata={"description": "Units that could be allocated now."})
+
+
+class ProblemSchema(_Out):
+    """An RFC 9457 problem; `type` ends in the problem's name, e.g. /problems/insufficient-stock."""
+
+    type = fields.String(required=True, metadata={"format": "uri",
+                                                  "example": "https://shop.example/problems/validation-error"})
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    errors = fields.Dict(
+        keys=fields.String(), values=fields.List(fields.String()),
+        metadata={"description": "validation-error only: messages by field path, e.g. `lines.0.quantity`."})
+    short_lines = fields.List(
+        fields.Nested(ShortLineSchema),
+        metadata={"description": "insufficient-stock only: every line that cannot be filled."})
+
+
+# --- Pagination ---------------------------------------------------------------------------------------
+
+class PageQuerySchema(Schema):
+    limit = fields.Integer(load_default=20, validate=validate.Range(1, MAX_LIMIT),
+                           metadata={"description": f"Items per page, 1 to {MAX_LIMIT}."})
+
+
+class ProductQuerySchema(PageQuerySchema):
+    cursor = Cursor("products", metadata={"description": "`next_cursor` of the previous page."})
+
+
+class OrderQuerySchema(PageQuerySchema):
+    cursor = Cursor("orders", metadata={"description": "`next_cursor` of the previous page."})
+    status = fields.Enum(OrderStatus, by_value=True, metadata={"description": "Only orders in this status."})
+
+
+def _page_schema(item: type[Schema], name: str) -> type[Schema]:
+    return Schema.from_dict({
+        "items": fields.List(fields.Nested(item), required=True),
+        "next_cursor": fields.String(required=True, allow_none=True,
+                                     metadata={"description": "Pass as `cursor` for the next page; "
+                                                              "null on the last page."}),
+    }, name=name)
+
+
+# --- Catalog ------------------------------------------------------------------------------------------
+
+class SpecItemSchema(_Out):
+    test = fields.String(attribute="name", required=True)
+    min = DecimalString(attribute="min_value", allow_none=True, required=True)
+    max = DecimalString(attribute="max_value", allow_none=True, required=True)
+    unit = fields.String(required=True)
+    method = fields.String(required=True)
+
+
+class PriceBreakSchema(_Out):
+    min_quantity = fields.Integer(required=True)
+    unit_price = DecimalString(places=2, required=True)
+
+
+class VariantSchema(_Out):
+    sku = fields.String(required=True)
+    pack_size_kg = DecimalString(required=True)
+    unit_price = DecimalString(places=2, required=True)
+    currency = fields.String(required=True, metadata={"example": "EUR"})
+    price_breaks = fields.List(fields.Nested(PriceBreakSchema), required=True,
+                               metadata={"description": "Unit price from `min_quantity` units up."})
+    min_order_quantity = fields.Integer(required=True)
+    available_quantity = fields.Integer(required=True, metadata={
+        "description": "Units that can be ordered now: released, unexpired lots, on hand minus allocated."})
+
+
+@dataclass(frozen=True)
+class ProductWithStock:
+    """A product together with its live availability per variant id, as the API answers it."""
+
+    product: Product
+    available: dict[int, int]
+    currency: str
+
+
+class ProductSchema(_Out):
+    slug = fields.String(required=True)
+    name = fields.String(required=True)
+    grade = fields.String(required=True)
+    cas_number = fields.String(required=True, metadata={"example": "61-90-5"})
+    formula = fields.String(required=True, metadata={"example": "C6H13NO2"})
+    molecular_weight = DecimalString(required=True, metadata={"example": "131.17"})
+    description = fields.String(required=True)
+    specification = fields.List(fields.Nested(SpecItemSchema), required=True)
+    variants = fields.List(fields.Nested(VariantSchema), required=True)
+
+    @pre_dump
+    def _attach_stock(self, item: ProductWithStock, **kwargs: Any) -> dict[str, Any]:
+        p = item.product
+        return {
+            "slug": p.slug, "name": p.name, "grade": p.grade, "cas_number": p.cas_number, "formula": p.formula,
+            "molecular_weight": p.molecular_weight, "description": p.description,
+            "specification": p.spec_tests,
+            "variants": [
+                {"sku": v.sku, "pack_size_kg": v.pack_size_kg, "unit_price": v.unit_price,
+                 "currency": item.currency, "price_breaks": v.price_breaks,
+                 "min_order_quantity": v.min_order_quantity, "available_quantity": item.available.get(v.id, 0)}
+                for v in p.variants if v.active
+            ],
+        }
+
+
+ProductPageSchema = _page_schema(ProductSchema, "ProductPage")
+
+
+class CoaResultSchema(_Out):
+    test = fields.String(required=True)
+    result = fields.String(required=True, allow_none=True,
+                           metadata={"description": "As the lab reported it ('99.6', 'conforms')."})
+    min = DecimalString(allow_none=True, required=True)
+    max = DecimalString(allow_none=True, required=True)
+    unit = fields.String(required=True)
+    passed = fields.Boolean(required=True)
+
+
+class BatchSchema(_Out):
+    lot_number = fields.String(required=True)
+    product = fields.String(required=True, metadata={"description": "The product's slug."})
+    manufactured_on = fields.Date(required=True)
+    expires_on = fields.Date(required=True)
+    status = fields.String(required=True, metadata={"example": "released"})
+    results = fields.List(fields.Nested(CoaResultSchema), required=True)
+
+    @pre_dump
+    def _coa(self, batch: Batch, **kwargs: Any) -> dict[str, Any]:
+        by_test = {r.spec_test_id: r for r in batch.results}
+        results = []
+        # In specification order, so the CoA reads like the printed one.
+        for test in batch.product.spec_tests:
+            result = by_test.get(test.id)
+            results.append({"test": test.name, "result": result.value if result else None,
+                            "min": test.min_value, "max": test.max_value, "unit": test.unit,
+                            "passed": bool(result and result.passed)})
+        return {"lot_number": batch.lot_number, "product": batch.product.slug,
+                "manufactured_on": batch.manufactured_on, "expires_on": batch.expires_on,
+                "status": str(batch.status), "results": results}
+
+
+# --- Orders -------------------------------------------------------------------------------------------
+
+def _country_code(value: str) -> None:
+    if len(value) != 2 or pycountry.countries.get(alpha_2=value.upper()) is None:
+        raise ValidationError("Use a two-letter ISO 3166-1 country code, such as DE or US.")
+
+
+_QUANTITY_MESSAGE = "The quantity must be a whole number of units, at least 1."
+
+
+class LineInSchema(Schema):
+    sku = fields.String(required=True, validate=validate.Length(1, 40), metadata={"example": "LEU-USP-25KG"})
+    quantity = fields.Integer(
+        required=True, strict=True, validate=validate.Range(1, 1_000_000, error=_QUANTITY_MESSAGE),
+        error_messages={"invalid": _QUANTITY_MESSAGE},
+        metadata={"description": "Units (packs), a JSON integer; at least the variant's minimum order quantity."})
+
+
+class ShippingAddressSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    line1 = fields.String(required=True, validate=validate.Length(1, 200))
+    line2 = fields.String(allow_none=True, validate=validate.Length(max=200))
+    city = fields.String(required=True, validate=validate.Length(1, 100))
+    postal_code = fields.String(required=True, validate=validate.Length(1, 20))
+    country = fields.String(required=True, validate=_country_code,
+                            metadata={"description": "ISO 3166-1 alpha-2 code.", "example": "DE",
+                                      "pattern": "^[A-Za-z]{2}$"})
+
+
+class OrderInSchema(Schema):
+    lines = fields.List(fields.Nested(LineInSchema), required=True,
+                        validate=validate.Length(1, MAX_LINES, error=f"An order has 1 to {MAX_LINES} lines."),
+                        metadata={"description": "One line per SKU; a SKU on two lines is refused."})
+    shipping_address = fields.Nested(ShippingAddressSchema, required=True)
+    purchase_order = fields.String(allow_none=True, validate=validate.Length(max=100),
+                                   metadata={"description": "Your purchase-order reference."})
+    min_remaining_shelf_life_days = fields.Integer(
+        strict=True, allow_none=True, validate=validate.Range(0, MAX_SHELF_LIFE_DAYS),
+        metadata={"description": "Only allocate lots that expire more than this many days from today."})
+
+
+class IdempotencyHeaderSchema(Schema):
+    key = fields.String(
+        data_key="Idempotency-Key", validate=validate.Length(1, 255),
+        metadata={"description": "Any unique string (a UUID is ideal). A retry with the same key and body gets "
+                                 "the first answer again, with `Idempotent-Replayed: true`."})
+
+
+class AllocationSchema(_Out):
+    lot_number = fields.String(attribute="stock.batch.lot_number", required=True)
+    quantity = fields.Integer(required=True)
+    expires_on = fields.Date(attribute="stock.batch.expires_on", required=True)
+
+
+class OrderLineSchema(_Out):
+    sku = fields.String(required=True)
+    quantity = fields.Integer(required=True)
+    unit_price = DecimalString(places=2, required=True,
+                               metadata={"description": "Captured when the order was placed (price breaks applied)."})
+    line_total = DecimalString(places=2, required=True)
+    allocations = fields.List(fields.Nested(AllocationSchema), required=True,
+                              metadata={"description": "Lots the line draws from (allocated or shipped)."})
+
+    @pre_dump
+    def _live_allocations(self, line: OrderLine, **kwargs: Any) -> dict[str, Any]:
+        # Released allocations (a cancelled order, a recalled lot) no longer bind any stock to the line.
+        return {"sku": line.sku, "quantity": line.quantity, "unit_price": line.unit_price,
+                "line_total": line.line_total,
+                "allocations": [a for a in line.allocations if a.status != AllocationStatus.RELEASED]}
+
+
+class AddressOutSchema(_Out):
+    name = fields.String(required=True)
+    line1 = fields.String(required=True)
+    line2 = fields.String(required=True, allow_none=True)
+    city = fields.String(required=True)
+    postal_code = fields.String(required=True)
+    country = fields.String(required=True)
+
+
+class OrderSchema(_Out):
+    number = fields.String(required=True, metadata={"example": "LS-261126-7KQ4M"})
+    status = fields.Enum(OrderStatus, by_value=True, required=True)
+    placed_at = fields.DateTime(required=True)
+    currency = fields.String(required=True)
+    lines = fields.List(fields.Nested(OrderLineSchema), required=True)
+    subtotal = DecimalString(places=2, required=True)
+    total = DecimalString(places=2, required=True)
+    shipping_address = fields.Nested(AddressOutSchema, required=True)
+    purchase_order = fields.String(required=True, allow_none=True)
+    min_remaining_shelf_life_days = fields.Integer(required=True, allow_none=True)
+    tracking_reference = fields.String(required=True, allow_none=True,
+                                       metadata={"description": "Set once the order has shipped."})
+
+    @pre_dump
+    def _blank_as_null(self, order: Any, **kwargs: Any) -> dict[str, Any]:
+        address = dict(order.shipping_address)
+        address["line2"] = address["line2"] or None
+        return {"number": order.number, "status": order.status, "placed_at": order.placed_at,
+                "currency": order.currency, "lines": order.lines, "subtotal": order.subtotal, "total": order.total,
+                "shipping_address": address, "purchase_order": order.purchase_order or None,
+                "min_remaining_shelf_life_days": order.min_remaining_shelf_life_days,
+                "tracking_reference": order.tracking_reference or None}
+
+
+OrderPageSchema = _page_schema(OrderSchema, "OrderPage")
