@@ -4,6 +4,7 @@ from __future__ import annotations
 import pycountry
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, IntegerField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
 
 from ..services.accounts import MIN_PASSWORD_LENGTH
@@ -12,10 +13,11 @@ from ..services.orders import MAX_SHELF_LIFE_DAYS
 MAX_UNITS_PER_LINE = 1_000_000
 
 
-def country_choices() -> list[tuple[str, str]]:
+def country_choices() -> list[SelectChoice]:
     """ISO 3166-1 alpha-2 codes sorted by country name, after an empty 'choose' entry."""
     countries = sorted(pycountry.countries, key=lambda c: c.name)
-    return [("", "Choose a country…")] + [(c.alpha_2, f"{c.name} ({c.alpha_2})") for c in countries]
+    return [SelectChoice("", "Choose a country…")] + [SelectChoice(c.alpha_2, f"{c.name} ({c.alpha_2})")
+                                                       for c in countries]
 
 
 _COUNTRY_CHOICES = country_choices()

@@ -1,0 +1,96 @@
+"""Storefront catalog: the grade list, the product page (and its SQL cost), and lot certificates."""
+from __future__ import annotations
+
+from flask import g
+
+from shop.extensions import db
+from tests.factories import make_lot, make_product
+from tests.test_storefront_helpers import count_statements, sign_in
+
+
+def test_catalog_shows_assay_price_from_and_stock(app, client, product):
+    make_product(slug="l-leucine-feed", grade="Feed", sku_prefix="LEU-FEED")  # no lot: out of stock
+    make_lot(product, "USP-1", {"LEU-USP-25KG": 3})
+    page = client.get("/").text
+    usp, feed = page.split("L-Leucine Feed")[0], page.split("L-Leucine Feed")[1]
+    assert "98.5 – 101.5 %" in usp
+    assert "from 96.00 EUR" in usp  # the cheapest pack's list price
+    assert "70.40 EUR" in usp  # 1760.00 / 25 kg: the best price per kg after breaks
+    assert "In stock" in usp and "Out of stock" in feed
+
+
+def test_product_page_shows_spec_breaks_availability_and_lots(app, client, product):
+    make_lot(product, "USP-OLD", {"LEU-USP-25KG": 4, "LEU-USP-1KG": 10}, expires_in_days=200)
+    make_lot(product, "USP-NEW", {"LEU-USP-25KG": 6}, expires_in_days=600)
+    make_lot(product, "USP-QUAR", {"LEU-USP-25KG": 50}, status="quarantine")
+    page = client.get("/products/l-leucine-usp").text
+    for fact in ("61-90-5", "C6H13NO2", "131.17 g/mol", "Loss on drying", "≤ 0.2 %", "USP &lt;731&gt;"):
+        assert fact in page
+    assert "10 in stock" in page and "250 kg" in page  # 25 kg drums: 4 + 6 units
+    assert "1,850.00 EUR" in page and "4–9" in page and "10+" in page
+    assert page.index("USP-OLD") < page.index("USP-NEW")  # soonest expiry first, as FEFO allocates
+    assert "USP-QUAR" not in page
+    assert '/coa/USP-OLD.pdf' in page
+    assert page.count("<h1") == 1
+    assert page.count(">Add to cart") == 2
+
+
+def test_unknown_product_is_a_404_page(client, app):
+    page = client.get("/products/no-such-grade")
+    assert page.status_code == 404 and "no-such-grade" in page.text
+
+
+def _product_page_statements(client) -> int:
+    # Requests reuse the test's app context: start each one as a server would, with an empty session and
+    # no signed-in user cached in g, so the page has to load everything itself.
+    db.session.remove()
+    g.pop("_login_user", None)
+    with count_statements() as statements:
+        assert client.get("/products/l-leucine-usp").status_code == 200
+    return len(statements)
+
+
+def test_product_page_costs_the_same_statements_with_3_lots_as_with_50(app, client, product, customer):
+    for i in range(3):
+        make_lot(product, f"LOT-{i}", {"LEU-USP-25KG": 2, "LEU-USP-1KG": 5}, expires_in_days=300 + i)
+    with_3 = _product_page_statements(client)
+    for i in range(3, 50):
+        make_lot(product, f"LOT-{i}", {"LEU-USP-25KG": 2, "LEU-USP-1KG": 5}, expires_in_days=300 + i)
+    with_50 = _product_page_statements(client)
+    assert "LOT-49" in client.get("/products/l-leucine-usp").text
+    assert with_3 == with_50 <= 5
+    sign_in(client)
+    assert _product_page_statements(client) <= 5  # the signed-in customer's own look-up fits too
+
+
+def test_coa_page_shows_every_result_against_limits(app, client, product):
+    make_lot(product, "USP-2501", {"LEU-USP-25KG": 2})
+    page = client.get("/coa/USP-2501").text
+    for test in product.spec_tests:
+        assert test.name in page
+    assert page.count(">Pass<") == len(product.spec_tests)
+    assert "Released" in page and "RECALLED" not in page
+
+
+def test_coa_pdf_is_a_pdf_download(app, client, product):
+    make_lot(product, "USP-2501", {"LEU-USP-25KG": 2})
+    response = client.get("/coa/USP-2501.pdf")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert response.data.startswith(b"%PDF")
+    assert "CoA-USP-2501.pdf" in response.headers["Content-Disposition"]
+
+
+def test_unreleased_lots_have_no_coa(app, client, product):
+    make_lot(product, "Q-1", {"LEU-USP-25KG": 2}, status="quarantine")
+    make_lot(product, "R-1", {"LEU-USP-25KG": 2}, status="rejected")
+    for url in ("/coa/Q-1", "/coa/Q-1.pdf", "/coa/R-1", "/coa/R-1.pdf", "/coa/NOPE"):
+        assert client.get(url).status_code == 404, url
+
+
+def test_recalled_lot_coa_carries_a_recalled_banner(app, client, product):
+    make_lot(product, "X-1", {"LEU-USP-25KG": 2}, status="recalled")
+    page = client.get("/coa/X-1")
+    assert page.status_code == 200 and "RECALLED" in page.text
+    assert client.get("/coa/X-1.pdf").data.startswith(b"%PDF")
+    assert "X-1" not in client.get("/products/l-leucine-usp").text  # not offered for sale
