@@ -4,3 +4,5 @@ from __future__ import annotations
 from flask import Blueprint
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+from . import auth, batches, inventory, orders, trace  # noqa: E402,F401  (registers the views)

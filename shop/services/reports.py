@@ -1,0 +1,533 @@
+"""Read-only staff reports: inventory dashboard, movement ledger, order list, lot/order traceability, CSV."""
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy.orm import selectinload
+
+from ..errors import InvalidInput, NotFound
+from ..extensions import db
+from ..models import (
+    Allocation,
+    AllocationStatus,
+    Batch,
+    BatchStatus,
+    CoaResult,
+    Customer,
+    MovementKind,
+    Order,
+    OrderLine,
+    OrderStatus,
+    OrderStatusChange,
+    Product,
+    SpecTest,
+    StaffUser,
+    Stock,
+    StockMovement,
+    Variant,
+)
+
+MAX_PAGE = 200
+
+# --- Cursors --------------------------------------------------------------------------------------
+
+
+def encode_cursor(at: datetime, row_id: int) -> str:
+    """An opaque keyset cursor for (timestamp, id), safe in a URL."""
+    raw = json.dumps([at.astimezone(UTC).isoformat(), row_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """Read a cursor made by encode_cursor; a tampered or stale one is InvalidInput, never a crash."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        at, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        parsed = datetime.fromisoformat(at)
+        if not isinstance(row_id, int) or parsed.tzinfo is None:
+            raise ValueError
+        return parsed, row_id
+    except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
+        raise InvalidInput({"cursor": ["This page link is no longer valid; start from the first page."]}) from None
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+# --- Inventory dashboard --------------------------------------------------------------------------
+
+
+@dataclass
+class LotStock:
+    """One lot filled into one pack size."""
+
+    stock_id: int
+    lot_number: str
+    status: BatchStatus
+    expires_on: date
+    sku: str
+    pack_size_kg: Decimal
+    on_hand: int
+    allocated: int
+    sellable: bool  # released and not expired: its free units can be sold
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.allocated if self.sellable else 0
+
+    @property
+    def on_hand_kg(self) -> Decimal:
+        return self.on_hand * self.pack_size_kg
+
+    @property
+    def allocated_kg(self) -> Decimal:
+        return self.allocated * self.pack_size_kg
+
+    @property
+    def available_kg(self) -> Decimal:
+        return self.available * self.pack_size_kg
+
+
+@dataclass
+class VariantStock:
+    sku: str
+    pack_size_kg: Decimal
+    lots: list[LotStock] = field(default_factory=list)
+
+    @property
+    def on_hand(self) -> int:
+        return sum(lot.on_hand for lot in self.lots)
+
+    @property
+    def allocated(self) -> int:
+        return sum(lot.allocated for lot in self.lots)
+
+    @property
+    def available(self) -> int:
+        return sum(lot.available for lot in self.lots)
+
+    @property
+    def on_hand_kg(self) -> Decimal:
+        return self.on_hand * self.pack_size_kg
+
+    @property
+    def allocated_kg(self) -> Decimal:
+        return self.allocated * self.pack_size_kg
+
+    @property
+    def available_kg(self) -> Decimal:
+        return self.available * self.pack_size_kg
+
+
+@dataclass
+class ProductStock:
+    name: str
+    slug: str
+    variants: list[VariantStock] = field(default_factory=list)
+
+    @property
+    def on_hand_kg(self) -> Decimal:
+        return sum((v.on_hand_kg for v in self.variants), Decimal(0))
+
+    @property
+    def available_kg(self) -> Decimal:
+        return sum((v.available_kg for v in self.variants), Decimal(0))
+
+
+@dataclass
+class ExpiringLot:
+    lot_number: str
+    product: str
+    status: BatchStatus
+    expires_on: date
+    days_left: int
+    on_hand: int
+    on_hand_kg: Decimal
+    available_kg: Decimal
+
+
+@dataclass
+class LowStock:
+    product: str
+    sku: str
+    available: int
+
+
+@dataclass
+class QuarantinedLot:
+    lot_number: str
+    product: str
+    received_at: datetime
+    expires_on: date
+    results_recorded: int
+    tests_required: int
+    on_hand_kg: Decimal
+
+
+@dataclass
+class Dashboard:
+    products: list[ProductStock]
+    expiring: list[ExpiringLot]
+    expiring_days: int
+    low_stock: list[LowStock]
+    low_stock_units: int
+    quarantine: list[QuarantinedLot]
+    kg_by_month: list[tuple[date, Decimal]]  # first day of the expiry month, available kg
+
+
+MAX_EXPIRING_DAYS = 3650
+
+
+def dashboard(expiring_days: int = 90, low_stock_units: int = 10, today: date | None = None) -> Dashboard:
+    """Everything on the inventory dashboard in three statements, however many lots and orders exist."""
+    if isinstance(expiring_days, bool) or not isinstance(expiring_days, int) or \
+            not 0 <= expiring_days <= MAX_EXPIRING_DAYS:
+        raise InvalidInput({"days": [f"A whole number of days from 0 to {MAX_EXPIRING_DAYS}."]})
+    today = today or date.today()
+    # 1: every active pack size, so that one with no stock at all still shows as low.
+    variants = db.session.execute(
+        select(Variant.id, Variant.sku, Variant.pack_size_kg, Product.id, Product.name, Product.slug)
+        .join(Product, Product.id == Variant.product_id)
+        .where(Variant.active.is_(True), Product.active.is_(True))
+        .order_by(Product.position, Product.id, Variant.pack_size_kg, Variant.id)
+    ).all()
+    # 2: stock rows that still hold something; empty rows of old lots would only grow the page.
+    rows = db.session.execute(
+        select(Stock.id, Stock.variant_id, Stock.on_hand, Stock.allocated, Batch.id, Batch.lot_number,
+               Batch.status, Batch.expires_on, Batch.product_id)
+        .join(Batch, Batch.id == Stock.batch_id)
+        .where(Stock.on_hand > 0)
+        .order_by(Batch.expires_on, Batch.id, Stock.id)
+    ).all()
+    # 3: the quarantine queue with how far QC has got on each lot.
+    recorded = (select(func.count(CoaResult.id)).where(CoaResult.batch_id == Batch.id)
+                .correlate(Batch).scalar_subquery())
+    required = (select(func.count(SpecTest.id)).where(SpecTest.product_id == Batch.product_id)
+                .correlate(Batch).scalar_subquery())
+    quarantine_rows = db.session.execute(
+        select(Batch.id, Batch.lot_number, Product.name, Batch.received_at, Batch.expires_on, recorded, required)
+        .join(Product, Product.id == Batch.product_id)
+        .where(Batch.status == BatchStatus.QUARANTINE)
+        .order_by(Batch.received_at, Batch.id)
+    ).all()
+
+    products: dict[int, ProductStock] = {}
+    by_variant: dict[int, VariantStock] = {}
+    product_name: dict[int, str] = {}
+    for vid, sku, size, pid, pname, slug in variants:
+        product = products.setdefault(pid, ProductStock(pname, slug))
+        product_name[pid] = pname
+        vs = VariantStock(sku, size)
+        product.variants.append(vs)
+        by_variant[vid] = vs
+
+    lots: dict[int, list[LotStock]] = defaultdict(list)
+    lot_meta: dict[int, tuple] = {}
+    for sid, vid, on_hand, allocated, bid, lot, status, expires, pid in rows:
+        vs = by_variant.get(vid)
+        if vs is None:  # a retired pack size: not on the dashboard
+            continue
+        ls = LotStock(sid, lot, status, expires, vs.sku, vs.pack_size_kg, on_hand, allocated,
+                      sellable=status == BatchStatus.RELEASED and expires > today)
+        vs.lots.append(ls)
+        lots[bid].append(ls)
+        lot_meta[bid] = (lot, pid, status, expires)
+
+    horizon = today + timedelta(days=expiring_days)
+    expiring = []
+    for bid, (lot, pid, status, expires) in lot_meta.items():
+        if status in (BatchStatus.RELEASED, BatchStatus.QUARANTINE) and expires <= horizon:
+            stock = lots[bid]
+            expiring.append(ExpiringLot(lot, product_name.get(pid, ""), status, expires, (expires - today).days,
+                                        sum(s.on_hand for s in stock), sum((s.on_hand_kg for s in stock), Decimal(0)),
+                                        sum((s.available_kg for s in stock), Decimal(0))))
+    expiring.sort(key=lambda e: (e.expires_on, e.lot_number))
+
+    low = [LowStock(p.name, v.sku, v.available) for p in products.values() for v in p.variants
+           if v.available < low_stock_units]
+
+    months: dict[date, Decimal] = defaultdict(Decimal)
+    for stock in lots.values():
+        for s in stock:
+            if s.available:
+                months[s.expires_on.replace(day=1)] += s.available_kg
+    quarantine_kg: dict[int, Decimal] = {bid: sum((s.on_hand_kg for s in lots[bid]), Decimal(0)) for bid in lots}
+    quarantine = [QuarantinedLot(lot, pname, received, expires, n, m, quarantine_kg.get(bid, Decimal(0)))
+                  for bid, lot, pname, received, expires, n, m in quarantine_rows]
+    return Dashboard(list(products.values()), expiring, expiring_days, low, low_stock_units, quarantine,
+                     _fill_months(months))
+
+
+def _fill_months(months: dict[date, Decimal], limit: int = 60) -> list[tuple[date, Decimal]]:
+    """Consecutive months from the first to the last with stock, so gaps show as empty bars."""
+    if not months:
+        return []
+    first, last = min(months), max(months)
+    out = []
+    current = first
+    while current <= last and len(out) < limit:
+        out.append((current, months.get(current, Decimal(0))))
+        current = (current + timedelta(days=32)).replace(day=1)
+    return out
+
+
+# --- Ledger ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class LedgerRow:
+    id: int
+    created_at: datetime
+    kind: MovementKind
+    lot_number: str
+    sku: str
+    on_hand_delta: int
+    allocated_delta: int
+    reason: str
+    staff_email: str | None
+    order_number: str | None
+
+
+@dataclass
+class Page:
+    rows: list
+    next_cursor: str | None
+
+
+def ledger_page(lot_number: str = "", sku: str = "", date_from: date | None = None, date_to: date | None = None,
+                cursor: str | None = None, limit: int = 50) -> Page:
+    """Stock movements newest first, keyset-paginated on (created_at, id); filters by lot, SKU and dates (UTC)."""
+    limit = max(1, min(limit, MAX_PAGE))
+    stmt = (
+        select(StockMovement.id, StockMovement.created_at, StockMovement.kind, Batch.lot_number, Variant.sku,
+               StockMovement.on_hand_delta, StockMovement.allocated_delta, StockMovement.reason, StaffUser.email,
+               Order.number)
+        .join(Stock, Stock.id == StockMovement.stock_id)
+        .join(Batch, Batch.id == Stock.batch_id)
+        .join(Variant, Variant.id == Stock.variant_id)
+        .outerjoin(StaffUser, StaffUser.id == StockMovement.staff_id)
+        .outerjoin(Order, Order.id == StockMovement.order_id)
+        .order_by(StockMovement.created_at.desc(), StockMovement.id.desc())
+        .limit(limit + 1)
+    )
+    if lot_number:
+        stmt = stmt.where(Batch.lot_number == lot_number.strip())
+    if sku:
+        stmt = stmt.where(Variant.sku == sku.strip().upper())
+    if date_from:
+        stmt = stmt.where(StockMovement.created_at >= _day_start(date_from))
+    if date_to:
+        stmt = stmt.where(StockMovement.created_at < _day_start(date_to + timedelta(days=1)))
+    if cursor:
+        stmt = stmt.where(tuple_(StockMovement.created_at, StockMovement.id) < tuple_(*decode_cursor(cursor)))
+    rows = [LedgerRow(*r) for r in db.session.execute(stmt)]
+    return _page(rows, limit, lambda r: (r.created_at, r.id))
+
+
+def _page(rows: list, limit: int, key) -> Page:
+    if len(rows) > limit:
+        rows = rows[:limit]
+        return Page(rows, encode_cursor(*key(rows[-1])))
+    return Page(rows, None)
+
+
+# --- Orders ---------------------------------------------------------------------------------------
+
+
+def order_page(status: OrderStatus | None = None, customer: str = "", date_from: date | None = None,
+               date_to: date | None = None, attention_only: bool = False, cursor: str | None = None,
+               limit: int = 30) -> Page:
+    """Orders newest first with their customer, keyset-paginated on (placed_at, id); two statements."""
+    limit = max(1, min(limit, MAX_PAGE))
+    stmt = (
+        select(Order)
+        .join(Customer, Customer.id == Order.customer_id)
+        .options(selectinload(Order.customer))
+        .order_by(Order.placed_at.desc(), Order.id.desc())
+        .limit(limit + 1)
+    )
+    if status is not None:
+        stmt = stmt.where(Order.status == status)
+    if customer.strip():
+        needle = customer.strip().lower()
+        stmt = stmt.where(or_(func.lower(Customer.email).contains(needle, autoescape=True),
+                              func.lower(Customer.company).contains(needle, autoescape=True)))
+    if date_from:
+        stmt = stmt.where(Order.placed_at >= _day_start(date_from))
+    if date_to:
+        stmt = stmt.where(Order.placed_at < _day_start(date_to + timedelta(days=1)))
+    if attention_only:
+        stmt = stmt.where(Order.needs_attention.is_(True))
+    if cursor:
+        stmt = stmt.where(tuple_(Order.placed_at, Order.id) < tuple_(*decode_cursor(cursor)))
+    rows = list(db.session.scalars(stmt))
+    return _page(rows, limit, lambda o: (o.placed_at, o.id))
+
+
+# --- Traceability ---------------------------------------------------------------------------------
+
+
+@dataclass
+class TraceRow:
+    """One allocation: so many units of one lot in one pack size on one order line."""
+
+    allocation_id: int
+    lot_number: str
+    expires_on: date
+    sku: str
+    quantity: int
+    allocation_status: AllocationStatus
+    allocated_at: datetime
+    order_number: str
+    order_status: OrderStatus
+    placed_at: datetime
+    shipped_at: datetime | None
+    tracking_reference: str
+    company: str
+    email: str
+    needs_attention: bool
+
+
+@dataclass
+class LotTrace:
+    batch: Batch
+    rows: list[TraceRow]
+
+    @property
+    def received(self) -> list[TraceRow]:
+        """Allocations that left the warehouse: the customers to contact in a recall."""
+        return [r for r in self.rows if r.allocation_status == AllocationStatus.SHIPPED]
+
+    @property
+    def open_rows(self) -> list[TraceRow]:
+        return [r for r in self.rows if r.allocation_status == AllocationStatus.ALLOCATED]
+
+    @property
+    def customers(self) -> list[tuple[str, str]]:
+        seen: dict[str, str] = {}
+        for r in self.rows:
+            seen.setdefault(r.email, r.company)
+        return sorted(((company, email) for email, company in seen.items()), key=lambda c: c[0].lower())
+
+
+def _shipped_at():
+    return (select(func.max(OrderStatusChange.at))
+            .where(OrderStatusChange.order_id == Order.id, OrderStatusChange.to_status == OrderStatus.SHIPPED)
+            .correlate(Order).scalar_subquery())
+
+
+def _trace_select():
+    return (
+        select(Allocation.id, Batch.lot_number, Batch.expires_on, OrderLine.sku, Allocation.quantity,
+               Allocation.status, Allocation.created_at, Order.number, Order.status, Order.placed_at,
+               _shipped_at(), Order.tracking_reference, Customer.company, Customer.email, Order.needs_attention)
+        .join(OrderLine, OrderLine.id == Allocation.order_line_id)
+        .join(Order, Order.id == OrderLine.order_id)
+        .join(Customer, Customer.id == Order.customer_id)
+        .join(Stock, Stock.id == Allocation.stock_id)
+        .join(Batch, Batch.id == Stock.batch_id)
+    )
+
+
+def lot_trace(lot_number: str) -> LotTrace:
+    """A lot and every allocation ever drawn from it, oldest order first; constant statements."""
+    batch = db.session.scalar(
+        select(Batch).where(Batch.lot_number == lot_number)
+        .options(selectinload(Batch.product), selectinload(Batch.stocks).selectinload(Stock.variant))
+    )
+    if batch is None:
+        raise NotFound(f"No lot '{lot_number}'.")
+    rows = [TraceRow(*r) for r in db.session.execute(
+        _trace_select().where(Stock.batch_id == batch.id).order_by(Order.placed_at, Order.id, Allocation.id))]
+    return LotTrace(batch, rows)
+
+
+def order_trace_rows(order_id: int) -> list[TraceRow]:
+    """Every allocation of one order with its lot, in line order."""
+    return [TraceRow(*r) for r in db.session.execute(
+        _trace_select().where(Order.id == order_id).order_by(OrderLine.position, Allocation.id))]
+
+
+def open_allocations_on_lot(batch_id: int) -> list[TraceRow]:
+    """Allocations still holding units of a lot (pending and confirmed orders)."""
+    return [TraceRow(*r) for r in db.session.execute(
+        _trace_select().where(Stock.batch_id == batch_id, Allocation.status == AllocationStatus.ALLOCATED)
+        .order_by(Order.placed_at, Order.id, Allocation.id))]
+
+
+CSV_COLUMNS = ["lot_number", "expires_on", "order_number", "order_status", "customer", "customer_email", "sku",
+               "quantity", "allocation_status", "allocated_at", "placed_at", "shipped_at", "tracking_reference"]
+
+
+def trace_csv(rows: list[TraceRow]) -> str:
+    """CSV with one row per allocation."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in rows:
+        writer.writerow([_cell(r.lot_number), r.expires_on.isoformat(), _cell(r.order_number), r.order_status.value,
+                         _cell(r.company), _cell(r.email), _cell(r.sku), r.quantity, r.allocation_status.value,
+                         _iso(r.allocated_at), _iso(r.placed_at), _iso(r.shipped_at), _cell(r.tracking_reference)])
+    return buffer.getvalue()
+
+
+def _iso(value: datetime | None) -> str:
+    return value.astimezone(UTC).isoformat(timespec="seconds") if value else ""
+
+
+def _cell(text: str | None) -> str:
+    # Company names and tracking references are typed by outsiders; a leading = + - @ would run as a
+    # formula when the recall team opens the file in a spreadsheet (CSV injection).
+    text = text or ""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+
+# --- Batches --------------------------------------------------------------------------------------
+
+
+@dataclass
+class BatchRow:
+    id: int
+    lot_number: str
+    product: str
+    status: BatchStatus
+    manufactured_on: date
+    expires_on: date
+    received_at: datetime
+    on_hand: int
+    allocated: int
+
+
+def batch_page(status: BatchStatus | None = None, product_slug: str = "", cursor: str | None = None,
+               limit: int = 50) -> Page:
+    """Lots newest receipt first with their units on hand and allocated, keyset-paginated; one statement."""
+    limit = max(1, min(limit, MAX_PAGE))
+    totals = (select(Stock.batch_id, func.sum(Stock.on_hand).label("on_hand"),
+                     func.sum(Stock.allocated).label("allocated"))
+              .group_by(Stock.batch_id).subquery())
+    stmt = (
+        select(Batch.id, Batch.lot_number, Product.name, Batch.status, Batch.manufactured_on, Batch.expires_on,
+               Batch.received_at, func.coalesce(totals.c.on_hand, 0), func.coalesce(totals.c.allocated, 0))
+        .join(Product, Product.id == Batch.product_id)
+        .outerjoin(totals, totals.c.batch_id == Batch.id)
+        .order_by(Batch.received_at.desc(), Batch.id.desc())
+        .limit(limit + 1)
+    )
+    if status is not None:
+        stmt = stmt.where(Batch.status == status)
+    if product_slug:
+        stmt = stmt.where(Product.slug == product_slug)
+    if cursor:
+        stmt = stmt.where(tuple_(Batch.received_at, Batch.id) < tuple_(*decode_cursor(cursor)))
+    rows = [BatchRow(*r[:7], int(r[7]), int(r[8])) for r in db.session.execute(stmt)]
+    return _page(rows, limit, lambda b: (b.received_at, b.id))

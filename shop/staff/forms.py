@@ -1,0 +1,146 @@
+"""Flask-WTF forms of the staff pages (CSRF on every POST; GET filter forms carry no token)."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from ..models import MovementKind, OrderStatus, SpecTest, Variant
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token travels with it."""
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    submit = SubmitField("Sign in")
+
+
+class FilterForm(FlaskForm):
+    """Base of the GET filter forms: bookmarkable URLs, so no CSRF token (they change nothing)."""
+
+    class Meta:
+        csrf = False
+
+
+class DashboardForm(FilterForm):
+    days = IntegerField("Lots expiring within (days)", default=90,
+                        validators=[Optional(), NumberRange(min=0, max=3650)])
+    submit = SubmitField("Show")
+
+
+class ChooseProductForm(FilterForm):
+    product = SelectField("Product", validators=[DataRequired()])
+    submit = SubmitField("Choose product")
+
+
+class ReceiveForm(FlaskForm):
+    product = HiddenField()
+    lot_number = StringField("Lot number", validators=[DataRequired(), Length(max=40)])
+    manufactured_on = DateField("Manufactured on", validators=[InputRequired()])
+    expires_on = DateField("Expires on (or retest date)", validators=[InputRequired()])
+    submit = SubmitField("Receive lot")
+
+
+def receive_form(variants: list[Variant], **kwargs) -> ReceiveForm:
+    """The receipt form with one units field per pack size of the chosen product."""
+    class Form(ReceiveForm):
+        pass
+
+    for v in variants:
+        size = format(v.pack_size_kg.normalize(), "f")
+        setattr(Form, f"units_{v.id}", IntegerField(f"{v.sku} ({size} kg packs): units", default=0,
+                                                    validators=[Optional(), NumberRange(min=0, max=1_000_000)]))
+    return Form(**kwargs)
+
+
+class ResultsForm(FlaskForm):
+    submit = SubmitField("Save results")
+
+
+QUALITATIVE_CHOICES = [SelectChoice("", "— not recorded —"), SelectChoice("conforms"), SelectChoice("does not conform")]
+
+
+def results_form(tests: list[SpecTest], **kwargs) -> ResultsForm:
+    """One field per specification test: a number, or conforms / does not conform."""
+    class Form(ResultsForm):
+        pass
+
+    for t in tests:
+        if t.qualitative:
+            field = SelectField(t.name, choices=QUALITATIVE_CHOICES, validators=[Optional()])
+        else:
+            field = StringField(t.name, validators=[Optional(), Length(max=60)])
+        setattr(Form, f"result_{t.id}", field)
+    return Form(**kwargs)
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField("Reason", validators=[DataRequired(), Length(max=2000)])
+
+
+class RejectForm(ReasonForm):
+    submit = SubmitField("Reject lot")
+
+
+class RecallForm(ReasonForm):
+    submit = SubmitField("Recall lot")
+
+
+class AdjustForm(FlaskForm):
+    kind = SelectField("Kind", choices=[SelectChoice(MovementKind.ADJUSTMENT.value, "Adjustment (count correction)"),
+                                        SelectChoice(MovementKind.SCRAP.value, "Scrap (damaged, destroyed)")])
+    delta = IntegerField("Change in units (negative takes units away)",
+                         validators=[InputRequired(message="Enter a whole number of units.")])
+    reason = TextAreaField("Reason", validators=[DataRequired(message="A reason is required for every adjustment."),
+                                                 Length(max=2000)])
+    submit = SubmitField("Record adjustment")
+
+
+class LedgerFilterForm(FilterForm):
+    lot = StringField("Lot number", validators=[Optional(), Length(max=40)])
+    sku = StringField("SKU", validators=[Optional(), Length(max=40)])
+    date_from = DateField("From", validators=[Optional()])
+    date_to = DateField("To", validators=[Optional()])
+    submit = SubmitField("Filter ledger")
+
+
+class OrderFilterForm(FilterForm):
+    status = SelectField("Status", choices=[SelectChoice("", "Any status")]
+                         + [SelectChoice(s.value, s.value.capitalize()) for s in OrderStatus],
+                         validators=[Optional()])
+    customer = StringField("Customer (email or company)", validators=[Optional(), Length(max=200)])
+    date_from = DateField("Placed from", validators=[Optional()])
+    date_to = DateField("Placed to", validators=[Optional()])
+    attention = BooleanField("Needs attention only")
+    submit = SubmitField("Filter orders")
+
+
+class ShipForm(FlaskForm):
+    tracking_reference = StringField("Tracking reference", validators=[DataRequired(), Length(max=100)])
+    submit = SubmitField("Ship order")
+
+
+class CancelForm(FlaskForm):
+    reason = StringField("Reason for cancelling (optional)", validators=[Optional(), Length(max=500)])
+    submit = SubmitField("Cancel order")
+
+
+class TraceSearchForm(FilterForm):
+    lot = StringField("Lot number", validators=[Optional(), Length(max=40)])
+    order = StringField("Order number", validators=[Optional(), Length(max=20)])
+    submit = SubmitField("Trace")

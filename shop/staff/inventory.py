@@ -1,0 +1,82 @@
+"""Inventory dashboard, stock adjustments and the movement ledger."""
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..errors import DomainError, InvalidInput
+from ..extensions import db
+from ..models import MovementKind, StaffRole, Stock
+from ..services import inventory, reports
+from ..services.tx import run_in_transaction
+from . import bp
+from .auth import ANY_STAFF, current_staff, role_required
+from .chart import bar_chart
+from .forms import AdjustForm, DashboardForm, LedgerFilterForm
+from .helpers import show_errors
+
+
+@bp.get("/")
+@role_required(*ANY_STAFF)
+def dashboard():
+    """Stock per product, pack size and lot; expiring lots, low stock, quarantine queue, kg by expiry month."""
+    form = DashboardForm(request.args)
+    days = form.days.data if form.validate() and form.days.data is not None else 90
+    data = reports.dashboard(days, current_app.config["LOW_STOCK_UNITS"])
+    return render_template("staff/dashboard.html", form=form, data=data, chart=bar_chart(data.kg_by_month))
+
+
+@bp.get("/ledger")
+@role_required(*ANY_STAFF)
+def ledger():
+    """Every stock movement, newest first, filterable by lot, SKU and date; keyset pages."""
+    form = LedgerFilterForm(request.args)
+    page, status = None, 200
+    if form.validate():
+        try:
+            page = reports.ledger_page(form.lot.data or "", form.sku.data or "", form.date_from.data,
+                                       form.date_to.data, cursor=request.args.get("cursor"))
+        except InvalidInput as exc:
+            form.submit.errors = [m for msgs in exc.errors.values() for m in msgs]
+            status = 400
+    else:
+        status = 400
+    args = {k: v for k, v in request.args.items() if k != "cursor"}
+    return render_template("staff/ledger.html", form=form, page=page, args=args), status
+
+
+def _stock_or_404(stock_id: int) -> Stock:
+    stock = db.session.scalar(
+        select(Stock).where(Stock.id == stock_id)
+        .options(selectinload(Stock.batch), selectinload(Stock.variant))
+    )
+    if stock is None:
+        abort(404, description="No such stock row.")
+    return stock
+
+
+@bp.route("/stock/<int:stock_id>/adjust", methods=["GET", "POST"])
+@role_required(StaffRole.WAREHOUSE)
+def adjust(stock_id: int):
+    """Correct the units on hand of one lot in one pack size, with a reason; never below what is allocated."""
+    stock = _stock_or_404(stock_id)
+    form = AdjustForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            run_in_transaction(inventory.adjust_stock, stock_id, form.delta.data, form.reason.data,
+                               current_staff(), MovementKind(form.kind.data))
+        except InvalidInput as exc:
+            for message in show_errors(form, exc.errors):
+                flash(message, "error")
+        except DomainError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(f"Adjustment of {form.delta.data:+d} units recorded for lot {stock.batch.lot_number}, "
+                  f"{stock.variant.sku}.", "success")
+            return redirect(url_for("staff.batch", lot_number=stock.batch.lot_number))
+        db.session.refresh(stock)
+    if request.method == "POST":
+        status = 422
+    return render_template("staff/adjust.html", form=form, stock=stock), status

@@ -1,0 +1,128 @@
+"""Fulfilment: the order list, one order, its life-cycle actions, and the printable packing slip."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from ..errors import DomainError, InvalidInput
+from ..extensions import db
+from ..models import OrderStatus, StaffRole, Variant
+from ..services import orders, reports
+from ..services.tx import run_in_transaction
+from . import bp
+from .auth import current_staff, role_required
+from .forms import ActionForm, CancelForm, OrderFilterForm, ShipForm
+from .helpers import or_404, show_errors
+
+
+@bp.get("/orders")
+@role_required(StaffRole.FULFILMENT)
+def order_list():
+    """Orders newest first, filtered by status, customer and date; keyset pages."""
+    form = OrderFilterForm(request.args)
+    page, status = None, 200
+    if form.validate():
+        try:
+            page = reports.order_page(OrderStatus(form.status.data) if form.status.data else None,
+                                      form.customer.data or "", form.date_from.data, form.date_to.data,
+                                      attention_only=bool(form.attention.data), cursor=request.args.get("cursor"))
+        except InvalidInput as exc:
+            form.submit.errors = [m for msgs in exc.errors.values() for m in msgs]
+            status = 400
+    else:
+        status = 400
+    args = {k: v for k, v in request.args.items() if k != "cursor"}
+    return render_template("staff/orders.html", form=form, page=page, args=args), status
+
+
+def _load_order(number: str):
+    """The order with its lines' pack sizes in the identity map, so the template triggers no query per line."""
+    order = or_404(orders.get_order, number)
+    ids = {line.variant_id for line in order.lines}
+    if ids:
+        db.session.scalars(select(Variant).where(Variant.id.in_(ids))).all()
+    return order
+
+
+def _render_order(number: str, *, ship=None, cancel=None, status=200):
+    order = _load_order(number)
+    return render_template("staff/order.html", order=order, rows=reports.order_trace_rows(order.id),
+                           ship=ship or ShipForm(formdata=None), cancel=cancel or CancelForm(formdata=None),
+                           action=ActionForm(formdata=None), OrderStatus=OrderStatus), status
+
+
+@bp.get("/orders/<number>")
+@role_required(StaffRole.FULFILMENT)
+def order(number: str):
+    """One order: customer, lines with their lots, status history, and what can be done next."""
+    return _render_order(number)
+
+
+def _act(number: str, work, done: str, form=None):
+    """Run one life-cycle step; an illegal transition is a message, never an error page."""
+    form = form or ActionForm()
+    if not form.validate_on_submit():
+        return _render_order(number, **_form_kw(form), status=422)
+    try:
+        run_in_transaction(work)
+    except InvalidInput as exc:
+        for message in show_errors(form, exc.errors):
+            flash(message, "error")
+        return _render_order(number, **_form_kw(form), status=422)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("staff.order", number=number))
+    flash(done, "success")
+    return redirect(url_for("staff.order", number=number))
+
+
+def _form_kw(form) -> dict:
+    if isinstance(form, ShipForm):
+        return {"ship": form}
+    if isinstance(form, CancelForm):
+        return {"cancel": form}
+    return {}
+
+
+@bp.post("/orders/<number>/confirm")
+@role_required(StaffRole.FULFILMENT)
+def confirm(number: str):
+    or_404(orders.get_order, number)
+    return _act(number, lambda: orders.confirm_order(number, staff=current_staff()), f"Order {number} confirmed.")
+
+
+@bp.post("/orders/<number>/ship")
+@role_required(StaffRole.FULFILMENT)
+def ship(number: str):
+    or_404(orders.get_order, number)
+    form = ShipForm()
+    return _act(number, lambda: orders.ship_order(number, form.tracking_reference.data, staff=current_staff()),
+                f"Order {number} shipped.", form)
+
+
+@bp.post("/orders/<number>/deliver")
+@role_required(StaffRole.FULFILMENT)
+def deliver(number: str):
+    or_404(orders.get_order, number)
+    return _act(number, lambda: orders.deliver_order(number, staff=current_staff()),
+                f"Order {number} marked delivered.")
+
+
+@bp.post("/orders/<number>/cancel")
+@role_required(StaffRole.FULFILMENT)
+def cancel(number: str):
+    or_404(orders.get_order, number)
+    form = CancelForm()
+    return _act(number, lambda: orders.cancel_order(number, staff=current_staff(),
+                                                    reason=(form.reason.data or "").strip()),
+                f"Order {number} cancelled; its units are back in stock.", form)
+
+
+@bp.get("/orders/<number>/packing-slip")
+@role_required(StaffRole.FULFILMENT, StaffRole.WAREHOUSE)
+def packing_slip(number: str):
+    """A printable packing slip: each line with the lots (and expiry dates) to pick."""
+    order = _load_order(number)
+    if order.status == OrderStatus.CANCELLED:
+        abort(409, description=f"Order {number} is cancelled: there is nothing to pack.")
+    return render_template("staff/packing_slip.html", order=order, rows=reports.order_trace_rows(order.id))

@@ -1,0 +1,73 @@
+"""Helpers shared by the staff-page tests: sign-in as a role, place an order, count SQL statements."""
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+
+import pytest
+from flask import g
+from flask.testing import FlaskClient
+from sqlalchemy import event
+
+from shop.extensions import db
+from shop.services import orders
+from tests.factories import make_staff
+
+ADDRESS = {"name": "Goods In", "line1": "Hafenstrasse 1", "city": "Hamburg", "postal_code": "20457",
+           "country": "DE"}
+PASSWORD = "staff password"
+
+
+def sign_in(client, role: str, email: str | None = None):
+    """Create a staff user with `role` and sign the client in through the staff sign-in form."""
+    staff = make_staff(role, email=email)
+    page = client.post("/staff/login", data={"email": staff.email, "password": PASSWORD})
+    assert page.status_code == 302, page.text
+    return staff
+
+
+def place(customer, sku: str, quantity: int, *, min_days: int | None = None):
+    """Place and commit an order through the order service, as the storefront and API do."""
+    order = orders.place_order(customer, [{"sku": sku, "quantity": quantity}], ADDRESS,
+                               min_remaining_shelf_life_days=min_days)
+    db.session.commit()
+    return order
+
+
+@contextmanager
+def count_statements():
+    """Count the SQL statements the app sends while the block runs (a list, so it can be read after)."""
+    seen: list[str] = []
+
+    def listener(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA", "SAVEPOINT", "RELEASE")):
+            seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+
+
+def text_of(html: str) -> str:
+    """The visible text of a page with tags removed and white space collapsed, for plain assertions."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+class StaffClient(FlaskClient):
+    """A test client whose every request loads its user from its own cookie, as a real server does.
+
+    The tests' app context is reused by each request, and Flask-Login caches the user in `g` there;
+    without this, a second client (another role) would silently act as the first one.
+    """
+
+    def open(self, *args, **kwargs):
+        g.pop("_login_user", None)
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def staff_clients(app):
+    """Make app.test_client() (and so conftest's `client`) a StaffClient; use with pytest.mark.usefixtures."""
+    app.test_client_class = StaffClient
