@@ -1,10 +1,13 @@
 """Fixtures shared by the API tests (no tests here): a client that speaks for a customer with an API key."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import event
 
 from shop.extensions import db
 from shop.services import accounts
@@ -62,3 +65,20 @@ def stocked(app):
     make_lot(product, "L-SOON", {"LEU-USP-25KG": 6, "LEU-USP-1KG": 50}, expires_in_days=200)
     make_lot(product, "L-LATE", {"LEU-USP-25KG": 10}, expires_in_days=700)
     return product
+
+
+@contextmanager
+def counted_statements() -> Iterator[list[str]]:
+    """Collect every SQL statement sent to the database inside the block, starting from a fresh session."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    # A real request starts with an empty session: nothing the test loaded may spare it a query.
+    db.session.remove()
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)

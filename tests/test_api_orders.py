@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from shop.extensions import db
 from shop.models import Order
 from tests.factories import make_lot, make_product
 from tests.test_api_fixtures import *  # noqa: F403  (api, rival, stocked fixtures)
-from tests.test_api_fixtures import ADDRESS
+from tests.test_api_fixtures import ADDRESS, counted_statements
 
 
 def available(api, sku: str, slug: str = "l-leucine-usp") -> int:
@@ -211,18 +211,8 @@ def five_skus(app):
 
 
 def _statements_for(api, lines, key: str) -> list[str]:
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    # A fresh session, as a real request gets: nothing the test loaded may spare the request a query.
-    db.session.remove()
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with counted_statements() as statements:
         response = api.order(lines, key=key)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
     assert response.status_code == 201, response.get_data(as_text=True)
     return statements
 

@@ -1,0 +1,144 @@
+"""Idempotency-Key on POST: one order per key, replayed answers, refusals for reused or busy keys, expiry."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from shop.api.idempotency import fingerprint
+from shop.extensions import db
+from shop.models import IdempotencyRecord, IdempotencyState, Order, utcnow
+from shop.services import orders as order_service
+from tests.factories import make_lot
+from tests.test_api_fixtures import *  # noqa: F403  (api, rival, stocked fixtures)
+from tests.test_api_fixtures import ADDRESS
+from tests.test_api_orders import assert_problem, available
+
+BODY = {"lines": [{"sku": "LEU-USP-25KG", "quantity": 2}], "shipping_address": ADDRESS}
+
+
+def orders_in_db() -> int:
+    return db.session.scalar(select(func.count(Order.id)))
+
+
+def test_retry_with_the_same_key_replays_the_answer_and_places_one_order(api, stocked):
+    first = api.post("/api/v1/orders", json=BODY, key="k-1")
+    assert first.status_code == 201
+    assert "Idempotent-Replayed" not in first.headers
+    retry = api.post("/api/v1/orders", json=BODY, key="k-1")
+    assert retry.status_code == 201
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert retry.get_json() == first.get_json()
+    assert retry.headers["Location"] == first.headers["Location"]
+    assert retry.mimetype == "application/json"
+    assert orders_in_db() == 1
+    assert available(api, "LEU-USP-25KG") == 14
+
+
+def test_same_key_with_a_different_body_is_422(api, stocked):
+    api.post("/api/v1/orders", json=BODY, key="k-2")
+    changed = {**BODY, "lines": [{"sku": "LEU-USP-25KG", "quantity": 3}]}
+    assert_problem(api.post("/api/v1/orders", json=changed, key="k-2"), 422, "idempotency-key-reused")
+    # ... and on another endpoint too: the fingerprint covers method and path.
+    number = api.get("/api/v1/orders").get_json()["items"][0]["number"]
+    assert_problem(api.post(f"/api/v1/orders/{number}/cancel", key="k-2"), 422, "idempotency-key-reused")
+    assert orders_in_db() == 1
+    assert api.get(f"/api/v1/orders/{number}").get_json()["status"] == "pending"
+
+
+def test_retry_while_the_first_request_is_in_flight_is_409(api, stocked):
+    db.session.add(IdempotencyRecord(customer_id=api.customer.id, key="k-3", method="POST", path="/api/v1/orders",
+                                     fingerprint=fingerprint("POST", "/api/v1/orders", BODY),
+                                     state=IdempotencyState.IN_FLIGHT))
+    db.session.commit()
+    response = api.post("/api/v1/orders", json=BODY, key="k-3")
+    assert_problem(response, 409, "idempotency-in-flight")
+    assert response.headers["Retry-After"]
+    assert orders_in_db() == 0
+
+
+def test_expired_record_counts_as_absent(api, stocked):
+    # A day-old answer to a different request under the same key: past the 24 h TTL, so the key is free again.
+    db.session.add(IdempotencyRecord(customer_id=api.customer.id, key="k-4", method="POST", path="/api/v1/orders",
+                                     fingerprint="0" * 64, state=IdempotencyState.DONE, response_status=201,
+                                     response_body="{}", response_headers="{}",
+                                     created_at=utcnow() - timedelta(hours=25)))
+    db.session.commit()
+    response = api.post("/api/v1/orders", json=BODY, key="k-4")
+    assert response.status_code == 201
+    assert "Idempotent-Replayed" not in response.headers
+    assert response.get_json()["lines"][0]["quantity"] == 2
+    assert orders_in_db() == 1
+    replay = api.post("/api/v1/orders", json=BODY, key="k-4")
+    assert replay.headers["Idempotent-Replayed"] == "true" and replay.get_json() == response.get_json()
+
+
+def test_in_flight_record_of_a_request_that_died_is_taken_over(api, stocked):
+    db.session.add(IdempotencyRecord(customer_id=api.customer.id, key="k-5", method="POST", path="/api/v1/orders",
+                                     fingerprint=fingerprint("POST", "/api/v1/orders", BODY),
+                                     state=IdempotencyState.IN_FLIGHT, created_at=utcnow() - timedelta(minutes=30)))
+    db.session.commit()
+    assert api.post("/api/v1/orders", json=BODY, key="k-5").status_code == 201
+    assert orders_in_db() == 1
+
+
+def test_stock_refusal_is_stored_and_replayed_even_after_restock(api, stocked):
+    big = {**BODY, "lines": [{"sku": "LEU-USP-25KG", "quantity": 20}]}
+    first = api.post("/api/v1/orders", json=big, key="k-6")
+    assert_problem(first, 409, "insufficient-stock")
+    make_lot(stocked, "L-MORE", {"LEU-USP-25KG": 10})
+    retry = api.post("/api/v1/orders", json=big, key="k-6")
+    assert retry.status_code == 409 and retry.headers["Idempotent-Replayed"] == "true"
+    assert retry.get_json() == first.get_json()
+    assert retry.mimetype == "application/problem+json"
+    assert orders_in_db() == 0
+    # A new key is a new attempt, which now succeeds.
+    assert api.post("/api/v1/orders", json=big, key="k-7").status_code == 201
+
+
+def test_unexpected_failure_frees_the_key_for_a_retry(api, stocked, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(order_service, "place_order", broken)
+    failed = api.post("/api/v1/orders", json=BODY, key="k-8")
+    problem = assert_problem(failed, 500, "internal-error")
+    assert "disk on fire" not in failed.get_data(as_text=True) and "Traceback" not in failed.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(IdempotencyRecord.id))) == 0
+    assert problem["detail"]
+    monkeypatch.undo()
+    retry = api.post("/api/v1/orders", json=BODY, key="k-8")
+    assert retry.status_code == 201 and "Idempotent-Replayed" not in retry.headers
+    assert orders_in_db() == 1
+
+
+def test_cancel_retry_replays_200_instead_of_409(api, stocked):
+    number = api.order().get_json()["number"]
+    first = api.post(f"/api/v1/orders/{number}/cancel", key="c-1")
+    assert first.status_code == 200
+    retry = api.post(f"/api/v1/orders/{number}/cancel", key="c-1")
+    assert retry.status_code == 200 and retry.headers["Idempotent-Replayed"] == "true"
+    assert retry.get_json() == first.get_json()
+    # Without the key, a second cancel is the illegal transition it is.
+    assert_problem(api.post(f"/api/v1/orders/{number}/cancel"), 409, "illegal-transition")
+
+
+def test_keys_belong_to_one_customer(api, rival, stocked):
+    assert api.post("/api/v1/orders", json=BODY, key="shared").status_code == 201
+    theirs = rival.post("/api/v1/orders", json=BODY, key="shared")
+    assert theirs.status_code == 201 and "Idempotent-Replayed" not in theirs.headers
+    assert orders_in_db() == 2
+
+
+def test_overlong_key_is_422_and_not_stored(api, stocked):
+    problem = assert_problem(api.post("/api/v1/orders", json=BODY, key="k" * 256), 422, "validation-error")
+    assert "Idempotency-Key" in problem["errors"]
+    assert orders_in_db() == 0
+    assert db.session.scalar(select(func.count(IdempotencyRecord.id))) == 0
+    assert api.post("/api/v1/orders", json=BODY, key="k" * 255).status_code == 201
+
+
+def test_invalid_body_is_not_stored_so_the_corrected_request_can_use_the_key(api, stocked):
+    bad = {**BODY, "lines": [{"sku": "LEU-USP-25KG", "quantity": 0}]}
+    assert_problem(api.post("/api/v1/orders", json=bad, key="k-9"), 422, "validation-error")
+    assert api.post("/api/v1/orders", json=BODY, key="k-9").status_code == 201
