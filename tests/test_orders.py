@@ -1,0 +1,255 @@
+"""The order service: pricing, FEFO allocation across lots, all-or-nothing shortfalls, the life cycle."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from shop.errors import IllegalTransition, InsufficientStock, InvalidInput, NotFound
+from shop.extensions import db
+from shop.models import (
+    Allocation,
+    AllocationStatus,
+    MovementKind,
+    Order,
+    OrderStatus,
+    Stock,
+    StockMovement,
+)
+from shop.services import catalog, inventory, orders
+from shop.services.tx import run_in_transaction
+from tests.factories import make_customer, make_lot
+
+ADDRESS = {"name": "Goods in, Dock 4", "line1": "Hafenstrasse 1", "city": "Hamburg", "postal_code": "20457",
+           "country": "DE"}
+DRUM, BAG = "LEU-USP-25KG", "LEU-USP-1KG"
+
+
+def place(customer, *lines, **kwargs):
+    return run_in_transaction(orders.place_order, customer, [{"sku": s, "quantity": q} for s, q in lines],
+                              ADDRESS, **kwargs)
+
+
+def drawn(order) -> list[tuple[str, str, int]]:
+    return [(line.sku, a.stock.batch.lot_number, a.quantity) for line in order.lines for a in line.allocations]
+
+
+def available(sku: str) -> int:
+    variant = catalog.get_variant_by_sku(sku)
+    return catalog.available_by_variant([variant.id]).get(variant.id, 0)
+
+
+def test_order_is_priced_and_totalled(app, product, customer):
+    make_lot(product, "LOT-A", {DRUM: 20, BAG: 50})
+    order = place(customer, (DRUM, 2), (BAG, 3), purchase_order="PO-7781")
+    assert order.number.startswith("LS-")
+    assert order.status == OrderStatus.PENDING
+    assert [(ln.sku, ln.unit_price, ln.line_total) for ln in order.lines] == [
+        (DRUM, Decimal("1950.00"), Decimal("3900.00")),
+        (BAG, Decimal("96.00"), Decimal("288.00")),
+    ]
+    assert order.subtotal == order.total == Decimal("4188.00")
+    assert order.purchase_order == "PO-7781"
+    assert order.currency == app.config["SHOP_CURRENCY"]
+
+
+@pytest.mark.parametrize(("quantity", "unit_price"), [(3, "1950.00"), (4, "1850.00"), (9, "1850.00"),
+                                                      (10, "1760.00")])
+def test_price_break_applies_from_its_quantity(app, product, customer, quantity, unit_price):
+    make_lot(product, "LOT-A", {DRUM: 20})
+    order = place(customer, (DRUM, quantity))
+    assert order.lines[0].unit_price == Decimal(unit_price)
+    assert order.total == Decimal(unit_price) * quantity
+
+
+def test_fefo_takes_the_earliest_expiring_lot_first_and_spans_lots(app, product, customer):
+    make_lot(product, "LATE", {DRUM: 10}, expires_in_days=900)
+    make_lot(product, "EARLY", {DRUM: 3}, expires_in_days=200)
+    make_lot(product, "MIDDLE", {DRUM: 4}, expires_in_days=400)
+    first = place(customer, (DRUM, 2))
+    assert drawn(first) == [(DRUM, "EARLY", 2)]
+    second = place(customer, (DRUM, 6))
+    assert drawn(second) == [(DRUM, "EARLY", 1), (DRUM, "MIDDLE", 4), (DRUM, "LATE", 1)]
+    assert available(DRUM) == 9
+
+
+def test_minimum_shelf_life_skips_lots_expiring_sooner(app, product, customer):
+    make_lot(product, "SOON", {DRUM: 10}, expires_in_days=60)
+    make_lot(product, "LATER", {DRUM: 10}, expires_in_days=500)
+    order = place(customer, (DRUM, 3), min_remaining_shelf_life_days=180)
+    assert drawn(order) == [(DRUM, "LATER", 3)]
+    assert order.min_remaining_shelf_life_days == 180
+    with pytest.raises(InsufficientStock) as short:
+        place(customer, (DRUM, 8), min_remaining_shelf_life_days=180)
+    assert short.value.short[0].available == 7
+
+
+@pytest.mark.parametrize("status", ["quarantine", "rejected", "recalled"])
+def test_unreleased_lots_are_never_allocated(app, product, customer, status):
+    make_lot(product, "HELD", {DRUM: 10}, status=status, expires_in_days=100)
+    make_lot(product, "GOOD", {DRUM: 2}, expires_in_days=800)
+    with pytest.raises(InsufficientStock) as short:
+        place(customer, (DRUM, 3))
+    assert short.value.short[0].available == 2
+    assert drawn(place(customer, (DRUM, 2))) == [(DRUM, "GOOD", 2)]
+
+
+def test_expired_lots_are_never_allocated(app, product, customer):
+    make_lot(product, "EXPIRED", {DRUM: 10}, expires_in_days=-1)
+    make_lot(product, "TODAY", {DRUM: 10}, expires_in_days=0)
+    assert available(DRUM) == 0
+    with pytest.raises(InsufficientStock):
+        place(customer, (DRUM, 1))
+
+
+def test_short_order_changes_nothing_and_names_every_short_line(app, product, customer):
+    make_lot(product, "LOT-A", {DRUM: 5, BAG: 100})
+    ledger_before = db.session.scalar(select(func.count(StockMovement.id)))
+    with pytest.raises(InsufficientStock) as short:
+        place(customer, (BAG, 10), (DRUM, 6))
+    assert [(s.sku, s.requested, s.available) for s in short.value.short] == [(DRUM, 6, 5)]
+    assert "LEU-USP-25KG (requested 6, available 5)" in short.value.message
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Order.id))) == 0
+    assert db.session.scalar(select(func.sum(Stock.allocated))) == 0
+    assert db.session.scalar(select(func.count(StockMovement.id))) == ledger_before
+
+
+def test_allocation_writes_ledger_rows_and_keeps_the_ledger_balanced(app, product, customer):
+    make_lot(product, "L1", {DRUM: 2}, expires_in_days=100)
+    make_lot(product, "L2", {DRUM: 5}, expires_in_days=300)
+    order = place(customer, (DRUM, 4))
+    rows = db.session.scalars(select(StockMovement).where(StockMovement.order_id == order.id)).all()
+    assert sorted((r.kind, r.allocated_delta) for r in rows) == [(MovementKind.ALLOCATION, 2)] * 2
+    assert inventory.check_ledger() == []
+
+
+def test_cancel_releases_the_allocation(app, product, customer):
+    make_lot(product, "L1", {DRUM: 5})
+    order = place(customer, (DRUM, 5))
+    assert available(DRUM) == 0
+    run_in_transaction(orders.cancel_order, order.number, customer=customer)
+    assert available(DRUM) == 5
+    order = orders.get_order(order.number)
+    assert order.status == OrderStatus.CANCELLED
+    assert {a.status for a in order.lines[0].allocations} == {AllocationStatus.RELEASED}
+    assert [h.to_status for h in order.history] == [OrderStatus.PENDING, OrderStatus.CANCELLED]
+    assert inventory.check_ledger() == []
+
+
+def test_ship_turns_the_allocation_into_a_shipment(app, product, customer):
+    batch = make_lot(product, "L1", {DRUM: 5})
+    order = place(customer, (DRUM, 3))
+    run_in_transaction(orders.confirm_order, order.number)
+    run_in_transaction(orders.ship_order, order.number, "DHL 00340434161094042557")
+    stock = db.session.get(Stock, batch.stocks[0].id)
+    db.session.refresh(stock)
+    assert (stock.on_hand, stock.allocated) == (2, 0)
+    shipped = orders.get_order(order.number)
+    assert shipped.status == OrderStatus.SHIPPED
+    assert shipped.tracking_reference == "DHL 00340434161094042557"
+    run_in_transaction(orders.deliver_order, order.number)
+    assert orders.get_order(order.number).status == OrderStatus.DELIVERED
+    assert inventory.check_ledger() == []
+
+
+def test_shipping_needs_a_tracking_reference(app, product, customer):
+    make_lot(product, "L1", {DRUM: 5})
+    order = place(customer, (DRUM, 1))
+    run_in_transaction(orders.confirm_order, order.number)
+    with pytest.raises(InvalidInput) as missing:
+        run_in_transaction(orders.ship_order, order.number, "  ")
+    assert "tracking_reference" in missing.value.errors
+
+
+@pytest.mark.parametrize(("path", "action"), [
+    ([], lambda n: orders.ship_order(n, "T1")),  # pending cannot ship
+    ([], lambda n: orders.deliver_order(n)),
+    (["confirm"], lambda n: orders.confirm_order(n)),
+    (["confirm", "ship"], lambda n: orders.cancel_order(n)),
+    (["cancel"], lambda n: orders.confirm_order(n)),
+    (["cancel"], lambda n: orders.cancel_order(n)),
+    (["confirm", "ship", "deliver"], lambda n: orders.ship_order(n, "T2")),
+])
+def test_illegal_transitions_are_refused_and_change_nothing(app, product, customer, path, action):
+    make_lot(product, "L1", {DRUM: 5})
+    order = place(customer, (DRUM, 1))
+    steps = {"confirm": orders.confirm_order, "ship": lambda n: orders.ship_order(n, "T0"),
+             "cancel": orders.cancel_order, "deliver": orders.deliver_order}
+    for step in path:
+        run_in_transaction(steps[step], order.number)
+    before = orders.get_order(order.number).status
+    with pytest.raises(IllegalTransition):
+        run_in_transaction(action, order.number)
+    db.session.expire_all()
+    assert orders.get_order(order.number).status == before
+    assert inventory.check_ledger() == []
+
+
+def test_a_customer_cannot_cancel_another_customers_order(app, product, customer):
+    make_lot(product, "L1", {DRUM: 5})
+    order = place(customer, (DRUM, 1))
+    other = make_customer("other@example.com", "Other Co")
+    with pytest.raises(NotFound):
+        run_in_transaction(orders.cancel_order, order.number, customer=other)
+    assert orders.get_order(order.number).status == OrderStatus.PENDING
+
+
+@pytest.mark.parametrize(("lines", "field"), [
+    ([], "lines"),
+    ([{"sku": DRUM, "quantity": 0}], "lines.0.quantity"),
+    ([{"sku": DRUM, "quantity": -1}], "lines.0.quantity"),
+    ([{"sku": DRUM, "quantity": 1.5}], "lines.0.quantity"),
+    ([{"sku": DRUM, "quantity": "2"}], "lines.0.quantity"),
+    ([{"sku": DRUM, "quantity": True}], "lines.0.quantity"),
+    ([{"sku": BAG, "quantity": 1}, {"sku": "LEU-NOPE", "quantity": 1}], "lines.1.sku"),
+    ([{"sku": DRUM, "quantity": 1}, {"sku": DRUM, "quantity": 2}], "lines.1.sku"),
+    ([{"sku": DRUM, "quantity": 1}] * 101, "lines"),
+])
+def test_invalid_lines_are_refused_with_their_field_path(app, product, customer, lines, field):
+    make_lot(product, "L1", {DRUM: 5, BAG: 5})
+    with pytest.raises(InvalidInput) as invalid:
+        run_in_transaction(orders.place_order, customer, lines, ADDRESS)
+    assert field in invalid.value.errors
+    assert db.session.scalar(select(func.count(Order.id))) == 0
+
+
+def test_minimum_order_quantity_is_enforced(app, product, customer):
+    catalog.get_variant_by_sku(DRUM).min_order_quantity = 2
+    db.session.commit()
+    make_lot(product, "L1", {DRUM: 5})
+    with pytest.raises(InvalidInput) as invalid:
+        place(customer, (DRUM, 1))
+    assert invalid.value.errors["lines.0.quantity"] == ["The minimum order for LEU-USP-25KG is 2 units."]
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"city": ""}, "shipping_address.city"),
+    ({"postal_code": None}, "shipping_address.postal_code"),
+    ({"country": "XX"}, "shipping_address.country"),
+    ({"country": "Germany"}, "shipping_address.country"),
+    ({"name": "x" * 201}, "shipping_address.name"),
+])
+def test_invalid_address_is_refused_with_its_field_path(app, product, customer, change, field):
+    make_lot(product, "L1", {DRUM: 5})
+    with pytest.raises(InvalidInput) as invalid:
+        run_in_transaction(orders.place_order, customer, [{"sku": DRUM, "quantity": 1}], ADDRESS | change)
+    assert field in invalid.value.errors
+
+
+def test_country_code_is_normalised(app, product, customer):
+    make_lot(product, "L1", {DRUM: 5})
+    order = run_in_transaction(orders.place_order, customer, [{"sku": DRUM, "quantity": 1}],
+                               ADDRESS | {"country": "de"})
+    assert order.ship_country == "DE"
+
+
+def test_orders_list_newest_first_with_keyset_pages(app, product, customer):
+    make_lot(product, "L1", {BAG: 50})
+    numbers = [place(customer, (BAG, 1)).number for _ in range(5)]
+    first = orders.list_orders(customer_id=customer.id, limit=2)
+    assert [o.number for o in first] == numbers[::-1][:2]
+    rest = orders.list_orders(customer_id=customer.id, limit=10, after=(first[-1].placed_at, first[-1].id))
+    assert [o.number for o in rest] == numbers[::-1][2:]
+    assert db.session.scalar(select(func.count(Allocation.id))) == 5
