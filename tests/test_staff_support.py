@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
+from html import unescape
 
 import pytest
 from flask import g
@@ -52,7 +53,7 @@ def count_statements():
 
 def text_of(html: str) -> str:
     """The visible text of a page with tags removed and white space collapsed, for plain assertions."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
 
 
 class StaffClient(FlaskClient):
