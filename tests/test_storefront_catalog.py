@@ -5,7 +5,7 @@ from flask import g
 
 from shop.extensions import db
 from tests.factories import make_lot, make_product
-from tests.test_storefront_helpers import count_statements, sign_in
+from tests.test_storefront_helpers import count_statements, pdf_strings, sign_in
 
 
 def test_catalog_shows_assay_price_from_and_stock(app, client, product):
@@ -79,6 +79,10 @@ def test_coa_pdf_is_a_pdf_download(app, client, product):
     assert response.mimetype == "application/pdf"
     assert response.data.startswith(b"%PDF")
     assert "CoA-USP-2501.pdf" in response.headers["Content-Disposition"]
+    strings = pdf_strings(response.data)
+    assert "USP-2501" in strings and "L-Leucine USP" in strings and "RELEASED" in strings
+    assert all(test.name in strings for test in product.spec_tests)
+    assert strings.count("PASS") == len(product.spec_tests) and "FAIL" not in strings
 
 
 def test_unreleased_lots_have_no_coa(app, client, product):
@@ -92,5 +96,6 @@ def test_recalled_lot_coa_carries_a_recalled_banner(app, client, product):
     make_lot(product, "X-1", {"LEU-USP-25KG": 2}, status="recalled")
     page = client.get("/coa/X-1")
     assert page.status_code == 200 and "RECALLED" in page.text
-    assert client.get("/coa/X-1.pdf").data.startswith(b"%PDF")
+    pdf = pdf_strings(client.get("/coa/X-1.pdf").data)
+    assert "RECALLED" in pdf
     assert "X-1" not in client.get("/products/l-leucine-usp").text  # not offered for sale

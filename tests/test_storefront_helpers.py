@@ -32,3 +32,16 @@ def count_statements():
         yield statements
     finally:
         event.remove(db.engine, "before_cursor_execute", before)
+
+
+def pdf_strings(data: bytes) -> list[str]:
+    """The text-showing strings of a reportlab PDF (its streams are ASCII85 + Flate encoded)."""
+    import base64
+    import zlib
+
+    text = b""
+    for match in re.finditer(rb"stream\r?\n(.*?)endstream", data, re.S):
+        raw = match.group(1).strip().removesuffix(b"~>")
+        text += zlib.decompress(base64.a85decode(raw))
+    return [s.decode("latin-1").replace("\\(", "(").replace("\\)", ")")
+            for s in re.findall(rb"\((.*?)(?<!\\)\) Tj", text)]
