@@ -32,8 +32,8 @@ test: install  ## run the whole suite (PostgreSQL tests too when TEST_DATABASE_U
 lint: install
 	$(BIN)/ruff check shop tests bench
 
-bench: install  ## throughput against the bare reference app, on PostgreSQL
-	$(BIN)/python bench/run.py
+bench: install  ## throughput and SQL statements against the bare reference app, on PostgreSQL (BENCH_ARGS=--verbose)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

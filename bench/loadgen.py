@@ -35,6 +35,7 @@ class LoadResult:
     late: Counter = field(default_factory=Counter)  # statuses of answers that came after the bell (not counted)
     sample_failure: str = ""
     cpu: float = 0.0  # CPU seconds the generator itself used
+    cpu_used: dict[str, float] = field(default_factory=dict)  # filled in by the caller: the server's CPU
 
     @property
     def ok(self) -> int:

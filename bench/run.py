@@ -168,6 +168,7 @@ class Target:
     order_headers: dict[str, str]  # fixed headers; the Idempotency-Key is added per request
     order_body: bytes
     idempotency: bool
+    dbname: str = ""
     proc: subprocess.Popen | None = None
     log: Path | None = None
     all_201: int = 0  # every 201 this harness received, measured or not (to check against the database)
@@ -226,6 +227,62 @@ def tail(path: Path | None, n: int = 30) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
 
 
+# --- CPU accounting ------------------------------------------------------------------------------------
+# Throughput on a shared machine swings with the neighbours' load; the CPU time that each app's own
+# processes (gunicorn master and workers) and its PostgreSQL backends spend per request hardly does.
+# It is reported beside the throughput as a cross-check, from /proc (Linux, database on this host).
+
+TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_of(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(c) for c in f.read().split()]
+    except OSError:
+        return []
+
+
+def app_pids(target: Target) -> list[int]:
+    if target.proc is None:
+        return []
+    pids, todo = [], [target.proc.pid]
+    while todo:
+        pid = todo.pop()
+        pids.append(pid)
+        todo.extend(_children(pid))
+    return pids
+
+
+def db_pids(args, dbname: str) -> list[int]:
+    if args.pg_host not in ("127.0.0.1", "localhost", "::1"):
+        return []
+    try:
+        with psycopg.connect(pg_admin_conninfo(args), autocommit=True, connect_timeout=5) as conn:
+            return [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (dbname,))]
+    except psycopg.Error:
+        return []
+
+
+def cpu_snapshot(target: Target, args) -> dict[str, dict[int, float]]:
+    return {"app": {pid: _cpu_of(pid) for pid in app_pids(target)},
+            "db": {pid: _cpu_of(pid) for pid in db_pids(args, target.dbname)}}
+
+
+def cpu_used(before: dict, after: dict) -> dict[str, float]:
+    return {part: sum(max(0.0, t - before[part].get(pid, 0.0)) for pid, t in after[part].items())
+            for part in ("app", "db")}
+
+
 # --- Measuring ---------------------------------------------------------------------------------------
 
 @dataclass
@@ -250,10 +307,19 @@ class Scenario:
         ratios = self.ratios()
         return statistics.median(ratios) if ratios else None
 
+    def cpu_ms(self, name: str) -> dict[str, float] | None:
+        """CPU milliseconds per answered request (app processes, database backends), over all rounds."""
+        answered = sum(r[name].total + sum(r[name].late.values()) for r in self.rounds)
+        if not answered:
+            return None
+        return {part: 1000 * sum(r[name].cpu_used[part] for r in self.rounds) / answered for part in ("app", "db")}
 
-def drive(target: Target, scenario: Scenario, host: str, connections: int, duration: float) -> LoadResult:
-    result = run_load(f"{target.name} {scenario.key}", host, target.port, getattr(target, scenario.request),
-                      connections=connections, duration=duration, ok_status=scenario.ok_status)
+
+def drive(target: Target, scenario: Scenario, args, duration: float) -> LoadResult:
+    before = cpu_snapshot(target, args)
+    result = run_load(f"{target.name} {scenario.key}", args.host, target.port, getattr(target, scenario.request),
+                      connections=args.connections, duration=duration, ok_status=scenario.ok_status)
+    result.cpu_used = cpu_used(before, cpu_snapshot(target, args))
     if scenario.key == "orders":
         target.all_201 += result.ok + result.late.get(201, 0)
     return result
@@ -280,10 +346,10 @@ def measure(scenario: Scenario, base: Target, shop: Target, args) -> None:
             say("    not measured: the shop does not serve this yet")
             return
     for target in (base, shop):
-        drive(target, scenario, args.host, args.connections, args.warmup)
+        drive(target, scenario, args, args.warmup)
     for i in range(args.rounds):
         pair = (base, shop) if i % 2 == 0 else (shop, base)
-        results = {t.name: drive(t, scenario, args.host, args.connections, scenario.duration) for t in pair}
+        results = {t.name: drive(t, scenario, args, scenario.duration) for t in pair}
         scenario.rounds.append(results)
         ratio = results["shop"].rate / results["baseline"].rate if results["baseline"].rate else float("nan")
         say(f"    round {i + 1}: " + "  ".join(
@@ -353,7 +419,12 @@ def report(args, orders: Scenario, page: Scenario, sql: dict | None, warnings: l
         ok = ratio is not None and ratio >= target
         say(f"{sc.title:34}{sc.rate('baseline'):11.1f}{sc.rate('shop'):11.1f}{ratio:9.3f}   >= {target:<6} "
             f"{verdict(ok)}")
-        say(f"{'  per-round ratios':34}{'':22}  " + " ".join(f"{r:.3f}" for r in sc.ratios()))
+        say(f"{'  per-round ratios':34}{'':22}  " + " ".join(f"{r:.2f}" for r in sc.ratios()))
+        cpu_b, cpu_s = sc.cpu_ms("baseline"), sc.cpu_ms("shop")
+        if cpu_b and cpu_s and cpu_s["app"] + cpu_s["db"] > 0:
+            say(f"{'  CPU ms per request, app+db':34}{cpu_b['app']:6.2f}+{cpu_b['db']:<4.2f}{cpu_s['app']:6.2f}+"
+                f"{cpu_s['db']:<4.2f}{(cpu_b['app'] + cpu_b['db']) / (cpu_s['app'] + cpu_s['db']):9.3f}   "
+                "(cross-check, not the verdict)")
         if not ok:
             missed.append(sc.title)
     if sql is not None:
@@ -405,9 +476,9 @@ def parse_args(argv: list[str] | None = None):
     p.add_argument("--verbose", "-v", action="store_true", help="print every counted SQL statement")
     p.add_argument("--workers", type=int, default=4, help="gunicorn sync workers per app (default 4)")
     p.add_argument("--connections", type=int, default=8, help="concurrent clients (default 8)")
-    p.add_argument("--rounds", type=int, default=3, help="alternating rounds per scenario (default 3)")
-    p.add_argument("--orders-duration", type=float, default=8.0, help="seconds per orders run (default 8)")
-    p.add_argument("--page-duration", type=float, default=6.0, help="seconds per page run (default 6)")
+    p.add_argument("--rounds", type=int, default=7, help="alternating rounds per scenario (default 7)")
+    p.add_argument("--orders-duration", type=float, default=3.0, help="seconds per app and orders round (default 3)")
+    p.add_argument("--page-duration", type=float, default=2.5, help="seconds per app and page round (default 2.5)")
     p.add_argument("--warmup", type=float, default=2.0, help="untimed seconds per app and scenario (default 2)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--baseline-port", type=int, default=8801)
@@ -471,19 +542,20 @@ def main(argv: list[str] | None = None) -> int:
                                        "baseline_app:app"],
                       page_path=PRODUCT_PATH, order_path="/orders",
                       order_headers={"Content-Type": "application/json"},
-                      order_body=json.dumps({"variant": 1, "quantity": 1}).encode(), idempotency=False)
+                      order_body=json.dumps({"variant": 1, "quantity": 1}).encode(), idempotency=False,
+                      dbname=BASE_DB)
         if args.self_check:
             shop = Target(name="shop", port=shop_port, cwd=args.shared, env=base_env,
                           argv=gunicorn + ["-b", f"{args.host}:{shop_port}", "--chdir", str(args.shared),
                                            "baseline_app:app"],
                           page_path=PRODUCT_PATH, order_path="/orders", order_headers=base.order_headers,
-                          order_body=base.order_body, idempotency=False)
+                          order_body=base.order_body, idempotency=False, dbname=BASE_DB)
         else:
             shop = Target(name="shop", port=shop_port, cwd=REPO, env=shop_env,
                           argv=gunicorn + ["-b", f"{args.host}:{shop_port}", "--chdir", str(REPO), "wsgi:app"],
                           page_path=args.shop_page, order_path="/api/v1/orders",
                           order_headers={"Content-Type": "application/json", "Authorization": f"Bearer {shop_key}"},
-                          order_body=order_body([ORDER_SKU]), idempotency=True)
+                          order_body=order_body([ORDER_SKU]), idempotency=True, dbname=SHOP_DB)
         targets = [base, shop]
         step(f"starting gunicorn ({args.workers} sync workers each): reference on :{base.port}"
              + (" and a second reference (self-check) on" if args.self_check else ", shop on") + f" :{shop.port}")
@@ -513,10 +585,10 @@ def main(argv: list[str] | None = None) -> int:
         missed = report(args, orders, page, sql, warnings)
         summary = {
             "when": datetime.now().isoformat(timespec="seconds"), "args": {k: str(v) for k, v in vars(args).items()},
-            "orders": {"baseline": orders.rate("baseline"), "shop": orders.rate("shop"), "ratio": orders.ratio(),
-                       "ratios": orders.ratios(), "skipped": orders.skipped},
-            "page": {"baseline": page.rate("baseline"), "shop": page.rate("shop"), "ratio": page.ratio(),
-                     "ratios": page.ratios(), "skipped": page.skipped},
+            **{sc.key: {"baseline": sc.rate("baseline"), "shop": sc.rate("shop"), "ratio": sc.ratio(),
+                        "ratios": sc.ratios(), "skipped": sc.skipped,
+                        "cpu_ms_per_request": {"baseline": sc.cpu_ms("baseline"), "shop": sc.cpu_ms("shop")}}
+               for sc in (orders, page)},
             "sql": sql, "missed": missed, "warnings": warnings,
         }
         (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str))
