@@ -1,0 +1,122 @@
+"""In chromium: warehouse receives a lot, quality releases it, it sells, fulfilment ships, the trace finds the buyer."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from shop.demo import in_spec_value
+from shop.extensions import db
+from shop.services import orders
+from tests.browser import *  # noqa: F403
+from tests.browser import PHONE, screenshot
+from tests.factories import make_customer, make_staff
+from tests.test_staff_support import ADDRESS
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def app(make_app):
+    """The served app with CSRF switched on, as in production: every form must carry its token."""
+    app = make_app(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        yield app
+        db.session.remove()
+
+
+def _sign_in(new_page, live_server, role: str):
+    page = new_page()
+    page.goto(live_server + "/staff/")
+    assert page.url.startswith(live_server + "/staff/login")
+    page.get_by_label("Email").fill(f"{role}@shop.example")
+    page.get_by_label("Password").fill("staff password")
+    page.get_by_role("button", name="Sign in").click()
+    assert page.locator("h1").inner_text() == "Inventory"
+    return page
+
+
+def test_lot_from_receipt_to_release_to_sale_to_shipment_to_trace(live_server, new_page, product):
+    for role in ("warehouse", "quality", "fulfilment"):
+        make_staff(role)
+    customer = make_customer("buyer@northwind.example", "Northwind Nutrition GmbH")
+    tests = [(t.name, t.qualitative, in_spec_value(t)) for t in product.spec_tests]
+    db.session.commit()  # no open transaction: the server thread must be free to write to the SQLite file
+
+    # The warehouse books lot USP-2799 into quarantine: 12 drums of 25 kg.
+    warehouse = _sign_in(new_page, live_server, "warehouse")
+    warehouse.get_by_role("link", name="Receive lot").click()
+    warehouse.get_by_label("Product").select_option("l-leucine-usp")
+    warehouse.get_by_role("button", name="Choose product").click()
+    warehouse.get_by_label("Lot number").fill("USP-2799")
+    warehouse.get_by_label("Manufactured on").fill((date.today() - timedelta(days=3)).isoformat())
+    warehouse.get_by_label("Expires on (or retest date)").fill((date.today() + timedelta(days=1000)).isoformat())
+    warehouse.get_by_label("LEU-USP-25KG (25 kg packs): units").fill("12")
+    warehouse.get_by_role("button", name="Receive lot").click()
+    assert warehouse.locator("h1").inner_text().startswith("Lot USP-2799")
+    assert "received into quarantine" in warehouse.locator(".flashes").inner_text()
+    assert warehouse.get_by_role("button", name="Release lot").count() == 0  # not the warehouse's decision
+
+    storefront = new_page()
+    storefront.goto(live_server + "/products/l-leucine-usp")
+    assert "USP-2799" not in storefront.content()
+
+    # Quality records in-spec results, sees each one pass, and releases the lot.
+    quality = _sign_in(new_page, live_server, "quality")
+    quality.goto(live_server + "/staff/batches/USP-2799")
+    for name, qualitative, value in tests:
+        field = quality.get_by_label(name, exact=True)
+        field.select_option(value) if qualitative else field.fill(value)
+    quality.get_by_role("button", name="Save results").click()
+    assert "10 results saved for lot USP-2799." in quality.locator(".flashes").inner_text()
+    assert quality.locator("table.coa .badge-good").count() == 10
+    quality.get_by_role("button", name="Release lot").click()
+    assert "Lot USP-2799 released" in quality.locator(".flashes").inner_text()
+    assert quality.locator("h1 .badge").inner_text() == "released"
+    screenshot(quality, "staff-batch")
+
+    # Its units are now on sale on the storefront product page.
+    storefront.goto(live_server + "/products/l-leucine-usp")
+    pack = storefront.locator("section.pack", has_text="LEU-USP-25KG")
+    assert "12 in stock" in pack.inner_text()
+    assert storefront.locator("table.lots", has_text="USP-2799").count() == 1
+
+    # A customer orders 5 drums (through the same order service the storefront and the API use).
+    order = orders.place_order(customer, [{"sku": "LEU-USP-25KG", "quantity": 5}], ADDRESS)
+    number = order.number
+    db.session.commit()
+
+    # Fulfilment confirms and ships it with a tracking reference.
+    fulfilment = _sign_in(new_page, live_server, "fulfilment")
+    fulfilment.get_by_role("link", name="Orders").click()
+    fulfilment.get_by_role("link", name=number).click()
+    assert "USP-2799 × 5" in fulfilment.locator("table").first.inner_text()
+    fulfilment.get_by_role("button", name="Confirm order").click()
+    fulfilment.get_by_label("Tracking reference").fill("DHL-JJD000390007")
+    fulfilment.get_by_role("button", name="Ship order").click()
+    assert f"Order {number} shipped." in fulfilment.locator(".flashes").inner_text()
+
+    # The lot's traceability page names the customer who received it.
+    fulfilment.goto(live_server + "/staff/trace/lot/USP-2799")
+    row = fulfilment.locator("tr", has_text=number)
+    assert "Northwind Nutrition GmbH" in row.inner_text() and "buyer@northwind.example" in row.inner_text()
+    assert "shipped" in row.inner_text() and "5" in row.inner_text()
+    screenshot(fulfilment, "staff-trace-lot")
+
+    fulfilment.goto(live_server + "/staff/")
+    assert "USP-2799" in fulfilment.locator("table.stock-table").inner_text()
+    assert fulfilment.locator("figure.chart svg rect.bar").count() >= 1
+    screenshot(fulfilment, "staff-dashboard")
+
+
+def test_staff_pages_fit_a_phone(live_server, new_page, product):
+    make_staff("admin")
+    db.session.commit()
+    page = new_page(viewport=PHONE)
+    page.goto(live_server + "/staff/login")
+    page.get_by_label("Email").fill("admin@shop.example")
+    page.get_by_label("Password").fill("staff password")
+    page.get_by_role("button", name="Sign in").click()
+    # Wide tables scroll inside their own box; the page itself never scrolls sideways.
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "staff-dashboard-phone")
