@@ -104,11 +104,8 @@ def render_product(slug: str, forms: dict[str, AddToCartForm] | None = None, sta
         available[variant.id] += stock.available
         lot = lots.setdefault(stock.batch_id, LotInStock(stock.batch))
         lot.units.append((variant, stock.available))
-    forms = dict(forms or {})
-    for v in variants.values():
-        forms.setdefault(v.sku, AddToCartForm(formdata=None, sku=v.sku, quantity=v.min_order_quantity))
     return render_template("storefront/product.html", product=product, variants=list(variants.values()),
-                           available=available, lots=list(lots.values()), forms=forms), status
+                           available=available, lots=list(lots.values()), forms=forms or {}), status
 
 
 def _certificate(lot_number: str) -> coa.Certificate:
