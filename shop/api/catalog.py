@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import current_app
 from flask.views import MethodView
+from marshmallow import RAISE
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import selectinload
 
@@ -46,7 +47,8 @@ def _with_stock(products: list[Product]) -> list[ProductWithStock]:
 
 @products_blp.route("")
 class Products(MethodView):
-    @products_blp.arguments(ProductQuerySchema, location="query")
+    # An unknown parameter is refused: silently ignoring a typo (`?statuss=`) would answer an unfiltered list.
+    @products_blp.arguments(ProductQuerySchema, location="query", unknown=RAISE)
     @products_blp.response(200, ProductPageSchema)
     def get(self, args):
         """List products with their pack sizes and live availability

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Response, current_app, json, url_for
 from flask.views import MethodView
+from marshmallow import RAISE
 
 from ..models import Order
 from ..services import orders
@@ -32,7 +33,8 @@ def _order_response(order: Order, status: int, *, location: bool = False) -> Res
 
 @orders_blp.route("")
 class Orders(MethodView):
-    @orders_blp.arguments(OrderQuerySchema, location="query")
+    # An unknown parameter is refused: silently ignoring a typo (`?statuss=`) would answer an unfiltered list.
+    @orders_blp.arguments(OrderQuerySchema, location="query", unknown=RAISE)
     @orders_blp.response(200, OrderPageSchema)
     def get(self, args):
         """List your orders, newest first
