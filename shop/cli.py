@@ -24,9 +24,10 @@ def _run(work, *args, **kwargs):
     try:
         return run_in_transaction(work, *args, **kwargs)
     except InvalidInput as exc:
-        raise click.ClickException("; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.errors.items()))
+        message = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.errors.items())
+        raise click.ClickException(message) from None
     except DomainError as exc:
-        raise click.ClickException(exc.message)
+        raise click.ClickException(exc.message) from None
 
 
 @shop_cli.command("seed-demo")

@@ -1,6 +1,7 @@
 """Extension objects, created unbound here and bound to the app in create_app()."""
 from __future__ import annotations
 
+from flask import has_request_context, request
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_smorest import Api
@@ -35,6 +36,12 @@ def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin_immediate(conn) -> None:
-    """Take SQLite's write lock at BEGIN, so two writers serialise instead of failing mid-way."""
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    """Take SQLite's write lock at BEGIN, so two writers serialise instead of failing mid-way.
+
+    Requests that only read (GET, HEAD) begin DEFERRED instead, so that in WAL mode they run side by
+    side with each other and with one writer.
+    """
+    if conn.dialect.name != "sqlite":
+        return
+    reading = has_request_context() and request.method in ("GET", "HEAD")
+    conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
