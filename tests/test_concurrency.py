@@ -1,0 +1,88 @@
+"""Customers racing for the last drums through the order API never oversell, on PostgreSQL and SQLite."""
+from __future__ import annotations
+
+import random
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, select
+
+from shop.extensions import db
+from shop.models import Order, Stock, Variant
+from shop.services import accounts, inventory
+from tests.conftest import PG_URL
+from tests.factories import make_customer, make_lot, make_product
+
+pytestmark = pytest.mark.slow
+
+ADDRESS = {"name": "Goods in", "line1": "Dock 4", "city": "Hamburg", "postal_code": "20457", "country": "DE"}
+DRUM, BAG = "LEU-USP-25KG", "LEU-USP-1KG"
+
+
+def race(app, keys: list[str], requests: list[list[dict]]) -> list[tuple[int, list[dict], dict]]:
+    """Send every order at once, one thread (and so one database connection) per request."""
+    barrier = threading.Barrier(len(requests))
+
+    def send(i: int):
+        client = app.test_client()
+        barrier.wait()
+        response = client.post("/api/v1/orders", json={"lines": requests[i], "shipping_address": ADDRESS},
+                               headers={"Authorization": f"Bearer {keys[i % len(keys)]}",
+                                        "Idempotency-Key": f"race-{i}"})
+        return response.status_code, requests[i], response.get_json(silent=True) or {}
+
+    with ThreadPoolExecutor(max_workers=len(requests)) as pool:
+        return list(pool.map(send, range(len(requests))))
+
+
+@pytest.mark.parametrize(("backend", "threads"), [("sqlite", 12), ("postgresql", 40)], indirect=["backend"])
+def test_racing_orders_never_oversell(make_app, backend, threads):
+    if backend == "postgresql" and not PG_URL:
+        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL (CI sets it)")
+    app = make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": threads + 2, "max_overflow": 0,
+                                              "pool_timeout": 60})
+    with app.app_context():
+        product = make_product()
+        make_lot(product, "LOT-EARLY", {DRUM: 10, BAG: 6}, expires_in_days=200)
+        make_lot(product, "LOT-LATE", {DRUM: 7, BAG: 6}, expires_in_days=600)
+        keys = []
+        for n in range(8):
+            keys.append(accounts.create_api_key(make_customer(f"buyer{n}@example.com", f"Buyer {n}")))
+        db.session.commit()
+        initial = {DRUM: 17, BAG: 12}
+
+        rng = random.Random(20261126)
+        requests = []
+        for _ in range(threads):
+            lines = [{"sku": DRUM, "quantity": rng.randint(1, 3)}]
+            if rng.random() < 0.5:  # some orders want both pack sizes, listed in either order
+                lines.append({"sku": BAG, "quantity": rng.randint(1, 2)})
+                rng.shuffle(lines)
+            requests.append(lines)
+        assert sum(ln["quantity"] for r in requests for ln in r if ln["sku"] == DRUM) > initial[DRUM]
+
+        results = race(app, keys, requests)
+
+        statuses = [status for status, _, _ in results]
+        assert set(statuses) <= {201, 409}, [(s, body) for s, _, body in results if s not in (201, 409)]
+        assert 201 in statuses and 409 in statuses
+        accepted = {DRUM: 0, BAG: 0}
+        for status, lines, body in results:
+            if status == 201:
+                for line in lines:
+                    accepted[line["sku"]] += line["quantity"]
+                assert sum(a["quantity"] for ln in body["lines"] for a in ln["allocations"]) == \
+                    sum(ln["quantity"] for ln in lines)
+            else:
+                assert body["type"].endswith("/problems/insufficient-stock")
+
+        db.session.expire_all()
+        assert db.session.scalar(select(func.count(Order.id))) == statuses.count(201)
+        for sku, units in initial.items():
+            assert accepted[sku] <= units
+            on_hand, allocated = db.session.execute(
+                select(func.sum(Stock.on_hand), func.sum(Stock.allocated)).join(Stock.variant).where(Variant.sku == sku)
+            ).one()
+            assert (on_hand, allocated) == (units, accepted[sku])
+        assert inventory.check_ledger() == []
