@@ -6,6 +6,7 @@ Browser tests run on SQLite only: the serving thread and the test share one data
 """
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import threading
@@ -48,18 +49,34 @@ def live_server(app):
 
 @pytest.fixture(scope="session")
 def playwright_session():
+    # Every module that star-imports this file gets its own copy of a session fixture, and Playwright's
+    # sync API refuses a second instance in one thread: so one instance per process, shared by all copies.
     _require_chromium()
-    from playwright.sync_api import sync_playwright
+    if "playwright" not in _SHARED:
+        from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as pw:
-        yield pw
+        manager = sync_playwright()
+        _SHARED["playwright"] = (manager, manager.start())
+        atexit.register(_stop_shared)
+    return _SHARED["playwright"][1]
 
 
 @pytest.fixture(scope="session")
 def browser(playwright_session):
-    browser = playwright_session.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
-    yield browser
-    browser.close()
+    if "browser" not in _SHARED:
+        _SHARED["browser"] = playwright_session.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS,
+                                                               headless=True)
+    return _SHARED["browser"]
+
+
+_SHARED: dict = {}
+
+
+def _stop_shared() -> None:
+    if "browser" in _SHARED:
+        _SHARED.pop("browser").close()
+    if "playwright" in _SHARED:
+        _SHARED.pop("playwright")[0].__exit__(None, None, None)
 
 
 @pytest.fixture
