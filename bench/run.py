@@ -462,8 +462,10 @@ def print_sql(sql: dict, verbose: bool) -> None:
         case = sql[name]
         state = "" if case["status"] == case["expected"] else \
             f"  (answered {case['status']}, expected {case['expected']}: {case['body']!r})"
-        say(f"    {title}: {case['count']} statements, {case['commits']} commit(s), "
-            f"{case['rollbacks']} rollback(s){state}")
+        say(f"    {title}: {case['count']} statements in {case.get('round_trips', case['count'])} cursor calls, "
+            f"{case['commits']} commit(s), "
+            f"{case['rollbacks']} rollback(s), {case.get('pool_checkouts', '?')} pool checkout(s)"
+            + (" (each one more round trip: pool_pre_ping)" if case.get("pre_ping") else "") + state)
         if verbose:
             for i, s in enumerate(case["statements"], 1):
                 say(f"      {i:2}. {s}")
