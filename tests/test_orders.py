@@ -253,3 +253,35 @@ def test_orders_list_newest_first_with_keyset_pages(app, product, customer):
     rest = orders.list_orders(customer_id=customer.id, limit=10, after=(first[-1].placed_at, first[-1].id))
     assert [o.number for o in rest] == numbers[::-1][2:]
     assert db.session.scalar(select(func.count(Allocation.id))) == 5
+
+
+@pytest.mark.parametrize("competitor", [
+    "UPDATE stock SET allocated = on_hand WHERE batch_id = (SELECT id FROM batch WHERE lot_number = 'EARLY')",
+    "UPDATE batch SET status = 'recalled' WHERE lot_number = 'EARLY'",
+])
+def test_an_order_that_loses_a_race_is_planned_again(app, backend, product, customer, monkeypatch, competitor):
+    """Between our unlocked read and our conditional UPDATE another transaction takes the drums (or recalls
+    the lot) and commits: the order must not draw on them, and is re-planned from what is left."""
+    if backend != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: no other transaction can commit in between")
+    from sqlalchemy import text
+
+    from shop.services import tx
+
+    make_lot(product, "EARLY", {DRUM: 3}, expires_in_days=100)
+    make_lot(product, "LATE", {DRUM: 5}, expires_in_days=300)
+    real_plan, attempts = orders._plan_allocation, []
+
+    def plan_then_lose(*args, **kwargs):
+        plan = real_plan(*args, **kwargs)
+        attempts.append(tx.attempt())
+        if len(attempts) == 1:
+            with db.engine.connect() as other:
+                other.execute(text(competitor))
+                other.commit()
+        return plan
+
+    monkeypatch.setattr(orders, "_plan_allocation", plan_then_lose)
+    order = place(customer, (DRUM, 2))
+    assert attempts == [1, 2]
+    assert drawn(order) == [(DRUM, "LATE", 2)]

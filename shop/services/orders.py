@@ -10,14 +10,15 @@ from decimal import Decimal
 
 import pycountry
 from flask import current_app
-from sqlalchemy import insert, select, tuple_
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy import case, insert, select, tuple_, update
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from ..errors import IllegalTransition, InsufficientStock, InvalidInput, NotFound, Shortfall
 from ..extensions import db
 from ..models import (
     Allocation,
     AllocationStatus,
+    Batch,
     Customer,
     MovementKind,
     Order,
@@ -30,6 +31,7 @@ from ..models import (
     Variant,
     utcnow,
 )
+from . import tx
 from .catalog import sellable_lot_filter
 
 MAX_LINES = 100
@@ -91,8 +93,8 @@ def place_order(
     variants = {
         v.sku: v
         for v in db.session.scalars(
-            select(Variant).where(Variant.sku.in_(skus)).options(selectinload(Variant.price_breaks))
-        )
+            select(Variant).where(Variant.sku.in_(skus)).options(joinedload(Variant.price_breaks))
+        ).unique()
     } if skus and len(requests) <= MAX_LINES else {}
     for i, req in enumerate(requests):
         if f"lines.{i}.sku" in errors or not isinstance(req.sku, str):
@@ -105,7 +107,11 @@ def place_order(
     if errors:
         raise InvalidInput(errors)
 
-    plan = _plan_allocation(requests, variants, shelf or 0)
+    # Optimistic first: plan from an unlocked read, write the order, and only then take the stock with
+    # conditional UPDATEs just before COMMIT, so a hot stock row stays locked for a moment, not for the
+    # whole request. A try that lost a race is run again; from the third try on the rows are locked first.
+    lock_first = tx.attempt() >= 3
+    plan = _plan_allocation(requests, variants, shelf or 0, lock=lock_first)
 
     order = Order(
         number=new_order_number(),
@@ -128,7 +134,6 @@ def place_order(
                          unit_price=unit_price, line_total=line_total)
         order.lines.append(line)
         for stock, qty in plan[position]:
-            stock.allocated += qty
             line.allocations.append(Allocation(stock=stock, quantity=qty, status=AllocationStatus.ALLOCATED))
     order.subtotal = subtotal
     order.total = subtotal  # no shipping or tax lines yet: quoted separately by the sales team
@@ -143,7 +148,35 @@ def place_order(
          "order_id": order.id, "reason": f"Order {order.number}"}
         for line in order.lines for a in line.allocations
     ])
+    _take_stock([pick for picks in plan for pick in picks], shelf or 0)
     return order
+
+
+def _take_stock(picks: list[tuple[Stock, int]], min_days: int) -> None:
+    """Add the planned quantities to `allocated`, or raise RetryTransaction if another order got there first.
+
+    The lots are share-locked and re-checked first: a recall or release change that commits meanwhile
+    (it updates the batch row, then locks its stock) is seen here rather than allocated from.
+    """
+    batch_ids = sorted({stock.batch_id for stock, _ in picks})
+    still_sellable = db.session.scalars(
+        select(Batch.id).where(Batch.id.in_(batch_ids), sellable_lot_filter(min_days)).with_for_update(read=True)
+    ).all()
+    if len(still_sellable) != len(batch_ids):
+        raise tx.RetryTransaction("a lot changed status")
+    # One conditional UPDATE for every row: it matches only rows that still have the units, so a row count
+    # short of the number of rows means another order took them between our read and now.
+    wanted = case({stock.id: qty for stock, qty in picks}, value=Stock.id)
+    taken = db.session.execute(
+        update(Stock)
+        .where(Stock.id.in_([stock.id for stock, _ in picks]), Stock.on_hand - Stock.allocated >= wanted)
+        .values(allocated=Stock.allocated + wanted)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != len(picks):
+        raise tx.RetryTransaction("another order took the stock first")
+    for stock, _ in picks:
+        db.session.expire(stock, ["allocated"])
 
 
 def _as_line(line: Mapping[str, object] | LineRequest) -> LineRequest:
@@ -203,20 +236,24 @@ def _check_address(raw: Mapping[str, object] | None, errors: dict[str, list[str]
     return address
 
 
-def _plan_allocation(requests: list[LineRequest], variants: dict[str, Variant],
-                     min_days: int) -> list[list[tuple[Stock, int]]]:
-    """Lock the candidate stock rows and choose lots first-expired-first-out; raise if any line is short."""
+def _plan_allocation(requests: list[LineRequest], variants: dict[str, Variant], min_days: int,
+                     lock: bool = False) -> list[list[tuple[Stock, int]]]:
+    """Choose lots first-expired-first-out for every line; raise InsufficientStock naming each short line.
+
+    With `lock`, one statement locks every candidate row, in primary-key order so two orders never deadlock.
+    """
     variant_ids = sorted({variants[r.sku].id for r in requests})
-    # One statement locks every candidate row, in primary-key order, so two orders never deadlock.
-    candidates = db.session.scalars(
+    stmt = (
         select(Stock)
         .join(Stock.batch)
         .options(contains_eager(Stock.batch))
         .where(Stock.variant_id.in_(variant_ids), sellable_lot_filter(min_days), Stock.on_hand > Stock.allocated)
         .order_by(Stock.id)
-        .with_for_update(of=Stock)
         .execution_options(populate_existing=True)
-    ).all()
+    )
+    if lock:
+        stmt = stmt.with_for_update(of=Stock)
+    candidates = db.session.scalars(stmt).all()
     by_variant: dict[int, list[Stock]] = defaultdict(list)
     for stock in sorted(candidates, key=lambda s: (s.batch.expires_on, s.batch.id, s.id)):
         by_variant[stock.variant_id].append(stock)

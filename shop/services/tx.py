@@ -5,6 +5,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -13,6 +14,18 @@ from ..extensions import db
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+
+_attempt: ContextVar[int] = ContextVar("transaction_attempt", default=1)
+
+
+class RetryTransaction(Exception):
+    """Raised by a unit of work that lost an optimistic race: roll back and run it again."""
+
+
+def attempt() -> int:
+    """Which try of the current unit of work this is (1 for the first)."""
+    return _attempt.get()
+
 
 # SQLSTATEs that mean "try the whole transaction again": serialization failure, deadlock, lock timeout.
 _RETRY_SQLSTATES = {"40001", "40P01", "55P03"}
@@ -31,18 +44,22 @@ def _retryable(error: DBAPIError) -> bool:
 
 def run_in_transaction(work: Callable[..., T], *args, attempts: int = 8, **kwargs) -> T:
     """Call work(*args, **kwargs) and commit; on a retryable database error roll back and call again."""
-    for attempt in range(1, attempts + 1):
+    for number in range(1, attempts + 1):
+        token = _attempt.set(number)
         try:
             result = work(*args, **kwargs)
             db.session.commit()
             return result
-        except DBAPIError as error:
+        except (DBAPIError, RetryTransaction) as error:
             db.session.rollback()
-            if attempt == attempts or not _retryable(error):
+            retry = isinstance(error, RetryTransaction) or _retryable(error)
+            if number == attempts or not retry:
                 raise
-            log.info("retrying %s after %s (attempt %d)", work.__name__, type(error.orig).__name__, attempt)
-            time.sleep(random.uniform(0, 0.02 * attempt))
+            log.info("retrying %s after %s (attempt %d)", work.__name__, type(error).__name__, number)
+            time.sleep(random.uniform(0, 0.005 * number))
         except BaseException:
             db.session.rollback()
             raise
+        finally:
+            _attempt.reset(token)
     raise AssertionError("unreachable")
