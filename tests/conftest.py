@@ -49,6 +49,8 @@ def migrated_urls(tmp_path_factory) -> dict[str, str]:
 
 @pytest.fixture(params=BACKENDS)
 def backend(request) -> str:
+    if request.param == "postgresql" and not PG_URL:  # also when a test passes the backend indirectly
+        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL (CI sets it)")
     return request.param
 
 

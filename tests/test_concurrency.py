@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from shop.extensions import db
 from shop.models import Order, Stock, Variant
 from shop.services import accounts, inventory
-from tests.conftest import PG_URL
 from tests.factories import make_customer, make_lot, make_product
 
 pytestmark = pytest.mark.slow
@@ -38,8 +37,6 @@ def race(app, keys: list[str], requests: list[list[dict]]) -> list[tuple[int, li
 
 @pytest.mark.parametrize(("backend", "threads"), [("sqlite", 12), ("postgresql", 40)], indirect=["backend"])
 def test_racing_orders_never_oversell(make_app, backend, threads):
-    if backend == "postgresql" and not PG_URL:
-        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL (CI sets it)")
     app = make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": threads + 2, "max_overflow": 0,
                                               "pool_timeout": 60})
     with app.app_context():
