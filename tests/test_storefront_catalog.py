@@ -1,9 +1,13 @@
 """Storefront catalog: the grade list, the product page (and its SQL cost), and lot certificates."""
 from __future__ import annotations
 
+import time
+from decimal import Decimal
+
 from flask import g
 
 from shop.extensions import db
+from shop.services import catalog
 from tests.factories import make_lot, make_product
 from tests.test_storefront_helpers import count_statements, pdf_strings, sign_in
 
@@ -40,11 +44,16 @@ def test_unknown_product_is_a_404_page(client, app):
     assert page.status_code == 404 and "no-such-grade" in page.text
 
 
-def _product_page_statements(client) -> int:
+def _product_page_statements(client, *, cold: bool) -> int:
     # Requests reuse the test's app context: start each one as a server would, with an empty session and
-    # no signed-in user cached in g, so the page has to load everything itself.
+    # no signed-in user cached in g, so the page has to load everything itself. `cold` also empties the
+    # app's catalog cache, as after a restart or once the cached product has expired.
     db.session.remove()
     g.pop("_login_user", None)
+    if cold:
+        catalog.clear_product_snapshots()
+    else:
+        assert client.get("/products/l-leucine-usp").status_code == 200
     with count_statements() as statements:
         assert client.get("/products/l-leucine-usp").status_code == 200
     return len(statements)
@@ -53,14 +62,42 @@ def _product_page_statements(client) -> int:
 def test_product_page_costs_the_same_statements_with_3_lots_as_with_50(app, client, product, customer):
     for i in range(3):
         make_lot(product, f"LOT-{i}", {"LEU-USP-25KG": 2, "LEU-USP-1KG": 5}, expires_in_days=300 + i)
-    with_3 = _product_page_statements(client)
+    cold_3, warm_3 = (_product_page_statements(client, cold=cold) for cold in (True, False))
     for i in range(3, 50):
         make_lot(product, f"LOT-{i}", {"LEU-USP-25KG": 2, "LEU-USP-1KG": 5}, expires_in_days=300 + i)
-    with_50 = _product_page_statements(client)
+    cold_50, warm_50 = (_product_page_statements(client, cold=cold) for cold in (True, False))
     assert "LOT-49" in client.get("/products/l-leucine-usp").text
-    assert with_3 == with_50 <= 5
+    assert cold_3 == cold_50 <= 5
+    assert warm_3 == warm_50 == 1  # with the catalog cached, only the live stock is read
     sign_in(client)
-    assert _product_page_statements(client) <= 5  # the signed-in customer's own look-up fits too
+    assert _product_page_statements(client, cold=True) <= 5  # the signed-in customer's own look-up fits too
+
+
+def test_product_page_shows_live_stock_with_the_catalog_cached(app, client, product):
+    make_lot(product, "L-1", {"LEU-USP-25KG": 3})
+    assert "3 in stock" in client.get("/products/l-leucine-usp").text
+    make_lot(product, "L-2", {"LEU-USP-25KG": 4})
+    page = client.get("/products/l-leucine-usp").text
+    assert "7 in stock" in page and "L-2" in page
+
+
+def test_product_page_prices_lag_the_catalog_by_at_most_the_cache_lifetime(app, client, product, monkeypatch):
+    assert "1,950.00 EUR" in client.get("/products/l-leucine-usp").text
+    product.variants[1].unit_price = Decimal("1990.00")
+    db.session.commit()
+    assert "1,950.00 EUR" in client.get("/products/l-leucine-usp").text  # still cached
+    later = time.monotonic() + app.config.get("CATALOG_CACHE_SECONDS", 30) + 1
+    monkeypatch.setattr(catalog.time, "monotonic", lambda: later)
+    page = client.get("/products/l-leucine-usp").text
+    assert "1,990.00 EUR" in page and "1,950.00 EUR" not in page
+
+
+def test_product_page_without_catalog_cache(make_app, product):
+    app = make_app(CATALOG_CACHE_SECONDS=0)
+    product.variants[1].unit_price = Decimal("1990.00")
+    db.session.commit()
+    assert "1,990.00 EUR" in app.test_client().get("/products/l-leucine-usp").text
+    assert not app.extensions.get("shop_catalog_cache")
 
 
 def test_coa_page_shows_every_result_against_limits(app, client, product):

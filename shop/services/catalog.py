@@ -1,11 +1,22 @@
-"""Catalog queries: products with variants, price breaks and live availability."""
+"""Catalog queries: products with variants, price breaks and live availability.
+
+The storefront's product page reads the catalog part of a product (identity, description, specification,
+pack sizes, price breaks) through `product_snapshot`, a per-app in-process cache of plain values that lives
+`CATALOG_CACHE_SECONDS` (app config, default 30; 0 turns it off). That data only changes through the CLI,
+so a page may show a price up to that long after it changed; orders and the cart always price from the
+database. Stock is never cached: `product_lots_in_stock` reads it live on every page.
+"""
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import contains_eager, selectinload
+from flask import current_app
+from sqlalchemy import Date, bindparam, func, select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from ..errors import NotFound
 from ..extensions import db
@@ -19,7 +30,12 @@ def sellable_after(min_remaining_days: int = 0, today: date | None = None) -> da
 
 def sellable_lot_filter(min_remaining_days: int = 0):
     """SQL condition for a lot whose stock may be allocated: released, and not expiring too soon."""
-    return (Batch.status == BatchStatus.RELEASED) & (Batch.expires_on > sellable_after(min_remaining_days))
+    return _sellable_lot_condition(sellable_after(min_remaining_days))
+
+
+def _sellable_lot_condition(expires_after):
+    """`expires_after` is a date, or a bind parameter in a statement that is built once and reused."""
+    return (Batch.status == BatchStatus.RELEASED) & (Batch.expires_on > expires_after)
 
 
 def list_products(active_only: bool = True) -> list[Product]:
@@ -89,3 +105,115 @@ def sellable_stock_for_product(product_id: int) -> list[Stock]:
     )
     return list(db.session.scalars(stmt))
 
+
+
+@dataclass(frozen=True)
+class PriceStep:
+    """One row of a pack's price-break table: from `min_quantity` units up to `max_quantity` (None: no end)."""
+    min_quantity: int
+    max_quantity: int | None
+    unit_price: Decimal
+    per_kg: Decimal
+
+
+@dataclass(frozen=True)
+class PackSnapshot:
+    id: int
+    sku: str
+    pack_size_kg: Decimal
+    min_order_quantity: int
+    prices: tuple[PriceStep, ...]
+
+
+@dataclass(frozen=True)
+class SpecLine:
+    name: str
+    limits_text: str
+    method: str
+
+
+@dataclass(frozen=True)
+class ProductSnapshot:
+    """The catalog part of an active product with its active pack sizes, as plain values safe to share
+    between requests (no ORM instance, so nothing lazy-loads or goes stale inside a session)."""
+    id: int
+    slug: str
+    name: str
+    grade: str
+    cas_number: str
+    formula: str
+    molecular_weight: Decimal
+    description: str
+    packs: tuple[PackSnapshot, ...]
+    spec: tuple[SpecLine, ...]
+
+
+def _price_steps(variant: Variant) -> tuple[PriceStep, ...]:
+    starts = [variant.min_order_quantity] + [pb.min_quantity for pb in variant.price_breaks]
+    prices = [variant.unit_price] + [pb.unit_price for pb in variant.price_breaks]
+    ends = [start - 1 for start in starts[1:]] + [None]
+    return tuple(PriceStep(start, end, price, price / variant.pack_size_kg)
+                 for start, end, price in zip(starts, ends, prices, strict=True))
+
+
+def _load_snapshot(slug: str) -> ProductSnapshot | None:
+    # The specification (about ten rows) is joined onto the product and the price breaks onto the
+    # variants: two statements for a cold cache, so the page stays within five also on SQLite.
+    product = db.session.execute(
+        select(Product)
+        .where(Product.slug == slug, Product.active.is_(True))
+        .options(joinedload(Product.spec_tests),
+                 selectinload(Product.variants).joinedload(Variant.price_breaks))
+    ).unique().scalar_one_or_none()
+    if product is None:
+        return None
+    return ProductSnapshot(
+        id=product.id, slug=product.slug, name=product.name, grade=product.grade, cas_number=product.cas_number,
+        formula=product.formula, molecular_weight=product.molecular_weight, description=product.description,
+        packs=tuple(PackSnapshot(v.id, v.sku, v.pack_size_kg, v.min_order_quantity, _price_steps(v))
+                    for v in product.variants if v.active),
+        spec=tuple(SpecLine(t.name, t.limits_text, t.method) for t in product.spec_tests),
+    )
+
+
+def product_snapshot(slug: str) -> ProductSnapshot | None:
+    """An active product's catalog data from this app's cache (filled from the database when missing or
+    older than CATALOG_CACHE_SECONDS); None for an unknown or withdrawn product (never cached, so unknown
+    slugs cannot grow the cache)."""
+    ttl = current_app.config.get("CATALOG_CACHE_SECONDS", 30)
+    # Kept on the app object, so every app (every test) starts empty and tests stay independent.
+    cache: dict[str, tuple[float, ProductSnapshot]] = current_app.extensions.setdefault("shop_catalog_cache", {})
+    now = time.monotonic()
+    hit = cache.get(slug)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    snapshot = _load_snapshot(slug)
+    if snapshot is not None and ttl > 0:
+        cache[slug] = (now + ttl, snapshot)
+    else:
+        cache.pop(slug, None)
+    return snapshot
+
+
+def clear_product_snapshots() -> None:
+    """Forget this app's cached catalog data (the next page loads it again)."""
+    current_app.extensions.pop("shop_catalog_cache", None)
+
+
+# Built once: the product page runs it on every request, and building a statement costs more than running it.
+_LOTS_IN_STOCK = (
+    select(Batch.id, Batch.lot_number, Batch.manufactured_on, Batch.expires_on, Stock.variant_id,
+           (Stock.on_hand - Stock.allocated).label("available"))
+    .join_from(Stock, Batch, Batch.id == Stock.batch_id)
+    .where(Batch.product_id == bindparam("product_id"),
+           _sellable_lot_condition(bindparam("expires_after", type_=Date)),
+           Stock.on_hand > Stock.allocated)
+    .order_by(Batch.expires_on, Batch.id, Stock.variant_id)
+)
+
+
+def product_lots_in_stock(product_id: int):
+    """Live rows (batch id, lot_number, manufactured_on, expires_on, variant_id, available) of a product's
+    sellable stock, soonest expiry first: the same rows as sellable_stock_for_product, as plain tuples."""
+    return db.session.connection().execute(
+        _LOTS_IN_STOCK, {"product_id": product_id, "expires_after": sellable_after()}).all()

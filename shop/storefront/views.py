@@ -8,12 +8,9 @@ from decimal import Decimal
 from io import BytesIO
 
 from flask import abort, current_app, render_template, send_file
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
 
 from ..errors import NotFound
-from ..extensions import db
-from ..models import Batch, Product, Stock, Variant
+from ..models import Product
 from ..services import catalog, coa
 from . import bp
 from .forms import AddToCartForm
@@ -56,30 +53,14 @@ def index():
 
 @dataclass
 class LotInStock:
-    batch: Batch
-    units: list[tuple[Variant, int]] = field(default_factory=list)
+    lot_number: str
+    manufactured_on: date
+    expires_on: date
+    units: list[tuple[catalog.PackSnapshot, int]] = field(default_factory=list)
 
     @property
     def days_left(self) -> int:
-        return (self.batch.expires_on - date.today()).days
-
-
-def _load_product(slug: str) -> Product:
-    """The product with its specification, variants and price breaks in two statements.
-
-    The specification (about ten rows) is joined onto the product, and the price breaks onto the variants,
-    rather than fetched by separate selectin queries: with the stock query and the signed-in customer's
-    look-up the page stays at five statements, also on SQLite where BEGIN is a statement of its own.
-    """
-    product = db.session.execute(
-        select(Product)
-        .where(Product.slug == slug, Product.active.is_(True))
-        .options(joinedload(Product.spec_tests),
-                 selectinload(Product.variants).joinedload(Variant.price_breaks))
-    ).unique().scalar_one_or_none()
-    if product is None:
-        abort(404, description=f"We have no product '{slug}'. It may have been withdrawn from sale.")
-    return product
+        return (self.expires_on - date.today()).days
 
 
 @bp.get("/products/<slug>")
@@ -89,23 +70,30 @@ def product(slug: str):
 
 
 def render_product(slug: str, forms: dict[str, AddToCartForm] | None = None, status: int = 200):
-    """Render a product page; `forms` replaces the add-to-cart form of a SKU (to show its errors)."""
-    product = _load_product(slug)
-    stocks: list[Stock] = catalog.sellable_stock_for_product(product.id)
-    variants = {v.id: v for v in product.variants if v.active}
+    """Render a product page; `forms` replaces the add-to-cart form of a SKU (to show its errors).
+
+    The catalog data comes from the app's short-lived cache (catalog.product_snapshot), the stock live from
+    one query, so a warm page costs one statement however many lots there are.
+    """
+    product = catalog.product_snapshot(slug)
+    if product is None:
+        abort(404, description=f"We have no product '{slug}'. It may have been withdrawn from sale.")
+    packs = {p.id: p for p in product.packs}
     # Availability is summed from the same sellable stock rows that list the lots, instead of a second
     # query (catalog.available_by_variant): same definition, and the page cost stays flat however many lots.
     available: dict[int, int] = defaultdict(int)
     lots: dict[int, LotInStock] = {}
-    for stock in stocks:
-        variant = variants.get(stock.variant_id)
-        if variant is None:
+    for batch_id, lot_number, made, expires, variant_id, units in catalog.product_lots_in_stock(product.id):
+        pack = packs.get(variant_id)
+        if pack is None:  # a pack size withdrawn from sale
             continue
-        available[variant.id] += stock.available
-        lot = lots.setdefault(stock.batch_id, LotInStock(stock.batch))
-        lot.units.append((variant, stock.available))
-    return render_template("storefront/product.html", product=product, variants=list(variants.values()),
-                           available=available, lots=list(lots.values()), forms=forms or {}), status
+        available[variant_id] += units
+        lot = lots.get(batch_id)
+        if lot is None:
+            lot = lots[batch_id] = LotInStock(lot_number, made, expires)
+        lot.units.append((pack, units))
+    return render_template("storefront/product.html", product=product, available=available,
+                           lots=list(lots.values()), forms=forms or {}), status
 
 
 def _certificate(lot_number: str) -> coa.Certificate:
