@@ -6,7 +6,7 @@ import secrets
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..errors import InvalidInput
 from ..extensions import db
@@ -26,56 +26,50 @@ def normalise_email(email: str, field: str = "email") -> str:
         raise InvalidInput({field: [str(exc)]}) from None
 
 
-def _check_password(password: str) -> None:
+def _new_account_errors(model: type[Customer] | type[StaffUser], email: str, password: str,
+                        taken_message: str) -> dict[str, list[str]]:
+    """What is wrong with a new account's (normalised) email and password, by field."""
+    errors: dict[str, list[str]] = {}
+    if db.session.scalar(select(model.id).where(model.email == email)) is not None:
+        errors["email"] = [taken_message]
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise InvalidInput({"password": [f"Use at least {MIN_PASSWORD_LENGTH} characters."]})
+        errors["password"] = [f"Use at least {MIN_PASSWORD_LENGTH} characters."]
+    return errors
+
+
+def _add_account(account: Customer | StaffUser, password: str):
+    account.set_password(password)
+    db.session.add(account)
+    db.session.flush()
+    return account
 
 
 def create_customer(email: str, password: str, company: str) -> Customer:
     """Register a customer company; the email must be new."""
     email = normalise_email(email)
-    errors: dict[str, list[str]] = {}
+    errors = _new_account_errors(Customer, email, password,
+                                 "An account with this email already exists. Sign in instead.")
     company = (company or "").strip()
     if not company:
         errors["company"] = ["The company name is required."]
     elif len(company) > 200:
         errors["company"] = ["At most 200 characters."]
-    if db.session.scalar(select(Customer.id).where(func.lower(Customer.email) == email)) is not None:
-        errors["email"] = ["An account with this email already exists. Sign in instead."]
-    try:
-        _check_password(password)
-    except InvalidInput as exc:
-        errors.update(exc.errors)
     if errors:
         raise InvalidInput(errors)
-    customer = Customer(email=email, company=company)
-    customer.set_password(password)
-    db.session.add(customer)
-    db.session.flush()
-    return customer
+    return _add_account(Customer(email=email, company=company), password)
 
 
 def create_staff(email: str, password: str, role: str, name: str = "") -> StaffUser:
     """Create a staff user with one of the roles admin, warehouse, quality, fulfilment."""
     email = normalise_email(email)
-    errors: dict[str, list[str]] = {}
+    errors = _new_account_errors(StaffUser, email, password, "A staff user with this email already exists.")
     try:
         staff_role = StaffRole(role)
     except ValueError:
         errors["role"] = [f"Role must be one of: {', '.join(r.value for r in StaffRole)}."]
-    if db.session.scalar(select(StaffUser.id).where(StaffUser.email == email)) is not None:
-        errors["email"] = ["A staff user with this email already exists."]
-    try:
-        _check_password(password)
-    except InvalidInput as exc:
-        errors.update(exc.errors)
     if errors:
         raise InvalidInput(errors)
-    staff = StaffUser(email=email, role=staff_role, name=name)
-    staff.set_password(password)
-    db.session.add(staff)
-    db.session.flush()
-    return staff
+    return _add_account(StaffUser(email=email, role=staff_role, name=name), password)
 
 
 def hash_api_key(key: str) -> str:
