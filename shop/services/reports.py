@@ -66,8 +66,29 @@ def _day_start(day: date) -> datetime:
 # --- Inventory dashboard --------------------------------------------------------------------------
 
 
+class _InKg:
+    """Units of one pack size, also in kg."""
+
+    pack_size_kg: Decimal
+    on_hand: int
+    allocated: int
+    available: int
+
+    @property
+    def on_hand_kg(self) -> Decimal:
+        return self.on_hand * self.pack_size_kg
+
+    @property
+    def allocated_kg(self) -> Decimal:
+        return self.allocated * self.pack_size_kg
+
+    @property
+    def available_kg(self) -> Decimal:
+        return self.available * self.pack_size_kg
+
+
 @dataclass
-class LotStock:
+class LotStock(_InKg):
     """One lot filled into one pack size."""
 
     stock_id: int
@@ -84,21 +105,9 @@ class LotStock:
     def available(self) -> int:
         return self.on_hand - self.allocated if self.sellable else 0
 
-    @property
-    def on_hand_kg(self) -> Decimal:
-        return self.on_hand * self.pack_size_kg
-
-    @property
-    def allocated_kg(self) -> Decimal:
-        return self.allocated * self.pack_size_kg
-
-    @property
-    def available_kg(self) -> Decimal:
-        return self.available * self.pack_size_kg
-
 
 @dataclass
-class VariantStock:
+class VariantStock(_InKg):
     sku: str
     pack_size_kg: Decimal
     lots: list[LotStock] = field(default_factory=list)
@@ -114,18 +123,6 @@ class VariantStock:
     @property
     def available(self) -> int:
         return sum(lot.available for lot in self.lots)
-
-    @property
-    def on_hand_kg(self) -> Decimal:
-        return self.on_hand * self.pack_size_kg
-
-    @property
-    def allocated_kg(self) -> Decimal:
-        return self.allocated * self.pack_size_kg
-
-    @property
-    def available_kg(self) -> Decimal:
-        return self.available * self.pack_size_kg
 
 
 @dataclass
