@@ -8,6 +8,7 @@ from decimal import Decimal
 from io import BytesIO
 
 from flask import abort, current_app, render_template, send_file
+from markupsafe import Markup
 
 from ..errors import NotFound
 from ..models import Product
@@ -63,6 +64,27 @@ class LotInStock:
         return (self.expires_on - date.today()).days
 
 
+@dataclass(frozen=True)
+class CatalogFragments:
+    """A product page's catalog-only markup (templates/storefront/_product_static.html), rendered once."""
+    snapshot: catalog.ProductSnapshot
+    top: Markup
+    prices: dict[int, Markup]
+    spec: Markup
+
+
+def catalog_fragments(product: catalog.ProductSnapshot) -> CatalogFragments:
+    """The fragments of this very snapshot: rendered again only when the catalog cache loaded a new one, so
+    they never outlive the cached data they show and need no lifetime of their own."""
+    cache: dict[str, CatalogFragments] = current_app.extensions.setdefault("storefront_product_fragments", {})
+    fragments = cache.get(product.slug)
+    if fragments is None or fragments.snapshot is not product:
+        macros = current_app.jinja_env.get_template("storefront/_product_static.html").module
+        fragments = cache[product.slug] = CatalogFragments(
+            product, macros.top(product), {p.id: macros.price_table(p) for p in product.packs}, macros.spec(product))
+    return fragments
+
+
 @bp.get("/products/<slug>")
 def product(slug: str):
     """A grade: identity, specification, pack sizes with price breaks and availability, lots with CoAs."""
@@ -92,7 +114,8 @@ def render_product(slug: str, forms: dict[str, AddToCartForm] | None = None, sta
         if lot is None:
             lot = lots[batch_id] = LotInStock(lot_number, made, expires)
         lot.units.append((pack, units))
-    return render_template("storefront/product.html", product=product, available=available,
+    return render_template("storefront/product.html", product=product, static=catalog_fragments(product),
+                           available=available,
                            lots=list(lots.values()), forms=forms or {}), status
 
 
