@@ -7,11 +7,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
+from typing import Protocol
 
 import pycountry
 from flask import current_app
-from sqlalchemy import case, insert, select, tuple_, update
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy import Date, Integer, bindparam, case, insert, select, tuple_, update
+from sqlalchemy.orm import contains_eager, joinedload, make_transient_to_detached, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..errors import IllegalTransition, InsufficientStock, InvalidInput, NotFound, Shortfall
 from ..extensions import db
@@ -19,7 +22,6 @@ from ..models import (
     Allocation,
     AllocationStatus,
     Batch,
-    Customer,
     MovementKind,
     Order,
     OrderLine,
@@ -32,7 +34,7 @@ from ..models import (
     utcnow,
 )
 from . import tx
-from .catalog import sellable_lot_filter
+from .catalog import _sellable_lot_condition, sellable_after
 
 MAX_LINES = 100
 MAX_SHELF_LIFE_DAYS = 3650
@@ -52,6 +54,36 @@ TRANSITIONS = {
 }
 
 
+class CustomerRef(Protocol):
+    """Who places or cancels an order: a Customer, or the API's key holder, of which only the id is known."""
+
+    @property
+    def id(self) -> int: ...
+
+
+# The statements of placing an order, built once: composing them on every order cost more CPU than
+# the database spent running them.
+_VARIANTS_BY_SKU = (
+    select(Variant).where(Variant.sku.in_(bindparam("skus", expanding=True))).options(joinedload(Variant.price_breaks))
+)
+_CANDIDATES = (
+    select(Stock)
+    .join(Stock.batch)
+    .options(contains_eager(Stock.batch))
+    .where(Stock.variant_id.in_(bindparam("variant_ids", expanding=True)),
+           _sellable_lot_condition(bindparam("expires_after", type_=Date)), Stock.on_hand > Stock.allocated)
+    .order_by(Stock.id)
+    .execution_options(populate_existing=True)
+)
+_LOCK_CANDIDATES = _CANDIDATES.with_for_update(of=Stock)
+_LOCK_SELLABLE_LOTS = (
+    select(Batch.id)
+    .where(Batch.id.in_(bindparam("batch_ids", expanding=True)),
+           _sellable_lot_condition(bindparam("expires_after", type_=Date)))
+    .with_for_update(read=True)
+)
+
+
 @dataclass(frozen=True)
 class LineRequest:
     sku: str
@@ -66,7 +98,7 @@ def new_order_number(now: datetime | None = None) -> str:
 
 
 def place_order(
-    customer: Customer,
+    customer: CustomerRef,
     lines: Sequence[Mapping[str, object] | LineRequest],
     shipping_address: Mapping[str, object],
     purchase_order: str | None = None,
@@ -91,10 +123,7 @@ def place_order(
         errors["min_remaining_shelf_life_days"] = [f"A whole number of days from 0 to {MAX_SHELF_LIFE_DAYS}."]
     skus = [r.sku for r in requests if isinstance(r.sku, str)]
     variants = {
-        v.sku: v
-        for v in db.session.scalars(
-            select(Variant).where(Variant.sku.in_(skus)).options(joinedload(Variant.price_breaks))
-        ).unique()
+        v.sku: v for v in db.session.scalars(_VARIANTS_BY_SKU, {"skus": skus}).unique()
     } if skus and len(requests) <= MAX_LINES else {}
     for i, req in enumerate(requests):
         if f"lines.{i}.sku" in errors or not isinstance(req.sku, str):
@@ -113,43 +142,98 @@ def place_order(
     lock_first = tx.attempt() >= 3
     plan = _plan_allocation(requests, variants, shelf or 0, lock=lock_first)
 
-    order = Order(
-        number=new_order_number(),
-        customer_id=customer.id,
-        status=OrderStatus.PENDING,
-        currency=current_app.config["SHOP_CURRENCY"],
-        ship_name=address["name"], ship_line1=address["line1"], ship_line2=address.get("line2", ""),
-        ship_city=address["city"], ship_postal_code=address["postal_code"], ship_country=address["country"],
-        purchase_order=po,
-        min_remaining_shelf_life_days=shelf,
-        placed_at=utcnow(),
-    )
+    order = _write_order(customer.id, requests, variants, plan, address, po, shelf)
+    _take_stock([pick for picks in plan for pick in picks], shelf or 0)
+    # Only now, with the stock taken, do the rows become the session's objects: a try that lost the race
+    # leaves nothing behind in the identity map for the next try to collide with.
+    db.session.add(order)
+    return order
+
+
+def _write_order(customer_id: int, requests: list[LineRequest], variants: dict[str, Variant],
+                 plan: list[list[tuple[Stock, int]]], address: dict[str, str], po: str,
+                 shelf: int | None) -> Order:
+    """INSERT the order, its lines, allocations, first status change and ledger rows; return the Order.
+
+    Core INSERTs with RETURNING, one statement per table (lines and allocations as one multi-row INSERT
+    each), because the ORM's unit of work cost more CPU than everything else in placing an order. The ORM
+    objects are then built from the same values and ids and made detached-as-if-loaded, so that callers
+    (the API's OrderSchema, the storefront, the staff pages) read an ordinary, fully loaded Order without
+    another query.
+    """
+    now = utcnow()
+    number = new_order_number(now)
+    priced = []
     subtotal = Decimal("0.00")
-    for position, req in enumerate(requests):
+    for req in requests:
         variant = variants[req.sku]
         unit_price = variant.price_for(req.quantity)
         line_total = (unit_price * req.quantity).quantize(CENT)
         subtotal += line_total
-        line = OrderLine(position=position, variant=variant, sku=variant.sku, quantity=req.quantity,
-                         unit_price=unit_price, line_total=line_total)
-        order.lines.append(line)
-        for stock, qty in plan[position]:
-            line.allocations.append(Allocation(stock=stock, quantity=qty, status=AllocationStatus.ALLOCATED))
-    order.subtotal = subtotal
-    order.total = subtotal  # no shipping or tax lines yet: quoted separately by the sales team
-    order.history.append(OrderStatusChange(from_status=None, to_status=OrderStatus.PENDING,
-                                           customer_id=customer.id, note="Order placed"))
-    db.session.add(order)
-    db.session.flush()  # assigns order.id for the ledger rows
-    # One executemany for all ledger rows: as ORM objects, SQLite would need one INSERT ... RETURNING per row
-    # (it cannot return ids of a batch in order), and nothing reads these rows back in this transaction.
-    db.session.execute(insert(StockMovement), [
-        {"stock_id": a.stock.id, "kind": MovementKind.ALLOCATION, "allocated_delta": a.quantity,
-         "order_id": order.id, "reason": f"Order {order.number}"}
-        for line in order.lines for a in line.allocations
+        priced.append((variant, req.quantity, unit_price, line_total))
+    order_row = {
+        "number": number, "customer_id": customer_id, "status": OrderStatus.PENDING,
+        "currency": current_app.config["SHOP_CURRENCY"],
+        # no shipping or tax lines yet: quoted separately by the sales team
+        "subtotal": subtotal, "total": subtotal,
+        "ship_name": address["name"], "ship_line1": address["line1"], "ship_line2": address.get("line2", ""),
+        "ship_city": address["city"], "ship_postal_code": address["postal_code"],
+        "ship_country": address["country"], "purchase_order": po, "min_remaining_shelf_life_days": shelf,
+        "tracking_reference": "", "needs_attention": False, "attention_note": "", "placed_at": now,
+    }
+    session = db.session
+    order_id = session.execute(insert(Order.__table__).returning(Order.__table__.c.id), order_row).scalar_one()
+    line_rows = [{"order_id": order_id, "position": position, "variant_id": variant.id, "sku": variant.sku,
+                  "quantity": quantity, "unit_price": unit_price, "line_total": line_total}
+                 for position, (variant, quantity, unit_price, line_total) in enumerate(priced)]
+    line_ids = _insert_returning_ids(OrderLine, line_rows)
+    allocation_rows = [{"order_line_id": line_id, "stock_id": stock.id, "quantity": qty,
+                        "status": AllocationStatus.ALLOCATED, "created_at": now}
+                       for line_id, picks in zip(line_ids, plan, strict=True) for stock, qty in picks]
+    allocation_ids = _insert_returning_ids(Allocation, allocation_rows)
+    change_row = {"order_id": order_id, "from_status": None, "to_status": OrderStatus.PENDING, "at": now,
+                  "staff_id": None, "customer_id": customer_id, "note": "Order placed"}
+    change_id = _insert_returning_ids(OrderStatusChange, [change_row])[0]
+    session.execute(insert(StockMovement.__table__), [
+        {"stock_id": stock.id, "kind": MovementKind.ALLOCATION, "on_hand_delta": 0, "allocated_delta": qty,
+         "reason": f"Order {number}", "staff_id": None, "order_id": order_id, "created_at": now}
+        for picks in plan for stock, qty in picks
     ])
-    _take_stock([pick for picks in plan for pick in picks], shelf or 0)
+
+    order = Order(id=order_id, **order_row)
+    change = OrderStatusChange(id=change_id, **change_row)
+    lines = []
+    allocation_id = iter(allocation_ids)
+    for line_id, row, (variant, *_), picks in zip(line_ids, line_rows, priced, plan, strict=True):
+        line = OrderLine(id=line_id, **row)
+        line_allocations = [Allocation(id=next(allocation_id), order_line_id=line_id, stock_id=stock.id,
+                                       quantity=qty, status=AllocationStatus.ALLOCATED, created_at=now)
+                            for stock, qty in picks]
+        for allocation, (stock, _) in zip(line_allocations, picks, strict=True):
+            _set_loaded(allocation, line=line, stock=stock)
+        _set_loaded(line, order=order, variant=variant, allocations=line_allocations)
+        lines.append(line)
+    _set_loaded(change, order=order)
+    _set_loaded(order, lines=lines, history=[change])
     return order
+
+
+def _insert_returning_ids(model: type, rows: list[dict]) -> list[int]:
+    """INSERT the rows (one statement, however many) and return their new ids in the rows' order."""
+    if not rows:
+        return []
+    table = model.__table__
+    return list(db.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
+
+
+def _set_loaded(obj: object, **relationships: object) -> None:
+    """Make a just-INSERTed object look loaded from its row: no pending changes, the given relations loaded.
+
+    Every column is set by the caller, so nothing is left expired (which would cost a SELECT on access).
+    """
+    for key, value in relationships.items():
+        set_committed_value(obj, key, value)
+    make_transient_to_detached(obj)
 
 
 def _take_stock(picks: list[tuple[Stock, int]], min_days: int) -> None:
@@ -160,23 +244,36 @@ def _take_stock(picks: list[tuple[Stock, int]], min_days: int) -> None:
     """
     batch_ids = sorted({stock.batch_id for stock, _ in picks})
     still_sellable = db.session.scalars(
-        select(Batch.id).where(Batch.id.in_(batch_ids), sellable_lot_filter(min_days)).with_for_update(read=True)
+        _LOCK_SELLABLE_LOTS, {"batch_ids": batch_ids, "expires_after": sellable_after(min_days)}
     ).all()
     if len(still_sellable) != len(batch_ids):
         raise tx.RetryTransaction("a lot changed status")
-    # One conditional UPDATE for every row: it matches only rows that still have the units, so a row count
-    # short of the number of rows means another order took them between our read and now.
-    wanted = case({stock.id: qty for stock, qty in picks}, value=Stock.id)
-    taken = db.session.execute(
-        update(Stock)
-        .where(Stock.id.in_([stock.id for stock, _ in picks]), Stock.on_hand - Stock.allocated >= wanted)
-        .values(allocated=Stock.allocated + wanted)
-        .execution_options(synchronize_session=False)
-    )
+    params = {}
+    for i, (stock, qty) in enumerate(picks):
+        params[f"id_{i}"], params[f"qty_{i}"] = stock.id, qty
+    taken = db.session.execute(_take_stock_statement(len(picks)), params)
     if taken.rowcount != len(picks):
         raise tx.RetryTransaction("another order took the stock first")
     for stock, _ in picks:
         db.session.expire(stock, ["allocated"])
+
+
+@lru_cache(maxsize=64)
+def _take_stock_statement(rows: int):
+    """UPDATE stock SET allocated = allocated + qty_i WHERE id = id_i AND there are qty_i units left, for
+    `rows` rows in one statement; built once per row count (composing it cost more than running it).
+
+    It matches only rows that still have the units, so a row count short of `rows` means another order took
+    them between our read and now.
+    """
+    wanted = case({bindparam(f"id_{i}", type_=Integer): bindparam(f"qty_{i}", type_=Integer) for i in range(rows)},
+                  value=Stock.id)
+    return (
+        update(Stock.__table__)
+        .where(Stock.id.in_([bindparam(f"id_{i}", type_=Integer) for i in range(rows)]),
+               Stock.on_hand - Stock.allocated >= wanted)
+        .values(allocated=Stock.allocated + wanted)
+    )
 
 
 def _as_line(line: Mapping[str, object] | LineRequest) -> LineRequest:
@@ -243,17 +340,8 @@ def _plan_allocation(requests: list[LineRequest], variants: dict[str, Variant], 
     With `lock`, one statement locks every candidate row, in primary-key order so two orders never deadlock.
     """
     variant_ids = sorted({variants[r.sku].id for r in requests})
-    stmt = (
-        select(Stock)
-        .join(Stock.batch)
-        .options(contains_eager(Stock.batch))
-        .where(Stock.variant_id.in_(variant_ids), sellable_lot_filter(min_days), Stock.on_hand > Stock.allocated)
-        .order_by(Stock.id)
-        .execution_options(populate_existing=True)
-    )
-    if lock:
-        stmt = stmt.with_for_update(of=Stock)
-    candidates = db.session.scalars(stmt).all()
+    candidates = db.session.scalars(_LOCK_CANDIDATES if lock else _CANDIDATES,
+                                    {"variant_ids": variant_ids, "expires_after": sellable_after(min_days)}).all()
     by_variant: dict[int, list[Stock]] = defaultdict(list)
     for stock in sorted(candidates, key=lambda s: (s.batch.expires_on, s.batch.id, s.id)):
         by_variant[stock.variant_id].append(stock)
@@ -317,7 +405,7 @@ def list_orders(customer_id: int | None = None, status: OrderStatus | None = Non
 
 # --- The life cycle -------------------------------------------------------------------------------
 
-def _transition(order: Order, to: OrderStatus, staff: StaffUser | None, customer: Customer | None,
+def _transition(order: Order, to: OrderStatus, staff: StaffUser | None, customer: CustomerRef | None,
                 note: str = "") -> None:
     if (order.status, to) not in TRANSITIONS:
         raise IllegalTransition(f"Order {order.number} is {order.status} and cannot be {to}.")
@@ -346,7 +434,7 @@ def confirm_order(number: str, staff: StaffUser | None = None) -> Order:
     return order
 
 
-def cancel_order(number: str, *, customer: Customer | None = None, staff: StaffUser | None = None,
+def cancel_order(number: str, *, customer: CustomerRef | None = None, staff: StaffUser | None = None,
                  reason: str = "") -> Order:
     """Cancel a pending or confirmed order and give its allocated units back to stock.
 
