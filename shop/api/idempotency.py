@@ -26,7 +26,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Response, current_app, request
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import DomainError
@@ -43,6 +43,14 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 # a request that died without committing, and would otherwise block its key until the TTL runs out.
 IN_FLIGHT_TIMEOUT = timedelta(minutes=10)
 _STORED_HEADERS = ("Content-Type", "Location")
+# Core statements built once, for the two writes every keyed request makes: cheaper than ORM units of work.
+_RECORDS = IdempotencyRecord.__table__
+_INSERT_IN_FLIGHT = insert(_RECORDS).returning(_RECORDS.c.id)
+_STORE_ANSWER = (
+    update(_RECORDS).where(_RECORDS.c.id == bindparam("record_id"))
+    .values(state=bindparam("state"), response_status=bindparam("response_status"),
+            response_body=bindparam("response_body"), response_headers=bindparam("response_headers"))
+)
 
 
 def fingerprint(method: str, path: str, body: Any) -> str:
@@ -87,13 +95,14 @@ def _claim(customer_id: int, key: str, fp: str) -> int | Response:
     """Insert the in-flight record and return its id, or the answer for a key that is already taken."""
     for _ in range(3):
         now = utcnow()
-        record = IdempotencyRecord(customer_id=customer_id, key=key, method=request.method,
-                                   path=request.path[:255], fingerprint=fp, state=IdempotencyState.IN_FLIGHT,
-                                   created_at=now)
-        db.session.add(record)
         try:
+            record_id = db.session.execute(_INSERT_IN_FLIGHT, {
+                "customer_id": customer_id, "key": key, "method": request.method, "path": request.path[:255],
+                "fingerprint": fp, "state": IdempotencyState.IN_FLIGHT, "response_status": None,
+                "response_body": None, "response_headers": None, "created_at": now,
+            }).scalar_one()
             db.session.commit()
-            return record.id
+            return record_id
         except IntegrityError:
             db.session.rollback()
 
@@ -151,12 +160,10 @@ def _replay(record: IdempotencyRecord) -> Response:
 def _record(record_id: int, response: Response) -> None:
     """Store the final answer in the record (inside the caller's transaction)."""
     headers = {name: response.headers[name] for name in _STORED_HEADERS if name in response.headers}
-    db.session.execute(
-        update(IdempotencyRecord).where(IdempotencyRecord.id == record_id)
-        .values(state=IdempotencyState.DONE, response_status=response.status_code,
-                response_body=response.get_data(as_text=True), response_headers=json.dumps(headers))
-        .execution_options(synchronize_session=False)
-    )
+    db.session.execute(_STORE_ANSWER, {
+        "record_id": record_id, "state": IdempotencyState.DONE, "response_status": response.status_code,
+        "response_body": response.get_data(as_text=True), "response_headers": json.dumps(headers),
+    })
 
 
 def _forget(record_id: int) -> None:

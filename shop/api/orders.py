@@ -22,9 +22,13 @@ REPLAYED_HEADER = {"description": "`true` when this is the stored answer to an e
 IDEMPOTENT_RESPONSES = {"Idempotent-Replayed": REPLAYED_HEADER}
 
 
+# One instance for every response: a schema instance (and its nested ones) costs more to build than to dump.
+_ORDER_SCHEMA = OrderSchema()
+
+
 def _order_response(order: Order, status: int, *, location: bool = False) -> Response:
     """The order as JSON, the same shape for POST and GET (and stored as is for idempotent replays)."""
-    response = current_app.response_class(json.dumps(OrderSchema().dump(order)), status=status,
+    response = current_app.response_class(json.dumps(_ORDER_SCHEMA.dump(order)), status=status,
                                           mimetype="application/json")
     if location:
         response.headers["Location"] = url_for("orders.OrderDetail", number=order.number)
