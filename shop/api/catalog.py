@@ -48,7 +48,7 @@ def _with_stock(products: list[Product]) -> list[ProductWithStock]:
 @products_blp.route("")
 class Products(MethodView):
     # An unknown parameter is refused: silently ignoring a typo (`?statuss=`) would answer an unfiltered list.
-    @products_blp.arguments(ProductQuerySchema, location="query", unknown=RAISE)
+    @products_blp.arguments(ProductQuerySchema(), location="query", unknown=RAISE)
     @products_blp.response(200, ProductPageSchema)
     def get(self, args):
         """List products with their pack sizes and live availability

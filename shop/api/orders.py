@@ -35,10 +35,12 @@ def _order_response(order: Order, status: int, *, location: bool = False) -> Res
     return response
 
 
+# The argument schemas below are instances, not classes: given a class, webargs builds a new instance (and
+# its nested ones) on every request.
 @orders_blp.route("")
 class Orders(MethodView):
     # An unknown parameter is refused: silently ignoring a typo (`?statuss=`) would answer an unfiltered list.
-    @orders_blp.arguments(OrderQuerySchema, location="query", unknown=RAISE)
+    @orders_blp.arguments(OrderQuerySchema(), location="query", unknown=RAISE)
     @orders_blp.response(200, OrderPageSchema)
     def get(self, args):
         """List your orders, newest first
@@ -51,8 +53,8 @@ class Orders(MethodView):
         next_cursor = encode_cursor("orders", page[-1].placed_at, page[-1].id) if more else None
         return {"items": page, "next_cursor": next_cursor}
 
-    @orders_blp.arguments(IdempotencyHeaderSchema, location="headers")
-    @orders_blp.arguments(OrderInSchema, description="The lines to order and where to ship them.")
+    @orders_blp.arguments(IdempotencyHeaderSchema(), location="headers")
+    @orders_blp.arguments(OrderInSchema(), description="The lines to order and where to ship them.")
     @orders_blp.response(201, OrderSchema, headers={"Location": LOCATION_HEADER, **IDEMPOTENT_RESPONSES},
                          description="Placed: every line priced and allocated from lots, first-expired-first-out.")
     @orders_blp.alt_response(409, response="CONFLICT")
@@ -88,7 +90,7 @@ class OrderDetail(MethodView):
 
 @orders_blp.route("/<string:number>/cancel")
 class OrderCancel(MethodView):
-    @orders_blp.arguments(IdempotencyHeaderSchema, location="headers")
+    @orders_blp.arguments(IdempotencyHeaderSchema(), location="headers")
     @orders_blp.response(200, OrderSchema, headers=IDEMPOTENT_RESPONSES,
                          description="Cancelled; its allocated units are back in stock.")
     @orders_blp.alt_response(404, response="NOT_FOUND")
