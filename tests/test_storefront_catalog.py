@@ -68,7 +68,8 @@ def test_product_page_costs_the_same_statements_with_3_lots_as_with_50(app, clie
     cold_50, warm_50 = (_product_page_statements(client, cold=cold) for cold in (True, False))
     assert "LOT-49" in client.get("/products/l-leucine-usp").text
     assert cold_3 == cold_50 <= 5
-    assert warm_3 == warm_50 == 1  # with the catalog cached, only the live stock is read
+    # With the catalog cached, only the live stock is read (after its BEGIN on SQLite, a statement there).
+    assert warm_3 == warm_50 == (2 if db.engine.dialect.name == "sqlite" else 1)
     sign_in(client)
     assert _product_page_statements(client, cold=True) <= 5  # the signed-in customer's own look-up fits too
 
