@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import pycountry
 from flask import current_app
@@ -36,6 +36,7 @@ from ..models import (
 from . import tx
 from .catalog import _sellable_lot_condition, sellable_after
 
+T = TypeVar("T")
 MAX_LINES = 100
 MAX_SHELF_LIFE_DAYS = 3650
 ADDRESS_FIELDS = {"name": 200, "line1": 200, "line2": 200, "city": 100, "postal_code": 20, "country": 2}
@@ -206,21 +207,24 @@ def _write_order(customer_id: int, requests: list[LineRequest], variants: dict[s
         for picks in plan for stock, qty in picks
     ])
 
-    order = Order(id=order_id, **order_row)
-    change = OrderStatusChange(id=change_id, **change_row)
+    order = _as_loaded(Order, id=order_id, **order_row)
+    change = _as_loaded(OrderStatusChange, id=change_id, order=order, **change_row)
+    built = [order, change]
     lines = []
     allocation_id = iter(allocation_ids)
     for line_id, row, (variant, *_), picks in zip(line_ids, line_rows, priced, plan, strict=True):
-        line = OrderLine(id=line_id, **row)
-        line_allocations = [Allocation(id=next(allocation_id), order_line_id=line_id, stock_id=stock.id,
-                                       quantity=qty, status=AllocationStatus.ALLOCATED, created_at=now)
-                            for stock, qty in picks]
-        for allocation, (stock, _) in zip(line_allocations, picks, strict=True):
-            _set_loaded(allocation, line=line, stock=stock)
-        _set_loaded(line, order=order, variant=variant, allocations=line_allocations)
+        line = _as_loaded(OrderLine, id=line_id, order=order, variant=variant, **row)
+        allocations = [_as_loaded(Allocation, id=next(allocation_id), order_line_id=line_id, stock_id=stock.id,
+                                  quantity=qty, status=AllocationStatus.ALLOCATED, created_at=now, line=line,
+                                  stock=stock)
+                       for stock, qty in picks]
+        set_committed_value(line, "allocations", allocations)
         lines.append(line)
-    _set_loaded(change, order=order)
-    _set_loaded(order, lines=lines, history=[change])
+        built += [line, *allocations]
+    set_committed_value(order, "lines", lines)
+    set_committed_value(order, "history", [change])
+    for obj in built:
+        make_transient_to_detached(obj)  # persistent-to-be, with no pending changes: add() will not INSERT it
     return order
 
 
@@ -229,14 +233,16 @@ def _insert_returning_ids(conn: Connection, statement, rows: list[dict]) -> list
     return list(conn.execute(statement, rows).scalars()) if rows else []
 
 
-def _set_loaded(obj: object, **relationships: object) -> None:
-    """Make a just-INSERTed object look loaded from its row: no pending changes, the given relations loaded.
+def _as_loaded(model: type[T], **values: object) -> T:
+    """An instance of `model` holding `values` the way the ORM's loader fills one from a row: straight into
+    its __dict__, without the constructor's change events (which cost more than the INSERTs' bookkeeping).
 
-    Every column is set by the caller, so nothing is left expired (which would cost a SELECT on access).
+    The caller passes every column, so nothing is left expired (which would cost a SELECT on access), and
+    many-to-one relations as objects; collections go through set_committed_value.
     """
-    for key, value in relationships.items():
-        set_committed_value(obj, key, value)
-    make_transient_to_detached(obj)
+    obj = model.__mapper__.class_manager.new_instance()
+    obj.__dict__.update(values)
+    return obj
 
 
 def _take_stock(picks: list[tuple[Stock, int]], min_days: int) -> None:
