@@ -115,8 +115,7 @@ def render_product(slug: str, forms: dict[str, AddToCartForm] | None = None, sta
             lot = lots[batch_id] = LotInStock(lot_number, made, expires)
         lot.units.append((pack, units))
     return render_template("storefront/product.html", product=product, static=catalog_fragments(product),
-                           available=available,
-                           lots=list(lots.values()), forms=forms or {}), status
+                           available=available, lots=list(lots.values()), forms=forms or {}), status
 
 
 def _certificate(lot_number: str) -> coa.Certificate:
