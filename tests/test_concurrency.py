@@ -83,3 +83,35 @@ def test_racing_orders_never_oversell(make_app, backend, threads):
             ).one()
             assert (on_hand, allocated) == (units, accepted[sku])
         assert inventory.check_ledger() == []
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+def test_simultaneous_retries_with_one_key_place_one_order(make_app, backend):
+    """Eight copies of one keyed request at once: one order; every 201 is the same answer, the rest 409 busy."""
+    app = make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 10, "max_overflow": 0, "pool_timeout": 60})
+    with app.app_context():
+        make_lot(make_product(), "LOT-ONE", {DRUM: 20})
+        key = accounts.create_api_key(make_customer("retrier@example.com", "Retrier"))
+        db.session.commit()
+        barrier = threading.Barrier(8)
+        body = {"lines": [{"sku": DRUM, "quantity": 2}], "shipping_address": ADDRESS}
+
+        def send(_):
+            client = app.test_client()
+            barrier.wait()
+            response = client.post("/api/v1/orders", json=body,
+                                   headers={"Authorization": f"Bearer {key}", "Idempotency-Key": "one-intent"})
+            return response.status_code, response.get_json(), response.headers.get("Idempotent-Replayed")
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            results = list(pool.map(send, range(8)))
+
+        assert {status for status, _, _ in results} <= {201, 409}, results
+        placed = [answer for status, answer, _ in results if status == 201]
+        assert placed and all(answer == placed[0] for answer in placed)
+        assert [replayed for status, _, replayed in results if status == 201].count(None) == 1
+        assert all(answer["type"].endswith("/problems/idempotency-in-flight")
+                   for status, answer, _ in results if status == 409)
+        db.session.expire_all()
+        assert db.session.scalar(select(func.count(Order.id))) == 1
+        assert db.session.scalar(select(func.sum(Stock.allocated))) == 2

@@ -1,17 +1,23 @@
 """Idempotency-Key on the API's POSTs: one outcome per key and customer, replayed to every retry.
 
-The flow (IETF httpapi idempotency draft, Stripe's semantics):
+The flow (IETF httpapi idempotency draft, Stripe's semantics), in the SAME transaction as the work:
 
-1. A short transaction inserts an `in_flight` record holding the request's fingerprint (SHA-256 of method,
-   path and canonical JSON body). The unique (customer_id, key) constraint makes the first request win;
-   any other finds the existing record and gets 422 (another body), 409 (still in flight) or the stored
-   answer again with `Idempotent-Replayed: true`.
-2. The work runs, and its response is stored in the record in the SAME transaction that commits the
-   order: a committed order always has its answer on record, so a retry can never place a second one.
-   A domain refusal (409 insufficient stock, 422 invalid input, ...) is stored in its own transaction,
-   since the work's transaction rolled back.
-3. On an unexpected failure nothing was committed, so the in-flight record is deleted and a retry may
-   proceed. Should the process die instead, the record is taken over after IN_FLIGHT_TIMEOUT.
+1. One statement looks up the key's record and, on PostgreSQL, takes a transaction-scoped advisory lock
+   on (customer, key). A request that cannot take the lock knows that another request with the key is
+   still running: 409 `idempotency-in-flight`. A record found answers at once: its stored answer again
+   with `Idempotent-Replayed: true`, or 422 when it was made for another body (the fingerprint is a
+   SHA-256 of method, path and canonical JSON body).
+2. Otherwise the work runs, and its answer is INSERTed as the key's record just before COMMIT: a
+   committed order always has its answer on record, so a retry can never place a second one. The unique
+   (customer_id, key) constraint is the final word: should two requests both get past step 1 (the second
+   read its snapshot just before the first committed), the second's INSERT fails, its work rolls back,
+   and it answers with the first one's record.
+3. A domain refusal (409 insufficient stock, 422 invalid input, ...) rolls the work back; the refusal is
+   then stored in a transaction of its own. An unexpected failure stores nothing, so a retry may proceed;
+   a process that dies mid-request releases its lock with its connection.
+
+On SQLite a write transaction holds the database's one write lock from its first statement, so a second
+request with the key waits for the first to commit and then gets its answer (never 409).
 
 Records older than IDEMPOTENCY_TTL_HOURS (default 24) count as absent; `flask shop purge-idempotency`
 deletes them. Request validation (malformed JSON, schema errors) happens before step 1 and is not stored.
@@ -20,44 +26,61 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from flask import Response, current_app, request
-from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Row, and_, bindparam, delete, func, insert, literal, select, true
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import DomainError
 from ..extensions import db
-from ..models import IdempotencyRecord, IdempotencyState, utcnow
-from ..services.tx import run_in_transaction
+from ..models import IdempotencyRecord, utcnow
+from ..services.tx import RetryTransaction, run_in_transaction
 from .problems import domain_problem, problem_response
-
-log = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
-# Longer than any request may run (gunicorn's worker timeout is 30 s): an older in-flight record belongs to
-# a request that died without committing, and would otherwise block its key until the TTL runs out.
-IN_FLIGHT_TIMEOUT = timedelta(minutes=10)
 _STORED_HEADERS = ("Content-Type", "Location")
-# Core statements built once, for the two writes every keyed request makes, run on the session's connection:
-# cheaper than ORM units of work and than the Session's execute().
+
+# Core statements built once, run on the session's connection: cheaper than the ORM's unit of work and the
+# Session's execute(), which cost more CPU than the database spent on them.
 _RECORDS = IdempotencyRecord.__table__
-_INSERT_IN_FLIGHT = insert(_RECORDS).returning(_RECORDS.c.id)
-_STORE_ANSWER = (
-    update(_RECORDS).where(_RECORDS.c.id == bindparam("record_id"))
-    .values(state=bindparam("state"), response_status=bindparam("response_status"),
-            response_body=bindparam("response_body"), response_headers=bindparam("response_headers"))
-)
+_ONE_ROW = select(literal(1).label("one")).subquery("one_row")
+_RECORD_COLUMNS = (_RECORDS.c.id, _RECORDS.c.fingerprint, _RECORDS.c.created_at, _RECORDS.c.response_status,
+                   _RECORDS.c.response_body, _RECORDS.c.response_headers)
+
+
+def _lookup_statement(advisory_lock: bool):
+    """SELECT [pg_try_advisory_xact_lock(:lock)], the key's record or NULLs: always exactly one row."""
+    free = func.pg_try_advisory_xact_lock(bindparam("lock")) if advisory_lock else true()
+    record = and_(_RECORDS.c.customer_id == bindparam("customer_id"), _RECORDS.c.key == bindparam("key"))
+    return select(free.label("free"), *_RECORD_COLUMNS).select_from(_ONE_ROW.outerjoin(_RECORDS, record))
+
+
+_LOOKUP = {True: _lookup_statement(True), False: _lookup_statement(False)}
+_INSERT_RECORD = insert(_RECORDS)
+_DELETE_EXPIRED = delete(_RECORDS).where(_RECORDS.c.id == bindparam("record_id"))
 
 
 def fingerprint(method: str, path: str, body: Any) -> str:
     """SHA-256 over method, path and the body as canonical JSON (sorted keys, no spaces)."""
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(f"{method}\n{path}\n{canonical}".encode()).hexdigest()
+
+
+def lock_id(customer_id: int, key: str) -> int:
+    """The signed 64-bit advisory lock number of a customer's key."""
+    digest = hashlib.sha256(f"idempotency\n{customer_id}\n{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+class _Answered(Exception):
+    """The key already has an answer (or is busy): roll back and send `response`."""
+
+    def __init__(self, response: Response):
+        self.response = response
 
 
 def respond(customer_id: int, key: str | None, work: Callable[[], Response]) -> Response:
@@ -71,75 +94,89 @@ def respond(customer_id: int, key: str | None, work: Callable[[], Response]) -> 
         except DomainError as error:
             return domain_problem(error)
 
-    claimed = _claim(customer_id, key, fingerprint(request.method, request.path, request.get_json(silent=True)))
-    if isinstance(claimed, Response):
-        return claimed
-    record_id = claimed
+    fp = fingerprint(request.method, request.path, request.get_json(silent=True))
 
-    def work_and_record() -> Response:
+    def keyed_work() -> Response:
+        _check_key(customer_id, key, fp)
         response = work()
-        _record(record_id, response)
+        _store(customer_id, key, fp, response)
         return response
 
     try:
-        return run_in_transaction(work_and_record)
+        return run_in_transaction(keyed_work)
+    except _Answered as answered:
+        return answered.response
     except DomainError as error:
         response = domain_problem(error)
-        run_in_transaction(_record, record_id, response)
-        return response
-    except BaseException:
-        _forget(record_id)
-        raise
-
-
-def _claim(customer_id: int, key: str, fp: str) -> int | Response:
-    """Insert the in-flight record and return its id, or the answer for a key that is already taken."""
-    for _ in range(3):
-        now = utcnow()
         try:
-            record_id = db.session.connection().execute(_INSERT_IN_FLIGHT, {
-                "customer_id": customer_id, "key": key, "method": request.method, "path": request.path[:255],
-                "fingerprint": fp, "state": IdempotencyState.IN_FLIGHT, "response_status": None,
-                "response_body": None, "response_headers": None, "created_at": now,
-            }).scalar_one()
-            db.session.commit()
-            return record_id
-        except IntegrityError:
-            db.session.rollback()
+            run_in_transaction(_store_refusal, customer_id, key, fp, response)
+        except _Answered as answered:  # a retry got in between and its answer is the key's now
+            return answered.response
+        return response
 
-        existing = db.session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.customer_id == customer_id,
-                                                                     IdempotencyRecord.key == key))
-        if existing is None:  # released or purged since our insert failed: try again
-            db.session.rollback()
-            continue
-        ttl_cutoff = now - timedelta(hours=current_app.config["IDEMPOTENCY_TTL_HOURS"])
-        abandoned = or_(IdempotencyRecord.created_at < ttl_cutoff,
-                        and_(IdempotencyRecord.state == IdempotencyState.IN_FLIGHT,
-                             IdempotencyRecord.created_at < now - IN_FLIGHT_TIMEOUT))
-        if existing.created_at < ttl_cutoff or (existing.state == IdempotencyState.IN_FLIGHT
-                                                and existing.created_at < now - IN_FLIGHT_TIMEOUT):
-            # An expired record counts as absent; the condition is repeated in SQL so two takers cannot both win.
-            taken = db.session.execute(
-                update(IdempotencyRecord).where(IdempotencyRecord.id == existing.id, abandoned)
-                .values(method=request.method, path=request.path[:255], fingerprint=fp,
-                        state=IdempotencyState.IN_FLIGHT, created_at=now, response_status=None,
-                        response_body=None, response_headers=None)
-                .execution_options(synchronize_session=False)
-            )
-            db.session.commit()
-            if taken.rowcount == 1:
-                return existing.id
-            continue
-        db.session.commit()  # ends the read (on SQLite it holds the write lock)
-        if existing.fingerprint != fp:
-            return problem_response(
-                422, "idempotency-key-reused", "Idempotency key reused",
-                f"The {HEADER} '{key}' was already used with a different request. Use a new key for a new "
-                "request, or resend exactly the same body to get the first answer again.")
-        if existing.state == IdempotencyState.IN_FLIGHT:
-            return _in_flight(key)
-        return _replay(existing)
-    return _in_flight(key)
+
+def _check_key(customer_id: int, key: str, fp: str) -> None:
+    """Step 1: raise _Answered when the key is busy or answered; clear an expired record."""
+    busy, answer = _key_state(customer_id, key, fp)
+    if busy:
+        raise _Answered(_in_flight(key))
+    if answer is not None:
+        raise _Answered(answer)
+
+
+def _key_state(customer_id: int, key: str, fp: str) -> tuple[bool, Response | None]:
+    """(True, None) while another request holds the key; else (False, its answer or None when it has none).
+
+    An expired record counts as absent and is deleted, to make room for this request's answer."""
+    conn = db.session.connection()
+    row = conn.execute(_LOOKUP[conn.dialect.name == "postgresql"],
+                       {"lock": lock_id(customer_id, key), "customer_id": customer_id, "key": key}).one()
+    if not row.free:
+        return True, None
+    if row.id is None:
+        return False, None
+    if row.created_at < utcnow() - timedelta(hours=current_app.config["IDEMPOTENCY_TTL_HOURS"]):
+        conn.execute(_DELETE_EXPIRED, {"record_id": row.id})
+        return False, None
+    return False, _answer_for(key, fp, row)
+
+
+def _store(customer_id: int, key: str, fp: str, response: Response) -> None:
+    """Step 2: the answer as the key's record, inside the work's transaction."""
+    headers = {name: response.headers[name] for name in _STORED_HEADERS if name in response.headers}
+    try:
+        db.session.connection().execute(_INSERT_RECORD, {
+            "customer_id": customer_id, "key": key, "method": request.method, "path": request.path[:255],
+            "fingerprint": fp, "response_status": response.status_code,
+            "response_body": response.get_data(as_text=True), "response_headers": json.dumps(headers),
+            "created_at": utcnow(),
+        })
+    except IntegrityError as error:
+        # Another request with this key committed first: run again, and step 1 will find its answer.
+        raise RetryTransaction("the idempotency key was answered meanwhile") from error
+
+
+def _store_refusal(customer_id: int, key: str, fp: str, response: Response) -> None:
+    """Step 3: store a refusal after the work rolled back, unless the key got an answer meanwhile (raised as
+    _Answered). Should a retry be running with the key by now, its answer will be the key's."""
+    busy, answer = _key_state(customer_id, key, fp)
+    if answer is not None:
+        raise _Answered(answer)
+    if not busy:
+        _store(customer_id, key, fp, response)
+
+
+def _answer_for(key: str, fp: str, row: Row) -> Response:
+    """The stored answer again, marked as a replay; or 422 when the key was used for another request."""
+    if row.fingerprint != fp:
+        return problem_response(
+            422, "idempotency-key-reused", "Idempotency key reused",
+            f"The {HEADER} '{key}' was already used with a different request. Use a new key for a new "
+            "request, or resend exactly the same body to get the first answer again.")
+    response = Response(row.response_body, status=row.response_status,
+                        headers=json.loads(row.response_headers or "{}"))
+    response.headers[REPLAYED_HEADER] = "true"
+    return response
 
 
 def _in_flight(key: str) -> Response:
@@ -148,32 +185,3 @@ def _in_flight(key: str) -> Response:
         f"A request with {HEADER} '{key}' is still being processed. Retry in a moment to get its answer.")
     response.headers["Retry-After"] = "1"
     return response
-
-
-def _replay(record: IdempotencyRecord) -> Response:
-    """The stored answer again, marked as a replay."""
-    response = Response(record.response_body, status=record.response_status,
-                        headers=json.loads(record.response_headers or "{}"))
-    response.headers[REPLAYED_HEADER] = "true"
-    return response
-
-
-def _record(record_id: int, response: Response) -> None:
-    """Store the final answer in the record (inside the caller's transaction)."""
-    headers = {name: response.headers[name] for name in _STORED_HEADERS if name in response.headers}
-    db.session.connection().execute(_STORE_ANSWER, {
-        "record_id": record_id, "state": IdempotencyState.DONE, "response_status": response.status_code,
-        "response_body": response.get_data(as_text=True), "response_headers": json.dumps(headers),
-    })
-
-
-def _forget(record_id: int) -> None:
-    """Delete an in-flight record after an unexpected failure, so that a retry can proceed."""
-    try:
-        db.session.rollback()
-        db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id)
-                           .execution_options(synchronize_session=False))
-        db.session.commit()
-    except Exception:  # the original error matters more; the record then expires after IN_FLIGHT_TIMEOUT
-        log.exception("Could not delete in-flight idempotency record %s", record_id)
-        db.session.rollback()

@@ -8,7 +8,6 @@ from .orders import (
     AllocationStatus,
     AuditEntry,
     IdempotencyRecord,
-    IdempotencyState,
     Order,
     OrderLine,
     OrderStatus,
@@ -17,7 +16,7 @@ from .orders import (
 
 __all__ = [
     "Allocation", "AllocationStatus", "ApiKey", "AuditEntry", "Base", "Batch", "BatchStatus", "CoaResult",
-    "Customer", "IdempotencyRecord", "IdempotencyState", "MovementKind", "Order", "OrderLine", "OrderStatus",
+    "Customer", "IdempotencyRecord", "MovementKind", "Order", "OrderLine", "OrderStatus",
     "OrderStatusChange", "PriceBreak", "Product", "SpecTest", "StaffRole", "StaffUser", "Stock", "StockMovement",
     "Variant", "result_passes", "utcnow",
 ]

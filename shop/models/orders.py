@@ -137,11 +137,6 @@ class OrderStatusChange(Base):
         return "customer" if self.customer_id else "system"
 
 
-class IdempotencyState(enum.StrEnum):
-    IN_FLIGHT = "in_flight"
-    DONE = "done"
-
-
 class IdempotencyRecord(Base):
     """The first answer to an Idempotency-Key, kept so retries get it again."""
 
@@ -154,8 +149,6 @@ class IdempotencyRecord(Base):
     method: Mapped[str] = mapped_column(String(10))
     path: Mapped[str] = mapped_column(String(255))
     fingerprint: Mapped[str] = mapped_column(String(64))
-    state: Mapped[IdempotencyState] = mapped_column(_enum(IdempotencyState, "idempotency_state"),
-                                                    default=IdempotencyState.IN_FLIGHT)
     response_status: Mapped[int | None]
     response_body: Mapped[str | None] = mapped_column(Text)
     response_headers: Mapped[str | None] = mapped_column(Text)

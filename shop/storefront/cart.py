@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from ..errors import InsufficientStock, InvalidInput, Shortfall
 from ..extensions import db
-from ..models import Customer, IdempotencyRecord, IdempotencyState, Order, Variant
+from ..models import Customer, IdempotencyRecord, Order, Variant
 from ..services import catalog, orders
 from ..services.tx import run_in_transaction
 from . import bp
@@ -192,8 +192,7 @@ def _placed_order_for(customer: Customer, token: str) -> str | None:
     """The number of the order a checkout token already placed, if any."""
     return db.session.scalar(
         select(IdempotencyRecord.response_body)
-        .where(IdempotencyRecord.customer_id == customer.id, IdempotencyRecord.key == CHECKOUT_KEY_PREFIX + token,
-               IdempotencyRecord.state == IdempotencyState.DONE)
+        .where(IdempotencyRecord.customer_id == customer.id, IdempotencyRecord.key == CHECKOUT_KEY_PREFIX + token)
     )
 
 
@@ -206,7 +205,7 @@ def _place_order_once(customer: Customer, token: str, lines: list[dict], address
     """
     fingerprint = hashlib.sha256(json.dumps([lines, address], sort_keys=True).encode()).hexdigest()
     record = IdempotencyRecord(customer_id=customer.id, key=CHECKOUT_KEY_PREFIX + token, method="POST",
-                               path="/checkout", fingerprint=fingerprint, state=IdempotencyState.DONE,
+                               path="/checkout", fingerprint=fingerprint,
                                response_status=303)
     db.session.add(record)
     db.session.flush()
