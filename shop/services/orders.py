@@ -12,7 +12,7 @@ from typing import Protocol, TypeVar
 
 import pycountry
 from flask import current_app
-from sqlalchemy import Connection, Date, Integer, bindparam, case, insert, select, tuple_, update
+from sqlalchemy import Connection, Date, Integer, bindparam, case, func, insert, select, tuple_, update
 from sqlalchemy.orm import contains_eager, joinedload, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -82,12 +82,6 @@ _INSERT_LINES = insert(OrderLine.__table__).returning(OrderLine.__table__.c.id, 
 _INSERT_ALLOCATIONS = insert(Allocation.__table__).returning(Allocation.__table__.c.id, sort_by_parameter_order=True)
 _INSERT_STATUS_CHANGE = insert(OrderStatusChange.__table__).returning(OrderStatusChange.__table__.c.id)
 _INSERT_MOVEMENTS = insert(StockMovement.__table__)
-_LOCK_SELLABLE_LOTS = (
-    select(Batch.id)
-    .where(Batch.id.in_(bindparam("batch_ids", expanding=True)),
-           _sellable_lot_condition(bindparam("expires_after", type_=Date)))
-    .with_for_update(read=True)
-)
 
 
 @dataclass(frozen=True)
@@ -248,39 +242,48 @@ def _as_loaded(model: type[T], **values: object) -> T:
 def _take_stock(picks: list[tuple[Stock, int]], min_days: int) -> None:
     """Add the planned quantities to `allocated`, or raise RetryTransaction if another order got there first.
 
-    The lots are share-locked and re-checked first: a recall or release change that commits meanwhile
-    (it updates the batch row, then locks its stock) is seen here rather than allocated from.
+    One statement: it share-locks the picked lots and re-checks that they are still sellable (a recall or
+    release change that commits meanwhile updates the batch row, then locks its stock, and is seen here
+    rather than allocated from), and only then adds to the stock rows that still have the units.
     """
     batch_ids = sorted({stock.batch_id for stock, _ in picks})
-    conn = db.session.connection()
-    still_sellable = conn.execute(
-        _LOCK_SELLABLE_LOTS, {"batch_ids": batch_ids, "expires_after": sellable_after(min_days)}
-    ).all()
-    if len(still_sellable) != len(batch_ids):
-        raise tx.RetryTransaction("a lot changed status")
-    params = {}
+    params: dict[str, object] = {"batch_ids": batch_ids, "lot_count": len(batch_ids),
+                                 "expires_after": sellable_after(min_days)}
     for i, (stock, qty) in enumerate(picks):
         params[f"id_{i}"], params[f"qty_{i}"] = stock.id, qty
-    taken = conn.execute(_take_stock_statement(len(picks)), params)
+    taken = db.session.connection().execute(_take_stock_statement(len(picks)), params)
     if taken.rowcount != len(picks):
-        raise tx.RetryTransaction("another order took the stock first")
+        raise tx.RetryTransaction("another order took the stock first, or a lot changed status")
     for stock, _ in picks:
         db.session.expire(stock, ["allocated"])
 
 
+# Every picked lot, share-locked, if it is still sellable: the count must equal the number of lots picked.
+_SELLABLE_LOCKED_LOTS = select(func.count()).select_from(
+    select(Batch.id)
+    .where(Batch.id.in_(bindparam("batch_ids", expanding=True)),
+           _sellable_lot_condition(bindparam("expires_after", type_=Date)))
+    .with_for_update(read=True)
+    .subquery()
+).scalar_subquery()
+
+
 @lru_cache(maxsize=64)
 def _take_stock_statement(rows: int):
-    """UPDATE stock SET allocated = allocated + qty_i WHERE id = id_i AND there are qty_i units left, for
-    `rows` rows in one statement; built once per row count (composing it cost more than running it).
+    """UPDATE stock SET allocated = allocated + qty_i WHERE id = id_i AND there are qty_i units left AND every
+    picked lot is still sellable, for `rows` rows in one statement; built once per row count (composing it
+    cost more than running it).
 
-    It matches only rows that still have the units, so a row count short of `rows` means another order took
-    them between our read and now.
+    The lot condition does not depend on the row, so PostgreSQL evaluates it once, before it touches any
+    stock row (a one-time filter). The statement matches only rows that still have the units, so a row count
+    short of `rows` means another order took them between our read and now, or a lot is no longer sellable.
     """
     wanted = case({bindparam(f"id_{i}", type_=Integer): bindparam(f"qty_{i}", type_=Integer) for i in range(rows)},
                   value=Stock.id)
     return (
         update(Stock.__table__)
-        .where(Stock.id.in_([bindparam(f"id_{i}", type_=Integer) for i in range(rows)]),
+        .where(bindparam("lot_count", type_=Integer) == _SELLABLE_LOCKED_LOTS,
+               Stock.id.in_([bindparam(f"id_{i}", type_=Integer) for i in range(rows)]),
                Stock.on_hand - Stock.allocated >= wanted)
         .values(allocated=Stock.allocated + wanted)
     )
