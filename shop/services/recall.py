@@ -35,10 +35,7 @@ class RecallSummary:
 
     @property
     def customers_to_contact(self) -> list[tuple[str, str]]:
-        seen: dict[str, str] = {}
-        for row in self.received:
-            seen.setdefault(row.email, row.company)
-        return sorted(((c, e) for e, c in seen.items()), key=lambda c: c[0].lower())
+        return reports.customers_of(self.received)
 
 
 def recall_lot(lot_number: str, reason: str, staff: StaffUser | None = None) -> RecallSummary:

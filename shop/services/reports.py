@@ -410,10 +410,15 @@ class LotTrace:
 
     @property
     def customers(self) -> list[tuple[str, str]]:
-        seen: dict[str, str] = {}
-        for r in self.rows:
-            seen.setdefault(r.email, r.company)
-        return sorted(((company, email) for email, company in seen.items()), key=lambda c: c[0].lower())
+        return customers_of(self.rows)
+
+
+def customers_of(rows: list[TraceRow]) -> list[tuple[str, str]]:
+    """Each customer once, as (company, email), by company name regardless of case."""
+    seen: dict[str, str] = {}
+    for r in rows:
+        seen.setdefault(r.email, r.company)
+    return sorted(((company, email) for email, company in seen.items()), key=lambda c: c[0].lower())
 
 
 def _shipped_at():

@@ -19,7 +19,7 @@ from .forms import (
     receive_form,
     results_form,
 )
-from .helpers import or_404, show_errors
+from .helpers import or_404, page_link_args, show_errors
 
 
 @bp.get("/batches")
@@ -36,9 +36,8 @@ def batches():
         page = reports.batch_page(status, product, cursor=request.args.get("cursor"))
     except InvalidInput as exc:
         abort(400, description=" ".join(m for msgs in exc.errors.values() for m in msgs))
-    args = {k: v for k, v in request.args.items() if k != "cursor"}
     return render_template("staff/batches.html", page=page, products=catalog.list_products(active_only=False),
-                           statuses=list(BatchStatus), status=status_arg, product=product, args=args,
+                           statuses=list(BatchStatus), status=status_arg, product=product, args=page_link_args(),
                            form=FilterForm())
 
 
@@ -148,52 +147,57 @@ def release(lot_number: str):
     return redirect(url_for("staff.batch", lot_number=lot_number))
 
 
+def _lot_action(lot_number: str, form, form_name: str, work, done):
+    """Run one QC action posted from a form on the lot page.
+
+    Bad input goes back beside the form's field (422); a refusal such as a wrong status is a message on the lot
+    page; otherwise `done(outcome)` flashes and redirects.
+    """
+    or_404(inventory.get_batch, lot_number)
+    if not form.validate_on_submit():
+        return _render_batch(lot_number, **{form_name: form}, status=422)
+    try:
+        outcome = run_in_transaction(work)
+    except InvalidInput as exc:
+        for message in show_errors(form, exc.errors):
+            flash(message, "error")
+        return _render_batch(lot_number, **{form_name: form}, status=422)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("staff.batch", lot_number=lot_number))
+    return done(outcome)
+
+
 @bp.post("/batches/<lot_number>/reject")
 @role_required(StaffRole.QUALITY)
 def reject(lot_number: str):
     """Reject a quarantined lot, with a reason: it will never be sold."""
-    or_404(inventory.get_batch, lot_number)
     form = RejectForm()
-    if not form.validate_on_submit():
-        return _render_batch(lot_number, reject=form, status=422)
 
-    def work():
-        return inventory.reject_batch(inventory.get_batch(lot_number), form.reason.data, current_staff())
-
-    try:
-        run_in_transaction(work)
-    except InvalidInput as exc:
-        for message in show_errors(form, exc.errors):
-            flash(message, "error")
-        return _render_batch(lot_number, reject=form, status=422)
-    except DomainError as exc:
-        flash(exc.message, "error")
+    def done(_):
+        flash(f"Lot {lot_number} rejected.", "success")
         return redirect(url_for("staff.batch", lot_number=lot_number))
-    flash(f"Lot {lot_number} rejected.", "success")
-    return redirect(url_for("staff.batch", lot_number=lot_number))
+
+    return _lot_action(lot_number, form, "reject",
+                       lambda: inventory.reject_batch(inventory.get_batch(lot_number), form.reason.data,
+                                                      current_staff()),
+                       done)
 
 
 @bp.post("/batches/<lot_number>/recall")
 @role_required(StaffRole.QUALITY)
 def recall_lot(lot_number: str):
     """Recall a released lot: open orders move to other lots or are flagged; then show who received it."""
-    or_404(inventory.get_batch, lot_number)
     form = RecallForm()
-    if not form.validate_on_submit():
-        return _render_batch(lot_number, recall_form=form, status=422)
-    try:
-        summary = run_in_transaction(recall.recall_lot, lot_number, form.reason.data, current_staff())
-    except InvalidInput as exc:
-        for message in show_errors(form, exc.errors):
-            flash(message, "error")
-        return _render_batch(lot_number, recall_form=form, status=422)
-    except DomainError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("staff.batch", lot_number=lot_number))
-    flash(f"Lot {lot_number} recalled. {len(summary.reallocated)} open order(s) re-allocated from other lots, "
-          f"{len(summary.flagged)} flagged for attention, {len(summary.customers_to_contact)} customer(s) "
-          "received the lot.", "success")
-    return redirect(url_for("staff.recall_page", lot_number=lot_number))
+
+    def done(summary):
+        flash(f"Lot {lot_number} recalled. {len(summary.reallocated)} open order(s) re-allocated from other lots, "
+              f"{len(summary.flagged)} flagged for attention, {len(summary.customers_to_contact)} customer(s) "
+              "received the lot.", "success")
+        return redirect(url_for("staff.recall_page", lot_number=lot_number))
+
+    return _lot_action(lot_number, form, "recall_form",
+                       lambda: recall.recall_lot(lot_number, form.reason.data, current_staff()), done)
 
 
 @bp.get("/batches/<lot_number>/recall")

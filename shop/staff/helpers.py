@@ -1,12 +1,12 @@
-"""What every staff view shares: domain errors beside form fields, and one call that commits."""
+"""What every staff view shares: domain errors beside form fields, 404s from services, filtered list pages."""
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import abort
+from flask import abort, request
 from flask_wtf import FlaskForm
 
-from ..errors import NotFound
+from ..errors import InvalidInput, NotFound
 
 
 def show_errors(form: FlaskForm, errors: Mapping[str, list[str]], fields: Mapping[str, str] | None = None) -> list[str]:
@@ -32,3 +32,22 @@ def or_404(call, *args, **kwargs):
         return call(*args, **kwargs)
     except NotFound as exc:
         abort(404, description=exc.message)
+
+
+def filtered_page(form: FlaskForm, fetch):
+    """Validate a GET filter form, then fetch one page with it: (page, 200), or (None, 400) for a bad filter.
+
+    A filter or page link the service refuses shows its messages beside the form's submit button.
+    """
+    if not form.validate():
+        return None, 400
+    try:
+        return fetch(), 200
+    except InvalidInput as exc:
+        form.submit.errors = [m for msgs in exc.errors.values() for m in msgs]
+        return None, 400
+
+
+def page_link_args() -> dict[str, str]:
+    """The request's query arguments without the cursor: what the next page's link carries over."""
+    return {k: v for k, v in request.args.items() if k != "cursor"}

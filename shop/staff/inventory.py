@@ -14,7 +14,7 @@ from . import bp
 from .auth import ANY_STAFF, current_staff, role_required
 from .chart import bar_chart
 from .forms import AdjustForm, DashboardForm, LedgerFilterForm
-from .helpers import show_errors
+from .helpers import filtered_page, page_link_args, show_errors
 
 
 @bp.get("/")
@@ -32,18 +32,10 @@ def dashboard():
 def ledger():
     """Every stock movement, newest first, filterable by lot, SKU and date; keyset pages."""
     form = LedgerFilterForm(request.args)
-    page, status = None, 200
-    if form.validate():
-        try:
-            page = reports.ledger_page(form.lot.data or "", form.sku.data or "", form.date_from.data,
-                                       form.date_to.data, cursor=request.args.get("cursor"))
-        except InvalidInput as exc:
-            form.submit.errors = [m for msgs in exc.errors.values() for m in msgs]
-            status = 400
-    else:
-        status = 400
-    args = {k: v for k, v in request.args.items() if k != "cursor"}
-    return render_template("staff/ledger.html", form=form, page=page, args=args), status
+    page, status = filtered_page(form, lambda: reports.ledger_page(
+        form.lot.data or "", form.sku.data or "", form.date_from.data, form.date_to.data,
+        cursor=request.args.get("cursor")))
+    return render_template("staff/ledger.html", form=form, page=page, args=page_link_args()), status
 
 
 def _stock_or_404(stock_id: int) -> Stock:

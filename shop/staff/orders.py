@@ -12,7 +12,7 @@ from ..services.tx import run_in_transaction
 from . import bp
 from .auth import current_staff, role_required
 from .forms import ActionForm, CancelForm, OrderFilterForm, ShipForm
-from .helpers import or_404, show_errors
+from .helpers import filtered_page, or_404, page_link_args, show_errors
 
 
 @bp.get("/orders")
@@ -20,19 +20,11 @@ from .helpers import or_404, show_errors
 def order_list():
     """Orders newest first, filtered by status, customer and date; keyset pages."""
     form = OrderFilterForm(request.args)
-    page, status = None, 200
-    if form.validate():
-        try:
-            page = reports.order_page(OrderStatus(form.status.data) if form.status.data else None,
-                                      form.customer.data or "", form.date_from.data, form.date_to.data,
-                                      attention_only=bool(form.attention.data), cursor=request.args.get("cursor"))
-        except InvalidInput as exc:
-            form.submit.errors = [m for msgs in exc.errors.values() for m in msgs]
-            status = 400
-    else:
-        status = 400
-    args = {k: v for k, v in request.args.items() if k != "cursor"}
-    return render_template("staff/orders.html", form=form, page=page, args=args), status
+    page, status = filtered_page(form, lambda: reports.order_page(
+        OrderStatus(form.status.data) if form.status.data else None, form.customer.data or "",
+        form.date_from.data, form.date_to.data, attention_only=bool(form.attention.data),
+        cursor=request.args.get("cursor")))
+    return render_template("staff/orders.html", form=form, page=page, args=page_link_args()), status
 
 
 def _load_order(number: str):

@@ -56,22 +56,24 @@ def _own_order(number: str) -> Order:
     return order
 
 
+def _render_order(number: str, *, confirmation: bool):
+    order = _own_order(number)
+    return render_template("storefront/order.html", order=order, confirmation=confirmation,
+                           cancellable=order.status in CANCELLABLE)
+
+
 @bp.get("/orders/<number>")
 @customer_required()
 def order_detail(number: str):
     """One order: lines, prices, allocated lots with expiry and CoA links, and its status history."""
-    order = _own_order(number)
-    return render_template("storefront/order.html", order=order, confirmation=False,
-                           cancellable=order.status in CANCELLABLE)
+    return _render_order(number, confirmation=False)
 
 
 @bp.get("/orders/<number>/confirmation")
 @customer_required()
 def order_confirmation(number: str):
     """The page shown right after checkout: the order number and the lots allocated to it."""
-    order = _own_order(number)
-    return render_template("storefront/order.html", order=order, confirmation=True,
-                           cancellable=order.status in CANCELLABLE)
+    return _render_order(number, confirmation=True)
 
 
 @bp.post("/orders/<number>/cancel")
