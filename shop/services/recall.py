@@ -1,4 +1,5 @@
-"""Recall a lot: stop selling it, move open orders onto other lots (FEFO), flag what cannot be covered."""
+"""Recall a lot: stop selling it, move open orders onto other lots (FEFO), flag what cannot be covered,
+and let staff clear a flag once they have dealt with the order."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -7,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
+from ..errors import IllegalTransition, InvalidInput, NotFound
 from ..extensions import db
 from ..models import (
     Allocation,
@@ -116,6 +118,28 @@ def recall_lot(lot_number: str, reason: str, staff: StaffUser | None = None) -> 
     return summary
 
 
+def clear_attention(number: str, note: str, staff: StaffUser | None = None) -> Order:
+    """Mark a flagged order as handled: clear needs_attention and audit who did it, when, with the note.
+
+    The caller commits. Raises InvalidInput (no note), NotFound, or IllegalTransition (the order is not
+    flagged, e.g. someone handled it already) before changing anything.
+    """
+    note = (note or "").strip()
+    if not note:
+        raise InvalidInput({"note": ["A note is required: say what was done about the order."]})
+    # Locked like a recall locks it, so a recall flagging the order again waits instead of being overwritten.
+    order = db.session.scalar(select(Order).where(Order.number == number).with_for_update(of=Order)
+                              .execution_options(populate_existing=True))
+    if order is None:
+        raise NotFound(f"No order {number}.")
+    if not order.needs_attention:
+        raise IllegalTransition(f"Order {number} is not flagged for attention.")
+    order.needs_attention = False
+    inventory.audit(staff, "order.attention_cleared", f"order {order.number}", note)
+    db.session.flush()
+    return order
+
+
 def _lock_open_orders(lot_stock_ids: set[int]) -> list[Order]:
     """Pending and confirmed orders holding units of these stock rows, locked, oldest first."""
     if not lot_stock_ids:
@@ -144,4 +168,4 @@ def _id(staff: StaffUser | None) -> int | None:
     return staff.id if staff is not None else None
 
 
-__all__ = ["RecallSummary", "recall_lot"]
+__all__ = ["RecallSummary", "clear_attention", "recall_lot"]

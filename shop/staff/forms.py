@@ -140,6 +140,13 @@ class CancelForm(FlaskForm):
     submit = SubmitField("Cancel order")
 
 
+class AttentionForm(FlaskForm):
+    note = TextAreaField("What was done about it",
+                         validators=[DataRequired(message="A note is required: say what was done about the order."),
+                                     Length(max=2000)])
+    submit = SubmitField("Mark as handled")
+
+
 class TraceSearchForm(FilterForm):
     lot = StringField("Lot number", validators=[Optional(), Length(max=40)])
     order = StringField("Order number", validators=[Optional(), Length(max=20)])

@@ -7,11 +7,11 @@ from sqlalchemy import select
 from ..errors import DomainError, InvalidInput
 from ..extensions import db
 from ..models import OrderStatus, StaffRole, Variant
-from ..services import orders, reports
+from ..services import orders, recall, reports
 from ..services.tx import run_in_transaction
 from . import bp
 from .auth import current_staff, role_required
-from .forms import ActionForm, CancelForm, OrderFilterForm, ShipForm
+from .forms import ActionForm, AttentionForm, CancelForm, OrderFilterForm, ShipForm
 from .helpers import filtered_page, or_404, page_link_args, show_errors
 
 
@@ -36,10 +36,11 @@ def _load_order(number: str):
     return order
 
 
-def _render_order(number: str, *, ship=None, cancel=None, status=200):
+def _render_order(number: str, *, ship=None, cancel=None, attention=None, status=200):
     order = _load_order(number)
     return render_template("staff/order.html", order=order, rows=reports.order_trace_rows(order.id),
                            ship=ship or ShipForm(formdata=None), cancel=cancel or CancelForm(formdata=None),
+                           attention=attention or AttentionForm(formdata=None),
                            action=ActionForm(formdata=None), OrderStatus=OrderStatus), status
 
 
@@ -73,6 +74,8 @@ def _form_kw(form) -> dict:
         return {"ship": form}
     if isinstance(form, CancelForm):
         return {"cancel": form}
+    if isinstance(form, AttentionForm):
+        return {"attention": form}
     return {}
 
 
@@ -108,6 +111,16 @@ def cancel(number: str):
     return _act(number, lambda: orders.cancel_order(number, staff=current_staff(),
                                                     reason=(form.reason.data or "").strip()),
                 f"Order {number} cancelled; its units are back in stock.", form)
+
+
+@bp.post("/orders/<number>/attention")
+@role_required(StaffRole.FULFILMENT)
+def clear_attention(number: str):
+    """Mark an order a recall flagged as handled, with a note of what was done; the note goes to the audit log."""
+    or_404(orders.get_order, number)
+    form = AttentionForm()
+    return _act(number, lambda: recall.clear_attention(number, form.note.data, staff=current_staff()),
+                f"Order {number} marked as handled.", form)
 
 
 @bp.get("/orders/<number>/packing-slip")
