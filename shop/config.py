@@ -36,6 +36,8 @@ def load_config(instance_path: str) -> dict:
         "SHOP_NAME": os.environ.get("SHOP_NAME", "Leucine Shop"),
         "LOW_STOCK_UNITS": int(os.environ.get("LOW_STOCK_UNITS", "10")),
         "IDEMPOTENCY_TTL_HOURS": int(os.environ.get("IDEMPOTENCY_TTL_HOURS", "24")),
+        # How long the product page's catalog data (not stock) is cached per app process; 0 turns it off.
+        "CATALOG_CACHE_SECONDS": int(os.environ.get("CATALOG_CACHE_SECONDS", "30")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",

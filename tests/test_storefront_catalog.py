@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from flask import g
 
+from shop.config import load_config
 from shop.extensions import db
 from shop.services import catalog
 from tests.factories import make_lot, make_product
@@ -99,6 +100,16 @@ def test_product_page_without_catalog_cache(make_app, product):
     db.session.commit()
     assert "1,990.00 EUR" in app.test_client().get("/products/l-leucine-usp").text
     assert not app.extensions.get("shop_catalog_cache")
+
+
+def test_catalog_cache_lifetime_is_read_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", "x")
+    monkeypatch.delenv("CATALOG_CACHE_SECONDS", raising=False)
+    assert load_config(str(tmp_path))["CATALOG_CACHE_SECONDS"] == 30
+    monkeypatch.setenv("CATALOG_CACHE_SECONDS", "0")
+    assert load_config(str(tmp_path))["CATALOG_CACHE_SECONDS"] == 0
+    monkeypatch.setenv("CATALOG_CACHE_SECONDS", "120")
+    assert load_config(str(tmp_path))["CATALOG_CACHE_SECONDS"] == 120
 
 
 def test_coa_page_shows_every_result_against_limits(app, client, product):
