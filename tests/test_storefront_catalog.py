@@ -8,6 +8,7 @@ from flask import g
 
 from shop.config import load_config
 from shop.extensions import db
+from shop.models import SpecTest
 from shop.services import catalog
 from tests.factories import make_lot, make_product
 from tests.test_storefront_helpers import count_statements, pdf_strings, sign_in
@@ -38,6 +39,17 @@ def test_product_page_shows_spec_breaks_availability_and_lots(app, client, produ
     assert '/coa/USP-OLD.pdf' in page
     assert page.count("<h1") == 1
     assert page.count(">Add to cart") == 2
+
+
+def test_specific_rotation_limits_show_their_plus_sign_as_in_the_monograph(app, client, product):
+    make_lot(product, "USP-ROT", {"LEU-USP-25KG": 1})
+    page = client.get("/products/l-leucine-usp").text
+    assert "<td>Specific rotation</td><td>+14.9 – +17.3 °</td>" in page
+    assert "<td>Assay (dried basis)</td><td>98.5 – 101.5 %</td>" in page  # amounts carry no plus sign
+    assert "+14.9 – +17.3 °" in client.get("/coa/USP-ROT").text
+    assert any("+14.9" in s and "+17.3" in s for s in pdf_strings(client.get("/coa/USP-ROT.pdf").data))
+    laevo = SpecTest(name="Specific rotation", min_value=Decimal("-17.3000"), max_value=Decimal("-14.9000"), unit="°")
+    assert laevo.limits_text == "-17.3 – -14.9 °"
 
 
 def test_unknown_product_is_a_404_page(client, app):

@@ -63,23 +63,31 @@ class SpecTest(Base):
         return self.min_value is None and self.max_value is None
 
     @property
+    def signed(self) -> bool:
+        """Whether the limits are signed values: an optical rotation (unit '°'; temperatures are '°C').
+
+        The sign of a rotation is part of the value (the two enantiomers turn light opposite ways), so
+        monographs write '+14.9° to +17.3°'; the other limits are plain amounts and show no plus sign.
+        """
+        return self.unit.strip() == "°"
+
+    @property
     def limits_text(self) -> str:
-        """Human-readable limits, e.g. '98.5 – 101.5 %', '≤ 0.2 %' or 'conforms'."""
+        """Human-readable limits, e.g. '98.5 – 101.5 %', '+14.9 – +17.3 °', '≤ 0.2 %' or 'conforms'."""
         unit = f" {self.unit}" if self.unit else ""
         lo, hi = self.min_value, self.max_value
         if lo is None and hi is None:
             return "conforms"
         if lo is not None and hi is not None:
-            return f"{_fmt(lo)} – {_fmt(hi)}{unit}"
+            return f"{_fmt(lo, self.signed)} – {_fmt(hi, self.signed)}{unit}"
         if hi is not None:
-            return f"≤ {_fmt(hi)}{unit}"
-        return f"≥ {_fmt(lo)}{unit}"
+            return f"≤ {_fmt(hi, self.signed)}{unit}"
+        return f"≥ {_fmt(lo, self.signed)}{unit}"
 
 
-def _fmt(value: Decimal) -> str:
-    """Render a limit without trailing zeros ('0.2000' -> '0.2', '+14.9')."""
-    text = format(value.normalize(), "f")
-    return text
+def _fmt(value: Decimal, signed: bool = False) -> str:
+    """Render a limit without trailing zeros ('0.2000' -> '0.2'); with `signed`, always with its sign ('+14.9')."""
+    return format(value.normalize(), "+f" if signed and value else "f")
 
 
 class Variant(Base):
