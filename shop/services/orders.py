@@ -5,14 +5,29 @@ import secrets
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Protocol, TypeVar
 
 import pycountry
 from flask import current_app
-from sqlalchemy import Connection, Date, Integer, bindparam, case, func, insert, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    Date,
+    Integer,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    true,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, array
 from sqlalchemy.orm import contains_eager, joinedload, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -143,34 +158,39 @@ def place_order(
     plan = _plan_allocation(requests, variants, shelf or 0, lock=lock_first)
 
     order = _write_order(customer.id, requests, variants, plan, address, po, shelf)
-    _take_stock([pick for picks in plan for pick in picks], shelf or 0)
     # Only now, with the stock taken, do the rows become the session's objects: a try that lost the race
     # leaves nothing behind in the identity map for the next try to collide with.
     db.session.add(order)
     return order
 
 
+# A stock pick of the plan: (line position, stock row, units).
+Pick = tuple[int, Stock, int]
+
+
 def _write_order(customer_id: int, requests: list[LineRequest], variants: dict[str, Variant],
                  plan: list[list[tuple[Stock, int]]], address: dict[str, str], po: str,
                  shelf: int | None) -> Order:
-    """INSERT the order, its lines, allocations, first status change and ledger rows; return the Order.
+    """Write the order, its lines, allocations, first status change and ledger rows, and take the planned
+    stock (raising RetryTransaction when another order took it first); return the Order.
 
-    Core INSERTs with RETURNING, one statement per table (lines and allocations as one multi-row INSERT
-    each), because the ORM's unit of work cost more CPU than everything else in placing an order. The ORM
-    objects are then built from the same values and ids and made detached-as-if-loaded, so that callers
-    (the API's OrderSchema, the storefront, the staff pages) read an ordinary, fully loaded Order without
-    another query.
+    Core statements with RETURNING rather than the ORM's unit of work, which cost more CPU than everything
+    else in placing an order: on PostgreSQL all of it is one statement, elsewhere one statement per table.
+    The ORM objects are then built from the same values and ids and made detached-as-if-loaded, so that
+    callers (the API's OrderSchema, the storefront, the staff pages) read an ordinary, fully loaded Order
+    without another query.
     """
     now = utcnow()
     number = new_order_number(now)
-    priced = []
+    line_rows = []
     subtotal = Decimal("0.00")
-    for req in requests:
+    for position, req in enumerate(requests):
         variant = variants[req.sku]
         unit_price = variant.price_for(req.quantity)
         line_total = (unit_price * req.quantity).quantize(CENT)
         subtotal += line_total
-        priced.append((variant, req.quantity, unit_price, line_total))
+        line_rows.append({"position": position, "variant_id": variant.id, "sku": variant.sku,
+                          "quantity": req.quantity, "unit_price": unit_price, "line_total": line_total})
     order_row = {
         "number": number, "customer_id": customer_id, "status": OrderStatus.PENDING,
         "currency": current_app.config["SHOP_CURRENCY"],
@@ -181,50 +201,80 @@ def _write_order(customer_id: int, requests: list[LineRequest], variants: dict[s
         "ship_country": address["country"], "purchase_order": po, "min_remaining_shelf_life_days": shelf,
         "tracking_reference": "", "needs_attention": False, "attention_note": "", "placed_at": now,
     }
+    change_row = {"from_status": None, "to_status": OrderStatus.PENDING, "at": now, "staff_id": None,
+                  "customer_id": customer_id, "note": "Order placed"}
+    picks: list[Pick] = [(position, stock, qty) for position, line_picks in enumerate(plan)
+                         for stock, qty in line_picks]
     # Core statements go to the session's connection directly: the Session's execute() costs as much CPU again.
     conn = db.session.connection()
-    order_id = conn.execute(_INSERT_ORDER, order_row).scalar_one()
-    line_rows = [{"order_id": order_id, "position": position, "variant_id": variant.id, "sku": variant.sku,
-                  "quantity": quantity, "unit_price": unit_price, "line_total": line_total}
-                 for position, (variant, quantity, unit_price, line_total) in enumerate(priced)]
-    line_ids = _insert_returning_ids(conn, _INSERT_LINES, line_rows)
-    allocation_rows = [{"order_line_id": line_id, "stock_id": stock.id, "quantity": qty,
-                        "status": AllocationStatus.ALLOCATED, "created_at": now}
-                       for line_id, picks in zip(line_ids, plan, strict=True) for stock, qty in picks]
-    allocation_ids = _insert_returning_ids(conn, _INSERT_ALLOCATIONS, allocation_rows)
-    change_row = {"order_id": order_id, "from_status": None, "to_status": OrderStatus.PENDING, "at": now,
-                  "staff_id": None, "customer_id": customer_id, "note": "Order placed"}
-    change_id = conn.execute(_INSERT_STATUS_CHANGE, change_row).scalar_one()
-    conn.execute(_INSERT_MOVEMENTS, [
-        {"stock_id": stock.id, "kind": MovementKind.ALLOCATION, "on_hand_delta": 0, "allocated_delta": qty,
-         "reason": f"Order {number}", "staff_id": None, "order_id": order_id, "created_at": now}
-        for picks in plan for stock, qty in picks
-    ])
+    write = _write_in_one_statement if conn.dialect.name == "postgresql" else _write_table_by_table
+    order_id, line_ids, allocation_ids, change_id = write(conn, order_row, line_rows, picks, change_row,
+                                                          sellable_after(shelf or 0))
+    for _, stock, _ in picks:
+        db.session.expire(stock, ["allocated"])
 
     order = _as_loaded(Order, id=order_id, **order_row)
-    change = _as_loaded(OrderStatusChange, id=change_id, order=order, **change_row)
+    change = _as_loaded(OrderStatusChange, id=change_id, order=order, order_id=order_id, **change_row)
     built = [order, change]
     lines = []
-    allocation_id = iter(allocation_ids)
-    for line_id, row, (variant, *_), picks in zip(line_ids, line_rows, priced, plan, strict=True):
-        line = _as_loaded(OrderLine, id=line_id, order=order, variant=variant, **row)
-        allocations = [_as_loaded(Allocation, id=next(allocation_id), order_line_id=line_id, stock_id=stock.id,
-                                  quantity=qty, status=AllocationStatus.ALLOCATED, created_at=now, line=line,
-                                  stock=stock)
-                       for stock, qty in picks]
-        set_committed_value(line, "allocations", allocations)
+    for line_id, row, req in zip(line_ids, line_rows, requests, strict=True):
+        line = _as_loaded(OrderLine, id=line_id, order=order, order_id=order_id, variant=variants[req.sku], **row)
+        set_committed_value(line, "allocations", [])
         lines.append(line)
-        built += [line, *allocations]
+    for allocation_id, (position, stock, qty) in zip(allocation_ids, picks, strict=True):
+        line = lines[position]
+        allocation = _as_loaded(Allocation, id=allocation_id, order_line_id=line.id, stock_id=stock.id,
+                                quantity=qty, status=AllocationStatus.ALLOCATED, created_at=now, line=line,
+                                stock=stock)
+        line.allocations.append(allocation)
+        built.append(allocation)
     set_committed_value(order, "lines", lines)
     set_committed_value(order, "history", [change])
-    for obj in built:
+    for obj in built + lines:
         make_transient_to_detached(obj)  # persistent-to-be, with no pending changes: add() will not INSERT it
     return order
 
 
-def _insert_returning_ids(conn: Connection, statement, rows: list[dict]) -> list[int]:
-    """INSERT the rows (one statement, however many) and return their new ids in the rows' order."""
-    return list(conn.execute(statement, rows).scalars()) if rows else []
+def _write_table_by_table(conn: Connection, order_row: dict, line_rows: list[dict], picks: list[Pick],
+                          change_row: dict, expires_after: date) -> tuple[int, list[int], list[int], int]:
+    """One INSERT per table (several rows in one statement), then the stock UPDATE; the new ids."""
+    order_id = conn.execute(_INSERT_ORDER, order_row).scalar_one()
+    line_ids = list(conn.execute(_INSERT_LINES, [{"order_id": order_id, **row} for row in line_rows]).scalars())
+    allocation_ids = list(conn.execute(_INSERT_ALLOCATIONS, [
+        {"order_line_id": line_ids[position], "stock_id": stock.id, "quantity": qty,
+         "status": AllocationStatus.ALLOCATED, "created_at": order_row["placed_at"]}
+        for position, stock, qty in picks
+    ]).scalars())
+    change_id = conn.execute(_INSERT_STATUS_CHANGE, {"order_id": order_id, **change_row}).scalar_one()
+    conn.execute(_INSERT_MOVEMENTS, [
+        {"stock_id": stock.id, "kind": MovementKind.ALLOCATION, "on_hand_delta": 0, "allocated_delta": qty,
+         "reason": f"Order {order_row['number']}", "staff_id": None, "order_id": order_id,
+         "created_at": order_row["placed_at"]}
+        for _, stock, qty in picks
+    ])
+    taken = conn.execute(_take_stock_statement(len(picks)), _take_stock_params(picks, expires_after))
+    _check_taken(taken.rowcount, picks)
+    return order_id, line_ids, allocation_ids, change_id
+
+
+def _write_in_one_statement(conn: Connection, order_row: dict, line_rows: list[dict], picks: list[Pick],
+                            change_row: dict, expires_after: date) -> tuple[int, list[int], list[int], int]:
+    """PostgreSQL: every INSERT and the stock UPDATE as data-modifying CTEs of one statement; the new ids."""
+    params = _take_stock_params(picks, expires_after)
+    params.update({f"o_{name}": value for name, value in order_row.items()})
+    params.update({f"c_{name}": value for name, value in change_row.items()})
+    for name in line_rows[0]:
+        params[f"l_{name}"] = [row[name] for row in line_rows]
+    params["p_position"] = [position for position, _, _ in picks]
+    params["p_stock_id"] = [stock.id for _, stock, _ in picks]
+    params["p_quantity"] = [qty for _, _, qty in picks]
+    params.update(now=order_row["placed_at"], allocation_status=AllocationStatus.ALLOCATED,
+                  movement_kind=MovementKind.ALLOCATION, movement_reason=f"Order {order_row['number']}")
+    row = conn.execute(_one_statement_write(len(picks)), params).one()
+    _check_taken(row.taken, picks)
+    allocation_id = {(line_id, stock_id): id_ for id_, line_id, stock_id in row.allocations}
+    allocation_ids = [allocation_id[row.line_ids[position], stock.id] for position, stock, _ in picks]
+    return row.order_id, row.line_ids, allocation_ids, row.change_id
 
 
 def _as_loaded(model: type[T], **values: object) -> T:
@@ -239,23 +289,17 @@ def _as_loaded(model: type[T], **values: object) -> T:
     return obj
 
 
-def _take_stock(picks: list[tuple[Stock, int]], min_days: int) -> None:
-    """Add the planned quantities to `allocated`, or raise RetryTransaction if another order got there first.
-
-    One statement: it share-locks the picked lots and re-checks that they are still sellable (a recall or
-    release change that commits meanwhile updates the batch row, then locks its stock, and is seen here
-    rather than allocated from), and only then adds to the stock rows that still have the units.
-    """
-    batch_ids = sorted({stock.batch_id for stock, _ in picks})
-    params: dict[str, object] = {"batch_ids": batch_ids, "lot_count": len(batch_ids),
-                                 "expires_after": sellable_after(min_days)}
-    for i, (stock, qty) in enumerate(picks):
+def _take_stock_params(picks: list[Pick], expires_after: date) -> dict[str, object]:
+    batch_ids = sorted({stock.batch_id for _, stock, _ in picks})
+    params: dict[str, object] = {"batch_ids": batch_ids, "lot_count": len(batch_ids), "expires_after": expires_after}
+    for i, (_, stock, qty) in enumerate(picks):
         params[f"id_{i}"], params[f"qty_{i}"] = stock.id, qty
-    taken = db.session.connection().execute(_take_stock_statement(len(picks)), params)
-    if taken.rowcount != len(picks):
+    return params
+
+
+def _check_taken(rows_taken: int, picks: list[Pick]) -> None:
+    if rows_taken != len(picks):
         raise tx.RetryTransaction("another order took the stock first, or a lot changed status")
-    for stock, _ in picks:
-        db.session.expire(stock, ["allocated"])
 
 
 # Every picked lot, share-locked, if it is still sellable: the count must equal the number of lots picked.
@@ -274,9 +318,12 @@ def _take_stock_statement(rows: int):
     picked lot is still sellable, for `rows` rows in one statement; built once per row count (composing it
     cost more than running it).
 
-    The lot condition does not depend on the row, so PostgreSQL evaluates it once, before it touches any
-    stock row (a one-time filter). The statement matches only rows that still have the units, so a row count
-    short of `rows` means another order took them between our read and now, or a lot is no longer sellable.
+    It share-locks the picked lots and re-checks that they are still sellable: a recall or release change
+    that commits meanwhile updates the batch row, then locks its stock, and is seen here rather than
+    allocated from. The lot condition does not depend on the row, so PostgreSQL evaluates it once, before it
+    touches any stock row (a one-time filter). The statement matches only rows that still have the units, so
+    a row count short of `rows` means another order took them between our read and now, or a lot is no
+    longer sellable.
     """
     wanted = case({bindparam(f"id_{i}", type_=Integer): bindparam(f"qty_{i}", type_=Integer) for i in range(rows)},
                   value=Stock.id)
@@ -287,6 +334,69 @@ def _take_stock_statement(rows: int):
                Stock.on_hand - Stock.allocated >= wanted)
         .values(allocated=Stock.allocated + wanted)
     )
+
+
+@lru_cache(maxsize=64)
+def _one_statement_write(picks: int):
+    """PostgreSQL: INSERT the order, its lines, the `picks` allocations, the status change and the ledger
+    rows, and UPDATE the stock, as data-modifying CTEs of one statement (one round trip instead of six);
+    built once per number of picks. It answers the new ids and the number of stock rows taken.
+
+    Bind parameters: o_<column> (the order), l_<column> (arrays: one element per line), p_position,
+    p_stock_id, p_quantity (arrays: one element per pick), c_<column> (the status change), now,
+    allocation_status, movement_kind, movement_reason, and those of _take_stock_statement. Rows travel as
+    arrays unnested by the database because a VALUES list of bind parameters would defeat SQLAlchemy's
+    statement cache (it compiled the statement anew on every order).
+    """
+    orders, order_lines, allocations, changes, movements = (
+        model.__table__ for model in (Order, OrderLine, Allocation, OrderStatusChange, StockMovement))
+
+    def bound(prefix: str, table, names) -> list:
+        return [bindparam(f"{prefix}{name}", type_=table.c[name].type) for name in names]
+
+    def unnested(prefix: str, columns: dict, alias: str):
+        arrays = [bindparam(f"{prefix}{name}", type_=ARRAY(type_)) for name, type_ in columns.items()]
+        return func.unnest(*arrays).table_valued(*columns).render_derived(name=alias)
+
+    order_columns = [c.name for c in orders.c if c.name != "id"]
+    new_order = (insert(orders).values(dict(zip(order_columns, bound("o_", orders, order_columns), strict=True)))
+                 .returning(orders.c.id).cte("new_order"))
+    line_columns = ["position", "variant_id", "sku", "quantity", "unit_price", "line_total"]
+    line_values = unnested("l_", {name: order_lines.c[name].type for name in line_columns}, "line_values")
+    new_lines = (insert(order_lines)
+                 .from_select(["order_id", *line_columns],
+                              select(new_order.c.id, *line_values.c).join_from(new_order, line_values, true()))
+                 .returning(order_lines.c.id, order_lines.c.position).cte("new_lines"))
+    picked = select(unnested("p_", {"position": Integer(), "stock_id": Integer(), "quantity": Integer()},
+                             "pick_values")).cte("picked")
+    now = bindparam("now", type_=allocations.c.created_at.type)
+    new_allocations = (
+        insert(allocations)
+        .from_select(["order_line_id", "stock_id", "quantity", "status", "created_at"],
+                     select(new_lines.c.id, picked.c.stock_id, picked.c.quantity,
+                            bindparam("allocation_status", type_=allocations.c.status.type), now)
+                     .join_from(new_lines, picked, picked.c.position == new_lines.c.position))
+        .returning(allocations.c.id, allocations.c.order_line_id, allocations.c.stock_id).cte("new_allocations"))
+    change_columns = [c.name for c in changes.c if c.name not in ("id", "order_id")]
+    new_change = (insert(changes).from_select(["order_id", *change_columns],
+                                              select(new_order.c.id, *bound("c_", changes, change_columns)))
+                  .returning(changes.c.id).cte("new_change"))
+    new_movements = insert(movements).from_select(
+        ["stock_id", "kind", "on_hand_delta", "allocated_delta", "reason", "staff_id", "order_id", "created_at"],
+        select(picked.c.stock_id, bindparam("movement_kind", type_=movements.c.kind.type), literal(0),
+               picked.c.quantity, bindparam("movement_reason", type_=movements.c.reason.type),
+               null().cast(Integer), new_order.c.id, now).join_from(new_order, picked, true()),
+    ).cte("new_movements")
+    taken = _take_stock_statement(picks).returning(Stock.__table__.c.id).cte("taken")
+    return select(
+        select(new_order.c.id).scalar_subquery().label("order_id"),
+        select(func.array_agg(aggregate_order_by(new_lines.c.id, new_lines.c.position)))
+        .scalar_subquery().label("line_ids"),
+        select(func.array_agg(array([new_allocations.c.id, new_allocations.c.order_line_id,
+                                     new_allocations.c.stock_id]))).scalar_subquery().label("allocations"),
+        select(new_change.c.id).scalar_subquery().label("change_id"),
+        select(func.count()).select_from(taken).scalar_subquery().label("taken"),
+    ).add_cte(new_movements)
 
 
 def _as_line(line: Mapping[str, object] | LineRequest) -> LineRequest:
