@@ -151,8 +151,8 @@ def place_order(
     if errors:
         raise InvalidInput(errors)
 
-    # Optimistic first: plan from an unlocked read, write the order, and only then take the stock with
-    # conditional UPDATEs just before COMMIT, so a hot stock row stays locked for a moment, not for the
+    # Optimistic first: plan from an unlocked read, write the order, and take the stock with one conditional
+    # UPDATE as the last write before COMMIT, so a hot stock row stays locked for a moment, not for the
     # whole request. A try that lost a race is run again; from the third try on the rows are locked first.
     lock_first = tx.attempt() >= 3
     plan = _plan_allocation(requests, variants, shelf or 0, lock=lock_first)
