@@ -1,10 +1,12 @@
 """Jinja filters and globals: money, masses, dates, shop settings."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
 from flask import Flask, current_app, request, url_for
+from markupsafe import Markup, escape
 
 # Bound on the memo of cached_url: lot links grow with the lots ever shown; navigation needs a handful.
 _CACHED_URLS_MAX = 2000
@@ -34,6 +36,11 @@ def isodate(value: date | datetime | None) -> str:
     return value.isoformat()
 
 
+def formula(value: str | None) -> Markup:
+    """A molecular formula with its counts as subscripts: 'C6H13NO2' -> C<sub>6</sub>H<sub>13</sub>NO<sub>2</sub>."""
+    return Markup(re.sub(r"(\d+)", r"<sub>\1</sub>", str(escape(value or ""))))
+
+
 def cached_url(endpoint: str, **values: str) -> str:
     """url_for for a site-relative link, memoised per app and script root.
 
@@ -57,6 +64,7 @@ def init_templating(app: Flask) -> None:
     app.add_template_filter(money)
     app.add_template_filter(kg)
     app.add_template_filter(isodate)
+    app.add_template_filter(formula)
     app.add_template_global(cached_url)
 
     @app.context_processor
