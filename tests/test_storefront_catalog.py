@@ -30,7 +30,8 @@ def test_product_page_shows_spec_breaks_availability_and_lots(app, client, produ
     make_lot(product, "USP-NEW", {"LEU-USP-25KG": 6}, expires_in_days=600)
     make_lot(product, "USP-QUAR", {"LEU-USP-25KG": 50}, status="quarantine")
     page = client.get("/products/l-leucine-usp").text
-    for fact in ("61-90-5", "C<sub>6</sub>H<sub>13</sub>NO<sub>2</sub>", "131.17 g/mol", "Loss on drying", "≤ 0.2 %", "USP &lt;731&gt;"):
+    for fact in ("61-90-5", "C<sub>6</sub>H<sub>13</sub>NO<sub>2</sub>", "131.17 g/mol", "Loss on drying", "≤ 0.2 %",
+                 "USP &lt;731&gt;"):
         assert fact in page
     assert "10 in stock" in page and "250 kg" in page  # 25 kg drums: 4 + 6 units
     assert "1,850.00 EUR" in page and "4–9" in page and "10+" in page
