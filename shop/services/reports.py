@@ -1,4 +1,4 @@
-"""Read-only staff reports: inventory dashboard, movement ledger, order list, lot/order traceability, CSV."""
+"""Read-only staff reports: inventory dashboard, ledger, orders, lot/order traceability, CSV, audit log."""
 from __future__ import annotations
 
 import base64
@@ -18,6 +18,7 @@ from ..extensions import db
 from ..models import (
     Allocation,
     AllocationStatus,
+    AuditEntry,
     Batch,
     BatchStatus,
     CoaResult,
@@ -533,3 +534,72 @@ def batch_page(status: BatchStatus | None = None, product_slug: str = "", cursor
         stmt = stmt.where(tuple_(Batch.received_at, Batch.id) < tuple_(*decode_cursor(cursor)))
     rows = [BatchRow(*r[:7], int(r[7]), int(r[8])) for r in db.session.execute(stmt)]
     return _page(rows, limit, lambda b: (b.received_at, b.id))
+
+
+# --- Audit log ------------------------------------------------------------------------------------
+
+
+@dataclass
+class AuditRow:
+    """One audit entry with the email of the staff user who did it (None: the system did)."""
+
+    id: int
+    at: datetime
+    action: str
+    subject: str
+    detail: str
+    staff_email: str | None
+
+    @property
+    def lot_number(self) -> str | None:
+        """The lot the entry is about, when its subject names one ('lot L-123')."""
+        return _subject_name(self.subject, "lot ")
+
+    @property
+    def order_number(self) -> str | None:
+        """The order the entry is about, when its subject names one ('order LS-...')."""
+        return _subject_name(self.subject, "order ")
+
+
+def _subject_name(subject: str, prefix: str) -> str | None:
+    # services.inventory.audit callers write subjects as "<kind> <name>"; anything else is shown as plain text.
+    if subject.startswith(prefix):
+        name = subject[len(prefix):].strip()
+        return name or None
+    return None
+
+
+def audit_actions() -> list[str]:
+    """Every action the audit log holds, alphabetically (the action filter's suggestions)."""
+    return list(db.session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)))
+
+
+def audit_page(action: str = "", subject: str = "", staff_email: str = "", date_from: date | None = None,
+               date_to: date | None = None, cursor: str | None = None, limit: int = 50) -> Page:
+    """Audit entries newest first with who did them, keyset-paginated on (at, id); one statement.
+
+    `action` matches from the start ('batch.' finds every lot status change); `subject` and `staff_email`
+    match anywhere, ignoring case; dates are UTC days, both inclusive.
+    """
+    limit = max(1, min(limit, MAX_PAGE))
+    stmt = (
+        select(AuditEntry.id, AuditEntry.at, AuditEntry.action, AuditEntry.subject, AuditEntry.detail,
+               StaffUser.email)
+        .outerjoin(StaffUser, StaffUser.id == AuditEntry.staff_id)
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(limit + 1)
+    )
+    if action.strip():
+        stmt = stmt.where(AuditEntry.action.startswith(action.strip().lower(), autoescape=True))
+    if subject.strip():
+        stmt = stmt.where(func.lower(AuditEntry.subject).contains(subject.strip().lower(), autoescape=True))
+    if staff_email.strip():
+        stmt = stmt.where(func.lower(StaffUser.email).contains(staff_email.strip().lower(), autoescape=True))
+    if date_from:
+        stmt = stmt.where(AuditEntry.at >= _day_start(date_from))
+    if date_to:
+        stmt = stmt.where(AuditEntry.at < _day_start(date_to + timedelta(days=1)))
+    if cursor:
+        stmt = stmt.where(tuple_(AuditEntry.at, AuditEntry.id) < tuple_(*decode_cursor(cursor)))
+    rows = [AuditRow(*r) for r in db.session.execute(stmt)]
+    return _page(rows, limit, lambda r: (r.at, r.id))

@@ -1,8 +1,8 @@
-"""Staff pages under /staff: inventory, batches and QC, ledger, fulfilment, traceability."""
+"""Staff pages under /staff: inventory, batches and QC, ledger, fulfilment, traceability, audit log."""
 from __future__ import annotations
 
 from flask import Blueprint
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-from . import auth, batches, inventory, orders, trace  # noqa: E402,F401  (registers the views)
+from . import audit, auth, batches, inventory, orders, trace  # noqa: E402,F401  (registers the views)

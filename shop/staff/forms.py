@@ -130,6 +130,16 @@ class OrderFilterForm(FilterForm):
     submit = SubmitField("Filter orders")
 
 
+class AuditFilterForm(FilterForm):
+    action = StringField("Action (or its start, e.g. batch.)", validators=[Optional(), Length(max=60)],
+                         render_kw={"list": "audit-actions"})
+    subject = StringField("Subject (lot or order number)", validators=[Optional(), Length(max=120)])
+    staff = StringField("Staff email", validators=[Optional(), Length(max=254)])
+    date_from = DateField("From", validators=[Optional()])
+    date_to = DateField("To", validators=[Optional()])
+    submit = SubmitField("Filter audit log")
+
+
 class ShipForm(FlaskForm):
     tracking_reference = StringField("Tracking reference", validators=[DataRequired(), Length(max=100)])
     submit = SubmitField("Ship order")
