@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from shop.errors import InvalidInput, ReleaseRefused
 from shop.extensions import db
-from shop.models import ApiKey, Batch, BatchStatus, Product, Stock, StockMovement, Variant
+from shop.models import ApiKey, AuditEntry, Batch, BatchStatus, Product, Stock, StockMovement, Variant
 from shop.services import inventory
 from tests.factories import good_results, make_lot
 
@@ -84,6 +84,19 @@ def test_release_with_every_result_in_spec(app, product):
     inventory.release_batch(batch)
     db.session.commit()
     assert db.session.get(Batch, batch.id).status == BatchStatus.RELEASED
+
+
+def test_recording_and_correcting_results_is_audited_with_the_earlier_value(app, product):
+    batch = make_lot(product, "L-FIX", {"LEU-USP-25KG": 5}, status="quarantine")
+    inventory.record_results(batch, {"Assay (dried basis)": "98.1", "Iron": "10"})
+    inventory.record_results(batch, {"Assay (dried basis)": "99.2", "Iron": "10"})  # a typo corrected
+    db.session.commit()
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.subject == "lot L-FIX")
+                                 .order_by(AuditEntry.id)).all()
+    assert [e.action for e in entries] == ["coa.results_recorded", "coa.results_recorded"]
+    assert entries[0].detail == "Assay (dried basis): 98.1; Iron: 10"
+    assert entries[1].detail == "Assay (dried basis): 98.1 -> 99.2"
+    assert {r.value for r in db.session.get(Batch, batch.id).results} == {"99.2", "10"}
 
 
 def test_result_for_unknown_test_or_non_number_is_refused(app, product):

@@ -62,7 +62,10 @@ def test_recall_and_cleared_attention_show_who_and_what_with_links_to_lot_and_or
 
     page = client.get("/staff/audit")
 
-    rows = _rows(page.text)
+    # Every lot made by the factory first has its CoA results recorded: one entry per lot, listed apart.
+    results = [row for row in _rows(page.text) if " coa.results_recorded " in row]
+    assert any(" system coa.results_recorded lot L-SYS Appearance: conforms; " in row for row in results)
+    rows = [row for row in _rows(page.text) if row not in results]
     assert rows[0].endswith("system batch.released lot L-SYS quarantine -> released")
     assert rows[1].endswith(f"desk@shop.example order.attention_cleared order {number} "
                             "Called Acme: they wait for the next lot.")
@@ -124,7 +127,8 @@ def test_filters_by_action_prefix_subject_staff_email_and_date(client, product, 
         ["batch.rejected", "lot", "L-OLD"]]
     assert [a.split()[3] for a in actions("action=batch.released")] == ["L-OK-7", "L-BAD"]
     assert [a.split()[1:4] for a in actions("subject=l-bad")] == [["batch.recalled", "lot", "L-BAD"],
-                                                                  ["batch.released", "lot", "L-BAD"]]
+                                                                  ["batch.released", "lot", "L-BAD"],
+                                                                  ["coa.results_recorded", "lot", "L-BAD"]]
     assert [a.split()[2:4] for a in actions(f"subject={number}")] == [["order", number]] * 2
     assert [a.split()[0] for a in actions("staff=DESK@")] == ["desk@shop.example"]
     assert {a.split()[0] for a in actions("staff=recall")} == {"recall@shop.example"}

@@ -141,15 +141,24 @@ def record_results(batch: Batch, results: Mapping[str, object], staff: StaffUser
     if errors:
         raise InvalidInput(errors)
     saved = []
+    changes = []
     now = utcnow()
     for test, value, number in parsed:
         result = existing.get(test.id)
         if result is None:
             result = CoaResult(batch=batch, spec_test=test)
             db.session.add(result)
+            changes.append(f"{test.name}: {value}")
+        elif result.value != value:
+            changes.append(f"{test.name}: {result.value} -> {value}")
+        else:
+            continue  # the same result again: the first entry and its author stand
         result.value, result.numeric_value = value, number
         result.recorded_at, result.recorded_by_id = now, _id(staff)
         saved.append(result)
+    if changes:
+        # The result row keeps only the latest value; a correction's earlier value lives on in the audit log.
+        audit(staff, "coa.results_recorded", f"lot {batch.lot_number}", "; ".join(changes))
     db.session.flush()
     return saved
 
