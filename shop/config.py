@@ -18,6 +18,23 @@ def _database_url(instance_path: str) -> str:
     return f"sqlite:///{Path(instance_path) / 'shop.sqlite3'}"
 
 
+class ConfigError(ValueError):
+    """A setting in the environment that the shop cannot use; the message names it and says what is expected."""
+
+
+def _whole_number(name: str, default: int, minimum: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or value < minimum:
+        raise ConfigError(f"{name} must be a whole number of at least {minimum}, not {raw!r}.")
+    return value
+
+
 def load_config(instance_path: str) -> dict:
     """Build the Flask config mapping from environment variables."""
     secret = os.environ.get("SECRET_KEY")
@@ -34,10 +51,11 @@ def load_config(instance_path: str) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800},
         "SHOP_CURRENCY": os.environ.get("SHOP_CURRENCY", "EUR"),
         "SHOP_NAME": os.environ.get("SHOP_NAME", "Leucine Shop"),
-        "LOW_STOCK_UNITS": int(os.environ.get("LOW_STOCK_UNITS", "10")),
-        "IDEMPOTENCY_TTL_HOURS": int(os.environ.get("IDEMPOTENCY_TTL_HOURS", "24")),
+        "LOW_STOCK_UNITS": _whole_number("LOW_STOCK_UNITS", 10, minimum=0),
+        # The API promises that answers are kept at least 24 hours.
+        "IDEMPOTENCY_TTL_HOURS": _whole_number("IDEMPOTENCY_TTL_HOURS", 24, minimum=24),
         # How long the product page's catalog data (not stock) is cached per app process; 0 turns it off.
-        "CATALOG_CACHE_SECONDS": int(os.environ.get("CATALOG_CACHE_SECONDS", "30")),
+        "CATALOG_CACHE_SECONDS": _whole_number("CATALOG_CACHE_SECONDS", 30, minimum=0),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",

@@ -10,6 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from shop.config import ConfigError, load_config
 from shop.errors import InvalidInput, ReleaseRefused
 from shop.extensions import db
 from shop.models import ApiKey, AuditEntry, Batch, BatchStatus, Product, Stock, StockMovement, Variant
@@ -216,3 +217,20 @@ def test_import_batch_rejects_malformed_files(app, runner, product, tmp_path):
     result = runner.invoke(args=["shop", "import-batch", str(unknown_sku)])
     assert result.exit_code != 0 and "units.LEU-XXX" in result.output
     assert db.session.scalar(select(func.count(Batch.id))) == 0
+
+
+@pytest.mark.parametrize(("name", "raw"), [("LOW_STOCK_UNITS", "ten"), ("LOW_STOCK_UNITS", "-1"),
+                                           ("IDEMPOTENCY_TTL_HOURS", "12"), ("CATALOG_CACHE_SECONDS", "1.5")])
+def test_a_bad_number_setting_is_refused_with_its_name(monkeypatch, tmp_path, name, raw):
+    monkeypatch.setenv("SECRET_KEY", "x")
+    monkeypatch.setenv(name, raw)
+    with pytest.raises(ConfigError, match=f"^{name} must be a whole number of at least .*, not '{raw}'"):
+        load_config(str(tmp_path))
+
+
+def test_number_settings_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", "x")
+    monkeypatch.setenv("LOW_STOCK_UNITS", " 4 ")
+    monkeypatch.setenv("IDEMPOTENCY_TTL_HOURS", "48")
+    config = load_config(str(tmp_path))
+    assert (config["LOW_STOCK_UNITS"], config["IDEMPOTENCY_TTL_HOURS"]) == (4, 48)
