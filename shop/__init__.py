@@ -5,7 +5,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, abort, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -26,6 +26,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_input_guard(app)
     register_commands(app)
     register_template_helpers(app)
     return app
@@ -100,6 +101,50 @@ def register_errorhandlers(app: Flask) -> None:
         return render_template("error.html", code=500, title="Something went wrong",
                                message="We could not complete that request and nothing was changed. "
                                        "Please try again."), 500
+
+
+_FORM_MIMETYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
+
+
+def register_input_guard(app: Flask) -> None:
+    """Refuse text that no database column can store, before any view runs."""
+
+    @app.before_request
+    def refuse_unstorable_text():
+        """PostgreSQL text cannot hold the NUL character (U+0000), and no text can hold half of a UTF-16
+        surrogate pair (which JSON can smuggle in as a lone \\udXXX escape). No field of the shop needs either,
+        so a request carrying one in the path, the query, a form or a JSON body gets 400 and changes nothing,
+        instead of failing at the database."""
+        if ("\x00" in request.path
+                or any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True))
+                or (request.mimetype in _FORM_MIMETYPES
+                    and any("\x00" in key or "\x00" in value for key, value in request.form.items(multi=True)))
+                or (request.is_json and _json_has_unstorable_text(request.get_data(cache=True)))):
+            abort(400, description="The request contains a NUL character (U+0000) or an unpaired surrogate, "
+                                   "which no field accepts; nothing was changed.")
+
+
+def _json_has_unstorable_text(raw: bytes) -> bool:
+    """Whether a JSON body holds a NUL or a lone surrogate; both can only be written as \\u escapes."""
+    if b"\\u0000" in raw:
+        return True
+    if b"\\ud" not in raw.lower():  # the common case: no surrogate escapes at all
+        return False
+
+    def unstorable(value: Any) -> bool:
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+            return False
+        if isinstance(value, dict):
+            return any(unstorable(k) or unstorable(v) for k, v in value.items())
+        if isinstance(value, list):
+            return any(unstorable(v) for v in value)
+        return False
+
+    return unstorable(request.get_json(silent=True))
 
 
 def _problem_name(error: HTTPException) -> str:
