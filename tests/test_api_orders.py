@@ -94,6 +94,21 @@ def test_invalid_order_is_422_with_the_field_path_and_changes_nothing(api, stock
     assert available(api, "LEU-USP-25KG") == 16
 
 
+def test_a_body_refused_for_its_shape_also_names_the_unknown_skus(api, stocked):
+    lines = [{"sku": "LEU-NOPE-1KG", "quantity": 0}, {"sku": "LEU-USP-25KG", "quantity": "2"},
+             {"sku": "LEU-GONE-5KG", "quantity": 1}, {"sku": 7, "quantity": 1}]
+    problem = assert_problem(api.post("/api/v1/orders", json={"lines": lines, "shipping_address": ADDRESS}),
+                             422, "validation-error")
+    assert problem["errors"] == {
+        "lines.0.quantity": ["The quantity must be a whole number of units, at least 1."],
+        "lines.0.sku": ["Unknown SKU 'LEU-NOPE-1KG'."],
+        "lines.1.quantity": ["The quantity must be a whole number of units, at least 1."],
+        "lines.2.sku": ["Unknown SKU 'LEU-GONE-5KG'."],
+        "lines.3.sku": ["Not a valid string."],
+    }
+    assert order_count() == 0
+
+
 def test_quantity_under_the_minimum_order_is_422(api, app):
     product = make_product()
     product.variants[1].min_order_quantity = 2

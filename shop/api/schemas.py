@@ -9,6 +9,7 @@ import pycountry
 from marshmallow import Schema, ValidationError, fields, pre_dump, validate
 
 from ..models import AllocationStatus, Batch, OrderLine, OrderStatus, Product
+from ..services import orders
 from ..services.orders import MAX_LINES, MAX_SHELF_LIFE_DAYS
 from .pagination import MAX_LIMIT, Cursor
 
@@ -227,6 +228,25 @@ class OrderInSchema(Schema):
     min_remaining_shelf_life_days = fields.Integer(
         strict=True, allow_none=True, validate=validate.Range(0, MAX_SHELF_LIFE_DAYS),
         metadata={"description": "Only allocate lots that expire more than this many days from today."})
+
+    def handle_error(self, error: ValidationError, data: Any, **kwargs: Any) -> None:
+        """A body refused for its shape also names the lines whose SKU does not exist, so that a client can fix
+        every line at once (a body of the right shape gets the same message from the order service)."""
+        lines = data.get("lines") if isinstance(data, dict) else None
+        messages = error.messages
+        if not isinstance(lines, list) or len(lines) > MAX_LINES or not isinstance(messages, dict):
+            return
+        line_errors = messages.get("lines", {})
+        if not isinstance(line_errors, dict):  # the list itself was refused (no lines, too many)
+            return
+        skus = {i: line.get("sku") for i, line in enumerate(lines)
+                if isinstance(line, dict) and "sku" not in line_errors.get(i, {})}
+        unknown = orders.unknown_skus(skus.values())
+        for i, sku in skus.items():
+            if sku in unknown:
+                line_errors.setdefault(i, {})["sku"] = [orders.unknown_sku_message(sku)]
+        if line_errors:
+            messages["lines"] = line_errors
 
 
 class IdempotencyHeaderSchema(Schema):

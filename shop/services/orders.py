@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -112,6 +112,18 @@ def new_order_number(now: datetime | None = None) -> str:
     return f"LS-{now:%y%m%d}-{suffix}"
 
 
+def unknown_sku_message(sku: str) -> str:
+    return f"Unknown SKU '{sku}'."
+
+
+def unknown_skus(skus: Iterable[object]) -> set[str]:
+    """The SKUs among `skus` (non-strings ignored) that no active pack size has."""
+    wanted = {sku for sku in skus if isinstance(sku, str)}
+    if not wanted:
+        return set()
+    return wanted - set(db.session.scalars(select(Variant.sku).where(Variant.sku.in_(wanted), Variant.active)))
+
+
 def place_order(
     customer: CustomerRef,
     lines: Sequence[Mapping[str, object] | LineRequest],
@@ -145,7 +157,7 @@ def place_order(
             continue
         variant = variants.get(req.sku)
         if variant is None or not variant.active:
-            errors.setdefault(f"lines.{i}.sku", []).append(f"Unknown SKU '{req.sku}'.")
+            errors.setdefault(f"lines.{i}.sku", []).append(unknown_sku_message(req.sku))
         elif f"lines.{i}.quantity" not in errors and req.quantity < variant.min_order_quantity:
             errors[f"lines.{i}.quantity"] = [f"The minimum order for {req.sku} is {variant.min_order_quantity} units."]
     if errors:
