@@ -112,7 +112,7 @@ def register_input_guard(app: Flask) -> None:
     @app.before_request
     def refuse_unstorable_text():
         """PostgreSQL text cannot hold the NUL character (U+0000), and no text can hold half of a UTF-16
-        surrogate pair (which JSON can smuggle in as a lone \\udXXX escape). No field of the shop needs either,
+        surrogate pair (which JSON can smuggle in as a lone escape such as \\ud800). No field of the shop needs either,
         so a request carrying one in the path, the query, a form or a JSON body gets 400 and changes nothing,
         instead of failing at the database."""
         if ("\x00" in request.path

@@ -6,13 +6,12 @@ from datetime import UTC, date, datetime, timedelta
 from html import unescape
 
 import pytest
-from flask import g
 
 from shop.extensions import db
 from shop.models import AuditEntry, StaffUser
 from shop.services import inventory, recall, reports
 from tests.factories import good_results, make_lot, make_staff
-from tests.test_staff_support import count_statements, place, sign_in, staff_clients, text_of  # noqa: F401
+from tests.test_staff_support import count_statements, page_statements, place, sign_in, staff_clients, text_of  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("staff_clients")
 
@@ -205,16 +204,6 @@ def test_pages_follow_on_newest_first_without_repeats_even_for_entries_at_the_sa
     assert seen == [f"lot {lot}" for lot in expected]
 
 
-def _statements(client, url: str) -> int:
-    # Start like a fresh server request: nothing cached in the session or in g.
-    db.session.remove()
-    g.pop("_login_user", None)
-    with count_statements() as seen:
-        page = client.get(url)
-    assert page.status_code == 200, page.text
-    return len(seen)
-
-
 def _entries_by_new_staff(start: int, stop: int) -> None:
     """One entry per staff user, each a user the page has not seen, so a query per row would show."""
     for i in range(start, stop):
@@ -229,9 +218,9 @@ def _entries_by_new_staff(start: int, stop: int) -> None:
 def test_the_page_costs_the_same_statements_with_5_and_50_entries(client):
     sign_in(client, "admin")
     _entries_by_new_staff(0, 5)
-    with_5 = _statements(client, "/staff/audit")
+    with_5 = page_statements(client, "/staff/audit")
     _entries_by_new_staff(5, 50)
-    with_50 = _statements(client, "/staff/audit")
+    with_50 = page_statements(client, "/staff/audit")
     assert with_5 == with_50
     text = client.get("/staff/audit").text
     assert "s49@shop.example" in text and "lot N-049" not in text  # "lot" and the linked number are apart

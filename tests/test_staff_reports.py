@@ -6,26 +6,15 @@ import io
 from datetime import date, timedelta
 
 import pytest
-from flask import g
 from sqlalchemy import select
 
 from shop.extensions import db
 from shop.models import Order, OrderStatus, OrderStatusChange
 from shop.services import orders
 from tests.factories import make_customer, make_lot, make_product
-from tests.test_staff_support import count_statements, place, sign_in, staff_clients, text_of  # noqa: F401
+from tests.test_staff_support import count_statements, page_statements, place, sign_in, staff_clients, text_of  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("staff_clients")
-
-
-def _statements(client, url: str) -> int:
-    # Start like a fresh server request: nothing cached in the session or in g.
-    db.session.remove()
-    g.pop("_login_user", None)
-    with count_statements() as seen:
-        page = client.get(url)
-    assert page.status_code == 200, page.text
-    return len(seen)
 
 
 def _grow(product, customers, start: int, stop: int, lot_prefix: str = "LOT"):
@@ -41,9 +30,9 @@ def test_dashboard_costs_the_same_statements_with_5_and_50_lots_and_orders(clien
     make_lot(product, "QUAR-1", {"LEU-USP-25KG": 2}, status="quarantine")
     sign_in(client, "warehouse")
     _grow(product, customers, 0, 5)
-    with_5 = _statements(client, "/staff/")
+    with_5 = page_statements(client, "/staff/")
     _grow(product, customers, 5, 50)
-    with_50 = _statements(client, "/staff/")
+    with_50 = page_statements(client, "/staff/")
     assert with_5 == with_50
     assert "LOT-049" in client.get("/staff/").text
 
@@ -57,11 +46,11 @@ def test_lot_trace_costs_the_same_statements_with_5_and_50_orders(client, produc
             place(make_customer(f"t{i}@example.com", f"Trace Customer {i}"), "LEU-USP-1KG", 1)
 
     orders_from(0, 5)
-    with_5 = _statements(client, "/staff/trace/lot/BIG")
-    csv_5 = _statements(client, "/staff/trace/lot/BIG.csv")
+    with_5 = page_statements(client, "/staff/trace/lot/BIG")
+    csv_5 = page_statements(client, "/staff/trace/lot/BIG.csv")
     orders_from(5, 50)
-    with_50 = _statements(client, "/staff/trace/lot/BIG")
-    assert (with_5, csv_5) == (with_50, _statements(client, "/staff/trace/lot/BIG.csv"))
+    with_50 = page_statements(client, "/staff/trace/lot/BIG")
+    assert (with_5, csv_5) == (with_50, page_statements(client, "/staff/trace/lot/BIG.csv"))
     assert "Trace Customer 49" in client.get("/staff/trace/lot/BIG").text
 
 

@@ -51,6 +51,17 @@ def count_statements():
         event.remove(db.engine, "before_cursor_execute", listener)
 
 
+def page_statements(client: FlaskClient, url: str) -> int:
+    """The SQL statements one GET of `url` costs, started like a fresh server request (nothing cached in the
+    session or in g); the page must answer 200."""
+    db.session.remove()
+    g.pop("_login_user", None)
+    with count_statements() as seen:
+        page = client.get(url)
+    assert page.status_code == 200, page.text
+    return len(seen)
+
+
 def text_of(html: str) -> str:
     """The visible text of a page with tags removed and white space collapsed, for plain assertions."""
     return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()

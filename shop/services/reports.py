@@ -64,6 +64,18 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
+def _window(stmt, at, id_, cursor: str | None, date_from: date | None = None, date_to: date | None = None):
+    """Limit a newest-first list on (at, id) to UTC days date_from..date_to (inclusive) and to the rows after
+    the keyset `cursor` of the previous page."""
+    if date_from:
+        stmt = stmt.where(at >= _day_start(date_from))
+    if date_to:
+        stmt = stmt.where(at < _day_start(date_to + timedelta(days=1)))
+    if cursor:
+        stmt = stmt.where(tuple_(at, id_) < tuple_(*decode_cursor(cursor)))
+    return stmt
+
+
 # --- Inventory dashboard --------------------------------------------------------------------------
 
 
@@ -321,12 +333,7 @@ def ledger_page(lot_number: str = "", sku: str = "", date_from: date | None = No
         stmt = stmt.where(Batch.lot_number == lot_number.strip())
     if sku:
         stmt = stmt.where(Variant.sku == sku.strip().upper())
-    if date_from:
-        stmt = stmt.where(StockMovement.created_at >= _day_start(date_from))
-    if date_to:
-        stmt = stmt.where(StockMovement.created_at < _day_start(date_to + timedelta(days=1)))
-    if cursor:
-        stmt = stmt.where(tuple_(StockMovement.created_at, StockMovement.id) < tuple_(*decode_cursor(cursor)))
+    stmt = _window(stmt, StockMovement.created_at, StockMovement.id, cursor, date_from, date_to)
     rows = [LedgerRow(*r) for r in db.session.execute(stmt)]
     return _page(rows, limit, lambda r: (r.created_at, r.id))
 
@@ -359,14 +366,9 @@ def order_page(status: OrderStatus | None = None, customer: str = "", date_from:
         needle = customer.strip().lower()
         stmt = stmt.where(or_(func.lower(Customer.email).contains(needle, autoescape=True),
                               func.lower(Customer.company).contains(needle, autoescape=True)))
-    if date_from:
-        stmt = stmt.where(Order.placed_at >= _day_start(date_from))
-    if date_to:
-        stmt = stmt.where(Order.placed_at < _day_start(date_to + timedelta(days=1)))
     if attention_only:
         stmt = stmt.where(Order.needs_attention.is_(True))
-    if cursor:
-        stmt = stmt.where(tuple_(Order.placed_at, Order.id) < tuple_(*decode_cursor(cursor)))
+    stmt = _window(stmt, Order.placed_at, Order.id, cursor, date_from, date_to)
     rows = list(db.session.scalars(stmt))
     return _page(rows, limit, lambda o: (o.placed_at, o.id))
 
@@ -530,8 +532,7 @@ def batch_page(status: BatchStatus | None = None, product_slug: str = "", cursor
         stmt = stmt.where(Batch.status == status)
     if product_slug:
         stmt = stmt.where(Product.slug == product_slug)
-    if cursor:
-        stmt = stmt.where(tuple_(Batch.received_at, Batch.id) < tuple_(*decode_cursor(cursor)))
+    stmt = _window(stmt, Batch.received_at, Batch.id, cursor)
     rows = [BatchRow(*r[:7], int(r[7]), int(r[8])) for r in db.session.execute(stmt)]
     return _page(rows, limit, lambda b: (b.received_at, b.id))
 
@@ -595,11 +596,6 @@ def audit_page(action: str = "", subject: str = "", staff_email: str = "", date_
         stmt = stmt.where(func.lower(AuditEntry.subject).contains(subject.strip().lower(), autoescape=True))
     if staff_email.strip():
         stmt = stmt.where(func.lower(StaffUser.email).contains(staff_email.strip().lower(), autoescape=True))
-    if date_from:
-        stmt = stmt.where(AuditEntry.at >= _day_start(date_from))
-    if date_to:
-        stmt = stmt.where(AuditEntry.at < _day_start(date_to + timedelta(days=1)))
-    if cursor:
-        stmt = stmt.where(tuple_(AuditEntry.at, AuditEntry.id) < tuple_(*decode_cursor(cursor)))
+    stmt = _window(stmt, AuditEntry.at, AuditEntry.id, cursor, date_from, date_to)
     rows = [AuditRow(*r) for r in db.session.execute(stmt)]
     return _page(rows, limit, lambda r: (r.at, r.id))
