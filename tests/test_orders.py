@@ -285,3 +285,24 @@ def test_an_order_that_loses_a_race_is_planned_again(app, backend, product, cust
     order = place(customer, (DRUM, 2))
     assert attempts == [1, 2]
     assert drawn(order) == [(DRUM, "LATE", 2)]
+
+
+def test_a_third_try_locks_the_candidate_rows_first_and_allocates_the_same(app, backend, product, customer,
+                                                                          monkeypatch):
+    """From the third try on, an order locks the stock rows it may draw from before it reads them (on
+    PostgreSQL, FOR UPDATE in primary-key order): the order is priced and allocated exactly as on a first try."""
+    from shop.services import tx
+    from tests.test_staff_support import count_statements
+
+    make_lot(product, "EARLY", {DRUM: 3}, expires_in_days=100)
+    make_lot(product, "LATE", {DRUM: 5}, expires_in_days=300)
+    monkeypatch.setattr(tx, "attempt", lambda: 3)
+    with count_statements() as seen:
+        order = place(customer, (DRUM, 4))
+    assert drawn(order) == [(DRUM, "EARLY", 3), (DRUM, "LATE", 1)]
+    assert order.lines[0].unit_price == catalog.get_variant_by_sku(DRUM).price_for(4)
+    locks = [s for s in seen if "FOR UPDATE" in s.upper()]
+    assert len(locks) == (1 if backend == "postgresql" else 0)  # SQLite locks the whole database anyway
+    if locks:
+        assert "ORDER BY stock.id" in locks[0]
+    assert available(DRUM) == 4

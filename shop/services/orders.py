@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import secrets
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -16,6 +15,7 @@ from sqlalchemy import (
     Connection,
     Date,
     Integer,
+    and_,
     bindparam,
     case,
     func,
@@ -28,8 +28,9 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, array
-from sqlalchemy.orm import contains_eager, joinedload, make_transient_to_detached, selectinload
+from sqlalchemy.orm import make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from ..errors import IllegalTransition, InsufficientStock, InvalidInput, NotFound, Shortfall
 from ..extensions import db
@@ -42,6 +43,7 @@ from ..models import (
     OrderLine,
     OrderStatus,
     OrderStatusChange,
+    PriceBreak,
     StaffUser,
     Stock,
     StockMovement,
@@ -53,6 +55,7 @@ from .catalog import _sellable_lot_condition, sellable_after
 
 T = TypeVar("T")
 MAX_LINES = 100
+MAX_LINE_QUANTITY = 1_000_000
 MAX_SHELF_LIFE_DAYS = 3650
 ADDRESS_FIELDS = {"name": 200, "line1": 200, "line2": 200, "city": 100, "postal_code": 20, "country": 2}
 REQUIRED_ADDRESS_FIELDS = ("name", "line1", "city", "postal_code", "country")
@@ -79,24 +82,74 @@ class CustomerRef(Protocol):
 
 # The statements of placing an order, built once: composing them on every order cost more CPU than
 # the database spent running them.
-_VARIANTS_BY_SKU = (
-    select(Variant).where(Variant.sku.in_(bindparam("skus", expanding=True))).options(joinedload(Variant.price_breaks))
-)
-_CANDIDATES = (
-    select(Stock)
-    .join(Stock.batch)
-    .options(contains_eager(Stock.batch))
-    .where(Stock.variant_id.in_(bindparam("variant_ids", expanding=True)),
-           _sellable_lot_condition(bindparam("expires_after", type_=Date)), Stock.on_hand > Stock.allocated)
-    .order_by(Stock.id)
-    .execution_options(populate_existing=True)
-)
-_LOCK_CANDIDATES = _CANDIDATES.with_for_update(of=Stock)
 _INSERT_ORDER = insert(Order.__table__).returning(Order.__table__.c.id)
 _INSERT_LINES = insert(OrderLine.__table__).returning(OrderLine.__table__.c.id, sort_by_parameter_order=True)
 _INSERT_ALLOCATIONS = insert(Allocation.__table__).returning(Allocation.__table__.c.id, sort_by_parameter_order=True)
 _INSERT_STATUS_CHANGE = insert(OrderStatusChange.__table__).returning(OrderStatusChange.__table__.c.id)
 _INSERT_MOVEMENTS = insert(StockMovement.__table__)
+
+
+class Candidate(Protocol):
+    """A stock row that an order may draw from (a row of _order_inputs_statement)."""
+
+    stock_id: int
+    batch_id: int
+    on_hand: int
+    allocated: int
+    lot_number: str
+    expires_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class PackSize:
+    """What placing an order needs of a variant: read with its price for the line's quantity and its lots."""
+
+    id: int
+    sku: str
+    active: bool
+    min_order_quantity: int
+    unit_price: Decimal  # the deepest price break the line's quantity reaches, else the list price
+    lots: list[Candidate]  # sellable stock rows with units left, first-expired-first-out
+
+
+@lru_cache(maxsize=128)
+def _order_inputs_statement(skus: int):
+    """One SELECT for everything that pricing and allocating `skus` lines reads: per requested SKU its variant,
+    the unit price for the line's quantity (bind parameters sku_<i>, qty_<i>) and, outer-joined, every stock row
+    with units left in a lot that is released and expires after :expires_after, earliest expiry first.
+    Built once per number of lines; a plain Core SELECT (the ORM's loading cost more than the query did)."""
+    variants, breaks, stock, batches = (model.__table__ for model in (Variant, PriceBreak, Stock, Batch))
+    sku_params = [bindparam(f"sku_{i}", type_=variants.c.sku.type) for i in range(skus)]
+    quantity = case({sku_params[i]: bindparam(f"qty_{i}", type_=Integer) for i in range(skus)},
+                    value=variants.c.sku)
+    break_price = (select(breaks.c.unit_price)
+                   .where(breaks.c.variant_id == variants.c.id, breaks.c.min_quantity <= quantity)
+                   .order_by(breaks.c.min_quantity.desc()).limit(1).scalar_subquery())
+    lots = stock.join(batches, and_(batches.c.id == stock.c.batch_id,
+                                    _sellable_lot_condition(bindparam("expires_after", type_=Date))))
+    return (
+        select(variants.c.id, variants.c.sku, variants.c.active, variants.c.min_order_quantity,
+               func.coalesce(break_price, variants.c.unit_price, type_=variants.c.unit_price.type).label("unit_price"),
+               stock.c.id.label("stock_id"), stock.c.batch_id, stock.c.on_hand, stock.c.allocated,
+               batches.c.lot_number, batches.c.expires_on)
+        .select_from(variants.outerjoin(lots, and_(stock.c.variant_id == variants.c.id,
+                                                   stock.c.on_hand > stock.c.allocated)))
+        .where(variants.c.sku.in_(sku_params))
+        .order_by(variants.c.id, batches.c.expires_on, batches.c.id, stock.c.id)
+    )
+
+
+# From the third try on, an order locks the rows it may draw from first, in primary-key order so that two
+# orders (or an order and a recall) never deadlock.
+_LOCK_CANDIDATES = (
+    select(Stock.id)
+    .join(Batch, Batch.id == Stock.batch_id)
+    .join(Variant, Variant.id == Stock.variant_id)
+    .where(Variant.sku.in_(bindparam("skus", expanding=True)),
+           _sellable_lot_condition(bindparam("expires_after", type_=Date)), Stock.on_hand > Stock.allocated)
+    .order_by(Stock.id)
+    .with_for_update(of=Stock)
+)
 
 
 @dataclass(frozen=True)
@@ -148,14 +201,15 @@ def place_order(
     if shelf is not None and (isinstance(shelf, bool) or not isinstance(shelf, int)
                               or not 0 <= shelf <= MAX_SHELF_LIFE_DAYS):
         errors["min_remaining_shelf_life_days"] = [f"A whole number of days from 0 to {MAX_SHELF_LIFE_DAYS}."]
-    skus = [r.sku for r in requests if isinstance(r.sku, str)]
-    variants = {
-        v.sku: v for v in db.session.scalars(_VARIANTS_BY_SKU, {"skus": skus}).unique()
-    } if skus and len(requests) <= MAX_LINES else {}
+    # Optimistic first: read and plan without locks, write the order, and take the stock with one conditional
+    # UPDATE as the last write before COMMIT, so a hot stock row stays locked for a moment, not for the
+    # whole request. A try that lost a race is run again; from the third try on the rows are locked first.
+    pack_sizes = _read_pack_sizes(requests, shelf if "min_remaining_shelf_life_days" not in errors else 0,
+                                  lock=tx.attempt() >= 3) if len(requests) <= MAX_LINES else {}
     for i, req in enumerate(requests):
         if f"lines.{i}.sku" in errors or not isinstance(req.sku, str):
             continue
-        variant = variants.get(req.sku)
+        variant = pack_sizes.get(req.sku)
         if variant is None or not variant.active:
             errors.setdefault(f"lines.{i}.sku", []).append(unknown_sku_message(req.sku))
         elif f"lines.{i}.quantity" not in errors and req.quantity < variant.min_order_quantity:
@@ -163,13 +217,8 @@ def place_order(
     if errors:
         raise InvalidInput(errors)
 
-    # Optimistic first: plan from an unlocked read, write the order, and take the stock with one conditional
-    # UPDATE as the last write before COMMIT, so a hot stock row stays locked for a moment, not for the
-    # whole request. A try that lost a race is run again; from the third try on the rows are locked first.
-    lock_first = tx.attempt() >= 3
-    plan = _plan_allocation(requests, variants, shelf or 0, lock=lock_first)
-
-    order = _write_order(customer.id, requests, variants, plan, address, po, shelf)
+    plan = _plan_allocation(requests, pack_sizes)
+    order = _write_order(customer.id, requests, pack_sizes, plan, address, po, shelf)
     # Only now, with the stock taken, do the rows become the session's objects: a try that lost the race
     # leaves nothing behind in the identity map for the next try to collide with.
     db.session.add(order)
@@ -177,11 +226,11 @@ def place_order(
 
 
 # A stock pick of the plan: (line position, stock row, units).
-Pick = tuple[int, Stock, int]
+Pick = tuple[int, Candidate, int]
 
 
-def _write_order(customer_id: int, requests: list[LineRequest], variants: dict[str, Variant],
-                 plan: list[list[tuple[Stock, int]]], address: dict[str, str], po: str,
+def _write_order(customer_id: int, requests: list[LineRequest], pack_sizes: dict[str, PackSize],
+                 plan: list[list[tuple[Candidate, int]]], address: dict[str, str], po: str,
                  shelf: int | None) -> Order:
     """Write the order, its lines, allocations, first status change and ledger rows, and take the planned
     stock (raising RetryTransaction when another order took it first); return the Order.
@@ -189,16 +238,17 @@ def _write_order(customer_id: int, requests: list[LineRequest], variants: dict[s
     Core statements with RETURNING rather than the ORM's unit of work, which cost more CPU than everything
     else in placing an order: on PostgreSQL all of it is one statement, elsewhere one statement per table.
     The ORM objects are then built from the same values and ids and made detached-as-if-loaded, so that
-    callers (the API's OrderSchema, the storefront, the staff pages) read an ordinary, fully loaded Order
-    without another query.
+    callers read an ordinary Order: its columns, lines, allocations and their lots' numbers and expiry dates
+    (all that the API's answer shows) without another query; anything else (a line's variant, a stock row's
+    counts) loads on access.
     """
     now = utcnow()
     number = new_order_number(now)
     line_rows = []
     subtotal = Decimal("0.00")
     for position, req in enumerate(requests):
-        variant = variants[req.sku]
-        unit_price = variant.price_for(req.quantity)
+        variant = pack_sizes[req.sku]
+        unit_price = variant.unit_price
         line_total = (unit_price * req.quantity).quantize(CENT)
         subtotal += line_total
         line_rows.append({"position": position, "variant_id": variant.id, "sku": variant.sku,
@@ -215,29 +265,32 @@ def _write_order(customer_id: int, requests: list[LineRequest], variants: dict[s
     }
     change_row = {"from_status": None, "to_status": OrderStatus.PENDING, "at": now, "staff_id": None,
                   "customer_id": customer_id, "note": "Order placed"}
-    picks: list[Pick] = [(position, stock, qty) for position, line_picks in enumerate(plan)
-                         for stock, qty in line_picks]
+    picks: list[Pick] = [(position, lot, qty) for position, line_picks in enumerate(plan) for lot, qty in line_picks]
     # Core statements go to the session's connection directly: the Session's execute() costs as much CPU again.
     conn = db.session.connection()
     write = _write_in_one_statement if conn.dialect.name == "postgresql" else _write_table_by_table
     order_id, line_ids, allocation_ids, change_id = write(conn, order_row, line_rows, picks, change_row,
                                                           sellable_after(shelf or 0))
-    for _, stock, _ in picks:
-        db.session.expire(stock, ["allocated"])
+    identity_map = db.session.identity_map
+    for _, lot, _ in picks:
+        stock = identity_map.get(identity_key(Stock, lot.stock_id))
+        if stock is not None:  # loaded earlier in this session: its allocated count is out of date now
+            db.session.expire(stock, ["allocated"])
 
     order = _as_loaded(Order, id=order_id, **order_row)
     change = _as_loaded(OrderStatusChange, id=change_id, order=order, order_id=order_id, **change_row)
     built = [order, change]
     lines = []
-    for line_id, row, req in zip(line_ids, line_rows, requests, strict=True):
-        line = _as_loaded(OrderLine, id=line_id, order=order, order_id=order_id, variant=variants[req.sku], **row)
+    for line_id, row in zip(line_ids, line_rows, strict=True):
+        line = _as_loaded(OrderLine, id=line_id, order=order, order_id=order_id, **row)
         set_committed_value(line, "allocations", [])
         lines.append(line)
-    for allocation_id, (position, stock, qty) in zip(allocation_ids, picks, strict=True):
+    batches: dict[int, Batch] = {}
+    for allocation_id, (position, lot, qty) in zip(allocation_ids, picks, strict=True):
         line = lines[position]
-        allocation = _as_loaded(Allocation, id=allocation_id, order_line_id=line.id, stock_id=stock.id,
+        allocation = _as_loaded(Allocation, id=allocation_id, order_line_id=line.id, stock_id=lot.stock_id,
                                 quantity=qty, status=AllocationStatus.ALLOCATED, created_at=now, line=line,
-                                stock=stock)
+                                stock=_stock_of(lot, batches))
         line.allocations.append(allocation)
         built.append(allocation)
     set_committed_value(order, "lines", lines)
@@ -253,16 +306,16 @@ def _write_table_by_table(conn: Connection, order_row: dict, line_rows: list[dic
     order_id = conn.execute(_INSERT_ORDER, order_row).scalar_one()
     line_ids = list(conn.execute(_INSERT_LINES, [{"order_id": order_id, **row} for row in line_rows]).scalars())
     allocation_ids = list(conn.execute(_INSERT_ALLOCATIONS, [
-        {"order_line_id": line_ids[position], "stock_id": stock.id, "quantity": qty,
+        {"order_line_id": line_ids[position], "stock_id": lot.stock_id, "quantity": qty,
          "status": AllocationStatus.ALLOCATED, "created_at": order_row["placed_at"]}
-        for position, stock, qty in picks
+        for position, lot, qty in picks
     ]).scalars())
     change_id = conn.execute(_INSERT_STATUS_CHANGE, {"order_id": order_id, **change_row}).scalar_one()
     conn.execute(_INSERT_MOVEMENTS, [
-        {"stock_id": stock.id, "kind": MovementKind.ALLOCATION, "on_hand_delta": 0, "allocated_delta": qty,
+        {"stock_id": lot.stock_id, "kind": MovementKind.ALLOCATION, "on_hand_delta": 0, "allocated_delta": qty,
          "reason": f"Order {order_row['number']}", "staff_id": None, "order_id": order_id,
          "created_at": order_row["placed_at"]}
-        for _, stock, qty in picks
+        for _, lot, qty in picks
     ])
     taken = conn.execute(_take_stock_statement(len(picks)), _take_stock_params(picks, expires_after))
     _check_taken(taken.rowcount, picks)
@@ -278,14 +331,14 @@ def _write_in_one_statement(conn: Connection, order_row: dict, line_rows: list[d
     for name in line_rows[0]:
         params[f"l_{name}"] = [row[name] for row in line_rows]
     params["p_position"] = [position for position, _, _ in picks]
-    params["p_stock_id"] = [stock.id for _, stock, _ in picks]
+    params["p_stock_id"] = [lot.stock_id for _, lot, _ in picks]
     params["p_quantity"] = [qty for _, _, qty in picks]
     params.update(now=order_row["placed_at"], allocation_status=AllocationStatus.ALLOCATED,
                   movement_kind=MovementKind.ALLOCATION, movement_reason=f"Order {order_row['number']}")
     row = conn.execute(_one_statement_write(len(picks)), params).one()
     _check_taken(row.taken, picks)
     allocation_id = {(line_id, stock_id): id_ for id_, line_id, stock_id in row.allocations}
-    allocation_ids = [allocation_id[row.line_ids[position], stock.id] for position, stock, _ in picks]
+    allocation_ids = [allocation_id[row.line_ids[position], lot.stock_id] for position, lot, _ in picks]
     return row.order_id, row.line_ids, allocation_ids, row.change_id
 
 
@@ -301,11 +354,29 @@ def _as_loaded(model: type[T], **values: object) -> T:
     return obj
 
 
+def _stock_of(lot: Candidate, batches: dict[int, Batch]) -> Stock:
+    """The Stock row (with its Batch) an allocation draws from: the session's own instance when it has one,
+    else one holding what was read of it, as if loaded (its other columns load on access). `batches` holds
+    the Batch instances made so far for this order: one instance per lot."""
+    identity_map = db.session.identity_map
+    stock = identity_map.get(identity_key(Stock, lot.stock_id))
+    if stock is not None:
+        return stock
+    batch = batches.get(lot.batch_id) or identity_map.get(identity_key(Batch, lot.batch_id))
+    if batch is None:
+        batch = _as_loaded(Batch, id=lot.batch_id, lot_number=lot.lot_number, expires_on=lot.expires_on)
+        make_transient_to_detached(batch)
+    batches[lot.batch_id] = batch
+    stock = _as_loaded(Stock, id=lot.stock_id, batch_id=lot.batch_id, batch=batch)
+    make_transient_to_detached(stock)
+    return stock
+
+
 def _take_stock_params(picks: list[Pick], expires_after: date) -> dict[str, object]:
-    batch_ids = sorted({stock.batch_id for _, stock, _ in picks})
+    batch_ids = sorted({lot.batch_id for _, lot, _ in picks})
     params: dict[str, object] = {"batch_ids": batch_ids, "lot_count": len(batch_ids), "expires_after": expires_after}
-    for i, (_, stock, qty) in enumerate(picks):
-        params[f"id_{i}"], params[f"qty_{i}"] = stock.id, qty
+    for i, (_, lot, qty) in enumerate(picks):
+        params[f"id_{i}"], params[f"qty_{i}"] = lot.stock_id, qty
     return params
 
 
@@ -436,8 +507,8 @@ def _check_shape(requests: list[LineRequest], errors: dict[str, list[str]]) -> N
         q = req.quantity
         if isinstance(q, bool) or not isinstance(q, int) or q < 1:
             errors[f"lines.{i}.quantity"] = ["The quantity must be a whole number of units, at least 1."]
-        elif q > 1_000_000:
-            errors[f"lines.{i}.quantity"] = ["At most 1,000,000 units per line."]
+        elif q > MAX_LINE_QUANTITY:
+            errors[f"lines.{i}.quantity"] = [f"At most {MAX_LINE_QUANTITY:,} units per line."]
 
 
 def _check_address(raw: Mapping[str, object] | None, errors: dict[str, list[str]]) -> dict[str, str]:
@@ -468,33 +539,54 @@ def _check_address(raw: Mapping[str, object] | None, errors: dict[str, list[str]
     return address
 
 
-def _plan_allocation(requests: list[LineRequest], variants: dict[str, Variant], min_days: int,
-                     lock: bool = False) -> list[list[tuple[Stock, int]]]:
-    """Choose lots first-expired-first-out for every line; raise InsufficientStock naming each short line.
+def _read_pack_sizes(requests: list[LineRequest], min_days: int | None, lock: bool) -> dict[str, PackSize]:
+    """The requested SKUs' pack sizes, each priced for its line's quantity and with its sellable lots
+    (expiring more than `min_days` from today), in one statement; unknown SKUs are absent.
 
-    With `lock`, one statement locks every candidate row, in primary-key order so two orders never deadlock.
+    With `lock`, the candidate stock rows are locked first, in primary-key order.
     """
-    variant_ids = sorted({variants[r.sku].id for r in requests})
-    candidates = db.session.scalars(_LOCK_CANDIDATES if lock else _CANDIDATES,
-                                    {"variant_ids": variant_ids, "expires_after": sellable_after(min_days)}).all()
-    by_variant: dict[int, list[Stock]] = defaultdict(list)
-    for stock in sorted(candidates, key=lambda s: (s.batch.expires_on, s.batch.id, s.id)):
-        by_variant[stock.variant_id].append(stock)
+    quantities: dict[str, int] = {}
+    for req in requests:
+        if isinstance(req.sku, str) and req.sku not in quantities:
+            valid = type(req.quantity) is int and 1 <= req.quantity <= MAX_LINE_QUANTITY
+            quantities[req.sku] = req.quantity if valid else 0  # an invalid quantity is refused anyway
+    if not quantities:
+        return {}
+    expires_after = sellable_after(min_days or 0)
+    # Core statements go to the session's connection directly: the Session's execute() costs as much CPU again.
+    conn = db.session.connection()
+    if lock:
+        conn.execute(_LOCK_CANDIDATES, {"skus": list(quantities), "expires_after": expires_after}).all()
+    params: dict[str, object] = {"expires_after": expires_after}
+    for i, (sku, quantity) in enumerate(quantities.items()):
+        params[f"sku_{i}"], params[f"qty_{i}"] = sku, quantity
+    pack_sizes: dict[str, PackSize] = {}
+    for row in conn.execute(_order_inputs_statement(len(quantities)), params):
+        pack = pack_sizes.get(row.sku)
+        if pack is None:
+            pack = pack_sizes[row.sku] = PackSize(row.id, row.sku, row.active, row.min_order_quantity,
+                                                  row.unit_price, [])
+        if row.stock_id is not None:
+            pack.lots.append(row)
+    return pack_sizes
 
-    plan: list[list[tuple[Stock, int]]] = []
+
+def _plan_allocation(requests: list[LineRequest], pack_sizes: dict[str, PackSize]) -> list[list[tuple[Candidate, int]]]:
+    """Choose lots first-expired-first-out for every line; raise InsufficientStock naming each short line."""
+    plan: list[list[tuple[Candidate, int]]] = []
     short: list[Shortfall] = []
     for req in requests:
-        pool = by_variant[variants[req.sku].id]
+        pool = pack_sizes[req.sku].lots
         remaining, picks = req.quantity, []
-        for stock in pool:
+        for lot in pool:
             if remaining == 0:
                 break
-            take = min(stock.on_hand - stock.allocated, remaining)
+            take = min(lot.on_hand - lot.allocated, remaining)
             if take > 0:
-                picks.append((stock, take))
+                picks.append((lot, take))
                 remaining -= take
         if remaining:
-            short.append(Shortfall(req.sku, req.quantity, sum(s.on_hand - s.allocated for s in pool)))
+            short.append(Shortfall(req.sku, req.quantity, sum(lot.on_hand - lot.allocated for lot in pool)))
         plan.append(picks)
     if short:
         raise InsufficientStock(short)
