@@ -52,7 +52,7 @@ def test_retry_while_the_first_request_is_in_flight_is_409(api, stocked, backend
         pytest.skip("SQLite runs one writer at a time: a retry waits for the first request and gets its answer")
     # The first request is still running: its transaction holds the key's advisory lock.
     with db.engine.connect() as first:
-        first.execute(select(func.pg_advisory_xact_lock(lock_id(api.customer.id, "k-3"))))
+        first.execute(select(func.pg_advisory_xact_lock(*lock_id(api.customer.id, "k-3"))))
         response = api.post("/api/v1/orders", json=BODY, key="k-3")
         assert_problem(response, 409, "idempotency-in-flight")
         assert response.headers["Retry-After"]
@@ -141,3 +141,31 @@ def test_invalid_body_is_not_stored_so_the_corrected_request_can_use_the_key(api
     assert_problem(api.post("/api/v1/orders", json=bad, key="k-9"), 422, "validation-error")
     assert api.post("/api/v1/orders", json=BODY, key="k-9").status_code == 201
 
+
+
+def test_the_api_key_and_the_idempotency_key_are_checked_in_one_statement(api, stocked):
+    """A keyed POST reads the key's record in the statement that checks the API key: no statement of its own."""
+    from tests.test_api_fixtures import counted_statements
+
+    with counted_statements() as statements:
+        assert api.post("/api/v1/orders", json=BODY, key="k-one").status_code == 201
+    reads = [s for s in statements if "idempotency_record" in s and not s.lstrip().upper().startswith("INSERT")]
+    assert len(reads) == 1 and "api_key" in reads[0], "\n\n".join(statements)
+    with counted_statements() as statements:
+        assert api.post("/api/v1/orders", json=BODY, key="k-one").headers["Idempotent-Replayed"] == "true"
+    queries = [s for s in statements if not s.startswith("BEGIN")]  # SQLite's BEGIN IMMEDIATE goes by cursor
+    assert len(queries) == 1, "\n\n".join(statements)  # the replay is answered from that one statement
+
+
+def test_a_wrong_or_revoked_api_key_with_an_idempotency_key_is_401_and_stores_nothing(api, stocked):
+    from shop.models import ApiKey
+
+    wrong = api.client.post("/api/v1/orders", json=BODY,
+                            headers={"Authorization": "Bearer lsk_not-a-key", "Idempotency-Key": "k-401"})
+    assert_problem(wrong, 401, "unauthorized")
+    db.session.execute(ApiKey.__table__.update().values(revoked_at=utcnow()))
+    db.session.commit()
+    revoked = api.post("/api/v1/orders", json=BODY, key="k-401")
+    assert_problem(revoked, 401, "unauthorized")
+    assert db.session.scalar(select(func.count(IdempotencyRecord.id))) == 0
+    assert orders_in_db() == 0

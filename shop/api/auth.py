@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from flask import Response, g, request
 
-from ..services.accounts import customer_id_for_api_key
+from . import idempotency
 from .problems import problem_response
 
 SECURITY_SCHEME = {"type": "http", "scheme": "bearer",
@@ -19,7 +19,7 @@ def authenticate() -> Response | None:
     if scheme.lower() != "bearer" or not key.strip():
         return problem_response(401, "unauthorized", "Unauthorized",
                                 "Send your API key as `Authorization: Bearer <key>`.")
-    customer_id = customer_id_for_api_key(key.strip())
+    customer_id = idempotency.authenticate(key.strip())
     if customer_id is None:
         # The same answer for unknown and revoked keys: nothing to learn by probing.
         return problem_response(401, "unauthorized", "Unauthorized", "The API key is unknown or revoked.")

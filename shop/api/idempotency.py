@@ -3,8 +3,9 @@
 The flow (IETF httpapi idempotency draft, Stripe's semantics), in the SAME transaction as the work:
 
 1. One statement looks up the key's record and, on PostgreSQL, takes a transaction-scoped advisory lock
-   on (customer, key). A request that cannot take the lock knows that another request with the key is
-   still running: 409 `idempotency-in-flight`. A record found answers at once: its stored answer again
+   on (customer, key): the statement that checks the request's API key (see `authenticate`), so that this
+   step costs no statement of its own. A request that cannot take the lock knows that another request with
+   the key is still running: 409 `idempotency-in-flight`. A record found answers at once: its stored answer again
    with `Idempotent-Replayed: true`, or 422 when it was made for another body (the fingerprint is a
    SHA-256 of method, path and canonical JSON body).
 2. Otherwise the work runs, and its answer is INSERTed as the key's record just before COMMIT: a
@@ -30,17 +31,19 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from flask import Response, current_app, request
-from sqlalchemy import Row, and_, bindparam, delete, func, insert, literal, select, true
+from flask import Response, current_app, g, request
+from sqlalchemy import Integer, Row, and_, bindparam, delete, func, insert, literal, select, true
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import DomainError
 from ..extensions import db
-from ..models import IdempotencyRecord, utcnow
+from ..models import ApiKey, IdempotencyRecord, utcnow
+from ..services import accounts
 from ..services.tx import RetryTransaction, run_in_transaction
 from .problems import domain_problem, problem_response
 
 HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
 REPLAYED_HEADER = "Idempotent-Replayed"
 _STORED_HEADERS = ("Content-Type", "Location")
 
@@ -52,14 +55,23 @@ _RECORD_COLUMNS = (_RECORDS.c.id, _RECORDS.c.fingerprint, _RECORDS.c.created_at,
                    _RECORDS.c.response_body, _RECORDS.c.response_headers)
 
 
-def _lookup_statement(advisory_lock: bool):
-    """SELECT [pg_try_advisory_xact_lock(:lock)], the key's record or NULLs: always exactly one row."""
-    free = func.pg_try_advisory_xact_lock(bindparam("lock")) if advisory_lock else true()
-    record = and_(_RECORDS.c.customer_id == bindparam("customer_id"), _RECORDS.c.key == bindparam("key"))
-    return select(free.label("free"), *_RECORD_COLUMNS).select_from(_ONE_ROW.outerjoin(_RECORDS, record))
+def _lookup_statement(advisory_lock: bool, by_api_key: bool):
+    """SELECT [pg_try_advisory_xact_lock(customer, :key_lock)], the key's record or NULLs.
+
+    By customer (:customer_id) always exactly one row. By API key (:key_hash) one row, led by the key's
+    customer_id, for a valid key only (the lock is then taken for that customer), none otherwise.
+    """
+    if by_api_key:
+        query, customer = accounts.CUSTOMER_ID_FOR_KEY_HASH, ApiKey.customer_id
+    else:
+        query, customer = select().select_from(_ONE_ROW), bindparam("customer_id", type_=Integer)
+    free = func.pg_try_advisory_xact_lock(customer, bindparam("key_lock", type_=Integer)) if advisory_lock else true()
+    record = and_(_RECORDS.c.customer_id == customer, _RECORDS.c.key == bindparam("key"))
+    return query.add_columns(free.label("free"), *_RECORD_COLUMNS).outerjoin(_RECORDS, record)
 
 
-_LOOKUP = {True: _lookup_statement(True), False: _lookup_statement(False)}
+_LOOKUP = {(lock, by_api_key): _lookup_statement(lock, by_api_key) for lock in (True, False)
+           for by_api_key in (True, False)}
 _INSERT_RECORD = insert(_RECORDS)
 _DELETE_EXPIRED = delete(_RECORDS).where(_RECORDS.c.id == bindparam("record_id"))
 
@@ -70,10 +82,30 @@ def fingerprint(method: str, path: str, body: Any) -> str:
     return hashlib.sha256(f"{method}\n{path}\n{canonical}".encode()).hexdigest()
 
 
-def lock_id(customer_id: int, key: str) -> int:
-    """The signed 64-bit advisory lock number of a customer's key."""
-    digest = hashlib.sha256(f"idempotency\n{customer_id}\n{key}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
+def lock_id(customer_id: int, key: str) -> tuple[int, int]:
+    """The pair that pg_advisory_xact_lock(int, int) locks while a request with a customer's key runs: the
+    customer id and a signed 32-bit hash of the key. (Two of a customer's keys sharing the hash would only
+    make a retry of one wait for the other with a 409.)"""
+    return customer_id, int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big", signed=True)
+
+
+def authenticate(api_key: str) -> int | None:
+    """The id of the active customer whose API key `api_key` is; None for an unknown or revoked key.
+
+    For a POST with an Idempotency-Key the same statement also does step 1 for that key: it takes the key's
+    lock and reads its record, which respond() then uses instead of a statement of its own.
+    """
+    key_hash = accounts.api_key_hash(api_key)
+    key = request.headers.get(HEADER) if request.method == "POST" else None
+    if key_hash is None or not key or len(key) > MAX_KEY_LENGTH:
+        return accounts.customer_id_for_api_key(api_key)
+    conn = db.session.connection()
+    row = conn.execute(_LOOKUP[conn.dialect.name == "postgresql", True],
+                       {"key_hash": key_hash, "key": key, "key_lock": lock_id(0, key)[1]}).one_or_none()
+    if row is None:
+        return None
+    g.idempotency_looked_up = (row.customer_id, key, row)
+    return row.customer_id
 
 
 class _Answered(Exception):
@@ -129,8 +161,12 @@ def _key_state(customer_id: int, key: str, fp: str) -> tuple[bool, Response | No
 
     An expired record counts as absent and is deleted, to make room for this request's answer."""
     conn = db.session.connection()
-    row = conn.execute(_LOOKUP[conn.dialect.name == "postgresql"],
-                       {"lock": lock_id(customer_id, key), "customer_id": customer_id, "key": key}).one()
+    looked_up = g.pop("idempotency_looked_up", None)  # by authenticate(), in this transaction
+    if looked_up is not None and looked_up[:2] == (customer_id, key):
+        row = looked_up[2]
+    else:
+        row = conn.execute(_LOOKUP[conn.dialect.name == "postgresql", False],
+                           {"customer_id": customer_id, "key": key, "key_lock": lock_id(customer_id, key)[1]}).one()
     if not row.free:
         return True, None
     if row.id is None:

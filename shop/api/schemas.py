@@ -11,6 +11,8 @@ from marshmallow import Schema, ValidationError, fields, pre_dump, validate
 from ..models import AllocationStatus, Batch, OrderLine, OrderStatus, Product
 from ..services import orders
 from ..services.orders import MAX_LINES, MAX_SHELF_LIFE_DAYS
+from .idempotency import HEADER as IDEMPOTENCY_HEADER
+from .idempotency import MAX_KEY_LENGTH
 from .pagination import MAX_LIMIT, Cursor
 
 CENT = Decimal("0.01")
@@ -251,7 +253,7 @@ class OrderInSchema(Schema):
 
 class IdempotencyHeaderSchema(Schema):
     key = fields.String(
-        data_key="Idempotency-Key", validate=validate.Length(1, 255),
+        data_key=IDEMPOTENCY_HEADER, validate=validate.Length(1, MAX_KEY_LENGTH),
         metadata={"description": "Any unique string (a UUID is ideal). A retry with the same key and body gets "
                                  "the first answer again, with `Idempotent-Replayed: true`."})
 

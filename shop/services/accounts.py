@@ -86,19 +86,28 @@ def create_api_key(customer: Customer, name: str = "") -> str:
 
 
 # Built once: this runs before every API request, and composing the SELECT cost more than executing it.
-_CUSTOMER_ID_FOR_KEY_HASH = (
+CUSTOMER_ID_FOR_KEY_HASH = (
     select(ApiKey.customer_id)
     .join(Customer, ApiKey.customer_id == Customer.id)
     .where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None), Customer.active.is_(True))
 )
 
 
-def customer_id_for_api_key(key: str) -> int | None:
-    """The id of the active customer a key belongs to, or None for an unknown or revoked key."""
+def api_key_hash(key: str) -> str | None:
+    """The hash to look `key` up by (the key_hash parameter of CUSTOMER_ID_FOR_KEY_HASH); None for a string
+    that cannot be a key."""
     if not key or not key.startswith(API_KEY_PREFIX) or len(key) > 200:
         return None
+    return hash_api_key(key)
+
+
+def customer_id_for_api_key(key: str) -> int | None:
+    """The id of the active customer a key belongs to, or None for an unknown or revoked key."""
+    key_hash = api_key_hash(key)
+    if key_hash is None:
+        return None
     conn = db.session.connection()  # a Core query: the Session's execute() would cost as much CPU again
-    return conn.execute(_CUSTOMER_ID_FOR_KEY_HASH, {"key_hash": hash_api_key(key)}).scalar_one_or_none()
+    return conn.execute(CUSTOMER_ID_FOR_KEY_HASH, {"key_hash": key_hash}).scalar_one_or_none()
 
 
 class LockedOut(Exception):
