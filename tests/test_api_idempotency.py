@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from shop.api.idempotency import lock_id
+from shop.api.idempotency import fingerprint, lock_id
 from shop.extensions import db
 from shop.models import IdempotencyRecord, Order, utcnow
 from shop.services import orders as order_service
@@ -149,7 +149,7 @@ def test_the_api_key_and_the_idempotency_key_are_checked_in_one_statement(api, s
 
     with counted_statements() as statements:
         assert api.post("/api/v1/orders", json=BODY, key="k-one").status_code == 201
-    reads = [s for s in statements if "idempotency_record" in s and not s.lstrip().upper().startswith("INSERT")]
+    reads = [s for s in statements if "FROM idempotency_record" in s or "JOIN idempotency_record" in s]
     assert len(reads) == 1 and "api_key" in reads[0], "\n\n".join(statements)
     with counted_statements() as statements:
         assert api.post("/api/v1/orders", json=BODY, key="k-one").headers["Idempotent-Replayed"] == "true"
@@ -169,3 +169,31 @@ def test_a_wrong_or_revoked_api_key_with_an_idempotency_key_is_401_and_stores_no
     assert_problem(revoked, 401, "unauthorized")
     assert db.session.scalar(select(func.count(IdempotencyRecord.id))) == 0
     assert orders_in_db() == 0
+
+
+def test_a_key_answered_by_another_request_meanwhile_rolls_the_order_back_and_replays(api, stocked, backend,
+                                                                                       monkeypatch):
+    """Both requests got past the look-up; the other committed its answer first. The order's own statement then
+    fails on the key's unique constraint: nothing of this order stays, and the retry answers with the record."""
+    if backend != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: no other transaction can commit in between")
+    real_place = order_service.place_order
+
+    def place_after_the_other_answered(*args, **kwargs):
+        if not getattr(place_after_the_other_answered, "done", False):
+            place_after_the_other_answered.done = True
+            with db.engine.connect() as other:
+                other.execute(IdempotencyRecord.__table__.insert().values(
+                    customer_id=api.customer.id, key="k-race", method="POST", path="/api/v1/orders",
+                    fingerprint=fingerprint("POST", "/api/v1/orders", BODY), response_status=201,
+                    response_body='{"number": "LS-OTHER"}', response_headers='{"Content-Type": "application/json"}',
+                    created_at=utcnow()))
+                other.commit()
+        return real_place(*args, **kwargs)
+
+    monkeypatch.setattr(order_service, "place_order", place_after_the_other_answered)
+    response = api.post("/api/v1/orders", json=BODY, key="k-race")
+    assert response.status_code == 201 and response.headers["Idempotent-Replayed"] == "true"
+    assert response.get_json() == {"number": "LS-OTHER"}
+    assert orders_in_db() == 0
+    assert available(api, "LEU-USP-25KG") == 16

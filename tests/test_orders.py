@@ -306,3 +306,16 @@ def test_a_third_try_locks_the_candidate_rows_first_and_allocates_the_same(app, 
     if locks:
         assert "ORDER BY stock.id" in locks[0]
     assert available(DRUM) == 4
+
+
+def test_the_one_statement_order_write_stays_cacheable_by_psycopg():
+    """psycopg parses a statement once and reuses the result only while it has at most 50 parameters and
+    4096 characters; past that, every order would pay for parsing it again. (A new column on an order table
+    may push it over: write what is the same for every order as a literal, as the statement does.)"""
+    from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH, MAX_CACHED_STATEMENT_PARAMS
+    from sqlalchemy.dialects.postgresql.psycopg import dialect
+
+    for with_record in (False, True):
+        compiled = orders._one_statement_write(with_record).compile(dialect=dialect())
+        assert len(str(compiled).encode()) <= MAX_CACHED_STATEMENT_LENGTH
+        assert len(compiled.binds) <= MAX_CACHED_STATEMENT_PARAMS

@@ -5,11 +5,12 @@ The flow (IETF httpapi idempotency draft, Stripe's semantics), in the SAME trans
 1. One statement looks up the key's record and, on PostgreSQL, takes a transaction-scoped advisory lock
    on (customer, key): the statement that checks the request's API key (see `authenticate`), so that this
    step costs no statement of its own. A request that cannot take the lock knows that another request with
-   the key is still running: 409 `idempotency-in-flight`. A record found answers at once: its stored answer again
-   with `Idempotent-Replayed: true`, or 422 when it was made for another body (the fingerprint is a
+   the key is still running: 409 `idempotency-in-flight`. A record found answers at once: its stored answer
+   again with `Idempotent-Replayed: true`, or 422 when it was made for another body (the fingerprint is a
    SHA-256 of method, path and canonical JSON body).
-2. Otherwise the work runs, and its answer is INSERTed as the key's record just before COMMIT: a
-   committed order always has its answer on record, so a retry can never place a second one. The unique
+2. Otherwise the work runs, and its answer is INSERTed as the key's record before COMMIT (placing an order
+   writes it in the order's own statement): a committed order always has its answer on record, so a
+   retry can never place a second one. The unique
    (customer_id, key) constraint is the final word: should two requests both get past step 1 (the second
    read its snapshot just before the first committed), the second's INSERT fails, its work rolls back,
    and it answers with the first one's record.
@@ -39,6 +40,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..models import ApiKey, IdempotencyRecord, utcnow
 from ..services import accounts
+from ..services.sql import execute
 from ..services.tx import RetryTransaction, run_in_transaction
 from .problems import domain_problem, problem_response
 
@@ -100,8 +102,8 @@ def authenticate(api_key: str) -> int | None:
     if key_hash is None or not key or len(key) > MAX_KEY_LENGTH:
         return accounts.customer_id_for_api_key(api_key)
     conn = db.session.connection()
-    row = conn.execute(_LOOKUP[conn.dialect.name == "postgresql", True],
-                       {"key_hash": key_hash, "key": key, "key_lock": lock_id(0, key)[1]}).one_or_none()
+    row = execute(conn, _LOOKUP[conn.dialect.name == "postgresql", True],
+                  {"key_hash": key_hash, "key": key, "key_lock": lock_id(0, key)[1]}).one_or_none()
     if row is None:
         return None
     g.idempotency_looked_up = (row.customer_id, key, row)
@@ -115,14 +117,30 @@ class _Answered(Exception):
         self.response = response
 
 
-def respond(customer_id: int, key: str | None, work: Callable[[], Response]) -> Response:
+class Answer:
+    """The key's record, for a `work` that writes it itself with its last statement (see respond)."""
+
+    def __init__(self, customer_id: int, key: str, fp: str):
+        self.customer_id, self.key, self.fp = customer_id, key, fp
+        self.written = False
+
+    def row(self, response: Response) -> dict[str, object]:
+        """The idempotency_record values that store `response`; the caller writes them in this transaction."""
+        self.written = True
+        return _record_row(self.customer_id, self.key, self.fp, response)
+
+
+def respond(customer_id: int, key: str | None, work: Callable[[Answer | None], Response]) -> Response:
     """Run `work` (which changes the database and builds the response) in one transaction, once per key.
 
+    `work` is given an Answer when there is a key (None otherwise). It may write the record itself, from
+    Answer.row(response), in its own last statement (as placing an order does, so that the stock it takes
+    stays locked for one round trip fewer); otherwise its response is stored after it.
     Domain errors raised by `work` become problem+json; anything else propagates (a 500 problem).
     """
     if key is None:
         try:
-            return run_in_transaction(work)
+            return run_in_transaction(work, None)
         except DomainError as error:
             return domain_problem(error)
 
@@ -130,8 +148,15 @@ def respond(customer_id: int, key: str | None, work: Callable[[], Response]) -> 
 
     def keyed_work() -> Response:
         _check_key(customer_id, key, fp)
-        response = work()
-        _store(customer_id, key, fp, response)
+        answer = Answer(customer_id, key, fp)
+        try:
+            response = work(answer)
+        except IntegrityError as error:
+            if answer.written and _key_taken(error):
+                raise RetryTransaction("the idempotency key was answered meanwhile") from error
+            raise
+        if not answer.written:
+            _store(customer_id, key, fp, response)
         return response
 
     try:
@@ -177,16 +202,23 @@ def _key_state(customer_id: int, key: str, fp: str) -> tuple[bool, Response | No
     return False, _answer_for(key, fp, row)
 
 
-def _store(customer_id: int, key: str, fp: str, response: Response) -> None:
-    """Step 2: the answer as the key's record, inside the work's transaction."""
+def _record_row(customer_id: int, key: str, fp: str, response: Response) -> dict[str, object]:
     headers = {name: response.headers[name] for name in _STORED_HEADERS if name in response.headers}
-    try:
-        db.session.connection().execute(_INSERT_RECORD, {
-            "customer_id": customer_id, "key": key, "method": request.method, "path": request.path[:255],
+    return {"customer_id": customer_id, "key": key, "method": request.method, "path": request.path[:255],
             "fingerprint": fp, "response_status": response.status_code,
             "response_body": response.get_data(as_text=True), "response_headers": json.dumps(headers),
-            "created_at": utcnow(),
-        })
+            "created_at": utcnow()}
+
+
+def _key_taken(error: IntegrityError) -> bool:
+    """Whether `error` is the (customer_id, key) unique constraint refusing a second record for a key."""
+    return "idempotency_record" in str(error.orig)
+
+
+def _store(customer_id: int, key: str, fp: str, response: Response) -> None:
+    """Step 2: the answer as the key's record, inside the work's transaction."""
+    try:
+        db.session.connection().execute(_INSERT_RECORD, _record_row(customer_id, key, fp, response))
     except IntegrityError as error:
         # Another request with this key committed first: run again, and step 1 will find its answer.
         raise RetryTransaction("the idempotency key was answered meanwhile") from error

@@ -68,10 +68,19 @@ class Orders(MethodView):
         """
         customer = current_customer()
 
-        def place() -> Response:
+        def place(answer: idempotency.Answer | None) -> Response:
+            response: list[Response] = []
+
+            def record(order: Order) -> dict[str, object]:
+                # The answer is made before the order is written (it shows no database ids), so that its record
+                # goes in the order's own statement.
+                response.append(_order_response(order, 201, location=True))
+                return answer.row(response[0])
+
             order = orders.place_order(customer, data["lines"], data["shipping_address"],
-                                       data.get("purchase_order"), data.get("min_remaining_shelf_life_days"))
-            return _order_response(order, 201, location=True)
+                                       data.get("purchase_order"), data.get("min_remaining_shelf_life_days"),
+                                       record=record if answer is not None else None, detached=True)
+            return response[0] if response else _order_response(order, 201, location=True)
 
         return idempotency.respond(customer.id, headers.get("key"), place)
 
@@ -102,7 +111,7 @@ class OrderCancel(MethodView):
         """
         customer = current_customer()
 
-        def cancel() -> Response:
+        def cancel(answer: idempotency.Answer | None) -> Response:  # stored by respond()
             return _order_response(orders.cancel_order(number, customer=customer), 200)
 
         return idempotency.respond(customer.id, headers.get("key"), cancel)

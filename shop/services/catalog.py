@@ -21,6 +21,7 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from ..errors import NotFound
 from ..extensions import db
 from ..models import Batch, BatchStatus, Product, Stock, Variant
+from .sql import sql_literal
 
 
 def sellable_after(min_remaining_days: int = 0, today: date | None = None) -> date:
@@ -33,9 +34,13 @@ def sellable_lot_filter(min_remaining_days: int = 0):
     return _sellable_lot_condition(sellable_after(min_remaining_days))
 
 
+# Written into the SQL rather than bound: a constant, which lets statements built once run as driver SQL.
+_RELEASED = sql_literal(BatchStatus.RELEASED, Batch.status.type)
+
+
 def _sellable_lot_condition(expires_after):
     """`expires_after` is a date, or a bind parameter in a statement that is built once and reused."""
-    return (Batch.status == BatchStatus.RELEASED) & (Batch.expires_on > expires_after)
+    return (Batch.status == _RELEASED) & (Batch.expires_on > expires_after)
 
 
 def list_products(active_only: bool = True) -> list[Product]:

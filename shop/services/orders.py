@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -20,8 +20,6 @@ from sqlalchemy import (
     case,
     func,
     insert,
-    literal,
-    null,
     select,
     true,
     tuple_,
@@ -38,6 +36,7 @@ from ..models import (
     Allocation,
     AllocationStatus,
     Batch,
+    IdempotencyRecord,
     MovementKind,
     Order,
     OrderLine,
@@ -52,6 +51,7 @@ from ..models import (
 )
 from . import tx
 from .catalog import _sellable_lot_condition, sellable_after
+from .sql import execute, sql_literal
 
 T = TypeVar("T")
 MAX_LINES = 100
@@ -73,6 +73,9 @@ TRANSITIONS = {
 }
 
 
+RecordHook = Callable[[Order], Mapping[str, object]]
+
+
 class CustomerRef(Protocol):
     """Who places or cancels an order: a Customer, or the API's key holder, of which only the id is known."""
 
@@ -87,6 +90,7 @@ _INSERT_LINES = insert(OrderLine.__table__).returning(OrderLine.__table__.c.id, 
 _INSERT_ALLOCATIONS = insert(Allocation.__table__).returning(Allocation.__table__.c.id, sort_by_parameter_order=True)
 _INSERT_STATUS_CHANGE = insert(OrderStatusChange.__table__).returning(OrderStatusChange.__table__.c.id)
 _INSERT_MOVEMENTS = insert(StockMovement.__table__)
+_INSERT_RECORD = insert(IdempotencyRecord.__table__)
 
 
 class Candidate(Protocol):
@@ -161,7 +165,7 @@ class LineRequest:
 def new_order_number(now: datetime | None = None) -> str:
     """A human-readable order number such as LS-261126-7KQ4M (date, then 5 random characters)."""
     now = now or datetime.now(UTC)
-    suffix = "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(5))
+    suffix = "".join(_NUMBER_ALPHABET[byte % 32] for byte in secrets.token_bytes(5))  # 32 divides 256: unbiased
     return f"LS-{now:%y%m%d}-{suffix}"
 
 
@@ -183,12 +187,21 @@ def place_order(
     shipping_address: Mapping[str, object],
     purchase_order: str | None = None,
     min_remaining_shelf_life_days: int | None = None,
+    *,
+    record: RecordHook | None = None,
+    detached: bool = False,
 ) -> Order:
     """Validate, price and allocate an order, all or nothing; raise InvalidInput or InsufficientStock.
 
     The caller commits (see services.tx.run_in_transaction, which also retries on lock conflicts).
     A SKU may appear on one line only; a second line with the same SKU is refused, not merged,
     so that the line numbers an integrator sent stay the line numbers we answer with.
+
+    `record`, given the Order about to be written (all but its database ids), answers the values of an
+    idempotency_record row to write with it (the API's answer to an Idempotency-Key): on PostgreSQL in the
+    same statement, so that the answer costs no round trip of its own while the stock rows are locked.
+    `detached` leaves the Order out of the session, for a caller that has what it needs by COMMIT (the API):
+    adding the objects to the session costs more CPU than any other part of writing them.
     """
     requests = [_as_line(line) for line in lines]
     errors: dict[str, list[str]] = {}
@@ -218,12 +231,19 @@ def place_order(
         raise InvalidInput(errors)
 
     plan = _plan_allocation(requests, pack_sizes)
-    order = _write_order(customer.id, requests, pack_sizes, plan, address, po, shelf)
-    # Only now, with the stock taken, do the rows become the session's objects: a try that lost the race
-    # leaves nothing behind in the identity map for the next try to collide with.
-    db.session.add(order)
+    order = _write_order(customer.id, requests, pack_sizes, plan, address, po, shelf, record)
+    if not detached:
+        # Only now, with the stock taken, do the rows become the session's objects: a try that lost the race
+        # leaves nothing behind in the identity map for the next try to collide with.
+        for obj in (order, *order.history, *order.lines, *(a for line in order.lines for a in line.allocations)):
+            make_transient_to_detached(obj)  # persistent-to-be, with no pending changes: add() will not INSERT it
+        db.session.add(order)
     return order
 
+
+# What every new order starts with, and the note of its first status change.
+_NEW_ORDER = {"status": OrderStatus.PENDING, "tracking_reference": "", "needs_attention": False, "attention_note": ""}
+_PLACED_NOTE = "Order placed"
 
 # A stock pick of the plan: (line position, stock row, units).
 Pick = tuple[int, Candidate, int]
@@ -231,77 +251,80 @@ Pick = tuple[int, Candidate, int]
 
 def _write_order(customer_id: int, requests: list[LineRequest], pack_sizes: dict[str, PackSize],
                  plan: list[list[tuple[Candidate, int]]], address: dict[str, str], po: str,
-                 shelf: int | None) -> Order:
-    """Write the order, its lines, allocations, first status change and ledger rows, and take the planned
-    stock (raising RetryTransaction when another order took it first); return the Order.
+                 shelf: int | None, record: RecordHook | None) -> Order:
+    """Write the order, its lines, allocations, first status change and ledger rows (and the `record` row),
+    and take the planned stock (raising RetryTransaction when another order took it first); return the Order.
 
     Core statements with RETURNING rather than the ORM's unit of work, which cost more CPU than everything
     else in placing an order: on PostgreSQL all of it is one statement, elsewhere one statement per table.
-    The ORM objects are then built from the same values and ids and made detached-as-if-loaded, so that
-    callers read an ordinary Order: its columns, lines, allocations and their lots' numbers and expiry dates
-    (all that the API's answer shows) without another query; anything else (a line's variant, a stock row's
-    counts) loads on access.
+    The ORM objects are built first from the same values, get their ids from the write, and are made
+    detached-as-if-loaded, so that callers read an ordinary Order: its columns, lines, allocations and their
+    lots' numbers and expiry dates (all that the API's answer shows) without another query; anything else (a
+    line's variant, a stock row's counts) loads on access. Between taking the stock and COMMIT nothing is
+    left to do but set those ids, so the stock rows stay locked as briefly as possible.
     """
     now = utcnow()
-    number = new_order_number(now)
     line_rows = []
     subtotal = Decimal("0.00")
     for position, req in enumerate(requests):
         variant = pack_sizes[req.sku]
-        unit_price = variant.unit_price
-        line_total = (unit_price * req.quantity).quantize(CENT)
+        line_total = (variant.unit_price * req.quantity).quantize(CENT)
         subtotal += line_total
         line_rows.append({"position": position, "variant_id": variant.id, "sku": variant.sku,
-                          "quantity": req.quantity, "unit_price": unit_price, "line_total": line_total})
+                          "quantity": req.quantity, "unit_price": variant.unit_price, "line_total": line_total})
     order_row = {
-        "number": number, "customer_id": customer_id, "status": OrderStatus.PENDING,
+        **_NEW_ORDER, "number": new_order_number(now), "customer_id": customer_id,
         "currency": current_app.config["SHOP_CURRENCY"],
         # no shipping or tax lines yet: quoted separately by the sales team
         "subtotal": subtotal, "total": subtotal,
         "ship_name": address["name"], "ship_line1": address["line1"], "ship_line2": address.get("line2", ""),
         "ship_city": address["city"], "ship_postal_code": address["postal_code"],
         "ship_country": address["country"], "purchase_order": po, "min_remaining_shelf_life_days": shelf,
-        "tracking_reference": "", "needs_attention": False, "attention_note": "", "placed_at": now,
+        "placed_at": now,
     }
     change_row = {"from_status": None, "to_status": OrderStatus.PENDING, "at": now, "staff_id": None,
-                  "customer_id": customer_id, "note": "Order placed"}
+                  "customer_id": customer_id, "note": _PLACED_NOTE}
     picks: list[Pick] = [(position, lot, qty) for position, line_picks in enumerate(plan) for lot, qty in line_picks]
+
+    order = _as_loaded(Order, **order_row)
+    change = _as_loaded(OrderStatusChange, order=order, **change_row)
+    lines = [_as_loaded(OrderLine, order=order, **row) for row in line_rows]
+    batches: dict[int, Batch] = {}
+    allocations, by_line = [], [[] for _ in lines]
+    for position, lot, qty in picks:
+        allocation = _as_loaded(Allocation, quantity=qty, status=AllocationStatus.ALLOCATED, created_at=now,
+                                line=lines[position], stock_id=lot.stock_id, stock=_stock_of(lot, batches))
+        allocations.append(allocation)
+        by_line[position].append(allocation)
+    for line, line_allocations in zip(lines, by_line, strict=True):
+        set_committed_value(line, "allocations", line_allocations)
+    set_committed_value(order, "lines", lines)
+    set_committed_value(order, "history", [change])
+    record_row = record(order) if record is not None else None
+
     # Core statements go to the session's connection directly: the Session's execute() costs as much CPU again.
     conn = db.session.connection()
     write = _write_in_one_statement if conn.dialect.name == "postgresql" else _write_table_by_table
     order_id, line_ids, allocation_ids, change_id = write(conn, order_row, line_rows, picks, change_row,
-                                                          sellable_after(shelf or 0))
+                                                          sellable_after(shelf or 0), record_row)
+    # Straight into __dict__, as _as_loaded does: attribute events would only record history to be reset.
+    order.__dict__["id"] = order_id
+    change.__dict__.update(id=change_id, order_id=order_id)
+    for line, line_id in zip(lines, line_ids, strict=True):
+        line.__dict__.update(id=line_id, order_id=order_id)
+    for allocation, allocation_id in zip(allocations, allocation_ids, strict=True):
+        allocation.__dict__.update(id=allocation_id, order_line_id=allocation.line.id)
     identity_map = db.session.identity_map
     for _, lot, _ in picks:
         stock = identity_map.get(identity_key(Stock, lot.stock_id))
         if stock is not None:  # loaded earlier in this session: its allocated count is out of date now
             db.session.expire(stock, ["allocated"])
-
-    order = _as_loaded(Order, id=order_id, **order_row)
-    change = _as_loaded(OrderStatusChange, id=change_id, order=order, order_id=order_id, **change_row)
-    built = [order, change]
-    lines = []
-    for line_id, row in zip(line_ids, line_rows, strict=True):
-        line = _as_loaded(OrderLine, id=line_id, order=order, order_id=order_id, **row)
-        set_committed_value(line, "allocations", [])
-        lines.append(line)
-    batches: dict[int, Batch] = {}
-    for allocation_id, (position, lot, qty) in zip(allocation_ids, picks, strict=True):
-        line = lines[position]
-        allocation = _as_loaded(Allocation, id=allocation_id, order_line_id=line.id, stock_id=lot.stock_id,
-                                quantity=qty, status=AllocationStatus.ALLOCATED, created_at=now, line=line,
-                                stock=_stock_of(lot, batches))
-        line.allocations.append(allocation)
-        built.append(allocation)
-    set_committed_value(order, "lines", lines)
-    set_committed_value(order, "history", [change])
-    for obj in built + lines:
-        make_transient_to_detached(obj)  # persistent-to-be, with no pending changes: add() will not INSERT it
     return order
 
 
 def _write_table_by_table(conn: Connection, order_row: dict, line_rows: list[dict], picks: list[Pick],
-                          change_row: dict, expires_after: date) -> tuple[int, list[int], list[int], int]:
+                          change_row: dict, expires_after: date,
+                          record_row: Mapping[str, object] | None) -> tuple[int, list[int], list[int], int]:
     """One INSERT per table (several rows in one statement), then the stock UPDATE; the new ids."""
     order_id = conn.execute(_INSERT_ORDER, order_row).scalar_one()
     line_ids = list(conn.execute(_INSERT_LINES, [{"order_id": order_id, **row} for row in line_rows]).scalars())
@@ -317,25 +340,29 @@ def _write_table_by_table(conn: Connection, order_row: dict, line_rows: list[dic
          "created_at": order_row["placed_at"]}
         for _, lot, qty in picks
     ])
+    if record_row is not None:
+        conn.execute(_INSERT_RECORD, record_row)
     taken = conn.execute(_take_stock_statement(len(picks)), _take_stock_params(picks, expires_after))
     _check_taken(taken.rowcount, picks)
     return order_id, line_ids, allocation_ids, change_id
 
 
 def _write_in_one_statement(conn: Connection, order_row: dict, line_rows: list[dict], picks: list[Pick],
-                            change_row: dict, expires_after: date) -> tuple[int, list[int], list[int], int]:
+                            change_row: dict, expires_after: date,
+                            record_row: Mapping[str, object] | None) -> tuple[int, list[int], list[int], int]:
     """PostgreSQL: every INSERT and the stock UPDATE as data-modifying CTEs of one statement; the new ids."""
-    params = _take_stock_params(picks, expires_after)
-    params.update({f"o_{name}": value for name, value in order_row.items()})
-    params.update({f"c_{name}": value for name, value in change_row.items()})
+    batch_ids = sorted({lot.batch_id for _, lot, _ in picks})
+    params: dict[str, object] = {f"o_{name}": value for name, value in order_row.items() if name not in _NEW_ORDER}
     for name in line_rows[0]:
         params[f"l_{name}"] = [row[name] for row in line_rows]
-    params["p_position"] = [position for position, _, _ in picks]
-    params["p_stock_id"] = [lot.stock_id for _, lot, _ in picks]
-    params["p_quantity"] = [qty for _, _, qty in picks]
-    params.update(now=order_row["placed_at"], allocation_status=AllocationStatus.ALLOCATED,
-                  movement_kind=MovementKind.ALLOCATION, movement_reason=f"Order {order_row['number']}")
-    row = conn.execute(_one_statement_write(len(picks)), params).one()
+    params.update(p_position=[position for position, _, _ in picks], p_stock_id=[lot.stock_id for _, lot, _ in picks],
+                  p_quantity=[qty for _, _, qty in picks], batch_ids=batch_ids, lot_count=len(batch_ids),
+                  expires_after=expires_after, now=order_row["placed_at"],
+                  movement_reason=f"Order {order_row['number']}")
+    if record_row is not None:  # its customer and time are the order's
+        params.update({f"r_{name}": value for name, value in record_row.items()
+                       if name not in ("customer_id", "created_at")})
+    row = execute(conn, _one_statement_write(record_row is not None), params).one()
     _check_taken(row.taken, picks)
     allocation_id = {(line_id, stock_id): id_ for id_, line_id, stock_id in row.allocations}
     allocation_ids = [allocation_id[row.line_ids[position], lot.stock_id] for position, lot, _ in picks]
@@ -385,14 +412,15 @@ def _check_taken(rows_taken: int, picks: list[Pick]) -> None:
         raise tx.RetryTransaction("another order took the stock first, or a lot changed status")
 
 
-# Every picked lot, share-locked, if it is still sellable: the count must equal the number of lots picked.
-_SELLABLE_LOCKED_LOTS = select(func.count()).select_from(
-    select(Batch.id)
-    .where(Batch.id.in_(bindparam("batch_ids", expanding=True)),
-           _sellable_lot_condition(bindparam("expires_after", type_=Date)))
-    .with_for_update(read=True)
-    .subquery()
-).scalar_subquery()
+def _picked_lots_still_sellable(picked_lot):
+    """Every picked lot (`picked_lot`: the condition on Batch.id), share-locked, if it is still sellable: true
+    when their count equals :lot_count, the number of lots picked."""
+    return bindparam("lot_count", type_=Integer) == select(func.count()).select_from(
+        select(Batch.id)
+        .where(picked_lot, _sellable_lot_condition(bindparam("expires_after", type_=Date)))
+        .with_for_update(read=True)
+        .subquery()
+    ).scalar_subquery()
 
 
 @lru_cache(maxsize=64)
@@ -401,7 +429,7 @@ def _take_stock_statement(rows: int):
     picked lot is still sellable, for `rows` rows in one statement; built once per row count (composing it
     cost more than running it).
 
-    It share-locks the picked lots and re-checks that they are still sellable: a recall or release change
+    It share-locks the picked lots (:batch_ids) and re-checks that they are still sellable: a recall or release change
     that commits meanwhile updates the batch row, then locks its stock, and is seen here rather than
     allocated from. The lot condition does not depend on the row, so PostgreSQL evaluates it once, before it
     touches any stock row (a one-time filter). The statement matches only rows that still have the units, so
@@ -412,37 +440,44 @@ def _take_stock_statement(rows: int):
                   value=Stock.id)
     return (
         update(Stock.__table__)
-        .where(bindparam("lot_count", type_=Integer) == _SELLABLE_LOCKED_LOTS,
+        .where(_picked_lots_still_sellable(Batch.id.in_(bindparam("batch_ids", expanding=True))),
                Stock.id.in_([bindparam(f"id_{i}", type_=Integer) for i in range(rows)]),
                Stock.on_hand - Stock.allocated >= wanted)
         .values(allocated=Stock.allocated + wanted)
     )
 
 
-@lru_cache(maxsize=64)
-def _one_statement_write(picks: int):
-    """PostgreSQL: INSERT the order, its lines, the `picks` allocations, the status change and the ledger
-    rows, and UPDATE the stock, as data-modifying CTEs of one statement (one round trip instead of six);
-    built once per number of picks. It answers the new ids and the number of stock rows taken.
+@lru_cache(maxsize=2)
+def _one_statement_write(with_record: bool):
+    """PostgreSQL: INSERT the order, its lines, allocations, first status change and ledger rows (and
+    `with_record` an idempotency record), and UPDATE the picked stock rows, as data-modifying CTEs of one
+    statement (one round trip instead of six), built once. It answers the new ids and the number of stock
+    rows taken (as _take_stock_statement does, from the same share-locked re-check of the picked lots).
 
     Bind parameters: o_<column> (the order), l_<column> (arrays: one element per line), p_position,
-    p_stock_id, p_quantity (arrays: one element per pick), c_<column> (the status change), now,
-    allocation_status, movement_kind, movement_reason, and those of _take_stock_statement. Rows travel as
-    arrays unnested by the database because a VALUES list of bind parameters would defeat SQLAlchemy's
-    statement cache (it compiled the statement anew on every order).
+    p_stock_id, p_quantity (arrays: one element per pick), batch_ids (an array), lot_count, expires_after,
+    now, movement_reason and, with a record, r_<column>. Rows travel as arrays unnested by the database, so
+    that the statement is the same whatever the number of lines, and what is the same for every order is
+    written into it as SQL literals: SQLAlchemy compiles it once, and psycopg converts it once (it converts
+    anew every time a statement of more than 4096 characters or 50 parameters).
     """
-    orders, order_lines, allocations, changes, movements = (
-        model.__table__ for model in (Order, OrderLine, Allocation, OrderStatusChange, StockMovement))
+    orders, order_lines, allocations, changes, movements, records = (
+        model.__table__ for model in (Order, OrderLine, Allocation, OrderStatusChange, StockMovement,
+                                      IdempotencyRecord))
+    now = bindparam("now", type_=orders.c.placed_at.type)
+    customer_id = bindparam("o_customer_id", type_=orders.c.customer_id.type)
 
-    def bound(prefix: str, table, names) -> list:
-        return [bindparam(f"{prefix}{name}", type_=table.c[name].type) for name in names]
+    def values(prefix: str, table, **given) -> dict:
+        """Every column but the id: `given` ones as given, the others from bind parameters <prefix><column>."""
+        return {c.name: given[c.name] if c.name in given else bindparam(f"{prefix}{c.name}", type_=c.type)
+                for c in table.c if c.name != "id"}
 
     def unnested(prefix: str, columns: dict, alias: str):
         arrays = [bindparam(f"{prefix}{name}", type_=ARRAY(type_)) for name, type_ in columns.items()]
         return func.unnest(*arrays).table_valued(*columns).render_derived(name=alias)
 
-    order_columns = [c.name for c in orders.c if c.name != "id"]
-    new_order = (insert(orders).values(dict(zip(order_columns, bound("o_", orders, order_columns), strict=True)))
+    fresh = {name: sql_literal(value, orders.c[name].type) for name, value in _NEW_ORDER.items()}
+    new_order = (insert(orders).values(values("o_", orders, placed_at=now, customer_id=customer_id, **fresh))
                  .returning(orders.c.id).cte("new_order"))
     line_columns = ["position", "variant_id", "sku", "quantity", "unit_price", "line_total"]
     line_values = unnested("l_", {name: order_lines.c[name].type for name in line_columns}, "line_values")
@@ -452,26 +487,39 @@ def _one_statement_write(picks: int):
                  .returning(order_lines.c.id, order_lines.c.position).cte("new_lines"))
     picked = select(unnested("p_", {"position": Integer(), "stock_id": Integer(), "quantity": Integer()},
                              "pick_values")).cte("picked")
-    now = bindparam("now", type_=allocations.c.created_at.type)
     new_allocations = (
         insert(allocations)
         .from_select(["order_line_id", "stock_id", "quantity", "status", "created_at"],
                      select(new_lines.c.id, picked.c.stock_id, picked.c.quantity,
-                            bindparam("allocation_status", type_=allocations.c.status.type), now)
+                            sql_literal(AllocationStatus.ALLOCATED, allocations.c.status.type), now)
                      .join_from(new_lines, picked, picked.c.position == new_lines.c.position))
         .returning(allocations.c.id, allocations.c.order_line_id, allocations.c.stock_id).cte("new_allocations"))
-    change_columns = [c.name for c in changes.c if c.name not in ("id", "order_id")]
-    new_change = (insert(changes).from_select(["order_id", *change_columns],
-                                              select(new_order.c.id, *bound("c_", changes, change_columns)))
-                  .returning(changes.c.id).cte("new_change"))
-    new_movements = insert(movements).from_select(
-        ["stock_id", "kind", "on_hand_delta", "allocated_delta", "reason", "staff_id", "order_id", "created_at"],
-        select(picked.c.stock_id, bindparam("movement_kind", type_=movements.c.kind.type), literal(0),
-               picked.c.quantity, bindparam("movement_reason", type_=movements.c.reason.type),
-               null().cast(Integer), new_order.c.id, now).join_from(new_order, picked, true()),
+    new_change = (insert(changes).from_select(  # from no status, by the customer (no staff): both NULL
+        ["order_id", "to_status", "at", "customer_id", "note"],
+        select(new_order.c.id, sql_literal(OrderStatus.PENDING, changes.c.to_status.type), now, customer_id,
+               sql_literal(_PLACED_NOTE, changes.c.note.type)),
+    ).returning(changes.c.id).cte("new_change"))
+    new_movements = insert(movements).from_select(  # by no staff: staff_id NULL
+        ["stock_id", "kind", "on_hand_delta", "allocated_delta", "reason", "order_id", "created_at"],
+        select(picked.c.stock_id, sql_literal(MovementKind.ALLOCATION, movements.c.kind.type),
+               sql_literal(0, movements.c.on_hand_delta.type), picked.c.quantity,
+               bindparam("movement_reason", type_=movements.c.reason.type), new_order.c.id, now)
+        .join_from(new_order, picked, true()),
     ).cte("new_movements")
-    taken = _take_stock_statement(picks).returning(Stock.__table__.c.id).cte("taken")
-    return select(
+    # The rows are found by `id = ANY(:p_stock_id)`, an index scan that visits (and locks) them in primary-key
+    # order, so that two orders taking the same rows never deadlock (a join with `picked` would take them in
+    # the order of the lines).
+    stock = Stock.__table__
+    wanted = select(picked.c.quantity).where(picked.c.stock_id == stock.c.id).scalar_subquery()
+    taken = (
+        update(stock)
+        .where(_picked_lots_still_sellable(Batch.id == func.any(bindparam("batch_ids", type_=ARRAY(Integer)))),
+               stock.c.id == func.any(bindparam("p_stock_id", type_=ARRAY(Integer))),
+               stock.c.on_hand - stock.c.allocated >= wanted)
+        .values(allocated=stock.c.allocated + wanted)
+        .returning(stock.c.id).cte("taken")
+    )
+    statement = select(
         select(new_order.c.id).scalar_subquery().label("order_id"),
         select(func.array_agg(aggregate_order_by(new_lines.c.id, new_lines.c.position)))
         .scalar_subquery().label("line_ids"),
@@ -480,6 +528,10 @@ def _one_statement_write(picks: int):
         select(new_change.c.id).scalar_subquery().label("change_id"),
         select(func.count()).select_from(taken).scalar_subquery().label("taken"),
     ).add_cte(new_movements)
+    if with_record:
+        statement = statement.add_cte(
+            insert(records).values(values("r_", records, customer_id=customer_id, created_at=now)).cte("new_record"))
+    return statement
 
 
 def _as_line(line: Mapping[str, object] | LineRequest) -> LineRequest:
@@ -561,7 +613,7 @@ def _read_pack_sizes(requests: list[LineRequest], min_days: int | None, lock: bo
     for i, (sku, quantity) in enumerate(quantities.items()):
         params[f"sku_{i}"], params[f"qty_{i}"] = sku, quantity
     pack_sizes: dict[str, PackSize] = {}
-    for row in conn.execute(_order_inputs_statement(len(quantities)), params):
+    for row in execute(conn, _order_inputs_statement(len(quantities)), params):
         pack = pack_sizes.get(row.sku)
         if pack is None:
             pack = pack_sizes[row.sku] = PackSize(row.id, row.sku, row.active, row.min_order_quantity,

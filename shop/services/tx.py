@@ -55,7 +55,8 @@ def run_in_transaction(work: Callable[..., T], *args, attempts: int = 8, **kwarg
             retry = isinstance(error, RetryTransaction) or _retryable(error)
             if number == attempts or not retry:
                 raise
-            log.info("retrying %s after %s (attempt %d)", work.__name__, type(error).__name__, number)
+            log.info("retrying %s after %s %s (attempt %d)", work.__name__, type(error).__name__,
+                     getattr(getattr(error, "orig", None), "sqlstate", "") or "", number)
             time.sleep(random.uniform(0, 0.005 * number))
         except BaseException:
             db.session.rollback()
