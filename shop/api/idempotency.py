@@ -40,7 +40,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..models import ApiKey, IdempotencyRecord, utcnow
 from ..services import accounts
-from ..services.sql import execute
+from ..services.sql import rows
 from ..services.tx import RetryTransaction, run_in_transaction
 from .problems import domain_problem, problem_response
 
@@ -102,10 +102,11 @@ def authenticate(api_key: str) -> int | None:
     if key_hash is None or not key or len(key) > MAX_KEY_LENGTH:
         return accounts.customer_id_for_api_key(api_key)
     conn = db.session.connection()
-    row = execute(conn, _LOOKUP[conn.dialect.name == "postgresql", True],
-                  {"key_hash": key_hash, "key": key, "key_lock": lock_id(0, key)[1]}).one_or_none()
-    if row is None:
+    found = rows(conn, _LOOKUP[conn.dialect.name == "postgresql", True],
+                 {"key_hash": key_hash, "key": key, "key_lock": lock_id(0, key)[1]})
+    if not found:
         return None
+    row = found[0]
     g.idempotency_looked_up = (row.customer_id, key, row)
     return row.customer_id
 

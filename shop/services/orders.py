@@ -51,7 +51,7 @@ from ..models import (
 )
 from . import tx
 from .catalog import _sellable_lot_condition, sellable_after
-from .sql import execute, sql_literal
+from .sql import rows, sql_literal
 
 T = TypeVar("T")
 MAX_LINES = 100
@@ -362,7 +362,7 @@ def _write_in_one_statement(conn: Connection, order_row: dict, line_rows: list[d
     if record_row is not None:  # its customer and time are the order's
         params.update({f"r_{name}": value for name, value in record_row.items()
                        if name not in ("customer_id", "created_at")})
-    row = execute(conn, _one_statement_write(record_row is not None), params).one()
+    (row,) = rows(conn, _one_statement_write(record_row is not None), params)
     _check_taken(row.taken, picks)
     allocation_id = {(line_id, stock_id): id_ for id_, line_id, stock_id in row.allocations}
     allocation_ids = [allocation_id[row.line_ids[position], lot.stock_id] for position, lot, _ in picks]
@@ -613,7 +613,7 @@ def _read_pack_sizes(requests: list[LineRequest], min_days: int | None, lock: bo
     for i, (sku, quantity) in enumerate(quantities.items()):
         params[f"sku_{i}"], params[f"qty_{i}"] = sku, quantity
     pack_sizes: dict[str, PackSize] = {}
-    for row in execute(conn, _order_inputs_statement(len(quantities)), params):
+    for row in rows(conn, _order_inputs_statement(len(quantities)), params):
         pack = pack_sizes.get(row.sku)
         if pack is None:
             pack = pack_sizes[row.sku] = PackSize(row.id, row.sku, row.active, row.min_order_quantity,
