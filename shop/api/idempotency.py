@@ -10,10 +10,9 @@ The flow (IETF httpapi idempotency draft, Stripe's semantics), in the SAME trans
    SHA-256 of method, path and canonical JSON body).
 2. Otherwise the work runs, and its answer is INSERTed as the key's record before COMMIT (placing an order
    writes it in the order's own statement): a committed order always has its answer on record, so a
-   retry can never place a second one. The unique
-   (customer_id, key) constraint is the final word: should two requests both get past step 1 (the second
-   read its snapshot just before the first committed), the second's INSERT fails, its work rolls back,
-   and it answers with the first one's record.
+   retry can never place a second one. The unique (customer_id, key) constraint is the final word: should
+   two requests both get past step 1 (the second read its snapshot just before the first committed), the
+   second's INSERT fails, its work rolls back, and it answers with the first one's record.
 3. A domain refusal (409 insufficient stock, 422 invalid input, ...) rolls the work back; the refusal is
    then stored in a transaction of its own. An unexpected failure stores nothing, so a retry may proceed;
    a process that dies mid-request releases its lock with its connection.
@@ -88,7 +87,11 @@ def lock_id(customer_id: int, key: str) -> tuple[int, int]:
     """The pair that pg_advisory_xact_lock(int, int) locks while a request with a customer's key runs: the
     customer id and a signed 32-bit hash of the key. (Two of a customer's keys sharing the hash would only
     make a retry of one wait for the other with a 409.)"""
-    return customer_id, int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big", signed=True)
+    return customer_id, _key_lock(key)
+
+
+def _key_lock(key: str) -> int:
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big", signed=True)
 
 
 def authenticate(api_key: str) -> int | None:
@@ -103,7 +106,7 @@ def authenticate(api_key: str) -> int | None:
         return accounts.customer_id_for_api_key(api_key)
     conn = db.session.connection()
     found = rows(conn, _LOOKUP[conn.dialect.name == "postgresql", True],
-                 {"key_hash": key_hash, "key": key, "key_lock": lock_id(0, key)[1]})
+                 {"key_hash": key_hash, "key": key, "key_lock": _key_lock(key)})
     if not found:
         return None
     row = found[0]
@@ -192,7 +195,7 @@ def _key_state(customer_id: int, key: str, fp: str) -> tuple[bool, Response | No
         row = looked_up[2]
     else:
         row = conn.execute(_LOOKUP[conn.dialect.name == "postgresql", False],
-                           {"customer_id": customer_id, "key": key, "key_lock": lock_id(customer_id, key)[1]}).one()
+                           {"customer_id": customer_id, "key": key, "key_lock": _key_lock(key)}).one()
     if not row.free:
         return True, None
     if row.id is None:
@@ -213,7 +216,8 @@ def _record_row(customer_id: int, key: str, fp: str, response: Response) -> dict
 
 def _key_taken(error: IntegrityError) -> bool:
     """Whether `error` is the (customer_id, key) unique constraint refusing a second record for a key."""
-    return "idempotency_record" in str(error.orig)
+    text = str(error.orig)
+    return "uq_idempotency_record_customer_id_key" in text or "failed: idempotency_record.customer_id" in text
 
 
 def _store(customer_id: int, key: str, fp: str, response: Response) -> None:

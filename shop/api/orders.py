@@ -69,18 +69,19 @@ class Orders(MethodView):
         customer = current_customer()
 
         def place(answer: idempotency.Answer | None) -> Response:
-            response: list[Response] = []
+            made: Response | None = None
 
             def record(order: Order) -> dict[str, object]:
                 # The answer is made before the order is written (it shows no database ids), so that its record
                 # goes in the order's own statement.
-                response.append(_order_response(order, 201, location=True))
-                return answer.row(response[0])
+                nonlocal made
+                made = _order_response(order, 201, location=True)
+                return answer.row(made)
 
             order = orders.place_order(customer, data["lines"], data["shipping_address"],
                                        data.get("purchase_order"), data.get("min_remaining_shelf_life_days"),
                                        record=record if answer is not None else None, detached=True)
-            return response[0] if response else _order_response(order, 201, location=True)
+            return made if made is not None else _order_response(order, 201, location=True)
 
         return idempotency.respond(customer.id, headers.get("key"), place)
 

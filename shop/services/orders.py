@@ -200,8 +200,9 @@ def place_order(
     `record`, given the Order about to be written (all but its database ids), answers the values of an
     idempotency_record row to write with it (the API's answer to an Idempotency-Key): on PostgreSQL in the
     same statement, so that the answer costs no round trip of its own while the stock rows are locked.
-    `detached` leaves the Order out of the session, for a caller that has what it needs by COMMIT (the API):
-    adding the objects to the session costs more CPU than any other part of writing them.
+    `detached` leaves the Order out of the session, for a caller that only reads what was written (the API):
+    adding the objects to the session costs more CPU than any other part of writing them. Such an Order holds
+    the values written, its lines, allocations and their lots' numbers and expiry dates, and nothing more.
     """
     requests = [_as_line(line) for line in lines]
     errors: dict[str, list[str]] = {}
@@ -257,11 +258,11 @@ def _write_order(customer_id: int, requests: list[LineRequest], pack_sizes: dict
 
     Core statements with RETURNING rather than the ORM's unit of work, which cost more CPU than everything
     else in placing an order: on PostgreSQL all of it is one statement, elsewhere one statement per table.
-    The ORM objects are built first from the same values, get their ids from the write, and are made
-    detached-as-if-loaded, so that callers read an ordinary Order: its columns, lines, allocations and their
-    lots' numbers and expiry dates (all that the API's answer shows) without another query; anything else (a
-    line's variant, a stock row's counts) loads on access. Between taking the stock and COMMIT nothing is
-    left to do but set those ids, so the stock rows stay locked as briefly as possible.
+    The ORM objects are built first from the same values and get their ids from the write; place_order then
+    makes them the session's, as if loaded, so that callers read an ordinary Order: its columns, lines,
+    allocations and their lots' numbers and expiry dates (all that the API's answer shows) without another
+    query; anything else (a line's variant, a stock row's counts) loads on access. Between taking the stock
+    and COMMIT nothing is left to do but set those ids, so the stock rows stay locked as briefly as possible.
     """
     now = utcnow()
     line_rows = []
@@ -373,8 +374,9 @@ def _as_loaded(model: type[T], **values: object) -> T:
     """An instance of `model` holding `values` the way the ORM's loader fills one from a row: straight into
     its __dict__, without the constructor's change events (which cost more than the INSERTs' bookkeeping).
 
-    The caller passes every column, so nothing is left expired (which would cost a SELECT on access), and
-    many-to-one relations as objects; collections go through set_committed_value.
+    Many-to-one relations are passed as objects; collections go through set_committed_value. Columns not
+    passed are expired by make_transient_to_detached, so they load on access (a SELECT): the new order's
+    objects get every column, a lot's Stock and Batch only what the order read of them.
     """
     obj = model.__mapper__.class_manager.new_instance()
     obj.__dict__.update(values)
