@@ -4,6 +4,7 @@ from __future__ import annotations
 import http
 
 from flask import Flask, Response, current_app, request
+from flask.sessions import SecureCookieSessionInterface
 
 from ..extensions import csrf, rest_api
 from .auth import SECURITY_SCHEME
@@ -26,7 +27,7 @@ The Leucine Shop order API, for ERP systems and shops that buy L-Leucine from us
 def register_api(app: Flask) -> None:
     """Register the /api/v1 resources on the app's flask-smorest Api."""
     from .catalog import batches_blp, products_blp
-    from .docs import docs_bp
+    from .docs import DOCS_PATH, docs_bp
     from .orders import orders_blp
 
     _document_problems()
@@ -36,6 +37,20 @@ def register_api(app: Flask) -> None:
         csrf.exempt(blp)
     app.register_blueprint(docs_bp)
     app.after_request(_allow_header)
+    app.session_interface = _NoCookieSessionOnTheApi(DOCS_PATH)
+
+
+class _NoCookieSessionOnTheApi(SecureCookieSessionInterface):
+    """API requests authenticate with a bearer key: they neither read nor set the session cookie, and do not
+    pay for opening it (a signing serializer per request). The docs page is an HTML page like the others."""
+
+    def __init__(self, docs_path: str) -> None:
+        self.docs_path = docs_path
+
+    def open_session(self, app: Flask, request):
+        if request.path.startswith("/api/") and request.path != self.docs_path:
+            return self.null_session_class()
+        return super().open_session(app, request)
 
 
 def _document_problems() -> None:

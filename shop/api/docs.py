@@ -10,11 +10,12 @@ from markupsafe import Markup, escape
 from ..extensions import rest_api
 
 docs_bp = Blueprint("api_docs_page", __name__)
+DOCS_PATH = "/api/v1/docs"
 
 _METHODS = ("get", "post", "put", "patch", "delete")
 
 
-@docs_bp.get("/api/v1/docs")
+@docs_bp.get(DOCS_PATH)
 def docs_page():
     """The API reference and guide, from the same OpenAPI document that clients generate code from."""
     spec = rest_api.spec.to_dict()

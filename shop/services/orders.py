@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, array
 from sqlalchemy.orm import make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.identity import IdentityMap
 from sqlalchemy.orm.util import identity_key
 
 from ..errors import IllegalTransition, InsufficientStock, InvalidInput, NotFound, Shortfall
@@ -218,7 +219,9 @@ def place_order(
     # Optimistic first: read and plan without locks, write the order, and take the stock with one conditional
     # UPDATE as the last write before COMMIT, so a hot stock row stays locked for a moment, not for the
     # whole request. A try that lost a race is run again; from the third try on the rows are locked first.
-    pack_sizes = _read_pack_sizes(requests, shelf if "min_remaining_shelf_life_days" not in errors else 0,
+    # Core statements go to the session's connection directly: the Session's execute() costs as much CPU again.
+    conn = db.session.connection()
+    pack_sizes = _read_pack_sizes(conn, requests, shelf if "min_remaining_shelf_life_days" not in errors else 0,
                                   lock=tx.attempt() >= 3) if len(requests) <= MAX_LINES else {}
     for i, req in enumerate(requests):
         if f"lines.{i}.sku" in errors or not isinstance(req.sku, str):
@@ -232,7 +235,7 @@ def place_order(
         raise InvalidInput(errors)
 
     plan = _plan_allocation(requests, pack_sizes)
-    order = _write_order(customer.id, requests, pack_sizes, plan, address, po, shelf, record)
+    order = _write_order(conn, customer.id, requests, pack_sizes, plan, address, po, shelf, record, detached)
     if not detached:
         # Only now, with the stock taken, do the rows become the session's objects: a try that lost the race
         # leaves nothing behind in the identity map for the next try to collide with.
@@ -250,9 +253,9 @@ _PLACED_NOTE = "Order placed"
 Pick = tuple[int, Candidate, int]
 
 
-def _write_order(customer_id: int, requests: list[LineRequest], pack_sizes: dict[str, PackSize],
+def _write_order(conn: Connection, customer_id: int, requests: list[LineRequest], pack_sizes: dict[str, PackSize],
                  plan: list[list[tuple[Candidate, int]]], address: dict[str, str], po: str,
-                 shelf: int | None, record: RecordHook | None) -> Order:
+                 shelf: int | None, record: RecordHook | None, detached: bool) -> Order:
     """Write the order, its lines, allocations, first status change and ledger rows (and the `record` row),
     and take the planned stock (raising RetryTransaction when another order took it first); return the Order.
 
@@ -291,10 +294,12 @@ def _write_order(customer_id: int, requests: list[LineRequest], pack_sizes: dict
     change = _as_loaded(OrderStatusChange, order=order, **change_row)
     lines = [_as_loaded(OrderLine, order=order, **row) for row in line_rows]
     batches: dict[int, Batch] = {}
+    session_objects = None if detached else db.session.identity_map  # only objects to attach must be unique
     allocations, by_line = [], [[] for _ in lines]
     for position, lot, qty in picks:
+        stock = _stock_of(lot, batches, session_objects)
         allocation = _as_loaded(Allocation, quantity=qty, status=AllocationStatus.ALLOCATED, created_at=now,
-                                line=lines[position], stock_id=lot.stock_id, stock=_stock_of(lot, batches))
+                                line=lines[position], stock_id=lot.stock_id, stock=stock)
         allocations.append(allocation)
         by_line[position].append(allocation)
     for line, line_allocations in zip(lines, by_line, strict=True):
@@ -303,8 +308,6 @@ def _write_order(customer_id: int, requests: list[LineRequest], pack_sizes: dict
     set_committed_value(order, "history", [change])
     record_row = record(order) if record is not None else None
 
-    # Core statements go to the session's connection directly: the Session's execute() costs as much CPU again.
-    conn = db.session.connection()
     write = _write_in_one_statement if conn.dialect.name == "postgresql" else _write_table_by_table
     order_id, line_ids, allocation_ids, change_id = write(conn, order_row, line_rows, picks, change_row,
                                                           sellable_after(shelf or 0), record_row)
@@ -383,15 +386,18 @@ def _as_loaded(model: type[T], **values: object) -> T:
     return obj
 
 
-def _stock_of(lot: Candidate, batches: dict[int, Batch]) -> Stock:
-    """The Stock row (with its Batch) an allocation draws from: the session's own instance when it has one,
-    else one holding what was read of it, as if loaded (its other columns load on access). `batches` holds
-    the Batch instances made so far for this order: one instance per lot."""
-    identity_map = db.session.identity_map
-    stock = identity_map.get(identity_key(Stock, lot.stock_id))
-    if stock is not None:
-        return stock
-    batch = batches.get(lot.batch_id) or identity_map.get(identity_key(Batch, lot.batch_id))
+def _stock_of(lot: Candidate, batches: dict[int, Batch], identity_map: IdentityMap | None) -> Stock:
+    """The Stock row (with its Batch) an allocation draws from: the session's own instance when it has one
+    (`identity_map`: None for an order that stays out of the session), else one holding what was read of it,
+    as if loaded (its other columns load on access). `batches` holds the Batch instances made so far for
+    this order: one instance per lot."""
+    if identity_map is not None:
+        stock = identity_map.get(identity_key(Stock, lot.stock_id))
+        if stock is not None:
+            return stock
+    batch = batches.get(lot.batch_id)
+    if batch is None and identity_map is not None:
+        batch = identity_map.get(identity_key(Batch, lot.batch_id))
     if batch is None:
         batch = _as_loaded(Batch, id=lot.batch_id, lot_number=lot.lot_number, expires_on=lot.expires_on)
         make_transient_to_detached(batch)
@@ -593,7 +599,8 @@ def _check_address(raw: Mapping[str, object] | None, errors: dict[str, list[str]
     return address
 
 
-def _read_pack_sizes(requests: list[LineRequest], min_days: int | None, lock: bool) -> dict[str, PackSize]:
+def _read_pack_sizes(conn: Connection, requests: list[LineRequest], min_days: int | None,
+                     lock: bool) -> dict[str, PackSize]:
     """The requested SKUs' pack sizes, each priced for its line's quantity and with its sellable lots
     (expiring more than `min_days` from today), in one statement; unknown SKUs are absent.
 
@@ -607,8 +614,6 @@ def _read_pack_sizes(requests: list[LineRequest], min_days: int | None, lock: bo
     if not quantities:
         return {}
     expires_after = sellable_after(min_days or 0)
-    # Core statements go to the session's connection directly: the Session's execute() costs as much CPU again.
-    conn = db.session.connection()
     if lock:
         conn.execute(_LOCK_CANDIDATES, {"skus": list(quantities), "expires_after": expires_after}).all()
     params: dict[str, object] = {"expires_after": expires_after}
