@@ -23,6 +23,7 @@ from sqlalchemy import (
     select,
     true,
     tuple_,
+    type_coerce,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, array
@@ -30,6 +31,7 @@ from sqlalchemy.orm import make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.identity import IdentityMap
 from sqlalchemy.orm.util import identity_key
+from sqlalchemy.types import NullType
 
 from ..errors import IllegalTransition, InsufficientStock, InvalidInput, NotFound, Shortfall
 from ..extensions import db
@@ -476,25 +478,31 @@ def _one_statement_write(with_record: bool):
     customer_id = bindparam("o_customer_id", type_=orders.c.customer_id.type)
 
     def values(prefix: str, table, **given) -> dict:
-        """Every column but the id: `given` ones as given, the others from bind parameters <prefix><column>."""
-        return {c.name: given[c.name] if c.name in given else bindparam(f"{prefix}{c.name}", type_=c.type)
+        """Every column but the id for an INSERT ... VALUES: `given` ones as given, the others from bind
+        parameters <prefix><column>, without a cast (PostgreSQL types them by their column; each cast would
+        lengthen the statement)."""
+        return {c.name: given[c.name] if c.name in given else untyped(f"{prefix}{c.name}")
                 for c in table.c if c.name != "id"}
+
+    def untyped(name: str):
+        return type_coerce(bindparam(name), NullType())
 
     def unnested(prefix: str, columns: dict, alias: str):
         arrays = [bindparam(f"{prefix}{name}", type_=ARRAY(type_)) for name, type_ in columns.items()]
         return func.unnest(*arrays).table_valued(*columns).render_derived(name=alias)
 
     fresh = {name: sql_literal(value, orders.c[name].type) for name, value in _NEW_ORDER.items()}
-    new_order = (insert(orders).values(values("o_", orders, placed_at=now, customer_id=customer_id, **fresh))
+    new_order = (insert(orders).values(values("o_", orders, placed_at=untyped("now"),
+                                              customer_id=untyped("o_customer_id"), **fresh))
                  .returning(orders.c.id).cte("new_order"))
     line_columns = ["position", "variant_id", "sku", "quantity", "unit_price", "line_total"]
-    line_values = unnested("l_", {name: order_lines.c[name].type for name in line_columns}, "line_values")
+    line_values = unnested("l_", {name: order_lines.c[name].type for name in line_columns}, "lv")
     new_lines = (insert(order_lines)
                  .from_select(["order_id", *line_columns],
                               select(new_order.c.id, *line_values.c).join_from(new_order, line_values, true()))
                  .returning(order_lines.c.id, order_lines.c.position).cte("new_lines"))
     picked = select(unnested("p_", {"position": Integer(), "stock_id": Integer(), "quantity": Integer()},
-                             "pick_values")).cte("picked")
+                             "pv")).cte("picked")
     new_allocations = (
         insert(allocations)
         .from_select(["order_line_id", "stock_id", "quantity", "status", "created_at"],
@@ -513,7 +521,7 @@ def _one_statement_write(with_record: bool):
                sql_literal(0, movements.c.on_hand_delta.type), picked.c.quantity,
                bindparam("movement_reason", type_=movements.c.reason.type), new_order.c.id, now)
         .join_from(new_order, picked, true()),
-    ).cte("new_movements")
+    ).returning(movements.c.id).cte("new_movements")
     # The rows are found by `id = ANY(:p_stock_id)`, an index scan that visits (and locks) them in primary-key
     # order, so that two orders taking the same rows never deadlock (a join with `picked` would take them in
     # the order of the lines).
@@ -527,19 +535,23 @@ def _one_statement_write(with_record: bool):
         .values(allocated=stock.c.allocated + wanted)
         .returning(stock.c.id).cte("taken")
     )
-    statement = select(
+    # PostgreSQL runs the CTEs as the columns below ask for them, left to right: the stock rows, which other
+    # orders wait for until COMMIT, are taken last, so that they stay locked as briefly as possible.
+    columns = [
         select(new_order.c.id).scalar_subquery().label("order_id"),
         select(func.array_agg(aggregate_order_by(new_lines.c.id, new_lines.c.position)))
         .scalar_subquery().label("line_ids"),
         select(func.array_agg(array([new_allocations.c.id, new_allocations.c.order_line_id,
                                      new_allocations.c.stock_id]))).scalar_subquery().label("allocations"),
         select(new_change.c.id).scalar_subquery().label("change_id"),
-        select(func.count()).select_from(taken).scalar_subquery().label("taken"),
-    ).add_cte(new_movements)
+        select(func.count()).select_from(new_movements).scalar_subquery().label("movements"),
+    ]
     if with_record:
-        statement = statement.add_cte(
-            insert(records).values(values("r_", records, customer_id=customer_id, created_at=now)).cte("new_record"))
-    return statement
+        new_record = (insert(records).values(values("r_", records, customer_id=untyped("o_customer_id"),
+                                                    created_at=untyped("now")))
+                      .returning(records.c.id).cte("new_record"))
+        columns.append(select(new_record.c.id).scalar_subquery().label("record_id"))
+    return select(*columns, select(func.count()).select_from(taken).scalar_subquery().label("taken"))
 
 
 def _as_line(line: Mapping[str, object] | LineRequest) -> LineRequest:
