@@ -3,8 +3,8 @@
 Placing an order through the API costs three statements (the API key with the Idempotency-Key's record,
 the pack sizes with their lots, and the write), each built once as a Core statement. Through
 `Connection.execute` SQLAlchemy then looks each one up in its compiled cache, processes every parameter and
-builds a result with its metadata on every call: together more CPU than everything else in the request
-(measured with valgrind: about a sixth of an order's instructions). On PostgreSQL, `rows` instead sends the
+builds a result with its metadata on every call: together about a sixth of an order's instructions
+(measured with valgrind), more than PostgreSQL spends on the two reads. On PostgreSQL, `rows` instead sends the
 statement's SQL, compiled once, through a cursor of the same DBAPI connection (so the same transaction),
 still firing the engine's before/after_cursor_execute events (statement counting sees it) and raising
 SQLAlchemy's exception classes (so services.tx retries a deadlock as before). On SQLite it is an ordinary
