@@ -9,9 +9,9 @@ from sqlalchemy import select
 from shop.errors import IllegalTransition, InvalidInput
 from shop.extensions import db
 from shop.models import AuditEntry, Order
-from shop.services import recall
+from shop.services import orders, recall
 from tests.factories import make_customer, make_lot, make_product, make_staff
-from tests.test_staff_support import StaffClient, place, sign_in, staff_clients, text_of  # noqa: F401
+from tests.test_staff_support import ADDRESS, StaffClient, place, sign_in, staff_clients, text_of  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("staff_clients")
 
@@ -140,3 +140,24 @@ def test_the_form_needs_its_csrf_token(make_app):
         assert forged.status_code == 400
         assert _state(order.id)[0] is True
         db.session.remove()
+
+
+def test_a_later_recall_flags_a_handled_order_with_its_own_note_only(app, product, customer):
+    """The attention note says what needs doing now: a note that was handled is not repeated above a new one
+    (it stays in the audit log)."""
+    make_lot(product, "L-DRUMS", {"LEU-USP-25KG": 10})
+    make_lot(product, "L-TUBS", {"LEU-USP-1KG": 10})
+    order = orders.place_order(customer, [{"sku": "LEU-USP-25KG", "quantity": 2},
+                                          {"sku": "LEU-USP-1KG", "quantity": 3}], ADDRESS)
+    db.session.commit()
+    quality = make_staff("quality", email="recall@shop.example")
+    recall.recall_lot("L-DRUMS", "Foreign particles", quality)
+    db.session.commit()
+    recall.clear_attention(order.number, "Customer takes the tubs now, drums later.")
+    db.session.commit()
+
+    recall.recall_lot("L-TUBS", "Moisture", quality)
+    db.session.commit()
+    needs_attention, note, _ = _state(order.id)
+    assert needs_attention is True
+    assert note == "Lot L-TUBS recalled: LEU-USP-1KG short by 3 of 3 units."

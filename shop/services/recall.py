@@ -105,8 +105,9 @@ def recall_lot(lot_number: str, reason: str, staff: StaffUser | None = None) -> 
                 shortfalls.append(f"{line.sku} short by {remaining} of {needed} units")
         if shortfalls:
             note = f"Lot {batch.lot_number} recalled: " + "; ".join(shortfalls) + "."
+            # Notes still open add up; one that was handled is history (in the audit log), not repeated.
+            order.attention_note = f"{order.attention_note}\n{note}".strip() if order.needs_attention else note
             order.needs_attention = True
-            order.attention_note = f"{order.attention_note}\n{note}".strip()
             summary.flagged[order.number] = note
             inventory.audit(staff, "order.flagged", f"order {order.number}", note)
         else:
