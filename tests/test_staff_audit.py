@@ -225,3 +225,12 @@ def test_the_page_costs_the_same_statements_with_5_and_50_entries(client):
     text = client.get("/staff/audit").text
     assert "s49@shop.example" in text and "lot N-049" not in text  # "lot" and the linked number are apart
     assert 'href="/staff/batches/N-049"' in text
+
+
+def test_the_action_filter_offers_every_recorded_action_without_reading_the_log(app):
+    actions = reports.audit_actions()
+    assert actions == sorted(actions)
+    assert {"batch.released", "batch.recalled", "batch.rejected", "coa.results_recorded", "order.flagged",
+            "order.reallocated", "order.attention_cleared"} <= set(actions)
+    with pytest.raises(ValueError, match="AUDIT_ACTIONS"):
+        inventory.audit(None, "batch.teleported", "lot X")

@@ -270,8 +270,17 @@ def check_ledger() -> list[LedgerMismatch]:
     return [LedgerMismatch(*map(_plain, row)) for row in rows]
 
 
+# Every action the audit log records: the staff audit page offers them as filters without reading the log.
+AUDIT_ACTIONS = (
+    *(f"batch.{status.value}" for status in BatchStatus),
+    "coa.results_recorded", "order.attention_cleared", "order.flagged", "order.reallocated",
+)
+
+
 def audit(staff: StaffUser | None, action: str, subject: str, detail: str = "") -> None:
-    """Record a staff action that leaves no ledger row or order history of its own."""
+    """Record a staff action that leaves no ledger row or order history of its own (`action`: AUDIT_ACTIONS)."""
+    if action not in AUDIT_ACTIONS:
+        raise ValueError(f"{action!r} is not in AUDIT_ACTIONS: add it there, so the audit page offers it")
     db.session.add(AuditEntry(staff_id=_id(staff), action=action, subject=subject, detail=detail))
 
 
