@@ -156,6 +156,26 @@ def test_an_illegal_transition_is_a_message_and_changes_nothing(client, product,
     assert f"Order {order.number} is cancelled and cannot be confirmed." in again.text
 
 
+@pytest.mark.parametrize(("action", "data"), [
+    ("confirm", {}), ("ship", {"tracking_reference": "DHL 1"}), ("deliver", {}), ("cancel", {"reason": "x"}),
+    ("attention", {"note": "x"}), ("ship", {"tracking_reference": ""})])
+def test_an_action_on_an_unknown_order_is_404(client, action, data):
+    sign_in(client, "fulfilment")
+    assert client.post(f"/staff/orders/LS-000000-NOPE/{action}", data=data).status_code == 404
+
+
+def test_an_action_reads_the_order_once(client, product, customer):
+    """The service looks the order up (and locks it); the view does not load it beforehand as well."""
+    make_lot(product, "L-ONCE", {"LEU-USP-25KG": 10})
+    order = place(customer, "LEU-USP-25KG", 1)
+    sign_in(client, "fulfilment")
+    db.session.remove()
+    with count_statements() as seen:
+        assert client.post(f"/staff/orders/{order.number}/confirm").status_code == 302
+    order_reads = [s for s in seen if s.lstrip().upper().startswith("SELECT") and 'FROM "order"' in s]
+    assert len(order_reads) == 1, "\n\n".join(order_reads)
+
+
 def test_order_list_filters_by_status_customer_and_date_and_pages(client, product):
     make_lot(product, "L-O", {"LEU-USP-1KG": 100})
     acme = make_customer("buyer@acme.example", "Acme Nutrition")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from ..errors import DomainError, InvalidInput
+from ..errors import DomainError, InvalidInput, NotFound
 from ..extensions import db
 from ..models import OrderStatus, StaffRole, Variant
 from ..services import orders, recall, reports
@@ -52,12 +52,15 @@ def order(number: str):
 
 
 def _act(number: str, work, done: str, form=None):
-    """Run one life-cycle step; an illegal transition is a message, never an error page."""
+    """Run one life-cycle step; an illegal transition is a message, never an error page. An unknown order is
+    404, from the service's own look-up (or from the page shown again for bad input)."""
     form = form or ActionForm()
     if not form.validate_on_submit():
         return _render_order(number, **_form_kw(form), status=422)
     try:
         run_in_transaction(work)
+    except NotFound as exc:
+        abort(404, description=exc.message)
     except InvalidInput as exc:
         for message in show_errors(form, exc.errors):
             flash(message, "error")
@@ -82,14 +85,12 @@ def _form_kw(form) -> dict:
 @bp.post("/orders/<number>/confirm")
 @role_required(StaffRole.FULFILMENT)
 def confirm(number: str):
-    or_404(orders.get_order, number)
     return _act(number, lambda: orders.confirm_order(number, staff=current_staff()), f"Order {number} confirmed.")
 
 
 @bp.post("/orders/<number>/ship")
 @role_required(StaffRole.FULFILMENT)
 def ship(number: str):
-    or_404(orders.get_order, number)
     form = ShipForm()
     return _act(number, lambda: orders.ship_order(number, form.tracking_reference.data, staff=current_staff()),
                 f"Order {number} shipped.", form)
@@ -98,7 +99,6 @@ def ship(number: str):
 @bp.post("/orders/<number>/deliver")
 @role_required(StaffRole.FULFILMENT)
 def deliver(number: str):
-    or_404(orders.get_order, number)
     return _act(number, lambda: orders.deliver_order(number, staff=current_staff()),
                 f"Order {number} marked delivered.")
 
@@ -106,7 +106,6 @@ def deliver(number: str):
 @bp.post("/orders/<number>/cancel")
 @role_required(StaffRole.FULFILMENT)
 def cancel(number: str):
-    or_404(orders.get_order, number)
     form = CancelForm()
     return _act(number, lambda: orders.cancel_order(number, staff=current_staff(),
                                                     reason=(form.reason.data or "").strip()),
@@ -117,7 +116,6 @@ def cancel(number: str):
 @role_required(StaffRole.FULFILMENT)
 def clear_attention(number: str):
     """Mark an order a recall flagged as handled, with a note of what was done; the note goes to the audit log."""
-    or_404(orders.get_order, number)
     form = AttentionForm()
     return _act(number, lambda: recall.clear_attention(number, form.note.data, staff=current_staff()),
                 f"Order {number} marked as handled.", form)
