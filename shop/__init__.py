@@ -1,16 +1,24 @@
 """Leucine Shop: catalog and ordering backend for L-Leucine powder (create_app lives here)."""
 from __future__ import annotations
 
+import hmac
 import logging
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, abort, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .bounds import RowIdConverter, is_row_id
 from .config import load_config
-from .extensions import csrf, db, login_manager, migrate, rest_api
+from .extensions import csrf, db, limiter, login_manager, migrate, rest_api
+from .json_limits import MAX_DEPTH, MAX_NUMBER_LENGTH, BoundedJSONProvider
+from .logs import register_logging
+from .metrics import init_metrics
+from .ratelimits import register_rate_limit_errors
+from .security_headers import init_security_headers
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
@@ -20,9 +28,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create and configure the application."""
     app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    app.config.from_mapping(load_config(app.instance_path))
+    app.config.from_mapping(load_config(app.instance_path, secret_key=(test_config or {}).get("SECRET_KEY")))
     if test_config:
         app.config.from_mapping(test_config)
+    app.json = BoundedJSONProvider(app)
+    app.url_map.converters["id"] = RowIdConverter
+    if app.config["PROXY_COUNT"]:
+        # Behind PROXY_COUNT proxies: the client address (rate limits, logs), scheme (HSTS) and host they report.
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+    register_logging(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -45,27 +60,40 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.user_loader(_load_user)
     rest_api.init_app(app)
+    limiter.init_app(app)
+    init_security_headers(app)
+    init_metrics(app)
 
 
 def _load_user(user_id: str):
-    """Load the signed-in customer or staff user from the id that get_id() wrote."""
+    """Load the signed-in customer or staff user from the id that get_id() wrote.
+
+    The id carries the user's session token: signing out, changing the password or being deactivated gives
+    the user a new one, and every session still holding the old id is signed out by this check.
+    """
     from .models import Customer, StaffUser
 
-    kind, _, raw = user_id.partition(":")
+    kind, _, rest = user_id.partition(":")
+    raw, _, token = rest.partition(":")
     model = {"customer": Customer, "staff": StaffUser}.get(kind)
-    if model is None or not raw.isdigit():
+    if model is None or not raw.isdigit() or not token or len(raw) > 10 or not is_row_id(int(raw)):
         return None
-    return db.session.get(model, int(raw))
+    user = db.session.get(model, int(raw))
+    if user is None or not hmac.compare_digest(user.session_token.encode(), token.encode()):
+        return None
+    return user
 
 
 def register_blueprints(app: Flask) -> None:
-    """Mount the storefront, the staff pages and the JSON API."""
+    """Mount the storefront, the staff pages, the JSON API and the health checks."""
     from .api import register_api
+    from .health import health_bp
     from .staff import bp as staff_bp
     from .storefront import bp as storefront_bp
 
     app.register_blueprint(storefront_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(health_bp)
     register_api(app)
 
 
@@ -83,6 +111,16 @@ def register_errorhandlers(app: Flask) -> None:
         return render_template("error.html", code=400, title="Form expired",
                                message="The form was too old or not sent from this site. "
                                        "Go back, reload the page and try again."), 400
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error: RequestEntityTooLarge):
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        detail = f"The request body is larger than {limit:,} bytes; nothing was changed."
+        if wants_problem():
+            return problem_response(413, "content-too-large", "Content Too Large", detail)
+        return render_template("error.html", code=413, title="Too much data", message=detail), 413
+
+    register_rate_limit_errors(app)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
@@ -107,7 +145,7 @@ _FORM_MIMETYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 
 
 def register_input_guard(app: Flask) -> None:
-    """Refuse text that no database column can store, before any view runs."""
+    """Refuse, before any view runs, JSON that is malformed or out of bounds and text no column can store."""
 
     @app.before_request
     def refuse_unstorable_text():
@@ -115,6 +153,10 @@ def register_input_guard(app: Flask) -> None:
         surrogate pair (which JSON can smuggle in as a lone escape such as \\ud800). No field of the shop needs either,
         so a request carrying one in the path, the query, a form or a JSON body gets 400 and changes nothing,
         instead of failing at the database."""
+        if request.is_json and request.get_data(cache=True):
+            malformed = _malformed_json()
+            if malformed is not None:
+                return malformed
         if ("\x00" in request.path
                 or any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True))
                 or (request.mimetype in _FORM_MIMETYPES
@@ -122,6 +164,25 @@ def register_input_guard(app: Flask) -> None:
                 or (request.is_json and _json_has_unstorable_text(request.get_data(cache=True)))):
             abort(400, description="The request contains a NUL character (U+0000) or an unpaired surrogate, "
                                    "which no field accepts; nothing was changed.")
+        return None
+
+
+def _malformed_json():
+    """A 400 for a JSON body that does not parse within the bounds of json_limits (parsed once, then cached)."""
+    try:
+        request.get_json()
+    except BadRequest as exc:
+        if isinstance(exc, RequestEntityTooLarge):
+            raise
+        detail = ("The request body is not valid JSON, nests deeper than "
+                  f"{MAX_DEPTH} levels or has a number longer than {MAX_NUMBER_LENGTH} characters; nothing was "
+                  "changed.")
+        if request.path.startswith("/api/"):
+            from .api.problems import problem_response
+
+            return problem_response(400, "malformed-json", "Malformed JSON", detail)
+        abort(400, description=detail)
+    return None
 
 
 def _json_has_unstorable_text(raw: bytes) -> bool:

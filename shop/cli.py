@@ -88,6 +88,30 @@ def create_api_key_command(email: str, name: str) -> None:
     click.echo(key)
 
 
+@shop_cli.command("revoke-api-key")
+@click.argument("prefix")
+def revoke_api_key_command(prefix: str) -> None:
+    """Revoke the API key that starts with PREFIX (the first 12 characters, as the staff customers page shows)."""
+    key = _run(lambda: accounts.revoke_api_key(prefix=prefix))
+    click.echo(f"API key {key.prefix}… is revoked; requests with it now get 401.")
+
+
+@shop_cli.command("deactivate-customer")
+@click.option("--customer", "email", required=True, help="The customer's email.")
+def deactivate_customer_command(email: str) -> None:
+    """Deactivate a customer: signed out everywhere, sign-in and API keys refused (orders stay)."""
+    customer = _run(lambda: accounts.set_customer_active(False, email=email))
+    click.echo(f"Customer {customer.email} ({customer.company}) is deactivated.")
+
+
+@shop_cli.command("activate-customer")
+@click.option("--customer", "email", required=True, help="The customer's email.")
+def activate_customer_command(email: str) -> None:
+    """Let a deactivated customer sign in and use its unrevoked API keys again."""
+    customer = _run(lambda: accounts.set_customer_active(True, email=email))
+    click.echo(f"Customer {customer.email} ({customer.company}) is active again.")
+
+
 @shop_cli.command("check-ledger")
 def check_ledger_command() -> None:
     """Check that every stock level equals the sum of its ledger movements."""

@@ -4,6 +4,9 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from limits import parse_many
 
 
 def _database_url(instance_path: str) -> str:
@@ -35,20 +38,102 @@ def _whole_number(name: str, default: int, minimum: int) -> int:
     return value
 
 
-def load_config(instance_path: str) -> dict:
-    """Build the Flask config mapping from environment variables."""
-    secret = os.environ.get("SECRET_KEY")
-    if not secret:
-        # A random key per process start is safe but signs everyone out on restart;
-        # production sets SECRET_KEY (README says so).
-        secret = _instance_secret(instance_path)
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if raw not in ("0", "1"):
+        raise ConfigError(f"{name} must be 0 or 1, not {raw!r}.")
+    return raw == "1"
+
+
+def _rate_limit(name: str, default: str) -> str:
+    """A Flask-Limiter limit such as '5 per minute;20 per hour' (several limits separated by ';')."""
+    raw = os.environ.get(name, "").strip() or default
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be rate limits such as '5 per minute;20 per hour', not {raw!r}.") from None
+    return raw
+
+
+def _base_url(name: str, default: str) -> str:
+    raw = os.environ.get(name, "").strip() or default
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(f"{name} must be an absolute http(s) address such as https://shop.example, not {raw!r}.")
+    return raw.rstrip("/")
+
+
+def _host_list(name: str) -> list[str] | None:
+    raw = os.environ.get(name, "").strip()
+    return [host.strip() for host in raw.split(",") if host.strip()] or None
+
+
+def development_mode() -> bool:
+    """Whether this process is a developer's: `SHOP_ENV=development` (as `make run` sets) or FLASK_DEBUG."""
+    env = os.environ.get("SHOP_ENV", "production").strip() or "production"
+    if env not in ("production", "development"):
+        raise ConfigError(f"SHOP_ENV must be production or development, not {env!r}.")
+    return env == "development" or os.environ.get("FLASK_DEBUG", "").strip().lower() in ("1", "true")
+
+
+def _secret_key(instance_path: str) -> str:
+    secret = os.environ.get("SECRET_KEY", "").strip()
+    if secret:
+        return secret
+    if not development_mode():
+        raise ConfigError("SECRET_KEY is not set. It signs sessions and CSRF tokens, and every app server must "
+                          "share it: set it to a long random value, e.g. the output of "
+                          "`python -c 'import secrets; print(secrets.token_hex(32))'`. (Development servers, "
+                          "SHOP_ENV=development as `make run` sets it, keep one in instance/secret_key.)")
+    return _instance_secret(instance_path)
+
+
+DEFAULT_RATE_LIMITS = {
+    # Per client address, whatever the account: slows down guessing across many accounts.
+    "RATELIMIT_SIGNIN": "30 per minute;300 per hour",
+    # Per account and client address, counting failed sign-ins only: the wait grows with each tier and the
+    # failures age out of their windows, so an attacker elsewhere never locks the owner out.
+    "RATELIMIT_SIGNIN_FAILURES": "5 per minute;10 per 15 minutes;20 per hour;50 per day",
+    "RATELIMIT_REGISTER": "10 per hour;50 per day",
+    # Per client address, counting requests whose API key was missing, unknown or revoked.
+    "RATELIMIT_API_AUTH_FAILURES": "20 per minute;200 per hour",
+    # Per API key (and per customer on the storefront's checkout): an ERP catching up needs bursts.
+    "RATELIMIT_ORDERS": "120 per minute",
+}
+
+
+def load_config(instance_path: str, secret_key: str | None = None) -> dict:
+    """Build the Flask config mapping from environment variables (`secret_key`: one the caller already has,
+    such as a test's)."""
+    redis_url = os.environ.get("REDIS_URL", "").strip() or None
     return {
-        "SECRET_KEY": secret,
+        "SECRET_KEY": secret_key or _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
         # No pre-ping: it cost a round trip on every checkout (two per order). A connection that died (database
         # restart, idle timeout) fails its request and is discarded with the whole pool (SQLAlchemy's disconnect
         # handling); pool_recycle keeps connections younger than a typical server or firewall idle timeout.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800},
+        # hide_parameters: a failed statement's message (and so the log) never shows the values bound to it,
+        # which include key hashes, Idempotency-Keys and addresses.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800, "hide_parameters": True},
+        "PUBLIC_BASE_URL": _base_url("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        # Flask answers 400 to a request whose Host is not one of these (unset: any Host).
+        "TRUSTED_HOSTS": _host_list("TRUSTED_HOSTS"),
+        "PROXY_COUNT": _whole_number("PROXY_COUNT", 0, minimum=0),
+        "MAX_CONTENT_LENGTH": _whole_number("MAX_CONTENT_LENGTH", 1_048_576, minimum=1024),
+        "REDIS_URL": redis_url,
+        "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # Keys in the shared Redis start with this, so that several shops (or tests) can share one server.
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "").strip() or "shop",
+        # Moving windows: a burst at the end of one minute and the start of the next still counts as one.
+        "RATELIMIT_STRATEGY": "moving-window",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # A Redis outage lets requests through (and /readyz reports it) rather than failing every sign-in.
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        **{name: _rate_limit(name, default) for name, default in DEFAULT_RATE_LIMITS.items()},
+        "LOG_LEVEL": _log_level(),
         "SHOP_CURRENCY": os.environ.get("SHOP_CURRENCY", "EUR"),
         "SHOP_NAME": os.environ.get("SHOP_NAME", "Leucine Shop"),
         "LOW_STOCK_UNITS": _whole_number("LOW_STOCK_UNITS", 10, minimum=0),
@@ -60,7 +145,8 @@ def load_config(instance_path: str) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
         "REMEMBER_COOKIE_HTTPONLY": True,
-        "WTF_CSRF_TIME_LIMIT": None,
+        # A form left open longer than this is refused with the "Form expired" page; reloading it gives a new token.
+        "WTF_CSRF_TIME_LIMIT": _whole_number("CSRF_TIME_LIMIT_SECONDS", 7200, minimum=60),
         # flask-smorest / OpenAPI
         "API_TITLE": "Leucine Shop API",
         "API_VERSION": "v1",
@@ -72,13 +158,33 @@ def load_config(instance_path: str) -> dict:
     }
 
 
+def _log_level() -> str:
+    level = os.environ.get("LOG_LEVEL", "").strip().upper() or "INFO"
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {level!r}.")
+    return level
+
+
 def _instance_secret(instance_path: str) -> str:
-    """Keep one random secret in the instance folder so sessions survive restarts locally."""
+    """Keep one random secret in the instance folder so that development sessions survive restarts.
+
+    The key is written, readable by its owner only, to a file of its own and then linked into place, which
+    fails if another process got there first: so the file is never seen half written, and processes that start
+    together all end up with the one key that won.
+    """
     path = Path(instance_path) / "secret_key"
-    try:
-        return path.read_text().strip()
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_hex(32)
-        path.write_text(key)
-        return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        draft = path.with_name(f"secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_hex(32))
+                file.flush()
+                os.fsync(file.fileno())
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process won the race: use its key
+        finally:
+            draft.unlink(missing_ok=True)
+    return path.read_text().strip()

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from flask import has_request_context, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_smorest import Api
@@ -17,6 +19,8 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 rest_api = Api()
+# Storage, strategy and the limits themselves come from the app's config (RATELIMIT_*, shop/config.py).
+limiter = Limiter(key_func=get_remote_address)
 
 
 @event.listens_for(Engine, "connect")

@@ -19,17 +19,17 @@ from shop.config import ConfigError
 from shop.extensions import db
 from shop.models import ApiKey, Batch, CoaResult, Customer, Order, Stock
 from shop.services import inventory
-from tests.factories import make_customer, make_lot, make_product
+from tests.factories import make_customer, make_lot
 from tests.test_api_fixtures import *  # noqa: F403  (api, stocked fixtures)
 from tests.test_api_fixtures import ADDRESS
 from tests.test_api_orders import assert_problem
 from tests.test_staff_support import sign_in as staff_sign_in
 from tests.test_staff_support import staff_clients  # noqa: F401
 from tests.test_storefront_accounts import _register
-from tests.test_storefront_helpers import sign_in
+from tests.test_storefront_helpers import client_at, sign_in
 
-ATTACKER = {"REMOTE_ADDR": "203.0.113.66"}
-OWNER = {"REMOTE_ADDR": "198.51.100.7"}
+ATTACKER = "203.0.113.66"
+OWNER = "198.51.100.7"
 
 
 def _cursor(*values) -> str:
@@ -57,7 +57,7 @@ def test_2_an_attacker_guessing_passwords_is_throttled_but_the_owner_still_signs
     app = make_app(RATELIMIT_SIGNIN_FAILURES="3 per hour")
     with app.app_context():
         make_customer()
-    attacker = app.test_client(environ_base=ATTACKER)
+    attacker = client_at(app, ATTACKER)
     throttled = {}
     for email in ("buyer@example.com", "nobody@example.com"):
         for _ in range(3):
@@ -69,7 +69,7 @@ def test_2_an_attacker_guessing_passwords_is_throttled_but_the_owner_still_signs
     assert known.headers["Retry-After"] and unknown.headers["Retry-After"]
     assert _visible_message(known.text) == _visible_message(unknown.text)
     # The owner, from their own address, is not locked out by any of it.
-    owner = app.test_client(environ_base=OWNER)
+    owner = client_at(app, OWNER)
     assert sign_in(owner).status_code == 302
 
 

@@ -34,8 +34,8 @@ def test_rows_answer_by_column_label_and_are_seen_by_statement_listeners(app, ba
 def test_a_database_error_is_raised_as_sqlalchemys_with_the_driver_error(app, backend):
     make_customer("twice@example.com", "Twice Ltd")
     db.session.commit()
-    duplicate = text("INSERT INTO customer (email, company, password_hash, active, created_at, failed_logins) "
-                     "VALUES (:email, 'Again', 'x', true, CURRENT_TIMESTAMP, 0) RETURNING id")
+    duplicate = text("INSERT INTO customer (email, company, password_hash, active, created_at, session_token) "
+                     "VALUES (:email, 'Again', 'x', true, CURRENT_TIMESTAMP, 'token') RETURNING id")
     with pytest.raises(IntegrityError) as raised:
         rows(db.session.connection(), duplicate, {"email": "twice@example.com"})
     assert "customer" in str(raised.value.orig)

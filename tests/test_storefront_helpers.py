@@ -45,3 +45,10 @@ def pdf_strings(data: bytes) -> list[str]:
         text += zlib.decompress(base64.a85decode(raw))
     return [s.decode("latin-1").replace("\\(", "(").replace("\\)", ")")
             for s in re.findall(rb"\((.*?)(?<!\\)\) Tj", text)]
+
+
+def client_at(app, address: str):
+    """A test client whose requests come from `address` (rate limits and throttles count per client address)."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from flask import Response, g, request
 
+from ..ratelimits import api_auth_throttle
 from . import idempotency
 from .problems import problem_response
 
@@ -14,17 +15,30 @@ SECURITY_SCHEME = {"type": "http", "scheme": "bearer",
 
 
 def authenticate() -> Response | None:
-    """before_request hook of the API blueprints: answer 401 unless the request carries a valid key."""
+    """before_request hook of the API blueprints: answer 401 unless the request carries a valid key.
+
+    Failures are counted per client address (RATELIMIT_API_AUTH_FAILURES): beyond the limit they get 429 with
+    Retry-After. Requests with a valid key are never held up by them.
+    """
     scheme, _, key = (request.headers.get("Authorization") or "").partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
+        _count_failure()
         return problem_response(401, "unauthorized", "Unauthorized",
                                 "Send your API key as `Authorization: Bearer <key>`.")
     customer_id = idempotency.authenticate(key.strip())
     if customer_id is None:
+        _count_failure()
         # The same answer for unknown and revoked keys: nothing to learn by probing.
         return problem_response(401, "unauthorized", "Unauthorized", "The API key is unknown or revoked.")
     g.api_customer = ApiCustomer(customer_id)
     return None
+
+
+def _count_failure() -> None:
+    """Count a failed authentication; raise 429 once this address has failed too often."""
+    throttle = api_auth_throttle()
+    throttle.check()
+    throttle.record_failure()
 
 
 @dataclass(frozen=True, slots=True)

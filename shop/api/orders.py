@@ -5,7 +5,9 @@ from flask import Response, current_app, json, url_for
 from flask.views import MethodView
 from marshmallow import RAISE
 
+from .. import metrics
 from ..models import Order
+from ..ratelimits import order_rate
 from ..services import orders
 from . import idempotency
 from .auth import current_customer
@@ -53,6 +55,7 @@ class Orders(MethodView):
         next_cursor = encode_cursor("orders", page[-1].placed_at, page[-1].id) if more else None
         return {"items": page, "next_cursor": next_cursor}
 
+    @order_rate  # per API key (RATELIMIT_ORDERS): 429 with Retry-After beyond it
     @orders_blp.arguments(IdempotencyHeaderSchema(), location="headers")
     @orders_blp.arguments(OrderInSchema(), description="The lines to order and where to ship them.")
     @orders_blp.response(201, OrderSchema, headers={"Location": LOCATION_HEADER, **IDEMPOTENT_RESPONSES},
@@ -81,6 +84,7 @@ class Orders(MethodView):
             order = orders.place_order(customer, data["lines"], data["shipping_address"],
                                        data.get("purchase_order"), data.get("min_remaining_shelf_life_days"),
                                        record=record if answer is not None else None, detached=True)
+            metrics.order_placed("api")
             return made if made is not None else _order_response(order, 201, location=True)
 
         return idempotency.respond(customer.id, headers.get("key"), place)

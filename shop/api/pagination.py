@@ -9,6 +9,8 @@ from typing import Any
 
 from marshmallow import ValidationError, fields
 
+from ..bounds import INT_MAX, MAX_DATE, MIN_DATE
+
 MAX_LIMIT = 100
 _INVALID = "Invalid cursor: pass `next_cursor` from the previous page unchanged."
 
@@ -35,14 +37,15 @@ def decode_cursor(kind: str, cursor: str) -> tuple[Any, ...]:
         raise ValueError(_INVALID)
     values: list[Any] = []
     for value, kind_of in zip(data[1:], types, strict=True):
-        if kind_of is int and isinstance(value, int) and not isinstance(value, bool):
+        if kind_of is int and isinstance(value, int) and not isinstance(value, bool) \
+                and -INT_MAX - 1 <= value <= INT_MAX:  # what an Integer column holds
             values.append(value)
         elif kind_of is datetime and isinstance(value, str):
             try:
                 moment = datetime.fromisoformat(value)
             except ValueError:
                 raise ValueError(_INVALID) from None
-            if moment.tzinfo is None:
+            if moment.tzinfo is None or not MIN_DATE <= moment.date() <= MAX_DATE:
                 raise ValueError(_INVALID)
             values.append(moment)
         else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Response, json, request
+from flask import Response, current_app, has_app_context, json
 from werkzeug.exceptions import HTTPException
 
 from ..errors import DomainError, InsufficientStock, InvalidInput
@@ -16,8 +16,10 @@ PROBLEM_MIMETYPE = "application/problem+json"
 def problem_response(status: int, name: str, title: str, detail: str | None = None,
                      **extra: Any) -> Response:
     """Build an application/problem+json response; `extra` adds members such as `errors`."""
+    # From the configured public address: the request's Host header is the client's to choose.
+    base = current_app.config["PUBLIC_BASE_URL"] if has_app_context() else ""
     body: dict[str, Any] = {
-        "type": request.host_url.rstrip("/") + PROBLEM_BASE + name if request else PROBLEM_BASE + name,
+        "type": base + PROBLEM_BASE + name,
         "title": title,
         "status": status,
         "detail": detail or title,

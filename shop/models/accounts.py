@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -13,13 +14,21 @@ from .base import Base, utcnow
 from .inventory import _enum
 
 
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
 class _PasswordMixin:
     password_hash: Mapped[str] = mapped_column(String(255))
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
+    # Part of the id that every session of this user carries (get_id); a new token signs all of them out.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
+
+    def end_all_sessions(self) -> None:
+        """Sign this user out everywhere: every session cookie issued so far stops working."""
+        self.session_token = new_session_token()
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -40,7 +49,7 @@ class Customer(_PasswordMixin, UserMixin, Base):
 
     def get_id(self) -> str:
         # Prefixed so a customer session can never be read as a staff session.
-        return f"customer:{self.id}"
+        return f"customer:{self.id}:{self.session_token}"
 
     @property
     def is_active(self) -> bool:
@@ -84,7 +93,7 @@ class StaffUser(_PasswordMixin, UserMixin, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def get_id(self) -> str:
-        return f"staff:{self.id}"
+        return f"staff:{self.id}:{self.session_token}"
 
     @property
     def is_active(self) -> bool:

@@ -1,20 +1,25 @@
-"""Accounts: create customers and staff, issue API keys, authenticate with lock-out."""
+"""Accounts: create customers and staff, issue and revoke API keys, authenticate, change passwords, deactivate.
+
+Repeated failed sign-ins are throttled per account and client address by the views (shop/ratelimits.py), not
+by locking the account: a lock would let anyone who knows an email lock its owner out.
+"""
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy.orm import selectinload
 
-from ..errors import InvalidInput
+from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..models import ApiKey, Customer, StaffRole, StaffUser, utcnow
+from .inventory import audit
+from .passwords import MIN_PASSWORD_LENGTH, password_problems
 
-MIN_PASSWORD_LENGTH = 10
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
+__all__ = ["MIN_PASSWORD_LENGTH"]  # re-exported for the forms' labels
+
 API_KEY_PREFIX = "lsk_"
 
 
@@ -27,13 +32,14 @@ def normalise_email(email: str, field: str = "email") -> str:
 
 
 def _new_account_errors(model: type[Customer] | type[StaffUser], email: str, password: str,
-                        taken_message: str) -> dict[str, list[str]]:
+                        taken_message: str, company: str = "") -> dict[str, list[str]]:
     """What is wrong with a new account's (normalised) email and password, by field."""
     errors: dict[str, list[str]] = {}
     if db.session.scalar(select(model.id).where(model.email == email)) is not None:
         errors["email"] = [taken_message]
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        errors["password"] = [f"Use at least {MIN_PASSWORD_LENGTH} characters."]
+    problems = password_problems(password, email, company)
+    if problems:
+        errors["password"] = problems
     return errors
 
 
@@ -47,9 +53,9 @@ def _add_account(account: Customer | StaffUser, password: str):
 def create_customer(email: str, password: str, company: str) -> Customer:
     """Register a customer company; the email must be new."""
     email = normalise_email(email)
-    errors = _new_account_errors(Customer, email, password,
-                                 "An account with this email already exists. Sign in instead.")
     company = (company or "").strip()
+    errors = _new_account_errors(Customer, email, password,
+                                 "An account with this email already exists. Sign in instead.", company)
     if not company:
         errors["company"] = ["The company name is required."]
     elif len(company) > 200:
@@ -110,37 +116,105 @@ def customer_id_for_api_key(key: str) -> int | None:
     return conn.execute(CUSTOMER_ID_FOR_KEY_HASH, {"key_hash": key_hash}).scalar_one_or_none()
 
 
-class LockedOut(Exception):
-    """Too many failed sign-ins: try again after `until`."""
-
-    def __init__(self, until) -> None:
-        super().__init__(f"Too many failed attempts; try again after {until:%H:%M} UTC.")
-        self.until = until
-
-
 def authenticate(model: type[Customer] | type[StaffUser], email: str, password: str):
-    """Return the user for a correct email and password, None otherwise; lock out after repeated failures.
-
-    The caller commits either way, so that failed attempts are counted.
-    """
+    """Return the active user with this email and password, None otherwise (the same for an unknown email)."""
     try:
         email = normalise_email(email)
     except InvalidInput:
         return None
-    user = db.session.scalar(select(model).where(model.email == email).with_for_update())
+    user = db.session.scalar(select(model).where(model.email == email))
     if user is None:
         # Spend the same time as a real check so that response times do not reveal accounts.
         Customer(password_hash="").set_password(password or "x")
         return None
-    now = utcnow()
-    if user.locked_until is not None and user.locked_until > now:
-        raise LockedOut(user.locked_until)
-    if not user.active or not user.check_password(password or ""):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.failed_logins = 0
-            user.locked_until = now + LOCKOUT
+    if not user.check_password(password or "") or not user.active:
         return None
-    user.failed_logins = 0
-    user.locked_until = None
     return user
+
+
+def change_password(user: Customer | StaffUser, current: str, new: str) -> None:
+    """Set a new password after checking the current one; every other session of the user is signed out."""
+    errors: dict[str, list[str]] = {}
+    if not user.check_password(current or ""):
+        errors["current_password"] = ["This is not your current password."]
+    problems = password_problems(new, user.email, getattr(user, "company", ""))
+    if problems:
+        errors["password"] = problems
+    elif new == current:
+        errors["password"] = ["Choose a password different from the current one."]
+    if errors:
+        raise InvalidInput(errors)
+    user.set_password(new)
+    user.end_all_sessions()
+    db.session.flush()
+
+
+def sign_out_everywhere(user: Customer | StaffUser) -> None:
+    """End every session of the user (what signing out does: a copied session cookie is worthless after)."""
+    user.end_all_sessions()
+    db.session.flush()
+
+
+def _customer(customer_id: int | None = None, email: str | None = None) -> Customer:
+    if customer_id is not None:
+        customer = db.session.get(Customer, customer_id, with_for_update=True)
+    else:
+        customer = db.session.scalar(select(Customer).where(Customer.email == (email or "").strip().lower())
+                                     .with_for_update())
+    if customer is None:
+        raise NotFound(f"No customer {email or customer_id}.")
+    return customer
+
+
+def set_customer_active(active: bool, *, customer_id: int | None = None, email: str | None = None,
+                        staff: StaffUser | None = None) -> Customer:
+    """Deactivate a customer (no sign-in, every session ended, its API keys refused) or activate it again."""
+    customer = _customer(customer_id, email)
+    if customer.active != active:
+        customer.active = active
+        if not active:
+            customer.end_all_sessions()
+        audit(staff, "customer.activated" if active else "customer.deactivated", f"customer {customer.email}")
+    db.session.flush()
+    return customer
+
+
+def revoke_api_key(*, key_id: int | None = None, prefix: str | None = None,
+                   staff: StaffUser | None = None) -> ApiKey:
+    """Revoke an API key, found by id or by the prefix shown when it was made; the next request with it is 401."""
+    stmt = select(ApiKey).with_for_update()
+    keys = db.session.scalars(stmt.where(ApiKey.id == key_id) if key_id is not None
+                              else stmt.where(ApiKey.prefix == (prefix or "").strip()).limit(2)).all()
+    if not keys:
+        raise NotFound(f"No API key {prefix or key_id}.")
+    if len(keys) > 1:
+        raise InvalidInput({"prefix": [f"Several keys start with {prefix}; revoke them on the staff customers "
+                                       "page."]})
+    key = keys[0]
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        audit(staff, "api_key.revoked", f"api key {key.prefix}", f"customer id {key.customer_id}")
+    db.session.flush()
+    return key
+
+
+CUSTOMERS_PER_PAGE = 50
+
+
+def customer_page(search: str = "", after_id: int | None = None, limit: int = CUSTOMERS_PER_PAGE):
+    """Customers newest first with their API keys loaded (two statements), keyset-paginated on id.
+
+    `search` matches anywhere in the email or company name: a scan, fine for an admin page over the customer
+    table (issue 14 turns customers into companies and gives this page its own index).
+    Returns (customers, id to continue after or None).
+    """
+    stmt = (select(Customer).options(selectinload(Customer.api_keys))
+            .order_by(Customer.id.desc()).limit(limit + 1))
+    if search.strip():
+        pattern = "%" + search.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(or_(func.lower(Customer.email).like(pattern, escape="\\"),
+                              func.lower(Customer.company).like(pattern, escape="\\")))
+    if after_id is not None:
+        stmt = stmt.where(Customer.id < after_id)
+    rows = list(db.session.scalars(stmt))
+    return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)

@@ -1,6 +1,7 @@
 """Inventory: receive lots, record CoA results, QC release / reject / recall, adjust stock, check the ledger."""
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -9,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from ..bounds import INT_MAX
 from ..errors import Failure, IllegalTransition, InvalidInput, NotFound, ReleaseRefused
 from ..extensions import db
 from ..models import (
@@ -28,6 +30,12 @@ from ..models import (
 )
 
 QUALITATIVE_RESULTS = ("conforms", "does not conform")
+# Lot numbers go into URLs (/coa/<lot>.pdf), file names and CoA headers: letters, digits, '-' and '_' only.
+LOT_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
+LOT_NUMBER_RULE = ("Use 1 to 40 letters, digits, hyphens (-) and underscores (_), starting with a letter or "
+                   "digit.")
+# The largest magnitude numeric_value (Numeric(14, 4)) holds.
+MAX_RESULT = Decimal("1e10")
 
 
 def get_batch(lot_number: str) -> Batch:
@@ -62,8 +70,8 @@ def receive_batch(
     lot_number = (lot_number or "").strip()
     if not lot_number:
         errors["lot_number"] = ["A lot number is required."]
-    elif len(lot_number) > 40:
-        errors["lot_number"] = ["At most 40 characters."]
+    elif not LOT_NUMBER.fullmatch(lot_number):
+        errors["lot_number"] = [LOT_NUMBER_RULE]
     elif db.session.scalar(select(Batch.id).where(Batch.lot_number == lot_number)) is not None:
         errors["lot_number"] = [f"Lot {lot_number} has been received already."]
     if not isinstance(manufactured_on, date) or not isinstance(expires_on, date):
@@ -81,8 +89,8 @@ def receive_batch(
     for sku, n in units.items():
         if sku not in variants and product is not None:
             errors[f"units.{sku}"] = [f"{sku} is not a pack size of {product.name}."]
-        elif isinstance(n, bool) or not isinstance(n, int) or n < 0:
-            errors[f"units.{sku}"] = ["Units must be a whole number, zero or more."]
+        elif isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= INT_MAX:
+            errors[f"units.{sku}"] = [f"Units must be a whole number from 0 to {INT_MAX:,}."]
     if errors:
         raise InvalidInput(errors)
 
@@ -114,8 +122,10 @@ def parse_result(test: SpecTest, raw: object) -> tuple[str, Decimal | None]:
         number = Decimal(text.replace(",", ".").lstrip("+"))
     except InvalidOperation:
         raise ValueError("Enter a number.") from None
-    if not number.is_finite():
-        raise ValueError("Enter a number.")
+    # Issue 11's guard until issue 10's strict parser: an exponent ('1e10') is not how labs write results, and
+    # a number beyond the column's range would fail at the database.
+    if not number.is_finite() or "e" in text.lower() or abs(number) >= MAX_RESULT:
+        raise ValueError("Enter a plain decimal number such as 0.08.")
     return text, number
 
 
@@ -224,6 +234,9 @@ def adjust_stock(stock_id: int, delta: int, reason: str, staff: StaffUser | None
     )
     if stock is None:
         raise NotFound("No such stock row.")
+    if stock.on_hand + delta > INT_MAX:
+        raise InvalidInput({"delta": [f"{stock.on_hand:,} on hand: at most {INT_MAX - stock.on_hand:,} units can "
+                                      "be added to one lot and pack size."]})
     if stock.on_hand + delta < stock.allocated:
         raise InvalidInput({"delta": [
             f"{stock.on_hand} on hand with {stock.allocated} allocated to orders: "
@@ -274,6 +287,7 @@ def check_ledger() -> list[LedgerMismatch]:
 AUDIT_ACTIONS = (
     *(f"batch.{status.value}" for status in BatchStatus),
     "coa.results_recorded", "order.attention_cleared", "order.flagged", "order.reallocated",
+    "customer.deactivated", "customer.activated", "api_key.revoked",
 )
 
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.orm import selectinload
 
+from ..bounds import is_plain_date, is_row_id
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..models import (
@@ -54,7 +55,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         padded = cursor + "=" * (-len(cursor) % 4)
         at, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
         parsed = datetime.fromisoformat(at)
-        if not isinstance(row_id, int) or parsed.tzinfo is None:
+        if not is_row_id(row_id) or parsed.tzinfo is None or not is_plain_date(parsed.date()):
             raise ValueError
         return parsed, row_id
     except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError):

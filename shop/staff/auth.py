@@ -8,12 +8,16 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from werkzeug.exceptions import HTTPException
 
+from .. import metrics
+from ..errors import InvalidInput
 from ..extensions import login_manager
 from ..models import StaffRole, StaffUser
+from ..ratelimits import signin_rate, signin_throttle
 from ..services import accounts
 from ..services.tx import run_in_transaction
 from . import bp
-from .forms import ActionForm, LoginForm
+from .forms import ActionForm, ChangePasswordForm, LoginForm
+from .helpers import show_errors
 
 ANY_STAFF: tuple[StaffRole, ...] = ()
 
@@ -70,35 +74,58 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@signin_rate
 def login():
-    """Sign in with a staff account."""
+    """Sign in with a staff account; repeated failures for one account from one address are throttled (429)."""
     if current_staff() is not None:
         return redirect(_safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
-        try:
-            # Committed even when the password is wrong, so that failed attempts count towards the lock-out.
-            staff = run_in_transaction(accounts.authenticate, StaffUser, form.email.data, form.password.data)
-        except accounts.LockedOut as exc:
-            form.password.errors.append(str(exc))
+        throttle = signin_throttle("staff", form.email.data)
+        throttle.check()
+        staff = run_in_transaction(accounts.authenticate, StaffUser, form.email.data, form.password.data)
+        if staff is None:
+            throttle.record_failure()
+            metrics.signin_failed("staff")
+            form.password.errors.append("Email or password is wrong.")
         else:
-            if staff is None:
-                form.password.errors.append("Email or password is wrong.")
-            else:
-                login_user(staff)
-                flash(f"Signed in as {staff.email} ({staff.role}).", "success")
-                return redirect(_safe_next(request.args.get("next")))
+            login_user(staff)
+            flash(f"Signed in as {staff.email} ({staff.role}).", "success")
+            return redirect(_safe_next(request.args.get("next")))
     return render_template("staff/login.html", form=form), 422 if request.method == "POST" else 200
 
 
 @bp.post("/logout")
 def logout():
-    """Sign out (a POST with a CSRF token, so that a link elsewhere cannot sign staff out)."""
+    """Sign out (a POST with a CSRF token, so that a link elsewhere cannot sign staff out); every session of
+    the staff user ends, so a copy of the session cookie is worthless afterwards."""
     form = ActionForm()
-    if form.validate_on_submit() and current_staff() is not None:
+    staff = current_staff()
+    if form.validate_on_submit() and staff is not None:
+        run_in_transaction(accounts.sign_out_everywhere, staff)
         logout_user()
         flash("Signed out.", "info")
     return redirect(url_for("staff.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@signin_rate
+@role_required(*ANY_STAFF)
+def change_password():
+    """Change one's own password; every other session of this staff user is signed out."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        staff = current_staff()
+        try:
+            run_in_transaction(accounts.change_password, staff, form.current_password.data, form.password.data)
+        except InvalidInput as exc:
+            for message in show_errors(form, exc.errors):
+                flash(message, "error")
+        else:
+            login_user(staff)  # this session carries the new session token
+            flash("Your password is changed; your other sessions are signed out.", "success")
+            return redirect(url_for("staff.dashboard"))
+    return render_template("staff/password.html", form=form), 422 if request.method == "POST" else 200
 
 
 @bp.errorhandler(HTTPException)

@@ -15,13 +15,30 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ..bounds import INT_MAX, MAX_DATE, MIN_DATE, is_plain_date
 from ..models import MovementKind, OrderStatus, SpecTest, Variant
+from ..services.passwords import MIN_PASSWORD_LENGTH
+
+
+def plain_date(form: FlaskForm, field: DateField) -> None:
+    """A date people can mean (a year from 1900 to 2999), so that filtering up to it cannot overflow."""
+    if field.data is not None and not is_plain_date(field.data):
+        raise ValidationError(f"Enter a date from {MIN_DATE.year} to {MAX_DATE.year}.")
 
 
 class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token travels with it."""
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=200)])
+    password = PasswordField(f"New password (at least {MIN_PASSWORD_LENGTH} characters, not easy to guess)",
+                             validators=[DataRequired()])
+    confirm = PasswordField("Repeat the new password",
+                            validators=[DataRequired(), EqualTo("password", "The two passwords differ.")])
+    submit = SubmitField("Change password")
 
 
 class LoginForm(FlaskForm):
@@ -51,8 +68,8 @@ class ChooseProductForm(FilterForm):
 class ReceiveForm(FlaskForm):
     product = HiddenField()
     lot_number = StringField("Lot number", validators=[DataRequired(), Length(max=40)])
-    manufactured_on = DateField("Manufactured on", validators=[InputRequired()])
-    expires_on = DateField("Expires on (or retest date)", validators=[InputRequired()])
+    manufactured_on = DateField("Manufactured on", validators=[InputRequired(), plain_date])
+    expires_on = DateField("Expires on (or retest date)", validators=[InputRequired(), plain_date])
     submit = SubmitField("Receive lot")
 
 
@@ -105,7 +122,8 @@ class AdjustForm(FlaskForm):
     kind = SelectField("Kind", choices=[SelectChoice(MovementKind.ADJUSTMENT.value, "Adjustment (count correction)"),
                                         SelectChoice(MovementKind.SCRAP.value, "Scrap (damaged, destroyed)")])
     delta = IntegerField("Change in units (negative takes units away)",
-                         validators=[InputRequired(message="Enter a whole number of units.")])
+                         validators=[InputRequired(message="Enter a whole number of units."),
+                                     NumberRange(-INT_MAX, INT_MAX, "Enter a whole number of units.")])
     reason = TextAreaField("Reason", validators=[DataRequired(message="A reason is required for every adjustment."),
                                                  Length(max=2000)])
     submit = SubmitField("Record adjustment")
@@ -114,8 +132,8 @@ class AdjustForm(FlaskForm):
 class LedgerFilterForm(FilterForm):
     lot = StringField("Lot number", validators=[Optional(), Length(max=40)])
     sku = StringField("SKU", validators=[Optional(), Length(max=40)])
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("To", validators=[Optional()])
+    date_from = DateField("From", validators=[Optional(), plain_date])
+    date_to = DateField("To", validators=[Optional(), plain_date])
     submit = SubmitField("Filter ledger")
 
 
@@ -124,8 +142,8 @@ class OrderFilterForm(FilterForm):
                          + [SelectChoice(s.value, s.value.capitalize()) for s in OrderStatus],
                          validators=[Optional()])
     customer = StringField("Customer (email or company)", validators=[Optional(), Length(max=200)])
-    date_from = DateField("Placed from", validators=[Optional()])
-    date_to = DateField("Placed to", validators=[Optional()])
+    date_from = DateField("Placed from", validators=[Optional(), plain_date])
+    date_to = DateField("Placed to", validators=[Optional(), plain_date])
     attention = BooleanField("Needs attention only")
     submit = SubmitField("Filter orders")
 
@@ -135,8 +153,8 @@ class AuditFilterForm(FilterForm):
                          render_kw={"list": "audit-actions"})
     subject = StringField("Subject (lot or order number)", validators=[Optional(), Length(max=120)])
     staff = StringField("Staff email", validators=[Optional(), Length(max=254)])
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("To", validators=[Optional()])
+    date_from = DateField("From", validators=[Optional(), plain_date])
+    date_to = DateField("To", validators=[Optional(), plain_date])
     submit = SubmitField("Filter audit log")
 
 
@@ -161,3 +179,8 @@ class TraceSearchForm(FilterForm):
     lot = StringField("Lot number", validators=[Optional(), Length(max=40)])
     order = StringField("Order number", validators=[Optional(), Length(max=20)])
     submit = SubmitField("Trace")
+
+
+class CustomerFilterForm(FilterForm):
+    q = StringField("Email or company contains", validators=[Optional(), Length(max=200)])
+    submit = SubmitField("Find customers")

@@ -48,7 +48,7 @@ def _stock_or_404(stock_id: int) -> Stock:
     return stock
 
 
-@bp.route("/stock/<int:stock_id>/adjust", methods=["GET", "POST"])
+@bp.route("/stock/<id:stock_id>/adjust", methods=["GET", "POST"])
 @role_required(StaffRole.WAREHOUSE)
 def adjust(stock_id: int):
     """Correct the units on hand of one lot in one pack size, with a reason; never below what is allocated."""

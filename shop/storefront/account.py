@@ -1,20 +1,23 @@
-"""Customer accounts on the storefront: register, sign in (with lock-out), sign out."""
+"""Customer accounts on the storefront: register, sign in (throttled), sign out, change the password."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
+from .. import metrics
 from ..errors import InvalidInput
 from ..models import Customer
+from ..ratelimits import register_rate, signin_rate, signin_throttle
 from ..services import accounts
 from ..services.tx import run_in_transaction
 from . import bp
-from .common import CART_KEY, CHECKOUT_TOKEN_KEY, apply_errors, current_customer, safe_next
-from .forms import RegisterForm, SignInForm
+from .common import CART_KEY, CHECKOUT_TOKEN_KEY, apply_errors, current_customer, customer_required, safe_next
+from .forms import ChangePasswordForm, RegisterForm, SignInForm
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@register_rate
 def register():
     """Open a customer account and sign it in."""
     form = RegisterForm()
@@ -37,34 +40,60 @@ def register():
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
+@signin_rate
 def login():
-    """Sign a customer in; after repeated failures the account is locked for a while."""
+    """Sign a customer in; repeated failures for one account from one address are throttled (429)."""
     form = SignInForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        try:
-            # Committed even when the password is wrong: that is how failed attempts are counted.
-            customer = run_in_transaction(accounts.authenticate, Customer, form.email.data, form.password.data)
-        except accounts.LockedOut as exc:
-            form.form_errors.append(f"Too many failed sign-ins for this account. Try again after "
-                                    f"{exc.until:%H:%M} UTC.")
+        throttle = signin_throttle("customer", form.email.data)
+        throttle.check()
+        customer = run_in_transaction(accounts.authenticate, Customer, form.email.data, form.password.data)
+        if customer is None:
+            throttle.record_failure()
+            metrics.signin_failed("customer")
+            # One message for an unknown email and a wrong password, so accounts cannot be probed.
+            form.password.errors = ["The email or password is not right."]
         else:
-            if customer is None:
-                # One message for an unknown email and a wrong password, so accounts cannot be probed.
-                form.password.errors = ["The email or password is not right."]
-            else:
-                login_user(customer)
-                flash(f"Signed in as {customer.company}.", "success")
-                return redirect(safe_next(form.next.data, url_for("storefront.index")))
+            login_user(customer)
+            flash(f"Signed in as {customer.company}.", "success")
+            return redirect(safe_next(form.next.data, url_for("storefront.index")))
     status = 422 if form.is_submitted() else 200
     return render_template("storefront/login.html", form=form, signed_in=current_customer()), status
 
 
 @bp.post("/sign-out")
 def logout():
-    """Sign out (POST only, with the CSRF token: a link or an image cannot sign anyone out)."""
+    """Sign out (POST only, with the CSRF token: a link or an image cannot sign anyone out).
+
+    Every session of the customer ends, so that a copy of the session cookie is worthless afterwards."""
+    customer = current_customer()
+    if customer is not None:
+        run_in_transaction(accounts.sign_out_everywhere, customer)
     logout_user()
     # The cart and checkout state are this buyer's: on a shared computer the next person must not inherit them.
     for key in (CART_KEY, CHECKOUT_TOKEN_KEY):
         session.pop(key, None)
     flash("You are signed out.", "info")
     return redirect(url_for("storefront.index"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@signin_rate
+@customer_required()
+def change_password():
+    """Change the password; every other session of the customer is signed out, this one stays signed in."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        customer = current_customer()
+        try:
+            run_in_transaction(accounts.change_password, customer, form.current_password.data, form.password.data)
+        except InvalidInput as exc:
+            for message in apply_errors(form, exc.errors):
+                form.form_errors.append(message)
+        else:
+            login_user(customer)  # this session carries the new session token
+            flash("Your password is changed. Any other device signed in to your account has been signed out.",
+                  "success")
+            return redirect(url_for("storefront.order_list"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("storefront/password.html", form=form), status

@@ -12,9 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from .. import metrics
 from ..errors import InsufficientStock, InvalidInput, Shortfall
 from ..extensions import db
 from ..models import Customer, IdempotencyRecord, Order, Variant
+from ..ratelimits import checkout_rate
 from ..services import catalog, orders
 from ..services.tx import run_in_transaction
 from . import bp
@@ -241,6 +243,7 @@ def checkout():
 
 
 @bp.post("/checkout")
+@checkout_rate
 @customer_required(next_endpoint="storefront.cart")
 def checkout_submit():
     """Place the order: one order per checkout token, however often the form is sent."""
@@ -282,6 +285,7 @@ def checkout_submit():
         if placed is None:
             raise
         return redirect(url_for("storefront.order_confirmation", number=placed))
+    metrics.order_placed("storefront")
     session.pop(CHECKOUT_TOKEN_KEY, None)
     session.pop(CART_KEY, None)
     return redirect(url_for("storefront.order_confirmation", number=order.number))

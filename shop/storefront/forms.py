@@ -7,8 +7,8 @@ from wtforms import EmailField, HiddenField, IntegerField, PasswordField, Select
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
 
-from ..services.accounts import MIN_PASSWORD_LENGTH
 from ..services.orders import MAX_SHELF_LIFE_DAYS
+from ..services.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 MAX_UNITS_PER_LINE = 1_000_000
 
@@ -34,9 +34,21 @@ class RegisterForm(FlaskForm):
                                         EqualTo("password", "The two passwords differ.")])
 
 
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired("Enter your current password."),
+                                                                      Length(max=MAX_PASSWORD_LENGTH)])
+    # The rules themselves live in services.passwords; this only tells the label.
+    password = PasswordField(f"New password (at least {MIN_PASSWORD_LENGTH} characters)",
+                             validators=[DataRequired("Choose a new password.")])
+    confirm = PasswordField("Repeat the new password",
+                            validators=[DataRequired("Repeat the new password."),
+                                        EqualTo("password", "The two passwords differ.")])
+
+
 class SignInForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired("Enter your email address.")])
-    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+    email = EmailField("Email", validators=[DataRequired("Enter your email address."), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password."),
+                                                     Length(max=MAX_PASSWORD_LENGTH)])
     next = HiddenField()
 
 

@@ -7,6 +7,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ..bounds import is_plain_date, is_row_id
 from ..errors import IllegalTransition, NotFound
 from ..extensions import db
 from ..models import Order, OrderStatus, Variant
@@ -26,9 +27,12 @@ def _cursor(order: Order) -> str:
 def _parse_cursor(raw: str) -> tuple[datetime, int]:
     stamp, _, ident = raw.rpartition("_")
     try:
-        return datetime.fromisoformat(stamp), int(ident)
+        moment, row_id = datetime.fromisoformat(stamp), int(ident) if ident.isdigit() and len(ident) <= 10 else 0
     except ValueError:
+        moment, row_id = None, 0
+    if moment is None or not is_row_id(row_id) or not is_plain_date(moment.date()):
         abort(400, description="That page link is damaged. Start again from My orders.")
+    return moment, row_id
 
 
 @bp.get("/orders")
