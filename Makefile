@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app wsgi
+# make's own targets run a developer's shop: no SECRET_KEY needed (one is kept in instance/secret_key).
+DEV    := SHOP_ENV=development
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
@@ -18,13 +20,13 @@ $(VENV)/.installed: requirements.txt | $(BIN)/activate
 install: $(VENV)/.installed  ## create the virtual environment and install the pinned requirements
 
 migrate: install  ## bring the database schema up to date
-	$(FLASK) db upgrade
+	$(DEV) $(FLASK) db upgrade
 
 seed: migrate  ## load the demo catalog if the database is empty
-	$(FLASK) shop seed-demo-if-empty
+	$(DEV) $(FLASK) shop seed-demo-if-empty
 
 run: seed  ## serve on http://127.0.0.1:5000
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	$(DEV) $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install  ## run the whole suite (PostgreSQL tests too when TEST_DATABASE_URL is set)
 	$(BIN)/pytest

@@ -98,7 +98,7 @@ DEFAULT_RATE_LIMITS = {
     "RATELIMIT_SIGNIN_FAILURES": "5 per minute;10 per 15 minutes;20 per hour;50 per day",
     "RATELIMIT_REGISTER": "10 per hour;50 per day",
     # Per client address, counting requests whose API key was missing, unknown or revoked.
-    "RATELIMIT_API_AUTH_FAILURES": "20 per minute;200 per hour",
+    "RATELIMIT_API_AUTH_FAILURES": "60 per minute;1000 per hour",
     # Per API key (and per customer on the storefront's checkout): an ERP catching up needs bursts.
     "RATELIMIT_ORDERS": "120 per minute",
 }

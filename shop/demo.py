@@ -114,7 +114,8 @@ def in_spec_value(test: SpecTest) -> str:
     if test.min_value is not None and test.max_value is not None:
         return str(((test.min_value + test.max_value) / 2).quantize(D("0.01")))
     if test.max_value is not None:
-        return str((test.max_value * D("0.4")).quantize(D("0.001")).normalize())
+        # format "f": normalize() alone writes 100 as "1E+2", which is not how a lab writes a result.
+        return format((test.max_value * D("0.4")).quantize(D("0.001")).normalize(), "f")
     return str((test.min_value + D("1.2")).quantize(D("0.1")))
 
 
