@@ -129,7 +129,8 @@ def load_config(instance_path: str, secret_key: str | None = None) -> dict:
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "").strip() or "shop",
         # Moving windows: a burst at the end of one minute and the start of the next still counts as one.
         "RATELIMIT_STRATEGY": "moving-window",
-        "RATELIMIT_HEADERS_ENABLED": True,
+        # Retry-After is set by the 429 answer itself (shop/ratelimits.py), for the limit or throttle that refused.
+        "RATELIMIT_HEADERS_ENABLED": False,
         # A Redis outage lets requests through (and /readyz reports it) rather than failing every sign-in.
         "RATELIMIT_SWALLOW_ERRORS": True,
         **{name: _rate_limit(name, default) for name, default in DEFAULT_RATE_LIMITS.items()},
