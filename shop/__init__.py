@@ -6,9 +6,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort, render_template, request
+from flask import Flask, Response, abort, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .bounds import RowIdConverter, is_row_id
@@ -111,6 +111,11 @@ def register_errorhandlers(app: Flask) -> None:
         return render_template("error.html", code=400, title="Form expired",
                                message="The form was too old or not sent from this site. "
                                        "Go back, reload the page and try again."), 400
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(error: SecurityError):
+        # A Host outside TRUSTED_HOSTS: no URL can be built for it, so no page either; a plain answer.
+        return Response("400 Bad Request: this host name is not served here.\n", status=400, mimetype="text/plain")
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(error: RequestEntityTooLarge):

@@ -34,8 +34,8 @@ def _database_ok() -> str:
     try:
         db.session.execute(text("SELECT 1"))
         return "ok"
-    except SQLAlchemyError:
-        log.exception("Readiness: the database is unreachable")
+    except SQLAlchemyError as exc:
+        log.warning("Readiness: the database is unreachable: %s", type(exc.orig or exc).__name__)
         db.session.rollback()
         return "unreachable"
 
@@ -48,6 +48,6 @@ def _redis_ok() -> str:
     try:
         client.ping()
         return "ok"
-    except redis.RedisError:
-        log.exception("Readiness: Redis is unreachable")
+    except redis.RedisError as exc:
+        log.warning("Readiness: Redis is unreachable: %s", exc)
         return "unreachable"

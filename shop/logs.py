@@ -22,13 +22,22 @@ class _RequestIdFilter(logging.Filter):
 
 
 class _JsonHandler(logging.StreamHandler):
-    """The process's one JSON handler on the root logger (installed once, whatever the number of apps)."""
+    """The process's one JSON handler on the root logger (installed once, whatever the number of apps); it writes
+    to sys.stderr as it is at the time, so that a harness that swaps it (pytest's capsys) gets the lines."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
 
 
 def _install_handler(level: str) -> None:
     root = logging.getLogger()
     if not any(isinstance(handler, _JsonHandler) for handler in root.handlers):
-        handler = _JsonHandler(sys.stderr)
+        handler = _JsonHandler()
         handler.setFormatter(JsonFormatter("{asctime}{levelname}{name}{message}", style="{",
                                            rename_fields={"asctime": "time", "levelname": "level",
                                                           "name": "logger"}))
