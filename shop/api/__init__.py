@@ -22,6 +22,9 @@ The Leucine Shop order API, for ERP systems and shops that buy L-Leucine from us
   again (`Idempotent-Replayed: true`), the same key with another body gets 422, and a retry while the first
   request is still running gets 409. Keys are kept 24 hours.
 * Money and masses are decimal strings (`"1950.00"`), timestamps ISO 8601 in UTC.
+* **Limits**: bodies are JSON (else 415) of at most 1 MiB by default (else 413); each key may place 120 orders a
+  minute by default, and an address sending unknown keys is slowed down: beyond a limit the answer is 429
+  `too-many-requests` with `Retry-After` (seconds).
 """
 
 def register_api(app: Flask) -> None:

@@ -61,6 +61,9 @@ class Orders(MethodView):
     @orders_blp.response(201, OrderSchema, headers={"Location": LOCATION_HEADER, **IDEMPOTENT_RESPONSES},
                          description="Placed: every line priced and allocated from lots, first-expired-first-out.")
     @orders_blp.alt_response(409, response="CONFLICT")
+    @orders_blp.alt_response(429, response="TOO_MANY_REQUESTS",
+                             description="More orders than RATELIMIT_ORDERS allows this key (by default 120 a "
+                                         "minute); `Retry-After` says when to try again.")
     def post(self, headers, data):
         """Place an order
 
