@@ -184,7 +184,7 @@ def test_no_route_answers_500_to_out_of_range_or_malformed_input(world):
             failures.append(f"{response.status_code} {what}")
 
     rules = [r for r in app.url_map.iter_rules() if r.endpoint not in SKIP]
-    assert len(rules) > 50  # the whole app, not a corner of it
+    assert len(rules) >= 45  # the whole app, not a corner of it
     for rule in rules:
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             good = _path_values(rule, rule.endpoint, ids)
