@@ -188,4 +188,6 @@ def _instance_secret(instance_path: str) -> str:
             pass  # another process won the race: use its key
         finally:
             draft.unlink(missing_ok=True)
+    if path.stat().st_mode & 0o077:  # a key file written by an older version, readable by others
+        path.chmod(0o600)
     return path.read_text().strip()

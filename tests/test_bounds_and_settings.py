@@ -139,6 +139,14 @@ def test_processes_starting_together_share_one_development_key_readable_by_the_o
     assert os.listdir(tmp_path) == ["secret_key"]  # no draft left behind
 
 
+def test_a_development_key_file_readable_by_others_is_made_private(tmp_path):
+    key = tmp_path / "secret_key"
+    key.write_text("k" * 64)
+    key.chmod(0o644)
+    assert _instance_secret(str(tmp_path)) == "k" * 64
+    assert key.stat().st_mode & 0o777 == 0o600
+
+
 def test_the_app_refuses_to_start_in_production_without_secret_key_saying_so():
     env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "SHOP_ENV", "FLASK_DEBUG")}
     started = subprocess.run([sys.executable, "-c", "import wsgi"], cwd=ROOT, env=env, capture_output=True, text=True,
