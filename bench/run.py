@@ -122,7 +122,7 @@ def setup_shop(args, out: Path, env: dict[str, str]) -> str:
     for path in bench_lot_files(out):
         run_cmd(flask + ["shop", "import-batch", str(path), "--release"], env, REPO, log,
                 f"flask shop import-batch {path.name} --release")
-    run_cmd(flask + ["shop", "create-customer", "--email", CUSTOMER_EMAIL, "--password", "bench-password-2026",
+    run_cmd(flask + ["shop", "create-customer", "--email", CUSTOMER_EMAIL, "--password", "amber-harbour-load-2026",
                      "--company", "Bench Load Testing Ltd"], env, REPO, log, "flask shop create-customer")
     stdout = run_cmd(flask + ["shop", "create-api-key", "--customer", CUSTOMER_EMAIL, "--name", "bench"],
                      env, REPO, log, "flask shop create-api-key")
