@@ -58,11 +58,12 @@ FAR = "9999-12-31T23:59:59+00:00"
 BAD_VALUES = [
     "99999999999999999999999999",  # beyond 64 bits
     "2147483648", "-2147483649",  # just beyond a 32-bit column
-    "9999-12-31", "0001-01-01", "10000-01-01",
+    "9999-12-31", "0001-01-01",
     "x" * 5000,
-    "true", "NaN", "1e999", "%ff\u202e",
+    "true", "1e999",
+    # cursors of the API's lists, the staff lists and My orders, holding ids and dates no column can
     _cursor("orders", FAR, 2**70), _cursor("products", 2**70, True), _cursor(FAR, 2**70), _cursor(FAR, True),
-    f"{FAR}_{'9' * 30}", "!!!",
+    f"{FAR}_{'9' * 30}",
 ]
 # A JSON value in place of a field of the API's order: numbers the parser must bound, and the same as strings.
 BAD_JSON = ["1" + "0" * 4300, "1e999", "-1e999", "2147483648", "-1", "true", "null", '"' + "x" * 5000 + '"',
