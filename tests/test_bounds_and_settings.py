@@ -126,7 +126,7 @@ def _secret_in(folder: str, barrier, results) -> None:
 
 def test_processes_starting_together_share_one_development_key_readable_by_the_owner_only(tmp_path):
     context = multiprocessing.get_context("spawn")
-    count = 6
+    count = 4
     barrier, results = context.Barrier(count), context.Queue()
     processes = [context.Process(target=_secret_in, args=(str(tmp_path), barrier, results)) for _ in range(count)]
     for process in processes:
