@@ -83,9 +83,9 @@ def recreate_databases(args) -> None:
         raise HarnessError(f"PostgreSQL at {args.pg_host}:{args.pg_port} is not reachable: {exc}") from None
 
 
-def run_cmd(argv: list[str], env: dict[str, str], cwd: Path, log: Path, what: str) -> str:
+def run_cmd(argv: list[str], env: dict[str, str], cwd: Path, log: Path, what: str, stdin: str | None = None) -> str:
     """Run a setup command, keep its output in the log, fail the harness if it fails."""
-    proc = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=300, input=stdin)
     with log.open("a") as f:
         f.write(f"$ {' '.join(argv)}\n{proc.stdout}{proc.stderr}\n")
     if proc.returncode != 0:
@@ -119,9 +119,12 @@ def setup_shop(args, out: Path, env: dict[str, str]) -> str:
     flask = [str(BIN / "flask"), "--app", "wsgi"]
     run_cmd(flask + ["db", "upgrade"], env, REPO, log, "flask db upgrade")
     run_cmd(flask + ["shop", "seed-demo"], env, REPO, log, "flask shop seed-demo")
-    for path in bench_lot_files(out):
-        run_cmd(flask + ["shop", "import-batch", str(path), "--release"], env, REPO, log,
-                f"flask shop import-batch {path.name} --release")
+    from shop.demo import DEMO_PASSWORD
+
+    for path in bench_lot_files(out):  # released as the demo quality user, whose password goes in on stdin
+        run_cmd(flask + ["shop", "import-batch", str(path), "--release", "--signed-by", "quality@leucine.example",
+                         "--password-stdin"], env, REPO, log, f"flask shop import-batch {path.name} --release",
+                stdin=DEMO_PASSWORD + "\n")
     run_cmd(flask + ["shop", "create-customer", "--email", CUSTOMER_EMAIL, "--password", "amber-harbour-load-2026",
                      "--company", "Bench Load Testing Ltd"], env, REPO, log, "flask shop create-customer")
     stdout = run_cmd(flask + ["shop", "create-api-key", "--customer", CUSTOMER_EMAIL, "--name", "bench"],

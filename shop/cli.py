@@ -12,8 +12,8 @@ from sqlalchemy import delete, func, select
 
 from .errors import DomainError, InvalidInput
 from .extensions import db
-from .models import Customer, IdempotencyRecord, Product, utcnow
-from .services import accounts, inventory
+from .models import Customer, DateKind, IdempotencyRecord, Product, SignedAction, StaffUser, utcnow
+from .services import accounts, inventory, signatures
 from .services.tx import run_in_transaction
 
 shop_cli = AppGroup("shop", help="Leucine Shop commands.")
@@ -126,39 +126,103 @@ def check_ledger_command() -> None:
 
 @shop_cli.command("import-batch")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--release", is_flag=True, help="Release the lot when every result is inside its limits.")
-def import_batch_command(file: Path, release: bool) -> None:
-    """Receive a lot from a production or lab system's JSON export."""
+@click.option("--release", is_flag=True, help="Release the lot when every result is inside its limits, signed by "
+                                              "--signed-by (asks for that user's password).")
+@click.option("--signed-by", "signer", metavar="EMAIL", help="The quality user who signs the release.")
+@click.option("--password-stdin", is_flag=True, help="Read the signer's password from the first line of stdin.")
+@click.option("--lab-system", default="laboratory system", show_default=True,
+              help="Who recorded the results, as the audit log and the lot page name it.")
+def import_batch_command(file: Path, release: bool, signer: str | None, password_stdin: bool,
+                         lab_system: str) -> None:
+    """Receive a lot from a production or lab system's JSON export.
+
+    The results count as recorded by the laboratory system, which reviewed them there; with --release the lot
+    is released, signed by the command's operator (--signed-by and their password), when every result is in
+    specification. Results go through the same strict rules as the staff form.
+    """
+    data = _read_batch_file(file)
+    if release and not signer:
+        raise click.ClickException("--release needs --signed-by EMAIL: a release is signed by a quality user.")
+    signature = _sign_release(signer, str(data["lot_number"]), password_stdin) if release else None
+    source = f"{lab_system.strip() or 'laboratory system'} (import-batch {file.name})"[:120]
+
+    def work():
+        batch = inventory.receive_batch(str(data["product"]), str(data["lot_number"]), data["date"],
+                                        data["expires"], data["units"], date_kind=data["date_kind"])
+        if data["results"]:
+            inventory.record_results(batch, data["results"], source=source)
+        if signature is not None:
+            inventory.release_batch(batch, signature)
+        return batch
+
+    batch = _run(work)
+    warning = inventory.shelf_life_warning(batch)
+    if warning:
+        click.echo(f"Warning: {warning}", err=True)
+    click.echo(f"Lot {batch.lot_number} received: {batch.status}.")
+
+
+def _read_batch_file(file: Path) -> dict:
+    """The lot of an import-batch file; numbers in 'results' are kept as written ('1e1' stays '1e1')."""
     try:
-        data = json.loads(file.read_text())
+        # parse_float=str: a result such as 0.10 or 1e1 reaches the result rules as the lab system wrote it.
+        data = json.loads(file.read_text(), parse_float=str)
     except FileNotFoundError:
         raise click.ClickException(f"No such file: {file}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"{file} is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise click.ClickException(f"{file} must hold one JSON object.")
-    missing = [k for k in ("product", "lot_number", "manufactured_on", "expires_on", "units") if k not in data]
+    missing = [k for k in ("product", "lot_number", "manufactured_on", "units") if k not in data]
+    if ("expires_on" in data) == ("retest_on" in data):
+        missing.append("expires_on or retest_on (one of them)")
     if missing:
         raise click.ClickException("Missing fields: " + ", ".join(missing))
+    kind = DateKind.EXPIRY if "expires_on" in data else DateKind.RETEST
     try:
         made = date.fromisoformat(str(data["manufactured_on"]))
-        expires = date.fromisoformat(str(data["expires_on"]))
+        expires = date.fromisoformat(str(data["expires_on" if kind == DateKind.EXPIRY else "retest_on"]))
     except ValueError as exc:
         raise click.ClickException(f"Dates must be YYYY-MM-DD: {exc}") from None
     units, results = data["units"], data.get("results") or {}
     if not isinstance(units, dict) or not isinstance(results, dict):
         raise click.ClickException("'units' and 'results' must be objects keyed by SKU and by test name.")
+    return {**data, "date": made, "expires": expires, "date_kind": kind, "units": units, "results": results}
 
-    def work():
-        batch = inventory.receive_batch(str(data["product"]), str(data["lot_number"]), made, expires, units)
-        if results:
-            inventory.record_results(batch, results)
-        if release:
-            inventory.release_batch(batch)
-        return batch
 
-    batch = _run(work)
-    click.echo(f"Lot {batch.lot_number} received: {batch.status}.")
+def _sign_release(email: str, lot_number: str, password_stdin: bool) -> signatures.Signature:
+    """The operator's release signature: their password, checked like the staff page checks it."""
+    staff = db.session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+    statement = signatures.meaning(SignedAction.RELEASE, lot_number)
+    if password_stdin:
+        password = click.get_text_stream("stdin").readline().rstrip("\r\n")
+    else:
+        click.echo(f"Signing as {email}: “{statement}”", err=True)
+        password = click.prompt(f"Password of {email}", hide_input=True, err=True)
+    try:
+        return signatures.sign(staff, password, SignedAction.RELEASE, lot_number, confirmed=True)
+    except signatures.SignatureRefused as exc:
+        if exc.wrong_password and staff is not None:
+            run_in_transaction(signatures.record_refusal, staff.id, SignedAction.RELEASE, lot_number)
+        raise click.ClickException(" ".join(m for msgs in exc.errors.values() for m in msgs)) from None
+    finally:
+        db.session.rollback()  # end the read, so the import runs in a transaction of its own
+
+
+@shop_cli.command("check-results")
+def check_results_command() -> None:
+    """List recorded CoA results that the strict entry rules would refuse; nothing is changed.
+
+    Results recorded before the rules (such as '1,500', read then as 1.5) are listed with the reason, so that a
+    person can correct them; a lot in quarantine cannot be released until they are. Exits 1 when any is found.
+    """
+    refused = inventory.refused_results()
+    for r in refused:
+        click.echo(f"lot {r.lot_number} ({r.status}) {r.test}: {r.value!r}: {r.message}")
+    if refused:
+        raise click.ClickException(f"{len(refused)} recorded result(s) would be refused; correct them on the "
+                                   "lot's page (recall a released lot if it was sold on one).")
+    click.echo("Every recorded CoA result passes the entry rules.")
 
 
 @shop_cli.command("purge-idempotency")

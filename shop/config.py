@@ -104,6 +104,26 @@ DEFAULT_RATE_LIMITS = {
 }
 
 
+def _text(name: str, default: str) -> str:
+    return os.environ.get(name, "").strip() or default
+
+
+# Demo identity of the seller: a realistic, fictional German manufacturer. Addresses separate lines with ';'.
+DEMO_SELLER_ADDRESS = "Industriestraße 14; 77866 Rheinau; Germany"
+
+
+def _seller(address: str) -> dict:
+    """The seller's identity (pages, e-mails) and the manufacturing site printed on Certificates of Analysis."""
+    return {
+        "SELLER_LEGAL_NAME": _text("SELLER_LEGAL_NAME", "Leucin-Werk Rheinau GmbH"),
+        "SELLER_ADDRESS": address,
+        "SELLER_VAT_ID": _text("SELLER_VAT_ID", "DE815204576"),
+        "SELLER_PHONE": _text("SELLER_PHONE", "+49 7844 91870-0"),
+        "SELLER_EMAIL": _text("SELLER_EMAIL", "quality@leucin-werk.example"),
+        "MANUFACTURING_SITE_ADDRESS": _text("MANUFACTURING_SITE_ADDRESS", address),
+    }
+
+
 def load_config(instance_path: str, secret_key: str | None = None) -> dict:
     """Build the Flask config mapping from environment variables (`secret_key`: one the caller already has,
     such as a test's)."""
@@ -142,6 +162,11 @@ def load_config(instance_path: str, secret_key: str | None = None) -> dict:
         "IDEMPOTENCY_TTL_HOURS": _whole_number("IDEMPOTENCY_TTL_HOURS", 24, minimum=24),
         # How long the product page's catalog data (not stock) is cached per app process; 0 turns it off.
         "CATALOG_CACHE_SECONDS": _whole_number("CATALOG_CACHE_SECONDS", 30, minimum=0),
+        # Orders that ask for no minimum remaining shelf life get lots expiring more than this many days ahead.
+        "DEFAULT_MIN_SHELF_LIFE_DAYS": _whole_number("DEFAULT_MIN_SHELF_LIFE_DAYS", 90, minimum=0),
+        # Two-person rule: who releases a lot must not have recorded (or last corrected) any of its results.
+        "RELEASE_REQUIRES_SECOND_PERSON": _flag("RELEASE_REQUIRES_SECOND_PERSON", True),
+        **_seller(_text("SELLER_ADDRESS", DEMO_SELLER_ADDRESS)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",

@@ -7,8 +7,9 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from .extensions import db
-from .models import Batch, Customer, PriceBreak, Product, SpecTest, StaffUser, Variant
+from .models import Batch, Customer, DateKind, PriceBreak, Product, SignedAction, SpecTest, StaffUser, Variant, utcnow
 from .services import accounts, inventory
+from .services.signatures import Signature, meaning
 
 D = Decimal
 
@@ -88,7 +89,8 @@ PRODUCTS = [
     },
 ]
 
-# (product slug, lot number, months since manufacture, shelf life months, units per SKU, fate)
+# (product slug, lot number, months since manufacture, shelf life months, units per SKU, fate); FD-2504 carries
+# a retest date rather than an expiry date, and FCC-2406 (two months left) is sold only on request.
 LOTS = [
     ("l-leucine-usp", "USP-2501", 14, 36, {"LEU-USP-1KG": 40, "LEU-USP-5KG": 20, "LEU-USP-25KG": 12}, "released"),
     ("l-leucine-usp", "USP-2507", 8, 36, {"LEU-USP-1KG": 60, "LEU-USP-5KG": 30, "LEU-USP-25KG": 24}, "released"),
@@ -99,10 +101,18 @@ LOTS = [
     ("l-leucine-fcc", "FCC-2508", 7, 24, {"LEU-FCC-1KG": 80, "LEU-FCC-25KG": 80}, "released"),
     ("l-leucine-fcc", "FCC-2510", 4, 24, {"LEU-FCC-25KG": 30}, "rejected"),
     ("l-leucine-feed", "FD-2504", 10, 24, {"LEU-FEED-25KG": 120, "LEU-FEED-500KG": 8}, "released"),
+    ("l-leucine-fcc", "FCC-2406", 22, 24, {"LEU-FCC-25KG": 10}, "released"),
 ]
+RETEST_LOTS = {"FD-2504"}
+ON_REQUEST_LOTS = {"FCC-2406"}
+# The results of the demo lots come from the laboratory system; the quality user releases them.
+DEMO_LAB_SYSTEM = "LIMS (demo data)"
 
-DEMO_STAFF = [("admin@leucine.example", "admin"), ("warehouse@leucine.example", "warehouse"),
-              ("quality@leucine.example", "quality"), ("fulfilment@leucine.example", "fulfilment")]
+DEMO_STAFF = [("admin@leucine.example", "admin", "Admin"), ("warehouse@leucine.example", "warehouse", "Warehouse"),
+              ("quality@leucine.example", "quality", "Quality"),
+              # a second quality user: a lot is released by someone other than who recorded its results
+              ("quality2@leucine.example", "quality", "Second quality"),
+              ("fulfilment@leucine.example", "fulfilment", "Fulfilment")]
 DEMO_PASSWORD = "leucine-demo-2026"
 DEMO_CUSTOMER = ("buyer@nutrition.example", "Northwind Nutrition GmbH")
 
@@ -137,29 +147,39 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
                 product.variants.append(variant)
             db.session.add(product)
             added["products"] += 1
+    for email, role, name in DEMO_STAFF:
+        if db.session.scalar(select(StaffUser.id).where(StaffUser.email == email)) is None:
+            accounts.create_staff(email, DEMO_PASSWORD, role, name=name)
+            added["staff"] += 1
     db.session.flush()
+    quality = db.session.scalar(select(StaffUser).where(StaffUser.email == "quality@leucine.example"))
     for slug, lot, age_months, shelf_months, units, fate in LOTS:
-        if db.session.scalar(select(Batch.id).where(Batch.lot_number == lot)) is not None:
+        if db.session.scalar(select(Batch.id).where(inventory.lot_number_is(lot))) is not None:
             continue
         made = today - timedelta(days=30 * age_months)
-        batch = inventory.receive_batch(slug, lot, made, made + timedelta(days=30 * shelf_months), units)
+        batch = inventory.receive_batch(slug, lot, made, made + timedelta(days=30 * shelf_months), units,
+                                        date_kind=DateKind.RETEST if lot in RETEST_LOTS else DateKind.EXPIRY)
         results = {t.name: in_spec_value(t) for t in batch.product.spec_tests}
         if fate == "rejected":
             assay = next(t for t in batch.product.spec_tests if t.name.startswith("Assay"))
             results[assay.name] = str(assay.min_value - D("1.1"))
         if fate != "quarantine":
-            inventory.record_results(batch, results)
+            inventory.record_results(batch, results, source=DEMO_LAB_SYSTEM)
         if fate == "released":
-            inventory.release_batch(batch)
+            inventory.release_batch(batch, _signed(quality, SignedAction.RELEASE, lot))
         elif fate == "rejected":
-            inventory.reject_batch(batch, "Assay below specification")
+            inventory.reject_batch(batch, "Assay below specification", _signed(quality, SignedAction.REJECT, lot))
+        if lot in ON_REQUEST_LOTS:
+            inventory.set_on_request(lot, True)
         added["lots"] += 1
-    for email, role in DEMO_STAFF:
-        if db.session.scalar(select(StaffUser.id).where(StaffUser.email == email)) is None:
-            accounts.create_staff(email, DEMO_PASSWORD, role, name=role.capitalize())
-            added["staff"] += 1
     if db.session.scalar(select(Customer.id).where(Customer.email == DEMO_CUSTOMER[0])) is None:
         accounts.create_customer(DEMO_CUSTOMER[0], DEMO_PASSWORD, DEMO_CUSTOMER[1])
         added["customers"] += 1
     db.session.flush()
     return added
+
+
+def _signed(staff: StaffUser, action: SignedAction, lot_number: str) -> Signature:
+    """The demo quality user's signature on a demo lot: demo data has no one at a keyboard to type a password."""
+    return Signature(staff_id=staff.id, name=staff.name, email=staff.email, action=action, lot_number=lot_number,
+                     meaning=meaning(action, lot_number), signed_at=utcnow())

@@ -5,11 +5,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
 from shop.demo import USP_SPEC, in_spec_value
 from shop.extensions import db
-from shop.models import PriceBreak, Product, SpecTest, Variant
+from shop.models import PriceBreak, Product, SignedAction, SpecTest, StaffUser, Variant, utcnow
 from shop.services import accounts, inventory
+from shop.services.signatures import Signature, meaning
 
 D = Decimal
 
@@ -35,23 +37,49 @@ def good_results(product: Product) -> dict[str, str]:
     return {t.name: in_spec_value(t) for t in product.spec_tests}
 
 
+RELEASER_EMAIL = "qa-release@shop.example"
+
+
+def releaser() -> StaffUser:
+    """The quality user who signs the QC decisions of make_lot (made the first time it is needed)."""
+    staff = db.session.scalar(select(StaffUser).where(StaffUser.email == RELEASER_EMAIL))
+    return staff or accounts.create_staff(RELEASER_EMAIL, "release password", "quality", name="Rita Release")
+
+
+def signed(staff: StaffUser, action: SignedAction | str, lot_number: str) -> Signature:
+    """`staff`'s signature on a QC decision, as services.signatures.sign makes it once the password is checked."""
+    action = SignedAction(action)
+    return Signature(staff_id=staff.id, name=staff.name, email=staff.email, action=action, lot_number=lot_number,
+                     meaning=meaning(action, lot_number), signed_at=utcnow())
+
+
+def signed_recall(lot_number: str, reason: str, staff: StaffUser | None = None,
+                  note: str = "Do not use this lot; we will replace it."):
+    """Recall a lot through services.recall, signed by `staff` (else releaser()); the caller commits."""
+    from shop.services import recall
+
+    return recall.recall_lot(lot_number, reason, signed(staff or releaser(), "recall", lot_number), note)
+
+
 def make_lot(product: Product, lot_number: str, units: dict[str, int], *, expires_in_days: int = 700,
              status: str = "released"):
-    """Receive a lot, and take it to `status` (quarantine, released, rejected, recalled) through the services."""
+    """Receive a lot, and take it to `status` (quarantine, released, rejected, recalled) through the services;
+    its results are recorded by no one and its QC decisions signed by releaser()."""
     made = date.today() - timedelta(days=30)
     batch = inventory.receive_batch(product.slug, lot_number, made, date.today() + timedelta(days=expires_in_days),
                                     units)
     if status != "quarantine":
         inventory.record_results(batch, good_results(product))
+    qa = releaser() if status != "quarantine" else None
     if status in ("released", "recalled"):
         if expires_in_days > 0:
-            inventory.release_batch(batch)
+            inventory.release_batch(batch, signed(qa, "release", lot_number))
         else:  # an expired lot: released back when it was still good
             batch.status = "released"
     if status == "rejected":
-        inventory.reject_batch(batch, "test")
+        inventory.reject_batch(batch, "test", signed(qa, "reject", lot_number))
     if status == "recalled":
-        inventory.recall_batch(batch, "test")
+        inventory.recall_batch(batch, "test", signed(qa, "recall", lot_number), "Recalled (test).")
     db.session.commit()
     return batch
 

@@ -15,7 +15,7 @@ from shop.errors import InvalidInput, ReleaseRefused
 from shop.extensions import db
 from shop.models import ApiKey, AuditEntry, Batch, BatchStatus, Product, Stock, StockMovement, Variant
 from shop.services import inventory
-from tests.factories import good_results, make_lot
+from tests.factories import good_results, make_lot, make_staff, releaser, signed
 
 
 def test_models_and_migrations_agree(app):
@@ -61,7 +61,7 @@ def test_release_refused_for_missing_result_names_the_test(app, product):
     del results["Heavy metals"]
     inventory.record_results(batch, results)
     with pytest.raises(ReleaseRefused) as refused:
-        inventory.release_batch(batch)
+        inventory.release_batch(batch, signed(releaser(), "release", "L-MISSING"))
     assert "Heavy metals: no result recorded" in refused.value.message
     assert [f.test for f in refused.value.failures] == ["Heavy metals"]
     db.session.rollback()
@@ -73,7 +73,7 @@ def test_release_refused_for_out_of_spec_result_names_the_test(app, product):
     results = good_results(product) | {"Assay (dried basis)": "97.9", "Identification (IR)": "does not conform"}
     inventory.record_results(batch, results)
     with pytest.raises(ReleaseRefused) as refused:
-        inventory.release_batch(batch)
+        inventory.release_batch(batch, signed(releaser(), "release", "L-OOS"))
     failing = {f.test: f.reason for f in refused.value.failures}
     assert set(failing) == {"Assay (dried basis)", "Identification (IR)"}
     assert "97.9 is outside 98.5 – 101.5 %" in failing["Assay (dried basis)"]
@@ -82,7 +82,7 @@ def test_release_refused_for_out_of_spec_result_names_the_test(app, product):
 def test_release_with_every_result_in_spec(app, product):
     batch = make_lot(product, "L-GOOD", {"LEU-USP-25KG": 5}, status="quarantine")
     inventory.record_results(batch, good_results(product))
-    inventory.release_batch(batch)
+    inventory.release_batch(batch, signed(releaser(), "release", "L-GOOD"))
     db.session.commit()
     assert db.session.get(Batch, batch.id).status == BatchStatus.RELEASED
 
@@ -191,8 +191,15 @@ def _lot_file(tmp_path, product, lot, **changes):
     return path
 
 
+def _import(runner, path, *extra, password="staff password"):
+    """import-batch FILE --release, signed by a quality user whose password goes in at the prompt."""
+    return runner.invoke(args=["shop", "import-batch", str(path), "--release", "--signed-by", "quality@shop.example",
+                               *extra], input=password + "\n")
+
+
 def test_import_batch_with_release(app, runner, product, tmp_path):
-    result = runner.invoke(args=["shop", "import-batch", str(_lot_file(tmp_path, product, "IMP-1")), "--release"])
+    make_staff("quality")
+    result = _import(runner, _lot_file(tmp_path, product, "IMP-1"))
     assert result.exit_code == 0, result.output
     assert "IMP-1 received: released" in result.output
     batch = inventory.get_batch("IMP-1")
@@ -203,7 +210,8 @@ def test_import_batch_release_refused_names_failing_tests_and_writes_nothing(app
     results = good_results(product) | {"Loss on drying": "0.35"}
     del results["Sulfate"]
     path = _lot_file(tmp_path, product, "IMP-2", results=results)
-    result = runner.invoke(args=["shop", "import-batch", str(path), "--release"])
+    make_staff("quality")
+    result = _import(runner, path)
     assert result.exit_code != 0
     assert "Loss on drying" in result.output and "Sulfate" in result.output
     assert db.session.scalar(select(func.count(Batch.id))) == 0

@@ -133,7 +133,7 @@ def test_cancel_releases_the_allocation(app, product, customer):
     assert available(DRUM) == 5
     order = orders.get_order(order.number)
     assert order.status == OrderStatus.CANCELLED
-    assert {a.status for a in order.lines[0].allocations} == {AllocationStatus.RELEASED}
+    assert {a.status for a in order.lines[0].allocations} == {AllocationStatus.RETURNED_CANCELLED}
     assert [h.to_status for h in order.history] == [OrderStatus.PENDING, OrderStatus.CANCELLED]
     assert inventory.check_ledger() == []
 

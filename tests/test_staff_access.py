@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from shop.extensions import db
 from shop.models import Batch, BatchStatus, Order, OrderStatus, Stock, StockMovement
-from tests.factories import make_lot, make_product, make_staff
+from shop.services import inventory
+from tests.factories import good_results, make_lot, make_product, make_staff
 from tests.test_staff_support import StaffClient, place, sign_in, staff_clients  # noqa: F401
 from tests.test_storefront_helpers import client_at
 
@@ -61,6 +62,9 @@ def test_sign_out_needs_a_post_and_ends_the_session(client):
     assert client.get("/staff/logout").status_code == 405
     assert client.post("/staff/logout").status_code == 302
     assert client.get("/staff/").status_code == 302
+
+
+SIGN = {"confirm": "y", "password": "staff password"}
 
 
 def _lot(product, status="quarantine"):
@@ -122,13 +126,18 @@ def test_each_role_is_refused_another_roles_action_and_nothing_changes(client, p
 
 def test_admin_may_do_what_every_role_does(client, product, customer):
     lot = make_lot(product, "L-ADMIN", {"LEU-USP-25KG": 10}, status="quarantine")
+    other = make_lot(product, "L-ADMIN2", {"LEU-USP-25KG": 10}, status="quarantine")
+    inventory.record_results(other, good_results(product), make_staff("quality"))
+    db.session.commit()
     sign_in(client, "admin")
     assert client.post(f"/staff/batches/{lot.lot_number}/results", data=_good_results_form(product)).status_code == 302
-    assert client.post(f"/staff/batches/{lot.lot_number}/release").status_code == 302
+    # the admin releases results someone else recorded (two-person rule), signed
+    assert client.post(f"/staff/batches/{other.lot_number}/release", data=SIGN).status_code == 302
     order = place(customer, "LEU-USP-25KG", 1)
     assert client.post(f"/staff/orders/{order.number}/confirm").status_code == 302
     db.session.expire_all()
-    assert db.session.get(Batch, lot.id).status == BatchStatus.RELEASED
+    assert db.session.get(Batch, other.id).status == BatchStatus.RELEASED
+    assert len(db.session.get(Batch, lot.id).results) == len(product.spec_tests)
     assert db.session.get(Order, order.id).status == OrderStatus.CONFIRMED
 
 
@@ -137,8 +146,9 @@ def test_two_staff_signed_in_at_once_keep_their_own_roles(app, client, product):
     lot = make_lot(product, "L-TWO", {"LEU-USP-25KG": 10}, status="quarantine")
     sign_in(client, "warehouse")
     sign_in(other_client, "quality")
-    assert client.post(f"/staff/batches/{lot.lot_number}/reject", data={"reason": "x"}).status_code == 403
-    assert other_client.post(f"/staff/batches/{lot.lot_number}/reject", data={"reason": "x"}).status_code == 302
+    assert client.post(f"/staff/batches/{lot.lot_number}/reject", data={"reason": "x", **SIGN}).status_code == 403
+    assert other_client.post(f"/staff/batches/{lot.lot_number}/reject", data={"reason": "x", **SIGN}
+                             ).status_code == 302
 
 
 def test_every_staff_view_checks_the_role(app):

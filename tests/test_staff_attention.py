@@ -10,7 +10,7 @@ from shop.errors import IllegalTransition, InvalidInput
 from shop.extensions import db
 from shop.models import AuditEntry, Order
 from shop.services import orders, recall
-from tests.factories import make_customer, make_lot, make_product, make_staff
+from tests.factories import make_customer, make_lot, make_product, make_staff, signed_recall
 from tests.test_staff_support import ADDRESS, StaffClient, place, sign_in, staff_clients, text_of  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("staff_clients")
@@ -20,7 +20,7 @@ def _flagged_order(product, customer) -> Order:
     """An order whose only lot is recalled with no other lot to cover it: the recall flags it."""
     make_lot(product, "L-BAD", {"LEU-USP-25KG": 10})
     order = place(customer, "LEU-USP-25KG", 4)
-    recall.recall_lot("L-BAD", "Foreign particles", make_staff("quality", email="recall@shop.example"))
+    signed_recall("L-BAD", "Foreign particles", make_staff("quality", email="recall@shop.example"))
     db.session.commit()
     assert order.needs_attention is True
     return order
@@ -151,12 +151,12 @@ def test_a_later_recall_flags_a_handled_order_with_its_own_note_only(app, produc
                                           {"sku": "LEU-USP-1KG", "quantity": 3}], ADDRESS)
     db.session.commit()
     quality = make_staff("quality", email="recall@shop.example")
-    recall.recall_lot("L-DRUMS", "Foreign particles", quality)
+    signed_recall("L-DRUMS", "Foreign particles", quality)
     db.session.commit()
     recall.clear_attention(order.number, "Customer takes the tubs now, drums later.")
     db.session.commit()
 
-    recall.recall_lot("L-TUBS", "Moisture", quality)
+    signed_recall("L-TUBS", "Moisture", quality)
     db.session.commit()
     needs_attention, note, _ = _state(order.id)
     assert needs_attention is True

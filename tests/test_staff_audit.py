@@ -10,7 +10,7 @@ import pytest
 from shop.extensions import db
 from shop.models import AuditEntry, StaffUser
 from shop.services import inventory, recall, reports
-from tests.factories import good_results, make_lot, make_staff
+from tests.factories import good_results, make_lot, make_staff, signed_recall
 from tests.test_staff_support import count_statements, page_statements, place, sign_in, staff_clients, text_of  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("staff_clients")
@@ -31,7 +31,7 @@ def _flag_and_handle(product, customer, handler: StaffUser) -> str:
     """Recall a lot an open order draws on, with no other lot to cover it, then clear the flag as `handler`."""
     make_lot(product, "L-BAD", {"LEU-USP-25KG": 10})
     order = place(customer, "LEU-USP-25KG", 4)
-    recall.recall_lot("L-BAD", "Foreign particles", make_staff("quality", email="recall@shop.example"))
+    signed_recall("L-BAD", "Foreign particles", make_staff("quality", email="recall@shop.example"))
     db.session.commit()
     recall.clear_attention(order.number, "Called Acme: they wait for the next lot.", staff=handler)
     db.session.commit()
@@ -40,23 +40,27 @@ def _flag_and_handle(product, customer, handler: StaffUser) -> str:
 
 def test_a_lot_released_on_the_lot_page_shows_who_released_it_with_a_link_to_the_lot(client, product):
     make_lot(product, "L-QC", {"LEU-USP-25KG": 5}, status="quarantine")
-    sign_in(client, "quality")
+    sign_in(client, "quality", email="lab@shop.example")
     assert client.post("/staff/batches/L-QC/results", data=_results_form(product)).status_code == 302
-    assert client.post("/staff/batches/L-QC/release").status_code == 302
+    client.post("/staff/logout")
+    sign_in(client, "quality")
+    assert client.post("/staff/batches/L-QC/release", data={"confirm": "y", "password": "staff password"}
+                       ).status_code == 302
 
     page = client.get("/staff/audit")
 
     assert page.status_code == 200
     assert page.text.count("<h1") == 1
-    assert _rows(page.text)[0].endswith(
-        "quality@shop.example batch.released lot L-QC quarantine -> released")
+    assert re.search(r"quality@shop.example batch.released lot L-QC quarantine -> released. Signed by "
+                     r"quality@shop.example at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC: "
+                     r"“I release lot L-QC as meeting its specification.”$", _rows(page.text)[0])
     assert 'lot <a href="/staff/batches/L-QC">L-QC</a>' in page.text
 
 
 def test_recall_and_cleared_attention_show_who_and_what_with_links_to_lot_and_order(client, product, customer):
     handler = make_staff("fulfilment", email="desk@shop.example")
     number = _flag_and_handle(product, customer, handler)
-    make_lot(product, "L-SYS", {"LEU-USP-1KG": 1})  # released by the services with no staff: "system"
+    make_lot(product, "L-SYS", {"LEU-USP-1KG": 1})  # results by no one ("system"), released by the factory's QA
     sign_in(client, "admin")
 
     page = client.get("/staff/audit")
@@ -65,12 +69,16 @@ def test_recall_and_cleared_attention_show_who_and_what_with_links_to_lot_and_or
     results = [row for row in _rows(page.text) if " coa.results_recorded " in row]
     assert any(" system coa.results_recorded lot L-SYS Appearance: conforms; " in row for row in results)
     rows = [row for row in _rows(page.text) if row not in results]
-    assert rows[0].endswith("system batch.released lot L-SYS quarantine -> released")
+    assert re.search(r"qa-release@shop.example batch.released lot L-SYS quarantine -> released. Signed by Rita "
+                     r"Release \(qa-release@shop.example\) at .* UTC: “I release lot L-SYS as meeting its "
+                     r"specification.”$", rows[0])
     assert rows[1].endswith(f"desk@shop.example order.attention_cleared order {number} "
                             "Called Acme: they wait for the next lot.")
     assert rows[2].endswith(f"recall@shop.example order.flagged order {number} "
                             "Lot L-BAD recalled: LEU-USP-25KG short by 4 of 4 units.")
-    assert rows[3].endswith("recall@shop.example batch.recalled lot L-BAD released -> recalled: Foreign particles")
+    assert re.search(r"recall@shop.example batch.recalled lot L-BAD released -> recalled: Foreign particles. "
+                     r"Signed by recall@shop.example at .* UTC: “I recall lot L-BAD: it must no longer be sold or "
+                     r"used.”$", rows[3])
     # admin may open the order page; every row's "when" is the UTC timestamp
     assert f'order <a href="/staff/orders/{number}">{number}</a>' in page.text
     assert 'lot <a href="/staff/batches/L-BAD">L-BAD</a>' in page.text

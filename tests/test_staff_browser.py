@@ -25,11 +25,11 @@ def app(make_app):
         db.session.remove()
 
 
-def _sign_in(new_page, live_server, role: str):
+def _sign_in(new_page, live_server, role: str, email: str | None = None):
     page = new_page()
     page.goto(live_server + "/staff/")
     assert page.url.startswith(live_server + "/staff/login")
-    page.get_by_label("Email").fill(f"{role}@shop.example")
+    page.get_by_label("Email").fill(email or f"{role}@shop.example")
     page.get_by_label("Password").fill("staff password")
     page.get_by_role("button", name="Sign in").click()
     assert page.locator("h1").inner_text() == "Inventory"
@@ -39,6 +39,7 @@ def _sign_in(new_page, live_server, role: str):
 def test_lot_from_receipt_to_release_to_sale_to_shipment_to_trace(live_server, new_page, product):
     for role in ("warehouse", "quality", "fulfilment"):
         make_staff(role)
+    make_staff("quality", email="reviewer@shop.example")
     customer = make_customer("buyer@northwind.example", "Northwind Nutrition GmbH")
     tests = [(t.name, t.qualitative, in_spec_value(t)) for t in product.spec_tests]
     db.session.commit()  # no open transaction: the server thread must be free to write to the SQLite file
@@ -50,18 +51,18 @@ def test_lot_from_receipt_to_release_to_sale_to_shipment_to_trace(live_server, n
     warehouse.get_by_role("button", name="Choose product").click()
     warehouse.get_by_label("Lot number").fill("USP-2799")
     warehouse.get_by_label("Manufactured on").fill((date.today() - timedelta(days=3)).isoformat())
-    warehouse.get_by_label("Expires on (or retest date)").fill((date.today() + timedelta(days=1000)).isoformat())
+    warehouse.get_by_label("Expiry or retest date").fill((date.today() + timedelta(days=1000)).isoformat())
     warehouse.get_by_label("LEU-USP-25KG (25 kg packs): units").fill("12")
     warehouse.get_by_role("button", name="Receive lot").click()
     assert warehouse.locator("h1").inner_text().startswith("Lot USP-2799")
     assert "received into quarantine" in warehouse.locator(".flashes").inner_text()
-    assert warehouse.get_by_role("button", name="Release lot").count() == 0  # not the warehouse's decision
+    assert warehouse.get_by_role("button", name="Sign and release lot").count() == 0  # not the warehouse's decision
 
     storefront = new_page()
     storefront.goto(live_server + "/products/l-leucine-usp")
     assert "USP-2799" not in storefront.content()
 
-    # Quality records in-spec results, sees each one pass, and releases the lot.
+    # Quality records in-spec results and sees each one pass; a second quality user releases the lot, signed.
     quality = _sign_in(new_page, live_server, "quality")
     quality.goto(live_server + "/staff/batches/USP-2799")
     for name, qualitative, value in tests:
@@ -70,10 +71,14 @@ def test_lot_from_receipt_to_release_to_sale_to_shipment_to_trace(live_server, n
     quality.get_by_role("button", name="Save results").click()
     assert "10 results saved for lot USP-2799." in quality.locator(".flashes").inner_text()
     assert quality.locator("table.coa .badge-good").count() == 10
-    quality.get_by_role("button", name="Release lot").click()
-    assert "Lot USP-2799 released" in quality.locator(".flashes").inner_text()
-    assert quality.locator("h1 .badge").inner_text() == "released"
-    screenshot(quality, "staff-batch")
+    reviewer = _sign_in(new_page, live_server, "quality", "reviewer@shop.example")
+    reviewer.goto(live_server + "/staff/batches/USP-2799")
+    reviewer.get_by_label("I release lot USP-2799 as meeting its specification.").check()
+    reviewer.get_by_label("Your password, to sign").first.fill("staff password")
+    reviewer.get_by_role("button", name="Sign and release lot").click()
+    assert "Lot USP-2799 released" in reviewer.locator(".flashes").inner_text()
+    assert reviewer.locator("h1 .badge").first.inner_text() == "released"
+    screenshot(reviewer, "staff-batch")
 
     # Its units are now on sale on the storefront product page.
     storefront.goto(live_server + "/products/l-leucine-usp")

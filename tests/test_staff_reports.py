@@ -59,7 +59,7 @@ def test_dashboard_shows_stock_expiring_lots_low_stock_quarantine_and_the_chart(
     make_lot(product, "NEW", {"LEU-USP-25KG": 20, "LEU-USP-1KG": 6}, expires_in_days=400)
     make_lot(product, "WAIT", {"LEU-USP-25KG": 8}, status="quarantine")
     customer = make_customer()
-    place(customer, "LEU-USP-25KG", 5)  # FEFO: 4 from OLD, 1 from NEW
+    place(customer, "LEU-USP-25KG", 5, min_days=0)  # FEFO: 4 from OLD, 1 from NEW (no shelf life asked)
     sign_in(client, "fulfilment")
     text = text_of(client.get("/staff/").text)
     # per lot: on hand, allocated, available, in units and kg
@@ -104,14 +104,14 @@ def test_lot_trace_lists_every_order_and_customer_and_its_csv_has_one_row_per_al
     text = text_of(client.get("/staff/trace/lot/B-2").text)
     assert f"{split.number} =Alpha Foods alpha@example.com LEU-USP-25KG 2 allocated" in text
     assert f"{second.number} Beta Labs beta@example.com LEU-USP-25KG 4 allocated" in text
-    assert f"{third.number} =Alpha Foods alpha@example.com LEU-USP-25KG 1 released" in text
+    assert f"{third.number} =Alpha Foods alpha@example.com LEU-USP-25KG 1 returned to stock (cancelled)" in text
 
     response = client.get("/staff/trace/lot/B-2?format=csv")
     assert response.mimetype == "text/csv"
     assert 'filename="trace-lot-B-2.csv"' in response.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert [(r["order_number"], r["quantity"], r["allocation_status"]) for r in rows] == [
-        (split.number, "2", "allocated"), (second.number, "4", "allocated"), (third.number, "1", "released")]
+        (split.number, "2", "allocated"), (second.number, "4", "allocated"), (third.number, "1", "returned_cancelled")]
     assert rows[0]["customer"] == "'=Alpha Foods"  # never a live spreadsheet formula
     assert {r["lot_number"] for r in rows} == {"B-2"}
     assert client.get("/staff/trace/lot/B-2.csv").text == response.text

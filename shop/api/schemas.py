@@ -8,8 +8,9 @@ from typing import Any
 import pycountry
 from marshmallow import Schema, ValidationError, fields, pre_dump, validate
 
-from ..models import AllocationStatus, Batch, OrderLine, OrderStatus, Product
+from ..models import BatchStatus, OrderLine, OrderStatus, Product
 from ..services import orders
+from ..services.coa import Certificate
 from ..services.orders import MAX_LINES, MAX_SHELF_LIFE_DAYS
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import MAX_KEY_LENGTH
@@ -161,7 +162,8 @@ ProductPageSchema = _page_schema(ProductSchema, "ProductPage")
 class CoaResultSchema(_Out):
     test = fields.String(required=True)
     result = fields.String(required=True, allow_none=True,
-                           metadata={"description": "As the lab reported it ('99.6', 'conforms')."})
+                           metadata={"description": "As the lab reported it ('99.6', '< 5' below the limit of "
+                                                    "quantification, 'conforms')."})
     min = DecimalString(allow_none=True, required=True)
     max = DecimalString(allow_none=True, required=True)
     unit = fields.String(required=True)
@@ -172,23 +174,26 @@ class BatchSchema(_Out):
     lot_number = fields.String(required=True)
     product = fields.String(required=True, metadata={"description": "The product's slug."})
     manufactured_on = fields.Date(required=True)
-    expires_on = fields.Date(required=True)
+    expires_on = fields.Date(required=True, metadata={"description": "The expiry date, or the retest date when "
+                                                                     "`date_kind` is `retest`."})
+    date_kind = fields.String(required=True, metadata={"enum": ["expiry", "retest"]})
     status = fields.String(required=True, metadata={"example": "released"})
+    released_on = fields.Date(required=True, allow_none=True)
+    released_by = fields.String(required=True, allow_none=True,
+                                metadata={"description": "Who signed the release (name), null for a lot released "
+                                                         "before releases were signed."})
     results = fields.List(fields.Nested(CoaResultSchema), required=True)
 
     @pre_dump
-    def _coa(self, batch: Batch, **kwargs: Any) -> dict[str, Any]:
-        by_test = {r.spec_test_id: r for r in batch.results}
-        results = []
+    def _coa(self, cert: Certificate, **kwargs: Any) -> dict[str, Any]:
         # In specification order, so the CoA reads like the printed one.
-        for test in batch.product.spec_tests:
-            result = by_test.get(test.id)
-            results.append({"test": test.name, "result": result.value if result else None,
-                            "min": test.min_value, "max": test.max_value, "unit": test.unit,
-                            "passed": bool(result and result.passed)})
-        return {"lot_number": batch.lot_number, "product": batch.product.slug,
-                "manufactured_on": batch.manufactured_on, "expires_on": batch.expires_on,
-                "status": str(batch.status), "results": results}
+        results = [{"test": line.test, "result": line.result, "min": line.minimum, "max": line.maximum,
+                    "unit": line.unit, "passed": line.passed} for line in cert.lines]
+        release = cert.release
+        return {"lot_number": cert.lot_number, "product": cert.product_slug, "manufactured_on": cert.manufactured_on,
+                "expires_on": cert.expires_on, "date_kind": cert.date_kind.value, "status": str(cert.status),
+                "released_on": cert.released_on, "released_by": (release.name or release.email) if release else None,
+                "results": results}
 
 
 # --- Orders -------------------------------------------------------------------------------------------
@@ -259,9 +264,10 @@ class IdempotencyHeaderSchema(Schema):
 
 
 class AllocationSchema(_Out):
-    lot_number = fields.String(attribute="stock.batch.lot_number", required=True)
+    lot_number = fields.String(required=True)
     quantity = fields.Integer(required=True)
-    expires_on = fields.Date(attribute="stock.batch.expires_on", required=True)
+    expires_on = fields.Date(required=True)
+    recalled = fields.Boolean(required=True, metadata={"description": "The lot has been recalled: see `notices`."})
 
 
 class OrderLineSchema(_Out):
@@ -269,16 +275,28 @@ class OrderLineSchema(_Out):
     quantity = fields.Integer(required=True)
     unit_price = DecimalString(places=2, required=True,
                                metadata={"description": "Captured when the order was placed (price breaks applied)."})
-    line_total = DecimalString(places=2, required=True)
+    line_total = DecimalString(places=2, required=True,
+                               metadata={"description": "Unit price times the units still to deliver."})
+    cancelled_quantity = fields.Integer(required=True, metadata={
+        "description": "Units of the line cancelled because they could not be supplied (0 normally)."})
     allocations = fields.List(fields.Nested(AllocationSchema), required=True,
                               metadata={"description": "Lots the line draws from (allocated or shipped)."})
 
     @pre_dump
     def _live_allocations(self, line: OrderLine, **kwargs: Any) -> dict[str, Any]:
-        # Released allocations (a cancelled order, a recalled lot) no longer bind any stock to the line.
+        # Allocations returned to stock (a cancelled order, a recalled lot) no longer bind any stock to the line.
         return {"sku": line.sku, "quantity": line.quantity, "unit_price": line.unit_price,
-                "line_total": line.line_total,
-                "allocations": [a for a in line.allocations if a.status != AllocationStatus.RELEASED]}
+                "line_total": line.line_total, "cancelled_quantity": line.cancelled_quantity,
+                "allocations": [{"lot_number": a.stock.batch.lot_number, "quantity": a.quantity,
+                                 "expires_on": a.stock.batch.expires_on,
+                                 "recalled": a.stock.batch.status == BatchStatus.RECALLED}
+                                for a in line.allocations if a.status.live]}
+
+
+class NoticeSchema(_Out):
+    kind = fields.String(required=True, metadata={"enum": ["recall"]})
+    lot_number = fields.String(required=True)
+    message = fields.String(required=True, metadata={"description": "What the customer is told, as published."})
 
 
 class AddressOutSchema(_Out):
@@ -303,6 +321,8 @@ class OrderSchema(_Out):
     min_remaining_shelf_life_days = fields.Integer(required=True, allow_none=True)
     tracking_reference = fields.String(required=True, allow_none=True,
                                        metadata={"description": "Set once the order has shipped."})
+    notices = fields.List(fields.Nested(NoticeSchema), required=True, metadata={
+        "description": "What you must know about the order, e.g. a recall of a lot it drew from."})
 
     @pre_dump
     def _blank_as_null(self, order: Any, **kwargs: Any) -> dict[str, Any]:
@@ -312,7 +332,9 @@ class OrderSchema(_Out):
                 "currency": order.currency, "lines": order.lines, "subtotal": order.subtotal, "total": order.total,
                 "shipping_address": address, "purchase_order": order.purchase_order or None,
                 "min_remaining_shelf_life_days": order.min_remaining_shelf_life_days,
-                "tracking_reference": order.tracking_reference or None}
+                "tracking_reference": order.tracking_reference or None,
+                "notices": [{"kind": n.kind.value, "lot_number": n.lot_number, "message": n.message}
+                            for n in order.notices]}
 
 
 OrderPageSchema = _page_schema(OrderSchema, "OrderPage")

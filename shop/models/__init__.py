@@ -2,21 +2,37 @@
 from .accounts import ApiKey, Customer, StaffRole, StaffUser
 from .base import Base, utcnow
 from .catalog import PriceBreak, Product, SpecTest, Variant
-from .inventory import Batch, BatchStatus, CoaResult, MovementKind, Stock, StockMovement, result_passes
+from .inventory import (
+    Batch,
+    BatchStatus,
+    CoaResult,
+    CoaResultRevision,
+    DateKind,
+    LotSignature,
+    MovementKind,
+    SignedAction,
+    Stock,
+    StockMovement,
+    check_result,
+    result_passes,
+)
 from .orders import (
     Allocation,
     AllocationStatus,
     AuditEntry,
     IdempotencyRecord,
+    NoticeKind,
     Order,
     OrderLine,
+    OrderNotice,
     OrderStatus,
     OrderStatusChange,
 )
 
 __all__ = [
     "Allocation", "AllocationStatus", "ApiKey", "AuditEntry", "Base", "Batch", "BatchStatus", "CoaResult",
-    "Customer", "IdempotencyRecord", "MovementKind", "Order", "OrderLine", "OrderStatus",
-    "OrderStatusChange", "PriceBreak", "Product", "SpecTest", "StaffRole", "StaffUser", "Stock", "StockMovement",
-    "Variant", "result_passes", "utcnow",
+    "CoaResultRevision", "Customer", "DateKind", "IdempotencyRecord", "LotSignature", "MovementKind", "NoticeKind",
+    "Order", "OrderLine", "OrderNotice", "OrderStatus", "OrderStatusChange", "PriceBreak", "Product",
+    "SignedAction", "SpecTest", "StaffRole", "StaffUser", "Stock", "StockMovement", "Variant", "check_result",
+    "result_passes", "utcnow",
 ]

@@ -8,6 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base
 
+DEFAULT_STORAGE = "Store in the tightly closed original container at 15–25 °C, dry and protected from light."
+
 
 class Product(Base):
     __tablename__ = "product"
@@ -22,6 +24,8 @@ class Product(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
+    # Printed on every CoA of the grade.
+    storage_conditions: Mapped[str] = mapped_column(Text, default=DEFAULT_STORAGE, server_default=DEFAULT_STORAGE)
 
     spec_tests: Mapped[list[SpecTest]] = relationship(
         back_populates="product", order_by="SpecTest.position", cascade="all, delete-orphan"

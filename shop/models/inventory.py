@@ -4,12 +4,29 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    func,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..services import results
 from .base import Base, utcnow
 from .catalog import Product, SpecTest, Variant
+
+if TYPE_CHECKING:
+    from .accounts import StaffUser
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
@@ -25,6 +42,17 @@ class BatchStatus(enum.StrEnum):
     RECALLED = "recalled"
 
 
+class DateKind(enum.StrEnum):
+    """What a lot's date is: an expiry date, or a retest date (the lot may be retested and its date extended)."""
+
+    EXPIRY = "expiry"
+    RETEST = "retest"
+
+    @property
+    def label(self) -> str:
+        return "Expiry date" if self is DateKind.EXPIRY else "Retest date"
+
+
 class Batch(Base):
     """A production lot of one product."""
 
@@ -33,9 +61,20 @@ class Batch(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
-    lot_number: Mapped[str] = mapped_column(String(40), unique=True)
+    # Unique without regard to case (the index below): people type lot numbers, and USP-2501 and usp-2501 are
+    # one lot to them.
+    lot_number: Mapped[str] = mapped_column(String(40))
     manufactured_on: Mapped[date]
+    # The expiry date, or the retest date when date_kind says so; FEFO and shelf life use it either way.
     expires_on: Mapped[date]
+    date_kind: Mapped[DateKind] = mapped_column(_enum(DateKind, "date_kind"), default=DateKind.EXPIRY,
+                                                server_default=DateKind.EXPIRY.value)
+    # Sold only when fulfilment allocates it to an order by hand: never picked first-expired-first-out.
+    on_request: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # When QC released the lot; kept after a recall, so that the recalled lot's CoA still shows it.
+    released_at: Mapped[datetime | None]
+    # What customers are told about a recall (the internal reason is status_reason).
+    recall_note: Mapped[str] = mapped_column(Text, default="", server_default="")
     status: Mapped[BatchStatus] = mapped_column(_enum(BatchStatus, "batch_status"), default=BatchStatus.QUARANTINE)
     status_reason: Mapped[str] = mapped_column(Text, default="")
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -46,13 +85,22 @@ class Batch(Base):
     product: Mapped[Product] = relationship()
     results: Mapped[list[CoaResult]] = relationship(back_populates="batch", cascade="all, delete-orphan")
     stocks: Mapped[list[Stock]] = relationship(back_populates="batch", order_by="Stock.variant_id")
+    signatures: Mapped[list[LotSignature]] = relationship(back_populates="batch", order_by="LotSignature.id")
 
     def __repr__(self) -> str:
         return f"<Batch {self.lot_number} {self.status}>"
 
 
-class CoaResult(Base):
-    """The result of one specification test on one batch, as it appears on the CoA."""
+class _Recorded:
+    """Who recorded a result and when: a staff member, or a laboratory system named in `source`."""
+
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    source: Mapped[str] = mapped_column(String(120), default="", server_default="")
+
+
+class CoaResult(_Recorded, Base):
+    """The current result of one specification test on one batch, as it appears on the CoA."""
 
     __tablename__ = "coa_result"
     __table_args__ = (UniqueConstraint("batch_id", "spec_test_id"),)
@@ -60,29 +108,77 @@ class CoaResult(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("batch.id", ondelete="CASCADE"))
     spec_test_id: Mapped[int] = mapped_column(ForeignKey("spec_test.id"), index=True)
-    # Exactly what the lab reported ('99.6', 'conforms'); numeric_value is its parsed number.
+    # As recorded and printed ('0.080', '< 5', 'conforms'); numeric_value is its number (for '< 5': 5) and
+    # qualifier '<' marks a result below the limit of quantification.
     value: Mapped[str] = mapped_column(String(60))
     numeric_value: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
-    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
-    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    qualifier: Mapped[str | None] = mapped_column(String(1))
 
     batch: Mapped[Batch] = relationship(back_populates="results")
     spec_test: Mapped[SpecTest] = relationship()
+    recorded_by: Mapped[StaffUser | None] = relationship()
+
+    @property
+    def check(self) -> results.Check:
+        """The stored value read again under today's entry rules (a value recorded before them may be refused)."""
+        return check_result(self.spec_test, self.value)
 
     @property
     def passed(self) -> bool:
-        return result_passes(self.spec_test, self.value, self.numeric_value)
+        return result_passes(self.spec_test, self.value)
 
 
-def result_passes(test: SpecTest, value: str, numeric: Decimal | None) -> bool:
-    """Whether a reported result meets the spec test's limits."""
-    if test.qualitative:
-        return value.strip().lower() == "conforms"
-    if numeric is None:
-        return False
-    if test.min_value is not None and numeric < test.min_value:
-        return False
-    return not (test.max_value is not None and numeric > test.max_value)
+class CoaResultRevision(_Recorded, Base):
+    """Every value ever recorded for a test of a lot, in order: a correction never loses the earlier value."""
+
+    __tablename__ = "coa_result_revision"
+    __table_args__ = (Index("ix_coa_result_revision_batch_id_spec_test_id_id", "batch_id", "spec_test_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batch.id", ondelete="CASCADE"))
+    spec_test_id: Mapped[int] = mapped_column(ForeignKey("spec_test.id"), index=True)
+    value: Mapped[str] = mapped_column(String(60))
+    numeric_value: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
+    qualifier: Mapped[str | None] = mapped_column(String(1))
+
+
+def check_result(test: SpecTest, value: str) -> results.Check:
+    """A reported value read and judged against the test's limits by the entry rules."""
+    return results.check(value, unit=test.unit, minimum=test.min_value, maximum=test.max_value,
+                         limits=test.limits_text)
+
+
+def result_passes(test: SpecTest, value: str, numeric: Decimal | None = None) -> bool:
+    """Whether a reported result meets the spec test's limits: read again from its text by the entry rules, so
+    that a value recorded before them ('1,500') never passes. `numeric` is ignored (kept for callers)."""
+    found = check_result(test, value)
+    return not found.refused and found.verdict == results.Verdict.PASS
+
+
+class SignedAction(enum.StrEnum):
+    RELEASE = "release"
+    REJECT = "reject"
+    RECALL = "recall"
+
+
+class LotSignature(Base):
+    """An electronic signature on a QC decision: who (name and email as they were), what they declared, when."""
+
+    __tablename__ = "lot_signature"
+    __table_args__ = (Index("ix_lot_signature_batch_id_action", "batch_id", "action"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batch.id", ondelete="CASCADE"))
+    action: Mapped[SignedAction] = mapped_column(_enum(SignedAction, "signed_action"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    signer_name: Mapped[str] = mapped_column(String(120))
+    signer_email: Mapped[str] = mapped_column(String(254))
+    meaning: Mapped[str] = mapped_column(Text)
+    signed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Release only: whether the signer recorded none of the lot's current results (the two-person rule).
+    independent: Mapped[bool] = mapped_column(default=True, server_default=true())
+
+    batch: Mapped[Batch] = relationship(back_populates="signatures")
 
 
 class Stock(Base):
@@ -142,5 +238,6 @@ class StockMovement(Base):
     stock: Mapped[Stock] = relationship()
 
 
+Index("uq_batch_lot_number_lower", func.lower(Batch.lot_number), unique=True)
 Index("ix_batch_product_id_status_expires_on", Batch.product_id, Batch.status, Batch.expires_on)
 Index("ix_batch_status_expires_on", Batch.status, Batch.expires_on)

@@ -59,6 +59,8 @@ class Order(Base):
                                                   cascade="all, delete-orphan")
     history: Mapped[list[OrderStatusChange]] = relationship(back_populates="order", order_by="OrderStatusChange.id",
                                                             cascade="all, delete-orphan")
+    notices: Mapped[list[OrderNotice]] = relationship(back_populates="order", order_by="OrderNotice.id",
+                                                      cascade="all, delete-orphan")
 
     @property
     def shipping_address(self) -> dict[str, str]:
@@ -73,6 +75,7 @@ class OrderLine(Base):
     __tablename__ = "order_line"
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("cancelled_quantity >= 0 AND cancelled_quantity <= quantity", name="cancelled_within_quantity"),
         UniqueConstraint("order_id", "position"),
     )
 
@@ -83,18 +86,47 @@ class OrderLine(Base):
     sku: Mapped[str] = mapped_column(String(40))
     quantity: Mapped[int]
     unit_price: Mapped[Decimal]
-    line_total: Mapped[Decimal]
+    line_total: Mapped[Decimal]  # unit price times the units still to be delivered (quantity - cancelled)
+    # Units of the line cancelled because they could not be supplied (a short line after a recall); the
+    # customer's quantity stays as ordered. A server default, because placing an order inserts lines in Core.
+    cancelled_quantity: Mapped[int] = mapped_column(default=0, server_default="0")
 
     order: Mapped[Order] = relationship(back_populates="lines")
     variant: Mapped[Variant] = relationship()
     allocations: Mapped[list[Allocation]] = relationship(back_populates="line", order_by="Allocation.id",
                                                          cascade="all, delete-orphan")
 
+    @property
+    def wanted(self) -> int:
+        """Units the line is still to deliver: ordered, less what was cancelled."""
+        return self.quantity - self.cancelled_quantity
+
 
 class AllocationStatus(enum.StrEnum):
+    """Where an allocation's units are. 'Released' is a QC decision about a lot here, so an allocation given
+    back is 'returned to stock', with the reason."""
+
     ALLOCATED = "allocated"  # reserved, still on hand
     SHIPPED = "shipped"  # left the warehouse with the order
-    RELEASED = "released"  # given back (cancel, recall)
+    RETURNED_CANCELLED = "returned_cancelled"  # given back: the order was cancelled
+    RETURNED_RECALLED = "returned_recalled"  # given back: the lot was recalled
+
+    @property
+    def label(self) -> str:
+        return _ALLOCATION_LABELS[self]
+
+    @property
+    def live(self) -> bool:
+        """Whether the units still belong to the order (reserved or shipped)."""
+        return self in (AllocationStatus.ALLOCATED, AllocationStatus.SHIPPED)
+
+
+_ALLOCATION_LABELS = {
+    AllocationStatus.ALLOCATED: "allocated",
+    AllocationStatus.SHIPPED: "shipped",
+    AllocationStatus.RETURNED_CANCELLED: "returned to stock (cancelled)",
+    AllocationStatus.RETURNED_RECALLED: "returned to stock (lot recalled)",
+}
 
 
 class Allocation(Base):
@@ -135,6 +167,31 @@ class OrderStatusChange(Base):
         if self.staff is not None:
             return f"staff {self.staff.email}"
         return "customer" if self.customer_id else "system"
+
+
+class NoticeKind(enum.StrEnum):
+    RECALL = "recall"
+
+
+class OrderNotice(Base):
+    """Something the customer must be told about an order, shown on its pages and in the API (`notices`).
+
+    Recorded once, when it happens, so that e-mail can send it later (sent_at stays empty until then).
+    """
+
+    __tablename__ = "order_notice"
+    __table_args__ = (UniqueConstraint("order_id", "kind", "batch_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="CASCADE"))
+    kind: Mapped[NoticeKind] = mapped_column(_enum(NoticeKind, "notice_kind"))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batch.id"), index=True)
+    lot_number: Mapped[str] = mapped_column(String(40), default="")
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(index=True)
+
+    order: Mapped[Order] = relationship(back_populates="notices")
 
 
 class IdempotencyRecord(Base):

@@ -24,6 +24,11 @@ from ..models import Batch, BatchStatus, Product, Stock, Variant
 from .sql import sql_literal
 
 
+def default_shelf_life_days() -> int:
+    """The minimum remaining shelf life, in days, of an order that asks for none (DEFAULT_MIN_SHELF_LIFE_DAYS)."""
+    return current_app.config["DEFAULT_MIN_SHELF_LIFE_DAYS"]
+
+
 def sellable_after(min_remaining_days: int = 0, today: date | None = None) -> date:
     """Lots must expire strictly after this date to be sold (to a buyer asking for that shelf life)."""
     return (today or date.today()) + timedelta(days=min_remaining_days)
@@ -39,8 +44,10 @@ _RELEASED = sql_literal(BatchStatus.RELEASED, Batch.status.type)
 
 
 def _sellable_lot_condition(expires_after):
-    """`expires_after` is a date, or a bind parameter in a statement that is built once and reused."""
-    return (Batch.status == _RELEASED) & (Batch.expires_on > expires_after)
+    """The one condition for a lot that orders are filled from first-expired-first-out: released, expiring after
+    `expires_after` (a date, or a bind parameter in a statement that is built once and reused), and not marked
+    "sell only on request" (such a lot goes to an order only when fulfilment allocates it by hand)."""
+    return (Batch.status == _RELEASED) & (Batch.expires_on > expires_after) & Batch.on_request.is_(False)
 
 
 def list_products(active_only: bool = True) -> list[Product]:
@@ -84,11 +91,12 @@ def get_variant_by_sku(sku: str) -> Variant:
 
 
 def available_by_variant(variant_ids: Iterable[int] | None = None) -> dict[int, int]:
-    """Units available to sell now (released, unexpired lots; on hand minus allocated), per variant id."""
+    """Units an order asking for no particular shelf life would get now, per variant id: on hand minus allocated
+    in lots it may be filled from (released, with the default shelf life left, not "on request")."""
     stmt = (
         select(Stock.variant_id, func.sum(Stock.on_hand - Stock.allocated))
         .join(Batch, Batch.id == Stock.batch_id)
-        .where(sellable_lot_filter())
+        .where(sellable_lot_filter(default_shelf_life_days()))
         .group_by(Stock.variant_id)
     )
     if variant_ids is not None:
@@ -100,12 +108,13 @@ def available_by_variant(variant_ids: Iterable[int] | None = None) -> dict[int, 
 
 
 def sellable_stock_for_product(product_id: int) -> list[Stock]:
-    """Stock rows of a product's released, unexpired lots that have units available, soonest expiry first."""
+    """Stock rows of a product that an order with the default shelf life may draw from, soonest expiry first."""
     stmt = (
         select(Stock)
         .join(Stock.batch)
         .options(contains_eager(Stock.batch))
-        .where(Batch.product_id == product_id, sellable_lot_filter(), Stock.on_hand > Stock.allocated)
+        .where(Batch.product_id == product_id, sellable_lot_filter(default_shelf_life_days()),
+               Stock.on_hand > Stock.allocated)
         .order_by(Batch.expires_on, Batch.id, Stock.variant_id)
     )
     return list(db.session.scalars(stmt))
@@ -220,7 +229,7 @@ _LOTS_IN_STOCK = (
 def product_lots_in_stock(product_id: int):
     """Live rows (batch id, lot_number, manufactured_on, expires_on, variant_id, available) of a product's
     sellable stock, soonest expiry first: the same rows as sellable_stock_for_product, as plain tuples."""
-    params = {"product_id": product_id, "expires_after": sellable_after()}
+    params = {"product_id": product_id, "expires_after": sellable_after(default_shelf_life_days())}
     registry = db.session.registry  # looked up without creating a session that this page would not use
     if registry.has() and registry().in_transaction():
         # Already reading (a signed-in user, a form being answered): stay in that transaction, and on SQLite

@@ -1,10 +1,18 @@
-"""Certificates of Analysis: a released lot's results against its grade's specification, as data and as PDF."""
+"""Certificates of Analysis: a released lot's results against its grade's specification, as data and as PDF.
+
+`get_certificate` builds the certificate as frozen dataclasses, which the page, the PDF and the API all show:
+who made the lot and where (the SELLER_* and MANUFACTURING_SITE_ADDRESS settings), the document's number
+and version, the lot's dates (an expiry date or a retest date, as the lot has), storage conditions, each
+result against its limits, and the signed release.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from io import BytesIO
 
+from flask import current_app
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
@@ -15,7 +23,8 @@ from sqlalchemy.orm import selectinload
 
 from ..errors import NotFound
 from ..extensions import db
-from ..models import Batch, BatchStatus, Product, result_passes
+from ..models import Batch, BatchStatus, DateKind, LotSignature, Product, SignedAction, result_passes
+from .inventory import lot_number_is
 
 # Recalled lots keep their certificate: a customer who received the lot needs the document and the
 # warning more than anyone. Quarantined and rejected lots were never sold, so they have no public CoA.
@@ -30,6 +39,32 @@ class CoaLine:
     method: str
     result: str | None  # None: no result recorded (cannot happen for a lot released through the services)
     passed: bool
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """The manufacturer, from configuration: legal name, postal address and the site where the lot was made."""
+
+    legal_name: str
+    address: tuple[str, ...]
+    site_address: tuple[str, ...]
+    phone: str
+    email: str
+
+
+@dataclass(frozen=True)
+class ReleaseSignature:
+    name: str  # may be empty: then the e-mail address names the signer
+    email: str
+    signed_at: datetime
+    meaning: str
+    independent: bool  # False: the releaser also recorded results (two-person rule off: one-person laboratory)
+
+    @property
+    def signer(self) -> str:
+        return f"{self.name} ({self.email})" if self.name else self.email
 
 
 @dataclass(frozen=True)
@@ -42,11 +77,16 @@ class Certificate:
     formula: str
     molecular_weight: str
     manufactured_on: date
-    expires_on: date
+    expires_on: date  # the expiry date, or the retest date (date_kind)
+    date_kind: DateKind
+    storage_conditions: str
     status: BatchStatus
-    status_reason: str
+    recall_note: str  # what customers are told about a recall
+    recalled_on: date | None
     released_on: date | None
+    release: ReleaseSignature | None  # None only for a lot released before releases were signed
     lines: list[CoaLine]
+    issuer: Issuer
 
     @property
     def recalled(self) -> bool:
@@ -56,13 +96,32 @@ class Certificate:
     def all_passed(self) -> bool:
         return all(line.passed for line in self.lines)
 
+    @property
+    def date_label(self) -> str:
+        return self.date_kind.label
+
+    @property
+    def document_number(self) -> str:
+        return f"CoA-{self.lot_number}"
+
+    @property
+    def version(self) -> int:
+        """1 as issued at release; 2 once reissued with the recall notice."""
+        return 2 if self.recalled else 1
+
+    @property
+    def issued_on(self) -> date | None:
+        return self.recalled_on if self.recalled else self.released_on
+
 
 def get_certificate(lot_number: str) -> Certificate:
-    """The CoA of a released (or recalled) lot; NotFound for unknown, quarantined or rejected lots."""
+    """The CoA of a released (or recalled) lot, by lot number in any case; NotFound for unknown, quarantined or
+    rejected lots."""
     batch = db.session.scalar(
         select(Batch)
-        .where(Batch.lot_number == lot_number, Batch.status.in_(PUBLISHED_STATUSES))
-        .options(selectinload(Batch.product).selectinload(Product.spec_tests), selectinload(Batch.results))
+        .where(lot_number_is(lot_number), Batch.status.in_(PUBLISHED_STATUSES))
+        .options(selectinload(Batch.product).selectinload(Product.spec_tests), selectinload(Batch.results),
+                 selectinload(Batch.signatures))
     )
     if batch is None:
         raise NotFound(f"No certificate for lot '{lot_number}'.")
@@ -74,39 +133,96 @@ def get_certificate(lot_number: str) -> Certificate:
         lines.append(CoaLine(
             test=test.name, limits=test.limits_text, unit=test.unit, method=test.method,
             result=result.value if result else None,
-            passed=result is not None and result_passes(test, result.value, result.numeric_value),
+            passed=result is not None and result_passes(test, result.value), minimum=test.min_value,
+            maximum=test.max_value,
         ))
-    # A recall's status_changed_at is the recall date, not the release date, so only a released lot shows it.
-    released_on = batch.status_changed_at.date() if batch.status == BatchStatus.RELEASED and batch.status_changed_at \
-        else None
+    release = _signature(batch, SignedAction.RELEASE)
+    recall = _signature(batch, SignedAction.RECALL)
+    # released_at survives a recall (status_changed_at then is the recall's time); a lot released before it
+    # was recorded shows its status change while still released.
+    released_at = batch.released_at or (batch.status_changed_at if batch.status == BatchStatus.RELEASED else None)
+    recalled_at = (recall.signed_at if recall else batch.status_changed_at) \
+        if batch.status == BatchStatus.RECALLED else None
     return Certificate(
         lot_number=batch.lot_number, product_name=product.name, product_slug=product.slug, grade=product.grade,
         cas_number=product.cas_number, formula=product.formula, molecular_weight=f"{product.molecular_weight} g/mol",
-        manufactured_on=batch.manufactured_on, expires_on=batch.expires_on, status=batch.status,
-        status_reason=batch.status_reason, released_on=released_on, lines=lines,
+        manufactured_on=batch.manufactured_on, expires_on=batch.expires_on, date_kind=batch.date_kind,
+        storage_conditions=product.storage_conditions, status=batch.status, recall_note=batch.recall_note,
+        recalled_on=recalled_at.date() if recalled_at else None,
+        released_on=released_at.date() if released_at else None,
+        release=ReleaseSignature(release.signer_name, release.signer_email,
+                                 release.signed_at, release.meaning, release.independent) if release else None,
+        lines=lines, issuer=issuer(),
     )
 
 
-def certificate_pdf(cert: Certificate, shop_name: str) -> bytes:
-    """Render the certificate as an A4 PDF."""
+def issuer() -> Issuer:
+    """The manufacturer as configured (SELLER_LEGAL_NAME, SELLER_ADDRESS, MANUFACTURING_SITE_ADDRESS, …)."""
+    config = current_app.config
+    return Issuer(config["SELLER_LEGAL_NAME"], _lines(config["SELLER_ADDRESS"]),
+                  _lines(config["MANUFACTURING_SITE_ADDRESS"]), config["SELLER_PHONE"], config["SELLER_EMAIL"])
+
+
+def _lines(address: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in address.split(";") if part.strip())
+
+
+def _signature(batch: Batch, action: SignedAction) -> LotSignature | None:
+    return next((s for s in reversed(batch.signatures) if s.action == action), None)
+
+
+def certificate_pdf(cert: Certificate) -> bytes:
+    """Render the certificate as an A4 PDF with 'Page n of N' on every page (laid out twice: once to count)."""
+    pages = _render(cert, total_pages=None)[1]
+    return _render(cert, total_pages=pages)[0]
+
+
+def _render(cert: Certificate, total_pages: int | None) -> tuple[bytes, int]:
     buffer = BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
-                            bottomMargin=16 * mm, title=f"Certificate of Analysis {cert.lot_number}",
-                            author=shop_name, subject=f"{cert.product_name}, lot {cert.lot_number}")
+    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=24 * mm,
+                            bottomMargin=22 * mm, title=f"Certificate of Analysis {cert.lot_number}",
+                            author=cert.issuer.legal_name, subject=f"{cert.product_name}, lot {cert.lot_number}")
+
+    def frame(canvas, document):
+        _page_frame(canvas, document, cert, total_pages)
+
+    doc.build(_story(cert), onFirstPage=frame, onLaterPages=frame)
+    return buffer.getvalue(), doc.page
+
+
+def _page_frame(canvas, doc, cert: Certificate, total_pages: int | None) -> None:
+    """Header (manufacturer, document number and version) and footer (site, page n of N) of every page."""
+    width, height = A4
+    canvas.saveState()
+    canvas.setFont("Helvetica-Bold", 9)
+    canvas.drawString(18 * mm, height - 12 * mm, cert.issuer.legal_name)
+    canvas.setFont("Helvetica", 8)
+    canvas.drawString(18 * mm, height - 16 * mm, ", ".join(cert.issuer.address))
+    canvas.drawRightString(width - 18 * mm, height - 12 * mm, f"Document {cert.document_number}")
+    issued = f", issued {cert.issued_on.isoformat()}" if cert.issued_on else ""
+    canvas.drawRightString(width - 18 * mm, height - 16 * mm, f"Version {cert.version}{issued}")
+    canvas.line(18 * mm, height - 18 * mm, width - 18 * mm, height - 18 * mm)
+    canvas.line(18 * mm, 16 * mm, width - 18 * mm, 16 * mm)
+    canvas.drawString(18 * mm, 12 * mm, "Manufactured at: " + ", ".join(cert.issuer.site_address))
+    canvas.drawRightString(width - 18 * mm, 12 * mm, f"Page {doc.page} of {total_pages or doc.page}")
+    canvas.restoreState()
+
+
+def _story(cert: Certificate) -> list:
     styles = getSampleStyleSheet()
     small = styles["BodyText"].clone("small", fontSize=8.5, leading=10.5)
-    story = [Paragraph(shop_name, styles["Normal"]),
-             Paragraph(f"Certificate of Analysis — lot {_esc(cert.lot_number)}", styles["Title"])]
+    story = [Paragraph(f"Certificate of Analysis — lot {_esc(cert.lot_number)}", styles["Title"])]
     if cert.recalled:
-        banner = Table([[Paragraph(f"<b>RECALLED</b> — this lot has been recalled and must not be used. "
-                                   f"{_esc(cert.status_reason)}", styles["BodyText"])]], colWidths=[174 * mm])
+        banner = Table([[Paragraph(f"<b>RECALLED</b> on {cert.recalled_on.isoformat() if cert.recalled_on else ''}"
+                                   f" — this lot has been recalled and must not be used. {_esc(cert.recall_note)}",
+                                   styles["BodyText"])]], colWidths=[174 * mm])
         banner.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#fbe9e7")),
                                     ("BOX", (0, 0), (-1, -1), 1, colors.HexColor("#b3261e"))]))
         story += [banner, Spacer(1, 4 * mm)]
     identity = [
         ["Product", cert.product_name, "Lot number", cert.lot_number],
         ["Grade", cert.grade, "Manufactured", cert.manufactured_on.isoformat()],
-        ["CAS number", cert.cas_number, "Expiry / retest", cert.expires_on.isoformat()],
+        ["CAS number", cert.cas_number, cert.date_label, cert.expires_on.isoformat()],
         ["Formula", cert.formula, "Release status", cert.status.value.upper()],
         ["Molecular weight", cert.molecular_weight, "Released on",
          cert.released_on.isoformat() if cert.released_on else "—"],
@@ -116,8 +232,17 @@ def certificate_pdf(cert: Certificate, shop_name: str) -> bytes:
                                ("FONTNAME", (2, 0), (2, -1), "Helvetica-Bold"),
                                ("FONTSIZE", (0, 0), (-1, -1), 9),
                                ("BOTTOMPADDING", (0, 0), (-1, -1), 3)]))
-    story += [ident, Spacer(1, 6 * mm)]
+    story += [ident, Spacer(1, 3 * mm),
+              Paragraph(f"<b>Storage conditions:</b> {_esc(cert.storage_conditions)}", small), Spacer(1, 4 * mm),
+              _results_table(cert, small), Spacer(1, 4 * mm)]
+    verdict = ("The lot meets every test of the specification." if cert.all_passed
+               else "The lot does NOT meet every test of the specification.")
+    story += [Paragraph(verdict, styles["BodyText"]), Spacer(1, 3 * mm)]
+    story += [Paragraph(line, small) for line in release_lines(cert)]
+    return story
 
+
+def _results_table(cert: Certificate, small) -> Table:
     rows = [["Test", "Specification", "Method", "Result", "Pass / fail"]]
     for line in cert.lines:
         result = "not recorded" if line.result is None else f"{line.result} {line.unit}".strip()
@@ -131,13 +256,25 @@ def certificate_pdf(cert: Certificate, shop_name: str) -> bytes:
     for i, line in enumerate(cert.lines, start=1):
         style.append(("TEXTCOLOR", (4, i), (4, i), colors.HexColor("#1b7f3b" if line.passed else "#b3261e")))
     results.setStyle(TableStyle(style))
-    verdict = ("The lot meets every test of the specification." if cert.all_passed
-               else "The lot does NOT meet every test of the specification.")
-    story += [results, Spacer(1, 4 * mm), Paragraph(verdict, styles["BodyText"]),
-              Paragraph("This certificate was generated electronically from the quality records of "
-                        f"{_esc(shop_name)} and is valid without signature.", small)]
-    doc.build(story)
-    return buffer.getvalue()
+    return results
+
+
+def release_lines(cert: Certificate) -> list[str]:
+    """The release statement as the PDF prints it (markup-escaped), one paragraph each."""
+    release = cert.release
+    if release is None:
+        when = f" on {cert.released_on.isoformat()}" if cert.released_on else ""
+        return [f"Released by the quality unit of {_esc(cert.issuer.legal_name)}{when}, before releases were "
+                "signed electronically."]
+    lines = [f"<b>Released by</b> {_esc(release.signer)}, quality unit, on "
+             f"{release.signed_at:%Y-%m-%d %H:%M} UTC.",
+             f"Electronically signed: “{_esc(release.meaning)}”"]
+    if not release.independent:
+        lines.append("The same person recorded the results and released the lot (one-person laboratory: "
+                     "the two-person rule was off).")
+    lines.append(f"Issued electronically by {_esc(cert.issuer.legal_name)} from its quality records; the "
+                 "electronic signature above replaces a handwritten one.")
+    return lines
 
 
 def _esc(text: str) -> str:

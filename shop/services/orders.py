@@ -39,6 +39,7 @@ from ..models import (
     Allocation,
     AllocationStatus,
     Batch,
+    BatchStatus,
     IdempotencyRecord,
     MovementKind,
     Order,
@@ -53,7 +54,8 @@ from ..models import (
     utcnow,
 )
 from . import tx
-from .catalog import _sellable_lot_condition, sellable_after
+from .catalog import _sellable_lot_condition, default_shelf_life_days, sellable_after
+from .shortages import refuse_if_short
 from .sql import rows, sql_literal
 
 T = TypeVar("T")
@@ -214,7 +216,8 @@ def place_order(
     po = (purchase_order or "").strip()
     if len(po) > 100:
         errors["purchase_order"] = ["At most 100 characters."]
-    shelf = min_remaining_shelf_life_days
+    # An order that asks for no shelf life gets the shop's default, recorded on the order.
+    shelf = min_remaining_shelf_life_days if min_remaining_shelf_life_days is not None else default_shelf_life_days()
     if shelf is not None and (isinstance(shelf, bool) or not isinstance(shelf, int)
                               or not 0 <= shelf <= MAX_SHELF_LIFE_DAYS):
         errors["min_remaining_shelf_life_days"] = [f"A whole number of days from 0 to {MAX_SHELF_LIFE_DAYS}."]
@@ -277,7 +280,8 @@ def _write_order(conn: Connection, customer_id: int, requests: list[LineRequest]
         line_total = (variant.unit_price * req.quantity).quantize(CENT)
         subtotal += line_total
         line_rows.append({"position": position, "variant_id": variant.id, "sku": variant.sku,
-                          "quantity": req.quantity, "unit_price": variant.unit_price, "line_total": line_total})
+                          "quantity": req.quantity, "unit_price": variant.unit_price, "line_total": line_total,
+                          "cancelled_quantity": 0})
     order_row = {
         **_NEW_ORDER, "number": new_order_number(now), "customer_id": customer_id,
         "currency": current_app.config["SHOP_CURRENCY"],
@@ -308,6 +312,7 @@ def _write_order(conn: Connection, customer_id: int, requests: list[LineRequest]
         set_committed_value(line, "allocations", line_allocations)
     set_committed_value(order, "lines", lines)
     set_committed_value(order, "history", [change])
+    set_committed_value(order, "notices", [])
     record_row = record(order) if record is not None else None
 
     write = _write_in_one_statement if conn.dialect.name == "postgresql" else _write_table_by_table
@@ -401,7 +406,8 @@ def _stock_of(lot: Candidate, batches: dict[int, Batch], identity_map: IdentityM
     if batch is None and identity_map is not None:
         batch = identity_map.get(identity_key(Batch, lot.batch_id))
     if batch is None:
-        batch = _as_loaded(Batch, id=lot.batch_id, lot_number=lot.lot_number, expires_on=lot.expires_on)
+        batch = _as_loaded(Batch, id=lot.batch_id, lot_number=lot.lot_number, expires_on=lot.expires_on,
+                           status=BatchStatus.RELEASED)  # the write took the stock only from sellable lots
         make_transient_to_detached(batch)
     batches[lot.batch_id] = batch
     stock = _as_loaded(Stock, id=lot.stock_id, batch_id=lot.batch_id, batch=batch)
@@ -495,7 +501,7 @@ def _one_statement_write(with_record: bool):
     new_order = (insert(orders).values(values("o_", orders, placed_at=untyped("now"),
                                               customer_id=untyped("o_customer_id"), **fresh))
                  .returning(orders.c.id).cte("new_order"))
-    line_columns = ["position", "variant_id", "sku", "quantity", "unit_price", "line_total"]
+    line_columns = ["position", "variant_id", "sku", "quantity", "unit_price", "line_total", "cancelled_quantity"]
     line_values = unnested("l_", {name: order_lines.c[name].type for name in line_columns}, "lv")
     new_lines = (insert(order_lines)
                  .from_select(["order_id", *line_columns],
@@ -672,6 +678,7 @@ def _order_options():
         .selectinload(OrderLine.allocations)
         .selectinload(Allocation.stock)
         .selectinload(Stock.batch),
+        selectinload(Order.notices),
     )
 
 
@@ -727,6 +734,8 @@ def _locked_live_allocations(order: Order) -> list[Allocation]:
 def confirm_order(number: str, staff: StaffUser | None = None) -> Order:
     """Accept a pending order for fulfilment."""
     order = get_order(number, lock=True)
+    if order.status == OrderStatus.PENDING:
+        refuse_if_short(order, "confirmed")
     _transition(order, OrderStatus.CONFIRMED, staff, None)
     db.session.flush()
     return order
@@ -742,7 +751,7 @@ def cancel_order(number: str, *, customer: CustomerRef | None = None, staff: Sta
     _transition(order, OrderStatus.CANCELLED, staff, customer, reason)
     for a in _locked_live_allocations(order):
         a.stock.allocated -= a.quantity
-        a.status = AllocationStatus.RELEASED
+        a.status = AllocationStatus.RETURNED_CANCELLED
         db.session.add(StockMovement(stock=a.stock, kind=MovementKind.DEALLOCATION, allocated_delta=-a.quantity,
                                      order_id=order.id, staff_id=_id(staff),
                                      reason=f"Order {order.number} cancelled"))
@@ -759,11 +768,7 @@ def ship_order(number: str, tracking_reference: str, staff: StaffUser | None = N
         raise InvalidInput({"tracking_reference": ["At most 100 characters."]})
     order = get_order(number, lock=True)
     if order.status == OrderStatus.CONFIRMED:
-        for line in order.lines:
-            held = sum(a.quantity for a in line.allocations if a.status == AllocationStatus.ALLOCATED)
-            if held != line.quantity:
-                raise IllegalTransition(f"Line {line.sku} of order {order.number} has {held} of {line.quantity} "
-                                        "units allocated; allocate the rest before shipping.")
+        refuse_if_short(order, "shipped")
     _transition(order, OrderStatus.SHIPPED, staff, None, f"Tracking {tracking}")
     order.tracking_reference = tracking
     for a in _locked_live_allocations(order):

@@ -1,29 +1,28 @@
-"""Recall a lot: stop selling it, move open orders onto other lots (FEFO), flag what cannot be covered,
-and let staff clear a flag once they have dealt with the order."""
+"""Recall a lot: stop selling it, move open orders onto other lots (FEFO), flag what cannot be covered, tell
+every customer whose order drew on it (a notice on the order), and let staff clear a flag once handled."""
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..errors import IllegalTransition, InvalidInput, NotFound
 from ..extensions import db
 from ..models import (
     Allocation,
     AllocationStatus,
-    BatchStatus,
-    MovementKind,
+    NoticeKind,
     Order,
     OrderLine,
+    OrderNotice,
     OrderStatus,
     StaffUser,
     Stock,
-    StockMovement,
 )
-from . import inventory, reports
-from .catalog import sellable_after, sellable_lot_filter
+from . import inventory, refill, reports
+from .signatures import Signature
 
 OPEN_STATUSES = (OrderStatus.PENDING, OrderStatus.CONFIRMED)
 
@@ -34,89 +33,144 @@ class RecallSummary:
     reallocated: list[str] = field(default_factory=list)  # orders fully covered again from other lots
     flagged: dict[str, str] = field(default_factory=dict)  # order number -> what is short
     received: list[reports.TraceRow] = field(default_factory=list)  # shipped allocations: customers to contact
+    notified: int = 0  # orders that got a recall notice
 
     @property
     def customers_to_contact(self) -> list[tuple[str, str]]:
         return reports.customers_of(self.received)
 
 
-def recall_lot(lot_number: str, reason: str, staff: StaffUser | None = None) -> RecallSummary:
-    """Recall a released lot and re-allocate every open order that drew on it; the caller commits.
+def recall_lot(lot_number: str, reason: str, signature: Signature, public_note: str = "") -> RecallSummary:
+    """Recall a released lot, signed, re-allocate every open order that drew on it, and record a notice on
+    every order that drew on it (open or shipped) with `public_note`; the caller commits. `reason` is internal.
 
-    Raises NotFound, InvalidInput (no reason) or IllegalTransition (lot not released) before changing anything.
+    Raises NotFound, InvalidInput (no reason or note) or IllegalTransition (lot not released) before changing
+    anything.
     """
     batch = inventory.get_batch(lot_number)
-    inventory.recall_batch(batch, reason, staff)
+    inventory.recall_batch(batch, reason, signature, public_note)
     summary = RecallSummary(batch.lot_number)
+    staff_id = signature.staff_id
 
-    # One statement locks the lot's own stock rows and every row that could replace them, in primary-key
-    # order like orders._plan_allocation, so a recall and a checkout wait for each other instead of deadlocking.
-    variant_ids = sorted({s.variant_id for s in batch.stocks})
-    locked = db.session.scalars(
-        select(Stock)
-        .join(Stock.batch)
-        .options(contains_eager(Stock.batch))
-        .where(or_(Stock.batch_id == batch.id,
-                   and_(Stock.variant_id.in_(variant_ids), sellable_lot_filter(0), Stock.on_hand > Stock.allocated)))
-        .order_by(Stock.id)
-        .with_for_update(of=Stock)
-        .execution_options(populate_existing=True)
-    ).all() if variant_ids else []
+    # One statement locks the lot's own stock rows and every row that could replace them, in primary-key order.
+    locked = refill.candidate_stock({s.variant_id for s in batch.stocks}, lock=True, include_batch_id=batch.id)
+    stock_by_id = {s.id: s for s in locked}
     lot_stock_ids = {s.id for s in locked if s.batch_id == batch.id}
-
     orders = _lock_open_orders(lot_stock_ids)
-    pools: dict[int, list[Stock]] = defaultdict(list)
-    for stock in sorted(locked, key=lambda s: (s.batch.expires_on, s.batch.id, s.id)):
-        if stock.batch_id != batch.id and stock.batch.status == BatchStatus.RELEASED:
-            pools[stock.variant_id].append(stock)
-
+    needs: list[refill.Need] = []
+    lines: dict[int, tuple[Order, OrderLine]] = {}
     for order in orders:  # oldest first: first come, first re-served
-        shortfalls: list[str] = []
-        not_before = sellable_after(order.min_remaining_shelf_life_days or 0)
         for line in order.lines:
             recalled = [a for a in line.allocations
                         if a.stock_id in lot_stock_ids and a.status == AllocationStatus.ALLOCATED]
-            if not recalled:
-                continue
-            needed = sum(a.quantity for a in recalled)
             for a in recalled:
-                a.stock.allocated -= a.quantity
-                a.status = AllocationStatus.RELEASED
-                db.session.add(StockMovement(stock=a.stock, kind=MovementKind.DEALLOCATION,
-                                             allocated_delta=-a.quantity, order_id=order.id, staff_id=_id(staff),
-                                             reason=f"Lot {batch.lot_number} recalled"))
-            remaining = needed
-            for stock in pools[line.variant_id]:
-                if remaining == 0:
-                    break
-                if stock.batch.expires_on <= not_before:
-                    continue  # too short-dated for this customer's shelf-life requirement
-                take = min(stock.on_hand - stock.allocated, remaining)
-                if take <= 0:
-                    continue
-                stock.allocated += take
-                remaining -= take
-                line.allocations.append(Allocation(stock=stock, quantity=take, status=AllocationStatus.ALLOCATED))
-                db.session.add(StockMovement(stock=stock, kind=MovementKind.ALLOCATION, allocated_delta=take,
-                                             order_id=order.id, staff_id=_id(staff),
-                                             reason=f"Order {order.number} re-allocated: lot {batch.lot_number} "
-                                                    "recalled"))
-            if remaining:
-                shortfalls.append(f"{line.sku} short by {remaining} of {needed} units")
-        if shortfalls:
-            note = f"Lot {batch.lot_number} recalled: " + "; ".join(shortfalls) + "."
-            # Notes still open add up; one that was handled is history (in the audit log), not repeated.
-            order.attention_note = f"{order.attention_note}\n{note}".strip() if order.needs_attention else note
-            order.needs_attention = True
-            summary.flagged[order.number] = note
-            inventory.audit(staff, "order.flagged", f"order {order.number}", note)
-        else:
-            summary.reallocated.append(order.number)
-            inventory.audit(staff, "order.reallocated", f"order {order.number}",
-                            f"Lot {batch.lot_number} recalled; allocation moved to other lots")
+                refill.give_back(order, a, AllocationStatus.RETURNED_RECALLED, staff_id=staff_id,
+                                 reason=f"Lot {batch.lot_number} recalled")
+            if recalled:
+                needs.append(refill.need(line.id, order, line, sum(a.quantity for a in recalled)))
+                lines[line.id] = (order, line)
+    picks, missing = refill.plan(needs, refill.lots_of(locked, exclude_batch_id=batch.id))
+    for pick in picks:
+        order, line = lines[pick.key]
+        refill.allocate(order, line, stock_by_id[pick.stock_id], pick.quantity, staff_id=staff_id,
+                        reason=f"Order {order.number} re-allocated: lot {batch.lot_number} recalled")
+    shortfalls: dict[int, list[str]] = defaultdict(list)
+    for n in needs:
+        if n.key in missing:
+            order, line = lines[n.key]
+            shortfalls[order.id].append(f"{line.sku} short by {missing[n.key]} of {n.quantity} units")
+    for order in {order.id: order for order, _ in lines.values()}.values():
+        _report(order, batch.lot_number, shortfalls.get(order.id), staff_id, summary)
     db.session.flush()
+    summary.notified = _record_notices(batch.id, batch.lot_number, batch.recall_note)
     summary.received = reports.lot_trace(batch.lot_number).received
     return summary
+
+
+def _report(order: Order, lot_number: str, shortfalls: list[str] | None, staff_id: int,
+            summary: RecallSummary) -> None:
+    """Flag an order left short (its note says what is missing), or record that it was covered again."""
+    if shortfalls:
+        note = f"Lot {lot_number} recalled: " + "; ".join(shortfalls) + "."
+        # Notes still open add up; one that was handled is history (in the audit log), not repeated.
+        order.attention_note = f"{order.attention_note}\n{note}".strip() if order.needs_attention else note
+        order.needs_attention = True
+        summary.flagged[order.number] = note
+        inventory.audit(staff_id, "order.flagged", f"order {order.number}", note)
+    else:
+        summary.reallocated.append(order.number)
+        inventory.audit(staff_id, "order.reallocated", f"order {order.number}",
+                        f"Lot {lot_number} recalled; allocation moved to other lots")
+
+
+def _record_notices(batch_id: int, lot_number: str, message: str) -> int:
+    """A recall notice on every order that drew on the lot: shipped ones, and open ones whose units it took
+    back. Recorded, not sent: e-mail sends the notices whose sent_at is empty."""
+    order_ids = db.session.scalars(
+        select(OrderLine.order_id).distinct()
+        .join(Allocation, Allocation.order_line_id == OrderLine.id)
+        .join(Stock, Stock.id == Allocation.stock_id)
+        .where(Stock.batch_id == batch_id,
+               Allocation.status.in_((AllocationStatus.SHIPPED, AllocationStatus.RETURNED_RECALLED)))
+        .order_by(OrderLine.order_id)
+    ).all()
+    db.session.add_all(OrderNotice(order_id=order_id, kind=NoticeKind.RECALL, batch_id=batch_id,
+                                   lot_number=lot_number, message=message) for order_id in order_ids)
+    db.session.flush()
+    return len(order_ids)
+
+
+@dataclass(frozen=True)
+class AffectedOrder:
+    """An open order drawing on a lot, and what a recall would do to it now."""
+
+    number: str
+    company: str
+    units: int  # units it holds of the lot, which would go back to stock
+    short: int  # units that other lots could not replace now (0: it would be re-allocated in full)
+
+
+@dataclass(frozen=True)
+class RecallPreview:
+    """What recalling a lot would do, shown before the recall is signed."""
+
+    lot_number: str
+    returned: list[tuple[str, int]]  # (SKU, units) going back to stock
+    orders: list[AffectedOrder]
+    received: list[reports.TraceRow]  # shipped allocations: the customers who received the lot
+
+    @property
+    def customers_to_contact(self) -> list[tuple[str, str]]:
+        return reports.customers_of(self.received)
+
+
+def preview_recall(lot_number: str) -> RecallPreview:
+    """Plan a recall of the lot as recall_lot would carry it out now, without changing or locking anything."""
+    trace = reports.lot_trace(lot_number)
+    batch = trace.batch
+    held = db.session.scalars(
+        select(Allocation).join(Stock, Stock.id == Allocation.stock_id)
+        .where(Stock.batch_id == batch.id, Allocation.status == AllocationStatus.ALLOCATED)
+        .options(joinedload(Allocation.line).joinedload(OrderLine.order).joinedload(Order.customer))
+    ).all()
+    by_line: dict[int, list[Allocation]] = defaultdict(list)
+    for a in held:
+        if a.line.order.status in OPEN_STATUSES:
+            by_line[a.line.id].append(a)
+    lines = sorted((allocations[0].line for allocations in by_line.values()),
+                   key=lambda line: (line.order.placed_at, line.order.id, line.position))
+    needs = [refill.need(line.id, line.order, line, sum(a.quantity for a in by_line[line.id])) for line in lines]
+    stocks = refill.candidate_stock({line.variant_id for line in lines}, lock=False)
+    _, missing = refill.plan(needs, refill.lots_of(stocks, exclude_batch_id=batch.id))
+    orders: dict[str, AffectedOrder] = {}
+    returned: dict[str, int] = defaultdict(int)
+    for n, line in zip(needs, lines, strict=True):
+        returned[line.sku] += n.quantity
+        seen = orders.get(line.order.number)
+        orders[line.order.number] = AffectedOrder(line.order.number, line.order.customer.company,
+                                                  n.quantity + (seen.units if seen else 0),
+                                                  missing.get(line.id, 0) + (seen.short if seen else 0))
+    return RecallPreview(batch.lot_number, sorted(returned.items()), list(orders.values()), trace.received)
 
 
 def clear_attention(number: str, note: str, staff: StaffUser | None = None) -> Order:
@@ -165,8 +219,4 @@ def _lock_open_orders(lot_stock_ids: set[int]) -> list[Order]:
     return sorted(orders, key=lambda o: (o.placed_at, o.id))
 
 
-def _id(staff: StaffUser | None) -> int | None:
-    return staff.id if staff is not None else None
-
-
-__all__ = ["RecallSummary", "clear_attention", "recall_lot"]
+__all__ = ["RecallPreview", "RecallSummary", "clear_attention", "preview_recall", "recall_lot"]

@@ -332,7 +332,7 @@ def ledger_page(lot_number: str = "", sku: str = "", date_from: date | None = No
         .limit(limit + 1)
     )
     if lot_number:
-        stmt = stmt.where(Batch.lot_number == lot_number.strip())
+        stmt = stmt.where(inventory.lot_number_is(lot_number))
     if sku:
         stmt = stmt.where(Variant.sku == sku.strip().upper())
     stmt = _window(stmt, StockMovement.created_at, StockMovement.id, cursor, date_from, date_to)
@@ -446,9 +446,10 @@ def _trace_select():
 
 
 def lot_trace(lot_number: str) -> LotTrace:
-    """A lot and every allocation ever drawn from it, oldest order first; constant statements."""
+    """A lot (its number in any case) and every allocation ever drawn from it, oldest order first; constant
+    statements."""
     batch = db.session.scalar(
-        select(Batch).where(Batch.lot_number == lot_number)
+        select(Batch).where(inventory.lot_number_is(lot_number))
         .options(selectinload(Batch.product), selectinload(Batch.stocks).selectinload(Stock.variant))
     )
     if batch is None:

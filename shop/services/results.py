@@ -121,10 +121,12 @@ def _why_not_plain(text: str, unit: str) -> str:
 
 
 def _plain_of(text: str) -> str:
+    """The number written out, as an example; a generic one where that would be absurdly long (1e-999999)."""
     try:
-        return format(Decimal(text).normalize(), "f")
-    except ArithmeticError:  # an exponent too large to write out: no example then
+        number = Decimal(text)
+    except ArithmeticError:
         return "1500"
+    return format(number.normalize(), "f") if abs(number.adjusted()) <= 12 else "1500"
 
 
 def judge(reading: Reading, minimum: Decimal | None, maximum: Decimal | None) -> Verdict:

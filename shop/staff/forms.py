@@ -9,6 +9,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     PasswordField,
+    RadioField,
     SelectField,
     StringField,
     SubmitField,
@@ -18,7 +19,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..bounds import INT_MAX, MAX_DATE, MIN_DATE, is_plain_date
-from ..models import MovementKind, OrderStatus, SpecTest, Variant
+from ..models import DateKind, MovementKind, OrderStatus, SpecTest, Variant
 from ..services.passwords import MIN_PASSWORD_LENGTH
 
 
@@ -69,7 +70,11 @@ class ReceiveForm(FlaskForm):
     product = HiddenField()
     lot_number = StringField("Lot number", validators=[DataRequired(), Length(max=40)])
     manufactured_on = DateField("Manufactured on", validators=[InputRequired(), plain_date])
-    expires_on = DateField("Expires on (or retest date)", validators=[InputRequired(), plain_date])
+    expires_on = DateField("Expiry or retest date", validators=[InputRequired(), plain_date])
+    # Checked by default, so it is always sent; a post without it (a script) means an expiry date.
+    date_kind = RadioField("The date above is the lot's", default=DateKind.EXPIRY.value,
+                           choices=[SelectChoice(DateKind.EXPIRY.value, "Expiry date"),
+                                    SelectChoice(DateKind.RETEST.value, "Retest date")])
     submit = SubmitField("Receive lot")
 
 
@@ -86,6 +91,7 @@ def receive_form(variants: list[Variant], **kwargs) -> ReceiveForm:
 
 
 class ResultsForm(FlaskForm):
+    check = SubmitField("Check results")  # judges the values and shows pass or fail; saves nothing
     submit = SubmitField("Save results")
 
 
@@ -100,22 +106,47 @@ def results_form(tests: list[SpecTest], **kwargs) -> ResultsForm:
     for t in tests:
         if t.qualitative:
             field = SelectField(t.name, choices=QUALITATIVE_CHOICES, validators=[Optional()])
-        else:
-            field = StringField(t.name, validators=[Optional(), Length(max=60)])
+        else:  # no strip filter: ' 12 ' is refused by the result rules, not silently trimmed
+            field = StringField(t.name, validators=[Optional(), Length(max=60)],
+                                render_kw={"inputmode": "decimal", "autocomplete": "off", "spellcheck": "false"})
         setattr(Form, f"result_{t.id}", field)
     return Form(**kwargs)
 
 
-class ReasonForm(FlaskForm):
+class SignForm(FlaskForm):
+    """An electronic signature: assent to the stated meaning (the checkbox's label, set per lot) and the
+    password again. Both are checked by services.signatures, whose messages appear beside these fields."""
+
+    confirm = BooleanField("I sign this decision.")
+    password = PasswordField("Your password, to sign", validators=[Length(max=200)],
+                             render_kw={"autocomplete": "current-password"})
+
+    def state(self, meaning: str) -> SignForm:
+        """Show the statement the signer assents to as the checkbox's label."""
+        self.confirm.label.text = meaning
+        return self
+
+
+class ReleaseForm(SignForm):
+    submit = SubmitField("Sign and release lot")
+
+
+class RejectForm(SignForm):
     reason = TextAreaField("Reason", validators=[DataRequired(), Length(max=2000)])
+    submit = SubmitField("Sign and reject lot")
 
 
-class RejectForm(ReasonForm):
-    submit = SubmitField("Reject lot")
+class RecallForm(SignForm):
+    reason = TextAreaField("Internal reason (staff only, never published)",
+                           validators=[DataRequired("Give the reason for the recall."), Length(max=2000)])
+    public_note = TextAreaField("Note to customers (published on their orders, in the API and on the CoA)",
+                                validators=[DataRequired("Write what customers who received the lot are told."),
+                                            Length(max=2000)])
+    submit = SubmitField("Sign and recall lot")
 
 
-class RecallForm(ReasonForm):
-    submit = SubmitField("Recall lot")
+class OnRequestForm(FlaskForm):
+    on_request = HiddenField()  # '1' marks the lot, '0' sells it first-expired-first-out again
 
 
 class AdjustForm(FlaskForm):
@@ -166,6 +197,14 @@ class ShipForm(FlaskForm):
 class CancelForm(FlaskForm):
     reason = StringField("Reason for cancelling (optional)", validators=[Optional(), Length(max=500)])
     submit = SubmitField("Cancel order")
+
+
+class HandAllocationForm(FlaskForm):
+    position = HiddenField(validators=[InputRequired()])
+    lot_number = SelectField("Lot", validators=[InputRequired("Choose a lot.")])
+    quantity = IntegerField("Units", validators=[InputRequired("Enter a number of units."),
+                                                 NumberRange(min=1, max=1_000_000)])
+    submit = SubmitField("Allocate by hand")
 
 
 class AttentionForm(FlaskForm):

@@ -7,11 +7,11 @@ from sqlalchemy import select
 from ..errors import DomainError, InvalidInput, NotFound
 from ..extensions import db
 from ..models import OrderStatus, StaffRole, Variant
-from ..services import orders, recall, reports
+from ..services import orders, recall, reports, shortages
 from ..services.tx import run_in_transaction
 from . import bp
 from .auth import current_staff, role_required
-from .forms import ActionForm, AttentionForm, CancelForm, OrderFilterForm, ShipForm
+from .forms import ActionForm, AttentionForm, CancelForm, HandAllocationForm, OrderFilterForm, ShipForm
 from .helpers import filtered_page, or_404, page_link_args, show_errors
 
 
@@ -36,11 +36,22 @@ def _load_order(number: str):
     return order
 
 
-def _render_order(number: str, *, ship=None, cancel=None, attention=None, status=200):
+def _render_order(number: str, *, ship=None, cancel=None, attention=None, hand=None, status=200):
     order = _load_order(number)
+    short = shortages.short_lines(order) if order.status in shortages.OPEN_STATUSES else []
+    lots = shortages.hand_lots(order) if short else {}
+    hand_forms = {}
+    for line in short:
+        form = hand if hand is not None and hand.position.data == str(line.position) else \
+            HandAllocationForm(formdata=None, position=str(line.position))
+        form.lot_number.choices = [
+            (lot.lot_number, f"{lot.lot_number}: {lot.free} free, expires {lot.expires_on.isoformat()}"
+                             + (" (sold only on request)" if lot.on_request else ""))
+            for lot in lots.get(line.position, [])]
+        hand_forms[line.position] = form
     return render_template("staff/order.html", order=order, rows=reports.order_trace_rows(order.id),
                            ship=ship or ShipForm(formdata=None), cancel=cancel or CancelForm(formdata=None),
-                           attention=attention or AttentionForm(formdata=None),
+                           attention=attention or AttentionForm(formdata=None), short=short, hand=hand_forms,
                            action=ActionForm(formdata=None), OrderStatus=OrderStatus), status
 
 
@@ -73,6 +84,8 @@ def _act(number: str, work, done: str, form=None):
 
 
 def _form_kw(form) -> dict:
+    if isinstance(form, HandAllocationForm):
+        return {"hand": form}
     if isinstance(form, ShipForm):
         return {"ship": form}
     if isinstance(form, CancelForm):
@@ -110,6 +123,62 @@ def cancel(number: str):
     return _act(number, lambda: orders.cancel_order(number, staff=current_staff(),
                                                     reason=(form.reason.data or "").strip()),
                 f"Order {number} cancelled; its units are back in stock.", form)
+
+
+@bp.get("/orders/short")
+@role_required(StaffRole.FULFILMENT)
+def short_order_list():
+    """Open orders short of units, oldest first, with what each misses and a one-click allocation."""
+    try:
+        page = shortages.short_orders(cursor=request.args.get("cursor"))
+    except InvalidInput as exc:
+        abort(400, description=" ".join(m for msgs in exc.errors.values() for m in msgs))
+    return render_template("staff/short_orders.html", short=page, args=page_link_args())
+
+
+@bp.post("/orders/<number>/fill")
+@role_required(StaffRole.FULFILMENT)
+def fill_short(number: str):
+    """Allocate a short order's missing units from released stock, first-expired-first-out, in one action."""
+    back = request.form.get("next", "")
+    if not back.startswith("/staff/") or "//" in back or "\\" in back:
+        back = url_for("staff.order", number=number)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        filled = run_in_transaction(shortages.fill_short_order, number, current_staff())
+    except NotFound as exc:
+        abort(404, description=exc.message)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(back)
+    done = "; ".join(f"{n} × {sku} from lot {lot}" for sku, lot, n in filled.allocated)
+    still = "; ".join(map(str, filled.still_short))
+    flash(f"Order {number}: allocated {done}." + (f" Still short: {still}." if still else " It is no longer short."),
+          "success" if not still else "warning")
+    return redirect(back)
+
+
+@bp.post("/orders/<number>/cancel-short")
+@role_required(StaffRole.FULFILMENT)
+def cancel_short(number: str):
+    """Cancel the units a short order misses, so that it can go ahead with what it holds."""
+    return _act(number, lambda: shortages.cancel_short_units(number, current_staff()),
+                f"Order {number}: the missing units are cancelled; it goes ahead with what it holds.")
+
+
+@bp.post("/orders/<number>/allocate")
+@role_required(StaffRole.FULFILMENT)
+def allocate_by_hand(number: str):
+    """Allocate units of a chosen lot to a short line by hand (also a lot sold only on request)."""
+    form = HandAllocationForm()
+    form.lot_number.choices = [(request.form.get("lot_number", ""), "")]  # checked by the service, not the list
+    position = form.position.data or ""
+    if not position.isdigit():
+        abort(400, description="Say which line to allocate to.")
+    return _act(number, lambda: shortages.allocate_by_hand(number, int(position), form.lot_number.data,
+                                                           form.quantity.data, current_staff()),
+                f"Order {number}: allocated by hand.", form)
 
 
 @bp.post("/orders/<number>/attention")

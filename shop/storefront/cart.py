@@ -226,7 +226,7 @@ def _last_address(customer: Customer) -> dict[str, str]:
 def _render_checkout(form: CheckoutForm, cart: Cart, shortfalls: list[Shortfall] | None = None,
                      problems: list[str] | None = None, status: int = 200):
     return render_template("storefront/checkout.html", form=form, cart=cart, shortfalls=shortfalls or [],
-                           problems=problems or []), status
+                           problems=problems or [], shelf_days=catalog.default_shelf_life_days()), status
 
 
 @bp.get("/checkout")

@@ -115,7 +115,8 @@ def render_product(slug: str, forms: dict[str, AddToCartForm] | None = None, sta
             lot = lots[batch_id] = LotInStock(lot_number, made, expires)
         lot.units.append((pack, units))
     return render_template("storefront/product.html", product=product, static=catalog_fragments(product),
-                           available=available, lots=list(lots.values()), forms=forms or {}), status
+                           available=available, lots=list(lots.values()), forms=forms or {},
+                           shelf_days=catalog.default_shelf_life_days()), status
 
 
 def _certificate(lot_number: str) -> coa.Certificate:
@@ -136,7 +137,7 @@ def certificate(lot_number: str):
 def certificate_pdf(lot_number: str):
     """A released lot's Certificate of Analysis as a PDF download."""
     cert = _certificate(lot_number)
-    pdf = coa.certificate_pdf(cert, current_app.config["SHOP_NAME"])
+    pdf = coa.certificate_pdf(cert)
     # send_file encodes any lot number safely into the Content-Disposition header.
     return send_file(BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
                      download_name=f"CoA-{cert.lot_number}.pdf", max_age=300)

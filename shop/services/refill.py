@@ -1,0 +1,133 @@
+"""Allocate more units to orders that already exist, first-expired-first-out: the one FEFO for refills.
+
+Placing an order plans its allocation in services.orders, all or nothing. An order that already exists can
+need more units later: a recall took a lot away (services.recall), or it is short for another reason and
+fulfilment fills it (services.shortages). Both plan here, with `plan` (a pure function over plain values,
+also used to preview a recall before it is signed), and write with `allocate`. Candidate stock rows are locked
+in primary-key order, as placing an order locks them, so that a refill and a checkout wait for each other
+instead of deadlocking.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import contains_eager
+
+from ..extensions import db
+from ..models import Allocation, AllocationStatus, MovementKind, Order, OrderLine, Stock, StockMovement
+from .catalog import default_shelf_life_days, sellable_after, sellable_lot_filter
+
+
+@dataclass(frozen=True)
+class Lot:
+    """A stock row that may be drawn from: its pack size, expiry (or retest) date and free units."""
+
+    stock_id: int
+    variant_id: int
+    batch_id: int
+    expires_on: date
+    free: int
+
+
+@dataclass(frozen=True)
+class Need:
+    """Units one order line still needs, and the date its lots must expire after (its shelf life)."""
+
+    key: object  # the caller's name for the line
+    variant_id: int
+    quantity: int
+    not_before: date
+
+
+@dataclass(frozen=True)
+class Pick:
+    key: object
+    stock_id: int
+    quantity: int
+
+
+def plan(needs: Sequence[Need], lots: Iterable[Lot]) -> tuple[list[Pick], dict[object, int]]:
+    """Fill each need in turn from the earliest-expiring lots of its pack size that expire after its
+    `not_before`; a lot's free units are shared by the needs in order. Returns the picks and what each need
+    still misses (only needs that are short)."""
+    free: dict[int, int] = {}
+    pools: dict[int, list[Lot]] = {}
+    for lot in sorted(lots, key=lambda lot: (lot.expires_on, lot.batch_id, lot.stock_id)):
+        free[lot.stock_id] = lot.free
+        pools.setdefault(lot.variant_id, []).append(lot)
+    picks: list[Pick] = []
+    missing: dict[object, int] = {}
+    for need in needs:
+        remaining = need.quantity
+        for lot in pools.get(need.variant_id, ()):
+            if remaining <= 0:
+                break
+            take = min(free[lot.stock_id], remaining)
+            if lot.expires_on <= need.not_before or take <= 0:
+                continue  # too short-dated for this order's shelf life, or used up
+            free[lot.stock_id] -= take
+            remaining -= take
+            picks.append(Pick(need.key, lot.stock_id, take))
+        if remaining > 0:
+            missing[need.key] = remaining
+    return picks, missing
+
+
+def shelf_life_days(order: Order) -> int:
+    """The order's minimum remaining shelf life: what it asked for, else the shop's default."""
+    asked = order.min_remaining_shelf_life_days
+    return asked if asked is not None else default_shelf_life_days()
+
+
+def not_before(order: Order) -> date:
+    """The order's lots must expire after this date."""
+    return sellable_after(shelf_life_days(order))
+
+
+def need(key: object, order: Order, line: OrderLine, quantity: int) -> Need:
+    return Need(key, line.variant_id, quantity, not_before(order))
+
+
+def candidate_stock(variant_ids: Iterable[int], *, lock: bool, include_batch_id: int | None = None) -> list[Stock]:
+    """Stock rows of these pack sizes with free units in lots that orders are filled from (with their lots
+    loaded), and with `include_batch_id` every row of that lot too; with `lock`, locked in primary-key order."""
+    ids = sorted(set(variant_ids))
+    if not ids:
+        return []
+    candidates = Stock.variant_id.in_(ids) & sellable_lot_filter(0) & (Stock.on_hand > Stock.allocated)
+    stmt = (select(Stock).join(Stock.batch).options(contains_eager(Stock.batch))
+            .where(or_(candidates, Stock.batch_id == include_batch_id) if include_batch_id else candidates)
+            .order_by(Stock.id))
+    if lock:
+        stmt = stmt.with_for_update(of=Stock).execution_options(populate_existing=True)
+    return list(db.session.scalars(stmt))
+
+
+def lots_of(stocks: Iterable[Stock], exclude_batch_id: int | None = None) -> list[Lot]:
+    """candidate_stock's rows as plan's Lot values, without the rows of `exclude_batch_id`."""
+    return [Lot(s.id, s.variant_id, s.batch_id, s.batch.expires_on, s.on_hand - s.allocated) for s in stocks
+            if s.batch_id != exclude_batch_id]
+
+
+def allocate(order: Order, line: OrderLine, stock: Stock, quantity: int, *, staff_id: int | None,
+             reason: str) -> Allocation:
+    """Reserve `quantity` units of a stock row (locked by the caller) for an order line, with its ledger row."""
+    stock.allocated += quantity
+    allocation = Allocation(stock=stock, quantity=quantity, status=AllocationStatus.ALLOCATED)
+    line.allocations.append(allocation)
+    db.session.add(StockMovement(stock=stock, kind=MovementKind.ALLOCATION, allocated_delta=quantity,
+                                 order_id=order.id, staff_id=staff_id, reason=reason))
+    return allocation
+
+
+def give_back(order: Order, allocation: Allocation, status: AllocationStatus, *, staff_id: int | None,
+              reason: str) -> None:
+    """Return an allocation's reserved units to stock (`status`: why), with its ledger row."""
+    allocation.stock.allocated -= allocation.quantity
+    allocation.status = status
+    db.session.add(StockMovement(stock=allocation.stock, kind=MovementKind.DEALLOCATION,
+                                 allocated_delta=-allocation.quantity, order_id=order.id, staff_id=staff_id,
+                                 reason=reason))
