@@ -92,7 +92,7 @@ def test_a_result_that_is_not_a_number_is_shown_beside_its_test(client, product)
     assert page.status_code == 422
     iron = next(t for t in product.spec_tests if t.name == "Iron")
     assert (f'<p class="field-error" id="result_{iron.id}-error">&#39;lots&#39; is not a number: enter a plain number '
-            "with a point, such as 1500, 0.08 or 15.2, or &#39;&lt; 5&#39; for a result below the limit of "
+            "with a point, e.g. 1500, 0.08 or 15.2, or &#39;&lt; 5&#39; for a result below the limit of "
             "quantification.</p>") in page.text
     assert db.session.scalar(select(func.count(CoaResult.id))) == 0  # the good one was not half-saved
 

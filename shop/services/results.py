@@ -21,7 +21,7 @@ SIGNED_UNITS = frozenset({"°", "°C", "mV"})
 # could pass a limit that the reported one fails, so they are refused instead.
 MAX_DECIMALS = 4
 MAX_INTEGER_DIGITS = 10
-EXPECTED = "a plain number with a point, such as 1500, 0.08 or 15.2, or '< 5' for a result below the limit " \
+EXPECTED = "a plain number with a point, e.g. 1500, 0.08 or 15.2, or '< 5' for a result below the limit " \
            "of quantification"
 
 # ASCII digits only: \d would also take Arabic-Indic or full-width digits.
@@ -89,7 +89,8 @@ def _number(text: str, unit: str) -> Decimal:
         raise ResultRefused(f"'{text}' is too large for a result.")
     number = Decimal(text)
     if text.startswith("-") and unit.strip() not in SIGNED_UNITS:
-        raise ResultRefused(f"'{text}': a result in {unit.strip() or 'this unit'} cannot be negative.")
+        raise ResultRefused(f"'{text}': a result in {unit.strip() or 'this unit'} cannot be negative; enter the "
+                            "measured amount, e.g. 0.08, or '< 5' below the limit of quantification.")
     return number
 
 
@@ -111,8 +112,9 @@ def _why_not_plain(text: str, unit: str) -> str:
         return f"'{text}' is written with an exponent: write the plain number, e.g. {_plain_of(text)}."
     if _NUMBER_THEN_TEXT.fullmatch(text):
         shown = f" ({unit.strip()})" if unit.strip() else ""
-        return f"'{text}': enter the number only, without a unit or other text; the unit{shown} is fixed by " \
-               "the specification."
+        number = _PLAIN.match(text).group(0)
+        return f"'{text}': enter the number only, e.g. {number}, without a unit or other text; the unit" \
+               f"{shown} is fixed by the specification."
     if re.fullmatch(r"[+-]?(\.[0-9]+|[0-9]+\.)", text, re.ASCII):
         return f"'{text}': write digits on both sides of the point, e.g. 0.5 or 5.0."
     if text.startswith(">"):
