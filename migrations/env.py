@@ -92,6 +92,13 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a table by copying it and dropping the old one, and SQLite's DROP TABLE
+            # deletes its rows first, cascading to every table that references it (coa_result, allocation...)
+            # while foreign keys are on. The pragma only works outside a transaction, so on the DB-API
+            # connection itself, before the migration begins; the keys are checked again at the end.
+            connection.connection.execute("PRAGMA foreign_keys = OFF")
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -100,6 +107,11 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            broken = connection.connection.execute("PRAGMA foreign_key_check").fetchall()
+            connection.connection.execute("PRAGMA foreign_keys = ON")
+            if broken:
+                raise RuntimeError(f"The migration left rows whose foreign keys point nowhere: {broken[:10]}")
 
 
 if context.is_offline_mode():

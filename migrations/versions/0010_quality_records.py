@@ -18,6 +18,8 @@ Revises: 0002
 Create Date: 2026-11-28 09:03:24.109446
 
 """
+from decimal import Decimal
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -161,6 +163,8 @@ def _list_results_the_rules_refuse():
         "ORDER BY b.lot_number, t.position")).all()
     refused = []
     for lot, status, test, unit, lo, hi, value, _ in rows:
+        # Raw SQL on SQLite answers plain ints and floats: as decimals, as the ORM would read them.
+        lo, hi = (None if v is None else Decimal(str(v)) for v in (lo, hi))
         limits = SpecTest(name=test, unit=unit, min_value=lo, max_value=hi).limits_text
         found = check(value, unit=unit, minimum=lo, maximum=hi, limits=limits)
         if found.refused:
