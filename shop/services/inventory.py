@@ -259,7 +259,8 @@ def release_batch(batch: Batch, signature: Signature) -> Batch:
         raise ReleaseRefused(batch.lot_number, failures)
     if batch.expires_on <= date.today():
         raise IllegalTransition(f"Lot {batch.lot_number} expired on {batch.expires_on}; it cannot be released.")
-    own = sorted(r.spec_test.name for r in batch.results if r.recorded_by_id == signature.staff_id)
+    own = [r.spec_test.name for r in sorted(batch.results, key=lambda r: r.spec_test.position)
+           if r.recorded_by_id == signature.staff_id]
     if own and current_app.config["RELEASE_REQUIRES_SECOND_PERSON"]:
         raise SecondPersonRequired(
             f"You recorded or last corrected results of lot {batch.lot_number} ({', '.join(own)}): another "
