@@ -38,7 +38,7 @@ def seed_demo_command() -> None:
     added = _run(seed_demo)
     click.echo("Demo data: " + ", ".join(f"{n} {what} added" for what, n in added.items()))
     if added["staff"] or added["customers"]:
-        click.echo(f"Demo accounts use the password {DEMO_PASSWORD!r}: admin@, warehouse@, quality@, "
+        click.echo(f"Demo accounts use the password {DEMO_PASSWORD!r}: admin@, warehouse@, quality@, quality2@, "
                    "fulfilment@leucine.example (staff) and buyer@nutrition.example (customer).")
 
 
