@@ -4,7 +4,6 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     CheckConstraint,
@@ -24,9 +23,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..services import results
 from .base import Base, utcnow
 from .catalog import Product, SpecTest, Variant
-
-if TYPE_CHECKING:
-    from .accounts import StaffUser
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
@@ -91,32 +87,31 @@ class Batch(Base):
         return f"<Batch {self.lot_number} {self.status}>"
 
 
-class _Recorded:
-    """Who recorded a result and when: a staff member, or a laboratory system named in `source`."""
+class _ReportedValue:
+    """A value reported for one test of one lot, and who recorded it when: a staff member, or a laboratory system
+    named in `source`. As recorded and printed ('0.080', '< 5', 'conforms'); numeric_value is its number (for
+    '< 5': 5) and qualifier '<' marks a result below the limit of quantification."""
 
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batch.id", ondelete="CASCADE"))
+    spec_test_id: Mapped[int] = mapped_column(ForeignKey("spec_test.id"), index=True)
+    value: Mapped[str] = mapped_column(String(60))
+    numeric_value: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
+    qualifier: Mapped[str | None] = mapped_column(String(1))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     source: Mapped[str] = mapped_column(String(120), default="", server_default="")
 
 
-class CoaResult(_Recorded, Base):
+class CoaResult(_ReportedValue, Base):
     """The current result of one specification test on one batch, as it appears on the CoA."""
 
     __tablename__ = "coa_result"
     __table_args__ = (UniqueConstraint("batch_id", "spec_test_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("batch.id", ondelete="CASCADE"))
-    spec_test_id: Mapped[int] = mapped_column(ForeignKey("spec_test.id"), index=True)
-    # As recorded and printed ('0.080', '< 5', 'conforms'); numeric_value is its number (for '< 5': 5) and
-    # qualifier '<' marks a result below the limit of quantification.
-    value: Mapped[str] = mapped_column(String(60))
-    numeric_value: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
-    qualifier: Mapped[str | None] = mapped_column(String(1))
 
     batch: Mapped[Batch] = relationship(back_populates="results")
     spec_test: Mapped[SpecTest] = relationship()
-    recorded_by: Mapped[StaffUser | None] = relationship()
 
     @property
     def check(self) -> results.Check:
@@ -128,18 +123,13 @@ class CoaResult(_Recorded, Base):
         return result_passes(self.spec_test, self.value)
 
 
-class CoaResultRevision(_Recorded, Base):
+class CoaResultRevision(_ReportedValue, Base):
     """Every value ever recorded for a test of a lot, in order: a correction never loses the earlier value."""
 
     __tablename__ = "coa_result_revision"
     __table_args__ = (Index("ix_coa_result_revision_batch_id_spec_test_id_id", "batch_id", "spec_test_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("batch.id", ondelete="CASCADE"))
-    spec_test_id: Mapped[int] = mapped_column(ForeignKey("spec_test.id"), index=True)
-    value: Mapped[str] = mapped_column(String(60))
-    numeric_value: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
-    qualifier: Mapped[str | None] = mapped_column(String(1))
 
 
 def check_result(test: SpecTest, value: str) -> results.Check:
