@@ -14,7 +14,7 @@ Finally it lists CoA results that the new entry rules would refuse (`flask shop 
 changing none of them.
 
 Revision ID: 0010
-Revises: 0002
+Revises: 0011
 Create Date: 2026-11-28 09:03:24.109446
 
 """
@@ -30,7 +30,7 @@ STORAGE = "Store in the tightly closed original container at 15–25 °C, dry an
 
 # revision identifiers, used by Alembic.
 revision = '0010'
-down_revision = '0002'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
