@@ -14,18 +14,10 @@ from shop.services import inventory, orders
 from tests.browser import *  # noqa: F403
 from tests.browser import screenshot
 from tests.factories import make_customer, make_staff
+from tests.test_staff_browser import app  # noqa: F401  (the served app with CSRF on, as in production)
 from tests.test_staff_support import ADDRESS
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def app(make_app):
-    """The served app with CSRF switched on, as in production."""
-    app = make_app(WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        yield app
-        db.session.remove()
 
 
 def _ep_product() -> Product:
