@@ -2,11 +2,26 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from email_validator import EmailNotValidError, validate_email
 from limits import parse_many
+
+# The shipped texts of the contact, terms, privacy and imprint pages; LEGAL_TEXTS_DIR points elsewhere.
+DEFAULT_LEGAL_TEXTS_DIR = Path(__file__).resolve().parent.parent / "legal"
+LEGAL_TEXTS = ("contact", "terms", "privacy", "imprint")
+# Demo defaults: a fictional German manufacturer, so that a fresh `make run` looks like a real supplier's shop.
+# Addresses separate their lines with ';'.
+DEMO_SELLER = {
+    "SELLER_LEGAL_NAME": "Leucin-Werk Rheinau GmbH",
+    "SELLER_ADDRESS": "Industriestraße 14; 77866 Rheinau; Germany",
+    "SELLER_VAT_ID": "DE815204576",
+    "SELLER_PHONE": "+49 7844 91870-0",
+    "SELLER_EMAIL": "quality@leucin-werk.example",
+}
 
 
 def _database_url(instance_path: str) -> str:
@@ -105,23 +120,46 @@ DEFAULT_RATE_LIMITS = {
 
 
 def _text(name: str, default: str) -> str:
-    return os.environ.get(name, "").strip() or default
+    """A setting that must not be blank."""
+    value = os.environ.get(name, default).strip()
+    if not value:
+        raise ConfigError(f"{name} must not be empty.")
+    return value
 
 
-# Demo identity of the seller: a realistic, fictional German manufacturer. Addresses separate lines with ';'.
-DEMO_SELLER_ADDRESS = "Industriestraße 14; 77866 Rheinau; Germany"
+def _postal_address(name: str, default: str) -> str:
+    """A postal address with its lines separated by ';' (at least one line that is not blank)."""
+    value = _text(name, default)
+    if not any(line.strip() for line in value.split(";")):
+        raise ConfigError(f"{name} must hold an address, its lines separated by ';', not {value!r}.")
+    return value
 
 
-def _seller(address: str) -> dict:
-    """The seller's identity (pages, e-mails) and the manufacturing site printed on Certificates of Analysis."""
-    return {
-        "SELLER_LEGAL_NAME": _text("SELLER_LEGAL_NAME", "Leucin-Werk Rheinau GmbH"),
-        "SELLER_ADDRESS": address,
-        "SELLER_VAT_ID": _text("SELLER_VAT_ID", "DE815204576"),
-        "SELLER_PHONE": _text("SELLER_PHONE", "+49 7844 91870-0"),
-        "SELLER_EMAIL": _text("SELLER_EMAIL", "quality@leucin-werk.example"),
-        "MANUFACTURING_SITE_ADDRESS": _text("MANUFACTURING_SITE_ADDRESS", address),
-    }
+def seller_settings() -> dict[str, str]:
+    """Who sells: shown on every page's footer, the contact and legal pages, order pages and packing slips."""
+    settings = {name: _text(name, default) for name, default in DEMO_SELLER.items()}
+    settings["SELLER_ADDRESS"] = _postal_address("SELLER_ADDRESS", DEMO_SELLER["SELLER_ADDRESS"])
+    settings["MANUFACTURING_SITE_ADDRESS"] = _postal_address("MANUFACTURING_SITE_ADDRESS",
+                                                             settings["SELLER_ADDRESS"])
+    try:
+        validate_email(settings["SELLER_EMAIL"], check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ConfigError(f"SELLER_EMAIL must be an e-mail address: {exc}") from None
+    if not re.fullmatch(r"\+?[0-9][0-9 ()/.-]{3,30}", settings["SELLER_PHONE"]):
+        raise ConfigError(f"SELLER_PHONE must be a phone number such as +49 30 1234567, "
+                          f"not {settings['SELLER_PHONE']!r}.")
+    return settings
+
+
+def _legal_texts_dir() -> str:
+    """The folder of the contact, terms, privacy and imprint texts (Markdown), each of which must be there."""
+    raw = os.environ.get("LEGAL_TEXTS_DIR", "").strip()
+    folder = Path(raw) if raw else DEFAULT_LEGAL_TEXTS_DIR
+    missing = [f"{name}.md" for name in LEGAL_TEXTS if not (folder / f"{name}.md").is_file()]
+    if missing:
+        raise ConfigError(f"LEGAL_TEXTS_DIR ({folder}) must hold the files {', '.join(missing)}; "
+                          f"copy them from {DEFAULT_LEGAL_TEXTS_DIR} and edit them.")
+    return str(folder)
 
 
 def load_config(instance_path: str, secret_key: str | None = None) -> dict:
@@ -166,7 +204,8 @@ def load_config(instance_path: str, secret_key: str | None = None) -> dict:
         "DEFAULT_MIN_SHELF_LIFE_DAYS": _whole_number("DEFAULT_MIN_SHELF_LIFE_DAYS", 90, minimum=0),
         # Two-person rule: who releases a lot must not have recorded (or last corrected) any of its results.
         "RELEASE_REQUIRES_SECOND_PERSON": _flag("RELEASE_REQUIRES_SECOND_PERSON", True),
-        **_seller(_text("SELLER_ADDRESS", DEMO_SELLER_ADDRESS)),
+        **seller_settings(),
+        "LEGAL_TEXTS_DIR": _legal_texts_dir(),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",

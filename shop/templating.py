@@ -8,6 +8,8 @@ from decimal import Decimal
 from flask import Flask, current_app, request, url_for
 from markupsafe import Markup, escape
 
+from .seller import Seller
+
 # Bound on the memo of cached_url: lot links grow with the lots ever shown; navigation needs a handful.
 _CACHED_URLS_MAX = 2000
 
@@ -67,6 +69,9 @@ def init_templating(app: Flask) -> None:
     app.add_template_filter(formula)
     app.add_template_global(cached_url)
 
+    seller = Seller.from_config(app.config)
+    app.extensions["shop_seller"] = seller
+
     @app.context_processor
     def shop_globals() -> dict:
-        return {"shop_name": app.config["SHOP_NAME"], "currency": app.config["SHOP_CURRENCY"]}
+        return {"shop_name": app.config["SHOP_NAME"], "currency": app.config["SHOP_CURRENCY"], "seller": seller}

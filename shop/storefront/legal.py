@@ -1,0 +1,70 @@
+"""The seller's contact page, terms of sale, privacy policy and imprint: texts an operator replaces.
+
+Each page's text is a Markdown file in LEGAL_TEXTS_DIR (defaults shipped in legal/), read on every request so
+that an edited file shows at once. Raw HTML in a file is shown as text, never run: Markdown is all it takes.
+`$seller_legal_name`, `$seller_address`, `$seller_vat_id`, `$seller_phone`, `$seller_email`,
+`$manufacturing_site_address` and `$shop_name` in a text are replaced by the configured values.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from string import Template
+
+from flask import current_app, render_template
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from ..seller import Seller
+from . import bp
+
+# CommonMark with raw HTML switched off (it is escaped); markdown-it also refuses javascript: links.
+_MARKDOWN = MarkdownIt("commonmark", {"html": False})
+
+PAGES = {
+    "contact": "Contact",
+    "terms": "Terms of sale",
+    "privacy": "Privacy policy",
+    "imprint": "Imprint",
+}
+
+
+def _placeholders(seller: Seller) -> dict[str, str]:
+    return {"seller_legal_name": seller.legal_name, "seller_address": seller.one_line_address,
+            "seller_vat_id": seller.vat_id, "seller_phone": seller.phone, "seller_email": seller.email,
+            "manufacturing_site_address": ", ".join(seller.manufacturing_site),
+            "shop_name": current_app.config["SHOP_NAME"]}
+
+
+def legal_text(name: str) -> Markup:
+    """The page's text from its file, with the seller's details filled in, as HTML."""
+    raw = (Path(current_app.config["LEGAL_TEXTS_DIR"]) / f"{name}.md").read_text(encoding="utf-8")
+    filled = Template(raw).safe_substitute(_placeholders(current_app.extensions["shop_seller"]))
+    return Markup(_MARKDOWN.render(filled))
+
+
+def _page(name: str):
+    return render_template("storefront/legal.html", page=name, title=PAGES[name], text=legal_text(name))
+
+
+@bp.get("/contact")
+def contact():
+    """How to reach the seller: address, phone, e-mail, VAT ID and manufacturing site, then the contact text."""
+    return _page("contact")
+
+
+@bp.get("/terms")
+def terms():
+    """The terms of sale."""
+    return _page("terms")
+
+
+@bp.get("/privacy")
+def privacy():
+    """The privacy policy."""
+    return _page("privacy")
+
+
+@bp.get("/imprint")
+def imprint():
+    """The imprint (legal notice): who runs the shop."""
+    return _page("imprint")
