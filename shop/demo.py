@@ -108,6 +108,9 @@ ON_REQUEST_LOTS = {"FCC-2406"}
 # The results of the demo lots come from the laboratory system; the quality user releases them.
 DEMO_LAB_SYSTEM = "LIMS (demo data)"
 
+# Weight of one pack's packaging by pack size (kg): PE bag in a carton, fibre drum with liner, big bag (FIBC).
+DEMO_TARE_KG = {"1": D("0.12"), "5": D("0.35"), "25": D("2.4"), "500": D("2.6")}
+
 DEMO_STAFF = [("admin@leucine.example", "admin", "Admin"), ("warehouse@leucine.example", "warehouse", "Warehouse"),
               ("quality@leucine.example", "quality", "Quality"),
               # a second quality user: a lot is released by someone other than who recorded its results
@@ -142,7 +145,8 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
                 product.spec_tests.append(SpecTest(position=i, name=name, min_value=lo, max_value=hi, unit=unit,
                                                    method=method))
             for sku, size, price, moq, breaks in spec["variants"]:
-                variant = Variant(sku=sku, pack_size_kg=D(size), unit_price=D(price), min_order_quantity=moq)
+                variant = Variant(sku=sku, pack_size_kg=D(size), unit_price=D(price), min_order_quantity=moq,
+                                  tare_kg=DEMO_TARE_KG[size])
                 variant.price_breaks = [PriceBreak(min_quantity=n, unit_price=D(p)) for n, p in breaks]
                 product.variants.append(variant)
             db.session.add(product)

@@ -102,6 +102,7 @@ class Variant(Base):
         CheckConstraint("pack_size_kg > 0", name="pack_size_positive"),
         CheckConstraint("unit_price >= 0", name="price_not_negative"),
         CheckConstraint("min_order_quantity >= 1", name="moq_positive"),
+        CheckConstraint("tare_kg IS NULL OR tare_kg >= 0", name="tare_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -111,11 +112,19 @@ class Variant(Base):
     unit_price: Mapped[Decimal]
     min_order_quantity: Mapped[int] = mapped_column(default=1)
     active: Mapped[bool] = mapped_column(default=True)
+    # The packaging of one pack (bag, drum, big bag, liner), for the gross weight on packing slips; None while
+    # nobody has weighed it: the slip then says so rather than print a made-up gross weight.
+    tare_kg: Mapped[Decimal | None] = mapped_column(Numeric(10, 3))
 
     product: Mapped[Product] = relationship(back_populates="variants")
     price_breaks: Mapped[list[PriceBreak]] = relationship(
         back_populates="variant", order_by="PriceBreak.min_quantity", cascade="all, delete-orphan"
     )
+
+    @property
+    def gross_kg(self) -> Decimal | None:
+        """One pack's weight with its packaging, when the tare is known."""
+        return None if self.tare_kg is None else self.pack_size_kg + self.tare_kg
 
     def price_for(self, quantity: int) -> Decimal:
         """Unit price for an order of `quantity` units: the deepest break reached, else list price."""

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from ..errors import DomainError, InvalidInput, NotFound
 from ..extensions import db
 from ..models import OrderStatus, StaffRole, Variant
-from ..services import orders, recall, reports, shortages
+from ..services import orders, packing, recall, reports, shortages
 from ..services.tx import run_in_transaction
 from . import bp
 from .auth import current_staff, role_required
@@ -197,4 +197,9 @@ def packing_slip(number: str):
     order = _load_order(number)
     if order.status == OrderStatus.CANCELLED:
         abort(409, description=f"Order {number} is cancelled: there is nothing to pack.")
-    return render_template("staff/packing_slip.html", order=order, rows=reports.order_trace_rows(order.id))
+    rows = reports.order_trace_rows(order.id)
+    packed = packing.shipment(
+        (line.sku, line.variant.pack_size_kg, line.variant.tare_kg,
+         sum(r.quantity for r in rows if r.sku == line.sku and r.allocation_status.live))
+        for line in order.lines)
+    return render_template("staff/packing_slip.html", order=order, rows=rows, packed=packed)

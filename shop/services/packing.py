@@ -1,0 +1,54 @@
+"""What a packing slip weighs: per line and in total, net and gross kg and the number of packages."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class PackedLine:
+    """`packages` packs of one pack size: a pack is one package (a bag, a drum, a big bag)."""
+
+    sku: str
+    pack_size_kg: Decimal
+    tare_kg: Decimal | None  # None: the packaging was never weighed
+    packages: int
+
+    @property
+    def net_kg(self) -> Decimal:
+        return self.pack_size_kg * self.packages
+
+    @property
+    def gross_kg(self) -> Decimal | None:
+        return None if self.tare_kg is None else (self.pack_size_kg + self.tare_kg) * self.packages
+
+
+@dataclass(frozen=True)
+class Shipment:
+    lines: tuple[PackedLine, ...]
+
+    @property
+    def packages(self) -> int:
+        return sum(line.packages for line in self.lines)
+
+    @property
+    def net_kg(self) -> Decimal:
+        return sum((line.net_kg for line in self.lines), Decimal(0))
+
+    @property
+    def gross_kg(self) -> Decimal | None:
+        """The total gross weight, or None when any line's packaging weight is unknown (a total that leaves
+        a line out would understate what the carrier lifts)."""
+        weights = [line.gross_kg for line in self.lines]
+        return None if None in weights else sum(weights, Decimal(0))
+
+    @property
+    def unweighed(self) -> list[str]:
+        """SKUs whose packaging weight is unknown."""
+        return [line.sku for line in self.lines if line.tare_kg is None]
+
+
+def shipment(lines: Iterable[tuple[str, Decimal, Decimal | None, int]]) -> Shipment:
+    """A shipment from (sku, pack size kg, tare kg or None, packages) per line."""
+    return Shipment(tuple(PackedLine(*line) for line in lines))
