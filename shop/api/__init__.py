@@ -32,6 +32,7 @@ def register_api(app: Flask) -> None:
     from .catalog import batches_blp, products_blp
     from .docs import DOCS_PATH, docs_bp
     from .orders import orders_blp
+    from .problem_pages import problems_bp
 
     _document_problems()
     for blp in (products_blp, batches_blp, orders_blp):
@@ -39,6 +40,7 @@ def register_api(app: Flask) -> None:
         # Bearer keys, not cookies, authenticate these requests: a cross-site form cannot forge them.
         csrf.exempt(blp)
     app.register_blueprint(docs_bp)
+    app.register_blueprint(problems_bp)
     app.after_request(_allow_header)
     app.session_interface = _NoCookieSessionOnTheApi(DOCS_PATH)
 
@@ -59,7 +61,9 @@ class _NoCookieSessionOnTheApi(SecureCookieSessionInterface):
 def _document_problems() -> None:
     """Describe every error response as problem+json, and the bearer-key security, in the OpenAPI document."""
     spec = rest_api.spec
-    spec.options["info"] = {"description": GUIDE}
+    spec.options["info"] = {"description": GUIDE + _problem_guide()}
+    spec.options["externalDocs"] = {"description": "Every problem type: what it means and what to do",
+                                    "url": "/problems/"}
     spec.components.schema("Problem", schema=ProblemSchema)
     # flask-smorest registered these lazily with its own error schema; re-registering a lazy component
     # replaces it, so every "$ref: #/components/responses/NOT_FOUND" ... says problem+json.
@@ -74,6 +78,15 @@ def _document_problems() -> None:
     spec.components.schemas.pop("PaginationMetadata", None)
     spec.components.security_scheme("bearerAuth", SECURITY_SCHEME)
     spec.options["security"] = [{"bearerAuth": []}]
+
+
+def _problem_guide() -> str:
+    """The guide's list of the problem types, each linked to its page."""
+    from .problem_types import SHOP_PROBLEMS
+
+    items = "\n".join(f"* [{p.name}]({p.path}) ({p.status}): {p.title}" for p in SHOP_PROBLEMS)
+    return ("\nEach problem's `type` ends in its name and opens a page that says what it means and what to do "
+            "([every problem type](/problems/), HTTP errors included):\n\n" + items + "\n")
 
 
 def _allow_header(response: Response) -> Response:

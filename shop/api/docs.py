@@ -133,4 +133,6 @@ def _markdown(text: str) -> Markup:
 def _inline(text: str) -> str:
     escaped = str(escape(text))
     escaped = re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped)
+    # Links only to this site's pages (the problem types): a description never sends a reader elsewhere.
+    escaped = re.sub(r"\[([^\]]+)\]\((/[^)\s]*)\)", r'<a href="\2">\1</a>', escaped)
     return re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", escaped)

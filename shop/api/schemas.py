@@ -55,8 +55,10 @@ class ShortLineSchema(_Out):
 class ProblemSchema(_Out):
     """An RFC 9457 problem; `type` ends in the problem's name, e.g. /problems/insufficient-stock."""
 
-    type = fields.String(required=True, metadata={"format": "uri",
-                                                  "example": "https://shop.example/problems/validation-error"})
+    type = fields.String(required=True, metadata={
+        "format": "uri", "example": "https://shop.example/problems/validation-error",
+        "description": "The problem type: its last segment is the problem's name, and the URI opens a page "
+                       "(under /problems/) that says what it means and what to do."})
     title = fields.String(required=True)
     status = fields.Integer(required=True)
     detail = fields.String(required=True)
