@@ -1,26 +1,15 @@
 """Storefront forms (Flask-WTF: every one carries a CSRF token)."""
 from __future__ import annotations
 
-import pycountry
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, IntegerField, PasswordField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
 
+from ..countries import country_choices
 from ..services.orders import MAX_SHELF_LIFE_DAYS
 from ..services.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 MAX_UNITS_PER_LINE = 1_000_000
-
-
-def country_choices() -> list[SelectChoice]:
-    """ISO 3166-1 alpha-2 codes sorted by country name, after an empty 'choose' entry."""
-    countries = sorted(pycountry.countries, key=lambda c: c.name)
-    return [SelectChoice("", "Choose a country…")] + [SelectChoice(c.alpha_2, f"{c.name} ({c.alpha_2})")
-                                                       for c in countries]
-
-
-_COUNTRY_CHOICES = country_choices()
 
 
 class RegisterForm(FlaskForm):
@@ -78,7 +67,8 @@ class CheckoutForm(FlaskForm):
     city = StringField("City", validators=[DataRequired("The city is required."), Length(max=100)])
     postal_code = StringField("Postal code", validators=[DataRequired("The postal code is required."),
                                                          Length(max=20)])
-    country = SelectField("Country", choices=_COUNTRY_CHOICES,
+    # A callable: the sorted list is made on first use, not when this module is imported.
+    country = SelectField("Country", choices=lambda: list(country_choices()),
                           validators=[DataRequired("Choose the country.")])
     purchase_order = StringField("Your purchase-order reference (optional)", validators=[Optional(), Length(max=100)])
     min_remaining_shelf_life_days = IntegerField(

@@ -1,0 +1,32 @@
+"""Country choices for address forms, in the order people look for them.
+
+Sorted with the Unicode Collation Algorithm (pyuca, with the Unicode default table), so that accents and
+letters such as Å fold into their base letter: Åland Islands follows Afghanistan, Côte d'Ivoire comes
+before Croatia, Türkiye before Turkmenistan, where a code-point sort would put them after Z or after Tuvalu.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pycountry
+from pyuca import Collator
+from wtforms.fields.choices import SelectChoice
+
+
+@lru_cache(maxsize=1)
+def _collator() -> Collator:
+    # Reading the collation table takes about half a second: once per process, and only when a form needs it.
+    return Collator()
+
+
+def collation_key(text: str) -> tuple[int, ...]:
+    """A sort key that orders text as an English reader expects (case and accents second)."""
+    return _collator().sort_key(text)
+
+
+@lru_cache(maxsize=1)
+def country_choices() -> tuple[SelectChoice, ...]:
+    """ISO 3166-1 alpha-2 codes by country name, after an empty 'choose' entry."""
+    countries = sorted(pycountry.countries, key=lambda c: collation_key(c.name))
+    return (SelectChoice("", "Choose a country…"),
+            *(SelectChoice(c.alpha_2, f"{c.name} ({c.alpha_2})") for c in countries))
