@@ -33,10 +33,16 @@ def normalise_email(email: str, field: str = "email") -> str:
 
 def _new_account_errors(model: type[Customer] | type[StaffUser], email: str, password: str,
                         taken_message: str, company: str = "") -> dict[str, list[str]]:
-    """What is wrong with a new account's (normalised) email and password, by field."""
+    """Everything wrong with a new account's email and password, by field: a bad address, one already taken,
+    a password that breaks the rules, all at once."""
     errors: dict[str, list[str]] = {}
-    if db.session.scalar(select(model.id).where(model.email == email)) is not None:
-        errors["email"] = [taken_message]
+    try:
+        email = normalise_email(email)
+    except InvalidInput as exc:
+        errors.update(exc.errors)
+    else:
+        if db.session.scalar(select(model.id).where(model.email == email)) is not None:
+            errors["email"] = [taken_message]
     problems = password_problems(password, email, company)
     if problems:
         errors["password"] = problems
@@ -50,9 +56,8 @@ def _add_account(account: Customer | StaffUser, password: str):
     return account
 
 
-def create_customer(email: str, password: str, company: str) -> Customer:
-    """Register a customer company; the email must be new."""
-    email = normalise_email(email)
+def registration_errors(email: str, password: str, company: str) -> dict[str, list[str]]:
+    """Everything wrong with a registration, by field, without writing anything (forms show it all at once)."""
     company = (company or "").strip()
     errors = _new_account_errors(Customer, email, password,
                                  "An account with this email already exists. Sign in instead.", company)
@@ -60,14 +65,19 @@ def create_customer(email: str, password: str, company: str) -> Customer:
         errors["company"] = ["The company name is required."]
     elif len(company) > 200:
         errors["company"] = ["At most 200 characters."]
+    return errors
+
+
+def create_customer(email: str, password: str, company: str) -> Customer:
+    """Register a customer company; the email must be new."""
+    errors = registration_errors(email, password, company)
     if errors:
         raise InvalidInput(errors)
-    return _add_account(Customer(email=email, company=company), password)
+    return _add_account(Customer(email=normalise_email(email), company=company.strip()), password)
 
 
 def create_staff(email: str, password: str, role: str, name: str = "") -> StaffUser:
     """Create a staff user with one of the roles admin, warehouse, quality, fulfilment."""
-    email = normalise_email(email)
     errors = _new_account_errors(StaffUser, email, password, "A staff user with this email already exists.")
     try:
         staff_role = StaffRole(role)
@@ -75,7 +85,7 @@ def create_staff(email: str, password: str, role: str, name: str = "") -> StaffU
         errors["role"] = [f"Role must be one of: {', '.join(r.value for r in StaffRole)}."]
     if errors:
         raise InvalidInput(errors)
-    return _add_account(StaffUser(email=email, role=staff_role, name=name), password)
+    return _add_account(StaffUser(email=normalise_email(email), role=staff_role, name=name), password)
 
 
 def hash_api_key(key: str) -> str:

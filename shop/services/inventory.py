@@ -66,6 +66,42 @@ def get_batch(lot_number: str) -> Batch:
     return batch
 
 
+def receipt_errors(product_slug: str, lot_number: str, manufactured_on: date | None, expires_on: date | None,
+                   units: Mapping[str, object], date_kind: DateKind | str = DateKind.EXPIRY) -> dict[str, list[str]]:
+    """Everything wrong with a lot receipt, by field, without writing anything (forms show it all at once)."""
+    errors: dict[str, list[str]] = {}
+    product = db.session.scalar(select(Product).where(Product.slug == product_slug))
+    if product is None:
+        errors["product"] = [f"Unknown product '{product_slug}'."]
+    lot_number = (lot_number or "").strip()
+    if not lot_number:
+        errors["lot_number"] = ["A lot number is required."]
+    elif not LOT_NUMBER.fullmatch(lot_number):
+        errors["lot_number"] = [LOT_NUMBER_RULE]
+    elif (known := db.session.scalar(select(Batch.lot_number).where(lot_number_is(lot_number)))) is not None:
+        errors["lot_number"] = [f"Lot {known} has been received already." if known == lot_number else
+                                f"Lot {known} has been received already (lot numbers are the same in any case)."]
+    if date_kind not in {k.value for k in DateKind}:
+        errors["date_kind"] = ["Say whether the date is an expiry date or a retest date."]
+    for name, value in (("manufactured_on", manufactured_on), ("expires_on", expires_on)):
+        if not isinstance(value, date):
+            errors[name] = ["A date is required."]
+    if isinstance(manufactured_on, date) and isinstance(expires_on, date):
+        if expires_on <= manufactured_on:
+            errors["expires_on"] = ["The expiry date must come after the manufacturing date."]
+        elif manufactured_on > date.today():
+            errors["manufactured_on"] = ["The manufacturing date cannot be in the future."]
+    variants = {v.sku for v in product.variants} if product is not None else set()
+    if not any(units.values()):
+        errors["units"] = ["Give the number of units for at least one pack size."]
+    for sku, n in units.items():
+        if sku not in variants and product is not None:
+            errors[f"units.{sku}"] = [f"{sku} is not a pack size of {product.name}."]
+        elif isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= INT_MAX:
+            errors[f"units.{sku}"] = [f"Units must be a whole number from 0 to {INT_MAX:,}."]
+    return errors
+
+
 def receive_batch(
     product_slug: str,
     lot_number: str,
@@ -80,41 +116,13 @@ def receive_batch(
 
     `expires_on` is the lot's expiry date, or its retest date when `date_kind` is 'retest'.
     """
-    errors: dict[str, list[str]] = {}
-    product = db.session.scalar(select(Product).where(Product.slug == product_slug))
-    if product is None:
-        errors["product"] = [f"Unknown product '{product_slug}'."]
-    lot_number = (lot_number or "").strip()
-    if not lot_number:
-        errors["lot_number"] = ["A lot number is required."]
-    elif not LOT_NUMBER.fullmatch(lot_number):
-        errors["lot_number"] = [LOT_NUMBER_RULE]
-    elif (known := db.session.scalar(select(Batch.lot_number).where(lot_number_is(lot_number)))) is not None:
-        errors["lot_number"] = [f"Lot {known} has been received already." if known == lot_number else
-                                f"Lot {known} has been received already (lot numbers are the same in any case)."]
-    try:
-        kind = DateKind(date_kind)
-    except ValueError:
-        errors["date_kind"] = ["Say whether the date is an expiry date or a retest date."]
-    if not isinstance(manufactured_on, date) or not isinstance(expires_on, date):
-        errors["expires_on"] = ["Manufactured and expiry dates are required."]
-    elif expires_on <= manufactured_on:
-        errors["expires_on"] = ["The expiry date must come after the manufacturing date."]
-    elif manufactured_on > date.today():
-        errors["manufactured_on"] = ["The manufacturing date cannot be in the future."]
-    variants: dict[str, Variant] = {}
-    if product is not None:
-        variants = {v.sku: v for v in product.variants}
-    counted = {sku: n for sku, n in units.items() if n}
-    if not counted:
-        errors["units"] = ["Give the number of units for at least one pack size."]
-    for sku, n in units.items():
-        if sku not in variants and product is not None:
-            errors[f"units.{sku}"] = [f"{sku} is not a pack size of {product.name}."]
-        elif isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= INT_MAX:
-            errors[f"units.{sku}"] = [f"Units must be a whole number from 0 to {INT_MAX:,}."]
+    errors = receipt_errors(product_slug, lot_number, manufactured_on, expires_on, units, date_kind)
     if errors:
         raise InvalidInput(errors)
+    product = db.session.scalar(select(Product).where(Product.slug == product_slug))
+    variants = {v.sku: v for v in product.variants}
+    lot_number, kind = lot_number.strip(), DateKind(date_kind)
+    counted = {sku: n for sku, n in units.items() if n}
 
     batch = Batch(product=product, lot_number=lot_number, manufactured_on=manufactured_on,
                   expires_on=expires_on, date_kind=kind, status=BatchStatus.QUARANTINE, received_by_id=_id(staff))
@@ -310,32 +318,39 @@ def set_on_request(lot_number: str, on_request: bool, staff: StaffUser | None = 
     return batch
 
 
-def adjust_stock(stock_id: int, delta: int, reason: str, staff: StaffUser | None = None,
-                 kind: MovementKind = MovementKind.ADJUSTMENT) -> Stock:
-    """Change units on hand by `delta` (count correction, damage, scrap); never below what is allocated."""
-    if kind not in (MovementKind.ADJUSTMENT, MovementKind.SCRAP):
-        raise InvalidInput({"kind": ["Only adjustments and scrap are entered by hand."]})
+def adjustment_errors(stock: Stock | None, delta: object, reason: str | None,
+                      kind: MovementKind | None) -> dict[str, list[str]]:
+    """Everything wrong with a stock adjustment, by field, without writing anything (forms show it all at
+    once); `stock` as last read, for the check that the adjustment leaves what orders hold."""
     errors: dict[str, list[str]] = {}
+    if kind not in (MovementKind.ADJUSTMENT, MovementKind.SCRAP):
+        errors["kind"] = ["Only adjustments and scrap are entered by hand."]
     if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
         errors["delta"] = ["Enter a whole number of units other than zero."]
     elif kind == MovementKind.SCRAP and delta > 0:
         errors["delta"] = ["Scrap takes units away: enter a negative number."]
+    elif stock is not None and stock.on_hand + delta > INT_MAX:
+        errors["delta"] = [f"{stock.on_hand:,} on hand: at most {INT_MAX - stock.on_hand:,} units can be added to "
+                           "one lot and pack size."]
+    elif stock is not None and stock.on_hand + delta < stock.allocated:
+        errors["delta"] = [f"{stock.on_hand} on hand with {stock.allocated} allocated to orders: "
+                           f"at most {stock.on_hand - stock.allocated} units can be taken away."]
     if not (reason or "").strip():
         errors["reason"] = ["A reason is required for every adjustment."]
-    if errors:
-        raise InvalidInput(errors)
+    return errors
+
+
+def adjust_stock(stock_id: int, delta: int, reason: str, staff: StaffUser | None = None,
+                 kind: MovementKind = MovementKind.ADJUSTMENT) -> Stock:
+    """Change units on hand by `delta` (count correction, damage, scrap); never below what is allocated."""
     stock = db.session.scalar(
         select(Stock).where(Stock.id == stock_id).with_for_update().execution_options(populate_existing=True)
     )
     if stock is None:
         raise NotFound("No such stock row.")
-    if stock.on_hand + delta > INT_MAX:
-        raise InvalidInput({"delta": [f"{stock.on_hand:,} on hand: at most {INT_MAX - stock.on_hand:,} units can "
-                                      "be added to one lot and pack size."]})
-    if stock.on_hand + delta < stock.allocated:
-        raise InvalidInput({"delta": [
-            f"{stock.on_hand} on hand with {stock.allocated} allocated to orders: "
-            f"at most {stock.on_hand - stock.allocated} units can be taken away."]})
+    errors = adjustment_errors(stock, delta, reason, kind)
+    if errors:
+        raise InvalidInput(errors)
     stock.on_hand += delta
     db.session.add(StockMovement(stock=stock, kind=kind, on_hand_delta=delta, reason=reason.strip(),
                                  staff_id=_id(staff)))

@@ -23,7 +23,7 @@ from .forms import (
     receive_form,
     results_form,
 )
-from .helpers import or_404, page_link_args, show_errors
+from .helpers import or_404, page_link_args, show_errors, validate_with
 
 
 @bp.get("/batches")
@@ -60,26 +60,32 @@ def receive():
         return render_template("staff/receive.html", choose=choose, product=None, form=None)
 
     form = receive_form(product.variants, product=product.slug)
-    status = 200
-    if form.validate_on_submit():
-        units = {v.sku: form[f"units_{v.id}"].data or 0 for v in product.variants}
-        try:
-            batch = run_in_transaction(inventory.receive_batch, product.slug, form.lot_number.data,
-                                       form.manufactured_on.data, form.expires_on.data, units, current_staff(),
-                                       date_kind=form.date_kind.data)
-        except InvalidInput as exc:
-            fields = {f"units.{v.sku}": f"units_{v.id}" for v in product.variants}
-            for message in show_errors(form, exc.errors, fields):
-                flash(message, "error")
-        else:
-            flash(f"Lot {batch.lot_number} received into quarantine.", "success")
-            warning = inventory.shelf_life_warning(batch)
-            if warning:
-                flash(warning, "warning")
-            return redirect(url_for("staff.batch", lot_number=batch.lot_number))
+    fields = {f"units.{v.sku}": f"units_{v.id}" for v in product.variants}
+    units_errors: list[str] = []
     if request.method == "POST":
-        status = 422
-    return render_template("staff/receive.html", choose=choose, product=product, form=form), status
+        units = {v.sku: form[f"units_{v.id}"].data or 0 for v in product.variants}
+        errors = dict(inventory.receipt_errors(product.slug, form.lot_number.data, form.manufactured_on.data,
+                                               form.expires_on.data, units, form.date_kind.data))
+        units_errors = errors.pop("units", [])  # shown beside the pack sizes' fieldset
+        valid, leftover = validate_with(form, errors, fields)
+        for message in leftover:
+            flash(message, "error")
+        if valid and not units_errors:
+            try:
+                batch = run_in_transaction(inventory.receive_batch, product.slug, form.lot_number.data,
+                                           form.manufactured_on.data, form.expires_on.data, units, current_staff(),
+                                           date_kind=form.date_kind.data)
+            except InvalidInput as exc:  # a lot of that number booked meanwhile
+                for message in show_errors(form, exc.errors, fields):
+                    flash(message, "error")
+            else:
+                flash(f"Lot {batch.lot_number} received into quarantine.", "success")
+                warning = inventory.shelf_life_warning(batch)
+                if warning:
+                    flash(warning, "warning")
+                return redirect(url_for("staff.batch", lot_number=batch.lot_number))
+    return render_template("staff/receive.html", choose=choose, product=product, form=form,
+                           units_errors=units_errors), 422 if request.method == "POST" else 200
 
 
 def _render_batch(lot_number: str, *, results=None, preview=None, release=None, reject=None, refused=None,

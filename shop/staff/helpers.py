@@ -9,10 +9,12 @@ from flask_wtf import FlaskForm
 from ..errors import InvalidInput, NotFound
 
 
-def show_errors(form: FlaskForm, errors: Mapping[str, list[str]], fields: Mapping[str, str] | None = None) -> list[str]:
+def show_errors(form: FlaskForm, errors: Mapping[str, list[str]], fields: Mapping[str, str] | None = None,
+                *, keep_form_errors: bool = False) -> list[str]:
     """Put a service's field errors beside the form's fields; return those no field shows.
 
     `fields` maps a service path ('units.LEU-USP-1KG') to a form field name ('units_3') where they differ.
+    With `keep_form_errors`, a field the form's own validation already flagged keeps only that message.
     """
     fields = fields or {}
     leftover: list[str] = []
@@ -21,9 +23,18 @@ def show_errors(form: FlaskForm, errors: Mapping[str, list[str]], fields: Mappin
         field = form._fields.get(name)
         if field is None:
             leftover.extend(messages)
-        else:
+        elif not (keep_form_errors and field.errors):
             field.errors = [*field.errors, *messages]  # errors may be a tuple until validate() runs
     return leftover
+
+
+def validate_with(form: FlaskForm, errors: Mapping[str, list[str]], fields: Mapping[str, str] | None = None
+                  ) -> tuple[bool, list[str]]:
+    """Validate a posted form together with the service's own check of the same values (`errors`), so that
+    every mistake shows in one answer: (whether both passed, the service's messages no field shows)."""
+    valid = form.validate_on_submit()
+    leftover = show_errors(form, errors, fields, keep_form_errors=True)
+    return valid and not errors, leftover
 
 
 def or_404(call, *args, **kwargs):

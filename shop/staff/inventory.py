@@ -14,7 +14,9 @@ from . import bp
 from .auth import ANY_STAFF, current_staff, role_required
 from .chart import bar_chart
 from .forms import AdjustForm, DashboardForm, LedgerFilterForm
-from .helpers import filtered_page, page_link_args, show_errors
+from .helpers import filtered_page, page_link_args, show_errors, validate_with
+
+_ADJUSTMENT_KINDS = {MovementKind.ADJUSTMENT.value, MovementKind.SCRAP.value}
 
 
 @bp.get("/")
@@ -54,21 +56,24 @@ def adjust(stock_id: int):
     """Correct the units on hand of one lot in one pack size, with a reason; never below what is allocated."""
     stock = _stock_or_404(stock_id)
     form = AdjustForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            run_in_transaction(inventory.adjust_stock, stock_id, form.delta.data, form.reason.data,
-                               current_staff(), MovementKind(form.kind.data))
-        except InvalidInput as exc:
-            for message in show_errors(form, exc.errors):
-                flash(message, "error")
-        except DomainError as exc:
-            flash(exc.message, "error")
-        else:
-            flash(f"Adjustment of {form.delta.data:+d} units recorded for lot {stock.batch.lot_number}, "
-                  f"{stock.variant.sku}.", "success")
-            return redirect(url_for("staff.batch", lot_number=stock.batch.lot_number))
-        db.session.refresh(stock)
     if request.method == "POST":
-        status = 422
-    return render_template("staff/adjust.html", form=form, stock=stock), status
+        kind = MovementKind(form.kind.data) if form.kind.data in _ADJUSTMENT_KINDS else None
+        valid, leftover = validate_with(form, inventory.adjustment_errors(stock, form.delta.data, form.reason.data,
+                                                                          kind))
+        for message in leftover:
+            flash(message, "error")
+        if valid:
+            try:
+                run_in_transaction(inventory.adjust_stock, stock_id, form.delta.data, form.reason.data,
+                                   current_staff(), kind)
+            except InvalidInput as exc:  # an order took units meanwhile
+                for message in show_errors(form, exc.errors):
+                    flash(message, "error")
+            except DomainError as exc:
+                flash(exc.message, "error")
+            else:
+                flash(f"Adjustment of {form.delta.data:+d} units recorded for lot {stock.batch.lot_number}, "
+                      f"{stock.variant.sku}.", "success")
+                return redirect(url_for("staff.batch", lot_number=stock.batch.lot_number))
+            db.session.refresh(stock)
+    return render_template("staff/adjust.html", form=form, stock=stock), 422 if request.method == "POST" else 200

@@ -21,7 +21,14 @@ from .forms import ChangePasswordForm, RegisterForm, SignInForm
 def register():
     """Open a customer account and sign it in."""
     form = RegisterForm()
-    if form.validate_on_submit():
+    valid, errors = False, {}
+    if form.is_submitted():
+        # The form's checks and the account rules (a valid, unused address; the password's length) run
+        # together, so that every mistake is shown in one answer.
+        valid = form.validate()
+        errors = accounts.registration_errors(form.email.data, form.password.data, form.company.data)
+        form.form_errors.extend(apply_errors(form, errors, keep_form_errors=True))
+    if valid and not errors:
         try:
             customer = run_in_transaction(accounts.create_customer, form.email.data, form.password.data,
                                           form.company.data)

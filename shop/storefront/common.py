@@ -51,15 +51,20 @@ def safe_next(target: str | None, default: str) -> str:
     return target
 
 
-def apply_errors(form: FlaskForm, errors: dict[str, list[str]], aliases: dict[str, str] | None = None) -> list[str]:
-    """Put a service's field errors beside the matching form fields; return those no field can show."""
+def apply_errors(form: FlaskForm, errors: dict[str, list[str]], aliases: dict[str, str] | None = None,
+                 *, keep_form_errors: bool = False) -> list[str]:
+    """Put a service's field errors beside the matching form fields; return those no field can show.
+
+    With `keep_form_errors`, a field the form's own validation already flagged keeps only that message (the
+    service's check of the same field would say the same again).
+    """
     leftover = []
     for path, messages in errors.items():
         name = (aliases or {}).get(path, path.rsplit(".", 1)[-1])
         field = getattr(form, name, None) if name in form._fields else None
         if field is None:
             leftover.extend(messages)
-        else:
+        elif not (keep_form_errors and field.errors):
             field.errors = list(field.errors) + list(messages)
     return leftover
 
