@@ -78,8 +78,8 @@ def test_asking_for_more_than_available_shows_the_shortfall_and_orders_nothing(l
     page.get_by_role("link", name="Check out").click()
     _fill_address(page)
     page.get_by_role("button", name="Place order").click()
-    alert = page.get_by_role("alert").filter(has_text="Not enough stock")
-    assert "you asked for 5, 3 available" in alert.inner_text()
+    alert = page.get_by_role("alert").filter(has_text="No order was placed")
+    assert "LEU-USP-25KG: Only 3 available now: you asked for 5." in alert.inner_text()
     assert _orders() == 0
 
 

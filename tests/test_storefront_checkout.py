@@ -87,8 +87,8 @@ def test_stock_gone_meanwhile_shows_the_short_line_and_makes_no_order(app, clien
     db.session.commit()
     response = _checkout(client, token)
     assert response.status_code == 409
-    assert "no order was placed" in response.text
-    assert re.search(r"LEU-USP-25KG</strong>: you asked for 4, 2 available", response.text)
+    assert "No order was placed" in response.text
+    assert re.search(r"LEU-USP-25KG</strong>: Only 2 available now: you asked for 4\.", response.text)
     assert _orders() == 1  # the rival's only
     assert db.session.scalar(select(Stock.allocated)) == 3
     db.session.rollback()

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from .. import metrics
-from ..errors import InsufficientStock, InvalidInput, Shortfall
+from ..errors import InsufficientStock, InvalidInput
 from ..extensions import db
 from ..models import Customer, IdempotencyRecord, Order, Variant
 from ..ratelimits import checkout_rate
@@ -22,6 +22,7 @@ from ..services.tx import run_in_transaction
 from . import bp
 from .common import CART_KEY, CHECKOUT_TOKEN_KEY, apply_errors, current_customer, customer_required
 from .forms import MAX_UNITS_PER_LINE, AddToCartForm, CheckoutForm, UpdateCartForm
+from .orderable import LineFacts, LineProblem, Reason, line_problems
 
 CENT = Decimal("0.01")
 # Checkout tokens share the idempotency table with the API's Idempotency-Key; the prefix keeps them apart.
@@ -33,7 +34,7 @@ class CartLine:
     variant: Variant
     quantity: int
     available: int
-    problems: list[str] = field(default_factory=list)
+    problems: list[LineProblem] = field(default_factory=list)
 
     @property
     def unit_price(self) -> Decimal:
@@ -75,10 +76,18 @@ def _save(cart: dict[str, int]) -> None:
     session[CART_KEY] = cart
 
 
-def load_cart(shortfalls: list[Shortfall] | None = None) -> Cart:
+def _sold(variant: Variant) -> bool:
+    return variant.active and variant.product.active
+
+
+def load_cart(*, keep_withdrawn: bool = False, shelf_life_days: int | None = None) -> Cart:
     """The session cart priced and checked against live availability (two queries plus eager loads).
 
-    SKUs that are unknown or no longer sold are dropped from the session with a message.
+    Each line that cannot be ordered as it is carries its reasons (orderable.line_problems), counting only lots
+    with more than `shelf_life_days` left (the shop's default when None, as for an order that asks for none), and
+    its `available` units are those an order would get. Pack sizes no longer sold are dropped from the session with
+    a message, unless `keep_withdrawn` (checkout: the order must not silently differ from the cart the buyer
+    reviewed, so the line stays, flagged).
     """
     raw = _session_cart()
     variants = {
@@ -87,26 +96,21 @@ def load_cart(shortfalls: list[Shortfall] | None = None) -> Cart:
             .options(selectinload(Variant.product), selectinload(Variant.price_breaks))
         )
     } if raw else {}
-    dropped = [sku for sku in raw if sku not in variants or not variants[sku].active
-               or not variants[sku].product.active]
+    dropped = [sku for sku in raw if sku not in variants or (not keep_withdrawn and not _sold(variants[sku]))]
     if dropped:
         for sku in dropped:
             del raw[sku]
         _save(raw)
         flash(f"No longer sold, so removed from your cart: {', '.join(sorted(dropped))}.", "info")
-    available = catalog.available_by_variant(v.id for sku, v in variants.items() if sku in raw)
-    short = {s.sku: s for s in shortfalls or []}
+    days = catalog.default_shelf_life_days() if shelf_life_days is None else shelf_life_days
+    stock = catalog.availability_by_variant((variants[sku].id for sku in raw), days)
     lines = []
     for sku, quantity in raw.items():
         variant = variants[sku]
-        line = CartLine(variant, quantity, available.get(variant.id, 0))
-        if sku in short:
-            line.problems.append(f"Short: you asked for {short[sku].requested}, only {short[sku].available} "
-                                 "can be allocated now.")
-        elif quantity > line.available:
-            line.problems.append(f"Only {line.available} available now: reduce the quantity to order this line.")
-        if quantity < variant.min_order_quantity:
-            line.problems.append(f"The minimum order for this pack size is {variant.min_order_quantity} units.")
+        in_stock, fresh_enough = stock.get(variant.id, (0, 0))
+        line = CartLine(variant, quantity, fresh_enough)
+        line.problems = line_problems(LineFacts(quantity, _sold(variant), variant.min_order_quantity, in_stock,
+                                                fresh_enough, days))
         lines.append(line)
     lines.sort(key=lambda ln: (ln.variant.product.position, ln.variant.product.id, ln.variant.pack_size_kg))
     return Cart(lines)
@@ -223,10 +227,10 @@ def _last_address(customer: Customer) -> dict[str, str]:
     return last.shipping_address if last else {}
 
 
-def _render_checkout(form: CheckoutForm, cart: Cart, shortfalls: list[Shortfall] | None = None,
-                     problems: list[str] | None = None, status: int = 200):
-    return render_template("storefront/checkout.html", form=form, cart=cart, shortfalls=shortfalls or [],
-                           problems=problems or [], shelf_days=catalog.default_shelf_life_days()), status
+def _render_checkout(form: CheckoutForm, cart: Cart, problems: list[str] | None = None, *, refused: bool = False,
+                     status: int = 200):
+    return render_template("storefront/checkout.html", form=form, cart=cart, problems=problems or [],
+                           refused=refused, shelf_days=catalog.default_shelf_life_days()), status
 
 
 @bp.get("/checkout")
@@ -246,7 +250,11 @@ def checkout():
 @checkout_rate
 @customer_required(next_endpoint="storefront.cart")
 def checkout_submit():
-    """Place the order: one order per checkout token, however often the form is sent."""
+    """Place the order: one order per checkout token, however often the form is sent.
+
+    Every mistake shows in one answer: the address fields beside their fields, and every line that cannot be
+    ordered with its own reason (stock, minimum order, shelf life, no longer sold).
+    """
     customer = current_customer()
     form = CheckoutForm()
     token = form.token.data or ""
@@ -254,7 +262,9 @@ def checkout_submit():
     if placed:
         flash(f"Order {placed} was already placed with this form; here it is.", "info")
         return redirect(url_for("storefront.order_confirmation", number=placed))
-    cart = load_cart()
+    valid = form.validate()
+    shelf = form.min_remaining_shelf_life_days.data if not form.min_remaining_shelf_life_days.errors else None
+    cart = load_cart(keep_withdrawn=True, shelf_life_days=shelf)
     if not cart.lines:
         flash("Your cart is empty: add a pack size first.", "info")
         return redirect(url_for("storefront.cart"))
@@ -263,22 +273,14 @@ def checkout_submit():
         return _render_checkout(form, cart, problems=[
             "This checkout page was out of date. Check the cart and the address, then place the order again."],
             status=409)
-    if not form.validate():
-        return _render_checkout(form, cart, status=422)
+    if not valid or cart.has_problems:
+        return _render_checkout(form, cart, refused=cart.has_problems, status=409 if valid else 422)
+    sent = cart.order_lines()
     try:
-        order = run_in_transaction(_place_order_once, customer, token, cart.order_lines(), form.address(),
-                                   form.purchase_order.data or "", form.min_remaining_shelf_life_days.data)
-    except InsufficientStock as exc:
-        return _render_checkout(form, load_cart(exc.short), shortfalls=exc.short, status=409)
-    except InvalidInput as exc:
-        sku_by_line = {f"lines.{i}": line.sku for i, line in enumerate(cart.lines)}
-        aliases = {f"shipping_address.{f}": f for f in ("name", "line1", "line2", "city", "postal_code", "country")}
-        leftover = apply_errors(form, {k: v for k, v in exc.errors.items() if not k.startswith("lines")}, aliases)
-        for path, messages in exc.errors.items():
-            if path.startswith("lines"):
-                sku = sku_by_line.get(path.rsplit(".", 1)[0], "")
-                leftover.extend(f"{sku}: {m}" if sku else m for m in messages)
-        return _render_checkout(form, cart, problems=leftover, status=422)
+        order = run_in_transaction(_place_order_once, customer, token, sent, form.address(),
+                                   form.purchase_order.data or "", shelf)
+    except (InsufficientStock, InvalidInput) as exc:
+        return _refused_meanwhile(form, exc, sent, shelf)
     except IntegrityError:
         # The same form was submitted twice at once and the other request placed the order first.
         placed = _placed_order_for(customer, token)
@@ -289,3 +291,36 @@ def checkout_submit():
     session.pop(CHECKOUT_TOKEN_KEY, None)
     session.pop(CART_KEY, None)
     return redirect(url_for("storefront.order_confirmation", number=order.number))
+
+
+def _refused_meanwhile(form: CheckoutForm, error: InsufficientStock | InvalidInput, sent: list[dict],
+                       shelf: int | None):
+    """The order service refused a cart this page had just found orderable: another order or a catalog change
+    came in between. Check the cart again from fresh facts for each line's reason; a line the fresh check
+    finds in order keeps what the service said about it."""
+    cart = load_cart(keep_withdrawn=True, shelf_life_days=shelf)
+    lines = {line.sku: line for line in cart.lines}
+    said: dict[str, list[str]] = {}
+    if isinstance(error, InsufficientStock):
+        for s in error.short:
+            said.setdefault(s.sku, []).append(f"Only {s.available} can be allocated to this order now: you asked "
+                                              f"for {s.requested}.")
+        leftover: list[str] = []
+    else:
+        aliases = {f"shipping_address.{f}": f for f in ("name", "line1", "line2", "city", "postal_code", "country")}
+        leftover = apply_errors(form, {k: v for k, v in error.errors.items() if not k.startswith("lines")}, aliases)
+        for path, messages in error.errors.items():
+            position = path.split(".")[1] if path.startswith("lines.") else ""
+            sku = sent[int(position)]["sku"] if position.isdigit() and int(position) < len(sent) else None
+            if sku is None:
+                leftover.extend(messages)
+            else:
+                said.setdefault(sku, []).extend(messages)
+    for sku, messages in said.items():
+        line = lines.get(sku)
+        if line is None:
+            leftover.extend(f"{sku}: {m}" for m in messages)
+        elif not line.problems:
+            line.problems = [LineProblem(Reason.REFUSED, m) for m in messages]
+    return _render_checkout(form, cart, leftover, refused=cart.has_problems,
+                            status=409 if isinstance(error, InsufficientStock) else 422)
