@@ -162,8 +162,7 @@ class ExpiringLot:
     status: BatchStatus
     expires_on: date
     days_left: int
-    on_hand: int
-    on_hand_kg: Decimal
+    on_hand_kg: Decimal  # kg: a lot's pack sizes differ, so its units do not add up
     available_kg: Decimal
 
 
@@ -260,7 +259,7 @@ def dashboard(expiring_days: int = 90, low_stock_units: int = 10, today: date | 
         if status in (BatchStatus.RELEASED, BatchStatus.QUARANTINE) and expires <= horizon:
             stock = lots[bid]
             expiring.append(ExpiringLot(lot, product_name.get(pid, ""), status, expires, (expires - today).days,
-                                        sum(s.on_hand for s in stock), sum((s.on_hand_kg for s in stock), Decimal(0)),
+                                        sum((s.on_hand_kg for s in stock), Decimal(0)),
                                         sum((s.available_kg for s in stock), Decimal(0))))
     expiring.sort(key=lambda e: (e.expires_on, e.lot_number))
 
@@ -512,16 +511,21 @@ class BatchRow:
     manufactured_on: date
     expires_on: date
     received_at: datetime
-    on_hand: int
-    allocated: int
+    on_hand_kg: Decimal
+    allocated_kg: Decimal
 
 
 def batch_page(status: BatchStatus | None = None, product_slug: str = "", cursor: str | None = None,
                limit: int = 50) -> Page:
-    """Lots newest receipt first with their units on hand and allocated, keyset-paginated; one statement."""
+    """Lots newest receipt first with the kg on hand and allocated, keyset-paginated; one statement.
+
+    In kg, not units: a lot is filled into several pack sizes, and 30 bags of 1 kg plus 20 drums of 25 kg are
+    530 kg, not 50 of anything.
+    """
     limit = max(1, min(limit, MAX_PAGE))
-    totals = (select(Stock.batch_id, func.sum(Stock.on_hand).label("on_hand"),
-                     func.sum(Stock.allocated).label("allocated"))
+    totals = (select(Stock.batch_id, func.sum(Stock.on_hand * Variant.pack_size_kg).label("on_hand"),
+                     func.sum(Stock.allocated * Variant.pack_size_kg).label("allocated"))
+              .join(Variant, Variant.id == Stock.variant_id)
               .group_by(Stock.batch_id).subquery())
     stmt = (
         select(Batch.id, Batch.lot_number, Product.name, Batch.status, Batch.manufactured_on, Batch.expires_on,
@@ -536,7 +540,7 @@ def batch_page(status: BatchStatus | None = None, product_slug: str = "", cursor
     if product_slug:
         stmt = stmt.where(Product.slug == product_slug)
     stmt = _window(stmt, Batch.received_at, Batch.id, cursor)
-    rows = [BatchRow(*r[:7], int(r[7]), int(r[8])) for r in db.session.execute(stmt)]
+    rows = [BatchRow(*r[:7], Decimal(r[7]), Decimal(r[8])) for r in db.session.execute(stmt)]
     return _page(rows, limit, lambda b: (b.received_at, b.id))
 
 

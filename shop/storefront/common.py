@@ -69,16 +69,18 @@ def apply_errors(form: FlaskForm, errors: dict[str, list[str]], aliases: dict[st
     return leftover
 
 
-def cart_count() -> int:
+def cart_lines() -> int:
+    """The number of lines in the cart: its units are of unlike pack sizes (a 25 kg drum, a 500 kg big bag), so
+    their sum would mean nothing."""
     cart = session.get(CART_KEY) or {}
-    return sum(q for q in cart.values() if isinstance(q, int))
+    return sum(1 for q in cart.values() if isinstance(q, int) and q > 0)
 
 
 def storefront_globals() -> dict:
-    """What every page's navigation needs: the customer, and the number of units in the cart."""
+    """What every page's navigation needs: the customer, and the number of lines in the cart."""
     try:
         customer = current_customer()
     except SQLAlchemyError:
         # Rendering an error page must never fail in turn: with the database down, show it signed out.
         customer = None
-    return {"current_customer": customer, "cart_count": cart_count()}
+    return {"current_customer": customer, "cart_lines": cart_lines()}
