@@ -149,8 +149,8 @@ def test_an_illegal_transition_is_a_message_and_changes_nothing(client, product,
     page = client.post(f"/staff/orders/{order.number}/deliver", follow_redirects=True)
     assert page.status_code == 200
     assert f"Order {order.number} is pending and cannot be delivered." in page.text
-    cancelled = client.post(f"/staff/orders/{order.number}/cancel", data={"reason": "customer called"},
-                            follow_redirects=True)
+    cancelled = client.post(f"/staff/orders/{order.number}/cancel", data={"reason": "customer called",
+                                                                          "confirmed": "1"}, follow_redirects=True)
     assert "cancelled; its units are back in stock" in cancelled.text
     again = client.post(f"/staff/orders/{order.number}/confirm", follow_redirects=True)
     assert f"Order {order.number} is cancelled and cannot be confirmed." in again.text

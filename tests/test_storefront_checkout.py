@@ -151,9 +151,9 @@ def test_another_customers_order_is_404(app, client, product, customer):
     order = orders.place_order(other, [{"sku": "LEU-USP-25KG", "quantity": 1}], {**ADDRESS})
     db.session.commit()
     sign_in(client)
-    for url in (f"/orders/{order.number}", f"/orders/{order.number}/confirmation"):
+    for url in (f"/orders/{order.number}", f"/orders/{order.number}/confirmation", f"/orders/{order.number}/cancel"):
         assert client.get(url).status_code == 404, url
-    assert client.post(f"/orders/{order.number}/cancel").status_code == 404
+    assert client.post(f"/orders/{order.number}/cancel", data={"confirm": "yes"}).status_code == 404
     assert order.number not in client.get("/orders").text
     db.session.refresh(order)
     assert order.status == "pending"
@@ -165,13 +165,13 @@ def test_cancel_releases_the_lots_and_only_while_allowed(app, client, product, c
     sign_in(client)
     _fill_cart(client, quantity=3)
     number = _checkout(client, _token(client)).headers["Location"].split("/")[2]
-    assert ">Cancel order<" in client.get(f"/orders/{number}").text
-    client.post(f"/orders/{number}/cancel")
+    assert ">Cancel order…<" in client.get(f"/orders/{number}").text
+    client.post(f"/orders/{number}/cancel", data={"confirm": "yes"})
     page = client.get(f"/orders/{number}").text
-    assert "is cancelled" in page and ">Cancel order<" not in page
+    assert "is cancelled" in page and ">Cancel order…<" not in page
     assert db.session.scalar(select(Stock.allocated)) == 0
     db.session.rollback()
-    again = client.post(f"/orders/{number}/cancel")
+    again = client.post(f"/orders/{number}/cancel", data={"confirm": "yes"})
     assert "can no longer be cancelled" in client.get(again.headers["Location"]).text
 
 

@@ -196,7 +196,7 @@ class ShipForm(FlaskForm):
 
 class CancelForm(FlaskForm):
     reason = StringField("Reason for cancelling (optional)", validators=[Optional(), Length(max=500)])
-    submit = SubmitField("Cancel order")
+    submit = SubmitField("Cancel order…")  # leads to a page that says what will happen, and asks to confirm
 
 
 class HandAllocationForm(FlaskForm):

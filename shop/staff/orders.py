@@ -8,6 +8,7 @@ from ..errors import DomainError, InvalidInput, NotFound
 from ..extensions import db
 from ..models import OrderStatus, StaffRole, Variant
 from ..services import orders, packing, recall, reports, shortages
+from ..services.cancellation import preview_cancellation
 from ..services.tx import run_in_transaction
 from . import bp
 from .auth import current_staff, role_required
@@ -119,7 +120,17 @@ def deliver(number: str):
 @bp.post("/orders/<number>/cancel")
 @role_required(StaffRole.FULFILMENT)
 def cancel(number: str):
+    """Cancel in two steps: the order page's form shows what will happen (units back to stock per lot, the
+    total not charged); only the confirmation it leads to cancels."""
     form = CancelForm()
+    if request.form.get("confirmed") != "1":
+        if not form.validate_on_submit():
+            return _render_order(number, cancel=form, status=422)
+        order = _load_order(number)
+        if order.status not in (OrderStatus.PENDING, OrderStatus.CONFIRMED):
+            flash(f"Order {number} is {order.status} and cannot be cancelled.", "error")
+            return redirect(url_for("staff.order", number=number))
+        return render_template("staff/cancel.html", order=order, form=form, preview=preview_cancellation(order))
     return _act(number, lambda: orders.cancel_order(number, staff=current_staff(),
                                                     reason=(form.reason.data or "").strip()),
                 f"Order {number} cancelled; its units are back in stock.", form)

@@ -12,6 +12,7 @@ from ..errors import IllegalTransition, NotFound
 from ..extensions import db
 from ..models import Order, OrderStatus, Variant
 from ..services import orders as order_service
+from ..services.cancellation import preview_cancellation
 from ..services.tx import run_in_transaction
 from . import bp
 from .common import current_customer, customer_required
@@ -80,18 +81,35 @@ def order_confirmation(number: str):
     return _render_order(number, confirmation=True)
 
 
+def _cannot_cancel(number: str):
+    flash(f"Order {number} can no longer be cancelled: it has left the warehouse or was cancelled already. "
+          "Contact us if something is wrong.", "error")
+    return redirect(url_for("storefront.order_detail", number=number))
+
+
+@bp.get("/orders/<number>/cancel")
+@customer_required()
+def order_cancel_confirm(number: str):
+    """Before cancelling: what will happen (the units that go back to stock), and a button to confirm."""
+    order = _own_order(number)
+    if order.status not in CANCELLABLE:
+        return _cannot_cancel(number)
+    return render_template("storefront/cancel.html", order=order, preview=preview_cancellation(order))
+
+
 @bp.post("/orders/<number>/cancel")
 @customer_required()
 def order_cancel(number: str):
-    """Cancel the order while it is pending or confirmed; its units go back to stock."""
+    """Cancel the order while it is pending or confirmed, once confirmed on the page that says what happens;
+    its units go back to stock. A post that did not come from that page is sent to it."""
+    if request.form.get("confirm") != "yes":
+        return redirect(url_for("storefront.order_cancel_confirm", number=number), 303)
     try:
         run_in_transaction(order_service.cancel_order, number, customer=current_customer(),
                            reason="Cancelled by the customer on the storefront")
     except NotFound:
         abort(404, description=f"You have no order {number}.")
     except IllegalTransition:
-        flash(f"Order {number} can no longer be cancelled: it has left the warehouse or was cancelled already. "
-              "Contact us if something is wrong.", "error")
-    else:
-        flash(f"Order {number} is cancelled. Nothing will be shipped or invoiced.", "success")
+        return _cannot_cancel(number)
+    flash(f"Order {number} is cancelled. Nothing will be shipped or invoiced.", "success")
     return redirect(url_for("storefront.order_detail", number=number))
