@@ -12,7 +12,15 @@ from ..ratelimits import register_rate, signin_rate, signin_throttle
 from ..services import accounts
 from ..services.tx import run_in_transaction
 from . import bp
-from .common import CART_KEY, CHECKOUT_TOKEN_KEY, apply_errors, current_customer, customer_required, safe_next
+from .common import (
+    CART_KEY,
+    CHECKOUT_TOKEN_KEY,
+    REORDER_KEY,
+    apply_errors,
+    current_customer,
+    customer_required,
+    safe_next,
+)
 from .forms import ChangePasswordForm, RegisterForm, SignInForm
 
 
@@ -78,7 +86,7 @@ def logout():
         run_in_transaction(accounts.sign_out_everywhere, customer)
     logout_user()
     # The cart and checkout state are this buyer's: on a shared computer the next person must not inherit them.
-    for key in (CART_KEY, CHECKOUT_TOKEN_KEY):
+    for key in (CART_KEY, CHECKOUT_TOKEN_KEY, REORDER_KEY):
         session.pop(key, None)
     flash("You are signed out.", "info")
     return redirect(url_for("storefront.index"))

@@ -20,7 +20,7 @@ from ..ratelimits import checkout_rate
 from ..services import catalog, orders
 from ..services.tx import run_in_transaction
 from . import bp
-from .common import CART_KEY, CHECKOUT_TOKEN_KEY, apply_errors, current_customer, customer_required
+from .common import CART_KEY, CHECKOUT_TOKEN_KEY, REORDER_KEY, apply_errors, current_customer, customer_required
 from .forms import MAX_UNITS_PER_LINE, AddToCartForm, CheckoutForm, UpdateCartForm
 from .orderable import LineFacts, LineProblem, Reason, line_problems
 
@@ -35,10 +35,15 @@ class CartLine:
     quantity: int
     available: int
     problems: list[LineProblem] = field(default_factory=list)
+    was: tuple[str, Decimal] | None = None  # put back by "Order again": (that order's number, its unit price)
 
     @property
     def unit_price(self) -> Decimal:
         return self.variant.price_for(self.quantity)
+
+    @property
+    def price_changed(self) -> bool:
+        return self.was is not None and self.was[1] != self.unit_price
 
     @property
     def line_total(self) -> Decimal:
@@ -74,6 +79,25 @@ def _session_cart() -> dict[str, int]:
 
 def _save(cart: dict[str, int]) -> None:
     session[CART_KEY] = cart
+    reordered = _reordered()
+    if any(sku not in cart for sku in reordered):  # a removed line takes its note along
+        session[REORDER_KEY] = {sku: [number, str(price)] for sku, (number, price) in reordered.items()
+                                if sku in cart}
+
+
+def _reordered() -> dict[str, tuple[str, Decimal]]:
+    """SKU -> (order number, unit price on that order) of the lines "Order again" put in the cart."""
+    raw = session.get(REORDER_KEY)
+    if not isinstance(raw, dict):
+        return {}
+    notes = {}
+    for sku, note in raw.items():
+        if isinstance(note, list) and len(note) == 2 and all(isinstance(part, str) for part in note):
+            try:
+                notes[sku] = (note[0], Decimal(note[1]))
+            except ArithmeticError:
+                continue
+    return notes
 
 
 def _sold(variant: Variant) -> bool:
@@ -104,11 +128,12 @@ def load_cart(*, keep_withdrawn: bool = False, shelf_life_days: int | None = Non
         flash(f"No longer sold, so removed from your cart: {', '.join(sorted(dropped))}.", "info")
     days = catalog.default_shelf_life_days() if shelf_life_days is None else shelf_life_days
     stock = catalog.availability_by_variant((variants[sku].id for sku in raw), days)
+    reordered = _reordered()
     lines = []
     for sku, quantity in raw.items():
         variant = variants[sku]
         in_stock, fresh_enough = stock.get(variant.id, (0, 0))
-        line = CartLine(variant, quantity, fresh_enough)
+        line = CartLine(variant, quantity, fresh_enough, was=reordered.get(sku))
         line.problems = line_problems(LineFacts(quantity, _sold(variant), variant.min_order_quantity, in_stock,
                                                 fresh_enough, days))
         lines.append(line)
@@ -181,6 +206,26 @@ def cart_remove():
         _save(cart)
         flash(f"Removed {sku} from your cart.", "info")
     return redirect(url_for("storefront.cart"))
+
+
+def add_order_to_cart(order: Order) -> tuple[list[str], list[str]]:
+    """Order again: put a past order's pack sizes and quantities in the cart (a line already there takes the
+    order's quantity), remembering each line's unit price then so that the cart flags a change. Pack sizes no
+    longer sold are left out. Returns (SKUs put in the cart, SKUs left out). The order's lines must have their
+    pack sizes and products loaded."""
+    cart = _session_cart()
+    notes = {sku: [number, str(price)] for sku, (number, price) in _reordered().items()}
+    added, withdrawn = [], []
+    for line in order.lines:
+        if not _sold(line.variant):
+            withdrawn.append(line.sku)
+            continue
+        cart[line.sku] = line.quantity
+        notes[line.sku] = [order.number, str(line.unit_price)]
+        added.append(line.sku)
+    session[REORDER_KEY] = notes
+    _save(cart)
+    return added, withdrawn
 
 
 # --- Checkout ------------------------------------------------------------------------------------------
@@ -288,8 +333,8 @@ def checkout_submit():
             raise
         return redirect(url_for("storefront.order_confirmation", number=placed))
     metrics.order_placed("storefront")
-    session.pop(CHECKOUT_TOKEN_KEY, None)
-    session.pop(CART_KEY, None)
+    for key in (CHECKOUT_TOKEN_KEY, CART_KEY, REORDER_KEY):
+        session.pop(key, None)
     return redirect(url_for("storefront.order_confirmation", number=order.number))
 
 

@@ -13,6 +13,8 @@ from ..models import Customer
 
 CART_KEY = "cart"
 CHECKOUT_TOKEN_KEY = "checkout_token"
+# SKU -> [order number, unit price then] for cart lines that "Order again" put there, to flag price changes.
+REORDER_KEY = "reordered"
 
 
 def current_customer() -> Customer | None:

@@ -15,6 +15,7 @@ from ..services import orders as order_service
 from ..services.cancellation import preview_cancellation
 from ..services.tx import run_in_transaction
 from . import bp
+from .cart import add_order_to_cart
 from .common import current_customer, customer_required
 
 PAGE_SIZE = 20
@@ -79,6 +80,22 @@ def order_detail(number: str):
 def order_confirmation(number: str):
     """The page shown right after checkout: the order number and the lots allocated to it."""
     return _render_order(number, confirmation=True)
+
+
+@bp.post("/orders/<number>/reorder")
+@customer_required()
+def order_again(number: str):
+    """Order again: the order's pack sizes and quantities into the cart, at today's prices and availability; the
+    cart then flags what changed (price, stock, minimum order) and what is no longer sold."""
+    order = _own_order(number)
+    added, withdrawn = add_order_to_cart(order)
+    if added:
+        flash(f"The {len(added)} line{'s' if len(added) != 1 else ''} of order {number} "
+              f"{'are' if len(added) != 1 else 'is'} in your cart at today's prices. Check the lines flagged "
+              "below before you check out.", "success")
+    if withdrawn:
+        flash(f"No longer sold, so not added: {', '.join(withdrawn)}.", "error")
+    return redirect(url_for("storefront.cart"))
 
 
 def _cannot_cancel(number: str):
