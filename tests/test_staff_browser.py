@@ -32,7 +32,7 @@ def _sign_in(new_page, live_server, role: str, email: str | None = None):
     page.get_by_label("Email").fill(email or f"{role}@shop.example")
     page.get_by_label("Password").fill("staff password")
     page.get_by_role("button", name="Sign in").click()
-    assert page.locator("h1").inner_text() == "Inventory"
+    assert page.locator("h1").inner_text() == "Dashboard"
     return page
 
 

@@ -10,6 +10,7 @@ from ..extensions import db
 from ..models import MovementKind, StaffRole, Stock
 from ..services import inventory, reports
 from ..services.tx import run_in_transaction
+from ..services.work_queue import work_queue
 from . import bp
 from .auth import ANY_STAFF, current_staff, role_required
 from .chart import bar_chart
@@ -22,11 +23,13 @@ _ADJUSTMENT_KINDS = {MovementKind.ADJUSTMENT.value, MovementKind.SCRAP.value}
 @bp.get("/")
 @role_required(*ANY_STAFF)
 def dashboard():
-    """Stock per product, pack size and lot; expiring lots, low stock, quarantine queue, kg by expiry month."""
+    """The work queue (orders to confirm, needing attention, short), then stock per product, pack size and lot;
+    expiring lots, low stock, quarantine queue, kg by expiry month."""
     form = DashboardForm(request.args)
     days = form.days.data if form.validate() and form.days.data is not None else 90
     data = reports.dashboard(days, current_app.config["LOW_STOCK_UNITS"])
-    return render_template("staff/dashboard.html", form=form, data=data, chart=bar_chart(data.kg_by_month))
+    return render_template("staff/dashboard.html", form=form, data=data, queue=work_queue(),
+                           chart=bar_chart(data.kg_by_month))
 
 
 @bp.get("/ledger")
