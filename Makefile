@@ -8,7 +8,7 @@ DEV    := SHOP_ENV=development
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install run migrate seed test lint bench clean
+.PHONY: install axe run migrate seed test lint bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,16 @@ seed: migrate  ## load the demo catalog if the database is empty
 run: seed  ## serve on http://127.0.0.1:5000
 	$(DEV) $(FLASK) run --host $(HOST) --port $(PORT)
 
-test: install  ## run the whole suite (PostgreSQL tests too when TEST_DATABASE_URL is set)
+# axe-core, the accessibility checker the browser tests inject into every page: pinned in package-lock.json.
+AXE := node_modules/axe-core/axe.min.js
+
+$(AXE): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --ignore-scripts --loglevel=error; \
+	else echo "npm not found: the browser tests' accessibility checks cannot run (apt-get install npm)"; fi
+
+axe: $(AXE)  ## install axe-core for the browser tests' accessibility checks (npm ci)
+
+test: install axe  ## run the whole suite (PostgreSQL tests too when TEST_DATABASE_URL is set)
 	$(BIN)/pytest
 
 lint: install
@@ -38,4 +47,4 @@ bench: install  ## throughput and SQL statements against the bare reference app,
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache node_modules

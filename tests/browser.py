@@ -95,6 +95,89 @@ def new_page(browser):
         context.close()
 
 
+AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+# What a page must be free of: axe-core's serious and critical findings (minor and moderate ones are reported
+# by axe as best practice; they are not failures here).
+BLOCKING_IMPACTS = ("serious", "critical")
+
+
+def _axe_source() -> str:
+    if "axe" not in _SHARED:
+        if not AXE.exists():
+            message = f"{AXE} is missing: `make axe` (npm ci) installs axe-core for the accessibility checks"
+            if os.environ.get("SHOP_REQUIRE_BROWSER") == "1":
+                pytest.fail(message)
+            pytest.skip(message)
+        _SHARED["axe"] = AXE.read_text(encoding="utf-8")
+    return _SHARED["axe"]
+
+
+def axe_violations(page) -> list[str]:
+    """axe-core's serious and critical accessibility violations on the page as it is now, one line each.
+
+    axe is evaluated into the page through the DevTools protocol (page.evaluate), not added as a <script>, so a
+    strict Content-Security-Policy does not stop it.
+    """
+    source = _axe_source()
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(source)
+    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    return [f"{v['id']} ({v['impact']}): {v['help']} at {[node['target'] for node in v['nodes']][:4]}"
+            for v in result["violations"] if v["impact"] in BLOCKING_IMPACTS]
+
+
+def overflow(page) -> int:
+    """How many CSS pixels the page is wider than its viewport (0 when it fits)."""
+    return page.evaluate("() => Math.max(0, document.documentElement.scrollWidth - window.innerWidth)")
+
+
+_STICKING_OUT = """() => {
+  const width = window.innerWidth, found = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    const box = el.getBoundingClientRect();
+    if (box.right > width + 0.5 && !found.some(parent => parent.contains(el))) {
+      let inScroller = false;
+      for (let p = el.parentElement; p; p = p.parentElement) {
+        if (['auto', 'scroll', 'hidden'].includes(getComputedStyle(p).overflowX)) { inScroller = true; break; }
+      }
+      if (!inScroller) found.push(el);
+    }
+  }
+  return found.slice(0, 4).map(el => el.tagName.toLowerCase() + (el.className ? '.' + String(el.className)
+    .trim().replace(/\\s+/g, '.') : '') + ' ' + Math.round(el.getBoundingClientRect().right) + 'px');
+}"""
+
+
+def sticking_out(page) -> list[str]:
+    """The outermost elements that reach past the right edge of the screen (outside any scroll box)."""
+    return page.evaluate(_STICKING_OUT)
+
+
+_MARK_CONTROLS = """() => {
+  const controls = [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
+    .filter(el => !el.disabled && el.getClientRects().length && getComputedStyle(el).visibility !== 'hidden');
+  controls.forEach((el, i) => { el.dataset.keyboardCheck = String(i); });
+  return controls.map(el => (el.labels && el.labels[0] ? el.labels[0].innerText : '')
+                            || el.innerText || el.value || el.name || el.tagName);
+}"""
+
+
+def unreachable_by_tab(page, limit: int = 250) -> list[str]:
+    """The form controls (inputs, selects, text areas, buttons) that pressing Tab from the top of the page never
+    reaches: each must be usable with the keyboard alone."""
+    names = page.evaluate(_MARK_CONTROLS)
+    page.evaluate("() => { document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); }")
+    reached: set[int] = set()
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        mark = page.evaluate("() => document.activeElement ? document.activeElement.dataset.keyboardCheck : null")
+        if mark is not None:
+            reached.add(int(mark))
+        if len(reached) == len(names):
+            break
+    return [name.strip() for i, name in enumerate(names) if i not in reached]
+
+
 def screenshot(page, name: str) -> Path:
     """Save a full-page PNG as screenshots/NAME.png and return its path."""
     SCREENSHOTS.mkdir(exist_ok=True)

@@ -1,4 +1,7 @@
-"""The storefront in Debian's chromium: a new customer orders two drums; a shortfall; the CoA PDF; screenshots."""
+"""The storefront in Debian's chromium: a new customer orders two drums; a shortfall; the CoA PDF.
+
+Every page's screenshots at both widths, with the layout and accessibility checks: test_pages_browser.py.
+"""
 from __future__ import annotations
 
 import re
@@ -9,7 +12,6 @@ from sqlalchemy import func, select
 from shop.extensions import db
 from shop.models import Order
 from tests.browser import *  # noqa: F403
-from tests.browser import DESKTOP, PHONE, screenshot
 from tests.factories import make_customer, make_lot
 
 pytestmark = pytest.mark.browser
@@ -96,23 +98,3 @@ def test_coa_pdf_downloads_as_a_pdf(live_server, new_page, product, tmp_path):
     path = tmp_path / "coa.pdf"
     download.save_as(path)
     assert path.read_bytes().startswith(b"%PDF")
-
-
-@pytest.mark.parametrize("size, viewport", [("desktop", DESKTOP), ("phone", PHONE)])
-def test_screenshots_of_catalog_product_and_cart(live_server, new_page, product, size, viewport):
-    make_lot(product, "USP-2501", {"LEU-USP-25KG": 3, "LEU-USP-1KG": 20}, expires_in_days=400)
-    make_lot(product, "USP-2507", {"LEU-USP-25KG": 10}, expires_in_days=800)
-    page = new_page(viewport)
-    page.goto(live_server + "/")
-    assert screenshot(page, f"storefront-catalog-{size}").exists()
-    page.goto(live_server + "/products/l-leucine-usp")
-    assert screenshot(page, f"storefront-product-{size}").exists()
-    page.get_by_label("Quantity (units)").nth(1).fill("4")
-    page.get_by_role("button", name=re.compile(r"^Add to cart\W+25 kg")).click()
-    page.goto(live_server + "/products/l-leucine-usp")
-    page.get_by_label("Quantity (units)").nth(0).fill("30")
-    page.get_by_role("button", name=re.compile(r"^Add to cart\W+1 kg")).click()
-    assert page.get_by_text("Only 20 available now").is_visible()  # the flagged line is in the shot
-    # Nothing may be wider than the screen: the phone layout must not scroll sideways.
-    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
-    assert screenshot(page, f"storefront-cart-{size}").exists()

@@ -7,6 +7,9 @@ from decimal import ROUND_CEILING, Decimal
 
 WIDTH, HEIGHT = 720, 260
 LEFT, RIGHT, TOP, BOTTOM = 64, 12, 16, 48
+# A phone draws its own chart rather than shrinking the wide one: at 390 px the wide one's labels would be 5 px
+# high. About as wide as a phone's screen, so that its text keeps its size, with fewer month labels.
+PHONE_WIDTH, PHONE_HEIGHT, PHONE_LABELS = 340, 240, 4
 
 
 @dataclass(frozen=True)
@@ -48,12 +51,14 @@ def _nice_max(top: Decimal) -> Decimal:
     return (top / magnitude).to_integral_value(ROUND_CEILING) * magnitude
 
 
-def bar_chart(points: list[tuple[date, Decimal]]) -> Chart | None:
-    """Bars for (month, kg) points; None when there is nothing to draw."""
+def bar_chart(points: list[tuple[date, Decimal]], width: int = WIDTH, height: int = HEIGHT,
+              max_labels: int = 12) -> Chart | None:
+    """Bars for (month, kg) points in a `width` x `height` drawing with at most `max_labels` month labels; None
+    when there is nothing to draw."""
     if not points:
         return None
     top = _nice_max(max(kg for _, kg in points))
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    plot_w, plot_h = width - LEFT - RIGHT, height - TOP - BOTTOM
     slot = plot_w / len(points)
     bars = []
     for i, (month, kg) in enumerate(points):
@@ -61,4 +66,9 @@ def bar_chart(points: list[tuple[date, Decimal]]) -> Chart | None:
         bars.append(Bar(x=LEFT + i * slot + slot * 0.15, y=TOP + plot_h - h, width=slot * 0.7, height=h,
                         label=f"{month:%Y-%m}", kg=kg))
     ticks = [Tick(y=TOP + plot_h - plot_h * i / 4, label=f"{(top * i / 4).normalize():,f}") for i in range(5)]
-    return Chart(WIDTH, HEIGHT, bars, ticks, LEFT, TOP + plot_h, WIDTH - RIGHT, max(1, -(-len(points) // 12)))
+    return Chart(width, height, bars, ticks, LEFT, TOP + plot_h, width - RIGHT, max(1, -(-len(points) // max_labels)))
+
+
+def phone_chart(points: list[tuple[date, Decimal]]) -> Chart | None:
+    """The same bars drawn for a phone's width."""
+    return bar_chart(points, PHONE_WIDTH, PHONE_HEIGHT, PHONE_LABELS)

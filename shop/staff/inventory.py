@@ -13,7 +13,7 @@ from ..services.tx import run_in_transaction
 from ..services.work_queue import work_queue
 from . import bp
 from .auth import ANY_STAFF, current_staff, role_required
-from .chart import bar_chart
+from .chart import bar_chart, phone_chart
 from .forms import AdjustForm, DashboardForm, LedgerFilterForm
 from .helpers import filtered_page, page_link_args, show_errors, validate_with
 
@@ -29,7 +29,7 @@ def dashboard():
     days = form.days.data if form.validate() and form.days.data is not None else 90
     data = reports.dashboard(days, current_app.config["LOW_STOCK_UNITS"])
     return render_template("staff/dashboard.html", form=form, data=data, queue=work_queue(),
-                           chart=bar_chart(data.kg_by_month))
+                           chart=bar_chart(data.kg_by_month), phone_chart=phone_chart(data.kg_by_month))
 
 
 @bp.get("/ledger")
