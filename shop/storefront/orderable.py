@@ -52,8 +52,11 @@ def line_problems(facts: LineFacts) -> list[LineProblem]:
         problems.append(LineProblem(Reason.BELOW_MINIMUM, f"The minimum order for this pack size is "
                                                           f"{facts.min_order_quantity} units."))
     if facts.requested > facts.in_stock:
-        problems.append(LineProblem(Reason.SHORT, f"Only {facts.in_stock} available now: you asked for "
-                                                  f"{facts.requested}. Reduce the quantity to order this line."))
+        problems.append(LineProblem(Reason.SHORT, (
+            f"Out of stock now: you asked for {facts.requested}. Remove this line to order the rest."
+            if facts.in_stock == 0 else
+            f"Only {facts.in_stock} available now: you asked for {facts.requested}. Reduce the quantity to order "
+            "this line.")))
     elif facts.shelf_life_days and facts.requested > facts.fresh_enough:
         problems.append(LineProblem(Reason.SHELF_LIFE, (
             f"Only {facts.fresh_enough} of the {facts.in_stock} in stock have more than {facts.shelf_life_days} "
