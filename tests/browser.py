@@ -1,7 +1,8 @@
 """Browser-test fixtures: the app served on a local port, and Debian's chromium driven by Playwright.
 
-Use in a test module with `pytestmark = pytest.mark.browser` and the fixtures `live_server` (base URL),
-`browser` and `new_page(width=1280)`; `screenshot(page, name)` saves into screenshots/ (ignored by git).
+Use in a test module with `pytestmark = pytest.mark.browser` and the fixtures `app` (CSRF on, as in production),
+`live_server` (base URL), `browser` and `new_page(width=1280)`; `screenshot(page, name)` saves into screenshots/
+(ignored by git), `axe_violations(page)` and `overflow(page)` check a page.
 Browser tests run on SQLite only: the serving thread and the test share one database file.
 """
 from __future__ import annotations
@@ -34,6 +35,17 @@ def _require_chromium() -> None:
 def backend() -> str:
     """Browser tests run against the embedded SQLite database only."""
     return "sqlite"
+
+
+@pytest.fixture
+def app(make_app):
+    """The served app with CSRF switched on, as in production: every form a browser sends must carry its token."""
+    from shop.extensions import db
+
+    app = make_app(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        yield app
+        db.session.remove()
 
 
 @pytest.fixture

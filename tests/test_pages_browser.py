@@ -29,15 +29,6 @@ WIDTHS = (PHONE, DESKTOP)
 
 
 @pytest.fixture
-def app(make_app):
-    """The served app as in production: CSRF on, so every form must carry its token."""
-    app = make_app(WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        yield app
-        db.session.remove()
-
-
-@pytest.fixture
 def shop(app):
     """The demo catalog with orders in every state a page shows: pending, confirmed, shipped, and one left
     short and flagged by a recall; a lot about to expire. Returns the order numbers and lots by role."""

@@ -16,15 +16,6 @@ from tests.test_staff_support import ADDRESS
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def app(make_app):
-    """The served app with CSRF switched on, as in production: every form must carry its token."""
-    app = make_app(WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        yield app
-        db.session.remove()
-
-
 def _sign_in(new_page, live_server, role: str, email: str | None = None):
     page = new_page()
     page.goto(live_server + "/staff/")

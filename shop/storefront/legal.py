@@ -42,29 +42,8 @@ def legal_text(name: str) -> Markup:
     return Markup(_MARKDOWN.render(filled))
 
 
-def _page(name: str):
-    return render_template("storefront/legal.html", page=name, title=PAGES[name], text=legal_text(name))
-
-
-@bp.get("/contact")
-def contact():
-    """How to reach the seller: address, phone, e-mail, VAT ID and manufacturing site, then the contact text."""
-    return _page("contact")
-
-
-@bp.get("/terms")
-def terms():
-    """The terms of sale."""
-    return _page("terms")
-
-
-@bp.get("/privacy")
-def privacy():
-    """The privacy policy."""
-    return _page("privacy")
-
-
-@bp.get("/imprint")
-def imprint():
-    """The imprint (legal notice): who runs the shop."""
-    return _page("imprint")
+@bp.get("/<any(contact, terms, privacy, imprint):page>")
+def legal_page(page: str):
+    """The contact page (the seller's address, phone, e-mail, VAT ID and manufacturing site, then its text), the
+    terms of sale, the privacy policy or the imprint."""
+    return render_template("storefront/legal.html", page=page, title=PAGES[page], text=legal_text(page))
