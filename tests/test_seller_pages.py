@@ -102,3 +102,11 @@ def test_order_page_and_packing_slip_carry_the_seller(seller_app, product, custo
     staff_sign_in(staff, "fulfilment")
     slip = text_of(staff.get(f"/staff/orders/{number}/packing-slip").text)
     assert "Shipper Aminowerk Testingen GmbH" in slip and "Werkstraße 7" in slip
+
+
+@pytest.mark.parametrize("name, value", [("SELLER_EMAIL", "sales at example"), ("SELLER_LEGAL_NAME", "  "),
+                                         ("SELLER_PHONE", "call us"), ("SELLER_ADDRESS", ";;")])
+def test_an_unusable_seller_setting_stops_start_up_naming_it(make_app, monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=name):
+        make_app()

@@ -121,11 +121,6 @@ class Variant(Base):
         back_populates="variant", order_by="PriceBreak.min_quantity", cascade="all, delete-orphan"
     )
 
-    @property
-    def gross_kg(self) -> Decimal | None:
-        """One pack's weight with its packaging, when the tare is known."""
-        return None if self.tare_kg is None else self.pack_size_kg + self.tare_kg
-
     def price_for(self, quantity: int) -> Decimal:
         """Unit price for an order of `quantity` units: the deepest break reached, else list price."""
         price = self.unit_price
