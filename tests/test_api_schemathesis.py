@@ -13,6 +13,16 @@ from tests.test_api_fixtures import *  # noqa: F403  (api fixture)
 
 
 @pytest.fixture
+def app(make_app):
+    """Rate limits off: every generated case is also sent without a key (schemathesis' ignored-auth check), and
+    past 60 of those a minute the API's authentication throttle (tested in test_rate_limits.py) answers 429."""
+    app = make_app(RATELIMIT_ENABLED=False)
+    with app.app_context():
+        yield app
+        db.session.remove()
+
+
+@pytest.fixture
 def api_schema(app, api):
     seed_demo()
     db.session.commit()
