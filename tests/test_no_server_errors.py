@@ -90,6 +90,7 @@ def world(make_app):
         ids = {"slug": product.slug, "number": order.number, "stock_id": db.session.query(Stock.id).first()[0],
                "customer_id": other.id,
                "key_id": db.session.query(ApiKey.id).filter(ApiKey.customer_id == other.id).scalar(),
+               "page": "terms", "name": "insufficient-stock",  # a legal page, a problem type
                "dynamic": [f"units_{v.id}" for v in product.variants]
                + [f"result_{t.id}" for t in product.spec_tests]}
         assert db.session.get(Customer, buyer.id).active

@@ -109,6 +109,20 @@ SHOP_PROBLEMS = (
         "A form-style request that relies on the browser's session carried no valid CSRF token.",
         "API clients authenticate with `Authorization: Bearer <api key>` and send JSON; they need no token."),
     ProblemType(
+        "content-too-large", "Content Too Large", 413,
+        "The request body is larger than the shop accepts (`MAX_CONTENT_LENGTH`, 1 MiB unless configured). "
+        + _NOTHING_CHANGED,
+        "Send a smaller body: split a very large order into several orders."),
+    ProblemType(
+        "unsupported-media-type", "Unsupported Media Type", 415,
+        "The body is not sent as `application/json`. " + _NOTHING_CHANGED,
+        "Send the body as JSON with `Content-Type: application/json`."),
+    ProblemType(
+        "too-many-requests", "Too Many Requests", 429,
+        "More requests than the shop's rate limits allow: order placement per API key, or requests with a missing "
+        "or wrong key per client address. " + _NOTHING_CHANGED,
+        "Wait for the seconds in the `Retry-After` header, then send the request again. " + _RETRY_SAFE),
+    ProblemType(
         "internal-error", "Internal Server Error", 500,
         "The server failed while answering. " + _NOTHING_CHANGED,
         "Retry after a moment. " + _RETRY_SAFE + " If it keeps failing, tell the seller the time of the "
@@ -122,9 +136,6 @@ _HTTP_ADVICE = {
     403: "Your key may not do this. Ask the seller for a key with the role needed.",
     405: "Use one of the methods listed in the `Allow` header for this path.",
     406: "Accept `application/json` (answers) or `application/problem+json` (errors).",
-    413: "Send a smaller body: split a very large order into several orders.",
-    415: "Send the body as `application/json`.",
-    429: "Too many requests: wait for the seconds in the `Retry-After` header, then retry. " + _RETRY_SAFE,
     503: "The shop is briefly unavailable (maintenance or overload). Retry after the `Retry-After` seconds, "
          "or after a minute. " + _RETRY_SAFE,
 }
