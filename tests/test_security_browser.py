@@ -12,7 +12,6 @@ from shop.services import orders
 from tests.browser import *  # noqa: F403
 from tests.browser import screenshot
 from tests.factories import make_customer, make_lot, make_staff
-from tests.test_staff_browser import app  # noqa: F401  (the served app with CSRF on, as in production)
 from tests.test_staff_support import ADDRESS
 
 pytestmark = pytest.mark.browser
@@ -35,7 +34,7 @@ def _signed_in_staff(new_page, live_server):
     page.get_by_label("Email").fill("fulfilment@shop.example")
     page.get_by_label("Password").fill("staff password")
     page.get_by_role("button", name="Sign in").click()
-    assert page.locator("h1").inner_text() == "Inventory"
+    assert page.locator("h1").inner_text() == "Dashboard"
     return page
 
 
