@@ -124,8 +124,9 @@ def _axe_source() -> str:
     return _SHARED["axe"]
 
 
-def axe_violations(page) -> list[str]:
-    """axe-core's serious and critical accessibility violations on the page as it is now, one line each.
+def axe_violations(page, skip: tuple[str, ...] = ()) -> list[str]:
+    """axe-core's serious and critical accessibility violations on the page as it is now, one line each; `skip`
+    names rules not to run (one that a page's other width has checked already).
 
     axe is evaluated into the page through the DevTools protocol (page.evaluate), not added as a <script>, so a
     strict Content-Security-Policy does not stop it.
@@ -133,7 +134,8 @@ def axe_violations(page) -> list[str]:
     source = _axe_source()
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.evaluate(source)
-    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    options = {"resultTypes": ["violations"], "rules": {rule: {"enabled": False} for rule in skip}}
+    result = page.evaluate("(options) => axe.run(document, options)", options)
     return [f"{v['id']} ({v['impact']}): {v['help']} at {[node['target'] for node in v['nodes']][:4]}"
             for v in result["violations"] if v["impact"] in BLOCKING_IMPACTS]
 

@@ -93,7 +93,9 @@ class Findings:
             if (extra := overflow(page)) > 0:
                 self.problems.append(f"{label}: {extra} px wider than the {width} px screen: "
                                      f"{', '.join(sticking_out(page))}")
-            self.problems.extend(f"{label}: {v}" for v in axe_violations(page))
+            # Colours are the same at both widths, and contrast is axe's slowest rule: it runs at the first one.
+            skip = ("color-contrast",) if viewport is not WIDTHS[0] else ()
+            self.problems.extend(f"{label}: {v}" for v in axe_violations(page, skip))
             screenshot(page, label)
         if page.locator("form").count():
             self.problems.extend(f"{audience}-{name}: Tab never reaches '{control}'"
