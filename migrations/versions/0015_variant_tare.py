@@ -4,7 +4,7 @@ Existing pack sizes get no tare (NULL): nobody has weighed their packaging yet, 
 instead of printing a guessed gross weight.
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0010
 Create Date: 2026-11-28 09:30:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0015'
-down_revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

@@ -215,10 +215,9 @@ class ShortOrder:
         return sum(s.missing for s in self.short)
 
 
-def short_orders(variant_ids: set[int] | None = None, cursor: str | None = None,
-                 limit: int = 50) -> reports.Page:
-    """Open short orders, oldest first (first come, first served), keyset-paginated on (placed_at, id); with
-    `variant_ids`, only orders short of one of those pack sizes (the orders a newly released lot can serve)."""
+def short_order_ids(variant_ids: set[int] | None = None):
+    """A SELECT of the ids of open orders with a line holding fewer units than it is to deliver (with
+    `variant_ids`, a line of one of those pack sizes)."""
     held = (select(func.coalesce(func.sum(Allocation.quantity), 0))
             .where(Allocation.order_line_id == OrderLine.id,
                    Allocation.status.in_((AllocationStatus.ALLOCATED, AllocationStatus.SHIPPED)))
@@ -227,7 +226,14 @@ def short_orders(variant_ids: set[int] | None = None, cursor: str | None = None,
                  .where(Order.status.in_(OPEN_STATUSES), held < OrderLine.quantity - OrderLine.cancelled_quantity))
     if variant_ids is not None:
         short_ids = short_ids.where(OrderLine.variant_id.in_(variant_ids))
-    stmt = (select(Order).where(Order.id.in_(short_ids))
+    return short_ids
+
+
+def short_orders(variant_ids: set[int] | None = None, cursor: str | None = None,
+                 limit: int = 50) -> reports.Page:
+    """Open short orders, oldest first (first come, first served), keyset-paginated on (placed_at, id); with
+    `variant_ids`, only orders short of one of those pack sizes (the orders a newly released lot can serve)."""
+    stmt = (select(Order).where(Order.id.in_(short_order_ids(variant_ids)))
             .options(selectinload(Order.customer),
                      selectinload(Order.lines).selectinload(OrderLine.allocations))
             .order_by(Order.placed_at, Order.id).limit(limit + 1))

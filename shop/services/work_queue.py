@@ -9,6 +9,7 @@ from sqlalchemy import case, func, or_, select
 
 from ..extensions import db
 from ..models import Allocation, AllocationStatus, Customer, Order, OrderLine, OrderStatus
+from .shortages import short_order_ids
 
 OPEN = (OrderStatus.PENDING, OrderStatus.CONFIRMED)
 
@@ -42,27 +43,31 @@ class Queue:
 class WorkQueue:
     to_confirm: Queue  # pending: accept or cancel
     attention: Queue  # a recall took stock away and the order could not be covered again
-    short: Queue  # open orders holding fewer units than their lines ask for: allocate or talk to the buyer
+    short: Queue  # open orders a line of which holds fewer units than it is to deliver (services.shortages)
 
 
 def _ordered():
-    return (select(func.coalesce(func.sum(OrderLine.quantity), 0)).where(OrderLine.order_id == Order.id)
-            .correlate(Order).scalar_subquery())
+    """Units the order's lines are to deliver (ordered, less any missing units cancelled)."""
+    return (select(func.coalesce(func.sum(OrderLine.quantity - OrderLine.cancelled_quantity), 0))
+            .where(OrderLine.order_id == Order.id).correlate(Order).scalar_subquery())
 
 
-def _allocated():
+def _held():
+    """Units allocated to (or shipped with) the order."""
     return (select(func.coalesce(func.sum(Allocation.quantity), 0))
             .join(OrderLine, OrderLine.id == Allocation.order_line_id)
-            .where(OrderLine.order_id == Order.id, Allocation.status == AllocationStatus.ALLOCATED)
+            .where(OrderLine.order_id == Order.id,
+                   Allocation.status.in_((AllocationStatus.ALLOCATED, AllocationStatus.SHIPPED)))
             .correlate(Order).scalar_subquery())
 
 
 def work_queue(limit: int = 10) -> WorkQueue:
     """Each kind of waiting work with its oldest `limit` orders; four statements, over open orders only
-    (pending and confirmed, found by the status index)."""
-    ordered, allocated = _ordered(), _allocated()
+    (pending and confirmed, found by the status index). Short is services.shortages' definition: a line
+    holds fewer units than it is to deliver."""
+    ordered, allocated = _ordered(), _held()
     kinds = {"to_confirm": Order.status == OrderStatus.PENDING, "attention": Order.needs_attention.is_(True),
-             "short": allocated < ordered}
+             "short": Order.id.in_(short_order_ids())}
     counts = db.session.execute(
         select(*(func.coalesce(func.sum(case((condition, 1), else_=0)), 0) for condition in kinds.values()))
         .where(Order.status.in_(OPEN), or_(*kinds.values()))
