@@ -105,6 +105,11 @@ SHOP_PROBLEMS = (
         "specification (a staff action; the order API does not release lots).",
         "Record a result inside its limits for every test named in `detail`, then release again."),
     ProblemType(
+        "second-person-required", "A second person must release", 409,
+        "A release refused under the two-person rule: the signer recorded or last corrected one of the lot's "
+        "results (a staff action; the order API does not release lots).",
+        "Ask another quality user, one who did not record the lot's results, to sign the release."),
+    ProblemType(
         "csrf-error", "CSRF check failed", 400,
         "A form-style request that relies on the browser's session carried no valid CSRF token.",
         "API clients authenticate with `Authorization: Bearer <api key>` and send JSON; they need no token."),
