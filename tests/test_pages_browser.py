@@ -17,10 +17,10 @@ from sqlalchemy import select
 from shop.demo import DEMO_CUSTOMER, DEMO_PASSWORD, seed_demo
 from shop.extensions import db
 from shop.models import Customer, Product, Stock, Variant
-from shop.services import orders, recall
+from shop.services import orders
 from tests.browser import *  # noqa: F403
 from tests.browser import DESKTOP, PHONE, axe_violations, overflow, screenshot, sticking_out, unreachable_by_tab
-from tests.factories import make_lot
+from tests.factories import make_lot, signed_recall
 from tests.test_staff_support import ADDRESS
 
 pytestmark = pytest.mark.browser
@@ -46,7 +46,8 @@ def shop(app):
     orders.ship_order(shipped.number, "DHL-JJD0003900071")
     short = orders.place_order(buyer, [{"sku": "LEU-EP-25KG", "quantity": 40}], ADDRESS, "PO-4712", 200)
     db.session.commit()
-    recall.recall_lot("EP-2509", "Foreign particles found in retained sample", None)
+    signed_recall("EP-2509", "Foreign particles found in retained sample",
+                  note="Do not use lot EP-2509: foreign particles were found in its retained sample.")
     # Since the shipped order: the 25 kg EP drum costs more, so "Order again" has a price change to flag.
     db.session.scalar(select(Variant).where(Variant.sku == "LEU-EP-25KG")).unit_price = Decimal("1940.00")
     db.session.commit()

@@ -9,8 +9,7 @@ from sqlalchemy import select
 
 from shop.extensions import db
 from shop.models import Variant
-from shop.services import recall
-from tests.factories import make_customer, make_lot, make_product
+from tests.factories import make_customer, make_lot, make_product, signed_recall
 from tests.test_staff_support import ADDRESS, place, staff_clients, text_of  # noqa: F401
 from tests.test_staff_support import sign_in as staff_sign_in
 from tests.test_storefront_helpers import sign_in
@@ -69,7 +68,7 @@ def test_staff_dashboard_opens_with_the_work_queue_before_stock(client, product,
     confirmed = place(customer, "LEU-USP-1KG", 3).number
     orders.confirm_order(confirmed)
     short = place(customer, "LEU-USP-25KG", 4).number
-    recall.recall_lot(doomed.lot_number, "contaminated", None)  # no other drums: the order falls short
+    signed_recall(doomed.lot_number, "contaminated")  # no other drums: the order falls short
     db.session.commit()
 
     staff_sign_in(client, "fulfilment")
