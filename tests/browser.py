@@ -167,10 +167,17 @@ def sticking_out(page) -> list[str]:
     return page.evaluate(_STICKING_OUT)
 
 
+# Radio buttons of one name are one control: Tab enters the group once, the arrow keys choose within it.
 _MARK_CONTROLS = """() => {
-  const controls = [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
-    .filter(el => !el.disabled && el.getClientRects().length && getComputedStyle(el).visibility !== 'hidden');
-  controls.forEach((el, i) => { el.dataset.keyboardCheck = String(i); });
+  const controls = [], groups = {};
+  for (const el of document.querySelectorAll('input:not([type=hidden]), select, textarea, button')) {
+    if (el.disabled || !el.getClientRects().length || getComputedStyle(el).visibility === 'hidden') continue;
+    const group = el.type === 'radio' && el.name ? el.name : null;
+    if (group !== null && group in groups) { el.dataset.keyboardCheck = String(groups[group]); continue; }
+    el.dataset.keyboardCheck = String(controls.length);
+    if (group !== null) groups[group] = controls.length;
+    controls.push(el);
+  }
   return controls.map(el => (el.labels && el.labels[0] ? el.labels[0].innerText : '')
                             || el.innerText || el.value || el.name || el.tagName);
 }"""

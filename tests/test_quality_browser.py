@@ -37,7 +37,7 @@ def _staff_page(new_page, live_server, email: str):
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill("staff password")
     page.get_by_role("button", name="Sign in").click()
-    assert page.locator("h1").inner_text() == "Inventory"
+    assert page.locator("h1").inner_text() == "Dashboard"
     return page
 
 
