@@ -25,8 +25,8 @@ migrate: install  ## bring the database schema up to date
 seed: migrate  ## load the demo catalog if the database is empty
 	$(DEV) $(FLASK) shop seed-demo-if-empty
 
-run: seed  ## serve on http://127.0.0.1:5000
-	$(DEV) $(FLASK) run --host $(HOST) --port $(PORT)
+run: seed  ## serve on http://127.0.0.1:5000, with a worker of the task queue in the same process
+	$(DEV) $(FLASK) shop serve --host $(HOST) --port $(PORT)
 
 # axe-core, the accessibility checker the browser tests inject into every page: pinned in package-lock.json.
 AXE := node_modules/axe-core/axe.min.js

@@ -13,7 +13,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .bounds import RowIdConverter, is_row_id
 from .config import load_config
-from .extensions import csrf, db, limiter, login_manager, migrate, rest_api
+from .events.queue import init_queue
+from .extensions import csrf, db, limiter, login_manager, mailman, migrate, rest_api
 from .json_limits import MAX_DEPTH, MAX_NUMBER_LENGTH, BoundedJSONProvider
 from .logs import register_logging
 from .metrics import init_metrics
@@ -63,6 +64,8 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     init_security_headers(app)
     init_metrics(app)
+    mailman.init_app(app)
+    init_queue(app)
 
 
 def _load_user(user_id: str):

@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from .errors import DomainError, InvalidInput
 from .extensions import db
-from .models import Customer, DateKind, IdempotencyRecord, Product, SignedAction, StaffUser, utcnow
+from .models import Customer, DateKind, Product, SignedAction, StaffUser
 from .services import accounts, inventory, signatures
 from .services.tx import run_in_transaction
 
@@ -229,10 +229,37 @@ def check_results_command() -> None:
 @click.option("--hours", type=int, default=None, help="Keep records younger than this (default: the TTL).")
 def purge_idempotency_command(hours: int | None) -> None:
     """Delete Idempotency-Key records older than their time to live (24 h by default)."""
+    from .events.maintenance import purge_idempotency
+
     keep = hours if hours is not None else current_app.config["IDEMPOTENCY_TTL_HOURS"]
     if keep < 24:
         raise click.ClickException("Records are kept at least 24 hours.")
-    cutoff = utcnow() - timedelta(hours=keep)
-    result = db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff))
-    db.session.commit()
-    click.echo(f"Purged {result.rowcount} idempotency record(s) older than {keep} h.")
+    click.echo(f"Purged {purge_idempotency(keep)} idempotency record(s) older than {keep} h.")
+
+
+@shop_cli.command("worker")
+@click.option("--threads", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Tasks this worker runs at once.")
+def worker_command(threads: int) -> None:
+    """Run a worker of the task queue: webhook deliveries, e-mail and the periodic jobs (until Ctrl-C)."""
+    from .events.queue import task_queue
+
+    consumer = task_queue().huey.create_consumer(workers=threads, worker_type="thread", periodic=True)
+    click.echo(f"Worker: {threads} thread(s) on the {current_app.config['TASK_QUEUE']} queue.")
+    consumer.run()
+
+
+@shop_cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
+def serve_command(host: str, port: int) -> None:
+    """Serve the shop with Flask's development server and a worker in the same process (`make run`)."""
+    from werkzeug.serving import run_simple
+
+    from .events.queue import task_queue
+
+    consumer = task_queue().worker(1, keep_signals=True)
+    try:
+        run_simple(host, port, current_app._get_current_object(), threaded=True)
+    finally:
+        consumer.stop()

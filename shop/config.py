@@ -162,6 +162,53 @@ def _legal_texts_dir() -> str:
     return str(folder)
 
 
+DEFAULT_RETRY_SCHEDULE = "5,300,1800,7200,18000,36000,36000"  # seconds: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h
+
+
+def _seconds_list(name: str, default: str) -> list[float]:
+    """Delays in seconds separated by commas, such as '5,300,1800'."""
+    raw = os.environ.get(name, "").strip() or default
+    try:
+        delays = [float(part) for part in raw.split(",")]
+    except ValueError:
+        delays = []
+    if not delays or any(not 0 <= delay <= 604_800 for delay in delays):
+        raise ConfigError(f"{name} must be delays in seconds separated by commas, such as {default!r}, not {raw!r}.")
+    return delays
+
+
+def task_queue_settings(instance_path: str, redis_url: str | None) -> dict:
+    """The task queue (Huey): Redis when REDIS_URL is set, else an SQLite file that needs no server."""
+    return {
+        "TASK_QUEUE": "redis" if redis_url else "sqlite",
+        "TASK_QUEUE_FILE": os.environ.get("TASK_QUEUE_FILE", "").strip() or str(Path(instance_path) / "tasks.sqlite3"),
+        "TASK_QUEUE_NAME": os.environ.get("TASK_QUEUE_NAME", "").strip() or "shop",
+        # Events committed this long ago and not yet handed to a worker are handed over by the sweep.
+        "OUTBOX_SWEEP_AFTER_SECONDS": _whole_number("OUTBOX_SWEEP_AFTER_SECONDS", 5, minimum=0),
+        "WEBHOOK_ALLOW_INSECURE": _flag("WEBHOOK_ALLOW_INSECURE", False),
+        "WEBHOOK_TIMEOUT_SECONDS": _whole_number("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1),
+        "WEBHOOK_RETRY_SCHEDULE": _seconds_list("WEBHOOK_RETRY_SCHEDULE", DEFAULT_RETRY_SCHEDULE),
+        "WEBHOOK_DISABLE_AFTER_HOURS": _whole_number("WEBHOOK_DISABLE_AFTER_HOURS", 120, minimum=1),
+    }
+
+
+def mail_settings() -> dict:
+    """Flask-Mailman's MAIL_* settings: SMTP when MAIL_SERVER is set, else messages are printed (development)."""
+    server = os.environ.get("MAIL_SERVER", "").strip()
+    sender = os.environ.get("MAIL_DEFAULT_SENDER", "").strip() or "Leucine Shop <shop@leucin-werk.example>"
+    return {
+        "MAIL_BACKEND": os.environ.get("MAIL_BACKEND", "").strip() or ("smtp" if server else "console"),
+        "MAIL_SERVER": server or "localhost",
+        "MAIL_PORT": _whole_number("MAIL_PORT", 587 if _flag("MAIL_USE_TLS", False) else 25, minimum=1),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", "").strip() or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", "") or None,
+        "MAIL_USE_TLS": _flag("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _flag("MAIL_USE_SSL", False),
+        "MAIL_TIMEOUT": _whole_number("MAIL_TIMEOUT", 30, minimum=1),
+        "MAIL_DEFAULT_SENDER": sender,
+    }
+
+
 def load_config(instance_path: str, secret_key: str | None = None) -> dict:
     """Build the Flask config mapping from environment variables (`secret_key`: one the caller already has,
     such as a test's)."""
@@ -192,6 +239,8 @@ def load_config(instance_path: str, secret_key: str | None = None) -> dict:
         # A Redis outage lets requests through (and /readyz reports it) rather than failing every sign-in.
         "RATELIMIT_SWALLOW_ERRORS": True,
         **{name: _rate_limit(name, default) for name, default in DEFAULT_RATE_LIMITS.items()},
+        **task_queue_settings(instance_path, redis_url),
+        **mail_settings(),
         "LOG_LEVEL": _log_level(),
         "SHOP_CURRENCY": os.environ.get("SHOP_CURRENCY", "EUR"),
         "SHOP_NAME": os.environ.get("SHOP_NAME", "Leucine Shop"),

@@ -5,6 +5,7 @@ from flask import has_request_context, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
+from flask_mailman import Mail
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
@@ -19,6 +20,8 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 rest_api = Api()
+# Named mailman: a `mail` attribute on the package would shadow the shop.mail module.
+mailman = Mail()
 # Storage, strategy and the limits themselves come from the app's config (RATELIMIT_*, shop/config.py).
 limiter = Limiter(key_func=get_remote_address)
 

@@ -28,6 +28,10 @@ def _test_config(url: str, **extra) -> dict:
         "SQLALCHEMY_DATABASE_URI": url,
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": None,
+        # Tasks wait in memory until a test runs them (TaskQueue.run_pending) or starts a worker; e-mail is kept
+        # in mail.outbox.
+        "TASK_QUEUE": "memory",
+        "MAIL_BACKEND": "locmem",
     }
     config.update(extra)
     return config

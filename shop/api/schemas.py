@@ -321,6 +321,8 @@ class OrderSchema(_Out):
     shipping_address = fields.Nested(AddressOutSchema, required=True)
     purchase_order = fields.String(required=True, allow_none=True)
     min_remaining_shelf_life_days = fields.Integer(required=True, allow_none=True)
+    carrier = fields.String(required=True, allow_none=True,
+                            metadata={"description": "Who carries the shipment, once the order has shipped."})
     tracking_reference = fields.String(required=True, allow_none=True,
                                        metadata={"description": "Set once the order has shipped."})
     notices = fields.List(fields.Nested(NoticeSchema), required=True, metadata={
@@ -334,7 +336,7 @@ class OrderSchema(_Out):
                 "currency": order.currency, "lines": order.lines, "subtotal": order.subtotal, "total": order.total,
                 "shipping_address": address, "purchase_order": order.purchase_order or None,
                 "min_remaining_shelf_life_days": order.min_remaining_shelf_life_days,
-                "tracking_reference": order.tracking_reference or None,
+                "carrier": order.carrier or None, "tracking_reference": order.tracking_reference or None,
                 "notices": [{"kind": n.kind.value, "lot_number": n.lot_number, "message": n.message}
                             for n in order.notices]}
 

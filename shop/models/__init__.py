@@ -2,6 +2,7 @@
 from .accounts import ApiKey, Customer, StaffRole, StaffUser
 from .base import Base, utcnow
 from .catalog import PriceBreak, Product, SpecTest, Variant
+from .events import DeliveryState, OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .inventory import (
     Batch,
     BatchStatus,
@@ -31,8 +32,9 @@ from .orders import (
 
 __all__ = [
     "Allocation", "AllocationStatus", "ApiKey", "AuditEntry", "Base", "Batch", "BatchStatus", "CoaResult",
-    "CoaResultRevision", "Customer", "DateKind", "IdempotencyRecord", "LotSignature", "MovementKind", "NoticeKind",
-    "Order", "OrderLine", "OrderNotice", "OrderStatus", "OrderStatusChange", "PriceBreak", "Product",
+    "CoaResultRevision", "Customer", "DateKind", "DeliveryState", "IdempotencyRecord", "LotSignature",
+    "MovementKind", "NoticeKind",
+    "Order", "OrderLine", "OrderNotice", "OrderStatus", "OrderStatusChange", "OutboxEvent", "PriceBreak", "Product",
     "SignedAction", "SpecTest", "StaffRole", "StaffUser", "Stock", "StockMovement", "Variant", "check_result",
-    "result_passes", "utcnow",
+    "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint", "result_passes", "utcnow",
 ]

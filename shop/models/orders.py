@@ -48,6 +48,8 @@ class Order(Base):
     ship_country: Mapped[str] = mapped_column(String(2))
     purchase_order: Mapped[str] = mapped_column(String(100), default="")
     min_remaining_shelf_life_days: Mapped[int | None]
+    # Who carries the shipment and its tracking reference: told to the buyer when the order ships.
+    carrier: Mapped[str] = mapped_column(String(60), server_default="")
     tracking_reference: Mapped[str] = mapped_column(String(100), default="")
     # Set when a recall took stock away from this order and it could not be re-covered.
     needs_attention: Mapped[bool] = mapped_column(default=False)

@@ -33,6 +33,7 @@ from sqlalchemy.orm.identity import IdentityMap
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.types import NullType
 
+from .. import events
 from ..errors import IllegalTransition, InsufficientStock, InvalidInput, NotFound, Shortfall
 from ..extensions import db
 from ..models import (
@@ -241,6 +242,7 @@ def place_order(
 
     plan = _plan_allocation(requests, pack_sizes)
     order = _write_order(conn, customer.id, requests, pack_sizes, plan, address, po, shelf, record, detached)
+    events.order_placed(order)  # the outbox row, in the order's transaction: one more statement
     if not detached:
         # Only now, with the stock taken, do the rows become the session's objects: a try that lost the race
         # leaves nothing behind in the identity map for the next try to collide with.
@@ -251,8 +253,12 @@ def place_order(
 
 
 # What every new order starts with, and the note of its first status change.
-_NEW_ORDER = {"status": OrderStatus.PENDING, "tracking_reference": "", "needs_attention": False, "attention_note": ""}
+_NEW_ORDER = {"status": OrderStatus.PENDING, "carrier": "", "tracking_reference": "", "needs_attention": False,
+              "attention_note": ""}
 _PLACED_NOTE = "Order placed"
+# Columns the one-statement write leaves to their server default (the new order's value is the same): the
+# statement must stay under psycopg's 4096 characters to be prepared once.
+_LEFT_TO_SERVER_DEFAULT = {"carrier"}
 
 # A stock pick of the plan: (line position, stock row, units).
 Pick = tuple[int, Candidate, int]
@@ -488,7 +494,7 @@ def _one_statement_write(with_record: bool):
         parameters <prefix><column>, without a cast (PostgreSQL types them by their column; each cast would
         lengthen the statement)."""
         return {c.name: given[c.name] if c.name in given else untyped(f"{prefix}{c.name}")
-                for c in table.c if c.name != "id"}
+                for c in table.c if c.name != "id" and c.name not in _LEFT_TO_SERVER_DEFAULT}
 
     def untyped(name: str):
         return type_coerce(bindparam(name), NullType())
@@ -497,7 +503,8 @@ def _one_statement_write(with_record: bool):
         arrays = [bindparam(f"{prefix}{name}", type_=ARRAY(type_)) for name, type_ in columns.items()]
         return func.unnest(*arrays).table_valued(*columns).render_derived(name=alias)
 
-    fresh = {name: sql_literal(value, orders.c[name].type) for name, value in _NEW_ORDER.items()}
+    fresh = {name: sql_literal(value, orders.c[name].type) for name, value in _NEW_ORDER.items()
+             if name not in _LEFT_TO_SERVER_DEFAULT}
     new_order = (insert(orders).values(values("o_", orders, placed_at=untyped("now"),
                                               customer_id=untyped("o_customer_id"), **fresh))
                  .returning(orders.c.id).cte("new_order"))
@@ -737,6 +744,7 @@ def confirm_order(number: str, staff: StaffUser | None = None) -> Order:
     if order.status == OrderStatus.PENDING:
         refuse_if_short(order, "confirmed")
     _transition(order, OrderStatus.CONFIRMED, staff, None)
+    events.order_status_changed(order)
     db.session.flush()
     return order
 
@@ -755,22 +763,31 @@ def cancel_order(number: str, *, customer: CustomerRef | None = None, staff: Sta
         db.session.add(StockMovement(stock=a.stock, kind=MovementKind.DEALLOCATION, allocated_delta=-a.quantity,
                                      order_id=order.id, staff_id=_id(staff),
                                      reason=f"Order {order.number} cancelled"))
+    events.order_status_changed(order)
     db.session.flush()
     return order
 
 
-def ship_order(number: str, tracking_reference: str, staff: StaffUser | None = None) -> Order:
+def ship_order(number: str, tracking_reference: str, staff: StaffUser | None = None, carrier: str = "") -> Order:
     """Ship a confirmed order: its allocated units leave the warehouse (on hand and allocated go down)."""
     tracking = (tracking_reference or "").strip()
+    carrier = (carrier or "").strip()
+    errors: dict[str, list[str]] = {}
     if not tracking:
-        raise InvalidInput({"tracking_reference": ["A tracking reference is required to ship."]})
-    if len(tracking) > 100:
-        raise InvalidInput({"tracking_reference": ["At most 100 characters."]})
+        errors["tracking_reference"] = ["A tracking reference is required to ship."]
+    elif len(tracking) > 100:
+        errors["tracking_reference"] = ["At most 100 characters."]
+    if len(carrier) > 60:
+        errors["carrier"] = ["At most 60 characters."]
+    if errors:
+        raise InvalidInput(errors)
     order = get_order(number, lock=True)
     if order.status == OrderStatus.CONFIRMED:
         refuse_if_short(order, "shipped")
-    _transition(order, OrderStatus.SHIPPED, staff, None, f"Tracking {tracking}")
+    _transition(order, OrderStatus.SHIPPED, staff, None,
+                f"{carrier}, tracking {tracking}" if carrier else f"Tracking {tracking}")
     order.tracking_reference = tracking
+    order.carrier = carrier
     for a in _locked_live_allocations(order):
         a.stock.on_hand -= a.quantity
         a.stock.allocated -= a.quantity
@@ -778,6 +795,7 @@ def ship_order(number: str, tracking_reference: str, staff: StaffUser | None = N
         db.session.add(StockMovement(stock=a.stock, kind=MovementKind.SHIPMENT, on_hand_delta=-a.quantity,
                                      allocated_delta=-a.quantity, order_id=order.id, staff_id=_id(staff),
                                      reason=f"Order {order.number} shipped, tracking {tracking}"))
+    events.order_status_changed(order)
     db.session.flush()
     return order
 
@@ -786,6 +804,7 @@ def deliver_order(number: str, staff: StaffUser | None = None) -> Order:
     """Record that a shipped order arrived."""
     order = get_order(number, lock=True)
     _transition(order, OrderStatus.DELIVERED, staff, None)
+    events.order_status_changed(order)
     db.session.flush()
     return order
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from .. import events
 from ..errors import IllegalTransition, InvalidInput, NotFound
 from ..extensions import db
 from ..models import (
@@ -82,7 +83,12 @@ def recall_lot(lot_number: str, reason: str, signature: Signature, public_note: 
     for order in {order.id: order for order, _ in lines.values()}.values():
         _report(order, batch.lot_number, shortfalls.get(order.id), staff_id, summary)
     db.session.flush()
-    summary.notified = _record_notices(batch.id, batch.lot_number, batch.recall_note)
+    notified = _record_notices(batch.id, batch.lot_number, batch.recall_note)
+    summary.notified = len(notified)
+    for order in orders:
+        if order.number in summary.flagged:
+            events.order_needs_attention(order)
+    events.lot_recalled(batch.lot_number, batch.recall_note, notified)
     summary.received = reports.lot_trace(batch.lot_number).received
     return summary
 
@@ -103,9 +109,9 @@ def _report(order: Order, lot_number: str, shortfalls: list[str] | None, staff_i
                         f"Lot {lot_number} recalled; allocation moved to other lots")
 
 
-def _record_notices(batch_id: int, lot_number: str, message: str) -> int:
+def _record_notices(batch_id: int, lot_number: str, message: str) -> list[Row]:
     """A recall notice on every order that drew on the lot: shipped ones, and open ones whose units it took
-    back. Recorded, not sent: e-mail sends the notices whose sent_at is empty."""
+    back; those orders' numbers and customers. The lot.recalled event's e-mail sends them and sets their sent_at."""
     order_ids = db.session.scalars(
         select(OrderLine.order_id).distinct()
         .join(Allocation, Allocation.order_line_id == OrderLine.id)
@@ -117,7 +123,9 @@ def _record_notices(batch_id: int, lot_number: str, message: str) -> int:
     db.session.add_all(OrderNotice(order_id=order_id, kind=NoticeKind.RECALL, batch_id=batch_id,
                                    lot_number=lot_number, message=message) for order_id in order_ids)
     db.session.flush()
-    return len(order_ids)
+    if not order_ids:
+        return []
+    return list(db.session.execute(select(Order.number, Order.customer_id).where(Order.id.in_(order_ids))))
 
 
 @dataclass(frozen=True)

@@ -190,6 +190,7 @@ class AuditFilterForm(FilterForm):
 
 
 class ShipForm(FlaskForm):
+    carrier = StringField("Carrier", validators=[Optional(), Length(max=60)])
     tracking_reference = StringField("Tracking reference", validators=[DataRequired(), Length(max=100)])
     submit = SubmitField("Ship order")
 

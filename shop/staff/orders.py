@@ -106,7 +106,8 @@ def confirm(number: str):
 @role_required(StaffRole.FULFILMENT)
 def ship(number: str):
     form = ShipForm()
-    return _act(number, lambda: orders.ship_order(number, form.tracking_reference.data, staff=current_staff()),
+    return _act(number, lambda: orders.ship_order(number, form.tracking_reference.data, staff=current_staff(),
+                                                  carrier=form.carrier.data),
                 f"Order {number} shipped.", form)
 
 

@@ -1,0 +1,39 @@
+"""Periodic housekeeping on the task queue: the idempotency purge and the daily expiry alert to staff."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import current_app
+from sqlalchemy import delete, select
+
+from .. import mail
+from ..extensions import db
+from ..models import IdempotencyRecord, StaffRole, StaffUser, utcnow
+from ..services import reports
+
+EXPIRY_ALERT_DAYS = 90
+ALERTED_ROLES = (StaffRole.ADMIN, StaffRole.WAREHOUSE, StaffRole.QUALITY)
+
+
+def purge_idempotency(hours: int | None = None) -> int:
+    """Delete Idempotency-Key records older than `hours` (default IDEMPOTENCY_TTL_HOURS); how many."""
+    keep = hours if hours is not None else current_app.config["IDEMPOTENCY_TTL_HOURS"]
+    cutoff = utcnow() - timedelta(hours=keep)
+    deleted = db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff)).rowcount
+    db.session.commit()
+    return deleted
+
+
+def expiry_alert(today: date | None = None) -> int:
+    """E-mail warehouse, quality and admin staff the lots that expire within 90 days; how many lots."""
+    today = today or date.today()
+    expiring = reports.dashboard(EXPIRY_ALERT_DAYS, current_app.config["LOW_STOCK_UNITS"], today).expiring
+    if not expiring:
+        return 0
+    staff = db.session.scalars(select(StaffUser.email).where(StaffUser.active.is_(True),
+                                                             StaffUser.role.in_(ALERTED_ROLES))).all()
+    if staff:
+        mail.send(list(staff), f"{len(expiring)} lot(s) expire within {EXPIRY_ALERT_DAYS} days", "expiry_alert",
+                  lots=expiring, days=EXPIRY_ALERT_DAYS, today=today)
+        db.session.commit()
+    return len(expiring)

@@ -1,0 +1,113 @@
+"""The transactional outbox: an event is a row written in the transaction of the change that causes it.
+
+Nothing is announced that did not commit: the row goes with the change, and the event is handed to the
+queue only after COMMIT (`after_commit`). Nothing that committed is lost: should the process die between
+COMMIT and the hand-over, or a worker die holding the task, the periodic `sweep` hands over again every
+event left waiting for more than OUTBOX_SWEEP_AFTER_SECONDS. A worker fans an event out once: `dispatch`
+marks it handed over in the same transaction that writes its deliveries and e-mails, and a second worker
+given the same event finds it marked and does nothing.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import event, insert, select, update
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from ..models import OutboxEvent, utcnow
+from ..services.tx import run_in_transaction
+from .queue import hand_over
+
+log = logging.getLogger(__name__)
+_AFTER_COMMIT = "shop.after_commit"
+_WAITING = "shop.outbox_waiting"
+_INSERT = insert(OutboxEvent.__table__)
+SWEEP_BATCH = 500
+
+
+def new_event_id() -> str:
+    """A unique message id, as Standard Webhooks' `webhook-id` (and the body's `id`)."""
+    return "msg_" + secrets.token_urlsafe(18)
+
+
+def record(event_type: str, data: Mapping[str, object], *, customer_id: int | None, subject: str = "",
+           handed_over: bool = False) -> tuple[int, str]:
+    """Write an event into the current transaction (one INSERT); after COMMIT it goes to a worker.
+
+    Returns its row id and event id. `handed_over`: the caller fans it out itself (a test ping).
+    """
+    event_id, now = new_event_id(), utcnow()
+    row_id = db.session.connection().execute(_INSERT.returning(OutboxEvent.__table__.c.id), {
+        "event_id": event_id, "type": event_type, "customer_id": customer_id, "subject": subject[:60],
+        "data": json.dumps(data, separators=(",", ":")), "created_at": now,
+        "handed_over_at": now if handed_over else None,
+    }).scalar_one()
+    if not handed_over:
+        waiting = db.session.info.setdefault(_WAITING, [])
+        if not waiting:
+            after_commit(lambda: hand_over("dispatch_event", [(i,) for i in waiting]))
+        waiting.append(event_id)
+    return row_id, event_id
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Call `callback` once the current transaction commits; never if it rolls back. Outside a transaction,
+    at once."""
+    if not db.session().in_transaction():
+        callback()
+        return
+    db.session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    session.info.pop(_WAITING, None)
+    for callback in session.info.pop(_AFTER_COMMIT, []):
+        try:
+            callback()
+        except Exception:  # noqa: BLE001 - the commit stands whatever a hand-over does
+            log.exception("after-commit work failed; the sweeps will catch up")
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(_WAITING, None)
+    session.info.pop(_AFTER_COMMIT, None)
+
+
+def dispatch(event_id: str) -> None:
+    """Fan the event out to its webhook deliveries and e-mails, once (a worker's task)."""
+    run_in_transaction(_fan_out, event_id)
+
+
+def _fan_out(event_id: str) -> None:
+    claimed = db.session.execute(
+        update(OutboxEvent).where(OutboxEvent.event_id == event_id, OutboxEvent.handed_over_at.is_(None))
+        .values(handed_over_at=utcnow())
+    ).rowcount
+    if not claimed:  # fanned out already (another worker, or the sweep's copy), or rolled back
+        return
+    from . import emails, webhooks
+
+    outbox_event = db.session.scalar(select(OutboxEvent).where(OutboxEvent.event_id == event_id))
+    webhooks.create_deliveries(outbox_event)
+    emails.send_for(outbox_event)
+
+
+def sweep() -> int:
+    """Hand over again every event that committed a while ago and is still waiting (a periodic job)."""
+    cutoff = utcnow() - timedelta(seconds=current_app.config["OUTBOX_SWEEP_AFTER_SECONDS"])
+    waiting = db.session.scalars(
+        select(OutboxEvent.event_id)
+        .where(OutboxEvent.handed_over_at.is_(None), OutboxEvent.created_at <= cutoff)
+        .order_by(OutboxEvent.created_at).limit(SWEEP_BATCH)
+    ).all()
+    db.session.rollback()
+    hand_over("dispatch_event", [(event_id,) for event_id in waiting])
+    return len(waiting)
