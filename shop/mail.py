@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, render_template
+from flask import current_app
 from flask_mailman import EmailMultiAlternatives
 
 from .events.outbox import after_commit
@@ -26,10 +26,16 @@ from .events.queue import hand_over
 def send(to: str | list[str], subject: str, template: str, **context) -> None:
     """Render `email/<template>.html` and `.txt` and send them to `to` once the current transaction commits."""
     recipients = [to] if isinstance(to, str) else list(to)
-    context.setdefault("shop_name", current_app.config["SHOP_NAME"])
-    text = render_template(f"email/{template}.txt", absolute_url=absolute_url, **context)
-    html = render_template(f"email/{template}.html", absolute_url=absolute_url, **context)
+    text, html = (_render(f"email/{template}.{kind}", subject, context) for kind in ("txt", "html"))
     after_commit(lambda: hand_over("send_mail", [(recipients, subject, text, html)]))
+
+
+def _render(name: str, subject: str, context: dict) -> str:
+    """A template rendered with only what it is given: no request, so none of the pages' context processors
+    (HTML autoescaped, text not, as Flask's environment chooses by the file's extension)."""
+    values = {"config": current_app.config, "shop_name": current_app.config["SHOP_NAME"], "subject": subject,
+              "absolute_url": absolute_url, **context}
+    return current_app.jinja_env.get_template(name).render(values)
 
 
 def absolute_url(endpoint: str, **values) -> str:

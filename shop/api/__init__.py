@@ -33,9 +33,10 @@ def register_api(app: Flask) -> None:
     from .docs import DOCS_PATH, docs_bp
     from .orders import orders_blp
     from .problem_pages import problems_bp
+    from .webhooks import webhooks_blp
 
     _document_problems()
-    for blp in (products_blp, batches_blp, orders_blp):
+    for blp in (products_blp, batches_blp, orders_blp, webhooks_blp):
         rest_api.register_blueprint(blp)
         # Bearer keys, not cookies, authenticate these requests: a cross-site form cannot forge them.
         csrf.exempt(blp)

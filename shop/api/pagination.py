@@ -15,7 +15,7 @@ MAX_LIMIT = 100
 _INVALID = "Invalid cursor: pass `next_cursor` from the previous page unchanged."
 
 # What each list's sort key is made of, in order; a cursor must match its list.
-_KEYS = {"orders": (datetime, int), "products": (int, int)}
+_KEYS = {"orders": (datetime, int), "products": (int, int), "deliveries": (int,)}
 
 
 def encode_cursor(kind: str, *values: Any) -> str:

@@ -1,0 +1,150 @@
+"""/api/v1/webhook-endpoints: register where your events go, read the delivery log, test and redeliver."""
+from __future__ import annotations
+
+from flask.views import MethodView
+from marshmallow import RAISE, Schema, fields, pre_dump
+
+from ..events import EVENT_TYPES, webhooks
+from ..extensions import db
+from ..models import WebhookEndpoint
+from .auth import current_customer
+from .blueprints import ApiBlueprint
+from .pagination import Cursor, encode_cursor
+from .schemas import PageQuerySchema, _Out, _page_schema
+
+webhooks_blp = ApiBlueprint(
+    "webhooks", __name__, url_prefix="/api/v1/webhook-endpoints",
+    description="Where your events go: each delivery is a POST signed as Standard Webhooks specifies "
+                "(`webhook-id`, `webhook-timestamp`, `webhook-signature`), retried after about 5 s, 5 min, 30 min, "
+                "2 h, 5 h, 10 h and 10 h with the same `webhook-id` until your endpoint answers 2xx within 10 s. "
+                f"Event types: {', '.join(f'`{t}`' for t in EVENT_TYPES)}.")
+
+
+class EndpointInSchema(Schema):
+    url = fields.String(required=True, metadata={"description": "https:// address on the public internet.",
+                                                 "example": "https://erp.example.com/hooks/leucine"})
+    events = fields.List(fields.String(), required=True,
+                         metadata={"description": 'Event types to receive, or `["*"]` for all.'})
+    description = fields.String(load_default="")
+
+
+class EndpointSchema(_Out):
+    id = fields.Integer(required=True)
+    url = fields.String(required=True)
+    events = fields.List(fields.String(), required=True)
+    description = fields.String(required=True)
+    enabled = fields.Boolean(required=True, metadata={"description": "false once it failed for 5 days."})
+    created_at = fields.DateTime(required=True)
+
+    @pre_dump
+    def _plain(self, endpoint: WebhookEndpoint, **kwargs) -> dict:
+        return {"id": endpoint.id, "url": endpoint.url, "events": endpoint.event_types,
+                "description": endpoint.description, "enabled": endpoint.enabled, "created_at": endpoint.created_at}
+
+
+class CreatedEndpointSchema(EndpointSchema):
+    secret = fields.String(required=True, metadata={"description": "The signing secret (`whsec_...`): shown "
+                                                                   "only now, keep it."})
+
+    @pre_dump
+    def _plain(self, endpoint: WebhookEndpoint, **kwargs) -> dict:
+        return {**super()._plain(endpoint), "secret": endpoint.secret}
+
+
+class AttemptSchema(_Out):
+    event_id = fields.String(required=True)
+    event_type = fields.String(required=True)
+    attempted_at = fields.DateTime(required=True)
+    status_code = fields.Integer(required=True, allow_none=True,
+                                 metadata={"description": "null when nothing answered."})
+    duration_ms = fields.Integer(required=True)
+    error = fields.String(required=True, allow_none=True)
+
+
+class DeliveryQuerySchema(PageQuerySchema):
+    cursor = Cursor("deliveries", metadata={"description": "`next_cursor` of the previous page."})
+
+
+class RedeliverSchema(Schema):
+    event_id = fields.String(required=True)
+
+
+EndpointListSchema = Schema.from_dict({"items": fields.List(fields.Nested(EndpointSchema), required=True)},
+                                      name="WebhookEndpointList")
+AttemptPageSchema = _page_schema(AttemptSchema, "WebhookDeliveryPage")
+
+
+def _commit() -> None:
+    db.session.commit()
+
+
+@webhooks_blp.route("")
+class Endpoints(MethodView):
+    @webhooks_blp.response(200, EndpointListSchema)
+    def get(self):
+        """List your webhook endpoints"""
+        return {"items": webhooks.list_endpoints(current_customer().id)}
+
+    @webhooks_blp.arguments(EndpointInSchema(), unknown=RAISE)
+    @webhooks_blp.response(201, CreatedEndpointSchema)
+    def post(self, data):
+        """Register a webhook endpoint
+
+        Answers with the signing `secret`, shown this once. A URL that is not https, or whose host resolves to
+        a private, loopback or link-local address, is refused (422).
+        """
+        endpoint = webhooks.create_endpoint(current_customer().id, data["url"], data["events"],
+                                            data.get("description"))
+        _commit()
+        return endpoint
+
+
+@webhooks_blp.route("/<id:endpoint_id>")
+class Endpoint(MethodView):
+    @webhooks_blp.response(204)
+    @webhooks_blp.alt_response(404, response="NOT_FOUND")
+    def delete(self, endpoint_id: int):
+        """Delete a webhook endpoint (and its delivery log)"""
+        webhooks.delete_endpoint(endpoint_id, current_customer().id)
+        _commit()
+        return ""
+
+
+@webhooks_blp.route("/<id:endpoint_id>/deliveries")
+class Deliveries(MethodView):
+    @webhooks_blp.arguments(DeliveryQuerySchema(), location="query", unknown=RAISE)
+    @webhooks_blp.response(200, AttemptPageSchema)
+    @webhooks_blp.alt_response(404, response="NOT_FOUND")
+    def get(self, args, endpoint_id: int):
+        """The endpoint's delivery log, newest attempt first"""
+        endpoint = webhooks.get_endpoint(endpoint_id, current_customer().id)
+        limit, cursor = args["limit"], args.get("cursor")
+        rows = webhooks.attempts(endpoint.id, limit + 1, cursor[0] if cursor else None)
+        page, more = rows[:limit], len(rows) > limit
+        items = [{"event_id": event.event_id, "event_type": event.type, "attempted_at": attempt.attempted_at,
+                  "status_code": attempt.status_code, "duration_ms": attempt.duration_ms,
+                  "error": attempt.error or None} for attempt, event in page]
+        return {"items": items, "next_cursor": encode_cursor("deliveries", page[-1][0].id) if more else None}
+
+
+@webhooks_blp.route("/<id:endpoint_id>/test")
+class Test(MethodView):
+    @webhooks_blp.response(202, Schema.from_dict({"event_id": fields.String(required=True)}, name="Queued"))
+    @webhooks_blp.alt_response(404, response="NOT_FOUND")
+    def post(self, endpoint_id: int):
+        """Send a `ping` event to the endpoint"""
+        event_id = webhooks.send_test(webhooks.get_endpoint(endpoint_id, current_customer().id))
+        _commit()
+        return {"event_id": event_id}
+
+
+@webhooks_blp.route("/<id:endpoint_id>/redeliver")
+class Redeliver(MethodView):
+    @webhooks_blp.arguments(RedeliverSchema(), unknown=RAISE)
+    @webhooks_blp.response(202, Schema.from_dict({"event_id": fields.String(required=True)}, name="Redelivery"))
+    @webhooks_blp.alt_response(404, response="NOT_FOUND")
+    def post(self, data, endpoint_id: int):
+        """Deliver one of your events to the endpoint again, on a fresh retry schedule"""
+        webhooks.redeliver(webhooks.get_endpoint(endpoint_id, current_customer().id), data["event_id"])
+        _commit()
+        return {"event_id": data["event_id"]}

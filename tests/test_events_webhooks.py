@@ -1,0 +1,173 @@
+"""Webhooks against a real HTTP receiver: signed order events equal to the API's order, retries with the same id,
+nothing announced for what rolled back, nothing lost when a process dies, one delivery with two workers."""
+from __future__ import annotations
+
+import socket
+
+import pytest
+from sqlalchemy import func, select
+from standardwebhooks import Webhook
+
+from shop.errors import InsufficientStock
+from shop.events import outbox, webhooks
+from shop.events.queue import TaskQueue, task_queue
+from shop.extensions import db
+from shop.models import OutboxEvent, WebhookDelivery
+from shop.services import orders
+from tests.events_support import Receiver, run_worker
+from tests.test_api_fixtures import *  # noqa: F403  (api, rival, stocked fixtures)
+from tests.test_api_fixtures import ADDRESS
+
+
+@pytest.fixture
+def app(make_app):
+    """Deliveries may go to the local receiver; retries come at once; the sweep takes any waiting event."""
+    app = make_app(WEBHOOK_ALLOW_INSECURE=True, WEBHOOK_RETRY_SCHEDULE=[0.0, 0.0, 0.0], OUTBOX_SWEEP_AFTER_SECONDS=0)
+    with app.app_context():
+        yield app
+        db.session.remove()
+
+
+@pytest.fixture
+def receiver():
+    receiver = Receiver()
+    yield receiver
+    receiver.close()
+
+
+def register(api, url: str, events: list[str] | None = None) -> dict:
+    response = api.post("/api/v1/webhook-endpoints", json={"url": url, "events": events or ["*"]})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def test_placed_order_arrives_signed_with_the_body_of_get_order(api, stocked, receiver):
+    endpoint = register(api, receiver.url, ["order.placed"])
+    assert endpoint["secret"].startswith("whsec_") and endpoint["enabled"] is True
+    number = api.order(key="k-1").get_json()["number"]
+
+    run_worker(lambda: len(receiver.received) >= 1)
+
+    assert len(receiver.received) == 1
+    got = receiver.received[0]
+    payload = Webhook(endpoint["secret"]).verify(got.body, got.headers)  # the reference library: raises if forged
+    assert payload["type"] == "order.placed" and payload["id"] == got.headers["webhook-id"]
+    assert payload["data"] == api.get(f"/api/v1/orders/{number}").get_json()
+    with pytest.raises(Exception):  # noqa: B017 - any verification error: another endpoint's secret does not fit
+        Webhook(register(api, receiver.url)["secret"]).verify(got.body, got.headers)
+
+
+def test_a_500_is_retried_with_the_same_webhook_id_and_both_attempts_are_logged(api, stocked, receiver):
+    receiver.statuses = [500]
+    endpoint = register(api, receiver.url, ["order.placed"])
+    api.order()
+
+    run_worker(lambda: len(receiver.received) >= 2)
+
+    first, second = receiver.received
+    assert first.headers["webhook-id"] == second.headers["webhook-id"]
+    log = api.get(f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries").get_json()["items"]
+    assert [(item["status_code"], item["event_type"]) for item in log] == [(200, "order.placed"),
+                                                                           (500, "order.placed")]
+    assert log[1]["error"] == "HTTP 500" and log[0]["error"] is None
+    assert log[0]["event_id"] == first.headers["webhook-id"]
+
+
+def test_an_order_that_rolls_back_announces_nothing(api, stocked, receiver):
+    register(api, receiver.url)
+    orders.place_order(api.customer, [{"sku": "LEU-USP-25KG", "quantity": 1}], ADDRESS)
+    db.session.rollback()
+    with pytest.raises(InsufficientStock):
+        orders.place_order(api.customer, [{"sku": "LEU-USP-25KG", "quantity": 999}], ADDRESS)
+    db.session.rollback()
+    assert api.order([{"sku": "LEU-USP-25KG", "quantity": 999}]).status_code == 409
+
+    assert task_queue().run_pending() == 0
+    outbox.sweep()
+    assert task_queue().run_pending() == 0
+    assert db.session.scalar(select(func.count()).select_from(OutboxEvent)) == 0
+    assert receiver.received == []
+
+
+def test_an_event_whose_hand_over_died_after_commit_is_delivered_by_the_sweep(api, stocked, receiver, monkeypatch):
+    register(api, receiver.url)
+
+    def queue_gone(self, name, *args, delay=0):
+        raise ConnectionError("the process died between COMMIT and the hand-over")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(TaskQueue, "enqueue", queue_gone)
+        number = api.order().get_json()["number"]  # committed; its hand-over never happened
+    assert task_queue().run_pending() == 0 and receiver.received == []
+
+    assert outbox.sweep() == 1  # the periodic job
+    run_worker(lambda: len(receiver.received) >= 1)
+    assert [r.json["data"]["number"] for r in receiver.received] == [number]
+
+
+def test_a_delivery_whose_worker_died_mid_attempt_is_delivered_after_its_lease(api, stocked, receiver):
+    register(api, receiver.url)
+    api.order()
+    outbox.dispatch(db.session.scalar(select(OutboxEvent.event_id)))  # fanned out: one delivery for a worker ...
+    delivery_id = db.session.scalar(select(WebhookDelivery.id))
+    assert webhooks._claim(delivery_id) is not None  # ... which claimed it and died before it posted
+    db.session.commit()
+    task_queue().run_pending()
+    assert receiver.received == [] and webhooks.sweep_due() == 0  # held by the dead worker's lease
+
+    delivery = db.session.get(WebhookDelivery, delivery_id)
+    delivery.claimed_until = delivery.next_attempt_at  # the lease ran out
+    db.session.commit()
+    assert webhooks.sweep_due() == 1
+    run_worker(lambda: len(receiver.received) >= 1)
+    assert len(receiver.received) == 1
+
+
+def test_two_workers_deliver_each_event_once(api, stocked, receiver):
+    register(api, receiver.url)
+    numbers = {api.order().get_json()["number"] for _ in range(3)}
+    outbox.sweep()  # the sweep hands every event over a second time, racing the first hand-over
+
+    first, second = task_queue().worker(2, periodic=False, keep_signals=True), None
+    try:
+        second = task_queue().worker(2, periodic=False, keep_signals=True)
+        run_worker(lambda: len(receiver.received) >= 3, settle=1.0)
+    finally:
+        for consumer in (first, second):
+            if consumer is not None:
+                consumer.stop(graceful=True)
+    assert sorted(r.json["data"]["number"] for r in receiver.received) == sorted(numbers)
+    assert len({r.headers["webhook-id"] for r in receiver.received}) == 3
+
+
+def test_ping_and_redelivery_reach_the_endpoint_again_with_the_same_id(api, stocked, receiver):
+    endpoint = register(api, receiver.url)
+    assert api.post(f"/api/v1/webhook-endpoints/{endpoint['id']}/test").status_code == 202
+    run_worker(lambda: len(receiver.received) >= 1)
+    ping = receiver.received[0]
+    assert ping.json["type"] == "ping"
+
+    response = api.post(f"/api/v1/webhook-endpoints/{endpoint['id']}/redeliver",
+                        json={"event_id": ping.headers["webhook-id"]})
+    assert response.status_code == 202
+    run_worker(lambda: len(receiver.received) >= 2)
+    assert receiver.received[1].headers["webhook-id"] == ping.headers["webhook-id"]
+    unknown = api.post(f"/api/v1/webhook-endpoints/{endpoint['id']}/redeliver", json={"event_id": "msg_nope"})
+    assert unknown.status_code == 422
+
+
+def test_another_customers_endpoint_is_404_and_delete_removes_it(api, rival, receiver):
+    endpoint = register(api, receiver.url)
+    assert rival.get(f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries").status_code == 404
+    assert rival.client.delete(f"/api/v1/webhook-endpoints/{endpoint['id']}",
+                               headers=rival.headers()).status_code == 404
+    listed = api.get("/api/v1/webhook-endpoints").get_json()["items"]
+    assert [e["id"] for e in listed] == [endpoint["id"]] and "secret" not in listed[0]
+    assert api.client.delete(f"/api/v1/webhook-endpoints/{endpoint['id']}", headers=api.headers()).status_code == 204
+    assert api.get("/api/v1/webhook-endpoints").get_json()["items"] == []
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
