@@ -61,7 +61,8 @@ def is_public(address: IPAddress) -> bool:
     """Whether an address is on the public internet (an IPv4-mapped IPv6 address counts as its IPv4 one)."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
-    return address.is_global and not address.is_multicast
+    return address.is_global and not (address.is_private or address.is_loopback or address.is_link_local
+                                      or address.is_reserved or address.is_multicast)
 
 
 def check_url(url: str, allow_insecure: bool) -> None:

@@ -274,7 +274,7 @@ def _record_outcome(delivery_id: int, outcome: Outcome) -> None:
     """Log the attempt; on success mark the delivery done, else schedule the next attempt or give up."""
     now = utcnow()
     delivery = db.session.scalar(select(WebhookDelivery).where(WebhookDelivery.id == delivery_id)
-                                 .options(joinedload(WebhookDelivery.endpoint)).with_for_update())
+                                 .options(joinedload(WebhookDelivery.endpoint)).with_for_update(of=WebhookDelivery))
     if delivery is None:  # the endpoint was deleted meanwhile
         return
     endpoint = delivery.endpoint
