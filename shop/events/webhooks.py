@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import urllib3
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import joinedload
 from standardwebhooks import Webhook
 
@@ -324,3 +324,45 @@ def sweep_due() -> int:
     db.session.rollback()
     hand_over("deliver_webhook", [(delivery_id,) for delivery_id in due])
     return len(due)
+
+
+# --- The staff view -------------------------------------------------------------------------------
+
+OUTCOMES = ("delivered", "pending", "failed", "none")
+STAFF_PAGE = 50
+
+
+def event_page(customer: str = "", event_type: str = "", outcome: str = "", before_id: int | None = None,
+               limit: int = STAFF_PAGE) -> list[OutboxEvent]:
+    """Events newest first with their deliveries (and endpoints, customers), filtered by the customer's email
+    or company (a part of it), the event type, and the outcome of a delivery ('none': no endpoint wanted
+    it); keyset-paginated on the event's id. Three statements whatever the page's length."""
+    from sqlalchemy.orm import selectinload
+
+    from ..models import Customer
+
+    stmt = (select(OutboxEvent).order_by(OutboxEvent.id.desc()).limit(limit)
+            .options(joinedload(OutboxEvent.customer),
+                     selectinload(OutboxEvent.deliveries).joinedload(WebhookDelivery.endpoint)))
+    if customer:
+        pattern = f"%{customer.lower()}%"
+        stmt = stmt.where(OutboxEvent.customer_id.in_(select(Customer.id).where(or_(
+            func.lower(Customer.email).like(pattern), func.lower(Customer.company).like(pattern)))))
+    if event_type:
+        stmt = stmt.where(OutboxEvent.type == event_type)
+    if outcome == "none":
+        stmt = stmt.where(~OutboxEvent.deliveries.any())
+    elif outcome:
+        stmt = stmt.where(OutboxEvent.deliveries.any(WebhookDelivery.state == DeliveryState(outcome)))
+    if before_id is not None:
+        stmt = stmt.where(OutboxEvent.id < before_id)
+    return list(db.session.scalars(stmt).unique())
+
+
+def redeliver_delivery(delivery_id: int) -> WebhookDelivery:
+    """Staff: deliver one delivery's event to its endpoint again."""
+    delivery = db.session.get(WebhookDelivery, delivery_id)
+    if delivery is None:
+        raise NotFound(f"No delivery {delivery_id}.")
+    redeliver(delivery.endpoint, delivery.event.event_id)
+    return delivery

@@ -19,6 +19,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..bounds import INT_MAX, MAX_DATE, MIN_DATE, is_plain_date
+from ..events import EVENT_TYPES
 from ..models import DateKind, MovementKind, OrderStatus, SpecTest, Variant
 from ..services.passwords import MIN_PASSWORD_LENGTH
 
@@ -224,3 +225,16 @@ class TraceSearchForm(FilterForm):
 class CustomerFilterForm(FilterForm):
     q = StringField("Email or company contains", validators=[Optional(), Length(max=200)])
     submit = SubmitField("Find customers")
+
+
+class EventFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    customer = StringField("Customer (email or company)", validators=[Optional(), Length(max=200)])
+    type = SelectField("Event type", choices=[("", "Any type"), ("ping", "ping")] + [(t, t) for t in EVENT_TYPES],
+                       validators=[Optional()])
+    outcome = SelectField("Outcome", choices=[("", "Any outcome"), ("delivered", "delivered"),
+                                              ("pending", "pending (retrying)"), ("failed", "failed"),
+                                              ("none", "no endpoint")], validators=[Optional()])
+    submit = SubmitField("Filter events")

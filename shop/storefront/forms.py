@@ -2,10 +2,20 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, IntegerField, PasswordField, SelectField, StringField
+from wtforms import (
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..countries import country_choices
+from ..events import EVENT_TYPES
 from ..services.orders import MAX_SHELF_LIFE_DAYS
 from ..services.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
@@ -79,3 +89,11 @@ class CheckoutForm(FlaskForm):
     def address(self) -> dict[str, str]:
         return {f: (getattr(self, f).data or "").strip()
                 for f in ("name", "line1", "line2", "city", "postal_code", "country")}
+
+
+class WebhookEndpointForm(FlaskForm):
+    url = StringField("Endpoint URL (https)", validators=[DataRequired(), Length(max=2000)])
+    events = SelectMultipleField("Events to send", choices=[("*", "Every event")] + [(t, t) for t in EVENT_TYPES],
+                                 default=["*"], validators=[DataRequired(message="Choose at least one event.")],
+                                 widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    description = StringField("Description (optional)", validators=[Optional(), Length(max=200)])

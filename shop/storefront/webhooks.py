@@ -1,0 +1,82 @@
+"""The customer's webhook endpoints as a page of the account: register (the secret shown once), test, delete,
+and the delivery log with redelivery."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_wtf import FlaskForm
+
+from ..errors import InvalidInput, NotFound
+from ..events import webhooks
+from ..services.tx import run_in_transaction
+from . import bp
+from .common import apply_errors, current_customer, customer_required
+from .forms import WebhookEndpointForm
+
+LOG_ROWS = 10
+
+
+def _page(form: WebhookEndpointForm, created=None, status: int = 200):
+    customer_id = current_customer().id
+    endpoints = [(endpoint, webhooks.attempts(endpoint.id, LOG_ROWS))
+                 for endpoint in webhooks.list_endpoints(customer_id)]
+    return render_template("storefront/webhooks.html", form=form, endpoints=endpoints, created=created,
+                           action=FlaskForm(formdata=None)), status
+
+
+@bp.get("/account/webhooks")
+@customer_required()
+def webhooks_page():
+    """Where the account's events go, with each endpoint's latest deliveries."""
+    return _page(WebhookEndpointForm(formdata=None))
+
+
+@bp.post("/account/webhooks")
+@customer_required()
+def webhook_create():
+    """Register an endpoint and show its signing secret, this once."""
+    form = WebhookEndpointForm()
+    if form.validate_on_submit():
+        try:
+            created = run_in_transaction(webhooks.create_endpoint, current_customer().id, form.url.data.strip(),
+                                         form.events.data, form.description.data)
+        except InvalidInput as exc:
+            form.form_errors.extend(apply_errors(form, exc.errors))
+        else:
+            return _page(WebhookEndpointForm(formdata=None), created=created, status=201)
+    return _page(form, status=422)
+
+
+def _act(endpoint_id: int, work, done: str):
+    if not FlaskForm().validate_on_submit():
+        abort(400, description="The form was not sent from this site; reload the page and try again.")
+    try:
+        run_in_transaction(lambda: work(webhooks.get_endpoint(endpoint_id, current_customer().id)))
+    except NotFound as exc:
+        abort(404, description=exc.message)
+    except InvalidInput:
+        abort(404, description="No such event of yours.")
+    flash(done, "success")
+    return redirect(url_for("storefront.webhooks_page"))
+
+
+@bp.post("/account/webhooks/<id:endpoint_id>/test")
+@customer_required()
+def webhook_test(endpoint_id: int):
+    """Send a ping event to the endpoint."""
+    return _act(endpoint_id, webhooks.send_test, "A test event is on its way; its delivery shows below shortly.")
+
+
+@bp.post("/account/webhooks/<id:endpoint_id>/delete")
+@customer_required()
+def webhook_delete(endpoint_id: int):
+    """Delete the endpoint and its delivery log."""
+    return _act(endpoint_id, lambda endpoint: webhooks.delete_endpoint(endpoint.id, endpoint.customer_id),
+                "The endpoint is deleted; no more events go there.")
+
+
+@bp.post("/account/webhooks/<id:endpoint_id>/redeliver/<event_id>")
+@customer_required()
+def webhook_redeliver(endpoint_id: int, event_id: str):
+    """Deliver one event to the endpoint again."""
+    return _act(endpoint_id, lambda endpoint: webhooks.redeliver(endpoint, event_id),
+                f"Event {event_id} is on its way again.")
