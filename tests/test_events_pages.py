@@ -1,0 +1,87 @@
+"""The webhooks page of a customer's account and the staff events page."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from shop.events.queue import task_queue
+from shop.extensions import db
+from shop.services import orders
+from tests.events_support import Receiver, run_worker
+from tests.factories import make_customer, make_lot, make_product
+from tests.test_api_fixtures import ADDRESS
+from tests.test_staff_support import sign_in as staff_sign_in
+from tests.test_storefront_helpers import sign_in
+
+
+@pytest.fixture
+def app(make_app):
+    app = make_app(WEBHOOK_ALLOW_INSECURE=True)
+    with app.app_context():
+        yield app
+        db.session.remove()
+
+
+@pytest.fixture
+def receiver():
+    receiver = Receiver([503])
+    yield receiver
+    receiver.close()
+
+
+def test_a_customer_registers_an_endpoint_sees_the_secret_once_and_its_log(app, client, receiver):
+    customer = make_customer()
+    sign_in(client)
+    page = client.post("/account/webhooks", data={"url": "ftp://x", "events": ["*"]})
+    assert page.status_code == 422 and "https://" in page.text
+
+    page = client.post("/account/webhooks", data={"url": receiver.url, "events": ["order.placed", "order.shipped"]})
+    assert page.status_code == 201
+    secret = re.search(r"whsec_[A-Za-z0-9+/=]+", page.text).group(0)
+    again = client.get("/account/webhooks")
+    assert receiver.url in again.text and secret not in again.text
+
+    make_lot(make_product(), "L-PAGE", {"LEU-USP-25KG": 2})
+    order = orders.place_order(customer, [{"sku": "LEU-USP-25KG", "quantity": 1}], ADDRESS)
+    db.session.commit()
+    run_worker(lambda: len(receiver.received) >= 1)
+    log = client.get("/account/webhooks").text
+    assert "order.placed" in log and order.number in log and "503" in log
+
+    button = re.search(r'action="(/account/webhooks/\d+/redeliver/[^"]+)"', log).group(1)
+    assert client.post(button).status_code == 302
+    run_worker(lambda: len(receiver.received) >= 2)
+    assert receiver.received[1].headers["webhook-id"] == receiver.received[0].headers["webhook-id"]
+
+
+def test_staff_filter_events_by_customer_type_and_outcome_and_redeliver(app, client, receiver):
+    acme, rival = make_customer("buyer@acme.example", "Acme"), make_customer("buyer@rival.example", "Rival")
+    from shop.events import webhooks
+
+    webhooks.create_endpoint(acme.id, receiver.url, ["*"])
+    make_lot(make_product(), "L-STAFF", {"LEU-USP-25KG": 5})
+    mine = orders.place_order(acme, [{"sku": "LEU-USP-25KG", "quantity": 1}], ADDRESS)
+    theirs = orders.place_order(rival, [{"sku": "LEU-USP-25KG", "quantity": 1}], ADDRESS)
+    db.session.commit()
+    run_worker(lambda: len(receiver.received) >= 1)  # Acme's endpoint answers 503: pending, to retry
+
+    staff_sign_in(client, "fulfilment")
+    everything = client.get("/staff/events").text
+    assert mine.number in everything and theirs.number in everything
+    acme_only = client.get("/staff/events?customer=acme").text
+    assert mine.number in acme_only and theirs.number not in acme_only
+    pending = client.get("/staff/events?outcome=pending").text
+    assert mine.number in pending and theirs.number not in pending
+    assert theirs.number in client.get("/staff/events?outcome=none&type=order.placed").text
+    assert client.get("/staff/events?type=order.teleported").status_code == 400
+
+    button = re.search(r'action="(/staff/deliveries/\d+/redeliver)"', pending).group(1)
+    assert client.post(button).status_code == 302
+    task_queue().run_pending()
+    assert len(receiver.received) == 2
+
+
+def test_the_events_page_is_for_fulfilment_and_admins(app, client):
+    staff_sign_in(client, "quality")
+    assert client.get("/staff/events").status_code == 403
