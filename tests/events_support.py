@@ -26,15 +26,21 @@ class Receiver:
     """An HTTP server on a free local port that records every POST and answers the given statuses in turn
     (then 200)."""
 
-    def __init__(self, statuses: list[int] | None = None) -> None:
+    def __init__(self, statuses: list[int] | None = None, *, hold_first: bool = False) -> None:
         self.received: list[Received] = []
         self.statuses = list(statuses or [])
+        # With hold_first, the first request gets no answer until `release` is set (a delivery in flight).
+        self.release = threading.Event()
+        if not hold_first:
+            self.release.set()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
                 receiver.received.append(Received(dict(self.headers.items()), body))
+                if len(receiver.received) == 1:
+                    receiver.release.wait(15)
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")
@@ -53,6 +59,7 @@ class Receiver:
         return f"http://127.0.0.1:{self.server.server_address[1]}/hooks/leucine"
 
     def close(self) -> None:
+        self.release.set()
         self.server.shutdown()
         self.server.server_close()
 

@@ -152,7 +152,11 @@ def test_openapi_document_is_public_valid_and_describes_auth_errors_and_idempote
     problem = spec["components"]["schemas"]["Problem"]["properties"]
     assert {"type", "title", "status", "detail", "errors", "short_lines"} <= set(problem)
     assert set(spec["paths"]) == {"/api/v1/products", "/api/v1/products/{slug}", "/api/v1/batches/{lot_number}",
-                                  "/api/v1/orders", "/api/v1/orders/{number}", "/api/v1/orders/{number}/cancel"}
+                                  "/api/v1/orders", "/api/v1/orders/{number}", "/api/v1/orders/{number}/cancel",
+                                  "/api/v1/webhook-endpoints", "/api/v1/webhook-endpoints/{endpoint_id}",
+                                  "/api/v1/webhook-endpoints/{endpoint_id}/deliveries",
+                                  "/api/v1/webhook-endpoints/{endpoint_id}/test",
+                                  "/api/v1/webhook-endpoints/{endpoint_id}/redeliver"}
 
 
 def test_docs_page_is_public_self_contained_and_lists_every_operation(client):

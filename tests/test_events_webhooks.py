@@ -2,7 +2,12 @@
 nothing announced for what rolled back, nothing lost when a process dies, one delivery with two workers."""
 from __future__ import annotations
 
-import socket
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -15,8 +20,11 @@ from shop.extensions import db
 from shop.models import OutboxEvent, WebhookDelivery
 from shop.services import orders
 from tests.events_support import Receiver, run_worker
+from tests.factories import make_lot, make_product
 from tests.test_api_fixtures import *  # noqa: F403  (api, rival, stocked fixtures)
-from tests.test_api_fixtures import ADDRESS
+from tests.test_api_fixtures import ADDRESS, new_api_client
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -167,7 +175,46 @@ def test_another_customers_endpoint_is_404_and_delete_removes_it(api, rival, rec
     assert api.get("/api/v1/webhook-endpoints").get_json()["items"] == []
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+
+def test_a_worker_process_killed_mid_delivery_loses_nothing(make_app, database_url, tmp_path):
+    """A real `flask shop worker` process takes the event and is killed (SIGKILL) while its POST is in flight:
+    once its lease runs out, the sweep hands the delivery to another worker, with the same webhook-id."""
+    settings = {"TASK_QUEUE_FILE": str(tmp_path / "tasks.sqlite3"), "WEBHOOK_TIMEOUT_SECONDS": "2",
+                "WEBHOOK_LEASE_MARGIN_SECONDS": "1", "WEBHOOK_ALLOW_INSECURE": "1"}
+    app = make_app(TASK_QUEUE="sqlite", TASK_QUEUE_FILE=settings["TASK_QUEUE_FILE"], WEBHOOK_ALLOW_INSECURE=True,
+                   WEBHOOK_TIMEOUT_SECONDS=2, WEBHOOK_LEASE_MARGIN_SECONDS=1)
+    receiver = Receiver(hold_first=True)
+    worker = None
+    try:
+        with app.app_context():
+            api = new_api_client(app.test_client(), "buyer@acme.example", "Acme")
+            make_lot(make_product(), "L-KILL", {"LEU-USP-25KG": 2})
+            endpoint = register(api, receiver.url, ["order.placed"])
+            number = api.order().get_json()["number"]
+            db.session.remove()
+
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "REDIS_URL"))}
+            env.update(settings, DATABASE_URL=database_url, SECRET_KEY="test-secret", MAIL_BACKEND="dummy")
+            worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "shop", "worker"],
+                                      cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            deadline = time.monotonic() + 20
+            while not receiver.received:  # the worker's POST is in flight: the receiver holds its answer
+                assert time.monotonic() < deadline and worker.poll() is None, "the worker did not deliver"
+                time.sleep(0.05)
+            worker.send_signal(signal.SIGKILL)
+            worker.wait(10)
+            receiver.release.set()
+
+            time.sleep(3.1)  # the dead worker's lease: the timeout (2 s) plus the margin (1 s)
+            assert webhooks.sweep_due() == 1
+            run_worker(lambda: len(receiver.received) >= 2)
+            first, again = receiver.received
+            assert again.json["data"]["number"] == number
+            assert again.headers["webhook-id"] == first.headers["webhook-id"]
+            log = api.get(f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries")
+            assert [item["status_code"] for item in log.get_json()["items"]] == [200]
+            db.session.remove()
+    finally:
+        if worker is not None and worker.poll() is None:
+            worker.kill()
+        receiver.close()

@@ -34,7 +34,6 @@ from .queue import hand_over
 log = logging.getLogger(__name__)
 EXCERPT_BYTES = 1000
 MAX_ENDPOINTS = 20
-LEASE_MARGIN_SECONDS = 30
 USER_AGENT = "LeucineShop-Webhooks/1"
 
 
@@ -198,7 +197,8 @@ def attempt_delivery(delivery_id: int) -> Outcome | None:
 
 
 def _lease() -> timedelta:
-    return timedelta(seconds=current_app.config["WEBHOOK_TIMEOUT_SECONDS"] + LEASE_MARGIN_SECONDS)
+    config = current_app.config
+    return timedelta(seconds=config["WEBHOOK_TIMEOUT_SECONDS"] + config["WEBHOOK_LEASE_MARGIN_SECONDS"])
 
 
 def _claim(delivery_id: int) -> _Claimed | None:
