@@ -157,7 +157,7 @@ def test_the_app_refuses_to_start_in_production_without_secret_key_saying_so():
 
 def test_make_run_serves_a_development_shop_that_needs_no_setting():
     plan = subprocess.run(["make", "-n", "run"], cwd=ROOT, capture_output=True, text=True, timeout=60).stdout
-    serve = next(line for line in plan.splitlines() if " run --host " in line)
+    serve = next(line for line in plan.splitlines() if " shop serve --host " in line)
     assert serve.startswith("SHOP_ENV=development ")
 
 

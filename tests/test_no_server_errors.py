@@ -14,10 +14,11 @@ from urllib.parse import quote
 
 import pytest
 from flask import Request
+from sqlalchemy import select
 from werkzeug.datastructures import ImmutableMultiDict
 
 from shop.extensions import db
-from shop.models import ApiKey, Customer, Stock
+from shop.models import ApiKey, Customer, OutboxEvent, Stock, WebhookDelivery, WebhookEndpoint
 from shop.services import accounts
 from tests.factories import make_customer, make_lot, make_product, make_staff
 from tests.test_api_fixtures import ADDRESS
@@ -86,8 +87,15 @@ def world(make_app):
         other = make_customer("other@example.com", "Other Labs")
         accounts.create_api_key(other, "spare")
         make_staff("admin")
+        endpoint = WebhookEndpoint(customer_id=buyer.id, url="https://hooks.example.com/x", events="*",
+                                   secret="whsec_" + "A" * 44)
+        db.session.add(endpoint)
+        event = db.session.scalar(select(OutboxEvent))  # the order's order.placed
+        delivery = WebhookDelivery(endpoint=endpoint, event=event)
+        db.session.add(delivery)
         db.session.commit()
         ids = {"slug": product.slug, "number": order.number, "stock_id": db.session.query(Stock.id).first()[0],
+               "endpoint_id": endpoint.id, "delivery_id": delivery.id, "event_id": event.event_id,
                "customer_id": other.id,
                "key_id": db.session.query(ApiKey.id).filter(ApiKey.customer_id == other.id).scalar(),
                "page": "terms", "name": "insufficient-stock",  # a legal page, a problem type

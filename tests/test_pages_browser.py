@@ -153,7 +153,8 @@ def test_every_storefront_page_fits_both_widths_and_passes_axe(live_server, new_
     for name, path in (("orders", "/orders"), ("order", f"/orders/{shop['pending']}"),
                        ("order-short", f"/orders/{shop['short']}"),
                        ("confirmation", f"/orders/{shop['pending']}/confirmation"),
-                       ("cancel", f"/orders/{shop['pending']}/cancel"), ("password", "/account/password")):
+                       ("cancel", f"/orders/{shop['pending']}/cancel"), ("password", "/account/password"),
+                       ("webhooks", "/account/webhooks")):
         findings.visit(page, live_server, "storefront", name, path)
     assert not findings.problems, "\n".join(findings.problems)
 
@@ -175,6 +176,7 @@ def test_every_staff_page_fits_both_widths_and_passes_axe(live_server, new_page,
         ("recall", "/staff/batches/EP-2509/recall"), ("trace", "/staff/trace"),
         ("trace-lot", "/staff/trace/lot/EP-2503"), ("trace-order", f"/staff/trace/order/{numbers['short']}"),
         ("audit", "/staff/audit"), ("customers", "/staff/customers"), ("password", "/staff/password"),
+        ("events", "/staff/events"),
     ):
         findings.visit(page, live_server, "staff", name, path)
     findings.visit(page, live_server, "staff", "not-found", "/staff/batches/NO-SUCH-LOT", 404)
