@@ -218,3 +218,15 @@ def test_a_worker_process_killed_mid_delivery_loses_nothing(make_app, database_u
         if worker is not None and worker.poll() is None:
             worker.kill()
         receiver.close()
+
+
+def test_the_outbox_costs_an_order_one_statement(api, stocked):
+    from tests.test_api_fixtures import counted_statements
+
+    api.order(key="warm-up")
+    with counted_statements() as statements:
+        assert api.order(key="counted").status_code == 201
+    outbox_writes = [s for s in statements if "outbox_event" in s]
+    assert len(outbox_writes) == 1 and outbox_writes[0].lstrip().upper().startswith("INSERT")
+    if db.engine.dialect.name == "postgresql":
+        assert len(statements) == 4  # the API key with the record, the pack sizes, the order, its event

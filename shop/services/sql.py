@@ -1,7 +1,8 @@
 """Running the order path's prebuilt Core statements with as little per-execution work as possible.
 
-Placing an order through the API costs three statements (the API key with the Idempotency-Key's record,
-the pack sizes with their lots, and the write), each built once as a Core statement. Through
+Placing an order through the API costs three statements here (the API key with the Idempotency-Key's record,
+the pack sizes with their lots, and the write; the outbox event is a fourth, an ordinary INSERT), each built
+once as a Core statement. Through
 `Connection.execute` SQLAlchemy then looks each one up in its compiled cache, processes every parameter and
 builds a result with its metadata on every call: together about a sixth of an order's instructions
 (measured with valgrind), more than PostgreSQL spends on the two reads. On PostgreSQL, `rows` instead sends the
