@@ -93,3 +93,4 @@ def test_only_global_unicast_addresses_are_public(address):
     if address.is_private or address.is_loopback or address.is_link_local or address.is_reserved \
             or address.is_multicast or address.is_unspecified:
         assert not public
+

@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from standardwebhooks import Webhook
 
@@ -230,3 +232,14 @@ def test_the_outbox_costs_an_order_one_statement(api, stocked):
     assert len(outbox_writes) == 1 and outbox_writes[0].lstrip().upper().startswith("INSERT")
     if db.engine.dialect.name == "postgresql":
         assert len(statements) == 4  # the API key with the record, the pack sizes, the order, its event
+
+
+@given(st.lists(st.floats(0, 604_800), min_size=1, max_size=10))
+def test_a_delivery_is_attempted_once_and_then_once_per_delay_of_the_schedule(schedule):
+    delays = []
+    failed = 1
+    while (delay := webhooks.retry_delay(failed, schedule)) is not None:
+        delays.append(delay)
+        failed += 1
+    assert delays == schedule  # the same delays, in order, then it gives up
+    assert webhooks.retry_delay(0, schedule) is None

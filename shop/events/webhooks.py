@@ -287,14 +287,19 @@ def _record_outcome(delivery_id: int, outcome: Outcome) -> None:
         delivery.state = DeliveryState.DELIVERED
         endpoint.failing_since = None
         return
-    schedule = current_app.config["WEBHOOK_RETRY_SCHEDULE"]
-    if delivery.attempts <= len(schedule):
-        delay = schedule[delivery.attempts - 1]
+    delay = retry_delay(delivery.attempts, current_app.config["WEBHOOK_RETRY_SCHEDULE"])
+    if delay is None:
+        delivery.state = DeliveryState.FAILED
+    else:
         delivery.next_attempt_at = now + timedelta(seconds=delay)
         _schedule([delivery], delay)
-    else:
-        delivery.state = DeliveryState.FAILED
     _note_failure(endpoint, now)
+
+
+def retry_delay(failed_attempts: int, schedule: list[float]) -> float | None:
+    """Seconds until the next attempt after `failed_attempts` failures in a row, or None: give up. The first
+    attempt and one retry per delay of the schedule."""
+    return schedule[failed_attempts - 1] if 1 <= failed_attempts <= len(schedule) else None
 
 
 def _note_failure(endpoint: WebhookEndpoint, now: datetime) -> None:
@@ -336,14 +341,16 @@ def event_page(customer: str = "", event_type: str = "", outcome: str = "", befo
                limit: int = STAFF_PAGE) -> list[OutboxEvent]:
     """Events newest first with their deliveries (and endpoints, customers), filtered by the customer's email
     or company (a part of it), the event type, and the outcome of a delivery ('none': no endpoint wanted
-    it); keyset-paginated on the event's id. Three statements whatever the page's length."""
+    it); keyset-paginated on the event's id. Three statements whatever the page's length (events with their
+    customers, deliveries with their endpoints, and the deliveries' attempts)."""
     from sqlalchemy.orm import selectinload
 
     from ..models import Customer
 
     stmt = (select(OutboxEvent).order_by(OutboxEvent.id.desc()).limit(limit)
             .options(joinedload(OutboxEvent.customer),
-                     selectinload(OutboxEvent.deliveries).joinedload(WebhookDelivery.endpoint)))
+                     selectinload(OutboxEvent.deliveries).joinedload(WebhookDelivery.endpoint),
+                     selectinload(OutboxEvent.deliveries).selectinload(WebhookDelivery.log)))
     if customer:
         pattern = f"%{customer.lower()}%"
         stmt = stmt.where(OutboxEvent.customer_id.in_(select(Customer.id).where(or_(

@@ -100,6 +100,7 @@ class WebhookDelivery(Base):
 
     endpoint: Mapped[WebhookEndpoint] = relationship()
     event: Mapped[OutboxEvent] = relationship(back_populates="deliveries")
+    log: Mapped[list[WebhookAttempt]] = relationship(order_by="WebhookAttempt.id", viewonly=True)
 
 
 class WebhookAttempt(Base):
