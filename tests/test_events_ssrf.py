@@ -75,14 +75,14 @@ def test_allow_insecure_accepts_a_local_http_receiver(make_app, client):
 
 def test_a_name_that_turns_private_after_registration_is_not_called(api, fake_dns):
     """DNS rebinding: the check runs again on the address a delivery would connect to."""
-    from shop.events import webhooks
-    from shop.events.webhooks import _Claimed
+    from shop.events import delivery
+    from shop.events.delivery import Claimed
 
     fake_dns["hooks.example.com"] = "93.184.216.34"
     assert api.post("/api/v1/webhook-endpoints", json={"url": "https://hooks.example.com/x",
                                                        "events": ["*"]}).status_code == 201
     fake_dns["hooks.example.com"] = "10.1.2.3"
-    outcome = webhooks.post(_Claimed("https://hooks.example.com/x", "whsec_" + "A" * 44, "msg_1", "{}"))
+    outcome = delivery.post(Claimed("https://hooks.example.com/x", "whsec_" + "A" * 44, "msg_1", "{}"))
     assert outcome.status_code is None and "private" in outcome.error
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from standardwebhooks import Webhook
 
 from shop.errors import InsufficientStock
-from shop.events import outbox, webhooks
+from shop.events import delivery, outbox
 from shop.events.queue import TaskQueue, task_queue
 from shop.extensions import db
 from shop.models import OutboxEvent, WebhookDelivery
@@ -120,15 +120,15 @@ def test_a_delivery_whose_worker_died_mid_attempt_is_delivered_after_its_lease(a
     api.order()
     outbox.dispatch(db.session.scalar(select(OutboxEvent.event_id)))  # fanned out: one delivery for a worker ...
     delivery_id = db.session.scalar(select(WebhookDelivery.id))
-    assert webhooks._claim(delivery_id) is not None  # ... which claimed it and died before it posted
+    assert delivery._claim(delivery_id) is not None  # ... which claimed it and died before it posted
     db.session.commit()
     task_queue().run_pending()
-    assert receiver.received == [] and webhooks.sweep_due() == 0  # held by the dead worker's lease
+    assert receiver.received == [] and delivery.sweep_due() == 0  # held by the dead worker's lease
 
-    delivery = db.session.get(WebhookDelivery, delivery_id)
-    delivery.claimed_until = delivery.next_attempt_at  # the lease ran out
+    held = db.session.get(WebhookDelivery, delivery_id)
+    held.claimed_until = held.next_attempt_at  # the lease ran out
     db.session.commit()
-    assert webhooks.sweep_due() == 1
+    assert delivery.sweep_due() == 1
     run_worker(lambda: len(receiver.received) >= 1)
     assert len(receiver.received) == 1
 
@@ -208,7 +208,7 @@ def test_a_worker_process_killed_mid_delivery_loses_nothing(make_app, database_u
             receiver.release.set()
 
             time.sleep(3.1)  # the dead worker's lease: the timeout (2 s) plus the margin (1 s)
-            assert webhooks.sweep_due() == 1
+            assert delivery.sweep_due() == 1
             run_worker(lambda: len(receiver.received) >= 2)
             first, again = receiver.received
             assert again.json["data"]["number"] == number
@@ -238,8 +238,8 @@ def test_the_outbox_costs_an_order_one_statement(api, stocked):
 def test_a_delivery_is_attempted_once_and_then_once_per_delay_of_the_schedule(schedule):
     delays = []
     failed = 1
-    while (delay := webhooks.retry_delay(failed, schedule)) is not None:
+    while (delay := delivery.retry_delay(failed, schedule)) is not None:
         delays.append(delay)
         failed += 1
     assert delays == schedule  # the same delays, in order, then it gives up
-    assert webhooks.retry_delay(0, schedule) is None
+    assert delivery.retry_delay(0, schedule) is None

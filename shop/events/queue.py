@@ -33,13 +33,13 @@ class TaskQueue:
         self.huey = huey
         self._tasks: dict[str, Any] = {}
         from .. import mail
-        from . import maintenance, outbox, webhooks
+        from . import delivery, maintenance, outbox
 
         self._task("dispatch_event", app, outbox.dispatch)
-        self._task("deliver_webhook", app, webhooks.attempt_delivery)
+        self._task("deliver_webhook", app, delivery.attempt_delivery)
         self._task("send_mail", app, mail.deliver, retries=5, retry_delay=60)
         self._periodic("sweep_outbox", app, outbox.sweep, crontab(minute="*"))
-        self._periodic("sweep_deliveries", app, webhooks.sweep_due, crontab(minute="*"))
+        self._periodic("sweep_deliveries", app, delivery.sweep_due, crontab(minute="*"))
         self._periodic("purge_idempotency", app, maintenance.purge_idempotency, crontab(minute="17"))
         self._periodic("expiry_alert", app, maintenance.expiry_alert, crontab(hour="6", minute="0"))
 
