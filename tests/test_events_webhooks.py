@@ -2,6 +2,7 @@
 nothing announced for what rolled back, nothing lost when a process dies, one delivery with two workers."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -243,3 +244,21 @@ def test_a_delivery_is_attempted_once_and_then_once_per_delay_of_the_schedule(sc
         failed += 1
     assert delays == schedule  # the same delays, in order, then it gives up
     assert delivery.retry_delay(0, schedule) is None
+
+
+def test_each_status_change_is_an_event_with_the_order_as_committed(api, stocked):
+    number = api.order().get_json()["number"]
+    orders.confirm_order(number)
+    db.session.commit()
+    orders.ship_order(number, "1Z999", carrier="DHL Freight")
+    db.session.commit()
+    orders.deliver_order(number)
+    db.session.rollback()  # not delivered after all: no event
+
+    events = db.session.scalars(select(OutboxEvent).order_by(OutboxEvent.id)).all()
+    assert [(e.type, e.subject) for e in events] == [("order.placed", number), ("order.confirmed", number),
+                                                     ("order.shipped", number)]
+    shipped = json.loads(events[-1].data)
+    assert shipped == api.get(f"/api/v1/orders/{number}").get_json()
+    assert shipped["status"] == "shipped" and shipped["carrier"] == "DHL Freight"
+    assert shipped["tracking_reference"] == "1Z999"

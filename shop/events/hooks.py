@@ -30,10 +30,11 @@ def order_placed(order: Order) -> None:
 
 
 def order_status_changed(order: Order) -> None:
-    """An order moved to its current status (after every change the move makes, so its data is final)."""
+    """An order moved to its current status. Its event is written as the transaction commits, so that its
+    data shows everything the move brought with it (stock given back, a tracking reference)."""
     event_type = _STATUS_EVENTS.get(order.status)
     if event_type is not None:
-        _order_event(event_type, order)
+        outbox.before_commit(lambda: _order_event(event_type, order))
 
 
 def order_needs_attention(order: Order) -> None:

@@ -25,6 +25,7 @@ from ..services.tx import run_in_transaction
 from .queue import hand_over
 
 log = logging.getLogger(__name__)
+_BEFORE_COMMIT = "shop.before_commit"
 _AFTER_COMMIT = "shop.after_commit"
 _WAITING = "shop.outbox_waiting"
 _INSERT = insert(OutboxEvent.__table__)
@@ -56,6 +57,12 @@ def record(event_type: str, data: Mapping[str, object], *, customer_id: int | No
     return row_id, event_id
 
 
+def before_commit(callback: Callable[[], None]) -> None:
+    """Call `callback` in the current transaction just before it commits (it may write: an event whose data
+    must show the transaction's last change); never if it rolls back."""
+    db.session.info.setdefault(_BEFORE_COMMIT, []).append(callback)
+
+
 def after_commit(callback: Callable[[], None]) -> None:
     """Call `callback` once the current transaction commits; never if it rolls back. Outside a transaction,
     at once."""
@@ -63,6 +70,13 @@ def after_commit(callback: Callable[[], None]) -> None:
         callback()
         return
     db.session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+@event.listens_for(Session, "before_commit")
+def _run_before_commit(session: Session) -> None:
+    while callbacks := session.info.pop(_BEFORE_COMMIT, []):
+        for callback in callbacks:
+            callback()
 
 
 @event.listens_for(Session, "after_commit")
@@ -77,8 +91,8 @@ def _run_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
-    session.info.pop(_WAITING, None)
-    session.info.pop(_AFTER_COMMIT, None)
+    for key in (_BEFORE_COMMIT, _WAITING, _AFTER_COMMIT):
+        session.info.pop(key, None)
 
 
 def dispatch(event_id: str) -> None:

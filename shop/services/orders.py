@@ -724,6 +724,7 @@ def _transition(order: Order, to: OrderStatus, staff: StaffUser | None, customer
     order.history.append(OrderStatusChange(from_status=order.status, to_status=to, staff_id=_id(staff),
                                            customer_id=customer.id if customer else None, note=note))
     order.status = to
+    events.order_status_changed(order)  # its outbox row, written as the transaction commits
 
 
 def _locked_live_allocations(order: Order) -> list[Allocation]:
@@ -744,7 +745,6 @@ def confirm_order(number: str, staff: StaffUser | None = None) -> Order:
     if order.status == OrderStatus.PENDING:
         refuse_if_short(order, "confirmed")
     _transition(order, OrderStatus.CONFIRMED, staff, None)
-    events.order_status_changed(order)
     db.session.flush()
     return order
 
@@ -763,7 +763,6 @@ def cancel_order(number: str, *, customer: CustomerRef | None = None, staff: Sta
         db.session.add(StockMovement(stock=a.stock, kind=MovementKind.DEALLOCATION, allocated_delta=-a.quantity,
                                      order_id=order.id, staff_id=_id(staff),
                                      reason=f"Order {order.number} cancelled"))
-    events.order_status_changed(order)
     db.session.flush()
     return order
 
@@ -795,7 +794,6 @@ def ship_order(number: str, tracking_reference: str, staff: StaffUser | None = N
         db.session.add(StockMovement(stock=a.stock, kind=MovementKind.SHIPMENT, on_hand_delta=-a.quantity,
                                      allocated_delta=-a.quantity, order_id=order.id, staff_id=_id(staff),
                                      reason=f"Order {order.number} shipped, tracking {tracking}"))
-    events.order_status_changed(order)
     db.session.flush()
     return order
 
@@ -804,7 +802,6 @@ def deliver_order(number: str, staff: StaffUser | None = None) -> Order:
     """Record that a shipped order arrived."""
     order = get_order(number, lock=True)
     _transition(order, OrderStatus.DELIVERED, staff, None)
-    events.order_status_changed(order)
     db.session.flush()
     return order
 
