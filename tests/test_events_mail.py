@@ -182,3 +182,20 @@ def test_the_redis_queue_carries_an_event_to_the_receiver(make_app, request):
         if queue is not None:
             queue.huey.flush()
         receiver.close()
+
+
+def test_the_daily_expiry_alert_mails_warehouse_quality_and_admin_staff(app):
+    from shop.events import maintenance
+    from tests.factories import make_staff
+
+    make_lot(make_product(), "L-OLD", {"LEU-USP-25KG": 3}, expires_in_days=30)
+    make_lot(make_product("l-leucine-ep", "EP", "LEU-EP"), "L-NEW", {"LEU-EP-25KG": 3}, expires_in_days=400)
+    for role in ("warehouse", "quality", "fulfilment"):
+        make_staff(role)
+    assert maintenance.expiry_alert() == 1
+    drain()
+    (message,) = outbox_mail()
+    assert "warehouse@shop.example" in message.to and "quality@shop.example" in message.to
+    assert "fulfilment@shop.example" not in message.to
+    assert "L-OLD" in message.body and "L-NEW" not in message.body
+
