@@ -12,7 +12,7 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import urllib3
 from flask import current_app
@@ -33,6 +33,8 @@ USER_AGENT = "LeucineShop-Webhooks/1"
 
 @dataclass(frozen=True)
 class Claimed:
+    """What a worker that claimed a delivery needs to POST it."""
+
     url: str
     secret: str
     event_id: str
@@ -41,6 +43,8 @@ class Claimed:
 
 @dataclass(frozen=True)
 class Outcome:
+    """What one attempt got: the status (None when nothing answered), how long it took, and why it failed."""
+
     status_code: int | None
     duration_ms: int
     error: str = ""
@@ -98,31 +102,41 @@ def signed_headers(secret: str, message_id: str, body: str, at: datetime) -> dic
 
 def post(claimed: Claimed) -> Outcome:
     """POST the signed body to the address that the endpoint's host resolves to now, once it is checked."""
-    config = current_app.config
     started = time.monotonic()
+    allow_insecure = current_app.config["WEBHOOK_ALLOW_INSECURE"]
     parts = urlsplit(claimed.url)
-    https = parts.scheme == "https"
-    port = parts.port or (443 if https else 80)
     try:
-        netguard.check_shape(claimed.url, config["WEBHOOK_ALLOW_INSECURE"])
-        address = str(netguard.public_addresses(parts.hostname, port, config["WEBHOOK_ALLOW_INSECURE"])[0])
+        netguard.check_shape(claimed.url, allow_insecure)
+        address = netguard.public_addresses(parts.hostname, _port(parts), allow_insecure)[0]
     except netguard.RefusedURL as exc:
         return Outcome(None, _ms(started), f"Not sent: {exc}")
-    headers = {**signed_headers(claimed.secret, claimed.event_id, claimed.body, utcnow()), "Host": parts.netloc}
-    options = {"server_hostname": parts.hostname, "assert_hostname": parts.hostname} if https else {}
-    pool_class = urllib3.HTTPSConnectionPool if https else urllib3.HTTPConnectionPool
-    timeout = urllib3.Timeout(total=config["WEBHOOK_TIMEOUT_SECONDS"])
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
-        with pool_class(address, port, timeout=timeout, retries=False, maxsize=1, **options) as pool:
-            response = pool.urlopen("POST", path, body=claimed.body.encode(), headers=headers, redirect=False,
-                                    assert_same_host=False, preload_content=False)
-            excerpt = response.read(EXCERPT_BYTES, decode_content=False).decode("utf-8", "replace")
-            response.release_conn()
+        status, excerpt = _send(claimed, str(address))
     except urllib3.exceptions.HTTPError as exc:
         return Outcome(None, _ms(started), _describe(exc))
-    return Outcome(response.status, _ms(started), "" if 200 <= response.status < 300 else
-                   f"HTTP {response.status}", excerpt)
+    return Outcome(status, _ms(started), "" if 200 <= status < 300 else f"HTTP {status}", excerpt)
+
+
+def _port(parts: SplitResult) -> int:
+    return parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def _send(claimed: Claimed, address: str) -> tuple[int, str]:
+    """One POST to `address` (the checked one) naming the endpoint's host (Host, and SNI and the certificate
+    check over https); no redirect followed, no retry: the answer's status and its first bytes."""
+    parts = urlsplit(claimed.url)
+    headers = {**signed_headers(claimed.secret, claimed.event_id, claimed.body, utcnow()), "Host": parts.netloc}
+    https = parts.scheme == "https"
+    pool_class = urllib3.HTTPSConnectionPool if https else urllib3.HTTPConnectionPool
+    options = {"server_hostname": parts.hostname, "assert_hostname": parts.hostname} if https else {}
+    timeout = urllib3.Timeout(total=current_app.config["WEBHOOK_TIMEOUT_SECONDS"])
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    with pool_class(address, _port(parts), timeout=timeout, retries=False, maxsize=1, **options) as pool:
+        response = pool.urlopen("POST", path, body=claimed.body.encode(), headers=headers, redirect=False,
+                                assert_same_host=False, preload_content=False)
+        excerpt = response.read(EXCERPT_BYTES, decode_content=False).decode("utf-8", "replace")
+        response.release_conn()
+    return response.status, excerpt
 
 
 def _describe(exc: Exception) -> str:
