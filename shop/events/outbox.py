@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 _BEFORE_COMMIT = "shop.before_commit"
 _AFTER_COMMIT = "shop.after_commit"
 _WAITING = "shop.outbox_waiting"
-_INSERT = insert(OutboxEvent.__table__)
+_INSERT = insert(OutboxEvent.__table__).returning(OutboxEvent.__table__.c.id)
 SWEEP_BATCH = 500
 
 
@@ -44,7 +44,7 @@ def record(event_type: str, data: Mapping[str, object], *, customer_id: int | No
     Returns its row id and event id. `handed_over`: the caller fans it out itself (a test ping).
     """
     event_id, now = new_event_id(), utcnow()
-    row_id = db.session.connection().execute(_INSERT.returning(OutboxEvent.__table__.c.id), {
+    row_id = db.session.connection().execute(_INSERT, {
         "event_id": event_id, "type": event_type, "customer_id": customer_id, "subject": subject[:60],
         "data": json.dumps(data, separators=(",", ":")), "created_at": now,
         "handed_over_at": now if handed_over else None,
