@@ -262,3 +262,14 @@ def test_each_status_change_is_an_event_with_the_order_as_committed(api, stocked
     assert shipped == api.get(f"/api/v1/orders/{number}").get_json()
     assert shipped["status"] == "shipped" and shipped["carrier"] == "DHL Freight"
     assert shipped["tracking_reference"] == "1Z999"
+
+
+def test_an_endpoint_that_refuses_the_connection_is_logged_as_such(api, stocked):
+    with Receiver() as closed:  # a port that was free a moment ago, and is closed now
+        url = closed.url
+    endpoint = register(api, url, ["order.placed"])
+    api.order()
+    task_queue().run_pending()
+    log = api.get(f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries").get_json()["items"]
+    assert len(log) == 4  # the first attempt and the schedule's three retries, then it gave up
+    assert all(a["status_code"] is None and a["error"].startswith("Could not connect") for a in log)

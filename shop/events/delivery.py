@@ -140,6 +140,9 @@ def _send(claimed: Claimed, address: str) -> tuple[int, str]:
 
 
 def _describe(exc: Exception) -> str:
+    """Why nothing answered, for the delivery log."""
+    if isinstance(exc, urllib3.exceptions.NewConnectionError):  # before TimeoutError: urllib3 derives it from one
+        return f"Could not connect: {str(exc).rpartition(': ')[2]}"[:500]
     if isinstance(exc, urllib3.exceptions.TimeoutError):
         return "No answer within the timeout."
     reason = getattr(exc, "reason", None) or exc
