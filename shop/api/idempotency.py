@@ -39,7 +39,6 @@ from ..errors import DomainError
 from ..extensions import db
 from ..models import ApiKey, IdempotencyRecord, utcnow
 from ..services import accounts
-from ..services.sql import rows
 from ..services.tx import RetryTransaction, run_in_transaction
 from .problems import domain_problem, problem_response
 
@@ -105,11 +104,10 @@ def authenticate(api_key: str) -> int | None:
     if key_hash is None or not key or len(key) > MAX_KEY_LENGTH:
         return accounts.customer_id_for_api_key(api_key)
     conn = db.session.connection()
-    found = rows(conn, _LOOKUP[conn.dialect.name == "postgresql", True],
-                 {"key_hash": key_hash, "key": key, "key_lock": _key_lock(key)})
-    if not found:
+    row = conn.execute(_LOOKUP[conn.dialect.name == "postgresql", True],
+                       {"key_hash": key_hash, "key": key, "key_lock": _key_lock(key)}).first()
+    if row is None:
         return None
-    row = found[0]
     g.idempotency_looked_up = (row.customer_id, key, row)
     return row.customer_id
 
