@@ -1,13 +1,14 @@
 """Allocation planning: which lots fill which needs, first-expired-first-out. Pure: plain values in and out.
 
-One rule for every caller: placing an order (all or nothing, see `all_or_nothing`), and filling orders that
-already exist (a recall's replacement stock, fulfilment's one-click fill: they take what there is).
+One rule for every caller: placing an order (all or nothing: placing refuses an order when any need is short),
+and filling orders that already exist (a recall's replacement stock, fulfilment's one-click fill: they take
+what there is).
 
 A lot may fill a need when every `LotRule` says so; the default rule is the need's shelf life (the lot must
 expire strictly after `Need.not_before`). The rules that DESIGN.md plans slot in without rewriting `plan`:
 
-- a pinned lot (`"lot_number"` on a line), or a customer's tighter specification (CoA results read into
-  `Lot.results`): a `LotRule` that looks at the need and the lot, passed in `rules`;
+- a pinned lot (`"lot_number"` on a line), or a customer's tighter specification (with the lots' CoA results
+  added to `Lot` when they are read): a `LotRule` that looks at the need and the lot, passed in `rules`;
 - units held for a quote: subtract them from `Lot.free` when the lots are read;
 - one lot per line (`"single_lot"`): `Need.single_lot`, which takes the earliest lot that can fill the need
   whole;
@@ -62,9 +63,6 @@ class Plan:
     picks: tuple[Pick, ...]
     missing: dict[Hashable, int] = field(default_factory=dict)
 
-    def picks_for(self, key: Hashable) -> list[Pick]:
-        return [pick for pick in self.picks if pick.key == key]
-
 
 LotRule = Callable[[Need, Lot], bool]
 
@@ -84,7 +82,7 @@ def fefo(lots: Iterable[Lot]) -> list[Lot]:
 
 def plan(needs: Sequence[Need], lots: Iterable[Lot], rules: Sequence[LotRule] = DEFAULT_RULES) -> Plan:
     """Fill each need in turn from the earliest-expiring lots of its pack size that every rule allows; the
-    lots' free units are shared by the needs in order. Takes what there is: see `all_or_nothing`."""
+    lots' free units are shared by the needs in order. Takes what there is; `Plan.missing` says what not."""
     free: dict[int, int] = {}
     pools: dict[int, list[Lot]] = {}
     for lot in fefo(lots):
@@ -119,6 +117,3 @@ def _fill(need: Need, eligible: list[Lot], free: dict[int, int]) -> list[Pick]:
     return picks
 
 
-def all_or_nothing(result: Plan) -> Plan:
-    """The plan when no need is short; otherwise a plan that takes nothing and says what each need misses."""
-    return result if not result.missing else Plan((), result.missing)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from ...models import AllocationStatus, MovementKind, OrderStatus
 from .checks import OrderRequest
@@ -29,14 +30,14 @@ class PickRow:
 
 @dataclass(frozen=True)
 class OrderRows:
-    order: dict[str, object]  # every column of the order but its id
-    lines: list[dict[str, object]]  # LINE_COLUMNS of each line, in position order
+    order: dict[str, Any]  # every column of the order but its id
+    lines: list[dict[str, Any]]  # LINE_COLUMNS of each line, in position order
     picks: list[PickRow]  # in line order, first-expired-first-out within a line
     expires_after: date  # the picked lots must still be sellable after this date when the stock is taken
 
     @property
     def placed_at(self) -> datetime:
-        return self.order["placed_at"]  # type: ignore[return-value]
+        return self.order["placed_at"]
 
     @property
     def movement_reason(self) -> str:
@@ -78,7 +79,7 @@ def order_rows(request: OrderRequest, pack_ids: Mapping[str, int], prices: list[
         "ship_country": address["country"], "purchase_order": request.purchase_order,
         "min_remaining_shelf_life_days": request.shelf_life_days, "placed_at": now,
     }
-    picks = [PickRow(pick.key, pick.lot, pick.quantity) for pick in plan.picks]  # type: ignore[arg-type]
+    picks = [PickRow(int(pick.key), pick.lot, pick.quantity) for pick in plan.picks]  # keyed by line position
     return OrderRows(order, lines, picks, expires_after)
 
 
@@ -122,14 +123,15 @@ class PlacedOrder:
 
 
 def placed_order(rows: OrderRows) -> PlacedOrder:
+    """The new order as its rows will be written, every allocation from its pick."""
     o = rows.order
     lines = tuple(
-        PlacedLine(line["sku"], line["quantity"], line["unit_price"], line["line_total"], 0,  # type: ignore[arg-type]
+        PlacedLine(line["sku"], line["quantity"], line["unit_price"], line["line_total"], line["cancelled_quantity"],
                    tuple(PlacedAllocation(p.lot.lot_number, p.quantity, p.lot.expires_on)
                          for p in rows.picks if p.position == line["position"]))
         for line in rows.lines)
     address = {"name": o["ship_name"], "line1": o["ship_line1"], "line2": o["ship_line2"], "city": o["ship_city"],
                "postal_code": o["ship_postal_code"], "country": o["ship_country"]}
-    return PlacedOrder(o["number"], o["status"], o["placed_at"], o["currency"], o["subtotal"],  # type: ignore[arg-type]
+    return PlacedOrder(o["number"], o["status"], o["placed_at"], o["currency"], o["subtotal"],
                        o["total"], address, o["purchase_order"], o["min_remaining_shelf_life_days"],
                        o["tracking_reference"], lines)
