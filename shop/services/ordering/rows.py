@@ -90,8 +90,7 @@ class PlacedAllocation:
     lot_number: str
     quantity: int
     expires_on: date
-    recalled: bool = False
-    status: AllocationStatus = AllocationStatus.ALLOCATED
+    recalled: bool = False  # a new order's lots are sellable
 
 
 @dataclass(frozen=True, slots=True)
