@@ -47,7 +47,7 @@ def params(rows: OrderRows, record: Mapping[str, object] | None) -> dict[str, ob
     for name in LINE_COLUMNS:
         values[f"l_{name}"] = [line[name] for line in rows.lines]
     batch_ids = rows.batch_ids()
-    values.update(p_position=[p.position for p in rows.picks], p_stock_id=[p.lot.stock_id for p in rows.picks],
+    values.update(p_position=[p.key for p in rows.picks], p_stock_id=[p.lot.stock_id for p in rows.picks],
                   p_quantity=[p.quantity for p in rows.picks], batch_ids=batch_ids, lot_count=len(batch_ids),
                   expires_after=rows.expires_after, now=rows.placed_at, movement_reason=rows.movement_reason)
     if record is not None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from ...models import AllocationStatus, MovementKind, OrderStatus
 from .checks import OrderRequest
-from .planner import Lot, Plan
+from .planner import Pick, Plan
 from .pricing import Price
 
 # What every new order starts with, and the note of its first status change.
@@ -19,20 +19,11 @@ PLACED_NOTE = "Order placed"
 LINE_COLUMNS = ("position", "variant_id", "sku", "quantity", "unit_price", "line_total", "cancelled_quantity")
 
 
-@dataclass(frozen=True, slots=True)
-class PickRow:
-    """Units of one stock row for the line at `position`."""
-
-    position: int
-    lot: Lot
-    quantity: int
-
-
 @dataclass(frozen=True)
 class OrderRows:
     order: dict[str, Any]  # every column of the order but its id
     lines: list[dict[str, Any]]  # LINE_COLUMNS of each line, in position order
-    picks: list[PickRow]  # in line order, first-expired-first-out within a line
+    picks: tuple[Pick, ...]  # keyed by line position, in line order, first-expired-first-out within a line
     expires_after: date  # the picked lots must still be sellable after this date when the stock is taken
 
     @property
@@ -49,7 +40,7 @@ class OrderRows:
                 "staff_id": None, "customer_id": self.order["customer_id"], "note": PLACED_NOTE}
 
     def allocation_rows(self, line_ids: list[int]) -> list[dict[str, object]]:
-        return [{"order_line_id": line_ids[p.position], "stock_id": p.lot.stock_id, "quantity": p.quantity,
+        return [{"order_line_id": line_ids[p.key], "stock_id": p.lot.stock_id, "quantity": p.quantity,
                  "status": AllocationStatus.ALLOCATED, "created_at": self.placed_at} for p in self.picks]
 
     def movement_rows(self, order_id: int) -> list[dict[str, object]]:
@@ -79,8 +70,7 @@ def order_rows(request: OrderRequest, pack_ids: Mapping[str, int], prices: list[
         "ship_country": address["country"], "purchase_order": request.purchase_order,
         "min_remaining_shelf_life_days": request.shelf_life_days, "placed_at": now,
     }
-    picks = [PickRow(int(pick.key), pick.lot, pick.quantity) for pick in plan.picks]  # keyed by line position
-    return OrderRows(order, lines, picks, expires_after)
+    return OrderRows(order, lines, plan.picks, expires_after)
 
 
 # --- What the API shows of a new order ------------------------------------------------------------------
@@ -127,7 +117,7 @@ def placed_order(rows: OrderRows) -> PlacedOrder:
     lines = tuple(
         PlacedLine(line["sku"], line["quantity"], line["unit_price"], line["line_total"], line["cancelled_quantity"],
                    tuple(PlacedAllocation(p.lot.lot_number, p.quantity, p.lot.expires_on)
-                         for p in rows.picks if p.position == line["position"]))
+                         for p in rows.picks if p.key == line["position"]))
         for line in rows.lines)
     address = {"name": o["ship_name"], "line1": o["ship_line1"], "line2": o["ship_line2"], "city": o["ship_city"],
                "postal_code": o["ship_postal_code"], "country": o["ship_country"]}
