@@ -60,6 +60,14 @@ class IllegalTransition(DomainError):
     status = 409
 
 
+class Forbidden(DomainError):
+    """The actor's role may not do this (the pages and the API check roles first: a safety net)."""
+
+    title = "Forbidden"
+    problem = "forbidden"
+    status = 403
+
+
 class Conflict(DomainError):
     title = "Conflict"
     problem = "conflict"

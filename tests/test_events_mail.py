@@ -17,7 +17,7 @@ from shop.events import outbox, webhooks
 from shop.events.queue import task_queue
 from shop.extensions import db
 from shop.models import OrderNotice, WebhookEndpoint, utcnow
-from shop.services import orders
+from shop.services import ordering
 from tests.events_support import Receiver
 from tests.factories import make_customer, make_lot, make_product, signed_recall
 from tests.test_api_fixtures import ADDRESS
@@ -59,10 +59,10 @@ def test_placed_cancelled_and_recalled_orders_mail_the_buyer(app):
     product = make_product()
     make_lot(product, "L-MAIL", {"LEU-USP-25KG": 5})
     customer = make_customer("buyer@acme.example")
-    first = orders.place_order(customer, [{"sku": "LEU-USP-25KG", "quantity": 1}], ADDRESS)
-    second = orders.place_order(customer, [{"sku": "LEU-USP-25KG", "quantity": 2}], ADDRESS)
+    first = ordering.place_order(customer, [{"sku": "LEU-USP-25KG", "quantity": 1}], ADDRESS)
+    second = ordering.place_order(customer, [{"sku": "LEU-USP-25KG", "quantity": 2}], ADDRESS)
     drain()
-    orders.cancel_order(first.number, customer=customer)
+    ordering.cancel_order(first.number, customer=customer)
     drain()
     signed_recall("L-MAIL", "Foreign matter", note="Lot L-MAIL is recalled: do not use it.")
     drain()
@@ -108,10 +108,10 @@ def test_a_shipment_mails_the_buyer_carrier_tracking_and_lots_over_smtp(make_app
         make_lot(product, "L-SHIP-1", {"LEU-USP-25KG": 1}, expires_in_days=300)
         make_lot(product, "L-SHIP-2", {"LEU-USP-25KG": 5}, expires_in_days=600)
         customer = make_customer("buyer@acme.example")
-        order = orders.place_order(customer, [{"sku": "LEU-USP-25KG", "quantity": 3}], ADDRESS)
+        order = ordering.place_order(customer, [{"sku": "LEU-USP-25KG", "quantity": 3}], ADDRESS)
         db.session.commit()
-        orders.confirm_order(order.number)
-        orders.ship_order(order.number, "1Z999AA10123456784", carrier="UPS")
+        ordering.confirm_order(order.number)
+        ordering.ship_order(order.number, "1Z999AA10123456784", carrier="UPS")
         drain()
         db.session.remove()
 
@@ -170,7 +170,7 @@ def test_the_redis_queue_carries_an_event_to_the_receiver(make_app, request):
             make_lot(product, "L-REDIS", {"LEU-USP-25KG": 2})
             customer = make_customer()
             webhooks.create_endpoint(customer.id, receiver.url, ["order.placed"])
-            order = orders.place_order(customer, [{"sku": "LEU-USP-25KG", "quantity": 1}], ADDRESS)
+            order = ordering.place_order(customer, [{"sku": "LEU-USP-25KG", "quantity": 1}], ADDRESS)
             db.session.commit()
             assert queue.huey.pending_count() == 1  # in Redis, for any worker on any machine
             from tests.events_support import run_worker

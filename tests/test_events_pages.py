@@ -7,7 +7,7 @@ import pytest
 
 from shop.events.queue import task_queue
 from shop.extensions import db
-from shop.services import orders
+from shop.services import ordering
 from tests.events_support import Receiver, run_worker
 from tests.factories import make_customer, make_lot, make_product
 from tests.test_api_fixtures import ADDRESS
@@ -43,7 +43,7 @@ def test_a_customer_registers_an_endpoint_sees_the_secret_once_and_its_log(app, 
     assert receiver.url in again.text and secret not in again.text
 
     make_lot(make_product(), "L-PAGE", {"LEU-USP-25KG": 2})
-    order = orders.place_order(customer, [{"sku": "LEU-USP-25KG", "quantity": 1}], ADDRESS)
+    order = ordering.place_order(customer, [{"sku": "LEU-USP-25KG", "quantity": 1}], ADDRESS)
     db.session.commit()
     run_worker(lambda: len(receiver.received) >= 1)
     log = client.get("/account/webhooks").text
@@ -61,8 +61,8 @@ def test_staff_filter_events_by_customer_type_and_outcome_and_redeliver(app, cli
 
     webhooks.create_endpoint(acme.id, receiver.url, ["*"])
     make_lot(make_product(), "L-STAFF", {"LEU-USP-25KG": 5})
-    mine = orders.place_order(acme, [{"sku": "LEU-USP-25KG", "quantity": 1}], ADDRESS)
-    theirs = orders.place_order(rival, [{"sku": "LEU-USP-25KG", "quantity": 1}], ADDRESS)
+    mine = ordering.place_order(acme, [{"sku": "LEU-USP-25KG", "quantity": 1}], ADDRESS)
+    theirs = ordering.place_order(rival, [{"sku": "LEU-USP-25KG", "quantity": 1}], ADDRESS)
     db.session.commit()
     run_worker(lambda: len(receiver.received) >= 1)  # Acme's endpoint answers 503: pending, to retry
 

@@ -21,7 +21,7 @@ from shop.events import delivery, outbox
 from shop.events.queue import TaskQueue, task_queue
 from shop.extensions import db
 from shop.models import OutboxEvent, WebhookDelivery
-from shop.services import orders
+from shop.services import ordering
 from tests.events_support import Receiver, run_worker
 from tests.factories import make_lot, make_product
 from tests.test_api_fixtures import *  # noqa: F403  (api, rival, stocked fixtures)
@@ -86,10 +86,10 @@ def test_a_500_is_retried_with_the_same_webhook_id_and_both_attempts_are_logged(
 
 def test_an_order_that_rolls_back_announces_nothing(api, stocked, receiver):
     register(api, receiver.url)
-    orders.place_order(api.customer, [{"sku": "LEU-USP-25KG", "quantity": 1}], ADDRESS)
+    ordering.place_order(api.customer, [{"sku": "LEU-USP-25KG", "quantity": 1}], ADDRESS)
     db.session.rollback()
     with pytest.raises(InsufficientStock):
-        orders.place_order(api.customer, [{"sku": "LEU-USP-25KG", "quantity": 999}], ADDRESS)
+        ordering.place_order(api.customer, [{"sku": "LEU-USP-25KG", "quantity": 999}], ADDRESS)
     db.session.rollback()
     assert api.order([{"sku": "LEU-USP-25KG", "quantity": 999}]).status_code == 409
 
@@ -248,11 +248,11 @@ def test_a_delivery_is_attempted_once_and_then_once_per_delay_of_the_schedule(sc
 
 def test_each_status_change_is_an_event_with_the_order_as_committed(api, stocked):
     number = api.order().get_json()["number"]
-    orders.confirm_order(number)
+    ordering.confirm_order(number)
     db.session.commit()
-    orders.ship_order(number, "1Z999", carrier="DHL Freight")
+    ordering.ship_order(number, "1Z999", carrier="DHL Freight")
     db.session.commit()
-    orders.deliver_order(number)
+    ordering.deliver_order(number)
     db.session.rollback()  # not delivered after all: no event
 
     events = db.session.scalars(select(OutboxEvent).order_by(OutboxEvent.id)).all()

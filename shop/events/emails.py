@@ -10,7 +10,7 @@ from .. import mail
 from ..errors import NotFound
 from ..extensions import db
 from ..models import Customer, NoticeKind, Order, OrderNotice, OutboxEvent, utcnow
-from ..services import orders
+from ..services import ordering
 
 
 def send_for(outbox_event: OutboxEvent) -> None:
@@ -25,7 +25,7 @@ def send_for(outbox_event: OutboxEvent) -> None:
 
 def _order(outbox_event: OutboxEvent) -> Order | None:
     try:
-        return orders.get_order(outbox_event.subject, outbox_event.customer_id)
+        return ordering.get_order(outbox_event.subject, outbox_event.customer_id)
     except NotFound:
         return None
 

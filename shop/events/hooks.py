@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from ..models import Order, OrderStatus
+
+if TYPE_CHECKING:
+    from ..services.ordering import PlacedOrder
 from . import outbox, payloads
 
 # DESIGN.md's list; the types of issues still open join it as they land.
@@ -24,9 +28,9 @@ _STATUS_EVENTS = {
 }
 
 
-def order_placed(order: Order) -> None:
-    """A new order: written with it."""
-    _order_event("order.placed", order)
+def order_placed(order: Order | PlacedOrder, customer_id: int) -> None:
+    """A new order (as the API shows it, before or after it is written): its event, written with it."""
+    outbox.record("order.placed", payloads.order(order), customer_id=customer_id, subject=order.number)
 
 
 def order_status_changed(order: Order) -> None:

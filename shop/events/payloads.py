@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..models import Order
+
+if TYPE_CHECKING:
+    from ..services.ordering import PlacedOrder
 
 
 @cache
@@ -14,7 +17,7 @@ def _order_schema():
     return OrderSchema()
 
 
-def order(order: Order) -> dict[str, Any]:
+def order(order: Order | PlacedOrder) -> dict[str, Any]:
     """The order as the API shows it now (its lines, lots, notices): the data of every order event."""
     return _order_schema().dump(order)
 

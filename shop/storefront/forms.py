@@ -16,7 +16,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..countries import country_choices
 from ..events import EVENT_TYPES
-from ..services.orders import MAX_SHELF_LIFE_DAYS
+from ..services.ordering import MAX_SHELF_LIFE_DAYS
 from ..services.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 MAX_UNITS_PER_LINE = 1_000_000
