@@ -49,8 +49,9 @@ def test_a_customer_registers_an_endpoint_sees_the_secret_once_and_its_log(app, 
     log = client.get("/account/webhooks").text
     assert "order.placed" in log and order.number in log and "503" in log
 
-    button = re.search(r'action="(/account/webhooks/\d+/redeliver/[^"]+)"', log).group(1)
-    assert client.post(button).status_code == 302
+    form = re.search(r'action="(/account/webhooks/\d+/redeliver)".*?name="event_id" value="([^"]+)"', log, re.S)
+    assert client.post(form.group(1), data={"event_id": form.group(2)}).status_code == 302
+    assert client.post(form.group(1), data={"event_id": "msg_not_mine"}).status_code == 404
     run_worker(lambda: len(receiver.received) >= 2)
     assert receiver.received[1].headers["webhook-id"] == receiver.received[0].headers["webhook-id"]
 

@@ -2,7 +2,7 @@
 and the delivery log with redelivery."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 
 from ..errors import InvalidInput, NotFound
@@ -74,9 +74,10 @@ def webhook_delete(endpoint_id: int):
                 "The endpoint is deleted; no more events go there.")
 
 
-@bp.post("/account/webhooks/<id:endpoint_id>/redeliver/<event_id>")
+@bp.post("/account/webhooks/<id:endpoint_id>/redeliver")
 @customer_required()
-def webhook_redeliver(endpoint_id: int, event_id: str):
-    """Deliver one event to the endpoint again."""
+def webhook_redeliver(endpoint_id: int):
+    """Deliver one event (the form's event_id) to the endpoint again."""
+    event_id = request.form.get("event_id", "")
     return _act(endpoint_id, lambda endpoint: webhooks.redeliver(endpoint, event_id),
                 f"Event {event_id} is on its way again.")
