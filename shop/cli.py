@@ -69,7 +69,7 @@ def create_staff_command(email: str, password: str, role: str, name: str) -> Non
 def create_customer_command(email: str, password: str, company: str) -> None:
     """Create a customer account."""
     customer = _run(accounts.create_customer, email, password, company)
-    click.echo(f"Customer {customer.email} ({customer.company}) created.")
+    click.echo(f"Customer {customer.email} ({customer.company.name}) created.")
 
 
 @shop_cli.command("create-api-key")
@@ -101,7 +101,7 @@ def revoke_api_key_command(prefix: str) -> None:
 def deactivate_customer_command(email: str) -> None:
     """Deactivate a customer: signed out everywhere, sign-in and API keys refused (orders stay)."""
     customer = _run(lambda: accounts.set_customer_active(False, email=email))
-    click.echo(f"Customer {customer.email} ({customer.company}) is deactivated.")
+    click.echo(f"Customer {customer.email} ({customer.company.name}) is deactivated.")
 
 
 @shop_cli.command("activate-customer")
@@ -109,7 +109,7 @@ def deactivate_customer_command(email: str) -> None:
 def activate_customer_command(email: str) -> None:
     """Let a deactivated customer sign in and use its unrevoked API keys again."""
     customer = _run(lambda: accounts.set_customer_active(True, email=email))
-    click.echo(f"Customer {customer.email} ({customer.company}) is active again.")
+    click.echo(f"Customer {customer.email} ({customer.company.name}) is active again.")
 
 
 @shop_cli.command("check-ledger")

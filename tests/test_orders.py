@@ -248,9 +248,9 @@ def test_country_code_is_normalised(app, product, customer):
 def test_orders_list_newest_first_with_keyset_pages(app, product, customer):
     make_lot(product, "L1", {BAG: 50})
     numbers = [place(customer, (BAG, 1)).number for _ in range(5)]
-    first = orders.list_orders(customer_id=customer.id, limit=2)
+    first = orders.list_orders(company_id=customer.company_id, limit=2)
     assert [o.number for o in first] == numbers[::-1][:2]
-    rest = orders.list_orders(customer_id=customer.id, limit=10, after=(first[-1].placed_at, first[-1].id))
+    rest = orders.list_orders(company_id=customer.company_id, limit=10, after=(first[-1].placed_at, first[-1].id))
     assert [o.number for o in rest] == numbers[::-1][2:]
     assert db.session.scalar(select(func.count(Allocation.id))) == 5
 

@@ -34,8 +34,9 @@ def test_rows_answer_by_column_label_and_are_seen_by_statement_listeners(app, ba
 def test_a_database_error_is_raised_as_sqlalchemys_with_the_driver_error(app, backend):
     make_customer("twice@example.com", "Twice Ltd")
     db.session.commit()
-    duplicate = text("INSERT INTO customer (email, company, password_hash, active, created_at, session_token) "
-                     "VALUES (:email, 'Again', 'x', true, CURRENT_TIMESTAMP, 'token') RETURNING id")
+    duplicate = text("INSERT INTO customer (email, company_id, role, name, password_hash, active, created_at, "
+                     "session_token) VALUES (:email, (SELECT min(id) FROM company), 'admin', '', 'x', true, "
+                     "CURRENT_TIMESTAMP, 'token') RETURNING id")
     with pytest.raises(IntegrityError) as raised:
         rows(db.session.connection(), duplicate, {"email": "twice@example.com"})
     assert "customer" in str(raised.value.orig)
@@ -54,4 +55,4 @@ def test_statements_that_cannot_run_as_driver_sql_are_refused(app, backend):
     assert rows(conn, select(Batch.id).where(Batch.status == sql_literal(BatchStatus.RELEASED, Batch.status.type)),
                 {}) == []
     with pytest.raises(ValueError, match="defaults"):
-        rows(conn, insert(Customer).values(email="d@example.com", company="D", password_hash="x"), {})
+        rows(conn, insert(Customer).values(email="d@example.com", company_id=1, password_hash="x"), {})

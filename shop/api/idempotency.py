@@ -63,7 +63,7 @@ def _lookup_statement(advisory_lock: bool, by_api_key: bool):
     customer_id, for a valid key only (the lock is then taken for that customer), none otherwise.
     """
     if by_api_key:
-        query, customer = accounts.CUSTOMER_ID_FOR_KEY_HASH, ApiKey.customer_id
+        query, customer = accounts.KEY_FOR_HASH, ApiKey.customer_id
     else:
         query, customer = select().select_from(_ONE_ROW), bindparam("customer_id", type_=Integer)
     free = func.pg_try_advisory_xact_lock(customer, bindparam("key_lock", type_=Integer)) if advisory_lock else true()
@@ -94,8 +94,9 @@ def _key_lock(key: str) -> int:
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big", signed=True)
 
 
-def authenticate(api_key: str) -> int | None:
-    """The id of the active customer whose API key `api_key` is; None for an unknown or revoked key.
+def authenticate(api_key: str) -> Row | None:
+    """The accounts.KEY_FOR_HASH row of `api_key` (its maker's customer_id, company_id, role, key_id,
+    last_used_at); None for an unknown or revoked key.
 
     For a POST with an Idempotency-Key the same statement also does step 1 for that key: it takes the key's
     lock and reads its record, which respond() then uses instead of a statement of its own.
@@ -103,7 +104,7 @@ def authenticate(api_key: str) -> int | None:
     key_hash = accounts.api_key_hash(api_key)
     key = request.headers.get(HEADER) if request.method == "POST" else None
     if key_hash is None or not key or len(key) > MAX_KEY_LENGTH:
-        return accounts.customer_id_for_api_key(api_key)
+        return accounts.key_for_api_key(api_key)
     conn = db.session.connection()
     found = rows(conn, _LOOKUP[conn.dialect.name == "postgresql", True],
                  {"key_hash": key_hash, "key": key, "key_lock": _key_lock(key)})
@@ -111,7 +112,7 @@ def authenticate(api_key: str) -> int | None:
         return None
     row = found[0]
     g.idempotency_looked_up = (row.customer_id, key, row)
-    return row.customer_id
+    return row
 
 
 class _Answered(Exception):

@@ -50,7 +50,7 @@ class Orders(MethodView):
         Filter with `?status=`; cursor-paginated.
         """
         limit = args["limit"]
-        rows = orders.list_orders(current_customer().id, args.get("status"), limit + 1, args.get("cursor"))
+        rows = orders.list_orders(current_customer().company_id, args.get("status"), limit + 1, args.get("cursor"))
         page, more = rows[:limit], len(rows) > limit
         next_cursor = encode_cursor("orders", page[-1].placed_at, page[-1].id) if more else None
         return {"items": page, "next_cursor": next_cursor}
@@ -102,7 +102,7 @@ class OrderDetail(MethodView):
 
         With its lines, prices and the lots allocated to each line. Another customer's order is 404.
         """
-        return orders.get_order(number, current_customer().id)
+        return orders.get_order(number, current_customer().company_id)
 
 
 @orders_blp.route("/<string:number>/cancel")

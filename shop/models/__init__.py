@@ -2,6 +2,7 @@
 from .accounts import ApiKey, Customer, StaffRole, StaffUser
 from .base import Base, utcnow
 from .catalog import PriceBreak, Product, SpecTest, Variant
+from .companies import PREPAID, Company, MemberRole, PriceList, PriceListItem
 from .inventory import (
     Batch,
     BatchStatus,
@@ -30,9 +31,9 @@ from .orders import (
 )
 
 __all__ = [
-    "Allocation", "AllocationStatus", "ApiKey", "AuditEntry", "Base", "Batch", "BatchStatus", "CoaResult",
-    "CoaResultRevision", "Customer", "DateKind", "IdempotencyRecord", "LotSignature", "MovementKind", "NoticeKind",
-    "Order", "OrderLine", "OrderNotice", "OrderStatus", "OrderStatusChange", "PriceBreak", "Product",
-    "SignedAction", "SpecTest", "StaffRole", "StaffUser", "Stock", "StockMovement", "Variant", "check_result",
-    "result_passes", "utcnow",
+    "PREPAID", "Allocation", "AllocationStatus", "ApiKey", "AuditEntry", "Base", "Batch", "BatchStatus",
+    "CoaResult", "CoaResultRevision", "Company", "Customer", "DateKind", "IdempotencyRecord", "LotSignature",
+    "MemberRole", "MovementKind", "NoticeKind", "Order", "OrderLine", "OrderNotice", "OrderStatus",
+    "OrderStatusChange", "PriceBreak", "PriceList", "PriceListItem", "Product", "SignedAction", "SpecTest",
+    "StaffRole", "StaffUser", "Stock", "StockMovement", "Variant", "check_result", "result_passes", "utcnow",
 ]

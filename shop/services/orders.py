@@ -82,10 +82,14 @@ RecordHook = Callable[[Order], Mapping[str, object]]
 
 
 class CustomerRef(Protocol):
-    """Who places or cancels an order: a Customer, or the API's key holder, of which only the id is known."""
+    """Who places or cancels an order: a Customer (a member of a company), or the API's key holder, of which
+    only the ids are known."""
 
     @property
     def id(self) -> int: ...
+
+    @property
+    def company_id(self) -> int: ...
 
 
 # The statements of placing an order, built once: composing them on every order cost more CPU than
@@ -240,7 +244,7 @@ def place_order(
         raise InvalidInput(errors)
 
     plan = _plan_allocation(requests, pack_sizes)
-    order = _write_order(conn, customer.id, requests, pack_sizes, plan, address, po, shelf, record, detached)
+    order = _write_order(conn, customer, requests, pack_sizes, plan, address, po, shelf, record, detached)
     if not detached:
         # Only now, with the stock taken, do the rows become the session's objects: a try that lost the race
         # leaves nothing behind in the identity map for the next try to collide with.
@@ -258,7 +262,7 @@ _PLACED_NOTE = "Order placed"
 Pick = tuple[int, Candidate, int]
 
 
-def _write_order(conn: Connection, customer_id: int, requests: list[LineRequest], pack_sizes: dict[str, PackSize],
+def _write_order(conn: Connection, customer: CustomerRef, requests: list[LineRequest], pack_sizes: dict[str, PackSize],
                  plan: list[list[tuple[Candidate, int]]], address: dict[str, str], po: str,
                  shelf: int | None, record: RecordHook | None, detached: bool) -> Order:
     """Write the order, its lines, allocations, first status change and ledger rows (and the `record` row),
@@ -273,6 +277,7 @@ def _write_order(conn: Connection, customer_id: int, requests: list[LineRequest]
     and COMMIT nothing is left to do but set those ids, so the stock rows stay locked as briefly as possible.
     """
     now = utcnow()
+    customer_id = customer.id
     line_rows = []
     subtotal = Decimal("0.00")
     for position, req in enumerate(requests):
@@ -284,6 +289,7 @@ def _write_order(conn: Connection, customer_id: int, requests: list[LineRequest]
                           "cancelled_quantity": 0})
     order_row = {
         **_NEW_ORDER, "number": new_order_number(now), "customer_id": customer_id,
+        "company_id": customer.company_id,
         "currency": current_app.config["SHOP_CURRENCY"],
         # no shipping or tax lines yet: quoted separately by the sales team
         "subtotal": subtotal, "total": subtotal,
@@ -515,7 +521,7 @@ def _one_statement_write(with_record: bool):
                      select(new_lines.c.id, picked.c.stock_id, picked.c.quantity,
                             sql_literal(AllocationStatus.ALLOCATED, allocations.c.status.type), now)
                      .join_from(new_lines, picked, picked.c.position == new_lines.c.position))
-        .returning(allocations.c.id, allocations.c.order_line_id, allocations.c.stock_id).cte("new_allocations"))
+        .returning(allocations.c.id, allocations.c.order_line_id, allocations.c.stock_id).cte("new_allocs"))
     new_change = (insert(changes).from_select(  # from no status, by the customer (no staff): both NULL
         ["order_id", "to_status", "at", "customer_id", "note"],
         select(new_order.c.id, sql_literal(OrderStatus.PENDING, changes.c.to_status.type), now, customer_id,
@@ -527,7 +533,7 @@ def _one_statement_write(with_record: bool):
                sql_literal(0, movements.c.on_hand_delta.type), picked.c.quantity,
                bindparam("movement_reason", type_=movements.c.reason.type), new_order.c.id, now)
         .join_from(new_order, picked, true()),
-    ).returning(movements.c.id).cte("new_movements")
+    ).returning(movements.c.id).cte("new_moves")
     # The rows are found by `id = ANY(:p_stock_id)`, an index scan that visits (and locks) them in primary-key
     # order, so that two orders taking the same rows never deadlock (a join with `picked` would take them in
     # the order of the lines).
@@ -682,11 +688,11 @@ def _order_options():
     )
 
 
-def get_order(number: str, customer_id: int | None = None, *, lock: bool = False) -> Order:
-    """One order with its lines and allocated lots; limited to one customer's orders when given."""
+def get_order(number: str, company_id: int | None = None, *, lock: bool = False) -> Order:
+    """One order with its lines and allocated lots; limited to one company's order book when given."""
     stmt = select(Order).where(Order.number == number).options(*_order_options())
-    if customer_id is not None:
-        stmt = stmt.where(Order.customer_id == customer_id)
+    if company_id is not None:
+        stmt = stmt.where(Order.company_id == company_id)
     if lock:
         stmt = stmt.with_for_update(of=Order).execution_options(populate_existing=True)
     order = db.session.scalar(stmt)
@@ -695,12 +701,12 @@ def get_order(number: str, customer_id: int | None = None, *, lock: bool = False
     return order
 
 
-def list_orders(customer_id: int | None = None, status: OrderStatus | None = None, limit: int = 20,
+def list_orders(company_id: int | None = None, status: OrderStatus | None = None, limit: int = 20,
                 after: tuple[datetime, int] | None = None) -> list[Order]:
     """Orders newest first, keyset-paginated on (placed_at, id); pass the last row's pair as `after`."""
     stmt = select(Order).options(*_order_options()).order_by(Order.placed_at.desc(), Order.id.desc()).limit(limit)
-    if customer_id is not None:
-        stmt = stmt.where(Order.customer_id == customer_id)
+    if company_id is not None:
+        stmt = stmt.where(Order.company_id == company_id)
     if status is not None:
         stmt = stmt.where(Order.status == status)
     if after is not None:
@@ -745,9 +751,9 @@ def cancel_order(number: str, *, customer: CustomerRef | None = None, staff: Sta
                  reason: str = "") -> Order:
     """Cancel a pending or confirmed order and give its allocated units back to stock.
 
-    With `customer`, only that customer's order can be found (another's is NotFound).
+    With `customer`, only an order of that customer's company can be found (another's is NotFound).
     """
-    order = get_order(number, customer_id=customer.id if customer else None, lock=True)
+    order = get_order(number, company_id=customer.company_id if customer else None, lock=True)
     _transition(order, OrderStatus.CANCELLED, staff, customer, reason)
     for a in _locked_live_allocations(order):
         a.stock.allocated -= a.quantity
