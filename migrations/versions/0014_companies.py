@@ -176,6 +176,7 @@ def downgrade():
     with op.batch_alter_table('api_key', schema=None) as batch_op:
         batch_op.drop_index('ix_api_key_company_id_id')
         batch_op.drop_constraint(op.f('ck_api_key_key_role_not_admin'), type_='check')
+        batch_op.drop_constraint(op.f('ck_api_key_member_role'), type_='check')
         batch_op.drop_constraint(batch_op.f('fk_api_key_company_id_company'), type_='foreignkey')
         batch_op.drop_column('last_used_at')
         batch_op.drop_column('role')
@@ -186,6 +187,7 @@ def downgrade():
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.alter_column('company', existing_type=sa.String(length=200), nullable=False)
         batch_op.drop_index('ix_customer_company_id_id')
+        batch_op.drop_constraint(op.f('ck_customer_member_role'), type_='check')
         batch_op.drop_constraint(batch_op.f('fk_customer_company_id_company'), type_='foreignkey')
         batch_op.drop_column('joined_at')
         batch_op.drop_column('name')
