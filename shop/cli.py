@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select
 from .errors import DomainError, InvalidInput
 from .extensions import db
 from .models import Customer, DateKind, IdempotencyRecord, Product, SignedAction, StaffUser, utcnow
-from .services import accounts, inventory, signatures
+from .services import accounts, companies, inventory, signatures
 from .services.tx import run_in_transaction
 
 shop_cli = AppGroup("shop", help="Leucine Shop commands.")
@@ -67,25 +67,45 @@ def create_staff_command(email: str, password: str, role: str, name: str) -> Non
 @click.option("--password", required=True, help="At least 10 characters.")
 @click.option("--company", required=True)
 def create_customer_command(email: str, password: str, company: str) -> None:
-    """Create a customer account."""
+    """Create a one-person company whose member (this customer) is its admin."""
     customer = _run(accounts.create_customer, email, password, company)
-    click.echo(f"Customer {customer.email} ({customer.company.name}) created.")
+    click.echo(f"Customer {customer.email} ({customer.company.name}) created, admin of the company.")
+
+
+def _member(email: str) -> Customer:
+    customer = db.session.scalar(select(Customer).where(Customer.email == email.strip().lower()))
+    if customer is None:
+        raise InvalidInput({"customer": [f"No customer with email {email}."]})
+    return customer
 
 
 @shop_cli.command("create-api-key")
-@click.option("--customer", "email", required=True, help="The customer's email.")
+@click.option("--customer", "email", required=True, help="The email of a member of the company.")
 @click.option("--name", default="", help="A label to recognise the key by.")
-def create_api_key_command(email: str, name: str) -> None:
-    """Issue an API key for a customer; the key is printed once, on the last line."""
-    def work():
-        customer = db.session.scalar(select(Customer).where(Customer.email == email.strip().lower()))
-        if customer is None:
-            raise InvalidInput({"customer": [f"No customer with email {email}."]})
-        return accounts.create_api_key(customer, name)
-
-    key = _run(work)
-    click.echo("API key created. It is shown only now; store it safely:")
+@click.option("--role", type=click.Choice(["buyer", "approver"]), default="buyer", show_default=True,
+              help="What the key may do: a buyer orders; an approver also approves orders above the threshold.")
+def create_api_key_command(email: str, name: str, role: str) -> None:
+    """Issue an API key of the member's company; the key is printed once, on the last line."""
+    key = _run(lambda: accounts.create_api_key(_member(email), name, role))
+    click.echo(f"API key created, acting as {role}. It is shown only now; store it safely:")
     click.echo(key)
+
+
+@shop_cli.command("set-company")
+@click.option("--customer", "email", required=True, help="The email of a member of the company.")
+@click.option("--payment-terms", help="prepaid, or net_<days> such as net_30.")
+@click.option("--credit-limit", help="An amount such as 50000; an empty string removes the limit.")
+@click.option("--approval-threshold", help="Orders by a buyer above this total wait for an approver; an empty "
+                                           "string removes it.")
+def set_company_command(email: str, payment_terms: str | None, credit_limit: str | None,
+                        approval_threshold: str | None) -> None:
+    """Set a company's payment terms, credit limit and approval threshold (only the options given change)."""
+    given = {"payment_terms": payment_terms, "credit_limit": credit_limit, "approval_threshold": approval_threshold}
+    keep = tuple(name for name, value in given.items() if value is None)
+    company = _run(lambda: companies.set_terms(_member(email).company, **given, keep=keep))
+    click.echo(f"{company.name}: payment terms {company.payment_terms}, credit limit "
+               f"{company.credit_limit if company.credit_limit is not None else 'none'}, approval threshold "
+               f"{company.approval_threshold if company.approval_threshold is not None else 'none'}.")
 
 
 @shop_cli.command("revoke-api-key")

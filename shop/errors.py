@@ -22,6 +22,14 @@ class NotFound(DomainError):
     status = 404
 
 
+class Forbidden(DomainError):
+    """The caller's role does not allow the action."""
+
+    title = "Forbidden"
+    problem = "forbidden"
+    status = 403
+
+
 class InvalidInput(DomainError):
     """Input that breaks a rule; `errors` maps field paths ('lines.0.quantity') to messages."""
 

@@ -340,3 +340,16 @@ class OrderSchema(_Out):
 
 
 OrderPageSchema = _page_schema(OrderSchema, "OrderPage")
+
+
+class CompanySchema(_Out):
+    name = fields.String(required=True, metadata={"description": "The company's legal name."})
+    vat_id = fields.String(required=True, metadata={"description": "The VAT ID, compact (`DE136695976`); '' if none."})
+    payment_terms = fields.String(required=True, metadata={"description": "`prepaid` or `net_<days>`."})
+    credit_limit = DecimalString(places=2, allow_none=True, required=True)
+    approval_threshold = DecimalString(places=2, allow_none=True, required=True, metadata={
+        "description": "Orders by a buyer whose total is above this wait for an approver; null: none wait."})
+    open_exposure = DecimalString(places=2, required=True, metadata={
+        "description": "The total of the company's orders neither cancelled nor yet invoiced."})
+    available_credit = DecimalString(places=2, allow_none=True, required=True, metadata={
+        "description": "Credit limit minus open exposure; null without a limit."})

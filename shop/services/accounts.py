@@ -156,6 +156,15 @@ def note_key_used(key_id: int, last_used_at: datetime | None) -> bool:
     return True
 
 
+def find_active(model: type[Customer] | type[StaffUser], email: str):
+    """The active account with this email, or None (also for an address that is not one)."""
+    try:
+        email = normalise_email(email)
+    except InvalidInput:
+        return None
+    return db.session.scalar(select(model).where(model.email == email, model.active.is_(True)))
+
+
 def authenticate(model: type[Customer] | type[StaffUser], email: str, password: str):
     """Return the active user with this email and password, None otherwise (the same for an unknown email)."""
     try:
