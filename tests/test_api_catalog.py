@@ -27,9 +27,10 @@ def test_product_shows_identity_spec_and_pack_sizes_with_decimal_strings(api, st
                                                "unit": "%", "method": "USP titration"}
     assert spec["Loss on drying"]["min"] is None and spec["Loss on drying"]["max"] == "0.2"
     tub, drum = product["variants"]
-    assert drum == {"sku": "LEU-USP-25KG", "pack_size_kg": "25", "unit_price": "1950.00", "currency": "EUR",
-                    "price_breaks": [{"min_quantity": 4, "unit_price": "1850.00"},
-                                     {"min_quantity": 10, "unit_price": "1760.00"}],
+    assert drum == {"sku": "LEU-USP-25KG", "pack_size_kg": "25", "unit_price": "1950.00", "price_source": "list",
+                    "currency": "EUR",
+                    "price_breaks": [{"min_quantity": 4, "unit_price": "1850.00", "price_source": "list"},
+                                     {"min_quantity": 10, "unit_price": "1760.00", "price_source": "list"}],
                     "min_order_quantity": 1, "available_quantity": 16}
     assert tub["available_quantity"] == 50
 

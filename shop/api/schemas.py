@@ -8,10 +8,12 @@ from typing import Any
 import pycountry
 from marshmallow import Schema, ValidationError, fields, pre_dump, validate
 
-from ..models import BatchStatus, OrderLine, OrderStatus, Product
+from ..models import BatchStatus, OrderLine, OrderStatus, Product, Variant
 from ..services import orders
 from ..services.coa import Certificate
 from ..services.orders import MAX_LINES, MAX_SHELF_LIFE_DAYS
+from ..services.price_lists import variant_price_steps
+from ..services.pricing import Tier
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import MAX_KEY_LENGTH
 from .pagination import MAX_LIMIT, Cursor
@@ -105,18 +107,26 @@ class SpecItemSchema(_Out):
     method = fields.String(required=True)
 
 
+PRICE_SOURCE = fields.String(required=True, metadata={
+    "enum": ["contract", "list"],
+    "description": "`contract`: your company's contract price list; `list`: the public price or price break."})
+
+
 class PriceBreakSchema(_Out):
     min_quantity = fields.Integer(required=True)
     unit_price = DecimalString(places=2, required=True)
+    price_source = PRICE_SOURCE
 
 
 class VariantSchema(_Out):
     sku = fields.String(required=True)
     pack_size_kg = DecimalString(required=True)
-    unit_price = DecimalString(places=2, required=True)
+    unit_price = DecimalString(places=2, required=True, metadata={"description": "Your unit price for one unit."})
+    price_source = PRICE_SOURCE
     currency = fields.String(required=True, metadata={"example": "EUR"})
-    price_breaks = fields.List(fields.Nested(PriceBreakSchema), required=True,
-                               metadata={"description": "Unit price from `min_quantity` units up."})
+    price_breaks = fields.List(fields.Nested(PriceBreakSchema), required=True, metadata={
+        "description": "Your unit price from `min_quantity` units up, wherever it changes: your company's "
+                       "contract prices where they apply today, else the public price breaks."})
     min_order_quantity = fields.Integer(required=True)
     available_quantity = fields.Integer(required=True, metadata={
         "description": "Units that can be ordered now: released, unexpired lots, on hand minus allocated."})
@@ -129,6 +139,7 @@ class ProductWithStock:
     product: Product
     available: dict[int, int]
     currency: str
+    contract: dict[int, list[Tier]]  # the caller's contract tiers that apply today, per variant id
 
 
 class ProductSchema(_Out):
@@ -149,13 +160,17 @@ class ProductSchema(_Out):
             "slug": p.slug, "name": p.name, "grade": p.grade, "cas_number": p.cas_number, "formula": p.formula,
             "molecular_weight": p.molecular_weight, "description": p.description,
             "specification": p.spec_tests,
-            "variants": [
-                {"sku": v.sku, "pack_size_kg": v.pack_size_kg, "unit_price": v.unit_price,
-                 "currency": item.currency, "price_breaks": v.price_breaks,
-                 "min_order_quantity": v.min_order_quantity, "available_quantity": item.available.get(v.id, 0)}
-                for v in p.variants if v.active
-            ],
+            "variants": [_variant(v, item) for v in p.variants if v.active],
         }
+
+
+def _variant(v: Variant, item: ProductWithStock) -> dict[str, Any]:
+    first, *rest = variant_price_steps(v, item.contract.get(v.id, ()), start=1)
+    return {"sku": v.sku, "pack_size_kg": v.pack_size_kg, "unit_price": first.price.unit_price,
+            "price_source": first.price.source, "currency": item.currency,
+            "price_breaks": [{"min_quantity": s.min_quantity, "unit_price": s.price.unit_price,
+                              "price_source": s.price.source} for s in rest],
+            "min_order_quantity": v.min_order_quantity, "available_quantity": item.available.get(v.id, 0)}
 
 
 ProductPageSchema = _page_schema(ProductSchema, "ProductPage")

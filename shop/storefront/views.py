@@ -12,8 +12,10 @@ from markupsafe import Markup
 
 from ..errors import NotFound
 from ..models import Product
-from ..services import catalog, coa
+from ..services import catalog, coa, price_lists
+from ..services.pricing import Tier, price_steps
 from . import bp
+from .common import current_customer
 from .forms import AddToCartForm
 
 CENT = Decimal("0.01")
@@ -116,7 +118,25 @@ def render_product(slug: str, forms: dict[str, AddToCartForm] | None = None, sta
         lot.units.append((pack, units))
     return render_template("storefront/product.html", product=product, static=catalog_fragments(product),
                            available=available, lots=list(lots.values()), forms=forms or {},
+                           contract_prices=_contract_price_tables(product),
                            shelf_days=catalog.default_shelf_life_days()), status
+
+
+def _contract_price_tables(product: catalog.ProductSnapshot) -> dict[int, Markup]:
+    """The price table of each pack the signed-in customer's company has contract prices for (one statement,
+    whatever the number of lists), by variant id; the others keep the public table."""
+    customer = current_customer()
+    if customer is None:
+        return {}
+    tiers = price_lists.contract_tiers(customer.company_id, [p.id for p in product.packs])
+    macros = current_app.jinja_env.get_template("storefront/_product_static.html").module
+    tables = {}
+    for pack in product.packs:
+        if pack.id in tiers:
+            public = [Tier(step.min_quantity, step.unit_price) for step in pack.prices[1:]]
+            steps = price_steps(pack.min_order_quantity, pack.prices[0].unit_price, public, tiers[pack.id])
+            tables[pack.id] = macros.contract_price_table(pack, steps)
+    return tables
 
 
 def _certificate(lot_number: str) -> coa.Certificate:
