@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select
 from .errors import DomainError, InvalidInput
 from .extensions import db
 from .models import Customer, DateKind, IdempotencyRecord, Product, SignedAction, StaffUser, utcnow
-from .services import accounts, companies, inventory, signatures
+from .services import accounts, companies, inventory, price_lists, signatures
 from .services.tx import run_in_transaction
 
 shop_cli = AppGroup("shop", help="Leucine Shop commands.")
@@ -106,6 +106,27 @@ def set_company_command(email: str, payment_terms: str | None, credit_limit: str
     click.echo(f"{company.name}: payment terms {company.payment_terms}, credit limit "
                f"{company.credit_limit if company.credit_limit is not None else 'none'}, approval threshold "
                f"{company.approval_threshold if company.approval_threshold is not None else 'none'}.")
+
+
+@shop_cli.command("import-price-list")
+@click.option("--customer", "email", required=True, help="The email of a member of the company.")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--valid-from", type=click.DateTime(["%Y-%m-%d"]), help="First day it applies (UTC); default: always.")
+@click.option("--valid-to", type=click.DateTime(["%Y-%m-%d"]), help="Last day it applies (UTC); default: open-ended.")
+def import_price_list_command(email: str, file: Path, valid_from, valid_to) -> None:
+    """Replace a company's contract price list with FILE.csv (columns sku,min_quantity,unit_price).
+
+    The file is checked whole: an unknown SKU or a price that is not positive refuses it, and the previous list
+    stays as it was.
+    """
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"Cannot read {file}: {exc}") from None
+    first, last = (d.date() if d else None for d in (valid_from, valid_to))
+    price_list = _run(lambda: price_lists.import_for_company(_member(email).company, text, first, last))
+    click.echo(f"{price_list.company.name}: price list '{price_list.name}' holds {len(price_list.items)} prices, "
+               f"valid from {first or 'the start'} to {last or 'open-ended'}.")
 
 
 @shop_cli.command("revoke-api-key")
