@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select
 from .errors import DomainError, InvalidInput
 from .extensions import db
 from .models import Customer, DateKind, IdempotencyRecord, Product, SignedAction, StaffUser, utcnow
-from .services import accounts, companies, inventory, price_lists, signatures
+from .services import accounts, approvals, companies, inventory, price_lists, signatures
 from .services.tx import run_in_transaction
 
 shop_cli = AppGroup("shop", help="Leucine Shop commands.")
@@ -277,3 +277,12 @@ def purge_idempotency_command(hours: int | None) -> None:
     result = db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff))
     db.session.commit()
     click.echo(f"Purged {result.rowcount} idempotency record(s) older than {keep} h.")
+
+
+@shop_cli.command("expire-approvals")
+def expire_approvals_command() -> None:
+    """Cancel orders that waited for approval longer than APPROVAL_EXPIRY_HOURS, releasing their stock (run it
+    every few minutes from cron)."""
+    numbers = _run(approvals.expire_waiting)
+    click.echo(f"Cancelled {len(numbers)} order(s) not approved in time" + (f": {', '.join(numbers)}." if numbers
+                                                                          else "."))

@@ -1,6 +1,7 @@
 """The order service: pricing, FEFO allocation across lots, all-or-nothing shortfalls, the life cycle."""
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 
 import pytest
@@ -315,7 +316,7 @@ def test_the_one_statement_order_write_stays_cacheable_by_psycopg():
     from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH, MAX_CACHED_STATEMENT_PARAMS
     from sqlalchemy.dialects.postgresql.psycopg import dialect
 
-    for with_record in (False, True):
-        compiled = orders._one_statement_write(with_record).compile(dialect=dialect())
+    for with_record, status in itertools.product((False, True), (OrderStatus.PENDING, OrderStatus.AWAITING_APPROVAL)):
+        compiled = orders._one_statement_write(with_record, status).compile(dialect=dialect())
         assert len(str(compiled).encode()) <= MAX_CACHED_STATEMENT_LENGTH
         assert len(compiled.binds) <= MAX_CACHED_STATEMENT_PARAMS

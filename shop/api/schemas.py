@@ -368,3 +368,8 @@ class CompanySchema(_Out):
         "description": "The total of the company's orders neither cancelled nor yet invoiced."})
     available_credit = DecimalString(places=2, allow_none=True, required=True, metadata={
         "description": "Credit limit minus open exposure; null without a limit."})
+
+
+class DecisionInSchema(Schema):
+    note = fields.String(load_default="", validate=validate.Length(max=500),
+                         metadata={"description": "Told to the buyer who placed the order."})

@@ -27,6 +27,11 @@ class MemberRole(enum.StrEnum):
         return order.index(self) >= order.index(role)
 
 
+def needs_approval(threshold: Decimal | None, role: MemberRole, total: Decimal) -> bool:
+    """Whether an order waits for an approver: placed by a buyer, with a total strictly above the threshold."""
+    return threshold is not None and role == MemberRole.BUYER and total > threshold
+
+
 class Company(Base):
     """A buying organisation: its members sign in, its keys call the API, and it owns the orders."""
 

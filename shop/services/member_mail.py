@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import render_template
+from flask import render_template, url_for
 
 from ..models import Customer, Order, StaffUser
 
@@ -31,8 +31,9 @@ def send_password_reset(user: Customer | StaffUser, link: str) -> None:
     _send(user.email, "Reset your Leucine Shop password", "password_reset", user=user, link=link)
 
 
-def send_approval_outcome(order: Order, approved: bool, note: str, link: str) -> None:
-    """Tell whoever placed the order that it was approved or rejected."""
+def send_approval_outcome(order: Order, approved: bool, note: str) -> None:
+    """Tell whoever placed the order (for a key: who made it) that it was approved or rejected."""
     outcome = "approved" if approved else "rejected"
+    link = url_for("storefront.order_detail", number=order.number, _external=True)
     _send(order.customer.email, f"Order {order.number} {outcome}", "approval_outcome", order=order,
           approved=approved, note=note, link=link)

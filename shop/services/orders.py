@@ -20,6 +20,7 @@ from sqlalchemy import (
     case,
     func,
     insert,
+    or_,
     select,
     true,
     tuple_,
@@ -40,20 +41,25 @@ from ..models import (
     AllocationStatus,
     Batch,
     BatchStatus,
+    Company,
     IdempotencyRecord,
+    MemberRole,
     MovementKind,
     Order,
     OrderLine,
     OrderStatus,
     OrderStatusChange,
     PriceBreak,
+    PriceList,
+    PriceListItem,
     StaffUser,
     Stock,
     StockMovement,
     Variant,
     utcnow,
 )
-from . import tx
+from ..models.companies import needs_approval
+from . import price_lists, tx
 from .catalog import _sellable_lot_condition, default_shelf_life_days, sellable_after
 from .shortages import refuse_if_short
 from .sql import rows, sql_literal
@@ -70,6 +76,8 @@ _NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 # Allowed transitions: (from, to).
 TRANSITIONS = {
+    (OrderStatus.AWAITING_APPROVAL, OrderStatus.PENDING),  # approved (services.approvals)
+    (OrderStatus.AWAITING_APPROVAL, OrderStatus.CANCELLED),  # rejected, expired, or withdrawn by the company
     (OrderStatus.PENDING, OrderStatus.CONFIRMED),
     (OrderStatus.CONFIRMED, OrderStatus.SHIPPED),
     (OrderStatus.SHIPPED, OrderStatus.DELIVERED),
@@ -90,6 +98,9 @@ class CustomerRef(Protocol):
 
     @property
     def company_id(self) -> int: ...
+
+    @property
+    def role(self) -> MemberRole: ...
 
 
 # The statements of placing an order, built once: composing them on every order cost more CPU than
@@ -121,8 +132,10 @@ class PackSize:
     sku: str
     active: bool
     min_order_quantity: int
-    unit_price: Decimal  # the deepest price break the line's quantity reaches, else the list price
+    unit_price: Decimal  # the company's contract price for the line's quantity, else the public break or list price
+    price_list_id: int | None  # the contract list that priced it
     lots: list[Candidate]  # sellable stock rows with units left, first-expired-first-out
+    approval_threshold: Decimal | None  # the ordering company's
 
 
 @lru_cache(maxsize=128)
@@ -138,11 +151,16 @@ def _order_inputs_statement(skus: int):
     break_price = (select(breaks.c.unit_price)
                    .where(breaks.c.variant_id == variants.c.id, breaks.c.min_quantity <= quantity)
                    .order_by(breaks.c.min_quantity.desc()).limit(1).scalar_subquery())
+    contract = _contract_tier(variants.c.id, quantity)
     lots = stock.join(batches, and_(batches.c.id == stock.c.batch_id,
                                     _sellable_lot_condition(bindparam("expires_after", type_=Date))))
     return (
         select(variants.c.id, variants.c.sku, variants.c.active, variants.c.min_order_quantity,
-               func.coalesce(break_price, variants.c.unit_price, type_=variants.c.unit_price.type).label("unit_price"),
+               func.coalesce(contract(PriceListItem.unit_price), break_price, variants.c.unit_price,
+                             type_=variants.c.unit_price.type).label("unit_price"),
+               contract(PriceListItem.price_list_id).label("price_list_id"),
+               select(Company.approval_threshold).where(Company.id == bindparam("company_id"))
+               .scalar_subquery().label("approval_threshold"),
                stock.c.id.label("stock_id"), stock.c.batch_id, stock.c.on_hand, stock.c.allocated,
                batches.c.lot_number, batches.c.expires_on)
         .select_from(variants.outerjoin(lots, and_(stock.c.variant_id == variants.c.id,
@@ -150,6 +168,19 @@ def _order_inputs_statement(skus: int):
         .where(variants.c.sku.in_(sku_params))
         .order_by(variants.c.id, batches.c.expires_on, batches.c.id, stock.c.id)
     )
+
+
+def _contract_tier(variant_id, quantity):
+    """A function of a column of PriceListItem: that column of the ordering company's (:company_id) contract
+    tier for the variant and quantity in the list that applies on :day, as a scalar subquery (NULL: none)."""
+    def column(wanted):
+        return (select(wanted).join(PriceList, PriceList.id == PriceListItem.price_list_id)
+                .where(PriceList.company_id == bindparam("company_id"), PriceListItem.variant_id == variant_id,
+                       PriceListItem.min_quantity <= quantity,
+                       or_(PriceList.valid_from.is_(None), PriceList.valid_from <= bindparam("day", type_=Date)),
+                       or_(PriceList.valid_to.is_(None), PriceList.valid_to >= bindparam("day", type_=Date)))
+                .order_by(PriceListItem.min_quantity.desc()).limit(1).scalar_subquery())
+    return column
 
 
 # From the third try on, an order locks the rows it may draw from first, in primary-key order so that two
@@ -230,7 +261,8 @@ def place_order(
     # whole request. A try that lost a race is run again; from the third try on the rows are locked first.
     # Core statements go to the session's connection directly: the Session's execute() costs as much CPU again.
     conn = db.session.connection()
-    pack_sizes = _read_pack_sizes(conn, requests, shelf if "min_remaining_shelf_life_days" not in errors else 0,
+    pack_sizes = _read_pack_sizes(conn, customer.company_id, requests,
+                                  shelf if "min_remaining_shelf_life_days" not in errors else 0,
                                   lock=tx.attempt() >= 3) if len(requests) <= MAX_LINES else {}
     for i, req in enumerate(requests):
         if f"lines.{i}.sku" in errors or not isinstance(req.sku, str):
@@ -254,8 +286,8 @@ def place_order(
     return order
 
 
-# What every new order starts with, and the note of its first status change.
-_NEW_ORDER = {"status": OrderStatus.PENDING, "tracking_reference": "", "needs_attention": False, "attention_note": ""}
+# What every new order starts with (its status: pending, or awaiting approval), and its first status change's note.
+_NEW_ORDER = {"tracking_reference": "", "needs_attention": False, "attention_note": ""}
 _PLACED_NOTE = "Order placed"
 
 # A stock pick of the plan: (line position, stock row, units).
@@ -286,9 +318,12 @@ def _write_order(conn: Connection, customer: CustomerRef, requests: list[LineReq
         subtotal += line_total
         line_rows.append({"position": position, "variant_id": variant.id, "sku": variant.sku,
                           "quantity": req.quantity, "unit_price": variant.unit_price, "line_total": line_total,
-                          "cancelled_quantity": 0})
+                          "price_list_id": variant.price_list_id})
+    threshold = next(iter(pack_sizes.values())).approval_threshold
+    status = (OrderStatus.AWAITING_APPROVAL if needs_approval(threshold, customer.role, subtotal)
+              else OrderStatus.PENDING)
     order_row = {
-        **_NEW_ORDER, "number": new_order_number(now), "customer_id": customer_id,
+        **_NEW_ORDER, "status": status, "number": new_order_number(now), "customer_id": customer_id,
         "company_id": customer.company_id,
         "currency": current_app.config["SHOP_CURRENCY"],
         # no shipping or tax lines yet: quoted separately by the sales team
@@ -298,13 +333,13 @@ def _write_order(conn: Connection, customer: CustomerRef, requests: list[LineReq
         "ship_country": address["country"], "purchase_order": po, "min_remaining_shelf_life_days": shelf,
         "placed_at": now,
     }
-    change_row = {"from_status": None, "to_status": OrderStatus.PENDING, "at": now, "staff_id": None,
+    change_row = {"from_status": None, "to_status": status, "at": now, "staff_id": None,
                   "customer_id": customer_id, "note": _PLACED_NOTE}
     picks: list[Pick] = [(position, lot, qty) for position, line_picks in enumerate(plan) for lot, qty in line_picks]
 
     order = _as_loaded(Order, **order_row)
     change = _as_loaded(OrderStatusChange, order=order, **change_row)
-    lines = [_as_loaded(OrderLine, order=order, **row) for row in line_rows]
+    lines = [_as_loaded(OrderLine, order=order, cancelled_quantity=0, **row) for row in line_rows]
     batches: dict[int, Batch] = {}
     session_objects = None if detached else db.session.identity_map  # only objects to attach must be unique
     allocations, by_line = [], [[] for _ in lines]
@@ -369,7 +404,8 @@ def _write_in_one_statement(conn: Connection, order_row: dict, line_rows: list[d
                             record_row: Mapping[str, object] | None) -> tuple[int, list[int], list[int], int]:
     """PostgreSQL: every INSERT and the stock UPDATE as data-modifying CTEs of one statement; the new ids."""
     batch_ids = sorted({lot.batch_id for _, lot, _ in picks})
-    params: dict[str, object] = {f"o_{name}": value for name, value in order_row.items() if name not in _NEW_ORDER}
+    params: dict[str, object] = {f"o_{name}": value for name, value in order_row.items()
+                                 if name not in _NEW_ORDER and name != "status"}
     for name in line_rows[0]:
         params[f"l_{name}"] = [row[name] for row in line_rows]
     params.update(p_position=[position for position, _, _ in picks], p_stock_id=[lot.stock_id for _, lot, _ in picks],
@@ -379,7 +415,7 @@ def _write_in_one_statement(conn: Connection, order_row: dict, line_rows: list[d
     if record_row is not None:  # its customer and time are the order's
         params.update({f"r_{name}": value for name, value in record_row.items()
                        if name not in ("customer_id", "created_at")})
-    (row,) = rows(conn, _one_statement_write(record_row is not None), params)
+    (row,) = rows(conn, _one_statement_write(record_row is not None, order_row["status"]), params)
     _check_taken(row.taken, picks)
     allocation_id = {(line_id, stock_id): id_ for id_, line_id, stock_id in row.allocations}
     allocation_ids = [allocation_id[row.line_ids[position], lot.stock_id] for position, lot, _ in picks]
@@ -469,8 +505,8 @@ def _take_stock_statement(rows: int):
     )
 
 
-@lru_cache(maxsize=2)
-def _one_statement_write(with_record: bool):
+@lru_cache(maxsize=4)
+def _one_statement_write(with_record: bool, status: OrderStatus = OrderStatus.PENDING):
     """PostgreSQL: INSERT the order, its lines, allocations, first status change and ledger rows (and
     `with_record` an idempotency record), and UPDATE the picked stock rows, as data-modifying CTEs of one
     statement (one round trip instead of six), built once. It answers the new ids and the number of stock
@@ -503,15 +539,17 @@ def _one_statement_write(with_record: bool):
         arrays = [bindparam(f"{prefix}{name}", type_=ARRAY(type_)) for name, type_ in columns.items()]
         return func.unnest(*arrays).table_valued(*columns).render_derived(name=alias)
 
-    fresh = {name: sql_literal(value, orders.c[name].type) for name, value in _NEW_ORDER.items()}
+    fresh = {name: sql_literal(value, orders.c[name].type) for name, value in {**_NEW_ORDER, "status": status}.items()}
     new_order = (insert(orders).values(values("o_", orders, placed_at=untyped("now"),
                                               customer_id=untyped("o_customer_id"), **fresh))
                  .returning(orders.c.id).cte("new_order"))
-    line_columns = ["position", "variant_id", "sku", "quantity", "unit_price", "line_total", "cancelled_quantity"]
+    # cancelled_quantity is left to its server default (0, include_defaults=False below): a shorter statement.
+    line_columns = ["position", "variant_id", "sku", "quantity", "unit_price", "line_total", "price_list_id"]
     line_values = unnested("l_", {name: order_lines.c[name].type for name in line_columns}, "lv")
     new_lines = (insert(order_lines)
                  .from_select(["order_id", *line_columns],
-                              select(new_order.c.id, *line_values.c).join_from(new_order, line_values, true()))
+                              select(new_order.c.id, *line_values.c).join_from(new_order, line_values, true()),
+                              include_defaults=False)
                  .returning(order_lines.c.id, order_lines.c.position).cte("new_lines"))
     picked = select(unnested("p_", {"position": Integer(), "stock_id": Integer(), "quantity": Integer()},
                              "pv")).cte("picked")
@@ -524,7 +562,7 @@ def _one_statement_write(with_record: bool):
         .returning(allocations.c.id, allocations.c.order_line_id, allocations.c.stock_id).cte("new_allocs"))
     new_change = (insert(changes).from_select(  # from no status, by the customer (no staff): both NULL
         ["order_id", "to_status", "at", "customer_id", "note"],
-        select(new_order.c.id, sql_literal(OrderStatus.PENDING, changes.c.to_status.type), now, customer_id,
+        select(new_order.c.id, sql_literal(status, changes.c.to_status.type), now, customer_id,
                sql_literal(_PLACED_NOTE, changes.c.note.type)),
     ).returning(changes.c.id).cte("new_change"))
     new_movements = insert(movements).from_select(  # by no staff: staff_id NULL
@@ -623,10 +661,11 @@ def _check_address(raw: Mapping[str, object] | None, errors: dict[str, list[str]
     return address
 
 
-def _read_pack_sizes(conn: Connection, requests: list[LineRequest], min_days: int | None,
+def _read_pack_sizes(conn: Connection, company_id: int, requests: list[LineRequest], min_days: int | None,
                      lock: bool) -> dict[str, PackSize]:
-    """The requested SKUs' pack sizes, each priced for its line's quantity and with its sellable lots
-    (expiring more than `min_days` from today), in one statement; unknown SKUs are absent.
+    """The requested SKUs' pack sizes, each priced for its line's quantity for the company (its contract price
+    today, else the public break) and with its sellable lots (expiring more than `min_days` from today), in one
+    statement; unknown SKUs are absent.
 
     With `lock`, the candidate stock rows are locked first, in primary-key order.
     """
@@ -640,7 +679,8 @@ def _read_pack_sizes(conn: Connection, requests: list[LineRequest], min_days: in
     expires_after = sellable_after(min_days or 0)
     if lock:
         conn.execute(_LOCK_CANDIDATES, {"skus": list(quantities), "expires_after": expires_after}).all()
-    params: dict[str, object] = {"expires_after": expires_after}
+    params: dict[str, object] = {"expires_after": expires_after, "company_id": company_id,
+                                 "day": price_lists.today()}
     for i, (sku, quantity) in enumerate(quantities.items()):
         params[f"sku_{i}"], params[f"qty_{i}"] = sku, quantity
     pack_sizes: dict[str, PackSize] = {}
@@ -648,7 +688,7 @@ def _read_pack_sizes(conn: Connection, requests: list[LineRequest], min_days: in
         pack = pack_sizes.get(row.sku)
         if pack is None:
             pack = pack_sizes[row.sku] = PackSize(row.id, row.sku, row.active, row.min_order_quantity,
-                                                  row.unit_price, [])
+                                                  row.unit_price, row.price_list_id, [], row.approval_threshold)
         if row.stock_id is not None:
             pack.lots.append(row)
     return pack_sizes
@@ -725,6 +765,12 @@ def _transition(order: Order, to: OrderStatus, staff: StaffUser | None, customer
     order.status = to
 
 
+def move(order: Order, to: OrderStatus, *, staff: StaffUser | None = None, customer: CustomerRef | None = None,
+         note: str = "") -> None:
+    """Move an order along TRANSITIONS (IllegalTransition otherwise), recording who did it and why."""
+    _transition(order, to, staff, customer, note)
+
+
 def _locked_live_allocations(order: Order) -> list[Allocation]:
     """The order's allocations still holding stock, their stock rows locked in primary-key order."""
     live = [a for line in order.lines for a in line.allocations if a.status == AllocationStatus.ALLOCATED]
@@ -740,6 +786,9 @@ def _locked_live_allocations(order: Order) -> list[Allocation]:
 def confirm_order(number: str, staff: StaffUser | None = None) -> Order:
     """Accept a pending order for fulfilment."""
     order = get_order(number, lock=True)
+    if order.status == OrderStatus.AWAITING_APPROVAL:
+        raise IllegalTransition(f"Order {order.number} awaits approval by {order.company.name}: it can be "
+                                "confirmed once one of their approvers approved it.")
     if order.status == OrderStatus.PENDING:
         refuse_if_short(order, "confirmed")
     _transition(order, OrderStatus.CONFIRMED, staff, None)
@@ -801,6 +850,6 @@ def _id(staff: StaffUser | None) -> int | None:
 
 
 __all__ = [
-    "LineRequest", "cancel_order", "confirm_order", "deliver_order", "get_order", "list_orders",
+    "LineRequest", "cancel_order", "confirm_order", "deliver_order", "get_order", "list_orders", "move",
     "new_order_number", "place_order", "ship_order",
 ]

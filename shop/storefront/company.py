@@ -10,10 +10,20 @@ from ..errors import DomainError, InvalidInput
 from ..models import Customer, MemberRole
 from ..ratelimits import register_rate, signin_rate
 from ..services import accounts, companies, links, member_mail
+from ..services import approvals as approval_service
 from ..services.tx import run_in_transaction
 from . import bp
 from .common import apply_errors, current_customer, customer_required
-from .forms import ActionForm, ApiKeyForm, CompanyForm, InviteForm, MemberRoleForm, ResetRequestForm, SetPasswordForm
+from .forms import (
+    ActionForm,
+    ApiKeyForm,
+    CompanyForm,
+    DecisionForm,
+    InviteForm,
+    MemberRoleForm,
+    ResetRequestForm,
+    SetPasswordForm,
+)
 
 
 def role_required(role: MemberRole):
@@ -154,6 +164,35 @@ def revoke_api_key(key_id: int):
     if ActionForm().validate_on_submit() and not _act(companies.revoke_company_key, current_customer(), key_id):
         flash("The key is revoked: requests with it are refused from now on.", "success")
     return redirect(url_for("storefront.api_keys"))
+
+
+@bp.get("/account/approvals")
+@role_required(MemberRole.APPROVER)
+def approvals():
+    """The company's orders awaiting approval, oldest first, each with Approve and Reject."""
+    member = current_customer()
+    return render_template("storefront/approvals.html", orders=approval_service.queue(member.company_id),
+                           form=DecisionForm(formdata=None))
+
+
+@bp.post("/account/approvals/<number>/<any(approve, reject):decision>")
+@role_required(MemberRole.APPROVER)
+def decide(number: str, decision: str):
+    """Approve or reject one order; the buyer who placed it is told by e-mail."""
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        flash("The note is at most 500 characters.", "error")
+        return redirect(url_for("storefront.approvals"))
+    work = approval_service.approve if decision == "approve" else approval_service.reject
+    try:
+        order = run_in_transaction(work, number, current_customer(), form.note.data or "")
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        member_mail.send_approval_outcome(order, decision == "approve", form.note.data or "")
+        flash(f"Order {number} is {'approved' if decision == 'approve' else 'rejected; its stock is released'}.",
+              "success")
+    return redirect(url_for("storefront.approvals"))
 
 
 # --- Links that set a password -------------------------------------------------------------------

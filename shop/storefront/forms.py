@@ -133,3 +133,7 @@ class SetPasswordForm(FlaskForm):
 
 class ResetRequestForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired("Enter your email address."), Length(max=254)])
+
+
+class DecisionForm(FlaskForm):
+    note = StringField("Note to the buyer (optional)", validators=[Optional(), Length(max=500)])
