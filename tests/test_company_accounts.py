@@ -237,3 +237,27 @@ def test_the_cli_sets_up_a_company_for_scripts(app, runner):
     company = db.session.scalar(select(Customer).where(Customer.email == "ops@acme.example")).company
     assert (company.payment_terms, company.approval_threshold, company.credit_limit) == ("net_30", 5000, None)
     assert db.session.scalar(select(ApiKey.role)) == MemberRole.APPROVER
+
+
+def test_an_admin_sends_a_staff_member_a_reset_link_that_works_once_and_ends_their_sessions(app, mailbox):
+    from tests.test_staff_support import sign_in as staff_sign_in
+
+    admin_client, member_client = app.test_client(), app.test_client()
+    staff_sign_in(admin_client, "admin")
+    member = staff_sign_in(member_client, "quality")
+    assert app.test_client().post(f"/staff/staff-users/{member.id}/reset-password").status_code == 302  # to sign-in
+    assert mailbox == []
+    admin_client.post(f"/staff/staff-users/{member.id}/reset-password")
+    assert mailbox[-1][0] == member.email
+    path = link_in(mailbox[-1])
+    assert path.startswith("/staff/reset/")
+    used = app.test_client().post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert used.status_code == 302
+    assert member_client.get("/staff/").status_code == 302  # signed out: to the sign-in page
+    assert app.test_client().post("/staff/login", data={"email": member.email, "password": NEW_PASSWORD}
+                                  ).status_code == 302
+    again = app.test_client().post(path, data={"password": "a third passphrase 4", "confirm": "a third passphrase 4"})
+    assert again.status_code == 410
+    quality = app.test_client()
+    staff_sign_in(quality, "quality", "q2@shop.example")
+    assert quality.get("/staff/staff-users").status_code == 403

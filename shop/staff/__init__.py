@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-from . import audit, auth, batches, companies, customers, inventory, orders, trace  # noqa: E402,F401  (registers the views)
+from . import audit, auth, batches, companies, customers, inventory, orders, staff_users, trace  # noqa: E402,F401  (registers the views)

@@ -251,3 +251,11 @@ class ReplacePriceListForm(FlaskForm):
     valid_from = DateField("Valid from (empty: always)", validators=[Optional(), plain_date])
     valid_to = DateField("Valid to, inclusive (empty: open-ended)", validators=[Optional(), plain_date])
     csv_file = FileField("CSV file replacing the prices", validators=[FileRequired("Choose the CSV file.")])
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(f"New password (at least {MIN_PASSWORD_LENGTH} characters, not easy to guess)",
+                             validators=[DataRequired()])
+    confirm = PasswordField("Repeat the new password",
+                            validators=[DataRequired(), EqualTo("password", "The two passwords differ.")])
+    submit = SubmitField("Set new password")
