@@ -20,7 +20,6 @@ from sqlalchemy import (
     case,
     func,
     insert,
-    or_,
     select,
     true,
     tuple_,
@@ -176,9 +175,7 @@ def _contract_tier(variant_id, quantity):
     def column(wanted):
         return (select(wanted).join(PriceList, PriceList.id == PriceListItem.price_list_id)
                 .where(PriceList.company_id == bindparam("company_id"), PriceListItem.variant_id == variant_id,
-                       PriceListItem.min_quantity <= quantity,
-                       or_(PriceList.valid_from.is_(None), PriceList.valid_from <= bindparam("day", type_=Date)),
-                       or_(PriceList.valid_to.is_(None), PriceList.valid_to >= bindparam("day", type_=Date)))
+                       PriceListItem.min_quantity <= quantity, price_lists.applies_on(bindparam("day", type_=Date)))
                 .order_by(PriceListItem.min_quantity.desc()).limit(1).scalar_subquery())
     return column
 

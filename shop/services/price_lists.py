@@ -16,18 +16,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import bindparam, exists, or_, select, true
+from sqlalchemy import Date, and_, bindparam, exists, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..models import Company, OrderLine, PriceList, PriceListItem, StaffUser, Variant
+from .companies import PLAIN_AMOUNT
 from .inventory import audit
 from .pricing import Price, PriceStep, Tier, price_for, price_steps
 
 COLUMNS = ["sku", "min_quantity", "unit_price"]
 MAX_ROWS = 5000
-_AMOUNT = re.compile(r"[0-9]{1,10}(\.[0-9]{1,2})?")
 _QUANTITY = re.compile(r"[1-9][0-9]{0,6}")
 
 
@@ -81,7 +81,7 @@ def _row_problems(cells: list[str]) -> list[str]:
         problems.append("The SKU is missing.")
     if not _QUANTITY.fullmatch(quantity):
         problems.append(f"min_quantity {cells[1]!r} is not a whole number of units, at least 1.")
-    if not _AMOUNT.fullmatch(price) or Decimal(price) <= 0:
+    if not PLAIN_AMOUNT.fullmatch(price) or Decimal(price) <= 0:
         problems.append(f"unit_price {cells[2]!r} is not a positive amount with a point for cents, such as "
                         "1725.00.")
     return problems
@@ -180,14 +180,19 @@ def delete_price_list(price_list: PriceList, *, staff: StaffUser | None = None) 
     db.session.flush()
 
 
+def applies_on(day):
+    """The SQL condition for a PriceList that applies on `day` (a date, or a bind parameter): both ends
+    inclusive, an empty end open."""
+    return and_(or_(PriceList.valid_from.is_(None), PriceList.valid_from <= day),
+                or_(PriceList.valid_to.is_(None), PriceList.valid_to >= day))
+
+
 # Built once: the product page and the API run it on every request of a signed-in company.
 _CONTRACT_TIERS = (
     select(PriceListItem.variant_id, PriceListItem.min_quantity, PriceListItem.unit_price,
            PriceListItem.price_list_id)
     .join(PriceList, PriceList.id == PriceListItem.price_list_id)
-    .where(PriceList.company_id == bindparam("company_id"),
-           or_(PriceList.valid_from.is_(None), PriceList.valid_from <= bindparam("day")),
-           or_(PriceList.valid_to.is_(None), PriceList.valid_to >= bindparam("day")),
+    .where(PriceList.company_id == bindparam("company_id"), applies_on(bindparam("day", type_=Date)),
            PriceListItem.variant_id.in_(bindparam("variant_ids", expanding=True)))
 )
 
