@@ -68,6 +68,26 @@ def test_without_a_contract_the_public_break_applies_as_before(quantity, list_pr
     assert price_for(quantity, list_price, breaks).unit_price == variant.price_for(quantity)
 
 
+skus = st.from_regex(r"LEU-[A-Z]{2,4}-[0-9]{1,3}KG", fullmatch=True)
+
+
+@given(rows=st.lists(st.tuples(skus, st.integers(1, 9999), prices), min_size=1, max_size=20,
+                     unique_by=lambda r: (r[0], r[1])))
+def test_a_well_formed_price_file_reads_back_exactly(rows):
+    text = "sku,min_quantity,unit_price\n" + "".join(f"{sku},{q},{p}\n" for sku, q, p in rows)
+    parsed = price_lists.parse_csv(text)
+    assert [(r.sku, r.min_quantity, r.unit_price) for r in parsed] == rows
+
+
+@given(price=prices, bad=st.sampled_from(["{:,}", "{}e0", "-{}", " {} EUR", "{}.", "{}0000000000"]))
+def test_a_price_written_any_other_way_refuses_the_file(price, bad):
+    text = f'sku,min_quantity,unit_price\nLEU-USP-25KG,1,"{bad.format(price)}"\n'
+    if bad == "{:,}" and "," not in f"{price:,}":
+        return  # below 1,000 there is no thousands separator to refuse
+    with pytest.raises(InvalidInput, match="rows.2"):
+        price_lists.parse_csv(text)
+
+
 def _list(customer, text: str = CSV, **dates) -> PriceList:
     price_list = price_lists.create_price_list(customer.company, "Contract 2027", text, **dates)
     db.session.commit()

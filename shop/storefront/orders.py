@@ -19,7 +19,7 @@ from .cart import add_order_to_cart
 from .common import current_customer, customer_required
 
 PAGE_SIZE = 20
-CANCELLABLE = (OrderStatus.PENDING, OrderStatus.CONFIRMED)
+CANCELLABLE = (OrderStatus.AWAITING_APPROVAL, OrderStatus.PENDING, OrderStatus.CONFIRMED)
 
 
 def _cursor(order: Order) -> str:
