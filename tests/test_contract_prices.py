@@ -239,3 +239,10 @@ def test_staff_create_replace_and_delete_a_companys_price_list(app, client, prod
     client.post(f"{url}/price-lists/{list_id}/delete")
     assert db.session.scalar(select(func.count(PriceList.id))) == 0
     assert customer.company.approval_threshold == D("5000")
+
+
+def test_the_catalog_prices_each_grade_from_the_companys_contract(app, client, product, customer):
+    _list(customer, "sku,min_quantity,unit_price\nLEU-USP-1KG,1,80.00\n")
+    assert "from 96.00" in client.get("/").text
+    sign_in(client)
+    assert "from 80.00" in client.get("/").text

@@ -31,15 +31,18 @@ class CatalogEntry:
     available_units: int
 
 
-def _catalog_entry(product: Product, available: dict[int, int]) -> CatalogEntry:
+def _catalog_entry(product: Product, available: dict[int, int], contract: dict[int, list[Tier]]) -> CatalogEntry:
+    """A grade's line in the catalog, priced for the signed-in company (`contract`: its tiers by variant id)."""
     variants = [v for v in product.variants if v.active]
     assay = next((t for t in product.spec_tests if t.name.lower().startswith("assay")), None)
-    cheapest = min(variants, key=lambda v: v.unit_price, default=None)
-    per_kg = [min([v.unit_price] + [pb.unit_price for pb in v.price_breaks]) / v.pack_size_kg for v in variants]
+    one_unit = {v.id: price_lists.variant_price(v, 1, contract.get(v.id, ())).unit_price for v in variants}
+    cheapest = min(variants, key=lambda v: one_unit[v.id], default=None)
+    per_kg = [min(step.price.unit_price for step in price_lists.variant_price_steps(v, contract.get(v.id, ()), 1))
+              / v.pack_size_kg for v in variants]
     return CatalogEntry(
         product=product,
         assay=assay.limits_text if assay else None,
-        from_price=cheapest.unit_price if cheapest else None,
+        from_price=one_unit[cheapest.id] if cheapest else None,
         from_pack_kg=cheapest.pack_size_kg if cheapest else None,
         best_per_kg=min(per_kg).quantize(CENT) if per_kg else None,
         available_units=sum(available.get(v.id, 0) for v in variants),
@@ -51,7 +54,11 @@ def index():
     """List the grades on sale with headline assay, price from, and whether they are in stock."""
     products = catalog.list_products()
     available = catalog.available_by_variant()  # one query for every product on the page
-    return render_template("storefront/index.html", entries=[_catalog_entry(p, available) for p in products])
+    customer = current_customer()
+    contract = price_lists.contract_tiers(customer.company_id if customer else None,
+                                          [v.id for p in products for v in p.variants])
+    return render_template("storefront/index.html",
+                           entries=[_catalog_entry(p, available, contract) for p in products])
 
 
 @dataclass
