@@ -103,6 +103,7 @@ def test_every_endpoint_needs_a_valid_key(api, client, stocked):
     requests = [("get", "/api/v1/products"), ("get", "/api/v1/products/l-leucine-usp"),
                 ("get", "/api/v1/batches/L-SOON"), ("get", "/api/v1/orders"), ("post", "/api/v1/orders"),
                 ("get", f"/api/v1/orders/{number}"), ("post", f"/api/v1/orders/{number}/cancel"),
+                ("post", f"/api/v1/orders/{number}/approve"), ("post", f"/api/v1/orders/{number}/reject"),
                 ("get", "/api/v1/company")]
     for headers in ({}, {"Authorization": "Bearer lsk_wrong"}, {"Authorization": f"Basic {api.key}"},
                     {"Authorization": f"Bearer {revoked}"}):
@@ -155,6 +156,7 @@ def test_openapi_document_is_public_valid_and_describes_auth_errors_and_idempote
     assert {"type", "title", "status", "detail", "errors", "short_lines"} <= set(problem)
     assert set(spec["paths"]) == {"/api/v1/products", "/api/v1/products/{slug}", "/api/v1/batches/{lot_number}",
                                   "/api/v1/orders", "/api/v1/orders/{number}", "/api/v1/orders/{number}/cancel",
+                                  "/api/v1/orders/{number}/approve", "/api/v1/orders/{number}/reject",
                                   "/api/v1/company"}
 
 
