@@ -22,14 +22,6 @@ class NotFound(DomainError):
     status = 404
 
 
-class Forbidden(DomainError):
-    """The caller's role does not allow the action."""
-
-    title = "Forbidden"
-    problem = "forbidden"
-    status = 403
-
-
 class InvalidInput(DomainError):
     """Input that breaks a rule; `errors` maps field paths ('lines.0.quantity') to messages."""
 
@@ -66,6 +58,14 @@ class IllegalTransition(DomainError):
     title = "Not allowed in this status"
     problem = "illegal-transition"
     status = 409
+
+
+class Forbidden(DomainError):
+    """The actor's role may not do this (the pages and the API check roles first: a safety net)."""
+
+    title = "Forbidden"
+    problem = "forbidden"
+    status = 403
 
 
 class Conflict(DomainError):

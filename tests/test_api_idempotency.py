@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from shop.api.idempotency import fingerprint, lock_id
 from shop.extensions import db
 from shop.models import IdempotencyRecord, Order, utcnow
-from shop.services import orders as order_service
+from shop.services import ordering
 from tests.factories import make_lot
 from tests.test_api_fixtures import *  # noqa: F403  (api, rival, stocked fixtures)
 from tests.test_api_fixtures import ADDRESS
@@ -98,7 +98,7 @@ def test_unexpected_failure_frees_the_key_for_a_retry(api, stocked, monkeypatch)
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(order_service, "place_order", broken)
+    monkeypatch.setattr(ordering, "place", broken)
     failed = api.post("/api/v1/orders", json=BODY, key="k-8")
     problem = assert_problem(failed, 500, "internal-error")
     assert "disk on fire" not in failed.get_data(as_text=True) and "Traceback" not in failed.get_data(as_text=True)
@@ -177,7 +177,7 @@ def test_a_key_answered_by_another_request_meanwhile_rolls_the_order_back_and_re
     fails on the key's unique constraint: nothing of this order stays, and the retry answers with the record."""
     if backend != "postgresql":
         pytest.skip("SQLite runs one writer at a time: no other transaction can commit in between")
-    real_place = order_service.place_order
+    real_place = ordering.place
 
     def place_after_the_other_answered(*args, **kwargs):
         if not getattr(place_after_the_other_answered, "done", False):
@@ -191,7 +191,7 @@ def test_a_key_answered_by_another_request_meanwhile_rolls_the_order_back_and_re
                 other.commit()
         return real_place(*args, **kwargs)
 
-    monkeypatch.setattr(order_service, "place_order", place_after_the_other_answered)
+    monkeypatch.setattr(ordering, "place", place_after_the_other_answered)
     response = api.post("/api/v1/orders", json=BODY, key="k-race")
     assert response.status_code == 201 and response.headers["Idempotent-Replayed"] == "true"
     assert response.get_json() == {"number": "LS-OTHER"}

@@ -239,3 +239,13 @@ def test_order_statement_budget(api, five_skus):
     print(f"\nSQL statements per POST /api/v1/orders: 1 line {len(one)}, 5 lines {len(five)}")
     assert len(one) <= 15, "\n".join(one)
     assert len(five) - len(one) <= 4 * 4, "\n".join(five)
+
+
+def test_on_postgresql_an_order_costs_at_most_six_statements_and_an_extra_line_none(api, backend, five_skus):
+    """The API key with the Idempotency-Key's record, one read of everything the order needs, one write."""
+    if backend != "postgresql":
+        pytest.skip("SQLite writes one statement per table")
+    one = _statements_for(api, [{"sku": five_skus[0], "quantity": 2}], "budget-1")
+    five = _statements_for(api, [{"sku": sku, "quantity": 12} for sku in five_skus], "budget-5")
+    assert len(one) <= 6, "\n".join(one)
+    assert len(five) == len(one), "\n".join(five)

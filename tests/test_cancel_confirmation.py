@@ -50,12 +50,12 @@ def test_storefront_cancel_shows_the_units_that_go_back_and_cancels_only_when_co
 
 
 def test_storefront_cancel_confirmation_of_a_shipped_order_says_it_is_too_late(app, client, product, customer):
-    from shop.services import orders
+    from shop.services import ordering
 
     make_lot(product, "L-1", {"LEU-USP-25KG": 10})
     number = place(customer, "LEU-USP-25KG", 1).number
-    orders.confirm_order(number)
-    orders.ship_order(number, "DHL-1")
+    ordering.confirm_order(number)
+    ordering.ship_order(number, "DHL-1")
     db.session.commit()
     sign_in(client)
     page = client.get(f"/orders/{number}/cancel", follow_redirects=True)

@@ -98,9 +98,9 @@ def test_after_the_migration_the_company_sees_its_orders_and_a_new_company_gets_
     with app.app_context():
         upgrade()
         from shop.models import ApiKey
-        from shop.services import accounts, orders
+        from shop.services import accounts, ordering
 
-        assert [o.number for o in orders.list_orders(company_id=1)] == ["LS-A1"]
+        assert [o.number for o in ordering.list_orders(company_id=1)] == ["LS-A1"]
         new = accounts.create_customer("c@example.com", "a long unusual passphrase", "Cobalt Foods")
         db.session.commit()
         assert new.company.id == 3 and new.role == "admin"

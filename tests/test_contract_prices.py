@@ -15,7 +15,7 @@ from shop.errors import InvalidInput
 from shop.extensions import db
 from shop.models import Company, PriceList, PriceListItem
 from shop.services import catalog, price_lists
-from shop.services.pricing import CONTRACT, LIST, Tier, price_for, price_steps
+from shop.services.tiers import CONTRACT, LIST, Tier, price_for, price_steps
 from tests.factories import make_customer, make_lot
 from tests.test_api_fixtures import *  # noqa: F403  (api, rival, stocked fixtures)
 from tests.test_api_fixtures import new_api_client

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from shop.errors import InsufficientStock, InvalidInput, Shortfall
 from shop.extensions import db
 from shop.models import Batch, Order, Variant
-from shop.services import orders
+from shop.services import ordering
 from tests.factories import make_lot, make_product
 from tests.test_staff_support import sign_in as staff_sign_in
 from tests.test_staff_support import staff_clients, text_of  # noqa: F401
@@ -139,7 +139,7 @@ def test_a_refusal_that_came_in_between_is_shown_beside_its_line(app, client, pr
     def refuse(*args, **kwargs):
         raise refusal
 
-    monkeypatch.setattr(orders, "place_order", refuse)
+    monkeypatch.setattr(ordering, "place_order", refuse)
     response = client.post("/checkout", data={**ADDRESS, "token": _token(client)})
     assert response.status_code == status
     assert line_problem(response.text, "LEU-USP-25KG") == said

@@ -18,7 +18,8 @@ from shop.models import (
     Stock,
     StockMovement,
 )
-from shop.services import catalog, inventory, orders
+from shop.services import catalog, inventory, ordering
+from shop.services.ordering import pg_write, planner
 from shop.services.tx import run_in_transaction
 from tests.factories import make_customer, make_lot
 
@@ -28,7 +29,7 @@ DRUM, BAG = "LEU-USP-25KG", "LEU-USP-1KG"
 
 
 def place(customer, *lines, **kwargs):
-    return run_in_transaction(orders.place_order, customer, [{"sku": s, "quantity": q} for s, q in lines],
+    return run_in_transaction(ordering.place_order, customer, [{"sku": s, "quantity": q} for s, q in lines],
                               ADDRESS, **kwargs)
 
 
@@ -130,9 +131,9 @@ def test_cancel_releases_the_allocation(app, product, customer):
     make_lot(product, "L1", {DRUM: 5})
     order = place(customer, (DRUM, 5))
     assert available(DRUM) == 0
-    run_in_transaction(orders.cancel_order, order.number, customer=customer)
+    run_in_transaction(ordering.cancel_order, order.number, customer=customer)
     assert available(DRUM) == 5
-    order = orders.get_order(order.number)
+    order = ordering.get_order(order.number)
     assert order.status == OrderStatus.CANCELLED
     assert {a.status for a in order.lines[0].allocations} == {AllocationStatus.RETURNED_CANCELLED}
     assert [h.to_status for h in order.history] == [OrderStatus.PENDING, OrderStatus.CANCELLED]
@@ -142,49 +143,49 @@ def test_cancel_releases_the_allocation(app, product, customer):
 def test_ship_turns_the_allocation_into_a_shipment(app, product, customer):
     batch = make_lot(product, "L1", {DRUM: 5})
     order = place(customer, (DRUM, 3))
-    run_in_transaction(orders.confirm_order, order.number)
-    run_in_transaction(orders.ship_order, order.number, "DHL 00340434161094042557")
+    run_in_transaction(ordering.confirm_order, order.number)
+    run_in_transaction(ordering.ship_order, order.number, "DHL 00340434161094042557")
     stock = db.session.get(Stock, batch.stocks[0].id)
     db.session.refresh(stock)
     assert (stock.on_hand, stock.allocated) == (2, 0)
-    shipped = orders.get_order(order.number)
+    shipped = ordering.get_order(order.number)
     assert shipped.status == OrderStatus.SHIPPED
     assert shipped.tracking_reference == "DHL 00340434161094042557"
-    run_in_transaction(orders.deliver_order, order.number)
-    assert orders.get_order(order.number).status == OrderStatus.DELIVERED
+    run_in_transaction(ordering.deliver_order, order.number)
+    assert ordering.get_order(order.number).status == OrderStatus.DELIVERED
     assert inventory.check_ledger() == []
 
 
 def test_shipping_needs_a_tracking_reference(app, product, customer):
     make_lot(product, "L1", {DRUM: 5})
     order = place(customer, (DRUM, 1))
-    run_in_transaction(orders.confirm_order, order.number)
+    run_in_transaction(ordering.confirm_order, order.number)
     with pytest.raises(InvalidInput) as missing:
-        run_in_transaction(orders.ship_order, order.number, "  ")
+        run_in_transaction(ordering.ship_order, order.number, "  ")
     assert "tracking_reference" in missing.value.errors
 
 
 @pytest.mark.parametrize(("path", "action"), [
-    ([], lambda n: orders.ship_order(n, "T1")),  # pending cannot ship
-    ([], lambda n: orders.deliver_order(n)),
-    (["confirm"], lambda n: orders.confirm_order(n)),
-    (["confirm", "ship"], lambda n: orders.cancel_order(n)),
-    (["cancel"], lambda n: orders.confirm_order(n)),
-    (["cancel"], lambda n: orders.cancel_order(n)),
-    (["confirm", "ship", "deliver"], lambda n: orders.ship_order(n, "T2")),
+    ([], lambda n: ordering.ship_order(n, "T1")),  # pending cannot ship
+    ([], lambda n: ordering.deliver_order(n)),
+    (["confirm"], lambda n: ordering.confirm_order(n)),
+    (["confirm", "ship"], lambda n: ordering.cancel_order(n)),
+    (["cancel"], lambda n: ordering.confirm_order(n)),
+    (["cancel"], lambda n: ordering.cancel_order(n)),
+    (["confirm", "ship", "deliver"], lambda n: ordering.ship_order(n, "T2")),
 ])
 def test_illegal_transitions_are_refused_and_change_nothing(app, product, customer, path, action):
     make_lot(product, "L1", {DRUM: 5})
     order = place(customer, (DRUM, 1))
-    steps = {"confirm": orders.confirm_order, "ship": lambda n: orders.ship_order(n, "T0"),
-             "cancel": orders.cancel_order, "deliver": orders.deliver_order}
+    steps = {"confirm": ordering.confirm_order, "ship": lambda n: ordering.ship_order(n, "T0"),
+             "cancel": ordering.cancel_order, "deliver": ordering.deliver_order}
     for step in path:
         run_in_transaction(steps[step], order.number)
-    before = orders.get_order(order.number).status
+    before = ordering.get_order(order.number).status
     with pytest.raises(IllegalTransition):
         run_in_transaction(action, order.number)
     db.session.expire_all()
-    assert orders.get_order(order.number).status == before
+    assert ordering.get_order(order.number).status == before
     assert inventory.check_ledger() == []
 
 
@@ -193,8 +194,8 @@ def test_a_customer_cannot_cancel_another_customers_order(app, product, customer
     order = place(customer, (DRUM, 1))
     other = make_customer("other@example.com", "Other Co")
     with pytest.raises(NotFound):
-        run_in_transaction(orders.cancel_order, order.number, customer=other)
-    assert orders.get_order(order.number).status == OrderStatus.PENDING
+        run_in_transaction(ordering.cancel_order, order.number, customer=other)
+    assert ordering.get_order(order.number).status == OrderStatus.PENDING
 
 
 @pytest.mark.parametrize(("lines", "field"), [
@@ -211,7 +212,7 @@ def test_a_customer_cannot_cancel_another_customers_order(app, product, customer
 def test_invalid_lines_are_refused_with_their_field_path(app, product, customer, lines, field):
     make_lot(product, "L1", {DRUM: 5, BAG: 5})
     with pytest.raises(InvalidInput) as invalid:
-        run_in_transaction(orders.place_order, customer, lines, ADDRESS)
+        run_in_transaction(ordering.place_order, customer, lines, ADDRESS)
     assert field in invalid.value.errors
     assert db.session.scalar(select(func.count(Order.id))) == 0
 
@@ -235,13 +236,13 @@ def test_minimum_order_quantity_is_enforced(app, product, customer):
 def test_invalid_address_is_refused_with_its_field_path(app, product, customer, change, field):
     make_lot(product, "L1", {DRUM: 5})
     with pytest.raises(InvalidInput) as invalid:
-        run_in_transaction(orders.place_order, customer, [{"sku": DRUM, "quantity": 1}], ADDRESS | change)
+        run_in_transaction(ordering.place_order, customer, [{"sku": DRUM, "quantity": 1}], ADDRESS | change)
     assert field in invalid.value.errors
 
 
 def test_country_code_is_normalised(app, product, customer):
     make_lot(product, "L1", {DRUM: 5})
-    order = run_in_transaction(orders.place_order, customer, [{"sku": DRUM, "quantity": 1}],
+    order = run_in_transaction(ordering.place_order, customer, [{"sku": DRUM, "quantity": 1}],
                                ADDRESS | {"country": "de"})
     assert order.ship_country == "DE"
 
@@ -249,9 +250,9 @@ def test_country_code_is_normalised(app, product, customer):
 def test_orders_list_newest_first_with_keyset_pages(app, product, customer):
     make_lot(product, "L1", {BAG: 50})
     numbers = [place(customer, (BAG, 1)).number for _ in range(5)]
-    first = orders.list_orders(company_id=customer.company_id, limit=2)
+    first = ordering.list_orders(company_id=customer.company_id, limit=2)
     assert [o.number for o in first] == numbers[::-1][:2]
-    rest = orders.list_orders(company_id=customer.company_id, limit=10, after=(first[-1].placed_at, first[-1].id))
+    rest = ordering.list_orders(company_id=customer.company_id, limit=10, after=(first[-1].placed_at, first[-1].id))
     assert [o.number for o in rest] == numbers[::-1][2:]
     assert db.session.scalar(select(func.count(Allocation.id))) == 5
 
@@ -271,7 +272,7 @@ def test_an_order_that_loses_a_race_is_planned_again(app, backend, product, cust
 
     make_lot(product, "EARLY", {DRUM: 3}, expires_in_days=100)
     make_lot(product, "LATE", {DRUM: 5}, expires_in_days=300)
-    real_plan, attempts = orders._plan_allocation, []
+    real_plan, attempts = planner.plan, []
 
     def plan_then_lose(*args, **kwargs):
         plan = real_plan(*args, **kwargs)
@@ -282,7 +283,7 @@ def test_an_order_that_loses_a_race_is_planned_again(app, backend, product, cust
                 other.commit()
         return plan
 
-    monkeypatch.setattr(orders, "_plan_allocation", plan_then_lose)
+    monkeypatch.setattr(planner, "plan", plan_then_lose)
     order = place(customer, (DRUM, 2))
     assert attempts == [1, 2]
     assert drawn(order) == [(DRUM, "LATE", 2)]
@@ -317,6 +318,6 @@ def test_the_one_statement_order_write_stays_cacheable_by_psycopg():
     from sqlalchemy.dialects.postgresql.psycopg import dialect
 
     for with_record, status in itertools.product((False, True), (OrderStatus.PENDING, OrderStatus.AWAITING_APPROVAL)):
-        compiled = orders._one_statement_write(with_record, status).compile(dialect=dialect())
+        compiled = pg_write.statement(with_record, status).compile(dialect=dialect())
         assert len(str(compiled).encode()) <= MAX_CACHED_STATEMENT_LENGTH
         assert len(compiled.binds) <= MAX_CACHED_STATEMENT_PARAMS

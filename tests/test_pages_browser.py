@@ -17,7 +17,7 @@ from sqlalchemy import select
 from shop.demo import DEMO_CUSTOMER, DEMO_PASSWORD, seed_demo
 from shop.extensions import db
 from shop.models import Customer, Product, Stock, Variant
-from shop.services import orders
+from shop.services import ordering
 from tests.browser import *  # noqa: F403
 from tests.browser import DESKTOP, PHONE, axe_violations, overflow, screenshot, sticking_out, unreachable_by_tab
 from tests.factories import make_lot, signed_recall
@@ -36,15 +36,15 @@ def shop(app):
     usp = db.session.scalar(select(Product).where(Product.slug == "l-leucine-usp"))
     make_lot(usp, "USP-2412", {"LEU-USP-1KG": 12}, expires_in_days=40)
     buyer = db.session.scalar(select(Customer).where(Customer.email == DEMO_CUSTOMER[0]))
-    pending = orders.place_order(buyer, [{"sku": "LEU-USP-25KG", "quantity": 4}, {"sku": "LEU-USP-1KG",
+    pending = ordering.place_order(buyer, [{"sku": "LEU-USP-25KG", "quantity": 4}, {"sku": "LEU-USP-1KG",
                                                                                      "quantity": 10}],
                                  ADDRESS, "PO-4711")
-    confirmed = orders.place_order(buyer, [{"sku": "LEU-FEED-500KG", "quantity": 2}], ADDRESS)
-    orders.confirm_order(confirmed.number)
-    shipped = orders.place_order(buyer, [{"sku": "LEU-EP-25KG", "quantity": 1}], ADDRESS)
-    orders.confirm_order(shipped.number)
-    orders.ship_order(shipped.number, "DHL-JJD0003900071")
-    short = orders.place_order(buyer, [{"sku": "LEU-EP-25KG", "quantity": 40}], ADDRESS, "PO-4712", 200)
+    confirmed = ordering.place_order(buyer, [{"sku": "LEU-FEED-500KG", "quantity": 2}], ADDRESS)
+    ordering.confirm_order(confirmed.number)
+    shipped = ordering.place_order(buyer, [{"sku": "LEU-EP-25KG", "quantity": 1}], ADDRESS)
+    ordering.confirm_order(shipped.number)
+    ordering.ship_order(shipped.number, "DHL-JJD0003900071")
+    short = ordering.place_order(buyer, [{"sku": "LEU-EP-25KG", "quantity": 40}], ADDRESS, "PO-4712", 200)
     db.session.commit()
     signed_recall("EP-2509", "Foreign particles found in retained sample",
                   note="Do not use lot EP-2509: foreign particles were found in its retained sample.")

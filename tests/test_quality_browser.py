@@ -10,7 +10,7 @@ import pytest
 from shop.demo import EP_SPEC, in_spec_value
 from shop.extensions import db
 from shop.models import Product, SpecTest, Variant
-from shop.services import inventory, orders
+from shop.services import inventory, ordering
 from tests.browser import *  # noqa: F403
 from tests.browser import screenshot
 from tests.factories import make_customer, make_staff
@@ -97,10 +97,10 @@ def test_refusal_two_person_release_signed_coa_and_a_recall_that_reaches_the_buy
     screenshot(coa, "quality-public-coa-signed")
 
     # A customer orders 4 drums and receives them.
-    order = orders.place_order(customer, [{"sku": "LEU-EP-25KG", "quantity": 4}], ADDRESS)
+    order = ordering.place_order(customer, [{"sku": "LEU-EP-25KG", "quantity": 4}], ADDRESS)
     number = order.number
-    orders.confirm_order(number)
-    orders.ship_order(number, "DHL-JJD0099")
+    ordering.confirm_order(number)
+    ordering.ship_order(number, "DHL-JJD0099")
     db.session.commit()
 
     # Quality prepares the recall, reads what it will do, and signs it with a note for customers.

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from shop.extensions import db
 from shop.models import Batch, BatchStatus, NoticeKind, OrderNotice, StockMovement
-from shop.services import accounts, orders
+from shop.services import accounts, ordering
 from tests.factories import make_customer, make_lot, signed_recall
 from tests.test_staff_support import place, sign_in, staff_clients, text_of  # noqa: F401
 
@@ -29,10 +29,10 @@ def _scenario(product, customer):
     one."""
     make_lot(product, "L-BAD", {"LEU-USP-25KG": 10}, expires_in_days=300)
     shipped = place(customer, "LEU-USP-25KG", 2)
-    orders.confirm_order(shipped.number)
-    orders.ship_order(shipped.number, "DHL-1")
+    ordering.confirm_order(shipped.number)
+    ordering.ship_order(shipped.number, "DHL-1")
     cancelled = place(customer, "LEU-USP-25KG", 1)
-    orders.cancel_order(cancelled.number)
+    ordering.cancel_order(cancelled.number)
     open_order = place(make_customer("open@example.com", "Open Ltd"), "LEU-USP-25KG", 3)
     db.session.commit()
     make_lot(product, "L-GOOD", {"LEU-USP-25KG": 10}, expires_in_days=600)

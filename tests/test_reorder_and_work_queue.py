@@ -20,12 +20,12 @@ def _variant(sku: str) -> Variant:
 
 
 def test_order_again_fills_the_cart_at_todays_prices_and_flags_what_changed(app, client, product, customer):
-    from shop.services import orders
+    from shop.services import ordering
 
     make_lot(product, "L-1", {"LEU-USP-25KG": 10, "LEU-USP-1KG": 20})
     ep = make_product("l-leucine-ep", "EP", "LEU-EP")
     make_lot(ep, "EP-1", {"LEU-EP-1KG": 5})
-    order = orders.place_order(customer, [{"sku": "LEU-USP-25KG", "quantity": 2}, {"sku": "LEU-USP-1KG",
+    order = ordering.place_order(customer, [{"sku": "LEU-USP-25KG", "quantity": 2}, {"sku": "LEU-USP-1KG",
                                                                                      "quantity": 15},
                                           {"sku": "LEU-EP-1KG", "quantity": 1}], ADDRESS)
     db.session.commit()
@@ -60,13 +60,13 @@ def test_order_again_of_someone_elses_order_is_404(app, client, product, custome
 
 @pytest.mark.usefixtures("staff_clients")
 def test_staff_dashboard_opens_with_the_work_queue_before_stock(client, product, customer):
-    from shop.services import orders
+    from shop.services import ordering
 
     make_lot(product, "L-OK", {"LEU-USP-1KG": 50}, expires_in_days=900)
     doomed = make_lot(product, "L-DOOMED", {"LEU-USP-25KG": 5})
     to_confirm = place(customer, "LEU-USP-1KG", 2).number
     confirmed = place(customer, "LEU-USP-1KG", 3).number
-    orders.confirm_order(confirmed)
+    ordering.confirm_order(confirmed)
     short = place(customer, "LEU-USP-25KG", 4).number
     signed_recall(doomed.lot_number, "contaminated")  # no other drums: the order falls short
     db.session.commit()
@@ -89,9 +89,9 @@ def test_packing_slip_has_shipper_consignee_net_and_gross_weights_and_packages(c
     _variant("LEU-USP-1KG").tare_kg = Decimal("0.15")
     db.session.commit()
     make_lot(product, "L-1", {"LEU-USP-25KG": 10, "LEU-USP-1KG": 20})
-    from shop.services import orders
+    from shop.services import ordering
 
-    order = orders.place_order(customer, [{"sku": "LEU-USP-25KG", "quantity": 4},
+    order = ordering.place_order(customer, [{"sku": "LEU-USP-25KG", "quantity": 4},
                                           {"sku": "LEU-USP-1KG", "quantity": 10}], ADDRESS)
     db.session.commit()
     staff_sign_in(client, "warehouse")

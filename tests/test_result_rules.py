@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shop.services.refill import Lot, Need, plan
+from shop.services.ordering.planner import Lot, Need, plan
 from shop.services.results import ResultRefused, Verdict, check, judge, parse
 
 D = Decimal
@@ -160,7 +160,8 @@ needs = st.lists(st.builds(lambda key, qty, days: Need(key, 1, qty, TODAY + time
 
 @given(needs, lots)
 def test_refill_plan_never_oversells_never_takes_a_short_dated_lot_and_goes_first_expired_first_out(wants, stock):
-    picks, missing = plan(wants, stock)
+    planned = plan(wants, stock)
+    picks, missing = planned.picks, planned.missing
     by_id = {lot.stock_id: lot for lot in stock}
     taken: dict[int, int] = {}
     for pick in picks:

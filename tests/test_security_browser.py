@@ -8,7 +8,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from shop.extensions import db
-from shop.services import orders
+from shop.services import ordering
 from tests.browser import *  # noqa: F403
 from tests.browser import screenshot
 from tests.factories import make_customer, make_lot, make_staff
@@ -40,7 +40,7 @@ def _signed_in_staff(new_page, live_server):
 
 def _order(product) -> str:
     make_lot(product, "L-FRAME", {"LEU-USP-25KG": 5})
-    order = orders.place_order(make_customer(), [{"sku": "LEU-USP-25KG", "quantity": 1}], ADDRESS)
+    order = ordering.place_order(make_customer(), [{"sku": "LEU-USP-25KG", "quantity": 1}], ADDRESS)
     make_staff("fulfilment")
     db.session.commit()  # no open transaction: the server thread must be free to write to the SQLite file
     return order.number

@@ -12,7 +12,7 @@ from shop.config import ConfigError, load_config
 from shop.errors import InsufficientStock
 from shop.extensions import db
 from shop.models import AuditEntry, Batch
-from shop.services import accounts, catalog, inventory, orders
+from shop.services import accounts, catalog, inventory, ordering
 from tests.factories import good_results, make_lot
 from tests.test_staff_support import ADDRESS, place, sign_in, staff_clients, text_of  # noqa: F401
 
@@ -94,7 +94,7 @@ def test_a_lot_marked_sell_only_on_request_is_never_picked_first_expired_first_o
     staff = sign_in(client, "quality")
     page = client.post("/staff/batches/L-ASK/on-request", data={"on_request": "1"}, follow_redirects=True)
     assert "Lot L-ASK is now sold only on request" in page.text
-    order = orders.place_order(customer, [{"sku": DRUM, "quantity": 3}], ADDRESS)
+    order = ordering.place_order(customer, [{"sku": DRUM, "quantity": 3}], ADDRESS)
     db.session.commit()
     assert [a.stock.batch.lot_number for a in order.lines[0].allocations] == ["L-LATER"]
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "batch.on_request"))

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from shop.errors import IllegalTransition
 from shop.extensions import db
 from shop.models import Order, OrderStatus, Product
-from shop.services import accounts, inventory, orders, shortages
+from shop.services import accounts, inventory, ordering, shortages
 from tests.factories import make_customer, make_lot, signed_recall
 from tests.test_staff_support import place, sign_in, staff_clients, text_of  # noqa: F401
 
@@ -21,7 +21,7 @@ def _short_order(product, customer, *, confirmed: bool = False) -> Order:
     make_lot(product, "L-BAD", {DRUM: 6}, expires_in_days=400)
     order = place(customer, DRUM, 6)
     if confirmed:
-        orders.confirm_order(order.number)
+        ordering.confirm_order(order.number)
         db.session.commit()
     signed_recall("L-BAD", "Foreign particles")
     db.session.commit()
@@ -31,14 +31,14 @@ def _short_order(product, customer, *, confirmed: bool = False) -> Order:
 
 def _allocations(number: str) -> list[tuple[str, int, str]]:
     db.session.expire_all()
-    order = orders.get_order(number)
+    order = ordering.get_order(number)
     return [(a.stock.batch.lot_number, a.quantity, a.status.value) for line in order.lines for a in line.allocations]
 
 
 def test_a_short_order_cannot_be_confirmed_and_says_exactly_what_it_misses(app, product, customer):
     order = _short_order(product, customer)
     with pytest.raises(IllegalTransition) as refused:
-        orders.confirm_order(order.number)
+        ordering.confirm_order(order.number)
     assert str(refused.value) == (f"Order {order.number} cannot be confirmed while it is short: LEU-USP-25KG misses "
                                   "6 of 6 units. Allocate the missing units, cancel them, or cancel the order.")
     db.session.rollback()
@@ -48,7 +48,7 @@ def test_a_short_order_cannot_be_confirmed_and_says_exactly_what_it_misses(app, 
 def test_a_short_confirmed_order_cannot_be_shipped(app, client, product, customer):
     order = _short_order(product, customer, confirmed=True)
     with pytest.raises(IllegalTransition, match="cannot be shipped while it is short: LEU-USP-25KG misses 6 of 6"):
-        orders.ship_order(order.number, "DHL-1")
+        ordering.ship_order(order.number, "DHL-1")
     db.session.rollback()
     sign_in(client, "fulfilment")
     page = client.post(f"/staff/orders/{order.number}/ship", data={"tracking_reference": "DHL-1"},
@@ -92,8 +92,8 @@ def test_one_click_allocate_fills_a_short_order_first_expired_first_out_and_the_
     assert refreshed.needs_attention is False
     assert refreshed.history[-1].note == ("Missing units allocated from released stock (first-expired-first-out): "
                                           "LEU-USP-25KG 4 from lot L-SOON; LEU-USP-25KG 2 from lot L-LATE")
-    orders.confirm_order(order.number)
-    orders.ship_order(order.number, "DHL-2")
+    ordering.confirm_order(order.number)
+    ordering.ship_order(order.number, "DHL-2")
     db.session.commit()
     assert inventory.check_ledger() == []
 
@@ -146,7 +146,7 @@ def test_cancelling_every_missing_unit_of_an_empty_order_is_refused_cancel_the_o
     with pytest.raises(IllegalTransition, match="cancel the order instead"):
         shortages.cancel_short_units(order.number)
     db.session.rollback()
-    orders.cancel_order(order.number)
+    ordering.cancel_order(order.number)
     db.session.commit()
     assert inventory.check_ledger() == []
 

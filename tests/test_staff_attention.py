@@ -9,7 +9,7 @@ from sqlalchemy import select
 from shop.errors import IllegalTransition, InvalidInput
 from shop.extensions import db
 from shop.models import AuditEntry, Order
-from shop.services import orders, recall
+from shop.services import ordering, recall
 from tests.factories import make_customer, make_lot, make_product, make_staff, signed_recall
 from tests.test_staff_support import ADDRESS, StaffClient, place, sign_in, staff_clients, text_of  # noqa: F401
 
@@ -147,7 +147,7 @@ def test_a_later_recall_flags_a_handled_order_with_its_own_note_only(app, produc
     (it stays in the audit log)."""
     make_lot(product, "L-DRUMS", {"LEU-USP-25KG": 10})
     make_lot(product, "L-TUBS", {"LEU-USP-1KG": 10})
-    order = orders.place_order(customer, [{"sku": "LEU-USP-25KG", "quantity": 2},
+    order = ordering.place_order(customer, [{"sku": "LEU-USP-25KG", "quantity": 2},
                                           {"sku": "LEU-USP-1KG", "quantity": 3}], ADDRESS)
     db.session.commit()
     quality = make_staff("quality", email="recall@shop.example")

@@ -7,7 +7,7 @@ import pytest
 
 from shop.demo import in_spec_value
 from shop.extensions import db
-from shop.services import orders
+from shop.services import ordering
 from tests.browser import *  # noqa: F403
 from tests.browser import screenshot
 from tests.factories import make_customer, make_staff
@@ -78,7 +78,7 @@ def test_lot_from_receipt_to_release_to_sale_to_shipment_to_trace(live_server, n
     assert storefront.locator("table.lots", has_text="USP-2799").count() == 1
 
     # A customer orders 5 drums (through the same order service the storefront and the API use).
-    order = orders.place_order(customer, [{"sku": "LEU-USP-25KG", "quantity": 5}], ADDRESS)
+    order = ordering.place_order(customer, [{"sku": "LEU-USP-25KG", "quantity": 5}], ADDRESS)
     number = order.number
     db.session.commit()
 

@@ -15,7 +15,7 @@ from shop.models import (
     Order,
     StockMovement,
 )
-from shop.services import catalog, inventory, orders, recall
+from shop.services import catalog, inventory, ordering, recall
 from tests.factories import make_customer, make_lot, make_staff, releaser, signed
 from tests.test_staff_support import place, sign_in, staff_clients, text_of  # noqa: F401
 
@@ -83,8 +83,8 @@ def test_recall_flags_an_order_that_other_lots_cannot_cover(app, product, custom
     assert _allocations(second.id) == [("L-BAD", 8, "returned_recalled"), ("L-SPARE", 1, "allocated")]
     assert inventory.check_ledger() == []
     with pytest.raises(IllegalTransition):  # cannot ship what is not allocated
-        orders.confirm_order(second.number)
-        orders.ship_order(second.number, "TRK-1")
+        ordering.confirm_order(second.number)
+        ordering.ship_order(second.number, "TRK-1")
     db.session.rollback()
 
 
@@ -101,8 +101,8 @@ def test_recall_respects_the_orders_minimum_shelf_life(app, product, customer):
 def test_recall_lists_customers_who_received_the_lot_and_leaves_shipments_alone(app, product, customer):
     make_lot(product, "L-BAD", {"LEU-USP-25KG": 10})
     shipped = place(customer, "LEU-USP-25KG", 3)
-    orders.confirm_order(shipped.number)
-    orders.ship_order(shipped.number, "DHL-123")
+    ordering.confirm_order(shipped.number)
+    ordering.ship_order(shipped.number, "DHL-123")
     db.session.commit()
     summary = _recall("L-BAD", "recall")
     db.session.commit()
@@ -129,8 +129,8 @@ def test_recall_page_shows_receivers_and_what_happened_to_open_orders(client, pr
     make_lot(product, "L-BAD", {"LEU-USP-25KG": 10})
     make_lot(product, "L-SPARE", {"LEU-USP-25KG": 1})
     shipped = place(customer, "LEU-USP-25KG", 2)
-    orders.confirm_order(shipped.number)
-    orders.ship_order(shipped.number, "UPS-9")
+    ordering.confirm_order(shipped.number)
+    ordering.ship_order(shipped.number, "UPS-9")
     db.session.commit()
     pending = place(make_customer("open@example.com", "Open Orders Ltd"), "LEU-USP-25KG", 5)
     sign_in(client, "quality")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from shop.extensions import db
 from shop.models import Order, OrderStatus, OrderStatusChange
-from shop.services import orders
+from shop.services import ordering
 from tests.factories import make_customer, make_lot, make_product
 from tests.test_staff_support import count_statements, page_statements, place, sign_in, staff_clients, text_of  # noqa: F401
 
@@ -98,7 +98,7 @@ def test_lot_trace_lists_every_order_and_customer_and_its_csv_has_one_row_per_al
     split = place(alpha, "LEU-USP-25KG", 5)  # 3 from A-1, 2 from B-2
     second = place(beta, "LEU-USP-25KG", 4)  # from B-2
     third = place(alpha, "LEU-USP-25KG", 1)  # from B-2
-    orders.cancel_order(third.number)
+    ordering.cancel_order(third.number)
     db.session.commit()
     sign_in(client, "quality")
     text = text_of(client.get("/staff/trace/lot/B-2").text)
@@ -181,7 +181,7 @@ def test_order_list_filters_by_status_customer_and_date_and_pages(client, produc
     acme = make_customer("buyer@acme.example", "Acme Nutrition")
     zeta = make_customer("orders@zeta.example", "Zeta Pharma")
     placed = [place(acme if i % 2 else zeta, "LEU-USP-1KG", 1) for i in range(7)]
-    orders.confirm_order(placed[0].number)
+    ordering.confirm_order(placed[0].number)
     db.session.commit()
     sign_in(client, "fulfilment")
     confirmed = client.get("/staff/orders?status=confirmed").text

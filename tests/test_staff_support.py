@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import event
 
 from shop.extensions import db
-from shop.services import orders
+from shop.services import ordering
 from tests.factories import make_staff
 
 ADDRESS = {"name": "Goods In", "line1": "Hafenstrasse 1", "city": "Hamburg", "postal_code": "20457",
@@ -29,7 +29,7 @@ def sign_in(client, role: str, email: str | None = None):
 
 def place(customer, sku: str, quantity: int, *, min_days: int | None = None):
     """Place and commit an order through the order service, as the storefront and API do."""
-    order = orders.place_order(customer, [{"sku": sku, "quantity": quantity}], ADDRESS,
+    order = ordering.place_order(customer, [{"sku": sku, "quantity": quantity}], ADDRESS,
                                min_remaining_shelf_life_days=min_days)
     db.session.commit()
     return order

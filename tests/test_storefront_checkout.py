@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from shop.extensions import db
 from shop.models import Order, Stock
-from shop.services import orders
+from shop.services import ordering
 from tests.factories import make_customer, make_lot
 from tests.test_storefront_helpers import field_error, sign_in
 
@@ -83,7 +83,7 @@ def test_stock_gone_meanwhile_shows_the_short_line_and_makes_no_order(app, clien
     _fill_cart(client, quantity=4)
     token = _token(client)
     rival = make_customer("rival@example.com", "Rival")
-    orders.place_order(rival, [{"sku": "LEU-USP-25KG", "quantity": 3}], {**ADDRESS})
+    ordering.place_order(rival, [{"sku": "LEU-USP-25KG", "quantity": 3}], {**ADDRESS})
     db.session.commit()
     response = _checkout(client, token)
     assert response.status_code == 409
@@ -148,7 +148,7 @@ def test_out_of_date_checkout_form_is_refused_without_ordering(app, client, prod
 def test_another_customers_order_is_404(app, client, product, customer):
     make_lot(product, "L-1", {"LEU-USP-25KG": 10})
     other = make_customer("other@example.com", "Other Co")
-    order = orders.place_order(other, [{"sku": "LEU-USP-25KG", "quantity": 1}], {**ADDRESS})
+    order = ordering.place_order(other, [{"sku": "LEU-USP-25KG", "quantity": 1}], {**ADDRESS})
     db.session.commit()
     sign_in(client)
     for url in (f"/orders/{order.number}", f"/orders/{order.number}/confirmation", f"/orders/{order.number}/cancel"):
@@ -178,9 +178,9 @@ def test_cancel_releases_the_lots_and_only_while_allowed(app, client, product, c
 def test_my_orders_pages_through_older_orders(app, client, product, customer):
     make_lot(product, "L-1", {"LEU-USP-1KG": 100})
     for _ in range(23):
-        orders.place_order(customer, [{"sku": "LEU-USP-1KG", "quantity": 1}], {**ADDRESS})
+        ordering.place_order(customer, [{"sku": "LEU-USP-1KG", "quantity": 1}], {**ADDRESS})
     db.session.commit()
-    numbers = [o.number for o in orders.list_orders(company_id=customer.company_id, limit=100)]
+    numbers = [o.number for o in ordering.list_orders(company_id=customer.company_id, limit=100)]
     db.session.rollback()
     sign_in(client)
     first = client.get("/orders").text

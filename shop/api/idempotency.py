@@ -3,11 +3,11 @@
 The flow (IETF httpapi idempotency draft, Stripe's semantics), in the SAME transaction as the work:
 
 1. One statement looks up the key's record and, on PostgreSQL, takes a transaction-scoped advisory lock
-   on (customer, key): the statement that checks the request's API key (see `authenticate`), so that this
-   step costs no statement of its own. A request that cannot take the lock knows that another request with
-   the key is still running: 409 `idempotency-in-flight`. A record found answers at once: its stored answer
-   again with `Idempotent-Replayed: true`, or 422 when it was made for another body (the fingerprint is a
-   SHA-256 of method, path and canonical JSON body).
+   on (customer, key) (`_lookup`, the lock's one place): the statement that checks the request's API key
+   (see `authenticate`), so that this step costs no statement of its own. A request that cannot take the
+   lock knows that another request with the key is still running: 409 `idempotency-in-flight`. A record
+   found answers at once: its stored answer again with `Idempotent-Replayed: true`, or 422 when it was made
+   for another body (the fingerprint is a SHA-256 of method, path and canonical JSON body).
 2. Otherwise the work runs, and its answer is INSERTed as the key's record before COMMIT (placing an order
    writes it in the order's own statement): a committed order always has its answer on record, so a
    retry can never place a second one. The unique (customer_id, key) constraint is the final word: should
@@ -39,7 +39,6 @@ from ..errors import DomainError
 from ..extensions import db
 from ..models import ApiKey, IdempotencyRecord, utcnow
 from ..services import accounts
-from ..services.sql import rows
 from ..services.tx import RetryTransaction, run_in_transaction
 from .problems import domain_problem, problem_response
 
@@ -48,8 +47,8 @@ MAX_KEY_LENGTH = 255
 REPLAYED_HEADER = "Idempotent-Replayed"
 _STORED_HEADERS = ("Content-Type", "Location")
 
-# Core statements built once, run on the session's connection: cheaper than the ORM's unit of work and the
-# Session's execute(), which cost more CPU than the database spent on them.
+# Core statements built once, run on the session's connection: cheaper than the ORM's unit of work, which
+# cost more CPU than the database spent on them.
 _RECORDS = IdempotencyRecord.__table__
 _ONE_ROW = select(literal(1).label("one")).subquery("one_row")
 _RECORD_COLUMNS = (_RECORDS.c.id, _RECORDS.c.fingerprint, _RECORDS.c.created_at, _RECORDS.c.response_status,
@@ -77,10 +76,13 @@ _INSERT_RECORD = insert(_RECORDS)
 _DELETE_EXPIRED = delete(_RECORDS).where(_RECORDS.c.id == bindparam("record_id"))
 
 
-def fingerprint(method: str, path: str, body: Any) -> str:
-    """SHA-256 over method, path and the body as canonical JSON (sorted keys, no spaces)."""
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(f"{method}\n{path}\n{canonical}".encode()).hexdigest()
+def _lookup(key: str, **by: object) -> Row | None:
+    """Step 1's statement: the key's record (or NULLs) and whether the key is free, by `key_hash` (an API key's)
+    or by `customer_id`. The PostgreSQL advisory lock's one place: only there does it lock; SQLite's single
+    writer already makes a second request with the key wait."""
+    conn = db.session.connection()
+    statement = _LOOKUP[conn.dialect.name == "postgresql", "key_hash" in by]
+    return conn.execute(statement, {**by, "key": key, "key_lock": _key_lock(key)}).first()
 
 
 def lock_id(customer_id: int, key: str) -> tuple[int, int]:
@@ -94,6 +96,12 @@ def _key_lock(key: str) -> int:
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big", signed=True)
 
 
+def fingerprint(method: str, path: str, body: Any) -> str:
+    """SHA-256 over method, path and the body as canonical JSON (sorted keys, no spaces)."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(f"{method}\n{path}\n{canonical}".encode()).hexdigest()
+
+
 def authenticate(api_key: str) -> Row | None:
     """The accounts.KEY_FOR_HASH row of `api_key` (its maker's customer_id, company_id, role, key_id,
     last_used_at); None for an unknown or revoked key.
@@ -105,12 +113,9 @@ def authenticate(api_key: str) -> Row | None:
     key = request.headers.get(HEADER) if request.method == "POST" else None
     if key_hash is None or not key or len(key) > MAX_KEY_LENGTH:
         return accounts.key_for_api_key(api_key)
-    conn = db.session.connection()
-    found = rows(conn, _LOOKUP[conn.dialect.name == "postgresql", True],
-                 {"key_hash": key_hash, "key": key, "key_lock": _key_lock(key)})
-    if not found:
+    row = _lookup(key, key_hash=key_hash)
+    if row is None:
         return None
-    row = found[0]
     g.idempotency_looked_up = (row.customer_id, key, row)
     return row
 
@@ -150,31 +155,33 @@ def respond(customer_id: int, key: str | None, work: Callable[[Answer | None], R
             return domain_problem(error)
 
     fp = fingerprint(request.method, request.path, request.get_json(silent=True))
-
-    def keyed_work() -> Response:
-        _check_key(customer_id, key, fp)
-        answer = Answer(customer_id, key, fp)
-        try:
-            response = work(answer)
-        except IntegrityError as error:
-            if answer.written and _key_taken(error):
-                raise RetryTransaction("the idempotency key was answered meanwhile") from error
-            raise
-        if not answer.written:
-            _store(customer_id, key, fp, response)
-        return response
-
     try:
-        return run_in_transaction(keyed_work)
+        return run_in_transaction(_answer_once, customer_id, key, fp, work)  # steps 1 and 2
     except _Answered as answered:
         return answered.response
-    except DomainError as error:
+    except DomainError as error:  # step 3
         response = domain_problem(error)
         try:
             run_in_transaction(_store_refusal, customer_id, key, fp, response)
         except _Answered as answered:  # a retry got in between and its answer is the key's now
             return answered.response
         return response
+
+
+def _answer_once(customer_id: int, key: str, fp: str, work: Callable[[Answer | None], Response]) -> Response:
+    """Steps 1 and 2, in one transaction: the key's answer if it has one, else the work's, stored as the key's
+    record (by the work itself, or here after it)."""
+    _check_key(customer_id, key, fp)
+    answer = Answer(customer_id, key, fp)
+    try:
+        response = work(answer)
+    except IntegrityError as error:
+        if answer.written and _key_taken(error):
+            raise RetryTransaction("the idempotency key was answered meanwhile") from error
+        raise
+    if not answer.written:
+        _store(customer_id, key, fp, response)
+    return response
 
 
 def _check_key(customer_id: int, key: str, fp: str) -> None:
@@ -190,19 +197,17 @@ def _key_state(customer_id: int, key: str, fp: str) -> tuple[bool, Response | No
     """(True, None) while another request holds the key; else (False, its answer or None when it has none).
 
     An expired record counts as absent and is deleted, to make room for this request's answer."""
-    conn = db.session.connection()
     looked_up = g.pop("idempotency_looked_up", None)  # by authenticate(), in this transaction
     if looked_up is not None and looked_up[:2] == (customer_id, key):
         row = looked_up[2]
     else:
-        row = conn.execute(_LOOKUP[conn.dialect.name == "postgresql", False],
-                           {"customer_id": customer_id, "key": key, "key_lock": _key_lock(key)}).one()
+        row = _lookup(key, customer_id=customer_id)
     if not row.free:
         return True, None
     if row.id is None:
         return False, None
     if row.created_at < utcnow() - timedelta(hours=current_app.config["IDEMPOTENCY_TTL_HOURS"]):
-        conn.execute(_DELETE_EXPIRED, {"record_id": row.id})
+        db.session.connection().execute(_DELETE_EXPIRED, {"record_id": row.id})
         return False, None
     return False, _answer_for(key, fp, row)
 

@@ -8,7 +8,7 @@ from marshmallow import RAISE
 from .. import metrics
 from ..models import Order
 from ..ratelimits import order_rate
-from ..services import approvals, member_mail, orders
+from ..services import approvals, member_mail, ordering
 from . import idempotency
 from .auth import current_customer
 from .blueprints import ApiBlueprint
@@ -35,7 +35,7 @@ IDEMPOTENT_RESPONSES = {"Idempotent-Replayed": REPLAYED_HEADER}
 _ORDER_SCHEMA = OrderSchema()
 
 
-def _order_response(order: Order, status: int, *, location: bool = False) -> Response:
+def _order_response(order: ordering.PlacedOrder | Order, status: int, *, location: bool = False) -> Response:
     """The order as JSON, the same shape for POST and GET (and stored as is for idempotent replays)."""
     response = current_app.response_class(json.dumps(_ORDER_SCHEMA.dump(order)), status=status,
                                           mimetype="application/json")
@@ -57,7 +57,7 @@ class Orders(MethodView):
         Filter with `?status=`; cursor-paginated.
         """
         limit = args["limit"]
-        rows = orders.list_orders(current_customer().company_id, args.get("status"), limit + 1, args.get("cursor"))
+        rows = ordering.list_orders(current_customer().company_id, args.get("status"), limit + 1, args.get("cursor"))
         page, more = rows[:limit], len(rows) > limit
         next_cursor = encode_cursor("orders", page[-1].placed_at, page[-1].id) if more else None
         return {"items": page, "next_cursor": next_cursor}
@@ -84,18 +84,18 @@ class Orders(MethodView):
         def place(answer: idempotency.Answer | None) -> Response:
             made: Response | None = None
 
-            def record(order: Order) -> dict[str, object]:
+            def record(placed: ordering.PlacedOrder) -> dict[str, object]:
                 # The answer is made before the order is written (it shows no database ids), so that its record
                 # goes in the order's own statement.
                 nonlocal made
-                made = _order_response(order, 201, location=True)
+                made = _order_response(placed, 201, location=True)
                 return answer.row(made)
 
-            order = orders.place_order(customer, data["lines"], data["shipping_address"],
-                                       data.get("purchase_order"), data.get("min_remaining_shelf_life_days"),
-                                       record=record if answer is not None else None, detached=True)
+            placed = ordering.place(customer, data["lines"], data["shipping_address"], data.get("purchase_order"),
+                                    data.get("min_remaining_shelf_life_days"),
+                                    record=record if answer is not None else None)
             metrics.order_placed("api")
-            return made if made is not None else _order_response(order, 201, location=True)
+            return made if made is not None else _order_response(placed, 201, location=True)
 
         return idempotency.respond(customer.id, headers.get("key"), place)
 
@@ -109,7 +109,7 @@ class OrderDetail(MethodView):
 
         With its lines, prices and the lots allocated to each line. Another customer's order is 404.
         """
-        return orders.get_order(number, current_customer().company_id)
+        return ordering.get_order(number, current_customer().company_id)
 
 
 @orders_blp.route("/<string:number>/cancel")
@@ -127,7 +127,7 @@ class OrderCancel(MethodView):
         customer = current_customer()
 
         def cancel(answer: idempotency.Answer | None) -> Response:  # stored by respond()
-            return _order_response(orders.cancel_order(number, customer=customer), 200)
+            return _order_response(ordering.cancel_order(number, customer=customer), 200)
 
         return idempotency.respond(customer.id, headers.get("key"), cancel)
 
@@ -141,7 +141,7 @@ def _decision(number: str, idempotency_key: str | None, note: str, approve: bool
 
     response = idempotency.respond(customer.id, idempotency_key, decide)
     if response.status_code == 200 and idempotency.REPLAYED_HEADER not in response.headers:
-        member_mail.send_approval_outcome(orders.get_order(number, customer.company_id), approve, note)
+        member_mail.send_approval_outcome(ordering.get_order(number, customer.company_id), approve, note)
     return response
 
 

@@ -1,6 +1,7 @@
 """Marshmallow schemas of /api/v1: each one validates or serialises a payload and documents it in OpenAPI."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -9,11 +10,11 @@ import pycountry
 from marshmallow import Schema, ValidationError, fields, pre_dump, validate
 
 from ..models import BatchStatus, OrderLine, OrderStatus, Product, Variant
-from ..services import orders
+from ..services import ordering
 from ..services.coa import Certificate
-from ..services.orders import MAX_LINES, MAX_SHELF_LIFE_DAYS
+from ..services.ordering import MAX_LINES, MAX_SHELF_LIFE_DAYS
 from ..services.price_lists import variant_price_steps
-from ..services.pricing import Tier
+from ..services.tiers import Tier
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import MAX_KEY_LENGTH
 from .pagination import MAX_LIMIT, Cursor
@@ -265,10 +266,10 @@ class OrderInSchema(Schema):
             return
         skus = {i: line.get("sku") for i, line in enumerate(lines)
                 if isinstance(line, dict) and "sku" not in line_errors.get(i, {})}
-        unknown = orders.unknown_skus(skus.values())
+        unknown = ordering.unknown_skus(skus.values())
         for i, sku in skus.items():
             if sku in unknown:
-                line_errors.setdefault(i, {})["sku"] = [orders.unknown_sku_message(sku)]
+                line_errors.setdefault(i, {})["sku"] = [ordering.unknown_sku_message(sku)]
         if line_errors:
             messages["lines"] = line_errors
 
@@ -300,14 +301,19 @@ class OrderLineSchema(_Out):
                               metadata={"description": "Lots the line draws from (allocated or shipped)."})
 
     @pre_dump
-    def _live_allocations(self, line: OrderLine, **kwargs: Any) -> dict[str, Any]:
-        # Allocations returned to stock (a cancelled order, a recalled lot) no longer bind any stock to the line.
+    def _live_allocations(self, line: OrderLine | ordering.PlacedLine, **kwargs: Any) -> dict[str, Any]:
         return {"sku": line.sku, "quantity": line.quantity, "unit_price": line.unit_price,
                 "line_total": line.line_total, "cancelled_quantity": line.cancelled_quantity,
-                "allocations": [{"lot_number": a.stock.batch.lot_number, "quantity": a.quantity,
-                                 "expires_on": a.stock.batch.expires_on,
-                                 "recalled": a.stock.batch.status == BatchStatus.RECALLED}
-                                for a in line.allocations if a.status.live]}
+                "allocations": _allocations(line)}
+
+
+def _allocations(line: OrderLine | ordering.PlacedLine) -> Sequence[Any]:
+    """The lots a line draws from: a new order's as placed; else the allocations that still hold stock (those
+    returned to stock, by a cancelled order or a recalled lot, no longer bind any to the line)."""
+    if isinstance(line, ordering.PlacedLine):
+        return line.allocations
+    return [{"lot_number": a.stock.batch.lot_number, "quantity": a.quantity, "expires_on": a.stock.batch.expires_on,
+             "recalled": a.stock.batch.status == BatchStatus.RECALLED} for a in line.allocations if a.status.live]
 
 
 class NoticeSchema(_Out):

@@ -17,7 +17,8 @@ from sqlalchemy.orm import selectinload
 from ..errors import Forbidden, IllegalTransition
 from ..extensions import db
 from ..models import MemberRole, Order, OrderStatus, utcnow
-from . import orders
+from . import ordering
+from .ordering import Actor
 
 MAX_NOTE = 500
 EXPIRED_NOTE = "Not approved within {hours} hours: cancelled, stock released"
@@ -35,7 +36,7 @@ def _decide(number: str, member: Member, note: str) -> tuple[Order, str]:
     if not member.role.may(MemberRole.APPROVER):
         raise Forbidden("Only an approver or admin of the company may approve or reject its orders.")
     note = (note or "").strip()[:MAX_NOTE]
-    order = orders.get_order(number, company_id=member.company_id, lock=True)
+    order = ordering.get_order(number, company_id=member.company_id, lock=True)
     if order.status != OrderStatus.AWAITING_APPROVAL:
         raise IllegalTransition(f"Order {order.number} is {order.status.value}: it no longer awaits approval.")
     if _expired(order, utcnow()):
@@ -47,15 +48,16 @@ def _decide(number: str, member: Member, note: str) -> tuple[Order, str]:
 def approve(number: str, member: Member, note: str = "") -> Order:
     """Approve an order of the member's company: it becomes pending, for staff to confirm."""
     order, note = _decide(number, member, note)
-    orders.move(order, OrderStatus.PENDING, customer=member, note=f"Approved. {note}".strip())
+    ordering.move(order, OrderStatus.PENDING, Actor.approver(member), f"Approved. {note}".strip())
     db.session.flush()
     return order
 
 
 def reject(number: str, member: Member, note: str = "") -> Order:
     """Reject an order of the member's company: it is cancelled and its stock released."""
-    _decide(number, member, note)
-    return orders.cancel_order(number, customer=member, reason=f"Rejected. {(note or '').strip()}".strip())
+    _, note = _decide(number, member, note)
+    return ordering.cancel_order(number, customer=member, actor=Actor.approver(member),
+                                 reason=f"Rejected. {note}".strip())
 
 
 def queue(company_id: int) -> list[Order]:
@@ -81,5 +83,5 @@ def expire_waiting(now: datetime | None = None) -> list[str]:
     numbers = list(db.session.scalars(select(Order.number).where(
         Order.status == OrderStatus.AWAITING_APPROVAL, Order.placed_at < cutoff).order_by(Order.id)))
     for number in numbers:
-        orders.cancel_order(number, reason=EXPIRED_NOTE.format(hours=_hours()))
+        ordering.cancel_order(number, reason=EXPIRED_NOTE.format(hours=_hours()))
     return numbers

@@ -36,14 +36,15 @@ def sellable_after(min_remaining_days: int = 0, today: date | None = None) -> da
 
 def sellable_lot_filter(min_remaining_days: int = 0):
     """SQL condition for a lot whose stock may be allocated: released, and not expiring too soon."""
-    return _sellable_lot_condition(sellable_after(min_remaining_days))
+    return sellable_lot_condition(sellable_after(min_remaining_days))
 
 
-# Written into the SQL rather than bound: a constant, which lets statements built once run as driver SQL.
+# Written into the SQL rather than bound: a constant, so that a statement built once stays short (psycopg
+# prepares a statement of at most 4096 characters and 50 parameters once, and converts longer ones anew).
 _RELEASED = sql_literal(BatchStatus.RELEASED, Batch.status.type)
 
 
-def _sellable_lot_condition(expires_after):
+def sellable_lot_condition(expires_after):
     """The one condition for a lot that orders are filled from first-expired-first-out: released, expiring after
     `expires_after` (a date, or a bind parameter in a statement that is built once and reused), and not marked
     "sell only on request" (such a lot goes to an order only when fulfilment allocates it by hand)."""
@@ -237,7 +238,7 @@ _LOTS_IN_STOCK = (
            (Stock.on_hand - Stock.allocated).label("available"))
     .join_from(Stock, Batch, Batch.id == Stock.batch_id)
     .where(Batch.product_id == bindparam("product_id"),
-           _sellable_lot_condition(bindparam("expires_after", type_=Date)),
+           sellable_lot_condition(bindparam("expires_after", type_=Date)),
            Stock.on_hand > Stock.allocated)
     .order_by(Batch.expires_on, Batch.id, Stock.variant_id)
 )

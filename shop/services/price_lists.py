@@ -24,7 +24,7 @@ from ..extensions import db
 from ..models import Company, OrderLine, PriceList, PriceListItem, StaffUser, Variant
 from .companies import PLAIN_AMOUNT
 from .inventory import audit
-from .pricing import Price, PriceStep, Tier, price_for, price_steps
+from .tiers import Price, PriceStep, Tier, price_for, price_steps
 
 COLUMNS = ["sku", "min_quantity", "unit_price"]
 MAX_ROWS = 5000

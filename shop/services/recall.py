@@ -22,6 +22,7 @@ from ..models import (
     Stock,
 )
 from . import inventory, refill, reports
+from .ordering import planner
 from .signatures import Signature
 
 OPEN_STATUSES = (OrderStatus.PENDING, OrderStatus.CONFIRMED)
@@ -57,7 +58,7 @@ def recall_lot(lot_number: str, reason: str, signature: Signature, public_note: 
     stock_by_id = {s.id: s for s in locked}
     lot_stock_ids = {s.id for s in locked if s.batch_id == batch.id}
     orders = _lock_open_orders(lot_stock_ids)
-    needs: list[refill.Need] = []
+    needs: list[planner.Need] = []
     lines: dict[int, tuple[Order, OrderLine]] = {}
     for order in orders:  # oldest first: first come, first re-served
         for line in order.lines:
@@ -69,8 +70,9 @@ def recall_lot(lot_number: str, reason: str, signature: Signature, public_note: 
             if recalled:
                 needs.append(refill.need(line.id, order, line, sum(a.quantity for a in recalled)))
                 lines[line.id] = (order, line)
-    picks, missing = refill.plan(needs, refill.lots_of(locked, exclude_batch_id=batch.id))
-    for pick in picks:
+    planned = planner.plan(needs, refill.lots_of(locked, exclude_batch_id=batch.id))
+    missing = planned.missing
+    for pick in planned.picks:
         order, line = lines[pick.key]
         refill.allocate(order, line, stock_by_id[pick.stock_id], pick.quantity, staff_id=staff_id,
                         reason=f"Order {order.number} re-allocated: lot {batch.lot_number} recalled")
@@ -161,7 +163,7 @@ def preview_recall(lot_number: str) -> RecallPreview:
                    key=lambda line: (line.order.placed_at, line.order.id, line.position))
     needs = [refill.need(line.id, line.order, line, sum(a.quantity for a in by_line[line.id])) for line in lines]
     stocks = refill.candidate_stock({line.variant_id for line in lines}, lock=False)
-    _, missing = refill.plan(needs, refill.lots_of(stocks, exclude_batch_id=batch.id))
+    missing = planner.plan(needs, refill.lots_of(stocks, exclude_batch_id=batch.id)).missing
     orders: dict[str, AffectedOrder] = {}
     returned: dict[str, int] = defaultdict(int)
     for n, line in zip(needs, lines, strict=True):

@@ -1,16 +1,15 @@
-"""Allocate more units to orders that already exist, first-expired-first-out: the one FEFO for refills.
+"""Allocate more units to orders that already exist, first-expired-first-out.
 
-Placing an order plans its allocation in services.orders, all or nothing. An order that already exists can
-need more units later: a recall took a lot away (services.recall), or it is short for another reason and
-fulfilment fills it (services.shortages). Both plan here, with `plan` (a pure function over plain values,
-also used to preview a recall before it is signed), and write with `allocate`. Candidate stock rows are locked
-in primary-key order, as placing an order locks them, so that a refill and a checkout wait for each other
-instead of deadlocking.
+An order that already exists can need more units later: a recall took a lot away (services.recall), or it is
+short for another reason and fulfilment fills it (services.shortages). Both plan with the order engine's
+planner (`ordering.planner.plan`, the one FEFO and shelf-life rule, which placing an order uses all or
+nothing), from the lots read here, and write with `allocate`. Candidate stock rows are locked in primary-key
+order, as placing an order locks them, so that a refill and a checkout wait for each other instead of
+deadlocking.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import date
 
 from sqlalchemy import or_, select
@@ -19,61 +18,7 @@ from sqlalchemy.orm import contains_eager
 from ..extensions import db
 from ..models import Allocation, AllocationStatus, MovementKind, Order, OrderLine, Stock, StockMovement
 from .catalog import default_shelf_life_days, sellable_after, sellable_lot_filter
-
-
-@dataclass(frozen=True)
-class Lot:
-    """A stock row that may be drawn from: its pack size, expiry (or retest) date and free units."""
-
-    stock_id: int
-    variant_id: int
-    batch_id: int
-    expires_on: date
-    free: int
-
-
-@dataclass(frozen=True)
-class Need:
-    """Units one order line still needs, and the date its lots must expire after (its shelf life)."""
-
-    key: object  # the caller's name for the line
-    variant_id: int
-    quantity: int
-    not_before: date
-
-
-@dataclass(frozen=True)
-class Pick:
-    key: object
-    stock_id: int
-    quantity: int
-
-
-def plan(needs: Sequence[Need], lots: Iterable[Lot]) -> tuple[list[Pick], dict[object, int]]:
-    """Fill each need in turn from the earliest-expiring lots of its pack size that expire after its
-    `not_before`; a lot's free units are shared by the needs in order. Returns the picks and what each need
-    still misses (only needs that are short)."""
-    free: dict[int, int] = {}
-    pools: dict[int, list[Lot]] = {}
-    for lot in sorted(lots, key=lambda lot: (lot.expires_on, lot.batch_id, lot.stock_id)):
-        free[lot.stock_id] = lot.free
-        pools.setdefault(lot.variant_id, []).append(lot)
-    picks: list[Pick] = []
-    missing: dict[object, int] = {}
-    for need in needs:
-        remaining = need.quantity
-        for lot in pools.get(need.variant_id, ()):
-            if remaining <= 0:
-                break
-            take = min(free[lot.stock_id], remaining)
-            if lot.expires_on <= need.not_before or take <= 0:
-                continue  # too short-dated for this order's shelf life, or used up
-            free[lot.stock_id] -= take
-            remaining -= take
-            picks.append(Pick(need.key, lot.stock_id, take))
-        if remaining > 0:
-            missing[need.key] = remaining
-    return picks, missing
+from .ordering.planner import Lot, Need
 
 
 def shelf_life_days(order: Order) -> int:
@@ -107,8 +52,9 @@ def candidate_stock(variant_ids: Iterable[int], *, lock: bool, include_batch_id:
 
 
 def lots_of(stocks: Iterable[Stock], exclude_batch_id: int | None = None) -> list[Lot]:
-    """candidate_stock's rows as plan's Lot values, without the rows of `exclude_batch_id`."""
-    return [Lot(s.id, s.variant_id, s.batch_id, s.batch.expires_on, s.on_hand - s.allocated) for s in stocks
+    """candidate_stock's rows as the planner's Lot values, without the rows of `exclude_batch_id`."""
+    return [Lot(s.id, s.variant_id, s.batch_id, s.batch.expires_on, s.on_hand - s.allocated, s.batch.lot_number)
+            for s in stocks
             if s.batch_id != exclude_batch_id]
 
 

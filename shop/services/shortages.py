@@ -1,6 +1,6 @@
 """Short orders: open orders whose lines hold fewer units than they are to deliver (after a recall, a count
 correction, or any other reason). Such an order cannot be confirmed or shipped while short (`refuse_if_short`,
-called by services.orders); fulfilment fills it from released stock first-expired-first-out in one action,
+called by services.ordering); fulfilment fills it from released stock first-expired-first-out in one action,
 allocates a lot by hand (also one sold only on request), cancels the missing units, or cancels the order.
 Each of these is written into the order's history."""
 from __future__ import annotations
@@ -27,6 +27,7 @@ from ..models import (
     Stock,
 )
 from . import inventory, refill, reports
+from .ordering import planner
 
 OPEN_STATUSES = (OrderStatus.PENDING, OrderStatus.CONFIRMED)
 CENT = Decimal("0.01")
@@ -86,7 +87,7 @@ def fill_short_order(number: str, staff: StaffUser | None = None) -> Filled:
     lines = {line.position: line for line in order.lines}
     stocks = refill.candidate_stock({lines[s.position].variant_id for s in short}, lock=True)
     needs = [refill.need(s.position, order, lines[s.position], s.missing) for s in short]
-    picks, _ = refill.plan(needs, refill.lots_of(stocks))
+    picks = planner.plan(needs, refill.lots_of(stocks)).picks
     if not picks:
         raise IllegalTransition(f"No released stock can fill order {number} now: " + "; ".join(map(str, short))
                                 + f" (lots must have more than {refill.shelf_life_days(order)} days of shelf "
@@ -247,7 +248,7 @@ def short_orders(variant_ids: set[int] | None = None, cursor: str | None = None,
     for order in page:
         short = short_lines(order)
         lines = {line.position: line for line in order.lines}
-        picks, _ = refill.plan([refill.need(s.position, order, lines[s.position], s.missing) for s in short], lots)
+        picks = planner.plan([refill.need(s.position, order, lines[s.position], s.missing) for s in short], lots).picks
         rows.append(ShortOrder(order.number, order.placed_at, order.company.name, order.status, short,
                                sum(p.quantity for p in picks)))
     next_cursor = reports.encode_cursor(page[-1].placed_at, page[-1].id) if more else None

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from ..errors import DomainError, InvalidInput, NotFound
 from ..extensions import db
 from ..models import OrderStatus, StaffRole, Variant
-from ..services import orders, packing, recall, reports, shortages
+from ..services import ordering, packing, recall, reports, shortages
 from ..services.cancellation import preview_cancellation
 from ..services.tx import run_in_transaction
 from . import bp
@@ -30,7 +30,7 @@ def order_list():
 
 def _load_order(number: str):
     """The order with its lines' pack sizes in the identity map, so the template triggers no query per line."""
-    order = or_404(orders.get_order, number)
+    order = or_404(ordering.get_order, number)
     ids = {line.variant_id for line in order.lines}
     if ids:
         db.session.scalars(select(Variant).where(Variant.id.in_(ids))).all()
@@ -99,21 +99,21 @@ def _form_kw(form) -> dict:
 @bp.post("/orders/<number>/confirm")
 @role_required(StaffRole.FULFILMENT)
 def confirm(number: str):
-    return _act(number, lambda: orders.confirm_order(number, staff=current_staff()), f"Order {number} confirmed.")
+    return _act(number, lambda: ordering.confirm_order(number, staff=current_staff()), f"Order {number} confirmed.")
 
 
 @bp.post("/orders/<number>/ship")
 @role_required(StaffRole.FULFILMENT)
 def ship(number: str):
     form = ShipForm()
-    return _act(number, lambda: orders.ship_order(number, form.tracking_reference.data, staff=current_staff()),
+    return _act(number, lambda: ordering.ship_order(number, form.tracking_reference.data, staff=current_staff()),
                 f"Order {number} shipped.", form)
 
 
 @bp.post("/orders/<number>/deliver")
 @role_required(StaffRole.FULFILMENT)
 def deliver(number: str):
-    return _act(number, lambda: orders.deliver_order(number, staff=current_staff()),
+    return _act(number, lambda: ordering.deliver_order(number, staff=current_staff()),
                 f"Order {number} marked delivered.")
 
 
@@ -131,7 +131,7 @@ def cancel(number: str):
             flash(f"Order {number} is {order.status} and cannot be cancelled.", "error")
             return redirect(url_for("staff.order", number=number))
         return render_template("staff/cancel.html", order=order, form=form, preview=preview_cancellation(order))
-    return _act(number, lambda: orders.cancel_order(number, staff=current_staff(),
+    return _act(number, lambda: ordering.cancel_order(number, staff=current_staff(),
                                                     reason=(form.reason.data or "").strip()),
                 f"Order {number} cancelled; its units are back in stock.", form)
 

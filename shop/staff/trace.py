@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Response, redirect, render_template, request, url_for
 
 from ..models import StaffRole
-from ..services import orders, reports
+from ..services import ordering, reports
 from . import bp
 from .auth import role_required
 from .forms import TraceSearchForm
@@ -56,7 +56,7 @@ def trace_lot_csv(lot_number: str):
 @role_required(*TRACE_ROLES)
 def trace_order(number: str):
     """The lots an order drew from, per line."""
-    order = or_404(orders.get_order, number)
+    order = or_404(ordering.get_order, number)
     rows = reports.order_trace_rows(order.id)
     if _wants_csv():
         return _csv(reports.trace_csv(rows), f"trace-order-{_safe(number)}.csv")
@@ -66,7 +66,7 @@ def trace_order(number: str):
 @bp.get("/trace/order/<number>.csv")
 @role_required(*TRACE_ROLES)
 def trace_order_csv(number: str):
-    order = or_404(orders.get_order, number)
+    order = or_404(ordering.get_order, number)
     return _csv(reports.trace_csv(reports.order_trace_rows(order.id)), f"trace-order-{_safe(number)}.csv")
 
 

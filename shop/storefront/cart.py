@@ -1,4 +1,4 @@
-"""The cart (kept in the session as SKU -> units) and checkout, which places the order through services.orders."""
+"""The cart (kept in the session as SKU -> units) and checkout, which places the order through services.ordering."""
 from __future__ import annotations
 
 import hashlib
@@ -17,8 +17,8 @@ from ..errors import InsufficientStock, InvalidInput
 from ..extensions import db
 from ..models import Customer, IdempotencyRecord, Order, Variant
 from ..ratelimits import checkout_rate
-from ..services import catalog, orders, price_lists
-from ..services.pricing import Price, Tier
+from ..services import catalog, ordering, price_lists
+from ..services.tiers import Price, Tier
 from ..services.tx import run_in_transaction
 from . import bp
 from .common import CART_KEY, CHECKOUT_TOKEN_KEY, REORDER_KEY, apply_errors, current_customer, customer_required
@@ -269,7 +269,7 @@ def _place_order_once(customer: Customer, token: str, lines: list[dict], address
                                response_status=303)
     db.session.add(record)
     db.session.flush()
-    order = orders.place_order(customer, lines, address, purchase_order, shelf_life)
+    order = ordering.place_order(customer, lines, address, purchase_order, shelf_life)
     record.response_body = order.number
     db.session.flush()
     return order

@@ -6,7 +6,7 @@ from wtforms import EmailField, HiddenField, IntegerField, PasswordField, Select
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
 
 from ..countries import country_choices
-from ..services.orders import MAX_SHELF_LIFE_DAYS
+from ..services.ordering import MAX_SHELF_LIFE_DAYS
 from ..services.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 MAX_UNITS_PER_LINE = 1_000_000

@@ -11,7 +11,7 @@ from ..bounds import is_plain_date, is_row_id
 from ..errors import IllegalTransition, NotFound
 from ..extensions import db
 from ..models import Order, OrderStatus, Variant
-from ..services import orders as order_service
+from ..services import ordering
 from ..services.cancellation import preview_cancellation
 from ..services.tx import run_in_transaction
 from . import bp
@@ -42,7 +42,7 @@ def _parse_cursor(raw: str) -> tuple[datetime, int]:
 def order_list():
     """The customer's orders, newest first, keyset-paginated on (placed_at, id)."""
     after = _parse_cursor(request.args["after"]) if request.args.get("after") else None
-    rows = order_service.list_orders(company_id=current_customer().company_id, limit=PAGE_SIZE + 1, after=after)
+    rows = ordering.list_orders(company_id=current_customer().company_id, limit=PAGE_SIZE + 1, after=after)
     next_cursor = _cursor(rows[PAGE_SIZE - 1]) if len(rows) > PAGE_SIZE else None
     return render_template("storefront/orders.html", orders=rows[:PAGE_SIZE], next_cursor=next_cursor,
                            first_page=after is None)
@@ -51,7 +51,7 @@ def order_list():
 def _own_order(number: str) -> Order:
     """The order if it is the signed-in customer's; anyone else's is a plain 404, as if it did not exist."""
     try:
-        order = order_service.get_order(number, company_id=current_customer().company_id)
+        order = ordering.get_order(number, company_id=current_customer().company_id)
     except NotFound:
         abort(404, description=f"You have no order {number}.")
     # Load every line's pack size and product in one statement; line.variant then comes from the identity map.
@@ -122,7 +122,7 @@ def order_cancel(number: str):
     if request.form.get("confirm") != "yes":
         return redirect(url_for("storefront.order_cancel_confirm", number=number), 303)
     try:
-        run_in_transaction(order_service.cancel_order, number, customer=current_customer(),
+        run_in_transaction(ordering.cancel_order, number, customer=current_customer(),
                            reason="Cancelled by the customer on the storefront")
     except NotFound:
         abort(404, description=f"You have no order {number}.")

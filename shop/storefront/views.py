@@ -13,7 +13,7 @@ from markupsafe import Markup
 from ..errors import NotFound
 from ..models import Product
 from ..services import catalog, coa, price_lists
-from ..services.pricing import Tier, price_steps
+from ..services.tiers import Tier, price_steps
 from . import bp
 from .common import current_customer
 from .forms import AddToCartForm

@@ -1,4 +1,4 @@
-"""Unit prices as plain functions: a company's contract price where one applies, else the public price break.
+"""Unit prices from price tiers (plain functions): the contract tier where one applies, else the public break.
 
 The rule (DESIGN.md, contract price lists): for a quantity, the company's contract tier with the highest
 from-quantity not above it, if its list has one for the pack size on the day; otherwise the public price break

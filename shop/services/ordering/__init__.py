@@ -1,0 +1,31 @@
+"""Placing orders and moving them through their life cycle: the one order engine that the API, the storefront
+and the staff pages call. A newcomer reads it in this order:
+
+- `checks`: the request's checks, with field-path errors;
+- `reading`: one statement for everything an order needs (pack sizes, prices, candidate lots);
+- `pricing`: a line's unit price, from a pricing policy;
+- `planner`: first-expired-first-out allocation, a pure function over plain values;
+- `rows`: the rows a new order writes, and the PlacedOrder they show;
+- `persistence` and `pg_write`: writing them and taking the stock without overselling;
+- `placing`: the pipeline, top to bottom;
+- `lifecycle`: who may move an order from which status to which, and `move`;
+- `actions`: confirm, ship, deliver, cancel;
+- `queries`: reading orders for pages and the API.
+"""
+from __future__ import annotations
+
+from .actions import cancel_order, confirm_order, deliver_order, ship_order
+from .checks import MAX_LINES, MAX_SHELF_LIFE_DAYS, LineRequest, unknown_sku_message
+from .lifecycle import TRANSITIONS, Actor, CustomerRef, Transition, move
+from .placing import RecordHook, new_order_number, place, place_order
+from .pricing import PUBLIC_PRICES, Price, PricingPolicy
+from .queries import get_order, list_orders, unknown_skus
+from .rows import PlacedAllocation, PlacedLine, PlacedOrder
+
+__all__ = [
+    "MAX_LINES", "MAX_SHELF_LIFE_DAYS", "PUBLIC_PRICES", "TRANSITIONS",
+    "Actor", "CustomerRef", "LineRequest", "PlacedAllocation", "PlacedLine", "PlacedOrder", "Price",
+    "PricingPolicy", "RecordHook", "Transition",
+    "cancel_order", "confirm_order", "deliver_order", "get_order", "list_orders", "move", "new_order_number",
+    "place", "place_order", "ship_order", "unknown_sku_message", "unknown_skus",
+]
