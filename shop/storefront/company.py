@@ -107,7 +107,7 @@ def _send_invitation(member: Customer, inviter: Customer) -> None:
     member_mail.send_invitation(member, inviter, url_for("storefront.join", token=token, _external=True))
 
 
-@bp.post("/account/members/<int:member_id>/role")
+@bp.post("/account/members/<id:member_id>/role")
 @role_required(MemberRole.ADMIN)
 def member_role(member_id: int):
     form = MemberRoleForm()
@@ -116,7 +116,7 @@ def member_role(member_id: int):
     return redirect(url_for("storefront.members"))
 
 
-@bp.post("/account/members/<int:member_id>/remove")
+@bp.post("/account/members/<id:member_id>/remove")
 @role_required(MemberRole.ADMIN)
 def remove_member(member_id: int):
     if ActionForm().validate_on_submit() and not _act(companies.remove_member, current_customer(), member_id):
@@ -125,7 +125,7 @@ def remove_member(member_id: int):
     return redirect(url_for("storefront.members"))
 
 
-@bp.post("/account/members/<int:member_id>/invite-again")
+@bp.post("/account/members/<id:member_id>/invite-again")
 @role_required(MemberRole.ADMIN)
 def invite_again(member_id: int):
     """Send a pending member a fresh invitation link."""
@@ -158,7 +158,7 @@ def api_keys():
                            keys=companies.company_keys(admin.company_id), action=ActionForm()), status
 
 
-@bp.post("/account/api-keys/<int:key_id>/revoke")
+@bp.post("/account/api-keys/<id:key_id>/revoke")
 @role_required(MemberRole.ADMIN)
 def revoke_api_key(key_id: int):
     if ActionForm().validate_on_submit() and not _act(companies.revoke_company_key, current_customer(), key_id):
