@@ -1,7 +1,8 @@
 """`make bench`: the shop against the bare reference app of ../shared/bench, side by side, on PostgreSQL.
 
 1. (Re)creates the databases bench_shop and bench_base; migrates bench_shop, loads the demo catalog,
-   adds a released lot of 100,000,000 units per pack size to three grades, a customer and an API key;
+   adds a released lot of 100,000,000 units per pack size to three grades, a customer with a contract price
+   list (so that orders are priced from it) and an API key;
    builds the reference's tables with its own `python baseline_app.py`.
 2. Counts the SQL statements of one 1-line order, one 5-line order and one product page in-process
    (bench/sqlcount.py).
@@ -36,7 +37,7 @@ sys.path.insert(0, str(REPO))
 
 import psycopg  # noqa: E402
 
-from bench.common import ORDER_SKU, PRODUCT_PATH, order_body  # noqa: E402
+from bench.common import FIVE_LINE_SKUS, ORDER_SKU, PRODUCT_PATH, order_body  # noqa: E402
 from bench.loadgen import LoadResult, request_once, run_load  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -127,6 +128,15 @@ def setup_shop(args, out: Path, env: dict[str, str]) -> str:
                 stdin=DEMO_PASSWORD + "\n")
     run_cmd(flask + ["shop", "create-customer", "--email", CUSTOMER_EMAIL, "--password", "amber-harbour-load-2026",
                      "--company", "Bench Load Testing Ltd"], env, REPO, log, "flask shop create-customer")
+    # Contract prices in play: every bench order is priced from the company's list (the 1 kg packs from 1 unit,
+    # the others from 2, so the lines priced 1 unit also fall back to the public break).
+    prices = out / "contract-prices.csv"
+    prices.write_text("sku,min_quantity,unit_price\n" + "".join(
+        f"{sku},{1 if sku.endswith('-1KG') else 2},{'88.00' if sku.endswith('-1KG') else '1700.00'}\n"
+        for sku in FIVE_LINE_SKUS))
+    run_cmd(flask + ["shop", "import-price-list", "--customer", CUSTOMER_EMAIL, str(prices),
+                     "--valid-from", (date.today() - timedelta(days=1)).isoformat()],
+            env, REPO, log, "flask shop import-price-list")
     stdout = run_cmd(flask + ["shop", "create-api-key", "--customer", CUSTOMER_EMAIL, "--name", "bench"],
                      env, REPO, log, "flask shop create-api-key")
     key = stdout.strip().splitlines()[-1].strip()
@@ -535,7 +545,7 @@ def main(argv: list[str] | None = None) -> int:
             shop_key = ""
         else:
             step("shop: db upgrade, seed-demo, import-batch x3 --release (100,000,000 units per pack size), "
-                 "create-customer, create-api-key")
+                 "create-customer, import-price-list, create-api-key")
             shop_key = setup_shop(args, out, shop_env)
             step("shop: counting SQL statements in-process (Flask test client, before_cursor_execute)")
             sql = count_statements(out, dict(shop_env, BENCH_API_KEY=shop_key))

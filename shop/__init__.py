@@ -74,6 +74,8 @@ def _load_user(user_id: str):
     The id carries the user's session token: signing out, changing the password or being deactivated gives
     the user a new one, and every session still holding the old id is signed out by this check.
     """
+    from sqlalchemy.orm import joinedload
+
     from .models import Customer, StaffUser
 
     kind, _, rest = user_id.partition(":")
@@ -81,7 +83,9 @@ def _load_user(user_id: str):
     model = {"customer": Customer, "staff": StaffUser}.get(kind)
     if model is None or not raw.isdigit() or not token or len(raw) > 10 or not is_row_id(int(raw)):
         return None
-    user = db.session.get(model, int(raw))
+    # A customer's company is on every page (its name in the header): loaded in the same statement.
+    options = [joinedload(Customer.company)] if model is Customer else []
+    user = db.session.get(model, int(raw), options=options)
     if user is None or not hmac.compare_digest(user.session_token.encode(), token.encode()):
         return None
     return user

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from .errors import DomainError, InvalidInput
 from .extensions import db
 from .models import Customer, DateKind, Product, SignedAction, StaffUser
-from .services import accounts, inventory, signatures
+from .services import accounts, approvals, companies, inventory, price_lists, signatures
 from .services.tx import run_in_transaction
 
 shop_cli = AppGroup("shop", help="Leucine Shop commands.")
@@ -67,25 +67,66 @@ def create_staff_command(email: str, password: str, role: str, name: str) -> Non
 @click.option("--password", required=True, help="At least 10 characters.")
 @click.option("--company", required=True)
 def create_customer_command(email: str, password: str, company: str) -> None:
-    """Create a customer account."""
+    """Create a one-person company whose member (this customer) is its admin."""
     customer = _run(accounts.create_customer, email, password, company)
-    click.echo(f"Customer {customer.email} ({customer.company}) created.")
+    click.echo(f"Customer {customer.email} ({customer.company.name}) created, admin of the company.")
+
+
+def _member(email: str) -> Customer:
+    customer = db.session.scalar(select(Customer).where(Customer.email == email.strip().lower()))
+    if customer is None:
+        raise InvalidInput({"customer": [f"No customer with email {email}."]})
+    return customer
 
 
 @shop_cli.command("create-api-key")
-@click.option("--customer", "email", required=True, help="The customer's email.")
+@click.option("--customer", "email", required=True, help="The email of a member of the company.")
 @click.option("--name", default="", help="A label to recognise the key by.")
-def create_api_key_command(email: str, name: str) -> None:
-    """Issue an API key for a customer; the key is printed once, on the last line."""
-    def work():
-        customer = db.session.scalar(select(Customer).where(Customer.email == email.strip().lower()))
-        if customer is None:
-            raise InvalidInput({"customer": [f"No customer with email {email}."]})
-        return accounts.create_api_key(customer, name)
-
-    key = _run(work)
-    click.echo("API key created. It is shown only now; store it safely:")
+@click.option("--role", type=click.Choice(["buyer", "approver"]), default="buyer", show_default=True,
+              help="What the key may do: a buyer orders; an approver also approves orders above the threshold.")
+def create_api_key_command(email: str, name: str, role: str) -> None:
+    """Issue an API key of the member's company; the key is printed once, on the last line."""
+    key = _run(lambda: accounts.create_api_key(_member(email), name, role))
+    click.echo(f"API key created, acting as {role}. It is shown only now; store it safely:")
     click.echo(key)
+
+
+@shop_cli.command("set-company")
+@click.option("--customer", "email", required=True, help="The email of a member of the company.")
+@click.option("--payment-terms", help="prepaid, or net_<days> such as net_30.")
+@click.option("--credit-limit", help="An amount such as 50000; an empty string removes the limit.")
+@click.option("--approval-threshold", help="Orders by a buyer above this total wait for an approver; an empty "
+                                           "string removes it.")
+def set_company_command(email: str, payment_terms: str | None, credit_limit: str | None,
+                        approval_threshold: str | None) -> None:
+    """Set a company's payment terms, credit limit and approval threshold (only the options given change)."""
+    given = {"payment_terms": payment_terms, "credit_limit": credit_limit, "approval_threshold": approval_threshold}
+    keep = tuple(name for name, value in given.items() if value is None)
+    company = _run(lambda: companies.set_terms(_member(email).company, **given, keep=keep))
+    click.echo(f"{company.name}: payment terms {company.payment_terms}, credit limit "
+               f"{company.credit_limit if company.credit_limit is not None else 'none'}, approval threshold "
+               f"{company.approval_threshold if company.approval_threshold is not None else 'none'}.")
+
+
+@shop_cli.command("import-price-list")
+@click.option("--customer", "email", required=True, help="The email of a member of the company.")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--valid-from", type=click.DateTime(["%Y-%m-%d"]), help="First day it applies (UTC); default: always.")
+@click.option("--valid-to", type=click.DateTime(["%Y-%m-%d"]), help="Last day it applies (UTC); default: open-ended.")
+def import_price_list_command(email: str, file: Path, valid_from, valid_to) -> None:
+    """Replace a company's contract price list with FILE.csv (columns sku,min_quantity,unit_price).
+
+    The file is checked whole: an unknown SKU or a price that is not positive refuses it, and the previous list
+    stays as it was.
+    """
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"Cannot read {file}: {exc}") from None
+    first, last = (d.date() if d else None for d in (valid_from, valid_to))
+    price_list = _run(lambda: price_lists.import_for_company(_member(email).company, text, first, last))
+    click.echo(f"{price_list.company.name}: price list '{price_list.name}' holds {len(price_list.items)} prices, "
+               f"valid from {first or 'the start'} to {last or 'open-ended'}.")
 
 
 @shop_cli.command("revoke-api-key")
@@ -101,7 +142,7 @@ def revoke_api_key_command(prefix: str) -> None:
 def deactivate_customer_command(email: str) -> None:
     """Deactivate a customer: signed out everywhere, sign-in and API keys refused (orders stay)."""
     customer = _run(lambda: accounts.set_customer_active(False, email=email))
-    click.echo(f"Customer {customer.email} ({customer.company}) is deactivated.")
+    click.echo(f"Customer {customer.email} ({customer.company.name}) is deactivated.")
 
 
 @shop_cli.command("activate-customer")
@@ -109,7 +150,7 @@ def deactivate_customer_command(email: str) -> None:
 def activate_customer_command(email: str) -> None:
     """Let a deactivated customer sign in and use its unrevoked API keys again."""
     customer = _run(lambda: accounts.set_customer_active(True, email=email))
-    click.echo(f"Customer {customer.email} ({customer.company}) is active again.")
+    click.echo(f"Customer {customer.email} ({customer.company.name}) is active again.")
 
 
 @shop_cli.command("check-ledger")
@@ -263,3 +304,12 @@ def serve_command(host: str, port: int) -> None:
         run_simple(host, port, current_app._get_current_object(), threaded=True)
     finally:
         consumer.stop()
+
+
+@shop_cli.command("expire-approvals")
+def expire_approvals_command() -> None:
+    """Cancel orders that waited for approval longer than APPROVAL_EXPIRY_HOURS, releasing their stock (the
+    workers also do it every 5 minutes)."""
+    numbers = _run(approvals.expire_waiting)
+    click.echo(f"Cancelled {len(numbers)} order(s) not approved in time" + (f": {', '.join(numbers)}." if numbers
+                                                                          else "."))

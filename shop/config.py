@@ -253,6 +253,11 @@ def load_config(instance_path: str, secret_key: str | None = None) -> dict:
         "CATALOG_CACHE_SECONDS": _whole_number("CATALOG_CACHE_SECONDS", 30, minimum=0),
         # Orders that ask for no minimum remaining shelf life get lots expiring more than this many days ahead.
         "DEFAULT_MIN_SHELF_LIFE_DAYS": _whole_number("DEFAULT_MIN_SHELF_LIFE_DAYS", 90, minimum=0),
+        # How long a link to join a company (an invitation) and a link to reset a password stay valid.
+        "INVITATION_VALID_DAYS": _whole_number("INVITATION_VALID_DAYS", 7, minimum=1),
+        "PASSWORD_RESET_VALID_MINUTES": _whole_number("PASSWORD_RESET_VALID_MINUTES", 60, minimum=5),
+        # Orders awaiting approval longer than this are cancelled and their stock released.
+        "APPROVAL_EXPIRY_HOURS": _whole_number("APPROVAL_EXPIRY_HOURS", 72, minimum=1),
         # Two-person rule: who releases a lot must not have recorded (or last corrected) any of its results.
         "RELEASE_REQUIRES_SECOND_PERSON": _flag("RELEASE_REQUIRES_SECOND_PERSON", True),
         **seller_settings(),

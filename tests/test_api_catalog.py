@@ -27,9 +27,10 @@ def test_product_shows_identity_spec_and_pack_sizes_with_decimal_strings(api, st
                                                "unit": "%", "method": "USP titration"}
     assert spec["Loss on drying"]["min"] is None and spec["Loss on drying"]["max"] == "0.2"
     tub, drum = product["variants"]
-    assert drum == {"sku": "LEU-USP-25KG", "pack_size_kg": "25", "unit_price": "1950.00", "currency": "EUR",
-                    "price_breaks": [{"min_quantity": 4, "unit_price": "1850.00"},
-                                     {"min_quantity": 10, "unit_price": "1760.00"}],
+    assert drum == {"sku": "LEU-USP-25KG", "pack_size_kg": "25", "unit_price": "1950.00", "price_source": "list",
+                    "currency": "EUR",
+                    "price_breaks": [{"min_quantity": 4, "unit_price": "1850.00", "price_source": "list"},
+                                     {"min_quantity": 10, "unit_price": "1760.00", "price_source": "list"}],
                     "min_order_quantity": 1, "available_quantity": 16}
     assert tub["available_quantity"] == 50
 
@@ -101,7 +102,9 @@ def test_every_endpoint_needs_a_valid_key(api, client, stocked):
     db.session.commit()
     requests = [("get", "/api/v1/products"), ("get", "/api/v1/products/l-leucine-usp"),
                 ("get", "/api/v1/batches/L-SOON"), ("get", "/api/v1/orders"), ("post", "/api/v1/orders"),
-                ("get", f"/api/v1/orders/{number}"), ("post", f"/api/v1/orders/{number}/cancel")]
+                ("get", f"/api/v1/orders/{number}"), ("post", f"/api/v1/orders/{number}/cancel"),
+                ("post", f"/api/v1/orders/{number}/approve"), ("post", f"/api/v1/orders/{number}/reject"),
+                ("get", "/api/v1/company")]
     for headers in ({}, {"Authorization": "Bearer lsk_wrong"}, {"Authorization": f"Basic {api.key}"},
                     {"Authorization": f"Bearer {revoked}"}):
         for method, path in requests:
@@ -156,7 +159,9 @@ def test_openapi_document_is_public_valid_and_describes_auth_errors_and_idempote
                                   "/api/v1/webhook-endpoints", "/api/v1/webhook-endpoints/{endpoint_id}",
                                   "/api/v1/webhook-endpoints/{endpoint_id}/deliveries",
                                   "/api/v1/webhook-endpoints/{endpoint_id}/test",
-                                  "/api/v1/webhook-endpoints/{endpoint_id}/redeliver"}
+                                  "/api/v1/webhook-endpoints/{endpoint_id}/redeliver",
+                                  "/api/v1/orders/{number}/approve", "/api/v1/orders/{number}/reject",
+                                  "/api/v1/company"}
 
 
 def test_docs_page_is_public_self_contained_and_lists_every_operation(client):

@@ -245,6 +245,7 @@ def test_on_postgresql_an_order_costs_at_most_six_statements_and_an_extra_line_n
     """The API key with the Idempotency-Key's record, one read of everything the order needs, one write."""
     if backend != "postgresql":
         pytest.skip("SQLite writes one statement per table")
+    api.get("/api/v1/company")  # the key's first use is written down (then at most once a minute): not counted
     one = _statements_for(api, [{"sku": five_skus[0], "quantity": 2}], "budget-1")
     five = _statements_for(api, [{"sku": sku, "quantity": 12} for sku in five_skus], "budget-5")
     assert len(one) <= 6, "\n".join(one)

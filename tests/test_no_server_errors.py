@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from urllib.parse import quote
 
 import pytest
@@ -18,7 +19,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import ImmutableMultiDict
 
 from shop.extensions import db
-from shop.models import ApiKey, Customer, OutboxEvent, Stock, WebhookDelivery, WebhookEndpoint
+from shop.models import ApiKey, Customer, OutboxEvent, StaffUser, Stock, WebhookDelivery, WebhookEndpoint
 from shop.services import accounts
 from tests.factories import make_customer, make_lot, make_product, make_staff
 from tests.test_api_fixtures import ADDRESS
@@ -96,7 +97,8 @@ def world(make_app):
         db.session.commit()
         ids = {"slug": product.slug, "number": order.number, "stock_id": db.session.query(Stock.id).first()[0],
                "endpoint_id": endpoint.id, "delivery_id": delivery.id, "event_id": event.event_id,
-               "customer_id": other.id,
+               "customer_id": other.id, "member_id": other.id, "company_id": buyer.company_id, "list_id": 1,
+               "staff_id": db.session.query(StaffUser.id).first()[0], "token": "not-a-token", "decision": "approve",
                "key_id": db.session.query(ApiKey.id).filter(ApiKey.customer_id == other.id).scalar(),
                "page": "terms", "name": "insufficient-stock",  # a legal page, a problem type
                "dynamic": [f"units_{v.id}" for v in product.variants]
@@ -127,14 +129,9 @@ def _path_values(rule, endpoint: str, ids: dict) -> dict[str, str]:
 
 
 def _build(rule, values: dict[str, str]) -> str:
-    """The rule's path with `values` put in, quoted as a browser would (bad values included)."""
-    out = rule.rule
-    for part in rule.arguments:
-        start = out.index("<")
-        end = out.index(">", start)
-        assert out[start:end].endswith(part), (rule.rule, part)
-        out = out[:start] + quote(values[part], safe="") + out[end + 1:]
-    return out
+    """The rule's path with `values` put in, quoted as a browser would (bad values included); each
+    <converter:name> by its name (a rule's `arguments` is a set: it says nothing of their order)."""
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda part: quote(values[part.group(1)], safe=""), rule.rule)
 
 
 def _client_for(endpoint: str, path: str, clients: dict):

@@ -24,7 +24,7 @@ from shop.models import (
     StockMovement,
     utcnow,
 )
-from shop.services import ordering
+from shop.services import ordering, price_lists
 from shop.services.catalog import sellable_after
 from shop.services.ordering import checks, lifecycle, persistence, pg_write, placing, planner, reading, rows
 from shop.services.tx import run_in_transaction
@@ -115,7 +115,7 @@ def test_placing_plans_all_or_nothing(lots, quantities):
     skus = [f"SKU-{i}" for i in range(len(quantities))]
     pack_sizes = {sku: _pack(sku, i + 1, lots[i]) for i, sku in enumerate(skus)}
     lines = tuple(checks.LineRequest(sku, q) for sku, q in zip(skus, quantities, strict=True))
-    request = checks.OrderRequest(1, lines, {}, "", 0)
+    request = checks.OrderRequest(1, 1, lines, {}, "", 0)
     expires_after = TODAY + timedelta(days=100)
     try:
         plan = placing.plan_allocation(request, pack_sizes, expires_after)
@@ -186,18 +186,21 @@ def test_the_table_lists_each_status_change_once():
 
 def _order_rows(customer) -> rows.OrderRows:
     """The rows of an order that spans two lots on each line, planned from half of each lot's free units (so
-    that the stock can be taken twice)."""
-    request, errors = checks.check_request(customer.id, [{"sku": DRUM, "quantity": 4},
+    that the stock can be taken twice); its drums at the company's contract price, awaiting approval."""
+    request, errors = checks.check_request(customer.id, customer.company_id, [{"sku": DRUM, "quantity": 4},
                                                          {"sku": "LEU-USP-1KG", "quantity": 3}], ADDRESS, "PO-1", 120)
     assert not errors
     expires_after = sellable_after(120)
-    packs = reading.read_pack_sizes(db.session.connection(), request.quantities(), expires_after)
+    packs = reading.read_pack_sizes(db.session.connection(), request.quantities(), expires_after,
+                                    customer.company_id, price_lists.today())
     halved = {sku: dataclasses.replace(pack, lots=[dataclasses.replace(lot, free=lot.free // 2) for lot in pack.lots])
               for sku, pack in packs.items()}
-    prices = [ordering.PUBLIC_PRICES.price(packs[line.sku], line.quantity) for line in request.lines]
+    prices = [ordering.CONTRACT_PRICES.price(packs[line.sku], line.quantity) for line in request.lines]
+    assert [p.source for p in prices] == ["contract", "list"]
     plan = placing.plan_allocation(request, halved, expires_after)
     return rows.order_rows(request, {sku: p.id for sku, p in packs.items()}, prices, plan, number="LS-PLAIN",
-                           currency="EUR", now=utcnow().replace(microsecond=0), expires_after=expires_after)
+                           currency="EUR", now=utcnow().replace(microsecond=0), expires_after=expires_after,
+                           status=OrderStatus.AWAITING_APPROVAL)
 
 
 def _written(number: str) -> dict[str, list]:
@@ -228,6 +231,7 @@ def test_the_one_statement_write_writes_the_rows_of_the_plain_path(app, backend,
         pytest.skip("the one-statement write is PostgreSQL's")
     make_lot(product, "EARLY", {DRUM: 6, "LEU-USP-1KG": 5}, expires_in_days=200)
     make_lot(product, "LATE", {DRUM: 10, "LEU-USP-1KG": 5}, expires_in_days=500)
+    price_lists.create_price_list(customer.company, "Contract", "sku,min_quantity,unit_price\nLEU-USP-25KG,1,1700.00\n")
     allocated_before = {s.id: s.allocated for s in db.session.scalars(select(Stock))}
     plain_rows = _order_rows(customer)
     one_rows = dataclasses.replace(plain_rows, order={**plain_rows.order, "number": "LS-ONE"})

@@ -1,6 +1,7 @@
 """The order service: pricing, FEFO allocation across lots, all-or-nothing shortfalls, the life cycle."""
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 
 import pytest
@@ -249,9 +250,9 @@ def test_country_code_is_normalised(app, product, customer):
 def test_orders_list_newest_first_with_keyset_pages(app, product, customer):
     make_lot(product, "L1", {BAG: 50})
     numbers = [place(customer, (BAG, 1)).number for _ in range(5)]
-    first = ordering.list_orders(customer_id=customer.id, limit=2)
+    first = ordering.list_orders(company_id=customer.company_id, limit=2)
     assert [o.number for o in first] == numbers[::-1][:2]
-    rest = ordering.list_orders(customer_id=customer.id, limit=10, after=(first[-1].placed_at, first[-1].id))
+    rest = ordering.list_orders(company_id=customer.company_id, limit=10, after=(first[-1].placed_at, first[-1].id))
     assert [o.number for o in rest] == numbers[::-1][2:]
     assert db.session.scalar(select(func.count(Allocation.id))) == 5
 
@@ -316,7 +317,7 @@ def test_the_one_statement_order_write_stays_cacheable_by_psycopg():
     from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH, MAX_CACHED_STATEMENT_PARAMS
     from sqlalchemy.dialects.postgresql.psycopg import dialect
 
-    for with_record in (False, True):
-        compiled = pg_write.statement(with_record).compile(dialect=dialect())
+    for with_record, status in itertools.product((False, True), (OrderStatus.PENDING, OrderStatus.AWAITING_APPROVAL)):
+        compiled = pg_write.statement(with_record, status).compile(dialect=dialect())
         assert len(str(compiled).encode()) <= MAX_CACHED_STATEMENT_LENGTH
         assert len(compiled.binds) <= MAX_CACHED_STATEMENT_PARAMS

@@ -53,7 +53,7 @@ def shop(app):
     db.session.commit()
     stock = db.session.scalar(select(Stock.id).join(Variant).where(Variant.sku == "LEU-USP-25KG").limit(1))
     numbers = {"pending": pending.number, "confirmed": confirmed.number, "shipped": shipped.number,
-               "short": short.number, "stock": stock}
+               "short": short.number, "stock": stock, "company": buyer.company_id}
     db.session.commit()  # no open transaction: the serving thread writes to the same SQLite file
     return numbers
 
@@ -131,6 +131,7 @@ def test_every_storefront_page_fits_both_widths_and_passes_axe(live_server, new_
         ("terms", "/terms", 200), ("privacy", "/privacy", 200), ("imprint", "/imprint", 200),
         ("problems", "/problems/", 200), ("problem", "/problems/insufficient-stock", 200),
         ("api-docs", "/api/v1/docs", 200), ("not-found", "/no-such-page", 404),
+        ("password-reset", "/password-reset", 200),
     ):
         findings.visit(page, live_server, "storefront", name, path, status)
 
@@ -154,7 +155,9 @@ def test_every_storefront_page_fits_both_widths_and_passes_axe(live_server, new_
                        ("order-short", f"/orders/{shop['short']}"),
                        ("confirmation", f"/orders/{shop['pending']}/confirmation"),
                        ("cancel", f"/orders/{shop['pending']}/cancel"), ("password", "/account/password"),
-                       ("webhooks", "/account/webhooks")):
+                       ("webhooks", "/account/webhooks"),
+                       ("account", "/account"), ("members", "/account/members"), ("api-keys", "/account/api-keys"),
+                       ("approvals", "/account/approvals")):
         findings.visit(page, live_server, "storefront", name, path)
     assert not findings.problems, "\n".join(findings.problems)
 
@@ -177,6 +180,8 @@ def test_every_staff_page_fits_both_widths_and_passes_axe(live_server, new_page,
         ("trace-lot", "/staff/trace/lot/EP-2503"), ("trace-order", f"/staff/trace/order/{numbers['short']}"),
         ("audit", "/staff/audit"), ("customers", "/staff/customers"), ("password", "/staff/password"),
         ("events", "/staff/events"),
+        ("companies", "/staff/companies"), ("company", f"/staff/companies/{numbers['company']}"),
+        ("staff-users", "/staff/staff-users"),
     ):
         findings.visit(page, live_server, "staff", name, path)
     findings.visit(page, live_server, "staff", "not-found", "/staff/batches/NO-SUCH-LOT", 404)

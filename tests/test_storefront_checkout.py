@@ -180,7 +180,7 @@ def test_my_orders_pages_through_older_orders(app, client, product, customer):
     for _ in range(23):
         ordering.place_order(customer, [{"sku": "LEU-USP-1KG", "quantity": 1}], {**ADDRESS})
     db.session.commit()
-    numbers = [o.number for o in ordering.list_orders(customer_id=customer.id, limit=100)]
+    numbers = [o.number for o in ordering.list_orders(company_id=customer.company_id, limit=100)]
     db.session.rollback()
     sign_in(client)
     first = client.get("/orders").text

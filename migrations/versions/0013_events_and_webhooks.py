@@ -4,7 +4,7 @@ order.carrier (who carries a shipment, told to the buyer with the tracking refer
 Existing orders get no carrier (empty): they shipped before it was recorded.
 
 Revision ID: 0013
-Revises: 0015
+Revises: 0014
 Create Date: 2026-11-28 12:16:57
 
 """
@@ -15,7 +15,7 @@ import shop.models.base
 
 
 revision = '0013'
-down_revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

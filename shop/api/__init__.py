@@ -30,13 +30,14 @@ The Leucine Shop order API, for ERP systems and shops that buy L-Leucine from us
 def register_api(app: Flask) -> None:
     """Register the /api/v1 resources on the app's flask-smorest Api."""
     from .catalog import batches_blp, products_blp
+    from .company import company_blp
     from .docs import DOCS_PATH, docs_bp
     from .orders import orders_blp
     from .problem_pages import problems_bp
     from .webhooks import webhooks_blp
 
     _document_problems()
-    for blp in (products_blp, batches_blp, orders_blp, webhooks_blp):
+    for blp in (products_blp, batches_blp, orders_blp, company_blp, webhooks_blp):
         rest_api.register_blueprint(blp)
         # Bearer keys, not cookies, authenticate these requests: a cross-site form cannot forge them.
         csrf.exempt(blp)

@@ -5,7 +5,10 @@ from dataclasses import dataclass
 
 from flask import Response, g, request
 
+from ..extensions import db
+from ..models import MemberRole
 from ..ratelimits import api_auth_throttle
+from ..services import accounts
 from . import idempotency
 from .problems import problem_response
 
@@ -25,12 +28,14 @@ def authenticate() -> Response | None:
         _count_failure()
         return problem_response(401, "unauthorized", "Unauthorized",
                                 "Send your API key as `Authorization: Bearer <key>`.")
-    customer_id = idempotency.authenticate(key.strip())
-    if customer_id is None:
+    found = idempotency.authenticate(key.strip())
+    if found is None:
         _count_failure()
         # The same answer for unknown and revoked keys: nothing to learn by probing.
         return problem_response(401, "unauthorized", "Unauthorized", "The API key is unknown or revoked.")
-    g.api_customer = ApiCustomer(customer_id)
+    g.api_customer = ApiCustomer(found.customer_id, found.company_id, MemberRole(found.role), found.key_id)
+    if accounts.note_key_used(found.key_id, found.last_used_at) and "idempotency_looked_up" not in g:
+        db.session.commit()  # else it commits with the request's work, which must keep the key's lock
     return None
 
 
@@ -43,10 +48,14 @@ def _count_failure() -> None:
 
 @dataclass(frozen=True, slots=True)
 class ApiCustomer:
-    """The customer a key acts for. Only the id: every API resource filters or writes by it, and loading the
-    whole Customer row on every request cost more than the query itself."""
+    """Who a key acts as: the member who made it (`id`, whose orders and idempotency records it writes), for
+    their company, with the key's own role. Plain values: every API resource filters or writes by them, and
+    loading the rows on every request cost more than the query itself."""
 
     id: int
+    company_id: int
+    role: MemberRole
+    key_id: int
 
 
 def current_customer() -> ApiCustomer:

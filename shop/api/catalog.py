@@ -10,7 +10,8 @@ from sqlalchemy.orm import selectinload
 from ..errors import NotFound
 from ..extensions import db
 from ..models import BatchStatus, Product, Variant
-from ..services import catalog, coa
+from ..services import catalog, coa, price_lists
+from .auth import current_customer
 from .blueprints import ApiBlueprint
 from .pagination import encode_cursor
 from .schemas import BatchSchema, ProductPageSchema, ProductQuerySchema, ProductSchema, ProductWithStock
@@ -40,9 +41,11 @@ def _products_page(limit: int, after: tuple[int, int] | None) -> list[Product]:
 
 def _with_stock(products: list[Product]) -> list[ProductWithStock]:
     # One availability query for every variant on the page, not one per variant.
-    available = catalog.available_by_variant([v.id for p in products for v in p.variants])
+    variant_ids = [v.id for p in products for v in p.variants]
+    available = catalog.available_by_variant(variant_ids)
+    contract = price_lists.contract_tiers(current_customer().company_id, variant_ids)
     currency = current_app.config["SHOP_CURRENCY"]
-    return [ProductWithStock(p, available, currency) for p in products]
+    return [ProductWithStock(p, available, currency, contract) for p in products]
 
 
 @products_blp.route("")

@@ -62,7 +62,7 @@ def _lookup_statement(advisory_lock: bool, by_api_key: bool):
     customer_id, for a valid key only (the lock is then taken for that customer), none otherwise.
     """
     if by_api_key:
-        query, customer = accounts.CUSTOMER_ID_FOR_KEY_HASH, ApiKey.customer_id
+        query, customer = accounts.KEY_FOR_HASH, ApiKey.customer_id
     else:
         query, customer = select().select_from(_ONE_ROW), bindparam("customer_id", type_=Integer)
     free = func.pg_try_advisory_xact_lock(customer, bindparam("key_lock", type_=Integer)) if advisory_lock else true()
@@ -102,8 +102,9 @@ def fingerprint(method: str, path: str, body: Any) -> str:
     return hashlib.sha256(f"{method}\n{path}\n{canonical}".encode()).hexdigest()
 
 
-def authenticate(api_key: str) -> int | None:
-    """The id of the active customer whose API key `api_key` is; None for an unknown or revoked key.
+def authenticate(api_key: str) -> Row | None:
+    """The accounts.KEY_FOR_HASH row of `api_key` (its maker's customer_id, company_id, role, key_id,
+    last_used_at); None for an unknown or revoked key.
 
     For a POST with an Idempotency-Key the same statement also does step 1 for that key: it takes the key's
     lock and reads its record, which respond() then uses instead of a statement of its own.
@@ -111,12 +112,12 @@ def authenticate(api_key: str) -> int | None:
     key_hash = accounts.api_key_hash(api_key)
     key = request.headers.get(HEADER) if request.method == "POST" else None
     if key_hash is None or not key or len(key) > MAX_KEY_LENGTH:
-        return accounts.customer_id_for_api_key(api_key)
+        return accounts.key_for_api_key(api_key)
     row = _lookup(key, key_hash=key_hash)
     if row is None:
         return None
     g.idempotency_looked_up = (row.customer_id, key, row)
-    return row.customer_id
+    return row
 
 
 class _Answered(Exception):

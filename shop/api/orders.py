@@ -8,12 +8,20 @@ from marshmallow import RAISE
 from .. import metrics
 from ..models import Order
 from ..ratelimits import order_rate
-from ..services import ordering
+from ..services import approvals, member_mail, ordering
+from ..services.tx import run_in_transaction
 from . import idempotency
 from .auth import current_customer
 from .blueprints import ApiBlueprint
 from .pagination import encode_cursor
-from .schemas import IdempotencyHeaderSchema, OrderInSchema, OrderPageSchema, OrderQuerySchema, OrderSchema
+from .schemas import (
+    DecisionInSchema,
+    IdempotencyHeaderSchema,
+    OrderInSchema,
+    OrderPageSchema,
+    OrderQuerySchema,
+    OrderSchema,
+)
 
 orders_blp = ApiBlueprint("orders", __name__, url_prefix="/api/v1/orders",
                           description="Your orders: place them (idempotently), follow and cancel them.")
@@ -50,7 +58,7 @@ class Orders(MethodView):
         Filter with `?status=`; cursor-paginated.
         """
         limit = args["limit"]
-        rows = ordering.list_orders(current_customer().id, args.get("status"), limit + 1, args.get("cursor"))
+        rows = ordering.list_orders(current_customer().company_id, args.get("status"), limit + 1, args.get("cursor"))
         page, more = rows[:limit], len(rows) > limit
         next_cursor = encode_cursor("orders", page[-1].placed_at, page[-1].id) if more else None
         return {"items": page, "next_cursor": next_cursor}
@@ -102,7 +110,7 @@ class OrderDetail(MethodView):
 
         With its lines, prices and the lots allocated to each line. Another customer's order is 404.
         """
-        return ordering.get_order(number, current_customer().id)
+        return ordering.get_order(number, current_customer().company_id)
 
 
 @orders_blp.route("/<string:number>/cancel")
@@ -123,3 +131,53 @@ class OrderCancel(MethodView):
             return _order_response(ordering.cancel_order(number, customer=customer), 200)
 
         return idempotency.respond(customer.id, headers.get("key"), cancel)
+
+
+def _decision(number: str, idempotency_key: str | None, note: str, approve: bool) -> Response:
+    customer = current_customer()
+    work = approvals.approve if approve else approvals.reject
+
+    def decide(answer: idempotency.Answer | None) -> Response:  # stored by respond()
+        return _order_response(work(number, customer, note), 200)
+
+    response = idempotency.respond(customer.id, idempotency_key, decide)
+    if response.status_code == 200 and idempotency.REPLAYED_HEADER not in response.headers:
+        run_in_transaction(lambda: member_mail.send_approval_outcome(ordering.get_order(number, customer.company_id),
+                                                                     approve, note))
+    return response
+
+
+@orders_blp.route("/<string:number>/approve")
+class OrderApprove(MethodView):
+    @orders_blp.arguments(IdempotencyHeaderSchema(), location="headers")
+    @orders_blp.arguments(DecisionInSchema(), description="An optional note to the buyer.")
+    @orders_blp.response(200, OrderSchema, headers=IDEMPOTENT_RESPONSES,
+                         description="Approved: the order is pending, for us to confirm.")
+    @orders_blp.alt_response(403, response="FORBIDDEN")
+    @orders_blp.alt_response(404, response="NOT_FOUND")
+    @orders_blp.alt_response(409, response="CONFLICT")
+    def post(self, headers, data, number: str):
+        """Approve an order of your company that awaits approval
+
+        Needs an approver key; a buyer key gets 403. An order that does not await approval (approved or
+        rejected already) is 409 `illegal-transition`. The buyer who placed it is told.
+        """
+        return _decision(number, headers.get("key"), data["note"], approve=True)
+
+
+@orders_blp.route("/<string:number>/reject")
+class OrderReject(MethodView):
+    @orders_blp.arguments(IdempotencyHeaderSchema(), location="headers")
+    @orders_blp.arguments(DecisionInSchema(), description="An optional note to the buyer.")
+    @orders_blp.response(200, OrderSchema, headers=IDEMPOTENT_RESPONSES,
+                         description="Rejected: the order is cancelled and its stock released.")
+    @orders_blp.alt_response(403, response="FORBIDDEN")
+    @orders_blp.alt_response(404, response="NOT_FOUND")
+    @orders_blp.alt_response(409, response="CONFLICT")
+    def post(self, headers, data, number: str):
+        """Reject an order of your company that awaits approval
+
+        Needs an approver key; a buyer key gets 403. The order is cancelled and its stock released; a second
+        decision is 409 `illegal-transition`. The buyer who placed it is told.
+        """
+        return _decision(number, headers.get("key"), data["note"], approve=False)

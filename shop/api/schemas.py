@@ -9,10 +9,12 @@ from typing import Any
 import pycountry
 from marshmallow import Schema, ValidationError, fields, pre_dump, validate
 
-from ..models import BatchStatus, OrderLine, OrderStatus, Product
+from ..models import BatchStatus, OrderLine, OrderStatus, Product, Variant
 from ..services import ordering
 from ..services.coa import Certificate
 from ..services.ordering import MAX_LINES, MAX_SHELF_LIFE_DAYS
+from ..services.price_lists import variant_price_steps
+from ..services.tiers import Tier
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import MAX_KEY_LENGTH
 from .pagination import MAX_LIMIT, Cursor
@@ -106,18 +108,26 @@ class SpecItemSchema(_Out):
     method = fields.String(required=True)
 
 
+PRICE_SOURCE = fields.String(required=True, metadata={
+    "enum": ["contract", "list"],
+    "description": "`contract`: your company's contract price list; `list`: the public price or price break."})
+
+
 class PriceBreakSchema(_Out):
     min_quantity = fields.Integer(required=True)
     unit_price = DecimalString(places=2, required=True)
+    price_source = PRICE_SOURCE
 
 
 class VariantSchema(_Out):
     sku = fields.String(required=True)
     pack_size_kg = DecimalString(required=True)
-    unit_price = DecimalString(places=2, required=True)
+    unit_price = DecimalString(places=2, required=True, metadata={"description": "Your unit price for one unit."})
+    price_source = PRICE_SOURCE
     currency = fields.String(required=True, metadata={"example": "EUR"})
-    price_breaks = fields.List(fields.Nested(PriceBreakSchema), required=True,
-                               metadata={"description": "Unit price from `min_quantity` units up."})
+    price_breaks = fields.List(fields.Nested(PriceBreakSchema), required=True, metadata={
+        "description": "Your unit price from `min_quantity` units up, wherever it changes: your company's "
+                       "contract prices where they apply today, else the public price breaks."})
     min_order_quantity = fields.Integer(required=True)
     available_quantity = fields.Integer(required=True, metadata={
         "description": "Units that can be ordered now: released, unexpired lots, on hand minus allocated."})
@@ -130,6 +140,7 @@ class ProductWithStock:
     product: Product
     available: dict[int, int]
     currency: str
+    contract: dict[int, list[Tier]]  # the caller's contract tiers that apply today, per variant id
 
 
 class ProductSchema(_Out):
@@ -150,13 +161,17 @@ class ProductSchema(_Out):
             "slug": p.slug, "name": p.name, "grade": p.grade, "cas_number": p.cas_number, "formula": p.formula,
             "molecular_weight": p.molecular_weight, "description": p.description,
             "specification": p.spec_tests,
-            "variants": [
-                {"sku": v.sku, "pack_size_kg": v.pack_size_kg, "unit_price": v.unit_price,
-                 "currency": item.currency, "price_breaks": v.price_breaks,
-                 "min_order_quantity": v.min_order_quantity, "available_quantity": item.available.get(v.id, 0)}
-                for v in p.variants if v.active
-            ],
+            "variants": [_variant(v, item) for v in p.variants if v.active],
         }
+
+
+def _variant(v: Variant, item: ProductWithStock) -> dict[str, Any]:
+    first, *rest = variant_price_steps(v, item.contract.get(v.id, ()), start=1)
+    return {"sku": v.sku, "pack_size_kg": v.pack_size_kg, "unit_price": first.price.unit_price,
+            "price_source": first.price.source, "currency": item.currency,
+            "price_breaks": [{"min_quantity": s.min_quantity, "unit_price": s.price.unit_price,
+                              "price_source": s.price.source} for s in rest],
+            "min_order_quantity": v.min_order_quantity, "available_quantity": item.available.get(v.id, 0)}
 
 
 ProductPageSchema = _page_schema(ProductSchema, "ProductPage")
@@ -348,3 +363,21 @@ class OrderSchema(_Out):
 
 
 OrderPageSchema = _page_schema(OrderSchema, "OrderPage")
+
+
+class CompanySchema(_Out):
+    name = fields.String(required=True, metadata={"description": "The company's legal name."})
+    vat_id = fields.String(required=True, metadata={"description": "The VAT ID, compact (`DE136695976`); '' if none."})
+    payment_terms = fields.String(required=True, metadata={"description": "`prepaid` or `net_<days>`."})
+    credit_limit = DecimalString(places=2, allow_none=True, required=True)
+    approval_threshold = DecimalString(places=2, allow_none=True, required=True, metadata={
+        "description": "Orders by a buyer whose total is above this wait for an approver; null: none wait."})
+    open_exposure = DecimalString(places=2, required=True, metadata={
+        "description": "The total of the company's orders neither cancelled nor yet invoiced."})
+    available_credit = DecimalString(places=2, allow_none=True, required=True, metadata={
+        "description": "Credit limit minus open exposure; null without a limit."})
+
+
+class DecisionInSchema(Schema):
+    note = fields.String(load_default="", validate=validate.Length(max=500),
+                         metadata={"description": "Told to the buyer who placed the order."})

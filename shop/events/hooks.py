@@ -21,6 +21,7 @@ EVENT_TYPES = (
     "lot.recalled",
 )
 _STATUS_EVENTS = {
+    OrderStatus.PENDING: "order.approved",  # an order reaches pending by a move only when an approver approves it
     OrderStatus.CONFIRMED: "order.confirmed",
     OrderStatus.SHIPPED: "order.shipped",
     OrderStatus.DELIVERED: "order.delivered",
@@ -47,13 +48,16 @@ def order_needs_attention(order: Order) -> None:
 
 
 def lot_recalled(lot_number: str, message: str, orders: Iterable[Order]) -> None:
-    """One lot.recalled per customer whose orders drew on the lot, listing those orders."""
-    by_customer: dict[int, list[str]] = defaultdict(list)
+    """One lot.recalled per company whose orders drew on the lot, listing those orders (addressed to the person
+    who placed the first of them; every endpoint of the company receives it)."""
+    by_company: dict[int, list[Order]] = defaultdict(list)
     for order in orders:
-        by_customer[order.customer_id].append(order.number)
-    for customer_id, numbers in sorted(by_customer.items()):
-        outbox.record("lot.recalled", payloads.lot_recalled(lot_number, message, sorted(numbers)),
-                      customer_id=customer_id, subject=lot_number)
+        by_company[order.company_id].append(order)
+    for _company_id, company_orders in sorted(by_company.items()):
+        first = min(company_orders, key=lambda order: order.id)
+        outbox.record("lot.recalled", payloads.lot_recalled(lot_number, message,
+                                                            sorted(o.number for o in company_orders)),
+                      customer_id=first.customer_id, subject=lot_number)
 
 
 def _order_event(event_type: str, order: Order) -> None:

@@ -1,4 +1,5 @@
-"""Periodic housekeeping on the task queue: the idempotency purge and the daily expiry alert to staff."""
+"""Periodic housekeeping on the task queue: the idempotency purge, the daily expiry alert to staff, and
+cancelling orders that waited too long for approval."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -9,10 +10,17 @@ from sqlalchemy import delete, select
 from .. import mail
 from ..extensions import db
 from ..models import IdempotencyRecord, StaffRole, StaffUser, utcnow
-from ..services import reports
+from ..services import approvals, reports
+from ..services.tx import run_in_transaction
 
 EXPIRY_ALERT_DAYS = 90
 ALERTED_ROLES = (StaffRole.ADMIN, StaffRole.WAREHOUSE, StaffRole.QUALITY)
+
+
+def expire_approvals() -> list[str]:
+    """Cancel the orders that waited for approval longer than APPROVAL_EXPIRY_HOURS (their stock released);
+    the numbers cancelled."""
+    return run_in_transaction(approvals.expire_waiting)
 
 
 def purge_idempotency(hours: int | None = None) -> int:

@@ -42,6 +42,7 @@ class TaskQueue:
         self._periodic("sweep_deliveries", app, delivery.sweep_due, crontab(minute="*"))
         self._periodic("purge_idempotency", app, maintenance.purge_idempotency, crontab(minute="17"))
         self._periodic("expiry_alert", app, maintenance.expiry_alert, crontab(hour="6", minute="0"))
+        self._periodic("expire_approvals", app, maintenance.expire_approvals, crontab(minute="*/5"))
 
     def _task(self, name: str, app: Flask, func: Callable, **options) -> None:
         self._tasks[name] = self.huey.task(name=name, **options)(_in_app(app, func))

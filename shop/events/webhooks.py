@@ -1,5 +1,9 @@
 """Webhook endpoints: register, list, delete, test and redeliver; fan an event out to its deliveries; the
-delivery log for the customer and for staff. Attempting a delivery is shop.events.delivery's."""
+delivery log for the company and for staff. Attempting a delivery is shop.events.delivery's.
+
+Endpoints and events each name a person (who registered the endpoint; whose order or notice it is), and both
+belong to that person's company: every endpoint of a company receives the company's events, and every member
+sees and manages the company's endpoints."""
 from __future__ import annotations
 
 import base64
@@ -11,7 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
-from ..models import DeliveryState, OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint, utcnow
+from ..models import Customer, DeliveryState, OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint, utcnow
 from . import netguard, outbox, payloads
 from .hooks import EVENT_TYPES
 from .queue import hand_over
@@ -55,15 +59,28 @@ def _event_types(events: object, errors: dict[str, list[str]]) -> list[str]:
     return ["*"] if "*" in events else list(dict.fromkeys(events))
 
 
+def colleagues(customer_id: int):
+    """The ids of every member of the customer's company (a subquery)."""
+    company = select(Customer.company_id).where(Customer.id == customer_id).scalar_subquery()
+    return select(Customer.id).where(Customer.company_id == company)
+
+
+def _same_company(customer_id: int, other_id: int | None) -> bool:
+    return other_id is not None and db.session.scalar(
+        select(func.count()).select_from(Customer).where(Customer.id == other_id,
+                                                         Customer.id.in_(colleagues(customer_id)))) == 1
+
+
 def list_endpoints(customer_id: int) -> list[WebhookEndpoint]:
-    return list(db.session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.customer_id == customer_id)
-                                   .order_by(WebhookEndpoint.id)))
+    """The endpoints of the customer's company."""
+    return list(db.session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.customer_id.in_(
+        colleagues(customer_id))).order_by(WebhookEndpoint.id)))
 
 
 def get_endpoint(endpoint_id: int, customer_id: int | None = None) -> WebhookEndpoint:
-    """One endpoint; limited to a customer's own when given (another's is NotFound)."""
+    """One endpoint; limited to the customer's company's when given (another company's is NotFound)."""
     endpoint = db.session.get(WebhookEndpoint, endpoint_id)
-    if endpoint is None or (customer_id is not None and endpoint.customer_id != customer_id):
+    if endpoint is None or (customer_id is not None and not _same_company(customer_id, endpoint.customer_id)):
         raise NotFound(f"No webhook endpoint {endpoint_id}.")
     return endpoint
 
@@ -95,10 +112,10 @@ def send_test(endpoint: WebhookEndpoint) -> str:
 
 
 def redeliver(endpoint: WebhookEndpoint, event_id: object) -> None:
-    """Deliver an event of the endpoint's customer to it again, on a fresh retry schedule."""
+    """Deliver an event of the endpoint's company to it again, on a fresh retry schedule."""
     outbox_event = db.session.scalar(select(OutboxEvent).where(OutboxEvent.event_id == event_id)) \
         if isinstance(event_id, str) else None
-    if outbox_event is None or outbox_event.customer_id != endpoint.customer_id:
+    if outbox_event is None or not _same_company(endpoint.customer_id, outbox_event.customer_id):
         raise InvalidInput({"event_id": [f"No event {event_id!r} of yours."]})
     delivery = db.session.scalar(select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id,
                                                                WebhookDelivery.event_id == outbox_event.id))
@@ -114,12 +131,13 @@ def redeliver(endpoint: WebhookEndpoint, event_id: object) -> None:
 # --- Fan-out and delivery -------------------------------------------------------------------------
 
 def create_deliveries(outbox_event: OutboxEvent) -> None:
-    """One delivery per enabled endpoint of the event's customer that wants its type (in the caller's
+    """One delivery per enabled endpoint of the event's company that wants its type (in the caller's
     transaction); each is handed to a worker after COMMIT."""
     if outbox_event.customer_id is None:
         return
     endpoints = db.session.scalars(select(WebhookEndpoint).where(
-        WebhookEndpoint.customer_id == outbox_event.customer_id, WebhookEndpoint.enabled.is_(True))).all()
+        WebhookEndpoint.customer_id.in_(colleagues(outbox_event.customer_id)),
+        WebhookEndpoint.enabled.is_(True))).all()
     schedule([_new_delivery(e.id, outbox_event.id) for e in endpoints if e.wants(outbox_event.type)])
 
 
@@ -162,7 +180,7 @@ def event_page(customer: str = "", event_type: str = "", outcome: str = "", befo
     customers, deliveries with their endpoints, and the deliveries' attempts)."""
     from sqlalchemy.orm import selectinload
 
-    from ..models import Customer
+    from ..models import Company
 
     stmt = (select(OutboxEvent).order_by(OutboxEvent.id.desc()).limit(limit)
             .options(joinedload(OutboxEvent.customer),
@@ -170,8 +188,8 @@ def event_page(customer: str = "", event_type: str = "", outcome: str = "", befo
                      selectinload(OutboxEvent.deliveries).selectinload(WebhookDelivery.log)))
     if customer:
         pattern = f"%{customer.lower()}%"
-        stmt = stmt.where(OutboxEvent.customer_id.in_(select(Customer.id).where(or_(
-            func.lower(Customer.email).like(pattern), func.lower(Customer.company).like(pattern)))))
+        stmt = stmt.where(OutboxEvent.customer_id.in_(select(Customer.id).join(Customer.company).where(or_(
+            func.lower(Customer.email).like(pattern), func.lower(Company.name).like(pattern)))))
     if event_type:
         stmt = stmt.where(OutboxEvent.type == event_type)
     if outcome == "none":

@@ -2,6 +2,7 @@
 from .accounts import ApiKey, Customer, StaffRole, StaffUser
 from .base import Base, utcnow
 from .catalog import PriceBreak, Product, SpecTest, Variant
+from .companies import PREPAID, Company, MemberRole, PriceList, PriceListItem
 from .events import DeliveryState, OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .inventory import (
     Batch,
@@ -31,10 +32,10 @@ from .orders import (
 )
 
 __all__ = [
-    "Allocation", "AllocationStatus", "ApiKey", "AuditEntry", "Base", "Batch", "BatchStatus", "CoaResult",
-    "CoaResultRevision", "Customer", "DateKind", "DeliveryState", "IdempotencyRecord", "LotSignature",
-    "MovementKind", "NoticeKind",
-    "Order", "OrderLine", "OrderNotice", "OrderStatus", "OrderStatusChange", "OutboxEvent", "PriceBreak", "Product",
-    "SignedAction", "SpecTest", "StaffRole", "StaffUser", "Stock", "StockMovement", "Variant", "check_result",
-    "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint", "result_passes", "utcnow",
+    "PREPAID", "Allocation", "AllocationStatus", "ApiKey", "AuditEntry", "Base", "Batch", "BatchStatus",
+    "CoaResult", "CoaResultRevision", "Company", "Customer", "DateKind", "DeliveryState", "IdempotencyRecord",
+    "LotSignature", "MemberRole", "MovementKind", "NoticeKind", "Order", "OrderLine", "OrderNotice", "OrderStatus",
+    "OrderStatusChange", "OutboxEvent", "PriceBreak", "PriceList", "PriceListItem", "Product", "SignedAction",
+    "SpecTest", "StaffRole", "StaffUser", "Stock", "StockMovement", "Variant", "WebhookAttempt", "WebhookDelivery",
+    "WebhookEndpoint", "check_result", "result_passes", "utcnow",
 ]

@@ -1,4 +1,4 @@
-"""Accounts: customer companies with their API keys, and staff users with roles."""
+"""Accounts: the people who sign in for a company (members with a role), API keys, and staff users with roles."""
 from __future__ import annotations
 
 import enum
@@ -6,11 +6,12 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .base import Base, utcnow
+from .companies import Company, MemberRole
 from .inventory import _enum
 
 
@@ -35,16 +36,26 @@ class _PasswordMixin:
 
 
 class Customer(_PasswordMixin, UserMixin, Base):
-    """A company account: storefront login and owner of API keys and orders."""
+    """A person who signs in to the storefront: a member of one company, with a role there.
+
+    `active` is false once the member was removed from the company (or deactivated by staff): no sign-in, and
+    the API keys they created are refused. The row stays, since their orders name them.
+    """
 
     __tablename__ = "customer"
+    __table_args__ = (Index("ix_customer_company_id_id", "company_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    company: Mapped[str] = mapped_column(String(200))
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"))
+    role: Mapped[MemberRole] = mapped_column(_enum(MemberRole, "member_role"))
     email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the member first set a password; None while an invitation is still open.
+    joined_at: Mapped[datetime | None]
 
+    company: Mapped[Company] = relationship()
     api_keys: Mapped[list[ApiKey]] = relationship(back_populates="customer")
 
     def get_id(self) -> str:
@@ -60,16 +71,27 @@ class Customer(_PasswordMixin, UserMixin, Base):
 
 
 class ApiKey(Base):
-    """An API key; only the SHA-256 of the key is stored, the key itself is shown once."""
+    """A company's API key, acting with the role chosen when it was made (buyer or approver).
+
+    Only the SHA-256 of the key is stored, the key itself is shown once. `customer` is the member who made it:
+    the key works while that member is active.
+    """
 
     __tablename__ = "api_key"
+    __table_args__ = (
+        CheckConstraint("role IN ('buyer', 'approver')", name="key_role_not_admin"),
+        Index("ix_api_key_company_id_id", "company_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    role: Mapped[MemberRole] = mapped_column(_enum(MemberRole, "member_role"), default=MemberRole.BUYER)
     prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
 
     customer: Mapped[Customer] = relationship(back_populates="api_keys")

@@ -11,10 +11,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .accounts import Customer, StaffUser
 from .base import Base, utcnow
 from .catalog import Variant
+from .companies import Company
 from .inventory import Stock, _enum
 
 
 class OrderStatus(enum.StrEnum):
+    AWAITING_APPROVAL = "awaiting_approval"
     PENDING = "pending"
     CONFIRMED = "confirmed"
     SHIPPED = "shipped"
@@ -27,15 +29,17 @@ class Order(Base):
     __table_args__ = (
         CheckConstraint("min_remaining_shelf_life_days IS NULL OR min_remaining_shelf_life_days >= 0",
                         name="shelf_life_not_negative"),
-        # Keyset pagination: a customer's orders newest first, and the staff list by status.
-        Index("ix_order_customer_id_placed_at_id", "customer_id", "placed_at", "id"),
+        # Keyset pagination: a company's order book newest first, and the staff list by status.
+        Index("ix_order_company_id_placed_at_id", "company_id", "placed_at", "id"),
+        Index("ix_order_customer_id", "customer_id"),
         Index("ix_order_status_placed_at_id", "status", "placed_at", "id"),
         Index("ix_order_placed_at_id", "placed_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))  # who placed it (for a key: its maker)
     status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus, "order_status"), default=OrderStatus.PENDING)
     currency: Mapped[str] = mapped_column(String(3))
     subtotal: Mapped[Decimal]
@@ -56,6 +60,7 @@ class Order(Base):
     attention_note: Mapped[str] = mapped_column(Text, default="")
     placed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    company: Mapped[Company] = relationship()
     customer: Mapped[Customer] = relationship()
     lines: Mapped[list[OrderLine]] = relationship(back_populates="order", order_by="OrderLine.position",
                                                   cascade="all, delete-orphan")
@@ -88,6 +93,8 @@ class OrderLine(Base):
     sku: Mapped[str] = mapped_column(String(40))
     quantity: Mapped[int]
     unit_price: Mapped[Decimal]
+    # The contract price list that priced the line; None: the public list price or price break.
+    price_list_id: Mapped[int | None] = mapped_column(ForeignKey("price_list.id"), index=True)
     line_total: Mapped[Decimal]  # unit price times the units still to be delivered (quantity - cancelled)
     # Units of the line cancelled because they could not be supplied (a short line after a recall); the
     # customer's quantity stays as ordered. A server default, because placing an order inserts lines in Core.

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import bindparam, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Row, bindparam, func, or_, select, update
+from sqlalchemy.orm import contains_eager, selectinload
 
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
-from ..models import ApiKey, Customer, StaffRole, StaffUser, utcnow
+from ..models import ApiKey, Company, Customer, MemberRole, StaffRole, StaffUser, utcnow
 from .inventory import audit
 from .passwords import MIN_PASSWORD_LENGTH, password_problems
 
@@ -69,11 +70,13 @@ def registration_errors(email: str, password: str, company: str) -> dict[str, li
 
 
 def create_customer(email: str, password: str, company: str) -> Customer:
-    """Register a customer company; the email must be new."""
+    """Register a one-person company whose member, the new customer, is its admin; the email must be new."""
     errors = registration_errors(email, password, company)
     if errors:
         raise InvalidInput(errors)
-    return _add_account(Customer(email=normalise_email(email), company=company.strip()), password)
+    member = Customer(email=normalise_email(email), company=Company(name=company.strip()), role=MemberRole.ADMIN,
+                      joined_at=utcnow())
+    return _add_account(member, password)
 
 
 def create_staff(email: str, password: str, role: str, name: str = "") -> StaffUser:
@@ -93,37 +96,73 @@ def hash_api_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_api_key(customer: Customer, name: str = "") -> str:
-    """Issue a new API key for a customer; return the key itself, which is never stored."""
+KEY_ROLES = (MemberRole.BUYER, MemberRole.APPROVER)
+
+
+def create_api_key(customer: Customer, name: str = "", role: MemberRole | str = MemberRole.BUYER) -> str:
+    """Issue a new API key of the member's company, made by the member, acting with `role` (buyer or approver);
+    return the key itself, which is never stored."""
+    name = (name or "").strip()
+    errors: dict[str, list[str]] = {}
+    if role not in [r.value for r in KEY_ROLES]:
+        errors["role"] = ["A key acts as a buyer or an approver."]
+    if len(name) > 100:
+        errors["name"] = ["At most 100 characters."]
+    if errors:
+        raise InvalidInput(errors)
     key = API_KEY_PREFIX + secrets.token_urlsafe(32)
-    db.session.add(ApiKey(customer_id=customer.id, prefix=key[:12], key_hash=hash_api_key(key), name=name))
+    db.session.add(ApiKey(customer_id=customer.id, company_id=customer.company_id, role=MemberRole(role),
+                          prefix=key[:12], key_hash=hash_api_key(key), name=name))
     db.session.flush()
     return key
 
 
 # Built once: this runs before every API request, and composing the SELECT cost more than executing it.
-CUSTOMER_ID_FOR_KEY_HASH = (
-    select(ApiKey.customer_id)
+KEY_FOR_HASH = (
+    select(ApiKey.customer_id, ApiKey.company_id, ApiKey.role, ApiKey.id.label("key_id"), ApiKey.last_used_at)
     .join(Customer, ApiKey.customer_id == Customer.id)
     .where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None), Customer.active.is_(True))
 )
+# How often a key's last use is written down: once a minute is precise enough to read, and spares a write
+# (and a lock on the key's row) on every request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def api_key_hash(key: str) -> str | None:
-    """The hash to look `key` up by (the key_hash parameter of CUSTOMER_ID_FOR_KEY_HASH); None for a string
-    that cannot be a key."""
+    """The hash to look `key` up by (the key_hash parameter of KEY_FOR_HASH); None for a string that cannot be
+    a key."""
     if not key or not key.startswith(API_KEY_PREFIX) or len(key) > 200:
         return None
     return hash_api_key(key)
 
 
-def customer_id_for_api_key(key: str) -> int | None:
-    """The id of the active customer a key belongs to, or None for an unknown or revoked key."""
+def key_for_api_key(key: str) -> Row | None:
+    """The KEY_FOR_HASH row of a valid key (its maker, company, role, id), or None for an unknown or revoked
+    key, or one whose maker is no longer active."""
     key_hash = api_key_hash(key)
     if key_hash is None:
         return None
     conn = db.session.connection()  # a Core query: the Session's execute() would cost as much CPU again
-    return conn.execute(CUSTOMER_ID_FOR_KEY_HASH, {"key_hash": key_hash}).scalar_one_or_none()
+    return conn.execute(KEY_FOR_HASH, {"key_hash": key_hash}).one_or_none()
+
+
+def note_key_used(key_id: int, last_used_at: datetime | None) -> bool:
+    """Write down that a key was used now, unless that was done within LAST_USED_RESOLUTION; True if written."""
+    now = utcnow()
+    if last_used_at is not None and now - last_used_at < LAST_USED_RESOLUTION:
+        return False
+    db.session.connection().execute(update(ApiKey.__table__).where(ApiKey.__table__.c.id == key_id)
+                                    .values(last_used_at=now))
+    return True
+
+
+def find_active(model: type[Customer] | type[StaffUser], email: str):
+    """The active account with this email, or None (also for an address that is not one)."""
+    try:
+        email = normalise_email(email)
+    except InvalidInput:
+        return None
+    return db.session.scalar(select(model).where(model.email == email, model.active.is_(True)))
 
 
 def authenticate(model: type[Customer] | type[StaffUser], email: str, password: str):
@@ -147,7 +186,7 @@ def change_password(user: Customer | StaffUser, current: str, new: str) -> None:
     errors: dict[str, list[str]] = {}
     if not user.check_password(current or ""):
         errors["current_password"] = ["This is not your current password."]
-    problems = password_problems(new, user.email, getattr(user, "company", ""))
+    problems = password_problems(new, user.email, company_name(user))
     if problems:
         errors["password"] = problems
     elif new == current:
@@ -157,6 +196,11 @@ def change_password(user: Customer | StaffUser, current: str, new: str) -> None:
     user.set_password(new)
     user.end_all_sessions()
     db.session.flush()
+
+
+def company_name(user: Customer | StaffUser) -> str:
+    """The name of a customer's company (words a password must not contain); '' for staff."""
+    return user.company.name if isinstance(user, Customer) else ""
 
 
 def sign_out_everywhere(user: Customer | StaffUser) -> None:
@@ -215,15 +259,16 @@ def customer_page(search: str = "", after_id: int | None = None, limit: int = CU
     """Customers newest first with their API keys loaded (two statements), keyset-paginated on id.
 
     `search` matches anywhere in the email or company name: a scan, fine for an admin page over the customer
-    table (issue 14 turns customers into companies and gives this page its own index).
+    table.
     Returns (customers, id to continue after or None).
     """
-    stmt = (select(Customer).options(selectinload(Customer.api_keys))
+    stmt = (select(Customer).join(Customer.company)
+            .options(contains_eager(Customer.company), selectinload(Customer.api_keys))
             .order_by(Customer.id.desc()).limit(limit + 1))
     if search.strip():
         pattern = "%" + search.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(or_(func.lower(Customer.email).like(pattern, escape="\\"),
-                              func.lower(Customer.company).like(pattern, escape="\\")))
+                              func.lower(Company.name).like(pattern, escape="\\")))
     if after_id is not None:
         stmt = stmt.where(Customer.id < after_id)
     rows = list(db.session.scalars(stmt))

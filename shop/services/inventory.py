@@ -398,7 +398,8 @@ AUDIT_ACTIONS = (
     *(f"batch.{status.value}" for status in BatchStatus),
     "batch.on_request", "batch.on_request_cleared", "coa.results_recorded", "order.attention_cleared",
     "order.flagged", "order.reallocated", "signature.refused", "customer.deactivated", "customer.activated",
-    "api_key.revoked",
+    "api_key.revoked", "company.terms", "price_list.created", "price_list.replaced", "price_list.deleted",
+    "staff.password_reset_sent",
 )
 
 

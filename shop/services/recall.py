@@ -161,7 +161,7 @@ def preview_recall(lot_number: str) -> RecallPreview:
     held = db.session.scalars(
         select(Allocation).join(Stock, Stock.id == Allocation.stock_id)
         .where(Stock.batch_id == batch.id, Allocation.status == AllocationStatus.ALLOCATED)
-        .options(joinedload(Allocation.line).joinedload(OrderLine.order).joinedload(Order.customer))
+        .options(joinedload(Allocation.line).joinedload(OrderLine.order).joinedload(Order.company))
     ).all()
     by_line: dict[int, list[Allocation]] = defaultdict(list)
     for a in held:
@@ -177,7 +177,7 @@ def preview_recall(lot_number: str) -> RecallPreview:
     for n, line in zip(needs, lines, strict=True):
         returned[line.sku] += n.quantity
         seen = orders.get(line.order.number)
-        orders[line.order.number] = AffectedOrder(line.order.number, line.order.customer.company,
+        orders[line.order.number] = AffectedOrder(line.order.number, line.order.company.name,
                                                   n.quantity + (seen.units if seen else 0),
                                                   missing.get(line.id, 0) + (seen.short if seen else 0))
     return RecallPreview(batch.lot_number, sorted(returned.items()), list(orders.values()), trace.received)

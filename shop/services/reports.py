@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, or_, select, tuple_
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from ..bounds import is_plain_date, is_row_id
 from ..errors import InvalidInput, NotFound
@@ -23,6 +23,7 @@ from ..models import (
     Batch,
     BatchStatus,
     CoaResult,
+    Company,
     Customer,
     MovementKind,
     Order,
@@ -357,7 +358,8 @@ def order_page(status: OrderStatus | None = None, customer: str = "", date_from:
     stmt = (
         select(Order)
         .join(Customer, Customer.id == Order.customer_id)
-        .options(selectinload(Order.customer))
+        .join(Company, Company.id == Order.company_id)
+        .options(selectinload(Order.customer), contains_eager(Order.company))
         .order_by(Order.placed_at.desc(), Order.id.desc())
         .limit(limit + 1)
     )
@@ -366,7 +368,7 @@ def order_page(status: OrderStatus | None = None, customer: str = "", date_from:
     if customer.strip():
         needle = customer.strip().lower()
         stmt = stmt.where(or_(func.lower(Customer.email).contains(needle, autoescape=True),
-                              func.lower(Customer.company).contains(needle, autoescape=True)))
+                              func.lower(Company.name).contains(needle, autoescape=True)))
     if attention_only:
         stmt = stmt.where(Order.needs_attention.is_(True))
     stmt = _window(stmt, Order.placed_at, Order.id, cursor, date_from, date_to)
@@ -435,10 +437,11 @@ def _trace_select():
     return (
         select(Allocation.id, Batch.lot_number, Batch.expires_on, OrderLine.sku, Allocation.quantity,
                Allocation.status, Allocation.created_at, Order.number, Order.status, Order.placed_at,
-               _shipped_at(), Order.tracking_reference, Customer.company, Customer.email, Order.needs_attention)
+               _shipped_at(), Order.tracking_reference, Company.name, Customer.email, Order.needs_attention)
         .join(OrderLine, OrderLine.id == Allocation.order_line_id)
         .join(Order, Order.id == OrderLine.order_id)
         .join(Customer, Customer.id == Order.customer_id)
+        .join(Company, Company.id == Order.company_id)
         .join(Stock, Stock.id == Allocation.stock_id)
         .join(Batch, Batch.id == Stock.batch_id)
     )

@@ -235,7 +235,7 @@ def short_orders(variant_ids: set[int] | None = None, cursor: str | None = None,
     """Open short orders, oldest first (first come, first served), keyset-paginated on (placed_at, id); with
     `variant_ids`, only orders short of one of those pack sizes (the orders a newly released lot can serve)."""
     stmt = (select(Order).where(Order.id.in_(short_order_ids(variant_ids)))
-            .options(selectinload(Order.customer),
+            .options(selectinload(Order.company),
                      selectinload(Order.lines).selectinload(OrderLine.allocations))
             .order_by(Order.placed_at, Order.id).limit(limit + 1))
     if cursor:
@@ -249,7 +249,7 @@ def short_orders(variant_ids: set[int] | None = None, cursor: str | None = None,
         short = short_lines(order)
         lines = {line.position: line for line in order.lines}
         picks = planner.plan([refill.need(s.position, order, lines[s.position], s.missing) for s in short], lots).picks
-        rows.append(ShortOrder(order.number, order.placed_at, order.customer.company, order.status, short,
+        rows.append(ShortOrder(order.number, order.placed_at, order.company.name, order.status, short,
                                sum(p.quantity for p in picks)))
     next_cursor = reports.encode_cursor(page[-1].placed_at, page[-1].id) if more else None
     return reports.Page(rows, next_cursor)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import case, func, or_, select
 
 from ..extensions import db
-from ..models import Allocation, AllocationStatus, Customer, Order, OrderLine, OrderStatus
+from ..models import Allocation, AllocationStatus, Company, Order, OrderLine, OrderStatus
 from .shortages import short_order_ids
 
 OPEN = (OrderStatus.PENDING, OrderStatus.CONFIRMED)
@@ -75,9 +75,9 @@ def work_queue(limit: int = 10) -> WorkQueue:
     queues = {}
     for (name, condition), count in zip(kinds.items(), counts, strict=True):
         rows = db.session.execute(
-            select(Order.number, Order.placed_at, Customer.company, Order.status, Order.total, Order.currency,
+            select(Order.number, Order.placed_at, Company.name, Order.status, Order.total, Order.currency,
                    Order.needs_attention, ordered, allocated)
-            .join(Customer, Customer.id == Order.customer_id)
+            .join(Company, Company.id == Order.company_id)
             .where(Order.status.in_(OPEN), condition)
             .order_by(Order.placed_at, Order.id)
             .limit(limit)

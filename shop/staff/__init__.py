@@ -5,4 +5,15 @@ from flask import Blueprint
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-from . import audit, auth, batches, customers, events, inventory, orders, trace  # noqa: E402,F401  (registers the views)
+from . import (  # noqa: E402,F401  (registers the views)
+    audit,
+    auth,
+    batches,
+    companies,
+    customers,
+    events,
+    inventory,
+    orders,
+    staff_users,
+    trace,
+)

@@ -44,7 +44,7 @@ def _act(work, done: str):
 def deactivate_customer(customer_id: int):
     """Deactivate a customer: its sessions end, sign-in and its API keys are refused; orders stay as they are."""
     return _act(lambda: accounts.set_customer_active(False, customer_id=customer_id, staff=current_staff()),
-                "{0.company} ({0.email}) is deactivated: signed out everywhere, its API keys refused.")
+                "{0.company.name} ({0.email}) is deactivated: signed out everywhere, its API keys refused.")
 
 
 @bp.post("/customers/<id:customer_id>/activate")
@@ -52,7 +52,7 @@ def deactivate_customer(customer_id: int):
 def activate_customer(customer_id: int):
     """Let a deactivated customer sign in and use its (unrevoked) API keys again."""
     return _act(lambda: accounts.set_customer_active(True, customer_id=customer_id, staff=current_staff()),
-                "{0.company} ({0.email}) is active again.")
+                "{0.company.name} ({0.email}) is active again.")
 
 
 @bp.post("/api-keys/<id:key_id>/revoke")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -238,3 +239,38 @@ class EventFilterForm(FlaskForm):
                                               ("pending", "pending (retrying)"), ("failed", "failed"),
                                               ("none", "no endpoint")], validators=[Optional()])
     submit = SubmitField("Filter events")
+
+
+class CompanyFilterForm(FilterForm):
+    q = StringField("Company name starts with", validators=[Optional(), Length(max=200)])
+    submit = SubmitField("Find companies")
+
+
+class CompanyTermsForm(FlaskForm):
+    payment_terms = StringField("Payment terms (prepaid, or net_<days> such as net_30)",
+                                validators=[DataRequired("Payment terms are required."), Length(max=12)])
+    credit_limit = StringField("Credit limit (empty: none)", validators=[Optional(), Length(max=20)])
+    approval_threshold = StringField("Approval threshold: orders by a buyer above this total wait for an approver "
+                                     "(empty: none)", validators=[Optional(), Length(max=20)])
+
+
+class PriceListForm(FlaskForm):
+    name = StringField("Name of the list", validators=[DataRequired("Name the list."), Length(max=100)])
+    valid_from = DateField("Valid from (empty: always)", validators=[Optional(), plain_date])
+    valid_to = DateField("Valid to, inclusive (empty: open-ended)", validators=[Optional(), plain_date])
+    csv_file = FileField("CSV file (columns sku,min_quantity,unit_price)",
+                         validators=[FileRequired("Choose the CSV file to import.")])
+
+
+class ReplacePriceListForm(FlaskForm):
+    valid_from = DateField("Valid from (empty: always)", validators=[Optional(), plain_date])
+    valid_to = DateField("Valid to, inclusive (empty: open-ended)", validators=[Optional(), plain_date])
+    csv_file = FileField("CSV file replacing the prices", validators=[FileRequired("Choose the CSV file.")])
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(f"New password (at least {MIN_PASSWORD_LENGTH} characters, not easy to guess)",
+                             validators=[DataRequired()])
+    confirm = PasswordField("Repeat the new password",
+                            validators=[DataRequired(), EqualTo("password", "The two passwords differ.")])
+    submit = SubmitField("Set new password")

@@ -48,7 +48,7 @@ def register():
             form.email.errors = ["An account with this email already exists. Sign in instead."]
         else:
             login_user(customer)
-            flash(f"Welcome, {customer.company}. Your account is ready.", "success")
+            flash(f"Welcome, {customer.company.name}. Your account is ready.", "success")
             return redirect(safe_next(request.args.get("next"), url_for("storefront.index")))
     status = 422 if form.is_submitted() else 200
     return render_template("storefront/register.html", form=form), status
@@ -70,7 +70,7 @@ def login():
             form.password.errors = ["The email or password is not right."]
         else:
             login_user(customer)
-            flash(f"Signed in as {customer.company}.", "success")
+            flash(f"Signed in as {customer.company.name}.", "success")
             return redirect(safe_next(form.next.data, url_for("storefront.index")))
     status = 422 if form.is_submitted() else 200
     return render_template("storefront/login.html", form=form, signed_in=current_customer()), status

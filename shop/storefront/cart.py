@@ -17,7 +17,8 @@ from ..errors import InsufficientStock, InvalidInput
 from ..extensions import db
 from ..models import Customer, IdempotencyRecord, Order, Variant
 from ..ratelimits import checkout_rate
-from ..services import catalog, ordering
+from ..services import catalog, ordering, price_lists
+from ..services.tiers import Price, Tier
 from ..services.tx import run_in_transaction
 from . import bp
 from .common import CART_KEY, CHECKOUT_TOKEN_KEY, REORDER_KEY, apply_errors, current_customer, customer_required
@@ -36,10 +37,15 @@ class CartLine:
     available: int
     problems: list[LineProblem] = field(default_factory=list)
     was: tuple[str, Decimal] | None = None  # put back by "Order again": (that order's number, its unit price)
+    contract: list[Tier] = field(default_factory=list)  # the company's contract tiers for the pack, today
+
+    @property
+    def price(self) -> Price:
+        return price_lists.variant_price(self.variant, self.quantity, self.contract)
 
     @property
     def unit_price(self) -> Decimal:
-        return self.variant.price_for(self.quantity)
+        return self.price.unit_price
 
     @property
     def price_changed(self) -> bool:
@@ -128,12 +134,15 @@ def load_cart(*, keep_withdrawn: bool = False, shelf_life_days: int | None = Non
         flash(f"No longer sold, so removed from your cart: {', '.join(sorted(dropped))}.", "info")
     days = catalog.default_shelf_life_days() if shelf_life_days is None else shelf_life_days
     stock = catalog.availability_by_variant((variants[sku].id for sku in raw), days)
+    customer = current_customer()
+    contract = price_lists.contract_tiers(customer.company_id if customer else None,
+                                          [variants[sku].id for sku in raw])
     reordered = _reordered()
     lines = []
     for sku, quantity in raw.items():
         variant = variants[sku]
         in_stock, fresh_enough = stock.get(variant.id, (0, 0))
-        line = CartLine(variant, quantity, fresh_enough, was=reordered.get(sku))
+        line = CartLine(variant, quantity, fresh_enough, was=reordered.get(sku), contract=contract.get(variant.id, []))
         line.problems = line_problems(LineFacts(quantity, _sold(variant), variant.min_order_quantity, in_stock,
                                                 fresh_enough, days))
         lines.append(line)

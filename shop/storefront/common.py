@@ -9,7 +9,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..models import Customer
+from ..models import Customer, MemberRole
 
 CART_KEY = "cart"
 CHECKOUT_TOKEN_KEY = "checkout_token"
@@ -85,4 +85,4 @@ def storefront_globals() -> dict:
     except SQLAlchemyError:
         # Rendering an error page must never fail in turn: with the database down, show it signed out.
         customer = None
-    return {"current_customer": customer, "cart_lines": cart_lines()}
+    return {"current_customer": customer, "cart_lines": cart_lines(), "MemberRole": MemberRole}

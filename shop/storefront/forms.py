@@ -97,3 +97,61 @@ class WebhookEndpointForm(FlaskForm):
                                  default=["*"], validators=[DataRequired(message="Choose at least one event.")],
                                  widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     description = StringField("Description (optional)", validators=[Optional(), Length(max=200)])
+
+
+ROLE_CHOICES = [("buyer", "Buyer: orders"), ("approver", "Approver: also approves orders above the threshold"),
+                ("admin", "Admin: also manages members and API keys")]
+KEY_ROLE_CHOICES = ROLE_CHOICES[:2]
+
+
+class CompanyForm(FlaskForm):
+    name = StringField("Legal name", validators=[DataRequired("The legal name is required."), Length(max=200)])
+    vat_id = StringField("VAT ID (optional, with its country prefix)", validators=[Optional(), Length(max=20)])
+    billing_line1 = StringField("Billing address line 1", validators=[Optional(), Length(max=200)])
+    billing_line2 = StringField("Billing address line 2 (optional)", validators=[Optional(), Length(max=200)])
+    billing_city = StringField("City", validators=[Optional(), Length(max=100)])
+    billing_postal_code = StringField("Postal code", validators=[Optional(), Length(max=20)])
+    billing_country = SelectField("Country", choices=lambda: list(country_choices()),
+                                  validators=[Optional()])
+
+    def billing(self) -> dict[str, str]:
+        return {name: getattr(self, name).data or "" for name in (
+            "billing_line1", "billing_line2", "billing_city", "billing_postal_code", "billing_country")}
+
+
+class InviteForm(FlaskForm):
+    email = EmailField("Email of the person to invite",
+                       validators=[DataRequired("An email address is required."), Length(max=254)])
+    name = StringField("Name (optional)", validators=[Optional(), Length(max=120)])
+    role = SelectField("Role", choices=ROLE_CHOICES, default="buyer")
+
+
+class MemberRoleForm(FlaskForm):
+    role = SelectField("Role", choices=ROLE_CHOICES)
+
+
+class ApiKeyForm(FlaskForm):
+    name = StringField("Name (what uses the key, such as 'ERP')",
+                       validators=[DataRequired("Name the key, to recognise it later."), Length(max=100)])
+    role = SelectField("Acts as", choices=KEY_ROLE_CHOICES, default="buyer")
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
+class SetPasswordForm(FlaskForm):
+    # The rules themselves live in services.passwords; this only tells the label.
+    password = PasswordField(f"New password (at least {MIN_PASSWORD_LENGTH} characters)",
+                             validators=[DataRequired("Choose a password.")])
+    confirm = PasswordField("Repeat the password",
+                            validators=[DataRequired("Repeat the password."),
+                                        EqualTo("password", "The two passwords differ.")])
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired("Enter your email address."), Length(max=254)])
+
+
+class DecisionForm(FlaskForm):
+    note = StringField("Note to the buyer (optional)", validators=[Optional(), Length(max=500)])

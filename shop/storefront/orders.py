@@ -19,7 +19,7 @@ from .cart import add_order_to_cart
 from .common import current_customer, customer_required
 
 PAGE_SIZE = 20
-CANCELLABLE = (OrderStatus.PENDING, OrderStatus.CONFIRMED)
+CANCELLABLE = (OrderStatus.AWAITING_APPROVAL, OrderStatus.PENDING, OrderStatus.CONFIRMED)
 
 
 def _cursor(order: Order) -> str:
@@ -42,7 +42,7 @@ def _parse_cursor(raw: str) -> tuple[datetime, int]:
 def order_list():
     """The customer's orders, newest first, keyset-paginated on (placed_at, id)."""
     after = _parse_cursor(request.args["after"]) if request.args.get("after") else None
-    rows = ordering.list_orders(customer_id=current_customer().id, limit=PAGE_SIZE + 1, after=after)
+    rows = ordering.list_orders(company_id=current_customer().company_id, limit=PAGE_SIZE + 1, after=after)
     next_cursor = _cursor(rows[PAGE_SIZE - 1]) if len(rows) > PAGE_SIZE else None
     return render_template("storefront/orders.html", orders=rows[:PAGE_SIZE], next_cursor=next_cursor,
                            first_page=after is None)
@@ -51,7 +51,7 @@ def order_list():
 def _own_order(number: str) -> Order:
     """The order if it is the signed-in customer's; anyone else's is a plain 404, as if it did not exist."""
     try:
-        order = ordering.get_order(number, customer_id=current_customer().id)
+        order = ordering.get_order(number, company_id=current_customer().company_id)
     except NotFound:
         abort(404, description=f"You have no order {number}.")
     # Load every line's pack size and product in one statement; line.variant then comes from the identity map.

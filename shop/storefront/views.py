@@ -12,8 +12,10 @@ from markupsafe import Markup
 
 from ..errors import NotFound
 from ..models import Product
-from ..services import catalog, coa
+from ..services import catalog, coa, price_lists
+from ..services.tiers import Tier, price_steps
 from . import bp
+from .common import current_customer
 from .forms import AddToCartForm
 
 CENT = Decimal("0.01")
@@ -29,15 +31,18 @@ class CatalogEntry:
     available_units: int
 
 
-def _catalog_entry(product: Product, available: dict[int, int]) -> CatalogEntry:
+def _catalog_entry(product: Product, available: dict[int, int], contract: dict[int, list[Tier]]) -> CatalogEntry:
+    """A grade's line in the catalog, priced for the signed-in company (`contract`: its tiers by variant id)."""
     variants = [v for v in product.variants if v.active]
     assay = next((t for t in product.spec_tests if t.name.lower().startswith("assay")), None)
-    cheapest = min(variants, key=lambda v: v.unit_price, default=None)
-    per_kg = [min([v.unit_price] + [pb.unit_price for pb in v.price_breaks]) / v.pack_size_kg for v in variants]
+    one_unit = {v.id: price_lists.variant_price(v, 1, contract.get(v.id, ())).unit_price for v in variants}
+    cheapest = min(variants, key=lambda v: one_unit[v.id], default=None)
+    per_kg = [min(step.price.unit_price for step in price_lists.variant_price_steps(v, contract.get(v.id, ()), 1))
+              / v.pack_size_kg for v in variants]
     return CatalogEntry(
         product=product,
         assay=assay.limits_text if assay else None,
-        from_price=cheapest.unit_price if cheapest else None,
+        from_price=one_unit[cheapest.id] if cheapest else None,
         from_pack_kg=cheapest.pack_size_kg if cheapest else None,
         best_per_kg=min(per_kg).quantize(CENT) if per_kg else None,
         available_units=sum(available.get(v.id, 0) for v in variants),
@@ -49,7 +54,11 @@ def index():
     """List the grades on sale with headline assay, price from, and whether they are in stock."""
     products = catalog.list_products()
     available = catalog.available_by_variant()  # one query for every product on the page
-    return render_template("storefront/index.html", entries=[_catalog_entry(p, available) for p in products])
+    customer = current_customer()
+    contract = price_lists.contract_tiers(customer.company_id if customer else None,
+                                          [v.id for p in products for v in p.variants])
+    return render_template("storefront/index.html",
+                           entries=[_catalog_entry(p, available, contract) for p in products])
 
 
 @dataclass
@@ -116,7 +125,25 @@ def render_product(slug: str, forms: dict[str, AddToCartForm] | None = None, sta
         lot.units.append((pack, units))
     return render_template("storefront/product.html", product=product, static=catalog_fragments(product),
                            available=available, lots=list(lots.values()), forms=forms or {},
+                           contract_prices=_contract_price_tables(product),
                            shelf_days=catalog.default_shelf_life_days()), status
+
+
+def _contract_price_tables(product: catalog.ProductSnapshot) -> dict[int, Markup]:
+    """The price table of each pack the signed-in customer's company has contract prices for (one statement,
+    whatever the number of lists), by variant id; the others keep the public table."""
+    customer = current_customer()
+    if customer is None:
+        return {}
+    tiers = price_lists.contract_tiers(customer.company_id, [p.id for p in product.packs])
+    macros = current_app.jinja_env.get_template("storefront/_product_static.html").module
+    tables = {}
+    for pack in product.packs:
+        if pack.id in tiers:
+            public = [Tier(step.min_quantity, step.unit_price) for step in pack.prices[1:]]
+            steps = price_steps(pack.min_order_quantity, pack.prices[0].unit_price, public, tiers[pack.id])
+            tables[pack.id] = macros.contract_price_table(pack, steps)
+    return tables
 
 
 def _certificate(lot_number: str) -> coa.Certificate:

@@ -18,12 +18,12 @@ from .actions import cancel_order, confirm_order, deliver_order, ship_order
 from .checks import MAX_LINES, MAX_SHELF_LIFE_DAYS, LineRequest, unknown_sku_message
 from .lifecycle import TRANSITIONS, Actor, CustomerRef, Transition, move
 from .placing import RecordHook, new_order_number, place, place_order
-from .pricing import PUBLIC_PRICES, Price, PricingPolicy
+from .pricing import CONTRACT_PRICES, PUBLIC_PRICES, Price, PricingPolicy
 from .queries import get_order, list_orders, unknown_skus
 from .rows import PlacedAllocation, PlacedLine, PlacedOrder
 
 __all__ = [
-    "MAX_LINES", "MAX_SHELF_LIFE_DAYS", "PUBLIC_PRICES", "TRANSITIONS",
+    "CONTRACT_PRICES", "MAX_LINES", "MAX_SHELF_LIFE_DAYS", "PUBLIC_PRICES", "TRANSITIONS",
     "Actor", "CustomerRef", "LineRequest", "PlacedAllocation", "PlacedLine", "PlacedOrder", "Price",
     "PricingPolicy", "RecordHook", "Transition",
     "cancel_order", "confirm_order", "deliver_order", "get_order", "list_orders", "move", "new_order_number",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ...errors import InvalidInput
+from ...errors import IllegalTransition, InvalidInput
 from ...extensions import db
 from ...models import Allocation, AllocationStatus, MovementKind, Order, OrderStatus, StaffUser, Stock, StockMovement
 from .. import shortages
@@ -18,6 +18,9 @@ MAX_CARRIER = 60
 def confirm_order(number: str, staff: StaffUser | None = None) -> Order:
     """Accept a pending order for fulfilment (refused while it is short of units)."""
     order = get_order(number, lock=True)
+    if order.status == OrderStatus.AWAITING_APPROVAL:
+        raise IllegalTransition(f"Order {order.number} awaits approval by {order.company.name}: it can be "
+                                "confirmed once one of their approvers approved it.")
     if order.status == OrderStatus.PENDING:
         shortages.refuse_if_short(order, "confirmed")
     move(order, OrderStatus.CONFIRMED, Actor.of(staff))
@@ -26,13 +29,14 @@ def confirm_order(number: str, staff: StaffUser | None = None) -> Order:
 
 
 def cancel_order(number: str, *, customer: CustomerRef | None = None, staff: StaffUser | None = None,
-                 reason: str = "") -> Order:
-    """Cancel a pending or confirmed order and give its allocated units back to stock.
+                 reason: str = "", actor: Actor | None = None) -> Order:
+    """Cancel an order awaiting approval, pending or confirmed, and give its allocated units back to stock.
 
-    With `customer`, only that customer's order can be found (another's is NotFound).
+    With `customer`, only an order of that customer's company can be found (another's is NotFound); `actor`
+    overrides who it is recorded as (an approver rejecting it).
     """
-    order = get_order(number, customer_id=customer.id if customer else None, lock=True)
-    actor = Actor.of(staff, customer)
+    order = get_order(number, company_id=customer.company_id if customer else None, lock=True)
+    actor = actor or Actor.of(staff, customer)
     move(order, OrderStatus.CANCELLED, actor, reason)
     for a in _locked_live_allocations(order):
         a.stock.allocated -= a.quantity

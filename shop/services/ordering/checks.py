@@ -32,6 +32,7 @@ class OrderRequest:
     """An order as asked for, after the checks that need no database (values may still be refused)."""
 
     customer_id: int
+    company_id: int
     lines: tuple[LineRequest, ...]
     address: dict[str, str]
     purchase_order: str
@@ -51,7 +52,7 @@ def unknown_sku_message(sku: str) -> str:
     return f"Unknown SKU '{sku}'."
 
 
-def check_request(customer_id: int, lines: Sequence[Mapping[str, object] | LineRequest],
+def check_request(customer_id: int, company_id: int, lines: Sequence[Mapping[str, object] | LineRequest],
                   shipping_address: Mapping[str, object] | None, purchase_order: str | None,
                   shelf_life_days: int | None) -> tuple[OrderRequest, Errors]:
     """The request with what the checks found wrong so far, by field path; an order that asks for no shelf
@@ -67,7 +68,7 @@ def check_request(customer_id: int, lines: Sequence[Mapping[str, object] | LineR
     if shelf is not None and (isinstance(shelf, bool) or not isinstance(shelf, int)
                               or not 0 <= shelf <= MAX_SHELF_LIFE_DAYS):
         errors["min_remaining_shelf_life_days"] = [f"A whole number of days from 0 to {MAX_SHELF_LIFE_DAYS}."]
-    return OrderRequest(customer_id, requests, address, po, shelf), errors
+    return OrderRequest(customer_id, company_id, requests, address, po, shelf), errors
 
 
 def check_pack_sizes(request: OrderRequest, pack_sizes: Mapping[str, PackSize], errors: Errors) -> None:

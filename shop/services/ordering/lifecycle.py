@@ -7,18 +7,25 @@ from typing import Protocol
 
 from ... import events
 from ...errors import Forbidden, IllegalTransition
-from ...models import Order, OrderStatus, OrderStatusChange, StaffRole, StaffUser
+from ...models import MemberRole, Order, OrderStatus, OrderStatusChange, StaffRole, StaffUser
 
 CUSTOMER = "customer"
+APPROVER = "approver"  # a member (or key) of the order's company with the approver or admin role
 SYSTEM = "system"  # no person: a command-line task or a test
 ALWAYS_ALLOWED = frozenset({StaffRole.ADMIN.value, SYSTEM})
 
 
 class CustomerRef(Protocol):
-    """A Customer, or the API's key holder, of which only the id is known."""
+    """A Customer (a member of a company), or the API's key holder, of which only the ids and role are known."""
 
     @property
     def id(self) -> int: ...
+
+    @property
+    def company_id(self) -> int: ...
+
+    @property
+    def role(self) -> MemberRole: ...
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,11 @@ class Actor:
             return cls(CUSTOMER, customer_id=customer.id)
         return cls(SYSTEM)
 
+    @classmethod
+    def approver(cls, member: CustomerRef) -> Actor:
+        """A member deciding on an approval: an approver only when their role allows it."""
+        return cls(APPROVER if member.role.may(MemberRole.APPROVER) else CUSTOMER, customer_id=member.id)
+
 
 @dataclass(frozen=True)
 class Transition:
@@ -49,6 +61,9 @@ _FULFILMENT = frozenset({StaffRole.FULFILMENT.value})
 _FULFILMENT_OR_CUSTOMER = _FULFILMENT | {CUSTOMER}
 
 TRANSITIONS: tuple[Transition, ...] = (
+    # Held for the company's approval (services.approvals): approved, or rejected, withdrawn or expired.
+    Transition(OrderStatus.AWAITING_APPROVAL, OrderStatus.PENDING, frozenset({APPROVER})),
+    Transition(OrderStatus.AWAITING_APPROVAL, OrderStatus.CANCELLED, _FULFILMENT_OR_CUSTOMER | {APPROVER}),
     Transition(OrderStatus.PENDING, OrderStatus.CONFIRMED, _FULFILMENT),
     Transition(OrderStatus.CONFIRMED, OrderStatus.SHIPPED, _FULFILMENT),
     Transition(OrderStatus.SHIPPED, OrderStatus.DELIVERED, _FULFILMENT),

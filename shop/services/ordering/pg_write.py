@@ -34,7 +34,7 @@ _RECORD_FROM_ORDER = ("customer_id", "created_at")
 
 def write_order(conn: Connection, rows: OrderRows, record: Mapping[str, object] | None) -> int:
     """The rows of `persistence.write_order`, in one statement; the new order's id."""
-    row = conn.execute(statement(record is not None), params(rows, record)).one()
+    row = conn.execute(statement(record is not None, rows.status), params(rows, record)).one()
     check_taken(row.taken, rows)
     return row.order_id
 
@@ -43,7 +43,8 @@ def params(rows: OrderRows, record: Mapping[str, object] | None) -> dict[str, ob
     """The statement's bind parameters: o_<column> (the order), l_<column> (arrays, one element per line),
     p_position, p_stock_id, p_quantity (arrays, one element per pick), batch_ids, lot_count, expires_after,
     now, movement_reason and, with a record, r_<column>."""
-    values: dict[str, object] = {f"o_{name}": value for name, value in rows.order.items() if name not in NEW_ORDER}
+    values: dict[str, object] = {f"o_{name}": value for name, value in rows.order.items()
+                                 if name not in NEW_ORDER and name != "status"}  # those are literals
     for name in LINE_COLUMNS:
         values[f"l_{name}"] = [line[name] for line in rows.lines]
     batch_ids = rows.batch_ids()
@@ -66,9 +67,9 @@ def _unnested(prefix: str, columns: dict, alias: str):
     return func.unnest(*arrays).table_valued(*columns).render_derived(name=alias)
 
 
-def _insert_order():
+def _insert_order(status: OrderStatus):
     orders = Order.__table__
-    given = {name: sql_literal(value, orders.c[name].type) for name, value in NEW_ORDER.items()}
+    given = {name: sql_literal(value, orders.c[name].type) for name, value in {**NEW_ORDER, "status": status}.items()}
     given.update(placed_at=_untyped("now"), customer_id=_untyped("o_customer_id"))
     values = {c.name: given.get(c.name, _untyped(f"o_{c.name}")) for c in orders.c
               if c.name != "id" and c.name not in SERVER_DEFAULTS}
@@ -94,11 +95,11 @@ def _insert_allocations(new_lines, picked, now):
             .returning(allocations.c.id).cte("new_allocations"))
 
 
-def _insert_change(new_order, now):
+def _insert_change(new_order, now, status: OrderStatus):
     changes = OrderStatusChange.__table__
     return (insert(changes)  # from no status, by the customer (no staff): both NULL
             .from_select(["order_id", "to_status", "at", "customer_id", "note"],
-                         select(new_order.c.id, sql_literal(OrderStatus.PENDING, changes.c.to_status.type), now,
+                         select(new_order.c.id, sql_literal(status, changes.c.to_status.type), now,
                                 _untyped("o_customer_id"), sql_literal(PLACED_NOTE, changes.c.note.type)))
             .returning(changes.c.id).cte("new_change"))
 
@@ -138,22 +139,23 @@ def _count(cte):
     return select(func.count()).select_from(cte).scalar_subquery()
 
 
-@lru_cache(maxsize=2)
-def statement(with_record: bool):
-    """The one statement (with an idempotency record when `with_record`), built once; it answers the new
-    order's id and the number of stock rows taken. What is the same for every order is written into it as SQL
+@lru_cache(maxsize=4)
+def statement(with_record: bool, status: OrderStatus = OrderStatus.PENDING):
+    """The one statement (with an idempotency record when `with_record`) of an order starting in `status`
+    (pending or awaiting approval), built once each; it answers the new order's id and the number of stock
+    rows taken. What is the same for every order is written into it as SQL
     literals, so that psycopg prepares it once (at most 4096 characters and 50 parameters)."""
     now = bindparam("now", type_=Order.__table__.c.placed_at.type)
     picked = select(_unnested("p_", {"position": Integer(), "stock_id": Integer(), "quantity": Integer()},
                               "pv")).cte("picked")
-    new_order = _insert_order()
+    new_order = _insert_order(status)
     new_lines = _insert_lines(new_order)
     # PostgreSQL runs the CTEs as the columns below ask for them, left to right: the stock rows, which other
     # orders wait for until COMMIT, are taken last, so that they stay locked as briefly as possible.
     columns = [select(new_order.c.id).scalar_subquery().label("order_id"),
                _count(new_lines).label("lines"),
                _count(_insert_allocations(new_lines, picked, now)).label("allocations"),
-               _count(_insert_change(new_order, now)).label("changes"),
+               _count(_insert_change(new_order, now, status)).label("changes"),
                _count(_insert_movements(new_order, picked, now)).label("movements")]
     if with_record:
         columns.append(_count(_insert_record()).label("records"))

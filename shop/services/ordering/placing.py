@@ -7,19 +7,21 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from flask import current_app
 
 from ... import events
 from ...errors import InsufficientStock, Shortfall
 from ...extensions import db
-from ...models import Order, utcnow
-from .. import tx
+from ...models import Order, OrderStatus, utcnow
+from ...models.companies import needs_approval
+from .. import price_lists, tx
 from ..catalog import sellable_after
 from . import checks, persistence, pg_write, planner
 from .checks import LineRequest, OrderRequest
 from .lifecycle import CustomerRef
-from .pricing import PUBLIC_PRICES, PricingPolicy
+from .pricing import CONTRACT_PRICES, Price, PricingPolicy
 from .queries import get_order
 from .reading import PackSize, read_pack_sizes
 from .rows import OrderRows, PlacedOrder, order_rows, placed_order
@@ -35,34 +37,36 @@ _NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 def place(customer: CustomerRef, lines: Sequence[Mapping[str, object] | LineRequest],
           shipping_address: Mapping[str, object], purchase_order: str | None = None,
           min_remaining_shelf_life_days: int | None = None, *, record: RecordHook | None = None,
-          pricing: PricingPolicy = PUBLIC_PRICES) -> PlacedOrder:
+          pricing: PricingPolicy = CONTRACT_PRICES) -> PlacedOrder:
     """Place an order, all or nothing, and answer what was written; the caller commits (see
     services.tx.run_in_transaction, which also runs a try that lost a race again).
 
     1. Check the request; every error is kept, by field path.
-    2. Read the requested pack sizes, their prices for the quantities and their candidate lots (one statement).
+    2. Read the requested pack sizes, their prices for the quantities (public, and the company's contract
+       price on the day), the company's approval threshold and their candidate lots (one statement).
     3. Check what needs the catalog (unknown SKUs, minimum orders): raise InvalidInput with every error.
-    4. Price each line with `pricing`.
+    4. Price each line with `pricing` (by default the company's contract price where it has one).
     5. Plan the allocation first-expired-first-out: raise InsufficientStock naming every short line.
-    6. Build the rows, and the PlacedOrder they show (with `record`'s row from it).
+    6. Build the rows, and the PlacedOrder they show (with `record`'s row from it): a buyer's order above the
+       company's approval threshold starts awaiting approval, its stock allocated all the same.
     7. Write them and take the stock, as the last write before COMMIT.
 
     A SKU may appear on one line only (a second line is refused, not merged), so that the line numbers an
     integrator sent stay the line numbers we answer with.
     """
-    request, errors = checks.check_request(customer.id, lines, shipping_address, purchase_order,
-                                           min_remaining_shelf_life_days)
+    request, errors = checks.check_request(customer.id, customer.company_id, lines, shipping_address,
+                                           purchase_order, min_remaining_shelf_life_days)
     shelf = request.shelf_life_days if "min_remaining_shelf_life_days" not in errors else 0
     expires_after = sellable_after(shelf or 0)
     pack_sizes = read_pack_sizes(db.session.connection(), request.quantities(), expires_after,
-                                 lock=tx.attempt() >= 3)
+                                 customer.company_id, price_lists.today(), lock=tx.attempt() >= 3)
     checks.check_pack_sizes(request, pack_sizes, errors)
     prices = [pricing.price(pack_sizes[line.sku], line.quantity) for line in request.lines]
     plan = plan_allocation(request, pack_sizes, expires_after)
     now = utcnow()
     rows = order_rows(request, {sku: pack.id for sku, pack in pack_sizes.items()}, prices, plan,
                       number=new_order_number(now), currency=current_app.config["SHOP_CURRENCY"], now=now,
-                      expires_after=expires_after)
+                      expires_after=expires_after, status=initial_status(customer, request, pack_sizes, prices))
     placed = placed_order(rows)
     write_order(rows, placed, record(placed) if record is not None else None)
     return placed
@@ -74,6 +78,15 @@ def place_order(customer: CustomerRef, lines: Sequence[Mapping[str, object] | Li
     """`place`, answering the new order as the session's Order (with its lines, allocations and lots)."""
     placed = place(customer, lines, shipping_address, purchase_order, min_remaining_shelf_life_days)
     return get_order(placed.number)
+
+
+def initial_status(customer: CustomerRef, request: OrderRequest, pack_sizes: Mapping[str, PackSize],
+                   prices: list[Price]) -> OrderStatus:
+    """Awaiting approval for a buyer's order whose total is above the company's threshold, else pending."""
+    threshold = next(iter(pack_sizes.values())).approval_threshold
+    total = sum((price.total(line.quantity) for line, price in zip(request.lines, prices, strict=True)),
+                Decimal("0.00"))
+    return OrderStatus.AWAITING_APPROVAL if needs_approval(threshold, customer.role, total) else OrderStatus.PENDING
 
 
 def plan_allocation(request: OrderRequest, pack_sizes: Mapping[str, PackSize], expires_after) -> planner.Plan:

@@ -1,8 +1,9 @@
 """Pricing: a line's unit price, answered by a policy from what was read of its pack size.
 
-Today's policy is the public price list: the deepest price break the quantity reaches, else the list price.
-Another policy (a company's contract prices) is a class with the same `price` method, passed to placing;
-`Price.source` records which list priced the line.
+The public price list: the deepest price break the quantity reaches, else the list price. A company's contract
+prices (DESIGN.md; read with the pack size, for the day of the order): the contract tier the quantity reaches
+where the company's list has one, else the public price (services.tiers states the same rule over plain
+tiers, for the pages). `Price.source` records which list priced the line, and `price_list_id` which contract list.
 """
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ CENT = Decimal("0.01")
 @dataclass(frozen=True, slots=True)
 class Price:
     unit_price: Decimal
-    source: str  # which list priced the line: "list" or "price_break"
+    source: str  # which list priced the line: "list", "price_break" or "contract"
+    price_list_id: int | None = None  # the contract list, for "contract"
 
     def total(self, quantity: int) -> Decimal:
         return (self.unit_price * quantity).quantize(CENT)
@@ -40,3 +42,15 @@ class PublicPrices:
 
 
 PUBLIC_PRICES = PublicPrices()
+
+
+class ContractPrices:
+    """The ordering company's contract price where its list has a tier for the quantity, else the public one."""
+
+    def price(self, pack: PackSize, quantity: int) -> Price:
+        if pack.contract_price is not None:
+            return Price(pack.contract_price, "contract", pack.price_list_id)
+        return PUBLIC_PRICES.price(pack, quantity)
+
+
+CONTRACT_PRICES = ContractPrices()

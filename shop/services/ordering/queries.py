@@ -22,11 +22,11 @@ def _order_options():
     )
 
 
-def get_order(number: str, customer_id: int | None = None, *, lock: bool = False) -> Order:
-    """One order with its lines and allocated lots; limited to one customer's orders when given."""
+def get_order(number: str, company_id: int | None = None, *, lock: bool = False) -> Order:
+    """One order with its lines and allocated lots; limited to one company's order book when given."""
     stmt = select(Order).where(Order.number == number).options(*_order_options())
-    if customer_id is not None:
-        stmt = stmt.where(Order.customer_id == customer_id)
+    if company_id is not None:
+        stmt = stmt.where(Order.company_id == company_id)
     if lock:
         stmt = stmt.with_for_update(of=Order).execution_options(populate_existing=True)
     order = db.session.scalar(stmt)
@@ -35,12 +35,12 @@ def get_order(number: str, customer_id: int | None = None, *, lock: bool = False
     return order
 
 
-def list_orders(customer_id: int | None = None, status: OrderStatus | None = None, limit: int = 20,
+def list_orders(company_id: int | None = None, status: OrderStatus | None = None, limit: int = 20,
                 after: tuple[datetime, int] | None = None) -> list[Order]:
     """Orders newest first, keyset-paginated on (placed_at, id); pass the last row's pair as `after`."""
     stmt = select(Order).options(*_order_options()).order_by(Order.placed_at.desc(), Order.id.desc()).limit(limit)
-    if customer_id is not None:
-        stmt = stmt.where(Order.customer_id == customer_id)
+    if company_id is not None:
+        stmt = stmt.where(Order.company_id == company_id)
     if status is not None:
         stmt = stmt.where(Order.status == status)
     if after is not None:

@@ -13,13 +13,15 @@ from .checks import OrderRequest
 from .planner import Pick, Plan
 from .pricing import Price
 
-# What every new order starts with, and the note of its first status change.
-NEW_ORDER = {"status": OrderStatus.PENDING, "tracking_reference": "", "needs_attention": False, "attention_note": ""}
+# What every new order starts with (besides its status: pending, or awaiting approval), and the note of its first
+# status change.
+NEW_ORDER = {"tracking_reference": "", "needs_attention": False, "attention_note": ""}
 # Columns a new order leaves to their server default (empty until it ships): written by neither path, so that
 # the one-statement write stays under psycopg's 4096 characters for preparing it once.
 SERVER_DEFAULTS = ("carrier",)
 PLACED_NOTE = "Order placed"
-LINE_COLUMNS = ("position", "variant_id", "sku", "quantity", "unit_price", "line_total", "cancelled_quantity")
+LINE_COLUMNS = ("position", "variant_id", "sku", "quantity", "unit_price", "line_total", "cancelled_quantity",
+                "price_list_id")
 
 
 @dataclass(frozen=True)
@@ -34,12 +36,16 @@ class OrderRows:
         return self.order["placed_at"]
 
     @property
+    def status(self) -> OrderStatus:
+        return self.order["status"]
+
+    @property
     def movement_reason(self) -> str:
         return f"Order {self.order['number']}"
 
     def change_row(self, order_id: int) -> dict[str, object]:
         """The first status change: placed by the customer (no staff)."""
-        return {"order_id": order_id, "from_status": None, "to_status": OrderStatus.PENDING, "at": self.placed_at,
+        return {"order_id": order_id, "from_status": None, "to_status": self.status, "at": self.placed_at,
                 "staff_id": None, "customer_id": self.order["customer_id"], "note": PLACED_NOTE}
 
     def allocation_rows(self, line_ids: list[int]) -> list[dict[str, object]]:
@@ -57,16 +63,19 @@ class OrderRows:
 
 
 def order_rows(request: OrderRequest, pack_ids: Mapping[str, int], prices: list[Price], plan: Plan, *,
-               number: str, currency: str, now: datetime, expires_after: date) -> OrderRows:
-    """The rows of a new order: its lines priced by `prices` (one per line) and its picks from `plan`
-    (keyed by line position)."""
+               number: str, currency: str, now: datetime, expires_after: date,
+               status: OrderStatus = OrderStatus.PENDING) -> OrderRows:
+    """The rows of a new order (of the request's company, starting in `status`): its lines priced by `prices`
+    (one per line, each recording its contract list) and its picks from `plan` (keyed by line position)."""
     lines = [{"position": position, "variant_id": pack_ids[line.sku], "sku": line.sku, "quantity": line.quantity,
-              "unit_price": price.unit_price, "line_total": price.total(line.quantity), "cancelled_quantity": 0}
+              "unit_price": price.unit_price, "line_total": price.total(line.quantity), "cancelled_quantity": 0,
+              "price_list_id": price.price_list_id}
              for position, (line, price) in enumerate(zip(request.lines, prices, strict=True))]
     subtotal = sum((line["line_total"] for line in lines), Decimal("0.00"))
     address = request.address
     order = {
-        **NEW_ORDER, "number": number, "customer_id": request.customer_id, "currency": currency,
+        **NEW_ORDER, "status": status, "number": number, "customer_id": request.customer_id,
+        "company_id": request.company_id, "currency": currency,
         "subtotal": subtotal, "total": subtotal,  # no shipping or tax lines yet: quoted separately by sales
         "ship_name": address["name"], "ship_line1": address["line1"], "ship_line2": address.get("line2", ""),
         "ship_city": address["city"], "ship_postal_code": address["postal_code"],
