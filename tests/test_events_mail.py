@@ -199,3 +199,25 @@ def test_the_daily_expiry_alert_mails_warehouse_quality_and_admin_staff(app):
     assert "fulfilment@shop.example" not in message.to
     assert "L-OLD" in message.body and "L-NEW" not in message.body
 
+
+
+def test_an_order_above_the_threshold_mails_its_buyer_and_asks_the_companys_approvers(app):
+    from shop.services import companies
+
+    make_lot(make_product(), "L-APPR", {"LEU-USP-25KG": 5})
+    make_customer("first@other.example", "Other Labs")  # ids of people and companies no longer coincide
+    admin = make_customer("admin@acme.example")
+    companies.set_terms(admin.company, approval_threshold="100")
+    buyer = companies.invite_member(admin, "buyer@acme.example", "buyer")
+    approver = companies.invite_member(admin, "boss@acme.example", "approver")
+    buyer.joined_at = approver.joined_at = utcnow()
+    db.session.commit()
+
+    order = ordering.place_order(buyer, [{"sku": "LEU-USP-25KG", "quantity": 1}], ADDRESS)
+    drain()
+
+    receipt, request = outbox_mail()
+    assert receipt.to == ["buyer@acme.example"] and receipt.subject == f"Order {order.number} received"
+    assert request.to == ["admin@acme.example", "boss@acme.example"]
+    assert request.subject == f"Order {order.number} awaits your approval"
+    assert "http://127.0.0.1:5000/account/approvals" in request.body and "buyer@acme.example" in request.body

@@ -273,3 +273,55 @@ def test_an_endpoint_that_refuses_the_connection_is_logged_as_such(api, stocked)
     log = api.get(f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries").get_json()["items"]
     assert len(log) == 4  # the first attempt and the schedule's three retries, then it gave up
     assert all(a["status_code"] is None and a["error"].startswith("Could not connect") for a in log)
+
+
+def test_every_endpoint_of_a_company_gets_its_members_events_and_no_other_company_does(api, rival, stocked,
+                                                                                      receiver, client):
+    from shop.services import accounts, companies
+    from tests.test_api_fixtures import ApiClient
+
+    it_person = companies.invite_member(api.customer, "it@acme.example", "buyer")
+    db.session.commit()
+    it_api = ApiClient(client, accounts.create_api_key(it_person, "ERP"), it_person)
+    db.session.commit()
+    endpoint = register(it_api, receiver.url, ["order.placed"])  # the IT person's endpoint...
+    rivals = register(rival, receiver.url, ["order.placed"])
+    assert [e["id"] for e in api.get("/api/v1/webhook-endpoints").get_json()["items"]] == [endpoint["id"]]
+    assert api.get(f"/api/v1/webhook-endpoints/{rivals['id']}/deliveries").status_code == 404
+
+    number = api.order().get_json()["number"]  # ...gets the purchaser's order
+
+    run_worker(lambda: len(receiver.received) >= 1)
+    assert len(receiver.received) == 1
+    payload = Webhook(endpoint["secret"]).verify(receiver.received[0].body, receiver.received[0].headers)
+    assert payload["type"] == "order.placed" and payload["data"]["number"] == number
+    assert db.session.scalar(select(func.count()).select_from(WebhookDelivery)
+                             .where(WebhookDelivery.endpoint_id == rivals["id"])) == 0
+
+
+def test_approving_an_order_is_an_order_approved_event_and_the_workers_cancel_one_left_waiting(api, stocked):
+    from datetime import timedelta
+
+    from shop.models import Order, OrderStatus
+    from shop.services import accounts, approvals, companies
+    from tests.test_api_fixtures import ApiClient
+
+    companies.set_terms(api.customer.company, approval_threshold="100")
+    approver = companies.invite_member(api.customer, "boss@acme.example", "approver")
+    buyer = companies.invite_member(api.customer, "buyer2@acme.example", "buyer")
+    db.session.commit()
+    buyer_api = ApiClient(api.client, accounts.create_api_key(buyer, "ERP"), buyer)
+    db.session.commit()
+    first, second = (buyer_api.order().get_json()["number"] for _ in range(2))
+    approvals.approve(first, approver)
+    db.session.commit()
+    db.session.scalar(select(Order).where(Order.number == second)).placed_at -= timedelta(hours=1000)
+    db.session.commit()
+
+    task_queue().enqueue("expire_approvals")  # the periodic job, by its name, as a worker runs it
+    task_queue().run_pending()
+
+    db.session.expire_all()
+    assert db.session.scalar(select(Order.status).where(Order.number == second)) == OrderStatus.CANCELLED
+    events = [(e.type, e.subject) for e in db.session.scalars(select(OutboxEvent).order_by(OutboxEvent.id))]
+    assert ("order.approved", first) in events and ("order.cancelled", second) in events

@@ -1,4 +1,4 @@
-"""Which events e-mail the buyer, and with what: called by the worker that fans an event out."""
+"""Which events e-mail the company's members, and with what: called by the worker that fans an event out."""
 from __future__ import annotations
 
 import json
@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from .. import mail
 from ..errors import NotFound
 from ..extensions import db
-from ..models import Customer, NoticeKind, Order, OrderNotice, OutboxEvent, utcnow
+from ..models import Customer, MemberRole, NoticeKind, Order, OrderNotice, OrderStatus, OutboxEvent, utcnow
 from ..services import ordering
 
 
@@ -23,35 +23,50 @@ def send_for(outbox_event: OutboxEvent) -> None:
         sender(customer, outbox_event)
 
 
-def _order(outbox_event: OutboxEvent) -> Order | None:
+def _order(customer: Customer, outbox_event: OutboxEvent) -> Order | None:
     try:
-        return ordering.get_order(outbox_event.subject, outbox_event.customer_id)
+        return ordering.get_order(outbox_event.subject, customer.company_id)
     except NotFound:
         return None
 
 
 def _order_mail(subject: str, template: str) -> Callable[[Customer, OutboxEvent], None]:
     def send(customer: Customer, outbox_event: OutboxEvent) -> None:
-        order = _order(outbox_event)
+        order = _order(customer, outbox_event)
         if order is not None:
             mail.send(customer.email, subject.format(number=order.number), template, order=order,
                       customer=customer)
     return send
 
 
+def _order_placed(customer: Customer, outbox_event: OutboxEvent) -> None:
+    """The buyer's receipt; for an order awaiting approval, also a request to the company's approvers."""
+    _order_mail("Order {number} received", "order_placed")(customer, outbox_event)
+    order = _order(customer, outbox_event)
+    if order is None or order.status != OrderStatus.AWAITING_APPROVAL:
+        return
+    approvers = db.session.scalars(select(Customer.email).where(
+        Customer.company_id == customer.company_id, Customer.active.is_(True), Customer.joined_at.is_not(None),
+        Customer.role.in_([MemberRole.APPROVER, MemberRole.ADMIN])).order_by(Customer.id)).all()
+    if approvers:
+        mail.send(list(approvers), f"Order {order.number} awaits your approval", "approval_needed", order=order,
+                  customer=customer)
+
+
 def _recall_notice(customer: Customer, outbox_event: OutboxEvent) -> None:
-    """The recall notice, once per customer, listing its orders; their notices count as sent from now."""
+    """The recall notice, once per company (to the person named by the event), listing the company's orders;
+    their notices count as sent from now."""
     data = json.loads(outbox_event.data)
     mail.send(customer.email, f"Recall of lot {data['lot_number']}", "lot_recalled", customer=customer,
               lot_number=data["lot_number"], message=data["message"], numbers=data["orders"])
-    order_ids = select(Order.id).where(Order.number.in_(data["orders"]), Order.customer_id == customer.id)
+    order_ids = select(Order.id).where(Order.number.in_(data["orders"]), Order.company_id == customer.company_id)
     db.session.execute(update(OrderNotice).where(
         OrderNotice.order_id.in_(order_ids), OrderNotice.kind == NoticeKind.RECALL,
         OrderNotice.lot_number == data["lot_number"], OrderNotice.sent_at.is_(None)).values(sent_at=utcnow()))
 
 
 _SENDERS: dict[str, Callable[[Customer, OutboxEvent], None]] = {
-    "order.placed": _order_mail("Order {number} received", "order_placed"),
+    "order.placed": _order_placed,
     "order.shipped": _order_mail("Order {number} has shipped", "order_shipped"),
     "order.cancelled": _order_mail("Order {number} was cancelled", "order_cancelled"),
     "lot.recalled": _recall_notice,

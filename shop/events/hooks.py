@@ -8,6 +8,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from sqlalchemy import Row
+
 from ..models import Order, OrderStatus
 
 if TYPE_CHECKING:
@@ -47,10 +49,10 @@ def order_needs_attention(order: Order) -> None:
     _order_event("order.needs_attention", order)
 
 
-def lot_recalled(lot_number: str, message: str, orders: Iterable[Order]) -> None:
+def lot_recalled(lot_number: str, message: str, orders: Iterable[Order | Row]) -> None:
     """One lot.recalled per company whose orders drew on the lot, listing those orders (addressed to the person
     who placed the first of them; every endpoint of the company receives it)."""
-    by_company: dict[int, list[Order]] = defaultdict(list)
+    by_company: dict[int, list[Order | Row]] = defaultdict(list)
     for order in orders:
         by_company[order.company_id].append(order)
     for _company_id, company_orders in sorted(by_company.items()):

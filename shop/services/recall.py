@@ -113,7 +113,8 @@ def _report(order: Order, lot_number: str, shortfalls: list[str] | None, staff_i
 
 def _record_notices(batch_id: int, lot_number: str, message: str) -> list[Row]:
     """A recall notice on every order that drew on the lot: shipped ones, and open ones whose units it took
-    back; those orders' numbers and customers. The lot.recalled event's e-mail sends them and sets their sent_at."""
+    back; those orders' ids, numbers, customers and companies. The lot.recalled event's e-mail sends them and sets
+    their sent_at."""
     order_ids = db.session.scalars(
         select(OrderLine.order_id).distinct()
         .join(Allocation, Allocation.order_line_id == OrderLine.id)
@@ -127,7 +128,8 @@ def _record_notices(batch_id: int, lot_number: str, message: str) -> list[Row]:
     db.session.flush()
     if not order_ids:
         return []
-    return list(db.session.execute(select(Order.number, Order.customer_id).where(Order.id.in_(order_ids))))
+    return list(db.session.execute(select(Order.id, Order.number, Order.customer_id, Order.company_id)
+                                   .where(Order.id.in_(order_ids))))
 
 
 @dataclass(frozen=True)
