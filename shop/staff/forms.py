@@ -35,12 +35,17 @@ class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token travels with it."""
 
 
-class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=200)])
+class SetPasswordForm(FlaskForm):
+    """A new password, twice (a reset link); ChangePasswordForm adds the current one."""
     password = PasswordField(f"New password (at least {MIN_PASSWORD_LENGTH} characters, not easy to guess)",
                              validators=[DataRequired()])
     confirm = PasswordField("Repeat the new password",
                             validators=[DataRequired(), EqualTo("password", "The two passwords differ.")])
+    submit = SubmitField("Set new password")
+
+
+class ChangePasswordForm(SetPasswordForm):
+    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=200)])
     submit = SubmitField("Change password")
 
 
@@ -266,11 +271,3 @@ class ReplacePriceListForm(FlaskForm):
     valid_from = DateField("Valid from (empty: always)", validators=[Optional(), plain_date])
     valid_to = DateField("Valid to, inclusive (empty: open-ended)", validators=[Optional(), plain_date])
     csv_file = FileField("CSV file replacing the prices", validators=[FileRequired("Choose the CSV file.")])
-
-
-class SetPasswordForm(FlaskForm):
-    password = PasswordField(f"New password (at least {MIN_PASSWORD_LENGTH} characters, not easy to guess)",
-                             validators=[DataRequired()])
-    confirm = PasswordField("Repeat the new password",
-                            validators=[DataRequired(), EqualTo("password", "The two passwords differ.")])
-    submit = SubmitField("Set new password")
