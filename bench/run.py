@@ -49,7 +49,9 @@ BENCH_LOTS = {  # product slug -> pack sizes filled from one bench lot (every pa
 }
 BENCH_UNITS = 100_000_000
 CUSTOMER_EMAIL = "bench@leucine.example"
-TARGETS = {"orders": 0.35, "page": 0.5, "sql_1_line": 15, "sql_per_extra_line": 4}
+# The floors of the latest issue that set each: orders and their statements issue 12 (the order engine, which
+# lowered issue 3's 0.35 to 0.30 for clarity's sake and tightened its statements), the product page issue 4.
+TARGETS = {"orders": 0.30, "page": 0.5, "sql_1_line": 6, "sql_per_extra_line": 0}
 
 
 class HarnessError(Exception):

@@ -20,6 +20,7 @@ from shop.models import (
     OrderLine,
     OrderStatus,
     OrderStatusChange,
+    OutboxEvent,
     Stock,
     StockMovement,
     utcnow,
@@ -223,6 +224,8 @@ def _written(number: str) -> dict[str, list]:
             select(StockMovement).where(StockMovement.order_id == order.id).order_by(StockMovement.id))],
         "records": [plain(r, "key") for r in db.session.scalars(
             select(IdempotencyRecord).where(IdempotencyRecord.key == number))],
+        "events": [plain(e, "event_id", "subject") for e in db.session.scalars(
+            select(OutboxEvent).where(OutboxEvent.subject == number))],
     }
 
 
@@ -241,10 +244,12 @@ def test_the_one_statement_write_writes_the_rows_of_the_plain_path(app, backend,
         record = {"customer_id": customer.id, "key": number, "method": "POST", "path": "/api/v1/orders",
                   "fingerprint": "f" * 64, "response_status": 201, "response_body": "{}", "response_headers": "{}",
                   "created_at": order_rows.placed_at}
-        write(conn, order_rows, record)
+        event = {"event_id": f"msg_{number}", "type": "order.placed", "customer_id": customer.id, "subject": number,
+                 "data": '{"number": "LS"}', "created_at": order_rows.placed_at, "handed_over_at": None}
+        write(conn, order_rows, event, record)
     db.session.expire_all()
     plain, one = _written("LS-PLAIN"), _written("LS-ONE")
-    assert [len(written) for written in plain.values()] == [1, 2, 4, 1, 4, 1]
+    assert [len(written) for written in plain.values()] == [1, 2, 4, 1, 4, 1, 1]
     assert one == plain
     taken = {s.id: s.allocated - allocated_before[s.id] for s in db.session.scalars(select(Stock))}
     assert sorted(units for units in taken.values() if units) == [2, 2, 4, 6]  # each path took the same

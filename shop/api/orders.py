@@ -1,6 +1,8 @@
 """/api/v1/orders: place (idempotently), list, read and cancel the caller's orders."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import Response, current_app, json, url_for
 from flask.views import MethodView
 from marshmallow import RAISE
@@ -36,10 +38,12 @@ IDEMPOTENT_RESPONSES = {"Idempotent-Replayed": REPLAYED_HEADER}
 _ORDER_SCHEMA = OrderSchema()
 
 
-def _order_response(order: ordering.PlacedOrder | Order, status: int, *, location: bool = False) -> Response:
-    """The order as JSON, the same shape for POST and GET (and stored as is for idempotent replays)."""
-    response = current_app.response_class(json.dumps(_ORDER_SCHEMA.dump(order)), status=status,
-                                          mimetype="application/json")
+def _order_response(order: ordering.PlacedOrder | Order, status: int, *, location: bool = False,
+                    view: Mapping[str, object] | None = None) -> Response:
+    """The order as JSON (`view`, when the caller has dumped it already), the same shape for POST and GET (and
+    stored as is for idempotent replays)."""
+    body = view if view is not None else _ORDER_SCHEMA.dump(order)
+    response = current_app.response_class(json.dumps(body), status=status, mimetype="application/json")
     if location:
         response.headers["Location"] = url_for("orders.OrderDetail", number=order.number)
     return response
@@ -85,18 +89,17 @@ class Orders(MethodView):
         def place(answer: idempotency.Answer | None) -> Response:
             made: Response | None = None
 
-            def record(placed: ordering.PlacedOrder) -> dict[str, object]:
-                # The answer is made before the order is written (it shows no database ids), so that its record
-                # goes in the order's own statement.
+            def record(placed: ordering.PlacedOrder, view: Mapping[str, object]) -> dict[str, object] | None:
+                # The answer is made from the order's view before the order is written (it shows no database
+                # ids), so that its record goes in the order's own statement.
                 nonlocal made
-                made = _order_response(placed, 201, location=True)
-                return answer.row(made)
+                made = _order_response(placed, 201, location=True, view=view)
+                return answer.row(made) if answer is not None else None
 
-            placed = ordering.place(customer, data["lines"], data["shipping_address"], data.get("purchase_order"),
-                                    data.get("min_remaining_shelf_life_days"),
-                                    record=record if answer is not None else None)
+            ordering.place(customer, data["lines"], data["shipping_address"], data.get("purchase_order"),
+                           data.get("min_remaining_shelf_life_days"), record=record)
             metrics.order_placed("api")
-            return made if made is not None else _order_response(placed, 201, location=True)
+            return made  # by `record`, which `place` calls before it writes
 
         return idempotency.respond(customer.id, headers.get("key"), place)
 

@@ -5,7 +5,7 @@ Each writes its event to the outbox (shop.events.outbox) with the change; the qu
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Row
@@ -31,9 +31,10 @@ _STATUS_EVENTS = {
 }
 
 
-def order_placed(order: Order | PlacedOrder, customer_id: int) -> None:
-    """A new order (as the API shows it, before or after it is written): its event, written with it."""
-    outbox.record("order.placed", payloads.order(order), customer_id=customer_id, subject=order.number)
+def order_placed(order: PlacedOrder, customer_id: int, data: Mapping[str, object]) -> dict[str, object]:
+    """A new order, `data` its API view: the row of its event, which the order's own write writes with it
+    (ordering.placing.write_order: no statement of its own)."""
+    return outbox.new_event("order.placed", data, customer_id=customer_id, subject=order.number)
 
 
 def order_status_changed(order: Order) -> None:

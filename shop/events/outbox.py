@@ -37,24 +37,27 @@ def new_event_id() -> str:
     return "msg_" + secrets.token_urlsafe(18)
 
 
-def record(event_type: str, data: Mapping[str, object], *, customer_id: int | None, subject: str = "",
-           handed_over: bool = False) -> tuple[int, str]:
-    """Write an event into the current transaction (one INSERT); after COMMIT it goes to a worker.
-
-    Returns its row id and event id. `handed_over`: the caller fans it out itself (a test ping).
-    """
-    event_id, now = new_event_id(), utcnow()
-    row_id = db.session.connection().execute(_INSERT, {
-        "event_id": event_id, "type": event_type, "customer_id": customer_id, "subject": subject[:60],
-        "data": json.dumps(data, separators=(",", ":")), "created_at": now,
-        "handed_over_at": now if handed_over else None,
-    }).scalar_one()
+def new_event(event_type: str, data: Mapping[str, object], *, customer_id: int | None, subject: str = "",
+              handed_over: bool = False) -> dict[str, object]:
+    """An event's outbox row (every column but its id), for the caller to write in the current transaction;
+    after COMMIT its event goes to a worker (unless `handed_over`: the caller fans it out itself)."""
+    now = utcnow()
+    row = {"event_id": new_event_id(), "type": event_type, "customer_id": customer_id, "subject": subject[:60],
+           "data": json.dumps(data, separators=(",", ":")), "created_at": now,
+           "handed_over_at": now if handed_over else None}
     if not handed_over:
         waiting = db.session.info.setdefault(_WAITING, [])
         if not waiting:
             after_commit(lambda: hand_over("dispatch_event", [(i,) for i in waiting]))
-        waiting.append(event_id)
-    return row_id, event_id
+        waiting.append(row["event_id"])
+    return row
+
+
+def record(event_type: str, data: Mapping[str, object], *, customer_id: int | None, subject: str = "",
+           handed_over: bool = False) -> tuple[int, str]:
+    """Write an event into the current transaction (one INSERT of `new_event`'s row); its row id and event id."""
+    row = new_event(event_type, data, customer_id=customer_id, subject=subject, handed_over=handed_over)
+    return db.session.connection().execute(_INSERT, row).scalar_one(), row["event_id"]
 
 
 def before_commit(callback: Callable[[], None]) -> None:

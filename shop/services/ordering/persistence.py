@@ -15,7 +15,17 @@ from sqlalchemy import Connection, Date, Integer, bindparam, case, func, insert,
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from ...models import Allocation, Batch, IdempotencyRecord, Order, OrderLine, OrderStatusChange, Stock, StockMovement
+from ...models import (
+    Allocation,
+    Batch,
+    IdempotencyRecord,
+    Order,
+    OrderLine,
+    OrderStatusChange,
+    OutboxEvent,
+    Stock,
+    StockMovement,
+)
 from .. import tx
 from ..catalog import sellable_lot_condition
 from .rows import OrderRows
@@ -25,17 +35,20 @@ _INSERT_LINES = insert(OrderLine.__table__).returning(OrderLine.__table__.c.id, 
 _INSERT_ALLOCATIONS = insert(Allocation.__table__)
 _INSERT_STATUS_CHANGE = insert(OrderStatusChange.__table__)
 _INSERT_MOVEMENTS = insert(StockMovement.__table__)
+_INSERT_EVENT = insert(OutboxEvent.__table__)
 _INSERT_RECORD = insert(IdempotencyRecord.__table__)
 
 
-def write_order(conn: Connection, rows: OrderRows, record: Mapping[str, object] | None) -> int:
-    """INSERT the order, its lines, allocations, first status change and ledger rows (and `record`, an
-    idempotency record), then take the stock; the new order's id."""
+def write_order(conn: Connection, rows: OrderRows, event: Mapping[str, object],
+                record: Mapping[str, object] | None) -> int:
+    """INSERT the order, its lines, allocations, first status change and ledger rows, its `event` (an outbox
+    row) and `record` (an idempotency record, when given), then take the stock; the new order's id."""
     order_id = conn.execute(_INSERT_ORDER, rows.order).scalar_one()
     line_ids = list(conn.execute(_INSERT_LINES, [{"order_id": order_id, **line} for line in rows.lines]).scalars())
     conn.execute(_INSERT_ALLOCATIONS, rows.allocation_rows(line_ids))
     conn.execute(_INSERT_STATUS_CHANGE, rows.change_row(order_id))
     conn.execute(_INSERT_MOVEMENTS, rows.movement_rows(order_id))
+    conn.execute(_INSERT_EVENT, event)
     if record is not None:
         conn.execute(_INSERT_RECORD, record)
     taken = conn.execute(_take_stock_statement(len(rows.picks)), _take_stock_params(rows))

@@ -1,5 +1,5 @@
 """PostgreSQL: a new order's rows written as one statement of data-modifying CTEs, one round trip instead of
-six, while the stock rows it takes are locked. Writes exactly the rows of `persistence.write_order` (the
+seven or eight, while the stock rows it takes are locked. Writes exactly the rows of `persistence.write_order` (the
 plain path), from the same OrderRows; tests/test_ordering.py checks that both write identical rows.
 """
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import lru_cache
 
-from sqlalchemy import Connection, Integer, bindparam, func, insert, select, true, type_coerce, update
+from sqlalchemy import Connection, Integer, bindparam, func, insert, literal_column, select, true, type_coerce, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import NullType
 
@@ -21,28 +21,32 @@ from ...models import (
     OrderLine,
     OrderStatus,
     OrderStatusChange,
+    OutboxEvent,
     Stock,
     StockMovement,
 )
 from ..sql import sql_literal
 from .persistence import check_taken, picked_lots_still_sellable
-from .rows import LINE_COLUMNS, NEW_ORDER, PLACED_NOTE, SERVER_DEFAULTS, OrderRows
+from .rows import LINE_COLUMNS, NEW_LINE, NEW_ORDER, PLACED_NOTE, SERVER_DEFAULTS, OrderRows
 
-# The record's customer and time are the order's.
-_RECORD_FROM_ORDER = ("customer_id", "created_at")
+# The customer and time of the order's event and record are the order's.
+_FROM_ORDER = ("customer_id", "created_at")
+# The order's event is handed over after COMMIT: it is written without a hand-over time.
+_EVENT_LATER = ("handed_over_at",)
 
 
-def write_order(conn: Connection, rows: OrderRows, record: Mapping[str, object] | None) -> int:
+def write_order(conn: Connection, rows: OrderRows, event: Mapping[str, object],
+                record: Mapping[str, object] | None) -> int:
     """The rows of `persistence.write_order`, in one statement; the new order's id."""
-    row = conn.execute(statement(record is not None, rows.status), params(rows, record)).one()
+    row = conn.execute(statement(record is not None, rows.status), params(rows, event, record)).one()
     check_taken(row.taken, rows)
     return row.order_id
 
 
-def params(rows: OrderRows, record: Mapping[str, object] | None) -> dict[str, object]:
+def params(rows: OrderRows, event: Mapping[str, object], record: Mapping[str, object] | None) -> dict[str, object]:
     """The statement's bind parameters: o_<column> (the order), l_<column> (arrays, one element per line),
     p_position, p_stock_id, p_quantity (arrays, one element per pick), batch_ids, lot_count, expires_after,
-    now, movement_reason and, with a record, r_<column>."""
+    now, movement_reason, e_<column> (the event) and, with a record, r_<column>."""
     values: dict[str, object] = {f"o_{name}": value for name, value in rows.order.items()
                                  if name not in NEW_ORDER and name != "status"}  # those are literals
     for name in LINE_COLUMNS:
@@ -51,13 +55,16 @@ def params(rows: OrderRows, record: Mapping[str, object] | None) -> dict[str, ob
     values.update(p_position=[p.key for p in rows.picks], p_stock_id=[p.lot.stock_id for p in rows.picks],
                   p_quantity=[p.quantity for p in rows.picks], batch_ids=batch_ids, lot_count=len(batch_ids),
                   expires_after=rows.expires_after, now=rows.placed_at, movement_reason=rows.movement_reason)
+    values.update({f"e_{name}": value for name, value in event.items()
+                   if name not in _FROM_ORDER and name not in _EVENT_LATER})
     if record is not None:
-        values.update({f"r_{name}": value for name, value in record.items() if name not in _RECORD_FROM_ORDER})
+        values.update({f"r_{name}": value for name, value in record.items() if name not in _FROM_ORDER})
     return values
 
 
 def _untyped(name: str):
-    """A bind parameter without a cast: PostgreSQL types it by its column (each cast lengthens the SQL)."""
+    """A bind parameter without a cast: PostgreSQL types it by the column it goes into, in VALUES and in an
+    INSERT's SELECT alike (each cast lengthens the SQL)."""
     return type_coerce(bindparam(name), NullType())
 
 
@@ -79,9 +86,10 @@ def _insert_order(status: OrderStatus):
 def _insert_lines(new_order):
     lines = OrderLine.__table__
     line_values = _unnested("l_", {name: lines.c[name].type for name in LINE_COLUMNS}, "lv")
+    given = [sql_literal(value, lines.c[name].type) for name, value in NEW_LINE.items()]
     return (insert(lines)
-            .from_select(["order_id", *LINE_COLUMNS],
-                         select(new_order.c.id, *line_values.c).join_from(new_order, line_values, true()))
+            .from_select(["order_id", *LINE_COLUMNS, *NEW_LINE],
+                         select(new_order.c.id, *line_values.c, *given).join_from(new_order, line_values, true()))
             .returning(lines.c.id, lines.c.position).cte("new_lines"))
 
 
@@ -128,24 +136,27 @@ def _take_stock(picked):
             .returning(stock.c.id).cte("taken"))
 
 
-def _insert_record():
-    records = IdempotencyRecord.__table__
+def _insert_from_order(table, prefix: str, name: str, *, skip: tuple[str, ...] = ()):
+    """INSERT one row of `table` (an outbox event, an idempotency record): the order's customer and time,
+    <prefix><column> for every other column but `skip` (left to their defaults)."""
     given = {"customer_id": _untyped("o_customer_id"), "created_at": _untyped("now")}
-    values = {c.name: given.get(c.name, _untyped(f"r_{c.name}")) for c in records.c if c.name != "id"}
-    return insert(records).values(values).returning(records.c.id).cte("new_record")
+    values = {c.name: given.get(c.name, _untyped(f"{prefix}{c.name}")) for c in table.c
+              if c.name != "id" and c.name not in skip}
+    return insert(table).values(values).returning(table.c.id).cte(name)
 
 
 def _count(cte):
-    return select(func.count()).select_from(cte).scalar_subquery()
+    """(SELECT count(*) FROM cte): the rows a CTE wrote (unlabelled, the column names it; shorter SQL)."""
+    return select(literal_column("count(*)")).select_from(cte).scalar_subquery()
 
 
 @lru_cache(maxsize=4)
 def statement(with_record: bool, status: OrderStatus = OrderStatus.PENDING):
     """The one statement (with an idempotency record when `with_record`) of an order starting in `status`
     (pending or awaiting approval), built once each; it answers the new order's id and the number of stock
-    rows taken. What is the same for every order is written into it as SQL
-    literals, so that psycopg prepares it once (at most 4096 characters and 50 parameters)."""
-    now = bindparam("now", type_=Order.__table__.c.placed_at.type)
+    rows taken. What is the same for every order is written into it as SQL literals, so that psycopg parses it
+    once (it caches the parse of statements of at most 4096 characters and 50 parameters)."""
+    now = _untyped("now")
     picked = select(_unnested("p_", {"position": Integer(), "stock_id": Integer(), "quantity": Integer()},
                               "pv")).cte("picked")
     new_order = _insert_order(status)
@@ -157,6 +168,8 @@ def statement(with_record: bool, status: OrderStatus = OrderStatus.PENDING):
                _count(_insert_allocations(new_lines, picked, now)).label("allocations"),
                _count(_insert_change(new_order, now, status)).label("changes"),
                _count(_insert_movements(new_order, picked, now)).label("movements")]
+    columns.append(_count(_insert_from_order(OutboxEvent.__table__, "e_", "new_event", skip=_EVENT_LATER))
+                   .label("events"))
     if with_record:
-        columns.append(_count(_insert_record()).label("records"))
+        columns.append(_count(_insert_from_order(IdempotencyRecord.__table__, "r_", "new_record")).label("records"))
     return select(*columns, _count(_take_stock(picked)).label("taken"))

@@ -13,6 +13,7 @@ from flask import current_app
 
 from ... import events
 from ...errors import InsufficientStock, Shortfall
+from ...events import payloads
 from ...extensions import db
 from ...models import Order, OrderStatus, utcnow
 from ...models.companies import needs_approval
@@ -26,9 +27,10 @@ from .queries import get_order
 from .reading import PackSize, read_pack_sizes
 from .rows import OrderRows, PlacedOrder, order_rows, placed_order
 
-# Given the new order as it will be written, the values of an idempotency_record row to write with it (the
-# API's answer to its Idempotency-Key, made before the write so that it goes in the same statement).
-RecordHook = Callable[[PlacedOrder], Mapping[str, object]]
+# Given the new order as it will be written and its API view (what GET /api/v1/orders/<number> will answer), the
+# values of an idempotency_record row to write with it, or None (the API's answer to its Idempotency-Key, made
+# before the write so that it goes in the same statement).
+RecordHook = Callable[[PlacedOrder, Mapping[str, object]], Mapping[str, object] | None]
 
 # Crockford's base32 without I, L, O, U: easy to read out on the phone.
 _NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -47,9 +49,10 @@ def place(customer: CustomerRef, lines: Sequence[Mapping[str, object] | LineRequ
     3. Check what needs the catalog (unknown SKUs, minimum orders): raise InvalidInput with every error.
     4. Price each line with `pricing` (by default the company's contract price where it has one).
     5. Plan the allocation first-expired-first-out: raise InsufficientStock naming every short line.
-    6. Build the rows, and the PlacedOrder they show (with `record`'s row from it): a buyer's order above the
-       company's approval threshold starts awaiting approval, its stock allocated all the same.
-    7. Write them and take the stock, as the last write before COMMIT.
+    6. Build the rows, the PlacedOrder they show and its API view, dumped once for its order.placed event and
+       `record`'s row: a buyer's order above the company's approval threshold starts awaiting approval, its
+       stock allocated all the same.
+    7. Write them (the event and the record with them) and take the stock, as the last write before COMMIT.
 
     A SKU may appear on one line only (a second line is refused, not merged), so that the line numbers an
     integrator sent stay the line numbers we answer with.
@@ -68,7 +71,9 @@ def place(customer: CustomerRef, lines: Sequence[Mapping[str, object] | LineRequ
                       number=new_order_number(now), currency=current_app.config["SHOP_CURRENCY"], now=now,
                       expires_after=expires_after, status=initial_status(customer, request, pack_sizes, prices))
     placed = placed_order(rows)
-    write_order(rows, placed, record(placed) if record is not None else None)
+    view = payloads.order(placed)
+    write_order(rows, events.order_placed(placed, customer.id, view),
+                record(placed, view) if record is not None else None)
     return placed
 
 
@@ -101,15 +106,13 @@ def plan_allocation(request: OrderRequest, pack_sizes: Mapping[str, PackSize], e
     return plan
 
 
-def write_order(rows: OrderRows, placed: PlacedOrder, record: Mapping[str, object] | None) -> None:
-    """Write the new order's rows (with `record`, when given) and take its stock: the one place where a new
-    order is written, in the order's own transaction. On PostgreSQL one statement (pg_write), elsewhere one
-    per table (persistence). Anything else to write with a new order goes here, before the stock is taken:
-    its order.placed event for the outbox (one INSERT, `placed` as its data)."""
+def write_order(rows: OrderRows, event: Mapping[str, object], record: Mapping[str, object] | None) -> None:
+    """Write the new order's rows, its order.placed `event` (an outbox row) and `record` (when given), and
+    take its stock: the one place where a new order is written, in the order's own transaction. On PostgreSQL
+    one statement (pg_write), elsewhere one per table (persistence)."""
     conn = db.session.connection()
-    events.order_placed(placed, rows.order["customer_id"])
     write = pg_write.write_order if conn.dialect.name == "postgresql" else persistence.write_order
-    write(conn, rows, record)
+    write(conn, rows, event, record)
     persistence.forget_stock_counts(db.session, [pick.lot.stock_id for pick in rows.picks])
 
 

@@ -13,21 +13,21 @@ from .checks import OrderRequest
 from .planner import Pick, Plan
 from .pricing import Price
 
-# What every new order starts with (besides its status: pending, or awaiting approval), and the note of its first
-# status change.
+# What every new order and order line starts with (besides the order's status: pending, or awaiting approval),
+# and the note of its first status change.
 NEW_ORDER = {"tracking_reference": "", "needs_attention": False, "attention_note": ""}
+NEW_LINE = {"cancelled_quantity": 0}
 # Columns a new order leaves to their server default (empty until it ships): written by neither path, so that
 # the one-statement write stays under psycopg's 4096 characters for preparing it once.
 SERVER_DEFAULTS = ("carrier",)
 PLACED_NOTE = "Order placed"
-LINE_COLUMNS = ("position", "variant_id", "sku", "quantity", "unit_price", "line_total", "cancelled_quantity",
-                "price_list_id")
+LINE_COLUMNS = ("position", "variant_id", "sku", "quantity", "unit_price", "line_total", "price_list_id")
 
 
 @dataclass(frozen=True)
 class OrderRows:
     order: dict[str, Any]  # every column of the order but its id
-    lines: list[dict[str, Any]]  # LINE_COLUMNS of each line, in position order
+    lines: list[dict[str, Any]]  # LINE_COLUMNS and NEW_LINE of each line, in position order
     picks: tuple[Pick, ...]  # keyed by line position, in line order, first-expired-first-out within a line
     expires_after: date  # the picked lots must still be sellable after this date when the stock is taken
 
@@ -68,8 +68,8 @@ def order_rows(request: OrderRequest, pack_ids: Mapping[str, int], prices: list[
     """The rows of a new order (of the request's company, starting in `status`): its lines priced by `prices`
     (one per line, each recording its contract list) and its picks from `plan` (keyed by line position)."""
     lines = [{"position": position, "variant_id": pack_ids[line.sku], "sku": line.sku, "quantity": line.quantity,
-              "unit_price": price.unit_price, "line_total": price.total(line.quantity), "cancelled_quantity": 0,
-              "price_list_id": price.price_list_id}
+              "unit_price": price.unit_price, "line_total": price.total(line.quantity),
+              "price_list_id": price.price_list_id, **NEW_LINE}
              for position, (line, price) in enumerate(zip(request.lines, prices, strict=True))]
     subtotal = sum((line["line_total"] for line in lines), Decimal("0.00"))
     address = request.address
