@@ -179,6 +179,42 @@ def test_another_customers_endpoint_is_404_and_delete_removes_it(api, rival, rec
 
 
 
+def test_a_retried_registration_registers_once_and_gets_the_secret_again(api, receiver):
+    """An integrator whose first answer was lost retries with the same Idempotency-Key: it must get the same
+    endpoint and the secret it never saw, not a second endpoint."""
+    body = {"url": receiver.url, "events": ["order.placed"], "description": "ERP"}
+    first = api.post("/api/v1/webhook-endpoints", json=body, key="hook-1")
+    again = api.post("/api/v1/webhook-endpoints", json=body, key="hook-1")
+    assert first.status_code == again.status_code == 201
+    assert again.get_json() == first.get_json() and again.get_json()["secret"].startswith("whsec_")
+    assert again.headers["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first.headers
+    assert [e["id"] for e in api.get("/api/v1/webhook-endpoints").get_json()["items"]] == [first.get_json()["id"]]
+
+    other = api.post("/api/v1/webhook-endpoints", json={**body, "description": "CRM"}, key="hook-1")
+    assert other.status_code == 422 and other.get_json()["type"].endswith("/idempotency-key-reused")
+    refused = {"url": "http://127.0.0.1:1/hook", "events": ["nope"]}
+    assert api.post("/api/v1/webhook-endpoints", json=refused, key="hook-2").status_code == 422
+    assert api.post("/api/v1/webhook-endpoints", json=refused, key="hook-2").headers["Idempotent-Replayed"] == "true"
+    assert len(api.get("/api/v1/webhook-endpoints").get_json()["items"]) == 1
+
+
+def test_a_retried_ping_or_redelivery_is_sent_once(api, stocked, receiver):
+    endpoint = register(api, receiver.url)
+    path = f"/api/v1/webhook-endpoints/{endpoint['id']}"
+    pings = [api.post(f"{path}/test", key="ping-1") for _ in range(2)]
+    assert [p.status_code for p in pings] == [202, 202] and pings[0].get_json() == pings[1].get_json()
+    event_id = pings[0].get_json()["event_id"]
+    run_worker(lambda: len(receiver.received) >= 1, settle=0.5)  # a second ping would arrive meanwhile
+    assert [r.headers["webhook-id"] for r in receiver.received] == [event_id]
+
+    redeliveries = [api.post(f"{path}/redeliver", json={"event_id": event_id}, key="again-1") for _ in range(2)]
+    assert [r.status_code for r in redeliveries] == [202, 202]
+    assert redeliveries[1].headers["Idempotent-Replayed"] == "true"
+    run_worker(lambda: len(receiver.received) >= 2, settle=0.5)
+    assert [r.headers["webhook-id"] for r in receiver.received] == [event_id, event_id]  # the ping, and once again
+    assert db.session.scalar(select(func.count()).select_from(OutboxEvent).where(OutboxEvent.type == "ping")) == 1
+
+
 def test_a_worker_process_killed_mid_delivery_loses_nothing(make_app, database_url, tmp_path):
     """A real `flask shop worker` process takes the event and is killed (SIGKILL) while its POST is in flight:
     once its lease runs out, the sweep hands the delivery to another worker, with the same webhook-id."""

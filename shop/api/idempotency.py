@@ -46,6 +46,10 @@ HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
 REPLAYED_HEADER = "Idempotent-Replayed"
 _STORED_HEADERS = ("Content-Type", "Location")
+# The OpenAPI description of the header every idempotent POST may answer with.
+RESPONSE_HEADERS = {REPLAYED_HEADER: {
+    "description": f"`true` when this is the stored answer to an earlier request with the same {HEADER}.",
+    "schema": {"type": "string", "enum": ["true"]}}}
 
 # Core statements built once, run on the session's connection: cheaper than the ORM's unit of work, which
 # cost more CPU than the database spent on them.
@@ -166,6 +170,14 @@ def respond(customer_id: int, key: str | None, work: Callable[[Answer | None], R
         except _Answered as answered:  # a retry got in between and its answer is the key's now
             return answered.response
         return response
+
+
+def json_response(body: object, status: int, *, location: str | None = None) -> Response:
+    """`body` (dumped already) as a JSON answer: what a `work` given to `respond` returns, to be stored as is."""
+    response = current_app.response_class(current_app.json.dumps(body), status=status, mimetype="application/json")
+    if location is not None:
+        response.headers["Location"] = location
+    return response
 
 
 def _answer_once(customer_id: int, key: str, fp: str, work: Callable[[Answer | None], Response]) -> Response:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import Response, current_app, json, url_for
+from flask import Response, url_for
 from flask.views import MethodView
 from marshmallow import RAISE
 
@@ -29,9 +29,7 @@ orders_blp = ApiBlueprint("orders", __name__, url_prefix="/api/v1/orders",
                           description="Your orders: place them (idempotently), follow and cancel them.")
 
 LOCATION_HEADER = {"description": "URL of the new order.", "schema": {"type": "string"}}
-REPLAYED_HEADER = {"description": "`true` when this is the stored answer to an earlier request with the same "
-                                  "Idempotency-Key.", "schema": {"type": "string", "enum": ["true"]}}
-IDEMPOTENT_RESPONSES = {"Idempotent-Replayed": REPLAYED_HEADER}
+IDEMPOTENT_RESPONSES = idempotency.RESPONSE_HEADERS
 
 
 # One instance for every response: a schema instance (and its nested ones) costs more to build than to dump.
@@ -42,11 +40,8 @@ def _order_response(order: ordering.PlacedOrder | Order, status: int, *, locatio
                     view: Mapping[str, object] | None = None) -> Response:
     """The order as JSON (`view`, when the caller has dumped it already), the same shape for POST and GET (and
     stored as is for idempotent replays)."""
-    body = view if view is not None else _ORDER_SCHEMA.dump(order)
-    response = current_app.response_class(json.dumps(body), status=status, mimetype="application/json")
-    if location:
-        response.headers["Location"] = url_for("orders.OrderDetail", number=order.number)
-    return response
+    return idempotency.json_response(view if view is not None else _ORDER_SCHEMA.dump(order), status,
+                                     location=url_for("orders.OrderDetail", number=order.number) if location else None)
 
 
 # The argument schemas below are instances, not classes: given a class, webargs builds a new instance (and

@@ -1,16 +1,18 @@
 """/api/v1/webhook-endpoints: register where your events go, read the delivery log, test and redeliver."""
 from __future__ import annotations
 
+from flask import Response
 from flask.views import MethodView
 from marshmallow import RAISE, Schema, fields, pre_dump
 
 from ..events import EVENT_TYPES, webhooks
 from ..extensions import db
 from ..models import WebhookEndpoint
+from . import idempotency
 from .auth import current_customer
 from .blueprints import ApiBlueprint
 from .pagination import Cursor, encode_cursor
-from .schemas import PageQuerySchema, _Out, _page_schema
+from .schemas import IdempotencyHeaderSchema, PageQuerySchema, _Out, _page_schema
 
 webhooks_blp = ApiBlueprint(
     "webhooks", __name__, url_prefix="/api/v1/webhook-endpoints",
@@ -74,8 +76,7 @@ EndpointListSchema = Schema.from_dict({"items": fields.List(fields.Nested(Endpoi
 AttemptPageSchema = _page_schema(AttemptSchema, "WebhookDeliveryPage")
 
 
-def _commit() -> None:
-    db.session.commit()
+_CREATED_SCHEMA = CreatedEndpointSchema()
 
 
 @webhooks_blp.route("")
@@ -85,18 +86,24 @@ class Endpoints(MethodView):
         """List your webhook endpoints"""
         return {"items": webhooks.list_endpoints(current_customer().id)}
 
+    @webhooks_blp.arguments(IdempotencyHeaderSchema(), location="headers")
     @webhooks_blp.arguments(EndpointInSchema(), unknown=RAISE)
-    @webhooks_blp.response(201, CreatedEndpointSchema)
-    def post(self, data):
+    @webhooks_blp.response(201, CreatedEndpointSchema, headers=idempotency.RESPONSE_HEADERS)
+    @webhooks_blp.alt_response(409, response="CONFLICT")
+    def post(self, headers, data):
         """Register a webhook endpoint
 
-        Answers with the signing `secret`, shown this once. A URL that is not https, or whose host resolves to
-        a private, loopback or link-local address, is refused (422).
+        Answers with the signing `secret`, shown this once (and to a retry with the same `Idempotency-Key`,
+        which registers nothing more). A URL that is not https, or whose host resolves to a private, loopback
+        or link-local address, is refused (422).
         """
-        endpoint = webhooks.create_endpoint(current_customer().id, data["url"], data["events"],
-                                            data.get("description"))
-        _commit()
-        return endpoint
+        customer = current_customer()
+
+        def create(answer: idempotency.Answer | None) -> Response:  # stored by respond()
+            endpoint = webhooks.create_endpoint(customer.id, data["url"], data["events"], data.get("description"))
+            return idempotency.json_response(_CREATED_SCHEMA.dump(endpoint), 201)
+
+        return idempotency.respond(customer.id, headers.get("key"), create)
 
 
 @webhooks_blp.route("/<id:endpoint_id>")
@@ -106,7 +113,7 @@ class Endpoint(MethodView):
     def delete(self, endpoint_id: int):
         """Delete a webhook endpoint (and its delivery log)"""
         webhooks.delete_endpoint(endpoint_id, current_customer().id)
-        _commit()
+        db.session.commit()
         return ""
 
 
@@ -129,22 +136,37 @@ class Deliveries(MethodView):
 
 @webhooks_blp.route("/<id:endpoint_id>/test")
 class Test(MethodView):
-    @webhooks_blp.response(202, Schema.from_dict({"event_id": fields.String(required=True)}, name="Queued"))
+    @webhooks_blp.arguments(IdempotencyHeaderSchema(), location="headers")
+    @webhooks_blp.response(202, Schema.from_dict({"event_id": fields.String(required=True)}, name="Queued"),
+                           headers=idempotency.RESPONSE_HEADERS)
     @webhooks_blp.alt_response(404, response="NOT_FOUND")
-    def post(self, endpoint_id: int):
-        """Send a `ping` event to the endpoint"""
-        event_id = webhooks.send_test(webhooks.get_endpoint(endpoint_id, current_customer().id))
-        _commit()
-        return {"event_id": event_id}
+    @webhooks_blp.alt_response(409, response="CONFLICT")
+    def post(self, headers, endpoint_id: int):
+        """Send a `ping` event to the endpoint (once per `Idempotency-Key`)"""
+        customer = current_customer()
+
+        def ping(answer: idempotency.Answer | None) -> Response:  # stored by respond()
+            event_id = webhooks.send_test(webhooks.get_endpoint(endpoint_id, customer.id))
+            return idempotency.json_response({"event_id": event_id}, 202)
+
+        return idempotency.respond(customer.id, headers.get("key"), ping)
 
 
 @webhooks_blp.route("/<id:endpoint_id>/redeliver")
 class Redeliver(MethodView):
+    @webhooks_blp.arguments(IdempotencyHeaderSchema(), location="headers")
     @webhooks_blp.arguments(RedeliverSchema(), unknown=RAISE)
-    @webhooks_blp.response(202, Schema.from_dict({"event_id": fields.String(required=True)}, name="Redelivery"))
+    @webhooks_blp.response(202, Schema.from_dict({"event_id": fields.String(required=True)}, name="Redelivery"),
+                           headers=idempotency.RESPONSE_HEADERS)
     @webhooks_blp.alt_response(404, response="NOT_FOUND")
-    def post(self, data, endpoint_id: int):
-        """Deliver one of your events to the endpoint again, on a fresh retry schedule"""
-        webhooks.redeliver(webhooks.get_endpoint(endpoint_id, current_customer().id), data["event_id"])
-        _commit()
-        return {"event_id": data["event_id"]}
+    @webhooks_blp.alt_response(409, response="CONFLICT")
+    def post(self, headers, data, endpoint_id: int):
+        """Deliver one of your events to the endpoint again, on a fresh retry schedule (once per
+        `Idempotency-Key`)"""
+        customer = current_customer()
+
+        def again(answer: idempotency.Answer | None) -> Response:  # stored by respond()
+            webhooks.redeliver(webhooks.get_endpoint(endpoint_id, customer.id), data["event_id"])
+            return idempotency.json_response({"event_id": data["event_id"]}, 202)
+
+        return idempotency.respond(customer.id, headers.get("key"), again)
