@@ -145,15 +145,28 @@ def _decision(number: str, idempotency_key: str | None, note: str, approve: bool
     return response
 
 
+def _decision_view(description: str):
+    """The arguments, answer and problems of the approve and reject views (`description`: what the 200 means)."""
+    decorators = (
+        orders_blp.arguments(IdempotencyHeaderSchema(), location="headers"),
+        orders_blp.arguments(DecisionInSchema(), description="An optional note to the buyer."),
+        orders_blp.response(200, OrderSchema, headers=IDEMPOTENT_RESPONSES, description=description),
+        orders_blp.alt_response(403, response="FORBIDDEN"),
+        orders_blp.alt_response(404, response="NOT_FOUND"),
+        orders_blp.alt_response(409, response="CONFLICT"),
+    )
+
+    def decorate(view):
+        for decorator in reversed(decorators):  # as if stacked above the view, first on top
+            view = decorator(view)
+        return view
+
+    return decorate
+
+
 @orders_blp.route("/<string:number>/approve")
 class OrderApprove(MethodView):
-    @orders_blp.arguments(IdempotencyHeaderSchema(), location="headers")
-    @orders_blp.arguments(DecisionInSchema(), description="An optional note to the buyer.")
-    @orders_blp.response(200, OrderSchema, headers=IDEMPOTENT_RESPONSES,
-                         description="Approved: the order is pending, for us to confirm.")
-    @orders_blp.alt_response(403, response="FORBIDDEN")
-    @orders_blp.alt_response(404, response="NOT_FOUND")
-    @orders_blp.alt_response(409, response="CONFLICT")
+    @_decision_view("Approved: the order is pending, for us to confirm.")
     def post(self, headers, data, number: str):
         """Approve an order of your company that awaits approval
 
@@ -165,13 +178,7 @@ class OrderApprove(MethodView):
 
 @orders_blp.route("/<string:number>/reject")
 class OrderReject(MethodView):
-    @orders_blp.arguments(IdempotencyHeaderSchema(), location="headers")
-    @orders_blp.arguments(DecisionInSchema(), description="An optional note to the buyer.")
-    @orders_blp.response(200, OrderSchema, headers=IDEMPOTENT_RESPONSES,
-                         description="Rejected: the order is cancelled and its stock released.")
-    @orders_blp.alt_response(403, response="FORBIDDEN")
-    @orders_blp.alt_response(404, response="NOT_FOUND")
-    @orders_blp.alt_response(409, response="CONFLICT")
+    @_decision_view("Rejected: the order is cancelled and its stock released.")
     def post(self, headers, data, number: str):
         """Reject an order of your company that awaits approval
 

@@ -32,18 +32,24 @@ def normalise_email(email: str, field: str = "email") -> str:
         raise InvalidInput({field: [str(exc)]}) from None
 
 
+def checked_new_email(model: type[Customer] | type[StaffUser], email: str,
+                      taken_message: str) -> tuple[str, dict[str, list[str]]]:
+    """A new account's address, normalised, and what is wrong with it by field (badly formed, or `taken_message`
+    when an account of `model` has it already)."""
+    try:
+        email = normalise_email(email)
+    except InvalidInput as exc:
+        return email, dict(exc.errors)
+    if db.session.scalar(select(model.id).where(model.email == email)) is not None:
+        return email, {"email": [taken_message]}
+    return email, {}
+
+
 def _new_account_errors(model: type[Customer] | type[StaffUser], email: str, password: str,
                         taken_message: str, company: str = "") -> dict[str, list[str]]:
     """Everything wrong with a new account's email and password, by field: a bad address, one already taken,
     a password that breaks the rules, all at once."""
-    errors: dict[str, list[str]] = {}
-    try:
-        email = normalise_email(email)
-    except InvalidInput as exc:
-        errors.update(exc.errors)
-    else:
-        if db.session.scalar(select(model.id).where(model.email == email)) is not None:
-            errors["email"] = [taken_message]
+    email, errors = checked_new_email(model, email, taken_message)
     problems = password_problems(password, email, company)
     if problems:
         errors["password"] = problems

@@ -30,7 +30,7 @@ from ..models import (
     StaffUser,
     utcnow,
 )
-from .accounts import normalise_email
+from .accounts import checked_new_email
 from .inventory import audit
 
 PAYMENT_TERMS = re.compile(r"prepaid|net_([1-9][0-9]{0,2})")
@@ -121,14 +121,8 @@ def invite_member(admin: Customer, email: str, role: str, name: str = "") -> Cus
     already has an account is refused: a person belongs to one company.
     """
     require_role(admin, MemberRole.ADMIN, "invite members")
-    errors: dict[str, list[str]] = {}
-    try:
-        email = normalise_email(email)
-    except InvalidInput as exc:
-        errors.update(exc.errors)
-    else:
-        if db.session.scalar(select(Customer.id).where(Customer.email == email)) is not None:
-            errors["email"] = ["This address already has an account. A person can be a member of one company."]
+    email, errors = checked_new_email(
+        Customer, email, "This address already has an account. A person can be a member of one company.")
     try:
         member_role = _role(role)
     except InvalidInput as exc:

@@ -11,6 +11,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -30,17 +31,6 @@ class RegisterForm(FlaskForm):
                              validators=[DataRequired("Choose a password.")])
     confirm = PasswordField("Repeat the password",
                             validators=[DataRequired("Repeat the password."),
-                                        EqualTo("password", "The two passwords differ.")])
-
-
-class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField("Current password", validators=[DataRequired("Enter your current password."),
-                                                                      Length(max=MAX_PASSWORD_LENGTH)])
-    # The rules themselves live in services.passwords; this only tells the label.
-    password = PasswordField(f"New password (at least {MIN_PASSWORD_LENGTH} characters)",
-                             validators=[DataRequired("Choose a new password.")])
-    confirm = PasswordField("Repeat the new password",
-                            validators=[DataRequired("Repeat the new password."),
                                         EqualTo("password", "The two passwords differ.")])
 
 
@@ -93,14 +83,16 @@ class CheckoutForm(FlaskForm):
 
 class WebhookEndpointForm(FlaskForm):
     url = StringField("Endpoint URL (https)", validators=[DataRequired(), Length(max=2000)])
-    events = SelectMultipleField("Events to send", choices=[("*", "Every event")] + [(t, t) for t in EVENT_TYPES],
+    events = SelectMultipleField("Events to send",
+                                 choices=[SelectChoice("*", "Every event")] + [SelectChoice(t) for t in EVENT_TYPES],
                                  default=["*"], validators=[DataRequired(message="Choose at least one event.")],
                                  widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     description = StringField("Description (optional)", validators=[Optional(), Length(max=200)])
 
 
-ROLE_CHOICES = [("buyer", "Buyer: orders"), ("approver", "Approver: also approves orders above the threshold"),
-                ("admin", "Admin: also manages members and API keys")]
+ROLE_CHOICES = [SelectChoice("buyer", "Buyer: orders"),
+                SelectChoice("approver", "Approver: also approves orders above the threshold"),
+                SelectChoice("admin", "Admin: also manages members and API keys")]
 KEY_ROLE_CHOICES = ROLE_CHOICES[:2]
 
 
@@ -141,12 +133,18 @@ class ActionForm(FlaskForm):
 
 
 class SetPasswordForm(FlaskForm):
+    """A new password, twice (joining by invitation, a reset link); ChangePasswordForm adds the current one."""
     # The rules themselves live in services.passwords; this only tells the label.
     password = PasswordField(f"New password (at least {MIN_PASSWORD_LENGTH} characters)",
                              validators=[DataRequired("Choose a password.")])
     confirm = PasswordField("Repeat the password",
                             validators=[DataRequired("Repeat the password."),
                                         EqualTo("password", "The two passwords differ.")])
+
+
+class ChangePasswordForm(SetPasswordForm):
+    current_password = PasswordField("Current password", validators=[DataRequired("Enter your current password."),
+                                                                      Length(max=MAX_PASSWORD_LENGTH)])
 
 
 class ResetRequestForm(FlaskForm):
