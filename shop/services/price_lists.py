@@ -116,10 +116,10 @@ def _check_dates(company_id: int, valid_from: date | None, valid_to: date | None
                                            "one list may apply. Change the dates of one of them."]})
 
 
-def _fill(price_list: PriceList, rows: list[ItemRow]) -> None:
+def _items(rows: list[ItemRow]) -> list[PriceListItem]:
     variant_ids = _variant_ids(rows)
-    price_list.items = [PriceListItem(variant_id=variant_ids[row.sku], min_quantity=row.min_quantity,
-                                      unit_price=row.unit_price) for row in rows]
+    return [PriceListItem(variant_id=variant_ids[row.sku], min_quantity=row.min_quantity, unit_price=row.unit_price)
+            for row in rows]
 
 
 def create_price_list(company: Company, name: str, csv_text: str, valid_from: date | None = None,
@@ -130,8 +130,7 @@ def create_price_list(company: Company, name: str, csv_text: str, valid_from: da
         raise InvalidInput({"name": ["Name the list (at most 100 characters), such as 'Contract 2027'."]})
     rows = parse_csv(csv_text)
     _check_dates(company.id, valid_from, valid_to)
-    price_list = PriceList(company=company, name=name, valid_from=valid_from, valid_to=valid_to)
-    _fill(price_list, rows)
+    price_list = PriceList(company=company, name=name, valid_from=valid_from, valid_to=valid_to, items=_items(rows))
     db.session.add(price_list)
     db.session.flush()
     audit(staff, "price_list.created", f"company {company.id}", f"list {price_list.id} {name}: {len(rows)} items")
@@ -143,7 +142,7 @@ def replace_items(price_list: PriceList, csv_text: str, valid_from: date | None,
     """Replace a list's items and dates from a CSV; the old list stays as it was when anything is refused."""
     rows = parse_csv(csv_text)
     _check_dates(price_list.company_id, valid_from, valid_to, other_than=price_list.id)
-    _fill(price_list, rows)
+    price_list.items = _items(rows)
     price_list.valid_from, price_list.valid_to = valid_from, valid_to
     db.session.flush()
     audit(staff, "price_list.replaced", f"company {price_list.company_id}",

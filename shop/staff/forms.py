@@ -238,11 +238,11 @@ class EventFilterForm(FlaskForm):
         csrf = False  # a GET filter changes nothing
 
     customer = StringField("Customer (email or company)", validators=[Optional(), Length(max=200)])
-    type = SelectField("Event type", choices=[("", "Any type"), ("ping", "ping")] + [(t, t) for t in EVENT_TYPES],
-                       validators=[Optional()])
-    outcome = SelectField("Outcome", choices=[("", "Any outcome"), ("delivered", "delivered"),
-                                              ("pending", "pending (retrying)"), ("failed", "failed"),
-                                              ("none", "no endpoint")], validators=[Optional()])
+    type = SelectField("Event type", choices=[SelectChoice("", "Any type"), SelectChoice("ping")]
+                       + [SelectChoice(t) for t in EVENT_TYPES], validators=[Optional()])
+    outcome = SelectField("Outcome", choices=[SelectChoice("", "Any outcome"), SelectChoice("delivered"),
+                                              SelectChoice("pending", "pending (retrying)"), SelectChoice("failed"),
+                                              SelectChoice("none", "no endpoint")], validators=[Optional()])
     submit = SubmitField("Filter events")
 
 

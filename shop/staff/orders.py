@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from ..errors import DomainError, InvalidInput, NotFound
 from ..extensions import db
@@ -46,8 +47,8 @@ def _render_order(number: str, *, ship=None, cancel=None, attention=None, hand=N
         form = hand if hand is not None and hand.position.data == str(line.position) else \
             HandAllocationForm(formdata=None, position=str(line.position))
         form.lot_number.choices = [
-            (lot.lot_number, f"{lot.lot_number}: {lot.free} free, expires {lot.expires_on.isoformat()}"
-                             + (" (sold only on request)" if lot.on_request else ""))
+            SelectChoice(lot.lot_number, f"{lot.lot_number}: {lot.free} free, expires {lot.expires_on.isoformat()}"
+                                         + (" (sold only on request)" if lot.on_request else ""))
             for lot in lots.get(line.position, [])]
         hand_forms[line.position] = form
     return render_template("staff/order.html", order=order, rows=reports.order_trace_rows(order.id),
@@ -184,7 +185,7 @@ def cancel_short(number: str):
 def allocate_by_hand(number: str):
     """Allocate units of a chosen lot to a short line by hand (also a lot sold only on request)."""
     form = HandAllocationForm()
-    form.lot_number.choices = [(request.form.get("lot_number", ""), "")]  # checked by the service, not the list
+    form.lot_number.choices = [SelectChoice(request.form.get("lot_number", ""), "")]  # the service checks it
     position = form.position.data or ""
     if not position.isdigit():
         abort(400, description="Say which line to allocate to.")
