@@ -531,9 +531,12 @@ def main(argv: list[str] | None = None) -> int:
 
     base_env = dict(os.environ, BASE_DB=sqlalchemy_url(args, BASE_DB), PYTHONUNBUFFERED="1")
     shop_env = {k: v for k, v in os.environ.items() if k not in ("FLASK_APP", "FLASK_DEBUG")}
-    # RATELIMIT_ENABLED=0: the load generator places thousands of orders a minute with one key.
+    # RATELIMIT_ENABLED=0: the load generator places thousands of orders a minute with one key. The orders'
+    # events are handed to a task queue of the bench's own (no worker takes them, as none runs in a web server),
+    # not to the developer's instance/tasks.sqlite3, whose worker would otherwise find thousands waiting.
     shop_env.update(DATABASE_URL=sqlalchemy_url(args, SHOP_DB), SECRET_KEY="bench-only-secret",
-                    RATELIMIT_ENABLED="0", PYTHONUNBUFFERED="1")
+                    RATELIMIT_ENABLED="0", PYTHONUNBUFFERED="1", TASK_QUEUE_FILE=str(out / "tasks.sqlite3"),
+                    TASK_QUEUE_NAME="bench")
     gunicorn = [str(BIN / "gunicorn"), "-k", "sync", "-w", str(args.workers), "--graceful-timeout", "5"]
     targets: list[Target] = []
     try:

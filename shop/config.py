@@ -224,6 +224,9 @@ def load_config(instance_path: str, secret_key: str | None = None) -> dict:
         # hide_parameters: a failed statement's message (and so the log) never shows the values bound to it,
         # which include key hashes, Idempotency-Keys and addresses.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800, "hide_parameters": True},
+        # werkzeug's hash for passwords, not read from the environment: scrypt (n=2**15) everywhere; the test
+        # suite alone asks for a fast one, as the hash's cost is the point in production and a drag in tests.
+        "PASSWORD_HASH_METHOD": "scrypt",
         "PUBLIC_BASE_URL": _base_url("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         # Flask answers 400 to a request whose Host is not one of these (unset: any Host).
         "TRUSTED_HOSTS": _host_list("TRUSTED_HOSTS"),

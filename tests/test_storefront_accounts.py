@@ -35,6 +35,18 @@ def test_register_signs_the_new_customer_in(app, client):
     assert customer.password_hash != "long enough pw" and customer.check_password("long enough pw")
 
 
+def test_passwords_are_hashed_with_scrypt_unless_the_config_says_otherwise(make_app, tmp_path, monkeypatch):
+    """The suite hashes with one PBKDF2 round for speed (conftest); the shop itself uses scrypt."""
+    from shop.config import load_config
+    from tests.factories import make_customer
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'shop.sqlite3'}")
+    assert load_config(str(tmp_path), secret_key="k")["PASSWORD_HASH_METHOD"] == "scrypt"
+    with make_app(PASSWORD_HASH_METHOD="scrypt").app_context():
+        customer = make_customer()
+        assert customer.password_hash.startswith("scrypt:") and customer.check_password("correct horse")
+
+
 def test_register_with_existing_email_shows_the_error_beside_email(app, client, customer):
     response = _register(client, email="Buyer@Example.com")
     assert response.status_code == 422

@@ -5,6 +5,7 @@ import enum
 import secrets
 from datetime import datetime
 
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -25,7 +26,7 @@ class _PasswordMixin:
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
     def end_all_sessions(self) -> None:
         """Sign this user out everywhere: every session cookie issued so far stops working."""
