@@ -29,7 +29,6 @@ orders_blp = ApiBlueprint("orders", __name__, url_prefix="/api/v1/orders",
                           description="Your orders: place them (idempotently), follow and cancel them.")
 
 LOCATION_HEADER = {"description": "URL of the new order.", "schema": {"type": "string"}}
-IDEMPOTENT_RESPONSES = idempotency.RESPONSE_HEADERS
 
 
 # One instance for every response: a schema instance (and its nested ones) costs more to build than to dump.
@@ -65,7 +64,7 @@ class Orders(MethodView):
     @order_rate  # per API key (RATELIMIT_ORDERS): 429 with Retry-After beyond it
     @orders_blp.arguments(IdempotencyHeaderSchema(), location="headers")
     @orders_blp.arguments(OrderInSchema(), description="The lines to order and where to ship them.")
-    @orders_blp.response(201, OrderSchema, headers={"Location": LOCATION_HEADER, **IDEMPOTENT_RESPONSES},
+    @orders_blp.response(201, OrderSchema, headers={"Location": LOCATION_HEADER, **idempotency.RESPONSE_HEADERS},
                          description="Placed: every line priced and allocated from lots, first-expired-first-out.")
     @orders_blp.alt_response(409, response="CONFLICT")
     @orders_blp.alt_response(429, response="TOO_MANY_REQUESTS",
@@ -114,7 +113,7 @@ class OrderDetail(MethodView):
 @orders_blp.route("/<string:number>/cancel")
 class OrderCancel(MethodView):
     @orders_blp.arguments(IdempotencyHeaderSchema(), location="headers")
-    @orders_blp.response(200, OrderSchema, headers=IDEMPOTENT_RESPONSES,
+    @orders_blp.response(200, OrderSchema, headers=idempotency.RESPONSE_HEADERS,
                          description="Cancelled; its allocated units are back in stock.")
     @orders_blp.alt_response(404, response="NOT_FOUND")
     @orders_blp.alt_response(409, response="CONFLICT")
@@ -150,7 +149,7 @@ def _decision_view(description: str):
     decorators = (
         orders_blp.arguments(IdempotencyHeaderSchema(), location="headers"),
         orders_blp.arguments(DecisionInSchema(), description="An optional note to the buyer."),
-        orders_blp.response(200, OrderSchema, headers=IDEMPOTENT_RESPONSES, description=description),
+        orders_blp.response(200, OrderSchema, headers=idempotency.RESPONSE_HEADERS, description=description),
         orders_blp.alt_response(403, response="FORBIDDEN"),
         orders_blp.alt_response(404, response="NOT_FOUND"),
         orders_blp.alt_response(409, response="CONFLICT"),

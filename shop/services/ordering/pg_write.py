@@ -146,7 +146,8 @@ def _insert_from_order(table, prefix: str, name: str, *, skip: tuple[str, ...] =
 
 
 def _count(cte):
-    """(SELECT count(*) FROM cte): the rows a CTE wrote (unlabelled, the column names it; shorter SQL)."""
+    """(SELECT count(*) FROM cte): how many rows the CTE wrote. No inner label: the outer column names it, and
+    the statement stays shorter."""
     return select(literal_column("count(*)")).select_from(cte).scalar_subquery()
 
 
@@ -167,9 +168,8 @@ def statement(with_record: bool, status: OrderStatus = OrderStatus.PENDING):
                _count(new_lines).label("lines"),
                _count(_insert_allocations(new_lines, picked, now)).label("allocations"),
                _count(_insert_change(new_order, now, status)).label("changes"),
-               _count(_insert_movements(new_order, picked, now)).label("movements")]
-    columns.append(_count(_insert_from_order(OutboxEvent.__table__, "e_", "new_event", skip=_EVENT_LATER))
-                   .label("events"))
+               _count(_insert_movements(new_order, picked, now)).label("movements"),
+               _count(_insert_from_order(OutboxEvent.__table__, "e_", "new_event", skip=_EVENT_LATER)).label("events")]
     if with_record:
         columns.append(_count(_insert_from_order(IdempotencyRecord.__table__, "r_", "new_record")).label("records"))
     return select(*columns, _count(_take_stock(picked)).label("taken"))
