@@ -70,6 +70,7 @@ def test_staff_filter_events_by_customer_type_and_outcome_and_redeliver(app, cli
     staff_sign_in(client, "fulfilment")
     everything = client.get("/staff/events").text
     assert mine.number in everything and theirs.number in everything
+    assert ">Acme<br>" in everything and ">Rival<br>" in everything  # the companies by name
     acme_only = client.get("/staff/events?customer=acme").text
     assert mine.number in acme_only and theirs.number not in acme_only
     pending = client.get("/staff/events?outcome=pending").text

@@ -11,11 +11,20 @@ import secrets
 
 from flask import current_app
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
-from ..models import Customer, DeliveryState, OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint, utcnow
+from ..models import (
+    Company,
+    Customer,
+    DeliveryState,
+    OutboxEvent,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    utcnow,
+)
 from . import netguard, outbox, payloads
 from .hooks import EVENT_TYPES
 from .queue import hand_over
@@ -177,13 +186,9 @@ def event_page(customer: str = "", event_type: str = "", outcome: str = "", befo
     """Events newest first with their deliveries (and endpoints, customers), filtered by the customer's email
     or company (a part of it), the event type, and the outcome of a delivery ('none': no endpoint wanted
     it); keyset-paginated on the event's id. Three statements whatever the page's length (events with their
-    customers, deliveries with their endpoints, and the deliveries' attempts)."""
-    from sqlalchemy.orm import selectinload
-
-    from ..models import Company
-
+    customers and companies, deliveries with their endpoints, and the deliveries' attempts)."""
     stmt = (select(OutboxEvent).order_by(OutboxEvent.id.desc()).limit(limit)
-            .options(joinedload(OutboxEvent.customer),
+            .options(joinedload(OutboxEvent.customer).joinedload(Customer.company),
                      selectinload(OutboxEvent.deliveries).joinedload(WebhookDelivery.endpoint),
                      selectinload(OutboxEvent.deliveries).selectinload(WebhookDelivery.log)))
     if customer:
