@@ -1,4 +1,5 @@
-"""Country choices for address forms, in the order people look for them.
+"""Country codes for address forms: the one check of an ISO 3166-1 code, and the choices in the order people
+look for them.
 
 Sorted with the Unicode Collation Algorithm (pyuca, with the Unicode default table), so that accents and
 letters such as Å fold into their base letter: Åland Islands follows Afghanistan, Côte d'Ivoire comes
@@ -11,6 +12,13 @@ from functools import lru_cache
 import pycountry
 from pyuca import Collator
 from wtforms.fields.choices import SelectChoice
+
+COUNTRY_CODE_MESSAGE = "Use a two-letter ISO 3166-1 country code, such as DE or US."
+
+
+def is_country_code(text: str) -> bool:
+    """Whether `text` is an ISO 3166-1 alpha-2 code (either case): the one check of every address's country."""
+    return len(text) == 2 and pycountry.countries.get(alpha_2=text.upper()) is not None
 
 
 @lru_cache(maxsize=1)

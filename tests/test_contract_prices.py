@@ -222,6 +222,7 @@ def test_staff_create_replace_and_delete_a_companys_price_list(app, client, prod
     staff_sign_in(client, "admin")
     url = f"/staff/companies/{customer.company_id}"
     assert "Acme Nutrition" in client.get("/staff/companies?q=Acme").text
+    assert "Acme Nutrition" not in client.get("/staff/companies?q=_").text  # a name starting with "_", not any
     page = client.post(url, data={"payment_terms": "net_30", "credit_limit": "1,000", "approval_threshold": ""})
     assert page.status_code == 422 and "plain amount" in page.text
     assert client.post(url, data={"payment_terms": "net_30", "credit_limit": "", "approval_threshold": "5000"}

@@ -73,6 +73,7 @@ def test_staff_filter_events_by_customer_type_and_outcome_and_redeliver(app, cli
     assert ">Acme<br>" in everything and ">Rival<br>" in everything  # the companies by name
     acme_only = client.get("/staff/events?customer=acme").text
     assert mine.number in acme_only and theirs.number not in acme_only
+    assert mine.number not in client.get("/staff/events?customer=_").text  # searched as text, not as a wildcard
     pending = client.get("/staff/events?outcome=pending").text
     assert mine.number in pending and theirs.number not in pending
     assert theirs.number in client.get("/staff/events?outcome=none&type=order.placed").text

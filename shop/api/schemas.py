@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import pycountry
 from marshmallow import Schema, ValidationError, fields, pre_dump, validate
 
+from ..countries import COUNTRY_CODE_MESSAGE, is_country_code
 from ..models import BatchStatus, OrderLine, OrderStatus, Product, Variant
 from ..services import ordering
 from ..services.coa import Certificate
@@ -217,8 +217,8 @@ class BatchSchema(_Out):
 # --- Orders -------------------------------------------------------------------------------------------
 
 def _country_code(value: str) -> None:
-    if len(value) != 2 or pycountry.countries.get(alpha_2=value.upper()) is None:
-        raise ValidationError("Use a two-letter ISO 3166-1 country code, such as DE or US.")
+    if not is_country_code(value):
+        raise ValidationError(COUNTRY_CODE_MESSAGE)
 
 
 _QUANTITY_MESSAGE = "The quantity must be a whole number of units, at least 1."

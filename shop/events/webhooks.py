@@ -25,6 +25,7 @@ from ..models import (
     WebhookEndpoint,
     utcnow,
 )
+from ..services.sql import like_pattern
 from . import netguard, outbox, payloads
 from .hooks import EVENT_TYPES
 from .queue import hand_over
@@ -192,9 +193,10 @@ def event_page(customer: str = "", event_type: str = "", outcome: str = "", befo
                      selectinload(OutboxEvent.deliveries).joinedload(WebhookDelivery.endpoint),
                      selectinload(OutboxEvent.deliveries).selectinload(WebhookDelivery.log)))
     if customer:
-        pattern = f"%{customer.lower()}%"
+        pattern = like_pattern(customer.lower())
         stmt = stmt.where(OutboxEvent.customer_id.in_(select(Customer.id).join(Customer.company).where(or_(
-            func.lower(Customer.email).like(pattern), func.lower(Company.name).like(pattern)))))
+            func.lower(Customer.email).like(pattern, escape="\\"),
+            func.lower(Company.name).like(pattern, escape="\\")))))
     if event_type:
         stmt = stmt.where(OutboxEvent.type == event_type)
     if outcome == "none":

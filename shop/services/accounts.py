@@ -18,6 +18,7 @@ from ..extensions import db
 from ..models import ApiKey, Company, Customer, MemberRole, StaffRole, StaffUser, utcnow
 from .inventory import audit
 from .passwords import MIN_PASSWORD_LENGTH, password_problems
+from .sql import like_pattern
 
 __all__ = ["MIN_PASSWORD_LENGTH"]  # re-exported for the forms' labels
 
@@ -272,7 +273,7 @@ def customer_page(search: str = "", after_id: int | None = None, limit: int = CU
             .options(contains_eager(Customer.company), selectinload(Customer.api_keys))
             .order_by(Customer.id.desc()).limit(limit + 1))
     if search.strip():
-        pattern = "%" + search.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = like_pattern(search.strip().lower())
         stmt = stmt.where(or_(func.lower(Customer.email).like(pattern, escape="\\"),
                               func.lower(Company.name).like(pattern, escape="\\")))
     if after_id is not None:

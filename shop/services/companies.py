@@ -11,12 +11,12 @@ import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 
-import pycountry
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from stdnum.eu import vat
 from stdnum.exceptions import ValidationError as StdnumError
 
+from ..countries import COUNTRY_CODE_MESSAGE, is_country_code
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..extensions import db
 from ..models import (
@@ -32,6 +32,7 @@ from ..models import (
 )
 from .accounts import checked_new_email
 from .inventory import audit
+from .sql import like_pattern
 
 PAYMENT_TERMS = re.compile(r"prepaid|net_([1-9][0-9]{0,2})")
 # An amount as people write it for a machine: digits, and a point with at most two for cents (`25,000`, `1e4`
@@ -93,8 +94,8 @@ def _billing_address(raw: dict[str, str], errors: dict[str, list[str]]) -> dict[
             errors[field] = [f"At most {limit} characters."]
         address[field] = value
     country = (raw.get("billing_country") or "").strip().upper()
-    if country and pycountry.countries.get(alpha_2=country) is None:
-        errors["billing_country"] = ["Use a two-letter ISO 3166-1 country code, such as DE or US."]
+    if country and not is_country_code(country):
+        errors["billing_country"] = [COUNTRY_CODE_MESSAGE]
     address["billing_country"] = country
     return address
 
@@ -263,8 +264,7 @@ def company_page(search: str = "", after: tuple[str, int] | None = None, limit: 
     of the name. Returns (companies, (name, id) to continue after, or None)."""
     stmt = select(Company).order_by(Company.name, Company.id).limit(limit + 1)
     if search.strip():
-        prefix = search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(Company.name.like(prefix + "%", escape="\\"))
+        stmt = stmt.where(Company.name.like(like_pattern(search.strip(), prefix_only=True), escape="\\"))
     if after is not None:
         stmt = stmt.where((Company.name > after[0]) | ((Company.name == after[0]) & (Company.id > after[1])))
     rows = list(db.session.scalars(stmt))

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import pycountry
-
+from ...countries import COUNTRY_CODE_MESSAGE, is_country_code
 from ...errors import InvalidInput
 from ..catalog import default_shelf_life_days
 from .reading import PackSize
@@ -141,7 +140,7 @@ def _check_country(address: dict[str, str], errors: Errors) -> None:
     country = address.get("country")
     if country is None or "shipping_address.country" in errors:
         return
-    if len(country) != 2 or pycountry.countries.get(alpha_2=country.upper()) is None:
-        errors["shipping_address.country"] = ["Use a two-letter ISO 3166-1 country code, such as DE or US."]
+    if not is_country_code(country):
+        errors["shipping_address.country"] = [COUNTRY_CODE_MESSAGE]
     else:
         address["country"] = country.upper()
