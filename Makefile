@@ -40,8 +40,9 @@ axe: $(AXE)  ## install axe-core for the browser tests' accessibility checks (np
 test: install axe  ## run the whole suite (PostgreSQL tests too when TEST_DATABASE_URL is set)
 	$(BIN)/pytest
 
-lint: install
+lint: install  ## ruff, and the layers of the house (import-linter contracts in pyproject.toml)
 	$(BIN)/ruff check shop tests bench
+	$(BIN)/lint-imports
 
 bench: install  ## throughput and SQL statements against the bare reference app, on PostgreSQL (BENCH_ARGS=--verbose)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

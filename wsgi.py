@@ -1,6 +1,6 @@
 """WSGI entry point: `gunicorn wsgi:app`, `flask --app wsgi ...`."""
 from shop import create_app
-from shop.config import ConfigError
+from shop.platform.config import ConfigError
 
 try:
     app = create_app()

@@ -98,8 +98,8 @@ def run_cmd(argv: list[str], env: dict[str, str], cwd: Path, log: Path, what: st
 
 def bench_lot_files(out: Path) -> list[Path]:
     """import-batch files: one released lot per grade, every result in spec (shop.demo.in_spec_value)."""
+    from shop.catalog.models import SpecTest
     from shop.demo import PRODUCTS, in_spec_value
-    from shop.models import SpecTest
 
     specs = {p["slug"]: p["spec"] for p in PRODUCTS}
     files = []

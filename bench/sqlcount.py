@@ -25,8 +25,8 @@ from sqlalchemy import event
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import FIVE_LINE_SKUS, ORDER_SKU, PRODUCT_PATH, order_body  # noqa: E402
-from shop import create_app  # noqa: E402
-from shop.extensions import db  # noqa: E402
+from shop import create_app
+from shop.platform.extensions import db
 
 
 def main() -> int:

@@ -11,15 +11,16 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .bounds import RowIdConverter, is_row_id
-from .config import load_config
-from .events.queue import init_queue
-from .extensions import csrf, db, limiter, login_manager, mailman, migrate, rest_api
-from .json_limits import MAX_DEPTH, MAX_NUMBER_LENGTH, BoundedJSONProvider
-from .logs import register_logging
-from .metrics import init_metrics
-from .ratelimits import register_rate_limit_errors
-from .security_headers import init_security_headers
+from shop import jobs
+from shop.platform.bounds import RowIdConverter, is_row_id
+from shop.platform.config import load_config
+from shop.platform.extensions import csrf, db, limiter, login_manager, mailman, migrate, rest_api
+from shop.platform.json_limits import MAX_DEPTH, MAX_NUMBER_LENGTH, BoundedJSONProvider
+from shop.platform.logs import register_logging
+from shop.platform.metrics import init_metrics
+from shop.platform.queue import init_queue
+from shop.platform.ratelimits import register_rate_limit_errors
+from shop.platform.security_headers import init_security_headers
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ def register_extensions(app: Flask) -> None:
     init_metrics(app)
     mailman.init_app(app)
     init_queue(app)
+    jobs.register(app)
 
 
 def _load_user(user_id: str):
@@ -76,7 +78,7 @@ def _load_user(user_id: str):
     """
     from sqlalchemy.orm import joinedload
 
-    from .models import Customer, StaffUser
+    from shop.accounts.models import Customer, StaffUser
 
     kind, _, rest = user_id.partition(":")
     raw, _, token = rest.partition(":")
@@ -93,10 +95,10 @@ def _load_user(user_id: str):
 
 def register_blueprints(app: Flask) -> None:
     """Mount the storefront, the staff pages, the JSON API and the health checks."""
-    from .api import register_api
-    from .health import health_bp
-    from .staff import bp as staff_bp
-    from .storefront import bp as storefront_bp
+    from shop.api import register_api
+    from shop.platform.health import health_bp
+    from shop.staff import bp as staff_bp
+    from shop.storefront import bp as storefront_bp
 
     app.register_blueprint(storefront_bp)
     app.register_blueprint(staff_bp)
@@ -106,7 +108,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_errorhandlers(app: Flask) -> None:
     """Answer errors with an HTML page, or problem+json under /api/; never a traceback."""
-    from .api.problems import problem_response
+    from shop.api.problems import problem_response
 
     def wants_problem() -> bool:
         return request.path.startswith("/api/")
@@ -132,7 +134,7 @@ def register_errorhandlers(app: Flask) -> None:
             return problem_response(413, "content-too-large", "Content Too Large", detail)
         return render_template("error.html", code=413, title="Too much data", message=detail), 413
 
-    register_rate_limit_errors(app)
+    register_rate_limit_errors(app, problem_response)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
@@ -190,7 +192,7 @@ def _malformed_json():
                   f"{MAX_DEPTH} levels or has a number longer than {MAX_NUMBER_LENGTH} characters; nothing was "
                   "changed.")
         if request.path.startswith("/api/"):
-            from .api.problems import problem_response
+            from shop.api.problems import problem_response
 
             return problem_response(400, "malformed-json", "Malformed JSON", detail)
         abort(400, description=detail)
@@ -226,13 +228,13 @@ def _problem_name(error: HTTPException) -> str:
 
 def register_commands(app: Flask) -> None:
     """Add the `flask shop ...` commands."""
-    from .cli import shop_cli
+    from shop.cli import shop_cli
 
     app.cli.add_command(shop_cli)
 
 
 def register_template_helpers(app: Flask) -> None:
     """Filters and globals every template can use."""
-    from .templating import init_templating
+    from shop.platform.templating import init_templating
 
     init_templating(app)

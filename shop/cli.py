@@ -10,11 +10,20 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from .errors import DomainError, InvalidInput
-from .extensions import db
-from .models import Customer, DateKind, Product, SignedAction, StaffUser
-from .services import accounts, approvals, companies, inventory, price_lists, signatures
-from .services.tx import run_in_transaction
+from shop.accounts import companies
+from shop.accounts import people as accounts
+from shop.accounts.models import Customer, StaffUser
+from shop.catalog import price_lists
+from shop.catalog.models import Product
+from shop.inventory import lots as inventory
+from shop.inventory.models import DateKind
+from shop.ordering import approvals
+from shop.platform.errors import DomainError, InvalidInput
+from shop.platform.extensions import db
+from shop.platform.tx import run_in_transaction
+from shop.quality import release as lot_release
+from shop.quality import signatures
+from shop.quality.models import SignedAction
 
 shop_cli = AppGroup("shop", help="Leucine Shop commands.")
 
@@ -33,7 +42,7 @@ def _run(work, *args, **kwargs):
 @shop_cli.command("seed-demo")
 def seed_demo_command() -> None:
     """Load the demo catalog, lots and accounts (safe to run again)."""
-    from .demo import DEMO_PASSWORD, seed_demo
+    from shop.demo import DEMO_PASSWORD, seed_demo
 
     added = _run(seed_demo)
     click.echo("Demo data: " + ", ".join(f"{n} {what} added" for what, n in added.items()))
@@ -191,9 +200,9 @@ def import_batch_command(file: Path, release: bool, signer: str | None, password
         batch = inventory.receive_batch(str(data["product"]), str(data["lot_number"]), data["date"],
                                         data["expires"], data["units"], date_kind=data["date_kind"])
         if data["results"]:
-            inventory.record_results(batch, data["results"], source=source)
+            lot_release.record_results(batch, data["results"], source=source)
         if signature is not None:
-            inventory.release_batch(batch, signature)
+            lot_release.release_batch(batch, signature)
         return batch
 
     batch = _run(work)
@@ -257,7 +266,7 @@ def check_results_command() -> None:
     Results recorded before the rules (such as '1,500', read then as 1.5) are listed with the reason, so that a
     person can correct them; a lot in quarantine cannot be released until they are. Exits 1 when any is found.
     """
-    refused = inventory.refused_results()
+    refused = lot_release.refused_results()
     for r in refused:
         click.echo(f"lot {r.lot_number} ({r.status}) {r.test}: {r.value!r}: {r.message}")
     if refused:
@@ -270,7 +279,7 @@ def check_results_command() -> None:
 @click.option("--hours", type=int, default=None, help="Keep records younger than this (default: the TTL).")
 def purge_idempotency_command(hours: int | None) -> None:
     """Delete Idempotency-Key records older than their time to live (24 h by default)."""
-    from .events.maintenance import purge_idempotency
+    from shop.jobs import purge_idempotency
 
     keep = hours if hours is not None else current_app.config["IDEMPOTENCY_TTL_HOURS"]
     if keep < 24:
@@ -283,7 +292,7 @@ def purge_idempotency_command(hours: int | None) -> None:
               help="Tasks this worker runs at once.")
 def worker_command(threads: int) -> None:
     """Run a worker of the task queue: webhook deliveries, e-mail and the periodic jobs (until Ctrl-C)."""
-    from .events.queue import task_queue
+    from shop.platform.queue import task_queue
 
     consumer = task_queue().huey.create_consumer(workers=threads, worker_type="thread", periodic=True)
     click.echo(f"Worker: {threads} thread(s) on the {current_app.config['TASK_QUEUE']} queue.")
@@ -297,7 +306,7 @@ def serve_command(host: str, port: int) -> None:
     """Serve the shop with Flask's development server and a worker in the same process (`make run`)."""
     from werkzeug.serving import run_simple
 
-    from .events.queue import task_queue
+    from shop.platform.queue import task_queue
 
     consumer = task_queue().worker(1, keep_signals=True)
     try:

@@ -6,10 +6,16 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from .extensions import db
-from .models import Batch, Customer, DateKind, PriceBreak, Product, SignedAction, SpecTest, StaffUser, Variant, utcnow
-from .services import accounts, inventory
-from .services.signatures import Signature, meaning
+from shop.accounts import people as accounts
+from shop.accounts.models import Customer, StaffUser
+from shop.catalog.models import PriceBreak, Product, SpecTest, Variant
+from shop.inventory import lots as inventory
+from shop.inventory.models import Batch, DateKind
+from shop.platform.database import utcnow
+from shop.platform.extensions import db
+from shop.quality import release
+from shop.quality.models import SignedAction
+from shop.quality.signatures import Signature, meaning
 
 D = Decimal
 
@@ -168,11 +174,11 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
             assay = next(t for t in batch.product.spec_tests if t.name.startswith("Assay"))
             results[assay.name] = str(assay.min_value - D("1.1"))
         if fate != "quarantine":
-            inventory.record_results(batch, results, source=DEMO_LAB_SYSTEM)
+            release.record_results(batch, results, source=DEMO_LAB_SYSTEM)
         if fate == "released":
-            inventory.release_batch(batch, _signed(quality, SignedAction.RELEASE, lot))
+            release.release_batch(batch, _signed(quality, SignedAction.RELEASE, lot))
         elif fate == "rejected":
-            inventory.reject_batch(batch, "Assay below specification", _signed(quality, SignedAction.REJECT, lot))
+            release.reject_batch(batch, "Assay below specification", _signed(quality, SignedAction.REJECT, lot))
         if lot in ON_REQUEST_LOTS:
             inventory.set_on_request(lot, True)
         added["lots"] += 1

@@ -40,7 +40,7 @@ def backend() -> str:
 @pytest.fixture
 def app(make_app):
     """The served app with CSRF switched on, as in production: every form a browser sends must carry its token."""
-    from shop.extensions import db
+    from shop.platform.extensions import db
 
     app = make_app(WTF_CSRF_ENABLED=True)
     with app.app_context():

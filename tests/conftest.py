@@ -11,7 +11,7 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
 from shop import create_app
-from shop.extensions import db
+from shop.platform.extensions import db
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = [

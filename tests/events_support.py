@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from shop.events.queue import task_queue
-from shop.extensions import db
+from shop.platform.extensions import db
+from shop.platform.queue import task_queue
 
 
 @dataclass

@@ -7,11 +7,16 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from shop.accounts import people as accounts
+from shop.accounts.models import StaffUser
+from shop.catalog.models import PriceBreak, Product, SpecTest, Variant
 from shop.demo import USP_SPEC, in_spec_value
-from shop.extensions import db
-from shop.models import PriceBreak, Product, SignedAction, SpecTest, StaffUser, Variant, utcnow
-from shop.services import accounts, inventory
-from shop.services.signatures import Signature, meaning
+from shop.inventory import lots as inventory
+from shop.platform.database import utcnow
+from shop.platform.extensions import db
+from shop.quality import release
+from shop.quality.models import SignedAction
+from shop.quality.signatures import Signature, meaning
 
 D = Decimal
 
@@ -56,7 +61,7 @@ def signed(staff: StaffUser, action: SignedAction | str, lot_number: str) -> Sig
 def signed_recall(lot_number: str, reason: str, staff: StaffUser | None = None,
                   note: str = "Do not use this lot; we will replace it."):
     """Recall a lot through services.recall, signed by `staff` (else releaser()); the caller commits."""
-    from shop.services import recall
+    from shop.quality import recall
 
     return recall.recall_lot(lot_number, reason, signed(staff or releaser(), "recall", lot_number), note)
 
@@ -69,17 +74,17 @@ def make_lot(product: Product, lot_number: str, units: dict[str, int], *, expire
     batch = inventory.receive_batch(product.slug, lot_number, made, date.today() + timedelta(days=expires_in_days),
                                     units)
     if status != "quarantine":
-        inventory.record_results(batch, good_results(product))
+        release.record_results(batch, good_results(product))
     qa = releaser() if status != "quarantine" else None
     if status in ("released", "recalled"):
         if expires_in_days > 0:
-            inventory.release_batch(batch, signed(qa, "release", lot_number))
+            release.release_batch(batch, signed(qa, "release", lot_number))
         else:  # an expired lot: released back when it was still good
             batch.status = "released"
     if status == "rejected":
-        inventory.reject_batch(batch, "test", signed(qa, "reject", lot_number))
+        release.reject_batch(batch, "test", signed(qa, "reject", lot_number))
     if status == "recalled":
-        inventory.recall_batch(batch, "test", signed(qa, "recall", lot_number), "Recalled (test).")
+        release.recall_batch(batch, "test", signed(qa, "recall", lot_number), "Recalled (test).")
     db.session.commit()
     return batch
 

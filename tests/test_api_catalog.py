@@ -6,9 +6,11 @@ import re
 from openapi_spec_validator import validate
 from sqlalchemy import select
 
-from shop.extensions import db
-from shop.models import ApiKey, utcnow
-from shop.services import accounts, catalog
+from shop.accounts import people as accounts
+from shop.accounts.models import ApiKey
+from shop.catalog import products as catalog
+from shop.platform.database import utcnow
+from shop.platform.extensions import db
 from tests.factories import make_lot, make_product
 from tests.test_api_fixtures import *  # noqa: F403  (api, rival, stocked fixtures)
 from tests.test_api_fixtures import counted_statements

@@ -9,8 +9,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
-from shop.extensions import db
-from shop.services import accounts
+from shop.accounts import people as accounts
+from shop.platform.extensions import db
 from tests.factories import make_customer, make_lot, make_product
 
 ADDRESS = {"name": "Acme Nutrition GmbH", "line1": "Werkstraße 5", "city": "Hamburg", "postal_code": "20095",

@@ -6,10 +6,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from shop import ordering
 from shop.api.idempotency import fingerprint, lock_id
-from shop.extensions import db
-from shop.models import IdempotencyRecord, Order, utcnow
-from shop.services import ordering
+from shop.ordering.models import IdempotencyRecord, Order
+from shop.platform.database import utcnow
+from shop.platform.extensions import db
 from tests.factories import make_lot
 from tests.test_api_fixtures import *  # noqa: F403  (api, rival, stocked fixtures)
 from tests.test_api_fixtures import ADDRESS
@@ -158,7 +159,7 @@ def test_the_api_key_and_the_idempotency_key_are_checked_in_one_statement(api, s
 
 
 def test_a_wrong_or_revoked_api_key_with_an_idempotency_key_is_401_and_stores_nothing(api, stocked):
-    from shop.models import ApiKey
+    from shop.accounts.models import ApiKey
 
     wrong = api.client.post("/api/v1/orders", json=BODY,
                             headers={"Authorization": "Bearer lsk_not-a-key", "Idempotency-Key": "k-401"})

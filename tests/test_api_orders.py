@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from shop.extensions import db
-from shop.models import Order
+from shop.ordering.models import Order
+from shop.platform.extensions import db
 from tests.factories import make_lot, make_product
 from tests.test_api_fixtures import *  # noqa: F403  (api, rival, stocked fixtures)
 from tests.test_api_fixtures import ADDRESS, counted_statements

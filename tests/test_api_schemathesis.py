@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode, checks
 
 from shop.demo import seed_demo
-from shop.extensions import db
+from shop.platform.extensions import db
 from tests.test_api_fixtures import *  # noqa: F403  (api fixture)
 
 

@@ -9,9 +9,14 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, update
 
-from shop.extensions import db
-from shop.models import MemberRole, Order, OrderLine, OrderStatus, Stock
-from shop.services import accounts, approvals, companies, member_mail, price_lists
+from shop.accounts import companies, member_mail
+from shop.accounts import people as accounts
+from shop.accounts.models import MemberRole
+from shop.catalog import price_lists
+from shop.inventory.models import Stock
+from shop.ordering import approvals
+from shop.ordering.models import Order, OrderLine, OrderStatus
+from shop.platform.extensions import db
 from tests.test_api_fixtures import *  # noqa: F403  (api, rival, stocked fixtures)
 from tests.test_api_fixtures import ApiClient, new_api_client
 from tests.test_staff_support import sign_in as staff_sign_in

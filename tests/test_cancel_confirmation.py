@@ -7,8 +7,9 @@ import re
 import pytest
 from sqlalchemy import select
 
-from shop.extensions import db
-from shop.models import Order, Stock
+from shop.inventory.models import Stock
+from shop.ordering.models import Order
+from shop.platform.extensions import db
 from tests.factories import make_lot
 from tests.test_staff_support import place, staff_clients, text_of  # noqa: F401
 from tests.test_staff_support import sign_in as staff_sign_in
@@ -50,7 +51,7 @@ def test_storefront_cancel_shows_the_units_that_go_back_and_cancels_only_when_co
 
 
 def test_storefront_cancel_confirmation_of_a_shipped_order_says_it_is_too_late(app, client, product, customer):
-    from shop.services import ordering
+    from shop import ordering
 
     make_lot(product, "L-1", {"LEU-USP-25KG": 10})
     number = place(customer, "LEU-USP-25KG", 1).number

@@ -11,10 +11,13 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from shop.errors import InvalidInput
-from shop.extensions import db
-from shop.models import Batch, DateKind, SpecTest
-from shop.services import accounts, inventory
+from shop.accounts import people as accounts
+from shop.catalog.models import SpecTest
+from shop.inventory import lots as inventory
+from shop.inventory.models import Batch, DateKind
+from shop.platform.errors import InvalidInput
+from shop.platform.extensions import db
+from shop.quality import release
 from tests.factories import make_lot, make_product, releaser, signed, signed_recall
 from tests.test_staff_support import sign_in, staff_clients, text_of  # noqa: F401
 
@@ -64,10 +67,10 @@ def test_page_and_pdf_name_the_manufacturer_site_document_storage_and_dates(sell
 def test_a_lot_received_with_a_retest_date_shows_a_retest_date(app, client, product):
     batch = inventory.receive_batch(product.slug, "FD-RT", date.today() - timedelta(days=3),
                                     date.today() + timedelta(days=500), {"LEU-USP-25KG": 2}, date_kind="retest")
-    inventory.record_results(batch, {t.name: "conforms" if t.qualitative else "0.01" if t.max_value else "99"
+    release.record_results(batch, {t.name: "conforms" if t.qualitative else "0.01" if t.max_value else "99"
                                      for t in product.spec_tests} | {"Specific rotation": "15.5",
                                                                      "Assay (dried basis)": "99.5"})
-    inventory.release_batch(batch, signed(releaser(), "release", "FD-RT"))
+    release.release_batch(batch, signed(releaser(), "release", "FD-RT"))
     db.session.commit()
     page = text_of(client.get("/coa/FD-RT").text)
     assert "Retest date " + (date.today() + timedelta(days=500)).isoformat() in page and "Expiry date" not in page

@@ -7,7 +7,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, text
 
 from shop import create_app
-from shop.extensions import db
+from shop.platform.extensions import db
 from tests.conftest import PG_URL, _empty_all_tables, _reset_postgres_schema
 
 ACME_KEY_HASH = "a" * 64
@@ -97,8 +97,9 @@ def test_after_the_migration_the_company_sees_its_orders_and_a_new_company_gets_
     app, url = old_database
     with app.app_context():
         upgrade()
-        from shop.models import ApiKey
-        from shop.services import accounts, ordering
+        from shop import ordering
+        from shop.accounts import people as accounts
+        from shop.accounts.models import ApiKey
 
         assert [o.number for o in ordering.list_orders(company_id=1)] == ["LS-A1"]
         new = accounts.create_customer("c@example.com", "a long unusual passphrase", "Cobalt Foods")

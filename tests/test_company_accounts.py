@@ -8,9 +8,9 @@ import re
 import pytest
 from sqlalchemy import select
 
-from shop.extensions import db
-from shop.models import ApiKey, Customer, MemberRole
-from shop.services import companies, member_mail
+from shop.accounts import companies, member_mail
+from shop.accounts.models import ApiKey, Customer, MemberRole
+from shop.platform.extensions import db
 from tests.factories import make_customer
 from tests.test_staff_support import staff_clients  # noqa: F401  (each client its own signed-in user)
 from tests.test_storefront_helpers import field_error, sign_in

@@ -8,9 +8,9 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from shop.extensions import db
-from shop.models import Order, OrderStatus
-from shop.services import companies, member_mail
+from shop.accounts import companies, member_mail
+from shop.ordering.models import Order, OrderStatus
+from shop.platform.extensions import db
 from tests.browser import *  # noqa: F403
 from tests.browser import screenshot
 from tests.factories import make_customer, make_lot

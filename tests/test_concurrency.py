@@ -9,9 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from shop.extensions import db
-from shop.models import Order, Stock, Variant
-from shop.services import accounts, inventory
+from shop.accounts import people as accounts
+from shop.catalog.models import Variant
+from shop.inventory import lots as inventory
+from shop.inventory.models import Stock
+from shop.ordering.models import Order
+from shop.platform.extensions import db
 from tests.factories import make_customer, make_lot, make_product
 
 pytestmark = pytest.mark.slow
@@ -60,7 +63,7 @@ def test_racing_orders_never_oversell(make_app, backend, threads, caplog):
             requests.append(lines)
         assert sum(ln["quantity"] for r in requests for ln in r if ln["sku"] == DRUM) > initial[DRUM]
 
-        caplog.set_level(logging.INFO, logger="shop.services.tx")
+        caplog.set_level(logging.INFO, logger="shop.platform.tx")
         results = race(app, keys, requests)
 
         statuses = [status for status, _, _ in results]

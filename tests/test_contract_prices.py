@@ -11,11 +11,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from shop.errors import InvalidInput
-from shop.extensions import db
-from shop.models import Company, PriceList, PriceListItem
-from shop.services import catalog, price_lists
-from shop.services.tiers import CONTRACT, LIST, Tier, price_for, price_steps
+from shop.accounts.models import Company
+from shop.catalog import price_lists, products
+from shop.catalog.models import PriceList, PriceListItem
+from shop.catalog.tiers import CONTRACT, LIST, Tier, price_for, price_steps
+from shop.platform.errors import InvalidInput
+from shop.platform.extensions import db
 from tests.factories import make_customer, make_lot
 from tests.test_api_fixtures import *  # noqa: F403  (api, rival, stocked fixtures)
 from tests.test_api_fixtures import new_api_client
@@ -59,7 +60,7 @@ def test_the_price_table_gives_every_quantity_its_own_price(start, list_price, b
 
 @given(quantity=st.integers(1, 100), list_price=prices, breaks=tiers)
 def test_without_a_contract_the_public_break_applies_as_before(quantity, list_price, breaks):
-    from shop.models import PriceBreak, Variant
+    from shop.catalog.models import PriceBreak, Variant
 
     variant = Variant(unit_price=list_price, price_breaks=[PriceBreak(min_quantity=t.min_quantity,
                                                                       unit_price=t.unit_price)
@@ -184,7 +185,7 @@ def _statements(client, path: str) -> int:
 
     db.session.remove()
     g.pop("_login_user", None)
-    catalog.clear_product_snapshots()  # cold, as after a restart: every read counts
+    products.clear_product_snapshots()  # cold, as after a restart: every read counts
     with count_statements() as seen:
         assert client.get(path).status_code == 200
     return len([s for s in seen if not s.lstrip().upper().startswith(("BEGIN", "PRAGMA"))])

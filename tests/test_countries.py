@@ -7,7 +7,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shop.countries import collation_key, country_choices
+from shop.platform.countries import collation_key, country_choices
 from tests.factories import make_lot
 from tests.test_storefront_helpers import sign_in
 

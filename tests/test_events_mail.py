@@ -12,12 +12,14 @@ from aiosmtpd.controller import Controller
 from flask import current_app
 from sqlalchemy import select
 
-from shop import mail
-from shop.events import outbox, webhooks
-from shop.events.queue import task_queue
-from shop.extensions import db
-from shop.models import OrderNotice, WebhookEndpoint, utcnow
-from shop.services import ordering
+from shop import ordering
+from shop.events import dispatch, webhooks
+from shop.events.models import WebhookEndpoint
+from shop.ordering.models import OrderNotice
+from shop.platform import mail
+from shop.platform.database import utcnow
+from shop.platform.extensions import db
+from shop.platform.queue import task_queue
 from tests.events_support import Receiver
 from tests.factories import make_customer, make_lot, make_product, signed_recall
 from tests.test_api_fixtures import ADDRESS
@@ -177,7 +179,7 @@ def test_the_redis_queue_carries_an_event_to_the_receiver(make_app, request):
 
             run_worker(lambda: len(receiver.received) >= 1)
             assert [r.json["data"]["number"] for r in receiver.received] == [order.number]
-            assert outbox.sweep() == 0
+            assert dispatch.sweep() == 0
     finally:
         if queue is not None:
             queue.huey.flush()
@@ -185,7 +187,7 @@ def test_the_redis_queue_carries_an_event_to_the_receiver(make_app, request):
 
 
 def test_the_daily_expiry_alert_mails_warehouse_quality_and_admin_staff(app):
-    from shop.events import maintenance
+    from shop import jobs as maintenance
     from tests.factories import make_staff
 
     make_lot(make_product(), "L-OLD", {"LEU-USP-25KG": 3}, expires_in_days=30)
@@ -202,7 +204,7 @@ def test_the_daily_expiry_alert_mails_warehouse_quality_and_admin_staff(app):
 
 
 def test_an_order_above_the_threshold_mails_its_buyer_and_asks_the_companys_approvers(app):
-    from shop.services import companies
+    from shop.accounts import companies
 
     make_lot(make_product(), "L-APPR", {"LEU-USP-25KG": 5})
     make_customer("first@other.example", "Other Labs")  # ids of people and companies no longer coincide

@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-from shop.events.queue import task_queue
-from shop.extensions import db
-from shop.services import ordering
+from shop import ordering
+from shop.platform.extensions import db
+from shop.platform.queue import task_queue
 from tests.events_support import Receiver, run_worker
 from tests.factories import make_customer, make_lot, make_product
 from tests.test_api_fixtures import ADDRESS

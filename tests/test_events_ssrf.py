@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shop.events import netguard
-from shop.extensions import db
+from shop.platform.extensions import db
 from tests.test_api_fixtures import *  # noqa: F403  (api fixture)
 
 _real_getaddrinfo = socket.getaddrinfo

@@ -16,12 +16,13 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from standardwebhooks import Webhook
 
-from shop.errors import InsufficientStock
-from shop.events import delivery, outbox
-from shop.events.queue import TaskQueue, task_queue
-from shop.extensions import db
-from shop.models import OutboxEvent, WebhookDelivery
-from shop.services import ordering
+from shop import ordering
+from shop.events import delivery, dispatch
+from shop.events.models import WebhookDelivery
+from shop.platform.errors import InsufficientStock
+from shop.platform.extensions import db
+from shop.platform.outbox import OutboxEvent
+from shop.platform.queue import TaskQueue, task_queue
 from tests.events_support import Receiver, run_worker
 from tests.factories import make_lot, make_product
 from tests.test_api_fixtures import *  # noqa: F403  (api, rival, stocked fixtures)
@@ -94,7 +95,7 @@ def test_an_order_that_rolls_back_announces_nothing(api, stocked, receiver):
     assert api.order([{"sku": "LEU-USP-25KG", "quantity": 999}]).status_code == 409
 
     assert task_queue().run_pending() == 0
-    outbox.sweep()
+    dispatch.sweep()
     assert task_queue().run_pending() == 0
     assert db.session.scalar(select(func.count()).select_from(OutboxEvent)) == 0
     assert receiver.received == []
@@ -111,7 +112,7 @@ def test_an_event_whose_hand_over_died_after_commit_is_delivered_by_the_sweep(ap
         number = api.order().get_json()["number"]  # committed; its hand-over never happened
     assert task_queue().run_pending() == 0 and receiver.received == []
 
-    assert outbox.sweep() == 1  # the periodic job
+    assert dispatch.sweep() == 1  # the periodic job
     run_worker(lambda: len(receiver.received) >= 1)
     assert [r.json["data"]["number"] for r in receiver.received] == [number]
 
@@ -119,7 +120,7 @@ def test_an_event_whose_hand_over_died_after_commit_is_delivered_by_the_sweep(ap
 def test_a_delivery_whose_worker_died_mid_attempt_is_delivered_after_its_lease(api, stocked, receiver):
     register(api, receiver.url)
     api.order()
-    outbox.dispatch(db.session.scalar(select(OutboxEvent.event_id)))  # fanned out: one delivery for a worker ...
+    dispatch.dispatch(db.session.scalar(select(OutboxEvent.event_id)))  # fanned out: one delivery for a worker ...
     delivery_id = db.session.scalar(select(WebhookDelivery.id))
     assert delivery._claim(delivery_id) is not None  # ... which claimed it and died before it posted
     db.session.commit()
@@ -137,7 +138,7 @@ def test_a_delivery_whose_worker_died_mid_attempt_is_delivered_after_its_lease(a
 def test_two_workers_deliver_each_event_once(api, stocked, receiver):
     register(api, receiver.url)
     numbers = {api.order().get_json()["number"] for _ in range(3)}
-    outbox.sweep()  # the sweep hands every event over a second time, racing the first hand-over
+    dispatch.sweep()  # the sweep hands every event over a second time, racing the first hand-over
 
     first, second = task_queue().worker(2, periodic=False, keep_signals=True), None
     try:
@@ -316,7 +317,8 @@ def test_an_endpoint_that_refuses_the_connection_is_logged_as_such(api, stocked)
 
 def test_every_endpoint_of_a_company_gets_its_members_events_and_no_other_company_does(api, rival, stocked,
                                                                                       receiver, client):
-    from shop.services import accounts, companies
+    from shop.accounts import companies
+    from shop.accounts import people as accounts
     from tests.test_api_fixtures import ApiClient
 
     it_person = companies.invite_member(api.customer, "it@acme.example", "buyer")
@@ -341,8 +343,10 @@ def test_every_endpoint_of_a_company_gets_its_members_events_and_no_other_compan
 def test_approving_an_order_is_an_order_approved_event_and_the_workers_cancel_one_left_waiting(api, stocked):
     from datetime import timedelta
 
-    from shop.models import Order, OrderStatus
-    from shop.services import accounts, approvals, companies
+    from shop.accounts import companies
+    from shop.accounts import people as accounts
+    from shop.ordering import approvals
+    from shop.ordering.models import Order, OrderStatus
     from tests.test_api_fixtures import ApiClient
 
     companies.set_terms(api.customer.company, approval_threshold="100")

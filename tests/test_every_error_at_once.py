@@ -7,10 +7,12 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from shop.errors import InsufficientStock, InvalidInput, Shortfall
-from shop.extensions import db
-from shop.models import Batch, Order, Variant
-from shop.services import ordering
+from shop import ordering
+from shop.catalog.models import Variant
+from shop.inventory.models import Batch
+from shop.ordering.models import Order
+from shop.platform.errors import InsufficientStock, InvalidInput, Shortfall
+from shop.platform.extensions import db
 from tests.factories import make_lot, make_product
 from tests.test_staff_support import sign_in as staff_sign_in
 from tests.test_staff_support import staff_clients, text_of  # noqa: F401

@@ -10,11 +10,15 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from shop.config import ConfigError, load_config
-from shop.errors import InvalidInput, ReleaseRefused
-from shop.extensions import db
-from shop.models import ApiKey, AuditEntry, Batch, BatchStatus, Product, Stock, StockMovement, Variant
-from shop.services import inventory
+from shop.accounts.models import ApiKey
+from shop.catalog.models import Product, Variant
+from shop.inventory import lots as inventory
+from shop.inventory.models import Batch, BatchStatus, Stock, StockMovement
+from shop.platform.audit import AuditEntry
+from shop.platform.config import ConfigError, load_config
+from shop.platform.errors import InvalidInput, ReleaseRefused
+from shop.platform.extensions import db
+from shop.quality import release
 from tests.factories import good_results, make_lot, make_staff, releaser, signed
 
 
@@ -59,9 +63,9 @@ def test_release_refused_for_missing_result_names_the_test(app, product):
     batch = make_lot(product, "L-MISSING", {"LEU-USP-25KG": 5}, status="quarantine")
     results = good_results(product)
     del results["Heavy metals"]
-    inventory.record_results(batch, results)
+    release.record_results(batch, results)
     with pytest.raises(ReleaseRefused) as refused:
-        inventory.release_batch(batch, signed(releaser(), "release", "L-MISSING"))
+        release.release_batch(batch, signed(releaser(), "release", "L-MISSING"))
     assert "Heavy metals: no result recorded" in refused.value.message
     assert [f.test for f in refused.value.failures] == ["Heavy metals"]
     db.session.rollback()
@@ -71,9 +75,9 @@ def test_release_refused_for_missing_result_names_the_test(app, product):
 def test_release_refused_for_out_of_spec_result_names_the_test(app, product):
     batch = make_lot(product, "L-OOS", {"LEU-USP-25KG": 5}, status="quarantine")
     results = good_results(product) | {"Assay (dried basis)": "97.9", "Identification (IR)": "does not conform"}
-    inventory.record_results(batch, results)
+    release.record_results(batch, results)
     with pytest.raises(ReleaseRefused) as refused:
-        inventory.release_batch(batch, signed(releaser(), "release", "L-OOS"))
+        release.release_batch(batch, signed(releaser(), "release", "L-OOS"))
     failing = {f.test: f.reason for f in refused.value.failures}
     assert set(failing) == {"Assay (dried basis)", "Identification (IR)"}
     assert "97.9 is outside 98.5 – 101.5 %" in failing["Assay (dried basis)"]
@@ -81,16 +85,16 @@ def test_release_refused_for_out_of_spec_result_names_the_test(app, product):
 
 def test_release_with_every_result_in_spec(app, product):
     batch = make_lot(product, "L-GOOD", {"LEU-USP-25KG": 5}, status="quarantine")
-    inventory.record_results(batch, good_results(product))
-    inventory.release_batch(batch, signed(releaser(), "release", "L-GOOD"))
+    release.record_results(batch, good_results(product))
+    release.release_batch(batch, signed(releaser(), "release", "L-GOOD"))
     db.session.commit()
     assert db.session.get(Batch, batch.id).status == BatchStatus.RELEASED
 
 
 def test_recording_and_correcting_results_is_audited_with_the_earlier_value(app, product):
     batch = make_lot(product, "L-FIX", {"LEU-USP-25KG": 5}, status="quarantine")
-    inventory.record_results(batch, {"Assay (dried basis)": "98.1", "Iron": "10"})
-    inventory.record_results(batch, {"Assay (dried basis)": "99.2", "Iron": "10"})  # a typo corrected
+    release.record_results(batch, {"Assay (dried basis)": "98.1", "Iron": "10"})
+    release.record_results(batch, {"Assay (dried basis)": "99.2", "Iron": "10"})  # a typo corrected
     db.session.commit()
     entries = db.session.scalars(select(AuditEntry).where(AuditEntry.subject == "lot L-FIX")
                                  .order_by(AuditEntry.id)).all()
@@ -103,7 +107,7 @@ def test_recording_and_correcting_results_is_audited_with_the_earlier_value(app,
 def test_result_for_unknown_test_or_non_number_is_refused(app, product):
     batch = make_lot(product, "L-BAD", {"LEU-USP-25KG": 5}, status="quarantine")
     with pytest.raises(InvalidInput) as bad:
-        inventory.record_results(batch, {"Colour of solution": "ok", "Iron": "a lot"})
+        release.record_results(batch, {"Colour of solution": "ok", "Iron": "a lot"})
     assert set(bad.value.errors) == {"results.Colour of solution", "results.Iron"}
 
 

@@ -15,10 +15,13 @@ import pytest
 from itsdangerous import TimestampSigner
 from sqlalchemy import func, select, text
 
-from shop.config import ConfigError
-from shop.extensions import db
-from shop.models import ApiKey, Batch, CoaResult, Customer, Order, Stock
-from shop.services import inventory
+from shop.accounts.models import ApiKey, Customer
+from shop.inventory import lots as inventory
+from shop.inventory.models import Batch, Stock
+from shop.ordering.models import Order
+from shop.platform.config import ConfigError
+from shop.platform.extensions import db
+from shop.quality.models import CoaResult
 from tests.factories import make_customer, make_lot
 from tests.test_api_fixtures import *  # noqa: F403  (api, stocked fixtures)
 from tests.test_api_fixtures import ADDRESS
@@ -203,7 +206,7 @@ def test_7_a_10_mb_json_body_is_refused_with_413_and_orders_nothing(api, stocked
 
 def test_8_production_without_secret_key_refuses_to_start_and_development_keeps_a_private_key(
         tmp_path, monkeypatch):
-    from shop.config import load_config
+    from shop.platform.config import load_config
 
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.delenv("FLASK_DEBUG", raising=False)

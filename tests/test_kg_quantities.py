@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from shop.extensions import db
-from shop.models import Variant
+from shop.catalog.models import Variant
+from shop.platform.extensions import db
 from tests.factories import make_lot
 from tests.test_staff_support import sign_in as staff_sign_in
 from tests.test_staff_support import staff_clients, text_of  # noqa: F401

@@ -18,9 +18,12 @@ from flask import Request
 from sqlalchemy import select
 from werkzeug.datastructures import ImmutableMultiDict
 
-from shop.extensions import db
-from shop.models import ApiKey, Customer, OutboxEvent, StaffUser, Stock, WebhookDelivery, WebhookEndpoint
-from shop.services import accounts
+from shop.accounts import people as accounts
+from shop.accounts.models import ApiKey, Customer, StaffUser
+from shop.events.models import WebhookDelivery, WebhookEndpoint
+from shop.inventory.models import Stock
+from shop.platform.extensions import db
+from shop.platform.outbox import OutboxEvent
 from tests.factories import make_customer, make_lot, make_product, make_staff
 from tests.test_api_fixtures import ADDRESS
 from tests.test_staff_support import PASSWORD, place

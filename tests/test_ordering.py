@@ -11,24 +11,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from shop.errors import Forbidden, IllegalTransition, InsufficientStock
-from shop.extensions import db
-from shop.models import (
-    Allocation,
-    IdempotencyRecord,
-    Order,
-    OrderLine,
-    OrderStatus,
-    OrderStatusChange,
-    OutboxEvent,
-    Stock,
-    StockMovement,
-    utcnow,
-)
-from shop.services import ordering, price_lists
-from shop.services.catalog import sellable_after
-from shop.services.ordering import checks, lifecycle, persistence, pg_write, placing, planner, reading, rows
-from shop.services.tx import run_in_transaction
+from shop import ordering
+from shop.catalog import price_lists
+from shop.inventory.availability import sellable_after
+from shop.inventory.models import Stock, StockMovement
+from shop.ordering import checks, lifecycle, persistence, pg_write, placing, planner, reading, rows
+from shop.ordering.models import Allocation, IdempotencyRecord, Order, OrderLine, OrderStatus, OrderStatusChange
+from shop.platform.database import utcnow
+from shop.platform.errors import Forbidden, IllegalTransition, InsufficientStock
+from shop.platform.extensions import db
+from shop.platform.outbox import OutboxEvent
+from shop.platform.tx import run_in_transaction
 from tests.factories import make_lot, make_staff
 from tests.test_api_fixtures import ADDRESS
 

@@ -7,20 +7,16 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from shop.errors import IllegalTransition, InsufficientStock, InvalidInput, NotFound
-from shop.extensions import db
-from shop.models import (
-    Allocation,
-    AllocationStatus,
-    MovementKind,
-    Order,
-    OrderStatus,
-    Stock,
-    StockMovement,
-)
-from shop.services import catalog, inventory, ordering
-from shop.services.ordering import pg_write, planner
-from shop.services.tx import run_in_transaction
+from shop import ordering
+from shop.catalog import products
+from shop.inventory import availability as catalog
+from shop.inventory import lots as inventory
+from shop.inventory.models import MovementKind, Stock, StockMovement
+from shop.ordering import pg_write, planner
+from shop.ordering.models import Allocation, AllocationStatus, Order, OrderStatus
+from shop.platform.errors import IllegalTransition, InsufficientStock, InvalidInput, NotFound
+from shop.platform.extensions import db
+from shop.platform.tx import run_in_transaction
 from tests.factories import make_customer, make_lot
 
 ADDRESS = {"name": "Goods in, Dock 4", "line1": "Hafenstrasse 1", "city": "Hamburg", "postal_code": "20457",
@@ -38,7 +34,7 @@ def drawn(order) -> list[tuple[str, str, int]]:
 
 
 def available(sku: str) -> int:
-    variant = catalog.get_variant_by_sku(sku)
+    variant = products.get_variant_by_sku(sku)
     return catalog.available_by_variant([variant.id]).get(variant.id, 0)
 
 
@@ -218,7 +214,7 @@ def test_invalid_lines_are_refused_with_their_field_path(app, product, customer,
 
 
 def test_minimum_order_quantity_is_enforced(app, product, customer):
-    catalog.get_variant_by_sku(DRUM).min_order_quantity = 2
+    products.get_variant_by_sku(DRUM).min_order_quantity = 2
     db.session.commit()
     make_lot(product, "L1", {DRUM: 5})
     with pytest.raises(InvalidInput) as invalid:
@@ -268,7 +264,7 @@ def test_an_order_that_loses_a_race_is_planned_again(app, backend, product, cust
         pytest.skip("SQLite runs one writer at a time: no other transaction can commit in between")
     from sqlalchemy import text
 
-    from shop.services import tx
+    from shop.platform import tx
 
     make_lot(product, "EARLY", {DRUM: 3}, expires_in_days=100)
     make_lot(product, "LATE", {DRUM: 5}, expires_in_days=300)
@@ -293,7 +289,7 @@ def test_a_third_try_locks_the_candidate_rows_first_and_allocates_the_same(app, 
                                                                           monkeypatch):
     """From the third try on, an order locks the stock rows it may draw from before it reads them (on
     PostgreSQL, FOR UPDATE in primary-key order): the order is priced and allocated exactly as on a first try."""
-    from shop.services import tx
+    from shop.platform import tx
     from tests.test_staff_support import count_statements
 
     make_lot(product, "EARLY", {DRUM: 3}, expires_in_days=100)
@@ -302,7 +298,7 @@ def test_a_third_try_locks_the_candidate_rows_first_and_allocates_the_same(app, 
     with count_statements() as seen:
         order = place(customer, (DRUM, 4))
     assert drawn(order) == [(DRUM, "EARLY", 3), (DRUM, "LATE", 1)]
-    assert order.lines[0].unit_price == catalog.get_variant_by_sku(DRUM).price_for(4)
+    assert order.lines[0].unit_price == products.get_variant_by_sku(DRUM).price_for(4)
     locks = [s for s in seen if "FOR UPDATE" in s.upper()]
     assert len(locks) == (1 if backend == "postgresql" else 0)  # SQLite locks the whole database anyway
     if locks:

@@ -6,7 +6,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shop.services.packing import shipment
+from shop.ordering.packing import shipment
 
 kg = st.decimals(min_value=Decimal("0.001"), max_value=Decimal("1000"), places=3)
 lines = st.lists(st.tuples(st.text("ABCDEFGHIJ-", min_size=1, max_size=8), kg, st.none() | kg,

@@ -14,10 +14,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from shop import ordering
+from shop.accounts.models import Customer
+from shop.catalog.models import Product, Variant
 from shop.demo import DEMO_CUSTOMER, DEMO_PASSWORD, seed_demo
-from shop.extensions import db
-from shop.models import Customer, Product, Stock, Variant
-from shop.services import ordering
+from shop.inventory.models import Stock
+from shop.platform.extensions import db
 from tests.browser import *  # noqa: F403
 from tests.browser import DESKTOP, PHONE, axe_violations, overflow, screenshot, sticking_out, unreachable_by_tab
 from tests.factories import make_lot, signed_recall
@@ -206,7 +208,7 @@ def _tab_to(page, selector: str, limit: int = 60) -> None:
 
 
 def test_a_new_buyer_registers_and_orders_with_the_keyboard_alone(live_server, new_page, product):
-    from shop.models import Order
+    from shop.ordering.models import Order
 
     make_lot(product, "USP-2501", {"LEU-USP-25KG": 10})
     db.session.commit()

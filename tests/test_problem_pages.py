@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from werkzeug.exceptions import default_exceptions
 
 from shop import _problem_name
-from shop.errors import DomainError
+from shop.platform.errors import DomainError
 
 SHOP = Path(__file__).resolve().parent.parent / "shop"
 

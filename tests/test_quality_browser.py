@@ -7,10 +7,11 @@ from decimal import Decimal
 
 import pytest
 
+from shop import ordering
+from shop.catalog.models import Product, SpecTest, Variant
 from shop.demo import EP_SPEC, in_spec_value
-from shop.extensions import db
-from shop.models import Product, SpecTest, Variant
-from shop.services import inventory, ordering
+from shop.inventory import lots as inventory
+from shop.platform.extensions import db
 from tests.browser import *  # noqa: F403
 from tests.browser import screenshot
 from tests.factories import make_customer, make_staff

@@ -10,7 +10,7 @@ import time
 import pytest
 from limits import parse_many
 
-from shop.config import DEFAULT_RATE_LIMITS, ConfigError, load_config
+from shop.platform.config import DEFAULT_RATE_LIMITS, ConfigError, load_config
 from tests.factories import make_customer, make_lot, make_product
 from tests.test_api_fixtures import ADDRESS, new_api_client
 from tests.test_api_orders import assert_problem

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from shop.extensions import db
-from shop.models import Batch, BatchStatus, NoticeKind, OrderNotice, StockMovement
-from shop.services import accounts, ordering
+from shop import ordering
+from shop.accounts import people as accounts
+from shop.inventory.models import Batch, BatchStatus, StockMovement
+from shop.ordering.models import NoticeKind, OrderNotice
+from shop.platform.extensions import db
 from tests.factories import make_customer, make_lot, signed_recall
 from tests.test_staff_support import place, sign_in, staff_clients, text_of  # noqa: F401
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from shop.extensions import db
-from shop.models import Variant
+from shop.catalog.models import Variant
+from shop.platform.extensions import db
 from tests.factories import make_customer, make_lot, make_product, signed_recall
 from tests.test_staff_support import ADDRESS, place, staff_clients, text_of  # noqa: F401
 from tests.test_staff_support import sign_in as staff_sign_in
@@ -20,7 +20,7 @@ def _variant(sku: str) -> Variant:
 
 
 def test_order_again_fills_the_cart_at_todays_prices_and_flags_what_changed(app, client, product, customer):
-    from shop.services import ordering
+    from shop import ordering
 
     make_lot(product, "L-1", {"LEU-USP-25KG": 10, "LEU-USP-1KG": 20})
     ep = make_product("l-leucine-ep", "EP", "LEU-EP")
@@ -60,7 +60,7 @@ def test_order_again_of_someone_elses_order_is_404(app, client, product, custome
 
 @pytest.mark.usefixtures("staff_clients")
 def test_staff_dashboard_opens_with_the_work_queue_before_stock(client, product, customer):
-    from shop.services import ordering
+    from shop import ordering
 
     make_lot(product, "L-OK", {"LEU-USP-1KG": 50}, expires_in_days=900)
     doomed = make_lot(product, "L-DOOMED", {"LEU-USP-25KG": 5})
@@ -89,7 +89,7 @@ def test_packing_slip_has_shipper_consignee_net_and_gross_weights_and_packages(c
     _variant("LEU-USP-1KG").tare_kg = Decimal("0.15")
     db.session.commit()
     make_lot(product, "L-1", {"LEU-USP-25KG": 10, "LEU-USP-1KG": 20})
-    from shop.services import ordering
+    from shop import ordering
 
     order = ordering.place_order(customer, [{"sku": "LEU-USP-25KG", "quantity": 4},
                                           {"sku": "LEU-USP-1KG", "quantity": 10}], ADDRESS)

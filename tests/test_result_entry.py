@@ -12,10 +12,13 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, func, select, text, update
 
 from shop import create_app
-from shop.errors import InvalidInput, ReleaseRefused
-from shop.extensions import db
-from shop.models import Batch, BatchStatus, CoaResult, CoaResultRevision, Product, SpecTest, Variant
-from shop.services import inventory
+from shop.catalog.models import Product, SpecTest, Variant
+from shop.inventory import lots as inventory
+from shop.inventory.models import Batch, BatchStatus
+from shop.platform.errors import InvalidInput, ReleaseRefused
+from shop.platform.extensions import db
+from shop.quality import release
+from shop.quality.models import CoaResult, CoaResultRevision
 from tests.factories import make_lot, make_staff, releaser, signed
 from tests.test_staff_support import sign_in, staff_clients, text_of  # noqa: F401
 
@@ -133,8 +136,8 @@ def test_check_previews_pass_and_fail_without_saving(client, lab):
 def test_a_correction_keeps_the_earlier_value(client, lab):
     batch = make_lot(lab, "LAB-1", {"LEU-LAB-25KG": 5}, status="quarantine")
     staff = sign_in(client, "quality")
-    inventory.record_results(batch, {"Chlorides": "95"}, staff)
-    inventory.record_results(batch, {"Chlorides": "59"}, staff)  # digits swapped, corrected
+    release.record_results(batch, {"Chlorides": "95"}, staff)
+    release.record_results(batch, {"Chlorides": "59"}, staff)  # digits swapped, corrected
     db.session.commit()
     values = db.session.scalars(select(CoaResultRevision.value).order_by(CoaResultRevision.id)).all()
     assert values == ["95", "59"]
@@ -189,9 +192,9 @@ def test_import_batch_below_5_passes_a_maximum_of_10_and_cannot_pass_a_minimum_o
 
 def test_an_out_of_specification_result_can_never_be_released(app, lab):
     batch = make_lot(lab, "LAB-OOS", {"LEU-LAB-25KG": 5}, status="quarantine")
-    inventory.record_results(batch, GOOD | {"Chlorides": "201"})
+    release.record_results(batch, GOOD | {"Chlorides": "201"})
     with pytest.raises(ReleaseRefused) as refused:
-        inventory.release_batch(batch, signed(releaser(), "release", "LAB-OOS"))
+        release.release_batch(batch, signed(releaser(), "release", "LAB-OOS"))
     assert [f.test for f in refused.value.failures] == ["Chlorides"]
     db.session.rollback()
     assert db.session.get(Batch, batch.id).status == BatchStatus.QUARANTINE
@@ -200,18 +203,18 @@ def test_an_out_of_specification_result_can_never_be_released(app, lab):
 def test_a_result_recorded_before_the_rules_that_they_refuse_blocks_release(app, lab):
     """'1,500' stored by the old parser as 1.5 (inside ≤ 200 ppm) is read again by today's rules: refused."""
     batch = make_lot(lab, "EP-2612", {"LEU-LAB-25KG": 5}, status="quarantine")
-    inventory.record_results(batch, GOOD)
+    release.record_results(batch, GOOD)
     chlorides = next(r for r in batch.results if r.spec_test.name == "Chlorides")
     db.session.execute(update(CoaResult).where(CoaResult.id == chlorides.id).values(value="1,500",
                                                                                      numeric_value=D("1.5")))
     db.session.commit()
     db.session.expire_all()
     with pytest.raises(ReleaseRefused) as refused:
-        inventory.release_batch(inventory.get_batch("EP-2612"), signed(releaser(), "release", "EP-2612"))
+        release.release_batch(inventory.get_batch("EP-2612"), signed(releaser(), "release", "EP-2612"))
     assert refused.value.failures[0].test == "Chlorides"
     assert "result 1,500 is refused" in refused.value.failures[0].reason
     with pytest.raises(InvalidInput):  # and it cannot be entered again either
-        inventory.record_results(inventory.get_batch("EP-2612"), {"Chlorides": "1,500"})
+        release.record_results(inventory.get_batch("EP-2612"), {"Chlorides": "1,500"})
 
 
 def test_check_results_lists_existing_results_the_rules_refuse(app, runner, lab):

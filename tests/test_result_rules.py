@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shop.services.ordering.planner import Lot, Need, plan
-from shop.services.results import ResultRefused, Verdict, check, judge, parse
+from shop.ordering.planner import Lot, Need, plan
+from shop.quality.results import ResultRefused, Verdict, check, judge, parse
 
 D = Decimal
 

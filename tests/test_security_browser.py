@@ -7,8 +7,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from shop.extensions import db
-from shop.services import ordering
+from shop import ordering
+from shop.platform.extensions import db
 from tests.browser import *  # noqa: F403
 from tests.browser import screenshot
 from tests.factories import make_customer, make_lot, make_staff

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shop.config import ConfigError
+from shop.platform.config import ConfigError
 from tests.factories import make_lot
 from tests.test_staff_support import place, text_of
 from tests.test_staff_support import sign_in as staff_sign_in

@@ -6,10 +6,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from shop.extensions import db
-from shop.models import ApiKey, AuditEntry, Customer, StaffUser
-from shop.services import accounts
-from shop.services.passwords import MIN_PASSWORD_LENGTH, password_problems
+from shop.accounts import people as accounts
+from shop.accounts.models import ApiKey, Customer, StaffUser
+from shop.accounts.passwords import MIN_PASSWORD_LENGTH, password_problems
+from shop.platform.audit import AuditEntry
+from shop.platform.extensions import db
 from tests.factories import make_customer
 from tests.test_api_fixtures import new_api_client
 from tests.test_api_orders import assert_problem

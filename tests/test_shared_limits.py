@@ -20,7 +20,7 @@ import redis
 from flask_migrate import upgrade
 
 from shop import create_app
-from shop.extensions import db
+from shop.platform.extensions import db
 from tests.conftest import _test_config
 from tests.factories import make_customer
 from tests.test_operations import _sample

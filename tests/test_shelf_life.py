@@ -8,11 +8,15 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from shop.config import ConfigError, load_config
-from shop.errors import InsufficientStock
-from shop.extensions import db
-from shop.models import AuditEntry, Batch
-from shop.services import accounts, catalog, inventory, ordering
+from shop import ordering
+from shop.accounts import people as accounts
+from shop.inventory import availability as catalog
+from shop.inventory import lots as inventory
+from shop.inventory.models import Batch
+from shop.platform.audit import AuditEntry
+from shop.platform.config import ConfigError, load_config
+from shop.platform.errors import InsufficientStock
+from shop.platform.extensions import db
 from tests.factories import good_results, make_lot
 from tests.test_staff_support import ADDRESS, place, sign_in, staff_clients, text_of  # noqa: F401
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from shop.errors import IllegalTransition
-from shop.extensions import db
-from shop.models import Order, OrderStatus, Product
-from shop.services import accounts, inventory, ordering, shortages
+from shop import ordering
+from shop.accounts import people as accounts
+from shop.catalog.models import Product
+from shop.inventory import lots as inventory
+from shop.ordering import shortages
+from shop.ordering.models import Order, OrderStatus
+from shop.platform.errors import IllegalTransition
+from shop.platform.extensions import db
 from tests.factories import make_customer, make_lot, signed_recall
 from tests.test_staff_support import place, sign_in, staff_clients, text_of  # noqa: F401
 

@@ -11,11 +11,15 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from shop.config import ConfigError, load_config
-from shop.extensions import db
-from shop.models import AuditEntry, Batch, BatchStatus, CoaResult, LotSignature, StaffUser
-from shop.services import inventory
-from shop.services.inventory import SecondPersonRequired
+from shop.accounts.models import StaffUser
+from shop.inventory import lots as inventory
+from shop.inventory.models import Batch, BatchStatus
+from shop.platform.audit import AuditEntry
+from shop.platform.config import ConfigError, load_config
+from shop.platform.extensions import db
+from shop.quality import release
+from shop.quality.models import CoaResult, LotSignature
+from shop.quality.release import SecondPersonRequired
 from tests.factories import good_results, make_lot, make_staff, signed
 from tests.test_staff_support import StaffClient, sign_in, staff_clients, text_of  # noqa: F401
 
@@ -51,11 +55,11 @@ def test_the_person_who_recorded_the_results_cannot_release_the_lot(client, prod
 
 def test_one_corrected_result_is_enough_to_keep_its_author_from_releasing(app, product):
     batch = make_lot(product, "L-FIX", {"LEU-USP-25KG": 6}, status="quarantine")
-    inventory.record_results(batch, good_results(product))  # recorded by the lab system (no staff)
+    release.record_results(batch, good_results(product))  # recorded by the lab system (no staff)
     corrector = make_staff("quality")
-    inventory.record_results(batch, {"Iron": "11"}, corrector)
+    release.record_results(batch, {"Iron": "11"}, corrector)
     with pytest.raises(SecondPersonRequired, match=r"\(Iron\)"):
-        inventory.release_batch(batch, signed(corrector, "release", "L-FIX"))
+        release.release_batch(batch, signed(corrector, "release", "L-FIX"))
     db.session.rollback()
 
 
@@ -155,7 +159,7 @@ def test_the_coa_page_pdf_and_api_carry_the_release_signature(app, client, produ
     words = " ".join(pdf.pages[0].extract_text().split())
     assert f"Released by reviewer@shop.example, quality unit, on {signature.signed_at:%Y-%m-%d %H:%M} UTC." in words
     assert "Electronically signed: “I release lot L-COA as meeting its specification.”" in words
-    from shop.services import accounts
+    from shop.accounts import people as accounts
 
     key = accounts.create_api_key(customer)
     db.session.commit()

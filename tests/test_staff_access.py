@@ -6,9 +6,10 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from shop.extensions import db
-from shop.models import Batch, BatchStatus, Order, OrderStatus, Stock, StockMovement
-from shop.services import inventory
+from shop.inventory.models import Batch, BatchStatus, Stock, StockMovement
+from shop.ordering.models import Order, OrderStatus
+from shop.platform.extensions import db
+from shop.quality import release
 from tests.factories import good_results, make_lot, make_product, make_staff
 from tests.test_staff_support import StaffClient, place, sign_in, staff_clients  # noqa: F401
 from tests.test_storefront_helpers import client_at
@@ -127,7 +128,7 @@ def test_each_role_is_refused_another_roles_action_and_nothing_changes(client, p
 def test_admin_may_do_what_every_role_does(client, product, customer):
     lot = make_lot(product, "L-ADMIN", {"LEU-USP-25KG": 10}, status="quarantine")
     other = make_lot(product, "L-ADMIN2", {"LEU-USP-25KG": 10}, status="quarantine")
-    inventory.record_results(other, good_results(product), make_staff("quality"))
+    release.record_results(other, good_results(product), make_staff("quality"))
     db.session.commit()
     sign_in(client, "admin")
     assert client.post(f"/staff/batches/{lot.lot_number}/results", data=_good_results_form(product)).status_code == 302

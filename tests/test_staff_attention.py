@@ -6,10 +6,12 @@ import re
 import pytest
 from sqlalchemy import select
 
-from shop.errors import IllegalTransition, InvalidInput
-from shop.extensions import db
-from shop.models import AuditEntry, Order
-from shop.services import ordering, recall
+from shop import ordering
+from shop.ordering.models import Order
+from shop.platform.audit import AuditEntry
+from shop.platform.errors import IllegalTransition, InvalidInput
+from shop.platform.extensions import db
+from shop.quality import recall
 from tests.factories import make_customer, make_lot, make_product, make_staff, signed_recall
 from tests.test_staff_support import ADDRESS, StaffClient, place, sign_in, staff_clients, text_of  # noqa: F401
 

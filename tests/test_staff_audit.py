@@ -7,9 +7,12 @@ from html import unescape
 
 import pytest
 
-from shop.extensions import db
-from shop.models import AuditEntry, StaffUser
-from shop.services import inventory, recall, reports
+from shop.accounts.models import StaffUser
+from shop.inventory import lots as inventory
+from shop.platform.audit import AuditEntry
+from shop.platform.extensions import db
+from shop.quality import recall
+from shop.reporting import reports
 from tests.factories import good_results, make_lot, make_staff, signed_recall
 from tests.test_staff_support import count_statements, page_statements, place, sign_in, staff_clients, text_of  # noqa: F401
 

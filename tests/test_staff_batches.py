@@ -7,9 +7,13 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from shop.extensions import db
-from shop.models import AuditEntry, Batch, BatchStatus, CoaResult, MovementKind, StaffUser, Stock, StockMovement
-from shop.services import inventory, reports
+from shop.accounts.models import StaffUser
+from shop.inventory import lots as inventory
+from shop.inventory.models import Batch, BatchStatus, MovementKind, Stock, StockMovement
+from shop.platform.audit import AuditEntry
+from shop.platform.extensions import db
+from shop.quality.models import CoaResult
+from shop.reporting import reports
 from tests.factories import good_results, make_lot
 from tests.test_staff_support import place, sign_in, staff_clients, text_of  # noqa: F401
 

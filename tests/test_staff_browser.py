@@ -5,9 +5,9 @@ from datetime import date, timedelta
 
 import pytest
 
+from shop import ordering
 from shop.demo import in_spec_value
-from shop.extensions import db
-from shop.services import ordering
+from shop.platform.extensions import db
 from tests.browser import *  # noqa: F403
 from tests.browser import screenshot
 from tests.factories import make_customer, make_staff

@@ -4,18 +4,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from shop.errors import IllegalTransition, InvalidInput
-from shop.extensions import db
-from shop.models import (
-    Allocation,
-    AllocationStatus,
-    Batch,
-    BatchStatus,
-    MovementKind,
-    Order,
-    StockMovement,
-)
-from shop.services import catalog, inventory, ordering, recall
+from shop import ordering
+from shop.inventory import availability as catalog
+from shop.inventory import lots as inventory
+from shop.inventory.models import Batch, BatchStatus, MovementKind, StockMovement
+from shop.ordering.models import Allocation, AllocationStatus, Order
+from shop.platform.errors import IllegalTransition, InvalidInput
+from shop.platform.extensions import db
+from shop.quality import recall
 from tests.factories import make_customer, make_lot, make_staff, releaser, signed
 from tests.test_staff_support import place, sign_in, staff_clients, text_of  # noqa: F401
 

@@ -8,9 +8,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from shop.extensions import db
-from shop.models import Order, OrderStatus, OrderStatusChange
-from shop.services import ordering
+from shop import ordering
+from shop.ordering.models import Order, OrderStatus, OrderStatusChange
+from shop.platform.extensions import db
+from shop.reporting import reports
 from tests.factories import make_customer, make_lot, make_product
 from tests.test_staff_support import count_statements, page_statements, place, sign_in, staff_clients, text_of  # noqa: F401
 
@@ -193,7 +194,6 @@ def test_order_list_filters_by_status_customer_and_date_and_pages(client, produc
     tomorrow = (date.today() + timedelta(days=1)).isoformat()
     assert "No order matches." in client.get(f"/staff/orders?date_from={tomorrow}").text
     # keyset pages of 3: every order once, newest first
-    from shop.services import reports
 
     seen, cursor = [], None
     while True:

@@ -10,8 +10,8 @@ from flask import g
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
-from shop.extensions import db
-from shop.services import ordering
+from shop import ordering
+from shop.platform.extensions import db
 from tests.factories import make_staff
 
 ADDRESS = {"name": "Goods In", "line1": "Hafenstrasse 1", "city": "Hamburg", "postal_code": "20457",

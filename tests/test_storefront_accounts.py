@@ -6,9 +6,9 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from shop.extensions import db
-from shop.models import Customer
-from shop.services.accounts import MIN_PASSWORD_LENGTH
+from shop.accounts.models import Customer
+from shop.accounts.people import MIN_PASSWORD_LENGTH
+from shop.platform.extensions import db
 from tests.factories import make_customer, make_staff
 from tests.test_storefront_helpers import field_error, sign_in
 
@@ -37,7 +37,7 @@ def test_register_signs_the_new_customer_in(app, client):
 
 def test_passwords_are_hashed_with_scrypt_unless_the_config_says_otherwise(make_app, tmp_path, monkeypatch):
     """The suite hashes with one PBKDF2 round for speed (conftest); the shop itself uses scrypt."""
-    from shop.config import load_config
+    from shop.platform.config import load_config
     from tests.factories import make_customer
 
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'shop.sqlite3'}")

@@ -9,8 +9,8 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from shop.extensions import db
-from shop.models import Order
+from shop.ordering.models import Order
+from shop.platform.extensions import db
 from tests.browser import *  # noqa: F403
 from tests.factories import make_customer, make_lot
 

@@ -1,7 +1,7 @@
 """Storefront cart: add, change, remove, price breaks in the subtotal, flags before checkout."""
 from __future__ import annotations
 
-from shop.extensions import db
+from shop.platform.extensions import db
 from tests.factories import make_lot
 from tests.test_storefront_helpers import field_error
 

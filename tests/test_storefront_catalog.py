@@ -6,10 +6,10 @@ from decimal import Decimal
 
 from flask import g
 
-from shop.config import load_config
-from shop.extensions import db
-from shop.models import SpecTest
-from shop.services import catalog
+from shop.catalog import products
+from shop.catalog.models import SpecTest
+from shop.platform.config import load_config
+from shop.platform.extensions import db
 from tests.factories import make_lot, make_product
 from tests.test_storefront_helpers import count_statements, pdf_strings, sign_in
 
@@ -65,7 +65,7 @@ def _product_page_statements(client, *, cold: bool) -> int:
     db.session.remove()
     g.pop("_login_user", None)
     if cold:
-        catalog.clear_product_snapshots()
+        products.clear_product_snapshots()
     else:
         assert client.get("/products/l-leucine-usp").status_code == 200
     with count_statements() as statements:
@@ -103,7 +103,7 @@ def test_product_page_prices_lag_the_catalog_by_at_most_the_cache_lifetime(app, 
     db.session.commit()
     assert "1,950.00 EUR" in client.get("/products/l-leucine-usp").text  # still cached
     later = time.monotonic() + app.config.get("CATALOG_CACHE_SECONDS", 30) + 1
-    monkeypatch.setattr(catalog.time, "monotonic", lambda: later)
+    monkeypatch.setattr(products.time, "monotonic", lambda: later)
     page = client.get("/products/l-leucine-usp").text
     assert "1,990.00 EUR" in page and "1,950.00 EUR" not in page
 

@@ -6,9 +6,10 @@ import threading
 
 from sqlalchemy import func, select
 
-from shop.extensions import db
-from shop.models import Order, Stock
-from shop.services import ordering
+from shop import ordering
+from shop.inventory.models import Stock
+from shop.ordering.models import Order
+from shop.platform.extensions import db
 from tests.factories import make_customer, make_lot
 from tests.test_storefront_helpers import field_error, sign_in
 

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
-from shop.extensions import db
+from shop.platform.extensions import db
 
 
 def sign_in(client, email: str = "buyer@example.com", password: str = "correct horse", **extra):

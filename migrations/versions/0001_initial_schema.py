@@ -8,7 +8,7 @@ Create Date: 2026-11-26 16:14:09.469092
 from alembic import op
 import sqlalchemy as sa
 
-import shop.models.base
+import shop.platform.database
 
 
 # revision identifiers, used by Alembic.
@@ -25,10 +25,10 @@ def upgrade():
     sa.Column('company', sa.String(length=200), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', shop.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shop.platform.database.UTCDateTime(timezone=True), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('failed_logins', sa.Integer(), nullable=False),
-    sa.Column('locked_until', shop.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('locked_until', shop.platform.database.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_customer')),
     sa.UniqueConstraint('email', name=op.f('uq_customer_email'))
     )
@@ -55,10 +55,10 @@ def upgrade():
     sa.Column('name', sa.String(length=120), nullable=False),
     sa.Column('role', sa.Enum('admin', 'warehouse', 'quality', 'fulfilment', name='staff_role', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', shop.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shop.platform.database.UTCDateTime(timezone=True), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('failed_logins', sa.Integer(), nullable=False),
-    sa.Column('locked_until', shop.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('locked_until', shop.platform.database.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_user')),
     sa.UniqueConstraint('email', name=op.f('uq_staff_user_email'))
     )
@@ -68,8 +68,8 @@ def upgrade():
     sa.Column('prefix', sa.String(length=16), nullable=False),
     sa.Column('key_hash', sa.String(length=64), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
-    sa.Column('created_at', shop.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('revoked_at', shop.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', shop.platform.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', shop.platform.database.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], name=op.f('fk_api_key_customer_id_customer')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_key')),
     sa.UniqueConstraint('key_hash', name=op.f('uq_api_key_key_hash'))
@@ -83,7 +83,7 @@ def upgrade():
     sa.Column('action', sa.String(length=60), nullable=False),
     sa.Column('subject', sa.String(length=120), nullable=False),
     sa.Column('detail', sa.Text(), nullable=False),
-    sa.Column('at', shop.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', shop.platform.database.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['staff_id'], ['staff_user.id'], name=op.f('fk_audit_entry_staff_id_staff_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_entry'))
     )
@@ -99,9 +99,9 @@ def upgrade():
     sa.Column('expires_on', sa.Date(), nullable=False),
     sa.Column('status', sa.Enum('quarantine', 'released', 'rejected', 'recalled', name='batch_status', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('status_reason', sa.Text(), nullable=False),
-    sa.Column('received_at', shop.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', shop.platform.database.UTCDateTime(timezone=True), nullable=False),
     sa.Column('received_by_id', sa.Integer(), nullable=True),
-    sa.Column('status_changed_at', shop.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('status_changed_at', shop.platform.database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('status_changed_by_id', sa.Integer(), nullable=True),
     sa.CheckConstraint('expires_on > manufactured_on', name=op.f('ck_batch_expires_after_made')),
     sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_batch_product_id_product')),
@@ -125,7 +125,7 @@ def upgrade():
     sa.Column('response_status', sa.Integer(), nullable=True),
     sa.Column('response_body', sa.Text(), nullable=True),
     sa.Column('response_headers', sa.Text(), nullable=True),
-    sa.Column('created_at', shop.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shop.platform.database.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], name=op.f('fk_idempotency_record_customer_id_customer')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotency_record')),
     sa.UniqueConstraint('customer_id', 'key', name=op.f('uq_idempotency_record_customer_id_key'))
@@ -152,7 +152,7 @@ def upgrade():
     sa.Column('tracking_reference', sa.String(length=100), nullable=False),
     sa.Column('needs_attention', sa.Boolean(), nullable=False),
     sa.Column('attention_note', sa.Text(), nullable=False),
-    sa.Column('placed_at', shop.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('placed_at', shop.platform.database.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('min_remaining_shelf_life_days IS NULL OR min_remaining_shelf_life_days >= 0', name=op.f('ck_order_shelf_life_not_negative')),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], name=op.f('fk_order_customer_id_customer')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_order')),
@@ -204,7 +204,7 @@ def upgrade():
     sa.Column('spec_test_id', sa.Integer(), nullable=False),
     sa.Column('value', sa.String(length=60), nullable=False),
     sa.Column('numeric_value', sa.Numeric(precision=14, scale=4), nullable=True),
-    sa.Column('recorded_at', shop.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', shop.platform.database.UTCDateTime(timezone=True), nullable=False),
     sa.Column('recorded_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['batch_id'], ['batch.id'], name=op.f('fk_coa_result_batch_id_batch'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['recorded_by_id'], ['staff_user.id'], name=op.f('fk_coa_result_recorded_by_id_staff_user')),
@@ -238,7 +238,7 @@ def upgrade():
     sa.Column('order_id', sa.Integer(), nullable=False),
     sa.Column('from_status', sa.Enum('pending', 'confirmed', 'shipped', 'delivered', 'cancelled', name='from_status', native_enum=False, create_constraint=True, length=20), nullable=True),
     sa.Column('to_status', sa.Enum('pending', 'confirmed', 'shipped', 'delivered', 'cancelled', name='to_status', native_enum=False, create_constraint=True, length=20), nullable=False),
-    sa.Column('at', shop.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', shop.platform.database.UTCDateTime(timezone=True), nullable=False),
     sa.Column('staff_id', sa.Integer(), nullable=True),
     sa.Column('customer_id', sa.Integer(), nullable=True),
     sa.Column('note', sa.Text(), nullable=False),
@@ -284,7 +284,7 @@ def upgrade():
     sa.Column('stock_id', sa.Integer(), nullable=False),
     sa.Column('quantity', sa.Integer(), nullable=False),
     sa.Column('status', sa.Enum('allocated', 'shipped', 'released', name='allocation_status', native_enum=False, create_constraint=True, length=20), nullable=False),
-    sa.Column('created_at', shop.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shop.platform.database.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('quantity > 0', name=op.f('ck_allocation_quantity_positive')),
     sa.ForeignKeyConstraint(['order_line_id'], ['order_line.id'], name=op.f('fk_allocation_order_line_id_order_line'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['stock_id'], ['stock.id'], name=op.f('fk_allocation_stock_id_stock')),
@@ -303,7 +303,7 @@ def upgrade():
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('staff_id', sa.Integer(), nullable=True),
     sa.Column('order_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', shop.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shop.platform.database.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('on_hand_delta <> 0 OR allocated_delta <> 0', name=op.f('ck_stock_movement_moves_something')),
     sa.ForeignKeyConstraint(['order_id'], ['order.id'], name=op.f('fk_stock_movement_order_id_order')),
     sa.ForeignKeyConstraint(['staff_id'], ['staff_user.id'], name=op.f('fk_stock_movement_staff_id_staff_user')),

@@ -23,7 +23,7 @@ from decimal import Decimal
 from alembic import op
 import sqlalchemy as sa
 
-import shop.models.base
+import shop.platform.database
 
 STORAGE = "Store in the tightly closed original container at 15–25 °C, dry and protected from light."
 
@@ -44,7 +44,7 @@ def upgrade():
     sa.Column('value', sa.String(length=60), nullable=False),
     sa.Column('numeric_value', sa.Numeric(precision=14, scale=4), nullable=True),
     sa.Column('qualifier', sa.String(length=1), nullable=True),
-    sa.Column('recorded_at', shop.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', shop.platform.database.UTCDateTime(timezone=True), nullable=False),
     sa.Column('recorded_by_id', sa.Integer(), nullable=True),
     sa.Column('source', sa.String(length=120), server_default='', nullable=False),
     sa.ForeignKeyConstraint(['batch_id'], ['batch.id'], name=op.f('fk_coa_result_revision_batch_id_batch'), ondelete='CASCADE'),
@@ -64,7 +64,7 @@ def upgrade():
     sa.Column('signer_name', sa.String(length=120), nullable=False),
     sa.Column('signer_email', sa.String(length=254), nullable=False),
     sa.Column('meaning', sa.Text(), nullable=False),
-    sa.Column('signed_at', shop.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('signed_at', shop.platform.database.UTCDateTime(timezone=True), nullable=False),
     sa.Column('independent', sa.Boolean(), server_default=sa.true(), nullable=False),
     sa.ForeignKeyConstraint(['batch_id'], ['batch.id'], name=op.f('fk_lot_signature_batch_id_batch'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['staff_id'], ['staff_user.id'], name=op.f('fk_lot_signature_staff_id_staff_user')),
@@ -81,8 +81,8 @@ def upgrade():
     sa.Column('batch_id', sa.Integer(), nullable=True),
     sa.Column('lot_number', sa.String(length=40), nullable=False),
     sa.Column('message', sa.Text(), nullable=False),
-    sa.Column('created_at', shop.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', shop.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', shop.platform.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', shop.platform.database.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['batch_id'], ['batch.id'], name=op.f('fk_order_notice_batch_id_batch')),
     sa.ForeignKeyConstraint(['order_id'], ['order.id'], name=op.f('fk_order_notice_order_id_order'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_order_notice')),
@@ -95,7 +95,7 @@ def upgrade():
     with op.batch_alter_table('batch', schema=None) as batch_op:
         batch_op.add_column(sa.Column('date_kind', sa.Enum('expiry', 'retest', name='date_kind', native_enum=False, create_constraint=True, length=20), server_default='expiry', nullable=False))
         batch_op.add_column(sa.Column('on_request', sa.Boolean(), server_default=sa.false(), nullable=False))
-        batch_op.add_column(sa.Column('released_at', shop.models.base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('released_at', shop.platform.database.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('recall_note', sa.Text(), server_default='', nullable=False))
         batch_op.drop_constraint(batch_op.f('uq_batch_lot_number'), type_='unique')
     _backfill_released_at()
@@ -154,8 +154,8 @@ def _split_returned_allocations():
 
 def _list_results_the_rules_refuse():
     """Print the results recorded before the strict entry rules that they would refuse; change nothing."""
-    from shop.services.results import check
-    from shop.models.catalog import SpecTest
+    from shop.quality.results import check
+    from shop.catalog.models import SpecTest
 
     rows = op.get_bind().execute(sa.text(
         "SELECT b.lot_number, b.status, t.name, t.unit, t.min_value, t.max_value, r.value, t.id "

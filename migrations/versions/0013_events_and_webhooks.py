@@ -11,7 +11,7 @@ Create Date: 2026-11-28 12:16:57
 from alembic import op
 import sqlalchemy as sa
 
-import shop.models.base
+import shop.platform.database
 
 
 revision = '0013'
@@ -28,8 +28,8 @@ def upgrade():
     sa.Column('customer_id', sa.Integer(), nullable=True),
     sa.Column('subject', sa.String(length=60), nullable=False),
     sa.Column('data', sa.Text(), nullable=False),
-    sa.Column('created_at', shop.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('handed_over_at', shop.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', shop.platform.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('handed_over_at', shop.platform.database.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], name=op.f('fk_outbox_event_customer_id_customer')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_event')),
     sa.UniqueConstraint('event_id', name=op.f('uq_outbox_event_event_id'))
@@ -47,9 +47,9 @@ def upgrade():
     sa.Column('description', sa.String(length=200), nullable=False),
     sa.Column('secret', sa.String(length=100), nullable=False),
     sa.Column('enabled', sa.Boolean(), nullable=False),
-    sa.Column('failing_since', shop.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('disabled_at', shop.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', shop.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('failing_since', shop.platform.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('disabled_at', shop.platform.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', shop.platform.database.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], name=op.f('fk_webhook_endpoint_customer_id_customer')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_endpoint'))
     )
@@ -62,8 +62,8 @@ def upgrade():
     sa.Column('event_id', sa.Integer(), nullable=False),
     sa.Column('state', sa.Enum('pending', 'delivered', 'failed', name='delivery_state', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', shop.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('claimed_until', shop.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', shop.platform.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('claimed_until', shop.platform.database.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['endpoint_id'], ['webhook_endpoint.id'], name=op.f('fk_webhook_delivery_endpoint_id_webhook_endpoint'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['event_id'], ['outbox_event.id'], name=op.f('fk_webhook_delivery_event_id_outbox_event'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_delivery')),
@@ -77,7 +77,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('delivery_id', sa.Integer(), nullable=False),
     sa.Column('endpoint_id', sa.Integer(), nullable=False),
-    sa.Column('attempted_at', shop.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('attempted_at', shop.platform.database.UTCDateTime(timezone=True), nullable=False),
     sa.Column('status_code', sa.Integer(), nullable=True),
     sa.Column('duration_ms', sa.Integer(), nullable=False),
     sa.Column('error', sa.String(length=500), nullable=False),

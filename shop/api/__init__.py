@@ -6,10 +6,10 @@ import http
 from flask import Flask, Response, current_app, request
 from flask.sessions import SecureCookieSessionInterface
 
-from ..extensions import csrf, rest_api
-from .auth import SECURITY_SCHEME
-from .problems import PROBLEM_MIMETYPE
-from .schemas import ProblemSchema
+from shop.api.auth import SECURITY_SCHEME
+from shop.api.problems import PROBLEM_MIMETYPE
+from shop.api.schemas import ProblemSchema
+from shop.platform.extensions import csrf, rest_api
 
 GUIDE = """\
 The Leucine Shop order API, for ERP systems and shops that buy L-Leucine from us.
@@ -29,12 +29,12 @@ The Leucine Shop order API, for ERP systems and shops that buy L-Leucine from us
 
 def register_api(app: Flask) -> None:
     """Register the /api/v1 resources on the app's flask-smorest Api."""
-    from .catalog import batches_blp, products_blp
-    from .company import company_blp
-    from .docs import DOCS_PATH, docs_bp
-    from .orders import orders_blp
-    from .problem_pages import problems_bp
-    from .webhooks import webhooks_blp
+    from shop.api.catalog import batches_blp, products_blp
+    from shop.api.company import company_blp
+    from shop.api.docs import DOCS_PATH, docs_bp
+    from shop.api.orders import orders_blp
+    from shop.api.problem_pages import problems_bp
+    from shop.api.webhooks import webhooks_blp
 
     _document_problems()
     for blp in (products_blp, batches_blp, orders_blp, company_blp, webhooks_blp):
@@ -84,7 +84,7 @@ def _document_problems() -> None:
 
 def _problem_guide() -> str:
     """The guide's list of the problem types, each linked to its page."""
-    from .problem_types import SHOP_PROBLEMS
+    from shop.api.problem_types import SHOP_PROBLEMS
 
     items = "\n".join(f"* [{p.name}]({p.path}) ({p.status}): {p.title}" for p in SHOP_PROBLEMS)
     return ("\nEach problem's `type` ends in its name and opens a page that says what it means and what to do "

@@ -5,12 +5,12 @@ from dataclasses import dataclass
 
 from flask import Response, g, request
 
-from ..extensions import db
-from ..models import MemberRole
-from ..ratelimits import api_auth_throttle
-from ..services import accounts
-from . import idempotency
-from .problems import problem_response
+from shop.accounts import people as accounts
+from shop.accounts.models import MemberRole
+from shop.api import idempotency
+from shop.api.problems import problem_response
+from shop.platform.extensions import db
+from shop.platform.ratelimits import api_auth_throttle
 
 SECURITY_SCHEME = {"type": "http", "scheme": "bearer",
                    "description": "An API key from `flask --app wsgi shop create-api-key`, sent as "

@@ -7,9 +7,9 @@ from flask import Response, request
 from flask_smorest import Blueprint
 from werkzeug.exceptions import HTTPException
 
-from ..errors import DomainError
-from .auth import authenticate
-from .problems import domain_problem, http_problem, problem_response
+from shop.api.auth import authenticate
+from shop.api.problems import domain_problem, http_problem, problem_response
+from shop.platform.errors import DomainError
 
 
 class ApiBlueprint(Blueprint):

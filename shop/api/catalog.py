@@ -7,14 +7,18 @@ from marshmallow import RAISE
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import selectinload
 
-from ..errors import NotFound
-from ..extensions import db
-from ..models import BatchStatus, Product, Variant
-from ..services import catalog, coa, price_lists
-from .auth import current_customer
-from .blueprints import ApiBlueprint
-from .pagination import encode_cursor
-from .schemas import BatchSchema, ProductPageSchema, ProductQuerySchema, ProductSchema, ProductWithStock
+from shop.api.auth import current_customer
+from shop.api.blueprints import ApiBlueprint
+from shop.api.pagination import encode_cursor
+from shop.api.schemas import BatchSchema, ProductPageSchema, ProductQuerySchema, ProductSchema, ProductWithStock
+from shop.catalog import price_lists
+from shop.catalog import products as catalog
+from shop.catalog.models import Product, Variant
+from shop.inventory import availability
+from shop.inventory.models import BatchStatus
+from shop.platform.errors import NotFound
+from shop.platform.extensions import db
+from shop.quality import coa
 
 products_blp = ApiBlueprint("products", __name__, url_prefix="/api/v1/products",
                             description="Grades of L-Leucine with their specification, pack sizes and availability.")
@@ -42,7 +46,7 @@ def _products_page(limit: int, after: tuple[int, int] | None) -> list[Product]:
 def _with_stock(products: list[Product]) -> list[ProductWithStock]:
     # One availability query for every variant on the page, not one per variant.
     variant_ids = [v.id for p in products for v in p.variants]
-    available = catalog.available_by_variant(variant_ids)
+    available = availability.available_by_variant(variant_ids)
     contract = price_lists.contract_tiers(current_customer().company_id, variant_ids)
     currency = current_app.config["SHOP_CURRENCY"]
     return [ProductWithStock(p, available, currency, contract) for p in products]

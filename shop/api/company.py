@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from ..services import companies
-from .auth import current_customer
-from .blueprints import ApiBlueprint
-from .schemas import CompanySchema
+from shop.api.auth import current_customer
+from shop.api.blueprints import ApiBlueprint
+from shop.api.schemas import CompanySchema
+from shop.ordering import exposure
 
 company_blp = ApiBlueprint("company", __name__, url_prefix="/api/v1/company",
                            description="Your company: its terms, credit and approval threshold.")
@@ -21,4 +21,4 @@ class CompanyDetail(MethodView):
         Its legal name, VAT ID, payment terms, credit limit, approval threshold, open exposure and available
         credit.
         """
-        return companies.company_view(current_customer().company_id)
+        return exposure.company_view(current_customer().company_id)

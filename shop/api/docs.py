@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, render_template
 from markupsafe import Markup, escape
 
-from ..extensions import rest_api
+from shop.platform.extensions import rest_api
 
 docs_bp = Blueprint("api_docs_page", __name__)
 DOCS_PATH = "/api/v1/docs"

@@ -35,12 +35,14 @@ from flask import Response, current_app, g, request
 from sqlalchemy import Integer, Row, and_, bindparam, delete, func, insert, literal, select, true
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import DomainError
-from ..extensions import db
-from ..models import ApiKey, IdempotencyRecord, utcnow
-from ..services import accounts
-from ..services.tx import RetryTransaction, run_in_transaction
-from .problems import domain_problem, problem_response
+from shop.accounts import people as accounts
+from shop.accounts.models import ApiKey
+from shop.api.problems import domain_problem, problem_response
+from shop.ordering.models import IdempotencyRecord
+from shop.platform.database import utcnow
+from shop.platform.errors import DomainError
+from shop.platform.extensions import db
+from shop.platform.tx import RetryTransaction, run_in_transaction
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255

@@ -7,16 +7,13 @@ from flask import Response, url_for
 from flask.views import MethodView
 from marshmallow import RAISE
 
-from .. import metrics
-from ..models import Order
-from ..ratelimits import order_rate
-from ..services import approvals, member_mail, ordering
-from ..services.tx import run_in_transaction
-from . import idempotency
-from .auth import current_customer
-from .blueprints import ApiBlueprint
-from .pagination import encode_cursor
-from .schemas import (
+from shop import ordering
+from shop.accounts import member_mail
+from shop.api import idempotency
+from shop.api.auth import current_customer
+from shop.api.blueprints import ApiBlueprint
+from shop.api.pagination import encode_cursor
+from shop.api.schemas import (
     DecisionInSchema,
     IdempotencyHeaderSchema,
     OrderInSchema,
@@ -24,6 +21,11 @@ from .schemas import (
     OrderQuerySchema,
     OrderSchema,
 )
+from shop.ordering import approvals
+from shop.ordering.models import Order
+from shop.platform import metrics
+from shop.platform.ratelimits import order_rate
+from shop.platform.tx import run_in_transaction
 
 orders_blp = ApiBlueprint("orders", __name__, url_prefix="/api/v1/orders",
                           description="Your orders: place them (idempotently), follow and cancel them.")

@@ -9,7 +9,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields
 
-from ..bounds import INT_MAX, MAX_DATE, MIN_DATE
+from shop.platform.bounds import INT_MAX, MAX_DATE, MIN_DATE
 
 MAX_LIMIT = 100
 _INVALID = "Invalid cursor: pass `next_cursor` from the previous page unchanged."

@@ -6,8 +6,8 @@ import json
 from flask import Blueprint, abort, render_template
 from markupsafe import Markup
 
-from .docs import _inline
-from .problem_types import PROBLEM_TYPES
+from shop.api.docs import _inline
+from shop.api.problem_types import PROBLEM_TYPES
 
 problems_bp = Blueprint("problems", __name__, url_prefix="/problems")
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, current_app, has_app_context, json
 from werkzeug.exceptions import HTTPException
 
-from ..errors import DomainError, InsufficientStock, InvalidInput
+from shop.platform.errors import DomainError, InsufficientStock, InvalidInput
 
 PROBLEM_BASE = "/problems/"
 PROBLEM_MIMETYPE = "application/problem+json"

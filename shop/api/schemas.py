@@ -1,61 +1,38 @@
 """Marshmallow schemas of /api/v1: each one validates or serialises a payload and documents it in OpenAPI."""
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_dump, validate
 
-from ..countries import COUNTRY_CODE_MESSAGE, is_country_code
-from ..models import BatchStatus, OrderLine, OrderStatus, Product, Variant
-from ..services import ordering
-from ..services.coa import Certificate
-from ..services.ordering import MAX_LINES, MAX_SHELF_LIFE_DAYS
-from ..services.price_lists import variant_price_steps
-from ..services.tiers import Tier
-from .idempotency import HEADER as IDEMPOTENCY_HEADER
-from .idempotency import MAX_KEY_LENGTH
-from .pagination import MAX_LIMIT, Cursor
+from shop import ordering
+from shop.api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from shop.api.idempotency import MAX_KEY_LENGTH
+from shop.api.pagination import MAX_LIMIT, Cursor
+from shop.catalog.models import Product, Variant
+from shop.catalog.price_lists import variant_price_steps
+from shop.catalog.tiers import Tier
+from shop.ordering.checks import MAX_LINES, MAX_SHELF_LIFE_DAYS
+from shop.ordering.models import OrderStatus
+from shop.ordering.views import OrderSchema
+from shop.platform.countries import COUNTRY_CODE_MESSAGE, is_country_code
+from shop.platform.fields import DecimalString, OutSchema
+from shop.quality.coa import Certificate
 
 CENT = Decimal("0.01")
 
 
-class DecimalString(fields.String):
-    """A decimal number written as a string, so that no client parses money or limits as a float.
-
-    With `places`, always that many decimals ("1950.00"); without, no trailing zeros ("0.2", "131.17").
-    """
-
-    def __init__(self, *, places: int | None = None, **kwargs: Any) -> None:
-        metadata = {"format": "decimal", **({"example": "1950.00"} if places == 2 else {}),
-                    **kwargs.pop("metadata", {})}
-        super().__init__(metadata=metadata, dump_only=True, **kwargs)
-        self.places = places
-
-    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
-        if value is None:
-            return None
-        value = Decimal(value)
-        if self.places is not None:
-            return str(value.quantize(Decimal(1).scaleb(-self.places)))
-        return format(value.normalize(), "f")
-
-
-class _Out(Schema):
-    """Base of response schemas: documented with every member they emit, nothing else."""
-
-
 # --- Errors -------------------------------------------------------------------------------------------
 
-class ShortLineSchema(_Out):
+class ShortLineSchema(OutSchema):
     sku = fields.String(required=True)
     requested = fields.Integer(required=True, metadata={"description": "Units the order asked for."})
     available = fields.Integer(required=True, metadata={"description": "Units that could be allocated now."})
 
 
-class ProblemSchema(_Out):
+class ProblemSchema(OutSchema):
     """An RFC 9457 problem; `type` ends in the problem's name, e.g. /problems/insufficient-stock."""
 
     type = fields.String(required=True, metadata={
@@ -100,7 +77,7 @@ def _page_schema(item: type[Schema], name: str) -> type[Schema]:
 
 # --- Catalog ------------------------------------------------------------------------------------------
 
-class SpecItemSchema(_Out):
+class SpecItemSchema(OutSchema):
     test = fields.String(attribute="name", required=True)
     min = DecimalString(attribute="min_value", allow_none=True, required=True)
     max = DecimalString(attribute="max_value", allow_none=True, required=True)
@@ -113,13 +90,13 @@ PRICE_SOURCE = fields.String(required=True, metadata={
     "description": "`contract`: your company's contract price list; `list`: the public price or price break."})
 
 
-class PriceBreakSchema(_Out):
+class PriceBreakSchema(OutSchema):
     min_quantity = fields.Integer(required=True)
     unit_price = DecimalString(places=2, required=True)
     price_source = PRICE_SOURCE
 
 
-class VariantSchema(_Out):
+class VariantSchema(OutSchema):
     sku = fields.String(required=True)
     pack_size_kg = DecimalString(required=True)
     unit_price = DecimalString(places=2, required=True, metadata={"description": "Your unit price for one unit."})
@@ -143,7 +120,7 @@ class ProductWithStock:
     contract: dict[int, list[Tier]]  # the caller's contract tiers that apply today, per variant id
 
 
-class ProductSchema(_Out):
+class ProductSchema(OutSchema):
     slug = fields.String(required=True)
     name = fields.String(required=True)
     grade = fields.String(required=True)
@@ -177,7 +154,7 @@ def _variant(v: Variant, item: ProductWithStock) -> dict[str, Any]:
 ProductPageSchema = _page_schema(ProductSchema, "ProductPage")
 
 
-class CoaResultSchema(_Out):
+class CoaResultSchema(OutSchema):
     test = fields.String(required=True)
     result = fields.String(required=True, allow_none=True,
                            metadata={"description": "As the lab reported it ('99.6', '< 5' below the limit of "
@@ -188,7 +165,7 @@ class CoaResultSchema(_Out):
     passed = fields.Boolean(required=True)
 
 
-class BatchSchema(_Out):
+class BatchSchema(OutSchema):
     lot_number = fields.String(required=True)
     product = fields.String(required=True, metadata={"description": "The product's slug."})
     manufactured_on = fields.Date(required=True)
@@ -281,91 +258,10 @@ class IdempotencyHeaderSchema(Schema):
                                  "the first answer again, with `Idempotent-Replayed: true`."})
 
 
-class AllocationSchema(_Out):
-    lot_number = fields.String(required=True)
-    quantity = fields.Integer(required=True)
-    expires_on = fields.Date(required=True)
-    recalled = fields.Boolean(required=True, metadata={"description": "The lot has been recalled: see `notices`."})
-
-
-class OrderLineSchema(_Out):
-    sku = fields.String(required=True)
-    quantity = fields.Integer(required=True)
-    unit_price = DecimalString(places=2, required=True,
-                               metadata={"description": "Captured when the order was placed (price breaks applied)."})
-    line_total = DecimalString(places=2, required=True,
-                               metadata={"description": "Unit price times the units still to deliver."})
-    cancelled_quantity = fields.Integer(required=True, metadata={
-        "description": "Units of the line cancelled because they could not be supplied (0 normally)."})
-    allocations = fields.List(fields.Nested(AllocationSchema), required=True,
-                              metadata={"description": "Lots the line draws from (allocated or shipped)."})
-
-    @pre_dump
-    def _live_allocations(self, line: OrderLine | ordering.PlacedLine, **kwargs: Any) -> dict[str, Any]:
-        return {"sku": line.sku, "quantity": line.quantity, "unit_price": line.unit_price,
-                "line_total": line.line_total, "cancelled_quantity": line.cancelled_quantity,
-                "allocations": _allocations(line)}
-
-
-def _allocations(line: OrderLine | ordering.PlacedLine) -> Sequence[Any]:
-    """The lots a line draws from: a new order's as placed; else the allocations that still hold stock (those
-    returned to stock, by a cancelled order or a recalled lot, no longer bind any to the line)."""
-    if isinstance(line, ordering.PlacedLine):
-        return line.allocations
-    return [{"lot_number": a.stock.batch.lot_number, "quantity": a.quantity, "expires_on": a.stock.batch.expires_on,
-             "recalled": a.stock.batch.status == BatchStatus.RECALLED} for a in line.allocations if a.status.live]
-
-
-class NoticeSchema(_Out):
-    kind = fields.String(required=True, metadata={"enum": ["recall"]})
-    lot_number = fields.String(required=True)
-    message = fields.String(required=True, metadata={"description": "What the customer is told, as published."})
-
-
-class AddressOutSchema(_Out):
-    name = fields.String(required=True)
-    line1 = fields.String(required=True)
-    line2 = fields.String(required=True, allow_none=True)
-    city = fields.String(required=True)
-    postal_code = fields.String(required=True)
-    country = fields.String(required=True)
-
-
-class OrderSchema(_Out):
-    number = fields.String(required=True, metadata={"example": "LS-261126-7KQ4M"})
-    status = fields.Enum(OrderStatus, by_value=True, required=True)
-    placed_at = fields.DateTime(required=True)
-    currency = fields.String(required=True)
-    lines = fields.List(fields.Nested(OrderLineSchema), required=True)
-    subtotal = DecimalString(places=2, required=True)
-    total = DecimalString(places=2, required=True)
-    shipping_address = fields.Nested(AddressOutSchema, required=True)
-    purchase_order = fields.String(required=True, allow_none=True)
-    min_remaining_shelf_life_days = fields.Integer(required=True, allow_none=True)
-    carrier = fields.String(required=True, allow_none=True,
-                            metadata={"description": "Who carries the shipment, once the order has shipped."})
-    tracking_reference = fields.String(required=True, allow_none=True,
-                                       metadata={"description": "Set once the order has shipped."})
-    notices = fields.List(fields.Nested(NoticeSchema), required=True, metadata={
-        "description": "What you must know about the order, e.g. a recall of a lot it drew from."})
-
-    @pre_dump
-    def _blank_as_null(self, order: Any, **kwargs: Any) -> dict[str, Any]:
-        address = dict(order.shipping_address)
-        address["line2"] = address["line2"] or None
-        return {"number": order.number, "status": order.status, "placed_at": order.placed_at,
-                "currency": order.currency, "lines": order.lines, "subtotal": order.subtotal, "total": order.total,
-                "shipping_address": address, "purchase_order": order.purchase_order or None,
-                "min_remaining_shelf_life_days": order.min_remaining_shelf_life_days,
-                "carrier": order.carrier or None, "tracking_reference": order.tracking_reference or None,
-                "notices": [{"kind": n.kind.value, "lot_number": n.lot_number, "message": n.message}
-                            for n in order.notices]}
-
-
 OrderPageSchema = _page_schema(OrderSchema, "OrderPage")
 
 
-class CompanySchema(_Out):
+class CompanySchema(OutSchema):
     name = fields.String(required=True, metadata={"description": "The company's legal name."})
     vat_id = fields.String(required=True, metadata={"description": "The VAT ID, compact (`DE136695976`); '' if none."})
     payment_terms = fields.String(required=True, metadata={"description": "`prepaid` or `net_<days>`."})

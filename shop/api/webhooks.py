@@ -5,14 +5,16 @@ from flask import Response
 from flask.views import MethodView
 from marshmallow import RAISE, Schema, fields, pre_dump
 
-from ..events import EVENT_TYPES, webhooks
-from ..extensions import db
-from ..models import WebhookEndpoint
-from . import idempotency
-from .auth import current_customer
-from .blueprints import ApiBlueprint
-from .pagination import Cursor, encode_cursor
-from .schemas import IdempotencyHeaderSchema, PageQuerySchema, _Out, _page_schema
+from shop.api import idempotency
+from shop.api.auth import current_customer
+from shop.api.blueprints import ApiBlueprint
+from shop.api.pagination import Cursor, encode_cursor
+from shop.api.schemas import IdempotencyHeaderSchema, PageQuerySchema, _page_schema
+from shop.events import webhooks
+from shop.events.models import WebhookEndpoint
+from shop.events.types import EVENT_TYPES
+from shop.platform.extensions import db
+from shop.platform.fields import OutSchema
 
 webhooks_blp = ApiBlueprint(
     "webhooks", __name__, url_prefix="/api/v1/webhook-endpoints",
@@ -30,7 +32,7 @@ class EndpointInSchema(Schema):
     description = fields.String(load_default="")
 
 
-class EndpointSchema(_Out):
+class EndpointSchema(OutSchema):
     id = fields.Integer(required=True)
     url = fields.String(required=True)
     events = fields.List(fields.String(), required=True)
@@ -53,7 +55,7 @@ class CreatedEndpointSchema(EndpointSchema):
         return {**super()._plain(endpoint), "secret": endpoint.secret}
 
 
-class AttemptSchema(_Out):
+class AttemptSchema(OutSchema):
     event_id = fields.String(required=True)
     event_type = fields.String(required=True)
     attempted_at = fields.DateTime(required=True)

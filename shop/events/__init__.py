@@ -1,8 +1,6 @@
-"""Events: the transactional outbox, signed webhooks, e-mail and the task queue that carries them.
+"""Events after they are written: fanning each out to its channels (`dispatch`), the company's webhook endpoints
+and their signed deliveries (`webhooks`, `delivery`, `netguard`), and the e-mail that events send (`emails`).
 
-The domain calls the named functions of `hooks` inside its transactions; everything else happens after
-COMMIT, on a worker.
+The areas write their events into the outbox (shop.platform.outbox) inside the causing transaction; everything
+here runs after COMMIT, on a worker, and reads the areas only through their read models.
 """
-from .hooks import EVENT_TYPES, lot_recalled, order_needs_attention, order_placed, order_status_changed
-
-__all__ = ["EVENT_TYPES", "lot_recalled", "order_needs_attention", "order_placed", "order_status_changed"]

@@ -20,12 +20,13 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import joinedload
 from standardwebhooks import Webhook
 
-from ..extensions import db
-from ..models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint, utcnow
-from ..services.tx import run_in_transaction
-from . import netguard
-from .queue import hand_over
-from .webhooks import schedule
+from shop.events import netguard
+from shop.events.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from shop.events.webhooks import schedule
+from shop.platform.database import utcnow
+from shop.platform.extensions import db
+from shop.platform.queue import hand_over
+from shop.platform.tx import run_in_transaction
 
 EXCERPT_BYTES = 1000
 USER_AGENT = "LeucineShop-Webhooks/1"
@@ -193,7 +194,7 @@ def _note_failure(endpoint: WebhookEndpoint, now: datetime) -> None:
     if endpoint.enabled and now - endpoint.failing_since >= timedelta(
             hours=current_app.config["WEBHOOK_DISABLE_AFTER_HOURS"]):
         endpoint.enabled, endpoint.disabled_at = False, now
-        from .. import mail
+        from shop.platform import mail
 
         mail.send(endpoint.customer.email, "Your webhook endpoint was disabled", "webhook_disabled",
                   endpoint=endpoint, hours=current_app.config["WEBHOOK_DISABLE_AFTER_HOURS"])

@@ -6,11 +6,14 @@ from collections.abc import Callable
 
 from sqlalchemy import select, update
 
-from .. import mail
-from ..errors import NotFound
-from ..extensions import db
-from ..models import Customer, MemberRole, NoticeKind, Order, OrderNotice, OrderStatus, OutboxEvent, utcnow
-from ..services import ordering
+from shop import ordering
+from shop.accounts.models import Customer, MemberRole
+from shop.ordering.models import NoticeKind, Order, OrderNotice, OrderStatus
+from shop.platform import mail
+from shop.platform.database import utcnow
+from shop.platform.errors import NotFound
+from shop.platform.extensions import db
+from shop.platform.outbox import OutboxEvent
 
 
 def send_for(outbox_event: OutboxEvent) -> None:

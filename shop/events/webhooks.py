@@ -8,27 +8,27 @@ from __future__ import annotations
 
 import base64
 import secrets
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..errors import InvalidInput, NotFound
-from ..extensions import db
-from ..models import (
-    Company,
-    Customer,
-    DeliveryState,
-    OutboxEvent,
-    WebhookAttempt,
-    WebhookDelivery,
-    WebhookEndpoint,
-    utcnow,
-)
-from ..services.sql import like_pattern
-from . import netguard, outbox, payloads
-from .hooks import EVENT_TYPES
-from .queue import hand_over
+from shop.accounts.models import Company, Customer
+from shop.events import netguard
+from shop.events import webhooks as payloads
+from shop.events.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from shop.events.types import EVENT_TYPES
+from shop.platform import outbox
+from shop.platform.database import utcnow
+from shop.platform.errors import InvalidInput, NotFound
+from shop.platform.extensions import db
+from shop.platform.outbox import OutboxEvent
+from shop.platform.queue import hand_over
+from shop.platform.sql import like_pattern
+
+if TYPE_CHECKING:
+    pass
 
 MAX_ENDPOINTS = 20
 
@@ -168,7 +168,7 @@ def schedule(deliveries: list[WebhookDelivery], delay: float = 0) -> None:
 
 def _enqueue(ids: list[int], delay: float) -> None:
     if delay > 0:
-        from .queue import task_queue
+        from shop.platform.queue import task_queue
 
         for delivery_id in ids:
             task_queue().enqueue("deliver_webhook", delivery_id, delay=delay)
@@ -215,3 +215,7 @@ def redeliver_delivery(delivery_id: int) -> WebhookDelivery:
         raise NotFound(f"No delivery {delivery_id}.")
     redeliver(delivery.endpoint, delivery.event.event_id)
     return delivery
+
+
+def ping(endpoint_id: int) -> dict[str, Any]:
+    return {"endpoint_id": endpoint_id, "message": "A test event from the Leucine Shop: your endpoint answers."}

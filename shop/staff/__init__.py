@@ -5,15 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-from . import (  # noqa: E402,F401  (registers the views)
-    audit,
-    auth,
-    batches,
-    companies,
-    customers,
-    events,
-    inventory,
-    orders,
-    staff_users,
-    trace,
-)
+from shop.staff import audit, auth, batches, companies, customers, events, inventory, orders, staff_users, trace  # noqa: E402,F401  (registers the views)

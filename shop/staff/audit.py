@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from ..models import StaffRole
-from ..services import reports
-from . import bp
-from .auth import role_required
-from .forms import AuditFilterForm
-from .helpers import filtered_page, page_link_args
+from shop.accounts.models import StaffRole
+from shop.reporting import reports
+from shop.staff import bp
+from shop.staff.auth import role_required
+from shop.staff.forms import AuditFilterForm
+from shop.staff.helpers import filtered_page, page_link_args
 
 
 @bp.get("/audit")

@@ -8,16 +8,16 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from werkzeug.exceptions import HTTPException
 
-from .. import metrics
-from ..errors import InvalidInput
-from ..extensions import login_manager
-from ..models import StaffRole, StaffUser
-from ..ratelimits import signin_rate, signin_throttle
-from ..services import accounts
-from ..services.tx import run_in_transaction
-from . import bp
-from .forms import ActionForm, ChangePasswordForm, LoginForm
-from .helpers import show_errors
+from shop.accounts import people as accounts
+from shop.accounts.models import StaffRole, StaffUser
+from shop.platform import metrics
+from shop.platform.errors import InvalidInput
+from shop.platform.extensions import login_manager
+from shop.platform.ratelimits import signin_rate, signin_throttle
+from shop.platform.tx import run_in_transaction
+from shop.staff import bp
+from shop.staff.forms import ActionForm, ChangePasswordForm, LoginForm
+from shop.staff.helpers import show_errors
 
 ANY_STAFF: tuple[StaffRole, ...] = ()
 

@@ -6,14 +6,22 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from ..errors import DomainError, InvalidInput, ReleaseRefused
-from ..extensions import db
-from ..models import BatchStatus, CoaResultRevision, SignedAction, StaffRole, StaffUser
-from ..services import catalog, inventory, recall, reports, shortages, signatures
-from ..services.tx import run_in_transaction
-from . import bp
-from .auth import ANY_STAFF, can, current_staff, role_required
-from .forms import (
+from shop.accounts.models import StaffRole, StaffUser
+from shop.catalog import products as catalog
+from shop.inventory import lots as inventory
+from shop.inventory.models import BatchStatus
+from shop.ordering import shortages
+from shop.platform.errors import DomainError, InvalidInput, ReleaseRefused
+from shop.platform.extensions import db
+from shop.platform.tx import run_in_transaction
+from shop.quality import recall, signatures
+from shop.quality import release as lot_release
+from shop.quality import trace as tracing
+from shop.quality.models import CoaResultRevision, SignedAction
+from shop.reporting import reports
+from shop.staff import bp
+from shop.staff.auth import ANY_STAFF, can, current_staff, role_required
+from shop.staff.forms import (
     ChooseProductForm,
     FilterForm,
     OnRequestForm,
@@ -23,7 +31,7 @@ from .forms import (
     receive_form,
     results_form,
 )
-from .helpers import or_404, page_link_args, show_errors, validate_with
+from shop.staff.helpers import or_404, page_link_args, show_errors, validate_with
 
 
 @bp.get("/batches")
@@ -111,7 +119,7 @@ def _render_batch(lot_number: str, *, results=None, preview=None, release=None, 
         release=(release or ReleaseForm(formdata=None)).state(signatures.meaning(SignedAction.RELEASE, lot)),
         reject=(reject or RejectForm(formdata=None)).state(signatures.meaning(SignedAction.REJECT, lot)),
         on_request=OnRequestForm(formdata=None), refused=refused, short=short,
-        pending_failures={f.test for f in inventory.release_failures(batch)},
+        pending_failures={f.test for f in lot_release.release_failures(batch)},
         own_results=sorted(r.spec_test.name for r in batch.results if staff and r.recorded_by_id == staff.id),
         can_edit_results=batch.status == BatchStatus.QUARANTINE and can(StaffRole.QUALITY),
     ), status
@@ -137,12 +145,12 @@ def save_results(lot_number: str):
     values = {t.name: form[f"result_{t.id}"].data for t in tests if (form[f"result_{t.id}"].data or "").strip()}
     fields = {f"results.{t.name}": f"result_{t.id}" for t in tests}
     if form.check.data:
-        checks, errors = inventory.check_results(batch, values)
+        checks, errors = lot_release.check_results(batch, values)
         show_errors(form, errors, fields)
         return _render_batch(lot_number, results=form, preview=checks, status=422 if errors else 200)
 
     def work():
-        return inventory.record_results(inventory.get_batch(lot_number), values, current_staff())
+        return lot_release.record_results(inventory.get_batch(lot_number), values, current_staff())
 
     try:
         saved = run_in_transaction(work)
@@ -206,7 +214,7 @@ def release(lot_number: str):
         return redirect(url_for("staff.batch", lot_number=batch.lot_number, _anchor="short-orders"))
 
     return _signed_action(lot_number, ReleaseForm(), "release", SignedAction.RELEASE,
-                          lambda s: inventory.release_batch(inventory.get_batch(lot_number), s), done)
+                          lambda s: lot_release.release_batch(inventory.get_batch(lot_number), s), done)
 
 
 @bp.post("/batches/<lot_number>/reject")
@@ -220,7 +228,7 @@ def reject(lot_number: str):
         return redirect(url_for("staff.batch", lot_number=batch.lot_number))
 
     return _signed_action(lot_number, form, "reject", SignedAction.REJECT,
-                          lambda s: inventory.reject_batch(inventory.get_batch(lot_number), form.reason.data, s),
+                          lambda s: lot_release.reject_batch(inventory.get_batch(lot_number), form.reason.data, s),
                           done)
 
 
@@ -260,7 +268,7 @@ def recall_lot(lot_number: str):
 @role_required(StaffRole.QUALITY, StaffRole.FULFILMENT)
 def recall_page(lot_number: str):
     """A recalled lot: customers who received it, and what happened to the open orders that drew on it."""
-    trace = or_404(reports.lot_trace, lot_number)
+    trace = or_404(tracing.lot_trace, lot_number)
     moved = [r for r in trace.rows if r.allocation_status == "returned_recalled"
              and r.order_status in ("pending", "confirmed")]
     return render_template("staff/recall.html", trace=trace, moved=moved)

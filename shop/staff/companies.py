@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from ..errors import InvalidInput, NotFound
-from ..models import StaffRole
-from ..services import companies, price_lists
-from ..services.tx import run_in_transaction
-from . import bp
-from .auth import current_staff, role_required
-from .forms import ActionForm, CompanyFilterForm, CompanyTermsForm, PriceListForm, ReplacePriceListForm
-from .helpers import show_errors
+from shop.accounts import companies
+from shop.accounts.models import StaffRole
+from shop.catalog import price_lists
+from shop.platform.errors import InvalidInput, NotFound
+from shop.platform.tx import run_in_transaction
+from shop.staff import bp
+from shop.staff.auth import current_staff, role_required
+from shop.staff.forms import ActionForm, CompanyFilterForm, CompanyTermsForm, PriceListForm, ReplacePriceListForm
+from shop.staff.helpers import show_errors
 
 
 @bp.get("/companies")

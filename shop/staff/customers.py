@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from ..bounds import is_row_id
-from ..errors import NotFound
-from ..models import StaffRole
-from ..services import accounts
-from ..services.tx import run_in_transaction
-from . import bp
-from .auth import current_staff, role_required
-from .forms import ActionForm, CustomerFilterForm
+from shop.accounts import people as accounts
+from shop.accounts.models import StaffRole
+from shop.platform.bounds import is_row_id
+from shop.platform.errors import NotFound
+from shop.platform.tx import run_in_transaction
+from shop.staff import bp
+from shop.staff.auth import current_staff, role_required
+from shop.staff.forms import ActionForm, CustomerFilterForm
 
 
 @bp.get("/customers")

@@ -19,10 +19,12 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..bounds import INT_MAX, MAX_DATE, MIN_DATE, is_plain_date
-from ..events import EVENT_TYPES
-from ..models import DateKind, MovementKind, OrderStatus, SpecTest, Variant
-from ..services.passwords import MIN_PASSWORD_LENGTH
+from shop.accounts.passwords import MIN_PASSWORD_LENGTH
+from shop.catalog.models import SpecTest, Variant
+from shop.events.types import EVENT_TYPES
+from shop.inventory.models import DateKind, MovementKind
+from shop.ordering.models import OrderStatus
+from shop.platform.bounds import INT_MAX, MAX_DATE, MIN_DATE, is_plain_date
 
 
 def plain_date(form: FlaskForm, field: DateField) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from flask import abort, request
 from flask_wtf import FlaskForm
 
-from ..errors import InvalidInput, NotFound
+from shop.platform.errors import InvalidInput, NotFound
 
 
 def show_errors(form: FlaskForm, errors: Mapping[str, list[str]], fields: Mapping[str, str] | None = None,

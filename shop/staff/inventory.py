@@ -5,17 +5,19 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..errors import DomainError, InvalidInput
-from ..extensions import db
-from ..models import MovementKind, StaffRole, Stock
-from ..services import inventory, reports
-from ..services.tx import run_in_transaction
-from ..services.work_queue import work_queue
-from . import bp
-from .auth import ANY_STAFF, current_staff, role_required
-from .chart import bar_chart, phone_chart
-from .forms import AdjustForm, DashboardForm, LedgerFilterForm
-from .helpers import filtered_page, page_link_args, show_errors, validate_with
+from shop.accounts.models import StaffRole
+from shop.inventory import lots as inventory
+from shop.inventory.models import MovementKind, Stock
+from shop.ordering.work_queue import work_queue
+from shop.platform.errors import DomainError, InvalidInput
+from shop.platform.extensions import db
+from shop.platform.tx import run_in_transaction
+from shop.reporting import reports
+from shop.staff import bp
+from shop.staff.auth import ANY_STAFF, current_staff, role_required
+from shop.staff.chart import bar_chart, phone_chart
+from shop.staff.forms import AdjustForm, DashboardForm, LedgerFilterForm
+from shop.staff.helpers import filtered_page, page_link_args, show_errors, validate_with
 
 _ADJUSTMENT_KINDS = {MovementKind.ADJUSTMENT.value, MovementKind.SCRAP.value}
 

@@ -5,16 +5,22 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from ..errors import DomainError, InvalidInput, NotFound
-from ..extensions import db
-from ..models import OrderStatus, StaffRole, Variant
-from ..services import ordering, packing, recall, reports, shortages
-from ..services.cancellation import preview_cancellation
-from ..services.tx import run_in_transaction
-from . import bp
-from .auth import current_staff, role_required
-from .forms import ActionForm, AttentionForm, CancelForm, HandAllocationForm, OrderFilterForm, ShipForm
-from .helpers import filtered_page, or_404, page_link_args, show_errors
+from shop import ordering
+from shop.accounts.models import StaffRole
+from shop.catalog.models import Variant
+from shop.ordering import packing, shortages
+from shop.ordering.cancellation import preview_cancellation
+from shop.ordering.models import OrderStatus
+from shop.platform.errors import DomainError, InvalidInput, NotFound
+from shop.platform.extensions import db
+from shop.platform.tx import run_in_transaction
+from shop.quality import recall
+from shop.quality import trace as tracing
+from shop.reporting import reports
+from shop.staff import bp
+from shop.staff.auth import current_staff, role_required
+from shop.staff.forms import ActionForm, AttentionForm, CancelForm, HandAllocationForm, OrderFilterForm, ShipForm
+from shop.staff.helpers import filtered_page, or_404, page_link_args, show_errors
 
 
 @bp.get("/orders")
@@ -51,7 +57,7 @@ def _render_order(number: str, *, ship=None, cancel=None, attention=None, hand=N
                                          + (" (sold only on request)" if lot.on_request else ""))
             for lot in lots.get(line.position, [])]
         hand_forms[line.position] = form
-    return render_template("staff/order.html", order=order, rows=reports.order_trace_rows(order.id),
+    return render_template("staff/order.html", order=order, rows=tracing.order_trace_rows(order.id),
                            ship=ship or ShipForm(formdata=None), cancel=cancel or CancelForm(formdata=None),
                            attention=attention or AttentionForm(formdata=None), short=short, hand=hand_forms,
                            action=ActionForm(formdata=None), OrderStatus=OrderStatus), status
@@ -210,7 +216,7 @@ def packing_slip(number: str):
     order = _load_order(number)
     if order.status == OrderStatus.CANCELLED:
         abort(409, description=f"Order {number} is cancelled: there is nothing to pack.")
-    rows = reports.order_trace_rows(order.id)
+    rows = tracing.order_trace_rows(order.id)
     packed = packing.shipment(
         (line.sku, line.variant.pack_size_kg, line.variant.tare_kg,
          sum(r.quantity for r in rows if r.sku == line.sku and r.allocation_status.live))

@@ -9,18 +9,18 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import login_user
 from sqlalchemy import select
 
-from .. import mail
-from ..errors import InvalidInput
-from ..extensions import db
-from ..models import StaffRole, StaffUser
-from ..ratelimits import signin_rate
-from ..services import links, member_mail
-from ..services.inventory import audit
-from ..services.tx import run_in_transaction
-from . import bp
-from .auth import current_staff, role_required
-from .forms import ActionForm, SetPasswordForm
-from .helpers import show_errors
+from shop.accounts import links, member_mail
+from shop.accounts.models import StaffRole, StaffUser
+from shop.platform import mail
+from shop.platform.audit import audit
+from shop.platform.errors import InvalidInput
+from shop.platform.extensions import db
+from shop.platform.ratelimits import signin_rate
+from shop.platform.tx import run_in_transaction
+from shop.staff import bp
+from shop.staff.auth import current_staff, role_required
+from shop.staff.forms import ActionForm, SetPasswordForm
+from shop.staff.helpers import show_errors
 
 
 @bp.get("/staff-users")

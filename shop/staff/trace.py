@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from flask import Response, redirect, render_template, request, url_for
 
-from ..models import StaffRole
-from ..services import ordering, reports
-from . import bp
-from .auth import role_required
-from .forms import TraceSearchForm
-from .helpers import or_404
+from shop import ordering
+from shop.accounts.models import StaffRole
+from shop.quality import trace as tracing
+from shop.staff import bp
+from shop.staff.auth import role_required
+from shop.staff.forms import TraceSearchForm
+from shop.staff.helpers import or_404
 
 TRACE_ROLES = (StaffRole.QUALITY, StaffRole.FULFILMENT, StaffRole.WAREHOUSE)
 
@@ -39,17 +40,17 @@ def _wants_csv() -> bool:
 @role_required(*TRACE_ROLES)
 def trace_lot(lot_number: str):
     """Every order and customer that drew from a lot, with quantities, dates and status."""
-    trace = or_404(reports.lot_trace, lot_number)
+    trace = or_404(tracing.lot_trace, lot_number)
     if _wants_csv():
-        return _csv(reports.trace_csv(trace.rows), f"trace-lot-{_safe(lot_number)}.csv")
+        return _csv(tracing.trace_csv(trace.rows), f"trace-lot-{_safe(lot_number)}.csv")
     return render_template("staff/trace_lot.html", trace=trace)
 
 
 @bp.get("/trace/lot/<lot_number>.csv")
 @role_required(*TRACE_ROLES)
 def trace_lot_csv(lot_number: str):
-    trace = or_404(reports.lot_trace, lot_number)
-    return _csv(reports.trace_csv(trace.rows), f"trace-lot-{_safe(lot_number)}.csv")
+    trace = or_404(tracing.lot_trace, lot_number)
+    return _csv(tracing.trace_csv(trace.rows), f"trace-lot-{_safe(lot_number)}.csv")
 
 
 @bp.get("/trace/order/<number>")
@@ -57,9 +58,9 @@ def trace_lot_csv(lot_number: str):
 def trace_order(number: str):
     """The lots an order drew from, per line."""
     order = or_404(ordering.get_order, number)
-    rows = reports.order_trace_rows(order.id)
+    rows = tracing.order_trace_rows(order.id)
     if _wants_csv():
-        return _csv(reports.trace_csv(rows), f"trace-order-{_safe(number)}.csv")
+        return _csv(tracing.trace_csv(rows), f"trace-order-{_safe(number)}.csv")
     return render_template("staff/trace_order.html", order=order, rows=rows)
 
 
@@ -67,7 +68,7 @@ def trace_order(number: str):
 @role_required(*TRACE_ROLES)
 def trace_order_csv(number: str):
     order = or_404(ordering.get_order, number)
-    return _csv(reports.trace_csv(reports.order_trace_rows(order.id)), f"trace-order-{_safe(number)}.csv")
+    return _csv(tracing.trace_csv(tracing.order_trace_rows(order.id)), f"trace-order-{_safe(number)}.csv")
 
 
 def _safe(name: str) -> str:

@@ -5,14 +5,14 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
-from .. import metrics
-from ..errors import InvalidInput
-from ..models import Customer
-from ..ratelimits import register_rate, signin_rate, signin_throttle
-from ..services import accounts
-from ..services.tx import run_in_transaction
-from . import bp
-from .common import (
+from shop.accounts import people as accounts
+from shop.accounts.models import Customer
+from shop.platform import metrics
+from shop.platform.errors import InvalidInput
+from shop.platform.ratelimits import register_rate, signin_rate, signin_throttle
+from shop.platform.tx import run_in_transaction
+from shop.storefront import bp
+from shop.storefront.common import (
     CART_KEY,
     CHECKOUT_TOKEN_KEY,
     REORDER_KEY,
@@ -21,7 +21,7 @@ from .common import (
     customer_required,
     safe_next,
 )
-from .forms import ChangePasswordForm, RegisterForm, SignInForm
+from shop.storefront.forms import ChangePasswordForm, RegisterForm, SignInForm
 
 
 @bp.route("/register", methods=["GET", "POST"])

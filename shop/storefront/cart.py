@@ -12,18 +12,29 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from .. import metrics
-from ..errors import InsufficientStock, InvalidInput
-from ..extensions import db
-from ..models import Customer, IdempotencyRecord, Order, Variant
-from ..ratelimits import checkout_rate
-from ..services import catalog, ordering, price_lists
-from ..services.tiers import Price, Tier
-from ..services.tx import run_in_transaction
-from . import bp
-from .common import CART_KEY, CHECKOUT_TOKEN_KEY, REORDER_KEY, apply_errors, current_customer, customer_required
-from .forms import MAX_UNITS_PER_LINE, AddToCartForm, CheckoutForm, UpdateCartForm
-from .orderable import LineFacts, LineProblem, Reason, line_problems
+from shop import ordering
+from shop.accounts.models import Customer
+from shop.catalog import price_lists
+from shop.catalog.models import Variant
+from shop.catalog.tiers import Price, Tier
+from shop.inventory import availability as catalog
+from shop.ordering.models import IdempotencyRecord, Order
+from shop.platform import metrics
+from shop.platform.errors import InsufficientStock, InvalidInput
+from shop.platform.extensions import db
+from shop.platform.ratelimits import checkout_rate
+from shop.platform.tx import run_in_transaction
+from shop.storefront import bp
+from shop.storefront.common import (
+    CART_KEY,
+    CHECKOUT_TOKEN_KEY,
+    REORDER_KEY,
+    apply_errors,
+    current_customer,
+    customer_required,
+)
+from shop.storefront.forms import MAX_UNITS_PER_LINE, AddToCartForm, CheckoutForm, UpdateCartForm
+from shop.storefront.orderable import LineFacts, LineProblem, Reason, line_problems
 
 CENT = Decimal("0.01")
 # Checkout tokens share the idempotency table with the API's Idempotency-Key; the prefix keeps them apart.
@@ -173,7 +184,7 @@ def cart_add():
         flash("That pack size is not sold any more.", "error")
         return redirect(url_for("storefront.index"))
     if not form.validate():
-        from .views import render_product  # the product page shows the error beside its quantity field
+        from shop.storefront.views import render_product
 
         return render_product(variant.product.slug, {sku: form}, status=422)
     cart = _session_cart()

@@ -9,7 +9,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..models import Customer, MemberRole
+from shop.accounts.models import Customer, MemberRole
 
 CART_KEY = "cart"
 CHECKOUT_TOKEN_KEY = "checkout_token"

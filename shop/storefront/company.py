@@ -6,16 +6,17 @@ import functools
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import login_user
 
-from .. import mail
-from ..errors import DomainError, InvalidInput
-from ..models import Customer, MemberRole
-from ..ratelimits import register_rate, signin_rate
-from ..services import accounts, companies, links, member_mail
-from ..services import approvals as approval_service
-from ..services.tx import run_in_transaction
-from . import bp
-from .common import apply_errors, current_customer, customer_required
-from .forms import (
+from shop.accounts import companies, links, member_mail
+from shop.accounts import people as accounts
+from shop.accounts.models import Customer, MemberRole
+from shop.ordering import approvals as approval_service
+from shop.platform import mail
+from shop.platform.errors import DomainError, InvalidInput
+from shop.platform.ratelimits import register_rate, signin_rate
+from shop.platform.tx import run_in_transaction
+from shop.storefront import bp
+from shop.storefront.common import apply_errors, current_customer, customer_required
+from shop.storefront.forms import (
     ActionForm,
     ApiKeyForm,
     CompanyForm,

@@ -15,10 +15,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..countries import country_choices
-from ..events import EVENT_TYPES
-from ..services.ordering import MAX_SHELF_LIFE_DAYS
-from ..services.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from shop.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from shop.events.types import EVENT_TYPES
+from shop.ordering.checks import MAX_SHELF_LIFE_DAYS
+from shop.platform.countries import country_choices
 
 MAX_UNITS_PER_LINE = 1_000_000
 

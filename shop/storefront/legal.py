@@ -14,8 +14,8 @@ from flask import current_app, render_template
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from ..seller import Seller
-from . import bp
+from shop.platform.seller import Seller
+from shop.storefront import bp
 
 # CommonMark with raw HTML switched off (it is escaped); markdown-it also refuses javascript: links.
 _MARKDOWN = MarkdownIt("commonmark", {"html": False})

@@ -7,16 +7,17 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..bounds import is_plain_date, is_row_id
-from ..errors import IllegalTransition, NotFound
-from ..extensions import db
-from ..models import Order, OrderStatus, Variant
-from ..services import ordering
-from ..services.cancellation import preview_cancellation
-from ..services.tx import run_in_transaction
-from . import bp
-from .cart import add_order_to_cart
-from .common import current_customer, customer_required
+from shop import ordering
+from shop.catalog.models import Variant
+from shop.ordering.cancellation import preview_cancellation
+from shop.ordering.models import Order, OrderStatus
+from shop.platform.bounds import is_plain_date, is_row_id
+from shop.platform.errors import IllegalTransition, NotFound
+from shop.platform.extensions import db
+from shop.platform.tx import run_in_transaction
+from shop.storefront import bp
+from shop.storefront.cart import add_order_to_cart
+from shop.storefront.common import current_customer, customer_required
 
 PAGE_SIZE = 20
 CANCELLABLE = (OrderStatus.AWAITING_APPROVAL, OrderStatus.PENDING, OrderStatus.CONFIRMED)

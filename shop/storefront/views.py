@@ -10,13 +10,16 @@ from io import BytesIO
 from flask import abort, current_app, render_template, send_file
 from markupsafe import Markup
 
-from ..errors import NotFound
-from ..models import Product
-from ..services import catalog, coa, price_lists
-from ..services.tiers import Tier, price_steps
-from . import bp
-from .common import current_customer
-from .forms import AddToCartForm
+from shop.catalog import price_lists
+from shop.catalog import products as catalog
+from shop.catalog.models import Product
+from shop.catalog.tiers import Tier, price_steps
+from shop.inventory import availability
+from shop.platform.errors import NotFound
+from shop.quality import coa
+from shop.storefront import bp
+from shop.storefront.common import current_customer
+from shop.storefront.forms import AddToCartForm
 
 CENT = Decimal("0.01")
 
@@ -53,7 +56,7 @@ def _catalog_entry(product: Product, available: dict[int, int], contract: dict[i
 def index():
     """List the grades on sale with headline assay, price from, and whether they are in stock."""
     products = catalog.list_products()
-    available = catalog.available_by_variant()  # one query for every product on the page
+    available = availability.available_by_variant()  # one query for every product on the page
     customer = current_customer()
     contract = price_lists.contract_tiers(customer.company_id if customer else None,
                                           [v.id for p in products for v in p.variants])
@@ -111,10 +114,10 @@ def render_product(slug: str, forms: dict[str, AddToCartForm] | None = None, sta
         abort(404, description=f"We have no product '{slug}'. It may have been withdrawn from sale.")
     packs = {p.id: p for p in product.packs}
     # Availability is summed from the same sellable stock rows that list the lots, instead of a second
-    # query (catalog.available_by_variant): same definition, and the page cost stays flat however many lots.
+    # query (availability.available_by_variant): same definition, and the page cost stays flat however many lots.
     available: dict[int, int] = defaultdict(int)
     lots: dict[int, LotInStock] = {}
-    for batch_id, lot_number, made, expires, variant_id, units in catalog.product_lots_in_stock(product.id):
+    for batch_id, lot_number, made, expires, variant_id, units in availability.product_lots_in_stock(product.id):
         pack = packs.get(variant_id)
         if pack is None:  # a pack size withdrawn from sale
             continue
@@ -126,7 +129,7 @@ def render_product(slug: str, forms: dict[str, AddToCartForm] | None = None, sta
     return render_template("storefront/product.html", product=product, static=catalog_fragments(product),
                            available=available, lots=list(lots.values()), forms=forms or {},
                            contract_prices=_contract_price_tables(product),
-                           shelf_days=catalog.default_shelf_life_days()), status
+                           shelf_days=availability.default_shelf_life_days()), status
 
 
 def _contract_price_tables(product: catalog.ProductSnapshot) -> dict[int, Markup]:

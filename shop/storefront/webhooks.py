@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 
-from ..errors import InvalidInput, NotFound
-from ..events import webhooks
-from ..services.tx import run_in_transaction
-from . import bp
-from .common import apply_errors, current_customer, customer_required
-from .forms import WebhookEndpointForm
+from shop.events import webhooks
+from shop.platform.errors import InvalidInput, NotFound
+from shop.platform.tx import run_in_transaction
+from shop.storefront import bp
+from shop.storefront.common import apply_errors, current_customer, customer_required
+from shop.storefront.forms import WebhookEndpointForm
 
 LOG_ROWS = 10
 

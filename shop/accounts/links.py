@@ -1,0 +1,77 @@
+"""Signed links that let a person set a password: an invitation to join a company, and a password reset.
+
+A link carries the account's id and a fingerprint of its current password hash, signed with SECRET_KEY and
+timed: it expires (INVITATION_VALID_DAYS, PASSWORD_RESET_VALID_MINUTES), and it works once, because setting
+the password changes the hash it was made from. Nothing is stored.
+"""
+from __future__ import annotations
+
+import hashlib
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from shop.accounts.models import Customer, StaffUser
+from shop.accounts.passwords import password_problems
+from shop.platform.database import utcnow
+from shop.platform.errors import DomainError, InvalidInput
+from shop.platform.extensions import db
+
+INVITATION, RESET, STAFF_RESET = "invitation", "password-reset", "staff-password-reset"
+_MODEL = {INVITATION: Customer, RESET: Customer, STAFF_RESET: StaffUser}
+
+
+class LinkRefused(DomainError):
+    """The link is damaged, expired or used already."""
+
+    title = "Gone"
+    problem = "gone"  # HTTP's own 410: pages show it, the API has no such links
+    status = 410
+
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"leucine-{purpose}")
+
+
+def _max_age(purpose: str) -> int:
+    if purpose == INVITATION:
+        return current_app.config["INVITATION_VALID_DAYS"] * 86400
+    return current_app.config["PASSWORD_RESET_VALID_MINUTES"] * 60
+
+
+def _fingerprint(user: Customer | StaffUser) -> str:
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:24]
+
+
+def make_token(user: Customer | StaffUser, purpose: str) -> str:
+    """The token of a link for `user` to set a password."""
+    return _serializer(purpose).dumps([user.id, _fingerprint(user)])
+
+
+def user_for_token(token: str, purpose: str) -> Customer | StaffUser:
+    """The active account a valid, unused, unexpired token is for; LinkRefused otherwise."""
+    try:
+        user_id, fingerprint = _serializer(purpose).loads(token, max_age=_max_age(purpose))
+    except SignatureExpired:
+        raise LinkRefused("This link has expired. Ask for a new one.") from None
+    except (BadSignature, ValueError, TypeError):
+        raise LinkRefused("This link is not valid. Ask for a new one.") from None
+    user = db.session.get(_MODEL[purpose], user_id) if isinstance(user_id, int) else None
+    if user is None or not user.active or fingerprint != _fingerprint(user):
+        raise LinkRefused("This link was used already or is no longer valid. Ask for a new one.")
+    return user
+
+
+def set_password(token: str, purpose: str, password: str) -> Customer | StaffUser:
+    """Set the password through a link: the link stops working, and every session of the account ends."""
+    user = user_for_token(token, purpose)
+    company = user.company.name if isinstance(user, Customer) else ""
+    problems = password_problems(password, user.email, company)
+    if problems:
+        raise InvalidInput({"password": problems})
+    user.set_password(password)
+    user.end_all_sessions()
+    if isinstance(user, Customer) and user.joined_at is None:
+        user.joined_at = utcnow()
+    db.session.flush()
+    return user

@@ -1,0 +1,186 @@
+"""Accounts: companies, the people who sign in for them (members with a role), API keys, and staff users."""
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from flask import current_app
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from shop.platform.database import Base, _enum, utcnow
+
+if TYPE_CHECKING:
+    from shop.catalog.models import PriceList
+
+
+PREPAID = "prepaid"
+
+
+class MemberRole(enum.StrEnum):
+    """What a member (or an API key) of a company may do; each role may also do what the ones before it may."""
+
+    BUYER = "buyer"  # orders
+    APPROVER = "approver"  # also approves orders above the company's threshold
+    ADMIN = "admin"  # also manages the company's members and API keys
+
+    def may(self, role: MemberRole) -> bool:
+        """Whether this role includes `role`."""
+        order = list(MemberRole)
+        return order.index(self) >= order.index(role)
+
+
+def needs_approval(threshold: Decimal | None, role: MemberRole, total: Decimal) -> bool:
+    """Whether an order waits for an approver: placed by a buyer, with a total strictly above the threshold."""
+    return threshold is not None and role == MemberRole.BUYER and total > threshold
+
+
+class Company(Base):
+    """A buying organisation: its members sign in, its keys call the API, and it owns the orders."""
+
+    __tablename__ = "company"
+    __table_args__ = (
+        CheckConstraint("payment_terms = 'prepaid' OR payment_terms LIKE 'net\\_%' ESCAPE '\\'",
+                        name="payment_terms_known"),
+        CheckConstraint("credit_limit IS NULL OR credit_limit >= 0", name="credit_limit_not_negative"),
+        CheckConstraint("approval_threshold IS NULL OR approval_threshold >= 0", name="threshold_not_negative"),
+        Index("ix_company_name_id", "name", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))  # the legal name
+    vat_id: Mapped[str] = mapped_column(String(20), default="")
+    billing_line1: Mapped[str] = mapped_column(String(200), default="")
+    billing_line2: Mapped[str] = mapped_column(String(200), default="")
+    billing_city: Mapped[str] = mapped_column(String(100), default="")
+    billing_postal_code: Mapped[str] = mapped_column(String(20), default="")
+    billing_country: Mapped[str] = mapped_column(String(2), default="")
+    payment_terms: Mapped[str] = mapped_column(String(12), default=PREPAID)
+    credit_limit: Mapped[Decimal | None]
+    approval_threshold: Mapped[Decimal | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    price_lists: Mapped[list[PriceList]] = relationship(back_populates="company", order_by="PriceList.id",
+                                                        cascade="all, delete-orphan")
+
+    def __repr__(self) -> str:
+        return f"<Company {self.name}>"
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class _PasswordMixin:
+    password_hash: Mapped[str] = mapped_column(String(255))
+    # Part of the id that every session of this user carries (get_id); a new token signs all of them out.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+    def end_all_sessions(self) -> None:
+        """Sign this user out everywhere: every session cookie issued so far stops working."""
+        self.session_token = new_session_token()
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+
+class Customer(_PasswordMixin, UserMixin, Base):
+    """A person who signs in to the storefront: a member of one company, with a role there.
+
+    `active` is false once the member was removed from the company (or deactivated by staff): no sign-in, and
+    the API keys they created are refused. The row stays, since their orders name them.
+    """
+
+    __tablename__ = "customer"
+    __table_args__ = (Index("ix_customer_company_id_id", "company_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"))
+    role: Mapped[MemberRole] = mapped_column(_enum(MemberRole, "member_role"))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the member first set a password; None while an invitation is still open.
+    joined_at: Mapped[datetime | None]
+
+    company: Mapped[Company] = relationship()
+    api_keys: Mapped[list[ApiKey]] = relationship(back_populates="customer")
+
+    def get_id(self) -> str:
+        # Prefixed so a customer session can never be read as a staff session.
+        return f"customer:{self.id}:{self.session_token}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def __repr__(self) -> str:
+        return f"<Customer {self.email}>"
+
+
+class ApiKey(Base):
+    """A company's API key, acting with the role chosen when it was made (buyer or approver).
+
+    Only the SHA-256 of the key is stored, the key itself is shown once. `customer` is the member who made it:
+    the key works while that member is active.
+    """
+
+    __tablename__ = "api_key"
+    __table_args__ = (
+        CheckConstraint("role IN ('buyer', 'approver')", name="key_role_not_admin"),
+        Index("ix_api_key_company_id_id", "company_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    role: Mapped[MemberRole] = mapped_column(_enum(MemberRole, "member_role"), default=MemberRole.BUYER)
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    customer: Mapped[Customer] = relationship(back_populates="api_keys")
+
+
+class StaffRole(enum.StrEnum):
+    ADMIN = "admin"
+    WAREHOUSE = "warehouse"
+    QUALITY = "quality"
+    FULFILMENT = "fulfilment"
+
+
+class StaffUser(_PasswordMixin, UserMixin, Base):
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    role: Mapped[StaffRole] = mapped_column(_enum(StaffRole, "staff_role"))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def get_id(self) -> str:
+        return f"staff:{self.id}:{self.session_token}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def has_role(self, *roles: StaffRole | str) -> bool:
+        """Admins may do everything; everyone else only what their role names."""
+        return self.role == StaffRole.ADMIN or self.role in roles
+
+    def __repr__(self) -> str:
+        return f"<StaffUser {self.email} {self.role}>"

@@ -1,0 +1,67 @@
+"""The work of the task queue's workers: every task and periodic job, registered by name (`register`), and the
+housekeeping jobs themselves: the idempotency purge, the daily expiry alert to staff, and cancelling orders that
+waited too long for approval."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Flask, current_app
+from huey import crontab
+from sqlalchemy import delete, select
+
+from shop.accounts.models import StaffRole, StaffUser
+from shop.events import delivery, dispatch
+from shop.ordering import approvals
+from shop.ordering.models import IdempotencyRecord
+from shop.platform import mail
+from shop.platform.database import utcnow
+from shop.platform.extensions import db
+from shop.platform.queue import EXTENSION
+from shop.platform.tx import run_in_transaction
+from shop.reporting import reports
+
+EXPIRY_ALERT_DAYS = 90
+ALERTED_ROLES = (StaffRole.ADMIN, StaffRole.WAREHOUSE, StaffRole.QUALITY)
+
+
+def expire_approvals() -> list[str]:
+    """Cancel the orders that waited for approval longer than APPROVAL_EXPIRY_HOURS (their stock released);
+    the numbers cancelled."""
+    return run_in_transaction(approvals.expire_waiting)
+
+
+def purge_idempotency(hours: int | None = None) -> int:
+    """Delete Idempotency-Key records older than `hours` (default IDEMPOTENCY_TTL_HOURS); how many."""
+    keep = hours if hours is not None else current_app.config["IDEMPOTENCY_TTL_HOURS"]
+    cutoff = utcnow() - timedelta(hours=keep)
+    deleted = db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff)).rowcount
+    db.session.commit()
+    return deleted
+
+
+def expiry_alert(today: date | None = None) -> int:
+    """E-mail warehouse, quality and admin staff the lots that expire within 90 days; how many lots."""
+    today = today or date.today()
+    expiring = reports.dashboard(EXPIRY_ALERT_DAYS, current_app.config["LOW_STOCK_UNITS"], today).expiring
+    if not expiring:
+        return 0
+    staff = db.session.scalars(select(StaffUser.email).where(StaffUser.active.is_(True),
+                                                             StaffUser.role.in_(ALERTED_ROLES))).all()
+    if staff:
+        mail.send(list(staff), f"{len(expiring)} lot(s) expire within {EXPIRY_ALERT_DAYS} days", "expiry_alert",
+                  lots=expiring, days=EXPIRY_ALERT_DAYS, today=today)
+        db.session.commit()
+    return len(expiring)
+
+
+def register(app: Flask) -> None:
+    """Register the tasks and periodic jobs on the app's queue (names fixed: every process finds them by name)."""
+    queue = app.extensions[EXTENSION]
+    queue.task("dispatch_event", dispatch.dispatch)
+    queue.task("deliver_webhook", delivery.attempt_delivery)
+    queue.task("send_mail", mail.deliver, retries=5, retry_delay=60)
+    queue.periodic("sweep_outbox", dispatch.sweep, crontab(minute="*"))
+    queue.periodic("sweep_deliveries", delivery.sweep_due, crontab(minute="*"))
+    queue.periodic("purge_idempotency", purge_idempotency, crontab(minute="17"))
+    queue.periodic("expiry_alert", expiry_alert, crontab(hour="6", minute="0"))
+    queue.periodic("expire_approvals", expire_approvals, crontab(minute="*/5"))

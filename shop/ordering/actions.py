@@ -1,0 +1,106 @@
+"""What staff, customers and partners do to an existing order: confirm, ship, deliver, cancel. Each locks the
+order, moves it through `lifecycle.move` and does what the move means for the stock; the caller commits."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from shop.accounts.models import StaffUser
+from shop.inventory.models import MovementKind, Stock, StockMovement
+from shop.ordering import shortages
+from shop.ordering.lifecycle import Actor, CustomerRef, move
+from shop.ordering.models import Allocation, AllocationStatus, Order, OrderStatus
+from shop.ordering.queries import get_order
+from shop.platform.errors import IllegalTransition, InvalidInput
+from shop.platform.extensions import db
+
+MAX_TRACKING = 100
+MAX_CARRIER = 60
+
+
+def confirm_order(number: str, staff: StaffUser | None = None) -> Order:
+    """Accept a pending order for fulfilment (refused while it is short of units)."""
+    order = get_order(number, lock=True)
+    if order.status == OrderStatus.AWAITING_APPROVAL:
+        raise IllegalTransition(f"Order {order.number} awaits approval by {order.company.name}: it can be "
+                                "confirmed once one of their approvers approved it.")
+    if order.status == OrderStatus.PENDING:
+        shortages.refuse_if_short(order, "confirmed")
+    move(order, OrderStatus.CONFIRMED, Actor.of(staff))
+    db.session.flush()
+    return order
+
+
+def cancel_order(number: str, *, customer: CustomerRef | None = None, staff: StaffUser | None = None,
+                 reason: str = "", actor: Actor | None = None) -> Order:
+    """Cancel an order awaiting approval, pending or confirmed, and give its allocated units back to stock.
+
+    With `customer`, only an order of that customer's company can be found (another's is NotFound); `actor`
+    overrides who it is recorded as (an approver rejecting it).
+    """
+    order = get_order(number, company_id=customer.company_id if customer else None, lock=True)
+    actor = actor or Actor.of(staff, customer)
+    move(order, OrderStatus.CANCELLED, actor, reason)
+    for a in _locked_live_allocations(order):
+        a.stock.allocated -= a.quantity
+        a.status = AllocationStatus.RETURNED_CANCELLED
+        db.session.add(StockMovement(stock=a.stock, kind=MovementKind.DEALLOCATION, allocated_delta=-a.quantity,
+                                     order_id=order.id, staff_id=actor.staff_id,
+                                     reason=f"Order {order.number} cancelled"))
+    db.session.flush()
+    return order
+
+
+def ship_order(number: str, tracking_reference: str, staff: StaffUser | None = None, carrier: str = "") -> Order:
+    """Ship a confirmed order with its carrier and the carrier's tracking reference: its allocated units leave
+    the warehouse (on hand and allocated go down)."""
+    tracking, carrier = _checked_shipment(tracking_reference, carrier)
+    order = get_order(number, lock=True)
+    if order.status == OrderStatus.CONFIRMED:
+        shortages.refuse_if_short(order, "shipped")
+    actor = Actor.of(staff)
+    move(order, OrderStatus.SHIPPED, actor, f"{carrier}, tracking {tracking}" if carrier else f"Tracking {tracking}")
+    order.tracking_reference, order.carrier = tracking, carrier
+    for a in _locked_live_allocations(order):
+        a.stock.on_hand -= a.quantity
+        a.stock.allocated -= a.quantity
+        a.status = AllocationStatus.SHIPPED
+        db.session.add(StockMovement(stock=a.stock, kind=MovementKind.SHIPMENT, on_hand_delta=-a.quantity,
+                                     allocated_delta=-a.quantity, order_id=order.id, staff_id=actor.staff_id,
+                                     reason=f"Order {order.number} shipped, tracking {tracking}"))
+    db.session.flush()
+    return order
+
+
+def deliver_order(number: str, staff: StaffUser | None = None) -> Order:
+    """Record that a shipped order arrived."""
+    order = get_order(number, lock=True)
+    move(order, OrderStatus.DELIVERED, Actor.of(staff))
+    db.session.flush()
+    return order
+
+
+def _checked_shipment(tracking_reference: str | None, carrier: str | None) -> tuple[str, str]:
+    """The tracking reference (required) and carrier (optional), stripped; InvalidInput names each refused."""
+    tracking, carrier = (tracking_reference or "").strip(), (carrier or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not tracking:
+        errors["tracking_reference"] = ["A tracking reference is required to ship."]
+    elif len(tracking) > MAX_TRACKING:
+        errors["tracking_reference"] = [f"At most {MAX_TRACKING} characters."]
+    if len(carrier) > MAX_CARRIER:
+        errors["carrier"] = [f"At most {MAX_CARRIER} characters."]
+    if errors:
+        raise InvalidInput(errors)
+    return tracking, carrier
+
+
+def _locked_live_allocations(order: Order) -> list[Allocation]:
+    """The order's allocations still holding stock, their stock rows locked in primary-key order."""
+    live = [a for line in order.lines for a in line.allocations if a.status == AllocationStatus.ALLOCATED]
+    ids = sorted({a.stock_id for a in live})
+    if ids:
+        db.session.scalars(
+            select(Stock).where(Stock.id.in_(ids)).order_by(Stock.id).with_for_update()
+            .execution_options(populate_existing=True)
+        ).all()
+    return live

@@ -1,0 +1,89 @@
+"""Order approvals: a buyer's order above the company's threshold waits, stock allocated, for an approver.
+
+An approver (or admin; a person or an approver key) approves it (-> pending, for staff to confirm) or rejects
+it (-> cancelled, stock released); either a second time is 409. Orders waiting longer than
+APPROVAL_EXPIRY_HOURS are cancelled by `expire_waiting` (the `expire-approvals` command), stock released.
+Every decision is an order status change: who, when, and the note.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from shop import ordering
+from shop.accounts.models import MemberRole
+from shop.ordering.lifecycle import Actor
+from shop.ordering.models import Order, OrderStatus
+from shop.platform.database import utcnow
+from shop.platform.errors import Forbidden, IllegalTransition
+from shop.platform.extensions import db
+
+MAX_NOTE = 500
+EXPIRED_NOTE = "Not approved within {hours} hours: cancelled, stock released"
+
+
+class Member(Protocol):
+    """Who acts: a signed-in member, or an API key (its maker's id, its company, the key's role)."""
+
+    id: int
+    company_id: int
+    role: MemberRole
+
+
+def _decide(number: str, member: Member, note: str) -> tuple[Order, str]:
+    if not member.role.may(MemberRole.APPROVER):
+        raise Forbidden("Only an approver or admin of the company may approve or reject its orders.")
+    note = (note or "").strip()[:MAX_NOTE]
+    order = ordering.get_order(number, company_id=member.company_id, lock=True)
+    if order.status != OrderStatus.AWAITING_APPROVAL:
+        raise IllegalTransition(f"Order {order.number} is {order.status.value}: it no longer awaits approval.")
+    if _expired(order, utcnow()):
+        raise IllegalTransition(f"Order {order.number} waited longer than {_hours()} hours for approval and is "
+                                "being cancelled.")
+    return order, note
+
+
+def approve(number: str, member: Member, note: str = "") -> Order:
+    """Approve an order of the member's company: it becomes pending, for staff to confirm."""
+    order, note = _decide(number, member, note)
+    ordering.move(order, OrderStatus.PENDING, Actor.approver(member), f"Approved. {note}".strip())
+    db.session.flush()
+    return order
+
+
+def reject(number: str, member: Member, note: str = "") -> Order:
+    """Reject an order of the member's company: it is cancelled and its stock released."""
+    _, note = _decide(number, member, note)
+    return ordering.cancel_order(number, customer=member, actor=Actor.approver(member),
+                                 reason=f"Rejected. {note}".strip())
+
+
+def queue(company_id: int) -> list[Order]:
+    """The company's orders awaiting approval, oldest first."""
+    return list(db.session.scalars(
+        select(Order).where(Order.company_id == company_id, Order.status == OrderStatus.AWAITING_APPROVAL)
+        .options(selectinload(Order.lines), selectinload(Order.customer))
+        .order_by(Order.placed_at, Order.id)))
+
+
+def _hours() -> int:
+    return current_app.config["APPROVAL_EXPIRY_HOURS"]
+
+
+def _expired(order: Order, now: datetime) -> bool:
+    return order.placed_at < now - timedelta(hours=_hours())
+
+
+def expire_waiting(now: datetime | None = None) -> list[str]:
+    """Cancel every order that has waited for approval longer than APPROVAL_EXPIRY_HOURS, releasing its stock;
+    the numbers cancelled. The caller commits."""
+    cutoff = (now or utcnow()) - timedelta(hours=_hours())
+    numbers = list(db.session.scalars(select(Order.number).where(
+        Order.status == OrderStatus.AWAITING_APPROVAL, Order.placed_at < cutoff).order_by(Order.id)))
+    for number in numbers:
+        ordering.cancel_order(number, reason=EXPIRED_NOTE.format(hours=_hours()))
+    return numbers

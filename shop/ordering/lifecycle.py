@@ -1,0 +1,93 @@
+"""The life cycle: one table of the status changes an order may make and who may make each, and `move`,
+through which every status change goes (API, storefront and staff pages alike, by way of `actions`)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from shop.accounts.models import MemberRole, StaffRole, StaffUser
+from shop.ordering import announce
+from shop.ordering.models import Order, OrderStatus, OrderStatusChange
+from shop.platform.errors import Forbidden, IllegalTransition
+
+CUSTOMER = "customer"
+APPROVER = "approver"  # a member (or key) of the order's company with the approver or admin role
+SYSTEM = "system"  # no person: a command-line task or a test
+ALWAYS_ALLOWED = frozenset({StaffRole.ADMIN.value, SYSTEM})
+
+
+class CustomerRef(Protocol):
+    """A Customer (a member of a company), or the API's key holder, of which only the ids and role are known."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def company_id(self) -> int: ...
+
+    @property
+    def role(self) -> MemberRole: ...
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who moves an order: a role (a staff role, "customer" or "system") and the person's id."""
+
+    role: str
+    staff_id: int | None = None
+    customer_id: int | None = None
+
+    @classmethod
+    def of(cls, staff: StaffUser | None = None, customer: CustomerRef | None = None) -> Actor:
+        if staff is not None:
+            return cls(str(staff.role), staff_id=staff.id)
+        if customer is not None:
+            return cls(CUSTOMER, customer_id=customer.id)
+        return cls(SYSTEM)
+
+    @classmethod
+    def approver(cls, member: CustomerRef) -> Actor:
+        """A member deciding on an approval: an approver only when their role allows it."""
+        return cls(APPROVER if member.role.may(MemberRole.APPROVER) else CUSTOMER, customer_id=member.id)
+
+
+@dataclass(frozen=True)
+class Transition:
+    source: OrderStatus
+    target: OrderStatus
+    roles: frozenset[str]  # besides admin and system, who may make it
+
+
+_FULFILMENT = frozenset({StaffRole.FULFILMENT.value})
+_FULFILMENT_OR_CUSTOMER = _FULFILMENT | {CUSTOMER}
+
+TRANSITIONS: tuple[Transition, ...] = (
+    # Held for the company's approval (services.approvals): approved, or rejected, withdrawn or expired.
+    Transition(OrderStatus.AWAITING_APPROVAL, OrderStatus.PENDING, frozenset({APPROVER})),
+    Transition(OrderStatus.AWAITING_APPROVAL, OrderStatus.CANCELLED, _FULFILMENT_OR_CUSTOMER | {APPROVER}),
+    Transition(OrderStatus.PENDING, OrderStatus.CONFIRMED, _FULFILMENT),
+    Transition(OrderStatus.CONFIRMED, OrderStatus.SHIPPED, _FULFILMENT),
+    Transition(OrderStatus.SHIPPED, OrderStatus.DELIVERED, _FULFILMENT),
+    Transition(OrderStatus.PENDING, OrderStatus.CANCELLED, _FULFILMENT_OR_CUSTOMER),
+    Transition(OrderStatus.CONFIRMED, OrderStatus.CANCELLED, _FULFILMENT_OR_CUSTOMER),
+)
+
+
+def transition(source: OrderStatus, target: OrderStatus) -> Transition | None:
+    return next((t for t in TRANSITIONS if t.source == source and t.target == target), None)
+
+
+def move(order: Order, target: OrderStatus, actor: Actor, note: str = "") -> OrderStatusChange:
+    """Move the order to `target`, recorded in its history; raise IllegalTransition when its status does not
+    allow it, Forbidden when the actor's role may not. The caller does what the move means for the stock."""
+    allowed = transition(order.status, target)
+    if allowed is None:
+        raise IllegalTransition(f"Order {order.number} is {order.status} and cannot be {target}.")
+    if actor.role not in allowed.roles | ALWAYS_ALLOWED:
+        raise Forbidden(f"A {actor.role} may not make order {order.number} {target}.")
+    change = OrderStatusChange(from_status=order.status, to_status=target, staff_id=actor.staff_id,
+                               customer_id=actor.customer_id, note=note)
+    order.history.append(change)
+    order.status = target
+    announce.order_status_changed(order)  # its outbox row, written as the transaction commits
+    return change

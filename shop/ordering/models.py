@@ -1,0 +1,220 @@
+"""Orders: lines, the lot allocations behind them, status history, notices and idempotency records."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shop.accounts.models import Company, Customer, StaffUser
+from shop.catalog.models import Variant
+from shop.inventory.models import Stock
+from shop.platform.database import Base, _enum, utcnow
+
+
+class OrderStatus(enum.StrEnum):
+    AWAITING_APPROVAL = "awaiting_approval"
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+
+
+class Order(Base):
+    __tablename__ = "order"
+    __table_args__ = (
+        CheckConstraint("min_remaining_shelf_life_days IS NULL OR min_remaining_shelf_life_days >= 0",
+                        name="shelf_life_not_negative"),
+        # Keyset pagination: a company's order book newest first, and the staff list by status.
+        Index("ix_order_company_id_placed_at_id", "company_id", "placed_at", "id"),
+        Index("ix_order_customer_id", "customer_id"),
+        Index("ix_order_status_placed_at_id", "status", "placed_at", "id"),
+        Index("ix_order_placed_at_id", "placed_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))  # who placed it (for a key: its maker)
+    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus, "order_status"), default=OrderStatus.PENDING)
+    currency: Mapped[str] = mapped_column(String(3))
+    subtotal: Mapped[Decimal]
+    total: Mapped[Decimal]
+    ship_name: Mapped[str] = mapped_column(String(200))
+    ship_line1: Mapped[str] = mapped_column(String(200))
+    ship_line2: Mapped[str] = mapped_column(String(200), default="")
+    ship_city: Mapped[str] = mapped_column(String(100))
+    ship_postal_code: Mapped[str] = mapped_column(String(20))
+    ship_country: Mapped[str] = mapped_column(String(2))
+    purchase_order: Mapped[str] = mapped_column(String(100), default="")
+    min_remaining_shelf_life_days: Mapped[int | None]
+    # Who carries the shipment and its tracking reference: told to the buyer when the order ships.
+    carrier: Mapped[str] = mapped_column(String(60), server_default="")
+    tracking_reference: Mapped[str] = mapped_column(String(100), default="")
+    # Set when a recall took stock away from this order and it could not be re-covered.
+    needs_attention: Mapped[bool] = mapped_column(default=False)
+    attention_note: Mapped[str] = mapped_column(Text, default="")
+    placed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    company: Mapped[Company] = relationship()
+    customer: Mapped[Customer] = relationship()
+    lines: Mapped[list[OrderLine]] = relationship(back_populates="order", order_by="OrderLine.position",
+                                                  cascade="all, delete-orphan")
+    history: Mapped[list[OrderStatusChange]] = relationship(back_populates="order", order_by="OrderStatusChange.id",
+                                                            cascade="all, delete-orphan")
+    notices: Mapped[list[OrderNotice]] = relationship(back_populates="order", order_by="OrderNotice.id",
+                                                      cascade="all, delete-orphan")
+
+    @property
+    def shipping_address(self) -> dict[str, str]:
+        return {"name": self.ship_name, "line1": self.ship_line1, "line2": self.ship_line2,
+                "city": self.ship_city, "postal_code": self.ship_postal_code, "country": self.ship_country}
+
+    def __repr__(self) -> str:
+        return f"<Order {self.number} {self.status}>"
+
+
+class OrderLine(Base):
+    __tablename__ = "order_line"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("cancelled_quantity >= 0 AND cancelled_quantity <= quantity", name="cancelled_within_quantity"),
+        UniqueConstraint("order_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    variant_id: Mapped[int] = mapped_column(ForeignKey("variant.id"), index=True)
+    sku: Mapped[str] = mapped_column(String(40))
+    quantity: Mapped[int]
+    unit_price: Mapped[Decimal]
+    # The contract price list that priced the line; None: the public list price or price break.
+    price_list_id: Mapped[int | None] = mapped_column(ForeignKey("price_list.id"), index=True)
+    line_total: Mapped[Decimal]  # unit price times the units still to be delivered (quantity - cancelled)
+    # Units of the line cancelled because they could not be supplied (a short line after a recall); the
+    # customer's quantity stays as ordered. A server default, because placing an order inserts lines in Core.
+    cancelled_quantity: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+    variant: Mapped[Variant] = relationship()
+    allocations: Mapped[list[Allocation]] = relationship(back_populates="line", order_by="Allocation.id",
+                                                         cascade="all, delete-orphan")
+
+    @property
+    def wanted(self) -> int:
+        """Units the line is still to deliver: ordered, less what was cancelled."""
+        return self.quantity - self.cancelled_quantity
+
+
+class AllocationStatus(enum.StrEnum):
+    """Where an allocation's units are. 'Released' is a QC decision about a lot here, so an allocation given
+    back is 'returned to stock', with the reason."""
+
+    ALLOCATED = "allocated"  # reserved, still on hand
+    SHIPPED = "shipped"  # left the warehouse with the order
+    RETURNED_CANCELLED = "returned_cancelled"  # given back: the order was cancelled
+    RETURNED_RECALLED = "returned_recalled"  # given back: the lot was recalled
+
+    @property
+    def label(self) -> str:
+        return _ALLOCATION_LABELS[self]
+
+    @property
+    def live(self) -> bool:
+        """Whether the units still belong to the order (reserved or shipped)."""
+        return self in (AllocationStatus.ALLOCATED, AllocationStatus.SHIPPED)
+
+
+_ALLOCATION_LABELS = {
+    AllocationStatus.ALLOCATED: "allocated",
+    AllocationStatus.SHIPPED: "shipped",
+    AllocationStatus.RETURNED_CANCELLED: "returned to stock (cancelled)",
+    AllocationStatus.RETURNED_RECALLED: "returned to stock (lot recalled)",
+}
+
+
+class Allocation(Base):
+    """Which lot an order line draws from: the link that traces a lot to its customers."""
+
+    __tablename__ = "allocation"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_line.id", ondelete="CASCADE"), index=True)
+    stock_id: Mapped[int] = mapped_column(ForeignKey("stock.id"), index=True)
+    quantity: Mapped[int]
+    status: Mapped[AllocationStatus] = mapped_column(_enum(AllocationStatus, "allocation_status"),
+                                                     default=AllocationStatus.ALLOCATED)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    line: Mapped[OrderLine] = relationship(back_populates="allocations")
+    stock: Mapped[Stock] = relationship()
+
+
+class OrderStatusChange(Base):
+    __tablename__ = "order_status_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[OrderStatus | None] = mapped_column(_enum(OrderStatus, "from_status"))
+    to_status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus, "to_status"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    order: Mapped[Order] = relationship(back_populates="history")
+    staff: Mapped[StaffUser | None] = relationship()
+
+    @property
+    def actor(self) -> str:
+        if self.staff is not None:
+            return f"staff {self.staff.email}"
+        return "customer" if self.customer_id else "system"
+
+
+class NoticeKind(enum.StrEnum):
+    RECALL = "recall"
+
+
+class OrderNotice(Base):
+    """Something the customer must be told about an order, shown on its pages and in the API (`notices`).
+
+    Recorded once, when it happens, so that e-mail can send it later (sent_at stays empty until then).
+    """
+
+    __tablename__ = "order_notice"
+    __table_args__ = (UniqueConstraint("order_id", "kind", "batch_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="CASCADE"))
+    kind: Mapped[NoticeKind] = mapped_column(_enum(NoticeKind, "notice_kind"))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batch.id"), index=True)
+    lot_number: Mapped[str] = mapped_column(String(40), default="")
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(index=True)
+
+    order: Mapped[Order] = relationship(back_populates="notices")
+
+
+class IdempotencyRecord(Base):
+    """The first answer to an Idempotency-Key, kept so retries get it again."""
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (UniqueConstraint("customer_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    key: Mapped[str] = mapped_column(String(255))
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(String(255))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    response_status: Mapped[int | None]
+    response_body: Mapped[str | None] = mapped_column(Text)
+    response_headers: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -1,0 +1,58 @@
+"""Reading orders for their pages and the API: one order, and keyset-paginated lists."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import selectinload
+
+from shop.catalog.models import Variant
+from shop.inventory.models import Stock
+from shop.ordering.models import Allocation, Order, OrderLine, OrderStatus
+from shop.platform.errors import NotFound
+from shop.platform.extensions import db
+
+
+def _order_options():
+    return (
+        selectinload(Order.lines)
+        .selectinload(OrderLine.allocations)
+        .selectinload(Allocation.stock)
+        .selectinload(Stock.batch),
+        selectinload(Order.notices),
+    )
+
+
+def get_order(number: str, company_id: int | None = None, *, lock: bool = False) -> Order:
+    """One order with its lines and allocated lots; limited to one company's order book when given."""
+    stmt = select(Order).where(Order.number == number).options(*_order_options())
+    if company_id is not None:
+        stmt = stmt.where(Order.company_id == company_id)
+    if lock:
+        stmt = stmt.with_for_update(of=Order).execution_options(populate_existing=True)
+    order = db.session.scalar(stmt)
+    if order is None:
+        raise NotFound(f"No order {number}.")
+    return order
+
+
+def list_orders(company_id: int | None = None, status: OrderStatus | None = None, limit: int = 20,
+                after: tuple[datetime, int] | None = None) -> list[Order]:
+    """Orders newest first, keyset-paginated on (placed_at, id); pass the last row's pair as `after`."""
+    stmt = select(Order).options(*_order_options()).order_by(Order.placed_at.desc(), Order.id.desc()).limit(limit)
+    if company_id is not None:
+        stmt = stmt.where(Order.company_id == company_id)
+    if status is not None:
+        stmt = stmt.where(Order.status == status)
+    if after is not None:
+        stmt = stmt.where(tuple_(Order.placed_at, Order.id) < tuple_(*after))
+    return list(db.session.scalars(stmt))
+
+
+def unknown_skus(skus: Iterable[object]) -> set[str]:
+    """The SKUs among `skus` (non-strings ignored) that no active pack size has."""
+    wanted = {sku for sku in skus if isinstance(sku, str)}
+    if not wanted:
+        return set()
+    return wanted - set(db.session.scalars(select(Variant.sku).where(Variant.sku.in_(wanted), Variant.active)))

@@ -1,0 +1,117 @@
+"""Reading what an order needs, in one statement: per requested SKU its pack size, the prices for the line's
+quantity (public, and the ordering company's contract price), the company's approval threshold, and the stock
+rows it may draw from, as plain values (a Core SELECT: the ORM's loading of these rows cost more than the query
+itself)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+
+from sqlalchemy import Connection, Date, Integer, and_, bindparam, case, select
+
+from shop.accounts.models import Company
+from shop.catalog.models import PriceBreak, PriceList, PriceListItem, Variant
+from shop.catalog.price_lists import applies_on
+from shop.inventory.availability import sellable_lot_condition
+from shop.inventory.models import Batch, Stock
+from shop.ordering.planner import Lot
+
+
+@dataclass(frozen=True, slots=True)
+class PackSize:
+    """A requested variant as placing an order needs it."""
+
+    id: int
+    sku: str
+    active: bool
+    min_order_quantity: int
+    list_price: Decimal
+    break_price: Decimal | None  # the deepest price break the line's quantity reaches, if any
+    lots: list[Lot] = field(default_factory=list)  # sellable stock rows with units left, FEFO
+    contract_price: Decimal | None = None  # the company's contract price for the quantity on the day, if any
+    price_list_id: int | None = None  # the contract list it comes from
+    approval_threshold: Decimal | None = None  # the ordering company's
+
+
+def read_pack_sizes(conn: Connection, quantities: dict[str, int], expires_after: date, company_id: int,
+                    day: date, *, lock: bool = False) -> dict[str, PackSize]:
+    """The pack sizes of `quantities` (units per SKU), each priced for its quantity (publicly, and by the
+    company's contract list that applies on `day`), with its sellable lots that expire after `expires_after`;
+    unknown SKUs are absent. With `lock` the candidate stock rows are locked first, in primary-key order (a
+    try that lost the race twice)."""
+    if not quantities:
+        return {}
+    if lock:
+        conn.execute(_LOCK_CANDIDATES, {"skus": list(quantities), "expires_after": expires_after}).all()
+    params: dict[str, object] = {"expires_after": expires_after, "company_id": company_id, "day": day}
+    for i, (sku, quantity) in enumerate(quantities.items()):
+        params[f"sku_{i}"], params[f"qty_{i}"] = sku, quantity
+    pack_sizes: dict[str, PackSize] = {}
+    for row in conn.execute(_statement(len(quantities)), params):
+        pack = pack_sizes.get(row.sku)
+        if pack is None:
+            pack = pack_sizes[row.sku] = PackSize(row.id, row.sku, row.active, row.min_order_quantity,
+                                                  row.list_price, row.break_price,
+                                                  contract_price=row.contract_price,
+                                                  price_list_id=row.price_list_id,
+                                                  approval_threshold=row.approval_threshold)
+        if row.stock_id is not None:
+            pack.lots.append(Lot(row.stock_id, row.id, row.batch_id, row.expires_on, row.on_hand - row.allocated,
+                                 row.lot_number))
+    return pack_sizes
+
+
+@lru_cache(maxsize=128)
+def _statement(skus: int):
+    """The SELECT for `skus` SKUs (bind parameters sku_<i>, qty_<i>, expires_after, company_id, day): each
+    variant with its list price, break price and contract tier for the quantity, the company's approval
+    threshold and, outer-joined, its sellable stock rows with units left, earliest expiry first. Built once per
+    number of SKUs: composing it cost more than running it."""
+    variants, breaks, stock, batches = (model.__table__ for model in (Variant, PriceBreak, Stock, Batch))
+    sku_params = [bindparam(f"sku_{i}", type_=variants.c.sku.type) for i in range(skus)]
+    quantity = case({sku_params[i]: bindparam(f"qty_{i}", type_=Integer) for i in range(skus)},
+                    value=variants.c.sku)
+    break_price = (select(breaks.c.unit_price)
+                   .where(breaks.c.variant_id == variants.c.id, breaks.c.min_quantity <= quantity)
+                   .order_by(breaks.c.min_quantity.desc()).limit(1).scalar_subquery())
+    contract = _contract_tier(variants.c.id, quantity)
+    lots = stock.join(batches, and_(batches.c.id == stock.c.batch_id,
+                                    sellable_lot_condition(bindparam("expires_after", type_=Date))))
+    return (
+        select(variants.c.id, variants.c.sku, variants.c.active, variants.c.min_order_quantity,
+               variants.c.unit_price.label("list_price"), break_price.label("break_price"),
+               contract(PriceListItem.unit_price).label("contract_price"),
+               contract(PriceListItem.price_list_id).label("price_list_id"),
+               select(Company.approval_threshold).where(Company.id == bindparam("company_id"))
+               .scalar_subquery().label("approval_threshold"),
+               stock.c.id.label("stock_id"), stock.c.batch_id, stock.c.on_hand, stock.c.allocated,
+               batches.c.lot_number, batches.c.expires_on)
+        .select_from(variants.outerjoin(lots, and_(stock.c.variant_id == variants.c.id,
+                                                   stock.c.on_hand > stock.c.allocated)))
+        .where(variants.c.sku.in_(sku_params))
+        .order_by(variants.c.id, batches.c.expires_on, batches.c.id, stock.c.id)
+    )
+
+
+def _contract_tier(variant_id, quantity):
+    """A function of a column of PriceListItem: that column of the company's (:company_id) contract tier for
+    the variant and quantity, in its list that applies on :day, as a scalar subquery (NULL: none)."""
+    def column(wanted):
+        return (select(wanted).join(PriceList, PriceList.id == PriceListItem.price_list_id)
+                .where(PriceList.company_id == bindparam("company_id"), PriceListItem.variant_id == variant_id,
+                       PriceListItem.min_quantity <= quantity, applies_on(bindparam("day", type_=Date)))
+                .order_by(PriceListItem.min_quantity.desc()).limit(1).scalar_subquery())
+    return column
+
+
+_LOCK_CANDIDATES = (
+    select(Stock.id)
+    .join(Batch, Batch.id == Stock.batch_id)
+    .join(Variant, Variant.id == Stock.variant_id)
+    .where(Variant.sku.in_(bindparam("skus", expanding=True)),
+           sellable_lot_condition(bindparam("expires_after", type_=Date)), Stock.on_hand > Stock.allocated)
+    .order_by(Stock.id)
+    .with_for_update(of=Stock)
+)

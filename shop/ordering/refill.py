@@ -1,0 +1,80 @@
+"""Allocate more units to orders that already exist, first-expired-first-out.
+
+An order that already exists can need more units later: a recall took a lot away (services.recall), or it is
+short for another reason and fulfilment fills it (services.shortages). Both plan with the order engine's
+planner (`ordering.planner.plan`, the one FEFO and shelf-life rule, which placing an order uses all or
+nothing), from the lots read here, and write with `allocate`. Candidate stock rows are locked in primary-key
+order, as placing an order locks them, so that a refill and a checkout wait for each other instead of
+deadlocking.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import contains_eager
+
+from shop.inventory.availability import default_shelf_life_days, sellable_after, sellable_lot_filter
+from shop.inventory.models import MovementKind, Stock, StockMovement
+from shop.ordering.models import Allocation, AllocationStatus, Order, OrderLine
+from shop.ordering.planner import Lot, Need
+from shop.platform.extensions import db
+
+
+def shelf_life_days(order: Order) -> int:
+    """The order's minimum remaining shelf life: what it asked for, else the shop's default."""
+    asked = order.min_remaining_shelf_life_days
+    return asked if asked is not None else default_shelf_life_days()
+
+
+def not_before(order: Order) -> date:
+    """The order's lots must expire after this date."""
+    return sellable_after(shelf_life_days(order))
+
+
+def need(key: object, order: Order, line: OrderLine, quantity: int) -> Need:
+    return Need(key, line.variant_id, quantity, not_before(order))
+
+
+def candidate_stock(variant_ids: Iterable[int], *, lock: bool, include_batch_id: int | None = None) -> list[Stock]:
+    """Stock rows of these pack sizes with free units in lots that orders are filled from (with their lots
+    loaded), and with `include_batch_id` every row of that lot too; with `lock`, locked in primary-key order."""
+    ids = sorted(set(variant_ids))
+    if not ids:
+        return []
+    candidates = Stock.variant_id.in_(ids) & sellable_lot_filter(0) & (Stock.on_hand > Stock.allocated)
+    stmt = (select(Stock).join(Stock.batch).options(contains_eager(Stock.batch))
+            .where(or_(candidates, Stock.batch_id == include_batch_id) if include_batch_id else candidates)
+            .order_by(Stock.id))
+    if lock:
+        stmt = stmt.with_for_update(of=Stock).execution_options(populate_existing=True)
+    return list(db.session.scalars(stmt))
+
+
+def lots_of(stocks: Iterable[Stock], exclude_batch_id: int | None = None) -> list[Lot]:
+    """candidate_stock's rows as the planner's Lot values, without the rows of `exclude_batch_id`."""
+    return [Lot(s.id, s.variant_id, s.batch_id, s.batch.expires_on, s.on_hand - s.allocated, s.batch.lot_number)
+            for s in stocks
+            if s.batch_id != exclude_batch_id]
+
+
+def allocate(order: Order, line: OrderLine, stock: Stock, quantity: int, *, staff_id: int | None,
+             reason: str) -> Allocation:
+    """Reserve `quantity` units of a stock row (locked by the caller) for an order line, with its ledger row."""
+    stock.allocated += quantity
+    allocation = Allocation(stock=stock, quantity=quantity, status=AllocationStatus.ALLOCATED)
+    line.allocations.append(allocation)
+    db.session.add(StockMovement(stock=stock, kind=MovementKind.ALLOCATION, allocated_delta=quantity,
+                                 order_id=order.id, staff_id=staff_id, reason=reason))
+    return allocation
+
+
+def give_back(order: Order, allocation: Allocation, status: AllocationStatus, *, staff_id: int | None,
+              reason: str) -> None:
+    """Return an allocation's reserved units to stock (`status`: why), with its ledger row."""
+    allocation.stock.allocated -= allocation.quantity
+    allocation.status = status
+    db.session.add(StockMovement(stock=allocation.stock, kind=MovementKind.DEALLOCATION,
+                                 allocated_delta=-allocation.quantity, order_id=order.id, staff_id=staff_id,
+                                 reason=reason))

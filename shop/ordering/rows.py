@@ -1,0 +1,140 @@
+"""The rows a new order writes, as plain values: built once, written by either path of `persistence`, and
+shown to the API as a `PlacedOrder` without reading them back."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from shop.inventory.models import MovementKind
+from shop.ordering.checks import OrderRequest
+from shop.ordering.models import AllocationStatus, OrderStatus
+from shop.ordering.planner import Pick, Plan
+from shop.ordering.pricing import Price
+
+# What every new order and order line starts with (besides the order's status: pending, or awaiting approval),
+# and the note of its first status change.
+NEW_ORDER = {"tracking_reference": "", "needs_attention": False, "attention_note": ""}
+NEW_LINE = {"cancelled_quantity": 0}
+# Columns a new order leaves to their server default (empty until it ships): written by neither path, so that
+# the one-statement write stays under psycopg's 4096 characters for preparing it once.
+SERVER_DEFAULTS = ("carrier",)
+PLACED_NOTE = "Order placed"
+LINE_COLUMNS = ("position", "variant_id", "sku", "quantity", "unit_price", "line_total", "price_list_id")
+
+
+@dataclass(frozen=True)
+class OrderRows:
+    order: dict[str, Any]  # every column of the order but its id
+    lines: list[dict[str, Any]]  # LINE_COLUMNS and NEW_LINE of each line, in position order
+    picks: tuple[Pick, ...]  # keyed by line position, in line order, first-expired-first-out within a line
+    expires_after: date  # the picked lots must still be sellable after this date when the stock is taken
+
+    @property
+    def placed_at(self) -> datetime:
+        return self.order["placed_at"]
+
+    @property
+    def status(self) -> OrderStatus:
+        return self.order["status"]
+
+    @property
+    def movement_reason(self) -> str:
+        return f"Order {self.order['number']}"
+
+    def change_row(self, order_id: int) -> dict[str, object]:
+        """The first status change: placed by the customer (no staff)."""
+        return {"order_id": order_id, "from_status": None, "to_status": self.status, "at": self.placed_at,
+                "staff_id": None, "customer_id": self.order["customer_id"], "note": PLACED_NOTE}
+
+    def allocation_rows(self, line_ids: list[int]) -> list[dict[str, object]]:
+        return [{"order_line_id": line_ids[p.key], "stock_id": p.lot.stock_id, "quantity": p.quantity,
+                 "status": AllocationStatus.ALLOCATED, "created_at": self.placed_at} for p in self.picks]
+
+    def movement_rows(self, order_id: int) -> list[dict[str, object]]:
+        """The ledger: one allocation movement per pick, by no staff."""
+        return [{"stock_id": p.lot.stock_id, "kind": MovementKind.ALLOCATION, "on_hand_delta": 0,
+                 "allocated_delta": p.quantity, "reason": self.movement_reason, "staff_id": None,
+                 "order_id": order_id, "created_at": self.placed_at} for p in self.picks]
+
+    def batch_ids(self) -> list[int]:
+        return sorted({p.lot.batch_id for p in self.picks})
+
+
+def order_rows(request: OrderRequest, pack_ids: Mapping[str, int], prices: list[Price], plan: Plan, *,
+               number: str, currency: str, now: datetime, expires_after: date,
+               status: OrderStatus = OrderStatus.PENDING) -> OrderRows:
+    """The rows of a new order (of the request's company, starting in `status`): its lines priced by `prices`
+    (one per line, each recording its contract list) and its picks from `plan` (keyed by line position)."""
+    lines = [{"position": position, "variant_id": pack_ids[line.sku], "sku": line.sku, "quantity": line.quantity,
+              "unit_price": price.unit_price, "line_total": price.total(line.quantity),
+              "price_list_id": price.price_list_id, **NEW_LINE}
+             for position, (line, price) in enumerate(zip(request.lines, prices, strict=True))]
+    subtotal = sum((line["line_total"] for line in lines), Decimal("0.00"))
+    address = request.address
+    order = {
+        **NEW_ORDER, "status": status, "number": number, "customer_id": request.customer_id,
+        "company_id": request.company_id, "currency": currency,
+        "subtotal": subtotal, "total": subtotal,  # no shipping or tax lines yet: quoted separately by sales
+        "ship_name": address["name"], "ship_line1": address["line1"], "ship_line2": address.get("line2", ""),
+        "ship_city": address["city"], "ship_postal_code": address["postal_code"],
+        "ship_country": address["country"], "purchase_order": request.purchase_order,
+        "min_remaining_shelf_life_days": request.shelf_life_days, "placed_at": now,
+    }
+    return OrderRows(order, lines, plan.picks, expires_after)
+
+
+# --- What the API shows of a new order ------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class PlacedAllocation:
+    lot_number: str
+    quantity: int
+    expires_on: date
+    recalled: bool = False  # a new order's lots are sellable
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedLine:
+    sku: str
+    quantity: int
+    unit_price: Decimal
+    line_total: Decimal
+    cancelled_quantity: int
+    allocations: tuple[PlacedAllocation, ...]
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    """A new order as written, for the API's schema to dump: the values of an Order, without database ids."""
+
+    number: str
+    status: OrderStatus
+    placed_at: datetime
+    currency: str
+    subtotal: Decimal
+    total: Decimal
+    shipping_address: dict[str, str]
+    purchase_order: str
+    min_remaining_shelf_life_days: int | None
+    tracking_reference: str
+    lines: tuple[PlacedLine, ...]
+    carrier: str = ""
+    notices: tuple[()] = ()
+
+
+def placed_order(rows: OrderRows) -> PlacedOrder:
+    """The new order as its rows will be written, every allocation from its pick."""
+    o = rows.order
+    lines = tuple(
+        PlacedLine(line["sku"], line["quantity"], line["unit_price"], line["line_total"], line["cancelled_quantity"],
+                   tuple(PlacedAllocation(p.lot.lot_number, p.quantity, p.lot.expires_on)
+                         for p in rows.picks if p.key == line["position"]))
+        for line in rows.lines)
+    address = {"name": o["ship_name"], "line1": o["ship_line1"], "line2": o["ship_line2"], "city": o["ship_city"],
+               "postal_code": o["ship_postal_code"], "country": o["ship_country"]}
+    return PlacedOrder(o["number"], o["status"], o["placed_at"], o["currency"], o["subtotal"],
+                       o["total"], address, o["purchase_order"], o["min_remaining_shelf_life_days"],
+                       o["tracking_reference"], lines)

@@ -1,0 +1,283 @@
+"""Short orders: open orders whose lines hold fewer units than they are to deliver (after a recall, a count
+correction, or any other reason). Such an order cannot be confirmed or shipped while short (`refuse_if_short`,
+called by services.ordering); fulfilment fills it from released stock first-expired-first-out in one action,
+allocates a lot by hand (also one sold only on request), cancels the missing units, or cancels the order.
+Each of these is written into the order's history."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.orm import selectinload
+
+from shop.accounts.models import StaffUser
+from shop.inventory import lots as inventory
+from shop.inventory.models import Batch, BatchStatus, Stock
+from shop.ordering import planner, refill
+from shop.ordering.models import Allocation, AllocationStatus, Order, OrderLine, OrderStatus, OrderStatusChange
+from shop.platform import pagination as reports
+from shop.platform.errors import IllegalTransition, InvalidInput, NotFound
+from shop.platform.extensions import db
+
+OPEN_STATUSES = (OrderStatus.PENDING, OrderStatus.CONFIRMED)
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class ShortLine:
+    position: int
+    sku: str
+    wanted: int  # units the line is to deliver (ordered, less cancelled)
+    held: int  # units allocated (or shipped) to it
+
+    @property
+    def missing(self) -> int:
+        return self.wanted - self.held
+
+    def __str__(self) -> str:
+        return f"{self.sku} misses {self.missing} of {self.wanted} units"
+
+
+def short_lines(order: Order) -> list[ShortLine]:
+    """The lines of an order (loaded with its allocations) that hold fewer units than they are to deliver."""
+    short = []
+    for line in order.lines:
+        held = sum(a.quantity for a in line.allocations if a.status.live)
+        if held < line.wanted:
+            short.append(ShortLine(line.position, line.sku, line.wanted, held))
+    return short
+
+
+def refuse_if_short(order: Order, action: str) -> None:
+    """Raise IllegalTransition saying exactly what is missing when the order is short (`action`: 'confirmed')."""
+    short = short_lines(order)
+    if short:
+        raise IllegalTransition(
+            f"Order {order.number} cannot be {action} while it is short: " + "; ".join(map(str, short))
+            + ". Allocate the missing units, cancel them, or cancel the order.")
+
+
+@dataclass(frozen=True)
+class Filled:
+    """What one-click allocation did: units per (SKU, lot), and the lines still short."""
+
+    allocated: list[tuple[str, str, int]]
+    still_short: list[ShortLine]
+
+
+def fill_short_order(number: str, staff: StaffUser | None = None) -> Filled:
+    """Allocate an open order's missing units from released stock, first-expired-first-out, within the order's
+    shelf life and never from lots sold only on request. Takes what there is; the caller commits.
+
+    Raises NotFound or IllegalTransition (not open, not short, or no released unit fits) before changing
+    anything.
+    """
+    order = _lock_open_order(number)
+    short = _require_short(order)
+    lines = {line.position: line for line in order.lines}
+    stocks = refill.candidate_stock({lines[s.position].variant_id for s in short}, lock=True)
+    needs = [refill.need(s.position, order, lines[s.position], s.missing) for s in short]
+    picks = planner.plan(needs, refill.lots_of(stocks)).picks
+    if not picks:
+        raise IllegalTransition(f"No released stock can fill order {number} now: " + "; ".join(map(str, short))
+                                + f" (lots must have more than {refill.shelf_life_days(order)} days of shelf "
+                                  "life left). Allocate a lot sold on request by hand, cancel the missing units, "
+                                  "or cancel the order.")
+    stock_by_id = {s.id: s for s in stocks}
+    allocated = []
+    for pick in picks:
+        line, stock = lines[pick.key], stock_by_id[pick.stock_id]
+        refill.allocate(order, line, stock, pick.quantity, staff_id=_id(staff),
+                        reason=f"Order {order.number}: missing units allocated from released stock")
+        allocated.append((line.sku, stock.batch.lot_number, pick.quantity))
+    still_short = short_lines(order)
+    _note(order, staff, "Missing units allocated from released stock (first-expired-first-out): "
+          + "; ".join(f"{sku} {n} from lot {lot}" for sku, lot, n in allocated)
+          + (f". Still short: {'; '.join(map(str, still_short))}" if still_short else ""))
+    _settled(order, staff, still_short, "missing units allocated from released stock")
+    db.session.flush()
+    return Filled(allocated, still_short)
+
+
+def cancel_short_units(number: str, staff: StaffUser | None = None) -> list[ShortLine]:
+    """Cancel the units an open order misses, so that it can go ahead with what it holds; the caller commits.
+
+    The line keeps the quantity ordered and records the units cancelled; its total and the order's are
+    recalculated. Refused when nothing would be left to deliver: cancel the order instead.
+    """
+    order = _lock_open_order(number)
+    short = _require_short(order)
+    lines = {line.position: line for line in order.lines}
+    if sum(line.wanted for line in order.lines) == sum(s.missing for s in short):
+        raise IllegalTransition(f"Nothing of order {number} would be left to deliver: cancel the order instead.")
+    for s in short:
+        line = lines[s.position]
+        line.cancelled_quantity += s.missing
+        line.line_total = (line.unit_price * line.wanted).quantize(CENT)
+    order.subtotal = sum((line.line_total for line in order.lines), Decimal("0.00"))
+    order.total = order.subtotal
+    _note(order, staff, "Missing units cancelled (they could not be supplied): "
+          + "; ".join(f"{s.sku} {s.missing} of {s.wanted} units" for s in short))
+    _settled(order, staff, [], "missing units cancelled")
+    db.session.flush()
+    return short
+
+
+@dataclass(frozen=True)
+class HandLot:
+    """A lot fulfilment may allocate by hand to a short line: released, within the order's shelf life."""
+
+    lot_number: str
+    expires_on: date
+    free: int
+    on_request: bool
+
+
+def hand_lots(order: Order) -> dict[int, list[HandLot]]:
+    """For each short line of an open order (by position), the lots that may be allocated to it by hand,
+    earliest expiry first, including lots sold only on request."""
+    short = {s.position for s in short_lines(order)} if order.status in OPEN_STATUSES else set()
+    lines = [line for line in order.lines if line.position in short]
+    if not lines:
+        return {}
+    rows = db.session.execute(
+        select(Stock.variant_id, Batch.lot_number, Batch.expires_on, Stock.on_hand - Stock.allocated,
+               Batch.on_request)
+        .join(Batch, Batch.id == Stock.batch_id)
+        .where(Stock.variant_id.in_({line.variant_id for line in lines}), Batch.status == BatchStatus.RELEASED,
+               Batch.expires_on > refill.not_before(order), Stock.on_hand > Stock.allocated)
+        .order_by(Batch.expires_on, Batch.id)
+    ).all()
+    return {line.position: [HandLot(lot, expires, free, on_request)
+                            for variant_id, lot, expires, free, on_request in rows if variant_id == line.variant_id]
+            for line in lines}
+
+
+def allocate_by_hand(number: str, position: int, lot_number: str, quantity: int,
+                     staff: StaffUser | None = None) -> Allocation:
+    """Allocate units of a chosen lot (also one sold only on request) to a short line; the caller commits.
+
+    The lot must be released, of the line's pack size, and within the order's shelf life, and the quantity at
+    most what the line misses and the lot has free. Recorded in the order's history.
+    """
+    order = _lock_open_order(number)
+    short = {s.position: s for s in _require_short(order)}
+    line = next((line for line in order.lines if line.position == position), None)
+    if line is None or position not in short:
+        raise InvalidInput({"position": [f"Line {position + 1} of order {number} is not short."]})
+    missing = short[position].missing
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= missing:
+        raise InvalidInput({"quantity": [f"Allocate a whole number of units from 1 to {missing}."]})
+    stock = db.session.scalar(
+        select(Stock).join(Stock.batch)
+        .where(inventory.lot_number_is(lot_number), Stock.variant_id == line.variant_id)
+        .with_for_update(of=Stock).execution_options(populate_existing=True))
+    not_before = refill.not_before(order)
+    if stock is None or stock.batch.status != BatchStatus.RELEASED or stock.batch.expires_on <= not_before:
+        raise InvalidInput({"lot_number": [f"Lot {lot_number} has no released {line.sku} that expires after "
+                                           f"{not_before.isoformat()} (the order's shelf life)."]})
+    if stock.on_hand - stock.allocated < quantity:
+        raise InvalidInput({"quantity": [f"Lot {stock.batch.lot_number} has {stock.on_hand - stock.allocated} "
+                                         f"{line.sku} free."]})
+    kind = " (sold only on request)" if stock.batch.on_request else ""
+    allocation = refill.allocate(order, line, stock, quantity, staff_id=_id(staff),
+                                 reason=f"Order {order.number}: allocated by hand from lot "
+                                        f"{stock.batch.lot_number}{kind}")
+    still_short = short_lines(order)
+    _note(order, staff, f"Allocated by hand: {line.sku} {quantity} units from lot {stock.batch.lot_number}{kind}")
+    _settled(order, staff, still_short, f"allocated by hand from lot {stock.batch.lot_number}")
+    db.session.flush()
+    return allocation
+
+
+@dataclass(frozen=True)
+class ShortOrder:
+    """An open short order on the fulfilment list: what it misses, and how much released stock could fill now."""
+
+    number: str
+    placed_at: datetime
+    company: str
+    status: OrderStatus
+    short: list[ShortLine]
+    fillable: int
+
+    @property
+    def missing(self) -> int:
+        return sum(s.missing for s in self.short)
+
+
+def short_order_ids(variant_ids: set[int] | None = None):
+    """A SELECT of the ids of open orders with a line holding fewer units than it is to deliver (with
+    `variant_ids`, a line of one of those pack sizes)."""
+    held = (select(func.coalesce(func.sum(Allocation.quantity), 0))
+            .where(Allocation.order_line_id == OrderLine.id,
+                   Allocation.status.in_((AllocationStatus.ALLOCATED, AllocationStatus.SHIPPED)))
+            .correlate(OrderLine).scalar_subquery())
+    short_ids = (select(OrderLine.order_id).join(Order, Order.id == OrderLine.order_id)
+                 .where(Order.status.in_(OPEN_STATUSES), held < OrderLine.quantity - OrderLine.cancelled_quantity))
+    if variant_ids is not None:
+        short_ids = short_ids.where(OrderLine.variant_id.in_(variant_ids))
+    return short_ids
+
+
+def short_orders(variant_ids: set[int] | None = None, cursor: str | None = None,
+                 limit: int = 50) -> reports.Page:
+    """Open short orders, oldest first (first come, first served), keyset-paginated on (placed_at, id); with
+    `variant_ids`, only orders short of one of those pack sizes (the orders a newly released lot can serve)."""
+    stmt = (select(Order).where(Order.id.in_(short_order_ids(variant_ids)))
+            .options(selectinload(Order.company),
+                     selectinload(Order.lines).selectinload(OrderLine.allocations))
+            .order_by(Order.placed_at, Order.id).limit(limit + 1))
+    if cursor:
+        stmt = stmt.where(tuple_(Order.placed_at, Order.id) > tuple_(*reports.decode_cursor(cursor)))
+    orders = list(db.session.scalars(stmt))
+    page, more = orders[:limit], len(orders) > limit
+    stocks = refill.candidate_stock({line.variant_id for o in page for line in o.lines}, lock=False)
+    lots = refill.lots_of(stocks)
+    rows = []
+    for order in page:
+        short = short_lines(order)
+        lines = {line.position: line for line in order.lines}
+        picks = planner.plan([refill.need(s.position, order, lines[s.position], s.missing) for s in short], lots).picks
+        rows.append(ShortOrder(order.number, order.placed_at, order.company.name, order.status, short,
+                               sum(p.quantity for p in picks)))
+    next_cursor = reports.encode_cursor(page[-1].placed_at, page[-1].id) if more else None
+    return reports.Page(rows, next_cursor)
+
+
+def _lock_open_order(number: str) -> Order:
+    order = db.session.scalar(
+        select(Order).where(Order.number == number).with_for_update(of=Order)
+        .options(selectinload(Order.lines).selectinload(OrderLine.allocations))
+        .execution_options(populate_existing=True))
+    if order is None:
+        raise NotFound(f"No order {number}.")
+    if order.status not in OPEN_STATUSES:
+        raise IllegalTransition(f"Order {number} is {order.status}: only a pending or confirmed order is filled.")
+    return order
+
+
+def _require_short(order: Order) -> list[ShortLine]:
+    short = short_lines(order)
+    if not short:
+        raise IllegalTransition(f"Order {order.number} is not short: every line holds its units.")
+    return short
+
+
+def _note(order: Order, staff: StaffUser | None, note: str) -> None:
+    """An entry in the order's history that is not a change of status (from and to are the same)."""
+    order.history.append(OrderStatusChange(from_status=order.status, to_status=order.status, staff_id=_id(staff),
+                                           note=note))
+
+
+def _settled(order: Order, staff: StaffUser | None, still_short: list[ShortLine], how: str) -> None:
+    """Clear the attention flag that a recall set once the order is no longer short."""
+    if order.needs_attention and not still_short:
+        order.needs_attention = False
+        inventory.audit(staff, "order.attention_cleared", f"order {order.number}", f"No longer short: {how}.")
+
+
+def _id(staff: StaffUser | None) -> int | None:
+    return staff.id if staff is not None else None

@@ -1,0 +1,110 @@
+"""The order as the API shows it: one view (a marshmallow schema) for the API's answer and the data of every
+order event, so that a webhook's payload is exactly what `GET /api/v1/orders/<number>` answers."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+from marshmallow import fields, pre_dump
+
+from shop.inventory.models import BatchStatus
+from shop.ordering.models import Order, OrderLine, OrderStatus
+from shop.ordering.rows import PlacedLine, PlacedOrder
+from shop.platform.fields import DecimalString, OutSchema
+
+
+class AllocationSchema(OutSchema):
+    lot_number = fields.String(required=True)
+    quantity = fields.Integer(required=True)
+    expires_on = fields.Date(required=True)
+    recalled = fields.Boolean(required=True, metadata={"description": "The lot has been recalled: see `notices`."})
+
+
+class OrderLineSchema(OutSchema):
+    sku = fields.String(required=True)
+    quantity = fields.Integer(required=True)
+    unit_price = DecimalString(places=2, required=True,
+                               metadata={"description": "Captured when the order was placed (price breaks applied)."})
+    line_total = DecimalString(places=2, required=True,
+                               metadata={"description": "Unit price times the units still to deliver."})
+    cancelled_quantity = fields.Integer(required=True, metadata={
+        "description": "Units of the line cancelled because they could not be supplied (0 normally)."})
+    allocations = fields.List(fields.Nested(AllocationSchema), required=True,
+                              metadata={"description": "Lots the line draws from (allocated or shipped)."})
+
+    @pre_dump
+    def _live_allocations(self, line: OrderLine | PlacedLine, **kwargs: Any) -> dict[str, Any]:
+        return {"sku": line.sku, "quantity": line.quantity, "unit_price": line.unit_price,
+                "line_total": line.line_total, "cancelled_quantity": line.cancelled_quantity,
+                "allocations": _allocations(line)}
+
+
+def _allocations(line: OrderLine | PlacedLine) -> Sequence[Any]:
+    """The lots a line draws from: a new order's as placed; else the allocations that still hold stock (those
+    returned to stock, by a cancelled order or a recalled lot, no longer bind any to the line)."""
+    if isinstance(line, PlacedLine):
+        return line.allocations
+    return [{"lot_number": a.stock.batch.lot_number, "quantity": a.quantity, "expires_on": a.stock.batch.expires_on,
+             "recalled": a.stock.batch.status == BatchStatus.RECALLED} for a in line.allocations if a.status.live]
+
+
+class NoticeSchema(OutSchema):
+    kind = fields.String(required=True, metadata={"enum": ["recall"]})
+    lot_number = fields.String(required=True)
+    message = fields.String(required=True, metadata={"description": "What the customer is told, as published."})
+
+
+class AddressOutSchema(OutSchema):
+    name = fields.String(required=True)
+    line1 = fields.String(required=True)
+    line2 = fields.String(required=True, allow_none=True)
+    city = fields.String(required=True)
+    postal_code = fields.String(required=True)
+    country = fields.String(required=True)
+
+
+class OrderSchema(OutSchema):
+    number = fields.String(required=True, metadata={"example": "LS-261126-7KQ4M"})
+    status = fields.Enum(OrderStatus, by_value=True, required=True)
+    placed_at = fields.DateTime(required=True)
+    currency = fields.String(required=True)
+    lines = fields.List(fields.Nested(OrderLineSchema), required=True)
+    subtotal = DecimalString(places=2, required=True)
+    total = DecimalString(places=2, required=True)
+    shipping_address = fields.Nested(AddressOutSchema, required=True)
+    purchase_order = fields.String(required=True, allow_none=True)
+    min_remaining_shelf_life_days = fields.Integer(required=True, allow_none=True)
+    carrier = fields.String(required=True, allow_none=True,
+                            metadata={"description": "Who carries the shipment, once the order has shipped."})
+    tracking_reference = fields.String(required=True, allow_none=True,
+                                       metadata={"description": "Set once the order has shipped."})
+    notices = fields.List(fields.Nested(NoticeSchema), required=True, metadata={
+        "description": "What you must know about the order, e.g. a recall of a lot it drew from."})
+
+    @pre_dump
+    def _blank_as_null(self, order: Any, **kwargs: Any) -> dict[str, Any]:
+        address = dict(order.shipping_address)
+        address["line2"] = address["line2"] or None
+        return {"number": order.number, "status": order.status, "placed_at": order.placed_at,
+                "currency": order.currency, "lines": order.lines, "subtotal": order.subtotal, "total": order.total,
+                "shipping_address": address, "purchase_order": order.purchase_order or None,
+                "min_remaining_shelf_life_days": order.min_remaining_shelf_life_days,
+                "carrier": order.carrier or None, "tracking_reference": order.tracking_reference or None,
+                "notices": [{"kind": n.kind.value, "lot_number": n.lot_number, "message": n.message}
+                            for n in order.notices]}
+
+
+@cache
+def _order_schema() -> OrderSchema:
+    return OrderSchema()
+
+
+def order(order: Order | PlacedOrder) -> dict[str, Any]:
+    """The order as the API shows it now (its lines, lots, notices): the data of every order event."""
+    return _order_schema().dump(order)
+
+
+def lot_recalled_data(lot_number: str, message: str, order_numbers: list[str]) -> dict[str, Any]:
+    """A recalled lot, the published note, and the recipient's orders that drew on it."""
+    return {"lot_number": lot_number, "message": message, "orders": order_numbers}

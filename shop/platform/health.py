@@ -1,0 +1,53 @@
+"""/healthz (the process answers) and /readyz (it can serve: the database, and Redis when used, reachable)."""
+from __future__ import annotations
+
+import logging
+
+import redis
+from flask import Blueprint, current_app
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from shop.platform.extensions import db
+
+health_bp = Blueprint("health", __name__)
+log = logging.getLogger(__name__)
+
+
+@health_bp.get("/healthz")
+def healthz():
+    """The process is up; a load balancer restarts it when this stops answering."""
+    return {"status": "ok"}
+
+
+@health_bp.get("/readyz")
+def readyz():
+    """Whether this server can take requests: 200, or 503 naming what is unreachable."""
+    checks = {"database": _database_ok()}
+    if current_app.config["REDIS_URL"]:
+        checks["redis"] = _redis_ok()
+    ready = all(state == "ok" for state in checks.values())
+    return {"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503
+
+
+def _database_ok() -> str:
+    try:
+        db.session.execute(text("SELECT 1"))
+        return "ok"
+    except SQLAlchemyError as exc:
+        log.warning("Readiness: the database is unreachable: %s", type(exc.orig or exc).__name__)
+        db.session.rollback()
+        return "unreachable"
+
+
+def _redis_ok() -> str:
+    client = current_app.extensions.get("shop_redis_ping")
+    if client is None:
+        client = redis.Redis.from_url(current_app.config["REDIS_URL"], socket_connect_timeout=1, socket_timeout=1)
+        current_app.extensions["shop_redis_ping"] = client
+    try:
+        client.ping()
+        return "ok"
+    except redis.RedisError as exc:
+        log.warning("Readiness: Redis is unreachable: %s", exc)
+        return "unreachable"

@@ -1,0 +1,132 @@
+"""The transactional outbox: an event is a row written in the transaction of the change that causes it.
+
+Nothing is announced that did not commit: the row goes with the change, and the event is handed to the
+queue only after COMMIT (`after_commit`). Nothing that committed is lost: should the process die between
+COMMIT and the hand-over, or a worker die holding the task, the periodic `sweep` hands over again every
+event left waiting for more than OUTBOX_SWEEP_AFTER_SECONDS. A worker fans an event out once: `dispatch`
+marks it handed over in the same transaction that writes its deliveries and e-mails, and a second worker
+given the same event finds it marked and does nothing.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, Index, String, Text, event, insert, text
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from shop.platform.database import Base, utcnow
+from shop.platform.extensions import db
+from shop.platform.queue import hand_over
+
+if TYPE_CHECKING:
+    from shop.accounts.models import Customer
+    from shop.events.models import WebhookDelivery
+
+
+class OutboxEvent(Base):
+    """A business event, written in the transaction of the change that caused it (the outbox).
+
+    `handed_over_at` stays empty until a worker has fanned the event out to its deliveries and e-mails: the
+    periodic sweep hands over every event that committed and is still empty after a few seconds, so that a
+    process dying right after COMMIT loses nothing.
+    """
+
+    __tablename__ = "outbox_event"
+    __table_args__ = (
+        # The sweep's lookup: only events not yet handed over, oldest first.
+        Index("ix_outbox_event_waiting", "created_at", postgresql_where=text("handed_over_at IS NULL"),
+              sqlite_where=text("handed_over_at IS NULL")),
+        # The staff page: newest first, by customer or by type.
+        Index("ix_outbox_event_customer_id_id", "customer_id", "id"),
+        Index("ix_outbox_event_type_id", "type", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The Standard Webhooks message id (`webhook-id`, the body's `id`): the same on every attempt.
+    event_id: Mapped[str] = mapped_column(String(40), unique=True)
+    type: Mapped[str] = mapped_column(String(40))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))
+    subject: Mapped[str] = mapped_column(String(60), default="")  # an order or lot number, for people
+    data: Mapped[str] = mapped_column(Text)  # JSON: the event's `data` as it was at the time of the event
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    handed_over_at: Mapped[datetime | None]
+
+    customer: Mapped[Customer | None] = relationship()
+    deliveries: Mapped[list[WebhookDelivery]] = relationship(back_populates="event", order_by="WebhookDelivery.id")
+
+log = logging.getLogger(__name__)
+_BEFORE_COMMIT = "shop.before_commit"
+_AFTER_COMMIT = "shop.after_commit"
+_WAITING = "shop.outbox_waiting"
+_INSERT = insert(OutboxEvent.__table__).returning(OutboxEvent.__table__.c.id)
+
+
+def new_event_id() -> str:
+    """A unique message id, as Standard Webhooks' `webhook-id` (and the body's `id`)."""
+    return "msg_" + secrets.token_urlsafe(18)
+
+
+def new_event(event_type: str, data: Mapping[str, object], *, customer_id: int | None, subject: str = "",
+              handed_over: bool = False) -> dict[str, object]:
+    """An event's outbox row (every column but its id), for the caller to write in the current transaction;
+    after COMMIT its event goes to a worker (unless `handed_over`: the caller fans it out itself)."""
+    now = utcnow()
+    row = {"event_id": new_event_id(), "type": event_type, "customer_id": customer_id, "subject": subject[:60],
+           "data": json.dumps(data, separators=(",", ":")), "created_at": now,
+           "handed_over_at": now if handed_over else None}
+    if not handed_over:
+        waiting = db.session.info.setdefault(_WAITING, [])
+        if not waiting:
+            after_commit(lambda: hand_over("dispatch_event", [(i,) for i in waiting]))
+        waiting.append(row["event_id"])
+    return row
+
+
+def record(event_type: str, data: Mapping[str, object], *, customer_id: int | None, subject: str = "",
+           handed_over: bool = False) -> tuple[int, str]:
+    """Write an event into the current transaction (one INSERT of `new_event`'s row); its row id and event id."""
+    row = new_event(event_type, data, customer_id=customer_id, subject=subject, handed_over=handed_over)
+    return db.session.connection().execute(_INSERT, row).scalar_one(), row["event_id"]
+
+
+def before_commit(callback: Callable[[], None]) -> None:
+    """Call `callback` in the current transaction just before it commits (it may write: an event whose data
+    must show the transaction's last change); never if it rolls back."""
+    db.session.info.setdefault(_BEFORE_COMMIT, []).append(callback)
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Call `callback` once the current transaction commits; never if it rolls back. Outside a transaction,
+    at once."""
+    if not db.session().in_transaction():
+        callback()
+        return
+    db.session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+@event.listens_for(Session, "before_commit")
+def _run_before_commit(session: Session) -> None:
+    while callbacks := session.info.pop(_BEFORE_COMMIT, []):
+        for callback in callbacks:
+            callback()
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    session.info.pop(_WAITING, None)
+    for callback in session.info.pop(_AFTER_COMMIT, []):
+        try:
+            callback()
+        except Exception:  # noqa: BLE001 - the commit stands whatever a hand-over does
+            log.exception("after-commit work failed; the sweeps will catch up")
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    for key in (_BEFORE_COMMIT, _WAITING, _AFTER_COMMIT):
+        session.info.pop(key, None)

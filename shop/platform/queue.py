@@ -1,0 +1,120 @@
+"""The task queue (Huey): background work, and the periodic jobs that used to be cron's.
+
+Huey because it is small, well kept and needs no server by default: its SQLite storage (a file in the
+instance folder) serves `make run` and a single machine; with REDIS_URL set it stores the queue in Redis,
+where any number of workers on any number of machines share the work. Both are storage swapped by
+configuration, not code. Tasks are thin: each runs one function of shop.events in an app context.
+
+Tasks are registered on the app's own Huey instance (one per app, built from its config), so a test's
+app gets its own queue; the names are fixed so that every process finds the same task by name.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Flask, current_app
+from huey import MemoryHuey, RedisHuey, SqliteHuey
+from huey.api import Huey
+from huey.consumer import Consumer
+
+from shop.platform.extensions import db
+
+log = logging.getLogger(__name__)
+EXTENSION = "shop.queue"
+
+
+class TaskQueue:
+    """The app's Huey instance and its tasks, by name."""
+
+    def __init__(self, app: Flask, huey: Huey) -> None:
+        self.app = app
+        self.huey = huey
+        self._tasks: dict[str, Any] = {}
+
+    def task(self, name: str, func: Callable, **options) -> None:
+        """Register `func` as the task `name` (run in an app context on a worker)."""
+        self._tasks[name] = self.huey.task(name=name, **options)(_in_app(self.app, func))
+
+    def periodic(self, name: str, func: Callable, when) -> None:
+        """Register `func` to run on a worker whenever the crontab `when` says."""
+        self._tasks[name] = self.huey.periodic_task(when, name=name)(_in_app(self.app, func))
+
+    def enqueue(self, name: str, *args, delay: float = 0) -> None:
+        """Hand `name(*args)` to a worker, after `delay` seconds."""
+        task = self._tasks[name]
+        if delay > 0:
+            task.schedule(args=args, delay=delay)
+        else:
+            task(*args)
+
+    def run_pending(self) -> int:
+        """Run every task waiting in the queue in this process, until none is left (tests, `shop drain`)."""
+        ran = 0
+        while (task := self.huey.dequeue()) is not None:
+            self.huey.execute(task)
+            ran += 1
+        return ran
+
+    def worker(self, workers: int = 1, *, periodic: bool = True, keep_signals: bool = False) -> Consumer:
+        """A started consumer with `workers` threads in this process. `keep_signals`: leave this process's
+        signal handlers as they were (an embedded worker must not take Ctrl-C away from the web server)."""
+        consumer = self.huey.create_consumer(workers=workers, worker_type="thread", periodic=periodic,
+                                             initial_delay=0.05, backoff=1.2, max_delay=1.0,
+                                             check_worker_health=False)
+        saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+        consumer.start()
+        if keep_signals:
+            for sig, handler in saved.items():
+                signal.signal(sig, handler)
+        return consumer
+
+
+def _in_app(app: Flask, func: Callable) -> Callable:
+    """`func` run in an app context, its session removed afterwards (a worker thread runs many tasks)."""
+
+    def run(*args, **kwargs):
+        with app.app_context():
+            try:
+                return func(*args, **kwargs)
+            finally:
+                db.session.remove()
+
+    run.__name__ = run.__qualname__ = func.__name__
+    return run
+
+
+def make_huey(config: dict) -> Huey:
+    """The queue the config asks for: 'redis' (REDIS_URL), 'sqlite' (TASK_QUEUE_FILE) or 'memory' (tests)."""
+    name, kind = config["TASK_QUEUE_NAME"], config["TASK_QUEUE"]
+    if kind == "redis":
+        return RedisHuey(name, url=config["REDIS_URL"], results=False)
+    if kind == "sqlite":
+        # No fsync per task (2.5 ms an order, here): the outbox in the database is what must survive a crash,
+        # and the sweep hands over again whatever the queue file lost.
+        return SqliteHuey(name, filename=config["TASK_QUEUE_FILE"], results=False, fsync=False)
+    if kind == "memory":
+        return MemoryHuey(name, results=False)
+    raise ValueError(f"TASK_QUEUE must be redis, sqlite or memory, not {kind!r}")
+
+
+def init_queue(app: Flask) -> None:
+    """Build the app's queue and register its tasks."""
+    app.extensions[EXTENSION] = TaskQueue(app, make_huey(app.config))
+
+
+def task_queue() -> TaskQueue:
+    return current_app.extensions[EXTENSION]
+
+
+def hand_over(name: str, args_list: Iterable[tuple]) -> None:
+    """Enqueue `name` once per argument tuple; a queue that is down is logged, not raised: what the queue
+    misses, the sweeps hand over again from the database."""
+    queue = task_queue()
+    for args in args_list:
+        try:
+            queue.enqueue(name, *args)
+        except Exception:  # noqa: BLE001 - the commit stands; the sweep catches up
+            log.warning("could not hand %s%r to the task queue; the sweep will", name, args, exc_info=True)

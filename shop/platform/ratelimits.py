@@ -1,0 +1,151 @@
+"""Rate limits: Flask-Limiter's decorators for request rates, a throttle for failed attempts, and the 429 answers.
+
+Every limit is a setting (RATELIMIT_*, see shop/config.py); RATELIMIT_ENABLED=0 turns them all off. Counts live
+in Flask-Limiter's storage: this process's memory by default, Redis when REDIS_URL is set, so that every app
+server sees the same counts.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Flask, Response, current_app, make_response, render_template, request
+from flask_limiter.util import get_remote_address
+from limits import parse_many
+from werkzeug.exceptions import HTTPException, TooManyRequests
+
+from shop.platform.extensions import limiter
+
+log = logging.getLogger(__name__)
+
+
+def setting(name: str) -> Callable[[], str]:
+    """A limit read from the app's config when a request is checked (so tests and settings can change it)."""
+    return lambda: current_app.config[name]
+
+
+def _digest(text: str) -> str:
+    # Keys hold no e-mail address or API key in clear, in memory or in Redis.
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def api_key_identity() -> str:
+    """The API key a request authenticated with: order placement is limited per key."""
+    _, _, key = (request.headers.get("Authorization") or "").partition(" ")
+    return "key:" + _digest(key.strip())
+
+
+def customer_identity() -> str:
+    """The signed-in user placing an order on the storefront (the client address when signed out)."""
+    from flask_login import current_user
+
+    return f"user:{current_user.get_id()}" if current_user.is_authenticated else f"addr:{get_remote_address()}"
+
+
+# Sign-in attempts per client address, whatever the account, shared by the storefront and the staff pages.
+signin_rate = limiter.shared_limit(setting("RATELIMIT_SIGNIN"), scope="sign-in", methods=["POST"])
+register_rate = limiter.limit(setting("RATELIMIT_REGISTER"), methods=["POST"])
+order_rate = limiter.limit(setting("RATELIMIT_ORDERS"), key_func=api_key_identity)
+checkout_rate = limiter.limit(setting("RATELIMIT_ORDERS"), key_func=customer_identity)
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """Failed attempts of one kind by one key (e.g. an account from one client address), counted in moving
+    windows of the limits named by `setting`.
+
+    Once any window is full the next attempt is refused until its oldest failure ages out: the wait grows with
+    each tier of the setting ('5 per minute;20 per hour') and shrinks again as failures age, and only failures
+    count, so a patient owner who signs in correctly is never held up by them.
+    """
+
+    setting: str
+    key: str
+
+    def _items(self):
+        return parse_many(current_app.config[self.setting])
+
+    def _keys(self) -> tuple[str, ...]:
+        return (current_app.config["RATELIMIT_KEY_PREFIX"], self.setting.lower(), self.key)
+
+    def check(self) -> None:
+        """Raise a 429 (TooManyRequests with retry_after) while the failures fill a window."""
+        if not limiter.enabled:
+            return
+        try:
+            full = [item for item in self._items() if not limiter.limiter.test(item, *self._keys())]
+            if full:
+                reset = max(limiter.limiter.get_window_stats(item, *self._keys()).reset_time for item in full)
+        except Exception:  # the shared storage is down: let the request through rather than lock everyone out
+            log.exception("Rate-limit storage unreachable; %s not checked", self.setting)
+            return
+        if full:
+            raise TooManyRequests(retry_after=max(1, math.ceil(reset - time.time())))
+
+    def record_failure(self) -> None:
+        if not limiter.enabled:
+            return
+        try:
+            for item in self._items():
+                limiter.limiter.hit(item, *self._keys())
+        except Exception:
+            log.exception("Rate-limit storage unreachable; a failure for %s was not counted", self.setting)
+
+
+def signin_throttle(side: str, email: str) -> Throttle:
+    """Failed sign-ins for one account (`side`: customer or staff) from this client address. The e-mail as
+    typed (trimmed, lower-cased) is the account: an unknown address is throttled exactly like a known one."""
+    account = _digest((email or "").strip().lower())
+    return Throttle("RATELIMIT_SIGNIN_FAILURES", f"{side}:{account}:{get_remote_address()}")
+
+
+def api_auth_throttle() -> Throttle:
+    """Requests from this client address whose API key was missing, unknown or revoked."""
+    return Throttle("RATELIMIT_API_AUTH_FAILURES", get_remote_address())
+
+
+# What the 429 page says, by endpoint; the same words whether or not an account exists.
+_WHAT = {
+    "storefront.login": "sign-in attempts",
+    "staff.login": "sign-in attempts",
+    "storefront.register": "registrations from your network",
+    "storefront.checkout_submit": "orders in a short time",
+}
+
+
+def _retry_after(error: HTTPException) -> int:
+    seconds = getattr(error, "retry_after", None)
+    if isinstance(seconds, int):
+        return seconds
+    current = limiter.current_limit
+    return max(1, math.ceil(current.reset_at - time.time())) if current is not None else 60
+
+
+def _in_words(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} seconds"
+    return f"{math.ceil(seconds / 60)} minutes"
+
+
+def register_rate_limit_errors(app: Flask, problem_response: Callable[..., Response]) -> None:
+    """Answer 429 with problem+json on the API (built by the API's `problem_response`) and a page elsewhere,
+    both with Retry-After."""
+
+    @app.errorhandler(429)
+    def too_many_requests(error: HTTPException):
+        wait = _retry_after(error)
+        if request.path.startswith("/api/"):
+            response = problem_response(429, "too-many-requests", "Too Many Requests",
+                                        f"Too many requests; retry after {wait} seconds. Nothing was changed.")
+        else:
+            what = _WHAT.get(request.endpoint or "", "requests")
+            response = make_response(render_template(
+                "error.html", code=429, title="Too many attempts",
+                message=f"There have been too many {what} for now. Please wait {_in_words(wait)} and try "
+                        "again; nothing was changed."), 429)
+        response.headers["Retry-After"] = str(wait)
+        return response

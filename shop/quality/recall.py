@@ -1,0 +1,247 @@
+"""Recall a lot: stop selling it, move open orders onto other lots (FEFO), flag what cannot be covered, tell
+every customer whose order drew on it (a notice on the order), and let staff clear a flag once handled."""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Row, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from shop.accounts.models import StaffUser
+from shop.inventory import lots as inventory
+from shop.inventory.models import Stock
+from shop.ordering import planner, refill
+from shop.ordering.models import Allocation, AllocationStatus, NoticeKind, Order, OrderLine, OrderNotice, OrderStatus
+from shop.platform.errors import IllegalTransition, InvalidInput, NotFound
+from shop.platform.extensions import db
+from shop.quality.signatures import Signature
+
+if TYPE_CHECKING:
+    pass
+from shop.ordering import announce, views
+from shop.platform import outbox
+from shop.quality import release
+from shop.quality import trace as tracing
+
+OPEN_STATUSES = (OrderStatus.PENDING, OrderStatus.CONFIRMED)
+
+
+@dataclass
+class RecallSummary:
+    lot_number: str
+    reallocated: list[str] = field(default_factory=list)  # orders fully covered again from other lots
+    flagged: dict[str, str] = field(default_factory=dict)  # order number -> what is short
+    received: list[tracing.TraceRow] = field(default_factory=list)  # shipped allocations: customers to contact
+    notified: int = 0  # orders that got a recall notice
+
+    @property
+    def customers_to_contact(self) -> list[tuple[str, str]]:
+        return tracing.customers_of(self.received)
+
+
+def recall_lot(lot_number: str, reason: str, signature: Signature, public_note: str = "") -> RecallSummary:
+    """Recall a released lot, signed, re-allocate every open order that drew on it, and record a notice on
+    every order that drew on it (open or shipped) with `public_note`; the caller commits. `reason` is internal.
+
+    Raises NotFound, InvalidInput (no reason or note) or IllegalTransition (lot not released) before changing
+    anything.
+    """
+    batch = inventory.get_batch(lot_number)
+    release.recall_batch(batch, reason, signature, public_note)
+    summary = RecallSummary(batch.lot_number)
+    staff_id = signature.staff_id
+
+    # One statement locks the lot's own stock rows and every row that could replace them, in primary-key order.
+    locked = refill.candidate_stock({s.variant_id for s in batch.stocks}, lock=True, include_batch_id=batch.id)
+    stock_by_id = {s.id: s for s in locked}
+    lot_stock_ids = {s.id for s in locked if s.batch_id == batch.id}
+    orders = _lock_open_orders(lot_stock_ids)
+    needs: list[planner.Need] = []
+    lines: dict[int, tuple[Order, OrderLine]] = {}
+    for order in orders:  # oldest first: first come, first re-served
+        for line in order.lines:
+            recalled = [a for a in line.allocations
+                        if a.stock_id in lot_stock_ids and a.status == AllocationStatus.ALLOCATED]
+            for a in recalled:
+                refill.give_back(order, a, AllocationStatus.RETURNED_RECALLED, staff_id=staff_id,
+                                 reason=f"Lot {batch.lot_number} recalled")
+            if recalled:
+                needs.append(refill.need(line.id, order, line, sum(a.quantity for a in recalled)))
+                lines[line.id] = (order, line)
+    planned = planner.plan(needs, refill.lots_of(locked, exclude_batch_id=batch.id))
+    missing = planned.missing
+    for pick in planned.picks:
+        order, line = lines[pick.key]
+        refill.allocate(order, line, stock_by_id[pick.stock_id], pick.quantity, staff_id=staff_id,
+                        reason=f"Order {order.number} re-allocated: lot {batch.lot_number} recalled")
+    shortfalls: dict[int, list[str]] = defaultdict(list)
+    for n in needs:
+        if n.key in missing:
+            order, line = lines[n.key]
+            shortfalls[order.id].append(f"{line.sku} short by {missing[n.key]} of {n.quantity} units")
+    for order in {order.id: order for order, _ in lines.values()}.values():
+        _report(order, batch.lot_number, shortfalls.get(order.id), staff_id, summary)
+    db.session.flush()
+    notified = _record_notices(batch.id, batch.lot_number, batch.recall_note)
+    summary.notified = len(notified)
+    for order in orders:
+        if order.number in summary.flagged:
+            announce.order_needs_attention(order)
+    lot_recalled(batch.lot_number, batch.recall_note, notified)
+    summary.received = tracing.lot_trace(batch.lot_number).received
+    return summary
+
+
+def _report(order: Order, lot_number: str, shortfalls: list[str] | None, staff_id: int,
+            summary: RecallSummary) -> None:
+    """Flag an order left short (its note says what is missing), or record that it was covered again."""
+    if shortfalls:
+        note = f"Lot {lot_number} recalled: " + "; ".join(shortfalls) + "."
+        # Notes still open add up; one that was handled is history (in the audit log), not repeated.
+        order.attention_note = f"{order.attention_note}\n{note}".strip() if order.needs_attention else note
+        order.needs_attention = True
+        summary.flagged[order.number] = note
+        inventory.audit(staff_id, "order.flagged", f"order {order.number}", note)
+    else:
+        summary.reallocated.append(order.number)
+        inventory.audit(staff_id, "order.reallocated", f"order {order.number}",
+                        f"Lot {lot_number} recalled; allocation moved to other lots")
+
+
+def _record_notices(batch_id: int, lot_number: str, message: str) -> list[Row]:
+    """A recall notice on every order that drew on the lot: shipped ones, and open ones whose units it took
+    back; those orders' ids, numbers, customers and companies. The lot.recalled event's e-mail sends them and sets
+    their sent_at."""
+    order_ids = db.session.scalars(
+        select(OrderLine.order_id).distinct()
+        .join(Allocation, Allocation.order_line_id == OrderLine.id)
+        .join(Stock, Stock.id == Allocation.stock_id)
+        .where(Stock.batch_id == batch_id,
+               Allocation.status.in_((AllocationStatus.SHIPPED, AllocationStatus.RETURNED_RECALLED)))
+        .order_by(OrderLine.order_id)
+    ).all()
+    db.session.add_all(OrderNotice(order_id=order_id, kind=NoticeKind.RECALL, batch_id=batch_id,
+                                   lot_number=lot_number, message=message) for order_id in order_ids)
+    db.session.flush()
+    if not order_ids:
+        return []
+    return list(db.session.execute(select(Order.id, Order.number, Order.customer_id, Order.company_id)
+                                   .where(Order.id.in_(order_ids))))
+
+
+@dataclass(frozen=True)
+class AffectedOrder:
+    """An open order drawing on a lot, and what a recall would do to it now."""
+
+    number: str
+    company: str
+    units: int  # units it holds of the lot, which would go back to stock
+    short: int  # units that other lots could not replace now (0: it would be re-allocated in full)
+
+
+@dataclass(frozen=True)
+class RecallPreview:
+    """What recalling a lot would do, shown before the recall is signed."""
+
+    lot_number: str
+    returned: list[tuple[str, int]]  # (SKU, units) going back to stock
+    orders: list[AffectedOrder]
+    received: list[tracing.TraceRow]  # shipped allocations: the customers who received the lot
+
+    @property
+    def customers_to_contact(self) -> list[tuple[str, str]]:
+        return tracing.customers_of(self.received)
+
+
+def preview_recall(lot_number: str) -> RecallPreview:
+    """Plan a recall of the lot as recall_lot would carry it out now, without changing or locking anything."""
+    trace = tracing.lot_trace(lot_number)
+    batch = trace.batch
+    held = db.session.scalars(
+        select(Allocation).join(Stock, Stock.id == Allocation.stock_id)
+        .where(Stock.batch_id == batch.id, Allocation.status == AllocationStatus.ALLOCATED)
+        .options(joinedload(Allocation.line).joinedload(OrderLine.order).joinedload(Order.company))
+    ).all()
+    by_line: dict[int, list[Allocation]] = defaultdict(list)
+    for a in held:
+        if a.line.order.status in OPEN_STATUSES:
+            by_line[a.line.id].append(a)
+    lines = sorted((allocations[0].line for allocations in by_line.values()),
+                   key=lambda line: (line.order.placed_at, line.order.id, line.position))
+    needs = [refill.need(line.id, line.order, line, sum(a.quantity for a in by_line[line.id])) for line in lines]
+    stocks = refill.candidate_stock({line.variant_id for line in lines}, lock=False)
+    missing = planner.plan(needs, refill.lots_of(stocks, exclude_batch_id=batch.id)).missing
+    orders: dict[str, AffectedOrder] = {}
+    returned: dict[str, int] = defaultdict(int)
+    for n, line in zip(needs, lines, strict=True):
+        returned[line.sku] += n.quantity
+        seen = orders.get(line.order.number)
+        orders[line.order.number] = AffectedOrder(line.order.number, line.order.company.name,
+                                                  n.quantity + (seen.units if seen else 0),
+                                                  missing.get(line.id, 0) + (seen.short if seen else 0))
+    return RecallPreview(batch.lot_number, sorted(returned.items()), list(orders.values()), trace.received)
+
+
+def clear_attention(number: str, note: str, staff: StaffUser | None = None) -> Order:
+    """Mark a flagged order as handled: clear needs_attention and audit who did it, when, with the note.
+
+    The caller commits. Raises InvalidInput (no note), NotFound, or IllegalTransition (the order is not
+    flagged, e.g. someone handled it already) before changing anything.
+    """
+    note = (note or "").strip()
+    if not note:
+        raise InvalidInput({"note": ["A note is required: say what was done about the order."]})
+    # Locked like a recall locks it, so a recall flagging the order again waits instead of being overwritten.
+    order = db.session.scalar(select(Order).where(Order.number == number).with_for_update(of=Order)
+                              .execution_options(populate_existing=True))
+    if order is None:
+        raise NotFound(f"No order {number}.")
+    if not order.needs_attention:
+        raise IllegalTransition(f"Order {number} is not flagged for attention.")
+    order.needs_attention = False
+    inventory.audit(staff, "order.attention_cleared", f"order {order.number}", note)
+    db.session.flush()
+    return order
+
+
+def _lock_open_orders(lot_stock_ids: set[int]) -> list[Order]:
+    """Pending and confirmed orders holding units of these stock rows, locked, oldest first."""
+    if not lot_stock_ids:
+        return []
+    order_ids = sorted(db.session.scalars(
+        select(OrderLine.order_id).distinct()
+        .join(Allocation, Allocation.order_line_id == OrderLine.id)
+        .where(Allocation.stock_id.in_(lot_stock_ids), Allocation.status == AllocationStatus.ALLOCATED)
+    ))
+    if not order_ids:
+        return []
+    # Locked like ship_order and cancel_order lock them, and reloaded, so none of them ships or is cancelled
+    # on allocations we are about to move.
+    orders = db.session.scalars(
+        select(Order)
+        .where(Order.id.in_(order_ids), Order.status.in_(OPEN_STATUSES))
+        .order_by(Order.id)
+        .with_for_update(of=Order)
+        .options(selectinload(Order.lines).selectinload(OrderLine.allocations))
+        .execution_options(populate_existing=True)
+    ).all()
+    return sorted(orders, key=lambda o: (o.placed_at, o.id))
+
+
+__all__ = ["RecallPreview", "RecallSummary", "clear_attention", "preview_recall", "recall_lot"]
+
+
+def lot_recalled(lot_number: str, message: str, orders: Iterable[Order | Row]) -> None:
+    """One lot.recalled per company whose orders drew on the lot, listing those orders (addressed to the person
+    who placed the first of them; every endpoint of the company receives it)."""
+    by_company: dict[int, list[Order | Row]] = defaultdict(list)
+    for order in orders:
+        by_company[order.company_id].append(order)
+    for _company_id, company_orders in sorted(by_company.items()):
+        first = min(company_orders, key=lambda order: order.id)
+        outbox.record("lot.recalled", views.lot_recalled_data(lot_number, message,
+                                                            sorted(o.number for o in company_orders)),
+                      customer_id=first.customer_id, subject=lot_number)

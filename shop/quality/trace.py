@@ -1,0 +1,141 @@
+"""Trace a lot to every order and customer that drew on it, and back from an order to its lots."""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from shop.accounts.models import Company, Customer
+from shop.inventory import lots as inventory
+from shop.inventory.models import Batch, Stock
+from shop.ordering.models import Allocation, AllocationStatus, Order, OrderLine, OrderStatus, OrderStatusChange
+from shop.platform.errors import NotFound
+from shop.platform.extensions import db
+
+# --- Traceability ---------------------------------------------------------------------------------
+
+
+@dataclass
+class TraceRow:
+    """One allocation: so many units of one lot in one pack size on one order line."""
+
+    allocation_id: int
+    lot_number: str
+    expires_on: date
+    sku: str
+    quantity: int
+    allocation_status: AllocationStatus
+    allocated_at: datetime
+    order_number: str
+    order_status: OrderStatus
+    placed_at: datetime
+    shipped_at: datetime | None
+    tracking_reference: str
+    company: str
+    email: str
+    needs_attention: bool
+
+
+@dataclass
+class LotTrace:
+    batch: Batch
+    rows: list[TraceRow]
+
+    @property
+    def received(self) -> list[TraceRow]:
+        """Allocations that left the warehouse: the customers to contact in a recall."""
+        return [r for r in self.rows if r.allocation_status == AllocationStatus.SHIPPED]
+
+    @property
+    def open_rows(self) -> list[TraceRow]:
+        return [r for r in self.rows if r.allocation_status == AllocationStatus.ALLOCATED]
+
+    @property
+    def customers(self) -> list[tuple[str, str]]:
+        return customers_of(self.rows)
+
+
+def customers_of(rows: list[TraceRow]) -> list[tuple[str, str]]:
+    """Each customer once, as (company, email), by company name regardless of case."""
+    seen: dict[str, str] = {}
+    for r in rows:
+        seen.setdefault(r.email, r.company)
+    return sorted(((company, email) for email, company in seen.items()), key=lambda c: c[0].lower())
+
+
+def _shipped_at():
+    return (select(func.max(OrderStatusChange.at))
+            .where(OrderStatusChange.order_id == Order.id, OrderStatusChange.to_status == OrderStatus.SHIPPED)
+            .correlate(Order).scalar_subquery())
+
+
+def _trace_select():
+    return (
+        select(Allocation.id, Batch.lot_number, Batch.expires_on, OrderLine.sku, Allocation.quantity,
+               Allocation.status, Allocation.created_at, Order.number, Order.status, Order.placed_at,
+               _shipped_at(), Order.tracking_reference, Company.name, Customer.email, Order.needs_attention)
+        .join(OrderLine, OrderLine.id == Allocation.order_line_id)
+        .join(Order, Order.id == OrderLine.order_id)
+        .join(Customer, Customer.id == Order.customer_id)
+        .join(Company, Company.id == Order.company_id)
+        .join(Stock, Stock.id == Allocation.stock_id)
+        .join(Batch, Batch.id == Stock.batch_id)
+    )
+
+
+def lot_trace(lot_number: str) -> LotTrace:
+    """A lot (its number in any case) and every allocation ever drawn from it, oldest order first; constant
+    statements."""
+    batch = db.session.scalar(
+        select(Batch).where(inventory.lot_number_is(lot_number))
+        .options(selectinload(Batch.product), selectinload(Batch.stocks).selectinload(Stock.variant))
+    )
+    if batch is None:
+        raise NotFound(f"No lot '{lot_number}'.")
+    rows = [TraceRow(*r) for r in db.session.execute(
+        _trace_select().where(Stock.batch_id == batch.id).order_by(Order.placed_at, Order.id, Allocation.id))]
+    return LotTrace(batch, rows)
+
+
+def order_trace_rows(order_id: int) -> list[TraceRow]:
+    """Every allocation of one order with its lot, in line order."""
+    return [TraceRow(*r) for r in db.session.execute(
+        _trace_select().where(Order.id == order_id).order_by(OrderLine.position, Allocation.id))]
+
+
+def open_allocations_on_lot(batch_id: int) -> list[TraceRow]:
+    """Allocations still holding units of a lot (pending and confirmed orders)."""
+    return [TraceRow(*r) for r in db.session.execute(
+        _trace_select().where(Stock.batch_id == batch_id, Allocation.status == AllocationStatus.ALLOCATED)
+        .order_by(Order.placed_at, Order.id, Allocation.id))]
+
+
+CSV_COLUMNS = ["lot_number", "expires_on", "order_number", "order_status", "customer", "customer_email", "sku",
+               "quantity", "allocation_status", "allocated_at", "placed_at", "shipped_at", "tracking_reference"]
+
+
+def trace_csv(rows: list[TraceRow]) -> str:
+    """CSV with one row per allocation."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in rows:
+        writer.writerow([_cell(r.lot_number), r.expires_on.isoformat(), _cell(r.order_number), r.order_status.value,
+                         _cell(r.company), _cell(r.email), _cell(r.sku), r.quantity, r.allocation_status.value,
+                         _iso(r.allocated_at), _iso(r.placed_at), _iso(r.shipped_at), _cell(r.tracking_reference)])
+    return buffer.getvalue()
+
+
+def _iso(value: datetime | None) -> str:
+    return value.astimezone(UTC).isoformat(timespec="seconds") if value else ""
+
+
+def _cell(text: str | None) -> str:
+    # Company names and tracking references are typed by outsiders; a leading = + - @ would run as a
+    # formula when the recall team opens the file in a spreadsheet (CSV injection).
+    text = text or ""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

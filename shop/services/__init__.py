@@ -1,1 +1,0 @@
-"""The domain: catalog, inventory and orders; plain values in, models out, domain errors raised."""
