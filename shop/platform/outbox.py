@@ -80,6 +80,7 @@ def new_event(event_type: str, data: Mapping[str, object], *, customer_id: int |
            "data": json.dumps(data, separators=(",", ":")), "created_at": now,
            "handed_over_at": now if handed_over else None}
     if not handed_over:
+        db.session.connection()  # the transaction the row is for: begun now if the event is its first write
         waiting = db.session.info.setdefault(_WAITING, [])
         if not waiting:
             after_commit(lambda: hand_over("dispatch_event", [(i,) for i in waiting]))
@@ -126,7 +127,11 @@ def _run_after_commit(session: Session) -> None:
             log.exception("after-commit work failed; the sweeps will catch up")
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_after_rollback(session: Session) -> None:
-    for key in (_BEFORE_COMMIT, _WAITING, _AFTER_COMMIT):
-        session.info.pop(key, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_rollback(session: Session, previous_transaction) -> None:
+    # Only when the whole transaction rolls back: a SAVEPOINT rolled back inside it (after_rollback fires for
+    # those too) leaves the outer transaction's events to commit with it. An event written inside the savepoint
+    # went with it; its hand-over then finds no row and does nothing.
+    if previous_transaction.parent is None:
+        for key in (_BEFORE_COMMIT, _WAITING, _AFTER_COMMIT):
+            session.info.pop(key, None)

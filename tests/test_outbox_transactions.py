@@ -1,0 +1,35 @@
+"""The outbox's hand-over follows the outermost transaction: a SAVEPOINT rolled back inside a transaction keeps the
+transaction's events, and a transaction rolled back whole hands nothing over."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from shop.platform import outbox
+from shop.platform.extensions import db
+from shop.platform.outbox import OutboxEvent
+from shop.platform.queue import task_queue
+
+
+def handed_over(event_id: str) -> bool:
+    db.session.expire_all()
+    return db.session.scalar(select(OutboxEvent.handed_over_at).where(OutboxEvent.event_id == event_id)) is not None
+
+
+def test_a_savepoint_rolled_back_inside_a_transaction_loses_no_event_of_the_outer_one(app):
+    _, event_id = outbox.record("lot.recalled", {"lot_number": "L-1"}, customer_id=None, subject="L-1")
+    savepoint = db.session.begin_nested()
+    outbox.record("lot.recalled", {"lot_number": "L-2"}, customer_id=None, subject="L-2")
+    savepoint.rollback()
+    db.session.commit()
+    task_queue().run_pending()  # no sweep: only the hand-over queued at COMMIT
+    assert handed_over(event_id)
+    assert db.session.scalars(select(OutboxEvent.subject)).all() == ["L-1"]
+
+
+def test_a_transaction_rolled_back_whole_hands_nothing_over(app):
+    outbox.record("lot.recalled", {"lot_number": "L-1"}, customer_id=None, subject="L-1")
+    db.session.rollback()
+    _, kept = outbox.record("lot.recalled", {"lot_number": "L-3"}, customer_id=None, subject="L-3")
+    db.session.commit()
+    assert task_queue().run_pending() == 1  # only the committed event's hand-over
+    assert handed_over(kept)
