@@ -7,9 +7,10 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from flask import current_app
 from sqlalchemy import select, update
 
-from shop.accounts import companies, member_mail
+from shop.accounts import companies
 from shop.accounts import people as accounts
 from shop.accounts.models import MemberRole
 from shop.catalog import price_lists
@@ -17,6 +18,7 @@ from shop.inventory.models import Stock
 from shop.ordering import approvals
 from shop.ordering.models import Order, OrderLine, OrderStatus
 from shop.platform.extensions import db
+from shop.platform.queue import task_queue
 from tests.test_api_fixtures import *  # noqa: F403  (api, rival, stocked fixtures)
 from tests.test_api_fixtures import ApiClient, new_api_client
 from tests.test_staff_support import sign_in as staff_sign_in
@@ -28,10 +30,17 @@ DRUM = "LEU-USP-25KG"
 
 
 @pytest.fixture
-def mailbox(monkeypatch):
-    sent: list[tuple[str, str]] = []
-    monkeypatch.setattr(member_mail, "_send", lambda to, subject, template, **context: sent.append((to, subject)))
+def mailbox(app):
+    """What the workers have sent so far (Flask-Mailman's locmem backend), as (recipients, subject)."""
+    def sent() -> list[tuple[str, str]]:
+        db.session.commit()
+        task_queue().run_pending()
+        return [(", ".join(m.to), m.subject) for m in getattr(current_app.extensions["mailman"], "outbox", [])]
     return sent
+
+
+def about(sent: list[tuple[str, str]], number: str) -> list[str]:
+    return [subject for _, subject in sent if subject.startswith(f"Order {number} ")]
 
 
 @pytest.fixture
@@ -72,7 +81,8 @@ def test_approved_by_an_approver_then_confirmed_by_staff(app, client, company, m
     assert db.session.scalar(select(Order.status)) == OrderStatus.AWAITING_APPROVAL
     answer = approver.post(f"/api/v1/orders/{number}/approve", json={"note": "Budget OK"})
     assert answer.status_code == 200 and answer.get_json()["status"] == "pending"
-    assert mailbox == [("admin@acme.example", f"Order {number} approved")]
+    assert [m for m in mailbox() if m[1] == f"Order {number} approved"] == [("admin@acme.example",
+                                                                            f"Order {number} approved")]
     again = approver.post(f"/api/v1/orders/{number}/approve", json={})
     assert again.status_code == 409 and again.get_json()["type"].endswith("/illegal-transition")
     staff.post(f"/staff/orders/{number}/confirm")
@@ -89,8 +99,31 @@ def test_a_rejected_order_is_cancelled_and_releases_its_stock(company, mailbox):
     answer = approver.post(f"/api/v1/orders/{number}/reject", json={"note": "Too much"})
     assert answer.status_code == 200 and answer.get_json()["status"] == "cancelled"
     assert allocated() == 0
-    assert mailbox[-1][1] == f"Order {number} rejected"
+    assert about(mailbox(), number) == [f"Order {number} received", f"Order {number} rejected"]  # one per rejection
     assert approver.post(f"/api/v1/orders/{number}/reject", json={}).status_code == 409
+
+
+def test_a_rejection_on_the_approvals_page_sends_one_email_saying_so(app, company, mailbox):
+    buyer, _ = company
+    number = buyer.order([{"sku": DRUM, "quantity": 3}]).get_json()["number"]
+    approver = companies.invite_member(buyer.customer, "approver@acme.example", "approver")
+    approver.set_password("a long unusual passphrase")
+    approver.joined_at = approver.created_at
+    db.session.commit()
+    person = app.test_client()
+    sign_in(person, approver.email, "a long unusual passphrase")
+    person.post(f"/account/approvals/{number}/reject", data={"note": "Over budget"})
+    sent = mailbox()
+    assert about(sent, number) == [f"Order {number} received", f"Order {number} rejected"]
+    (rejection,) = [m for m in current_app.extensions["mailman"].outbox if m.subject.endswith("rejected")]
+    assert rejection.to == ["admin@acme.example"] and "Over budget" in rejection.body
+
+
+def test_a_withdrawn_or_expired_order_is_not_called_rejected(app, runner, company, mailbox):
+    buyer, _ = company
+    number = buyer.order([{"sku": DRUM, "quantity": 3}]).get_json()["number"]
+    assert buyer.post(f"/api/v1/orders/{number}/cancel", json={}).status_code == 200
+    assert about(mailbox(), number) == [f"Order {number} received", f"Order {number} was cancelled"]
 
 
 def test_a_buyer_key_cannot_approve_or_reject(company):

@@ -1,4 +1,4 @@
-"""E-mail to a company's members about their account and approvals: invitations, password resets, outcomes.
+"""E-mail to a company's members about their account: invitations and password resets.
 
 Every message goes out through `_send`, which hands it to `shop.mail`: it leaves once the caller's transaction
 commits (callers send inside `run_in_transaction`). Links are absolute from PUBLIC_BASE_URL, never the request's
@@ -6,13 +6,8 @@ Host, so that a forged Host header cannot point a reset link elsewhere.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from shop.accounts.models import Customer, StaffUser
 from shop.platform import mail
-
-if TYPE_CHECKING:
-    from shop.ordering.models import Order
 
 
 def _send(to: str, subject: str, template: str, **context) -> None:
@@ -27,11 +22,3 @@ def send_invitation(member: Customer, inviter: Customer, link: str) -> None:
 
 def send_password_reset(user: Customer | StaffUser, link: str) -> None:
     _send(user.email, "Reset your Leucine Shop password", "password_reset", user=user, link=link)
-
-
-def send_approval_outcome(order: Order, approved: bool, note: str) -> None:
-    """Tell whoever placed the order (for a key: who made it) that it was approved or rejected."""
-    outcome = "approved" if approved else "rejected"
-    link = mail.absolute_url("storefront.order_detail", number=order.number)
-    _send(order.customer.email, f"Order {order.number} {outcome}", "approval_outcome", order=order,
-          approved=approved, note=note, link=link)

@@ -8,7 +8,6 @@ from flask.views import MethodView
 from marshmallow import RAISE
 
 from shop import ordering
-from shop.accounts import member_mail
 from shop.api import idempotency
 from shop.api.auth import current_customer
 from shop.api.blueprints import ApiBlueprint
@@ -25,7 +24,6 @@ from shop.ordering import approvals
 from shop.ordering.models import Order
 from shop.platform import metrics
 from shop.platform.ratelimits import order_rate
-from shop.platform.tx import run_in_transaction
 
 orders_blp = ApiBlueprint("orders", __name__, url_prefix="/api/v1/orders",
                           description="Your orders: place them (idempotently), follow and cancel them.")
@@ -139,11 +137,8 @@ def _decision(number: str, idempotency_key: str | None, note: str, approve: bool
     def decide(answer: idempotency.Answer | None) -> Response:  # stored by respond()
         return _order_response(work(number, customer, note), 200)
 
-    response = idempotency.respond(customer.id, idempotency_key, decide)
-    if response.status_code == 200 and idempotency.REPLAYED_HEADER not in response.headers:
-        run_in_transaction(lambda: member_mail.send_approval_outcome(ordering.get_order(number, customer.company_id),
-                                                                     approve, note))
-    return response
+    # The buyer is told by e-mail as a consequence of the decision's event (order.approved, order.cancelled).
+    return idempotency.respond(customer.id, idempotency_key, decide)
 
 
 def _decision_view(description: str):

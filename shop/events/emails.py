@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 
 from shop import ordering
 from shop.accounts.models import Customer, MemberRole
+from shop.ordering import approvals
 from shop.ordering.models import NoticeKind, Order, OrderNotice, OrderStatus
 from shop.platform import mail
 from shop.platform.database import utcnow
@@ -68,9 +69,39 @@ def _recall_notice(customer: Customer, outbox_event: OutboxEvent) -> None:
         OrderNotice.lot_number == data["lot_number"], OrderNotice.sent_at.is_(None)).values(sent_at=utcnow()))
 
 
+def _approval_outcome(customer: Customer, order: Order, decided: approvals.Decision) -> None:
+    """Tell whoever placed the order that an approver approved or rejected it, with the approver's note."""
+    outcome = "approved" if decided.approved else "rejected"
+    mail.send(customer.email, f"Order {order.number} {outcome}", "approval_outcome", order=order,
+              approved=decided.approved, note=decided.note,
+              link=mail.absolute_url("storefront.order_detail", number=order.number))
+
+
+def _order_approved(customer: Customer, outbox_event: OutboxEvent) -> None:
+    order = _order(customer, outbox_event)
+    decided = approvals.decision(order) if order is not None else None
+    if decided is not None and decided.approved:
+        _approval_outcome(customer, order, decided)
+
+
+def _order_cancelled(customer: Customer, outbox_event: OutboxEvent) -> None:
+    """One message: an approver's rejection says so (with the approver's note); any other cancellation says the
+    order was cancelled."""
+    order = _order(customer, outbox_event)
+    if order is None:
+        return
+    decided = approvals.decision(order)
+    if decided is not None and not decided.approved:
+        _approval_outcome(customer, order, decided)
+    else:
+        mail.send(customer.email, f"Order {order.number} was cancelled", "order_cancelled", order=order,
+                  customer=customer)
+
+
 _SENDERS: dict[str, Callable[[Customer, OutboxEvent], None]] = {
+    "order.approved": _order_approved,
     "order.placed": _order_placed,
     "order.shipped": _order_mail("Order {number} has shipped", "order_shipped"),
-    "order.cancelled": _order_mail("Order {number} was cancelled", "order_cancelled"),
+    "order.cancelled": _order_cancelled,
     "lot.recalled": _recall_notice,
 }

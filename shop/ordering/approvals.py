@@ -7,6 +7,7 @@ Every decision is an order status change: who, when, and the note.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -23,6 +24,7 @@ from shop.platform.errors import Forbidden, IllegalTransition
 from shop.platform.extensions import db
 
 MAX_NOTE = 500
+APPROVED, REJECTED = "Approved.", "Rejected."  # how a decision's note in the order history begins
 EXPIRED_NOTE = "Not approved within {hours} hours: cancelled, stock released"
 
 
@@ -50,7 +52,7 @@ def _decide(number: str, member: Member, note: str) -> tuple[Order, str]:
 def approve(number: str, member: Member, note: str = "") -> Order:
     """Approve an order of the member's company: it becomes pending, for staff to confirm."""
     order, note = _decide(number, member, note)
-    ordering.move(order, OrderStatus.PENDING, Actor.approver(member), f"Approved. {note}".strip())
+    ordering.move(order, OrderStatus.PENDING, Actor.approver(member), f"{APPROVED} {note}".strip())
     db.session.flush()
     return order
 
@@ -59,7 +61,7 @@ def reject(number: str, member: Member, note: str = "") -> Order:
     """Reject an order of the member's company: it is cancelled and its stock released."""
     _, note = _decide(number, member, note)
     return ordering.cancel_order(number, customer=member, actor=Actor.approver(member),
-                                 reason=f"Rejected. {note}".strip())
+                                 reason=f"{REJECTED} {note}".strip())
 
 
 def queue(company_id: int) -> list[Order]:
@@ -87,3 +89,22 @@ def expire_waiting(now: datetime | None = None) -> list[str]:
     for number in numbers:
         ordering.cancel_order(number, reason=EXPIRED_NOTE.format(hours=_hours()))
     return numbers
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An approver's decision on an order, as its history records it."""
+
+    approved: bool
+    note: str
+
+
+def decision(order: Order) -> Decision | None:
+    """The approver's decision that took the order out of awaiting approval, if one did (not an expiry, nor the
+    company withdrawing it)."""
+    for change in reversed(order.history):
+        if change.from_status == OrderStatus.AWAITING_APPROVAL and change.customer_id is not None:
+            for prefix, approved in ((APPROVED, True), (REJECTED, False)):
+                if change.note.startswith(prefix):
+                    return Decision(approved, change.note.removeprefix(prefix).strip())
+    return None

@@ -187,11 +187,10 @@ def decide(number: str, decision: str):
         return redirect(url_for("storefront.approvals"))
     work = approval_service.approve if decision == "approve" else approval_service.reject
     try:
-        order = run_in_transaction(work, number, current_customer(), form.note.data or "")
+        run_in_transaction(work, number, current_customer(), form.note.data or "")
     except DomainError as exc:
         flash(exc.message, "error")
     else:
-        run_in_transaction(member_mail.send_approval_outcome, order, decision == "approve", form.note.data or "")
         flash(f"Order {number} is {'approved' if decision == 'approve' else 'rejected; its stock is released'}.",
               "success")
     return redirect(url_for("storefront.approvals"))
