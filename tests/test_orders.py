@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from shop import ordering
-from shop.catalog import products
+from shop.catalog.models import Variant
 from shop.inventory import availability as catalog
 from shop.inventory import lots as inventory
 from shop.inventory.models import MovementKind, Stock, StockMovement
@@ -33,8 +33,12 @@ def drawn(order) -> list[tuple[str, str, int]]:
     return [(line.sku, a.stock.batch.lot_number, a.quantity) for line in order.lines for a in line.allocations]
 
 
+def variant_of(sku: str) -> Variant:
+    return db.session.scalar(select(Variant).where(Variant.sku == sku))
+
+
 def available(sku: str) -> int:
-    variant = products.get_variant_by_sku(sku)
+    variant = variant_of(sku)
     return catalog.available_by_variant([variant.id]).get(variant.id, 0)
 
 
@@ -214,7 +218,7 @@ def test_invalid_lines_are_refused_with_their_field_path(app, product, customer,
 
 
 def test_minimum_order_quantity_is_enforced(app, product, customer):
-    products.get_variant_by_sku(DRUM).min_order_quantity = 2
+    variant_of(DRUM).min_order_quantity = 2
     db.session.commit()
     make_lot(product, "L1", {DRUM: 5})
     with pytest.raises(InvalidInput) as invalid:
@@ -298,7 +302,7 @@ def test_a_third_try_locks_the_candidate_rows_first_and_allocates_the_same(app, 
     with count_statements() as seen:
         order = place(customer, (DRUM, 4))
     assert drawn(order) == [(DRUM, "EARLY", 3), (DRUM, "LATE", 1)]
-    assert order.lines[0].unit_price == products.get_variant_by_sku(DRUM).price_for(4)
+    assert order.lines[0].unit_price == variant_of(DRUM).price_for(4)
     locks = [s for s in seen if "FOR UPDATE" in s.upper()]
     assert len(locks) == (1 if backend == "postgresql" else 0)  # SQLite locks the whole database anyway
     if locks:

@@ -238,14 +238,6 @@ def get_company(company_id: int) -> Company:
     return company
 
 
-def company_of(email: str) -> Company:
-    """The company of the member with this email (for the CLI)."""
-    member = db.session.scalar(select(Customer).where(Customer.email == (email or "").strip().lower()))
-    if member is None:
-        raise NotFound(f"No customer with email {email}.")
-    return member.company
-
-
 COMPANIES_PER_PAGE = 50
 
 

@@ -51,17 +51,6 @@ def get_product(slug: str) -> Product:
     return product
 
 
-def get_variant_by_sku(sku: str) -> Variant:
-    variant = db.session.scalar(
-        select(Variant).where(Variant.sku == sku).options(selectinload(Variant.price_breaks),
-                                                          selectinload(Variant.product))
-    )
-    if variant is None:
-        raise NotFound(f"No pack size with SKU '{sku}'.")
-    return variant
-
-
-
 @dataclass(frozen=True)
 class PriceStep:
     """One row of a pack's price-break table: from `min_quantity` units up to `max_quantity` (None: no end)."""

@@ -178,7 +178,6 @@ def _enqueue(ids: list[int], delay: float) -> None:
 
 # --- The staff view -------------------------------------------------------------------------------
 
-OUTCOMES = ("delivered", "pending", "failed", "none")
 STAFF_PAGE = 50
 
 

@@ -7,7 +7,6 @@ from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import Date, bindparam, case, func, select
-from sqlalchemy.orm import contains_eager
 
 from shop.inventory.models import Batch, BatchStatus, Stock
 from shop.platform.extensions import db
@@ -75,19 +74,6 @@ def availability_by_variant(variant_ids: Iterable[int], min_remaining_days: int 
     return {vid: (int(now or 0), int(later or 0)) for vid, now, later in db.session.execute(stmt)}
 
 
-def sellable_stock_for_product(product_id: int) -> list[Stock]:
-    """Stock rows of a product that an order with the default shelf life may draw from, soonest expiry first."""
-    stmt = (
-        select(Stock)
-        .join(Stock.batch)
-        .options(contains_eager(Stock.batch))
-        .where(Batch.product_id == product_id, sellable_lot_filter(default_shelf_life_days()),
-               Stock.on_hand > Stock.allocated)
-        .order_by(Batch.expires_on, Batch.id, Stock.variant_id)
-    )
-    return list(db.session.scalars(stmt))
-
-
 # Built once: the product page runs it on every request, and building a statement costs more than running it.
 _LOTS_IN_STOCK = (
     select(Batch.id, Batch.lot_number, Batch.manufactured_on, Batch.expires_on, Stock.variant_id,
@@ -102,7 +88,7 @@ _LOTS_IN_STOCK = (
 
 def product_lots_in_stock(product_id: int):
     """Live rows (batch id, lot_number, manufactured_on, expires_on, variant_id, available) of a product's
-    sellable stock, soonest expiry first: the same rows as sellable_stock_for_product, as plain tuples."""
+    sellable stock, soonest expiry first, as plain tuples."""
     params = {"product_id": product_id, "expires_after": sellable_after(default_shelf_life_days())}
     registry = db.session.registry  # looked up without creating a session that this page would not use
     if registry.has() and registry().in_transaction():

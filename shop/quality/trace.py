@@ -51,10 +51,6 @@ class LotTrace:
         return [r for r in self.rows if r.allocation_status == AllocationStatus.SHIPPED]
 
     @property
-    def open_rows(self) -> list[TraceRow]:
-        return [r for r in self.rows if r.allocation_status == AllocationStatus.ALLOCATED]
-
-    @property
     def customers(self) -> list[tuple[str, str]]:
         return customers_of(self.rows)
 
@@ -105,13 +101,6 @@ def order_trace_rows(order_id: int) -> list[TraceRow]:
     """Every allocation of one order with its lot, in line order."""
     return [TraceRow(*r) for r in db.session.execute(
         _trace_select().where(Order.id == order_id).order_by(OrderLine.position, Allocation.id))]
-
-
-def open_allocations_on_lot(batch_id: int) -> list[TraceRow]:
-    """Allocations still holding units of a lot (pending and confirmed orders)."""
-    return [TraceRow(*r) for r in db.session.execute(
-        _trace_select().where(Stock.batch_id == batch_id, Allocation.status == AllocationStatus.ALLOCATED)
-        .order_by(Order.placed_at, Order.id, Allocation.id))]
 
 
 CSV_COLUMNS = ["lot_number", "expires_on", "order_number", "order_status", "customer", "customer_email", "sku",
