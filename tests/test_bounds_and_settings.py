@@ -19,12 +19,12 @@ from hypothesis import strategies as st
 from sqlalchemy import inspect, text
 
 from shop import create_app
-from shop.api.pagination import decode_cursor, encode_cursor
 from shop.inventory.lots import LOT_NUMBER
 from shop.platform.bounds import INT_MAX
 from shop.platform.config import _instance_secret
 from shop.platform.extensions import db
 from shop.platform.json_limits import MAX_DEPTH, loads_bounded
+from shop.platform.pagination import decode_cursor, encode_cursor
 from tests.conftest import _test_config
 from tests.test_storefront_accounts import _customers
 

@@ -17,7 +17,7 @@ from shop.inventory import lots as inventory
 from shop.inventory.models import Batch, BatchStatus, Stock
 from shop.ordering import planner, refill
 from shop.ordering.models import Allocation, AllocationStatus, Order, OrderLine, OrderStatus, OrderStatusChange
-from shop.platform import pagination as reports
+from shop.platform import pagination
 from shop.platform.errors import IllegalTransition, InvalidInput, NotFound
 from shop.platform.extensions import db
 
@@ -223,7 +223,7 @@ def short_order_ids(variant_ids: set[int] | None = None):
 
 
 def short_orders(variant_ids: set[int] | None = None, cursor: str | None = None,
-                 limit: int = 50) -> reports.Page:
+                 limit: int = 50) -> pagination.Page:
     """Open short orders, oldest first (first come, first served), keyset-paginated on (placed_at, id); with
     `variant_ids`, only orders short of one of those pack sizes (the orders a newly released lot can serve)."""
     stmt = (select(Order).where(Order.id.in_(short_order_ids(variant_ids)))
@@ -231,7 +231,7 @@ def short_orders(variant_ids: set[int] | None = None, cursor: str | None = None,
                      selectinload(Order.lines).selectinload(OrderLine.allocations))
             .order_by(Order.placed_at, Order.id).limit(limit + 1))
     if cursor:
-        stmt = stmt.where(tuple_(Order.placed_at, Order.id) > tuple_(*reports.decode_cursor(cursor)))
+        stmt = stmt.where(tuple_(Order.placed_at, Order.id) > tuple_(*pagination.page_cursor("short-orders", cursor)))
     orders = list(db.session.scalars(stmt))
     page, more = orders[:limit], len(orders) > limit
     stocks = refill.candidate_stock({line.variant_id for o in page for line in o.lines}, lock=False)
@@ -243,8 +243,8 @@ def short_orders(variant_ids: set[int] | None = None, cursor: str | None = None,
         picks = planner.plan([refill.need(s.position, order, lines[s.position], s.missing) for s in short], lots).picks
         rows.append(ShortOrder(order.number, order.placed_at, order.company.name, order.status, short,
                                sum(p.quantity for p in picks)))
-    next_cursor = reports.encode_cursor(page[-1].placed_at, page[-1].id) if more else None
-    return reports.Page(rows, next_cursor)
+    next_cursor = pagination.encode_cursor("short-orders", page[-1].placed_at, page[-1].id) if more else None
+    return pagination.Page(rows, next_cursor)
 
 
 def _lock_open_order(number: str) -> Order:

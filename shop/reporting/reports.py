@@ -18,7 +18,7 @@ from shop.platform import audit
 from shop.platform.audit import AuditEntry
 from shop.platform.errors import InvalidInput
 from shop.platform.extensions import db
-from shop.platform.pagination import MAX_PAGE, Page, _page, decode_cursor
+from shop.platform.pagination import MAX_PAGE, Page, page_cursor, page_of
 from shop.quality.models import CoaResult
 
 
@@ -26,7 +26,8 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def _window(stmt, at, id_, cursor: str | None, date_from: date | None = None, date_to: date | None = None):
+def _window(stmt, kind: str, at, id_, cursor: str | None, date_from: date | None = None,
+            date_to: date | None = None):
     """Limit a newest-first list on (at, id) to UTC days date_from..date_to (inclusive) and to the rows after
     the keyset `cursor` of the previous page."""
     if date_from:
@@ -34,7 +35,7 @@ def _window(stmt, at, id_, cursor: str | None, date_from: date | None = None, da
     if date_to:
         stmt = stmt.where(at < _day_start(date_to + timedelta(days=1)))
     if cursor:
-        stmt = stmt.where(tuple_(at, id_) < tuple_(*decode_cursor(cursor)))
+        stmt = stmt.where(tuple_(at, id_) < tuple_(*page_cursor(kind, cursor)))
     return stmt
 
 
@@ -288,9 +289,9 @@ def ledger_page(lot_number: str = "", sku: str = "", date_from: date | None = No
         stmt = stmt.where(inventory.lot_number_is(lot_number))
     if sku:
         stmt = stmt.where(Variant.sku == sku.strip().upper())
-    stmt = _window(stmt, StockMovement.created_at, StockMovement.id, cursor, date_from, date_to)
+    stmt = _window(stmt, "ledger", StockMovement.created_at, StockMovement.id, cursor, date_from, date_to)
     rows = [LedgerRow(*r) for r in db.session.execute(stmt)]
-    return _page(rows, limit, lambda r: (r.created_at, r.id))
+    return page_of("ledger", rows, limit, lambda r: (r.created_at, r.id))
 
 
 # --- Orders ---------------------------------------------------------------------------------------
@@ -317,9 +318,9 @@ def order_page(status: OrderStatus | None = None, customer: str = "", date_from:
                               func.lower(Company.name).contains(needle, autoescape=True)))
     if attention_only:
         stmt = stmt.where(Order.needs_attention.is_(True))
-    stmt = _window(stmt, Order.placed_at, Order.id, cursor, date_from, date_to)
+    stmt = _window(stmt, "orders", Order.placed_at, Order.id, cursor, date_from, date_to)
     rows = list(db.session.scalars(stmt))
-    return _page(rows, limit, lambda o: (o.placed_at, o.id))
+    return page_of("orders", rows, limit, lambda o: (o.placed_at, o.id))
 
 
 
@@ -363,9 +364,9 @@ def batch_page(status: BatchStatus | None = None, product_slug: str = "", cursor
         stmt = stmt.where(Batch.status == status)
     if product_slug:
         stmt = stmt.where(Product.slug == product_slug)
-    stmt = _window(stmt, Batch.received_at, Batch.id, cursor)
+    stmt = _window(stmt, "batches", Batch.received_at, Batch.id, cursor)
     rows = [BatchRow(*r[:7], Decimal(r[7]), Decimal(r[8])) for r in db.session.execute(stmt)]
-    return _page(rows, limit, lambda b: (b.received_at, b.id))
+    return page_of("batches", rows, limit, lambda b: (b.received_at, b.id))
 
 
 # --- Audit log ------------------------------------------------------------------------------------
@@ -428,6 +429,6 @@ def audit_page(action: str = "", subject: str = "", staff_email: str = "", date_
         stmt = stmt.where(func.lower(AuditEntry.subject).contains(subject.strip().lower(), autoescape=True))
     if staff_email.strip():
         stmt = stmt.where(func.lower(StaffUser.email).contains(staff_email.strip().lower(), autoescape=True))
-    stmt = _window(stmt, AuditEntry.at, AuditEntry.id, cursor, date_from, date_to)
+    stmt = _window(stmt, "audit", AuditEntry.at, AuditEntry.id, cursor, date_from, date_to)
     rows = [AuditRow(*r) for r in db.session.execute(stmt)]
-    return _page(rows, limit, lambda r: (r.at, r.id))
+    return page_of("audit", rows, limit, lambda r: (r.at, r.id))
