@@ -14,7 +14,7 @@ from shop.api.pagination import MAX_LIMIT, Cursor
 from shop.catalog.models import Product, Variant
 from shop.catalog.price_lists import variant_price_steps
 from shop.catalog.tiers import Tier
-from shop.ordering.checks import MAX_LINES, MAX_SHELF_LIFE_DAYS
+from shop.ordering.checks import ADDRESS_FIELDS, MAX_LINE_QUANTITY, MAX_LINES, MAX_PURCHASE_ORDER, MAX_SHELF_LIFE_DAYS
 from shop.ordering.models import OrderStatus
 from shop.ordering.views import OrderSchema
 from shop.platform.countries import COUNTRY_CODE_MESSAGE, is_country_code
@@ -204,17 +204,17 @@ _QUANTITY_MESSAGE = "The quantity must be a whole number of units, at least 1."
 class LineInSchema(Schema):
     sku = fields.String(required=True, validate=validate.Length(1, 40), metadata={"example": "LEU-USP-25KG"})
     quantity = fields.Integer(
-        required=True, strict=True, validate=validate.Range(1, 1_000_000, error=_QUANTITY_MESSAGE),
+        required=True, strict=True, validate=validate.Range(1, MAX_LINE_QUANTITY, error=_QUANTITY_MESSAGE),
         error_messages={"invalid": _QUANTITY_MESSAGE},
         metadata={"description": "Units (packs), a JSON integer; at least the variant's minimum order quantity."})
 
 
 class ShippingAddressSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(1, 200))
-    line1 = fields.String(required=True, validate=validate.Length(1, 200))
-    line2 = fields.String(allow_none=True, validate=validate.Length(max=200))
-    city = fields.String(required=True, validate=validate.Length(1, 100))
-    postal_code = fields.String(required=True, validate=validate.Length(1, 20))
+    name = fields.String(required=True, validate=validate.Length(1, ADDRESS_FIELDS["name"]))
+    line1 = fields.String(required=True, validate=validate.Length(1, ADDRESS_FIELDS["line1"]))
+    line2 = fields.String(allow_none=True, validate=validate.Length(max=ADDRESS_FIELDS["line2"]))
+    city = fields.String(required=True, validate=validate.Length(1, ADDRESS_FIELDS["city"]))
+    postal_code = fields.String(required=True, validate=validate.Length(1, ADDRESS_FIELDS["postal_code"]))
     country = fields.String(required=True, validate=_country_code,
                             metadata={"description": "ISO 3166-1 alpha-2 code.", "example": "DE",
                                       "pattern": "^[A-Za-z]{2}$"})
@@ -225,7 +225,7 @@ class OrderInSchema(Schema):
                         validate=validate.Length(1, MAX_LINES, error=f"An order has 1 to {MAX_LINES} lines."),
                         metadata={"description": "One line per SKU; a SKU on two lines is refused."})
     shipping_address = fields.Nested(ShippingAddressSchema, required=True)
-    purchase_order = fields.String(allow_none=True, validate=validate.Length(max=100),
+    purchase_order = fields.String(allow_none=True, validate=validate.Length(max=MAX_PURCHASE_ORDER),
                                    metadata={"description": "Your purchase-order reference."})
     min_remaining_shelf_life_days = fields.Integer(
         strict=True, allow_none=True, validate=validate.Range(0, MAX_SHELF_LIFE_DAYS),

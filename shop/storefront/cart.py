@@ -18,6 +18,7 @@ from shop.catalog import price_lists
 from shop.catalog.models import Variant
 from shop.catalog.tiers import Price, Tier
 from shop.inventory import availability as catalog
+from shop.ordering.checks import MAX_LINE_QUANTITY
 from shop.ordering.models import IdempotencyRecord, Order
 from shop.platform import metrics
 from shop.platform.errors import InsufficientStock, InvalidInput
@@ -33,7 +34,7 @@ from shop.storefront.common import (
     current_customer,
     customer_required,
 )
-from shop.storefront.forms import MAX_UNITS_PER_LINE, AddToCartForm, CheckoutForm, UpdateCartForm
+from shop.storefront.forms import AddToCartForm, CheckoutForm, UpdateCartForm
 from shop.storefront.orderable import LineFacts, LineProblem, Reason, line_problems
 
 CENT = Decimal("0.01")
@@ -188,7 +189,7 @@ def cart_add():
 
         return render_product(variant.product.slug, {sku: form}, status=422)
     cart = _session_cart()
-    cart[sku] = min(cart.get(sku, 0) + form.quantity.data, MAX_UNITS_PER_LINE)
+    cart[sku] = min(cart.get(sku, 0) + form.quantity.data, MAX_LINE_QUANTITY)
     _save(cart)
     units = "unit" if form.quantity.data == 1 else "units"
     flash(f"Added {form.quantity.data} {units} of {variant.product.name}, {variant.pack_size_kg.normalize():f} kg "

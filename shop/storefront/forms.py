@@ -17,10 +17,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from shop.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from shop.events.types import EVENT_TYPES
-from shop.ordering.checks import MAX_SHELF_LIFE_DAYS
+from shop.ordering.checks import ADDRESS_FIELDS, MAX_LINE_QUANTITY, MAX_PURCHASE_ORDER, MAX_SHELF_LIFE_DAYS
 from shop.platform.countries import country_choices
-
-MAX_UNITS_PER_LINE = 1_000_000
 
 
 class RegisterForm(FlaskForm):
@@ -45,32 +43,33 @@ class AddToCartForm(FlaskForm):
     sku = HiddenField(validators=[DataRequired()])
     quantity = IntegerField("Quantity (units)", default=1,
                             validators=[InputRequired("Enter a number of units."),
-                                        NumberRange(1, MAX_UNITS_PER_LINE,
-                                                    "Enter a whole number of units from 1 to 1,000,000.")])
+                                        NumberRange(1, MAX_LINE_QUANTITY,
+                                                    f"Enter a whole number of units from 1 to {MAX_LINE_QUANTITY:,}.")])
 
 
 class UpdateCartForm(FlaskForm):
     sku = HiddenField(validators=[DataRequired()])
     # 0 removes the line, like the Remove button.
-    quantity = IntegerField("Quantity", validators=[InputRequired("Enter a number of units."),
-                                                    NumberRange(0, MAX_UNITS_PER_LINE,
-                                                                "Enter a whole number of units from 0 to 1,000,000.")])
+    quantity = IntegerField("Quantity", validators=[
+        InputRequired("Enter a number of units."),
+        NumberRange(0, MAX_LINE_QUANTITY, f"Enter a whole number of units from 0 to {MAX_LINE_QUANTITY:,}.")])
 
 
 class CheckoutForm(FlaskForm):
     token = HiddenField()
     name = StringField("Recipient or company", validators=[DataRequired("Who receives the goods?"),
-                                                           Length(max=200)])
+                                                           Length(max=ADDRESS_FIELDS["name"])])
     line1 = StringField("Address line 1", validators=[DataRequired("The street address is required."),
-                                                      Length(max=200)])
-    line2 = StringField("Address line 2 (optional)", validators=[Optional(), Length(max=200)])
-    city = StringField("City", validators=[DataRequired("The city is required."), Length(max=100)])
+                                                      Length(max=ADDRESS_FIELDS["line1"])])
+    line2 = StringField("Address line 2 (optional)", validators=[Optional(), Length(max=ADDRESS_FIELDS["line2"])])
+    city = StringField("City", validators=[DataRequired("The city is required."), Length(max=ADDRESS_FIELDS["city"])])
     postal_code = StringField("Postal code", validators=[DataRequired("The postal code is required."),
-                                                         Length(max=20)])
+                                                         Length(max=ADDRESS_FIELDS["postal_code"])])
     # A callable: the sorted list is made on first use, not when this module is imported.
     country = SelectField("Country", choices=lambda: list(country_choices()),
                           validators=[DataRequired("Choose the country.")])
-    purchase_order = StringField("Your purchase-order reference (optional)", validators=[Optional(), Length(max=100)])
+    purchase_order = StringField("Your purchase-order reference (optional)",
+                                 validators=[Optional(), Length(max=MAX_PURCHASE_ORDER)])
     min_remaining_shelf_life_days = IntegerField(
         "Minimum remaining shelf life in days (optional)",
         validators=[Optional(), NumberRange(0, MAX_SHELF_LIFE_DAYS,
