@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from shop import ordering
 from shop.catalog.models import Variant
-from shop.inventory import availability as catalog
+from shop.inventory import availability
 from shop.inventory import lots as inventory
 from shop.inventory.models import MovementKind, Stock, StockMovement
 from shop.ordering import pg_write, planner
@@ -39,7 +39,7 @@ def variant_of(sku: str) -> Variant:
 
 def available(sku: str) -> int:
     variant = variant_of(sku)
-    return catalog.available_by_variant([variant.id]).get(variant.id, 0)
+    return availability.available_by_variant([variant.id]).get(variant.id, 0)
 
 
 def test_order_is_priced_and_totalled(app, product, customer):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from shop import ordering
 from shop.accounts import people as accounts
-from shop.inventory import availability as catalog
+from shop.inventory import availability
 from shop.inventory import lots as inventory
 from shop.inventory.models import Batch
 from shop.platform.audit import AuditEntry
@@ -44,7 +44,7 @@ def test_availability_counts_only_what_an_order_would_get(app, client, product, 
     make_lot(product, "L-OK", {DRUM: 4}, expires_in_days=400)
     db.session.commit()
     drums = next(v for v in product.variants if v.sku == DRUM)
-    assert catalog.available_by_variant([drums.id]) == {drums.id: 4}
+    assert availability.available_by_variant([drums.id]) == {drums.id: 4}
     key = accounts.create_api_key(customer)
     db.session.commit()
     api = client.get("/api/v1/products/l-leucine-usp", headers={"Authorization": f"Bearer {key}"}).get_json()

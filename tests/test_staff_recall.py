@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from shop import ordering
-from shop.inventory import availability as catalog
+from shop.inventory import availability
 from shop.inventory import lots as inventory
 from shop.inventory.models import Batch, BatchStatus, MovementKind, StockMovement
 from shop.ordering.models import Allocation, AllocationStatus, Order
@@ -55,7 +55,7 @@ def test_recall_moves_a_pending_order_to_another_lot_fefo(app, product, customer
     assert inventory.check_ledger() == []
     assert db.session.get(Order, order.id).needs_attention is False
     # And nothing more can be sold from the recalled lot.
-    assert catalog.available_by_variant() == {product.variants[1].id: 12 - 4}
+    assert availability.available_by_variant() == {product.variants[1].id: 12 - 4}
 
 
 def test_recall_flags_an_order_that_other_lots_cannot_cover(app, product, customer):

@@ -16,7 +16,6 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from shop.accounts.models import Company, Customer
 from shop.events import netguard
-from shop.events import webhooks as payloads
 from shop.events.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from shop.events.types import EVENT_TYPES
 from shop.platform import outbox
@@ -115,7 +114,7 @@ def attempts(endpoint_id: int, limit: int, before_id: int | None = None) -> list
 
 def send_test(endpoint: WebhookEndpoint) -> str:
     """Queue a `ping` event for this endpoint only; its event id."""
-    row_id, event_id = outbox.record("ping", payloads.ping(endpoint.id), customer_id=endpoint.customer_id,
+    row_id, event_id = outbox.record("ping", ping(endpoint.id), customer_id=endpoint.customer_id,
                                      subject=f"endpoint {endpoint.id}", handed_over=True)
     schedule([_new_delivery(endpoint.id, row_id)])
     return event_id

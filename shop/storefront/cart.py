@@ -17,7 +17,7 @@ from shop.accounts.models import Customer
 from shop.catalog import price_lists
 from shop.catalog.models import Variant
 from shop.catalog.tiers import Price, Tier
-from shop.inventory import availability as catalog
+from shop.inventory import availability
 from shop.ordering.checks import MAX_LINE_QUANTITY
 from shop.ordering.models import IdempotencyRecord, Order
 from shop.platform import metrics
@@ -144,8 +144,8 @@ def load_cart(*, keep_withdrawn: bool = False, shelf_life_days: int | None = Non
             del raw[sku]
         _save(raw)
         flash(f"No longer sold, so removed from your cart: {', '.join(sorted(dropped))}.", "info")
-    days = catalog.default_shelf_life_days() if shelf_life_days is None else shelf_life_days
-    stock = catalog.availability_by_variant((variants[sku].id for sku in raw), days)
+    days = availability.default_shelf_life_days() if shelf_life_days is None else shelf_life_days
+    stock = availability.availability_by_variant((variants[sku].id for sku in raw), days)
     customer = current_customer()
     contract = price_lists.contract_tiers(customer.company_id if customer else None,
                                           [variants[sku].id for sku in raw])
@@ -296,7 +296,7 @@ def _last_address(customer: Customer) -> dict[str, str]:
 def _render_checkout(form: CheckoutForm, cart: Cart, problems: list[str] | None = None, *, refused: bool = False,
                      status: int = 200):
     return render_template("storefront/checkout.html", form=form, cart=cart, problems=problems or [],
-                           refused=refused, shelf_days=catalog.default_shelf_life_days()), status
+                           refused=refused, shelf_days=availability.default_shelf_life_days()), status
 
 
 @bp.get("/checkout")
