@@ -19,6 +19,7 @@ from standardwebhooks import Webhook
 from shop import ordering
 from shop.events import delivery, dispatch
 from shop.events.models import WebhookDelivery
+from shop.platform import retry
 from shop.platform.errors import InsufficientStock
 from shop.platform.extensions import db
 from shop.platform.outbox import OutboxEvent
@@ -276,14 +277,14 @@ def test_an_orders_event_is_written_with_it_in_no_statement_of_its_own_on_postgr
 
 
 @given(st.lists(st.floats(0, 604_800), min_size=1, max_size=10))
-def test_a_delivery_is_attempted_once_and_then_once_per_delay_of_the_schedule(schedule):
+def test_a_delivery_or_mail_is_attempted_once_and_then_once_per_delay_of_the_schedule(schedule):
     delays = []
     failed = 1
-    while (delay := delivery.retry_delay(failed, schedule)) is not None:
+    while (delay := retry.retry_delay(failed, schedule)) is not None:
         delays.append(delay)
         failed += 1
     assert delays == schedule  # the same delays, in order, then it gives up
-    assert delivery.retry_delay(0, schedule) is None
+    assert retry.retry_delay(0, schedule) is None
 
 
 def test_each_status_change_is_an_event_with_the_order_as_committed(api, stocked):

@@ -26,6 +26,7 @@ from shop.events.webhooks import schedule
 from shop.platform.database import utcnow
 from shop.platform.extensions import db
 from shop.platform.queue import hand_over
+from shop.platform.retry import retry_delay
 from shop.platform.tx import run_in_transaction
 
 EXCERPT_BYTES = 1000
@@ -178,12 +179,6 @@ def _record_outcome(delivery_id: int, outcome: Outcome) -> None:
         delivery.next_attempt_at = now + timedelta(seconds=delay)
         schedule([delivery], delay)
     _note_failure(endpoint, now)
-
-
-def retry_delay(failed_attempts: int, schedule: list[float]) -> float | None:
-    """Seconds until the next attempt after `failed_attempts` failures in a row, or None: give up. The first
-    attempt and one retry per delay of the schedule."""
-    return schedule[failed_attempts - 1] if 1 <= failed_attempts <= len(schedule) else None
 
 
 def _note_failure(endpoint: WebhookEndpoint, now: datetime) -> None:

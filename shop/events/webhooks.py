@@ -162,17 +162,7 @@ def schedule(deliveries: list[WebhookDelivery], delay: float = 0) -> None:
     db.session.flush()
     ids = [d.id for d in deliveries]
     if ids:
-        outbox.after_commit(lambda: _enqueue(ids, delay))
-
-
-def _enqueue(ids: list[int], delay: float) -> None:
-    if delay > 0:
-        from shop.platform.queue import task_queue
-
-        for delivery_id in ids:
-            task_queue().enqueue("deliver_webhook", delivery_id, delay=delay)
-    else:
-        hand_over("deliver_webhook", [(delivery_id,) for delivery_id in ids])
+        outbox.after_commit(lambda: hand_over("deliver_webhook", [(delivery_id,) for delivery_id in ids], delay=delay))
 
 
 # --- The staff view -------------------------------------------------------------------------------

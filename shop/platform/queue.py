@@ -109,12 +109,16 @@ def task_queue() -> TaskQueue:
     return current_app.extensions[EXTENSION]
 
 
-def hand_over(name: str, args_list: Iterable[tuple]) -> None:
-    """Enqueue `name` once per argument tuple; a queue that is down is logged, not raised: what the queue
-    misses, the sweeps hand over again from the database."""
+def hand_over(name: str, args_list: Iterable[tuple], *, delay: float = 0) -> None:
+    """Enqueue `name` once per argument tuple, to run in `delay` seconds; a queue that is down is logged, not
+    raised: what the queue misses, the sweeps hand over again from the database. The log names the task and how
+    many were missed, never their arguments (a task's arguments are ids, but a log line is no place for data)."""
     queue = task_queue()
-    for args in args_list:
+    pending = list(args_list)
+    for handed, args in enumerate(pending):
         try:
-            queue.enqueue(name, *args)
-        except Exception:  # noqa: BLE001 - the commit stands; the sweep catches up
-            log.warning("could not hand %s%r to the task queue; the sweep will", name, args, exc_info=True)
+            queue.enqueue(name, *args, delay=delay)
+        except Exception as exc:  # noqa: BLE001 - the commit stands; the sweep catches up
+            log.warning("could not hand %d %s task(s) to the task queue (%s); the sweep will", len(pending) - handed,
+                        name, type(exc).__name__)
+            return
