@@ -10,10 +10,10 @@ from huey import crontab
 from sqlalchemy import delete, select
 
 from shop.accounts.models import StaffRole, StaffUser
-from shop.events import delivery, dispatch
+from shop.events import delivery, dispatch, emails
 from shop.ordering import approvals
 from shop.ordering.models import IdempotencyRecord
-from shop.platform import mail
+from shop.platform import mail, mail_worker
 from shop.platform.database import utcnow
 from shop.platform.extensions import db
 from shop.platform.queue import EXTENSION
@@ -55,13 +55,16 @@ def expiry_alert(today: date | None = None) -> int:
 
 
 def register(app: Flask) -> None:
-    """Register the tasks and periodic jobs on the app's queue (names fixed: every process finds them by name)."""
+    """Register the tasks and periodic jobs on the app's queue (names fixed: every process finds them by name), and
+    what follows a message's sending."""
     queue = app.extensions[EXTENSION]
     queue.task("dispatch_event", dispatch.dispatch)
     queue.task("deliver_webhook", delivery.attempt_delivery)
-    queue.task("send_mail", mail.deliver, retries=5, retry_delay=60)
+    queue.task("send_mail", mail_worker.deliver)  # retried on its row's schedule, not by the queue
     queue.periodic("sweep_outbox", dispatch.sweep, crontab(minute="*"))
     queue.periodic("sweep_deliveries", delivery.sweep_due, crontab(minute="*"))
+    queue.periodic("sweep_mail", mail_worker.sweep, crontab(minute="*"))
     queue.periodic("purge_idempotency", purge_idempotency, crontab(minute="17"))
     queue.periodic("expiry_alert", expiry_alert, crontab(hour="6", minute="0"))
     queue.periodic("expire_approvals", expire_approvals, crontab(minute="*/5"))
+    mail.sent.connect(emails.notices_sent)  # one connection, however many apps (a receiver is kept once)

@@ -1,4 +1,5 @@
-"""Which events e-mail the company's members, and with what: called by the worker that fans an event out."""
+"""Which events e-mail the company's members, and with what: called by the worker that fans an event out. Each
+message is an outbox row written in the fan-out's transaction (shop.platform.mail), linked to its event."""
 from __future__ import annotations
 
 import json
@@ -18,13 +19,21 @@ from shop.platform.outbox import OutboxEvent
 
 
 def send_for(outbox_event: OutboxEvent) -> None:
-    """Queue the e-mail that this event sends, if any (after the fan-out commits)."""
+    """Write the e-mail that this event sends, if any, into the current transaction (sent after it commits)."""
     sender = _SENDERS.get(outbox_event.type)
     if sender is None or outbox_event.customer_id is None:
         return
     customer = db.session.get(Customer, outbox_event.customer_id)
     if customer is not None and customer.active:
-        sender(customer, outbox_event)
+        with mail.caused_by(outbox_event.id):
+            sender(customer, outbox_event)
+
+
+def notices_sent(mail_id: int) -> None:
+    """The notices that a message carried count as sent now that the SMTP server took it (connected to
+    mail.sent: called in the transaction that marks the message sent)."""
+    db.session.execute(update(OrderNotice).where(OrderNotice.mail_id == mail_id, OrderNotice.sent_at.is_(None))
+                       .values(sent_at=utcnow()))
 
 
 def _order(customer: Customer, outbox_event: OutboxEvent) -> Order | None:
@@ -59,14 +68,14 @@ def _order_placed(customer: Customer, outbox_event: OutboxEvent) -> None:
 
 def _recall_notice(customer: Customer, outbox_event: OutboxEvent) -> None:
     """The recall notice, once per company (to the person named by the event), listing the company's orders;
-    their notices count as sent from now."""
+    their notices carry the message, and count as sent once it is (`notices_sent`)."""
     data = json.loads(outbox_event.data)
-    mail.send(customer.email, f"Recall of lot {data['lot_number']}", "lot_recalled", customer=customer,
-              lot_number=data["lot_number"], message=data["message"], numbers=data["orders"])
+    mail_id = mail.send(customer.email, f"Recall of lot {data['lot_number']}", "lot_recalled", customer=customer,
+                        lot_number=data["lot_number"], message=data["message"], numbers=data["orders"])
     order_ids = select(Order.id).where(Order.number.in_(data["orders"]), Order.company_id == customer.company_id)
     db.session.execute(update(OrderNotice).where(
         OrderNotice.order_id.in_(order_ids), OrderNotice.kind == NoticeKind.RECALL,
-        OrderNotice.lot_number == data["lot_number"], OrderNotice.sent_at.is_(None)).values(sent_at=utcnow()))
+        OrderNotice.lot_number == data["lot_number"], OrderNotice.mail_id.is_(None)).values(mail_id=mail_id))
 
 
 def _approval_outcome(customer: Customer, order: Order, decided: approvals.Decision) -> None:

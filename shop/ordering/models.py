@@ -184,7 +184,8 @@ class NoticeKind(enum.StrEnum):
 class OrderNotice(Base):
     """Something the customer must be told about an order, shown on its pages and in the API (`notices`).
 
-    Recorded once, when it happens, so that e-mail can send it later (sent_at stays empty until then).
+    Recorded once, when it happens, so that e-mail can send it later: `mail_id` names the message that carries
+    it, and `sent_at` stays empty until the SMTP server has accepted that message.
     """
 
     __tablename__ = "order_notice"
@@ -198,6 +199,7 @@ class OrderNotice(Base):
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(index=True)
+    mail_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_mail.id", ondelete="SET NULL"), index=True)
 
     order: Mapped[Order] = relationship(back_populates="notices")
 

@@ -185,6 +185,8 @@ def task_queue_settings(instance_path: str, redis_url: str | None) -> dict:
         "TASK_QUEUE_NAME": os.environ.get("TASK_QUEUE_NAME", "").strip() or "shop",
         # Events committed this long ago and not yet handed to a worker are handed over by the sweep.
         "OUTBOX_SWEEP_AFTER_SECONDS": _whole_number("OUTBOX_SWEEP_AFTER_SECONDS", 5, minimum=0),
+        # Events whose fan-out (to webhooks or e-mail) failed this often are given up on and shown to staff.
+        "OUTBOX_FAN_OUT_ATTEMPTS": _whole_number("OUTBOX_FAN_OUT_ATTEMPTS", 10, minimum=1),
         "WEBHOOK_ALLOW_INSECURE": _flag("WEBHOOK_ALLOW_INSECURE", False),
         "WEBHOOK_TIMEOUT_SECONDS": _whole_number("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1),
         # A worker holds a delivery for the timeout plus this margin; one that died lets it go after that.
@@ -208,6 +210,8 @@ def mail_settings() -> dict:
         "MAIL_USE_SSL": _flag("MAIL_USE_SSL", False),
         "MAIL_TIMEOUT": _whole_number("MAIL_TIMEOUT", 30, minimum=1),
         "MAIL_DEFAULT_SENDER": sender,
+        # A message the server did not take is retried on the webhooks' schedule, then marked failed.
+        "MAIL_RETRY_SCHEDULE": _seconds_list("MAIL_RETRY_SCHEDULE", DEFAULT_RETRY_SCHEDULE),
     }
 
 
