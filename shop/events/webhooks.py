@@ -174,12 +174,13 @@ def event_page(customer: str = "", event_type: str = "", outcome: str = "", befo
                limit: int = STAFF_PAGE) -> list[OutboxEvent]:
     """Events newest first with their deliveries (and endpoints, customers), filtered by the customer's email
     or company (a part of it), the event type, and the outcome of a delivery ('none': no endpoint wanted
-    it); keyset-paginated on the event's id. Three statements whatever the page's length (events with their
-    customers and companies, deliveries with their endpoints, and the deliveries' attempts)."""
+    it); keyset-paginated on the event's id. Four statements whatever the page's length (events with their
+    customers and companies, deliveries with their endpoints, the deliveries' attempts, and the e-mails)."""
     stmt = (select(OutboxEvent).order_by(OutboxEvent.id.desc()).limit(limit)
             .options(joinedload(OutboxEvent.customer).joinedload(Customer.company),
                      selectinload(OutboxEvent.deliveries).joinedload(WebhookDelivery.endpoint),
-                     selectinload(OutboxEvent.deliveries).selectinload(WebhookDelivery.log)))
+                     selectinload(OutboxEvent.deliveries).selectinload(WebhookDelivery.log),
+                     selectinload(OutboxEvent.mails)))
     if customer:
         pattern = like_pattern(customer.lower())
         stmt = stmt.where(OutboxEvent.customer_id.in_(select(Customer.id).join(Customer.company).where(or_(
