@@ -3,13 +3,10 @@ shipment through a real SMTP server; recall notices; an endpoint failing for day
 from __future__ import annotations
 
 import os
-import socket
 import time
 from datetime import timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
-from flask import current_app
 from sqlalchemy import select
 
 from shop import ordering
@@ -22,18 +19,8 @@ from shop.platform.extensions import db
 from shop.platform.queue import task_queue
 from tests.events_support import Receiver
 from tests.factories import make_customer, make_lot, make_product, signed_recall
+from tests.mail_support import SmtpServer, drain, free_port, outbox_mail
 from tests.test_api_fixtures import ADDRESS
-
-
-def outbox_mail() -> list:
-    return getattr(current_app.extensions["mailman"], "outbox", None) or []  # Flask-Mailman's locmem backend
-
-
-def drain() -> None:
-    """What the workers would do: every queued task, and every task those queue, in turn."""
-    db.session.commit()
-    task_queue().run_pending()
-    db.session.expire_all()  # the tasks changed rows this session holds
 
 
 def test_mail_waits_for_commit_and_a_rollback_sends_nothing(app):
@@ -82,23 +69,9 @@ def test_placed_cancelled_and_recalled_orders_mail_the_buyer(app):
 @pytest.fixture
 def smtp_server():
     """A real SMTP server (aiosmtpd) on a free local port, keeping what it receives."""
-
-    class Keep:
-        def __init__(self) -> None:
-            self.messages: list[tuple[list[str], str]] = []
-
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
-            self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
-            return "250 OK"
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    handler = Keep()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield port, handler
-    controller.stop()
+    server = SmtpServer(free_port())
+    yield server.port, server
+    server.stop()
 
 
 def test_a_shipment_mails_the_buyer_carrier_tracking_and_lots_over_smtp(make_app, smtp_server):
