@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, current_app, has_app_context, json
 from werkzeug.exceptions import HTTPException
 
-from shop.platform.errors import DomainError, InsufficientStock, InvalidInput
+from shop.platform.errors import DomainError
 
 PROBLEM_BASE = "/problems/"
 PROBLEM_MIMETYPE = "application/problem+json"
@@ -63,13 +63,9 @@ def validation_problem(errors: dict[str, list[str]], detail: str | None = None) 
 
 
 def domain_problem(error: DomainError) -> Response:
-    """Translate a service's domain error into problem+json."""
-    if isinstance(error, InvalidInput):
-        return validation_problem(error.errors, error.message)
-    if isinstance(error, InsufficientStock):
-        short = [{"sku": s.sku, "requested": s.requested, "available": s.available} for s in error.short]
-        return problem_response(error.status, error.problem, error.title, error.message, short_lines=short)
-    return problem_response(error.status, error.problem, error.title, error.message)
+    """Translate a service's domain error into problem+json: its details (`errors` of a validation error,
+    `short_lines` of a stock shortfall) as members of the problem."""
+    return problem_response(error.status, error.problem, error.title, error.message, **error.details())
 
 
 def http_problem(error: HTTPException) -> Response:

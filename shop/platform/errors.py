@@ -15,6 +15,11 @@ class DomainError(Exception):
         super().__init__(message or self.title)
         self.message = message or self.title
 
+    def details(self) -> dict[str, object]:
+        """What the refusal says beyond its message, as data (shown by the API beside its problem's members,
+        and kept with an idempotency key's refusal)."""
+        return {}
+
 
 class NotFound(DomainError):
     title = "Not found"
@@ -32,6 +37,9 @@ class InvalidInput(DomainError):
     def __init__(self, errors: dict[str, list[str]], message: str = "") -> None:
         super().__init__(message or "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
         self.errors = errors
+
+    def details(self) -> dict[str, object]:
+        return {"errors": self.errors}
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,10 @@ class InsufficientStock(DomainError):
             "Not enough stock for " + ", ".join(f"{s.sku} (requested {s.requested}, available {s.available})"
                                                 for s in short)
         )
+
+    def details(self) -> dict[str, object]:
+        return {"short_lines": [{"sku": s.sku, "requested": s.requested, "available": s.available}
+                                for s in self.short]}
 
 
 class IllegalTransition(DomainError):
