@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from shop import ordering
-from shop.api.idempotency import fingerprint, lock_id
+from shop.ordering.idempotency import lock_id
 from shop.ordering.models import IdempotencyRecord, Order
 from shop.platform.database import utcnow
 from shop.platform.extensions import db
@@ -144,18 +144,19 @@ def test_invalid_body_is_not_stored_so_the_corrected_request_can_use_the_key(api
 
 
 
-def test_the_api_key_and_the_idempotency_key_are_checked_in_one_statement(api, stocked):
-    """A keyed POST reads the key's record in the statement that checks the API key: no statement of its own."""
+def test_the_idempotency_key_is_read_with_the_pack_sizes_in_no_statement_of_its_own(api, stocked):
+    """A keyed order reads its key's record in the statement that reads what the order needs; a replay costs
+    the API key's check and that one statement."""
     from tests.test_api_fixtures import counted_statements
 
     with counted_statements() as statements:
         assert api.post("/api/v1/orders", json=BODY, key="k-one").status_code == 201
     reads = [s for s in statements if "FROM idempotency_record" in s or "JOIN idempotency_record" in s]
-    assert len(reads) == 1 and "api_key" in reads[0], "\n\n".join(statements)
+    assert len(reads) == 1 and "stock" in reads[0], "\n\n".join(statements)
     with counted_statements() as statements:
         assert api.post("/api/v1/orders", json=BODY, key="k-one").headers["Idempotent-Replayed"] == "true"
     queries = [s for s in statements if not s.startswith("BEGIN")]  # SQLite's BEGIN IMMEDIATE goes by cursor
-    assert len(queries) == 1, "\n\n".join(statements)  # the replay is answered from that one statement
+    assert len(queries) == 2, "\n\n".join(statements)  # the API key, then the order's read with the record
 
 
 def test_a_wrong_or_revoked_api_key_with_an_idempotency_key_is_401_and_stores_nothing(api, stocked):
@@ -178,23 +179,23 @@ def test_a_key_answered_by_another_request_meanwhile_rolls_the_order_back_and_re
     fails on the key's unique constraint: nothing of this order stays, and the retry answers with the record."""
     if backend != "postgresql":
         pytest.skip("SQLite runs one writer at a time: no other transaction can commit in between")
-    real_place = ordering.place
+    from shop.ordering import placing
 
-    def place_after_the_other_answered(*args, **kwargs):
-        if not getattr(place_after_the_other_answered, "done", False):
-            place_after_the_other_answered.done = True
-            with db.engine.connect() as other:
-                other.execute(IdempotencyRecord.__table__.insert().values(
-                    customer_id=api.customer.id, key="k-race", method="POST", path="/api/v1/orders",
-                    fingerprint=fingerprint("POST", "/api/v1/orders", BODY), response_status=201,
-                    response_body='{"number": "LS-OTHER"}', response_headers='{"Content-Type": "application/json"}',
-                    created_at=utcnow()))
-                other.commit()
-        return real_place(*args, **kwargs)
+    real_write = placing.write_order
 
-    monkeypatch.setattr(ordering, "place", place_after_the_other_answered)
+    def write_after_the_other_answered(rows, event, record):
+        # The other request, with the same key and body, commits its outcome between this one's read and write.
+        with db.engine.connect() as other:
+            other.execute(IdempotencyRecord.__table__.insert().values(
+                {**record, "response_body": '{"number": "LS-OTHER"}', "created_at": utcnow()}))
+            other.commit()
+        monkeypatch.setattr(placing, "write_order", real_write)
+        return real_write(rows, event, record)
+
+    monkeypatch.setattr(placing, "write_order", write_after_the_other_answered)
     response = api.post("/api/v1/orders", json=BODY, key="k-race")
     assert response.status_code == 201 and response.headers["Idempotent-Replayed"] == "true"
     assert response.get_json() == {"number": "LS-OTHER"}
+    assert response.headers["Location"].endswith("/api/v1/orders/LS-OTHER")
     assert orders_in_db() == 0
     assert available(api, "LEU-USP-25KG") == 16

@@ -250,3 +250,13 @@ def test_on_postgresql_an_order_costs_at_most_six_statements_and_an_extra_line_n
     five = _statements_for(api, [{"sku": sku, "quantity": 12} for sku in five_skus], "budget-5")
     assert len(one) <= 6, "\n".join(one)
     assert len(five) == len(one), "\n".join(five)
+
+
+def test_on_postgresql_an_order_costs_three_statements(api, backend, five_skus):
+    """The API key; one read of everything the order needs with the Idempotency-Key's record; one write."""
+    if backend != "postgresql":
+        pytest.skip("SQLite writes one statement per table")
+    api.get("/api/v1/company")  # the key's first use is written down (then at most once a minute): not counted
+    statements = _statements_for(api, [{"sku": five_skus[0], "quantity": 2}], "three")
+    assert len(statements) == 3, "\n".join(statements)
+    assert "idempotency_record" in statements[1] and "INSERT INTO idempotency_record" in statements[2]

@@ -1,6 +1,7 @@
 """The order service: pricing, FEFO allocation across lots, all-or-nothing shortfalls, the life cycle."""
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from decimal import Decimal
 
@@ -321,3 +322,46 @@ def test_the_one_statement_order_write_stays_cacheable_by_psycopg():
         compiled = pg_write.statement(with_record, status).compile(dialect=dialect())
         assert len(str(compiled).encode()) <= MAX_CACHED_STATEMENT_LENGTH
         assert len(compiled.binds) <= MAX_CACHED_STATEMENT_PARAMS
+
+
+# --- One use case, one idempotency (issue #20) ----------------------------------------------------------
+
+def test_placing_twice_with_the_same_key_and_order_gives_the_first_result_and_one_order_and_event(
+        app, product, customer):
+    """`ordering.place` called directly, as every adapter calls it: a second call with the key and the same
+    order is the first call's result again, with no second order, stock taken twice or order.placed event."""
+    from shop.platform.outbox import OutboxEvent
+
+    make_lot(product, "L-1", {DRUM: 10})
+    command = ordering.PlaceOrder(customer, [{"sku": DRUM, "quantity": 2}], ADDRESS, "PO-9")
+    first = ordering.place(command, idempotency_key="use-case-1")
+    again = ordering.place(command, idempotency_key="use-case-1")
+    assert not first.replayed and again.replayed
+    assert again.order == first.order and first.order["purchase_order"] == "PO-9"
+    assert db.session.scalar(select(func.count(Order.id))) == 1
+    assert db.session.scalar(select(func.count(OutboxEvent.id)).where(OutboxEvent.type == "order.placed")) == 1
+    assert available(DRUM) == 8
+
+
+def test_the_same_key_for_another_order_is_refused_and_a_refusal_is_kept_by_the_rules(app, product, customer):
+    """Another order under a used key is KeyReused; a refusal is the key's outcome under the API's rules and
+    not under a form's (whose corrected order may use its token again)."""
+    from shop.ordering import idempotency
+
+    make_lot(product, "L-1", {DRUM: 3})
+    command = ordering.PlaceOrder(customer, [{"sku": DRUM, "quantity": 2}], ADDRESS)
+    ordering.place(command, idempotency_key="use-case-2")
+    with pytest.raises(idempotency.KeyReused):
+        ordering.place(dataclasses.replace(command, purchase_order="PO-other"), idempotency_key="use-case-2")
+    too_many = dataclasses.replace(command, lines=[{"sku": DRUM, "quantity": 5}])
+    with pytest.raises(InsufficientStock):
+        ordering.place(too_many, idempotency_key="api-key")
+    with pytest.raises(idempotency.ReplayedRefusal) as replayed:
+        ordering.place(too_many, idempotency_key="api-key")
+    assert replayed.value.details() == {"short_lines": [{"sku": DRUM, "requested": 5, "available": 1}]}
+    with pytest.raises(InsufficientStock):
+        ordering.place(too_many, idempotency_key="form-token", rules=idempotency.FORM_RULES)
+    placed = ordering.place(dataclasses.replace(command, lines=[{"sku": DRUM, "quantity": 1}]),
+                            idempotency_key="form-token", rules=idempotency.FORM_RULES)
+    assert not placed.replayed and ordering.placed_with_key(customer.id, "form-token").order == placed.order
+    assert db.session.scalar(select(func.count(Order.id))) == 2

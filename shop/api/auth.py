@@ -7,7 +7,6 @@ from flask import Response, g, request
 
 from shop.accounts import people as accounts
 from shop.accounts.models import MemberRole
-from shop.api import idempotency
 from shop.api.problems import problem_response
 from shop.platform.extensions import db
 from shop.platform.ratelimits import api_auth_throttle
@@ -28,14 +27,14 @@ def authenticate() -> Response | None:
         _count_failure()
         return problem_response(401, "unauthorized", "Unauthorized",
                                 "Send your API key as `Authorization: Bearer <key>`.")
-    found = idempotency.authenticate(key.strip())
+    found = accounts.key_for_api_key(key.strip())
     if found is None:
         _count_failure()
         # The same answer for unknown and revoked keys: nothing to learn by probing.
         return problem_response(401, "unauthorized", "Unauthorized", "The API key is unknown or revoked.")
     g.api_customer = ApiCustomer(found.customer_id, found.company_id, MemberRole(found.role), found.key_id)
-    if accounts.note_key_used(found.key_id, found.last_used_at) and "idempotency_looked_up" not in g:
-        db.session.commit()  # else it commits with the request's work, which must keep the key's lock
+    if accounts.note_key_used(found.key_id, found.last_used_at):
+        db.session.commit()
     return None
 
 

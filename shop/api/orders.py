@@ -1,8 +1,6 @@
 """/api/v1/orders: place (idempotently), list, read and cancel the caller's orders."""
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from flask import Response, url_for
 from flask.views import MethodView
 from marshmallow import RAISE
@@ -21,8 +19,8 @@ from shop.api.schemas import (
     OrderSchema,
 )
 from shop.ordering import approvals
-from shop.ordering.models import Order
 from shop.platform import metrics
+from shop.platform.errors import DomainError
 from shop.platform.ratelimits import order_rate
 
 orders_blp = ApiBlueprint("orders", __name__, url_prefix="/api/v1/orders",
@@ -33,14 +31,6 @@ LOCATION_HEADER = {"description": "URL of the new order.", "schema": {"type": "s
 
 # One instance for every response: a schema instance (and its nested ones) costs more to build than to dump.
 _ORDER_SCHEMA = OrderSchema()
-
-
-def _order_response(order: ordering.PlacedOrder | Order, status: int, *, location: bool = False,
-                    view: Mapping[str, object] | None = None) -> Response:
-    """The order as JSON (`view`, when the caller has dumped it already), the same shape for POST and GET (and
-    stored as is for idempotent replays)."""
-    return idempotency.json_response(view if view is not None else _ORDER_SCHEMA.dump(order), status,
-                                     location=url_for("orders.OrderDetail", number=order.number) if location else None)
 
 
 # The argument schemas below are instances, not classes: given a class, webargs builds a new instance (and
@@ -78,24 +68,16 @@ class Orders(MethodView):
         under the minimum and a SKU on two lines answer 422 with the field path. Send an `Idempotency-Key`
         so that a retry never places a second order.
         """
-        customer = current_customer()
-
-        def place(answer: idempotency.Answer | None) -> Response:
-            made: Response | None = None
-
-            def record(placed: ordering.PlacedOrder, view: Mapping[str, object]) -> dict[str, object] | None:
-                # The answer is made from the order's view before the order is written (it shows no database
-                # ids), so that its record goes in the order's own statement.
-                nonlocal made
-                made = _order_response(placed, 201, location=True, view=view)
-                return answer.row(made) if answer is not None else None
-
-            ordering.place(customer, data["lines"], data["shipping_address"], data.get("purchase_order"),
-                           data.get("min_remaining_shelf_life_days"), record=record)
+        command = ordering.PlaceOrder(current_customer(), data["lines"], data["shipping_address"],
+                                      data.get("purchase_order"), data.get("min_remaining_shelf_life_days"))
+        try:
+            placed = ordering.place(command, idempotency_key=headers.get("key"))
+        except DomainError as error:
+            return idempotency.refusal(error)
+        if not placed.replayed:
             metrics.order_placed("api")
-            return made  # by `record`, which `place` calls before it writes
-
-        return idempotency.respond(customer.id, headers.get("key"), place)
+        return idempotency.answer(placed.order, 201, replayed=placed.replayed,
+                                  location=url_for("orders.OrderDetail", number=placed.number))
 
 
 @orders_blp.route("/<string:number>")
@@ -124,21 +106,21 @@ class OrderCancel(MethodView):
         """
         customer = current_customer()
 
-        def cancel(answer: idempotency.Answer | None) -> Response:  # stored by respond()
-            return _order_response(ordering.cancel_order(number, customer=customer), 200)
+        def cancel() -> object:
+            return _ORDER_SCHEMA.dump(ordering.cancel_order(number, customer=customer))
 
-        return idempotency.respond(customer.id, headers.get("key"), cancel)
+        return idempotency.respond(customer.id, headers.get("key"), cancel, 200)
 
 
 def _decision(number: str, idempotency_key: str | None, note: str, approve: bool) -> Response:
     customer = current_customer()
     work = approvals.approve if approve else approvals.reject
 
-    def decide(answer: idempotency.Answer | None) -> Response:  # stored by respond()
-        return _order_response(work(number, customer, note), 200)
+    def decide() -> object:
+        return _ORDER_SCHEMA.dump(work(number, customer, note))
 
     # The buyer is told by e-mail as a consequence of the decision's event (order.approved, order.cancelled).
-    return idempotency.respond(customer.id, idempotency_key, decide)
+    return idempotency.respond(customer.id, idempotency_key, decide, 200)
 
 
 def _decision_view(description: str):

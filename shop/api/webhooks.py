@@ -1,7 +1,6 @@
 """/api/v1/webhook-endpoints: register where your events go, read the delivery log, test and redeliver."""
 from __future__ import annotations
 
-from flask import Response
 from flask.views import MethodView
 from marshmallow import RAISE, Schema, fields, pre_dump
 
@@ -101,11 +100,11 @@ class Endpoints(MethodView):
         """
         customer = current_customer()
 
-        def create(answer: idempotency.Answer | None) -> Response:  # stored by respond()
+        def create() -> object:
             endpoint = webhooks.create_endpoint(customer.id, data["url"], data["events"], data.get("description"))
-            return idempotency.json_response(_CREATED_SCHEMA.dump(endpoint), 201)
+            return _CREATED_SCHEMA.dump(endpoint)
 
-        return idempotency.respond(customer.id, headers.get("key"), create)
+        return idempotency.respond(customer.id, headers.get("key"), create, 201)
 
 
 @webhooks_blp.route("/<id:endpoint_id>")
@@ -147,11 +146,10 @@ class Test(MethodView):
         """Send a `ping` event to the endpoint (once per `Idempotency-Key`)"""
         customer = current_customer()
 
-        def ping(answer: idempotency.Answer | None) -> Response:  # stored by respond()
-            event_id = webhooks.send_test(webhooks.get_endpoint(endpoint_id, customer.id))
-            return idempotency.json_response({"event_id": event_id}, 202)
+        def ping() -> object:
+            return {"event_id": webhooks.send_test(webhooks.get_endpoint(endpoint_id, customer.id))}
 
-        return idempotency.respond(customer.id, headers.get("key"), ping)
+        return idempotency.respond(customer.id, headers.get("key"), ping, 202)
 
 
 @webhooks_blp.route("/<id:endpoint_id>/redeliver")
@@ -167,8 +165,8 @@ class Redeliver(MethodView):
         `Idempotency-Key`)"""
         customer = current_customer()
 
-        def again(answer: idempotency.Answer | None) -> Response:  # stored by respond()
+        def again() -> object:
             webhooks.redeliver(webhooks.get_endpoint(endpoint_id, customer.id), data["event_id"])
-            return idempotency.json_response({"event_id": data["event_id"]}, 202)
+            return {"event_id": data["event_id"]}
 
-        return idempotency.respond(customer.id, headers.get("key"), again)
+        return idempotency.respond(customer.id, headers.get("key"), again, 202)

@@ -7,6 +7,7 @@ and the staff pages call. A newcomer reads it in this order:
 - `planner`: first-expired-first-out allocation, a pure function over plain values;
 - `rows`: the rows a new order writes, and the PlacedOrder they show;
 - `persistence` and `pg_write`: writing them and taking the stock without overselling;
+- `idempotency`: one outcome per idempotency key, given again to retries;
 - `placing`: the pipeline, top to bottom;
 - `lifecycle`: who may move an order from which status to which, and `move`;
 - `actions`: confirm, ship, deliver, cancel;
@@ -17,15 +18,15 @@ from __future__ import annotations
 from shop.ordering.actions import cancel_order, confirm_order, deliver_order, ship_order
 from shop.ordering.checks import MAX_LINES, MAX_SHELF_LIFE_DAYS, LineRequest, unknown_sku_message
 from shop.ordering.lifecycle import TRANSITIONS, Actor, CustomerRef, Transition, move
-from shop.ordering.placing import RecordHook, new_order_number, place, place_order
+from shop.ordering.placing import Placed, PlaceOrder, new_order_number, place, place_order, placed_with_key
 from shop.ordering.pricing import CONTRACT_PRICES, PUBLIC_PRICES, Price, PricingPolicy
 from shop.ordering.queries import get_order, list_orders, unknown_skus
 from shop.ordering.rows import PlacedAllocation, PlacedLine, PlacedOrder
 
 __all__ = [
     "CONTRACT_PRICES", "MAX_LINES", "MAX_SHELF_LIFE_DAYS", "PUBLIC_PRICES", "TRANSITIONS",
-    "Actor", "CustomerRef", "LineRequest", "PlacedAllocation", "PlacedLine", "PlacedOrder", "Price",
-    "PricingPolicy", "RecordHook", "Transition",
+    "Actor", "CustomerRef", "LineRequest", "PlaceOrder", "Placed", "PlacedAllocation", "PlacedLine", "PlacedOrder",
+    "Price", "PricingPolicy", "Transition",
     "cancel_order", "confirm_order", "deliver_order", "get_order", "list_orders", "move", "new_order_number",
-    "place", "place_order", "ship_order", "unknown_sku_message", "unknown_skus",
+    "place", "place_order", "placed_with_key", "ship_order", "unknown_sku_message", "unknown_skus",
 ]

@@ -56,7 +56,7 @@ def check_request(customer_id: int, company_id: int, lines: Sequence[Mapping[str
                   shelf_life_days: int | None) -> tuple[OrderRequest, Errors]:
     """The request with what the checks found wrong so far, by field path; an order that asks for no shelf
     life gets the shop's default."""
-    requests = tuple(_as_line(line) for line in lines)
+    requests = tuple(as_line(line) for line in lines)
     errors: Errors = {}
     _check_lines(requests, errors)
     address = _check_address(shipping_address, errors)
@@ -84,7 +84,8 @@ def check_pack_sizes(request: OrderRequest, pack_sizes: Mapping[str, PackSize], 
         raise InvalidInput(errors)
 
 
-def _as_line(line: Mapping[str, object] | LineRequest) -> LineRequest:
+def as_line(line: Mapping[str, object] | LineRequest) -> LineRequest:
+    """A line as asked for, from the API's or a page's mapping (values unchecked)."""
     if isinstance(line, LineRequest):
         return line
     return LineRequest(sku=line.get("sku"), quantity=line.get("quantity"))  # type: ignore[arg-type]

@@ -1,68 +1,123 @@
 """Placing an order: the pipeline from a request to written rows and taken stock, read top to bottom in
 `place`. Optimistic: it reads and plans without locks and takes the stock with one conditional UPDATE as its
 last write; a try that lost the race is run again by services.tx, and from the third try on the candidate
-stock rows are locked first (in primary-key order, so that two orders never deadlock)."""
+stock rows are locked first (in primary-key order, so that two orders never deadlock). The API and the
+storefront call `place` alike, each with its own idempotency key (see idempotency)."""
 from __future__ import annotations
 
+import dataclasses
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from flask import current_app
 
 from shop.accounts.models import needs_approval
 from shop.catalog import price_lists
 from shop.inventory.availability import sellable_after
-from shop.ordering import announce, checks, persistence, pg_write, planner, views
+from shop.ordering import announce, checks, idempotency, persistence, pg_write, planner, views
 from shop.ordering.checks import LineRequest, OrderRequest
 from shop.ordering.lifecycle import CustomerRef
 from shop.ordering.models import Order, OrderStatus
 from shop.ordering.pricing import CONTRACT_PRICES, Price, PricingPolicy
 from shop.ordering.queries import get_order
-from shop.ordering.reading import PackSize, read_pack_sizes
-from shop.ordering.rows import OrderRows, PlacedOrder, order_rows, placed_order
+from shop.ordering.reading import PackSize, read_order
+from shop.ordering.rows import OrderRows, order_rows, placed_order
 from shop.platform import tx
 from shop.platform.database import utcnow
 from shop.platform.errors import InsufficientStock, Shortfall
 from shop.platform.extensions import db
 
-# Given the new order as it will be written and its API view (what GET /api/v1/orders/<number> will answer), the
-# values of an idempotency_record row to write with it, or None (the API's answer to its Idempotency-Key, made
-# before the write so that it goes in the same statement).
-RecordHook = Callable[[PlacedOrder, Mapping[str, object]], Mapping[str, object] | None]
-
 # Crockford's base32 without I, L, O, U: easy to read out on the phone.
 _NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
-def place(customer: CustomerRef, lines: Sequence[Mapping[str, object] | LineRequest],
-          shipping_address: Mapping[str, object], purchase_order: str | None = None,
-          min_remaining_shelf_life_days: int | None = None, *, record: RecordHook | None = None,
-          pricing: PricingPolicy = CONTRACT_PRICES) -> PlacedOrder:
-    """Place an order, all or nothing, and answer what was written; the caller commits (see
-    services.tx.run_in_transaction, which also runs a try that lost a race again).
+@dataclass(frozen=True, slots=True)
+class PlaceOrder:
+    """An order as a buyer asks for it, from the API or the storefront alike: who (a member of a company, or
+    an API key's maker), the lines (SKU and units), where to ship, the buyer's PO reference and the minimum
+    remaining shelf life (None: the shop's default). Values are checked by `place`, not here."""
+
+    customer: CustomerRef
+    lines: Sequence[Mapping[str, object] | LineRequest]
+    shipping_address: Mapping[str, object]
+    purchase_order: str | None = None
+    min_remaining_shelf_life_days: int | None = None
+
+    def payload(self) -> dict[str, object]:
+        """The order asked for as JSON-ready data: what an idempotency key's fingerprint covers."""
+        return {"lines": [dataclasses.asdict(checks.as_line(line)) for line in self.lines],
+                "shipping_address": dict(self.shipping_address), "purchase_order": self.purchase_order,
+                "min_remaining_shelf_life_days": self.min_remaining_shelf_life_days}
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """What placing came to: the order's view (what GET /api/v1/orders/<number> answered right after, and its
+    order.placed event's data), and whether it is the outcome of an earlier call with the same key."""
+
+    order: Mapping[str, Any]
+    replayed: bool = False
+
+    @property
+    def number(self) -> str:
+        return self.order["number"]
+
+
+def place(command: PlaceOrder, *, idempotency_key: str | None = None,
+          rules: idempotency.Rules = idempotency.API_RULES, pricing: PricingPolicy = CONTRACT_PRICES) -> Placed:
+    """Place an order, all or nothing, once per `idempotency_key`, in a transaction of its own (run again
+    when it lost a race: see platform.tx.run_in_transaction); answer the order's view. A refusal raises its
+    DomainError, every error at once; with a key, `idempotency` keeps it as the key's outcome or not, by `rules`.
 
     1. Check the request; every error is kept, by field path.
     2. Read the requested pack sizes, their prices for the quantities (public, and the company's contract
-       price on the day), the company's approval threshold and their candidate lots (one statement).
-    3. Check what needs the catalog (unknown SKUs, minimum orders): raise InvalidInput with every error.
+       price on the day), the company's approval threshold, their candidate lots and the key's record, taking
+       the key's lock (one statement). A key already answered ends here: its outcome again, or KeyReused.
+    3. Check what needs the catalog (unknown SKUs, pack sizes no longer sold, minimum orders): raise
+       InvalidInput with every error.
     4. Price each line with `pricing` (by default the company's contract price where it has one).
     5. Plan the allocation first-expired-first-out: raise InsufficientStock naming every short line.
-    6. Build the rows, the PlacedOrder they show and its API view, dumped once for its order.placed event and
-       `record`'s row: a buyer's order above the company's approval threshold starts awaiting approval, its
+    6. Build the rows, the PlacedOrder they show and its view, dumped once for its order.placed event and the
+       key's record: a buyer's order above the company's approval threshold starts awaiting approval, its
        stock allocated all the same.
-    7. Write them (the event and the record with them) and take the stock, as the last write before COMMIT.
+    7. Write them (the event and the key's record with them) and take the stock, as the last write before
+       COMMIT.
 
     A SKU may appear on one line only (a second line is refused, not merged), so that the line numbers an
     integrator sent stay the line numbers we answer with.
     """
-    request, errors = checks.check_request(customer.id, customer.company_id, lines, shipping_address,
-                                           purchase_order, min_remaining_shelf_life_days)
+    key = order_key(command, idempotency_key, rules) if idempotency_key is not None else None
+    outcome = idempotency.once(key, _place, command, pricing, work_reads_key=True)
+    return Placed(outcome.result, outcome.replayed)
+
+
+def placed_with_key(customer_id: int, idempotency_key: str) -> Placed | None:
+    """The order that `place` placed with a customer's key, as a replay; None when the key placed none."""
+    outcome = idempotency.kept_result(customer_id, idempotency_key)
+    return Placed(outcome.result, replayed=True) if outcome is not None else None
+
+
+def order_key(command: PlaceOrder, value: str, rules: idempotency.Rules = idempotency.API_RULES) -> idempotency.Key:
+    """The idempotency Key of `value` for placing `command`: the same for the API and the storefront."""
+    return idempotency.key(command.customer.id, value, "PLACE", "ordering.place", command.payload(), rules)
+
+
+def _place(claim: idempotency.Claim | None, command: PlaceOrder, pricing: PricingPolicy) -> Mapping[str, Any]:
+    """`place`'s steps inside its transaction; the new order's view."""
+    customer = command.customer
+    request, errors = checks.check_request(customer.id, customer.company_id, command.lines, command.shipping_address,
+                                           command.purchase_order, command.min_remaining_shelf_life_days)
     shelf = request.shelf_life_days if "min_remaining_shelf_life_days" not in errors else 0
     expires_after = sellable_after(shelf or 0)
-    pack_sizes = read_pack_sizes(db.session.connection(), request.quantities(), expires_after,
-                                 customer.company_id, price_lists.today(), lock=tx.attempt() >= 3)
+    pack_sizes, key_row = read_order(db.session.connection(), request.quantities(), expires_after,
+                                     customer.company_id, price_lists.today(), lock=tx.attempt() >= 3,
+                                     key=claim.key if claim is not None else None)
+    if claim is not None:
+        claim.check(key_row)
     checks.check_pack_sizes(request, pack_sizes, errors)
     prices = [pricing.price(pack_sizes[line.sku], line.quantity) for line in request.lines]
     plan = plan_allocation(request, pack_sizes, expires_after)
@@ -73,16 +128,18 @@ def place(customer: CustomerRef, lines: Sequence[Mapping[str, object] | LineRequ
     placed = placed_order(rows)
     view = views.order(placed)
     write_order(rows, announce.order_placed(placed, customer.id, view),
-                record(placed, view) if record is not None else None)
-    return placed
+                claim.record(view) if claim is not None else None)
+    return view
 
 
 def place_order(customer: CustomerRef, lines: Sequence[Mapping[str, object] | LineRequest],
                 shipping_address: Mapping[str, object], purchase_order: str | None = None,
                 min_remaining_shelf_life_days: int | None = None) -> Order:
-    """`place`, answering the new order as the session's Order (with its lines, allocations and lots)."""
-    placed = place(customer, lines, shipping_address, purchase_order, min_remaining_shelf_life_days)
-    return get_order(placed.number)
+    """`place`'s steps without a key in the caller's transaction (the caller commits), answering the new order
+    as the session's Order (with its lines, allocations and lots): the tests' short way to an order whose rows
+    they go on with, or roll back."""
+    command = PlaceOrder(customer, lines, shipping_address, purchase_order, min_remaining_shelf_life_days)
+    return get_order(_place(None, command, CONTRACT_PRICES)["number"])
 
 
 def initial_status(customer: CustomerRef, request: OrderRequest, pack_sizes: Mapping[str, PackSize],

@@ -1,7 +1,7 @@
 """Reading what an order needs, in one statement: per requested SKU its pack size, the prices for the line's
 quantity (public, and the ordering company's contract price), the company's approval threshold, and the stock
 rows it may draw from, as plain values (a Core SELECT: the ORM's loading of these rows cost more than the query
-itself)."""
+itself); with an idempotency key, the key's record too (see idempotency: the key costs no statement of its own)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -9,13 +9,14 @@ from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 
-from sqlalchemy import Connection, Date, Integer, and_, bindparam, case, select
+from sqlalchemy import Connection, Date, Integer, Row, and_, bindparam, case, select
 
 from shop.accounts.models import Company
-from shop.catalog.models import PriceBreak, PriceList, PriceListItem, Variant
+from shop.catalog.models import PriceBreak, PriceList, PriceListItem, Product, Variant
 from shop.catalog.price_lists import applies_on
 from shop.inventory.availability import sellable_lot_condition
 from shop.inventory.models import Batch, Stock
+from shop.ordering import idempotency
 from shop.ordering.planner import Lot
 
 
@@ -41,15 +42,30 @@ def read_pack_sizes(conn: Connection, quantities: dict[str, int], expires_after:
     company's contract list that applies on `day`), with its sellable lots that expire after `expires_after`;
     unknown SKUs are absent. With `lock` the candidate stock rows are locked first, in primary-key order (a
     try that lost the race twice)."""
+    return read_order(conn, quantities, expires_after, company_id, day, lock=lock)[0]
+
+
+def read_order(conn: Connection, quantities: dict[str, int], expires_after: date, company_id: int, day: date, *,
+               lock: bool = False, key: idempotency.Key | None = None) -> tuple[dict[str, PackSize], Row | None]:
+    """`read_pack_sizes`, and with a `key` in the same statement its idempotency record (taking its lock: see
+    idempotency.lookup): the pack sizes and the key's row of `lookup`'s columns (None without a key)."""
     if not quantities:
-        return {}
+        return {}, (conn.execute(idempotency.lookup(idempotency.lock_kind(conn, key)),
+                                 idempotency.lookup_params(key)).one() if key is not None else None)
     if lock:
         conn.execute(_LOCK_CANDIDATES, {"skus": list(quantities), "expires_after": expires_after}).all()
     params: dict[str, object] = {"expires_after": expires_after, "company_id": company_id, "day": day}
     for i, (sku, quantity) in enumerate(quantities.items()):
         params[f"sku_{i}"], params[f"qty_{i}"] = sku, quantity
+    key_lock = None
+    if key is not None:
+        params.update(idempotency.lookup_params(key))
+        key_lock = idempotency.lock_kind(conn, key) or "none"
     pack_sizes: dict[str, PackSize] = {}
-    for row in conn.execute(_statement(len(quantities)), params):
+    rows = conn.execute(_statement(len(quantities), key_lock), params).all()
+    for row in rows:
+        if row.id is None:  # the key's row, when no SKU is known
+            continue
         pack = pack_sizes.get(row.sku)
         if pack is None:
             pack = pack_sizes[row.sku] = PackSize(row.id, row.sku, row.active, row.min_order_quantity,
@@ -60,16 +76,19 @@ def read_pack_sizes(conn: Connection, quantities: dict[str, int], expires_after:
         if row.stock_id is not None:
             pack.lots.append(Lot(row.stock_id, row.id, row.batch_id, row.expires_on, row.on_hand - row.allocated,
                                  row.lot_number))
-    return pack_sizes
+    return pack_sizes, (rows[0] if key is not None else None)
 
 
 @lru_cache(maxsize=128)
-def _statement(skus: int):
+def _statement(skus: int, key_lock: str | None = None):
     """The SELECT for `skus` SKUs (bind parameters sku_<i>, qty_<i>, expires_after, company_id, day): each
     variant with its list price, break price and contract tier for the quantity, the company's approval
-    threshold and, outer-joined, its sellable stock rows with units left, earliest expiry first. Built once per
-    number of SKUs: composing it cost more than running it."""
-    variants, breaks, stock, batches = (model.__table__ for model in (Variant, PriceBreak, Stock, Batch))
+    threshold and, outer-joined, its sellable stock rows with units left, earliest expiry first. A pack size is
+    sold while both it and its product are. With `key_lock` ("try", "wait" or "none": idempotency.lookup's lock)
+    every row leads with the idempotency key's columns, and a request of no known SKU still answers one row.
+    Built once per shape: composing it cost more than running it."""
+    variants, products, breaks, stock, batches = (model.__table__ for model in (Variant, Product, PriceBreak,
+                                                                                Stock, Batch))
     sku_params = [bindparam(f"sku_{i}", type_=variants.c.sku.type) for i in range(skus)]
     quantity = case({sku_params[i]: bindparam(f"qty_{i}", type_=Integer) for i in range(skus)},
                     value=variants.c.sku)
@@ -79,20 +98,23 @@ def _statement(skus: int):
     contract = _contract_tier(variants.c.id, quantity)
     lots = stock.join(batches, and_(batches.c.id == stock.c.batch_id,
                                     sellable_lot_condition(bindparam("expires_after", type_=Date))))
-    return (
-        select(variants.c.id, variants.c.sku, variants.c.active, variants.c.min_order_quantity,
-               variants.c.unit_price.label("list_price"), break_price.label("break_price"),
-               contract(PriceListItem.unit_price).label("contract_price"),
-               contract(PriceListItem.price_list_id).label("price_list_id"),
-               select(Company.approval_threshold).where(Company.id == bindparam("company_id"))
-               .scalar_subquery().label("approval_threshold"),
-               stock.c.id.label("stock_id"), stock.c.batch_id, stock.c.on_hand, stock.c.allocated,
-               batches.c.lot_number, batches.c.expires_on)
-        .select_from(variants.outerjoin(lots, and_(stock.c.variant_id == variants.c.id,
-                                                   stock.c.on_hand > stock.c.allocated)))
-        .where(variants.c.sku.in_(sku_params))
-        .order_by(variants.c.id, batches.c.expires_on, batches.c.id, stock.c.id)
-    )
+    wanted = (variants.join(products, products.c.id == variants.c.product_id)
+              .outerjoin(lots, and_(stock.c.variant_id == variants.c.id, stock.c.on_hand > stock.c.allocated)))
+    statement = select(
+        variants.c.id, variants.c.sku, and_(variants.c.active, products.c.active).label("active"),
+        variants.c.min_order_quantity, variants.c.unit_price.label("list_price"), break_price.label("break_price"),
+        contract(PriceListItem.unit_price).label("contract_price"),
+        contract(PriceListItem.price_list_id).label("price_list_id"),
+        select(Company.approval_threshold).where(Company.id == bindparam("company_id"))
+        .scalar_subquery().label("approval_threshold"),
+        stock.c.id.label("stock_id"), stock.c.batch_id, stock.c.on_hand, stock.c.allocated,
+        batches.c.lot_number, batches.c.expires_on)
+    order = (variants.c.id, batches.c.expires_on, batches.c.id, stock.c.id)
+    if key_lock is None:
+        return statement.select_from(wanted).where(variants.c.sku.in_(sku_params)).order_by(*order)
+    key = idempotency.lookup(None if key_lock == "none" else key_lock).subquery("idempotency_key")
+    return (statement.add_columns(*key.c)
+            .select_from(key.outerjoin(wanted, variants.c.sku.in_(sku_params))).order_by(*order))
 
 
 def _contract_tier(variant_id, quantity):
