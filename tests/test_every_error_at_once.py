@@ -141,7 +141,7 @@ def test_a_refusal_that_came_in_between_is_shown_beside_its_line(app, client, pr
     def refuse(*args, **kwargs):
         raise refusal
 
-    monkeypatch.setattr(ordering, "place_order", refuse)
+    monkeypatch.setattr(ordering, "place", refuse)
     response = client.post("/checkout", data={**ADDRESS, "token": _token(client)})
     assert response.status_code == status
     assert line_problem(response.text, "LEU-USP-25KG") == said

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import threading
 
+import pytest
 from sqlalchemy import func, select
 
 from shop import ordering
@@ -11,7 +12,7 @@ from shop.inventory.models import Stock
 from shop.ordering.models import Order
 from shop.platform.extensions import db
 from tests.factories import make_customer, make_lot
-from tests.test_storefront_helpers import field_error, sign_in
+from tests.test_storefront_helpers import count_statements, field_error, sign_in
 
 ADDRESS = {"name": "Acme Nutrition", "line1": "Hafenstrasse 1", "line2": "", "city": "Hamburg",
            "postal_code": "20457", "country": "DE", "purchase_order": "PO-77", "min_remaining_shelf_life_days": ""}
@@ -106,6 +107,10 @@ def test_same_checkout_form_sent_twice_makes_one_order(app, client, product, cus
     assert second.status_code == 302
     assert second.headers["Location"] == first.headers["Location"]
     assert _orders() == 1
+    shown = client.get(second.headers["Location"]).text  # the order it placed, shown again
+    number = first.headers["Location"].split("/")[2]
+    assert f"Order {number} was already placed with this form; here it is." in shown
+    assert number in shown and "Lot L-1" in shown
 
 
 def test_simultaneous_double_submit_makes_one_order(app, client, product, customer):
@@ -191,3 +196,34 @@ def test_my_orders_pages_through_older_orders(app, client, product, customer):
     assert all(n in second for n in numbers[20:]) and not any(n in second for n in numbers[:20])
     assert "Older orders" not in second
     assert client.get("/orders?after=garbage").status_code == 400
+
+
+def _as_a_request_of_its_own(send):
+    """send() from a thread of its own, so that its request runs in an application context (and session, and
+    signed-in user) of its own, as in production, and not in the test's."""
+    answers = []
+    thread = threading.Thread(target=lambda: answers.append(send()))
+    thread.start()
+    thread.join(30)
+    return answers[0]
+
+
+def test_on_postgresql_a_checkout_costs_at_most_six_statements(app, client, backend, product, customer):
+    """The signed-in customer, the cart's lines in catalog order, then the order service's read (with the
+    checkout token's record) and its one write."""
+    if backend != "postgresql":
+        pytest.skip("SQLite writes one statement per table")
+    make_lot(product, "L-1", {"LEU-USP-25KG": 10, "LEU-USP-1KG": 10})
+    sign_in(client)
+    _fill_cart(client)
+    _fill_cart(client, sku="LEU-USP-1KG")
+    token = _token(client)
+    db.session.remove()
+    with count_statements() as statements:
+        response = _as_a_request_of_its_own(lambda: _checkout(client, token))
+    assert response.status_code == 302 and "/confirmation" in response.headers["Location"]
+    assert len(statements) <= 6, "\n\n".join(statements)
+    print(f"\nSQL statements per checkout POST: {len(statements)}")
+    with count_statements() as statements:
+        assert _as_a_request_of_its_own(lambda: _checkout(client, token)).status_code == 302
+    assert len(statements) <= 2, "\n\n".join(statements)  # sent again: the customer, the token's record

@@ -1,30 +1,27 @@
 """The cart (kept in the session as SKU -> units) and checkout, which places the order through services.ordering."""
 from __future__ import annotations
 
-import hashlib
-import json
 import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask import flash, redirect, render_template, request, session, url_for
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from shop import ordering
 from shop.accounts.models import Customer
 from shop.catalog import price_lists
-from shop.catalog.models import Variant
+from shop.catalog.models import Product, Variant
 from shop.catalog.tiers import Price, Tier
 from shop.inventory import availability
 from shop.ordering.checks import MAX_LINE_QUANTITY
-from shop.ordering.models import IdempotencyRecord, Order
+from shop.ordering.idempotency import FORM_RULES
+from shop.ordering.models import Order
 from shop.platform import metrics
 from shop.platform.errors import InsufficientStock, InvalidInput
 from shop.platform.extensions import db
 from shop.platform.ratelimits import checkout_rate
-from shop.platform.tx import run_in_transaction
 from shop.storefront import bp
 from shop.storefront.common import (
     CART_KEY,
@@ -83,9 +80,6 @@ class Cart:
     @property
     def has_problems(self) -> bool:
         return any(line.problems for line in self.lines)
-
-    def order_lines(self) -> list[dict]:
-        return [{"sku": line.sku, "quantity": line.quantity} for line in self.lines]
 
 
 def _session_cart() -> dict[str, int]:
@@ -260,31 +254,9 @@ def _checkout_token() -> str:
     return token
 
 
-def _placed_order_for(customer: Customer, token: str) -> str | None:
-    """The number of the order a checkout token already placed, if any."""
-    return db.session.scalar(
-        select(IdempotencyRecord.response_body)
-        .where(IdempotencyRecord.customer_id == customer.id, IdempotencyRecord.key == CHECKOUT_KEY_PREFIX + token)
-    )
-
-
-def _place_order_once(customer: Customer, token: str, lines: list[dict], address: dict[str, str],
-                      purchase_order: str, shelf_life: int | None) -> Order:
-    """Record the checkout token, then place the order in the same transaction.
-
-    The (customer, key) unique index makes a concurrent second submit of the same form wait for the first
-    and then fail instead of ordering twice; a refused order rolls the token record back with it.
-    """
-    fingerprint = hashlib.sha256(json.dumps([lines, address], sort_keys=True).encode()).hexdigest()
-    record = IdempotencyRecord(customer_id=customer.id, key=CHECKOUT_KEY_PREFIX + token, method="POST",
-                               path="/checkout", fingerprint=fingerprint,
-                               response_status=303)
-    db.session.add(record)
-    db.session.flush()
-    order = ordering.place_order(customer, lines, address, purchase_order, shelf_life)
-    record.response_body = order.number
-    db.session.flush()
-    return order
+def _checkout_key(token: str) -> str:
+    """The idempotency key of a checkout form: its token, apart from the API's Idempotency-Keys by a prefix."""
+    return CHECKOUT_KEY_PREFIX + token
 
 
 def _last_address(customer: Customer) -> dict[str, str]:
@@ -324,47 +296,61 @@ def checkout_submit():
     customer = current_customer()
     form = CheckoutForm()
     token = form.token.data or ""
-    placed = _placed_order_for(customer, token) if token else None
-    if placed:
-        flash(f"Order {placed} was already placed with this form; here it is.", "info")
-        return redirect(url_for("storefront.order_confirmation", number=placed))
     valid = form.validate()
     shelf = form.min_remaining_shelf_life_days.data if not form.min_remaining_shelf_life_days.errors else None
-    cart = load_cart(keep_withdrawn=True, shelf_life_days=shelf)
-    if not cart.lines:
+    if token and token != session.get(CHECKOUT_TOKEN_KEY):  # spent by an order, or from an old page
+        placed = ordering.placed_with_key(customer.id, _checkout_key(token))
+        if placed is not None:
+            return _already_placed(placed)
+    lines = _order_lines(_session_cart())
+    if not lines:
         flash("Your cart is empty: add a pack size first.", "info")
         return redirect(url_for("storefront.cart"))
     if not token or token != session.get(CHECKOUT_TOKEN_KEY):
         form.token.data = _checkout_token()
-        return _render_checkout(form, cart, problems=[
+        return _render_checkout(form, load_cart(keep_withdrawn=True, shelf_life_days=shelf), problems=[
             "This checkout page was out of date. Check the cart and the address, then place the order again."],
             status=409)
-    if not valid or cart.has_problems:
-        return _render_checkout(form, cart, refused=cart.has_problems, status=409 if valid else 422)
-    sent = cart.order_lines()
+    if not valid:
+        cart = load_cart(keep_withdrawn=True, shelf_life_days=shelf)
+        return _render_checkout(form, cart, refused=cart.has_problems, status=422)
+    command = ordering.PlaceOrder(customer, lines, form.address(), form.purchase_order.data or "", shelf)
     try:
-        order = run_in_transaction(_place_order_once, customer, token, sent, form.address(),
-                                   form.purchase_order.data or "", shelf)
+        placed = ordering.place(command, idempotency_key=_checkout_key(token), rules=FORM_RULES)
     except (InsufficientStock, InvalidInput) as exc:
-        return _refused_meanwhile(form, exc, sent, shelf)
-    except IntegrityError:
-        # The same form was submitted twice at once and the other request placed the order first.
-        placed = _placed_order_for(customer, token)
-        if placed is None:
-            raise
-        return redirect(url_for("storefront.order_confirmation", number=placed))
-    metrics.order_placed("storefront")
+        return _refused(form, exc, lines, shelf)
     for key in (CHECKOUT_TOKEN_KEY, CART_KEY, REORDER_KEY):
         session.pop(key, None)
-    return redirect(url_for("storefront.order_confirmation", number=order.number))
+    if placed.replayed:  # the same form sent twice at once: the other request placed the order
+        return _already_placed(placed)
+    metrics.order_placed("storefront")
+    return redirect(url_for("storefront.order_confirmation", number=placed.number))
 
 
-def _refused_meanwhile(form: CheckoutForm, error: InsufficientStock | InvalidInput, sent: list[dict],
-                       shelf: int | None):
-    """The order service refused a cart this page had just found orderable: another order or a catalog change
-    came in between. Check the cart again from fresh facts for each line's reason; a line the fresh check
-    finds in order keeps what the service said about it."""
+def _order_lines(cart: dict[str, int]) -> list[dict[str, object]]:
+    """The cart's lines as the order's, in the order the cart page lists them (by product, then pack size), so
+    that the order's lines are numbered as the buyer reviewed them; SKUs the catalog no longer has go last, for
+    the order service to refuse."""
+    listed = list(db.session.scalars(
+        select(Variant.sku).join(Product, Product.id == Variant.product_id).where(Variant.sku.in_(list(cart)))
+        .order_by(Product.position, Product.id, Variant.pack_size_kg))) if cart else []
+    skus = listed + [sku for sku in cart if sku not in listed]
+    return [{"sku": sku, "quantity": cart[sku]} for sku in skus]
+
+
+def _already_placed(placed: ordering.Placed):
+    """The order a checkout form placed before, shown again: a form sent twice makes one order."""
+    flash(f"Order {placed.number} was already placed with this form; here it is.", "info")
+    return redirect(url_for("storefront.order_confirmation", number=placed.number))
+
+
+def _refused(form: CheckoutForm, error: InsufficientStock | InvalidInput, sent: list[dict], shelf: int | None):
+    """The order service refused the cart: check it from fresh facts for each line's reason (stock, minimum
+    order, shelf life, no longer sold: what the cart page shows); a line the fresh check finds in order (another
+    order or a catalog change came in between) keeps what the service said about it. A cart with problems of its
+    own is 409, as the cart page has them; else the service's refusal says."""
     cart = load_cart(keep_withdrawn=True, shelf_life_days=shelf)
+    own_problems = cart.has_problems
     lines = {line.sku: line for line in cart.lines}
     said: dict[str, list[str]] = {}
     if isinstance(error, InsufficientStock):
@@ -389,4 +375,4 @@ def _refused_meanwhile(form: CheckoutForm, error: InsufficientStock | InvalidInp
         elif not line.problems:
             line.problems = [LineProblem(Reason.REFUSED, m) for m in messages]
     return _render_checkout(form, cart, leftover, refused=cart.has_problems,
-                            status=409 if isinstance(error, InsufficientStock) else 422)
+                            status=409 if own_problems or isinstance(error, InsufficientStock) else 422)
