@@ -1,6 +1,7 @@
 """Idempotency-Key on POST: one order per key, replayed answers, refusals for reused or busy keys, expiry."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -199,3 +200,36 @@ def test_a_key_answered_by_another_request_meanwhile_rolls_the_order_back_and_re
     assert response.headers["Location"].endswith("/api/v1/orders/LS-OTHER")
     assert orders_in_db() == 0
     assert available(api, "LEU-USP-25KG") == 16
+
+
+def _legacy_record(api, key: str, path: str, status: int, body: dict, headers: dict) -> None:
+    """A record as the shop kept it before outcomes were data: the HTTP answer, its headers and a fingerprint of
+    the raw body (which the use case cannot recompute)."""
+    db.session.add(IdempotencyRecord(customer_id=api.customer.id, key=key, method="POST", path=path,
+                                     fingerprint="0" * 64, response_status=status, response_body=json.dumps(body),
+                                     response_headers=json.dumps(headers), created_at=utcnow()))
+    db.session.commit()
+
+
+def test_a_retry_across_the_upgrade_gets_the_answer_the_old_shop_kept(api, stocked):
+    placed = api.post("/api/v1/orders", json=BODY).get_json()  # placed without a key, answered before upgrading
+    _legacy_record(api, "k-old", "/api/v1/orders", 201, placed,
+                   {"Location": f"/api/v1/orders/{placed['number']}"})
+    retry = api.post("/api/v1/orders", json=BODY, key="k-old")
+    assert retry.status_code == 201 and retry.headers["Idempotent-Replayed"] == "true"
+    assert retry.get_json() == placed and orders_in_db() == 1
+
+    _legacy_record(api, "k-old-cancel", f"/api/v1/orders/{placed['number']}/cancel", 200,
+                   {**placed, "status": "cancelled"}, {})
+    again = api.post(f"/api/v1/orders/{placed['number']}/cancel", key="k-old-cancel")
+    assert again.status_code == 200 and again.get_json()["status"] == "cancelled"
+    assert api.get(f"/api/v1/orders/{placed['number']}").get_json()["status"] == "pending"  # not run again
+
+    short = {"type": "https://shop.example/problems/insufficient-stock", "title": "Insufficient stock",
+             "status": 409, "detail": "Not enough stock.", "lines": [{"sku": "LEU-USP-25KG", "requested": 99,
+                                                                      "available": 14}]}
+    _legacy_record(api, "k-old-short", "/api/v1/orders", 409, short, {})
+    refused = api.post("/api/v1/orders", json=BODY, key="k-old-short")
+    assert_problem(refused, 409, "insufficient-stock")
+    assert refused.headers["Idempotent-Replayed"] == "true" and refused.get_json()["lines"] == short["lines"]
+    assert orders_in_db() == 1

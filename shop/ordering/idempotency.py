@@ -216,17 +216,31 @@ def _check(key: Key, row: Row) -> None:
     if _expired(row):
         db.session.connection().execute(_DELETE_EXPIRED, {"record_id": row.key_record_id})
         return
-    if row.key_fingerprint != key.fingerprint:
+    if row.key_fingerprint != key.fingerprint and not _legacy(row):
         raise KeyReused(key.value)
     raise _Answered(row)
+
+
+def _legacy(row: Row) -> bool:
+    """A record kept before outcomes were data (it held the API's HTTP answer: a 2xx status and the answer's
+    body, or a refusal's problem+json). Its fingerprint was of the raw request body, which the use case no
+    longer sees, so a retry within IDEMPOTENCY_TTL_HOURS of the upgrade gets its answer without that check."""
+    return row.key_status is not None and (row.key_status < 300 or "problem" not in json.loads(row.key_body))
 
 
 def _replay(row: Row) -> Outcome:
     """The stored outcome again: the result, or its refusal raised as ReplayedRefusal."""
     stored = json.loads(row.key_body)
-    if row.key_status is not None:
-        raise ReplayedRefusal(stored)
-    return Outcome(stored, replayed=True)
+    if row.key_status is None or row.key_status < 300:  # a result (< 300: a legacy record's answer)
+        return Outcome(stored, replayed=True)
+    if _legacy(row):  # a legacy refusal: its problem+json, as the refusal it was
+        stored = {"problem": str(stored.get("type", "")).rsplit("/", 1)[-1], "title": stored.get("title", ""),
+                  "status": row.key_status, "message": stored.get("detail", ""),
+                  "details": {k: v for k, v in stored.items() if k not in _PROBLEM_MEMBERS}}
+    raise ReplayedRefusal(stored)
+
+
+_PROBLEM_MEMBERS = {"type", "title", "status", "detail", "instance"}
 
 
 # --- Steps 2 and 3: the work, its record ----------------------------------------------------------------
