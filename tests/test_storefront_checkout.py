@@ -113,6 +113,21 @@ def test_same_checkout_form_sent_twice_makes_one_order(app, client, product, cus
     assert number in shown and "Lot L-1" in shown
 
 
+def test_a_second_tab_with_the_same_page_and_another_cart_is_asked_to_check_again(app, client, product, customer):
+    make_lot(product, "L-1", {"LEU-USP-25KG": 10})
+    sign_in(client)
+    _fill_cart(client)
+    token = _token(client)
+    other_tab = app.test_client()
+    other_tab.set_cookie("session", client.get_cookie("session").value)  # the same session, before the order
+    assert _checkout(client, token).status_code == 302
+    _fill_cart(other_tab, quantity=1)  # this tab's cart differs, and still holds the page's token
+    answer = _checkout(other_tab, token)
+    assert answer.status_code == 409
+    assert "This checkout page was used for another order a moment ago." in answer.text
+    assert _orders() == 1
+
+
 def test_simultaneous_double_submit_makes_one_order(app, client, product, customer):
     make_lot(product, "L-1", {"LEU-USP-25KG": 10})
     sign_in(client)

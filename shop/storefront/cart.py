@@ -16,7 +16,7 @@ from shop.catalog.models import Product, Variant
 from shop.catalog.tiers import Price, Tier
 from shop.inventory import availability
 from shop.ordering.checks import MAX_LINE_QUANTITY
-from shop.ordering.idempotency import FORM_RULES
+from shop.ordering.idempotency import FORM_RULES, KeyReused
 from shop.ordering.models import Order
 from shop.platform import metrics
 from shop.platform.errors import InsufficientStock, InvalidInput
@@ -319,6 +319,11 @@ def checkout_submit():
         placed = ordering.place(command, idempotency_key=_checkout_key(token), rules=FORM_RULES)
     except (InsufficientStock, InvalidInput) as exc:
         return _refused(form, exc, lines, shelf)
+    except KeyReused:  # another tab placed a different cart with this page's token at the same moment
+        form.token.data = _checkout_token()
+        return _render_checkout(form, load_cart(keep_withdrawn=True, shelf_life_days=shelf), problems=[
+            "This checkout page was used for another order a moment ago. Check the cart and the address, then "
+            "place the order again."], status=409)
     for key in (CHECKOUT_TOKEN_KEY, CART_KEY, REORDER_KEY):
         session.pop(key, None)
     if placed.replayed:  # the same form sent twice at once: the other request placed the order
