@@ -133,4 +133,4 @@ def runner(app: Flask):
     return app.test_cli_runner()
 
 
-from tests.factories import *  # noqa: E402,F401,F403  (fixtures shared by every test module)
+from tests.support.factories import customer, product  # noqa: E402,F401  (fixtures every test may use)

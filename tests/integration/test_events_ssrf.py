@@ -1,0 +1,95 @@
+"""Webhook URLs: https only, and never to a private, loopback, link-local or reserved address (SSRF), when
+registered and again when delivering; WEBHOOK_ALLOW_INSECURE=1 lifts both for development."""
+from __future__ import annotations
+
+import socket
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from shop.events import netguard
+from shop.platform.extensions import db
+
+_real_getaddrinfo = socket.getaddrinfo
+
+
+@pytest.fixture
+def fake_dns(monkeypatch):
+    """Names of our own that resolve as a DNS server would answer them; every other name as usual."""
+    answers: dict[str, str] = {}
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host in answers:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answers[host], port))]
+        return _real_getaddrinfo(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return answers
+
+
+@pytest.mark.parametrize("url", [
+    "http://hooks.example.com/leucine",  # not https
+    "https://127.0.0.1/hook",
+    "https://10.0.0.1/hook",
+    "https://169.254.169.254/latest/meta-data",
+    "https://[::1]/hook",
+    "https://intranet.example.com/hook",  # a name resolving to a private address
+    "https://localhost/hook",
+])
+def test_unsafe_webhook_urls_are_refused_with_422(api, fake_dns, url):
+    fake_dns["intranet.example.com"] = "192.168.1.20"
+    response = api.post("/api/v1/webhook-endpoints", json={"url": url, "events": ["*"]})
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+    assert "url" in response.get_json()["errors"]
+    assert api.get("/api/v1/webhook-endpoints").get_json()["items"] == []
+
+
+def test_a_public_https_url_is_accepted(api, fake_dns):
+    fake_dns["hooks.example.com"] = "93.184.216.34"
+    response = api.post("/api/v1/webhook-endpoints", json={"url": "https://hooks.example.com/x", "events": ["*"]})
+    assert response.status_code == 201
+
+
+def test_unknown_event_types_and_empty_lists_are_refused(api, fake_dns):
+    fake_dns["hooks.example.com"] = "93.184.216.34"
+    response = api.post("/api/v1/webhook-endpoints", json={"url": "https://hooks.example.com/x",
+                                                           "events": ["order.teleported"]})
+    assert response.status_code == 422 and "events" in response.get_json()["errors"]
+    response = api.post("/api/v1/webhook-endpoints", json={"url": "https://hooks.example.com/x", "events": []})
+    assert response.status_code == 422
+
+
+def test_allow_insecure_accepts_a_local_http_receiver(make_app, client):
+    app = make_app(WEBHOOK_ALLOW_INSECURE=True)
+    with app.app_context():
+        from tests.support.api import new_api_client
+
+        api = new_api_client(app.test_client(), "dev@example.com", "Dev")
+        response = api.post("/api/v1/webhook-endpoints", json={"url": "http://127.0.0.1:9/hook", "events": ["*"]})
+        assert response.status_code == 201
+        db.session.remove()
+
+
+def test_a_name_that_turns_private_after_registration_is_not_called(api, fake_dns):
+    """DNS rebinding: the check runs again on the address a delivery would connect to."""
+    from shop.events import delivery
+    from shop.events.delivery import Claimed
+
+    fake_dns["hooks.example.com"] = "93.184.216.34"
+    assert api.post("/api/v1/webhook-endpoints", json={"url": "https://hooks.example.com/x",
+                                                       "events": ["*"]}).status_code == 201
+    fake_dns["hooks.example.com"] = "10.1.2.3"
+    outcome = delivery.post(Claimed("https://hooks.example.com/x", "whsec_" + "A" * 44, "msg_1", "{}"))
+    assert outcome.status_code is None and "private" in outcome.error
+
+
+@given(st.ip_addresses())
+def test_only_global_unicast_addresses_are_public(address):
+    public = netguard.is_public(address)
+    address = getattr(address, "ipv4_mapped", None) or address  # ::ffff:10.0.0.1 is 10.0.0.1
+    if address.is_private or address.is_loopback or address.is_link_local or address.is_reserved \
+            or address.is_multicast or address.is_unspecified:
+        assert not public
+

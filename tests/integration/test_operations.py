@@ -1,0 +1,81 @@
+"""Operations: /healthz, /readyz, Prometheus metrics, JSON logs with a request id sent back as X-Request-ID."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from shop import create_app
+from tests.conftest import _test_config
+from tests.support.factories import make_customer
+from tests.support.metrics import metric_sample
+from tests.support.storefront import sign_in
+
+REDIS_URL = "redis://127.0.0.1:6379/11"
+
+
+def test_healthz_answers_while_the_process_runs(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.get_json() == {"status": "ok"}
+
+
+def test_readyz_is_200_when_the_database_answers(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200 and response.get_json()["checks"] == {"database": "ok"}
+
+
+def test_readyz_is_503_naming_the_database_when_it_is_unreachable():
+    app = create_app(_test_config("postgresql+psycopg://nobody@127.0.0.1:1/none"))
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503 and response.get_json()["checks"]["database"] == "unreachable"
+
+
+def test_readyz_checks_redis_when_it_is_used(make_app):
+    reachable = make_app(REDIS_URL=REDIS_URL).test_client().get("/readyz")
+    assert reachable.status_code == 200 and reachable.get_json()["checks"]["redis"] == "ok"
+    down = make_app(REDIS_URL="redis://127.0.0.1:1/0").test_client().get("/readyz")
+    assert down.status_code == 503 and down.get_json()["checks"] == {"database": "ok", "redis": "unreachable"}
+
+
+def test_metrics_count_requests_by_endpoint_and_status_with_latency_orders_and_failed_sign_ins(app, client, api,
+                                                                                              stocked):
+    make_customer()
+    assert api.order().status_code == 201
+    sign_in(client, password="guess guess")
+    client.get("/products/l-leucine-usp")
+    client.get("/no-such-page")
+    metrics = client.get("/metrics").text
+    assert metric_sample(metrics, "flask_http_request_duration_seconds_count", endpoint="orders.Orders", status="201",
+                   method="POST") == 1
+    assert metric_sample(metrics, "flask_http_request_duration_seconds_count", endpoint="storefront.product",
+                   status="200") == 1
+    assert metric_sample(metrics, "flask_http_request_duration_seconds_bucket", endpoint="storefront.product",
+                   status="200", le="+Inf") == 1
+    assert metric_sample(metrics, "shop_orders_placed_total", channel="api") == 1
+    assert metric_sample(metrics, "shop_signin_failures_total", side="customer") == 1
+    assert metric_sample(metrics, "flask_http_request_total", status="404") >= 1
+
+
+def test_every_answer_carries_a_request_id_and_a_sane_incoming_one_is_kept(client):
+    mine = client.get("/healthz", headers={"X-Request-ID": "lb-7f3a-42"})
+    assert mine.headers["X-Request-ID"] == "lb-7f3a-42"
+    made = client.get("/healthz", headers={"X-Request-ID": "bad id with spaces" + "x" * 100})
+    assert re.fullmatch(r"[0-9a-f]{32}", made.headers["X-Request-ID"])
+    assert client.get("/no-such-page").headers["X-Request-ID"]
+
+
+def test_logs_are_json_lines_carrying_the_request_id(client, capsys):
+    capsys.readouterr()
+    response = client.get("/healthz", headers={"X-Request-ID": "trace-me-123"})
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    mine = [line for line in lines if line.get("request_id") == "trace-me-123"]
+    assert response.status_code == 200 and mine
+    access = mine[-1]
+    assert access["logger"] == "shop.access" and access["status"] == 200 and access["path"] == "/healthz"
+    assert {"time", "level", "message", "duration_ms"} <= access.keys()
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/metrics"])
+def test_operations_endpoints_need_no_session_cookie(client, path):
+    assert "Set-Cookie" not in client.get(path).headers

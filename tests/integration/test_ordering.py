@@ -1,0 +1,249 @@
+"""The order engine's stages on their own: the planner's properties, the life cycle's table, and the two
+write paths writing the same rows."""
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from shop import ordering
+from shop.catalog import price_lists
+from shop.inventory.availability import sellable_after
+from shop.inventory.models import Stock, StockMovement
+from shop.ordering import checks, lifecycle, persistence, pg_write, placing, planner, reading, rows
+from shop.ordering.models import Allocation, IdempotencyRecord, Order, OrderLine, OrderStatus, OrderStatusChange
+from shop.platform.database import utcnow
+from shop.platform.errors import Forbidden, IllegalTransition, InsufficientStock
+from shop.platform.extensions import db
+from shop.platform.outbox import OutboxEvent
+from shop.platform.tx import run_in_transaction
+from tests.support.api import ADDRESS
+from tests.support.factories import make_lot, make_staff
+
+TODAY = date(2026, 1, 1)
+
+# --- The planner: random lots and needs ------------------------------------------------------------------
+
+lots_strategy = st.lists(
+    st.builds(lambda i, variant, batch, days, free: planner.Lot(i, variant, batch, TODAY + timedelta(days=days), free),
+              st.just(0), st.integers(1, 3), st.integers(1, 6), st.integers(-5, 400), st.integers(1, 50)),
+    max_size=12,
+).map(lambda lots: [dataclasses.replace(lot, stock_id=i + 1) for i, lot in enumerate(lots)])
+needs_strategy = st.lists(
+    st.builds(planner.Need, st.just(0), st.integers(1, 3), st.integers(1, 120),
+              st.integers(0, 300).map(lambda d: TODAY + timedelta(days=d)), st.booleans()),
+    min_size=1, max_size=5,
+).map(lambda needs: [dataclasses.replace(need, key=i) for i, need in enumerate(needs)])
+
+
+def _left_after(plan: planner.Plan, lots: list[planner.Lot]) -> dict[int, int]:
+    left = {lot.stock_id: lot.free for lot in lots}
+    for pick in plan.picks:
+        left[pick.stock_id] -= pick.quantity
+    return left
+
+
+@settings(max_examples=300, deadline=None)
+@given(lots=lots_strategy, needs=needs_strategy)
+def test_the_planner_never_takes_more_than_a_lot_has_nor_a_lot_that_expires_too_soon(lots, needs):
+    plan = planner.plan(needs, lots)
+    assert all(units >= 0 for units in _left_after(plan, lots).values())
+    by_key = {need.key: need for need in needs}
+    for pick in plan.picks:
+        need = by_key[pick.key]
+        assert pick.quantity > 0
+        assert pick.lot.variant_id == need.variant_id
+        assert pick.lot.expires_on > need.not_before
+
+
+@settings(max_examples=300, deadline=None)
+@given(lots=lots_strategy, needs=needs_strategy)
+def test_the_planner_prefers_the_earlier_expiry(lots, needs):
+    """A need never draws on a lot while a lot that it could use and that expires earlier keeps units."""
+    plan = planner.plan(needs, lots)
+    left = _left_after(plan, lots)
+    order = {lot.stock_id: i for i, lot in enumerate(planner.fefo(lots))}
+    for pick in plan.picks:
+        need = next(n for n in needs if n.key == pick.key)
+        if need.single_lot:
+            continue  # one lot per line: the earliest that can fill it whole, checked below
+        for lot in lots:
+            if (lot.variant_id == need.variant_id and planner.within_shelf_life(need, lot)
+                    and order[lot.stock_id] < order[pick.stock_id]):
+                assert left[lot.stock_id] == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(lots=lots_strategy, needs=needs_strategy)
+def test_the_shortfall_is_exactly_what_could_not_be_found(lots, needs):
+    plan = planner.plan(needs, lots)
+    left = _left_after(plan, lots)
+    for need in needs:
+        picked = [p for p in plan.picks if p.key == need.key]
+        got = sum(p.quantity for p in picked)
+        assert got + plan.missing.get(need.key, 0) == need.quantity
+        if need.single_lot:
+            assert len(picked) <= 1
+        elif need.key in plan.missing:  # short only when every lot it could use is used up
+            assert all(left[lot.stock_id] == 0 for lot in lots
+                       if lot.variant_id == need.variant_id and planner.within_shelf_life(need, lot))
+
+
+def _pack(sku: str, variant_id: int, lots: list[planner.Lot]) -> reading.PackSize:
+    return reading.PackSize(variant_id, sku, True, 1, Decimal("10.00"), None,
+                            [dataclasses.replace(lot, variant_id=variant_id, stock_id=100 * variant_id + lot.stock_id)
+                             for lot in lots])
+
+
+@settings(max_examples=200, deadline=None)
+@given(lots=st.lists(lots_strategy, min_size=3, max_size=3),
+       quantities=st.lists(st.integers(1, 150), min_size=1, max_size=3))
+def test_placing_plans_all_or_nothing(lots, quantities):
+    """Either every line gets all its units, or InsufficientStock names exactly the short lines, with what
+    could be found for each."""
+    skus = [f"SKU-{i}" for i in range(len(quantities))]
+    pack_sizes = {sku: _pack(sku, i + 1, lots[i]) for i, sku in enumerate(skus)}
+    lines = tuple(checks.LineRequest(sku, q) for sku, q in zip(skus, quantities, strict=True))
+    request = checks.OrderRequest(1, 1, lines, {}, "", 0)
+    expires_after = TODAY + timedelta(days=100)
+    try:
+        plan = placing.plan_allocation(request, pack_sizes, expires_after)
+    except InsufficientStock as refused:
+        for short in refused.short:
+            eligible = sum(lot.free for lot in lots[skus.index(short.sku)] if lot.expires_on > expires_after)
+            assert short.available == eligible < short.requested
+        assert {s.sku for s in refused.short} == {
+            sku for sku, q in zip(skus, quantities, strict=True)
+            if sum(lot.free for lot in lots[skus.index(sku)] if lot.expires_on > expires_after) < q}
+    else:
+        for position, quantity in enumerate(quantities):
+            assert sum(p.quantity for p in plan.picks if p.key == position) == quantity
+
+
+def test_one_lot_per_line_takes_the_earliest_lot_that_fills_it_whole():
+    lots = [planner.Lot(1, 1, 1, TODAY + timedelta(days=100), 3), planner.Lot(2, 1, 2, TODAY + timedelta(days=200), 8),
+            planner.Lot(3, 1, 3, TODAY + timedelta(days=300), 9)]
+    plan = planner.plan([planner.Need("a", 1, 5, TODAY, single_lot=True)], lots)
+    assert [(p.stock_id, p.quantity) for p in plan.picks] == [(2, 5)]
+
+
+def test_a_rule_can_pin_a_lot():
+    lots = [planner.Lot(1, 1, 1, TODAY + timedelta(days=100), 3, "EARLY"),
+            planner.Lot(2, 1, 2, TODAY + timedelta(days=200), 8, "PINNED")]
+
+    def pinned(need, lot):
+        return lot.lot_number == "PINNED"
+
+    plan = planner.plan([planner.Need("a", 1, 5, TODAY)], lots, rules=(*planner.DEFAULT_RULES, pinned))
+    assert [(p.lot.lot_number, p.quantity) for p in plan.picks] == [("PINNED", 5)]
+
+
+# --- The life cycle ---------------------------------------------------------------------------------------
+
+DRUM = "LEU-USP-25KG"
+
+
+def _placed(customer) -> Order:
+    return run_in_transaction(ordering.place_order, customer, [{"sku": DRUM, "quantity": 1}], ADDRESS)
+
+
+def test_every_transition_names_who_may_make_it(app, product, customer):
+    make_lot(product, "LOT-A", {DRUM: 5})
+    order = _placed(customer)
+    warehouse = make_staff("warehouse")
+    with pytest.raises(Forbidden):
+        lifecycle.move(order, OrderStatus.CONFIRMED, lifecycle.Actor.of(warehouse))
+    with pytest.raises(Forbidden):
+        lifecycle.move(order, OrderStatus.CONFIRMED, lifecycle.Actor.of(customer=customer))
+    with pytest.raises(IllegalTransition):
+        lifecycle.move(order, OrderStatus.DELIVERED, lifecycle.Actor.of(make_staff("admin")))
+    assert order.status == OrderStatus.PENDING and len(order.history) == 1
+    fulfilment = make_staff("fulfilment")
+    change = lifecycle.move(order, OrderStatus.CONFIRMED, lifecycle.Actor.of(fulfilment), "ok")
+    assert (order.status, change.from_status, change.staff_id, change.note) == (
+        OrderStatus.CONFIRMED, OrderStatus.PENDING, fulfilment.id, "ok")
+    db.session.rollback()
+
+
+def test_the_table_lists_each_status_change_once():
+    pairs = [(t.source, t.target) for t in ordering.TRANSITIONS]
+    assert len(pairs) == len(set(pairs))
+    assert all(t.roles for t in ordering.TRANSITIONS)
+
+
+# --- The two write paths ----------------------------------------------------------------------------------
+
+def _order_rows(customer) -> rows.OrderRows:
+    """The rows of an order that spans two lots on each line, planned from half of each lot's free units (so
+    that the stock can be taken twice); its drums at the company's contract price, awaiting approval."""
+    request, errors = checks.check_request(customer.id, customer.company_id, [{"sku": DRUM, "quantity": 4},
+                                                         {"sku": "LEU-USP-1KG", "quantity": 3}], ADDRESS, "PO-1", 120)
+    assert not errors
+    expires_after = sellable_after(120)
+    packs = reading.read_pack_sizes(db.session.connection(), request.quantities(), expires_after,
+                                    customer.company_id, price_lists.today())
+    halved = {sku: dataclasses.replace(pack, lots=[dataclasses.replace(lot, free=lot.free // 2) for lot in pack.lots])
+              for sku, pack in packs.items()}
+    prices = [ordering.CONTRACT_PRICES.price(packs[line.sku], line.quantity) for line in request.lines]
+    assert [p.source for p in prices] == ["contract", "list"]
+    plan = placing.plan_allocation(request, halved, expires_after)
+    return rows.order_rows(request, {sku: p.id for sku, p in packs.items()}, prices, plan, number="LS-PLAIN",
+                           currency="EUR", now=utcnow().replace(microsecond=0), expires_after=expires_after,
+                           status=OrderStatus.AWAITING_APPROVAL)
+
+
+def _written(number: str) -> dict[str, list]:
+    order = db.session.scalar(select(Order).where(Order.number == number))
+    db.session.refresh(order)
+
+    def plain(obj, *skip: str) -> dict:
+        return {c.key: getattr(obj, c.key) for c in obj.__mapper__.column_attrs
+                if c.key not in {"id", "order_id", "order_line_id", "number", *skip}}
+
+    lines = list(db.session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)))
+    return {
+        "order": [plain(order)],
+        "lines": [plain(line) for line in lines],
+        "allocations": [plain(a) for a in db.session.scalars(select(Allocation).where(
+            Allocation.order_line_id.in_([line.id for line in lines])).order_by(Allocation.id))],
+        "changes": [plain(c) for c in db.session.scalars(
+            select(OrderStatusChange).where(OrderStatusChange.order_id == order.id))],
+        "movements": [plain(m, "reason") for m in db.session.scalars(
+            select(StockMovement).where(StockMovement.order_id == order.id).order_by(StockMovement.id))],
+        "records": [plain(r, "key") for r in db.session.scalars(
+            select(IdempotencyRecord).where(IdempotencyRecord.key == number))],
+        "events": [plain(e, "event_id", "subject") for e in db.session.scalars(
+            select(OutboxEvent).where(OutboxEvent.subject == number))],
+    }
+
+
+def test_the_one_statement_write_writes_the_rows_of_the_plain_path(app, backend, product, customer):
+    if backend != "postgresql":
+        pytest.skip("the one-statement write is PostgreSQL's")
+    make_lot(product, "EARLY", {DRUM: 6, "LEU-USP-1KG": 5}, expires_in_days=200)
+    make_lot(product, "LATE", {DRUM: 10, "LEU-USP-1KG": 5}, expires_in_days=500)
+    price_lists.create_price_list(customer.company, "Contract", "sku,min_quantity,unit_price\nLEU-USP-25KG,1,1700.00\n")
+    allocated_before = {s.id: s.allocated for s in db.session.scalars(select(Stock))}
+    plain_rows = _order_rows(customer)
+    one_rows = dataclasses.replace(plain_rows, order={**plain_rows.order, "number": "LS-ONE"})
+    conn = db.session.connection()
+    for order_rows, write in ((plain_rows, persistence.write_order), (one_rows, pg_write.write_order)):
+        number = order_rows.order["number"]
+        record = {"customer_id": customer.id, "key": number, "method": "POST", "path": "/api/v1/orders",
+                  "fingerprint": "f" * 64, "response_status": 201, "response_body": "{}", "response_headers": "{}",
+                  "created_at": order_rows.placed_at}
+        event = {"event_id": f"msg_{number}", "type": "order.placed", "customer_id": customer.id, "subject": number,
+                 "data": '{"number": "LS"}', "created_at": order_rows.placed_at, "handed_over_at": None}
+        write(conn, order_rows, event, record)
+    db.session.expire_all()
+    plain, one = _written("LS-PLAIN"), _written("LS-ONE")
+    assert [len(written) for written in plain.values()] == [1, 2, 4, 1, 4, 1, 1]
+    assert one == plain
+    taken = {s.id: s.allocated - allocated_before[s.id] for s in db.session.scalars(select(Stock))}
+    assert sorted(units for units in taken.values() if units) == [2, 2, 4, 6]  # each path took the same
+    db.session.rollback()
