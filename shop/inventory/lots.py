@@ -1,4 +1,5 @@
-"""Lots and their stock: receive a lot into quarantine, adjust stock, check the ledger."""
+"""Lots and their stock: receive a lot into quarantine, adjust stock, check the ledger (stock is written by
+`ledger` alone)."""
 from __future__ import annotations
 
 import re
@@ -14,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from shop.accounts.models import StaffUser
 from shop.catalog.models import Product, Variant
+from shop.inventory import ledger
 from shop.inventory.models import Batch, BatchStatus, DateKind, MovementKind, Stock, StockMovement
 from shop.platform.audit import audit
 from shop.platform.bounds import INT_MAX
@@ -112,10 +114,7 @@ def receive_batch(
                   expires_on=expires_on, date_kind=kind, status=BatchStatus.QUARANTINE, received_by_id=_id(staff))
     db.session.add(batch)
     for sku, n in sorted(counted.items()):
-        stock = Stock(batch=batch, variant=variants[sku], on_hand=n, allocated=0)
-        db.session.add(stock)
-        db.session.add(StockMovement(stock=stock, kind=MovementKind.RECEIPT, on_hand_delta=n,
-                                     reason=f"Received lot {lot_number}", staff_id=_id(staff)))
+        ledger.receive(batch, variants[sku], n, reason=f"Received lot {lot_number}", staff_id=_id(staff))
     db.session.flush()
     return batch
 
@@ -176,9 +175,7 @@ def adjust_stock(stock_id: int, delta: int, reason: str, staff: StaffUser | None
     errors = adjustment_errors(stock, delta, reason, kind)
     if errors:
         raise InvalidInput(errors)
-    stock.on_hand += delta
-    db.session.add(StockMovement(stock=stock, kind=kind, on_hand_delta=delta, reason=reason.strip(),
-                                 staff_id=_id(staff)))
+    ledger.adjust(stock, delta, kind=kind, reason=reason.strip(), staff_id=_id(staff))
     db.session.flush()
     return stock
 

@@ -1,12 +1,14 @@
 """What staff, customers and partners do to an existing order: confirm, ship, deliver, cancel. Each locks the
-order, moves it through `lifecycle.move` and does what the move means for the stock; the caller commits."""
+order, moves it through `lifecycle.move` and does what the move means for the stock (through the inventory's ledger);
+the caller commits."""
 from __future__ import annotations
 
 from sqlalchemy import select
 
 from shop.accounts.models import StaffUser
-from shop.inventory.models import MovementKind, Stock, StockMovement
-from shop.ordering import shortages
+from shop.inventory import ledger
+from shop.inventory.models import Stock
+from shop.ordering import refill, shortages
 from shop.ordering.lifecycle import Actor, CustomerRef, move
 from shop.ordering.models import Allocation, AllocationStatus, Order, OrderStatus
 from shop.ordering.queries import get_order
@@ -41,11 +43,8 @@ def cancel_order(number: str, *, customer: CustomerRef | None = None, staff: Sta
     actor = actor or Actor.of(staff, customer)
     move(order, OrderStatus.CANCELLED, actor, reason)
     for a in _locked_live_allocations(order):
-        a.stock.allocated -= a.quantity
-        a.status = AllocationStatus.RETURNED_CANCELLED
-        db.session.add(StockMovement(stock=a.stock, kind=MovementKind.DEALLOCATION, allocated_delta=-a.quantity,
-                                     order_id=order.id, staff_id=actor.staff_id,
-                                     reason=f"Order {order.number} cancelled"))
+        refill.give_back(order, a, AllocationStatus.RETURNED_CANCELLED, staff_id=actor.staff_id,
+                         reason=f"Order {order.number} cancelled")
     db.session.flush()
     return order
 
@@ -61,12 +60,9 @@ def ship_order(number: str, tracking_reference: str, staff: StaffUser | None = N
     move(order, OrderStatus.SHIPPED, actor, f"{carrier}, tracking {tracking}" if carrier else f"Tracking {tracking}")
     order.tracking_reference, order.carrier = tracking, carrier
     for a in _locked_live_allocations(order):
-        a.stock.on_hand -= a.quantity
-        a.stock.allocated -= a.quantity
+        ledger.ship(a.stock, a.quantity, order_id=order.id, staff_id=actor.staff_id,
+                    reason=f"Order {order.number} shipped, tracking {tracking}")
         a.status = AllocationStatus.SHIPPED
-        db.session.add(StockMovement(stock=a.stock, kind=MovementKind.SHIPMENT, on_hand_delta=-a.quantity,
-                                     allocated_delta=-a.quantity, order_id=order.id, staff_id=actor.staff_id,
-                                     reason=f"Order {order.number} shipped, tracking {tracking}"))
     db.session.flush()
     return order
 

@@ -15,8 +15,9 @@ from datetime import date
 from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager
 
+from shop.inventory import ledger
 from shop.inventory.availability import default_shelf_life_days, sellable_after, sellable_lot_filter
-from shop.inventory.models import MovementKind, Stock, StockMovement
+from shop.inventory.models import Stock
 from shop.ordering.models import Allocation, AllocationStatus, Order, OrderLine
 from shop.ordering.planner import Lot, Need
 from shop.platform.extensions import db
@@ -61,20 +62,17 @@ def lots_of(stocks: Iterable[Stock], exclude_batch_id: int | None = None) -> lis
 
 def allocate(order: Order, line: OrderLine, stock: Stock, quantity: int, *, staff_id: int | None,
              reason: str) -> Allocation:
-    """Reserve `quantity` units of a stock row (locked by the caller) for an order line, with its ledger row."""
-    stock.allocated += quantity
+    """Reserve `quantity` units of a stock row (locked by the caller) for an order line: its allocation row, and
+    the ledger's change."""
+    ledger.allocate(stock, quantity, order_id=order.id, staff_id=staff_id, reason=reason)
     allocation = Allocation(stock=stock, quantity=quantity, status=AllocationStatus.ALLOCATED)
     line.allocations.append(allocation)
-    db.session.add(StockMovement(stock=stock, kind=MovementKind.ALLOCATION, allocated_delta=quantity,
-                                 order_id=order.id, staff_id=staff_id, reason=reason))
     return allocation
 
 
 def give_back(order: Order, allocation: Allocation, status: AllocationStatus, *, staff_id: int | None,
               reason: str) -> None:
-    """Return an allocation's reserved units to stock (`status`: why), with its ledger row."""
-    allocation.stock.allocated -= allocation.quantity
+    """Return an allocation's reserved units to stock (`status`: why, cancelled or recalled), through the
+    ledger; its stock row is locked by the caller."""
+    ledger.release(allocation.stock, allocation.quantity, order_id=order.id, staff_id=staff_id, reason=reason)
     allocation.status = status
-    db.session.add(StockMovement(stock=allocation.stock, kind=MovementKind.DEALLOCATION,
-                                 allocated_delta=-allocation.quantity, order_id=order.id, staff_id=staff_id,
-                                 reason=reason))
