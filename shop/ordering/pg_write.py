@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import lru_cache
 
-from sqlalchemy import Connection, Integer, bindparam, func, insert, literal_column, select, true, type_coerce, update
+from sqlalchemy import Connection, Integer, String, bindparam, func, insert, literal_column, select, true, type_coerce
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import NullType
 
-from shop.inventory.models import Batch, MovementKind, Stock, StockMovement
+from shop.inventory import ledger
+from shop.inventory.models import Batch, Stock
 from shop.ordering.models import (
     Allocation,
     AllocationStatus,
@@ -110,27 +111,25 @@ def _insert_change(new_order, now, status: OrderStatus):
 
 
 def _insert_movements(new_order, picked, now):
-    movements = StockMovement.__table__
-    return (insert(movements)  # by no staff: staff_id NULL
-            .from_select(["stock_id", "kind", "on_hand_delta", "allocated_delta", "reason", "order_id", "created_at"],
-                         select(picked.c.stock_id, sql_literal(MovementKind.ALLOCATION, movements.c.kind.type),
-                                sql_literal(0, movements.c.on_hand_delta.type), picked.c.quantity,
-                                bindparam("movement_reason", type_=movements.c.reason.type), new_order.c.id, now)
-                         .join_from(new_order, picked, true()))
-            .returning(movements.c.id).cte("new_movements"))
+    """The ledger's rows of the picks (inventory's SQL, as a CTE): by no staff member, for the new order."""
+    return ledger.insert_allocations(picked.c.stock_id, picked.c.quantity, order_id=new_order.c.id,
+                                     reason=bindparam("movement_reason", type_=String()), at=now,
+                                     source=new_order.join(picked, true())).cte("new_movements")
 
 
 def _take_stock(picked):
-    """The stock rows are found by `id = ANY(:p_stock_id)`, an index scan that visits (and locks) them in
-    primary-key order, so that two orders taking the same rows never deadlock."""
+    """The ledger's take_stock for the picks (inventory's SQL, as a CTE), if every picked lot is still sellable.
+
+    Lock order: the rows are found by `id = ANY(:p_stock_id)`. An index scan visits (and locks) them in primary-key
+    order, but PostgreSQL may as well choose a sequential or bitmap scan, which visits them in the order they lie
+    in the table, and two orders need not see them alike. So two orders taking the same rows can deadlock:
+    PostgreSQL then aborts one (40P01) and platform/tx.py runs it again; from the third try on, placing locks its
+    candidate rows in primary-key order before it reads them (reading.read_pack_sizes)."""
     stock = Stock.__table__
     wanted = select(picked.c.quantity).where(picked.c.stock_id == stock.c.id).scalar_subquery()
-    return (update(stock)
-            .where(picked_lots_still_sellable(Batch.id == func.any(bindparam("batch_ids", type_=ARRAY(Integer)))),
-                   stock.c.id == func.any(bindparam("p_stock_id", type_=ARRAY(Integer))),
-                   stock.c.on_hand - stock.c.allocated >= wanted)
-            .values(allocated=stock.c.allocated + wanted)
-            .returning(stock.c.id).cte("taken"))
+    lots = Batch.id == func.any(bindparam("batch_ids", type_=ARRAY(Integer)))
+    rows = stock.c.id == func.any(bindparam("p_stock_id", type_=ARRAY(Integer)))
+    return ledger.take_stock(wanted, picked_lots_still_sellable(lots), rows).returning(stock.c.id).cte("taken")
 
 
 def _insert_from_order(table, prefix: str, name: str, *, skip: tuple[str, ...] = ()):

@@ -8,7 +8,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from shop.inventory.models import MovementKind
 from shop.ordering.checks import OrderRequest
 from shop.ordering.models import AllocationStatus, OrderStatus
 from shop.ordering.planner import Pick, Plan
@@ -42,6 +41,7 @@ class OrderRows:
 
     @property
     def movement_reason(self) -> str:
+        """The reason on the ledger rows of the order's allocations."""
         return f"Order {self.order['number']}"
 
     def change_row(self, order_id: int) -> dict[str, object]:
@@ -52,12 +52,6 @@ class OrderRows:
     def allocation_rows(self, line_ids: list[int]) -> list[dict[str, object]]:
         return [{"order_line_id": line_ids[p.key], "stock_id": p.lot.stock_id, "quantity": p.quantity,
                  "status": AllocationStatus.ALLOCATED, "created_at": self.placed_at} for p in self.picks]
-
-    def movement_rows(self, order_id: int) -> list[dict[str, object]]:
-        """The ledger: one allocation movement per pick, by no staff."""
-        return [{"stock_id": p.lot.stock_id, "kind": MovementKind.ALLOCATION, "on_hand_delta": 0,
-                 "allocated_delta": p.quantity, "reason": self.movement_reason, "staff_id": None,
-                 "order_id": order_id, "created_at": self.placed_at} for p in self.picks]
 
     def batch_ids(self) -> list[int]:
         return sorted({p.lot.batch_id for p in self.picks})
