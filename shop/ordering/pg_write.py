@@ -158,8 +158,10 @@ def statement(with_record: bool, status: OrderStatus = OrderStatus.PENDING):
                               "pv")).cte("picked")
     new_order = _insert_order(status)
     new_lines = _insert_lines(new_order)
-    # PostgreSQL runs the CTEs as the columns below ask for them, left to right: the stock rows, which other
-    # orders wait for until COMMIT, are taken last, so that they stay locked as briefly as possible.
+    # PostgreSQL documents no order among data-modifying CTEs (all see one snapshot, each runs to completion);
+    # as it is built (seen on 15), each runs when the outer SELECT first reads it, and these columns are read left
+    # to right. So the stock rows, which other orders wait for until COMMIT, are taken last and stay locked as
+    # briefly as possible: a speed matter only, since the conditional UPDATE alone decides what is taken.
     columns = [select(new_order.c.id).scalar_subquery().label("order_id"),
                _count(new_lines).label("lines"),
                _count(_insert_allocations(new_lines, picked, now)).label("allocations"),
