@@ -6,7 +6,8 @@ and the staff pages call. A newcomer reads it in this order:
 - `pricing`: a line's unit price, from a pricing policy;
 - `planner`: first-expired-first-out allocation, a pure function over plain values;
 - `rows`: the rows a new order writes, and the PlacedOrder they show;
-- `persistence` and `pg_write`: writing them and taking the stock without overselling;
+- `persistence` and `pg_write`: writing them and taking the stock without overselling (the stock side is
+  inventory.ledger's SQL);
 - `idempotency`: one outcome per idempotency key, given again to retries;
 - `placing`: the pipeline, top to bottom;
 - `lifecycle`: who may move an order from which status to which, and `move`;

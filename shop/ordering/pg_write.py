@@ -1,6 +1,8 @@
 """PostgreSQL: a new order's rows written as one statement of data-modifying CTEs, one round trip instead of
 seven or eight, while the stock rows it takes are locked. Writes exactly the rows of `persistence.write_order` (the
-plain path), from the same OrderRows; tests/test_ordering.py checks that both write identical rows.
+plain path), from the same OrderRows; the stock side (taking the stock, its ledger rows) is inventory.ledger's SQL,
+embedded as CTEs. tests/test_ordering.py checks that both write identical rows (an example, and a Hypothesis
+property over generated orders for every statement built here).
 """
 from __future__ import annotations
 

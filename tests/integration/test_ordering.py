@@ -3,11 +3,12 @@ write paths writing the same rows."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -178,32 +179,53 @@ def test_the_table_lists_each_status_change_once():
 
 # --- The two write paths ----------------------------------------------------------------------------------
 
-def _order_rows(customer) -> rows.OrderRows:
-    """The rows of an order that spans two lots on each line, planned from half of each lot's free units (so
-    that the stock can be taken twice); its drums at the company's contract price, awaiting approval."""
-    request, errors = checks.check_request(customer.id, customer.company_id, [{"sku": DRUM, "quantity": 4},
-                                                         {"sku": "LEU-USP-1KG", "quantity": 3}], ADDRESS, "PO-1", 120)
+def _order_rows(customer, lines=({"sku": DRUM, "quantity": 4}, {"sku": "LEU-USP-1KG", "quantity": 3}), *,
+                shelf_life: int | None = 120, pricing: ordering.PricingPolicy = ordering.CONTRACT_PRICES,
+                status: OrderStatus = OrderStatus.AWAITING_APPROVAL, share: int = 2,
+                number: str = "LS-PLAIN") -> rows.OrderRows:
+    """The rows of an order as placing builds them, planned from 1/`share` of each lot's free units (2: so that
+    the stock can be taken twice). By default one that spans two lots on each line, its drums at the company's
+    contract price, awaiting approval."""
+    request, errors = checks.check_request(customer.id, customer.company_id, list(lines), ADDRESS, "PO-1", shelf_life)
     assert not errors
-    expires_after = sellable_after(120)
+    expires_after = sellable_after(request.shelf_life_days or 0)
     packs = reading.read_pack_sizes(db.session.connection(), request.quantities(), expires_after,
                                     customer.company_id, price_lists.today())
-    halved = {sku: dataclasses.replace(pack, lots=[dataclasses.replace(lot, free=lot.free // 2) for lot in pack.lots])
+    shared = {sku: dataclasses.replace(pack, lots=[dataclasses.replace(lot, free=lot.free // share)
+                                                   for lot in pack.lots])
               for sku, pack in packs.items()}
-    prices = [ordering.CONTRACT_PRICES.price(packs[line.sku], line.quantity) for line in request.lines]
-    assert [p.source for p in prices] == ["contract", "list"]
-    plan = placing.plan_allocation(request, halved, expires_after)
-    return rows.order_rows(request, {sku: p.id for sku, p in packs.items()}, prices, plan, number="LS-PLAIN",
+    prices = [pricing.price(packs[line.sku], line.quantity) for line in request.lines]
+    plan = placing.plan_allocation(request, shared, expires_after)
+    return rows.order_rows(request, {sku: p.id for sku, p in packs.items()}, prices, plan, number=number,
                            currency="EUR", now=utcnow().replace(microsecond=0), expires_after=expires_after,
-                           status=OrderStatus.AWAITING_APPROVAL)
+                           status=status)
 
 
-def _written(number: str) -> dict[str, list]:
+def _event(order_rows: rows.OrderRows) -> dict[str, object]:
+    """The order.placed outbox row written with the order."""
+    number = order_rows.order["number"]
+    return {"event_id": f"msg_{number}", "type": "order.placed", "customer_id": order_rows.order["customer_id"],
+            "subject": number, "data": '{"number": "LS"}', "created_at": order_rows.placed_at,
+            "handed_over_at": None}
+
+
+def _record(order_rows: rows.OrderRows) -> dict[str, object]:
+    """An Idempotency-Key's record written with the order."""
+    return {"customer_id": order_rows.order["customer_id"], "key": order_rows.order["number"], "method": "POST",
+            "path": "/api/v1/orders", "fingerprint": "f" * 64, "response_status": 201, "response_body": "{}",
+            "response_headers": "{}", "created_at": order_rows.placed_at}
+
+
+def _written(number: str, *, numbered: bool = False) -> dict[str, list]:
+    """Every row the write of order `number` wrote, without ids; with `numbered` (both writes used the same number)
+    the number and what names it (the ledger's reason, the record's key, the event's id and subject) too."""
     order = db.session.scalar(select(Order).where(Order.number == number))
     db.session.refresh(order)
+    named = () if numbered else ("number", "reason", "key", "event_id", "subject")
 
-    def plain(obj, *skip: str) -> dict:
+    def plain(obj) -> dict:
         return {c.key: getattr(obj, c.key) for c in obj.__mapper__.column_attrs
-                if c.key not in {"id", "order_id", "order_line_id", "number", *skip}}
+                if c.key not in {"id", "order_id", "order_line_id", *named}}
 
     lines = list(db.session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)))
     return {
@@ -213,11 +235,11 @@ def _written(number: str) -> dict[str, list]:
             Allocation.order_line_id.in_([line.id for line in lines])).order_by(Allocation.id))],
         "changes": [plain(c) for c in db.session.scalars(
             select(OrderStatusChange).where(OrderStatusChange.order_id == order.id))],
-        "movements": [plain(m, "reason") for m in db.session.scalars(
+        "movements": [plain(m) for m in db.session.scalars(
             select(StockMovement).where(StockMovement.order_id == order.id).order_by(StockMovement.id))],
-        "records": [plain(r, "key") for r in db.session.scalars(
+        "records": [plain(r) for r in db.session.scalars(
             select(IdempotencyRecord).where(IdempotencyRecord.key == number))],
-        "events": [plain(e, "event_id", "subject") for e in db.session.scalars(
+        "events": [plain(e) for e in db.session.scalars(
             select(OutboxEvent).where(OutboxEvent.subject == number))],
     }
 
@@ -230,20 +252,104 @@ def test_the_one_statement_write_writes_the_rows_of_the_plain_path(app, backend,
     price_lists.create_price_list(customer.company, "Contract", "sku,min_quantity,unit_price\nLEU-USP-25KG,1,1700.00\n")
     allocated_before = {s.id: s.allocated for s in db.session.scalars(select(Stock))}
     plain_rows = _order_rows(customer)
+    assert [line["price_list_id"] is not None for line in plain_rows.lines] == [True, False]  # contract, list
     one_rows = dataclasses.replace(plain_rows, order={**plain_rows.order, "number": "LS-ONE"})
     conn = db.session.connection()
     for order_rows, write in ((plain_rows, persistence.write_order), (one_rows, pg_write.write_order)):
-        number = order_rows.order["number"]
-        record = {"customer_id": customer.id, "key": number, "method": "POST", "path": "/api/v1/orders",
-                  "fingerprint": "f" * 64, "response_status": 201, "response_body": "{}", "response_headers": "{}",
-                  "created_at": order_rows.placed_at}
-        event = {"event_id": f"msg_{number}", "type": "order.placed", "customer_id": customer.id, "subject": number,
-                 "data": '{"number": "LS"}', "created_at": order_rows.placed_at, "handed_over_at": None}
-        write(conn, order_rows, event, record)
+        write(conn, order_rows, _event(order_rows), _record(order_rows))
     db.session.expire_all()
     plain, one = _written("LS-PLAIN"), _written("LS-ONE")
     assert [len(written) for written in plain.values()] == [1, 2, 4, 1, 4, 1, 1]
     assert one == plain
     taken = {s.id: s.allocated - allocated_before[s.id] for s in db.session.scalars(select(Stock))}
     assert sorted(units for units in taken.values() if units) == [2, 2, 4, 6]  # each path took the same
+    db.session.rollback()
+
+
+SKUS = ("LEU-USP-1KG", DRUM, "LEU-FCC-1KG", "LEU-FCC-25KG")
+# A lot of either product: its expiry in days and its units of each of the product's two pack sizes (one at least).
+lots_to_receive = st.lists(
+    st.tuples(st.sampled_from(("l-leucine-usp", "l-leucine-fcc")), st.integers(20, 900),
+              st.tuples(st.integers(0, 12), st.integers(0, 12)).filter(any)),
+    min_size=1, max_size=4)
+order_lines = st.lists(st.tuples(st.sampled_from(SKUS), st.integers(1, 20)), min_size=1, max_size=4,
+                       unique_by=lambda line: line[0])
+shelf_lives = st.none() | st.integers(0, 400)  # None: the shop's default
+policies = st.sampled_from((ordering.CONTRACT_PRICES, ordering.PUBLIC_PRICES))
+
+
+def _receive_released(lots: list[tuple[str, int, tuple[int, int]]]) -> None:
+    """Receive and release the lots (in the session's transaction, as make_lot does without committing)."""
+    from shop.inventory import lots as inventory
+    from shop.quality import release
+    from tests.factories import good_results, releaser, signed
+
+    qa = releaser()
+    for i, (slug, expires_in_days, units) in enumerate(lots):
+        prefix = "LEU-USP" if slug == "l-leucine-usp" else "LEU-FCC"
+        lot = f"P{i}"
+        batch = inventory.receive_batch(slug, lot, date.today() - timedelta(days=30),
+                                        date.today() + timedelta(days=expires_in_days),
+                                        {f"{prefix}-1KG": units[0], f"{prefix}-25KG": units[1]})
+        release.record_results(batch, good_results(batch.product))
+        release.release_batch(batch, signed(qa, "release", lot))
+
+
+def _free(customer, lines: list[tuple[str, int]], shelf_life: int | None) -> dict[str, int]:
+    """Units of each SKU that an order with this shelf life could draw now."""
+    request, _ = checks.check_request(customer.id, customer.company_id,
+                                      [{"sku": sku, "quantity": n} for sku, n in lines], ADDRESS, None, shelf_life)
+    packs = reading.read_pack_sizes(db.session.connection(), request.quantities(),
+                                    sellable_after(request.shelf_life_days), customer.company_id, price_lists.today())
+    return {sku: sum(lot.free for lot in pack.lots) for sku, pack in packs.items()}
+
+
+def _stock_levels() -> dict[int, tuple[int, int]]:
+    return {s.id: (s.on_hand, s.allocated) for s in db.session.scalars(select(Stock).order_by(Stock.id))}
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+@pytest.mark.parametrize(("with_record", "status"), list(itertools.product(
+    (False, True), (OrderStatus.PENDING, OrderStatus.AWAITING_APPROVAL))))
+def test_the_one_statement_write_writes_the_rows_of_the_plain_path_for_any_order(app, backend, product, customer,
+                                                                                   with_record, status):
+    """Property, for each statement pg_write builds: over generated orders (lines, quantities, lots, shelf life,
+    contract or public price), both write paths leave the same rows in every table the write touches (the order,
+    its lines, allocations, first status change, ledger rows, event and record, and the stock). Each example is
+    written by each path in turn inside a SAVEPOINT rolled back after it, so both start from the same stock."""
+    from tests.factories import make_product
+
+    make_product("l-leucine-fcc", "FCC", "LEU-FCC")
+    price_lists.create_price_list(customer.company, "Contract", "sku,min_quantity,unit_price\n"
+                                  "LEU-USP-25KG,1,1700.00\nLEU-USP-25KG,8,1600.00\nLEU-FCC-1KG,1,80.00\n")
+    db.session.commit()
+
+    @settings(max_examples=7, deadline=None, database=None)
+    @given(lots=lots_to_receive, lines=order_lines, shelf_life=shelf_lives, pricing=policies)
+    def both_paths_write_the_same_rows(lots, lines, shelf_life, pricing):
+        received = db.session.begin_nested()
+        try:
+            _receive_released(lots)
+            free = _free(customer, lines, shelf_life)
+            fillable = [{"sku": sku, "quantity": min(n, free[sku])} for sku, n in lines if free[sku]]
+            assume(fillable)
+            order_rows = _order_rows(customer, fillable, shelf_life=shelf_life, pricing=pricing, status=status,
+                                     share=1, number="LS-PROP")
+            written = []
+            for write in (persistence.write_order, pg_write.write_order):
+                attempt = db.session.begin_nested()
+                write(db.session.connection(), order_rows, _event(order_rows),
+                      _record(order_rows) if with_record else None)
+                db.session.expire_all()
+                written.append((_written("LS-PROP", numbered=True), _stock_levels()))
+                attempt.rollback()
+        finally:
+            received.rollback()
+        (plain, plain_stock), (one, one_stock) = written
+        assert len(plain["allocations"]) == len(plain["movements"]) == len(order_rows.picks)
+        assert len(plain["records"]) == with_record and plain["order"][0]["status"] == status
+        assert one == plain
+        assert one_stock == plain_stock
+
+    both_paths_write_the_same_rows()
     db.session.rollback()
