@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from shop import ordering
 from shop.catalog import price_lists
+from shop.catalog.models import Product
 from shop.inventory.availability import sellable_after
 from shop.inventory.models import Stock, StockMovement
 from shop.ordering import checks, lifecycle, persistence, pg_write, placing, planner, reading, rows
@@ -24,7 +25,7 @@ from shop.platform.extensions import db
 from shop.platform.outbox import OutboxEvent
 from shop.platform.tx import run_in_transaction
 from tests.support.api import ADDRESS
-from tests.support.factories import make_lot, make_staff
+from tests.support.factories import make_lot, make_product, make_staff
 
 TODAY = date(2026, 1, 1)
 
@@ -279,20 +280,12 @@ policies = st.sampled_from((ordering.CONTRACT_PRICES, ordering.PUBLIC_PRICES))
 
 
 def _receive_released(lots: list[tuple[str, int, tuple[int, int]]]) -> None:
-    """Receive and release the lots (in the session's transaction, as make_lot does without committing)."""
-    from shop.inventory import lots as inventory
-    from shop.quality import release
-    from tests.factories import good_results, releaser, signed
-
-    qa = releaser()
-    for i, (slug, expires_in_days, units) in enumerate(lots):
-        prefix = "LEU-USP" if slug == "l-leucine-usp" else "LEU-FCC"
-        lot = f"P{i}"
-        batch = inventory.receive_batch(slug, lot, date.today() - timedelta(days=30),
-                                        date.today() + timedelta(days=expires_in_days),
-                                        {f"{prefix}-1KG": units[0], f"{prefix}-25KG": units[1]})
-        release.record_results(batch, good_results(batch.product))
-        release.release_batch(batch, signed(qa, "release", lot))
+    """Receive and release the lots, uncommitted: the example rolls them back."""
+    for i, (slug, expires_in_days, (bags, drums)) in enumerate(lots):
+        product = db.session.scalar(select(Product).where(Product.slug == slug))
+        prefix = product.variants[0].sku.rsplit("-", 1)[0]
+        make_lot(product, f"P{i}", {f"{prefix}-1KG": bags, f"{prefix}-25KG": drums}, expires_in_days=expires_in_days,
+                 commit=False)
 
 
 def _free(customer, lines: list[tuple[str, int]], shelf_life: int | None) -> dict[str, int]:
@@ -317,8 +310,6 @@ def test_the_one_statement_write_writes_the_rows_of_the_plain_path_for_any_order
     contract or public price), both write paths leave the same rows in every table the write touches (the order,
     its lines, allocations, first status change, ledger rows, event and record, and the stock). Each example is
     written by each path in turn inside a SAVEPOINT rolled back after it, so both start from the same stock."""
-    from tests.factories import make_product
-
     make_product("l-leucine-fcc", "FCC", "LEU-FCC")
     price_lists.create_price_list(customer.company, "Contract", "sku,min_quantity,unit_price\n"
                                   "LEU-USP-25KG,1,1700.00\nLEU-USP-25KG,8,1600.00\nLEU-FCC-1KG,1,80.00\n")

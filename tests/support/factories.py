@@ -67,9 +67,10 @@ def signed_recall(lot_number: str, reason: str, staff: StaffUser | None = None,
 
 
 def make_lot(product: Product, lot_number: str, units: dict[str, int], *, expires_in_days: int = 700,
-             status: str = "released"):
+             status: str = "released", commit: bool = True):
     """Receive a lot, and take it to `status` (quarantine, released, rejected, recalled) through the services;
-    its results are recorded by no one and its QC decisions signed by releaser()."""
+    its results are recorded by no one and its QC decisions signed by releaser(). Committed unless `commit` is
+    false (a test that rolls back to a SAVEPOINT)."""
     made = date.today() - timedelta(days=30)
     batch = inventory.receive_batch(product.slug, lot_number, made, date.today() + timedelta(days=expires_in_days),
                                     units)
@@ -85,7 +86,8 @@ def make_lot(product: Product, lot_number: str, units: dict[str, int], *, expire
         release.reject_batch(batch, "test", signed(qa, "reject", lot_number))
     if status == "recalled":
         release.recall_batch(batch, "test", signed(qa, "recall", lot_number), "Recalled (test).")
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return batch
 
 
