@@ -3,9 +3,11 @@
 An order that already exists can need more units later: a recall took a lot away (services.recall), or it is
 short for another reason and fulfilment fills it (services.shortages). Both plan with the order engine's
 planner (`ordering.planner.plan`, the one FEFO and shelf-life rule, which placing an order uses all or
-nothing), from the lots read here, and write with `allocate`. Candidate stock rows are locked in primary-key
-order, as placing an order locks them, so that a refill and a checkout wait for each other instead of
-deadlocking.
+nothing), from the lots read here, and write with `allocate` (the stock side through inventory.ledger).
+Candidate stock rows are locked in primary-key order, as cancelling, shipping and a third try of placing lock
+them, so that those wait for each other instead of deadlocking. A first or second try of placing takes its rows
+in the order its UPDATE finds them (see pg_write._take_stock): should that deadlock with a refill, PostgreSQL
+aborts one of the two and platform/tx.py runs it again.
 """
 from __future__ import annotations
 
