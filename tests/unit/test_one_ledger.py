@@ -48,7 +48,7 @@ def stock_writes(source: str) -> list[str]:
                 found.append(f"line {node.lineno}: assigns .{target.attr}")
         if not isinstance(node, ast.Call):
             continue
-        found += [f"line {node.lineno}: {k.arg}=" for k in node.keywords if k.arg in LEVELS]
+        found += [f"line {node.lineno}: {k.arg}=" for k in node.keywords if k.arg in LEVELS | MOVEMENT_COLUMNS]
         if _name(node.func) == "StockMovement":
             found.append(f"line {node.lineno}: StockMovement(...)")
         if _name(node.func) in {"insert", "update"} and node.args and _name(node.args[0]) in STOCK_MODELS:
@@ -74,7 +74,8 @@ db.session.add(StockMovement(stock=s))
 update(Stock.__table__).values(x=1)
 insert(StockMovement.__table__)
 rows = [{"stock_id": 1, "allocated_delta": 2}]
+insert(movements).values(on_hand_delta=1)
 """
-    assert len(stock_writes(written)) == 9
+    assert len(stock_writes(written)) == 10
     assert stock_writes("stock.on_hand - stock.allocated\nselect(Stock)\nLot(s.on_hand)\n") == []
     assert stock_writes(LEDGER.read_text())
