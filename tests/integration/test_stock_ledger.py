@@ -10,8 +10,8 @@ from shop.inventory.models import MovementKind, Stock, StockMovement
 from shop.ordering import shortages
 from shop.platform.extensions import db
 from shop.platform.tx import run_in_transaction
-from tests.factories import make_lot, signed_recall
-from tests.test_api_fixtures import ADDRESS
+from tests.support.api import ADDRESS
+from tests.support.factories import make_lot, signed_recall
 
 DRUM, BAG = "LEU-USP-25KG", "LEU-USP-1KG"
 
