@@ -18,8 +18,8 @@ DRUM, BAG = "LEU-USP-25KG", "LEU-USP-1KG"
 
 def _place(customer, *lines: tuple[str, int]) -> str:
     """Place an order as the API does (PostgreSQL's one-statement write, else the plain path); its number."""
-    placed = run_in_transaction(ordering.place, customer, [{"sku": sku, "quantity": n} for sku, n in lines], ADDRESS)
-    return placed.number
+    command = ordering.PlaceOrder(customer, [{"sku": sku, "quantity": n} for sku, n in lines], ADDRESS)
+    return ordering.place(command).number
 
 
 def _drawn(number: str) -> list[tuple[str, int, str]]:
