@@ -126,14 +126,6 @@ class Variant(Base):
         back_populates="variant", order_by="PriceBreak.min_quantity", cascade="all, delete-orphan"
     )
 
-    def price_for(self, quantity: int) -> Decimal:
-        """Unit price for an order of `quantity` units: the deepest break reached, else list price."""
-        price = self.unit_price
-        for pb in self.price_breaks:  # ordered by min_quantity
-            if quantity >= pb.min_quantity:
-                price = pb.unit_price
-        return price
-
     def __repr__(self) -> str:
         return f"<Variant {self.sku}>"
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 CONTRACT, LIST = "contract", "list"
+CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,9 +26,15 @@ class Tier:
 
 @dataclass(frozen=True, slots=True)
 class Price:
+    """A unit price and where it came from: the one price value of pages, the API and orders."""
+
     unit_price: Decimal
     source: str  # CONTRACT or LIST
     price_list_id: int | None = None  # the contract list that priced it
+
+    def total(self, quantity: int) -> Decimal:
+        """`quantity` units at this price, in cents."""
+        return (self.unit_price * quantity).quantize(CENT)
 
 
 @dataclass(frozen=True, slots=True)

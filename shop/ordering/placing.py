@@ -1,7 +1,8 @@
 """Placing an order: the pipeline from a request to written rows and taken stock, read top to bottom in
 `place`. Optimistic: it reads and plans without locks and takes the stock with one conditional UPDATE as its
-last write; a try that lost the race is run again by services.tx, and from the third try on the candidate
-stock rows are locked first (in primary-key order, so that two orders never deadlock). The API and the
+last write; a try that lost the race (or a deadlock: PostgreSQL aborts one of two orders whose UPDATEs met
+their rows in different orders) is run again by platform.tx, and from the third try on the candidate stock rows
+are locked first, in primary-key order, so that a long race ends. The API and the
 storefront call `place` alike, each with its own idempotency key (see idempotency)."""
 from __future__ import annotations
 

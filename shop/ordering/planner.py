@@ -8,8 +8,8 @@ A lot may fill a need when every `LotRule` says so; the default rule is the need
 expire strictly after `Need.not_before`). The rules that DESIGN.md plans slot in without rewriting `plan`:
 
 - a pinned lot (`"lot_number"` on a line), or a customer's tighter specification (with the lots' CoA results
-  added to `Lot` when they are read): a `LotRule` that looks at the need and the lot, passed in `rules`;
-- units held for a quote: subtract them from `Lot.free` when the lots are read;
+  added to `StockLot` when they are read): a `LotRule` that looks at the need and the lot, passed in `rules`;
+- units held for a quote: subtract them from `StockLot.free` when the lots are read;
 - one lot per line (`"single_lot"`): `Need.single_lot`, which takes the earliest lot that can fill the need
   whole;
 - backordering the remainder: `Plan.missing` is exactly what could not be found, per need; a caller that
@@ -23,7 +23,7 @@ from datetime import date
 
 
 @dataclass(frozen=True, slots=True)
-class Lot:
+class StockLot:
     """A stock row that needs may draw from: its pack size, lot, expiry (or retest) date and free units."""
 
     stock_id: int
@@ -48,7 +48,7 @@ class Need:
 @dataclass(frozen=True, slots=True)
 class Pick:
     key: Hashable
-    lot: Lot
+    lot: StockLot
     quantity: int
 
     @property
@@ -64,10 +64,10 @@ class Plan:
     missing: dict[Hashable, int] = field(default_factory=dict)
 
 
-LotRule = Callable[[Need, Lot], bool]
+LotRule = Callable[[Need, StockLot], bool]
 
 
-def within_shelf_life(need: Need, lot: Lot) -> bool:
+def within_shelf_life(need: Need, lot: StockLot) -> bool:
     """The lot expires strictly after the need's date (its minimum remaining shelf life)."""
     return lot.expires_on > need.not_before
 
@@ -75,16 +75,16 @@ def within_shelf_life(need: Need, lot: Lot) -> bool:
 DEFAULT_RULES: tuple[LotRule, ...] = (within_shelf_life,)
 
 
-def fefo(lots: Iterable[Lot]) -> list[Lot]:
+def fefo(lots: Iterable[StockLot]) -> list[StockLot]:
     """Earliest expiry first; ties by lot, then stock row, so that the order is always the same."""
     return sorted(lots, key=lambda lot: (lot.expires_on, lot.batch_id, lot.stock_id))
 
 
-def plan(needs: Sequence[Need], lots: Iterable[Lot], rules: Sequence[LotRule] = DEFAULT_RULES) -> Plan:
+def plan(needs: Sequence[Need], lots: Iterable[StockLot], rules: Sequence[LotRule] = DEFAULT_RULES) -> Plan:
     """Fill each need in turn from the earliest-expiring lots of its pack size that every rule allows; the
     lots' free units are shared by the needs in order. Takes what there is; `Plan.missing` says what not."""
     free: dict[int, int] = {}
-    pools: dict[int, list[Lot]] = {}
+    pools: dict[int, list[StockLot]] = {}
     for lot in fefo(lots):
         free[lot.stock_id] = lot.free
         pools.setdefault(lot.variant_id, []).append(lot)
@@ -100,7 +100,7 @@ def plan(needs: Sequence[Need], lots: Iterable[Lot], rules: Sequence[LotRule] = 
     return Plan(tuple(picks), missing)
 
 
-def _fill(need: Need, eligible: list[Lot], free: dict[int, int]) -> list[Pick]:
+def _fill(need: Need, eligible: list[StockLot], free: dict[int, int]) -> list[Pick]:
     """The picks for one need from its eligible lots (in FEFO order), taking them out of `free`."""
     if need.single_lot:
         whole = next((lot for lot in eligible if free[lot.stock_id] >= need.quantity), None)

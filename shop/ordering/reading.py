@@ -17,7 +17,7 @@ from shop.catalog.price_lists import applies_on
 from shop.inventory.availability import sellable_lot_condition
 from shop.inventory.models import Batch, Stock
 from shop.ordering import idempotency
-from shop.ordering.planner import Lot
+from shop.ordering.planner import StockLot
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +30,7 @@ class PackSize:
     min_order_quantity: int
     list_price: Decimal
     break_price: Decimal | None  # the deepest price break the line's quantity reaches, if any
-    lots: list[Lot] = field(default_factory=list)  # sellable stock rows with units left, FEFO
+    lots: list[StockLot] = field(default_factory=list)  # sellable stock rows with units left, FEFO
     contract_price: Decimal | None = None  # the company's contract price for the quantity on the day, if any
     price_list_id: int | None = None  # the contract list it comes from
     approval_threshold: Decimal | None = None  # the ordering company's
@@ -74,7 +74,7 @@ def read_order(conn: Connection, quantities: dict[str, int], expires_after: date
                                                   price_list_id=row.price_list_id,
                                                   approval_threshold=row.approval_threshold)
         if row.stock_id is not None:
-            pack.lots.append(Lot(row.stock_id, row.id, row.batch_id, row.expires_on, row.on_hand - row.allocated,
+            pack.lots.append(StockLot(row.stock_id, row.id, row.batch_id, row.expires_on, row.on_hand - row.allocated,
                                  row.lot_number))
     return pack_sizes, (rows[0] if key is not None else None)
 

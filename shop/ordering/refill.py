@@ -21,7 +21,7 @@ from shop.inventory import ledger
 from shop.inventory.availability import default_shelf_life_days, sellable_after, sellable_lot_filter
 from shop.inventory.models import Stock
 from shop.ordering.models import Allocation, AllocationStatus, Order, OrderLine
-from shop.ordering.planner import Lot, Need
+from shop.ordering.planner import Need, StockLot
 from shop.platform.extensions import db
 
 
@@ -55,9 +55,9 @@ def candidate_stock(variant_ids: Iterable[int], *, lock: bool, include_batch_id:
     return list(db.session.scalars(stmt))
 
 
-def lots_of(stocks: Iterable[Stock], exclude_batch_id: int | None = None) -> list[Lot]:
-    """candidate_stock's rows as the planner's Lot values, without the rows of `exclude_batch_id`."""
-    return [Lot(s.id, s.variant_id, s.batch_id, s.batch.expires_on, s.on_hand - s.allocated, s.batch.lot_number)
+def lots_of(stocks: Iterable[Stock], exclude_batch_id: int | None = None) -> list[StockLot]:
+    """candidate_stock's rows as the planner's StockLot values, without the rows of `exclude_batch_id`."""
+    return [StockLot(s.id, s.variant_id, s.batch_id, s.batch.expires_on, s.on_hand - s.allocated, s.batch.lot_number)
             for s in stocks
             if s.batch_id != exclude_batch_id]
 

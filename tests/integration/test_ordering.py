@@ -32,7 +32,8 @@ TODAY = date(2026, 1, 1)
 # --- The planner: random lots and needs ------------------------------------------------------------------
 
 lots_strategy = st.lists(
-    st.builds(lambda i, variant, batch, days, free: planner.Lot(i, variant, batch, TODAY + timedelta(days=days), free),
+    st.builds(lambda i, variant, batch, days, free: planner.StockLot(i, variant, batch, TODAY + timedelta(days=days),
+                                                                      free),
               st.just(0), st.integers(1, 3), st.integers(1, 6), st.integers(-5, 400), st.integers(1, 50)),
     max_size=12,
 ).map(lambda lots: [dataclasses.replace(lot, stock_id=i + 1) for i, lot in enumerate(lots)])
@@ -43,7 +44,7 @@ needs_strategy = st.lists(
 ).map(lambda needs: [dataclasses.replace(need, key=i) for i, need in enumerate(needs)])
 
 
-def _left_after(plan: planner.Plan, lots: list[planner.Lot]) -> dict[int, int]:
+def _left_after(plan: planner.Plan, lots: list[planner.StockLot]) -> dict[int, int]:
     left = {lot.stock_id: lot.free for lot in lots}
     for pick in plan.picks:
         left[pick.stock_id] -= pick.quantity
@@ -96,7 +97,7 @@ def test_the_shortfall_is_exactly_what_could_not_be_found(lots, needs):
                        if lot.variant_id == need.variant_id and planner.within_shelf_life(need, lot))
 
 
-def _pack(sku: str, variant_id: int, lots: list[planner.Lot]) -> reading.PackSize:
+def _pack(sku: str, variant_id: int, lots: list[planner.StockLot]) -> reading.PackSize:
     return reading.PackSize(variant_id, sku, True, 1, Decimal("10.00"), None,
                             [dataclasses.replace(lot, variant_id=variant_id, stock_id=100 * variant_id + lot.stock_id)
                              for lot in lots])
@@ -128,15 +129,16 @@ def test_placing_plans_all_or_nothing(lots, quantities):
 
 
 def test_one_lot_per_line_takes_the_earliest_lot_that_fills_it_whole():
-    lots = [planner.Lot(1, 1, 1, TODAY + timedelta(days=100), 3), planner.Lot(2, 1, 2, TODAY + timedelta(days=200), 8),
-            planner.Lot(3, 1, 3, TODAY + timedelta(days=300), 9)]
+    lots = [planner.StockLot(1, 1, 1, TODAY + timedelta(days=100), 3),
+            planner.StockLot(2, 1, 2, TODAY + timedelta(days=200), 8),
+            planner.StockLot(3, 1, 3, TODAY + timedelta(days=300), 9)]
     plan = planner.plan([planner.Need("a", 1, 5, TODAY, single_lot=True)], lots)
     assert [(p.stock_id, p.quantity) for p in plan.picks] == [(2, 5)]
 
 
 def test_a_rule_can_pin_a_lot():
-    lots = [planner.Lot(1, 1, 1, TODAY + timedelta(days=100), 3, "EARLY"),
-            planner.Lot(2, 1, 2, TODAY + timedelta(days=200), 8, "PINNED")]
+    lots = [planner.StockLot(1, 1, 1, TODAY + timedelta(days=100), 3, "EARLY"),
+            planner.StockLot(2, 1, 2, TODAY + timedelta(days=200), 8, "PINNED")]
 
     def pinned(need, lot):
         return lot.lot_number == "PINNED"

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shop.ordering.planner import Lot, Need, plan
+from shop.ordering.planner import Need, StockLot, plan
 from shop.quality.results import ResultRefused, Verdict, check, judge, parse
 
 D = Decimal
@@ -150,7 +150,7 @@ def test_a_below_the_limit_result_is_judged_only_when_every_value_it_allows_agre
 
 
 TODAY = date(2026, 1, 1)
-lots = st.lists(st.builds(lambda sid, days, free: Lot(sid, 1, sid, TODAY + timedelta(days=days), free),
+lots = st.lists(st.builds(lambda sid, days, free: StockLot(sid, 1, sid, TODAY + timedelta(days=days), free),
                           st.integers(1, 10_000), st.integers(-10, 400), st.integers(0, 50)),
                 max_size=8, unique_by=lambda lot: lot.stock_id)
 needs = st.lists(st.builds(lambda key, qty, days: Need(key, 1, qty, TODAY + timedelta(days=days)),
