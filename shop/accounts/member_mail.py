@@ -1,6 +1,6 @@
 """E-mail to a company's members about their account: invitations and password resets.
 
-Every message goes out through `_send`, which hands it to `shop.mail`: it leaves once the caller's transaction
+Every message goes out through `_send`, which hands it to `shop.platform.mail`: it leaves once the caller's transaction
 commits (callers send inside `run_in_transaction`). Links are absolute from PUBLIC_BASE_URL, never the request's
 Host, so that a forged Host header cannot point a reset link elsewhere.
 """

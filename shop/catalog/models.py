@@ -152,7 +152,7 @@ Index("ix_product_active_position", Product.active, Product.position)
 class PriceList(Base):
     """A company's contract prices, valid from/to (both days inclusive, UTC; open-ended where empty).
 
-    A company's lists never overlap in time (services.price_lists refuses it), so at most one applies on a day.
+    A company's lists never overlap in time (catalog.price_lists refuses it), so at most one applies on a day.
     """
 
     __tablename__ = "price_list"

@@ -62,7 +62,7 @@ _FULFILMENT = frozenset({StaffRole.FULFILMENT.value})
 _FULFILMENT_OR_CUSTOMER = _FULFILMENT | {CUSTOMER}
 
 TRANSITIONS: tuple[Transition, ...] = (
-    # Held for the company's approval (services.approvals): approved, or rejected, withdrawn or expired.
+    # Held for the company's approval (ordering.approvals): approved, or rejected, withdrawn or expired.
     Transition(OrderStatus.AWAITING_APPROVAL, OrderStatus.PENDING, frozenset({APPROVER})),
     Transition(OrderStatus.AWAITING_APPROVAL, OrderStatus.CANCELLED, _FULFILMENT_OR_CUSTOMER | {APPROVER}),
     Transition(OrderStatus.PENDING, OrderStatus.CONFIRMED, _FULFILMENT),

@@ -1,7 +1,7 @@
 """Allocate more units to orders that already exist, first-expired-first-out.
 
-An order that already exists can need more units later: a recall took a lot away (services.recall), or it is
-short for another reason and fulfilment fills it (services.shortages). Both plan with the order engine's
+An order that already exists can need more units later: a recall took a lot away (quality.recall), or it is
+short for another reason and fulfilment fills it (ordering.shortages). Both plan with the order engine's
 planner (`ordering.planner.plan`, the one FEFO and shelf-life rule, which placing an order uses all or
 nothing), from the lots read here, and write with `allocate` (the stock side through inventory.ledger).
 Candidate stock rows are locked in primary-key order, as cancelling, shipping and a third try of placing lock

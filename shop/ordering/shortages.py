@@ -1,6 +1,6 @@
 """Short orders: open orders whose lines hold fewer units than they are to deliver (after a recall, a count
 correction, or any other reason). Such an order cannot be confirmed or shipped while short (`refuse_if_short`,
-called by services.ordering); fulfilment fills it from released stock first-expired-first-out in one action,
+called by ordering); fulfilment fills it from released stock first-expired-first-out in one action,
 allocates a lot by hand (also one sold only on request), cancels the missing units, or cancels the order.
 Each of these is written into the order's history."""
 from __future__ import annotations
@@ -18,6 +18,7 @@ from shop.inventory.models import Batch, BatchStatus, Stock
 from shop.ordering import planner, refill
 from shop.ordering.models import Allocation, AllocationStatus, Order, OrderLine, OrderStatus, OrderStatusChange
 from shop.platform import pagination
+from shop.platform.audit import audit
 from shop.platform.errors import IllegalTransition, InvalidInput, NotFound
 from shop.platform.extensions import db
 
@@ -276,7 +277,7 @@ def _settled(order: Order, staff: StaffUser | None, still_short: list[ShortLine]
     """Clear the attention flag that a recall set once the order is no longer short."""
     if order.needs_attention and not still_short:
         order.needs_attention = False
-        inventory.audit(staff, "order.attention_cleared", f"order {order.number}", f"No longer short: {how}.")
+        audit(staff, "order.attention_cleared", f"order {order.number}", f"No longer short: {how}.")
 
 
 def _id(staff: StaffUser | None) -> int | None:

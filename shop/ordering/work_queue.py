@@ -44,7 +44,7 @@ class Queue:
 class WorkQueue:
     to_confirm: Queue  # pending: accept or cancel
     attention: Queue  # a recall took stock away and the order could not be covered again
-    short: Queue  # open orders a line of which holds fewer units than it is to deliver (services.shortages)
+    short: Queue  # open orders a line of which holds fewer units than it is to deliver (ordering.shortages)
 
 
 def _ordered():
@@ -64,7 +64,7 @@ def _held():
 
 def work_queue(limit: int = 10) -> WorkQueue:
     """Each kind of waiting work with its oldest `limit` orders; four statements, over open orders only
-    (pending and confirmed, found by the status index). Short is services.shortages' definition: a line
+    (pending and confirmed, found by the status index). Short is ordering.shortages' definition: a line
     holds fewer units than it is to deliver."""
     ordered, allocated = _ordered(), _held()
     kinds = {"to_confirm": Order.status == OrderStatus.PENDING, "attention": Order.needs_attention.is_(True),

@@ -20,7 +20,7 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 rest_api = Api()
-# Named mailman: a `mail` attribute on the package would shadow the shop.mail module.
+# Named mailman: a `mail` attribute on the package would shadow the shop.platform.mail module.
 mailman = Mail()
 # Storage, strategy and the limits themselves come from the app's config (RATELIMIT_*, shop/config.py).
 limiter = Limiter(key_func=get_remote_address)

@@ -15,6 +15,7 @@ from shop.inventory import lots as inventory
 from shop.inventory.models import Stock
 from shop.ordering import planner, refill
 from shop.ordering.models import Allocation, AllocationStatus, NoticeKind, Order, OrderLine, OrderNotice, OrderStatus
+from shop.platform.audit import audit
 from shop.platform.errors import IllegalTransition, InvalidInput, NotFound
 from shop.platform.extensions import db
 from shop.quality.signatures import Signature
@@ -104,10 +105,10 @@ def _report(order: Order, lot_number: str, shortfalls: list[str] | None, staff_i
         order.attention_note = f"{order.attention_note}\n{note}".strip() if order.needs_attention else note
         order.needs_attention = True
         summary.flagged[order.number] = note
-        inventory.audit(staff_id, "order.flagged", f"order {order.number}", note)
+        audit(staff_id, "order.flagged", f"order {order.number}", note)
     else:
         summary.reallocated.append(order.number)
-        inventory.audit(staff_id, "order.reallocated", f"order {order.number}",
+        audit(staff_id, "order.reallocated", f"order {order.number}",
                         f"Lot {lot_number} recalled; allocation moved to other lots")
 
 
@@ -202,7 +203,7 @@ def clear_attention(number: str, note: str, staff: StaffUser | None = None) -> O
     if not order.needs_attention:
         raise IllegalTransition(f"Order {number} is not flagged for attention.")
     order.needs_attention = False
-    inventory.audit(staff, "order.attention_cleared", f"order {order.number}", note)
+    audit(staff, "order.attention_cleared", f"order {order.number}", note)
     db.session.flush()
     return order
 

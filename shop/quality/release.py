@@ -47,7 +47,7 @@ def record_results(batch: Batch, results: Mapping[str, object], staff: StaffUser
                    source: str = "") -> list[CoaResult]:
     """Record (or correct) CoA results by test name on a lot that is still in quarantine.
 
-    Every value goes through the strict entry rules (services.results); one refused value refuses them all.
+    Every value goes through the strict entry rules (quality.results); one refused value refuses them all.
     A correction keeps the earlier value (coa_result_revision). `source` names a laboratory system that
     recorded the results, when no staff member did (import-batch).
     """
@@ -168,7 +168,7 @@ def recall_batch(batch: Batch, reason: str, signature: Signature, public_note: s
     """Mark a released lot recalled, signed, so nothing more is allocated from it.
 
     `reason` stays internal; `public_note` is what customers are told (on their orders and the CoA).
-    Orders still drawing on the lot are handled by services.recall, which calls this.
+    Orders still drawing on the lot are handled by quality.recall, which calls this.
     """
     _require_status(batch, BatchStatus.RELEASED, "recalled")
     _require_signature(signature, SignedAction.RECALL, batch)

@@ -14,7 +14,7 @@ from datetime import datetime
 from werkzeug.exceptions import TooManyRequests
 
 from shop.accounts.models import StaffRole, StaffUser
-from shop.inventory import lots as inventory
+from shop.platform.audit import audit
 from shop.platform.database import utcnow
 from shop.platform.errors import InvalidInput
 from shop.platform.ratelimits import Throttle
@@ -102,4 +102,4 @@ def sign(staff: StaffUser | None, password: str, action: SignedAction, lot_numbe
 
 def record_refusal(staff_id: int, action: SignedAction, lot_number: str) -> None:
     """Audit a wrong password given to sign; the caller commits."""
-    inventory.audit(staff_id, "signature.refused", f"lot {lot_number}", f"Wrong password when signing: {action}")
+    audit(staff_id, "signature.refused", f"lot {lot_number}", f"Wrong password when signing: {action}")

@@ -395,7 +395,7 @@ class AuditRow:
 
 
 def _subject_name(subject: str, prefix: str) -> str | None:
-    # services.inventory.audit callers write subjects as "<kind> <name>"; anything else is shown as plain text.
+    # platform.audit.audit callers write subjects as "<kind> <name>"; anything else is shown as plain text.
     if subject.startswith(prefix):
         name = subject[len(prefix):].strip()
         return name or None

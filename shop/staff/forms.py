@@ -124,7 +124,7 @@ def results_form(tests: list[SpecTest], **kwargs) -> ResultsForm:
 
 class SignForm(FlaskForm):
     """An electronic signature: assent to the stated meaning (the checkbox's label, set per lot) and the
-    password again. Both are checked by services.signatures, whose messages appear beside these fields."""
+    password again. Both are checked by quality.signatures, whose messages appear beside these fields."""
 
     confirm = BooleanField("I sign this decision.")
     password = PasswordField("Your password, to sign", validators=[Length(max=200)],

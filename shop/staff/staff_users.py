@@ -1,6 +1,6 @@
 """Staff accounts, for admins: the list of staff, and a password reset link sent to one of them by e-mail.
 
-The link (services.links, STAFF_RESET) expires after PASSWORD_RESET_VALID_MINUTES, works once, and ends every
+The link (accounts.links, STAFF_RESET) expires after PASSWORD_RESET_VALID_MINUTES, works once, and ends every
 session of the account when it is used. The admin never sees or sets the password.
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The cart (kept in the session as SKU -> units) and checkout, which places the order through services.ordering."""
+"""The cart (kept in the session as SKU -> units) and checkout, which places the order through ordering."""
 from __future__ import annotations
 
 import secrets

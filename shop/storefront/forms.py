@@ -24,7 +24,7 @@ from shop.platform.countries import country_choices
 class RegisterForm(FlaskForm):
     company = StringField("Company", validators=[DataRequired("The company name is required."), Length(max=200)])
     email = EmailField("Email", validators=[DataRequired("An email address is required."), Length(max=254)])
-    # The length rule itself lives in services.accounts; this only tells the browser and the label.
+    # The length rule itself lives in accounts.people; this only tells the browser and the label.
     password = PasswordField(f"Password (at least {MIN_PASSWORD_LENGTH} characters)",
                              validators=[DataRequired("Choose a password.")])
     confirm = PasswordField("Repeat the password",
@@ -133,7 +133,7 @@ class ActionForm(FlaskForm):
 
 class SetPasswordForm(FlaskForm):
     """A new password, twice (joining by invitation, a reset link); ChangePasswordForm adds the current one."""
-    # The rules themselves live in services.passwords; this only tells the label.
+    # The rules themselves live in accounts.passwords; this only tells the label.
     password = PasswordField(f"New password (at least {MIN_PASSWORD_LENGTH} characters)",
                              validators=[DataRequired("Choose a password.")])
     confirm = PasswordField("Repeat the password",

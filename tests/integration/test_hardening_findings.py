@@ -16,10 +16,10 @@ from itsdangerous import TimestampSigner
 from sqlalchemy import func, select, text
 
 from shop.accounts.models import ApiKey, Customer
-from shop.inventory import lots as inventory
 from shop.inventory.models import Batch, Stock
 from shop.ordering.models import Order
 from shop.platform.config import ConfigError
+from shop.platform.errors import InvalidInput
 from shop.platform.extensions import db
 from shop.quality.models import CoaResult
 from tests.support.api import ADDRESS, assert_problem
@@ -158,7 +158,7 @@ def test_4_coa_result_in_exponent_notation_is_refused_and_nothing_stored(client,
 
 
 def test_4_a_lot_number_with_cr_lf_is_refused_so_its_coa_pdf_cannot_break(app, product):
-    with pytest.raises(inventory.InvalidInput) as refused:
+    with pytest.raises(InvalidInput) as refused:
         make_lot(product, "L-1\r\nX-Evil: 1", {"LEU-USP-25KG": 5})
     assert "lot_number" in refused.value.errors
     assert db.session.scalar(select(func.count(Batch.id))) == 0

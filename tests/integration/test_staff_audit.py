@@ -8,8 +8,7 @@ from html import unescape
 import pytest
 
 from shop.accounts.models import StaffUser
-from shop.inventory import lots as inventory
-from shop.platform.audit import AuditEntry
+from shop.platform.audit import AuditEntry, audit
 from shop.platform.extensions import db
 from shop.quality import recall
 from shop.reporting import reports
@@ -221,8 +220,8 @@ def _entries_by_new_staff(start: int, stop: int) -> None:
         staff = StaffUser(email=f"s{i}@shop.example", role="quality", password_hash="-")
         db.session.add(staff)
         db.session.flush()
-        inventory.audit(staff, "batch.released", f"lot N-{i:03d}", "quarantine -> released")
-        inventory.audit(None, "order.flagged", f"order LS-{i:06d}", "system entry")
+        audit(staff, "batch.released", f"lot N-{i:03d}", "quarantine -> released")
+        audit(None, "order.flagged", f"order LS-{i:06d}", "system entry")
     db.session.commit()
 
 
@@ -244,4 +243,4 @@ def test_the_action_filter_offers_every_recorded_action_without_reading_the_log(
     assert {"batch.released", "batch.recalled", "batch.rejected", "coa.results_recorded", "order.flagged",
             "order.reallocated", "order.attention_cleared"} <= set(actions)
     with pytest.raises(ValueError, match="AUDIT_ACTIONS"):
-        inventory.audit(None, "batch.teleported", "lot X")
+        audit(None, "batch.teleported", "lot X")
