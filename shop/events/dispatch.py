@@ -25,8 +25,8 @@ def dispatch(event_id: str) -> None:
     channel that fails rolls back alone, is counted on the event, and is tried again by the sweep."""
     from shop.events import emails, webhooks
 
-    errors = [error for marker, fan_out in (("handed_over_at", webhooks.create_deliveries),
-                                            ("mailed_at", emails.send_for))
+    errors = [error for marker, fan_out in (("webhooks_fanned_out_at", webhooks.create_deliveries),
+                                            ("mail_fanned_out_at", emails.send_for))
               if (error := _fan_out_channel(event_id, marker, fan_out)) is not None]
     if errors:
         run_in_transaction(_count_failure, event_id, errors[-1])

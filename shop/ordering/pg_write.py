@@ -32,7 +32,7 @@ from shop.platform.sql import sql_literal
 # The customer and time of the order's event and record are the order's.
 _FROM_ORDER = ("customer_id", "created_at")
 # The order's event is handed over after COMMIT: it is written without its fan-out's columns (their defaults).
-_EVENT_LATER = ("handed_over_at", "mailed_at", "fan_out_failures", "failed_at", "last_error")
+_EVENT_LATER = ("webhooks_fanned_out_at", "mail_fanned_out_at", "fan_out_failures", "failed_at", "last_error")
 
 
 def write_order(conn: Connection, rows: OrderRows, event: Mapping[str, object],

@@ -4,8 +4,8 @@ Nothing is announced that did not commit: the row goes with the change, and the 
 queue only after COMMIT (`after_commit`). Nothing that committed is lost: should the process die between
 COMMIT and the hand-over, or a worker die holding the task, the periodic `sweep` hands over again every
 event left waiting for more than OUTBOX_SWEEP_AFTER_SECONDS. A worker fans an event out to each channel once and
-on its own: `dispatch` marks the webhooks' fan-out (`handed_over_at`) in the transaction that writes the
-deliveries, and the e-mail's (`mailed_at`) in the one that writes the messages, so a channel that fails leaves
+on its own: `dispatch` marks the webhooks' fan-out (`webhooks_fanned_out_at`) in the transaction that writes the
+deliveries, and the e-mail's (`mail_fanned_out_at`) in the one that writes the messages, so a channel that fails leaves
 the other done; a second worker given the same event finds both marked and does nothing.
 """
 from __future__ import annotations
@@ -30,16 +30,17 @@ if TYPE_CHECKING:
     from shop.platform.mail import OutboxMail
 
 # Events a channel still waits for (the sweep's condition, and its index's: the same text, so the index serves it).
-WAITING_FOR_FAN_OUT = text("failed_at IS NULL AND (handed_over_at IS NULL OR mailed_at IS NULL)")
+WAITING_FOR_FAN_OUT = text("failed_at IS NULL AND (webhooks_fanned_out_at IS NULL OR mail_fanned_out_at IS NULL)")
 
 
 class OutboxEvent(Base):
     """A business event, written in the transaction of the change that caused it (the outbox).
 
-    `handed_over_at` stays empty until a worker has fanned the event out to its webhook deliveries, `mailed_at`
-    until it has written its e-mail: the periodic sweep hands over every event that committed and has either
-    still empty after a few seconds, so that a process dying right after COMMIT loses nothing. A fan-out that
-    fails is counted; after OUTBOX_FAN_OUT_ATTEMPTS the event is given up on (`failed_at`) and shown to staff.
+    `webhooks_fanned_out_at` stays empty until a worker has fanned the event out to its webhook deliveries,
+    `mail_fanned_out_at` until it has written its e-mail: the periodic sweep hands over every event that
+    committed and has either still empty after a few seconds, so that a process dying right after COMMIT loses
+    nothing. A fan-out that fails is counted; after OUTBOX_FAN_OUT_ATTEMPTS the event is given up on
+    (`failed_at`) and shown to staff.
     """
 
     __tablename__ = "outbox_event"
@@ -60,8 +61,8 @@ class OutboxEvent(Base):
     subject: Mapped[str] = mapped_column(String(60), default="")  # an order or lot number, for people
     data: Mapped[str] = mapped_column(Text)  # JSON: the event's `data` as it was at the time of the event
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    handed_over_at: Mapped[datetime | None]  # fanned out to its webhook deliveries
-    mailed_at: Mapped[datetime | None]  # fanned out to its e-mail
+    webhooks_fanned_out_at: Mapped[datetime | None]  # fanned out to its webhook deliveries
+    mail_fanned_out_at: Mapped[datetime | None]  # fanned out to its e-mail
     # Only a server default: the order's one-statement write (ordering.pg_write) leaves it to the database.
     fan_out_failures: Mapped[int] = mapped_column(server_default="0")
     failed_at: Mapped[datetime | None]  # its fan-out failed OUTBOX_FAN_OUT_ATTEMPTS times: given up on
@@ -74,7 +75,7 @@ class OutboxEvent(Base):
     @property
     def waiting(self) -> bool:
         """Not yet fanned out to every channel, and not given up on."""
-        return self.failed_at is None and (self.handed_over_at is None or self.mailed_at is None)
+        return self.failed_at is None and (self.webhooks_fanned_out_at is None or self.mail_fanned_out_at is None)
 
 log = logging.getLogger(__name__)
 _BEFORE_COMMIT = "shop.before_commit"
@@ -95,7 +96,7 @@ def new_event(event_type: str, data: Mapping[str, object], *, customer_id: int |
     now = utcnow()
     row = {"event_id": new_event_id(), "type": event_type, "customer_id": customer_id, "subject": subject[:60],
            "data": json.dumps(data, separators=(",", ":")), "created_at": now,
-           "handed_over_at": now if handed_over else None, "mailed_at": now if handed_over else None}
+           "webhooks_fanned_out_at": now if handed_over else None, "mail_fanned_out_at": now if handed_over else None}
     if not handed_over:
         db.session.connection()  # the transaction the row is for: begun now if the event is its first write
         waiting = db.session.info.setdefault(_WAITING, [])

@@ -42,7 +42,7 @@ def test_an_event_whose_mail_fails_is_still_delivered_to_its_webhook_and_given_u
             run_periodic_jobs()
             drain()
         event = db.session.scalar(select(OutboxEvent))
-        assert event.fan_out_failures == 3 and event.failed_at is not None and event.mailed_at is None
+        assert event.fan_out_failures == 3 and event.failed_at is not None and event.mail_fanned_out_at is None
         assert "TypeError" in event.last_error
         assert dispatch.sweep() == 0  # given up: no more tries
         assert len(receiver.received) == 1 and outbox_mail() == []

@@ -209,7 +209,7 @@ def _event(order_rows: rows.OrderRows) -> dict[str, object]:
     number = order_rows.order["number"]
     return {"event_id": f"msg_{number}", "type": "order.placed", "customer_id": order_rows.order["customer_id"],
             "subject": number, "data": '{"number": "LS"}', "created_at": order_rows.placed_at,
-            "handed_over_at": None}
+            "webhooks_fanned_out_at": None}
 
 
 def _record(order_rows: rows.OrderRows) -> dict[str, object]:

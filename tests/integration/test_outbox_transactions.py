@@ -12,7 +12,8 @@ from shop.platform.queue import task_queue
 
 def handed_over(event_id: str) -> bool:
     db.session.expire_all()
-    return db.session.scalar(select(OutboxEvent.handed_over_at).where(OutboxEvent.event_id == event_id)) is not None
+    fanned_out = select(OutboxEvent.webhooks_fanned_out_at).where(OutboxEvent.event_id == event_id)
+    return db.session.scalar(fanned_out) is not None
 
 
 def test_a_savepoint_rolled_back_inside_a_transaction_loses_no_event_of_the_outer_one(app):

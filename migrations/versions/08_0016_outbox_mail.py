@@ -1,5 +1,5 @@
 """outbox_mail: every e-mail a row written with its cause, sent by a worker, retried, dead-lettered; an event's
-fan-out to webhooks and to e-mail marked apart (outbox_event.mailed_at), its failures counted and given up on;
+fan-out to webhooks and to e-mail marked apart (outbox_event.webhooks_fanned_out_at, .mail_fanned_out_at; handed_over_at is renamed), its failures counted and given up on;
 order_notice.mail_id (the message that carries the notice, whose sending sets its sent_at)
 
 Existing events count as mailed when they were handed over (until now one fan-out did both). The sweep's index
@@ -22,7 +22,7 @@ branch_labels = None
 depends_on = None
 
 OLD_WAITING = sa.text('handed_over_at IS NULL')
-NEW_WAITING = sa.text('failed_at IS NULL AND (handed_over_at IS NULL OR mailed_at IS NULL)')
+NEW_WAITING = sa.text('failed_at IS NULL AND (webhooks_fanned_out_at IS NULL OR mail_fanned_out_at IS NULL)')
 DUE = sa.text('sent_at IS NULL AND failed_at IS NULL')
 FAILED = sa.text('failed_at IS NOT NULL')
 
@@ -35,11 +35,13 @@ def _waiting_index(batch_op, where) -> None:
 def upgrade():
     op.drop_index('ix_outbox_event_waiting', table_name='outbox_event')
     with op.batch_alter_table('outbox_event', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('mailed_at', shop.platform.database.UTCDateTime(timezone=True), nullable=True))
+        # handed_over_at meant fanned out; with two channels each has its own mark.
+        batch_op.alter_column('handed_over_at', new_column_name='webhooks_fanned_out_at')
+        batch_op.add_column(sa.Column('mail_fanned_out_at', shop.platform.database.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('fan_out_failures', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('failed_at', shop.platform.database.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('last_error', sa.String(length=200), nullable=True))
-    op.execute('UPDATE outbox_event SET mailed_at = handed_over_at')
+    op.execute('UPDATE outbox_event SET mail_fanned_out_at = webhooks_fanned_out_at')
     with op.batch_alter_table('outbox_event', schema=None) as batch_op:
         _waiting_index(batch_op, NEW_WAITING)
 
@@ -88,6 +90,7 @@ def downgrade():
         batch_op.drop_column('last_error')
         batch_op.drop_column('failed_at')
         batch_op.drop_column('fan_out_failures')
-        batch_op.drop_column('mailed_at')
+        batch_op.drop_column('mail_fanned_out_at')
+        batch_op.alter_column('webhooks_fanned_out_at', new_column_name='handed_over_at')
     with op.batch_alter_table('outbox_event', schema=None) as batch_op:
         _waiting_index(batch_op, OLD_WAITING)
