@@ -15,11 +15,14 @@ from shop.accounts import people as accounts
 from shop.accounts.models import Customer, StaffUser
 from shop.catalog import price_lists
 from shop.catalog.models import Product
+from shop.demo import DEMO_PASSWORD, seed_demo
 from shop.inventory import lots as inventory
 from shop.inventory.models import DateKind
+from shop.jobs import purge_idempotency
 from shop.ordering import approvals
 from shop.platform.errors import DomainError, InvalidInput
 from shop.platform.extensions import db
+from shop.platform.queue import task_queue
 from shop.platform.tx import run_in_transaction
 from shop.quality import release as lot_release
 from shop.quality import signatures
@@ -42,8 +45,6 @@ def _run(work, *args, **kwargs):
 @shop_cli.command("seed-demo")
 def seed_demo_command() -> None:
     """Load the demo catalog, lots and accounts (safe to run again)."""
-    from shop.demo import DEMO_PASSWORD, seed_demo
-
     added = _run(seed_demo)
     click.echo("Demo data: " + ", ".join(f"{n} {what} added" for what, n in added.items()))
     if added["staff"] or added["customers"]:
@@ -279,8 +280,6 @@ def check_results_command() -> None:
 @click.option("--hours", type=int, default=None, help="Keep records younger than this (default: the TTL).")
 def purge_idempotency_command(hours: int | None) -> None:
     """Delete Idempotency-Key records older than their time to live (24 h by default)."""
-    from shop.jobs import purge_idempotency
-
     keep = hours if hours is not None else current_app.config["IDEMPOTENCY_TTL_HOURS"]
     if keep < 24:
         raise click.ClickException("Records are kept at least 24 hours.")
@@ -292,8 +291,6 @@ def purge_idempotency_command(hours: int | None) -> None:
               help="Tasks this worker runs at once.")
 def worker_command(threads: int) -> None:
     """Run a worker of the task queue: webhook deliveries, e-mail and the periodic jobs (until Ctrl-C)."""
-    from shop.platform.queue import task_queue
-
     consumer = task_queue().huey.create_consumer(workers=threads, worker_type="thread", periodic=True)
     click.echo(f"Worker: {threads} thread(s) on the {current_app.config['TASK_QUEUE']} queue.")
     consumer.run()
@@ -305,8 +302,6 @@ def worker_command(threads: int) -> None:
 def serve_command(host: str, port: int) -> None:
     """Serve the shop with Flask's development server and a worker in the same process (`make run`)."""
     from werkzeug.serving import run_simple
-
-    from shop.platform.queue import task_queue
 
     consumer = task_queue().worker(1, keep_signals=True)
     try:

@@ -23,6 +23,7 @@ from standardwebhooks import Webhook
 from shop.events import netguard
 from shop.events.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from shop.events.webhooks import schedule
+from shop.platform import mail
 from shop.platform.database import utcnow
 from shop.platform.extensions import db
 from shop.platform.queue import hand_over
@@ -189,8 +190,6 @@ def _note_failure(endpoint: WebhookEndpoint, now: datetime) -> None:
     if endpoint.enabled and now - endpoint.failing_since >= timedelta(
             hours=current_app.config["WEBHOOK_DISABLE_AFTER_HOURS"]):
         endpoint.enabled, endpoint.disabled_at = False, now
-        from shop.platform import mail
-
         mail.send(endpoint.customer.email, "Your webhook endpoint was disabled", "webhook_disabled",
                   endpoint=endpoint, hours=current_app.config["WEBHOOK_DISABLE_AFTER_HOURS"])
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select, update
 
+from shop.events import emails, webhooks
 from shop.platform.database import utcnow
 from shop.platform.extensions import db
 from shop.platform.outbox import WAITING_FOR_FAN_OUT, OutboxEvent
@@ -23,8 +24,6 @@ SWEEP_BATCH = 500
 def dispatch(event_id: str) -> None:
     """Fan the event out to its webhook deliveries and to its e-mails, in a transaction each (a worker's task): a
     channel that fails rolls back alone, is counted on the event, and is tried again by the sweep."""
-    from shop.events import emails, webhooks
-
     errors = [error for marker, fan_out in (("webhooks_fanned_out_at", webhooks.create_deliveries),
                                             ("mail_fanned_out_at", emails.send_for))
               if (error := _fan_out_channel(event_id, marker, fan_out)) is not None]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from flask import Flask, Response, current_app, make_response, render_template, request
 from flask_limiter.util import get_remote_address
+from flask_login import current_user
 from limits import parse_many
 from werkzeug.exceptions import HTTPException, TooManyRequests
 
@@ -41,8 +42,6 @@ def api_key_identity() -> str:
 
 def customer_identity() -> str:
     """The signed-in user placing an order on the storefront (the client address when signed out)."""
-    from flask_login import current_user
-
     return f"user:{current_user.get_id()}" if current_user.is_authenticated else f"addr:{get_remote_address()}"
 
 

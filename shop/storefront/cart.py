@@ -33,6 +33,7 @@ from shop.storefront.common import (
 )
 from shop.storefront.forms import AddToCartForm, CheckoutForm, UpdateCartForm
 from shop.storefront.orderable import LineFacts, LineProblem, Reason, line_problems
+from shop.storefront.views import render_product
 
 CENT = Decimal("0.01")
 # Checkout tokens share the idempotency table with the API's Idempotency-Key; the prefix keeps them apart.
@@ -179,8 +180,6 @@ def cart_add():
         flash("That pack size is not sold any more.", "error")
         return redirect(url_for("storefront.index"))
     if not form.validate():
-        from shop.storefront.views import render_product
-
         return render_product(variant.product.slug, {sku: form}, status=422)
     cart = _session_cart()
     cart[sku] = min(cart.get(sku, 0) + form.quantity.data, MAX_LINE_QUANTITY)
