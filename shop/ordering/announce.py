@@ -1,6 +1,8 @@
 """What ordering announces: one named function per cause, called inside the causing transaction.
 
-Each writes its event to the outbox (shop.platform.outbox) with the change; the queue gets it after COMMIT.
+Each announces a plain event value (platform.outbox.Event) to the unit of work; the outbox writes it in the
+transaction as it commits, and the queue gets it after COMMIT. A new order's event is the exception: its row
+rides in the order's own write (no statement of its own).
 """
 from __future__ import annotations
 
@@ -34,13 +36,9 @@ def order_status_changed(order: Order) -> None:
     data shows everything the move brought with it (stock given back, a tracking reference)."""
     event_type = _STATUS_EVENTS.get(order.status)
     if event_type is not None:
-        outbox.before_commit(lambda: _order_event(event_type, order))
+        outbox.announce(outbox.Event(event_type, lambda: views.order(order), order.customer_id, order.number))
 
 
 def order_needs_attention(order: Order) -> None:
     """A recall left the order short: someone must decide what to do."""
-    _order_event("order.needs_attention", order)
-
-
-def _order_event(event_type: str, order: Order) -> None:
-    outbox.record(event_type, views.order(order), customer_id=order.customer_id, subject=order.number)
+    outbox.announce(outbox.Event("order.needs_attention", views.order(order), order.customer_id, order.number))

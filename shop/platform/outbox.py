@@ -1,5 +1,8 @@
 """The transactional outbox: an event is a row written in the transaction of the change that causes it.
 
+An area announces what happened as a plain value (`Event`) to the unit of work (`announce`); the outbox writes
+it in that transaction as it commits. (A new order's event rides in the order's own statement: `new_event`.)
+
 Nothing is announced that did not commit: the row goes with the change, and the event is handed to the
 queue only after COMMIT (`after_commit`). Nothing that committed is lost: should the process die between
 COMMIT and the hand-over, or a worker die holding the task, the periodic `sweep` hands over again every
@@ -14,6 +17,7 @@ import json
 import logging
 import secrets
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -78,9 +82,9 @@ class OutboxEvent(Base):
         return self.failed_at is None and (self.webhooks_fanned_out_at is None or self.mail_fanned_out_at is None)
 
 log = logging.getLogger(__name__)
-_BEFORE_COMMIT = "shop.before_commit"
 _AFTER_COMMIT = "shop.after_commit"
 _WAITING = "shop.outbox_waiting"
+_ANNOUNCED = "shop.announced"
 _INSERT = insert(OutboxEvent.__table__).returning(OutboxEvent.__table__.c.id)
 
 
@@ -113,10 +117,23 @@ def record(event_type: str, data: Mapping[str, object], *, customer_id: int | No
     return db.session.connection().execute(_INSERT, row).scalar_one(), row["event_id"]
 
 
-def before_commit(callback: Callable[[], None]) -> None:
-    """Call `callback` in the current transaction just before it commits (it may write: an event whose data
-    must show the transaction's last change); never if it rolls back."""
-    db.session.info.setdefault(_BEFORE_COMMIT, []).append(callback)
+@dataclass(frozen=True, slots=True)
+class Event:
+    """What happened, as an area announces it: the type, the data (or a function that reads it as the transaction
+    commits, so that it shows the transaction's last change), whose it is, and what it is about (for people)."""
+
+    type: str
+    data: Mapping[str, object] | Callable[[], Mapping[str, object]]
+    customer_id: int | None
+    subject: str = ""
+
+
+def announce(event: Event) -> None:
+    """Collect `event` with the current unit of work: the outbox writes it in the transaction as it commits, and
+    a worker gets it after COMMIT. A rollback forgets it, and so does the rollback of a SAVEPOINT it was
+    announced in."""
+    db.session.connection()  # the transaction it belongs to: begun now if it is the first thing that happens
+    db.session.info.setdefault(_ANNOUNCED, []).append((db.session().get_nested_transaction(), event))
 
 
 def after_commit(callback: Callable[[], None]) -> None:
@@ -129,10 +146,11 @@ def after_commit(callback: Callable[[], None]) -> None:
 
 
 @event.listens_for(Session, "before_commit")
-def _run_before_commit(session: Session) -> None:
-    while callbacks := session.info.pop(_BEFORE_COMMIT, []):
-        for callback in callbacks:
-            callback()
+def _write_announced(session: Session) -> None:
+    """The events of the unit of work, written in it as it commits (data read now: the transaction's last state)."""
+    for _, announced in session.info.pop(_ANNOUNCED, []):
+        data = announced.data() if callable(announced.data) else announced.data
+        record(announced.type, data, customer_id=announced.customer_id, subject=announced.subject)
 
 
 @event.listens_for(Session, "after_commit")
@@ -151,5 +169,8 @@ def _forget_after_rollback(session: Session, previous_transaction) -> None:
     # those too) leaves the outer transaction's events to commit with it. An event written inside the savepoint
     # went with it; its hand-over then finds no row and does nothing.
     if previous_transaction.parent is None:
-        for key in (_BEFORE_COMMIT, _WAITING, _AFTER_COMMIT):
+        for key in (_WAITING, _AFTER_COMMIT, _ANNOUNCED):
             session.info.pop(key, None)
+    elif previous_transaction.nested:  # the events announced in that savepoint went with it
+        session.info[_ANNOUNCED] = [(savepoint, e) for savepoint, e in session.info.get(_ANNOUNCED, [])
+                                    if savepoint is not previous_transaction]

@@ -243,6 +243,5 @@ def lot_recalled(lot_number: str, message: str, orders: Iterable[Order | Row]) -
         by_company[order.company_id].append(order)
     for _company_id, company_orders in sorted(by_company.items()):
         first = min(company_orders, key=lambda order: order.id)
-        outbox.record("lot.recalled", views.lot_recalled_data(lot_number, message,
-                                                            sorted(o.number for o in company_orders)),
-                      customer_id=first.customer_id, subject=lot_number)
+        data = views.lot_recalled_data(lot_number, message, sorted(o.number for o in company_orders))
+        outbox.announce(outbox.Event("lot.recalled", data, first.customer_id, lot_number))

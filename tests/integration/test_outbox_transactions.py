@@ -34,3 +34,21 @@ def test_a_transaction_rolled_back_whole_hands_nothing_over(app):
     db.session.commit()
     assert task_queue().run_pending() == 1  # only the committed event's hand-over
     assert handed_over(kept)
+
+
+def test_an_event_announced_in_a_rolled_back_savepoint_is_not_written_and_the_outer_ones_are(app):
+    outbox.announce(outbox.Event("lot.recalled", {"lot_number": "L-1"}, None, "L-1"))
+    savepoint = db.session.begin_nested()
+    outbox.announce(outbox.Event("lot.recalled", {"lot_number": "L-2"}, None, "L-2"))
+    savepoint.rollback()
+    kept = db.session.begin_nested()
+    outbox.announce(outbox.Event("lot.recalled", lambda: {"lot_number": "L-3"}, None, "L-3"))  # read at COMMIT
+    kept.commit()
+    db.session.commit()
+    assert task_queue().run_pending() == 2  # a hand-over for each written event, none for the rolled-back one
+    db.session.expire_all()
+    written = db.session.execute(select(OutboxEvent.subject, OutboxEvent.data, OutboxEvent.webhooks_fanned_out_at)
+                                 .order_by(OutboxEvent.id)).all()
+    assert [(subject, data) for subject, data, _ in written] == [("L-1", '{"lot_number":"L-1"}'),
+                                                                 ("L-3", '{"lot_number":"L-3"}')]
+    assert all(fanned_out is not None for _, _, fanned_out in written)
