@@ -103,8 +103,3 @@ def _order_schema() -> OrderSchema:
 def order(order: Order | PlacedOrder) -> dict[str, Any]:
     """The order as the API shows it now (its lines, lots, notices): the data of every order event."""
     return _order_schema().dump(order)
-
-
-def lot_recalled_data(lot_number: str, message: str, order_numbers: list[str]) -> dict[str, Any]:
-    """A recalled lot, the published note, and the recipient's orders that drew on it."""
-    return {"lot_number": lot_number, "message": message, "orders": order_numbers}

@@ -22,7 +22,7 @@ from shop.quality.signatures import Signature
 
 if TYPE_CHECKING:
     pass
-from shop.ordering import announce, views
+from shop.ordering import announce
 from shop.platform import outbox
 from shop.quality import release
 from shop.quality import trace as tracing
@@ -243,5 +243,6 @@ def lot_recalled(lot_number: str, message: str, orders: Iterable[Order | Row]) -
         by_company[order.company_id].append(order)
     for _company_id, company_orders in sorted(by_company.items()):
         first = min(company_orders, key=lambda order: order.id)
-        data = views.lot_recalled_data(lot_number, message, sorted(o.number for o in company_orders))
+        data = {"lot_number": lot_number, "message": message,  # the recipient's orders that drew on the lot
+                "orders": sorted(o.number for o in company_orders)}
         outbox.announce(outbox.Event("lot.recalled", data, first.customer_id, lot_number))
