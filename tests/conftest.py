@@ -11,6 +11,7 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
 from shop import create_app
+from shop.inventory.lots import check_ledger
 from shop.platform.extensions import db
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
@@ -96,9 +97,20 @@ def _empty_all_tables(app: Flask) -> None:
         db.engine.dispose()
 
 
+def _ledger_mismatches(app: Flask) -> list:
+    with app.app_context():
+        db.session.remove()
+        try:
+            return check_ledger()
+        finally:
+            db.session.remove()
+
+
 @pytest.fixture
-def make_app(database_url: str):
-    """Build an app on the test database with extra config; tables are emptied after the test."""
+def make_app(database_url: str, request):
+    """Build an app on the test database with extra config. After the test, every stock level must still equal
+    the sum of its ledger movements (what `flask shop check-ledger` checks), unless the test is marked
+    `tampers_ledger`; then the tables are emptied."""
     apps: list[Flask] = []
 
     def factory(**extra) -> Flask:
@@ -108,7 +120,10 @@ def make_app(database_url: str):
 
     yield factory
     if apps:
+        mismatches = [] if request.node.get_closest_marker("tampers_ledger") else _ledger_mismatches(apps[0])
         _empty_all_tables(apps[0])
+        if mismatches:
+            pytest.fail(f"check-ledger fails after this test: {mismatches}", pytrace=False)
         for app in apps[1:]:
             with app.app_context():
                 db.engine.dispose()

@@ -260,7 +260,9 @@ def test_orders_list_newest_first_with_keyset_pages(app, product, customer):
 
 
 @pytest.mark.parametrize("competitor", [
-    "UPDATE stock SET allocated = on_hand WHERE batch_id = (SELECT id FROM batch WHERE lot_number = 'EARLY')",
+    pytest.param(  # a rival's allocation, written without its ledger movement
+        "UPDATE stock SET allocated = on_hand WHERE batch_id = (SELECT id FROM batch WHERE lot_number = 'EARLY')",
+        marks=pytest.mark.tampers_ledger),
     "UPDATE batch SET status = 'recalled' WHERE lot_number = 'EARLY'",
 ])
 def test_an_order_that_loses_a_race_is_planned_again(app, backend, product, customer, monkeypatch, competitor):
