@@ -77,7 +77,7 @@ def availability_by_variant(variant_ids: Iterable[int], min_remaining_days: int 
 # Built once: the product page runs it on every request, and building a statement costs more than running it.
 _LOTS_IN_STOCK = (
     select(Batch.id, Batch.lot_number, Batch.manufactured_on, Batch.expires_on, Stock.variant_id,
-           (Stock.on_hand - Stock.allocated).label("available"))
+           (Stock.on_hand - Stock.allocated).label("available"), Batch.date_kind)
     .join_from(Stock, Batch, Batch.id == Stock.batch_id)
     .where(Batch.product_id == bindparam("product_id"),
            sellable_lot_condition(bindparam("expires_after", type_=Date)),
@@ -87,7 +87,7 @@ _LOTS_IN_STOCK = (
 
 
 def product_lots_in_stock(product_id: int):
-    """Live rows (batch id, lot_number, manufactured_on, expires_on, variant_id, available) of a product's
+    """Live rows (batch id, lot_number, manufactured_on, expires_on, variant_id, available, date_kind) of a product's
     sellable stock, soonest expiry first, as plain tuples."""
     params = {"product_id": product_id, "expires_after": sellable_after(default_shelf_life_days())}
     registry = db.session.registry  # looked up without creating a session that this page would not use

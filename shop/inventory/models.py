@@ -39,7 +39,18 @@ class DateKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        """The date's name in a sentence or beside it: 'Expiry date', 'Retest date'."""
         return "Expiry date" if self is DateKind.EXPIRY else "Retest date"
+
+    @property
+    def word(self) -> str:
+        """The word before the date in a table cell whose column holds either kind: 'Expiry', 'Retest'."""
+        return "Expiry" if self is DateKind.EXPIRY else "Retest"
+
+    def dated(self, on: date) -> str:
+        """A lot's date in a column of lots of either kind (headed "Expiry / retest"): 'Retest 2028-01-27'. A
+        retest date is not an expiry: the lot may be retested and its date extended."""
+        return f"{self.word} {on.isoformat()}"
 
 
 class Batch(Base):

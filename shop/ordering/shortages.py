@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from shop.accounts.models import StaffUser
 from shop.inventory import lots as inventory
-from shop.inventory.models import Batch, BatchStatus, Stock
+from shop.inventory.models import Batch, BatchStatus, DateKind, Stock
 from shop.ordering import planner, refill
 from shop.ordering.models import Allocation, AllocationStatus, Order, OrderLine, OrderStatus, OrderStatusChange
 from shop.platform import pagination
@@ -134,6 +134,7 @@ class HandLot:
     expires_on: date
     free: int
     on_request: bool
+    date_kind: DateKind
 
 
 def hand_lots(order: Order) -> dict[int, list[HandLot]]:
@@ -145,14 +146,15 @@ def hand_lots(order: Order) -> dict[int, list[HandLot]]:
         return {}
     rows = db.session.execute(
         select(Stock.variant_id, Batch.lot_number, Batch.expires_on, Stock.on_hand - Stock.allocated,
-               Batch.on_request)
+               Batch.on_request, Batch.date_kind)
         .join(Batch, Batch.id == Stock.batch_id)
         .where(Stock.variant_id.in_({line.variant_id for line in lines}), Batch.status == BatchStatus.RELEASED,
                Batch.expires_on > refill.not_before(order), Stock.on_hand > Stock.allocated)
         .order_by(Batch.expires_on, Batch.id)
     ).all()
-    return {line.position: [HandLot(lot, expires, free, on_request)
-                            for variant_id, lot, expires, free, on_request in rows if variant_id == line.variant_id]
+    return {line.position: [HandLot(lot, expires, free, on_request, kind)
+                            for variant_id, lot, expires, free, on_request, kind in rows
+                            if variant_id == line.variant_id]
             for line in lines}
 
 

@@ -42,7 +42,7 @@ class Queue:
 
 @dataclass(frozen=True)
 class WorkQueue:
-    to_confirm: Queue  # pending: accept or cancel
+    to_confirm: Queue  # pending and holding every unit: accept or cancel (a short one is under `short`)
     attention: Queue  # a recall took stock away and the order could not be covered again
     short: Queue  # open orders a line of which holds fewer units than it is to deliver (ordering.shortages)
 
@@ -67,8 +67,10 @@ def work_queue(limit: int = 10) -> WorkQueue:
     (pending and confirmed, found by the status index). Short is ordering.shortages' definition: a line
     holds fewer units than it is to deliver."""
     ordered, allocated = _ordered(), _held()
-    kinds = {"to_confirm": Order.status == OrderStatus.PENDING, "attention": Order.needs_attention.is_(True),
-             "short": Order.id.in_(short_order_ids())}
+    # A short order cannot be confirmed (actions.confirm_order refuses it): it waits under "short", to be filled.
+    short = Order.id.in_(short_order_ids())
+    kinds = {"to_confirm": (Order.status == OrderStatus.PENDING) & ~short,
+             "attention": Order.needs_attention.is_(True), "short": short}
     counts = db.session.execute(
         select(*(func.coalesce(func.sum(case((condition, 1), else_=0)), 0) for condition in kinds.values()))
         .where(Order.status.in_(OPEN), or_(*kinds.values()))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from shop.accounts.models import Company, Customer
 from shop.inventory import lots as inventory
-from shop.inventory.models import Batch, Stock
+from shop.inventory.models import Batch, DateKind, Stock
 from shop.ordering.models import Allocation, AllocationStatus, Order, OrderLine, OrderStatus, OrderStatusChange
 from shop.platform.errors import NotFound
 from shop.platform.extensions import db
@@ -21,7 +21,9 @@ from shop.platform.extensions import db
 
 @dataclass
 class TraceRow:
-    """One allocation: so many units of one lot in one pack size on one order line."""
+    """One allocation: so many units of one lot in one pack size on one order line. `shipped_at` and
+    `tracking_reference` are the order's, and only on an allocation whose units left with it: units given back
+    to stock (a recall, a cancellation) never shipped, whatever the order did later."""
 
     allocation_id: int
     lot_number: str
@@ -38,6 +40,11 @@ class TraceRow:
     company: str
     email: str
     needs_attention: bool
+    date_kind: DateKind  # what expires_on is: an expiry date or a retest date
+
+    def __post_init__(self) -> None:
+        if self.allocation_status != AllocationStatus.SHIPPED:
+            self.shipped_at, self.tracking_reference = None, ""
 
 
 @dataclass
@@ -73,7 +80,8 @@ def _trace_select():
     return (
         select(Allocation.id, Batch.lot_number, Batch.expires_on, OrderLine.sku, Allocation.quantity,
                Allocation.status, Allocation.created_at, Order.number, Order.status, Order.placed_at,
-               _shipped_at(), Order.tracking_reference, Company.name, Customer.email, Order.needs_attention)
+               _shipped_at(), Order.tracking_reference, Company.name, Customer.email, Order.needs_attention,
+               Batch.date_kind)
         .join(OrderLine, OrderLine.id == Allocation.order_line_id)
         .join(Order, Order.id == OrderLine.order_id)
         .join(Customer, Customer.id == Order.customer_id)
@@ -103,8 +111,11 @@ def order_trace_rows(order_id: int) -> list[TraceRow]:
         _trace_select().where(Order.id == order_id).order_by(OrderLine.position, Allocation.id))]
 
 
+# `expires_on` is the lot's expiry date or its retest date, as `date_kind` (`expiry` | `retest`) says; the
+# column came last so that readers of the earlier columns by position keep working.
 CSV_COLUMNS = ["lot_number", "expires_on", "order_number", "order_status", "customer", "customer_email", "sku",
-               "quantity", "allocation_status", "allocated_at", "placed_at", "shipped_at", "tracking_reference"]
+               "quantity", "allocation_status", "allocated_at", "placed_at", "shipped_at", "tracking_reference",
+               "date_kind"]
 
 
 def trace_csv(rows: list[TraceRow]) -> str:
@@ -115,7 +126,8 @@ def trace_csv(rows: list[TraceRow]) -> str:
     for r in rows:
         writer.writerow([_cell(r.lot_number), r.expires_on.isoformat(), _cell(r.order_number), r.order_status.value,
                          _cell(r.company), _cell(r.email), _cell(r.sku), r.quantity, r.allocation_status.value,
-                         _iso(r.allocated_at), _iso(r.placed_at), _iso(r.shipped_at), _cell(r.tracking_reference)])
+                         _iso(r.allocated_at), _iso(r.placed_at), _iso(r.shipped_at), _cell(r.tracking_reference),
+                         r.date_kind.value])
     return buffer.getvalue()
 
 

@@ -12,7 +12,8 @@ from sqlalchemy.orm import contains_eager, selectinload
 from shop.accounts.models import Company, Customer, StaffUser
 from shop.catalog.models import Product, SpecTest, Variant
 from shop.inventory import lots as inventory
-from shop.inventory.models import Batch, BatchStatus, MovementKind, Stock, StockMovement
+from shop.inventory.availability import default_shelf_life_days, sellable_after
+from shop.inventory.models import Batch, BatchStatus, DateKind, MovementKind, Stock, StockMovement
 from shop.ordering.models import Order, OrderStatus
 from shop.platform import audit
 from shop.platform.audit import AuditEntry
@@ -71,15 +72,31 @@ class LotStock(_InKg):
     lot_number: str
     status: BatchStatus
     expires_on: date
+    date_kind: DateKind
     sku: str
     pack_size_kg: Decimal
     on_hand: int
     allocated: int
-    sellable: bool  # released and not expired: its free units can be sold
+    unexpired: bool  # released and its date not reached: its free units could still go out
+    short_dated: bool  # unexpired, but with no more than the default shelf life left: orders skip it
+
+    @property
+    def sellable(self) -> bool:
+        """Released with more than the default shelf life left: what an order asking for no shelf life gets."""
+        return self.unexpired and not self.short_dated
+
+    @property
+    def free(self) -> int:
+        """Units neither allocated nor out of date, whether or not an order would take them."""
+        return self.on_hand - self.allocated if self.unexpired else 0
+
+    @property
+    def free_kg(self) -> Decimal:
+        return self.free * self.pack_size_kg
 
     @property
     def available(self) -> int:
-        return self.on_hand - self.allocated if self.sellable else 0
+        return self.free if self.sellable else 0
 
 
 @dataclass
@@ -124,7 +141,8 @@ class ExpiringLot:
     expires_on: date
     days_left: int
     on_hand_kg: Decimal  # kg: a lot's pack sizes differ, so its units do not add up
-    available_kg: Decimal
+    free_kg: Decimal  # not allocated and not out of date (a lot this close to its date is mostly short-dated)
+    date_kind: DateKind
 
 
 @dataclass
@@ -154,17 +172,26 @@ class Dashboard:
     low_stock_units: int
     quarantine: list[QuarantinedLot]
     kg_by_month: list[tuple[date, Decimal]]  # first day of the expiry month, available kg
+    shelf_life_days: int  # the default minimum shelf life: lots with no more left are short-dated
 
 
 MAX_EXPIRING_DAYS = 3650
 
 
-def dashboard(expiring_days: int = 90, low_stock_units: int = 10, today: date | None = None) -> Dashboard:
-    """Everything on the inventory dashboard in three statements, however many lots and orders exist."""
+def dashboard(expiring_days: int = 90, low_stock_units: int = 10, today: date | None = None,
+              shelf_life_days: int | None = None) -> Dashboard:
+    """Everything on the inventory dashboard in three statements, however many lots and orders exist.
+
+    Available counts what an order asking for no particular shelf life would get (availability's rule): a
+    released lot with no more than `shelf_life_days` (the default minimum) left is short-dated, not available.
+    """
     if isinstance(expiring_days, bool) or not isinstance(expiring_days, int) or \
             not 0 <= expiring_days <= MAX_EXPIRING_DAYS:
         raise InvalidInput({"days": [f"A whole number of days from 0 to {MAX_EXPIRING_DAYS}."]})
     today = today or date.today()
+    if shelf_life_days is None:
+        shelf_life_days = default_shelf_life_days()
+    fresh_after = sellable_after(shelf_life_days, today)
     # 1: every active pack size, so that one with no stock at all still shows as low.
     variants = db.session.execute(
         select(Variant.id, Variant.sku, Variant.pack_size_kg, Product.id, Product.name, Product.slug)
@@ -175,7 +202,7 @@ def dashboard(expiring_days: int = 90, low_stock_units: int = 10, today: date | 
     # 2: stock rows that still hold something; empty rows of old lots would only grow the page.
     rows = db.session.execute(
         select(Stock.id, Stock.variant_id, Stock.on_hand, Stock.allocated, Batch.id, Batch.lot_number,
-               Batch.status, Batch.expires_on, Batch.product_id)
+               Batch.status, Batch.expires_on, Batch.product_id, Batch.date_kind)
         .join(Batch, Batch.id == Stock.batch_id)
         .where(Stock.on_hand > 0)
         .order_by(Batch.expires_on, Batch.id, Stock.id)
@@ -204,24 +231,25 @@ def dashboard(expiring_days: int = 90, low_stock_units: int = 10, today: date | 
 
     lots: dict[int, list[LotStock]] = defaultdict(list)
     lot_meta: dict[int, tuple] = {}
-    for sid, vid, on_hand, allocated, bid, lot, status, expires, pid in rows:
+    for sid, vid, on_hand, allocated, bid, lot, status, expires, pid, kind in rows:
         vs = by_variant.get(vid)
         if vs is None:  # a retired pack size: not on the dashboard
             continue
-        ls = LotStock(sid, lot, status, expires, vs.sku, vs.pack_size_kg, on_hand, allocated,
-                      sellable=status == BatchStatus.RELEASED and expires > today)
+        unexpired = status == BatchStatus.RELEASED and expires > today
+        ls = LotStock(sid, lot, status, expires, kind, vs.sku, vs.pack_size_kg, on_hand, allocated,
+                      unexpired=unexpired, short_dated=unexpired and expires <= fresh_after)
         vs.lots.append(ls)
         lots[bid].append(ls)
-        lot_meta[bid] = (lot, pid, status, expires)
+        lot_meta[bid] = (lot, pid, status, expires, kind)
 
     horizon = today + timedelta(days=expiring_days)
     expiring = []
-    for bid, (lot, pid, status, expires) in lot_meta.items():
+    for bid, (lot, pid, status, expires, kind) in lot_meta.items():
         if status in (BatchStatus.RELEASED, BatchStatus.QUARANTINE) and expires <= horizon:
             stock = lots[bid]
             expiring.append(ExpiringLot(lot, product_name.get(pid, ""), status, expires, (expires - today).days,
                                         sum((s.on_hand_kg for s in stock), Decimal(0)),
-                                        sum((s.available_kg for s in stock), Decimal(0))))
+                                        sum((s.free_kg for s in stock), Decimal(0)), kind))
     expiring.sort(key=lambda e: (e.expires_on, e.lot_number))
 
     low = [LowStock(p.name, v.sku, v.available) for p in products.values() for v in p.variants
@@ -236,7 +264,7 @@ def dashboard(expiring_days: int = 90, low_stock_units: int = 10, today: date | 
     quarantine = [QuarantinedLot(lot, pname, received, expires, n, m, quarantine_kg.get(bid, Decimal(0)))
                   for bid, lot, pname, received, expires, n, m in quarantine_rows]
     return Dashboard(list(products.values()), expiring, expiring_days, low, low_stock_units, quarantine,
-                     _fill_months(months))
+                     _fill_months(months), shelf_life_days)
 
 
 def _fill_months(months: dict[date, Decimal], limit: int = 60) -> list[tuple[date, Decimal]]:
@@ -338,6 +366,7 @@ class BatchRow:
     received_at: datetime
     on_hand_kg: Decimal
     allocated_kg: Decimal
+    date_kind: DateKind
 
 
 def batch_page(status: BatchStatus | None = None, product_slug: str = "", cursor: str | None = None,
@@ -354,7 +383,8 @@ def batch_page(status: BatchStatus | None = None, product_slug: str = "", cursor
               .group_by(Stock.batch_id).subquery())
     stmt = (
         select(Batch.id, Batch.lot_number, Product.name, Batch.status, Batch.manufactured_on, Batch.expires_on,
-               Batch.received_at, func.coalesce(totals.c.on_hand, 0), func.coalesce(totals.c.allocated, 0))
+               Batch.received_at, func.coalesce(totals.c.on_hand, 0), func.coalesce(totals.c.allocated, 0),
+               Batch.date_kind)
         .join(Product, Product.id == Batch.product_id)
         .outerjoin(totals, totals.c.batch_id == Batch.id)
         .order_by(Batch.received_at.desc(), Batch.id.desc())
@@ -365,7 +395,7 @@ def batch_page(status: BatchStatus | None = None, product_slug: str = "", cursor
     if product_slug:
         stmt = stmt.where(Product.slug == product_slug)
     stmt = _window(stmt, "batches", Batch.received_at, Batch.id, cursor)
-    rows = [BatchRow(*r[:7], Decimal(r[7]), Decimal(r[8])) for r in db.session.execute(stmt)]
+    rows = [BatchRow(*r[:7], Decimal(r[7]), Decimal(r[8]), r[9]) for r in db.session.execute(stmt)]
     return page_of("batches", rows, limit, lambda b: (b.received_at, b.id))
 
 

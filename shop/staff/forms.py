@@ -179,7 +179,7 @@ class LedgerFilterForm(FilterForm):
 
 class OrderFilterForm(FilterForm):
     status = SelectField("Status", choices=[SelectChoice("", "Any status")]
-                         + [SelectChoice(s.value, s.value.capitalize()) for s in OrderStatus],
+                         + [SelectChoice(s.value, s.value.replace("_", " ").capitalize()) for s in OrderStatus],
                          validators=[Optional()])
     customer = StringField("Customer (email or company)", validators=[Optional(), Length(max=200)])
     date_from = DateField("Placed from", validators=[Optional(), plain_date])

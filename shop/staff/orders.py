@@ -53,7 +53,7 @@ def _render_order(number: str, *, ship=None, cancel=None, attention=None, hand=N
         form = hand if hand is not None and hand.position.data == str(line.position) else \
             HandAllocationForm(formdata=None, position=str(line.position))
         form.lot_number.choices = [
-            SelectChoice(lot.lot_number, f"{lot.lot_number}: {lot.free} free, expires {lot.expires_on.isoformat()}"
+            SelectChoice(lot.lot_number, f"{lot.lot_number}: {lot.free} free, {lot.date_kind.dated(lot.expires_on)}"
                                          + (" (sold only on request)" if lot.on_request else ""))
             for lot in lots.get(line.position, [])]
         hand_forms[line.position] = form

@@ -15,6 +15,7 @@ from shop.catalog import products as catalog
 from shop.catalog.models import Product
 from shop.catalog.tiers import Tier, price_steps
 from shop.inventory import availability
+from shop.inventory.models import DateKind
 from shop.platform.errors import NotFound
 from shop.quality import coa
 from shop.storefront import bp
@@ -69,6 +70,7 @@ class LotInStock:
     lot_number: str
     manufactured_on: date
     expires_on: date
+    date_kind: DateKind
     units: list[tuple[catalog.PackSnapshot, int]] = field(default_factory=list)
 
     @property
@@ -117,14 +119,14 @@ def render_product(slug: str, forms: dict[str, AddToCartForm] | None = None, sta
     # query (availability.available_by_variant): same definition, and the page cost stays flat however many lots.
     available: dict[int, int] = defaultdict(int)
     lots: dict[int, LotInStock] = {}
-    for batch_id, lot_number, made, expires, variant_id, units in availability.product_lots_in_stock(product.id):
+    for batch_id, lot_number, made, expires, variant_id, units, kind in availability.product_lots_in_stock(product.id):
         pack = packs.get(variant_id)
         if pack is None:  # a pack size withdrawn from sale
             continue
         available[variant_id] += units
         lot = lots.get(batch_id)
         if lot is None:
-            lot = lots[batch_id] = LotInStock(lot_number, made, expires)
+            lot = lots[batch_id] = LotInStock(lot_number, made, expires, kind)
         lot.units.append((pack, units))
     return render_template("storefront/product.html", product=product, static=catalog_fragments(product),
                            available=available, lots=list(lots.values()), forms=forms or {},
