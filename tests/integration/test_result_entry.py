@@ -81,7 +81,7 @@ def test_each_field_shows_its_unit_and_limit(client, lab):
     sign_in(client, "quality")
     page = client.get("/staff/batches/LAB-1").text
     chlorides = next(t for t in lab.spec_tests if t.name == "Chlorides")
-    field = re.search(rf'<td><div class="with-unit"><input[^>]*id="result_{chlorides.id}"[^>]*>'
+    field = re.search(rf'<td data-label="New value"><div class="with-unit"><input[^>]*id="result_{chlorides.id}"[^>]*>'
                       r'<span class="unit">(.*?)</span></div>\s*<p class="hint" id="result_\d+-hint">(.*?)</p>',
                       page)
     assert field.group(1) == "ppm"

@@ -162,7 +162,7 @@ def test_fulfilment_allocates_a_lot_sold_on_request_by_hand_recorded_in_the_hist
     db.session.commit()
     staff = sign_in(client, "fulfilment")
     page = client.get(f"/staff/orders/{order.number}").text
-    assert "L-ASK: 10 free, expires" in page and "(sold only on request)" in page
+    assert "L-ASK: 10 free, Expiry " in page and "(sold only on request)" in page
     done = client.post(f"/staff/orders/{order.number}/allocate", data={"position": "0", "lot_number": "l-ask",
                                                                        "quantity": "6"}, follow_redirects=True)
     assert f"Order {order.number}: allocated by hand." in done.text

@@ -215,8 +215,8 @@ def test_packing_slip_lists_each_lines_lots_and_expiry_dates(client, product, cu
     page = client.get(f"/staff/orders/{order.number}/packing-slip")
     text = text_of(page.text)
     # 5 drums, 125 kg net, gross unknown (the test pack size has no tare recorded)
-    assert f"LEU-USP-25KG 25 kg 5 125 kg — L-SOON {soon.expires_on.isoformat()} 2" in text
-    assert f"L-LATE {late.expires_on.isoformat()} 3" in text
+    assert f"LEU-USP-25KG 25 kg 5 125 kg — L-SOON Expiry {soon.expires_on.isoformat()} 2" in text
+    assert f"L-LATE Expiry {late.expires_on.isoformat()} 3" in text
     assert "@media print" in client.get("/static/staff.css").text
 
 
