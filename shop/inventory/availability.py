@@ -2,6 +2,7 @@
 available units per pack size that pages, the API and orders count."""
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
 from datetime import date, timedelta
 
@@ -21,6 +22,27 @@ def default_shelf_life_days() -> int:
 def sellable_after(min_remaining_days: int = 0, today: date | None = None) -> date:
     """Lots must expire strictly after this date to be sold (to a buyer asking for that shelf life)."""
     return (today or date.today()) + timedelta(days=min_remaining_days)
+
+
+class ShelfLife(enum.StrEnum):
+    """Where a lot stands for sale on a day, by its status and date (lots sold only on request aside)."""
+
+    NOT_RELEASED = "not_released"  # quarantined, rejected or recalled: never sold
+    EXPIRED = "expired"  # released, but its date has come: its units cannot go out
+    SHORT_DATED = "short_dated"  # released, with no more than the minimum shelf life left: orders skip it
+    SELLABLE = "sellable"  # released, with more than the minimum shelf life left
+
+
+def shelf_life(status: BatchStatus, expires_on: date, min_remaining_days: int, today: date) -> ShelfLife:
+    """The sellable-lot rule of `sellable_lot_condition` for one lot already read, with the short-dated and
+    expired lots told apart (the dashboard shows which)."""
+    if status != BatchStatus.RELEASED:
+        return ShelfLife.NOT_RELEASED
+    if expires_on <= today:
+        return ShelfLife.EXPIRED
+    if expires_on <= sellable_after(min_remaining_days, today):
+        return ShelfLife.SHORT_DATED
+    return ShelfLife.SELLABLE
 
 
 def sellable_lot_filter(min_remaining_days: int = 0):

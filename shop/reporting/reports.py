@@ -12,7 +12,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 from shop.accounts.models import Company, Customer, StaffUser
 from shop.catalog.models import Product, SpecTest, Variant
 from shop.inventory import lots as inventory
-from shop.inventory.availability import default_shelf_life_days, sellable_after
+from shop.inventory.availability import ShelfLife, default_shelf_life_days, shelf_life
 from shop.inventory.models import Batch, BatchStatus, DateKind, MovementKind, Stock, StockMovement
 from shop.ordering.models import Order, OrderStatus
 from shop.platform import audit
@@ -77,13 +77,22 @@ class LotStock(_InKg):
     pack_size_kg: Decimal
     on_hand: int
     allocated: int
-    unexpired: bool  # released and its date not reached: its free units could still go out
-    short_dated: bool  # unexpired, but with no more than the default shelf life left: orders skip it
+    shelf: ShelfLife  # against the default minimum shelf life
+
+    @property
+    def unexpired(self) -> bool:
+        """Released and its date not reached: its free units could still go out."""
+        return self.shelf in (ShelfLife.SHORT_DATED, ShelfLife.SELLABLE)
+
+    @property
+    def short_dated(self) -> bool:
+        """Released with no more than the default shelf life left: an order asking for no shelf life skips it."""
+        return self.shelf == ShelfLife.SHORT_DATED
 
     @property
     def sellable(self) -> bool:
         """Released with more than the default shelf life left: what an order asking for no shelf life gets."""
-        return self.unexpired and not self.short_dated
+        return self.shelf == ShelfLife.SELLABLE
 
     @property
     def free(self) -> int:
@@ -191,7 +200,6 @@ def dashboard(expiring_days: int = 90, low_stock_units: int = 10, today: date | 
     today = today or date.today()
     if shelf_life_days is None:
         shelf_life_days = default_shelf_life_days()
-    fresh_after = sellable_after(shelf_life_days, today)
     # 1: every active pack size, so that one with no stock at all still shows as low.
     variants = db.session.execute(
         select(Variant.id, Variant.sku, Variant.pack_size_kg, Product.id, Product.name, Product.slug)
@@ -235,9 +243,8 @@ def dashboard(expiring_days: int = 90, low_stock_units: int = 10, today: date | 
         vs = by_variant.get(vid)
         if vs is None:  # a retired pack size: not on the dashboard
             continue
-        unexpired = status == BatchStatus.RELEASED and expires > today
         ls = LotStock(sid, lot, status, expires, kind, vs.sku, vs.pack_size_kg, on_hand, allocated,
-                      unexpired=unexpired, short_dated=unexpired and expires <= fresh_after)
+                      shelf_life(status, expires, shelf_life_days, today))
         vs.lots.append(ls)
         lots[bid].append(ls)
         lot_meta[bid] = (lot, pid, status, expires, kind)
