@@ -9,12 +9,13 @@ from datetime import date, timedelta
 
 import pytest
 
-from shop import ordering
+from shop import jobs, ordering
 from shop.inventory import lots as inventory
 from shop.inventory.models import DateKind
 from shop.platform.extensions import db
 from shop.quality import release
-from tests.support.factories import good_results, make_customer, make_lot, releaser, signed, signed_recall
+from tests.support.factories import good_results, make_customer, make_lot, make_staff, releaser, signed, signed_recall
+from tests.support.mail import drain, outbox_mail
 from tests.support.staff import place, sign_in, text_of
 
 pytestmark = pytest.mark.usefixtures("staff_clients")
@@ -118,3 +119,20 @@ def test_recall_trace_does_not_show_returned_units_as_shipped(client, product):
     assert "returned to stock (lot recalled) " + order.placed_at.strftime("%Y-%m-%d %H:%M UTC") + " — shipped" in row
     recall_page = text_of(client.get("/staff/batches/L-BAD/recall").text)
     assert "No unit of this lot has left the warehouse." in recall_page and "DHL-JJD0001" not in recall_page
+
+
+def test_the_expiry_alert_says_retest_date_and_counts_the_free_kilograms(app, product):
+    batch = inventory.receive_batch(product.slug, "FD-RT2", date.today() - timedelta(days=700),
+                                    date.today() + timedelta(days=30), {"LEU-USP-25KG": 5}, date_kind=DateKind.RETEST)
+    release.record_results(batch, good_results(product))
+    release.release_batch(batch, signed(releaser(), "release", "FD-RT2"))
+    db.session.commit()
+    make_staff("warehouse")
+
+    assert jobs.expiry_alert() == 1
+    drain()
+    (message,) = outbox_mail()
+    retest_on = (date.today() + timedelta(days=30)).isoformat()
+    # 30 days left is short-dated (orders skip it), but its 125 kg are still free to sell or use up.
+    assert f"FD-RT2 (L-Leucine USP, released): retest date {retest_on}, 30 days left, 125 kg free" in message.body
+    assert "expires" not in message.body
