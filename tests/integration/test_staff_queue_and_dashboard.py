@@ -66,3 +66,17 @@ def test_short_dated_lot_still_goes_to_an_order_that_asks_for_less_shelf_life(cl
     sign_in(client, "warehouse")
     stock = text_of(client.get("/staff/").text).split("Stock per product")[1]
     assert "L-SHORT released short-dated Expiry " in stock and "6 · 150 kg 2 · 50 kg 0 · 0 kg" in stock
+
+
+def test_to_confirm_links_to_the_pending_orders_without_miscounting_them(client, product, customer):
+    make_lot(product, "L-OK", {"LEU-USP-1KG": 50}, expires_in_days=900)
+    doomed = make_lot(product, "L-DOOMED", {"LEU-USP-25KG": 5})
+    place(customer, "LEU-USP-1KG", 2)
+    place(customer, "LEU-USP-25KG", 4)
+    signed_recall(doomed.lot_number, "contaminated")
+    sign_in(client, "fulfilment")
+    html = client.get("/staff/").text
+    card = text_of(html[html.index('<h3 id="q-confirm"'):html.index('<h3 id="q-attention"')])
+    # One order to confirm; the order list's pending filter shows two (the short one too): the link says so.
+    assert card.startswith("To confirm 1 ") and "Every pending order in the order list" in card
+    assert "All 1 in the order list" not in card
