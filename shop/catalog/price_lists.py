@@ -147,7 +147,14 @@ def replace_items(price_list: PriceList, csv_text: str, valid_from: date | None,
     """Replace a list's items and dates from a CSV; the old list stays as it was when anything is refused."""
     rows = parse_csv(csv_text)
     _check_dates(price_list.company_id, valid_from, valid_to, other_than=price_list.id)
-    price_list.items = _items(rows)
+    items = _items(rows)  # every check is done before the first write
+    # Hold the list while its items change, so that a second replace at the same time waits for this one.
+    db.session.refresh(price_list, with_for_update=True)
+    # The old items are deleted first: a new one may repeat an old one's pack size and quantity, which the unique
+    # constraint allows only once, and the unit of work would insert the new rows before deleting the old.
+    price_list.items.clear()
+    db.session.flush()
+    price_list.items = items
     price_list.valid_from, price_list.valid_to = valid_from, valid_to
     db.session.flush()
     audit(staff, "price_list.replaced", f"company {price_list.company_id}",

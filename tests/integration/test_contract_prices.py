@@ -249,3 +249,45 @@ def test_the_catalog_prices_each_grade_from_the_companys_contract(app, client, p
     assert "from 96.00" in client.get("/").text
     sign_in(client)
     assert "from 80.00" in client.get("/").text
+
+
+FIRST = "sku,min_quantity,unit_price\nLEU-USP-25KG,1,1700.00\nLEU-USP-25KG,20,1600.00\nLEU-USP-1KG,1,80.00\n"
+SECOND = "sku,min_quantity,unit_price\nLEU-USP-1KG,1,80.00\nLEU-USP-25KG,1,1690.00\nLEU-USP-25KG,10,1650.00\n"
+
+
+def _prices_of(company_id: int) -> list[tuple[str, int, Decimal]]:
+    """The company's contract prices as the database holds them (read afresh, not from the session)."""
+    db.session.remove()
+    return sorted((item.variant.sku, item.min_quantity, item.unit_price)
+                  for price_list in price_lists.lists_of(company_id) for item in price_list.items)
+
+
+def _file_rows(text: str) -> list[tuple[str, int, Decimal]]:
+    return sorted((row.sku, row.min_quantity, row.unit_price) for row in price_lists.parse_csv(text))
+
+
+def test_importing_a_companys_price_list_again_leaves_exactly_the_new_file(app, runner, product, customer,
+                                                                           tmp_path):
+    args = ["shop", "import-price-list", "--customer", customer.email]
+    for text in (FIRST, SECOND, SECOND, FIRST):  # overlapping, new, dropped and unchanged rows; the same file twice
+        path = tmp_path / "prices.csv"
+        path.write_text(text)
+        result = runner.invoke(args=[*args, str(path)])
+        assert result.exit_code == 0 and "3 prices" in result.output, result.output
+        assert _prices_of(customer.company_id) == _file_rows(text)
+    assert db.session.scalar(select(func.count(PriceList.id))) == 1
+
+
+def test_staff_replace_a_price_list_twice_and_it_holds_exactly_the_last_file(app, client, product, customer):
+    staff_sign_in(client, "admin")
+    url = f"/staff/companies/{customer.company_id}"
+    client.post(f"{url}/price-lists", data={"name": "Contract 2027", "valid_from": "", "valid_to": "",
+                                            "csv_file": (io.BytesIO(FIRST.encode()), "prices.csv")},
+                content_type="multipart/form-data")
+    list_id = db.session.scalar(select(PriceList.id))
+    for text in (SECOND, FIRST):
+        replaced = client.post(f"{url}/price-lists/{list_id}/replace", follow_redirects=True,
+                               data={"csv_file": (io.BytesIO(text.encode()), "p.csv")},
+                               content_type="multipart/form-data")
+        assert "The prices are replaced." in replaced.text, replaced.text
+        assert _prices_of(customer.company_id) == _file_rows(text)
