@@ -172,11 +172,22 @@ class BatchSchema(OutSchema):
     expires_on = fields.Date(required=True, metadata={"description": "The expiry date, or the retest date when "
                                                                      "`date_kind` is `retest`."})
     date_kind = fields.String(required=True, metadata={"enum": ["expiry", "retest"]})
-    status = fields.String(required=True, metadata={"example": "released"})
-    released_on = fields.Date(required=True, allow_none=True)
+    status = fields.String(required=True, metadata={
+        "enum": ["released", "recalled"],
+        "description": "`recalled`: the lot was recalled after release and must not be used; its certificate is "
+                       "kept, with `recall_note` and `recalled_on`. Lots never released are 404."})
+    released_on = fields.Date(required=True, allow_none=True,
+                              metadata={"description": "The day of the release; kept after a recall."})
     released_by = fields.String(required=True, allow_none=True,
                                 metadata={"description": "Who signed the release (name), null for a lot released "
                                                          "before releases were signed."})
+    recall_note = fields.String(required=True, allow_none=True,
+                                metadata={"description": "What the recall notice tells customers (the published "
+                                                         "note, as on the CoA's RECALLED banner); null unless "
+                                                         "`status` is `recalled`."})
+    recalled_on = fields.Date(required=True, allow_none=True,
+                              metadata={"description": "The day the lot was recalled (UTC); null unless `status` "
+                                                       "is `recalled`."})
     results = fields.List(fields.Nested(CoaResultSchema), required=True)
 
     @pre_dump
@@ -188,6 +199,7 @@ class BatchSchema(OutSchema):
         return {"lot_number": cert.lot_number, "product": cert.product_slug, "manufactured_on": cert.manufactured_on,
                 "expires_on": cert.expires_on, "date_kind": cert.date_kind.value, "status": str(cert.status),
                 "released_on": cert.released_on, "released_by": (release.name or release.email) if release else None,
+                "recall_note": cert.recall_note if cert.recalled else None, "recalled_on": cert.recalled_on,
                 "results": results}
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from openapi_spec_validator import validate
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from shop.catalog import products as catalog
 from shop.platform.database import utcnow
 from shop.platform.extensions import db
 from tests.support.api import assert_problem, available
-from tests.support.factories import make_lot, make_product
+from tests.support.factories import make_lot, make_product, signed_recall
 from tests.support.sql import count_statements
 
 
@@ -86,14 +87,34 @@ def test_released_batch_shows_its_coa(api, stocked):
     assert all(r["passed"] for r in coa["results"])
 
 
-def test_unreleased_batches_are_404_like_unknown_ones(api, stocked):
+def test_lots_never_released_are_404_like_unknown_ones(api, stocked):
     make_lot(stocked, "L-QUAR", {"LEU-USP-25KG": 1}, status="quarantine")
     make_lot(stocked, "L-REJ", {"LEU-USP-25KG": 1}, status="rejected")
-    make_lot(stocked, "L-RECALL", {"LEU-USP-25KG": 1}, status="recalled")
     unknown = assert_problem(api.get("/api/v1/batches/L-NEVER"), 404, "not-found")
-    for lot in ("L-QUAR", "L-REJ", "L-RECALL"):
+    for lot in ("L-QUAR", "L-REJ"):
         problem = assert_problem(api.get(f"/api/v1/batches/{lot}"), 404, "not-found")
         assert problem["detail"] == unknown["detail"].replace("L-NEVER", lot)
+
+
+def test_a_recalled_lot_keeps_its_coa_with_the_published_recall_note_and_date(api, client, stocked):
+    released = api.get("/api/v1/batches/L-SOON").get_json()
+    assert (released["recall_note"], released["recalled_on"]) == (None, None)
+    signed_recall("L-SOON", "Internal: supplier audit failed", note="Possible foreign particles; do not use.")
+    db.session.commit()
+    response = api.get("/api/v1/batches/l-soon")
+    assert response.status_code == 200
+    recalled = response.get_json()
+    assert recalled["status"] == "recalled"
+    assert recalled["recall_note"] == "Possible foreign particles; do not use."
+    assert recalled["recalled_on"] == date.today().isoformat()
+    assert "supplier audit" not in response.text  # the internal reason stays inside
+    # The rest of the certificate is the one the buyer received the goods with, as /coa/<lot> keeps it.
+    assert {k: v for k, v in recalled.items() if k not in ("status", "recall_note", "recalled_on")} == {
+        k: v for k, v in released.items() if k not in ("status", "recall_note", "recalled_on")}
+    batch = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["Batch"]
+    assert batch["properties"]["status"]["enum"] == ["released", "recalled"]
+    assert {"recall_note", "recalled_on"} <= set(batch["required"])
+    assert "published" in batch["properties"]["recall_note"]["description"]
 
 
 def test_every_endpoint_needs_a_valid_key(api, client, stocked):
