@@ -24,9 +24,19 @@ def _order_options():
     )
 
 
+def order_number_is(number: str):
+    """SQL condition matching an order number as a person typed it: without regard to case, like a lot number.
+
+    The shop writes every number in capitals (new_order_number), so the typed one is put in capitals and the
+    column's unique index serves the lookup as it is, with no function on the column.
+    """
+    return Order.number == (number or "").strip().upper()
+
+
 def get_order(number: str, company_id: int | None = None, *, lock: bool = False) -> Order:
-    """One order with its lines and allocated lots; limited to one company's order book when given."""
-    stmt = select(Order).where(Order.number == number).options(*_order_options())
+    """One order (its number in any case) with its lines and allocated lots; limited to one company's order book
+    when given."""
+    stmt = select(Order).where(order_number_is(number)).options(*_order_options())
     if company_id is not None:
         stmt = stmt.where(Order.company_id == company_id)
     if lock:

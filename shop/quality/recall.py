@@ -15,6 +15,7 @@ from shop.inventory import lots as inventory
 from shop.inventory.models import Stock
 from shop.ordering import planner, refill
 from shop.ordering.models import Allocation, AllocationStatus, NoticeKind, Order, OrderLine, OrderNotice, OrderStatus
+from shop.ordering.queries import order_number_is
 from shop.platform.audit import audit
 from shop.platform.errors import IllegalTransition, InvalidInput, NotFound
 from shop.platform.extensions import db
@@ -196,7 +197,7 @@ def clear_attention(number: str, note: str, staff: StaffUser | None = None) -> O
     if not note:
         raise InvalidInput({"note": ["A note is required: say what was done about the order."]})
     # Locked like a recall locks it, so a recall flagging the order again waits instead of being overwritten.
-    order = db.session.scalar(select(Order).where(Order.number == number).with_for_update(of=Order)
+    order = db.session.scalar(select(Order).where(order_number_is(number)).with_for_update(of=Order)
                               .execution_options(populate_existing=True))
     if order is None:
         raise NotFound(f"No order {number}.")
