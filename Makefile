@@ -25,8 +25,9 @@ migrate: install  ## bring the database schema up to date
 seed: migrate  ## load the demo catalog if the database is empty
 	$(DEV) $(FLASK) shop seed-demo-if-empty
 
+# Links in e-mail and problem types point where the shop is served, unless PUBLIC_BASE_URL says otherwise.
 run: seed  ## serve on http://127.0.0.1:5000, with a worker of the task queue in the same process
-	$(DEV) $(FLASK) shop serve --host $(HOST) --port $(PORT)
+	$(DEV) PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}" $(FLASK) shop serve --host $(HOST) --port $(PORT)
 
 # axe-core, the accessibility checker the browser tests inject into every page: pinned in package-lock.json.
 AXE := node_modules/axe-core/axe.min.js
