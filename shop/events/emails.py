@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from shop import ordering
 from shop.accounts.models import Customer, MemberRole
-from shop.ordering import approvals
+from shop.ordering import acknowledgement, approvals
 from shop.ordering.models import NoticeKind, Order, OrderNotice, OrderStatus
 from shop.platform import mail
 from shop.platform.database import utcnow
@@ -93,6 +93,18 @@ def _order_approved(customer: Customer, outbox_event: OutboxEvent) -> None:
         _approval_outcome(customer, order, decided)
 
 
+def _order_confirmed(customer: Customer, outbox_event: OutboxEvent) -> None:
+    """The order acknowledgement, its PDF attached: made now, as the order was confirmed, and kept with the
+    message (a retry sends the same document). None for an order cancelled meanwhile: its cancellation says so."""
+    order = _order(customer, outbox_event)
+    if order is None or order.status == OrderStatus.CANCELLED:
+        return
+    ack = acknowledgement.acknowledgement(order, outbox_event.created_at.date())
+    document = mail.Attachment(ack.filename, "application/pdf", acknowledgement.acknowledgement_pdf(ack))
+    mail.send(customer.email, f"Order {order.number} confirmed", "order_confirmed", attachments=[document],
+              order=order, ack=ack, customer=customer)
+
+
 def _order_cancelled(customer: Customer, outbox_event: OutboxEvent) -> None:
     """One message: an approver's rejection says so (with the approver's note); any other cancellation says the
     order was cancelled."""
@@ -110,6 +122,7 @@ def _order_cancelled(customer: Customer, outbox_event: OutboxEvent) -> None:
 _SENDERS: dict[str, Callable[[Customer, OutboxEvent], None]] = {
     "order.approved": _order_approved,
     "order.placed": _order_placed,
+    "order.confirmed": _order_confirmed,
     "order.shipped": _order_mail("Order {number} has shipped", "order_shipped"),
     "order.cancelled": _order_cancelled,
     "lot.recalled": _recall_notice,

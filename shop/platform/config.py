@@ -260,6 +260,8 @@ def load_config(instance_path: str, secret_key: str | None = None) -> dict:
         "CATALOG_CACHE_SECONDS": _whole_number("CATALOG_CACHE_SECONDS", 30, minimum=0),
         # Orders that ask for no minimum remaining shelf life get lots expiring more than this many days ahead.
         "DEFAULT_MIN_SHELF_LIFE_DAYS": _whole_number("DEFAULT_MIN_SHELF_LIFE_DAYS", 90, minimum=0),
+        # The order acknowledgement expects a confirmed order to leave within this many business days.
+        "DISPATCH_WITHIN_DAYS": _whole_number("DISPATCH_WITHIN_DAYS", 3, minimum=0),
         # How long a link to join a company (an invitation) and a link to reset a password stay valid.
         "INVITATION_VALID_DAYS": _whole_number("INVITATION_VALID_DAYS", 7, minimum=1),
         "PASSWORD_RESET_VALID_MINUTES": _whole_number("PASSWORD_RESET_VALID_MINUTES", 60, minimum=5),

@@ -7,22 +7,24 @@ For every part of the shop (orders, recalls, webhooks, companies' invitations an
 
 renders `email/order_shipped.txt` (the plain-text part) and `email/order_shipped.html` (its HTML
 alternative) with `context`, plus `absolute_url(endpoint, **values)` for links, which are absolute from
-PUBLIC_BASE_URL (never the request's Host). The message is an `outbox_mail` row written with the change that
-causes it, so a change that rolls back sends nothing and one that commits loses nothing: after COMMIT its id
-goes to a worker (shop.platform.mail_worker), and a periodic sweep hands over whatever the queue missed.
+PUBLIC_BASE_URL (never the request's Host); `attachments` (a PDF) are kept with the message as they were made.
+The message is an `outbox_mail` row written with the change that causes it, so a change that rolls back sends
+nothing and one that commits loses nothing: after COMMIT its id goes to a worker (shop.platform.mail_worker), and a
+periodic sweep hands over whatever the queue missed.
 """
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
 from blinker import Namespace
 from flask import current_app
-from sqlalchemy import ForeignKey, Index, Text, text
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.platform.database import Base, utcnow
@@ -65,19 +67,46 @@ class OutboxMail(Base):
     last_error: Mapped[str | None] = mapped_column(Text)  # retry.describe's line: never an address or the body
 
     event: Mapped[OutboxEvent | None] = relationship(back_populates="mails")
+    attachments: Mapped[list[OutboxMailAttachment]] = relationship(order_by="OutboxMailAttachment.id",
+                                                                    cascade="all, delete-orphan")
 
     @property
     def to(self) -> list[str]:
         return json.loads(self.recipients)
 
 
-def send(to: str | list[str], subject: str, template: str, **context) -> int:
-    """Render `email/<template>.html` and `.txt` for `to` and write the message into the current transaction; a
-    worker sends it once the transaction commits. The message's row id."""
+class OutboxMailAttachment(Base):
+    """A file sent with a message (an order acknowledgement's PDF), stored as it was when the message was written:
+    a retry days later sends the same document."""
+
+    __tablename__ = "outbox_mail_attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mail_id: Mapped[int] = mapped_column(ForeignKey("outbox_mail.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file to send with a message."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+
+def send(to: str | list[str], subject: str, template: str, *, attachments: Iterable[Attachment] = (),
+         **context) -> int:
+    """Render `email/<template>.html` and `.txt` for `to` and write the message, with its `attachments`, into the
+    current transaction; a worker sends it once the transaction commits. The message's row id."""
     recipients = [to] if isinstance(to, str) else list(to)
     text_part, html_part = (_render(f"email/{template}.{kind}", subject, context) for kind in ("txt", "html"))
     row = OutboxMail(event_id=_cause.get(), recipients=json.dumps(recipients), subject=subject, body_text=text_part,
-                     body_html=html_part, attempts=0, next_attempt_at=utcnow())
+                     body_html=html_part, attempts=0, next_attempt_at=utcnow(),
+                     attachments=[OutboxMailAttachment(filename=a.filename, content_type=a.content_type,
+                                                       content=a.content) for a in attachments])
     db.session.add(row)
     db.session.flush()
     mail_id = row.id

@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload
 
 from shop.platform.database import utcnow
 from shop.platform.extensions import db
-from shop.platform.mail import OutboxMail, sent
+from shop.platform.mail import Attachment, OutboxMail, sent
 from shop.platform.outbox import after_commit
 from shop.platform.queue import hand_over
 from shop.platform.retry import describe, retry_delay
@@ -39,6 +39,7 @@ class Message:
     subject: str
     body_text: str
     body_html: str
+    attachments: tuple[Attachment, ...] = ()
 
 
 def deliver(mail_id: int) -> bool | None:
@@ -65,7 +66,8 @@ def _claim(mail_id: int) -> Message | None:
     if not taken:
         return None
     row = db.session.get(OutboxMail, mail_id)
-    return Message(row.to, row.subject, row.body_text, row.body_html)
+    return Message(row.to, row.subject, row.body_text, row.body_html,
+                   tuple(Attachment(a.filename, a.content_type, a.content) for a in row.attachments))
 
 
 def _send(message: Message) -> str | None:
@@ -73,6 +75,8 @@ def _send(message: Message) -> str | None:
     accepted, else why not."""
     email = EmailMultiAlternatives(subject=message.subject, body=message.body_text, to=message.to)
     email.attach_alternative(message.body_html, "text/html")
+    for attachment in message.attachments:
+        email.attach(attachment.filename, attachment.content, attachment.content_type)
     try:
         accepted = email.send()
     except Exception as exc:  # noqa: BLE001 - whatever the transport raises, the message is retried

@@ -10,22 +10,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from io import BytesIO
 
 from flask import current_app
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from shop.catalog.models import Product
 from shop.inventory.lots import lot_number_is
 from shop.inventory.models import Batch, BatchStatus, DateKind
+from shop.platform import pdf
 from shop.platform.errors import NotFound
 from shop.platform.extensions import db
+from shop.platform.pdf import escape as _esc
 from shop.quality.models import LotSignature, SignedAction, result_passes
 
 # Recalled lots keep their certificate: a customer who received the lot needs the document and the
@@ -174,25 +175,13 @@ def _signature(batch: Batch, action: SignedAction) -> LotSignature | None:
 
 
 def certificate_pdf(cert: Certificate) -> bytes:
-    """Render the certificate as an A4 PDF with 'Page n of N' on every page (laid out twice: once to count)."""
-    pages = _render(cert, total_pages=None)[1]
-    return _render(cert, total_pages=pages)[0]
+    """Render the certificate as an A4 PDF with 'Page n of N' on every page."""
+    return pdf.render_a4(lambda: _story(cert), lambda canvas, page, pages: _page_frame(canvas, cert, page, pages),
+                         title=f"Certificate of Analysis {cert.lot_number}", author=cert.issuer.legal_name,
+                         subject=f"{cert.product_name}, lot {cert.lot_number}")
 
 
-def _render(cert: Certificate, total_pages: int | None) -> tuple[bytes, int]:
-    buffer = BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=24 * mm,
-                            bottomMargin=22 * mm, title=f"Certificate of Analysis {cert.lot_number}",
-                            author=cert.issuer.legal_name, subject=f"{cert.product_name}, lot {cert.lot_number}")
-
-    def frame(canvas, document):
-        _page_frame(canvas, document, cert, total_pages)
-
-    doc.build(_story(cert), onFirstPage=frame, onLaterPages=frame)
-    return buffer.getvalue(), doc.page
-
-
-def _page_frame(canvas, doc, cert: Certificate, total_pages: int | None) -> None:
+def _page_frame(canvas, cert: Certificate, page: int, total_pages: int) -> None:
     """Header (manufacturer, document number and version) and footer (site, page n of N) of every page."""
     width, height = A4
     canvas.saveState()
@@ -206,7 +195,7 @@ def _page_frame(canvas, doc, cert: Certificate, total_pages: int | None) -> None
     canvas.line(18 * mm, height - 18 * mm, width - 18 * mm, height - 18 * mm)
     canvas.line(18 * mm, 16 * mm, width - 18 * mm, 16 * mm)
     canvas.drawString(18 * mm, 12 * mm, "Manufactured at: " + ", ".join(cert.issuer.site_address))
-    canvas.drawRightString(width - 18 * mm, 12 * mm, f"Page {doc.page} of {total_pages or doc.page}")
+    canvas.drawRightString(width - 18 * mm, 12 * mm, f"Page {page} of {total_pages}")
     canvas.restoreState()
 
 
@@ -277,8 +266,3 @@ def release_lines(cert: Certificate) -> list[str]:
     lines.append(f"Issued electronically by {_esc(cert.issuer.legal_name)} from its quality records; the "
                  "electronic signature above replaces a handwritten one.")
     return lines
-
-
-def _esc(text: str) -> str:
-    # reportlab Paragraphs parse a small XML markup: lab text such as "<197K>" must not be read as a tag.
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

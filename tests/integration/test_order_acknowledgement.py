@@ -1,0 +1,122 @@
+"""A confirmed order e-mails the buyer an order acknowledgement through the outbox, with a PDF attached: the lines
+(product, pack size, units, unit price, line total), the lots allocated, the totals and the expected dispatch date
+(DISPATCH_WITHIN_DAYS business days after confirmation). The PDF is the order as it was confirmed, even when the
+message is sent later. Checked over a real SMTP server (aiosmtpd), the attachment read with pypdf."""
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import time
+from datetime import date, timedelta
+from email.message import EmailMessage
+from io import BytesIO
+
+import pytest
+from pypdf import PdfReader
+
+from shop import ordering
+from shop.platform.extensions import db
+from tests.support.api import ADDRESS
+from tests.support.factories import make_customer, make_lot, make_product
+from tests.support.mail import SmtpServer, drain, free_port, run_periodic_jobs
+
+
+@pytest.fixture
+def smtp_server():
+    server = SmtpServer(free_port())
+    yield server
+    server.stop()
+
+
+def _smtp(server: SmtpServer, **extra) -> dict:
+    return {"MAIL_BACKEND": "smtp", "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": server.port, "MAIL_USE_TLS": False,
+            "MAIL_TIMEOUT": 5, "PUBLIC_BASE_URL": "https://shop.example.com", **extra}
+
+
+def _business_days_after(start: date, days: int) -> date:
+    """Counted by hand: the working days (Monday to Friday) after `start`, `days` of them."""
+    day = start
+    while days:
+        day += timedelta(days=1)
+        days -= day.weekday() < 5
+    return day
+
+
+def _acknowledgements(server: SmtpServer, number: str) -> list[tuple[list[str], EmailMessage]]:
+    deadline = time.monotonic() + 5
+    found: list[tuple[list[str], EmailMessage]] = []
+    while time.monotonic() < deadline:
+        found = [(to, email.message_from_string(content, policy=email.policy.default))
+                 for to, content in server.messages if f"Order {number} confirmed" in content]
+        if found:
+            break
+        time.sleep(0.05)
+    return found
+
+
+def _pdf_text(message: EmailMessage) -> tuple[str, str]:
+    (part,) = [p for p in message.walk() if p.get_content_type() == "application/pdf"]
+    reader = PdfReader(BytesIO(part.get_payload(decode=True)))
+    return part.get_filename(), re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
+
+
+def _order(customer):
+    product = make_product()
+    make_lot(product, "L-ACK-1", {"LEU-USP-25KG": 2}, expires_in_days=300)
+    make_lot(product, "L-ACK-2", {"LEU-USP-25KG": 5, "LEU-USP-1KG": 10}, expires_in_days=600)
+    order = ordering.place_order(customer, [{"sku": "LEU-USP-25KG", "quantity": 5},
+                                            {"sku": "LEU-USP-1KG", "quantity": 3}], ADDRESS, purchase_order="PO-77")
+    db.session.commit()
+    return order
+
+
+def test_a_confirmed_order_mails_an_acknowledgement_with_its_pdf(make_app, smtp_server):
+    app = make_app(**_smtp(smtp_server), DISPATCH_WITHIN_DAYS=3)
+    with app.app_context():
+        number = _order(make_customer("buyer@acme.example", "Acme Nutrition")).number
+        ordering.confirm_order(number)
+        db.session.commit()
+        confirmed_on = date.today()
+        drain()
+        db.session.remove()
+
+    ((to, message),) = _acknowledgements(smtp_server, number)
+    assert to == ["buyer@acme.example"]
+    dispatch = _business_days_after(confirmed_on, 3).isoformat()
+    body = message.get_body(("plain",)).get_content()
+    assert f"expect it to leave our warehouse by {dispatch}" in body
+    assert "attached" in body and "9,538.00 EUR" in body
+
+    filename, text = _pdf_text(message)
+    assert filename == f"order-acknowledgement-{number}.pdf"
+    for expected in (f"Order acknowledgement {number}", "Acme Nutrition", "Your PO reference PO-77",
+                     "L-Leucine USP, 25 kg LEU-USP-25KG 5 1,850.00 EUR 9,250.00 EUR",
+                     "Lot L-ACK-1: 2 units", "Lot L-ACK-2: 3 units",
+                     "L-Leucine USP, 1 kg LEU-USP-1KG 3 96.00 EUR 288.00 EUR", "Lot L-ACK-2: 3 units",
+                     "Subtotal 9,538.00 EUR", "Total 9,538.00 EUR",
+                     f"Expected dispatch {dispatch}", "Leucin-Werk Rheinau GmbH", "Page 1 of 1"):
+        assert expected in text, (expected, text)
+    assert "VAT " not in text.replace("VAT ID", "")  # the shop charges no VAT yet: no VAT line
+
+
+def test_the_acknowledgement_shows_the_order_as_confirmed_when_it_is_sent_later(make_app, smtp_server):
+    app = make_app(**_smtp(smtp_server, MAIL_RETRY_SCHEDULE=[1.0], OUTBOX_SWEEP_AFTER_SECONDS=0))
+    with app.app_context():
+        customer = make_customer("buyer@acme.example")
+        number = _order(customer).number
+        smtp_server.refusing = True  # busy: the acknowledgement waits for its retry
+        ordering.confirm_order(number)
+        db.session.commit()
+        drain()
+        ordering.cancel_order(number, customer=customer)  # its lots go back to stock before it is sent
+        db.session.commit()
+        smtp_server.refusing = False
+        time.sleep(1.1)
+        run_periodic_jobs()
+        drain()
+        db.session.remove()
+
+    ((_, message),) = _acknowledgements(smtp_server, number)
+    _, text = _pdf_text(message)
+    assert "Lot L-ACK-1: 2 units" in text and "Total 9,538.00 EUR" in text
