@@ -26,7 +26,8 @@ webhooks_blp = ApiBlueprint(
 class EndpointInSchema(Schema):
     url = fields.String(required=True, metadata={"description": "https:// address on the public internet.",
                                                  "example": "https://erp.example.com/hooks/leucine"})
-    events = fields.List(fields.String(), required=True,
+    # The enum documents the types; webhooks.register refuses others with the messages the pages show too.
+    events = fields.List(fields.String(metadata={"enum": ["*", *EVENT_TYPES]}), required=True,
                          metadata={"description": 'Event types to receive, or `["*"]` for all.'})
     description = fields.String(load_default="")
 
