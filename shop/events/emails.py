@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from decimal import Decimal
 
 from sqlalchemy import select, update
 
 from shop import ordering
 from shop.accounts.models import Customer, MemberRole
-from shop.ordering import acknowledgement, approvals
+from shop.ordering import acknowledgement, approvals, changes
 from shop.ordering.models import NoticeKind, Order, OrderNotice, OrderStatus
 from shop.platform import mail
 from shop.platform.database import utcnow
@@ -58,24 +59,63 @@ def _order_placed(customer: Customer, outbox_event: OutboxEvent) -> None:
     order = _order(customer, outbox_event)
     if order is None or order.status != OrderStatus.AWAITING_APPROVAL:
         return
-    approvers = db.session.scalars(select(Customer.email).where(
-        Customer.company_id == customer.company_id, Customer.active.is_(True), Customer.joined_at.is_not(None),
-        Customer.role.in_([MemberRole.APPROVER, MemberRole.ADMIN])).order_by(Customer.id)).all()
+    approvers = _approvers(customer.company_id)
     if approvers:
-        mail.send(list(approvers), f"Order {order.number} awaits your approval", "approval_needed", order=order,
+        mail.send(approvers, f"Order {order.number} awaits your approval", "approval_needed", order=order,
                   customer=customer)
+
+
+def _approvers(company_id: int, but: int | None = None) -> list[str]:
+    """The addresses of the company's approvers and admins (who have joined and are active), but one person."""
+    query = select(Customer.email).where(
+        Customer.company_id == company_id, Customer.active.is_(True), Customer.joined_at.is_not(None),
+        Customer.role.in_([MemberRole.APPROVER, MemberRole.ADMIN]))
+    if but is not None:
+        query = query.where(Customer.id != but)
+    return list(db.session.scalars(query.order_by(Customer.id)))
 
 
 def _recall_notice(customer: Customer, outbox_event: OutboxEvent) -> None:
     """The recall notice, once per company (to the person named by the event), listing the company's orders;
     their notices carry the message, and count as sent once it is (`notices_sent`)."""
     data = json.loads(outbox_event.data)
+    open_orders = [(o["number"], _missing(o), _told(o["changes"])) for o in data.get("open_orders", [])]
     mail_id = mail.send(customer.email, f"Recall of lot {data['lot_number']}", "lot_recalled", customer=customer,
-                        lot_number=data["lot_number"], message=data["message"], numbers=data["orders"])
+                        lot_number=data["lot_number"], message=data["message"], numbers=data["orders"],
+                        open_orders=open_orders)
     order_ids = select(Order.id).where(Order.number.in_(data["orders"]), Order.company_id == customer.company_id)
     db.session.execute(update(OrderNotice).where(
         OrderNotice.order_id.in_(order_ids), OrderNotice.kind == NoticeKind.RECALL,
         OrderNotice.lot_number == data["lot_number"], OrderNotice.mail_id.is_(None)).values(mail_id=mail_id))
+
+
+def _told(changed: list[dict[str, object]]) -> list[tuple[str, str]]:
+    """Each change in words, with the lot whose certificate to link (a lot the order now draws on) or ''."""
+    return [(changes.describe(c), str(c["lot_number"]) if c["kind"] == "allocated" else "") for c in changed]
+
+
+def _missing(data: dict[str, object]) -> str:
+    """What an order.changed's (or a recall's open order's) `missing` says: '2 units of LEU-USP-25KG', or ''."""
+    return ", ".join(changes.units(int(m["quantity"]), str(m["sku"])) for m in data["missing"])
+
+
+def _order_changed(customer: Customer, outbox_event: OutboxEvent) -> None:
+    """What changed on the order, why, and what it still misses; a recall's changes are told by the recall notice,
+    sent with them."""
+    data = json.loads(outbox_event.data)
+    order = _order(customer, outbox_event)
+    if order is not None and data["cause"] != changes.LOT_RECALLED:
+        mail.send(customer.email, f"Order {order.number} changed", "order_changed", order=order,
+                  reason=data["reason"], changed=_told(data["changes"]), missing=_missing(data),
+                  lines=_lines(data), total=Decimal(data["total"]))
+
+
+def _lines(order: dict) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The order's lines as an event's data shows them (not as they may be by the time the mail is written): each
+    line's units to deliver in words, and its lots (units in words, lot number)."""
+    return [(changes.units(line["quantity"] - line["cancelled_quantity"], line["sku"]),
+             [(changes.units(a["quantity"], f"lot {a['lot_number']}"), a["lot_number"]) for a in line["allocations"]])
+            for line in order["lines"]]
 
 
 def _approval_outcome(customer: Customer, order: Order, decided: approvals.Decision) -> None:
@@ -114,9 +154,16 @@ def _order_cancelled(customer: Customer, outbox_event: OutboxEvent) -> None:
     decided = approvals.decision(order)
     if decided is not None and not decided.approved:
         _approval_outcome(customer, order, decided)
-    else:
-        mail.send(customer.email, f"Order {order.number} was cancelled", "order_cancelled", order=order,
-                  customer=customer)
+        return
+    cancelled = next(c for c in reversed(order.history) if c.to_status == OrderStatus.CANCELLED)
+    by = db.session.get(Customer, cancelled.customer_id) if cancelled.customer_id is not None else None
+    reason = cancelled.note or (f"cancelled by {by.email}" if by is not None else "cancelled by our staff")
+    mail.send(customer.email, f"Order {order.number} was cancelled", "order_cancelled", order=order,
+              customer=customer, reason=reason.rstrip(".") + ".")
+    if by is not None and cancelled.from_status == OrderStatus.AWAITING_APPROVAL:
+        approvers = _approvers(order.company_id, but=by.id)
+        if approvers:  # they need not look at it any more
+            mail.send(approvers, f"Order {order.number} withdrawn", "approval_withdrawn", order=order, by=by)
 
 
 _SENDERS: dict[str, Callable[[Customer, OutboxEvent], None]] = {
@@ -125,5 +172,6 @@ _SENDERS: dict[str, Callable[[Customer, OutboxEvent], None]] = {
     "order.confirmed": _order_confirmed,
     "order.shipped": _order_mail("Order {number} has shipped", "order_shipped"),
     "order.cancelled": _order_cancelled,
+    "order.changed": _order_changed,
     "lot.recalled": _recall_notice,
 }

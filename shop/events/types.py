@@ -4,6 +4,6 @@ capabilities (quotes, invoices, backorders, complaints) join the list with the c
 from __future__ import annotations
 
 EVENT_TYPES = (
-    "order.placed", "order.approved", "order.confirmed", "order.shipped", "order.delivered", "order.cancelled",
-    "order.needs_attention", "lot.recalled",
+    "order.placed", "order.approved", "order.changed", "order.confirmed", "order.shipped", "order.delivered",
+    "order.cancelled", "order.needs_attention", "lot.recalled",
 )

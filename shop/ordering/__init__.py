@@ -12,6 +12,8 @@ and the staff pages call. A newcomer reads it in this order:
 - `placing`: the pipeline, top to bottom;
 - `lifecycle`: who may move an order from which status to which, and `move`;
 - `actions`: confirm, ship, deliver, cancel;
+- `changes` and `announce`: what the buyer is told when an open order changes without them (order.changed), and
+  every other event ordering announces;
 - `queries`: reading orders for pages and the API.
 """
 from __future__ import annotations

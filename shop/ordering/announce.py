@@ -42,3 +42,13 @@ def order_status_changed(order: Order) -> None:
 def order_needs_attention(order: Order) -> None:
     """A recall left the order short: someone must decide what to do."""
     outbox.announce(outbox.Event("order.needs_attention", views.order(order), order.customer_id, order.number))
+
+
+def order_changed(order: Order, cause: str, reason: str, changes: list[dict[str, object]],
+                  missing: list[dict[str, object]]) -> None:
+    """Something the buyer did not do changed the open order's lines or allocations (ordering.changes): the order
+    as the transaction commits it, what changed and why, and what it still misses."""
+    outbox.announce(outbox.Event(
+        "order.changed",
+        lambda: {**views.order(order), "cause": cause, "reason": reason, "changes": changes, "missing": missing},
+        order.customer_id, order.number))

@@ -2,7 +2,7 @@
 correction, or any other reason). Such an order cannot be confirmed or shipped while short (`refuse_if_short`,
 called by ordering); fulfilment fills it from released stock first-expired-first-out in one action,
 allocates a lot by hand (also one sold only on request), cancels the missing units, or cancels the order.
-Each of these is written into the order's history."""
+Each of these is written into the order's history and told to the buyer (order.changed)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from shop.accounts.models import StaffUser
 from shop.inventory import lots as inventory
 from shop.inventory.models import Batch, BatchStatus, DateKind, Stock
-from shop.ordering import planner, refill
+from shop.ordering import announce, changes, planner, refill
 from shop.ordering.models import Allocation, AllocationStatus, Order, OrderLine, OrderStatus, OrderStatusChange
 from shop.ordering.queries import order_number_is
 from shop.platform import pagination
@@ -99,6 +99,9 @@ def fill_short_order(number: str, staff: StaffUser | None = None) -> Filled:
           + "; ".join(f"{sku} {n} from lot {lot}" for sku, lot, n in allocated)
           + (f". Still short: {'; '.join(map(str, still_short))}" if still_short else ""))
     _settled(order, staff, still_short, "missing units allocated from released stock")
+    _tell_buyer(order, changes.UNITS_ALLOCATED,
+                f"The units missing{_since(order)} were allocated from another lot.",
+                [changes.allocated(sku, lot, n) for sku, lot, n in allocated], still_short)
     db.session.flush()
     return Filled(allocated, still_short)
 
@@ -118,11 +121,17 @@ def cancel_short_units(number: str, staff: StaffUser | None = None) -> list[Shor
         line = lines[s.position]
         line.cancelled_quantity += s.missing
         line.line_total = (line.unit_price * line.wanted).quantize(CENT)
+    total_before = order.total
     order.subtotal = sum((line.line_total for line in order.lines), Decimal("0.00"))
     order.total = order.subtotal
     _note(order, staff, "Missing units cancelled (they could not be supplied): "
           + "; ".join(f"{s.sku} {s.missing} of {s.wanted} units" for s in short))
     _settled(order, staff, [], "missing units cancelled")
+    _tell_buyer(order, changes.UNITS_CANCELLED,
+                f"The units missing{_since(order)} could not be supplied from another lot, so they were cancelled; "
+                "the rest of the order goes ahead.",
+                [*(changes.cancelled(s.sku, s.missing) for s in short),
+                 changes.total(total_before, order.total, order.currency)], [])
     db.session.flush()
     return short
 
@@ -192,6 +201,9 @@ def allocate_by_hand(number: str, position: int, lot_number: str, quantity: int,
     still_short = short_lines(order)
     _note(order, staff, f"Allocated by hand: {line.sku} {quantity} units from lot {stock.batch.lot_number}{kind}")
     _settled(order, staff, still_short, f"allocated by hand from lot {stock.batch.lot_number}")
+    _tell_buyer(order, changes.UNITS_ALLOCATED,
+                f"Units missing{_since(order)} were allocated from lot {stock.batch.lot_number}.",
+                [changes.allocated(line.sku, stock.batch.lot_number, quantity)], still_short)
     db.session.flush()
     return allocation
 
@@ -274,6 +286,20 @@ def _note(order: Order, staff: StaffUser | None, note: str) -> None:
     """An entry in the order's history that is not a change of status (from and to are the same)."""
     order.history.append(OrderStatusChange(from_status=order.status, to_status=order.status, staff_id=_id(staff),
                                            note=note))
+
+
+def _since(order: Order) -> str:
+    """Why the order fell short, when a recall took units back from it: ' since lot L-1 was recalled'."""
+    lots = sorted({a.stock.batch.lot_number for line in order.lines for a in line.allocations
+                   if a.status == AllocationStatus.RETURNED_RECALLED})
+    if not lots:
+        return ""
+    return f" since lot {lots[0]} was recalled" if len(lots) == 1 else f" since lots {', '.join(lots)} were recalled"
+
+
+def _tell_buyer(order: Order, cause: str, reason: str, changed: list[dict[str, object]],
+                still_short: list[ShortLine]) -> None:
+    announce.order_changed(order, cause, reason, changed, [changes.missing(s.sku, s.missing) for s in still_short])
 
 
 def _settled(order: Order, staff: StaffUser | None, still_short: list[ShortLine], how: str) -> None:

@@ -3,7 +3,7 @@ every customer whose order drew on it (a notice on the order), and let staff cle
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from shop.accounts.models import StaffUser
 from shop.inventory import lots as inventory
 from shop.inventory.models import Stock
-from shop.ordering import planner, refill
+from shop.ordering import changes, planner, refill, shortages
 from shop.ordering.models import Allocation, AllocationStatus, NoticeKind, Order, OrderLine, OrderNotice, OrderStatus
 from shop.ordering.queries import order_number_is
 from shop.platform.audit import audit
@@ -63,6 +63,7 @@ def recall_lot(lot_number: str, reason: str, signature: Signature, public_note: 
     orders = _lock_open_orders(lot_stock_ids)
     needs: list[planner.Need] = []
     lines: dict[int, tuple[Order, OrderLine]] = {}
+    changed: dict[int, list[dict[str, object]]] = defaultdict(list)  # by order id: what its buyer is told
     for order in orders:  # oldest first: first come, first re-served
         for line in order.lines:
             recalled = [a for a in line.allocations
@@ -71,30 +72,44 @@ def recall_lot(lot_number: str, reason: str, signature: Signature, public_note: 
                 refill.give_back(order, a, AllocationStatus.RETURNED_RECALLED, staff_id=staff_id,
                                  reason=f"Lot {batch.lot_number} recalled")
             if recalled:
-                needs.append(refill.need(line.id, order, line, sum(a.quantity for a in recalled)))
+                quantity = sum(a.quantity for a in recalled)
+                needs.append(refill.need(line.id, order, line, quantity))
                 lines[line.id] = (order, line)
+                changed[order.id].append(changes.returned(line.sku, batch.lot_number, quantity))
     planned = planner.plan(needs, refill.lots_of(locked, exclude_batch_id=batch.id))
     missing = planned.missing
     for pick in planned.picks:
         order, line = lines[pick.key]
-        refill.allocate(order, line, stock_by_id[pick.stock_id], pick.quantity, staff_id=staff_id,
+        stock = stock_by_id[pick.stock_id]
+        refill.allocate(order, line, stock, pick.quantity, staff_id=staff_id,
                         reason=f"Order {order.number} re-allocated: lot {batch.lot_number} recalled")
+        changed[order.id].append(changes.allocated(line.sku, stock.batch.lot_number, pick.quantity))
     shortfalls: dict[int, list[str]] = defaultdict(list)
     for n in needs:
         if n.key in missing:
             order, line = lines[n.key]
             shortfalls[order.id].append(f"{line.sku} short by {missing[n.key]} of {n.quantity} units")
-    for order in {order.id: order for order, _ in lines.values()}.values():
+    moved = {order.id: order for order, _ in lines.values()}.values()
+    for order in moved:
         _report(order, batch.lot_number, shortfalls.get(order.id), staff_id, summary)
     db.session.flush()
     notified = _record_notices(batch.id, batch.lot_number, batch.recall_note)
     summary.notified = len(notified)
+    open_orders = {order.number: _announce_changed(order, batch.lot_number, changed[order.id]) for order in moved}
     for order in orders:
         if order.number in summary.flagged:
             announce.order_needs_attention(order)
-    lot_recalled(batch.lot_number, batch.recall_note, notified)
+    lot_recalled(batch.lot_number, batch.recall_note, notified, open_orders)
     summary.received = tracing.lot_trace(batch.lot_number).received
     return summary
+
+
+def _announce_changed(order: Order, lot_number: str, changed: list[dict[str, object]]) -> dict[str, object]:
+    """Announce what the recall did to an open order (order.changed), and give it for the recall notice: its
+    number, the changes and the units it still misses (it waits for them: on hold)."""
+    still_missing = [changes.missing(s.sku, s.missing) for s in shortages.short_lines(order)]
+    announce.order_changed(order, changes.LOT_RECALLED, f"Lot {lot_number} was recalled.", changed, still_missing)
+    return {"number": order.number, "changes": changed, "missing": still_missing}
 
 
 def _report(order: Order, lot_number: str, shortfalls: list[str] | None, staff_id: int,
@@ -236,14 +251,17 @@ def _lock_open_orders(lot_stock_ids: set[int]) -> list[Order]:
 __all__ = ["RecallPreview", "RecallSummary", "clear_attention", "preview_recall", "recall_lot"]
 
 
-def lot_recalled(lot_number: str, message: str, orders: Iterable[Order | Row]) -> None:
-    """One lot.recalled per company whose orders drew on the lot, listing those orders (addressed to the person
-    who placed the first of them; every endpoint of the company receives it)."""
+def lot_recalled(lot_number: str, message: str, orders: Iterable[Order | Row],
+                 open_orders: Mapping[str, Mapping[str, object]]) -> None:
+    """One lot.recalled per company whose orders drew on the lot, listing those orders and what the recall did to
+    the open ones among them (`open_orders`, by number); addressed to the person who placed the first of them,
+    every endpoint of the company receives it."""
     by_company: dict[int, list[Order | Row]] = defaultdict(list)
     for order in orders:
         by_company[order.company_id].append(order)
     for _company_id, company_orders in sorted(by_company.items()):
         first = min(company_orders, key=lambda order: order.id)
-        data = {"lot_number": lot_number, "message": message,  # the recipient's orders that drew on the lot
-                "orders": sorted(o.number for o in company_orders)}
+        numbers = sorted(o.number for o in company_orders)  # the recipient's orders that drew on the lot
+        data = {"lot_number": lot_number, "message": message, "orders": numbers,
+                "open_orders": [open_orders[number] for number in numbers if number in open_orders]}
         outbox.announce(outbox.Event("lot.recalled", data, first.customer_id, lot_number))

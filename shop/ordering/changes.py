@@ -1,0 +1,61 @@
+"""What changed on an open order that its buyer did not change (a recall moved or shortened it, fulfilment filled
+or trimmed it): the `changes` of its order.changed event, as plain values, and the words its e-mails use for them.
+
+A change is a dict, as the webhook's JSON carries it: `{"kind": "returned" | "allocated", "sku", "lot_number",
+"quantity"}` (units given back to stock, or allocated from a lot), `{"kind": "cancelled", "sku", "quantity"}`
+(units that will not be delivered) or `{"kind": "total", "from", "to", "currency"}` (decimal strings). What a
+line still misses after the change is `{"sku", "quantity"}` (`missing`).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from shop.platform.templating import money
+
+# Why the order changed (the event's `cause`); its `reason` says it in words.
+LOT_RECALLED = "lot_recalled"
+UNITS_ALLOCATED = "missing_units_allocated"
+UNITS_CANCELLED = "missing_units_cancelled"
+
+
+def returned(sku: str, lot_number: str, quantity: int) -> dict[str, object]:
+    return {"kind": "returned", "sku": sku, "lot_number": lot_number, "quantity": quantity}
+
+
+def allocated(sku: str, lot_number: str, quantity: int) -> dict[str, object]:
+    return {"kind": "allocated", "sku": sku, "lot_number": lot_number, "quantity": quantity}
+
+
+def cancelled(sku: str, quantity: int) -> dict[str, object]:
+    return {"kind": "cancelled", "sku": sku, "quantity": quantity}
+
+
+def total(before: Decimal, after: Decimal, currency: str) -> dict[str, object]:
+    return {"kind": "total", "from": str(before), "to": str(after), "currency": currency}
+
+
+def missing(sku: str, quantity: int) -> dict[str, object]:
+    """Units a line still misses (the event's `missing`: the order is on hold until they are allocated or
+    cancelled)."""
+    return {"sku": sku, "quantity": quantity}
+
+
+def units(quantity: int, sku: str) -> str:
+    """'1 unit of LEU-USP-25KG', '3 units of LEU-USP-25KG'."""
+    return f"{quantity} unit{'' if quantity == 1 else 's'} of {sku}"
+
+
+def describe(change: Mapping[str, object]) -> str:
+    """One change in the words of the buyer's e-mail."""
+    kind = change["kind"]
+    if kind == "total":
+        return (f"Total: {money(Decimal(str(change['from'])), str(change['currency']))}, "
+                f"now {money(Decimal(str(change['to'])), str(change['currency']))}")
+    quantity, sku = int(change["quantity"]), str(change["sku"])
+    if kind == "allocated":
+        verb = "comes" if quantity == 1 else "come"
+        return f"{units(quantity, sku)} now {verb} from lot {change['lot_number']}"
+    if kind == "returned":
+        return f"{units(quantity, sku)} of lot {change['lot_number']} went back to stock (lot recalled)"
+    return f"{units(quantity, sku)} cancelled: not delivered, not charged"
