@@ -11,6 +11,7 @@ from shop.api.auth import current_customer
 from shop.api.blueprints import ApiBlueprint
 from shop.api.pagination import encode_cursor
 from shop.api.schemas import (
+    CancelInSchema,
     DecisionInSchema,
     IdempotencyHeaderSchema,
     OrderInSchema,
@@ -95,14 +96,18 @@ class OrderDetail(MethodView):
 @orders_blp.route("/<string:number>/cancel")
 class OrderCancel(MethodView):
     @orders_blp.arguments(IdempotencyHeaderSchema(), location="headers")
+    @orders_blp.arguments(CancelInSchema(), required=False,
+                          description="No body, or `{}`: a cancellation takes no members yet.")
     @orders_blp.response(200, OrderSchema, headers=idempotency.RESPONSE_HEADERS,
                          description="Cancelled; its allocated units are back in stock.")
     @orders_blp.alt_response(404, response="NOT_FOUND")
     @orders_blp.alt_response(409, response="CONFLICT")
-    def post(self, headers, number: str):
+    def post(self, headers, _body, number: str):
         """Cancel one of your orders
 
-        Allowed while the order is pending or confirmed; otherwise 409 `illegal-transition`.
+        Allowed while the order is pending or confirmed; otherwise 409 `illegal-transition`. A body member the
+        shop does not know (such as `reason`) is 422 `validation-error` and cancels nothing. The cancelled
+        order keeps its amounts (`line_total`, `total`) as they stood; nothing of it is delivered or charged.
         """
         customer = current_customer()
 

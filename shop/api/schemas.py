@@ -286,6 +286,10 @@ class CompanySchema(OutSchema):
         "description": "Credit limit minus open exposure; null without a limit."})
 
 
+class CancelInSchema(Schema):
+    """A cancellation takes no members yet; an unknown one is refused (422), never silently dropped."""
+
+
 class DecisionInSchema(Schema):
     note = fields.String(load_default="", validate=validate.Length(max=500),
                          metadata={"description": "Told to the buyer who placed the order."})

@@ -26,8 +26,11 @@ class OrderLineSchema(OutSchema):
     quantity = fields.Integer(required=True)
     unit_price = DecimalString(places=2, required=True,
                                metadata={"description": "Captured when the order was placed (price breaks applied)."})
-    line_total = DecimalString(places=2, required=True,
-                               metadata={"description": "Unit price times the units still to deliver."})
+    line_total = DecimalString(places=2, required=True, metadata={
+        "description": "The line's amount: `unit_price` × (`quantity` - `cancelled_quantity`), the units it "
+                       "delivers or delivered. Shipping does not change it. A cancelled order keeps its lines' "
+                       "amounts as they stood when it was cancelled (the record of what was ordered); its "
+                       "status says that none of it is delivered or charged."})
     cancelled_quantity = fields.Integer(required=True, metadata={
         "description": "Units of the line cancelled because they could not be supplied (0 normally)."})
     allocations = fields.List(fields.Nested(AllocationSchema), required=True,
@@ -70,8 +73,11 @@ class OrderSchema(OutSchema):
     placed_at = fields.DateTime(required=True)
     currency = fields.String(required=True)
     lines = fields.List(fields.Nested(OrderLineSchema), required=True)
-    subtotal = DecimalString(places=2, required=True)
-    total = DecimalString(places=2, required=True)
+    subtotal = DecimalString(places=2, required=True, metadata={"description": "The sum of the lines' `line_total`."})
+    total = DecimalString(places=2, required=True, metadata={
+        "description": "What the order is worth: `subtotal` (no shipping or tax lines yet). A cancelled order "
+                       "keeps its total as it stood when it was cancelled, and is not charged: "
+                       "`GET /company`'s `open_exposure` leaves it out."})
     shipping_address = fields.Nested(AddressOutSchema, required=True)
     purchase_order = fields.String(required=True, allow_none=True)
     min_remaining_shelf_life_days = fields.Integer(required=True, allow_none=True)

@@ -1,6 +1,8 @@
 """POST/GET /api/v1/orders and cancel: totals, price breaks, field-path errors, stock, privacy, paging, SQL cost."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from shop.platform.extensions import db
@@ -145,6 +147,33 @@ def test_cancel_releases_stock_and_cancelling_twice_is_409(api, stocked):
     problem = assert_problem(api.post(f"/api/v1/orders/{number}/cancel"), 409, "illegal-transition")
     assert "cancelled" in problem["detail"]
     assert available(api, "LEU-USP-25KG") == 16
+
+
+def test_cancel_refuses_an_unknown_field_with_422_and_changes_nothing(api, stocked):
+    number = api.order([{"sku": "LEU-USP-25KG", "quantity": 2}]).get_json()["number"]
+    refused = api.post(f"/api/v1/orders/{number}/cancel", json={"reason": "x"}, key="cancel-1")
+    assert assert_problem(refused, 422, "validation-error")["errors"] == {"reason": ["Unknown field."]}
+    assert api.get(f"/api/v1/orders/{number}").get_json()["status"] == "pending"
+    assert available(api, "LEU-USP-25KG") == 14
+    # A refused request is not kept for its Idempotency-Key: the corrected one may reuse it.
+    assert api.post(f"/api/v1/orders/{number}/cancel", json={}, key="cancel-1").get_json()["status"] == "cancelled"
+
+
+def test_a_cancelled_order_keeps_its_amounts_as_its_schema_says_and_counts_in_no_exposure(api, client, stocked):
+    placed = api.order([{"sku": "LEU-USP-25KG", "quantity": 8}, {"sku": "LEU-USP-1KG", "quantity": 3}]).get_json()
+    cancelled = api.post(f"/api/v1/orders/{placed['number']}/cancel").get_json()
+    assert cancelled["status"] == "cancelled"
+    for line in cancelled["lines"]:
+        assert Decimal(line["line_total"]) == Decimal(line["unit_price"]) * (line["quantity"]
+                                                                             - line["cancelled_quantity"])
+    assert [line["line_total"] for line in cancelled["lines"]] == ["14800.00", "288.00"]
+    assert cancelled["subtotal"] == cancelled["total"] == placed["total"] == "15088.00"
+    assert api.get("/api/v1/company").get_json()["open_exposure"] == "0.00"  # what a cancelled order owes: nothing
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    line_total = schemas["OrderLine"]["properties"]["line_total"]["description"]
+    total = schemas["Order"]["properties"]["total"]["description"]
+    assert "(`quantity` - `cancelled_quantity`)" in line_total and "still to deliver" not in line_total
+    assert "A cancelled order keeps" in line_total and "A cancelled order keeps" in total
 
 
 def test_order_list_walks_every_order_once_newest_first_and_filters_by_status(api, rival, stocked):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
 
@@ -17,8 +19,9 @@ from shop.catalog.models import PriceList, PriceListItem
 from shop.catalog.tiers import CONTRACT, LIST, Tier, price_for, price_steps
 from shop.platform.errors import InvalidInput
 from shop.platform.extensions import db
+from shop.platform.tx import run_in_transaction
 from tests.support.api import new_api_client
-from tests.support.factories import make_customer, make_lot
+from tests.support.factories import make_customer, make_lot, make_product
 from tests.support.sql import count_statements
 from tests.support.staff import sign_in as staff_sign_in
 from tests.support.storefront import sign_in
@@ -291,3 +294,25 @@ def test_staff_replace_a_price_list_twice_and_it_holds_exactly_the_last_file(app
                                content_type="multipart/form-data")
         assert "The prices are replaced." in replaced.text, replaced.text
         assert _prices_of(customer.company_id) == _file_rows(text)
+
+
+@pytest.mark.slow
+def test_replacing_one_list_at_the_same_time_each_succeeds_and_it_holds_one_file_exactly(make_app):
+    app = make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 10, "max_overflow": 0})
+    with app.app_context():
+        make_product()
+        customer = make_customer()
+        list_id = _list(customer, FIRST).id
+        files = [FIRST if n % 2 else SECOND for n in range(8)]
+        barrier = threading.Barrier(len(files))
+
+        def replace(text: str) -> None:
+            with app.app_context():
+                barrier.wait()
+                run_in_transaction(lambda: price_lists.replace_items(db.session.get(PriceList, list_id), text,
+                                                                     None, None))
+                db.session.remove()
+
+        with ThreadPoolExecutor(max_workers=len(files)) as pool:
+            list(pool.map(replace, files))  # each raises here if its replace failed
+        assert _prices_of(customer.company_id) in (_file_rows(FIRST), _file_rows(SECOND))

@@ -9,9 +9,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select, text
 
+from shop.accounts import companies
+from shop.accounts import people as accounts
 from shop.ordering import new_order_number, order_number_is
 from shop.ordering.models import Order
 from shop.platform.extensions import db
+from tests.support.api import ApiClient
 from tests.support.staff import sign_in as staff_sign_in
 from tests.support.staff import text_of
 from tests.support.storefront import sign_in
@@ -32,6 +35,16 @@ def test_the_api_finds_and_cancels_an_order_by_its_number_in_any_case(api, stock
     cancelled = api.post(f"/api/v1/orders/{typed}/cancel", json={})
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.get_json()["number"] == number and cancelled.get_json()["status"] == "cancelled"
+
+
+def test_an_approver_key_approves_an_order_by_its_number_in_any_case(api, stocked):
+    companies.set_terms(api.customer.company, "prepaid", "", "1000")  # one drum, 1,950.00, waits for approval
+    approver = ApiClient(api.client, accounts.create_api_key(api.customer, "approver", "approver"), api.customer)
+    db.session.commit()
+    number, typed = _typed_in_lower_case(api)
+    approved = approver.post(f"/api/v1/orders/{typed}/approve", json={})
+    assert approved.status_code == 200, approved.text
+    assert (approved.get_json()["number"], approved.get_json()["status"]) == (number, "pending")
 
 
 def test_another_companys_order_stays_404_in_any_case(api, rival, stocked):
