@@ -68,6 +68,12 @@ class Company(Base):
     price_lists: Mapped[list[PriceList]] = relationship(back_populates="company", order_by="PriceList.id",
                                                         cascade="all, delete-orphan")
 
+    @property
+    def billing_address(self) -> dict[str, str]:
+        """The billing address in an order's address fields, the company's name as the recipient."""
+        return {"name": self.name, "line1": self.billing_line1, "line2": self.billing_line2,
+                "city": self.billing_city, "postal_code": self.billing_postal_code, "country": self.billing_country}
+
     def __repr__(self) -> str:
         return f"<Company {self.name}>"
 

@@ -1,5 +1,5 @@
-"""Country codes for address forms: the one check of an ISO 3166-1 code, and the choices in the order people
-look for them.
+"""Country codes for address forms: the one check of an ISO 3166-1 code, the name people read for it, and the
+choices in the order people look for them.
 
 Sorted with the Unicode Collation Algorithm (pyuca, with the Unicode default table), so that accents and
 letters such as Å fold into their base letter: Åland Islands follows Afghanistan, Côte d'Ivoire comes
@@ -19,6 +19,12 @@ COUNTRY_CODE_MESSAGE = "Use a two-letter ISO 3166-1 country code, such as DE or 
 def is_country_code(text: str) -> bool:
     """Whether `text` is an ISO 3166-1 alpha-2 code (either case): the one check of every address's country."""
     return len(text) == 2 and pycountry.countries.get(alpha_2=text.upper()) is not None
+
+
+def country_name(code: str) -> str:
+    """The name an address shows for a code ('SE' -> 'Sweden', 'TW' -> 'Taiwan'); text that is no code as it is."""
+    country = pycountry.countries.get(alpha_2=code.upper()) if is_country_code(code) else None
+    return getattr(country, "common_name", country.name) if country else code
 
 
 @lru_cache(maxsize=1)

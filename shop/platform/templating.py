@@ -1,4 +1,4 @@
-"""Jinja filters and globals: money, masses, dates, shop settings."""
+"""Jinja filters and globals: money, masses, counts, countries, dates, shop settings."""
 from __future__ import annotations
 
 import re
@@ -8,6 +8,7 @@ from decimal import Decimal
 from flask import Flask, current_app, request, url_for
 from markupsafe import Markup, escape
 
+from shop.platform.countries import country_name
 from shop.platform.seller import Seller
 
 # Bound on the memo of cached_url: lot links grow with the lots ever shown; navigation needs a handful.
@@ -28,6 +29,11 @@ def kg(value: Decimal | int | None) -> str:
         return ""
     d = Decimal(value).normalize()
     return f"{d:,f} kg"
+
+
+def units(count: int) -> str:
+    """A number of units in words: '1 unit', '3 units'."""
+    return f"{count} unit" if count == 1 else f"{count} units"
 
 
 def isodate(value: date | datetime | None) -> str:
@@ -65,6 +71,8 @@ def init_templating(app: Flask) -> None:
     """Register the filters and the shop-wide template globals."""
     app.add_template_filter(money)
     app.add_template_filter(kg)
+    app.add_template_filter(units)
+    app.add_template_filter(country_name, "country")
     app.add_template_filter(isodate)
     app.add_template_filter(formula)
     app.add_template_global(cached_url)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from shop import ordering
-from shop.accounts.models import Customer
+from shop.accounts.models import Customer, needs_approval
 from shop.catalog import price_lists
 from shop.catalog.models import Product, Variant
 from shop.catalog.tiers import Price, Tier
@@ -22,6 +22,7 @@ from shop.platform import metrics
 from shop.platform.errors import InsufficientStock, InvalidInput
 from shop.platform.extensions import db
 from shop.platform.ratelimits import checkout_rate
+from shop.platform.templating import units
 from shop.storefront import bp
 from shop.storefront.common import (
     CART_KEY,
@@ -81,6 +82,11 @@ class Cart:
     @property
     def has_problems(self) -> bool:
         return any(line.problems for line in self.lines)
+
+    @property
+    def flagged(self) -> bool:
+        """Whether the cart page marks a line: one that cannot be ordered as it is, or a changed price."""
+        return any(line.problems or line.price_changed for line in self.lines)
 
 
 def _session_cart() -> dict[str, int]:
@@ -184,8 +190,7 @@ def cart_add():
     cart = _session_cart()
     cart[sku] = min(cart.get(sku, 0) + form.quantity.data, MAX_LINE_QUANTITY)
     _save(cart)
-    units = "unit" if form.quantity.data == 1 else "units"
-    flash(f"Added {form.quantity.data} {units} of {variant.product.name}, {variant.pack_size_kg.normalize():f} kg "
+    flash(f"Added {units(form.quantity.data)} of {variant.product.name}, {variant.pack_size_kg.normalize():f} kg "
           f"({sku}) to your cart.", "success")
     return redirect(url_for("storefront.cart"))
 
@@ -206,7 +211,7 @@ def cart_update():
         flash(f"Removed {sku} from your cart.", "info")
     else:
         cart[sku] = form.quantity.data
-        flash(f"Updated {sku}: {form.quantity.data} units.", "success")
+        flash(f"Updated {sku}: {units(form.quantity.data)}.", "success")
     _save(cart)
     return redirect(url_for("storefront.cart"))
 
@@ -258,16 +263,22 @@ def _checkout_key(token: str) -> str:
     return CHECKOUT_KEY_PREFIX + token
 
 
-def _last_address(customer: Customer) -> dict[str, str]:
+def _starting_address(customer: Customer) -> dict[str, str]:
+    """Where the buyer's last order went; for a first order, the company's billing address."""
     last = db.session.scalar(select(Order).where(Order.customer_id == customer.id)
                              .order_by(Order.placed_at.desc(), Order.id.desc()).limit(1))
-    return last.shipping_address if last else {}
+    return last.shipping_address if last else customer.company.billing_address
 
 
 def _render_checkout(form: CheckoutForm, cart: Cart, problems: list[str] | None = None, *, refused: bool = False,
                      status: int = 200):
+    customer = current_customer()
+    threshold = customer.company.approval_threshold
+    # Said before placing, from the cart's prices, which are the order's (the same contract prices and breaks).
+    waits = needs_approval(threshold, customer.role, cart.subtotal)
     return render_template("storefront/checkout.html", form=form, cart=cart, problems=problems or [],
-                           refused=refused, shelf_days=availability.default_shelf_life_days()), status
+                           refused=refused, shelf_days=availability.default_shelf_life_days(),
+                           approval_threshold=threshold if waits else None), status
 
 
 @bp.get("/checkout")
@@ -278,7 +289,7 @@ def checkout():
     if not cart.lines:
         flash("Your cart is empty: add a pack size first.", "info")
         return redirect(url_for("storefront.cart"))
-    form = CheckoutForm(formdata=None, data=_last_address(current_customer()))
+    form = CheckoutForm(formdata=None, data=_starting_address(current_customer()))
     form.token.data = _checkout_token()
     return _render_checkout(form, cart)
 

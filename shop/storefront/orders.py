@@ -16,7 +16,7 @@ from shop.platform.errors import IllegalTransition, NotFound
 from shop.platform.extensions import db
 from shop.platform.tx import run_in_transaction
 from shop.storefront import bp
-from shop.storefront.cart import add_order_to_cart
+from shop.storefront.cart import add_order_to_cart, load_cart
 from shop.storefront.common import current_customer, customer_required
 
 PAGE_SIZE = 20
@@ -91,9 +91,9 @@ def order_again(number: str):
     order = _own_order(number)
     added, withdrawn = add_order_to_cart(order)
     if added:
+        check = " Check the lines flagged below before you check out." if load_cart().flagged else ""
         flash(f"The {len(added)} line{'s' if len(added) != 1 else ''} of order {number} "
-              f"{'are' if len(added) != 1 else 'is'} in your cart at today's prices. Check the lines flagged "
-              "below before you check out.", "success")
+              f"{'are' if len(added) != 1 else 'is'} in your cart at today's prices.{check}", "success")
     if withdrawn:
         flash(f"No longer sold, so not added: {', '.join(withdrawn)}.", "error")
     return redirect(url_for("storefront.cart"))
