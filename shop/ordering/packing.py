@@ -1,4 +1,5 @@
-"""What a packing slip weighs: per line and in total, net and gross kg and the number of packages."""
+"""What a packing slip weighs (per line and in total, net and gross kg and the number of packages), and what it says
+about a line's units that are not there to pick."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -52,3 +53,32 @@ class Shipment:
 def shipment(lines: Iterable[tuple[str, Decimal, Decimal | None, int]]) -> Shipment:
     """A shipment from (sku, pack size kg, tare kg or None, packages) per line."""
     return Shipment(tuple(PackedLine(*line) for line in lines))
+
+
+@dataclass(frozen=True)
+class SlipNote:
+    """What the slip says under a line about units not there to pick; `short`: some are still to be allocated."""
+
+    text: str
+    short: bool
+
+
+def _units(n: int) -> str:
+    return f"{n} unit{'s' if n != 1 else ''}"
+
+
+def line_note(ordered: int, cancelled: int, held: int, flagged: bool) -> SlipNote:
+    """The note under a line, as things are now: units cancelled (they could not be supplied), units still to
+    allocate (pointing at the order's attention note only while the order is flagged), and "Nothing to pack." when
+    the line holds no unit; no text when it holds all it is to deliver."""
+    missing = ordered - cancelled - held
+    notes = []
+    if cancelled:
+        notes.append(f"{_units(cancelled)} cancelled: they could not be supplied.")
+    if missing > 0:
+        see = ": see the order's attention note" if flagged else " on the order's page"
+        notes.append(f"{missing} of {_units(ordered - cancelled)} not allocated yet: allocate them{see} before "
+                     "packing.")
+    if notes and not held:
+        notes.append("Nothing to pack.")
+    return SlipNote(" ".join(notes), missing > 0)

@@ -217,8 +217,9 @@ def packing_slip(number: str):
     if order.status == OrderStatus.CANCELLED:
         abort(409, description=f"Order {number} is cancelled: there is nothing to pack.")
     rows = tracing.order_trace_rows(order.id)
-    packed = packing.shipment(
-        (line.sku, line.variant.pack_size_kg, line.variant.tare_kg,
-         sum(r.quantity for r in rows if r.sku == line.sku and r.allocation_status.live))
-        for line in order.lines)
-    return render_template("staff/packing_slip.html", order=order, rows=rows, packed=packed)
+    held = [sum(r.quantity for r in rows if r.sku == line.sku and r.allocation_status.live) for line in order.lines]
+    packed = packing.shipment((line.sku, line.variant.pack_size_kg, line.variant.tare_kg, units)
+                              for line, units in zip(order.lines, held, strict=True))
+    notes = [packing.line_note(line.quantity, line.cancelled_quantity, units, order.needs_attention)
+             for line, units in zip(order.lines, held, strict=True)]
+    return render_template("staff/packing_slip.html", order=order, rows=rows, packed=packed, notes=notes)

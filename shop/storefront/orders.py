@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from shop import ordering
 from shop.catalog.models import Variant
+from shop.ordering import shortages
 from shop.ordering.cancellation import preview_cancellation
 from shop.ordering.models import Order, OrderStatus
 from shop.platform.bounds import is_plain_date, is_row_id
@@ -65,8 +66,11 @@ def _own_order(number: str) -> Order:
 
 def _render_order(number: str, *, confirmation: bool):
     order = _own_order(number)
+    # What the order misses now (a recall took units, a refill gave some back): never a note written back then.
+    short = shortages.short_lines(order) if order.status in shortages.OPEN_STATUSES else []
     return render_template("storefront/order.html", order=order, confirmation=confirmation,
-                           cancellable=order.status in CANCELLABLE)
+                           cancellable=order.status in CANCELLABLE, short=short,
+                           lines_at={line.position: line for line in order.lines})
 
 
 @bp.get("/orders/<number>")

@@ -71,7 +71,8 @@ def test_make_run_on_another_port_puts_problem_types_and_mail_links_on_that_port
                           check=True).stdout.splitlines()
     env = {k: v for k, v in os.environ.items() if k not in ("PUBLIC_BASE_URL", "REDIS_URL", "SECRET_KEY")}
     env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'shop.sqlite3'}", TASK_QUEUE_FILE=str(tmp_path / "tasks.sqlite3"),
-               MAIL_SERVER="127.0.0.1", MAIL_PORT=str(smtp_port))
+               MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=str(smtp_port), MAIL_USE_TLS="0",
+               MAIL_USE_SSL="0")
     for step in (" db upgrade", " shop seed-demo-if-empty"):
         subprocess.run(next(line for line in plan if line.endswith(step)), shell=True, cwd=ROOT, env=env,
                        check=True, capture_output=True)
