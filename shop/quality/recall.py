@@ -28,7 +28,9 @@ from shop.platform import outbox
 from shop.quality import release
 from shop.quality import trace as tracing
 
-OPEN_STATUSES = (OrderStatus.PENDING, OrderStatus.CONFIRMED)
+# Orders whose allocations a recall moves: every order that holds stock and has not shipped (one waiting for its
+# company's approval holds its units too, and must not be approved onto a recalled lot).
+OPEN_STATUSES = (OrderStatus.AWAITING_APPROVAL, OrderStatus.PENDING, OrderStatus.CONFIRMED)
 
 
 @dataclass
@@ -225,7 +227,7 @@ def clear_attention(number: str, note: str, staff: StaffUser | None = None) -> O
 
 
 def _lock_open_orders(lot_stock_ids: set[int]) -> list[Order]:
-    """Pending and confirmed orders holding units of these stock rows, locked, oldest first."""
+    """Open orders (OPEN_STATUSES) holding units of these stock rows, locked, oldest first."""
     if not lot_stock_ids:
         return []
     order_ids = sorted(db.session.scalars(

@@ -200,3 +200,18 @@ def test_an_approval_that_expired_mails_the_buyer_why(app, product):
     cancelled = _mail_to("buyer@acme.example", f"Order {order.number} was cancelled")
     assert "Reason: Not approved within" in cancelled.body
     assert [m.subject for m in outbox_mail() if "withdrawn" in m.subject] == []
+
+
+def test_a_recall_moves_an_order_that_waits_for_approval_and_tells_its_buyer(app, product):
+    buyer = _company_with_approval(product)  # its order draws on L-APPR
+    order = place(buyer, "LEU-USP-25KG", 2)
+    make_lot(product, "L-AFTER", {"LEU-USP-25KG": 5}, expires_in_days=800)
+    drain()
+    signed_recall("L-APPR", "Supplier audit failed", note=NOTE)
+    drain()
+
+    (changed,) = _events("order.changed")
+    assert changed["number"] == order.number and changed["status"] == "awaiting_approval"
+    assert [a["lot_number"] for a in changed["lines"][0]["allocations"]] == ["L-AFTER"]
+    notice = _mail_to("buyer@acme.example", "Recall of lot L-APPR")
+    assert f"{order.number}: re-allocated" in notice.body and COA.format("L-AFTER") in notice.body
