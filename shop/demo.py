@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from shop.accounts import people as accounts
-from shop.accounts.models import Customer, StaffUser
+from shop.accounts.models import Customer, StaffRole, StaffUser
 from shop.catalog.models import PriceBreak, Product, SpecTest, Variant
 from shop.inventory import lots as inventory
 from shop.inventory.models import Batch, DateKind
@@ -117,11 +117,13 @@ DEMO_LAB_SYSTEM = "LIMS (demo data)"
 # Weight of one pack's packaging by pack size (kg): PE bag in a carton, fibre drum with liner, big bag (FIBC).
 DEMO_TARE_KG = {"1": D("0.12"), "5": D("0.35"), "25": D("2.4"), "500": D("2.6")}
 
-DEMO_STAFF = [("admin@leucine.example", "admin", "Admin"), ("warehouse@leucine.example", "warehouse", "Warehouse"),
-              ("quality@leucine.example", "quality", "Quality"),
+# (email, roles, name): the admin holds no quality role, so signs no QC decision (give it on the Staff page).
+DEMO_STAFF = [("admin@leucine.example", ["admin"], "Admin"),
+              ("warehouse@leucine.example", ["warehouse"], "Warehouse"),
+              ("quality@leucine.example", ["quality"], "Quality"),
               # a second quality user: a lot is released by someone other than who recorded its results
-              ("quality2@leucine.example", "quality", "Second quality"),
-              ("fulfilment@leucine.example", "fulfilment", "Fulfilment")]
+              ("quality2@leucine.example", ["quality"], "Second quality"),
+              ("fulfilment@leucine.example", ["fulfilment"], "Fulfilment")]
 DEMO_PASSWORD = "leucine-demo-2026"
 DEMO_CUSTOMER = ("buyer@nutrition.example", "Northwind Nutrition GmbH")
 
@@ -157,9 +159,9 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
                 product.variants.append(variant)
             db.session.add(product)
             added["products"] += 1
-    for email, role, name in DEMO_STAFF:
+    for email, roles, name in DEMO_STAFF:
         if db.session.scalar(select(StaffUser.id).where(StaffUser.email == email)) is None:
-            accounts.create_staff(email, DEMO_PASSWORD, role, name=name)
+            accounts.create_staff(email, DEMO_PASSWORD, roles, name=name)
             added["staff"] += 1
     db.session.flush()
     quality = db.session.scalar(select(StaffUser).where(StaffUser.email == "quality@leucine.example"))
@@ -191,5 +193,5 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
 
 def _signed(staff: StaffUser, action: SignedAction, lot_number: str) -> Signature:
     """The demo quality user's signature on a demo lot: demo data has no one at a keyboard to type a password."""
-    return Signature(staff_id=staff.id, name=staff.name, email=staff.email, action=action, lot_number=lot_number,
-                     meaning=meaning(action, lot_number), signed_at=utcnow())
+    return Signature(staff_id=staff.id, name=staff.name, email=staff.email, role=StaffRole.QUALITY, action=action,
+                     lot_number=lot_number, meaning=meaning(action, lot_number), signed_at=utcnow())
