@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from shop.accounts import companies
 from shop.accounts import people as accounts
-from shop.accounts.models import Customer, StaffUser
+from shop.accounts.models import Customer, StaffRole, StaffUser
 from shop.catalog import price_lists
 from shop.catalog.models import Product
 from shop.demo import DEMO_PASSWORD, seed_demo
@@ -64,12 +64,14 @@ def seed_demo_if_empty_command() -> None:
 @shop_cli.command("create-staff")
 @click.option("--email", required=True)
 @click.option("--password", required=True, help="At least 10 characters.")
-@click.option("--role", required=True, type=click.Choice(["admin", "warehouse", "quality", "fulfilment"]))
+@click.option("--role", "roles", required=True, multiple=True, type=click.Choice([r.value for r in StaffRole]),
+              help="A role the user holds; repeat for several (--role admin --role quality). Only quality signs "
+                   "releases, rejections and recalls.")
 @click.option("--name", default="")
-def create_staff_command(email: str, password: str, role: str, name: str) -> None:
-    """Create a staff user with a role."""
-    staff = _run(accounts.create_staff, email, password, role, name)
-    click.echo(f"Staff user {staff.email} ({staff.role}) created.")
+def create_staff_command(email: str, password: str, roles: tuple[str, ...], name: str) -> None:
+    """Create a staff user holding one or more roles."""
+    staff = _run(accounts.create_staff, email, password, roles, name)
+    click.echo(f"Staff user {staff.email} ({staff.role_names}) created.")
 
 
 @shop_cli.command("create-customer")
@@ -244,6 +246,11 @@ def _read_batch_file(file: Path) -> dict:
 def _sign_release(email: str, lot_number: str, password_stdin: bool) -> signatures.Signature:
     """The operator's release signature: their password, checked like the staff page checks it."""
     staff = db.session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+    if staff is None:
+        raise click.ClickException(f"No staff user {email}: nothing was signed.")
+    refusal = signatures.refusal_to_sign(staff, SignedAction.RELEASE)
+    if refusal:
+        raise click.ClickException(refusal)  # before asking for a password that could not make it a signature
     statement = signatures.meaning(SignedAction.RELEASE, lot_number)
     if password_stdin:
         password = click.get_text_stream("stdin").readline().rstrip("\r\n")
@@ -253,7 +260,7 @@ def _sign_release(email: str, lot_number: str, password_stdin: bool) -> signatur
     try:
         return signatures.sign(staff, password, SignedAction.RELEASE, lot_number, confirmed=True)
     except signatures.SignatureRefused as exc:
-        if exc.wrong_password and staff is not None:
+        if exc.wrong_password:
             run_in_transaction(signatures.record_refusal, staff.id, SignedAction.RELEASE, lot_number)
         raise click.ClickException(" ".join(m for msgs in exc.errors.values() for m in msgs)) from None
     finally:

@@ -9,7 +9,7 @@ from flask import Flask, current_app
 from huey import crontab
 from sqlalchemy import delete, select
 
-from shop.accounts.models import StaffRole, StaffUser
+from shop.accounts.models import StaffRole, StaffUser, StaffUserRole
 from shop.events import delivery, dispatch, emails
 from shop.ordering import approvals
 from shop.ordering.models import IdempotencyRecord
@@ -45,8 +45,8 @@ def expiry_alert(today: date | None = None) -> int:
     expiring = reports.dashboard(EXPIRY_ALERT_DAYS, current_app.config["LOW_STOCK_UNITS"], today).expiring
     if not expiring:
         return 0
-    staff = db.session.scalars(select(StaffUser.email).where(StaffUser.active.is_(True),
-                                                             StaffUser.role.in_(ALERTED_ROLES))).all()
+    staff = db.session.scalars(select(StaffUser.email).where(StaffUser.active.is_(True), StaffUser.role_rows.any(
+        StaffUserRole.role.in_(ALERTED_ROLES))).order_by(StaffUser.email)).all()
     if staff:
         mail.send(list(staff), f"{len(expiring)} lot(s) expire within {EXPIRY_ALERT_DAYS} days", "expiry_alert",
                   lots=expiring, days=EXPIRY_ALERT_DAYS, today=today)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import enum
 import secrets
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -161,10 +162,21 @@ class ApiKey(Base):
 
 
 class StaffRole(enum.StrEnum):
-    ADMIN = "admin"
+    """What a staff member may do; one person may hold several (an admin who also works in quality)."""
+
+    ADMIN = "admin"  # every right but a signature on a QC decision
     WAREHOUSE = "warehouse"
-    QUALITY = "quality"
+    QUALITY = "quality"  # the quality unit: records results, and alone signs releases, rejections and recalls
     FULFILMENT = "fulfilment"
+
+
+class StaffUserRole(Base):
+    """One role held by a staff user."""
+
+    __tablename__ = "staff_user_role"
+
+    staff_user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[StaffRole] = mapped_column(_enum(StaffRole, "staff_role"), primary_key=True)
 
 
 class StaffUser(_PasswordMixin, UserMixin, Base):
@@ -173,9 +185,11 @@ class StaffUser(_PasswordMixin, UserMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(120), default="")
-    role: Mapped[StaffRole] = mapped_column(_enum(StaffRole, "staff_role"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # Loaded with the user: every staff page checks them.
+    role_rows: Mapped[list[StaffUserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
     def get_id(self) -> str:
         return f"staff:{self.id}:{self.session_token}"
@@ -184,9 +198,35 @@ class StaffUser(_PasswordMixin, UserMixin, Base):
     def is_active(self) -> bool:
         return self.active
 
+    @property
+    def roles(self) -> frozenset[StaffRole]:
+        return frozenset(row.role for row in self.role_rows)
+
+    @roles.setter
+    def roles(self, roles: Iterable[StaffRole]) -> None:
+        wanted, held = sorted_roles(roles), self.roles
+        self.role_rows = [row for row in self.role_rows if row.role in wanted] + [
+            StaffUserRole(role=r) for r in wanted if r not in held]
+
+    @property
+    def role_names(self) -> str:
+        """The roles held, in the order of StaffRole: 'admin, quality'."""
+        return ", ".join(sorted_roles(self.roles))
+
+    def holds(self, role: StaffRole) -> bool:
+        """Whether this person holds `role` itself (what a signature needs: admin does not imply it)."""
+        return role in self.roles
+
     def has_role(self, *roles: StaffRole | str) -> bool:
-        """Admins may do everything; everyone else only what their role names."""
-        return self.role == StaffRole.ADMIN or self.role in roles
+        """Whether this person may do what any of `roles` may: admins may do everything but sign (`holds`)."""
+        held = self.roles
+        return StaffRole.ADMIN in held or any(r in held for r in roles)
 
     def __repr__(self) -> str:
-        return f"<StaffUser {self.email} {self.role}>"
+        return f"<StaffUser {self.email} {self.role_names}>"
+
+
+def sorted_roles(roles: Iterable[StaffRole | str]) -> list[StaffRole]:
+    """Staff roles without repeats, in the order of StaffRole."""
+    wanted = {StaffRole(r) for r in roles}
+    return [r for r in StaffRole if r in wanted]

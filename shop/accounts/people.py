@@ -7,13 +7,23 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Row, bindparam, func, or_, select, update
 from sqlalchemy.orm import contains_eager, selectinload
 
-from shop.accounts.models import ApiKey, Company, Customer, MemberRole, StaffRole, StaffUser
+from shop.accounts.models import (
+    ApiKey,
+    Company,
+    Customer,
+    MemberRole,
+    StaffRole,
+    StaffUser,
+    StaffUserRole,
+    sorted_roles,
+)
 from shop.accounts.passwords import MIN_PASSWORD_LENGTH, password_problems
 from shop.platform.audit import audit
 from shop.platform.database import utcnow
@@ -87,16 +97,49 @@ def create_customer(email: str, password: str, company: str) -> Customer:
     return _add_account(member, password)
 
 
-def create_staff(email: str, password: str, role: str, name: str = "") -> StaffUser:
-    """Create a staff user with one of the roles admin, warehouse, quality, fulfilment."""
+def create_staff(email: str, password: str, roles: Iterable[str] | str, name: str = "") -> StaffUser:
+    """Create a staff user holding `roles` (one role's name, or several) of admin, warehouse, quality, fulfilment."""
     errors = _new_account_errors(StaffUser, email, password, "A staff user with this email already exists.")
-    try:
-        staff_role = StaffRole(role)
-    except ValueError:
-        errors["role"] = [f"Role must be one of: {', '.join(r.value for r in StaffRole)}."]
+    held, role_errors = checked_roles([roles] if isinstance(roles, str) else roles, email)
+    if role_errors:
+        errors["roles"] = role_errors
     if errors:
         raise InvalidInput(errors)
-    return _add_account(StaffUser(email=normalise_email(email), role=staff_role, name=name), password)
+    staff = StaffUser(email=normalise_email(email), name=name)
+    staff.roles = held
+    return _add_account(staff, password)
+
+
+def checked_roles(names: Iterable[str], email: str) -> tuple[list[StaffRole], list[str]]:
+    """The staff roles named, in StaffRole order, and what is wrong with them (none, or one unknown)."""
+    names = [str(n).strip() for n in names]
+    unknown = [n for n in names if n not in {r.value for r in StaffRole}]
+    if unknown:
+        return [], [f"Unknown role {', '.join(unknown)}: a role is one of {', '.join(r.value for r in StaffRole)}."]
+    if not names:
+        return [], [f"Tick at least one role for {email}."]
+    return sorted_roles(names), []
+
+
+def set_staff_roles(user: StaffUser, names: Iterable[str], by: StaffUser | None = None) -> StaffUser:
+    """Give a staff user exactly the roles named (audited); refused when none is named, or when it would take
+    the admin role from the last active admin. The caller commits."""
+    roles, errors = checked_roles(names, user.email)
+    if not errors and StaffRole.ADMIN in user.roles and StaffRole.ADMIN not in roles and not _other_admins(user):
+        errors = [f"{user.email} is the last admin: give another staff user the admin role first."]
+    if errors:
+        raise InvalidInput({"roles": errors})
+    before = user.role_names
+    user.roles = roles
+    if user.role_names != before:
+        audit(by, "staff.roles_changed", f"staff {user.email}", f"{before} -> {user.role_names}")
+    return user
+
+
+def _other_admins(user: StaffUser) -> bool:
+    return db.session.scalar(select(StaffUserRole.staff_user_id).join(StaffUser).where(
+        StaffUserRole.role == StaffRole.ADMIN, StaffUser.active.is_(True), StaffUser.id != user.id).limit(1)) \
+        is not None
 
 
 def hash_api_key(key: str) -> str:

@@ -40,7 +40,7 @@ class Actor:
     @classmethod
     def of(cls, staff: StaffUser | None = None, customer: CustomerRef | None = None) -> Actor:
         if staff is not None:
-            return cls(str(staff.role), staff_id=staff.id)
+            return cls(_order_role(staff), staff_id=staff.id)
         if customer is not None:
             return cls(CUSTOMER, customer_id=customer.id)
         return cls(SYSTEM)
@@ -49,6 +49,13 @@ class Actor:
     def approver(cls, member: CustomerRef) -> Actor:
         """A member deciding on an approval: an approver only when their role allows it."""
         return cls(APPROVER if member.role.may(MemberRole.APPROVER) else CUSTOMER, customer_id=member.id)
+
+
+def _order_role(staff: StaffUser) -> str:
+    """Which of a staff member's roles moves orders: admin when held, else fulfilment when held, else any (one
+    that the table refuses)."""
+    held = [r for r in (StaffRole.ADMIN, StaffRole.FULFILMENT) if staff.holds(r)] or sorted(staff.roles)
+    return held[0].value
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from shop.accounts.models import StaffRole
 from shop.catalog.models import Product
 from shop.inventory.lots import lot_number_is
 from shop.inventory.models import Batch, BatchStatus, DateKind
@@ -61,6 +62,7 @@ class Issuer:
 class ReleaseSignature:
     name: str  # may be empty: then the e-mail address names the signer
     email: str
+    role: str  # the role signed in: quality, or (a release from before that was required) admin
     signed_at: datetime
     meaning: str
     independent: bool  # False: the releaser also recorded results (two-person rule off: one-person laboratory)
@@ -68,6 +70,11 @@ class ReleaseSignature:
     @property
     def signer(self) -> str:
         return f"{self.name} ({self.email})" if self.name else self.email
+
+    @property
+    def capacity(self) -> str:
+        """In what capacity the signer released the lot, as the CoA says it: 'quality unit', or their real role."""
+        return "quality unit" if self.role == StaffRole.QUALITY else f"{self.role} (not the quality unit)"
 
 
 @dataclass(frozen=True)
@@ -153,7 +160,7 @@ def get_certificate(lot_number: str) -> Certificate:
         storage_conditions=product.storage_conditions, status=batch.status, recall_note=batch.recall_note,
         recalled_on=recalled_at.date() if recalled_at else None,
         released_on=released_at.date() if released_at else None,
-        release=ReleaseSignature(release.signer_name, release.signer_email,
+        release=ReleaseSignature(release.signer_name, release.signer_email, str(release.signer_role),
                                  release.signed_at, release.meaning, release.independent) if release else None,
         lines=lines, issuer=issuer(),
     )
@@ -257,7 +264,7 @@ def release_lines(cert: Certificate) -> list[str]:
         when = f" on {cert.released_on.isoformat()}" if cert.released_on else ""
         return [f"Released by the quality unit of {_esc(cert.issuer.legal_name)}{when}, before releases were "
                 "signed electronically."]
-    lines = [f"<b>Released by</b> {_esc(release.signer)}, quality unit, on "
+    lines = [f"<b>Released by</b> {_esc(release.signer)}, {_esc(release.capacity)}, on "
              f"{release.signed_at:%Y-%m-%d %H:%M} UTC.",
              f"Electronically signed: “{_esc(release.meaning)}”"]
     if not release.independent:

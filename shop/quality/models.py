@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shop.accounts.models import StaffRole
 from shop.catalog.models import SpecTest
 from shop.platform.database import Base, _enum, utcnow
 from shop.quality import results
@@ -101,6 +102,8 @@ class LotSignature(Base):
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
     signer_name: Mapped[str] = mapped_column(String(120))
     signer_email: Mapped[str] = mapped_column(String(254))
+    # The role signed in: quality (the quality unit); a signature from before that was required may name admin.
+    signer_role: Mapped[StaffRole] = mapped_column(_enum(StaffRole, "staff_role"))
     meaning: Mapped[str] = mapped_column(Text)
     signed_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Release only: whether the signer recorded none of the lot's current results (the two-person rule).

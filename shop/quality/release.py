@@ -207,7 +207,7 @@ def _set_status(batch: Batch, status: BatchStatus, signature: Signature, reason:
 
 def _record_signature(batch: Batch, signature: Signature, independent: bool = True) -> None:
     db.session.add(LotSignature(batch=batch, action=signature.action, staff_id=signature.staff_id,
-                                signer_name=signature.name, signer_email=signature.email,
+                                signer_name=signature.name, signer_email=signature.email, signer_role=signature.role,
                                 meaning=signature.meaning, signed_at=signature.signed_at, independent=independent))
     db.session.flush()
 

@@ -39,6 +39,7 @@ class Signature:
     staff_id: int
     name: str
     email: str
+    role: StaffRole  # the role signed in: the quality unit's (a record from before may name another)
     action: SignedAction
     lot_number: str
     meaning: str
@@ -67,6 +68,15 @@ def signing_throttle(staff_id: int) -> Throttle:
     return Throttle("RATELIMIT_SIGNIN_FAILURES", f"signature:staff:{staff_id}")
 
 
+def refusal_to_sign(staff: StaffUser, action: SignedAction) -> str | None:
+    """Why `staff` may not sign `action`, or None: a QC decision is signed by the quality unit, which needs the
+    quality role itself (an admin may do everything else, not this)."""
+    if staff.holds(StaffRole.QUALITY):
+        return None
+    return (f"{staff.email} cannot sign the {action}: a {action} is signed by the quality unit, which needs the "
+            f"quality role ({staff.email} holds {staff.role_names}).")
+
+
 def sign(staff: StaffUser | None, password: str, action: SignedAction, lot_number: str, *,
          confirmed: bool) -> Signature:
     """Sign `action` on a lot as `staff`: their password again, and `confirmed` their assent to the meaning.
@@ -76,8 +86,11 @@ def sign(staff: StaffUser | None, password: str, action: SignedAction, lot_numbe
     transaction of its own.
     """
     statement = meaning(action, lot_number)
-    if staff is None or not staff.has_role(StaffRole.QUALITY):
+    if staff is None:
         raise SignatureRefused({"password": ["Only a quality user can sign a QC decision."]}, False)
+    refusal = refusal_to_sign(staff, action)
+    if refusal:
+        raise SignatureRefused({"password": [refusal]}, False)
     errors: dict[str, list[str]] = {}
     if not confirmed:
         errors["confirm"] = [f"Tick the statement to sign it: “{statement}”"]
@@ -96,8 +109,8 @@ def sign(staff: StaffUser | None, password: str, action: SignedAction, lot_numbe
             wrong = True
     if errors:
         raise SignatureRefused(errors, wrong_password=wrong)
-    return Signature(staff_id=staff.id, name=staff.name, email=staff.email, action=action, lot_number=lot_number,
-                     meaning=statement, signed_at=utcnow())
+    return Signature(staff_id=staff.id, name=staff.name, email=staff.email, role=StaffRole.QUALITY, action=action,
+                     lot_number=lot_number, meaning=statement, signed_at=utcnow())
 
 
 def record_refusal(staff_id: int, action: SignedAction, lot_number: str) -> None:

@@ -28,8 +28,9 @@ def current_staff() -> StaffUser | None:
     return user if isinstance(user, StaffUser) and user.is_authenticated else None
 
 
-def role_required(*roles: StaffRole | str):
-    """Let a view run only for signed-in staff holding one of `roles` (any staff when none; admin always).
+def role_required(*roles: StaffRole | str, admin_may: bool = True):
+    """Let a view run only for signed-in staff holding one of `roles` (any staff when none; admin always, unless
+    `admin_may` is false: a QC signature needs the quality role itself).
 
     Others are sent to the staff sign-in page; staff without the role get 403 before the view runs, so a
     refused action changes nothing.
@@ -43,9 +44,13 @@ def role_required(*roles: StaffRole | str):
                     flash("You are signed in as a customer. Sign in with a staff account to use the staff "
                           "pages.", "info")
                 return login_manager.unauthorized()
+            if not admin_may and not any(staff.holds(StaffRole(r)) for r in roles):
+                needed = " or ".join(str(r) for r in roles)
+                abort(403, description=f"This needs the {needed} role itself (admin alone is not enough); you are "
+                                       f"signed in as {staff.role_names}.")
             if roles and not staff.has_role(*roles):
                 needed = " or ".join(str(r) for r in roles)
-                abort(403, description=f"This needs the {needed} role; you are signed in as {staff.role}.")
+                abort(403, description=f"This needs the {needed} role; you are signed in as {staff.role_names}.")
             return view(*args, **kwargs)
 
         wrapped.staff_roles = roles  # read by the tests that walk every staff route
@@ -59,9 +64,15 @@ def can(*roles: StaffRole | str) -> bool:
     return staff is not None and staff.has_role(*roles)
 
 
+def holds(role: StaffRole) -> bool:
+    """Whether the signed-in staff user holds `role` itself (a QC signature needs quality: admin is not enough)."""
+    staff = current_staff()
+    return staff is not None and staff.holds(role)
+
+
 @bp.app_context_processor
 def staff_template_globals() -> dict:
-    return {"staff_can": can, "current_staff": current_staff, "StaffRole": StaffRole}
+    return {"staff_can": can, "staff_holds": holds, "current_staff": current_staff, "StaffRole": StaffRole}
 
 
 def _safe_next(target: str | None) -> str:
@@ -90,7 +101,7 @@ def login():
             form.password.errors.append("Email or password is wrong.")
         else:
             login_user(staff)
-            flash(f"Signed in as {staff.email} ({staff.role}).", "success")
+            flash(f"Signed in as {staff.email} ({staff.role_names}).", "success")
             return redirect(_safe_next(request.args.get("next")))
     return render_template("staff/login.html", form=form), 422 if request.method == "POST" else 200
 

@@ -204,7 +204,7 @@ def _signed_action(lot_number: str, form, form_name: str, action: SignedAction, 
 
 
 @bp.post("/batches/<lot_number>/release")
-@role_required(StaffRole.QUALITY)
+@role_required(StaffRole.QUALITY, admin_may=False)
 def release(lot_number: str):
     """Release a quarantined lot for sale, signed; refused with every missing or out-of-spec result named, and
     when the signer recorded results of it (two-person rule)."""
@@ -218,7 +218,7 @@ def release(lot_number: str):
 
 
 @bp.post("/batches/<lot_number>/reject")
-@role_required(StaffRole.QUALITY)
+@role_required(StaffRole.QUALITY, admin_may=False)
 def reject(lot_number: str):
     """Reject a quarantined lot, signed, with a reason: it will never be sold."""
     form = RejectForm()
@@ -239,7 +239,7 @@ def _render_recall_form(lot_number: str, form: RecallForm, status: int = 200):
 
 
 @bp.get("/batches/<lot_number>/recall/new")
-@role_required(StaffRole.QUALITY)
+@role_required(StaffRole.QUALITY, admin_may=False)
 def recall_form(lot_number: str):
     """What a recall of the lot would do (units back to stock, orders affected, customers who received it), and
     the form to sign it."""
@@ -247,7 +247,7 @@ def recall_form(lot_number: str):
 
 
 @bp.post("/batches/<lot_number>/recall")
-@role_required(StaffRole.QUALITY)
+@role_required(StaffRole.QUALITY, admin_may=False)
 def recall_lot(lot_number: str):
     """Recall a released lot, signed: open orders move to other lots or are flagged, every order that drew on it
     gets the public note as a recall notice; then show who received it."""

@@ -12,13 +12,16 @@ from wtforms import (
     PasswordField,
     RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
+from shop.accounts.models import StaffRole
 from shop.accounts.passwords import MIN_PASSWORD_LENGTH
 from shop.catalog.models import SpecTest, Variant
 from shop.events.types import EVENT_TYPES
@@ -35,6 +38,14 @@ def plain_date(form: FlaskForm, field: DateField) -> None:
 
 class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token travels with it."""
+
+
+class StaffRolesForm(FlaskForm):
+    """The roles a staff user holds, a check box each (made with a prefix per user: several on one page)."""
+
+    # Not checked against the choices here: the service names an unknown role beside the field.
+    roles = SelectMultipleField("Roles", choices=[SelectChoice(r.value) for r in StaffRole], validate_choice=False,
+                                widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
 
 
 class SetPasswordForm(FlaskForm):

@@ -1,4 +1,5 @@
-"""Staff accounts, for admins: the list of staff, and a password reset link sent to one of them by e-mail.
+"""Staff accounts, for admins: the list of staff with the roles each holds (set here, a check box per role), and
+a password reset link sent to one of them by e-mail.
 
 The link (accounts.links, STAFF_RESET) expires after PASSWORD_RESET_VALID_MINUTES, works once, and ends every
 session of the account when it is used. The admin never sees or sets the password.
@@ -10,7 +11,8 @@ from flask_login import login_user
 from sqlalchemy import select
 
 from shop.accounts import links, member_mail
-from shop.accounts.models import StaffRole, StaffUser
+from shop.accounts import people as accounts
+from shop.accounts.models import StaffRole, StaffUser, sorted_roles
 from shop.platform import mail
 from shop.platform.audit import audit
 from shop.platform.errors import InvalidInput
@@ -19,16 +21,47 @@ from shop.platform.ratelimits import signin_rate
 from shop.platform.tx import run_in_transaction
 from shop.staff import bp
 from shop.staff.auth import current_staff, role_required
-from shop.staff.forms import ActionForm, SetPasswordForm
+from shop.staff.forms import ActionForm, SetPasswordForm, StaffRolesForm
 from shop.staff.helpers import show_errors
+
+
+def _roles_form(user: StaffUser, formdata=None) -> StaffRolesForm:
+    return StaffRolesForm(prefix=f"user{user.id}", formdata=formdata,
+                          data={"roles": [r.value for r in sorted_roles(user.roles)]})
+
+
+def _render_staff_users(posted: StaffRolesForm | None = None, posted_for: int | None = None, status: int = 200):
+    users = db.session.scalars(select(StaffUser).order_by(StaffUser.email)).all()
+    forms = {u.id: posted if u.id == posted_for else _roles_form(u) for u in users}
+    return render_template("staff/staff_users.html", users=users, roles=forms,
+                           action=ActionForm(formdata=None)), status
 
 
 @bp.get("/staff-users")
 @role_required(StaffRole.ADMIN)
 def staff_users():
-    """Every staff account with its role, each with a button that e-mails it a password reset link."""
-    users = db.session.scalars(select(StaffUser).order_by(StaffUser.email)).all()
-    return render_template("staff/staff_users.html", users=users, action=ActionForm(formdata=None))
+    """Every staff account with its roles (a check box each) and a button that e-mails it a password reset link."""
+    return _render_staff_users()
+
+
+@bp.post("/staff-users/<id:staff_id>/roles")
+@role_required(StaffRole.ADMIN)
+def set_staff_roles(staff_id: int):
+    """Give a staff user the roles ticked (audited): at least one, and one active admin always remains."""
+    user = db.session.get(StaffUser, staff_id)
+    if user is None:
+        abort(404)
+    form = StaffRolesForm(prefix=f"user{staff_id}")
+    if not form.validate_on_submit():
+        return _render_staff_users(form, staff_id, 422)
+    try:
+        user = run_in_transaction(lambda: accounts.set_staff_roles(db.session.get(StaffUser, staff_id),
+                                                                   form.roles.data or [], current_staff()))
+    except InvalidInput as exc:
+        show_errors(form, exc.errors)
+        return _render_staff_users(form, staff_id, 422)
+    flash(f"{user.email} now holds {user.role_names}.", "success")
+    return redirect(url_for("staff.staff_users", _anchor=f"user{staff_id}"))
 
 
 @bp.post("/staff-users/<id:staff_id>/reset-password")

@@ -62,12 +62,12 @@ def test_seed_demo_twice_leaves_the_same_counts(app, runner):
 def test_release_refused_for_missing_result_names_the_test(app, product):
     batch = make_lot(product, "L-MISSING", {"LEU-USP-25KG": 5}, status="quarantine")
     results = good_results(product)
-    del results["Heavy metals"]
+    del results["Lead (Pb)"]
     release.record_results(batch, results)
     with pytest.raises(ReleaseRefused) as refused:
         release.release_batch(batch, signed(releaser(), "release", "L-MISSING"))
-    assert "Heavy metals: no result recorded" in refused.value.message
-    assert [f.test for f in refused.value.failures] == ["Heavy metals"]
+    assert "Lead (Pb): no result recorded" in refused.value.message
+    assert [f.test for f in refused.value.failures] == ["Lead (Pb)"]
     db.session.rollback()
     assert db.session.get(Batch, batch.id).status == BatchStatus.QUARANTINE
 

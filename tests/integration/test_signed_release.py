@@ -3,9 +3,7 @@ audit log and on the CoA (page, PDF, API); import-batch --release signs as its o
 from __future__ import annotations
 
 import io
-import json
 import re
-from datetime import date, timedelta
 
 import pytest
 from pypdf import PdfReader
@@ -20,7 +18,7 @@ from shop.platform.extensions import db
 from shop.quality import release
 from shop.quality.models import CoaResult, LotSignature
 from shop.quality.release import SecondPersonRequired
-from tests.support.factories import good_results, make_lot, make_staff, signed
+from tests.support.factories import good_results, import_file, make_lot, make_staff, signed
 from tests.support.staff import StaffClient, sign_in, text_of  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("staff_clients")
@@ -183,21 +181,12 @@ def test_reject_and_recall_are_signed_too(app, client, product):
                         "I recall lot L-REC: it must no longer be sold or used."]
 
 
-def _lot_file(tmp_path, product) -> str:
-    data = {"product": product.slug, "lot_number": "IMP-9",
-            "manufactured_on": (date.today() - timedelta(5)).isoformat(),
-            "expires_on": (date.today() + timedelta(900)).isoformat(), "units": {"LEU-USP-25KG": 3},
-            "results": good_results(product)}
-    path = tmp_path / "imp.json"
-    path.write_text(json.dumps(data))
-    return str(path)
-
-
 def test_import_batch_records_results_as_the_lab_systems_and_the_release_as_its_operators(app, runner, product,
                                                                                           tmp_path):
     operator = make_staff("quality", email="operator@shop.example")
-    result = runner.invoke(args=["shop", "import-batch", _lot_file(tmp_path, product), "--release", "--signed-by",
-                                 "operator@shop.example", "--lab-system", "LabWare LIMS"], input="staff password\n")
+    path = import_file(tmp_path, product, "IMP-9")
+    result = runner.invoke(args=["shop", "import-batch", path, "--release", "--signed-by", "operator@shop.example",
+                                 "--lab-system", "LabWare LIMS"], input="staff password\n")
     assert result.exit_code == 0, result.output
     assert "Signing as operator@shop.example: “I release lot IMP-9 as meeting its specification.”" in result.output
     results = db.session.scalars(select(CoaResult)).all()
@@ -212,7 +201,7 @@ def test_import_batch_records_results_as_the_lab_systems_and_the_release_as_its_
 
 def test_import_batch_release_needs_a_signer_and_their_password(app, runner, product, tmp_path):
     make_staff("quality", email="operator@shop.example")
-    path = _lot_file(tmp_path, product)
+    path = import_file(tmp_path, product, "IMP-9")
     unsigned = runner.invoke(args=["shop", "import-batch", path, "--release"])
     assert unsigned.exit_code != 0 and "--release needs --signed-by EMAIL" in unsigned.output
     wrong = runner.invoke(args=["shop", "import-batch", path, "--release", "--signed-by", "operator@shop.example"],
@@ -221,7 +210,8 @@ def test_import_batch_release_needs_a_signer_and_their_password(app, runner, pro
     warehouse = make_staff("warehouse")
     not_quality = runner.invoke(args=["shop", "import-batch", path, "--release", "--signed-by", warehouse.email],
                                 input="staff password\n")
-    assert not_quality.exit_code != 0 and "Only a quality user can sign" in not_quality.output
+    assert not_quality.exit_code != 0 and "a release is signed by the quality unit, which needs the quality role " \
+        "(warehouse@shop.example holds warehouse)" in not_quality.output
     assert db.session.scalar(select(Batch.id)) is None
     assert db.session.scalars(select(AuditEntry.detail).where(AuditEntry.action == "signature.refused")).all() == [
         "Wrong password when signing: release"]

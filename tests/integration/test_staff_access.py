@@ -125,19 +125,20 @@ def test_each_role_is_refused_another_roles_action_and_nothing_changes(client, p
     assert _counts() == before
 
 
-def test_admin_may_do_what_every_role_does(client, product, customer):
+def test_admin_may_do_what_every_role_does_but_sign(client, product, customer):
     lot = make_lot(product, "L-ADMIN", {"LEU-USP-25KG": 10}, status="quarantine")
     other = make_lot(product, "L-ADMIN2", {"LEU-USP-25KG": 10}, status="quarantine")
     release.record_results(other, good_results(product), make_staff("quality"))
+    make_lot(product, "L-SOLD", {"LEU-USP-25KG": 2})
     db.session.commit()
     sign_in(client, "admin")
     assert client.post(f"/staff/batches/{lot.lot_number}/results", data=_good_results_form(product)).status_code == 302
-    # the admin releases results someone else recorded (two-person rule), signed
-    assert client.post(f"/staff/batches/{other.lot_number}/release", data=SIGN).status_code == 302
+    # a release is signed by the quality unit: the admin role alone does not sign (issue 21, item 2)
+    assert client.post(f"/staff/batches/{other.lot_number}/release", data=SIGN).status_code == 403
     order = place(customer, "LEU-USP-25KG", 1)
     assert client.post(f"/staff/orders/{order.number}/confirm").status_code == 302
     db.session.expire_all()
-    assert db.session.get(Batch, other.id).status == BatchStatus.RELEASED
+    assert db.session.get(Batch, other.id).status == BatchStatus.QUARANTINE
     assert len(db.session.get(Batch, lot.id).results) == len(product.spec_tests)
     assert db.session.get(Order, order.id).status == OrderStatus.CONFIRMED
 

@@ -7,7 +7,7 @@ from html import unescape
 
 import pytest
 
-from shop.accounts.models import StaffUser
+from shop.accounts.models import StaffRole, StaffUser
 from shop.platform.audit import AuditEntry, audit
 from shop.platform.extensions import db
 from shop.quality import recall
@@ -217,7 +217,8 @@ def test_pages_follow_on_newest_first_without_repeats_even_for_entries_at_the_sa
 def _entries_by_new_staff(start: int, stop: int) -> None:
     """One entry per staff user, each a user the page has not seen, so a query per row would show."""
     for i in range(start, stop):
-        staff = StaffUser(email=f"s{i}@shop.example", role="quality", password_hash="-")
+        staff = StaffUser(email=f"s{i}@shop.example", password_hash="-")
+        staff.roles = [StaffRole.QUALITY]
         db.session.add(staff)
         db.session.flush()
         audit(staff, "batch.released", f"lot N-{i:03d}", "quarantine -> released")

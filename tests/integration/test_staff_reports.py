@@ -78,7 +78,7 @@ def test_dashboard_shows_stock_expiring_lots_low_stock_quarantine_and_the_chart(
     assert "NEW" in wider.split("Lots expiring within 500 days")[1].split("Available kg by expiry month")[0]
     # low stock: the 1 kg bags (6 < 10); the quarantine queue with its QC progress
     assert "LEU-USP-1KG L-Leucine USP 6" in text
-    assert "WAIT L-Leucine USP" in text and "0 / 10" in text
+    assert "WAIT L-Leucine USP" in text and "0 / 13" in text
     page = client.get("/staff/").text
     new_month = (date.today() + timedelta(days=400)).strftime("%Y-%m")
     assert f"<title>{new_month}: 481 kg</title>" in page  # 19 drums + 6 bags

@@ -1,6 +1,7 @@
 """Small builders for test data: one USP grade with two pack sizes, lots in any state, accounts."""
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -8,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from shop.accounts import people as accounts
-from shop.accounts.models import StaffUser
+from shop.accounts.models import StaffRole, StaffUser
 from shop.catalog.models import PriceBreak, Product, SpecTest, Variant
 from shop.demo import USP_SPEC, in_spec_value
 from shop.inventory import lots as inventory
@@ -52,10 +53,11 @@ def releaser() -> StaffUser:
 
 
 def signed(staff: StaffUser, action: SignedAction | str, lot_number: str) -> Signature:
-    """`staff`'s signature on a QC decision, as services.signatures.sign makes it once the password is checked."""
+    """`staff`'s signature on a QC decision, as quality.signatures.sign makes it for a quality user once the
+    password is checked."""
     action = SignedAction(action)
-    return Signature(staff_id=staff.id, name=staff.name, email=staff.email, action=action, lot_number=lot_number,
-                     meaning=meaning(action, lot_number), signed_at=utcnow())
+    return Signature(staff_id=staff.id, name=staff.name, email=staff.email, role=StaffRole.QUALITY, action=action,
+                     lot_number=lot_number, meaning=meaning(action, lot_number), signed_at=utcnow())
 
 
 def signed_recall(lot_number: str, reason: str, staff: StaffUser | None = None,
@@ -97,8 +99,20 @@ def make_customer(email: str = "buyer@example.com", company: str = "Acme Nutriti
     return customer
 
 
-def make_staff(role: str, email: str | None = None, password: str = "staff password"):
-    staff = accounts.create_staff(email or f"{role}@shop.example", password, role)
+def import_file(folder, product: Product, lot_number: str) -> str:
+    """The path of an import-batch file (imp.json in `folder`): 3 drums of `product` with every result in spec."""
+    data = {"product": product.slug, "lot_number": lot_number,
+            "manufactured_on": (date.today() - timedelta(5)).isoformat(),
+            "expires_on": (date.today() + timedelta(900)).isoformat(), "units": {"LEU-USP-25KG": 3},
+            "results": good_results(product)}
+    path = folder / "imp.json"
+    path.write_text(json.dumps(data))
+    return str(path)
+
+
+def make_staff(roles: str | tuple[str, ...], email: str | None = None, password: str = "staff password"):
+    """A staff user holding `roles` (one role, or several: then give the email), committed."""
+    staff = accounts.create_staff(email or f"{roles}@shop.example", password, roles)
     db.session.commit()
     return staff
 
