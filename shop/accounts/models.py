@@ -27,7 +27,7 @@ class MemberRole(enum.StrEnum):
 
     BUYER = "buyer"  # orders
     APPROVER = "approver"  # also approves orders above the company's threshold
-    ADMIN = "admin"  # also manages the company's members and API keys
+    ADMIN = "admin"  # also manages the company's members, API keys and webhook endpoints
 
     def may(self, role: MemberRole) -> bool:
         """Whether this role includes `role`."""
@@ -128,7 +128,8 @@ class Customer(_PasswordMixin, UserMixin, Base):
 
 
 class ApiKey(Base):
-    """A company's API key, acting with the role chosen when it was made (buyer or approver).
+    """A company's API key, acting with the role chosen when it was made (buyer, approver or admin: an admin key
+    also manages the company's webhook endpoints).
 
     Only the SHA-256 of the key is stored, the key itself is shown once. `customer` is the member who made it:
     the key works while that member is active.
@@ -136,7 +137,6 @@ class ApiKey(Base):
 
     __tablename__ = "api_key"
     __table_args__ = (
-        CheckConstraint("role IN ('buyer', 'approver')", name="key_role_not_admin"),
         Index("ix_api_key_company_id_id", "company_id", "id"),
     )
 

@@ -104,16 +104,16 @@ def hash_api_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-KEY_ROLES = (MemberRole.BUYER, MemberRole.APPROVER)
-
-
 def create_api_key(customer: Customer, name: str = "", role: MemberRole | str = MemberRole.BUYER) -> str:
-    """Issue a new API key of the member's company, made by the member, acting with `role` (buyer or approver);
-    return the key itself, which is never stored."""
+    """Issue a new API key of the member's company, made by the member, acting with `role` (buyer, approver or
+    admin: an admin key also manages the company's webhook endpoints); return the key itself, which is never
+    stored. An admin key needs a company admin as its maker."""
     name = (name or "").strip()
     errors: dict[str, list[str]] = {}
-    if role not in [r.value for r in KEY_ROLES]:
-        errors["role"] = ["A key acts as a buyer or an approver."]
+    if role not in [r.value for r in MemberRole]:
+        errors["role"] = ["A key acts as a buyer, an approver or an admin."]
+    elif role == MemberRole.ADMIN and not customer.role.may(MemberRole.ADMIN):
+        errors["role"] = ["Only a company admin may make an admin key."]
     if len(name) > 100:
         errors["name"] = ["At most 100 characters."]
     if errors:
