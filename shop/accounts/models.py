@@ -123,6 +123,16 @@ class Customer(_PasswordMixin, UserMixin, Base):
     def is_active(self) -> bool:
         return self.active
 
+    @property
+    def key_id(self) -> None:
+        """A person acts for themselves, with no API key (the API's ApiCustomer names its key)."""
+        return None
+
+    @property
+    def actor_name(self) -> str:
+        """Who acts, as the company's people read it: the person's e-mail."""
+        return self.email
+
     def __repr__(self) -> str:
         return f"<Customer {self.email}>"
 
@@ -152,6 +162,16 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None]
 
     customer: Mapped[Customer] = relationship(back_populates="api_keys")
+
+    @property
+    def actor_name(self) -> str:
+        """Who acts, as the company's people read it: the key's name (what an order placed with it shows)."""
+        return key_label(self.name, self.prefix)
+
+
+def key_label(name: str, prefix: str) -> str:
+    """An API key as people read it: its name, else the start of the key."""
+    return name or f"API key {prefix}…"
 
 
 class StaffRole(enum.StrEnum):

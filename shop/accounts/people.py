@@ -127,7 +127,8 @@ def create_api_key(customer: Customer, name: str = "", role: MemberRole | str = 
 
 # Built once: this runs before every API request, and composing the SELECT cost more than executing it.
 KEY_FOR_HASH = (
-    select(ApiKey.customer_id, ApiKey.company_id, ApiKey.role, ApiKey.id.label("key_id"), ApiKey.last_used_at)
+    select(ApiKey.customer_id, ApiKey.company_id, ApiKey.role, ApiKey.id.label("key_id"), ApiKey.last_used_at,
+           ApiKey.name, ApiKey.prefix)
     .join(Customer, ApiKey.customer_id == Customer.id)
     .where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None), Customer.active.is_(True))
 )
@@ -145,7 +146,7 @@ def api_key_hash(key: str) -> str | None:
 
 
 def key_for_api_key(key: str) -> Row | None:
-    """The KEY_FOR_HASH row of a valid key (its maker, company, role, id), or None for an unknown or revoked
+    """The KEY_FOR_HASH row of a valid key (its maker, company, role, id, name), or None for an unknown or revoked
     key, or one whose maker is no longer active."""
     key_hash = api_key_hash(key)
     if key_hash is None:
