@@ -94,8 +94,9 @@ def _member(email: str) -> Customer:
 @shop_cli.command("create-api-key")
 @click.option("--customer", "email", required=True, help="The email of a member of the company.")
 @click.option("--name", default="", help="A label to recognise the key by.")
-@click.option("--role", type=click.Choice(["buyer", "approver"]), default="buyer", show_default=True,
-              help="What the key may do: a buyer orders; an approver also approves orders above the threshold.")
+@click.option("--role", type=click.Choice(["buyer", "approver", "admin"]), default="buyer", show_default=True,
+              help="What the key may do: a buyer orders; an approver also approves orders above the threshold; "
+                   "an admin (made by a company admin) also manages the webhook endpoints.")
 def create_api_key_command(email: str, name: str, role: str) -> None:
     """Issue an API key of the member's company; the key is printed once, on the last line."""
     key = _run(lambda: accounts.create_api_key(_member(email), name, role))

@@ -129,12 +129,20 @@ def invite_member(admin: Customer, email: str, role: str, name: str = "") -> Cus
     return member
 
 
-def _member_of(admin: Customer, member_id: int) -> Customer:
-    member = db.session.scalar(select(Customer).where(Customer.id == member_id, Customer.active.is_(True),
-                                                      Customer.company_id == admin.company_id).with_for_update())
+def _member_of(admin: Customer, member_id: int, *, lock: bool = True) -> Customer:
+    stmt = select(Customer).where(Customer.id == member_id, Customer.active.is_(True),
+                                  Customer.company_id == admin.company_id)
+    member = db.session.scalar(stmt.with_for_update() if lock else stmt)
     if member is None:
         raise NotFound("No such member in your company.")
     return member
+
+
+def member_to_remove(admin: Customer, member_id: int) -> Customer:
+    """A current member of the admin's company, for the page that asks to confirm removing them (with the keys
+    they made, which stop working); another company's, or a removed one, is NotFound. Changes nothing."""
+    require_role(admin, MemberRole.ADMIN, "remove members")
+    return _member_of(admin, member_id, lock=False)
 
 
 def _refuse_losing_last_admin(member: Customer) -> None:
@@ -179,13 +187,20 @@ def company_keys(company_id: int) -> list[ApiKey]:
                                    .options(selectinload(ApiKey.customer)).order_by(ApiKey.id.desc())))
 
 
-def revoke_company_key(admin: Customer, key_id: int) -> ApiKey:
-    """Revoke one of the company's keys: the next request with it answers 401."""
+def company_key(admin: Customer, key_id: int, *, lock: bool = False) -> ApiKey:
+    """One of the admin's company's keys (with its maker), e.g. for the page that asks to confirm revoking it;
+    another company's is NotFound."""
     require_role(admin, MemberRole.ADMIN, "revoke API keys")
-    key = db.session.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.company_id == admin.company_id)
-                            .with_for_update())
+    stmt = select(ApiKey).where(ApiKey.id == key_id, ApiKey.company_id == admin.company_id)
+    key = db.session.scalar(stmt.with_for_update() if lock else stmt.options(selectinload(ApiKey.customer)))
     if key is None:
         raise NotFound("No such API key in your company.")
+    return key
+
+
+def revoke_company_key(admin: Customer, key_id: int) -> ApiKey:
+    """Revoke one of the company's keys: the next request with it answers 401."""
+    key = company_key(admin, key_id, lock=True)
     if key.revoked_at is None:
         key.revoked_at = utcnow()
     db.session.flush()

@@ -28,7 +28,7 @@ class MemberRole(enum.StrEnum):
 
     BUYER = "buyer"  # orders
     APPROVER = "approver"  # also approves orders above the company's threshold
-    ADMIN = "admin"  # also manages the company's members and API keys
+    ADMIN = "admin"  # also manages the company's members, API keys and webhook endpoints
 
     def may(self, role: MemberRole) -> bool:
         """Whether this role includes `role`."""
@@ -130,12 +130,23 @@ class Customer(_PasswordMixin, UserMixin, Base):
     def is_active(self) -> bool:
         return self.active
 
+    @property
+    def key_id(self) -> None:
+        """A person acts for themselves, with no API key (the API's ApiCustomer names its key)."""
+        return None
+
+    @property
+    def actor_name(self) -> str:
+        """Who acts, as the company's people read it: the person's e-mail."""
+        return self.email
+
     def __repr__(self) -> str:
         return f"<Customer {self.email}>"
 
 
 class ApiKey(Base):
-    """A company's API key, acting with the role chosen when it was made (buyer or approver).
+    """A company's API key, acting with the role chosen when it was made (buyer, approver or admin: an admin key
+    also manages the company's webhook endpoints).
 
     Only the SHA-256 of the key is stored, the key itself is shown once. `customer` is the member who made it:
     the key works while that member is active.
@@ -143,7 +154,6 @@ class ApiKey(Base):
 
     __tablename__ = "api_key"
     __table_args__ = (
-        CheckConstraint("role IN ('buyer', 'approver')", name="key_role_not_admin"),
         Index("ix_api_key_company_id_id", "company_id", "id"),
     )
 
@@ -159,6 +169,16 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None]
 
     customer: Mapped[Customer] = relationship(back_populates="api_keys")
+
+    @property
+    def actor_name(self) -> str:
+        """Who acts, as the company's people read it: the key's name (what an order placed with it shows)."""
+        return key_label(self.name, self.prefix)
+
+
+def key_label(name: str, prefix: str) -> str:
+    """An API key as people read it: its name, else the start of the key."""
+    return name or f"API key {prefix}…"
 
 
 class StaffRole(enum.StrEnum):

@@ -147,16 +147,16 @@ def hash_api_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-KEY_ROLES = (MemberRole.BUYER, MemberRole.APPROVER)
-
-
 def create_api_key(customer: Customer, name: str = "", role: MemberRole | str = MemberRole.BUYER) -> str:
-    """Issue a new API key of the member's company, made by the member, acting with `role` (buyer or approver);
-    return the key itself, which is never stored."""
+    """Issue a new API key of the member's company, made by the member, acting with `role` (buyer, approver or
+    admin: an admin key also manages the company's webhook endpoints); return the key itself, which is never
+    stored. An admin key needs a company admin as its maker."""
     name = (name or "").strip()
     errors: dict[str, list[str]] = {}
-    if role not in [r.value for r in KEY_ROLES]:
-        errors["role"] = ["A key acts as a buyer or an approver."]
+    if role not in [r.value for r in MemberRole]:
+        errors["role"] = ["A key acts as a buyer, an approver or an admin."]
+    elif role == MemberRole.ADMIN and not customer.role.may(MemberRole.ADMIN):
+        errors["role"] = ["Only a company admin may make an admin key."]
     if len(name) > 100:
         errors["name"] = ["At most 100 characters."]
     if errors:
@@ -170,7 +170,8 @@ def create_api_key(customer: Customer, name: str = "", role: MemberRole | str = 
 
 # Built once: this runs before every API request, and composing the SELECT cost more than executing it.
 KEY_FOR_HASH = (
-    select(ApiKey.customer_id, ApiKey.company_id, ApiKey.role, ApiKey.id.label("key_id"), ApiKey.last_used_at)
+    select(ApiKey.customer_id, ApiKey.company_id, ApiKey.role, ApiKey.id.label("key_id"), ApiKey.last_used_at,
+           ApiKey.name, ApiKey.prefix)
     .join(Customer, ApiKey.customer_id == Customer.id)
     .where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None), Customer.active.is_(True))
 )
@@ -188,7 +189,7 @@ def api_key_hash(key: str) -> str | None:
 
 
 def key_for_api_key(key: str) -> Row | None:
-    """The KEY_FOR_HASH row of a valid key (its maker, company, role, id), or None for an unknown or revoked
+    """The KEY_FOR_HASH row of a valid key (its maker, company, role, id, name), or None for an unknown or revoked
     key, or one whose maker is no longer active."""
     key_hash = api_key_hash(key)
     if key_hash is None:

@@ -1,6 +1,7 @@
 """/api/v1/webhook-endpoints: register where your events go, read the delivery log, test and redeliver."""
 from __future__ import annotations
 
+from flask import request
 from flask.views import MethodView
 from marshmallow import RAISE, Schema, fields, pre_dump
 
@@ -20,7 +21,19 @@ webhooks_blp = ApiBlueprint(
     description="Where your events go: each delivery is a POST signed as Standard Webhooks specifies "
                 "(`webhook-id`, `webhook-timestamp`, `webhook-signature`), retried after about 5 s, 5 min, 30 min, "
                 "2 h, 5 h, 10 h and 10 h with the same `webhook-id` until your endpoint answers 2xx within 10 s. "
+                "Every key of the company reads the endpoints and their deliveries; registering, deleting, testing "
+                "and redelivering need a key made with the `admin` role (by a company admin, on the account's API "
+                "keys page): any other key gets 403 `forbidden` and changes nothing. "
                 f"Event types: {', '.join(f'`{t}`' for t in EVENT_TYPES)}.")
+MANAGING = ("Needs a key with the `admin` role; a buyer or approver key gets 403 `forbidden` and changes "
+            "nothing.")
+
+
+@webhooks_blp.before_request
+def _only_admin_keys_manage() -> None:
+    """Every request but a read needs an admin key (after authentication, which the blueprint runs first)."""
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        webhooks.check_may_manage(current_customer().role)
 
 
 class EndpointInSchema(Schema):
@@ -85,19 +98,20 @@ _CREATED_SCHEMA = CreatedEndpointSchema()
 class Endpoints(MethodView):
     @webhooks_blp.response(200, EndpointListSchema)
     def get(self):
-        """List your webhook endpoints"""
+        """List your company's webhook endpoints (any key)"""
         return {"items": webhooks.list_endpoints(current_customer().id)}
 
     @webhooks_blp.arguments(IdempotencyHeaderSchema(), location="headers")
     @webhooks_blp.arguments(EndpointInSchema(), unknown=RAISE)
     @webhooks_blp.response(201, CreatedEndpointSchema, headers=idempotency.RESPONSE_HEADERS)
+    @webhooks_blp.alt_response(403, response="FORBIDDEN", description=MANAGING)
     @webhooks_blp.alt_response(409, response="CONFLICT")
     def post(self, headers, data):
         """Register a webhook endpoint
 
         Answers with the signing `secret`, shown this once (and to a retry with the same `Idempotency-Key`,
         which registers nothing more). A URL that is not https, or whose host resolves to a private, loopback
-        or link-local address, is refused (422).
+        or link-local address, is refused (422). Needs a key with the `admin` role (else 403).
         """
         customer = current_customer()
 
@@ -111,9 +125,13 @@ class Endpoints(MethodView):
 @webhooks_blp.route("/<id:endpoint_id>")
 class Endpoint(MethodView):
     @webhooks_blp.response(204)
+    @webhooks_blp.alt_response(403, response="FORBIDDEN", description=MANAGING)
     @webhooks_blp.alt_response(404, response="NOT_FOUND")
     def delete(self, endpoint_id: int):
-        """Delete a webhook endpoint (and its delivery log)"""
+        """Delete a webhook endpoint (and its delivery log)
+
+        Needs a key with the `admin` role (else 403).
+        """
         webhooks.delete_endpoint(endpoint_id, current_customer().id)
         db.session.commit()
         return ""
@@ -141,10 +159,14 @@ class Test(MethodView):
     @webhooks_blp.arguments(IdempotencyHeaderSchema(), location="headers")
     @webhooks_blp.response(202, Schema.from_dict({"event_id": fields.String(required=True)}, name="Queued"),
                            headers=idempotency.RESPONSE_HEADERS)
+    @webhooks_blp.alt_response(403, response="FORBIDDEN", description=MANAGING)
     @webhooks_blp.alt_response(404, response="NOT_FOUND")
     @webhooks_blp.alt_response(409, response="CONFLICT")
     def post(self, headers, endpoint_id: int):
-        """Send a `ping` event to the endpoint (once per `Idempotency-Key`)"""
+        """Send a `ping` event to the endpoint (once per `Idempotency-Key`)
+
+        Needs a key with the `admin` role (else 403).
+        """
         customer = current_customer()
 
         def ping() -> object:
@@ -159,11 +181,15 @@ class Redeliver(MethodView):
     @webhooks_blp.arguments(RedeliverSchema(), unknown=RAISE)
     @webhooks_blp.response(202, Schema.from_dict({"event_id": fields.String(required=True)}, name="Redelivery"),
                            headers=idempotency.RESPONSE_HEADERS)
+    @webhooks_blp.alt_response(403, response="FORBIDDEN", description=MANAGING)
     @webhooks_blp.alt_response(404, response="NOT_FOUND")
     @webhooks_blp.alt_response(409, response="CONFLICT")
     def post(self, headers, data, endpoint_id: int):
         """Deliver one of your events to the endpoint again, on a fresh retry schedule (once per
-        `Idempotency-Key`)"""
+        `Idempotency-Key`)
+
+        Needs a key with the `admin` role (else 403).
+        """
         customer = current_customer()
 
         def again() -> object:

@@ -54,15 +54,16 @@ def _order_mail(subject: str, template: str) -> Callable[[Customer, OutboxEvent]
 
 
 def _order_placed(customer: Customer, outbox_event: OutboxEvent) -> None:
-    """The buyer's receipt; for an order awaiting approval, also a request to the company's approvers."""
+    """The buyer's receipt (to the person, or to the member who made the key that placed it; saying when it
+    waits for approval); for an order awaiting approval, also a request to the company's approvers, naming who
+    placed it (the key, never its maker)."""
     _order_mail("Order {number} received", "order_placed")(customer, outbox_event)
     order = _order(customer, outbox_event)
     if order is None or order.status != OrderStatus.AWAITING_APPROVAL:
         return
     approvers = _approvers(customer.company_id)
     if approvers:
-        mail.send(approvers, f"Order {order.number} awaits your approval", "approval_needed", order=order,
-                  customer=customer)
+        mail.send(approvers, f"Order {order.number} awaits your approval", "approval_needed", order=order)
 
 
 def _approvers(company_id: int, but: int | None = None) -> list[str]:
@@ -119,10 +120,11 @@ def _lines(order: dict) -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 def _approval_outcome(customer: Customer, order: Order, decided: approvals.Decision) -> None:
-    """Tell whoever placed the order that an approver approved or rejected it, with the approver's note."""
+    """Tell whoever placed the order that an approver approved or rejected it, who did, and the approver's
+    note."""
     outcome = "approved" if decided.approved else "rejected"
     mail.send(customer.email, f"Order {order.number} {outcome}", "approval_outcome", order=order,
-              approved=decided.approved, note=decided.note,
+              approved=decided.approved, note=decided.note, by=decided.by,
               link=mail.absolute_url("storefront.order_detail", number=order.number))
 
 

@@ -3,7 +3,8 @@ delivery log for the company and for staff. Attempting a delivery is shop.events
 
 Endpoints and events each name a person (who registered the endpoint; whose order or notice it is), and both
 belong to that person's company: every endpoint of a company receives the company's events, and every member
-sees and manages the company's endpoints."""
+sees the company's endpoints; managing them (register, delete, test, redeliver) takes a company admin, or an API
+key made with the admin role (`check_may_manage`)."""
 from __future__ import annotations
 
 import base64
@@ -14,13 +15,13 @@ from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from shop.accounts.models import Company, Customer
+from shop.accounts.models import Company, Customer, MemberRole
 from shop.events import netguard
 from shop.events.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from shop.events.types import EVENT_TYPES
 from shop.platform import outbox
 from shop.platform.database import utcnow
-from shop.platform.errors import InvalidInput, NotFound
+from shop.platform.errors import Forbidden, InvalidInput, NotFound
 from shop.platform.extensions import db
 from shop.platform.outbox import OutboxEvent
 from shop.platform.queue import hand_over
@@ -30,9 +31,24 @@ if TYPE_CHECKING:
     pass
 
 MAX_ENDPOINTS = 20
+MANAGER = MemberRole.ADMIN  # who may register, delete, test and redeliver; every member and key may read
 
 
 # --- Endpoints ------------------------------------------------------------------------------------
+
+def may_manage(role: MemberRole) -> bool:
+    """Whether a member or key with `role` may change the company's endpoints: where its events go is the
+    company's decision, so a buyer's ERP key cannot silence them."""
+    return role.may(MANAGER)
+
+
+def check_may_manage(role: MemberRole) -> None:
+    """Raise Forbidden unless `role` may manage the company's endpoints (`may_manage`)."""
+    if not may_manage(role):
+        raise Forbidden(f"Managing webhook endpoints needs a company admin, or an API key made with the admin "
+                        f"role; this acts as {role.value}. Buyers and approvers may read the endpoints and "
+                        "their deliveries.")
+
 
 def create_endpoint(customer_id: int, url: object, events: object, description: object = None) -> WebhookEndpoint:
     """Register an endpoint with a new secret (whsec_...); InvalidInput names every refused field."""

@@ -29,11 +29,13 @@ EXPIRED_NOTE = "Not approved within {hours} hours: cancelled, stock released"
 
 
 class Member(Protocol):
-    """Who acts: a signed-in member, or an API key (its maker's id, its company, the key's role)."""
+    """Who acts: a signed-in member, or an API key (its maker's id, its company, the key's role, id and name)."""
 
     id: int
     company_id: int
     role: MemberRole
+    key_id: int | None
+    actor_name: str
 
 
 def _decide(number: str, member: Member, note: str) -> tuple[Order, str]:
@@ -68,7 +70,7 @@ def queue(company_id: int) -> list[Order]:
     """The company's orders awaiting approval, oldest first."""
     return list(db.session.scalars(
         select(Order).where(Order.company_id == company_id, Order.status == OrderStatus.AWAITING_APPROVAL)
-        .options(selectinload(Order.lines), selectinload(Order.customer))
+        .options(selectinload(Order.lines), selectinload(Order.customer), selectinload(Order.api_key))
         .order_by(Order.placed_at, Order.id)))
 
 
@@ -93,10 +95,12 @@ def expire_waiting(now: datetime | None = None) -> list[str]:
 
 @dataclass(frozen=True)
 class Decision:
-    """An approver's decision on an order, as its history records it."""
+    """An approver's decision on an order, as its history records it: who decided (a person's e-mail or an API
+    key's name)."""
 
     approved: bool
     note: str
+    by: str
 
 
 def decision(order: Order) -> Decision | None:
@@ -106,5 +110,5 @@ def decision(order: Order) -> Decision | None:
         if change.from_status == OrderStatus.AWAITING_APPROVAL and change.customer_id is not None:
             for prefix, approved in ((APPROVED, True), (REJECTED, False)):
                 if change.note.startswith(prefix):
-                    return Decision(approved, change.note.removeprefix(prefix).strip())
+                    return Decision(approved, change.note.removeprefix(prefix).strip(), change.by or "")
     return None

@@ -17,10 +17,11 @@ ALWAYS_ALLOWED = frozenset({StaffRole.ADMIN.value, SYSTEM})
 
 
 class CustomerRef(Protocol):
-    """A Customer (a member of a company), or the API's key holder, of which only the ids and role are known."""
+    """A Customer (a member of a company), or the API's key holder, of which only the ids, role and name are
+    known."""
 
     @property
-    def id(self) -> int: ...
+    def id(self) -> int: ...  # the person, or the member who made the key
 
     @property
     def company_id(self) -> int: ...
@@ -28,27 +29,36 @@ class CustomerRef(Protocol):
     @property
     def role(self) -> MemberRole: ...
 
+    @property
+    def key_id(self) -> int | None: ...  # the API key that acts, None for a person
+
+    @property
+    def actor_name(self) -> str: ...  # a person's e-mail, or the key's name
+
 
 @dataclass(frozen=True)
 class Actor:
-    """Who moves an order: a role (a staff role, "customer" or "system") and the person's id."""
+    """Who moves an order: a role (a staff role, "customer" or "system"), the person's id and, when an API key
+    acts, the key's."""
 
     role: str
     staff_id: int | None = None
     customer_id: int | None = None
+    api_key_id: int | None = None
 
     @classmethod
     def of(cls, staff: StaffUser | None = None, customer: CustomerRef | None = None) -> Actor:
         if staff is not None:
             return cls(_order_role(staff), staff_id=staff.id)
         if customer is not None:
-            return cls(CUSTOMER, customer_id=customer.id)
+            return cls(CUSTOMER, customer_id=customer.id, api_key_id=customer.key_id)
         return cls(SYSTEM)
 
     @classmethod
     def approver(cls, member: CustomerRef) -> Actor:
         """A member deciding on an approval: an approver only when their role allows it."""
-        return cls(APPROVER if member.role.may(MemberRole.APPROVER) else CUSTOMER, customer_id=member.id)
+        return cls(APPROVER if member.role.may(MemberRole.APPROVER) else CUSTOMER, customer_id=member.id,
+                   api_key_id=member.key_id)
 
 
 def _order_role(staff: StaffUser) -> str:
@@ -93,7 +103,7 @@ def move(order: Order, target: OrderStatus, actor: Actor, note: str = "") -> Ord
     if actor.role not in allowed.roles | ALWAYS_ALLOWED:
         raise Forbidden(f"A {actor.role} may not make order {order.number} {target}.")
     change = OrderStatusChange(from_status=order.status, to_status=target, staff_id=actor.staff_id,
-                               customer_id=actor.customer_id, note=note)
+                               customer_id=actor.customer_id, api_key_id=actor.api_key_id, note=note)
     order.history.append(change)
     order.status = target
     announce.order_status_changed(order)  # its outbox row, written as the transaction commits

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shop.accounts.models import Company, Customer, StaffUser
+from shop.accounts.models import ApiKey, Company, Customer, StaffUser
 from shop.catalog.models import Variant
 from shop.inventory.models import Stock
 from shop.platform.database import Base, _enum, utcnow
@@ -39,6 +39,7 @@ class Order(Base):
     number: Mapped[str] = mapped_column(String(20), unique=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("company.id"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))  # who placed it (for a key: its maker)
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_key.id"), index=True)  # the key that placed it
     status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus, "order_status"), default=OrderStatus.PENDING)
     currency: Mapped[str] = mapped_column(String(3))
     subtotal: Mapped[Decimal]
@@ -53,7 +54,7 @@ class Order(Base):
     min_remaining_shelf_life_days: Mapped[int | None]
     # Who carries the shipment and its tracking reference: told to the buyer when the order ships.
     carrier: Mapped[str] = mapped_column(String(60), server_default="")
-    tracking_reference: Mapped[str] = mapped_column(String(100), default="")
+    tracking_reference: Mapped[str] = mapped_column(String(100), server_default="")
     # Set when a recall took stock away from this order and it could not be re-covered.
     needs_attention: Mapped[bool] = mapped_column(default=False)
     attention_note: Mapped[str] = mapped_column(Text, default="")
@@ -61,12 +62,18 @@ class Order(Base):
 
     company: Mapped[Company] = relationship()
     customer: Mapped[Customer] = relationship()
+    api_key: Mapped[ApiKey | None] = relationship()
     lines: Mapped[list[OrderLine]] = relationship(back_populates="order", order_by="OrderLine.position",
                                                   cascade="all, delete-orphan")
     history: Mapped[list[OrderStatusChange]] = relationship(back_populates="order", order_by="OrderStatusChange.id",
                                                             cascade="all, delete-orphan")
     notices: Mapped[list[OrderNotice]] = relationship(back_populates="order", order_by="OrderNotice.id",
                                                       cascade="all, delete-orphan")
+
+    @property
+    def placed_by(self) -> str:
+        """Who placed the order: the API key's name, else the person's e-mail (never a key's maker)."""
+        return (self.api_key or self.customer).actor_name
 
     @property
     def shipping_address(self) -> dict[str, str]:
@@ -164,17 +171,33 @@ class OrderStatusChange(Base):
     to_status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus, "to_status"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))  # for a key: its maker
+    # The key that made the change (an approval, a rejection, a cancellation); for the placing, see order.api_key_id.
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_key.id"))
     note: Mapped[str] = mapped_column(Text, default="")
 
     order: Mapped[Order] = relationship(back_populates="history")
     staff: Mapped[StaffUser | None] = relationship()
+    customer: Mapped[Customer | None] = relationship()
+    api_key: Mapped[ApiKey | None] = relationship()
+
+    @property
+    def by(self) -> str | None:
+        """Who of the company made the change, as its people read it: an API key's name or a person's e-mail;
+        None for staff and the system. The first change is the placing, by the order's placer (the order records
+        the key that placed it)."""
+        if self.staff_id is not None:
+            return None
+        if self.from_status is None:
+            return self.order.placed_by
+        member = self.api_key or self.customer
+        return member.actor_name if member is not None else None
 
     @property
     def actor(self) -> str:
         if self.staff is not None:
             return f"staff {self.staff.email}"
-        return "customer" if self.customer_id else "system"
+        return self.by or "system"
 
 
 class NoticeKind(enum.StrEnum):

@@ -125,7 +125,8 @@ def _place(claim: idempotency.Claim | None, command: PlaceOrder, pricing: Pricin
     now = utcnow()
     rows = order_rows(request, {sku: pack.id for sku, pack in pack_sizes.items()}, prices, plan,
                       number=new_order_number(now), currency=current_app.config["SHOP_CURRENCY"], now=now,
-                      expires_after=expires_after, status=initial_status(customer, request, pack_sizes, prices))
+                      expires_after=expires_after, status=initial_status(customer, request, pack_sizes, prices),
+                      api_key_id=customer.key_id, placed_by=customer.actor_name)
     placed = placed_order(rows)
     view = views.order(placed)
     write_order(rows, announce.order_placed(placed, customer.id, view),

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select, tuple_
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from shop.catalog.models import Variant
 from shop.inventory.models import Stock
@@ -21,6 +21,8 @@ def _order_options():
         .selectinload(Allocation.stock)
         .selectinload(Stock.batch),
         selectinload(Order.notices),
+        joinedload(Order.customer),  # who placed it (placed_by), joined: no statement of its own
+        joinedload(Order.api_key),
     )
 
 

@@ -15,11 +15,11 @@ from shop.ordering.pricing import Price
 
 # What every new order and order line starts with (besides the order's status: pending, or awaiting approval),
 # and the note of its first status change.
-NEW_ORDER = {"tracking_reference": "", "needs_attention": False, "attention_note": ""}
+NEW_ORDER = {"needs_attention": False, "attention_note": ""}
 NEW_LINE = {"cancelled_quantity": 0}
 # Columns a new order leaves to their server default (empty until it ships): written by neither path, so that
 # the one-statement write stays under psycopg's 4096 characters for preparing it once.
-SERVER_DEFAULTS = ("carrier",)
+SERVER_DEFAULTS = ("carrier", "tracking_reference")
 PLACED_NOTE = "Order placed"
 LINE_COLUMNS = ("position", "variant_id", "sku", "quantity", "unit_price", "line_total", "price_list_id")
 
@@ -30,6 +30,7 @@ class OrderRows:
     lines: list[dict[str, Any]]  # LINE_COLUMNS and NEW_LINE of each line, in position order
     picks: tuple[Pick, ...]  # keyed by line position, in line order, first-expired-first-out within a line
     expires_after: date  # the picked lots must still be sellable after this date when the stock is taken
+    placed_by: str = ""  # who placed it, as shown: the API key's name, else the person's e-mail
 
     @property
     def placed_at(self) -> datetime:
@@ -45,7 +46,8 @@ class OrderRows:
         return f"Order {self.order['number']}"
 
     def change_row(self, order_id: int) -> dict[str, object]:
-        """The first status change: placed by the customer (no staff)."""
+        """The first status change: placed by the customer (no staff). An API key that placed it is the order's
+        own (order.api_key_id), not repeated here: the one-statement write has no room to spare."""
         return {"order_id": order_id, "from_status": None, "to_status": self.status, "at": self.placed_at,
                 "staff_id": None, "customer_id": self.order["customer_id"], "note": PLACED_NOTE}
 
@@ -59,9 +61,11 @@ class OrderRows:
 
 def order_rows(request: OrderRequest, pack_ids: Mapping[str, int], prices: list[Price], plan: Plan, *,
                number: str, currency: str, now: datetime, expires_after: date,
-               status: OrderStatus = OrderStatus.PENDING) -> OrderRows:
-    """The rows of a new order (of the request's company, starting in `status`): its lines priced by `prices`
-    (one per line, each recording its contract list) and its picks from `plan` (keyed by line position)."""
+               status: OrderStatus = OrderStatus.PENDING, api_key_id: int | None = None,
+               placed_by: str = "") -> OrderRows:
+    """The rows of a new order (of the request's company, starting in `status`, placed by `placed_by`, with the
+    API key `api_key_id` when one placed it): its lines priced by `prices` (one per line, each recording its
+    contract list) and its picks from `plan` (keyed by line position)."""
     lines = [{"position": position, "variant_id": pack_ids[line.sku], "sku": line.sku, "quantity": line.quantity,
               "unit_price": price.unit_price, "line_total": price.total(line.quantity),
               "price_list_id": price.price_list_id, **NEW_LINE}
@@ -69,7 +73,7 @@ def order_rows(request: OrderRequest, pack_ids: Mapping[str, int], prices: list[
     subtotal = sum((line["line_total"] for line in lines), Decimal("0.00"))
     address = request.address
     order = {
-        **NEW_ORDER, "status": status, "number": number, "customer_id": request.customer_id,
+        **NEW_ORDER, "status": status, "number": number, "customer_id": request.customer_id, "api_key_id": api_key_id,
         "company_id": request.company_id, "currency": currency,
         "subtotal": subtotal, "total": subtotal,  # no shipping or tax lines yet: quoted separately by sales
         "ship_name": address["name"], "ship_line1": address["line1"], "ship_line2": address.get("line2", ""),
@@ -77,7 +81,7 @@ def order_rows(request: OrderRequest, pack_ids: Mapping[str, int], prices: list[
         "ship_country": address["country"], "purchase_order": request.purchase_order,
         "min_remaining_shelf_life_days": request.shelf_life_days, "placed_at": now,
     }
-    return OrderRows(order, lines, plan.picks, expires_after)
+    return OrderRows(order, lines, plan.picks, expires_after, placed_by)
 
 
 # --- What the API shows of a new order ------------------------------------------------------------------
@@ -115,6 +119,7 @@ class PlacedOrder:
     min_remaining_shelf_life_days: int | None
     tracking_reference: str
     lines: tuple[PlacedLine, ...]
+    placed_by: str = ""
     carrier: str = ""
     notices: tuple[()] = ()
 
@@ -131,4 +136,4 @@ def placed_order(rows: OrderRows) -> PlacedOrder:
                "postal_code": o["ship_postal_code"], "country": o["ship_country"]}
     return PlacedOrder(o["number"], o["status"], o["placed_at"], o["currency"], o["subtotal"],
                        o["total"], address, o["purchase_order"], o["min_remaining_shelf_life_days"],
-                       o["tracking_reference"], lines)
+                       "", lines, rows.placed_by)

@@ -71,6 +71,9 @@ class OrderSchema(OutSchema):
     number = fields.String(required=True, metadata={"example": "LS-261126-7KQ4M"})
     status = fields.Enum(OrderStatus, by_value=True, required=True)
     placed_at = fields.DateTime(required=True)
+    placed_by = fields.String(required=True, metadata={
+        "description": "Who placed the order: the API key's name when a key placed it, else the person's e-mail.",
+        "example": "ERP integration (SAP)"})
     currency = fields.String(required=True)
     lines = fields.List(fields.Nested(OrderLineSchema), required=True)
     subtotal = DecimalString(places=2, required=True, metadata={"description": "The sum of the lines' `line_total`."})
@@ -93,6 +96,7 @@ class OrderSchema(OutSchema):
         address = dict(order.shipping_address)
         address["line2"] = address["line2"] or None
         return {"number": order.number, "status": order.status, "placed_at": order.placed_at,
+                "placed_by": order.placed_by,
                 "currency": order.currency, "lines": order.lines, "subtotal": order.subtotal, "total": order.total,
                 "shipping_address": address, "purchase_order": order.purchase_order or None,
                 "min_remaining_shelf_life_days": order.min_remaining_shelf_life_days,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_user
 
 from shop.accounts import companies, links, member_mail
@@ -11,7 +11,7 @@ from shop.accounts import people as accounts
 from shop.accounts.models import Customer, MemberRole
 from shop.ordering import approvals as approval_service
 from shop.platform import mail
-from shop.platform.errors import DomainError, InvalidInput
+from shop.platform.errors import DomainError, InvalidInput, NotFound
 from shop.platform.ratelimits import register_rate, signin_rate
 from shop.platform.tx import run_in_transaction
 from shop.storefront import bp
@@ -118,9 +118,34 @@ def member_role(member_id: int):
     return redirect(url_for("storefront.members"))
 
 
+def _found(find, *args):
+    """What `find` finds for the confirmation pages; NotFound (another company's, or gone) is a plain 404."""
+    try:
+        return find(*args)
+    except NotFound as exc:
+        abort(404, description=exc.message)
+
+
+def _confirmed() -> bool:
+    """Whether the post came from a confirmation page's "Yes, …" button (as cancelling an order asks): anything
+    else, such as the one-click button of old, is sent to that page first."""
+    return request.form.get("confirm") == "yes"
+
+
+@bp.get("/account/members/<id:member_id>/remove")
+@role_required(MemberRole.ADMIN)
+def remove_member_confirm(member_id: int):
+    """Before removing a member: what happens (signed out, their keys refused, their orders kept), to confirm."""
+    member = _found(companies.member_to_remove, current_customer(), member_id)
+    return render_template("storefront/remove_member.html", member=member, action=ActionForm())
+
+
 @bp.post("/account/members/<id:member_id>/remove")
 @role_required(MemberRole.ADMIN)
 def remove_member(member_id: int):
+    """Remove a member, once confirmed on the page that says what happens."""
+    if not _confirmed():
+        return redirect(url_for("storefront.remove_member_confirm", member_id=member_id), 303)
     if ActionForm().validate_on_submit() and not _act(companies.remove_member, current_customer(), member_id):
         flash("The member is removed: signed out everywhere, and the API keys they made no longer work.",
               "success")
@@ -160,9 +185,23 @@ def api_keys():
                            keys=companies.company_keys(admin.company_id), action=ActionForm()), status
 
 
+@bp.get("/account/api-keys/<id:key_id>/revoke")
+@role_required(MemberRole.ADMIN)
+def revoke_api_key_confirm(key_id: int):
+    """Before revoking a key: which key (its role, maker, last use) and what happens, to confirm."""
+    key = _found(companies.company_key, current_customer(), key_id)
+    if key.revoked_at is not None:
+        flash(f"{key.actor_name} is revoked already.", "info")
+        return redirect(url_for("storefront.api_keys"))
+    return render_template("storefront/revoke_key.html", key=key, action=ActionForm())
+
+
 @bp.post("/account/api-keys/<id:key_id>/revoke")
 @role_required(MemberRole.ADMIN)
 def revoke_api_key(key_id: int):
+    """Revoke a key, once confirmed on the page that says what happens."""
+    if not _confirmed():
+        return redirect(url_for("storefront.revoke_api_key_confirm", key_id=key_id), 303)
     if ActionForm().validate_on_submit() and not _act(companies.revoke_company_key, current_customer(), key_id):
         flash("The key is revoked: requests with it are refused from now on.", "success")
     return redirect(url_for("storefront.api_keys"))

@@ -92,7 +92,7 @@ class WebhookEndpointForm(FlaskForm):
 ROLE_CHOICES = [SelectChoice("buyer", "Buyer: orders"),
                 SelectChoice("approver", "Approver: also approves orders above the threshold"),
                 SelectChoice("admin", "Admin: also manages members and API keys")]
-KEY_ROLE_CHOICES = ROLE_CHOICES[:2]
+KEY_ROLE_CHOICES = [*ROLE_CHOICES[:2], SelectChoice("admin", "Admin: also manages the webhook endpoints")]
 
 
 class CompanyForm(FlaskForm):

@@ -1,12 +1,12 @@
 """The customer's webhook endpoints as a page of the account: register (the secret shown once), test, delete,
-and the delivery log with redelivery."""
+and the delivery log with redelivery. Every member sees it; only a company admin changes anything."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 
 from shop.events import webhooks
-from shop.platform.errors import InvalidInput, NotFound
+from shop.platform.errors import Forbidden, InvalidInput, NotFound
 from shop.platform.tx import run_in_transaction
 from shop.storefront import bp
 from shop.storefront.common import apply_errors, current_customer, customer_required
@@ -16,11 +16,19 @@ LOG_ROWS = 10
 
 
 def _page(form: WebhookEndpointForm, created=None, status: int = 200):
-    customer_id = current_customer().id
+    customer = current_customer()
     endpoints = [(endpoint, webhooks.attempts(endpoint.id, LOG_ROWS))
-                 for endpoint in webhooks.list_endpoints(customer_id)]
+                 for endpoint in webhooks.list_endpoints(customer.id)]
     return render_template("storefront/webhooks.html", form=form, endpoints=endpoints, created=created,
-                           action=FlaskForm(formdata=None)), status
+                           action=FlaskForm(formdata=None), may_manage=webhooks.may_manage(customer.role)), status
+
+
+def _check_may_manage() -> None:
+    """403, changing nothing, unless the signed-in member is a company admin."""
+    try:
+        webhooks.check_may_manage(current_customer().role)
+    except Forbidden as exc:
+        abort(403, description=exc.message)
 
 
 @bp.get("/account/webhooks")
@@ -34,6 +42,7 @@ def webhooks_page():
 @customer_required()
 def webhook_create():
     """Register an endpoint and show its signing secret, this once."""
+    _check_may_manage()
     form = WebhookEndpointForm()
     if form.validate_on_submit():
         try:
@@ -47,6 +56,7 @@ def webhook_create():
 
 
 def _act(endpoint_id: int, work, done: str):
+    _check_may_manage()
     if not FlaskForm().validate_on_submit():
         abort(400, description="The form was not sent from this site; reload the page and try again.")
     try:

@@ -1,4 +1,9 @@
 """Integration tests: the shop's use cases, pages and API against a real database (SQLite always, PostgreSQL when
 TEST_DATABASE_URL is set), through the fixtures of tests/conftest.py; each test's tables are emptied after it."""
-from tests.support.api import api, rival, stocked  # noqa: F401  (an API client, a second company's, a stocked catalog)
+from tests.support.api import (  # noqa: F401  (an API client, its company's admin key, a second company's, stock)
+    admin_api,
+    api,
+    rival,
+    stocked,
+)
 from tests.support.staff import staff_clients  # noqa: F401  (a signed-in client per staff role)

@@ -138,7 +138,7 @@ def test_the_admin_changes_a_role_and_removes_a_member_who_is_signed_out_at_once
     client.post(f"/account/members/{member.id}/role", data={"role": "approver"})
     db.session.expire_all()
     assert db.session.get(Customer, member.id).role == MemberRole.APPROVER
-    removed = client.post(f"/account/members/{member.id}/remove", follow_redirects=True)
+    removed = client.post(f"/account/members/{member.id}/remove", data={"confirm": "yes"}, follow_redirects=True)
     assert "The member is removed" in removed.text
     assert member_client.get("/account").status_code == 302  # to the sign-in page: the session ended
     assert sign_in(app.test_client(), "pat@acme.example", NEW_PASSWORD).status_code == 422
@@ -162,7 +162,7 @@ def test_an_api_key_is_shown_once_names_its_role_shows_its_last_use_and_revoked_
     assert client.get("/api/v1/company", headers=headers).status_code == 200
     assert "never" not in client.get("/account/api-keys").text
     key_id = db.session.scalar(select(ApiKey.id).where(ApiKey.name == "ERP"))
-    client.post(f"/account/api-keys/{key_id}/revoke")
+    client.post(f"/account/api-keys/{key_id}/revoke", data={"confirm": "yes"})
     assert client.get("/api/v1/company", headers=headers).status_code == 401
 
 
@@ -176,8 +176,10 @@ def test_one_company_sees_and_touches_nothing_of_another(app, admin, client, mai
     assert "ACME-ERP" not in rival_client.get("/account/api-keys").text
     acme_key = db.session.scalar(select(ApiKey.id).where(ApiKey.name == "ACME-ERP"))
     acme_member = db.session.scalar(select(Customer.id).where(Customer.email == "member@acme.example"))
-    rival_client.post(f"/account/api-keys/{acme_key}/revoke")
-    rival_client.post(f"/account/members/{acme_member}/remove")
+    assert rival_client.get(f"/account/api-keys/{acme_key}/revoke").status_code == 404
+    assert rival_client.get(f"/account/members/{acme_member}/remove").status_code == 404
+    rival_client.post(f"/account/api-keys/{acme_key}/revoke", data={"confirm": "yes"})
+    rival_client.post(f"/account/members/{acme_member}/remove", data={"confirm": "yes"})
     rival_client.post(f"/account/members/{acme_member}/role", data={"role": "admin"})
     db.session.expire_all()
     assert db.session.get(ApiKey, acme_key).revoked_at is None

@@ -37,7 +37,8 @@ def fake_dns(monkeypatch):
     "https://intranet.example.com/hook",  # a name resolving to a private address
     "https://localhost/hook",
 ])
-def test_unsafe_webhook_urls_are_refused_with_422(api, fake_dns, url):
+def test_unsafe_webhook_urls_are_refused_with_422(admin_api, fake_dns, url):
+    api = admin_api
     fake_dns["intranet.example.com"] = "192.168.1.20"
     response = api.post("/api/v1/webhook-endpoints", json={"url": url, "events": ["*"]})
     assert response.status_code == 422
@@ -46,13 +47,14 @@ def test_unsafe_webhook_urls_are_refused_with_422(api, fake_dns, url):
     assert api.get("/api/v1/webhook-endpoints").get_json()["items"] == []
 
 
-def test_a_public_https_url_is_accepted(api, fake_dns):
+def test_a_public_https_url_is_accepted(admin_api, fake_dns):
     fake_dns["hooks.example.com"] = "93.184.216.34"
-    response = api.post("/api/v1/webhook-endpoints", json={"url": "https://hooks.example.com/x", "events": ["*"]})
+    response = admin_api.post("/api/v1/webhook-endpoints", json={"url": "https://hooks.example.com/x", "events": ["*"]})
     assert response.status_code == 201
 
 
-def test_unknown_event_types_and_empty_lists_are_refused(api, fake_dns):
+def test_unknown_event_types_and_empty_lists_are_refused(admin_api, fake_dns):
+    api = admin_api
     fake_dns["hooks.example.com"] = "93.184.216.34"
     response = api.post("/api/v1/webhook-endpoints", json={"url": "https://hooks.example.com/x",
                                                            "events": ["order.teleported"]})
@@ -64,21 +66,21 @@ def test_unknown_event_types_and_empty_lists_are_refused(api, fake_dns):
 def test_allow_insecure_accepts_a_local_http_receiver(make_app, client):
     app = make_app(WEBHOOK_ALLOW_INSECURE=True)
     with app.app_context():
-        from tests.support.api import new_api_client
+        from tests.support.api import admin_key, new_api_client
 
-        api = new_api_client(app.test_client(), "dev@example.com", "Dev")
+        api = admin_key(new_api_client(app.test_client(), "dev@example.com", "Dev"))
         response = api.post("/api/v1/webhook-endpoints", json={"url": "http://127.0.0.1:9/hook", "events": ["*"]})
         assert response.status_code == 201
         db.session.remove()
 
 
-def test_a_name_that_turns_private_after_registration_is_not_called(api, fake_dns):
+def test_a_name_that_turns_private_after_registration_is_not_called(admin_api, fake_dns):
     """DNS rebinding: the check runs again on the address a delivery would connect to."""
     from shop.events import delivery
     from shop.events.delivery import Claimed
 
     fake_dns["hooks.example.com"] = "93.184.216.34"
-    assert api.post("/api/v1/webhook-endpoints", json={"url": "https://hooks.example.com/x",
+    assert admin_api.post("/api/v1/webhook-endpoints", json={"url": "https://hooks.example.com/x",
                                                        "events": ["*"]}).status_code == 201
     fake_dns["hooks.example.com"] = "10.1.2.3"
     outcome = delivery.post(Claimed("https://hooks.example.com/x", "whsec_" + "A" * 44, "msg_1", "{}"))

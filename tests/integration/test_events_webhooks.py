@@ -25,7 +25,7 @@ from shop.platform.errors import InsufficientStock
 from shop.platform.extensions import db
 from shop.platform.outbox import OutboxEvent
 from shop.platform.queue import TaskQueue, task_queue
-from tests.support.api import ADDRESS, ApiClient, new_api_client
+from tests.support.api import ADDRESS, ApiClient, admin_key, new_api_client
 from tests.support.events import Receiver, run_worker
 from tests.support.factories import make_lot, make_product
 from tests.support.sql import count_statements
@@ -50,7 +50,8 @@ def receiver():
 
 
 def register(api, url: str, events: list[str] | None = None) -> dict:
-    response = api.post("/api/v1/webhook-endpoints", json={"url": url, "events": events or ["*"]})
+    """Register an endpoint of `api`'s company with an admin key (what managing endpoints needs)."""
+    response = admin_key(api).post("/api/v1/webhook-endpoints", json={"url": url, "events": events or ["*"]})
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 
@@ -155,6 +156,7 @@ def test_two_workers_deliver_each_event_once(api, stocked, receiver):
 
 
 def test_ping_and_redelivery_reach_the_endpoint_again_with_the_same_id(api, stocked, receiver):
+    api = admin_key(api)
     endpoint = register(api, receiver.url)
     assert api.post(f"/api/v1/webhook-endpoints/{endpoint['id']}/test").status_code == 202
     run_worker(lambda: len(receiver.received) >= 1)
@@ -171,6 +173,7 @@ def test_ping_and_redelivery_reach_the_endpoint_again_with_the_same_id(api, stoc
 
 
 def test_another_customers_endpoint_is_404_and_delete_removes_it(api, rival, receiver):
+    api, rival = admin_key(api), admin_key(rival)
     endpoint = register(api, receiver.url)
     assert rival.get(f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries").status_code == 404
     assert rival.client.delete(f"/api/v1/webhook-endpoints/{endpoint['id']}",
@@ -185,6 +188,7 @@ def test_another_customers_endpoint_is_404_and_delete_removes_it(api, rival, rec
 def test_a_retried_registration_registers_once_and_gets_the_secret_again(api, receiver):
     """An integrator whose first answer was lost retries with the same Idempotency-Key: it must get the same
     endpoint and the secret it never saw, not a second endpoint."""
+    api = admin_key(api)
     body = {"url": receiver.url, "events": ["order.placed"], "description": "ERP"}
     first = api.post("/api/v1/webhook-endpoints", json=body, key="hook-1")
     again = api.post("/api/v1/webhook-endpoints", json=body, key="hook-1")
@@ -202,6 +206,7 @@ def test_a_retried_registration_registers_once_and_gets_the_secret_again(api, re
 
 
 def test_a_retried_ping_or_redelivery_is_sent_once(api, stocked, receiver):
+    api = admin_key(api)
     endpoint = register(api, receiver.url)
     path = f"/api/v1/webhook-endpoints/{endpoint['id']}"
     pings = [api.post(f"{path}/test", key="ping-1") for _ in range(2)]
@@ -320,7 +325,7 @@ def test_every_endpoint_of_a_company_gets_its_members_events_and_no_other_compan
                                                                                       receiver, client):
     from shop.accounts import companies
 
-    it_person = companies.invite_member(api.customer, "it@acme.example", "buyer")
+    it_person = companies.invite_member(api.customer, "it@acme.example", "admin")
     db.session.commit()
     it_api = ApiClient(client, accounts.create_api_key(it_person, "ERP"), it_person)
     db.session.commit()

@@ -87,7 +87,7 @@ def world(make_app):
         make_lot(product, "L-Q", {"LEU-USP-25KG": 5}, status="quarantine")
         buyer = make_customer()
         order = place(buyer, "LEU-USP-25KG", 2)
-        key = accounts.create_api_key(buyer, "walk")
+        key = accounts.create_api_key(buyer, "walk", "admin")  # admin: the webhook endpoints' changes too
         other = make_customer("other@example.com", "Other Labs")
         accounts.create_api_key(other, "spare")
         make_staff("admin")

@@ -46,9 +46,22 @@ def new_api_client(client: FlaskClient, email: str, company: str) -> ApiClient:
     return ApiClient(client, key, customer)
 
 
+def admin_key(api: ApiClient, name: str = "Integration admin") -> ApiClient:
+    """A key of `api`'s company made by its admin with the admin role: what managing webhook endpoints needs."""
+    key = accounts.create_api_key(api.customer, name, "admin")
+    db.session.commit()
+    return ApiClient(api.client, key, api.customer)
+
+
 @pytest.fixture
 def api(app, client) -> ApiClient:
     return new_api_client(client, "buyer@acme.example", "Acme Nutrition")
+
+
+@pytest.fixture
+def admin_api(api) -> ApiClient:
+    """An admin key of `api`'s company."""
+    return admin_key(api)
 
 
 @pytest.fixture
