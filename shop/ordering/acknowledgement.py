@@ -23,7 +23,7 @@ from shop.ordering.models import Order
 from shop.platform import pdf
 from shop.platform.pdf import escape
 from shop.platform.seller import Seller
-from shop.platform.templating import kg, money
+from shop.platform.wording import kg, money
 
 
 def dispatch_by(confirmed_on: date, business_days: int) -> date:

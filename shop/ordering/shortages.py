@@ -22,6 +22,7 @@ from shop.platform import pagination
 from shop.platform.audit import audit
 from shop.platform.errors import IllegalTransition, InvalidInput, NotFound
 from shop.platform.extensions import db
+from shop.platform.wording import units
 
 OPEN_STATUSES = (OrderStatus.PENDING, OrderStatus.CONFIRMED)
 CENT = Decimal("0.01")
@@ -39,7 +40,7 @@ class ShortLine:
         return self.wanted - self.held
 
     def __str__(self) -> str:
-        return f"{self.sku} misses {self.missing} of {self.wanted} units"
+        return f"{self.sku} misses {self.missing} of {units(self.wanted)}"
 
 
 def short_lines(order: Order) -> list[ShortLine]:
@@ -125,7 +126,7 @@ def cancel_short_units(number: str, staff: StaffUser | None = None) -> list[Shor
     order.subtotal = sum((line.line_total for line in order.lines), Decimal("0.00"))
     order.total = order.subtotal
     _note(order, staff, "Missing units cancelled (they could not be supplied): "
-          + "; ".join(f"{s.sku} {s.missing} of {s.wanted} units" for s in short))
+          + "; ".join(f"{s.sku} {s.missing} of {units(s.wanted)}" for s in short))
     _settled(order, staff, [], "missing units cancelled")
     _tell_buyer(order, changes.UNITS_CANCELLED,
                 f"The units missing{_since(order)} could not be supplied from another lot, so they were cancelled; "
@@ -199,7 +200,7 @@ def allocate_by_hand(number: str, position: int, lot_number: str, quantity: int,
                                  reason=f"Order {order.number}: allocated by hand from lot "
                                         f"{stock.batch.lot_number}{kind}")
     still_short = short_lines(order)
-    _note(order, staff, f"Allocated by hand: {line.sku} {quantity} units from lot {stock.batch.lot_number}{kind}")
+    _note(order, staff, f"Allocated by hand: {line.sku} {units(quantity)} from lot {stock.batch.lot_number}{kind}")
     _settled(order, staff, still_short, f"allocated by hand from lot {stock.batch.lot_number}")
     _tell_buyer(order, changes.UNITS_ALLOCATED,
                 f"Units missing{_since(order)} were allocated from lot {stock.batch.lot_number}.",

@@ -19,6 +19,7 @@ from shop.ordering.queries import order_number_is
 from shop.platform.audit import audit
 from shop.platform.errors import IllegalTransition, InvalidInput, NotFound
 from shop.platform.extensions import db
+from shop.platform.wording import units
 from shop.quality.signatures import Signature
 
 if TYPE_CHECKING:
@@ -88,7 +89,7 @@ def recall_lot(lot_number: str, reason: str, signature: Signature, public_note: 
     for n in needs:
         if n.key in missing:
             order, line = lines[n.key]
-            shortfalls[order.id].append(f"{line.sku} short by {missing[n.key]} of {n.quantity} units")
+            shortfalls[order.id].append(f"{line.sku} short by {missing[n.key]} of {units(n.quantity)}")
     moved = {order.id: order for order, _ in lines.values()}.values()
     for order in moved:
         _report(order, batch.lot_number, shortfalls.get(order.id), staff_id, summary)
