@@ -84,7 +84,7 @@ def fill_short_order(number: str, staff: StaffUser | None = None) -> Filled:
     needs = [refill.need(s.position, order, lines[s.position], s.missing) for s in short]
     picks = planner.plan(needs, refill.lots_of(stocks)).picks
     if not picks:
-        raise IllegalTransition(f"No released stock can fill order {number} now: " + "; ".join(map(str, short))
+        raise IllegalTransition(f"No released stock can fill order {order.number} now: " + "; ".join(map(str, short))
                                 + f" (lots must have more than {refill.shelf_life_days(order)} days of shelf "
                                   "life left). Allocate a lot sold on request by hand, cancel the missing units, "
                                   "or cancel the order.")
@@ -117,7 +117,7 @@ def cancel_short_units(number: str, staff: StaffUser | None = None) -> list[Shor
     short = _require_short(order)
     lines = {line.position: line for line in order.lines}
     if sum(line.wanted for line in order.lines) == sum(s.missing for s in short):
-        raise IllegalTransition(f"Nothing of order {number} would be left to deliver: cancel the order instead.")
+        raise IllegalTransition(f"Nothing of order {order.number} would be left to deliver: cancel the order instead.")
     for s in short:
         line = lines[s.position]
         line.cancelled_quantity += s.missing
@@ -180,7 +180,7 @@ def allocate_by_hand(number: str, position: int, lot_number: str, quantity: int,
     short = {s.position: s for s in _require_short(order)}
     line = next((line for line in order.lines if line.position == position), None)
     if line is None or position not in short:
-        raise InvalidInput({"position": [f"Line {position + 1} of order {number} is not short."]})
+        raise InvalidInput({"position": [f"Line {position + 1} of order {order.number} is not short."]})
     missing = short[position].missing
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= missing:
         raise InvalidInput({"quantity": [f"Allocate a whole number of units from 1 to {missing}."]})
@@ -272,7 +272,7 @@ def _lock_open_order(number: str) -> Order:
     if order is None:
         raise NotFound(f"No order {number}.")
     if order.status not in OPEN_STATUSES:
-        raise IllegalTransition(f"Order {number} is {order.status}: only a pending or confirmed order is filled.")
+        raise IllegalTransition(f"Order {order.number} is {order.status}: only a pending or confirmed order is filled.")
     return order
 
 

@@ -218,7 +218,7 @@ def clear_attention(number: str, note: str, staff: StaffUser | None = None) -> O
     if order is None:
         raise NotFound(f"No order {number}.")
     if not order.needs_attention:
-        raise IllegalTransition(f"Order {number} is not flagged for attention.")
+        raise IllegalTransition(f"Order {order.number} is not flagged for attention.")
     order.needs_attention = False
     audit(staff, "order.attention_cleared", f"order {order.number}", note)
     db.session.flush()
