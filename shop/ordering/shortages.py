@@ -53,6 +53,23 @@ def short_lines(order: Order) -> list[ShortLine]:
     return short
 
 
+def missing_now(order: Order) -> list[ShortLine]:
+    """What an order (loaded with its allocations) misses now, read from its allocations and never from a note
+    written back then (a refill may have given some units back since): its short lines while it is open, none once
+    it is closed. What the buyer's and the staff's order pages say."""
+    return short_lines(order) if order.status in OPEN_STATUSES else []
+
+
+def recalled(order: Order) -> str:
+    """Which recall took units back from the order, in words: 'lot L-1 was recalled', 'lots L-1, L-2 were
+    recalled', or '' when none did."""
+    lots = sorted({a.stock.batch.lot_number for line in order.lines for a in line.allocations
+                   if a.status == AllocationStatus.RETURNED_RECALLED})
+    if not lots:
+        return ""
+    return f"lot {lots[0]} was recalled" if len(lots) == 1 else f"lots {', '.join(lots)} were recalled"
+
+
 def refuse_if_short(order: Order, action: str) -> None:
     """Raise IllegalTransition saying exactly what is missing when the order is short (`action`: 'confirmed')."""
     short = short_lines(order)
@@ -151,7 +168,7 @@ class HandLot:
 def hand_lots(order: Order) -> dict[int, list[HandLot]]:
     """For each short line of an open order (by position), the lots that may be allocated to it by hand,
     earliest expiry first, including lots sold only on request."""
-    short = {s.position for s in short_lines(order)} if order.status in OPEN_STATUSES else set()
+    short = {s.position for s in missing_now(order)}
     lines = [line for line in order.lines if line.position in short]
     if not lines:
         return {}
@@ -291,11 +308,8 @@ def _note(order: Order, staff: StaffUser | None, note: str) -> None:
 
 def _since(order: Order) -> str:
     """Why the order fell short, when a recall took units back from it: ' since lot L-1 was recalled'."""
-    lots = sorted({a.stock.batch.lot_number for line in order.lines for a in line.allocations
-                   if a.status == AllocationStatus.RETURNED_RECALLED})
-    if not lots:
-        return ""
-    return f" since lot {lots[0]} was recalled" if len(lots) == 1 else f" since lots {', '.join(lots)} were recalled"
+    words = recalled(order)
+    return f" since {words}" if words else ""
 
 
 def _tell_buyer(order: Order, cause: str, reason: str, changed: list[dict[str, object]],

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
 from shop import ordering
@@ -36,17 +37,18 @@ def order_list():
 
 
 def _load_order(number: str):
-    """The order with its lines' pack sizes in the identity map, so the template triggers no query per line."""
+    """The order with its lines' pack sizes (and their products) in the identity map, so the template triggers no
+    query per line."""
     order = or_404(ordering.get_order, number)
     ids = {line.variant_id for line in order.lines}
     if ids:
-        db.session.scalars(select(Variant).where(Variant.id.in_(ids))).all()
+        db.session.scalars(select(Variant).where(Variant.id.in_(ids)).options(joinedload(Variant.product))).all()
     return order
 
 
 def _render_order(number: str, *, ship=None, cancel=None, attention=None, hand=None, status=200):
     order = _load_order(number)
-    short = shortages.short_lines(order) if order.status in shortages.OPEN_STATUSES else []
+    short = shortages.missing_now(order)
     lots = shortages.hand_lots(order) if short else {}
     hand_forms = {}
     for line in short:
@@ -60,7 +62,8 @@ def _render_order(number: str, *, ship=None, cancel=None, attention=None, hand=N
     return render_template("staff/order.html", order=order, rows=tracing.order_trace_rows(order.id),
                            ship=ship or ShipForm(formdata=None), cancel=cancel or CancelForm(formdata=None),
                            attention=attention or AttentionForm(formdata=None), short=short, hand=hand_forms,
-                           action=ActionForm(formdata=None), OrderStatus=OrderStatus), status
+                           action=ActionForm(formdata=None), OrderStatus=OrderStatus,
+                           recalled=shortages.recalled(order) if order.needs_attention else ""), status
 
 
 @bp.get("/orders/<number>")

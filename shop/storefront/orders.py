@@ -66,11 +66,8 @@ def _own_order(number: str) -> Order:
 
 def _render_order(number: str, *, confirmation: bool):
     order = _own_order(number)
-    # What the order misses now (a recall took units, a refill gave some back): never a note written back then.
-    short = shortages.short_lines(order) if order.status in shortages.OPEN_STATUSES else []
     return render_template("storefront/order.html", order=order, confirmation=confirmation,
-                           cancellable=order.status in CANCELLABLE, short=short,
-                           lines_at={line.position: line for line in order.lines})
+                           cancellable=order.status in CANCELLABLE, short=shortages.missing_now(order))
 
 
 @bp.get("/orders/<number>")
