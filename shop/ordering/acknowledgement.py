@@ -23,7 +23,7 @@ from shop.platform import pdf
 from shop.platform.countries import country_name
 from shop.platform.pdf import escape
 from shop.platform.seller import Seller
-from shop.platform.wording import kg, money
+from shop.platform.wording import kg, money, units
 
 
 def dispatch_by(confirmed_on: date, business_days: int) -> date:
@@ -50,7 +50,7 @@ class AckLot:
     date_kind: DateKind
 
     def __str__(self) -> str:
-        return (f"Lot {self.lot_number}: {self.quantity} unit{'s' if self.quantity != 1 else ''}, "
+        return (f"Lot {self.lot_number}: {units(self.quantity)}, "
                 f"{self.date_kind.label.lower()} {self.expires_on.isoformat()}")
 
 
