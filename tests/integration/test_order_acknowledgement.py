@@ -136,3 +136,4 @@ def test_the_acknowledgement_names_the_country_as_the_order_page_does(app, code,
     text = re.sub(r"\s+", " ", " ".join(page.extract_text()
                                         for page in PdfReader(BytesIO(acknowledgement_pdf(ack))).pages))
     assert f"20095 Hamburg {name} " in text and f"{name}," not in text
+    assert "Lot L-ACK-1: 1 unit," in text  # one way to count units, here too
