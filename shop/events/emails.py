@@ -97,7 +97,7 @@ def _told(changed: list[dict[str, object]]) -> list[tuple[str, str]]:
 
 def _missing(data: dict[str, object]) -> str:
     """What an order.changed's (or a recall's open order's) `missing` says: '2 units of LEU-USP-25KG', or ''."""
-    return ", ".join(changes.units(int(m["quantity"]), str(m["sku"])) for m in data["missing"])
+    return ", ".join(changes.units_of(int(m["quantity"]), str(m["sku"])) for m in data["missing"])
 
 
 def _order_changed(customer: Customer, outbox_event: OutboxEvent) -> None:
@@ -114,8 +114,9 @@ def _order_changed(customer: Customer, outbox_event: OutboxEvent) -> None:
 def _lines(order: dict) -> list[tuple[str, list[tuple[str, str]]]]:
     """The order's lines as an event's data shows them (not as they may be by the time the mail is written): each
     line's units to deliver in words, and its lots (units in words, lot number)."""
-    return [(changes.units(line["quantity"] - line["cancelled_quantity"], line["sku"]),
-             [(changes.units(a["quantity"], f"lot {a['lot_number']}"), a["lot_number"]) for a in line["allocations"]])
+    return [(changes.units_of(line["quantity"] - line["cancelled_quantity"], line["sku"]),
+             [(changes.units_of(a["quantity"], f"lot {a['lot_number']}"), a["lot_number"])
+              for a in line["allocations"]])
             for line in order["lines"]]
 
 

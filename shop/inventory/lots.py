@@ -21,6 +21,7 @@ from shop.platform.audit import audit
 from shop.platform.bounds import INT_MAX
 from shop.platform.errors import InvalidInput, NotFound
 from shop.platform.extensions import db
+from shop.platform.wording import units
 
 if TYPE_CHECKING:
     pass
@@ -158,7 +159,7 @@ def adjustment_errors(stock: Stock | None, delta: object, reason: str | None,
                            "one lot and pack size."]
     elif stock is not None and stock.on_hand + delta < stock.allocated:
         errors["delta"] = [f"{stock.on_hand} on hand with {stock.allocated} allocated to orders: "
-                           f"at most {stock.on_hand - stock.allocated} units can be taken away."]
+                           f"at most {units(stock.on_hand - stock.allocated)} can be taken away."]
     if not (reason or "").strip():
         errors["reason"] = ["A reason is required for every adjustment."]
     return errors

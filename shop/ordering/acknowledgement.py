@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-import pycountry
 from flask import current_app
 from reportlab.lib import colors
 from reportlab.lib.styles import getSampleStyleSheet
@@ -21,9 +20,10 @@ from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 from shop.inventory.models import DateKind
 from shop.ordering.models import Order
 from shop.platform import pdf
+from shop.platform.countries import country_name
 from shop.platform.pdf import escape
 from shop.platform.seller import Seller
-from shop.platform.templating import kg, money
+from shop.platform.wording import kg, money, units
 
 
 def dispatch_by(confirmed_on: date, business_days: int) -> date:
@@ -50,7 +50,7 @@ class AckLot:
     date_kind: DateKind
 
     def __str__(self) -> str:
-        return (f"Lot {self.lot_number}: {self.quantity} unit{'s' if self.quantity != 1 else ''}, "
+        return (f"Lot {self.lot_number}: {units(self.quantity)}, "
                 f"{self.date_kind.label.lower()} {self.expires_on.isoformat()}")
 
 
@@ -94,18 +94,13 @@ def acknowledgement(order: Order, confirmed_on: date) -> Acknowledgement:
                                        for a in line.allocations if a.status.live))
         for line in order.lines)
     ship_to = (order.ship_name, order.ship_line1, order.ship_line2,
-               f"{order.ship_postal_code} {order.ship_city}", _country(order.ship_country))
+               f"{order.ship_postal_code} {order.ship_city}", country_name(order.ship_country))
     return Acknowledgement(
         number=order.number, company=order.company.name, placed_at=order.placed_at, confirmed_on=confirmed_on,
         dispatch_by=dispatch_by(confirmed_on, current_app.config["DISPATCH_WITHIN_DAYS"]),
         purchase_order=order.purchase_order, ship_to=tuple(part for part in ship_to if part),
         currency=order.currency, lines=lines, subtotal=order.subtotal, total=order.total,
         seller=Seller.from_config(current_app.config))
-
-
-def _country(code: str) -> str:
-    country = pycountry.countries.get(alpha_2=code)
-    return country.name if country is not None else code
 
 
 def acknowledgement_pdf(ack: Acknowledgement) -> bytes:

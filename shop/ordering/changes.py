@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from shop.platform.templating import money
+from shop.platform.wording import money, units
 
 # Why the order changed (the event's `cause`); its `reason` says it in words.
 LOT_RECALLED = "lot_recalled"
@@ -41,9 +41,9 @@ def missing(sku: str, quantity: int) -> dict[str, object]:
     return {"sku": sku, "quantity": quantity}
 
 
-def units(quantity: int, sku: str) -> str:
-    """'1 unit of LEU-USP-25KG', '3 units of LEU-USP-25KG'."""
-    return f"{quantity} unit{'' if quantity == 1 else 's'} of {sku}"
+def units_of(quantity: int, what: str) -> str:
+    """'1 unit of LEU-USP-25KG', '3 units of lot L-1'."""
+    return f"{units(quantity)} of {what}"
 
 
 def describe(change: Mapping[str, object]) -> str:
@@ -55,7 +55,7 @@ def describe(change: Mapping[str, object]) -> str:
     quantity, sku = int(change["quantity"]), str(change["sku"])
     if kind == "allocated":
         verb = "comes" if quantity == 1 else "come"
-        return f"{units(quantity, sku)} now {verb} from lot {change['lot_number']}"
+        return f"{units_of(quantity, sku)} now {verb} from lot {change['lot_number']}"
     if kind == "returned":
-        return f"{units(quantity, sku)} of lot {change['lot_number']} went back to stock (lot recalled)"
-    return f"{units(quantity, sku)} cancelled: not delivered, not charged"
+        return f"{units_of(quantity, sku)} of lot {change['lot_number']} went back to stock (lot recalled)"
+    return f"{units_of(quantity, sku)} cancelled: not delivered, not charged"

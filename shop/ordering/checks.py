@@ -9,6 +9,7 @@ from shop.inventory.availability import default_shelf_life_days
 from shop.ordering.reading import PackSize
 from shop.platform.countries import COUNTRY_CODE_MESSAGE, is_country_code
 from shop.platform.errors import InvalidInput
+from shop.platform.wording import units
 
 MAX_LINES = 100
 MAX_LINE_QUANTITY = 1_000_000
@@ -79,7 +80,7 @@ def check_pack_sizes(request: OrderRequest, pack_sizes: Mapping[str, PackSize], 
         if pack is None or not pack.active:
             errors.setdefault(f"lines.{i}.sku", []).append(unknown_sku_message(line.sku))
         elif f"lines.{i}.quantity" not in errors and line.quantity < pack.min_order_quantity:
-            errors[f"lines.{i}.quantity"] = [f"The minimum order for {line.sku} is {pack.min_order_quantity} units."]
+            errors[f"lines.{i}.quantity"] = [f"The minimum order for {line.sku} is {units(pack.min_order_quantity)}."]
     if errors:
         raise InvalidInput(errors)
 

@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from shop.platform.wording import units
+
 
 @dataclass(frozen=True)
 class PackedLine:
@@ -63,10 +65,6 @@ class SlipNote:
     short: bool
 
 
-def _units(n: int) -> str:
-    return f"{n} unit{'s' if n != 1 else ''}"
-
-
 def line_note(ordered: int, cancelled: int, held: int, flagged: bool) -> SlipNote:
     """The note under a line, as things are now: units cancelled (they could not be supplied), units still to
     allocate (pointing at the order's attention note only while the order is flagged), and "Nothing to pack." when
@@ -74,10 +72,10 @@ def line_note(ordered: int, cancelled: int, held: int, flagged: bool) -> SlipNot
     missing = ordered - cancelled - held
     notes = []
     if cancelled:
-        notes.append(f"{_units(cancelled)} cancelled: they could not be supplied.")
+        notes.append(f"{units(cancelled)} cancelled: they could not be supplied.")
     if missing > 0:
         see = ": see the order's attention note" if flagged else " on the order's page"
-        notes.append(f"{missing} of {_units(ordered - cancelled)} not allocated yet: allocate them{see} before "
+        notes.append(f"{missing} of {units(ordered - cancelled)} not allocated yet: allocate them{see} before "
                      "packing.")
     if notes and not held:
         notes.append("Nothing to pack.")

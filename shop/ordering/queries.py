@@ -35,6 +35,15 @@ def order_number_is(number: str):
     return Order.number == (number or "").strip().upper()
 
 
+def canonical_number(number: str) -> str:
+    """The order's own number for one typed in any case ('ls-261203-fc02m' -> 'LS-261203-FC02M'), for the words and
+    links that follow an action; NotFound when there is no such order."""
+    found = db.session.scalar(select(Order.number).where(order_number_is(number)))
+    if found is None:
+        raise NotFound(f"No order {number}.")
+    return found
+
+
 def get_order(number: str, company_id: int | None = None, *, lock: bool = False) -> Order:
     """One order (its number in any case) with its lines and allocated lots; limited to one company's order book
     when given."""

@@ -22,6 +22,7 @@ from shop.platform import pagination
 from shop.platform.audit import audit
 from shop.platform.errors import IllegalTransition, InvalidInput, NotFound
 from shop.platform.extensions import db
+from shop.platform.wording import units
 
 OPEN_STATUSES = (OrderStatus.PENDING, OrderStatus.CONFIRMED)
 CENT = Decimal("0.01")
@@ -39,7 +40,7 @@ class ShortLine:
         return self.wanted - self.held
 
     def __str__(self) -> str:
-        return f"{self.sku} misses {self.missing} of {self.wanted} units"
+        return f"{self.sku} misses {self.missing} of {units(self.wanted)}"
 
 
 def short_lines(order: Order) -> list[ShortLine]:
@@ -50,6 +51,23 @@ def short_lines(order: Order) -> list[ShortLine]:
         if held < line.wanted:
             short.append(ShortLine(line.position, line.sku, line.wanted, held))
     return short
+
+
+def missing_now(order: Order) -> list[ShortLine]:
+    """What an order (loaded with its allocations) misses now, read from its allocations and never from a note
+    written back then (a refill may have given some units back since): its short lines while it is open, none once
+    it is closed. What the buyer's and the staff's order pages say."""
+    return short_lines(order) if order.status in OPEN_STATUSES else []
+
+
+def recalled(order: Order) -> str:
+    """Which recall took units back from the order, in words: 'lot L-1 was recalled', 'lots L-1, L-2 were
+    recalled', or '' when none did."""
+    lots = sorted({a.stock.batch.lot_number for line in order.lines for a in line.allocations
+                   if a.status == AllocationStatus.RETURNED_RECALLED})
+    if not lots:
+        return ""
+    return f"lot {lots[0]} was recalled" if len(lots) == 1 else f"lots {', '.join(lots)} were recalled"
 
 
 def refuse_if_short(order: Order, action: str) -> None:
@@ -83,7 +101,7 @@ def fill_short_order(number: str, staff: StaffUser | None = None) -> Filled:
     needs = [refill.need(s.position, order, lines[s.position], s.missing) for s in short]
     picks = planner.plan(needs, refill.lots_of(stocks)).picks
     if not picks:
-        raise IllegalTransition(f"No released stock can fill order {number} now: " + "; ".join(map(str, short))
+        raise IllegalTransition(f"No released stock can fill order {order.number} now: " + "; ".join(map(str, short))
                                 + f" (lots must have more than {refill.shelf_life_days(order)} days of shelf "
                                   "life left). Allocate a lot sold on request by hand, cancel the missing units, "
                                   "or cancel the order.")
@@ -116,7 +134,7 @@ def cancel_short_units(number: str, staff: StaffUser | None = None) -> list[Shor
     short = _require_short(order)
     lines = {line.position: line for line in order.lines}
     if sum(line.wanted for line in order.lines) == sum(s.missing for s in short):
-        raise IllegalTransition(f"Nothing of order {number} would be left to deliver: cancel the order instead.")
+        raise IllegalTransition(f"Nothing of order {order.number} would be left to deliver: cancel the order instead.")
     for s in short:
         line = lines[s.position]
         line.cancelled_quantity += s.missing
@@ -125,7 +143,7 @@ def cancel_short_units(number: str, staff: StaffUser | None = None) -> list[Shor
     order.subtotal = sum((line.line_total for line in order.lines), Decimal("0.00"))
     order.total = order.subtotal
     _note(order, staff, "Missing units cancelled (they could not be supplied): "
-          + "; ".join(f"{s.sku} {s.missing} of {s.wanted} units" for s in short))
+          + "; ".join(f"{s.sku} {s.missing} of {units(s.wanted)}" for s in short))
     _settled(order, staff, [], "missing units cancelled")
     _tell_buyer(order, changes.UNITS_CANCELLED,
                 f"The units missing{_since(order)} could not be supplied from another lot, so they were cancelled; "
@@ -150,7 +168,7 @@ class HandLot:
 def hand_lots(order: Order) -> dict[int, list[HandLot]]:
     """For each short line of an open order (by position), the lots that may be allocated to it by hand,
     earliest expiry first, including lots sold only on request."""
-    short = {s.position for s in short_lines(order)} if order.status in OPEN_STATUSES else set()
+    short = {s.position for s in missing_now(order)}
     lines = [line for line in order.lines if line.position in short]
     if not lines:
         return {}
@@ -179,7 +197,7 @@ def allocate_by_hand(number: str, position: int, lot_number: str, quantity: int,
     short = {s.position: s for s in _require_short(order)}
     line = next((line for line in order.lines if line.position == position), None)
     if line is None or position not in short:
-        raise InvalidInput({"position": [f"Line {position + 1} of order {number} is not short."]})
+        raise InvalidInput({"position": [f"Line {position + 1} of order {order.number} is not short."]})
     missing = short[position].missing
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= missing:
         raise InvalidInput({"quantity": [f"Allocate a whole number of units from 1 to {missing}."]})
@@ -199,7 +217,7 @@ def allocate_by_hand(number: str, position: int, lot_number: str, quantity: int,
                                  reason=f"Order {order.number}: allocated by hand from lot "
                                         f"{stock.batch.lot_number}{kind}")
     still_short = short_lines(order)
-    _note(order, staff, f"Allocated by hand: {line.sku} {quantity} units from lot {stock.batch.lot_number}{kind}")
+    _note(order, staff, f"Allocated by hand: {line.sku} {units(quantity)} from lot {stock.batch.lot_number}{kind}")
     _settled(order, staff, still_short, f"allocated by hand from lot {stock.batch.lot_number}")
     _tell_buyer(order, changes.UNITS_ALLOCATED,
                 f"Units missing{_since(order)} were allocated from lot {stock.batch.lot_number}.",
@@ -271,7 +289,7 @@ def _lock_open_order(number: str) -> Order:
     if order is None:
         raise NotFound(f"No order {number}.")
     if order.status not in OPEN_STATUSES:
-        raise IllegalTransition(f"Order {number} is {order.status}: only a pending or confirmed order is filled.")
+        raise IllegalTransition(f"Order {order.number} is {order.status}: only a pending or confirmed order is filled.")
     return order
 
 
@@ -290,11 +308,8 @@ def _note(order: Order, staff: StaffUser | None, note: str) -> None:
 
 def _since(order: Order) -> str:
     """Why the order fell short, when a recall took units back from it: ' since lot L-1 was recalled'."""
-    lots = sorted({a.stock.batch.lot_number for line in order.lines for a in line.allocations
-                   if a.status == AllocationStatus.RETURNED_RECALLED})
-    if not lots:
-        return ""
-    return f" since lot {lots[0]} was recalled" if len(lots) == 1 else f" since lots {', '.join(lots)} were recalled"
+    words = recalled(order)
+    return f" since {words}" if words else ""
 
 
 def _tell_buyer(order: Order, cause: str, reason: str, changed: list[dict[str, object]],

@@ -1,4 +1,5 @@
-"""Jinja filters and globals: money, masses, counts, countries, dates, shop settings."""
+"""Jinja filters and globals: money, masses, counts, countries, dates, shop settings (the words themselves are
+shop.platform.wording's)."""
 from __future__ import annotations
 
 import re
@@ -8,6 +9,7 @@ from decimal import Decimal
 from flask import Flask, current_app, request, url_for
 from markupsafe import Markup, escape
 
+from shop.platform import wording
 from shop.platform.countries import country_name
 from shop.platform.seller import Seller
 
@@ -16,24 +18,8 @@ _CACHED_URLS_MAX = 2000
 
 
 def money(value: Decimal | None, currency: str | None = None) -> str:
-    """Format an amount with thousands separators and two decimals: '1,234.50 EUR'."""
-    if value is None:
-        return ""
-    cur = currency or current_app.config["SHOP_CURRENCY"]
-    return f"{Decimal(value):,.2f} {cur}"
-
-
-def kg(value: Decimal | int | None) -> str:
-    """Format a mass in kg without useless trailing zeros: '25 kg', '0.5 kg'."""
-    if value is None:
-        return ""
-    d = Decimal(value).normalize()
-    return f"{d:,f} kg"
-
-
-def units(count: int) -> str:
-    """A number of units in words: '1 unit', '3 units'."""
-    return f"{count} unit" if count == 1 else f"{count} units"
+    """An amount as the shop writes it ('1,234.50 EUR'), in the shop's currency unless told another."""
+    return wording.money(value, currency or current_app.config["SHOP_CURRENCY"])
 
 
 def isodate(value: date | datetime | None) -> str:
@@ -70,8 +56,8 @@ def cached_url(endpoint: str, **values: str) -> str:
 def init_templating(app: Flask) -> None:
     """Register the filters and the shop-wide template globals."""
     app.add_template_filter(money)
-    app.add_template_filter(kg)
-    app.add_template_filter(units)
+    app.add_template_filter(wording.kg)
+    app.add_template_filter(wording.units)
     app.add_template_filter(country_name, "country")
     app.add_template_filter(isodate)
     app.add_template_filter(formula)

@@ -19,6 +19,7 @@ from shop.ordering.queries import order_number_is
 from shop.platform.audit import audit
 from shop.platform.errors import IllegalTransition, InvalidInput, NotFound
 from shop.platform.extensions import db
+from shop.platform.wording import units
 from shop.quality.signatures import Signature
 
 if TYPE_CHECKING:
@@ -90,7 +91,7 @@ def recall_lot(lot_number: str, reason: str, signature: Signature, public_note: 
     for n in needs:
         if n.key in missing:
             order, line = lines[n.key]
-            shortfalls[order.id].append(f"{line.sku} short by {missing[n.key]} of {n.quantity} units")
+            shortfalls[order.id].append(f"{line.sku} short by {missing[n.key]} of {units(n.quantity)}")
     moved = {order.id: order for order, _ in lines.values()}.values()
     for order in moved:
         _report(order, batch.lot_number, shortfalls.get(order.id), staff_id, summary)
@@ -219,7 +220,7 @@ def clear_attention(number: str, note: str, staff: StaffUser | None = None) -> O
     if order is None:
         raise NotFound(f"No order {number}.")
     if not order.needs_attention:
-        raise IllegalTransition(f"Order {number} is not flagged for attention.")
+        raise IllegalTransition(f"Order {order.number} is not flagged for attention.")
     order.needs_attention = False
     audit(staff, "order.attention_cleared", f"order {order.number}", note)
     db.session.flush()

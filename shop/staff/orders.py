@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
 from shop import ordering
@@ -36,17 +37,18 @@ def order_list():
 
 
 def _load_order(number: str):
-    """The order with its lines' pack sizes in the identity map, so the template triggers no query per line."""
+    """The order with its lines' pack sizes (and their products) in the identity map, so the template triggers no
+    query per line."""
     order = or_404(ordering.get_order, number)
     ids = {line.variant_id for line in order.lines}
     if ids:
-        db.session.scalars(select(Variant).where(Variant.id.in_(ids))).all()
+        db.session.scalars(select(Variant).where(Variant.id.in_(ids)).options(joinedload(Variant.product))).all()
     return order
 
 
 def _render_order(number: str, *, ship=None, cancel=None, attention=None, hand=None, status=200):
     order = _load_order(number)
-    short = shortages.short_lines(order) if order.status in shortages.OPEN_STATUSES else []
+    short = shortages.missing_now(order)
     lots = shortages.hand_lots(order) if short else {}
     hand_forms = {}
     for line in short:
@@ -60,7 +62,8 @@ def _render_order(number: str, *, ship=None, cancel=None, attention=None, hand=N
     return render_template("staff/order.html", order=order, rows=tracing.order_trace_rows(order.id),
                            ship=ship or ShipForm(formdata=None), cancel=cancel or CancelForm(formdata=None),
                            attention=attention or AttentionForm(formdata=None), short=short, hand=hand_forms,
-                           action=ActionForm(formdata=None), OrderStatus=OrderStatus), status
+                           action=ActionForm(formdata=None), OrderStatus=OrderStatus,
+                           recalled=shortages.recalled(order) if order.needs_attention else ""), status
 
 
 @bp.get("/orders/<number>")
@@ -71,8 +74,9 @@ def order(number: str):
 
 
 def _act(number: str, work, done: str, form=None):
-    """Run one life-cycle step; an illegal transition is a message, never an error page. An unknown order is
-    404, from the service's own look-up (or from the page shown again for bad input)."""
+    """Run one life-cycle step and say `done` ('Order {number} confirmed.') with the order's own number, however
+    the URL spelled it; an illegal transition is a message, never an error page. An unknown order is 404, from
+    the service's own look-up (or from the page shown again for bad input)."""
     form = form or ActionForm()
     if not form.validate_on_submit():
         return _render_order(number, **_form_kw(form), status=422)
@@ -87,7 +91,8 @@ def _act(number: str, work, done: str, form=None):
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(url_for("staff.order", number=number))
-    flash(done, "success")
+    number = ordering.canonical_number(number)
+    flash(done.format(number=number), "success")
     return redirect(url_for("staff.order", number=number))
 
 
@@ -106,7 +111,7 @@ def _form_kw(form) -> dict:
 @bp.post("/orders/<number>/confirm")
 @role_required(StaffRole.FULFILMENT)
 def confirm(number: str):
-    return _act(number, lambda: ordering.confirm_order(number, staff=current_staff()), f"Order {number} confirmed.")
+    return _act(number, lambda: ordering.confirm_order(number, staff=current_staff()), "Order {number} confirmed.")
 
 
 @bp.post("/orders/<number>/ship")
@@ -115,14 +120,14 @@ def ship(number: str):
     form = ShipForm()
     return _act(number, lambda: ordering.ship_order(number, form.tracking_reference.data, staff=current_staff(),
                                                     carrier=form.carrier.data),
-                f"Order {number} shipped.", form)
+                "Order {number} shipped.", form)
 
 
 @bp.post("/orders/<number>/deliver")
 @role_required(StaffRole.FULFILMENT)
 def deliver(number: str):
     return _act(number, lambda: ordering.deliver_order(number, staff=current_staff()),
-                f"Order {number} marked delivered.")
+                "Order {number} marked delivered.")
 
 
 @bp.post("/orders/<number>/cancel")
@@ -136,12 +141,12 @@ def cancel(number: str):
             return _render_order(number, cancel=form, status=422)
         order = _load_order(number)
         if order.status not in (OrderStatus.PENDING, OrderStatus.CONFIRMED):
-            flash(f"Order {number} is {order.status} and cannot be cancelled.", "error")
-            return redirect(url_for("staff.order", number=number))
+            flash(f"Order {order.number} is {order.status} and cannot be cancelled.", "error")
+            return redirect(url_for("staff.order", number=order.number))
         return render_template("staff/cancel.html", order=order, form=form, preview=preview_cancellation(order))
     return _act(number, lambda: ordering.cancel_order(number, staff=current_staff(),
                                                     reason=(form.reason.data or "").strip()),
-                f"Order {number} cancelled; its units are back in stock.", form)
+                "Order {number} cancelled; its units are back in stock.", form)
 
 
 @bp.get("/orders/short")
@@ -173,6 +178,7 @@ def fill_short(number: str):
         return redirect(back)
     done = "; ".join(f"{n} × {sku} from lot {lot}" for sku, lot, n in filled.allocated)
     still = "; ".join(map(str, filled.still_short))
+    number = ordering.canonical_number(number)
     flash(f"Order {number}: allocated {done}." + (f" Still short: {still}." if still else " It is no longer short."),
           "success" if not still else "warning")
     return redirect(back)
@@ -183,7 +189,7 @@ def fill_short(number: str):
 def cancel_short(number: str):
     """Cancel the units a short order misses, so that it can go ahead with what it holds."""
     return _act(number, lambda: shortages.cancel_short_units(number, current_staff()),
-                f"Order {number}: the missing units are cancelled; it goes ahead with what it holds.")
+                "Order {number}: the missing units are cancelled; it goes ahead with what it holds.")
 
 
 @bp.post("/orders/<number>/allocate")
@@ -197,7 +203,7 @@ def allocate_by_hand(number: str):
         abort(400, description="Say which line to allocate to.")
     return _act(number, lambda: shortages.allocate_by_hand(number, int(position), form.lot_number.data,
                                                            form.quantity.data, current_staff()),
-                f"Order {number}: allocated by hand.", form)
+                "Order {number}: allocated by hand.", form)
 
 
 @bp.post("/orders/<number>/attention")
@@ -206,7 +212,7 @@ def clear_attention(number: str):
     """Mark an order a recall flagged as handled, with a note of what was done; the note goes to the audit log."""
     form = AttentionForm()
     return _act(number, lambda: recall.clear_attention(number, form.note.data, staff=current_staff()),
-                f"Order {number} marked as handled.", form)
+                "Order {number} marked as handled.", form)
 
 
 @bp.get("/orders/<number>/packing-slip")
@@ -215,7 +221,7 @@ def packing_slip(number: str):
     """A printable packing slip: each line with the lots (and expiry dates) to pick."""
     order = _load_order(number)
     if order.status == OrderStatus.CANCELLED:
-        abort(409, description=f"Order {number} is cancelled: there is nothing to pack.")
+        abort(409, description=f"Order {order.number} is cancelled: there is nothing to pack.")
     rows = tracing.order_trace_rows(order.id)
     held = [sum(r.quantity for r in rows if r.sku == line.sku and r.allocation_status.live) for line in order.lines]
     packed = packing.shipment((line.sku, line.variant.pack_size_kg, line.variant.tare_kg, units)

@@ -22,7 +22,7 @@ from shop.platform import metrics
 from shop.platform.errors import InsufficientStock, InvalidInput
 from shop.platform.extensions import db
 from shop.platform.ratelimits import checkout_rate
-from shop.platform.templating import units
+from shop.platform.wording import units
 from shop.storefront import bp
 from shop.storefront.common import (
     CART_KEY,

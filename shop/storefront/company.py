@@ -226,11 +226,11 @@ def decide(number: str, decision: str):
         return redirect(url_for("storefront.approvals"))
     work = approval_service.approve if decision == "approve" else approval_service.reject
     try:
-        run_in_transaction(work, number, current_customer(), form.note.data or "")
+        order = run_in_transaction(work, number, current_customer(), form.note.data or "")
     except DomainError as exc:
         flash(exc.message, "error")
     else:
-        flash(f"Order {number} is {'approved' if decision == 'approve' else 'rejected; its stock is released'}.",
+        flash(f"Order {order.number} is {'approved' if decision == 'approve' else 'rejected; its stock is released'}.",
               "success")
     return redirect(url_for("storefront.approvals"))
 

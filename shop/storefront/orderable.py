@@ -9,6 +9,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from shop.platform.wording import units
+
 
 class Reason(enum.StrEnum):
     NO_LONGER_SOLD = "no_longer_sold"
@@ -49,8 +51,8 @@ def line_problems(facts: LineFacts) -> list[LineProblem]:
         return [LineProblem(Reason.NO_LONGER_SOLD, "No longer sold: remove this line from your cart.")]
     problems = []
     if facts.requested < facts.min_order_quantity:
-        problems.append(LineProblem(Reason.BELOW_MINIMUM, f"The minimum order for this pack size is "
-                                                          f"{facts.min_order_quantity} units."))
+        problems.append(LineProblem(Reason.BELOW_MINIMUM, "The minimum order for this pack size is "
+                                                          f"{units(facts.min_order_quantity)}."))
     if facts.requested > facts.in_stock:
         problems.append(LineProblem(Reason.SHORT, (
             f"Out of stock now: you asked for {facts.requested}. Remove this line to order the rest."

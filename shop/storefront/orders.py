@@ -66,11 +66,8 @@ def _own_order(number: str) -> Order:
 
 def _render_order(number: str, *, confirmation: bool):
     order = _own_order(number)
-    # What the order misses now (a recall took units, a refill gave some back): never a note written back then.
-    short = shortages.short_lines(order) if order.status in shortages.OPEN_STATUSES else []
     return render_template("storefront/order.html", order=order, confirmation=confirmation,
-                           cancellable=order.status in CANCELLABLE, short=short,
-                           lines_at={line.position: line for line in order.lines})
+                           cancellable=order.status in CANCELLABLE, short=shortages.missing_now(order))
 
 
 @bp.get("/orders/<number>")
@@ -96,7 +93,7 @@ def order_again(number: str):
     added, withdrawn = add_order_to_cart(order)
     if added:
         check = " Check the lines flagged below before you check out." if load_cart().flagged else ""
-        flash(f"The {len(added)} line{'s' if len(added) != 1 else ''} of order {number} "
+        flash(f"The {len(added)} line{'s' if len(added) != 1 else ''} of order {order.number} "
               f"{'are' if len(added) != 1 else 'is'} in your cart at today's prices.{check}", "success")
     if withdrawn:
         flash(f"No longer sold, so not added: {', '.join(withdrawn)}.", "error")
@@ -115,7 +112,7 @@ def order_cancel_confirm(number: str):
     """Before cancelling: what will happen (the units that go back to stock), and a button to confirm."""
     order = _own_order(number)
     if order.status not in CANCELLABLE:
-        return _cannot_cancel(number)
+        return _cannot_cancel(order.number)
     return render_template("storefront/cancel.html", order=order, preview=preview_cancellation(order))
 
 
@@ -127,11 +124,11 @@ def order_cancel(number: str):
     if request.form.get("confirm") != "yes":
         return redirect(url_for("storefront.order_cancel_confirm", number=number), 303)
     try:
-        run_in_transaction(ordering.cancel_order, number, customer=current_customer(),
-                           reason="Cancelled by the customer on the storefront")
+        order = run_in_transaction(ordering.cancel_order, number, customer=current_customer(),
+                                   reason="Cancelled by the customer on the storefront")
     except NotFound:
         abort(404, description=f"You have no order {number}.")
     except IllegalTransition:
-        return _cannot_cancel(number)
-    flash(f"Order {number} is cancelled. Nothing will be shipped or invoiced.", "success")
-    return redirect(url_for("storefront.order_detail", number=number))
+        return _cannot_cancel(ordering.canonical_number(number))
+    flash(f"Order {order.number} is cancelled. Nothing will be shipped or invoiced.", "success")
+    return redirect(url_for("storefront.order_detail", number=order.number))

@@ -78,6 +78,28 @@ def test_the_buyers_shortage_note_says_what_is_still_missing_and_vanishes_when_n
     screenshot(page, "short-order-buyer-refilled-1280")
 
 
+def test_the_staff_attention_box_says_what_is_still_missing_after_a_partial_refill(live_server, new_page, product):
+    from shop import ordering
+
+    customer = make_customer("buyer@northwind.example", "Northwind Nutrition GmbH")
+    make_staff("fulfilment")
+    make_lot(product, "L-BAD", {DRUM: 6}, expires_in_days=400)
+    order = ordering.place_order(customer, [{"sku": DRUM, "quantity": 6}], ADDRESS)
+    db.session.commit()
+    signed_recall("L-BAD", "Foreign particles")  # the recall's note: short by 6 of 6 units
+    make_lot(product, "L-FEW", {DRUM: 2}, expires_in_days=500)
+    shortages.fill_short_order(order.number)  # a partial refill: 2 of the 6 units
+    db.session.commit()
+
+    page = _staff(new_page, live_server)
+    page.goto(live_server + f"/staff/orders/{order.number}")
+    box = page.get_by_role("alert").filter(has_text="Needs attention")
+    assert _text(box) == ("Needs attention Short since lot L-BAD was recalled: L-Leucine USP, 25 kg (LEU-USP-25KG) "
+                          "misses 4 of 6 units.")
+    assert "short by 6" not in _text(page.locator("main"))
+    screenshot(page, "short-order-staff-partly-refilled-1280")
+
+
 def test_the_packing_slip_names_cancelled_units_and_fits_a4_portrait_with_its_picked_column(live_server, new_page,
                                                                                            product):
     from shop import ordering

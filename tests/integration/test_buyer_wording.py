@@ -19,7 +19,7 @@ from shop.accounts.models import Customer, MemberRole
 from shop.catalog.models import Variant
 from shop.platform.countries import country_name
 from shop.platform.extensions import db
-from shop.platform.templating import units
+from shop.platform.wording import units
 from tests.support.factories import make_customer, make_lot
 from tests.support.mail import drain, outbox_mail
 from tests.support.staff import sign_in as staff_sign_in

@@ -16,6 +16,7 @@ import pytest
 from pypdf import PdfReader
 
 from shop import ordering
+from shop.ordering.acknowledgement import acknowledgement, acknowledgement_pdf
 from shop.platform.extensions import db
 from tests.support.api import ADDRESS
 from tests.support.factories import make_customer, make_lot, make_product
@@ -120,3 +121,19 @@ def test_the_acknowledgement_shows_the_order_as_confirmed_when_it_is_sent_later(
     ((_, message),) = _acknowledgements(smtp_server, number)
     _, text = _pdf_text(message)
     assert "Lot L-ACK-1: 2 units" in text and "Total 9,538.00 EUR" in text
+
+
+@pytest.mark.parametrize(("code", "name"), [("TW", "Taiwan"), ("BO", "Bolivia"), ("SE", "Sweden")])
+def test_the_acknowledgement_names_the_country_as_the_order_page_does(app, code, name):
+    """One name per country code (shop.platform.countries): 'Taiwan', not 'Taiwan, Province of China'."""
+    product = make_product()
+    make_lot(product, "L-ACK-1", {"LEU-USP-25KG": 2})
+    order = ordering.place_order(make_customer(), [{"sku": "LEU-USP-25KG", "quantity": 1}],
+                                 {**ADDRESS, "country": code})
+    db.session.commit()
+    ack = acknowledgement(order, date.today())
+    assert ack.ship_to[-1] == name
+    text = re.sub(r"\s+", " ", " ".join(page.extract_text()
+                                        for page in PdfReader(BytesIO(acknowledgement_pdf(ack))).pages))
+    assert f"20095 Hamburg {name} " in text and f"{name}," not in text
+    assert "Lot L-ACK-1: 1 unit," in text  # one way to count units, here too

@@ -2,6 +2,7 @@
 storefront's order pages and the staff pages; the lookup keeps using the number's unique index."""
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -15,6 +16,7 @@ from shop.ordering import new_order_number, order_number_is
 from shop.ordering.models import Order
 from shop.platform.extensions import db
 from tests.support.api import ApiClient
+from tests.support.factories import make_lot, signed_recall
 from tests.support.staff import sign_in as staff_sign_in
 from tests.support.staff import text_of
 from tests.support.storefront import sign_in
@@ -91,3 +93,56 @@ def test_a_lookup_by_number_in_any_case_uses_the_numbers_unique_index(app):
             plan = " ".join(row[-1] for row in conn.execute(text(f"EXPLAIN QUERY PLAN {lookup}")))
     assert "Seq Scan" not in plan and "SCAN " not in plan.replace("SEARCH ", ""), plan
     assert "uq_order_number" in plan or "autoindex_order" in plan, plan
+
+
+def _flashed(page) -> str:
+    """The flash messages a page shows, as text."""
+    return " ".join(text_of(m) for m in re.findall(r'<p class="flash[^"]*">(.*?)</p>', page.text, re.S))
+
+
+def test_staff_messages_name_the_order_by_its_own_number_not_as_typed(api, client, stocked):
+    number, typed = _typed_in_lower_case(api)
+    staff_sign_in(client, "admin")
+    steps = [("confirm", {}, "confirmed."), ("ship", {"tracking_reference": "DHL-1"}, "shipped."),
+             ("deliver", {}, "marked delivered.")]
+    for action, data, said in steps:
+        page = client.post(f"/staff/orders/{typed}/{action}", data=data, follow_redirects=True)
+        assert f"Order {number} {said}" in _flashed(page), action
+        assert typed not in text_of(page.text) and page.request.path == f"/staff/orders/{number}"
+    refused = client.post(f"/staff/orders/{typed}/cancel", data={"reason": "x"}, follow_redirects=True)
+    assert f"Order {number} is delivered and cannot be cancelled." in _flashed(refused)
+
+
+def test_staff_messages_about_a_short_order_name_it_by_its_own_number(api, client, stocked):
+    number = api.order([{"sku": "LEU-USP-25KG", "quantity": 16}]).get_json()["number"]  # both lots' drums
+    typed = number.lower()
+    signed_recall("L-SOON", "Foreign particles")
+    make_lot(stocked, "L-NEW", {"LEU-USP-25KG": 6})
+    staff_sign_in(client, "admin")
+    filled = client.post(f"/staff/orders/{typed}/fill", follow_redirects=True)
+    assert f"Order {number}: allocated 6 × LEU-USP-25KG from lot L-NEW." in _flashed(filled)
+    assert typed not in text_of(filled.text)
+    refused = client.post(f"/staff/orders/{typed}/fill", follow_redirects=True)
+    assert f"Order {number} is not short" in _flashed(refused)
+
+
+def test_the_buyers_messages_name_the_order_by_its_own_number_not_as_typed(api, client, stocked):
+    number, typed = _typed_in_lower_case(api)
+    sign_in(client, api.customer.email)
+    again = client.post(f"/orders/{typed}/reorder", follow_redirects=True)
+    assert f"of order {number} is in your cart" in _flashed(again)
+    cancelled = client.post(f"/orders/{typed}/cancel", data={"confirm": "yes"}, follow_redirects=True)
+    assert f"Order {number} is cancelled." in _flashed(cancelled)
+    assert cancelled.request.path == f"/orders/{number}"
+    refused = client.post(f"/orders/{typed}/cancel", data={"confirm": "yes"}, follow_redirects=True)
+    assert f"Order {number} can no longer be cancelled" in _flashed(refused)
+    assert typed not in text_of(again.text + cancelled.text + refused.text)
+
+
+def test_an_approvers_message_names_the_order_by_its_own_number(api, client, stocked):
+    companies.set_terms(api.customer.company, "prepaid", "", "1000")  # one drum, 1,950.00, waits for approval
+    db.session.commit()
+    number, typed = _typed_in_lower_case(api)
+    sign_in(client, api.customer.email)  # the company's admin, who may approve
+    decided = client.post(f"/account/approvals/{typed}/approve", data={"note": ""}, follow_redirects=True)
+    assert f"Order {number} is approved." in _flashed(decided)

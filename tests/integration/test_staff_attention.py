@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from shop import ordering
+from shop.ordering import shortages
 from shop.ordering.models import Order
 from shop.platform.audit import AuditEntry
 from shop.platform.errors import IllegalTransition, InvalidInput
@@ -14,6 +15,7 @@ from shop.platform.extensions import db
 from shop.quality import recall
 from tests.support.factories import make_customer, make_lot, make_product, make_staff, signed_recall
 from tests.support.staff import ADDRESS, StaffClient, place, sign_in, text_of  # noqa: F401
+from tests.support.storefront import sign_in as storefront_sign_in
 
 pytestmark = pytest.mark.usefixtures("staff_clients")
 
@@ -163,3 +165,38 @@ def test_a_later_recall_flags_a_handled_order_with_its_own_note_only(app, produc
     needs_attention, note, _ = _state(order.id)
     assert needs_attention is True
     assert note == "Lot L-TUBS recalled: LEU-USP-1KG short by 3 of 3 units."
+
+
+def _attention_box(page) -> str:
+    return text_of(re.search(r'<div class="alert alert-bad" role="alert"><h2>Needs attention</h2>(.*?)</div>',
+                             page.text, re.S).group(1))
+
+
+def test_the_attention_box_says_what_the_order_misses_now_not_what_the_recall_left(client, product, customer):
+    """The recall's note said 4 of 4 drums; after a partial refill the box says the 3 still missing, as the buyer's
+    page does, and why (the recalled lot)."""
+    order = _flagged_order(product, customer)
+    make_lot(product, "L-ONE", {"LEU-USP-25KG": 1})
+    shortages.fill_short_order(order.number, make_staff("fulfilment", email="filler@shop.example"))
+    db.session.commit()
+    assert _state(order.id)[0] is True  # still short: still flagged
+
+    sign_in(client, "fulfilment")
+    box = _attention_box(client.get(f"/staff/orders/{order.number}"))
+    assert box.startswith("Short since lot L-BAD was recalled: L-Leucine USP, 25 kg (LEU-USP-25KG) misses 3 of "
+                          "4 units.")
+    assert "short by 4" not in box and "4 of 4" not in box
+    buyer = client.application.test_client()
+    storefront_sign_in(buyer, customer.email)
+    assert "L-Leucine USP, 25 kg (LEU-USP-25KG) misses 3 of 4 units." in text_of(buyer.get(
+        f"/orders/{order.number}").text)
+
+
+def test_a_flagged_order_that_misses_nothing_now_says_so(client, product, customer):
+    order = _flagged_order(product, customer)
+    ordering.cancel_order(order.number, reason="Customer withdrew")
+    db.session.commit()
+    sign_in(client, "fulfilment")
+    box = _attention_box(client.get(f"/staff/orders/{order.number}"))
+    assert box.startswith("Flagged since lot L-BAD was recalled; nothing is missing now.")
+    assert "short by" not in box

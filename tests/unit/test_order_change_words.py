@@ -25,7 +25,7 @@ def test_a_lot_change_names_the_units_the_pack_size_and_the_lot(quantity, sku, l
 @given(quantities, skus)
 def test_cancelled_units_say_they_are_not_charged(quantity, sku):
     assert changes.describe(changes.cancelled(sku, quantity)) == (
-        f"{changes.units(quantity, sku)} cancelled: not delivered, not charged")
+        f"{changes.units_of(quantity, sku)} cancelled: not delivered, not charged")
 
 
 @given(st.decimals(min_value=0, max_value=10**7, places=2), st.decimals(min_value=0, max_value=10**7, places=2))
