@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from shop.accounts import companies
 from shop.accounts.models import StaffRole
 from shop.catalog import price_lists
-from shop.platform.confirmation import confirmed
+from shop.platform.confirmation import confirmed, to_confirm
 from shop.platform.errors import InvalidInput, NotFound
 from shop.platform.tx import run_in_transaction
 from shop.staff import bp
@@ -126,10 +126,7 @@ def replace_price_list(company_id: int, list_id: int):
 @role_required(StaffRole.ADMIN)
 def delete_price_list_confirm(company_id: int, list_id: int):
     """Before deleting a list: its prices and dates, and what the company pays without it, to confirm."""
-    try:
-        price_list = price_lists.get_price_list(company_id, list_id)
-    except NotFound as exc:
-        abort(404, description=exc.message)
+    price_list = to_confirm(price_lists.get_price_list, company_id, list_id)
     return render_template("staff/delete_price_list.html", price_list=price_list, action=ActionForm(formdata=None))
 
 

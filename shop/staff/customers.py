@@ -7,7 +7,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from shop.accounts import people as accounts
 from shop.accounts.models import StaffRole
 from shop.platform.bounds import is_row_id
-from shop.platform.confirmation import confirmed
+from shop.platform.confirmation import confirmed, to_confirm
 from shop.platform.errors import NotFound
 from shop.platform.tx import run_in_transaction
 from shop.staff import bp
@@ -41,19 +41,11 @@ def _act(work, done: str):
     return redirect(url_for("staff.customers"))
 
 
-def _found(find, *args):
-    """What `find` finds for a confirmation page; unknown is a plain 404."""
-    try:
-        return find(*args)
-    except NotFound as exc:
-        abort(404, description=exc.message)
-
-
 @bp.get("/customers/<id:customer_id>/deactivate")
 @role_required(StaffRole.ADMIN)
 def deactivate_customer_confirm(customer_id: int):
     """Before deactivating a customer: what happens (signed out, its keys refused, its orders kept), to confirm."""
-    customer = _found(accounts.customer_to_deactivate, customer_id)
+    customer = to_confirm(accounts.customer_to_deactivate, customer_id)
     if not customer.active:
         flash(f"{customer.email} is deactivated already.", "info")
         return redirect(url_for("staff.customers"))
@@ -83,7 +75,7 @@ def activate_customer(customer_id: int):
 @role_required(StaffRole.ADMIN)
 def revoke_api_key_confirm(key_id: int):
     """Before revoking a key: which key (company, role, maker, last use) and what happens, to confirm."""
-    key = _found(accounts.key_to_revoke, key_id)
+    key = to_confirm(accounts.key_to_revoke, key_id)
     if key.revoked_at is not None:
         flash(f"API key {key.prefix}… is revoked already.", "info")
         return redirect(url_for("staff.customers"))

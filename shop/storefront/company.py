@@ -11,8 +11,8 @@ from shop.accounts import people as accounts
 from shop.accounts.models import Customer, MemberRole
 from shop.ordering import approvals as approval_service
 from shop.platform import mail
-from shop.platform.confirmation import confirmed
-from shop.platform.errors import DomainError, InvalidInput, NotFound
+from shop.platform.confirmation import confirmed, to_confirm
+from shop.platform.errors import DomainError, InvalidInput
 from shop.platform.ratelimits import register_rate, signin_rate
 from shop.platform.tx import run_in_transaction
 from shop.storefront import bp
@@ -119,19 +119,11 @@ def member_role(member_id: int):
     return redirect(url_for("storefront.members"))
 
 
-def _found(find, *args):
-    """What `find` finds for the confirmation pages; NotFound (another company's, or gone) is a plain 404."""
-    try:
-        return find(*args)
-    except NotFound as exc:
-        abort(404, description=exc.message)
-
-
 @bp.get("/account/members/<id:member_id>/remove")
 @role_required(MemberRole.ADMIN)
 def remove_member_confirm(member_id: int):
     """Before removing a member: what happens (signed out, their keys refused, their orders kept), to confirm."""
-    member = _found(companies.member_to_remove, current_customer(), member_id)
+    member = to_confirm(companies.member_to_remove, current_customer(), member_id)
     return render_template("storefront/remove_member.html", member=member, action=ActionForm())
 
 
@@ -184,7 +176,7 @@ def api_keys():
 @role_required(MemberRole.ADMIN)
 def revoke_api_key_confirm(key_id: int):
     """Before revoking a key: which key (its role, maker, last use) and what happens, to confirm."""
-    key = _found(companies.company_key, current_customer(), key_id)
+    key = to_confirm(companies.company_key, current_customer(), key_id)
     if key.revoked_at is not None:
         flash(f"{key.actor_name} is revoked already.", "info")
         return redirect(url_for("storefront.api_keys"))
