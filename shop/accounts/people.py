@@ -261,15 +261,21 @@ def sign_out_everywhere(user: Customer | StaffUser) -> None:
     db.session.flush()
 
 
-def _customer(customer_id: int | None = None, email: str | None = None) -> Customer:
+def _customer(customer_id: int | None = None, email: str | None = None, *, lock: bool = True) -> Customer:
     if customer_id is not None:
-        customer = db.session.get(Customer, customer_id, with_for_update=True)
+        customer = db.session.get(Customer, customer_id, with_for_update=lock)
     else:
-        customer = db.session.scalar(select(Customer).where(Customer.email == (email or "").strip().lower())
-                                     .with_for_update())
+        stmt = select(Customer).where(Customer.email == (email or "").strip().lower())
+        customer = db.session.scalar(stmt.with_for_update() if lock else stmt)
     if customer is None:
         raise NotFound(f"No customer {email or customer_id}.")
     return customer
+
+
+def customer_to_deactivate(customer_id: int) -> Customer:
+    """A customer (with its company and keys), for the staff page that asks to confirm deactivating it; unknown is
+    NotFound. Changes nothing."""
+    return _customer(customer_id, lock=False)
 
 
 def set_customer_active(active: bool, *, customer_id: int | None = None, email: str | None = None,
@@ -283,6 +289,15 @@ def set_customer_active(active: bool, *, customer_id: int | None = None, email: 
         audit(staff, "customer.activated" if active else "customer.deactivated", f"customer {customer.email}")
     db.session.flush()
     return customer
+
+
+def key_to_revoke(key_id: int) -> ApiKey:
+    """An API key (with its maker and company), for the staff page that asks to confirm revoking it; unknown is
+    NotFound. Changes nothing."""
+    key = db.session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound(f"No API key {key_id}.")
+    return key
 
 
 def revoke_api_key(*, key_id: int | None = None, prefix: str | None = None,

@@ -20,6 +20,7 @@ from shop.ordering.views import OrderSchema
 from shop.platform.countries import COUNTRY_CODE_MESSAGE, is_country_code
 from shop.platform.fields import DecimalString, OutSchema
 from shop.quality.coa import Certificate
+from shop.quality.models import SIGNER_CAPACITIES
 
 CENT = Decimal("0.01")
 
@@ -181,6 +182,11 @@ class BatchSchema(OutSchema):
     released_by = fields.String(required=True, allow_none=True,
                                 metadata={"description": "Who signed the release (name), null for a lot released "
                                                          "before releases were signed."})
+    released_as = fields.String(required=True, allow_none=True, metadata={
+        "enum": [*SIGNER_CAPACITIES, None],  # OpenAPI 3.0: a nullable enum lists null
+        "description": "In what capacity the release was signed, as the CoA says it: `quality unit`, or the "
+                       "signer's real role for a release signed before only the quality unit could sign, such as "
+                       "`admin (not the quality unit)`; null with `released_by`."})
     recall_note = fields.String(required=True, allow_none=True,
                                 metadata={"description": "What the recall notice tells customers (the published "
                                                          "note, as on the CoA's RECALLED banner); null unless "
@@ -199,6 +205,7 @@ class BatchSchema(OutSchema):
         return {"lot_number": cert.lot_number, "product": cert.product_slug, "manufactured_on": cert.manufactured_on,
                 "expires_on": cert.expires_on, "date_kind": cert.date_kind.value, "status": str(cert.status),
                 "released_on": cert.released_on, "released_by": (release.name or release.email) if release else None,
+                "released_as": release.capacity if release else None,
                 "recall_note": cert.recall_note if cert.recalled else None, "recalled_on": cert.recalled_on,
                 "results": results}
 

@@ -20,7 +20,6 @@ from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from shop.accounts.models import StaffRole
 from shop.catalog.models import Product
 from shop.inventory.lots import lot_number_is
 from shop.inventory.models import Batch, BatchStatus, DateKind
@@ -28,7 +27,7 @@ from shop.platform import pdf
 from shop.platform.errors import NotFound
 from shop.platform.extensions import db
 from shop.platform.pdf import escape as _esc
-from shop.quality.models import LotSignature, SignedAction, result_passes
+from shop.quality.models import LotSignature, SignedAction, result_passes, signer_capacity
 
 # Recalled lots keep their certificate: a customer who received the lot needs the document and the
 # warning more than anyone. Quarantined and rejected lots were never sold, so they have no public CoA.
@@ -73,8 +72,8 @@ class ReleaseSignature:
 
     @property
     def capacity(self) -> str:
-        """In what capacity the signer released the lot, as the CoA says it: 'quality unit', or their real role."""
-        return "quality unit" if self.role == StaffRole.QUALITY else f"{self.role} (not the quality unit)"
+        """In what capacity the signer released the lot: 'quality unit', or their real role."""
+        return signer_capacity(self.role)
 
 
 @dataclass(frozen=True)

@@ -110,3 +110,18 @@ class LotSignature(Base):
     independent: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     batch: Mapped[Batch] = relationship(back_populates="signatures")
+
+    @property
+    def capacity(self) -> str:
+        return signer_capacity(self.signer_role)
+
+
+def signer_capacity(role: StaffRole | str) -> str:
+    """In what capacity a QC decision was signed, as the CoA, the staff lot page and the API say it: 'quality
+    unit', or the signer's real role for one signed before that role was required ('admin (not the quality
+    unit)')."""
+    return "quality unit" if role == StaffRole.QUALITY else f"{role} (not the quality unit)"
+
+
+# Every capacity signer_capacity can say, for the API's schema.
+SIGNER_CAPACITIES = [signer_capacity(role) for role in sorted(StaffRole, key=lambda r: r != StaffRole.QUALITY)]

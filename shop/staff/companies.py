@@ -1,5 +1,6 @@
 """Companies, for admins: find one, set its payment terms, credit limit and approval threshold, and keep its
-contract price lists (created and replaced from CSV, deleted while no order was priced from them)."""
+contract price lists (created and replaced from CSV, deleted, once confirmed, while no order was priced from
+them)."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -7,6 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from shop.accounts import companies
 from shop.accounts.models import StaffRole
 from shop.catalog import price_lists
+from shop.platform.confirmation import confirmed, to_confirm
 from shop.platform.errors import InvalidInput, NotFound
 from shop.platform.tx import run_in_transaction
 from shop.staff import bp
@@ -47,7 +49,7 @@ def _render(company, terms=None, new_list=None, status: int = 200):
     return render_template("staff/company.html", company=company, terms=terms,
                            new_list=new_list or PriceListForm(formdata=None),
                            members=companies.members(company.id), lists=price_lists.lists_of(company.id),
-                           replace_form=ReplacePriceListForm(formdata=None), action=ActionForm(formdata=None)), status
+                           replace_form=ReplacePriceListForm(formdata=None)), status
 
 
 @bp.route("/companies/<id:company_id>", methods=["GET", "POST"])
@@ -120,10 +122,20 @@ def replace_price_list(company_id: int, list_id: int):
     return redirect(url_for("staff.company", company_id=company.id))
 
 
+@bp.get("/companies/<id:company_id>/price-lists/<id:list_id>/delete")
+@role_required(StaffRole.ADMIN)
+def delete_price_list_confirm(company_id: int, list_id: int):
+    """Before deleting a list: its prices and dates, and what the company pays without it, to confirm."""
+    price_list = to_confirm(price_lists.get_price_list, company_id, list_id)
+    return render_template("staff/delete_price_list.html", price_list=price_list, action=ActionForm(formdata=None))
+
+
 @bp.post("/companies/<id:company_id>/price-lists/<id:list_id>/delete")
 @role_required(StaffRole.ADMIN)
 def delete_price_list(company_id: int, list_id: int):
-    """Delete a list that no order was priced from."""
+    """Delete a list that no order was priced from, once confirmed."""
+    if not confirmed():
+        return redirect(url_for("staff.delete_price_list_confirm", company_id=company_id, list_id=list_id), 303)
     if not ActionForm().validate_on_submit():
         abort(400, description="The form was not sent from this site; reload the page and try again.")
     try:

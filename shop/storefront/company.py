@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import login_user
 
 from shop.accounts import companies, links, member_mail
@@ -11,7 +11,8 @@ from shop.accounts import people as accounts
 from shop.accounts.models import Customer, MemberRole
 from shop.ordering import approvals as approval_service
 from shop.platform import mail
-from shop.platform.errors import DomainError, InvalidInput, NotFound
+from shop.platform.confirmation import confirmed, to_confirm
+from shop.platform.errors import DomainError, InvalidInput
 from shop.platform.ratelimits import register_rate, signin_rate
 from shop.platform.tx import run_in_transaction
 from shop.storefront import bp
@@ -118,25 +119,11 @@ def member_role(member_id: int):
     return redirect(url_for("storefront.members"))
 
 
-def _found(find, *args):
-    """What `find` finds for the confirmation pages; NotFound (another company's, or gone) is a plain 404."""
-    try:
-        return find(*args)
-    except NotFound as exc:
-        abort(404, description=exc.message)
-
-
-def _confirmed() -> bool:
-    """Whether the post came from a confirmation page's "Yes, …" button (as cancelling an order asks): anything
-    else, such as the one-click button of old, is sent to that page first."""
-    return request.form.get("confirm") == "yes"
-
-
 @bp.get("/account/members/<id:member_id>/remove")
 @role_required(MemberRole.ADMIN)
 def remove_member_confirm(member_id: int):
     """Before removing a member: what happens (signed out, their keys refused, their orders kept), to confirm."""
-    member = _found(companies.member_to_remove, current_customer(), member_id)
+    member = to_confirm(companies.member_to_remove, current_customer(), member_id)
     return render_template("storefront/remove_member.html", member=member, action=ActionForm())
 
 
@@ -144,7 +131,7 @@ def remove_member_confirm(member_id: int):
 @role_required(MemberRole.ADMIN)
 def remove_member(member_id: int):
     """Remove a member, once confirmed on the page that says what happens."""
-    if not _confirmed():
+    if not confirmed():
         return redirect(url_for("storefront.remove_member_confirm", member_id=member_id), 303)
     if ActionForm().validate_on_submit() and not _act(companies.remove_member, current_customer(), member_id):
         flash("The member is removed: signed out everywhere, and the API keys they made no longer work.",
@@ -189,7 +176,7 @@ def api_keys():
 @role_required(MemberRole.ADMIN)
 def revoke_api_key_confirm(key_id: int):
     """Before revoking a key: which key (its role, maker, last use) and what happens, to confirm."""
-    key = _found(companies.company_key, current_customer(), key_id)
+    key = to_confirm(companies.company_key, current_customer(), key_id)
     if key.revoked_at is not None:
         flash(f"{key.actor_name} is revoked already.", "info")
         return redirect(url_for("storefront.api_keys"))
@@ -200,7 +187,7 @@ def revoke_api_key_confirm(key_id: int):
 @role_required(MemberRole.ADMIN)
 def revoke_api_key(key_id: int):
     """Revoke a key, once confirmed on the page that says what happens."""
-    if not _confirmed():
+    if not confirmed():
         return redirect(url_for("storefront.revoke_api_key_confirm", key_id=key_id), 303)
     if ActionForm().validate_on_submit() and not _act(companies.revoke_company_key, current_customer(), key_id):
         flash("The key is revoked: requests with it are refused from now on.", "success")

@@ -242,7 +242,7 @@ def test_staff_create_replace_and_delete_a_companys_price_list(app, client, prod
                 content_type="multipart/form-data")
     page = client.get(url).text
     assert "Unknown SKU: LEU-NOPE" in page and "1,700.00" in page
-    client.post(f"{url}/price-lists/{list_id}/delete")
+    client.post(f"{url}/price-lists/{list_id}/delete", data={"confirm": "yes"})
     assert db.session.scalar(select(func.count(PriceList.id))) == 0
     assert customer.company.approval_threshold == D("5000")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from shop.accounts import people as accounts
 from shop.accounts.models import StaffUser
 from shop.inventory import lots as inventory
 from shop.inventory.models import Batch, BatchStatus
@@ -12,6 +13,7 @@ from shop.platform.audit import AuditEntry
 from shop.platform.extensions import db
 from shop.quality import release
 from shop.quality.models import LotSignature, SignedAction
+from tests.support.api import ApiClient
 from tests.support.factories import good_results, import_file, make_lot, make_staff
 from tests.support.staff import PASSWORD, sign_in, text_of
 
@@ -71,17 +73,47 @@ def test_an_admin_who_also_holds_the_quality_role_signs_and_the_coa_names_the_qu
     assert client.get("/staff/staff-users").status_code == 200
 
 
-def test_the_coa_of_a_lot_an_admin_released_before_names_the_admin_role_not_the_quality_unit(client, product):
+def _released_by_an_admin_before_the_rule(product) -> None:
+    """L-OLD, released by an admin as migration 0018 leaves a release signed before signing needed quality."""
     lot = make_lot(product, "L-OLD", {"LEU-USP-25KG": 4})
     admin = make_staff("admin", email="boss@shop.example")
     signature = lot.signatures[-1]
-    # as migration 0018 leaves a release an admin signed before signing needed the quality role
     signature.staff_id, signature.signer_name, signature.signer_email = admin.id, "Boss", admin.email
     signature.signer_role = "admin"
     db.session.commit()
+
+
+def test_the_coa_of_a_lot_an_admin_released_before_names_the_admin_role_not_the_quality_unit(client, product):
+    _released_by_an_admin_before_the_rule(product)
     page = text_of(client.get("/coa/L-OLD").text)
     assert "Released by Boss (boss@shop.example), admin (not the quality unit), on" in page
     assert "quality unit, on" not in page
+
+
+def test_the_staff_lot_page_names_the_role_each_signature_was_signed_in_as_the_coa_does(client, product):
+    _released_by_an_admin_before_the_rule(product)
+    make_lot(product, "L-NEW", {"LEU-USP-25KG": 4})
+    sign_in(client, "warehouse")
+    old = text_of(client.get("/staff/batches/L-OLD").text)
+    assert "release Boss (boss@shop.example), admin (not the quality unit)," in old
+    new = text_of(client.get("/staff/batches/L-NEW").text)
+    assert "release Rita Release (qa-release@shop.example), quality unit," in new
+    assert "not the quality unit" not in new
+
+
+def test_the_api_names_the_role_the_release_was_signed_in_as_the_coa_does(client, product, customer):
+    _released_by_an_admin_before_the_rule(product)
+    make_lot(product, "L-NEW", {"LEU-USP-25KG": 4})
+    api = ApiClient(client, accounts.create_api_key(customer), customer)
+    db.session.commit()
+    old, new = api.get("/api/v1/batches/l-old").get_json(), api.get("/api/v1/batches/L-NEW").get_json()
+    assert (old["released_by"], old["released_as"]) == ("Boss", "admin (not the quality unit)")
+    assert (new["released_by"], new["released_as"]) == ("Rita Release", "quality unit")
+    batch = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["Batch"]
+    released_as = batch["properties"]["released_as"]
+    assert "released_as" in batch["required"] and released_as["nullable"] is True
+    assert {"quality unit", "admin (not the quality unit)"} <= set(released_as["enum"])
+    assert "CoA" in released_as["description"]
 
 
 def _import_released(runner, tmp_path, product, signer: str):

@@ -86,8 +86,9 @@ def test_admin_deactivates_a_customer_who_is_signed_out_everywhere_and_whose_key
     assert shopper.get("/orders").status_code == 200
     staff_sign_in(client, "admin")
     page = client.get("/staff/customers?q=acme")
-    assert "Acme Nutrition" in page.text and "Deactivate Acme Nutrition" in page.text
-    done = client.post(f"/staff/customers/{api.customer.id}/deactivate", follow_redirects=True)
+    assert "Acme Nutrition" in page.text and "Deactivate Acme Nutrition…" in page.text
+    done = client.post(f"/staff/customers/{api.customer.id}/deactivate", data={"confirm": "yes"},
+                       follow_redirects=True)
     assert "is deactivated" in done.text and "Reactivate Acme Nutrition" in done.text
     assert shopper.get("/orders").status_code == 302
     assert sign_in(app.test_client()).status_code == 422
@@ -104,7 +105,7 @@ def test_admin_revokes_one_api_key_on_the_customers_page(app, client):
     staff_sign_in(client, "admin")
     key_id = db.session.scalar(select(ApiKey.id).where(ApiKey.name == "tests"))
     assert "Revoke key" in client.get("/staff/customers").text
-    client.post(f"/staff/api-keys/{key_id}/revoke")
+    client.post(f"/staff/api-keys/{key_id}/revoke", data={"confirm": "yes"})
     assert_problem(api.get("/api/v1/orders"), 401, "unauthorized")
     assert api.client.get("/api/v1/orders", headers={"Authorization": f"Bearer {spare}"}).status_code == 200
     assert "revoked" in client.get("/staff/customers").text
@@ -116,7 +117,7 @@ def test_only_admins_manage_customers(app, client, role):
     staff_sign_in(client, role)
     customer_id = db.session.scalar(select(Customer.id))
     assert client.get("/staff/customers").status_code == 403
-    assert client.post(f"/staff/customers/{customer_id}/deactivate").status_code == 403
+    assert client.post(f"/staff/customers/{customer_id}/deactivate", data={"confirm": "yes"}).status_code == 403
     db.session.expire_all()
     assert db.session.get(Customer, customer_id).active
 
