@@ -7,7 +7,7 @@ import pytest
 
 from shop.events import webhooks
 from shop.platform.extensions import db
-from tests.support.browser import DESKTOP, PHONE, overflow, screenshot
+from tests.support.browser import DESKTOP, PHONE, overflow, screenshot, staff_signed_in
 from tests.support.events import Receiver, run_worker
 from tests.support.factories import make_customer, make_lot, make_staff
 
@@ -34,20 +34,10 @@ def hidden_parts(page, selector: str) -> list[str]:
     return [f"{f['text']!r}: {f['hidden']} px out of view" for f in found if f["hidden"] > 0]
 
 
-def _staff(new_page, live_server, email: str, viewport=DESKTOP):
-    page = new_page(viewport)
-    page.goto(live_server + "/staff/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill("staff password")
-    page.get_by_role("button", name="Sign in").click()
-    assert page.locator("h1").inner_text() == "Dashboard"
-    return page
-
-
 def test_coa_entry_hints_are_whole_at_1280_px(live_server, new_page, product):
     make_staff("quality")
     make_lot(product, "USP-2611", {"LEU-USP-25KG": 8}, status="quarantine")
-    page = _staff(new_page, live_server, "quality@shop.example")
+    page = staff_signed_in(new_page, live_server, "quality@shop.example")
     page.goto(live_server + "/staff/batches/USP-2611")
     assert "below the limit of quantification" in page.locator("table.coa").inner_text()
     screenshot(page, "layout-coa-entry-1280")
@@ -63,7 +53,7 @@ def test_coa_entry_hints_are_whole_at_1280_px(live_server, new_page, product):
 def test_coa_results_are_in_view_on_a_phone(live_server, new_page, product):
     make_staff("quality")
     make_lot(product, "USP-2501", {"LEU-USP-25KG": 8})
-    page = _staff(new_page, live_server, "quality@shop.example", PHONE)
+    page = staff_signed_in(new_page, live_server, "quality@shop.example", PHONE)
     page.goto(live_server + "/staff/batches/USP-2501")
     screenshot(page, "layout-staff-coa-390")
     assert overflow(page) == 0

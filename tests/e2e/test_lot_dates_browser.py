@@ -10,23 +10,13 @@ from shop.inventory import lots as inventory
 from shop.inventory.models import DateKind
 from shop.platform.extensions import db
 from shop.quality import release
-from tests.support.browser import DESKTOP, PHONE, overflow, screenshot
+from tests.support.browser import DESKTOP, PHONE, overflow, screenshot, staff_signed_in
 from tests.support.factories import good_results, make_customer, make_lot, make_staff, releaser, signed
 from tests.support.staff import place
 
 pytestmark = pytest.mark.browser
 
 RETEST_ON = date.today() + timedelta(days=420)
-
-
-def _staff(new_page, live_server, email: str):
-    page = new_page(DESKTOP)
-    page.goto(live_server + "/staff/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill("staff password")
-    page.get_by_role("button", name="Sign in").click()
-    assert page.locator("h1").inner_text() == "Dashboard"
-    return page
 
 
 def test_a_retest_lot_reads_retest_wherever_its_date_is_shown(live_server, new_page, product):
@@ -53,7 +43,7 @@ def test_a_retest_lot_reads_retest_wherever_its_date_is_shown(live_server, new_p
     assert cell.evaluate("td => getComputedStyle(td, '::before').content") == '"Expiry / retest"'
     screenshot(shop, "lot-dates-product-390")
 
-    staff = _staff(new_page, live_server, "fulfilment@shop.example")
+    staff = staff_signed_in(new_page, live_server, "fulfilment@shop.example")
     staff.goto(live_server + f"/staff/orders/{order.number}")
     assert dated in staff.locator("table").first.inner_text()
     screenshot(staff, "lot-dates-staff-order-1280")

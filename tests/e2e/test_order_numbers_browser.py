@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.browser import DESKTOP, screenshot
+from tests.support.browser import DESKTOP, screenshot, staff_signed_in
 from tests.support.factories import make_customer, make_lot, make_staff
 from tests.support.staff import place
 
@@ -28,11 +28,7 @@ def test_an_order_number_typed_in_lower_case_opens_the_order(live_server, new_pa
     assert "USP-2501" in buyer.locator("main").inner_text()
     screenshot(buyer, "order-number-any-case-storefront-1280")
 
-    staff = new_page(DESKTOP)
-    staff.goto(live_server + "/staff/login")
-    staff.get_by_label("Email").fill("fulfilment@shop.example")
-    staff.get_by_label("Password").fill("staff password")
-    staff.get_by_role("button", name="Sign in").click()
+    staff = staff_signed_in(new_page, live_server)
     answer = staff.goto(live_server + f"/staff/orders/{typed}")
     assert answer.status == 200
     assert staff.locator("h1").inner_text().startswith(f"Order {number}")

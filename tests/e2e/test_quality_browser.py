@@ -12,7 +12,7 @@ from shop.catalog.models import Product, SpecTest, Variant
 from shop.demo import EP_SPEC, in_spec_value
 from shop.inventory import lots as inventory
 from shop.platform.extensions import db
-from tests.support.browser import screenshot
+from tests.support.browser import screenshot, staff_signed_in
 from tests.support.factories import make_customer, make_staff
 from tests.support.staff import ADDRESS
 
@@ -28,16 +28,6 @@ def _ep_product() -> Product:
     db.session.add(product)
     db.session.commit()
     return product
-
-
-def _staff_page(new_page, live_server, email: str):
-    page = new_page()
-    page.goto(live_server + "/staff/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill("staff password")
-    page.get_by_role("button", name="Sign in").click()
-    assert page.locator("h1").inner_text() == "Dashboard"
-    return page
 
 
 def _sign(page, statement: str, form_selector: str) -> None:
@@ -57,7 +47,7 @@ def test_refusal_two_person_release_signed_coa_and_a_recall_that_reaches_the_buy
     db.session.commit()  # no open transaction: the server thread must be free to write to the SQLite file
 
     # The lab's quality user types the chloride result as '1,500' and checks before saving: refused.
-    lab = _staff_page(new_page, live_server, "lab@shop.example")
+    lab = staff_signed_in(new_page, live_server, "lab@shop.example")
     lab.goto(live_server + "/staff/batches/EP-2612")
     for name, qualitative, value in values:
         field = lab.get_by_label(name, exact=True)
@@ -78,7 +68,7 @@ def test_refusal_two_person_release_signed_coa_and_a_recall_that_reaches_the_buy
     assert "another quality user must release this lot (two-person rule)" in lab.locator("main").inner_text()
 
     # A second quality user reviews and releases, signing with the password again.
-    qp = _staff_page(new_page, live_server, "qp@shop.example")
+    qp = staff_signed_in(new_page, live_server, "qp@shop.example")
     qp.goto(live_server + "/staff/batches/EP-2612")
     _sign(qp, "I release lot EP-2612 as meeting its specification.", "form[action$='/release']")
     qp.get_by_role("button", name="Sign and release lot").click()

@@ -9,7 +9,7 @@ import pytest
 
 from shop import ordering
 from shop.platform.extensions import db
-from tests.support.browser import screenshot
+from tests.support.browser import screenshot, staff_signed_in
 from tests.support.factories import make_customer, make_lot, make_staff
 from tests.support.staff import ADDRESS
 
@@ -27,16 +27,6 @@ def other_origin(tmp_path):
     thread.join(timeout=5)
 
 
-def _signed_in_staff(new_page, live_server):
-    page = new_page()
-    page.goto(live_server + "/staff/login")
-    page.get_by_label("Email").fill("fulfilment@shop.example")
-    page.get_by_label("Password").fill("staff password")
-    page.get_by_role("button", name="Sign in").click()
-    assert page.locator("h1").inner_text() == "Dashboard"
-    return page
-
-
 def _order(product) -> str:
     make_lot(product, "L-FRAME", {"LEU-USP-25KG": 5})
     order = ordering.place_order(make_customer(), [{"sku": "LEU-USP-25KG", "quantity": 1}], ADDRESS)
@@ -48,7 +38,7 @@ def _order(product) -> str:
 def test_a_page_of_another_origin_cannot_frame_the_staff_cancel_button(live_server, new_page, product,
                                                                       other_origin):
     number = _order(product)
-    page = _signed_in_staff(new_page, live_server)
+    page = staff_signed_in(new_page, live_server)
     order_url = f"{live_server}/staff/orders/{number}"
     page.goto(order_url)
     assert page.get_by_role("button", name="Cancel order").is_visible()  # the page itself shows the button
@@ -72,7 +62,7 @@ def test_a_page_of_another_origin_cannot_frame_the_staff_cancel_button(live_serv
 def test_pages_show_under_the_strict_csp_without_a_single_violation(live_server, new_page, product):
     number = _order(product)
     violations: list[str] = []
-    page = _signed_in_staff(new_page, live_server)
+    page = staff_signed_in(new_page, live_server)
     page.on("console", lambda message: violations.append(message.text)
             if "Content Security Policy" in message.text else None)
     for path in ("/staff/", f"/staff/orders/{number}", f"/staff/orders/{number}/packing-slip", "/",

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from shop.ordering import shortages
 from shop.platform.extensions import db
-from tests.support.browser import DESKTOP, screenshot
+from tests.support.browser import DESKTOP, screenshot, staff_signed_in
 from tests.support.factories import make_customer, make_lot, make_staff, signed_recall
 from tests.support.staff import ADDRESS
 
@@ -29,16 +29,6 @@ def _buyer(new_page, live_server):
     page.get_by_label("Password", exact=True).fill("correct horse")
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state()
-    return page
-
-
-def _staff(new_page, live_server):
-    page = new_page(DESKTOP)
-    page.goto(live_server + "/staff/login")
-    page.get_by_label("Email").fill("fulfilment@shop.example")
-    page.get_by_label("Password").fill("staff password")
-    page.get_by_role("button", name="Sign in").click()
-    assert page.locator("h1").inner_text() == "Dashboard"
     return page
 
 
@@ -91,7 +81,7 @@ def test_the_staff_attention_box_says_what_is_still_missing_after_a_partial_refi
     shortages.fill_short_order(order.number)  # a partial refill: 2 of the 6 units
     db.session.commit()
 
-    page = _staff(new_page, live_server)
+    page = staff_signed_in(new_page, live_server)
     page.goto(live_server + f"/staff/orders/{order.number}")
     box = page.get_by_role("alert").filter(has_text="Needs attention")
     assert _text(box) == ("Needs attention Short since lot L-BAD was recalled: L-Leucine USP, 25 kg (LEU-USP-25KG) "
@@ -118,7 +108,7 @@ def test_the_packing_slip_names_cancelled_units_and_fits_a4_portrait_with_its_pi
     db.session.commit()
     number = order.number
 
-    page = _staff(new_page, live_server)
+    page = staff_signed_in(new_page, live_server)
     page.goto(live_server + f"/staff/orders/{number}/packing-slip")
     slip = _text(page.locator("table.slip-lines"))
     assert "attention note" not in slip

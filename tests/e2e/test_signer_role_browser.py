@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from shop.platform.extensions import db
-from tests.support.browser import PHONE, axe_violations, overflow, screenshot
+from tests.support.browser import PHONE, axe_violations, overflow, screenshot, staff_signed_in
 from tests.support.factories import make_lot, make_staff, signed_recall
 
 pytestmark = pytest.mark.browser
@@ -23,12 +23,7 @@ def test_the_staff_lot_page_names_each_signer_s_role(live_server, new_page, prod
     db.session.commit()
     db.session.remove()
 
-    page = new_page(PHONE)
-    page.goto(live_server + "/staff/login")
-    page.get_by_label("Email").fill("dock@shop.example")
-    page.get_by_label("Password").fill("staff password")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/staff/")
+    page = staff_signed_in(new_page, live_server, "dock@shop.example", PHONE)
     page.goto(live_server + "/staff/batches/USP-2790")
     signatures = page.locator("ul.signatures").inner_text()
     assert "Boss (boss@shop.example), admin (not the quality unit)," in signatures

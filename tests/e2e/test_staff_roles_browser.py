@@ -6,20 +6,10 @@ import pytest
 
 from shop.platform.extensions import db
 from shop.quality import release
-from tests.support.browser import PHONE, axe_violations, overflow, screenshot
+from tests.support.browser import PHONE, axe_violations, overflow, screenshot, staff_signed_in
 from tests.support.factories import good_results, make_lot, make_staff
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_in(new_page, live_server, email: str, viewport: dict | None = None):
-    page = new_page(viewport)
-    page.goto(live_server + "/staff/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill("staff password")
-    page.get_by_role("button", name="Sign in").click()
-    assert page.locator("h1").inner_text() == "Dashboard"
-    return page
 
 
 def test_an_admin_gives_another_admin_the_quality_role_with_a_check_box_and_then_they_sign(live_server, new_page,
@@ -31,14 +21,14 @@ def test_an_admin_gives_another_admin_the_quality_role_with_a_check_box_and_then
     release.record_results(lot, good_results(product))  # by the laboratory system
     db.session.commit()
 
-    lead = _sign_in(new_page, live_server, "lead@shop.example")
+    lead = staff_signed_in(new_page, live_server, "lead@shop.example")
     lead.goto(live_server + "/staff/batches/USP-2801")
     assert lead.get_by_role("button", name="Sign and release lot").count() == 0
     assert ("Releasing or rejecting lot USP-2801 is signed by the quality unit: it needs the quality role, and you "
             "hold admin.") in lead.locator(".alert").inner_text()
     screenshot(lead, "staff-batch-not-a-signer")
 
-    admin = _sign_in(new_page, live_server, "admin@shop.example")
+    admin = staff_signed_in(new_page, live_server, "admin@shop.example")
     admin.get_by_role("link", name="Staff", exact=True).click()
     roles = admin.get_by_role("group", name="Roles of lead@shop.example")
     assert [roles.get_by_label(r).is_checked() for r in ("admin", "warehouse", "quality", "fulfilment")] == [
@@ -58,7 +48,7 @@ def test_an_admin_gives_another_admin_the_quality_role_with_a_check_box_and_then
     assert "Tick at least one role for dock@shop.example." in admin.get_by_role(
         "group", name="Roles of dock@shop.example").inner_text()
 
-    phone = _sign_in(new_page, live_server, "admin@shop.example", PHONE)
+    phone = staff_signed_in(new_page, live_server, "admin@shop.example", PHONE)
     phone.goto(live_server + "/staff/staff-users")
     assert overflow(phone) == 0
     screenshot(phone, "staff-staff-users-roles-390")

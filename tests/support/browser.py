@@ -205,3 +205,14 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def staff_signed_in(new_page, live_server: str, email: str = "fulfilment@shop.example", viewport: dict | None = None):
+    """A page of a staff member signed in, on the dashboard (every test staff account has "staff password")."""
+    page = new_page(viewport)
+    page.goto(live_server + "/staff/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill("staff password")
+    page.get_by_role("button", name="Sign in").click()
+    assert page.locator("h1").inner_text() == "Dashboard"
+    return page
