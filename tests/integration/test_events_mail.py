@@ -19,7 +19,7 @@ from shop.platform.extensions import db
 from shop.platform.queue import task_queue
 from tests.support.api import ADDRESS
 from tests.support.events import Receiver
-from tests.support.factories import make_customer, make_lot, make_product, signed_recall
+from tests.support.factories import make_company_with_approval, make_customer, make_lot, make_product, signed_recall
 from tests.support.mail import SmtpServer, drain, free_port, outbox_mail
 
 
@@ -177,16 +177,9 @@ def test_the_daily_expiry_alert_mails_warehouse_quality_and_admin_staff(app):
 
 
 def test_an_order_above_the_threshold_mails_its_buyer_and_asks_the_companys_approvers(app):
-    from shop.accounts import companies
-
     make_lot(make_product(), "L-APPR", {"LEU-USP-25KG": 5})
     make_customer("first@other.example", "Other Labs")  # ids of people and companies no longer coincide
-    admin = make_customer("admin@acme.example")
-    companies.set_terms(admin.company, approval_threshold="100")
-    buyer = companies.invite_member(admin, "buyer@acme.example", "buyer")
-    approver = companies.invite_member(admin, "boss@acme.example", "approver")
-    buyer.joined_at = approver.joined_at = utcnow()
-    db.session.commit()
+    buyer = make_company_with_approval()
 
     order = ordering.place_order(buyer, [{"sku": "LEU-USP-25KG", "quantity": 1}], ADDRESS)
     drain()

@@ -12,14 +12,13 @@ from sqlalchemy import select
 from standardwebhooks import Webhook
 
 from shop import ordering
-from shop.accounts import companies
 from shop.events import webhooks
 from shop.ordering import approvals, shortages
 from shop.platform.database import utcnow
 from shop.platform.extensions import db
 from shop.platform.outbox import OutboxEvent
 from tests.support.events import Receiver, run_worker
-from tests.support.factories import make_customer, make_lot, make_staff, signed_recall
+from tests.support.factories import make_company_with_approval, make_customer, make_lot, make_staff, signed_recall
 from tests.support.mail import drain, outbox_mail
 from tests.support.staff import place
 
@@ -171,13 +170,7 @@ def test_the_cancellation_mail_gives_the_reason(app, product, customer):
 
 def _company_with_approval(product):
     make_lot(product, "L-APPR", {"LEU-USP-25KG": 5})
-    admin = make_customer("admin@acme.example")
-    companies.set_terms(admin.company, approval_threshold="100")
-    buyer = companies.invite_member(admin, "buyer@acme.example", "buyer")
-    approver = companies.invite_member(admin, "boss@acme.example", "approver")
-    buyer.joined_at = approver.joined_at = utcnow()
-    db.session.commit()
-    return buyer
+    return make_company_with_approval()
 
 
 def test_approvers_are_told_when_a_buyer_withdraws_an_order_that_waits_for_them(app, product):

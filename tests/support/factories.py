@@ -99,6 +99,20 @@ def make_customer(email: str = "buyer@example.com", company: str = "Acme Nutriti
     return customer
 
 
+def make_company_with_approval(threshold: str = "100"):
+    """Acme Nutrition with an approval threshold: its admin (admin@acme.example), an approver (boss@acme.example)
+    and a buyer (buyer@acme.example, returned), all joined."""
+    from shop.accounts import companies
+
+    admin = make_customer("admin@acme.example")
+    companies.set_terms(admin.company, approval_threshold=threshold)
+    buyer = companies.invite_member(admin, "buyer@acme.example", "buyer")
+    approver = companies.invite_member(admin, "boss@acme.example", "approver")
+    buyer.joined_at = approver.joined_at = utcnow()
+    db.session.commit()
+    return buyer
+
+
 def import_file(folder, product: Product, lot_number: str) -> str:
     """The path of an import-batch file (imp.json in `folder`): 3 drums of `product` with every result in spec."""
     data = {"product": product.slug, "lot_number": lot_number,
