@@ -64,13 +64,16 @@ def _changed() -> list[dict]:
         select(OutboxEvent).where(OutboxEvent.type == "order.changed").order_by(OutboxEvent.id))]
 
 
-def test_what_it_misses_shows_on_the_buyers_and_the_staff_page(app, client, short_waiting):
+def test_what_it_misses_shows_on_the_buyers_the_approvers_and_the_staff_page(app, client, short_waiting):
     number = short_waiting.number
     assert [str(s) for s in shortages.missing_now(short_waiting)] == ["LEU-USP-25KG misses 2 of 3 units"]
 
     buyer_page = text_of(_person(app, "buyer@acme.example").get(f"/orders/{number}").text)
     assert f"Not all of this order is allocated yet: {MISSES}." in buyer_page
     assert "2 units not allocated yet" in buyer_page
+
+    approvals = text_of(_person(app, "boss@acme.example").get("/account/approvals").text)
+    assert f"Short since lot L-APPR was recalled: {MISSES}." in approvals
 
     sign_in(client, "fulfilment")
     staff_page = text_of(client.get(f"/staff/orders/{number}").text)
@@ -118,6 +121,8 @@ def test_the_staff_page_offers_only_what_it_can_do_with_a_short_order_awaiting_a
 
 def test_the_approver_sees_the_shortage_before_approving_and_the_dashboard_lists_it_as_short(app, short_waiting):
     approver = _person(app, "boss@acme.example")
+    page = text_of(approver.get("/account/approvals").text)
+    assert "If you approve it, it goes ahead short" in page
     assert [o.number for o in work_queue().short.orders] == [short_waiting.number]
     assert [o.number for o in work_queue().attention.orders] == [short_waiting.number]
 
