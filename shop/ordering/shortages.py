@@ -24,7 +24,10 @@ from shop.platform.errors import IllegalTransition, InvalidInput, NotFound
 from shop.platform.extensions import db
 from shop.platform.wording import units
 
-OPEN_STATUSES = (OrderStatus.PENDING, OrderStatus.CONFIRMED)
+# Open orders: every order that holds stock and has not shipped. One waiting for its company's approval holds its
+# units too: a recall re-allocates it (quality.recall), so it may be short, and fulfilment fills it or cancels its
+# missing units while it waits (its buyer is told, as for any other open order).
+OPEN_STATUSES = (OrderStatus.AWAITING_APPROVAL, OrderStatus.PENDING, OrderStatus.CONFIRMED)
 CENT = Decimal("0.01")
 
 
@@ -289,7 +292,8 @@ def _lock_open_order(number: str) -> Order:
     if order is None:
         raise NotFound(f"No order {number}.")
     if order.status not in OPEN_STATUSES:
-        raise IllegalTransition(f"Order {order.number} is {order.status}: only a pending or confirmed order is filled.")
+        raise IllegalTransition(f"Order {order.number} is {order.status}: only an open order (awaiting approval, "
+                                "pending or confirmed) is filled.")
     return order
 
 

@@ -9,10 +9,8 @@ from sqlalchemy import case, func, or_, select
 
 from shop.accounts.models import Company
 from shop.ordering.models import Allocation, AllocationStatus, Order, OrderLine, OrderStatus
-from shop.ordering.shortages import short_order_ids
+from shop.ordering.shortages import OPEN_STATUSES, short_order_ids
 from shop.platform.extensions import db
-
-OPEN = (OrderStatus.PENDING, OrderStatus.CONFIRMED)
 
 
 @dataclass(frozen=True)
@@ -64,8 +62,8 @@ def _held():
 
 def work_queue(limit: int = 10) -> WorkQueue:
     """Each kind of waiting work with its oldest `limit` orders; four statements, over open orders only
-    (pending and confirmed, found by the status index). Short is ordering.shortages' definition: a line
-    holds fewer units than it is to deliver."""
+    (ordering.shortages.OPEN_STATUSES, so also one awaiting approval that a recall left short or flagged; found by
+    the status index). Short is ordering.shortages' definition: a line holds fewer units than it is to deliver."""
     ordered, allocated = _ordered(), _held()
     # A short order cannot be confirmed (actions.confirm_order refuses it): it waits under "short", to be filled.
     short = Order.id.in_(short_order_ids())
@@ -73,7 +71,7 @@ def work_queue(limit: int = 10) -> WorkQueue:
              "attention": Order.needs_attention.is_(True), "short": short}
     counts = db.session.execute(
         select(*(func.coalesce(func.sum(case((condition, 1), else_=0)), 0) for condition in kinds.values()))
-        .where(Order.status.in_(OPEN), or_(*kinds.values()))
+        .where(Order.status.in_(OPEN_STATUSES), or_(*kinds.values()))
     ).one()
     queues = {}
     for (name, condition), count in zip(kinds.items(), counts, strict=True):
@@ -81,7 +79,7 @@ def work_queue(limit: int = 10) -> WorkQueue:
             select(Order.number, Order.placed_at, Company.name, Order.status, Order.total, Order.currency,
                    Order.needs_attention, ordered, allocated)
             .join(Company, Company.id == Order.company_id)
-            .where(Order.status.in_(OPEN), condition)
+            .where(Order.status.in_(OPEN_STATUSES), condition)
             .order_by(Order.placed_at, Order.id)
             .limit(limit)
         ).all() if count else []

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Row, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -13,25 +12,17 @@ from sqlalchemy.orm import joinedload, selectinload
 from shop.accounts.models import StaffUser
 from shop.inventory import lots as inventory
 from shop.inventory.models import Stock
-from shop.ordering import changes, planner, refill, shortages
-from shop.ordering.models import Allocation, AllocationStatus, NoticeKind, Order, OrderLine, OrderNotice, OrderStatus
+from shop.ordering import announce, changes, planner, refill, shortages
+from shop.ordering.models import Allocation, AllocationStatus, NoticeKind, Order, OrderLine, OrderNotice
 from shop.ordering.queries import order_number_is
+from shop.platform import outbox
 from shop.platform.audit import audit
 from shop.platform.errors import IllegalTransition, InvalidInput, NotFound
 from shop.platform.extensions import db
 from shop.platform.wording import units
-from shop.quality.signatures import Signature
-
-if TYPE_CHECKING:
-    pass
-from shop.ordering import announce
-from shop.platform import outbox
 from shop.quality import release
 from shop.quality import trace as tracing
-
-# Orders whose allocations a recall moves: every order that holds stock and has not shipped (one waiting for its
-# company's approval holds its units too, and must not be approved onto a recalled lot).
-OPEN_STATUSES = (OrderStatus.AWAITING_APPROVAL, OrderStatus.PENDING, OrderStatus.CONFIRMED)
+from shop.quality.signatures import Signature
 
 
 @dataclass
@@ -187,7 +178,7 @@ def preview_recall(lot_number: str) -> RecallPreview:
     ).all()
     by_line: dict[int, list[Allocation]] = defaultdict(list)
     for a in held:
-        if a.line.order.status in OPEN_STATUSES:
+        if a.line.order.status in shortages.OPEN_STATUSES:
             by_line[a.line.id].append(a)
     lines = sorted((allocations[0].line for allocations in by_line.values()),
                    key=lambda line: (line.order.placed_at, line.order.id, line.position))
@@ -228,7 +219,8 @@ def clear_attention(number: str, note: str, staff: StaffUser | None = None) -> O
 
 
 def _lock_open_orders(lot_stock_ids: set[int]) -> list[Order]:
-    """Open orders (OPEN_STATUSES) holding units of these stock rows, locked, oldest first."""
+    """Open orders (shortages.OPEN_STATUSES: also one waiting for its company's approval, which must not be
+    approved onto a recalled lot) holding units of these stock rows, locked, oldest first."""
     if not lot_stock_ids:
         return []
     order_ids = sorted(db.session.scalars(
@@ -242,7 +234,7 @@ def _lock_open_orders(lot_stock_ids: set[int]) -> list[Order]:
     # on allocations we are about to move.
     orders = db.session.scalars(
         select(Order)
-        .where(Order.id.in_(order_ids), Order.status.in_(OPEN_STATUSES))
+        .where(Order.id.in_(order_ids), Order.status.in_(shortages.OPEN_STATUSES))
         .order_by(Order.id)
         .with_for_update(of=Order)
         .options(selectinload(Order.lines).selectinload(OrderLine.allocations))

@@ -270,7 +270,7 @@ def recall_page(lot_number: str):
     """A recalled lot: customers who received it, and what happened to the open orders that drew on it."""
     trace = or_404(tracing.lot_trace, lot_number)
     moved = [r for r in trace.rows if r.allocation_status == "returned_recalled"
-             and r.order_status in ("pending", "confirmed")]
+             and r.order_status in shortages.OPEN_STATUSES]
     return render_template("staff/recall.html", trace=trace, moved=moved)
 
 

@@ -10,6 +10,7 @@ from shop.accounts import companies, links, member_mail
 from shop.accounts import people as accounts
 from shop.accounts.models import Customer, MemberRole
 from shop.ordering import approvals as approval_service
+from shop.ordering import shortages
 from shop.platform import mail
 from shop.platform.confirmation import confirmed, to_confirm
 from shop.platform.errors import DomainError, InvalidInput
@@ -197,10 +198,12 @@ def revoke_api_key(key_id: int):
 @bp.get("/account/approvals")
 @role_required(MemberRole.APPROVER)
 def approvals():
-    """The company's orders awaiting approval, oldest first, each with Approve and Reject."""
-    member = current_customer()
-    return render_template("storefront/approvals.html", orders=approval_service.queue(member.company_id),
-                           form=DecisionForm(formdata=None))
+    """The company's orders awaiting approval, oldest first, each with what it misses (a recall may have left it
+    short), Approve and Reject."""
+    orders = approval_service.queue(current_customer().company_id)
+    return render_template("storefront/approvals.html", orders=orders, form=DecisionForm(formdata=None),
+                           short={o.number: shortages.missing_now(o) for o in orders},
+                           recalled={o.number: shortages.recalled(o) for o in orders})
 
 
 @bp.post("/account/approvals/<number>/<any(approve, reject):decision>")
