@@ -230,7 +230,8 @@ def _written(number: str, *, numbered: bool = False) -> dict[str, list]:
         return {c.key: getattr(obj, c.key) for c in obj.__mapper__.column_attrs
                 if c.key not in {"id", "order_id", "order_line_id", *named}}
 
-    lines = list(db.session.scalars(select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.position)))
+    lines = list(db.session.scalars(
+        select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.position)))
     return {
         "order": [plain(order)],
         "lines": [plain(line) for line in lines],
