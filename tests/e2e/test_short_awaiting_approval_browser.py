@@ -10,7 +10,7 @@ import pytest
 from shop import ordering
 from shop.accounts import companies
 from shop.platform.extensions import db
-from tests.support.browser import DESKTOP, screenshot
+from tests.support.browser import DESKTOP, screenshot, staff_signed_in
 from tests.support.factories import make_customer, make_lot, make_staff, signed_recall
 from tests.support.staff import ADDRESS
 
@@ -42,11 +42,7 @@ def test_staff_and_the_approver_see_what_a_short_order_awaiting_approval_misses(
     db.session.commit()
     number = order.number
 
-    staff = new_page(DESKTOP)
-    staff.goto(live_server + "/staff/login")
-    staff.get_by_label("Email").fill("fulfilment@shop.example")
-    staff.get_by_label("Password").fill("staff password")
-    staff.get_by_role("button", name="Sign in").click()
+    staff = staff_signed_in(new_page, live_server)
     staff.goto(live_server + f"/staff/orders/{number}")
     box = _text(staff.get_by_role("alert").filter(has_text="Needs attention"))
     assert box == f"Needs attention {MISSES}"

@@ -19,7 +19,6 @@ from shop.accounts.models import Customer, MemberRole
 from shop.catalog.models import Variant
 from shop.platform.countries import country_name
 from shop.platform.extensions import db
-from shop.platform.wording import units
 from tests.support.factories import make_customer, make_lot
 from tests.support.mail import drain, outbox_mail
 from tests.support.staff import sign_in as staff_sign_in
@@ -77,11 +76,6 @@ def test_a_country_name_is_the_common_name_and_an_unknown_code_stays_as_written(
 def test_every_country_code_has_a_name_of_its_own(code):
     name = country_name(code)
     assert name and name != code and country_name(code.lower()) == name
-
-
-@given(st.integers(min_value=0, max_value=10**9))
-def test_units_are_counted_in_good_english(count):
-    assert units(count) == (f"{count} unit" if count == 1 else f"{count} units")
 
 
 def test_order_mail_says_1_unit_and_writes_money_as_the_site_does(app, product, customer):

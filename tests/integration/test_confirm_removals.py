@@ -2,8 +2,6 @@
 the list links to a page that says what will happen, and only its confirmed form acts (no JavaScript needed)."""
 from __future__ import annotations
 
-import re
-
 from shop.accounts import companies
 from shop.accounts import people as accounts
 from shop.accounts.models import ApiKey, Customer
@@ -74,4 +72,3 @@ def test_the_confirmation_pages_of_another_company_s_key_or_member_are_404(app, 
     sign_in(other, "boss@rival.example")
     assert other.get(f"/account/api-keys/{key_id}/revoke").status_code == 404
     assert other.get(f"/account/members/{bob.id}/remove").status_code == 404
-    assert re.search("Rival", other.get("/account/members").text)
