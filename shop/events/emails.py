@@ -159,12 +159,13 @@ def _order_cancelled(customer: Customer, outbox_event: OutboxEvent) -> None:
         _approval_outcome(customer, order, decided)
         return
     cancelled = next(c for c in reversed(order.history) if c.to_status == OrderStatus.CANCELLED)
-    by = db.session.get(Customer, cancelled.customer_id) if cancelled.customer_id is not None else None
-    reason = cancelled.note or (f"cancelled by {by.email}" if by is not None else "cancelled by our staff")
+    by = cancelled.by  # who of the company acted: an API key's name (never its maker) or a person's e-mail
+    reason = cancelled.note or (f"cancelled by {by}" if by is not None else "cancelled by our staff")
     mail.send(customer.email, f"Order {order.number} was cancelled", "order_cancelled", order=order,
               customer=customer, reason=reason.rstrip(".") + ".")
     if by is not None and cancelled.from_status == OrderStatus.AWAITING_APPROVAL:
-        approvers = _approvers(order.company_id, but=by.id)
+        # The person who withdrew it knows; a key's maker did not act, and is told like any other approver.
+        approvers = _approvers(order.company_id, but=cancelled.customer_id if cancelled.api_key_id is None else None)
         if approvers:  # they need not look at it any more
             mail.send(approvers, f"Order {order.number} withdrawn", "approval_withdrawn", order=order, by=by)
 

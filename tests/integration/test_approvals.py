@@ -121,7 +121,9 @@ def test_a_withdrawn_or_expired_order_is_not_called_rejected(app, runner, compan
     buyer, _ = company
     number = buyer.order([{"sku": DRUM, "quantity": 3}]).get_json()["number"]
     assert buyer.post(f"/api/v1/orders/{number}/cancel", json={}).status_code == 200
-    assert about(mailbox(), number) == [f"Order {number} received", f"Order {number} was cancelled"]
+    # the key's maker, an admin, did not withdraw it herself: she is told, as the company's approver
+    assert about(mailbox(), number) == [f"Order {number} received", f"Order {number} was cancelled",
+                                        f"Order {number} withdrawn"]
 
 
 def test_a_buyer_key_cannot_approve_or_reject(company):

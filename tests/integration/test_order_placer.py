@@ -95,3 +95,25 @@ def test_an_order_by_a_person_names_the_person(app, client, acme):
     assert order.api_key_id is None
     assert "Placed by anna@acme.example" in text_of(client.get(f"/orders/{order.number}").text)
     assert acme.get(f"/api/v1/orders/{order.number}").get_json()["placed_by"] == "anna@acme.example"
+
+
+def test_a_key_s_withdrawal_names_the_key_and_tells_every_approver_even_its_maker(acme):
+    """Anna (an admin, so an approver too) made the key; the key withdraws its order: she did not act, so she is
+    told with Bob, and both the withdrawal and the cancellation name the key, never her."""
+    number = acme.order([{"sku": DRUM, "quantity": 3}]).get_json()["number"]
+    assert acme.post(f"/api/v1/orders/{number}/cancel", json={}).status_code == 200
+    mails = {m.subject: m for m in _mails()}
+    withdrawn = mails[f"Order {number} withdrawn"]
+    assert sorted(withdrawn.to) == ["anna@acme.example", "bob@acme.example"]
+    assert f"{SAP} withdrew order {number}" in withdrawn.body and "anna@acme.example" not in withdrawn.body
+    cancelled = mails[f"Order {number} was cancelled"]
+    assert f"Reason: cancelled by {SAP}." in cancelled.body and "anna@acme.example" not in cancelled.body
+
+
+def test_a_person_s_withdrawal_is_not_sent_to_that_person(app, client, acme):
+    number = acme.order([{"sku": DRUM, "quantity": 3}]).get_json()["number"]
+    sign_in(client, "anna@acme.example", "correct horse")
+    client.post(f"/orders/{number}/cancel", data={"confirm": "yes"})
+    mails = {m.subject: m for m in _mails()}
+    withdrawn = mails[f"Order {number} withdrawn"]
+    assert withdrawn.to == ["bob@acme.example"] and f"anna@acme.example withdrew order {number}" in withdrawn.body
