@@ -77,14 +77,18 @@ def _approvers(company_id: int, but: int | None = None) -> list[str]:
 
 
 def _recall_notice(customer: Customer, outbox_event: OutboxEvent) -> None:
-    """The recall notice, once per company (to the person named by the event), listing the company's orders;
-    their notices carry the message, and count as sent once it is (`notices_sent`)."""
+    """The recall notice, once per company, listing the company's orders and what happens to the open ones: one
+    message to every active member who placed one of them, and to the member the event names (an active placer,
+    else an admin: see quality.recall.lot_recalled). Their notices carry the message, and count as sent once it
+    is (`notices_sent`); an order.changed with a recall's cause is told by it."""
     data = json.loads(outbox_event.data)
-    open_orders = [(o["number"], _missing(o), _told(o["changes"])) for o in data.get("open_orders", [])]
-    mail_id = mail.send(customer.email, f"Recall of lot {data['lot_number']}", "lot_recalled", customer=customer,
-                        lot_number=data["lot_number"], message=data["message"], numbers=data["orders"],
-                        open_orders=open_orders)
     order_ids = select(Order.id).where(Order.number.in_(data["orders"]), Order.company_id == customer.company_id)
+    placers = db.session.scalars(select(Customer.email).distinct().where(
+        Customer.id.in_(select(Order.customer_id).where(Order.id.in_(order_ids))), Customer.active.is_(True)))
+    open_orders = [(o["number"], _missing(o), _told(o["changes"])) for o in data.get("open_orders", [])]
+    mail_id = mail.send(sorted({customer.email, *placers}), f"Recall of lot {data['lot_number']}", "lot_recalled",
+                        customer=customer, lot_number=data["lot_number"], message=data["message"],
+                        numbers=data["orders"], open_orders=open_orders)
     db.session.execute(update(OrderNotice).where(
         OrderNotice.order_id.in_(order_ids), OrderNotice.kind == NoticeKind.RECALL,
         OrderNotice.lot_number == data["lot_number"], OrderNotice.mail_id.is_(None)).values(mail_id=mail_id))

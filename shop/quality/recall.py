@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Row, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from shop.accounts.models import StaffUser
+from shop.accounts.models import Customer, MemberRole, StaffUser
 from shop.inventory import lots as inventory
 from shop.inventory.models import Stock
 from shop.ordering import announce, changes, planner, refill, shortages
@@ -249,14 +249,27 @@ __all__ = ["RecallPreview", "RecallSummary", "clear_attention", "preview_recall"
 def lot_recalled(lot_number: str, message: str, orders: Iterable[Order | Row],
                  open_orders: Mapping[str, Mapping[str, object]]) -> None:
     """One lot.recalled per company whose orders drew on the lot, listing those orders and what the recall did to
-    the open ones among them (`open_orders`, by number); addressed to the person who placed the first of them,
-    every endpoint of the company receives it."""
+    the open ones among them (`open_orders`, by number); every endpoint of the company receives it, and its e-mail
+    goes to every active member who placed one of them (shop.events.emails)."""
     by_company: dict[int, list[Order | Row]] = defaultdict(list)
     for order in orders:
         by_company[order.company_id].append(order)
-    for _company_id, company_orders in sorted(by_company.items()):
-        first = min(company_orders, key=lambda order: order.id)
-        numbers = sorted(o.number for o in company_orders)  # the recipient's orders that drew on the lot
+    for company_id, company_orders in sorted(by_company.items()):
+        numbers = sorted(o.number for o in company_orders)  # the company's orders that drew on the lot
         data = {"lot_number": lot_number, "message": message, "orders": numbers,
                 "open_orders": [open_orders[number] for number in numbers if number in open_orders]}
-        outbox.announce(outbox.Event("lot.recalled", data, first.customer_id, lot_number))
+        placers = [o.customer_id for o in sorted(company_orders, key=lambda order: order.id)]
+        outbox.announce(outbox.Event("lot.recalled", data, _addressee(company_id, placers), lot_number))
+
+
+def _addressee(company_id: int, placers: list[int]) -> int:
+    """Whom a company's lot.recalled names: the first of `placers` still active, else an active admin of the
+    company (the notice is never dropped because the people who placed the orders have left), else the first."""
+    active = set(db.session.scalars(select(Customer.id).where(Customer.id.in_(placers), Customer.active.is_(True))))
+    placer = next((p for p in placers if p in active), None)
+    if placer is not None:
+        return placer
+    admin = db.session.scalar(select(Customer.id).where(
+        Customer.company_id == company_id, Customer.active.is_(True), Customer.joined_at.is_not(None),
+        Customer.role == MemberRole.ADMIN).order_by(Customer.id).limit(1))
+    return admin or placers[0]

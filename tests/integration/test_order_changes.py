@@ -208,3 +208,46 @@ def test_a_recall_moves_an_order_that_waits_for_approval_and_tells_its_buyer(app
     assert [a["lot_number"] for a in changed["lines"][0]["allocations"]] == ["L-AFTER"]
     notice = _mail_to("buyer@acme.example", "Recall of lot L-APPR")
     assert f"{order.number}: re-allocated" in notice.body and COA.format("L-AFTER") in notice.body
+
+
+def _two_buyers(product):
+    """Acme: its admin and two buyers, each with an open order of 3 drums on L-BAD; L-COVER covers the first only.
+    """
+    from shop.accounts import companies
+
+    admin = make_customer("admin@acme.example")
+    first, second = (companies.invite_member(admin, f"{name}@acme.example", "buyer") for name in ("first", "second"))
+    first.joined_at = second.joined_at = utcnow()
+    make_lot(product, "L-BAD", {"LEU-USP-25KG": 10}, expires_in_days=300)
+    orders = place(first, "LEU-USP-25KG", 3), place(second, "LEU-USP-25KG", 3)
+    make_lot(product, "L-COVER", {"LEU-USP-25KG": 3}, expires_in_days=500)
+    drain()
+    return admin, (first, second), orders
+
+
+def test_every_buyer_whose_open_order_a_recall_changed_learns_what_happens_to_it(app, product):
+    _, buyers, (moved, short) = _two_buyers(product)
+    signed_recall("L-BAD", "Supplier audit failed", note=NOTE)
+    drain()
+    for buyer in buyers:
+        notice = _mail_to(buyer.email, "Recall of lot L-BAD")
+        assert f"{moved.number}: re-allocated" in notice.body
+        assert f"{short.number}: on hold, short of 3 units of LEU-USP-25KG" in notice.body
+
+
+def test_the_recall_notice_is_not_lost_when_the_buyers_who_placed_the_orders_have_left(app, product):
+    from shop.accounts import companies
+
+    admin, (first, second), (moved, short) = _two_buyers(product)
+    companies.remove_member(admin, first.id)
+    db.session.commit()
+    signed_recall("L-BAD", "Supplier audit failed", note=NOTE)
+    drain()
+    assert f"{short.number}: on hold" in _mail_to(second.email, "Recall of lot L-BAD").body
+    assert [m.to for m in outbox_mail() if m.subject == "Recall of lot L-BAD"] == [[second.email]]
+
+    companies.remove_member(admin, second.id)
+    db.session.commit()
+    signed_recall("L-COVER", "Supplier audit failed", note=NOTE)
+    drain()
+    assert f"{moved.number}: on hold" in _mail_to(admin.email, "Recall of lot L-COVER").body
