@@ -20,7 +20,8 @@ from shop.ordering.acknowledgement import acknowledgement, acknowledgement_pdf
 from shop.platform.extensions import db
 from tests.support.api import ADDRESS
 from tests.support.factories import make_customer, make_lot, make_product
-from tests.support.mail import SmtpServer, drain, free_port, run_periodic_jobs
+from tests.support.mail import SmtpServer, drain, free_port, outbox_mail, run_periodic_jobs
+from tests.support.sql import count_statements
 
 
 @pytest.fixture
@@ -142,9 +143,6 @@ def test_the_acknowledgement_names_the_country_as_the_order_page_does(app, code,
 def test_the_acknowledgement_reads_no_more_statements_for_more_lines(app):
     """Making the acknowledgement of a three-line order (two products) costs the reads of a one-line one: each
     line's pack size and product come with the order, not one line at a time."""
-    from tests.support.mail import outbox_mail
-    from tests.support.sql import count_statements
-
     customer = make_customer("buyer@acme.example", "Acme Nutrition")
     usp, fcc = make_product(), make_product("l-leucine-fcc", "FCC", "LEU-FCC")
     make_lot(usp, "L-USP", {"LEU-USP-25KG": 5, "LEU-USP-1KG": 10})

@@ -14,6 +14,7 @@ from shop.ordering.models import Order, OrderStatus
 from shop.platform.errors import IllegalTransition
 from shop.platform.extensions import db
 from tests.support.factories import make_customer, make_lot, signed_recall
+from tests.support.sql import count_statements
 from tests.support.staff import place, sign_in, text_of  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("staff_clients")
@@ -222,8 +223,6 @@ def test_short_orders_are_found_in_a_fixed_number_of_statements(app, client, pro
 def test_allocating_a_short_order_reads_no_more_statements_for_more_recalled_lots(app, product, customer):
     """The message that says which recall left an order short ('since lots ... were recalled') reads the lots with
     the order: an order drawn from three recalled lots costs the reads of one drawn from one."""
-    from tests.support.sql import count_statements
-
     make_lot(product, "L-ONE", {DRUM: 6}, expires_in_days=300)
     one = place(customer, DRUM, 6)
     for n, days in enumerate((400, 500, 600)):
