@@ -137,9 +137,13 @@ def set_staff_roles(user: StaffUser, names: Iterable[str], by: StaffUser | None 
 
 
 def _other_admins(user: StaffUser) -> bool:
-    return db.session.scalar(select(StaffUserRole.staff_user_id).join(StaffUser).where(
-        StaffUserRole.role == StaffRole.ADMIN, StaffUser.active.is_(True), StaffUser.id != user.id).limit(1)) \
-        is not None
+    """Whether an active staff user other than `user` holds the admin role. Every active admin's role row is
+    locked (FOR UPDATE, in id order; SQLite serialises writes anyway), so two admins taking the role from each
+    other at once are taken in turn: the second sees the first's change and is refused."""
+    admin_ids = db.session.scalars(select(StaffUserRole.staff_user_id).join(StaffUser).where(
+        StaffUserRole.role == StaffRole.ADMIN, StaffUser.active.is_(True))
+        .order_by(StaffUserRole.staff_user_id).with_for_update(of=StaffUserRole)).all()
+    return any(admin_id != user.id for admin_id in admin_ids)
 
 
 def hash_api_key(key: str) -> str:

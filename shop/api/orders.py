@@ -105,7 +105,8 @@ class OrderCancel(MethodView):
     def post(self, headers, _body, number: str):
         """Cancel one of your orders
 
-        Allowed while the order is pending or confirmed; otherwise 409 `illegal-transition`. A body member the
+        Allowed while the order is awaiting approval (it is withdrawn, and the company's approvers and admins are
+        e-mailed), pending or confirmed; otherwise 409 `illegal-transition`. A body member the
         shop does not know (such as `reason`) is 422 `validation-error` and cancels nothing. The cancelled
         order keeps its amounts (`line_total`, `total`) as they stood; nothing of it is delivered or charged.
         """

@@ -37,9 +37,9 @@ def notices_sent(mail_id: int) -> None:
                        .values(sent_at=utcnow()))
 
 
-def _order(customer: Customer, outbox_event: OutboxEvent) -> Order | None:
+def _order(customer: Customer, outbox_event: OutboxEvent, *, with_products: bool = False) -> Order | None:
     try:
-        return ordering.get_order(outbox_event.subject, customer.company_id)
+        return ordering.get_order(outbox_event.subject, customer.company_id, with_products=with_products)
     except NotFound:
         return None
 
@@ -143,7 +143,7 @@ def _order_approved(customer: Customer, outbox_event: OutboxEvent) -> None:
 def _order_confirmed(customer: Customer, outbox_event: OutboxEvent) -> None:
     """The order acknowledgement, its PDF attached: made now, as the order was confirmed, and kept with the
     message (a retry sends the same document). None for an order cancelled meanwhile: its cancellation says so."""
-    order = _order(customer, outbox_event)
+    order = _order(customer, outbox_event, with_products=True)  # the acknowledgement names each line's product
     if order is None or order.status == OrderStatus.CANCELLED:
         return
     ack = acknowledgement.acknowledgement(order, outbox_event.created_at.date())

@@ -13,14 +13,12 @@ from typing import Protocol
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from shop import ordering
 from shop.accounts.models import MemberRole
-from shop.catalog.models import Variant
-from shop.inventory.models import Stock
 from shop.ordering.lifecycle import Actor
-from shop.ordering.models import Allocation, Order, OrderLine, OrderStatus
+from shop.ordering.models import Order, OrderStatus
+from shop.ordering.queries import order_options
 from shop.platform.database import utcnow
 from shop.platform.errors import Forbidden, IllegalTransition
 from shop.platform.extensions import db
@@ -71,12 +69,9 @@ def reject(number: str, member: Member, note: str = "") -> Order:
 def queue(company_id: int) -> list[Order]:
     """The company's orders awaiting approval, oldest first, with their lines' allocations and lots, so that what a
     recall left one short of (shortages.missing_now) is shown before an approver decides."""
-    lines = selectinload(Order.lines)
     return list(db.session.scalars(
         select(Order).where(Order.company_id == company_id, Order.status == OrderStatus.AWAITING_APPROVAL)
-        .options(lines.selectinload(OrderLine.allocations).joinedload(Allocation.stock).joinedload(Stock.batch),
-                 lines.joinedload(OrderLine.variant).joinedload(Variant.product),
-                 selectinload(Order.customer), selectinload(Order.api_key))
+        .options(*order_options(with_products=True))
         .order_by(Order.placed_at, Order.id)))
 
 

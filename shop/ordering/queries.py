@@ -14,8 +14,11 @@ from shop.platform.errors import NotFound
 from shop.platform.extensions import db
 
 
-def _order_options():
-    return (
+def order_options(*, with_products: bool = False) -> tuple:
+    """Loader options for orders as pages, the API, e-mails and events show them: lines, allocations and their lots,
+    notices, who placed it; `with_products` adds each line's pack size and product (for what names them), so that
+    nothing is loaded one line or one order at a time."""
+    options = (
         selectinload(Order.lines)
         .selectinload(OrderLine.allocations)
         .selectinload(Allocation.stock)
@@ -24,6 +27,9 @@ def _order_options():
         joinedload(Order.customer),  # who placed it (placed_by), joined: no statement of its own
         joinedload(Order.api_key),
     )
+    if with_products:
+        options += (selectinload(Order.lines).joinedload(OrderLine.variant).joinedload(Variant.product),)
+    return options
 
 
 def order_number_is(number: str):
@@ -41,10 +47,11 @@ def canonical_number(number: str) -> str:
     return (number or "").strip().upper()
 
 
-def get_order(number: str, company_id: int | None = None, *, lock: bool = False) -> Order:
-    """One order (its number in any case) with its lines and allocated lots; limited to one company's order book
-    when given."""
-    stmt = select(Order).where(order_number_is(number)).options(*_order_options())
+def get_order(number: str, company_id: int | None = None, *, lock: bool = False,
+              with_products: bool = False) -> Order:
+    """One order (its number in any case) with its lines and allocated lots (and, `with_products`, each line's pack
+    size and product); limited to one company's order book when given."""
+    stmt = select(Order).where(order_number_is(number)).options(*order_options(with_products=with_products))
     if company_id is not None:
         stmt = stmt.where(Order.company_id == company_id)
     if lock:
@@ -58,7 +65,7 @@ def get_order(number: str, company_id: int | None = None, *, lock: bool = False)
 def list_orders(company_id: int | None = None, status: OrderStatus | None = None, limit: int = 20,
                 after: tuple[datetime, int] | None = None) -> list[Order]:
     """Orders newest first, keyset-paginated on (placed_at, id); pass the last row's pair as `after`."""
-    stmt = select(Order).options(*_order_options()).order_by(Order.placed_at.desc(), Order.id.desc()).limit(limit)
+    stmt = select(Order).options(*order_options()).order_by(Order.placed_at.desc(), Order.id.desc()).limit(limit)
     if company_id is not None:
         stmt = stmt.where(Order.company_id == company_id)
     if status is not None:

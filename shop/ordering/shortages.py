@@ -17,7 +17,7 @@ from shop.inventory import lots as inventory
 from shop.inventory.models import Batch, BatchStatus, DateKind, Stock
 from shop.ordering import announce, changes, planner, refill
 from shop.ordering.models import Allocation, AllocationStatus, Order, OrderLine, OrderStatus, OrderStatusChange
-from shop.ordering.queries import order_number_is
+from shop.ordering.queries import order_number_is, order_options
 from shop.platform import pagination
 from shop.platform.audit import audit
 from shop.platform.errors import IllegalTransition, InvalidInput, NotFound
@@ -287,7 +287,7 @@ def short_orders(variant_ids: set[int] | None = None, cursor: str | None = None,
 def _lock_open_order(number: str) -> Order:
     order = db.session.scalar(
         select(Order).where(order_number_is(number)).with_for_update(of=Order)
-        .options(selectinload(Order.lines).selectinload(OrderLine.allocations))
+        .options(*order_options())  # with the allocations' lots, that recalled() names
         .execution_options(populate_existing=True))
     if order is None:
         raise NotFound(f"No order {number}.")

@@ -7,14 +7,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import Row, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from shop.accounts.models import Customer, MemberRole, StaffUser
 from shop.inventory import lots as inventory
 from shop.inventory.models import Stock
 from shop.ordering import announce, changes, planner, refill, shortages
 from shop.ordering.models import Allocation, AllocationStatus, NoticeKind, Order, OrderLine, OrderNotice
-from shop.ordering.queries import order_number_is
+from shop.ordering.queries import order_number_is, order_options
 from shop.platform import outbox
 from shop.platform.audit import audit
 from shop.platform.errors import IllegalTransition, InvalidInput, NotFound
@@ -237,7 +237,7 @@ def _lock_open_orders(lot_stock_ids: set[int]) -> list[Order]:
         .where(Order.id.in_(order_ids), Order.status.in_(shortages.OPEN_STATUSES))
         .order_by(Order.id)
         .with_for_update(of=Order)
-        .options(selectinload(Order.lines).selectinload(OrderLine.allocations))
+        .options(*order_options())  # what order.changed tells (notices, who placed it) too: none loaded per order
         .execution_options(populate_existing=True)
     ).all()
     return sorted(orders, key=lambda o: (o.placed_at, o.id))

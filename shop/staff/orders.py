@@ -2,18 +2,14 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
 from shop import ordering
 from shop.accounts.models import StaffRole
-from shop.catalog.models import Variant
 from shop.ordering import packing, shortages
 from shop.ordering.cancellation import preview_cancellation
 from shop.ordering.models import OrderStatus
 from shop.platform.errors import DomainError, InvalidInput, NotFound
-from shop.platform.extensions import db
 from shop.platform.tx import run_in_transaction
 from shop.quality import recall
 from shop.quality import trace as tracing
@@ -37,13 +33,8 @@ def order_list():
 
 
 def _load_order(number: str):
-    """The order with its lines' pack sizes (and their products) in the identity map, so the template triggers no
-    query per line."""
-    order = or_404(ordering.get_order, number)
-    ids = {line.variant_id for line in order.lines}
-    if ids:
-        db.session.scalars(select(Variant).where(Variant.id.in_(ids)).options(joinedload(Variant.product))).all()
-    return order
+    """The order with its lines' pack sizes and products, so the template triggers no query per line."""
+    return or_404(ordering.get_order, number, with_products=True)
 
 
 def _render_order(number: str, *, ship=None, cancel=None, attention=None, hand=None, status=200):

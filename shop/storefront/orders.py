@@ -4,17 +4,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from shop import ordering
-from shop.catalog.models import Variant
 from shop.ordering import shortages
 from shop.ordering.cancellation import preview_cancellation
 from shop.ordering.models import Order, OrderStatus
 from shop.platform.bounds import is_plain_date, is_row_id
 from shop.platform.errors import IllegalTransition, NotFound
-from shop.platform.extensions import db
 from shop.platform.tx import run_in_transaction
 from shop.storefront import bp
 from shop.storefront.cart import add_order_to_cart, load_cart
@@ -53,15 +49,9 @@ def order_list():
 def _own_order(number: str) -> Order:
     """The order if it is the signed-in customer's; anyone else's is a plain 404, as if it did not exist."""
     try:
-        order = ordering.get_order(number, company_id=current_customer().company_id)
+        return ordering.get_order(number, company_id=current_customer().company_id, with_products=True)
     except NotFound:
         abort(404, description=f"You have no order {number}.")
-    # Load every line's pack size and product in one statement; line.variant then comes from the identity map.
-    variant_ids = {line.variant_id for line in order.lines}
-    if variant_ids:
-        db.session.scalars(select(Variant).where(Variant.id.in_(variant_ids))
-                           .options(joinedload(Variant.product))).all()
-    return order
 
 
 def _render_order(number: str, *, confirmation: bool):

@@ -269,3 +269,11 @@ def test_on_postgresql_an_order_costs_three_statements(api, backend, five_skus):
     statements = _statements_for(api, [{"sku": five_skus[0], "quantity": 2}], "three")
     assert len(statements) == 3, "\n".join(statements)
     assert "idempotency_record" in statements[1] and "INSERT INTO idempotency_record" in statements[2]
+
+
+def test_cancel_is_documented_for_an_order_awaiting_approval_too(client):
+    """An API user reads in the spec that an order waiting for approval can be cancelled (withdrawn) as well."""
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    cancel = next(op["post"] for path, op in paths.items() if path.endswith("/cancel"))
+    text = f"{cancel['summary']} {cancel['description']}"
+    assert "awaiting approval" in text and "approvers" in text

@@ -20,7 +20,8 @@ from shop.ordering.acknowledgement import acknowledgement, acknowledgement_pdf
 from shop.platform.extensions import db
 from tests.support.api import ADDRESS
 from tests.support.factories import make_customer, make_lot, make_product
-from tests.support.mail import SmtpServer, drain, free_port, run_periodic_jobs
+from tests.support.mail import SmtpServer, drain, free_port, outbox_mail, run_periodic_jobs
+from tests.support.sql import count_statements
 
 
 @pytest.fixture
@@ -137,3 +138,26 @@ def test_the_acknowledgement_names_the_country_as_the_order_page_does(app, code,
                                         for page in PdfReader(BytesIO(acknowledgement_pdf(ack))).pages))
     assert f"20095 Hamburg {name} " in text and f"{name}," not in text
     assert "Lot L-ACK-1: 1 unit," in text  # one way to count units, here too
+
+
+def test_the_acknowledgement_reads_no_more_statements_for_more_lines(app):
+    """Making the acknowledgement of a three-line order (two products) costs the reads of a one-line one: each
+    line's pack size and product come with the order, not one line at a time."""
+    customer = make_customer("buyer@acme.example", "Acme Nutrition")
+    usp, fcc = make_product(), make_product("l-leucine-fcc", "FCC", "LEU-FCC")
+    make_lot(usp, "L-USP", {"LEU-USP-25KG": 5, "LEU-USP-1KG": 10})
+    make_lot(fcc, "L-FCC", {"LEU-FCC-1KG": 10})
+    one = ordering.place_order(customer, [{"sku": "LEU-USP-1KG", "quantity": 1}], ADDRESS)
+    three = ordering.place_order(customer, [{"sku": sku, "quantity": 2}
+                                            for sku in ("LEU-USP-25KG", "LEU-USP-1KG", "LEU-FCC-1KG")], ADDRESS)
+    drain()  # what placing them sends
+    reads = {}
+    for number in (one.number, three.number):
+        ordering.confirm_order(number)
+        db.session.commit()
+        db.session.remove()
+        with count_statements() as seen:
+            drain()
+        reads[number] = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
+        assert any(m.subject == f"Order {number} confirmed" and m.attachments for m in outbox_mail())
+    assert len(reads[three.number]) == len(reads[one.number]), "\n".join(reads[three.number])

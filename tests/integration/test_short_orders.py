@@ -14,6 +14,7 @@ from shop.ordering.models import Order, OrderStatus
 from shop.platform.errors import IllegalTransition
 from shop.platform.extensions import db
 from tests.support.factories import make_customer, make_lot, signed_recall
+from tests.support.sql import count_statements
 from tests.support.staff import place, sign_in, text_of  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("staff_clients")
@@ -217,3 +218,27 @@ def test_short_orders_are_found_in_a_fixed_number_of_statements(app, client, pro
         db.session.commit()
     assert page_statements(client, "/staff/orders/short") == one
     assert db.session.scalar(select(Order.id).where(Order.needs_attention.is_(False))) is None
+
+
+def test_allocating_a_short_order_reads_no_more_statements_for_more_recalled_lots(app, product, customer):
+    """The message that says which recall left an order short ('since lots ... were recalled') reads the lots with
+    the order: an order drawn from three recalled lots costs the reads of one drawn from one."""
+    make_lot(product, "L-ONE", {DRUM: 6}, expires_in_days=300)
+    one = place(customer, DRUM, 6)
+    for n, days in enumerate((400, 500, 600)):
+        make_lot(product, f"L-PART{n}", {DRUM: 2}, expires_in_days=days)
+    three = place(customer, DRUM, 6)
+    for lot in ("L-ONE", "L-PART0", "L-PART1", "L-PART2"):
+        signed_recall(lot, "Foreign particles")
+        db.session.commit()
+    make_lot(product, "L-NEW", {DRUM: 12}, expires_in_days=900)
+    reads = {}
+    for order in (one, three):
+        number = order.number
+        with count_statements(fresh_session=True) as seen:
+            shortages.fill_short_order(number)
+            db.session.commit()
+        reads[number] = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
+    assert {lot for lot, _, status in _allocations(three.number) if status == "returned_recalled"} == {
+        "L-PART0", "L-PART1", "L-PART2"}
+    assert len(reads[three.number]) == len(reads[one.number]), "\n".join(reads[three.number])

@@ -13,6 +13,7 @@ from shop.platform.errors import IllegalTransition, InvalidInput
 from shop.platform.extensions import db
 from shop.quality import recall
 from tests.support.factories import make_customer, make_lot, make_staff, releaser, signed
+from tests.support.sql import count_statements
 from tests.support.staff import place, sign_in, text_of  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("staff_clients")
@@ -142,3 +143,24 @@ def test_recall_page_shows_receivers_and_what_happened_to_open_orders(client, pr
     assert "Microbial contamination" in text
     assert db.session.scalar(select(Allocation.quantity).join(Allocation.stock).where(
         Allocation.status == AllocationStatus.ALLOCATED)) == 1
+
+
+def test_a_recall_reads_no_more_statements_for_more_orders(app, product):
+    """Moving three orders off a recalled lot costs the same reads as moving one: each order's notices, buyer and
+    key (which order.changed tells) and lots come with the orders, not one order at a time."""
+    make_lot(product, "L-ONE", {"LEU-USP-25KG": 1}, expires_in_days=300)
+    make_lot(product, "L-THREE", {"LEU-USP-25KG": 3}, expires_in_days=400)
+    for n in range(4):  # the first order takes L-ONE's drum, the other three one drum each of L-THREE
+        place(make_customer(f"buyer{n}@example.com", f"Company {n}"), "LEU-USP-25KG", 1)
+    make_lot(product, "L-SPARE", {"LEU-USP-25KG": 10}, expires_in_days=900)
+    reads = {}
+    for lot in ("L-ONE", "L-THREE"):
+        signature = signed(releaser(), "recall", lot)
+        db.session.commit()
+        db.session.expire_all()
+        with count_statements() as seen:
+            summary = recall.recall_lot(lot, "Assay drift found on retest", signature, "Do not use this lot.")
+            db.session.commit()  # order.changed's payload is made as the transaction commits
+        assert len(summary.reallocated) == (1 if lot == "L-ONE" else 3)
+        reads[lot] = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
+    assert len(reads["L-THREE"]) == len(reads["L-ONE"]), "\n".join(reads["L-THREE"])
