@@ -254,18 +254,24 @@ def lot_recalled(lot_number: str, message: str, orders: Iterable[Order | Row],
     by_company: dict[int, list[Order | Row]] = defaultdict(list)
     for order in orders:
         by_company[order.company_id].append(order)
+    active = _active_members({o.customer_id for company_orders in by_company.values() for o in company_orders})
     for company_id, company_orders in sorted(by_company.items()):
         numbers = sorted(o.number for o in company_orders)  # the company's orders that drew on the lot
         data = {"lot_number": lot_number, "message": message, "orders": numbers,
                 "open_orders": [open_orders[number] for number in numbers if number in open_orders]}
         placers = [o.customer_id for o in sorted(company_orders, key=lambda order: order.id)]
-        outbox.announce(outbox.Event("lot.recalled", data, _addressee(company_id, placers), lot_number))
+        outbox.announce(outbox.Event("lot.recalled", data, _addressee(company_id, placers, active), lot_number))
 
 
-def _addressee(company_id: int, placers: list[int]) -> int:
+def _active_members(ids: set[int]) -> set[int]:
+    """Which of these members are still active: one statement for every company a recall reached."""
+    return set(db.session.scalars(select(Customer.id).where(Customer.id.in_(ids), Customer.active.is_(True))))
+
+
+def _addressee(company_id: int, placers: list[int], active: set[int]) -> int:
     """Whom a company's lot.recalled names: the first of `placers` still active, else an active admin of the
-    company (the notice is never dropped because the people who placed the orders have left), else the first."""
-    active = set(db.session.scalars(select(Customer.id).where(Customer.id.in_(placers), Customer.active.is_(True))))
+    company (the notice is never dropped because the people who placed the orders have left; looked up only
+    then), else the first."""
     placer = next((p for p in placers if p in active), None)
     if placer is not None:
         return placer
