@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, or_, select
@@ -26,9 +26,6 @@ from shop.platform.extensions import db
 from shop.platform.outbox import OutboxEvent
 from shop.platform.queue import hand_over
 from shop.platform.sql import like_pattern
-
-if TYPE_CHECKING:
-    pass
 
 MAX_ENDPOINTS = 20
 MANAGER = MemberRole.ADMIN  # who may register, delete, test and redeliver; every member and key may read

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -22,9 +21,6 @@ from shop.platform.bounds import INT_MAX
 from shop.platform.errors import InvalidInput, NotFound
 from shop.platform.extensions import db
 from shop.platform.wording import units
-
-if TYPE_CHECKING:
-    pass
 
 # Lot numbers go into URLs (/coa/<lot>.pdf), file names and CoA headers: letters, digits, '-' and '_' only.
 LOT_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")

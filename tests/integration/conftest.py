@@ -6,4 +6,5 @@ from tests.support.api import (  # noqa: F401  (an API client, its company's adm
     rival,
     stocked,
 )
+from tests.support.events import receiver  # noqa: F401  (a local webhook receiver answering 200)
 from tests.support.staff import staff_clients  # noqa: F401  (a signed-in client per staff role)

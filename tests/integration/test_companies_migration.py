@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, text
 
-from shop import create_app
 from shop.platform.extensions import db
-from tests.conftest import PG_URL, _empty_all_tables, _reset_postgres_schema
+from tests.support.migrations import database_at, rows
 
 ACME_KEY_HASH = "a" * 64
 OLD_DATA = [
@@ -43,36 +41,8 @@ OLD_DATA = [
 @pytest.fixture
 def old_database(backend, migrated_urls, tmp_path):
     """A database URL at revision 0015 (the schema before companies) holding OLD_DATA."""
-    url = f"sqlite:///{tmp_path / 'old.sqlite3'}" if backend == "sqlite" else PG_URL
-    if backend == "postgresql":
-        _reset_postgres_schema(url)
-    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        upgrade(revision="0015")
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            for statement in OLD_DATA:
-                conn.execute(text(statement))
-            if backend == "postgresql":  # as if the rows had drawn their ids from the sequences
-                for table in ("product", "variant", "customer", "api_key", '"order"', "order_line"):
-                    conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                      f"(SELECT max(id) FROM {table}))"))
-        engine.dispose()
-    yield app, url
-    if backend == "postgresql":  # leave the shared test database as the other tests expect it: at head, empty
-        with app.app_context():
-            upgrade()
-            db.engine.dispose()
-        _empty_all_tables(app)
-        migrated_urls["postgresql"] = url
-
-
-def _rows(url: str, sql: str) -> list[tuple]:
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        found = [tuple(row) for row in conn.execute(text(sql))]
-    engine.dispose()
-    return found
+    yield from database_at("0015", OLD_DATA, backend, migrated_urls, tmp_path,
+                           sequences=("product", "variant", "customer", "api_key", '"order"', "order_line"))
 
 
 def test_every_customer_becomes_the_admin_of_its_own_company_keeping_orders_keys_and_records(old_database):
@@ -80,17 +50,17 @@ def test_every_customer_becomes_the_admin_of_its_own_company_keeping_orders_keys
     with app.app_context():
         upgrade()
         db.engine.dispose()
-    assert _rows(url, "SELECT id, name, payment_terms, credit_limit, approval_threshold FROM company ORDER BY id") \
+    assert rows(url, "SELECT id, name, payment_terms, credit_limit, approval_threshold FROM company ORDER BY id") \
         == [(1, "Acme Nutrition", "prepaid", None, None), (2, "Brawn Labs", "prepaid", None, None)]
-    assert _rows(url, "SELECT email, company_id, role, active, password_hash, session_token FROM customer "
+    assert rows(url, "SELECT email, company_id, role, active, password_hash, session_token FROM customer "
                       "ORDER BY id") == [("a@example.com", 1, "admin", True, "hash-a", "ta"),
                                          ("b@example.com", 2, "admin", False, "hash-b", "tb")]
-    assert _rows(url, "SELECT prefix, company_id, customer_id, role, revoked_at FROM api_key ORDER BY id") == [
+    assert rows(url, "SELECT prefix, company_id, customer_id, role, revoked_at FROM api_key ORDER BY id") == [
         ("lsk_acme", 1, 1, "buyer", None), ("lsk_brwn", 2, 2, "buyer", None)]
-    assert _rows(url, 'SELECT number, company_id, customer_id, status FROM "order" ORDER BY id') == [
+    assert rows(url, 'SELECT number, company_id, customer_id, status FROM "order" ORDER BY id') == [
         ("LS-A1", 1, 1, "pending"), ("LS-B1", 2, 2, "shipped")]
-    assert _rows(url, "SELECT price_list_id FROM order_line") == [(None,), (None,)]
-    assert _rows(url, "SELECT customer_id, key, response_status FROM idempotency_record") == [(1, "k-1", 201)]
+    assert rows(url, "SELECT price_list_id FROM order_line") == [(None,), (None,)]
+    assert rows(url, "SELECT customer_id, key, response_status FROM idempotency_record") == [(1, "k-1", 201)]
 
 
 def test_after_the_migration_the_company_sees_its_orders_and_a_new_company_gets_a_fresh_id(old_database):
@@ -117,6 +87,6 @@ def test_the_migration_goes_back_down_to_one_login_per_company(old_database):
         upgrade()
         downgrade(revision="0015")
         db.engine.dispose()
-    assert _rows(url, "SELECT email, company FROM customer ORDER BY id") == [("a@example.com", "Acme Nutrition"),
+    assert rows(url, "SELECT email, company FROM customer ORDER BY id") == [("a@example.com", "Acme Nutrition"),
                                                                             ("b@example.com", "Brawn Labs")]
-    assert _rows(url, 'SELECT number, customer_id FROM "order" ORDER BY id') == [("LS-A1", 1), ("LS-B1", 2)]
+    assert rows(url, 'SELECT number, customer_id FROM "order" ORDER BY id') == [("LS-A1", 1), ("LS-B1", 2)]

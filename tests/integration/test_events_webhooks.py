@@ -42,13 +42,6 @@ def app(make_app):
         db.session.remove()
 
 
-@pytest.fixture
-def receiver():
-    receiver = Receiver()
-    yield receiver
-    receiver.close()
-
-
 def register(api, url: str, events: list[str] | None = None) -> dict:
     """Register an endpoint of `api`'s company with an admin key (what managing endpoints needs)."""
     response = admin_key(api).post("/api/v1/webhook-endpoints", json={"url": url, "events": events or ["*"]})

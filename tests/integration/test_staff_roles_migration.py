@@ -6,9 +6,8 @@ import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, text
 
-from shop import create_app
 from shop.platform.extensions import db
-from tests.conftest import PG_URL, _empty_all_tables, _reset_postgres_schema
+from tests.support.migrations import database_at, rows
 
 OLD_DATA = [
     "INSERT INTO staff_user (id, email, name, role, active, created_at, password_hash, session_token) VALUES "
@@ -32,32 +31,7 @@ OLD_DATA = [
 @pytest.fixture
 def old_database(backend, migrated_urls, tmp_path):
     """A database URL at revision 0016 (one role per staff user) holding OLD_DATA."""
-    url = f"sqlite:///{tmp_path / 'old.sqlite3'}" if backend == "sqlite" else PG_URL
-    if backend == "postgresql":
-        _reset_postgres_schema(url)
-    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        upgrade(revision="0016")
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            for statement in OLD_DATA:
-                conn.execute(text(statement))
-        engine.dispose()
-    yield app, url
-    if backend == "postgresql":  # leave the shared test database as the other tests expect it: at head, empty
-        with app.app_context():
-            upgrade(revision="heads")
-            db.engine.dispose()
-        _empty_all_tables(app)
-        migrated_urls["postgresql"] = url
-
-
-def _rows(url: str, sql: str) -> list[tuple]:
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        found = [tuple(row) for row in conn.execute(text(sql))]
-    engine.dispose()
-    return found
+    yield from database_at("0016", OLD_DATA, backend, migrated_urls, tmp_path)
 
 
 def test_every_staff_user_keeps_their_role_and_an_old_release_keeps_its_signers_role(old_database):
@@ -65,9 +39,9 @@ def test_every_staff_user_keeps_their_role_and_an_old_release_keeps_its_signers_
     with app.app_context():
         upgrade(revision="0018")
         db.engine.dispose()
-    assert _rows(url, "SELECT staff_user_id, role FROM staff_user_role ORDER BY staff_user_id, role") == [
+    assert rows(url, "SELECT staff_user_id, role FROM staff_user_role ORDER BY staff_user_id, role") == [
         (1, "admin"), (2, "quality"), (3, "fulfilment")]
-    assert _rows(url, "SELECT id, signer_role FROM lot_signature ORDER BY id") == [(1, "admin"), (2, "quality")]
+    assert rows(url, "SELECT id, signer_role FROM lot_signature ORDER BY id") == [(1, "admin"), (2, "quality")]
     with app.app_context():
         from shop.accounts.models import StaffRole, StaffUser
         from shop.quality.coa import get_certificate
@@ -92,5 +66,5 @@ def test_the_migration_goes_back_down_to_one_role_each(old_database):
     with app.app_context():
         downgrade(revision="0016")
         db.engine.dispose()
-    assert _rows(url, "SELECT id, role FROM staff_user ORDER BY id") == [(1, "admin"), (2, "quality"),
+    assert rows(url, "SELECT id, role FROM staff_user ORDER BY id") == [(1, "admin"), (2, "quality"),
                                                                          (3, "fulfilment")]

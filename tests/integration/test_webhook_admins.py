@@ -13,7 +13,6 @@ from shop.events.models import WebhookEndpoint
 from shop.platform.extensions import db
 from shop.platform.outbox import OutboxEvent
 from tests.support.api import ApiClient, admin_key, assert_problem
-from tests.support.events import Receiver
 from tests.support.storefront import sign_in
 
 
@@ -23,13 +22,6 @@ def app(make_app):
     with app.app_context():
         yield app
         db.session.remove()
-
-
-@pytest.fixture
-def receiver():
-    receiver = Receiver()
-    yield receiver
-    receiver.close()
 
 
 def _endpoints() -> int:

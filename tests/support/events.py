@@ -4,9 +4,11 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
 
 from shop.platform.extensions import db
 from shop.platform.queue import task_queue
@@ -84,3 +86,11 @@ def run_worker(until: Callable[[], bool], *, workers: int = 2, timeout: float = 
         time.sleep(settle)
     finally:
         consumer.stop(graceful=True)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A webhook receiver on this machine that answers 200, closed after the test."""
+    receiver = Receiver()
+    yield receiver
+    receiver.close()
