@@ -96,7 +96,8 @@ def _member(email: str) -> Customer:
 @click.option("--name", default="", help="A label to recognise the key by.")
 @click.option("--role", type=click.Choice(["buyer", "approver", "admin"]), default="buyer", show_default=True,
               help="What the key may do: a buyer orders; an approver also approves orders above the threshold; "
-                   "an admin (made by a company admin) also manages the webhook endpoints.")
+                   "an admin also manages the webhook endpoints. At most the member's own role, and the key never "
+                   "acts above the role the member has at the time.")
 def create_api_key_command(email: str, name: str, role: str) -> None:
     """Issue an API key of the member's company; the key is printed once, on the last line."""
     key = _run(lambda: accounts.create_api_key(_member(email), name, role))

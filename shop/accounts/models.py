@@ -35,6 +35,10 @@ class MemberRole(enum.StrEnum):
         order = list(MemberRole)
         return order.index(self) >= order.index(role)
 
+    def at_most(self, cap: MemberRole) -> MemberRole:
+        """This role, lowered to `cap` where it is above: what a key acts as under its maker's current role."""
+        return self if cap.may(self) else cap
+
 
 def needs_approval(threshold: Decimal | None, role: MemberRole, total: Decimal) -> bool:
     """Whether an order waits for an approver: placed by a buyer, with a total strictly above the threshold."""
@@ -146,10 +150,11 @@ class Customer(_PasswordMixin, UserMixin, Base):
 
 class ApiKey(Base):
     """A company's API key, acting with the role chosen when it was made (buyer, approver or admin: an admin key
-    also manages the company's webhook endpoints).
+    also manages the company's webhook endpoints), never above its maker's current role.
 
     Only the SHA-256 of the key is stored, the key itself is shown once. `customer` is the member who made it:
-    the key works while that member is active.
+    the key works while that member is active, and acts at most as they now may (`acts_as`): demoting a member
+    caps their keys at once, with nothing stored that could drift from their role.
     """
 
     __tablename__ = "api_key"
@@ -174,6 +179,11 @@ class ApiKey(Base):
     def actor_name(self) -> str:
         """Who acts, as the company's people read it: the key's name (what an order placed with it shows)."""
         return key_label(self.name, self.prefix)
+
+    @property
+    def acts_as(self) -> MemberRole:
+        """The role the key acts with today: the one chosen at creation, capped at its maker's current role."""
+        return self.role.at_most(self.customer.role)
 
 
 def key_label(name: str, prefix: str) -> str:

@@ -154,13 +154,14 @@ def hash_api_key(key: str) -> str:
 def create_api_key(customer: Customer, name: str = "", role: MemberRole | str = MemberRole.BUYER) -> str:
     """Issue a new API key of the member's company, made by the member, acting with `role` (buyer, approver or
     admin: an admin key also manages the company's webhook endpoints); return the key itself, which is never
-    stored. An admin key needs a company admin as its maker."""
+    stored. A key's role is at most its maker's (an admin key needs a company admin as its maker)."""
     name = (name or "").strip()
     errors: dict[str, list[str]] = {}
     if role not in [r.value for r in MemberRole]:
         errors["role"] = ["A key acts as a buyer, an approver or an admin."]
-    elif role == MemberRole.ADMIN and not customer.role.may(MemberRole.ADMIN):
-        errors["role"] = ["Only a company admin may make an admin key."]
+    elif not customer.role.may(MemberRole(role)):
+        errors["role"] = [f"A key acts at most as its maker may: {customer.email} is a {customer.role.value}, "
+                          f"so a {role} key is refused."]
     if len(name) > 100:
         errors["name"] = ["At most 100 characters."]
     if errors:
@@ -173,9 +174,10 @@ def create_api_key(customer: Customer, name: str = "", role: MemberRole | str = 
 
 
 # Built once: this runs before every API request, and composing the SELECT cost more than executing it.
+# The maker's role comes along: a key acts at most as its maker now may (see key_role).
 KEY_FOR_HASH = (
-    select(ApiKey.customer_id, ApiKey.company_id, ApiKey.role, ApiKey.id.label("key_id"), ApiKey.last_used_at,
-           ApiKey.name, ApiKey.prefix)
+    select(ApiKey.customer_id, ApiKey.company_id, ApiKey.role, Customer.role.label("maker_role"),
+           ApiKey.id.label("key_id"), ApiKey.last_used_at, ApiKey.name, ApiKey.prefix)
     .join(Customer, ApiKey.customer_id == Customer.id)
     .where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None), Customer.active.is_(True))
 )
@@ -193,13 +195,19 @@ def api_key_hash(key: str) -> str | None:
 
 
 def key_for_api_key(key: str) -> Row | None:
-    """The KEY_FOR_HASH row of a valid key (its maker, company, role, id, name), or None for an unknown or revoked
-    key, or one whose maker is no longer active."""
+    """The KEY_FOR_HASH row of a valid key (its maker, company, role and its maker's, id, name), or None for an
+    unknown or revoked key, or one whose maker is no longer active."""
     key_hash = api_key_hash(key)
     if key_hash is None:
         return None
     conn = db.session.connection()  # a Core query: the Session's execute() would cost as much CPU again
     return conn.execute(KEY_FOR_HASH, {"key_hash": key_hash}).one_or_none()
+
+
+def key_role(found: Row) -> MemberRole:
+    """The role a KEY_FOR_HASH row acts with: the key's own, capped at its maker's current role (an admin demoted
+    to buyer keeps no approver key's rights)."""
+    return MemberRole(found.role).at_most(MemberRole(found.maker_role))
 
 
 def note_key_used(key_id: int, last_used_at: datetime | None) -> bool:

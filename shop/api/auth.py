@@ -32,7 +32,7 @@ def authenticate() -> Response | None:
         _count_failure()
         # The same answer for unknown and revoked keys: nothing to learn by probing.
         return problem_response(401, "unauthorized", "Unauthorized", "The API key is unknown or revoked.")
-    g.api_customer = ApiCustomer(found.customer_id, found.company_id, MemberRole(found.role), found.key_id,
+    g.api_customer = ApiCustomer(found.customer_id, found.company_id, accounts.key_role(found), found.key_id,
                                  key_label(found.name, found.prefix))
     if accounts.note_key_used(found.key_id, found.last_used_at):
         db.session.commit()
@@ -49,9 +49,9 @@ def _count_failure() -> None:
 @dataclass(frozen=True, slots=True)
 class ApiCustomer:
     """Who a key acts as: the member who made it (`id`, whose orders and idempotency records it writes), for
-    their company, with the key's own role; the key's id and name (`actor_name`) say which key placed or decided
-    an order. Plain values: every API resource filters or writes by them, and loading the rows on every request
-    cost more than the query itself."""
+    their company, with the key's role capped at the maker's current one (accounts.key_role); the key's id and
+    name (`actor_name`) say which key placed or decided an order. Plain values: every API resource filters or
+    writes by them, and loading the rows on every request cost more than the query itself."""
 
     id: int
     company_id: int

@@ -154,7 +154,8 @@ class OrderApprove(MethodView):
     def post(self, headers, data, number: str):
         """Approve an order of your company that awaits approval
 
-        Needs an approver key; a buyer key gets 403. An order that does not await approval (approved or
+        Needs an approver key (a key acts at most as its maker now may); a buyer key gets 403, and so does a
+        key of the member who placed the order (four eyes). An order that does not await approval (approved or
         rejected already) is 409 `illegal-transition`. The buyer who placed it is told.
         """
         return _decision(number, headers.get("key"), data["note"], approve=True)
@@ -166,7 +167,8 @@ class OrderReject(MethodView):
     def post(self, headers, data, number: str):
         """Reject an order of your company that awaits approval
 
-        Needs an approver key; a buyer key gets 403. The order is cancelled and its stock released; a second
-        decision is 409 `illegal-transition`. The buyer who placed it is told.
+        Needs an approver key; a buyer key gets 403, and so does a key of the member who placed the order (who
+        may withdraw it with `cancel` instead). The order is cancelled and its stock released; a second decision
+        is 409 `illegal-transition`. The buyer who placed it is told.
         """
         return _decision(number, headers.get("key"), data["note"], approve=False)

@@ -1,8 +1,11 @@
 """Order approvals: a buyer's order above the company's threshold waits, stock allocated, for an approver.
 
 An approver (or admin; a person or an approver key) approves it (-> pending, for staff to confirm) or rejects
-it (-> cancelled, stock released); either a second time is 409. Orders waiting longer than
-APPROVAL_EXPIRY_HOURS are cancelled by `expire_waiting` (the `expire-approvals` command), stock released.
+it (-> cancelled, stock released); either a second time is 409. Four eyes, as for a lot's release: nobody decides
+an order they placed, neither in person nor with one of their keys (an order placed with a key is its maker's),
+so a member demoted or promoted in between cannot wave their own order through; the placer may withdraw it.
+Orders waiting longer than APPROVAL_EXPIRY_HOURS are cancelled by `expire_waiting` (the `expire-approvals`
+command), stock released.
 Every decision is an order status change: who, when, and the note.
 """
 from __future__ import annotations
@@ -26,6 +29,8 @@ from shop.platform.extensions import db
 MAX_NOTE = 500
 APPROVED, REJECTED = "Approved.", "Rejected."  # how a decision's note in the order history begins
 EXPIRED_NOTE = "Not approved within {hours} hours: cancelled, stock released"
+OWN_ORDER = ("You placed order {number} (in person or with one of your API keys): another approver or admin decides "
+             "it. You may withdraw it instead.")
 
 
 class Member(Protocol):
@@ -43,12 +48,19 @@ def _decide(number: str, member: Member, note: str) -> tuple[Order, str]:
         raise Forbidden("Only an approver or admin of the company may approve or reject its orders.")
     note = (note or "").strip()[:MAX_NOTE]
     order = ordering.get_order(number, company_id=member.company_id, lock=True)
+    if placed_by(order, member):
+        raise Forbidden(OWN_ORDER.format(number=order.number))
     if order.status != OrderStatus.AWAITING_APPROVAL:
         raise IllegalTransition(f"Order {order.number} is {order.status.value}: it no longer awaits approval.")
     if _expired(order, utcnow()):
         raise IllegalTransition(f"Order {order.number} waited longer than {_hours()} hours for approval and is "
                                 "being cancelled.")
     return order, note
+
+
+def placed_by(order: Order, member: Member) -> bool:
+    """Whether `member` placed the order, in person or with any of their keys (a key's order records its maker)."""
+    return order.customer_id == member.id
 
 
 def approve(number: str, member: Member, note: str = "") -> Order:

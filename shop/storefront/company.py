@@ -199,9 +199,12 @@ def revoke_api_key(key_id: int):
 @role_required(MemberRole.APPROVER)
 def approvals():
     """The company's orders awaiting approval, oldest first, each with what it misses (a recall may have left it
-    short), Approve and Reject."""
-    orders = approval_service.queue(current_customer().company_id)
+    short), Approve and Reject; on an order the member placed (in person or with a key), why another decides it."""
+    member = current_customer()
+    orders = approval_service.queue(member.company_id)
     return render_template("storefront/approvals.html", orders=orders, form=DecisionForm(formdata=None),
+                           own={o.number: approval_service.OWN_ORDER.format(number=o.number)
+                                for o in orders if approval_service.placed_by(o, member)},
                            short={o.number: shortages.missing_now(o) for o in orders},
                            recalled={o.number: shortages.recalled(o) for o in orders})
 

@@ -16,7 +16,7 @@ from shop.ordering import approvals
 from shop.platform.extensions import db
 from tests.support.api import ADDRESS
 from tests.support.browser import DESKTOP, PHONE, axe_violations, overflow, screenshot
-from tests.support.factories import make_customer, make_lot
+from tests.support.factories import make_customer, make_lot, make_member
 
 pytestmark = pytest.mark.browser
 PASSWORD = "amber falcon quartz 77"
@@ -46,15 +46,14 @@ def test_a_buyer_sees_the_key_that_placed_an_order_and_reads_the_webhooks_withou
     anna = make_customer("anna@acme.example", "Acme Nutrition", PASSWORD)
     companies.set_terms(anna.company, "net_30", "", "5000")
     accounts.create_api_key(anna, SAP, "buyer")
-    clerk = companies.invite_member(anna, "clerk@acme.example", "buyer")
-    clerk.set_password(PASSWORD)
-    clerk.joined_at = clerk.created_at
+    make_member(anna, "clerk@acme.example", "buyer", PASSWORD)
+    bob = make_member(anna, "bob@acme.example", "approver", PASSWORD)  # four eyes: not the key's maker
     webhooks.create_endpoint(anna.id, "http://127.0.0.1:9/hooks/leucine", ["*"], "ERP")
     db.session.commit()
     key = db.session.query(ApiKey).filter(ApiKey.name == SAP).one()
     erp = ApiCustomer(anna.id, anna.company_id, key.role, key.id, key.actor_name)
     order = ordering.place_order(erp, [{"sku": "LEU-USP-25KG", "quantity": 3}], ADDRESS)  # waits: above 5,000
-    approvals.approve(order.number, anna, "Budget OK")
+    approvals.approve(order.number, bob, "Budget OK")
     db.session.commit()
     number = order.number
     db.session.remove()
@@ -63,7 +62,7 @@ def test_a_buyer_sees_the_key_that_placed_an_order_and_reads_the_webhooks_withou
     _sign_in(page, live_server, "clerk@acme.example")
     page.goto(f"{live_server}/orders/{number}")
     assert page.locator("dl.facts div", has_text="Placed by").locator("dd").inner_text() == SAP
-    assert page.locator(".history").get_by_text("by anna@acme.example — Approved. Budget OK").is_visible()
+    assert page.locator(".history").get_by_text("by bob@acme.example — Approved. Budget OK").is_visible()
     assert page.locator(".history").get_by_text(f"by {SAP} — Order placed").is_visible()
     screenshot(page, "placer-order-1280")
     assert axe_violations(page) == []

@@ -20,6 +20,7 @@ from shop.ordering.models import Order, OrderLine, OrderStatus
 from shop.platform.extensions import db
 from shop.platform.queue import task_queue
 from tests.support.api import ApiClient, new_api_client
+from tests.support.factories import make_member
 from tests.support.staff import sign_in as staff_sign_in
 from tests.support.storefront import sign_in
 
@@ -43,10 +44,12 @@ def about(sent: list[tuple[str, str]], number: str) -> list[str]:
 
 @pytest.fixture
 def company(app, client, stocked):
-    """Acme with a 5,000.00 threshold: a buyer key, an approver key (both made by its admin)."""
+    """Acme with a 5,000.00 threshold: a buyer key made by its admin, an approver key made by its approver (four
+    eyes: nobody decides an order placed with their own key)."""
     buyer = new_api_client(client, "admin@acme.example", "Acme")
     companies.set_terms(buyer.customer.company, "prepaid", "", "5000")
-    approver = ApiClient(client, accounts.create_api_key(buyer.customer, "approver", "approver"), buyer.customer)
+    boss = make_member(buyer.customer, "boss@acme.example", "approver")
+    approver = ApiClient(client, accounts.create_api_key(boss, "approver", "approver"), boss)
     db.session.commit()
     return buyer, approver
 
@@ -88,7 +91,7 @@ def test_approved_by_an_approver_then_confirmed_by_staff(app, client, company, m
     order = db.session.scalar(select(Order))
     assert order.status == OrderStatus.CONFIRMED
     approval = next(change for change in order.history if change.from_status == OrderStatus.AWAITING_APPROVAL)
-    assert approval.note == "Approved. Budget OK" and approval.customer_id == buyer.customer.id and approval.at
+    assert approval.note == "Approved. Budget OK" and approval.customer_id == approver.customer.id and approval.at
 
 
 def test_a_rejected_order_is_cancelled_and_releases_its_stock(company, mailbox):

@@ -16,7 +16,7 @@ from shop.ordering import new_order_number, order_number_is
 from shop.ordering.models import Order
 from shop.platform.extensions import db
 from tests.support.api import ApiClient
-from tests.support.factories import make_lot, signed_recall
+from tests.support.factories import make_lot, make_member, signed_recall
 from tests.support.staff import sign_in as staff_sign_in
 from tests.support.staff import text_of
 from tests.support.storefront import sign_in
@@ -41,7 +41,8 @@ def test_the_api_finds_and_cancels_an_order_by_its_number_in_any_case(api, stock
 
 def test_an_approver_key_approves_an_order_by_its_number_in_any_case(api, stocked):
     companies.set_terms(api.customer.company, "prepaid", "", "1000")  # one drum, 1,950.00, waits for approval
-    approver = ApiClient(api.client, accounts.create_api_key(api.customer, "approver", "approver"), api.customer)
+    boss = make_member(api.customer, "boss@acme.example", "approver")  # another than the order's placer
+    approver = ApiClient(api.client, accounts.create_api_key(boss, "approver", "approver"), boss)
     db.session.commit()
     number, typed = _typed_in_lower_case(api)
     approved = approver.post(f"/api/v1/orders/{typed}/approve", json={})
@@ -143,6 +144,7 @@ def test_an_approvers_message_names_the_order_by_its_own_number(api, client, sto
     companies.set_terms(api.customer.company, "prepaid", "", "1000")  # one drum, 1,950.00, waits for approval
     db.session.commit()
     number, typed = _typed_in_lower_case(api)
-    sign_in(client, api.customer.email)  # the company's admin, who may approve
+    boss = make_member(api.customer, "boss@acme.example", "approver")  # another than the order's placer
+    sign_in(client, boss.email, "a long unusual passphrase")
     decided = client.post(f"/account/approvals/{typed}/approve", data={"note": ""}, follow_redirects=True)
     assert f"Order {number} is approved." in _flashed(decided)

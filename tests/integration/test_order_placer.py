@@ -9,10 +9,12 @@ from sqlalchemy import select
 
 from shop.accounts import companies
 from shop.accounts import people as accounts
+from shop.accounts.models import Customer
 from shop.ordering.models import Order
 from shop.platform.extensions import db
 from shop.platform.queue import task_queue
 from tests.support.api import ApiClient, new_api_client
+from tests.support.factories import make_member
 from tests.support.staff import sign_in as staff_sign_in
 from tests.support.staff import text_of
 from tests.support.storefront import sign_in
@@ -29,9 +31,7 @@ def acme(app, client, stocked):
     anna = new_api_client(client, "anna@acme.example", "Acme")
     companies.set_terms(anna.customer.company, "prepaid", "", "5000")
     erp = ApiClient(client, accounts.create_api_key(anna.customer, SAP, "buyer"), anna.customer)
-    bob = companies.invite_member(anna.customer, "bob@acme.example", "approver")
-    bob.set_password(PASSWORD)
-    bob.joined_at = bob.created_at
+    make_member(anna.customer, "bob@acme.example", "approver", PASSWORD)
     db.session.commit()
     return erp
 
@@ -67,8 +67,8 @@ def test_a_key_s_order_names_the_key_as_placer_and_asks_the_approvers(app, clien
 
 
 def test_the_history_names_the_person_or_key_that_approved_or_rejected(app, client, acme):
-    approver_key = ApiClient(client, accounts.create_api_key(acme.customer, "Approval bot", "approver"),
-                             acme.customer)
+    bob = db.session.scalar(select(Customer).where(Customer.email == "bob@acme.example"))
+    approver_key = ApiClient(client, accounts.create_api_key(bob, "Approval bot", "approver"), bob)
     db.session.commit()
     first = acme.order([{"sku": DRUM, "quantity": 3}]).get_json()["number"]
     second = acme.order([{"sku": DRUM, "quantity": 3}], key="second").get_json()["number"]

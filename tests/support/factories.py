@@ -99,6 +99,17 @@ def make_customer(email: str = "buyer@example.com", company: str = "Acme Nutriti
     return customer
 
 
+def make_member(admin, email: str, role: str, password: str = "a long unusual passphrase"):
+    """A member of the admin's company, invited with `role`, who has joined with `password`."""
+    from shop.accounts import companies
+
+    member = companies.invite_member(admin, email, role)
+    member.set_password(password)
+    member.joined_at = member.created_at
+    db.session.commit()
+    return member
+
+
 def make_company_with_approval(threshold: str = "100"):
     """Acme Nutrition with an approval threshold: its admin (admin@acme.example), an approver (boss@acme.example)
     and a buyer (buyer@acme.example, returned), all joined."""
