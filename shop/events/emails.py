@@ -56,12 +56,12 @@ def _order_mail(subject: str, template: str) -> Callable[[Customer, OutboxEvent]
 def _order_placed(customer: Customer, outbox_event: OutboxEvent) -> None:
     """The buyer's receipt (to the person, or to the member who made the key that placed it; saying when it
     waits for approval); for an order awaiting approval, also a request to the company's approvers, naming who
-    placed it (the key, never its maker)."""
+    placed it (the key, never its maker), but not to its placer (for a key: its maker), who may not decide it."""
     _order_mail("Order {number} received", "order_placed")(customer, outbox_event)
     order = _order(customer, outbox_event)
     if order is None or order.status != OrderStatus.AWAITING_APPROVAL:
         return
-    approvers = _approvers(customer.company_id)
+    approvers = _approvers(customer.company_id, but=customer.id)
     if approvers:
         mail.send(approvers, f"Order {order.number} awaits your approval", "approval_needed", order=order)
 

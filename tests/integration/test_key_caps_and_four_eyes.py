@@ -13,6 +13,7 @@ from shop.ordering.models import Order, OrderStatus
 from shop.platform.extensions import db
 from tests.support.api import ApiClient, assert_problem, new_api_client
 from tests.support.factories import make_member
+from tests.support.mail import drain, outbox_mail
 from tests.support.staff import place, text_of
 from tests.support.storefront import sign_in
 
@@ -140,3 +141,11 @@ def test_a_buyer_promoted_to_approver_cannot_approve_the_order_she_placed_in_per
     refused = client.post(f"/account/approvals/{number}/approve", data={"note": "mine"}, follow_redirects=True)
     assert "another approver or admin decides it" in text_of(refused.text)
     assert _status(number) == OrderStatus.AWAITING_APPROVAL
+
+
+def test_the_approval_request_goes_to_the_approvers_who_may_decide_not_to_the_placer(acme):
+    anna, _ = acme
+    number = anna.order([{"sku": DRUM, "quantity": 3}]).get_json()["number"]
+    drain()
+    (request,) = [m for m in outbox_mail() if m.subject == f"Order {number} awaits your approval"]
+    assert request.to == ["bob@acme.example"]  # Anna made the key that placed it: she cannot approve it
