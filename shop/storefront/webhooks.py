@@ -23,14 +23,6 @@ def _page(form: WebhookEndpointForm, created=None, status: int = 200):
                            action=FlaskForm(formdata=None), may_manage=webhooks.may_manage(customer.role)), status
 
 
-def _check_may_manage() -> None:
-    """403, changing nothing, unless the signed-in member is a company admin."""
-    try:
-        webhooks.check_may_manage(current_customer().role)
-    except Forbidden as exc:
-        abort(403, description=exc.message)
-
-
 @bp.get("/account/webhooks")
 @customer_required()
 def webhooks_page():
@@ -41,13 +33,14 @@ def webhooks_page():
 @bp.post("/account/webhooks")
 @customer_required()
 def webhook_create():
-    """Register an endpoint and show its signing secret, this once."""
-    _check_may_manage()
+    """Register an endpoint and show its signing secret, this once (a company admin; 403 for anyone else)."""
     form = WebhookEndpointForm()
     if form.validate_on_submit():
         try:
-            created = run_in_transaction(webhooks.create_endpoint, current_customer().id, form.url.data.strip(),
+            created = run_in_transaction(webhooks.create_endpoint, current_customer(), form.url.data.strip(),
                                          form.events.data, form.description.data)
+        except Forbidden as exc:
+            abort(403, description=exc.message)
         except InvalidInput as exc:
             form.form_errors.extend(apply_errors(form, exc.errors))
         else:
@@ -56,11 +49,13 @@ def webhook_create():
 
 
 def _act(endpoint_id: int, work, done: str):
-    _check_may_manage()
+    """Run `work(member, endpoint_id)`, a service that refuses whoever may not manage endpoints (403)."""
     if not FlaskForm().validate_on_submit():
         abort(400, description="The form was not sent from this site; reload the page and try again.")
     try:
-        run_in_transaction(lambda: work(webhooks.get_endpoint(endpoint_id, current_customer().id)))
+        run_in_transaction(work, current_customer(), endpoint_id)
+    except Forbidden as exc:
+        abort(403, description=exc.message)
     except NotFound as exc:
         abort(404, description=exc.message)
     except InvalidInput:
@@ -80,8 +75,7 @@ def webhook_test(endpoint_id: int):
 @customer_required()
 def webhook_delete(endpoint_id: int):
     """Delete the endpoint and its delivery log."""
-    return _act(endpoint_id, lambda endpoint: webhooks.delete_endpoint(endpoint.id, endpoint.customer_id),
-                "The endpoint is deleted; no more events go there.")
+    return _act(endpoint_id, webhooks.delete_endpoint, "The endpoint is deleted; no more events go there.")
 
 
 @bp.post("/account/webhooks/<id:endpoint_id>/redeliver")
@@ -89,5 +83,5 @@ def webhook_delete(endpoint_id: int):
 def webhook_redeliver(endpoint_id: int):
     """Deliver one event (the form's event_id) to the endpoint again."""
     event_id = request.form.get("event_id", "")
-    return _act(endpoint_id, lambda endpoint: webhooks.redeliver(endpoint, event_id),
+    return _act(endpoint_id, lambda member, endpoint: webhooks.redeliver(member, endpoint, event_id),
                 f"Event {event_id} is on its way again.")

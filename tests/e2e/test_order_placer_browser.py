@@ -49,7 +49,7 @@ def test_a_buyer_sees_the_key_that_placed_an_order_and_reads_the_webhooks_withou
     clerk = companies.invite_member(anna, "clerk@acme.example", "buyer")
     clerk.set_password(PASSWORD)
     clerk.joined_at = clerk.created_at
-    webhooks.create_endpoint(anna.id, "http://127.0.0.1:9/hooks/leucine", ["*"], "ERP")
+    webhooks.create_endpoint(anna, "http://127.0.0.1:9/hooks/leucine", ["*"], "ERP")
     db.session.commit()
     key = db.session.query(ApiKey).filter(ApiKey.name == SAP).one()
     erp = ApiCustomer(anna.id, anna.company_id, key.role, key.id, key.actor_name)
