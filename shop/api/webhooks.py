@@ -14,6 +14,7 @@ from shop.events.models import WebhookEndpoint
 from shop.events.types import EVENT_TYPES
 from shop.platform.extensions import db
 from shop.platform.fields import OutSchema
+from shop.platform.ratelimits import webhook_test_rate
 
 webhooks_blp = ApiBlueprint(
     "webhooks", __name__, url_prefix="/api/v1/webhook-endpoints",
@@ -90,6 +91,10 @@ AttemptPageSchema = _page_schema(AttemptSchema, "WebhookDeliveryPage")
 
 
 _CREATED_SCHEMA = CreatedEndpointSchema()
+# Test events and redeliveries per company (RATELIMIT_WEBHOOK_TESTS), counted with the account pages'.
+webhook_tests = webhook_test_rate(lambda: current_customer().company_id)
+THROTTLED = ("More test events and redeliveries than RATELIMIT_WEBHOOK_TESTS allows the company, whichever key "
+             "sends them (by default 10 a minute and 100 an hour); `Retry-After` says when to try again.")
 
 
 @webhooks_blp.route("")
@@ -154,12 +159,14 @@ class Deliveries(MethodView):
 
 @webhooks_blp.route("/<id:endpoint_id>/test")
 class Test(MethodView):
+    @webhook_tests
     @webhooks_blp.arguments(IdempotencyHeaderSchema(), location="headers")
     @webhooks_blp.response(202, Schema.from_dict({"event_id": fields.String(required=True)}, name="Queued"),
                            headers=idempotency.RESPONSE_HEADERS)
     @webhooks_blp.alt_response(403, response="FORBIDDEN", description=MANAGING)
     @webhooks_blp.alt_response(404, response="NOT_FOUND")
     @webhooks_blp.alt_response(409, response="CONFLICT")
+    @webhooks_blp.alt_response(429, response="TOO_MANY_REQUESTS", description=THROTTLED)
     def post(self, headers, endpoint_id: int):
         """Send a `ping` event to the endpoint (once per `Idempotency-Key`)
 
@@ -175,6 +182,7 @@ class Test(MethodView):
 
 @webhooks_blp.route("/<id:endpoint_id>/redeliver")
 class Redeliver(MethodView):
+    @webhook_tests
     @webhooks_blp.arguments(IdempotencyHeaderSchema(), location="headers")
     @webhooks_blp.arguments(RedeliverSchema(), unknown=RAISE)
     @webhooks_blp.response(202, Schema.from_dict({"event_id": fields.String(required=True)}, name="Redelivery"),
@@ -182,6 +190,7 @@ class Redeliver(MethodView):
     @webhooks_blp.alt_response(403, response="FORBIDDEN", description=MANAGING)
     @webhooks_blp.alt_response(404, response="NOT_FOUND")
     @webhooks_blp.alt_response(409, response="CONFLICT")
+    @webhooks_blp.alt_response(429, response="TOO_MANY_REQUESTS", description=THROTTLED)
     def post(self, headers, data, endpoint_id: int):
         """Deliver one of your events to the endpoint again, on a fresh retry schedule (once per
         `Idempotency-Key`)

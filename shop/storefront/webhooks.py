@@ -7,12 +7,15 @@ from flask_wtf import FlaskForm
 
 from shop.events import webhooks
 from shop.platform.errors import Forbidden, InvalidInput, NotFound
+from shop.platform.ratelimits import webhook_test_rate
 from shop.platform.tx import run_in_transaction
 from shop.storefront import bp
 from shop.storefront.common import apply_errors, current_customer, customer_required
 from shop.storefront.forms import WebhookEndpointForm
 
 LOG_ROWS = 10
+# Test events and redeliveries per company (RATELIMIT_WEBHOOK_TESTS), counted with the API's.
+webhook_tests = webhook_test_rate(lambda: current_customer().company_id)
 
 
 def _page(form: WebhookEndpointForm, created=None, status: int = 200):
@@ -66,6 +69,7 @@ def _act(endpoint_id: int, work, done: str):
 
 @bp.post("/account/webhooks/<id:endpoint_id>/test")
 @customer_required()
+@webhook_tests
 def webhook_test(endpoint_id: int):
     """Send a ping event to the endpoint."""
     return _act(endpoint_id, webhooks.send_test, "A test event is on its way; its delivery shows below shortly.")
@@ -80,6 +84,7 @@ def webhook_delete(endpoint_id: int):
 
 @bp.post("/account/webhooks/<id:endpoint_id>/redeliver")
 @customer_required()
+@webhook_tests
 def webhook_redeliver(endpoint_id: int):
     """Deliver one event (the form's event_id) to the endpoint again."""
     event_id = request.form.get("event_id", "")

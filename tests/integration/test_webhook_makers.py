@@ -1,6 +1,7 @@
-"""Issue 22 item 2: an endpoint receives the company's events only while the member
+"""Issue 22 item 2 (and the webhook part of item 7): an endpoint receives the company's events only while the member
 who registered it is an active company admin. Removing that member, or taking the admin role from them, disables
-their endpoints at once and tells the company's admins by e-mail; a delivery queued before is not sent."""
+their endpoints at once and tells the company's admins by e-mail; a delivery queued before is not sent. Test events
+and redeliveries are limited per company."""
 from __future__ import annotations
 
 import pytest
@@ -13,7 +14,7 @@ from shop.events import dispatch
 from shop.events.models import DeliveryState, WebhookDelivery
 from shop.platform.extensions import db
 from shop.platform.outbox import OutboxEvent
-from tests.support.api import ApiClient, admin_key
+from tests.support.api import ApiClient, admin_key, assert_problem, new_api_client
 from tests.support.events import app_with_local_receivers
 from tests.support.mail import drain, outbox_mail
 from tests.support.storefront import sign_in
@@ -109,3 +110,25 @@ def test_an_endpoint_whose_maker_left_before_the_upgrade_is_not_called(api, stoc
     assert [item["status_code"] for item in log] == [None]  # the queued one refused; the new one never made
     assert IT in log[0]["error"]
 
+
+def test_the_eleventh_test_event_in_a_minute_is_429_for_the_whole_company(make_app, receiver):
+    app = make_app(WEBHOOK_ALLOW_INSECURE=True, RATELIMIT_WEBHOOK_TESTS="10 per minute")
+    client = app.test_client()
+    with app.app_context():
+        api = admin_key(new_api_client(client, "buyer@acme.example", "Acme Nutrition"))
+        rival = admin_key(new_api_client(client, "buyer@rival.example", "Rival Labs"))
+        endpoint = _register(api, receiver.url)["id"]
+        other = _register(rival, receiver.url)["id"]
+        for _ in range(10):
+            assert api.post(f"/api/v1/webhook-endpoints/{endpoint}/test").status_code == 202
+        refused = api.post(f"/api/v1/webhook-endpoints/{endpoint}/test")
+        problem = assert_problem(refused, 429, "too-many-requests")
+        assert 0 < int(refused.headers["Retry-After"]) <= 61 and "Nothing was changed" in problem["detail"]
+        again = admin_key(api, "another key").post(f"/api/v1/webhook-endpoints/{endpoint}/redeliver",
+                                                   json={"event_id": "msg_any"})
+        assert_problem(again, 429, "too-many-requests")  # redelivery counts too, whichever key of the company
+        sign_in(client, "buyer@acme.example")
+        page = client.post(f"/account/webhooks/{endpoint}/test")
+        assert page.status_code == 429 and "too many test events" in page.text and page.headers["Retry-After"]
+        assert rival.post(f"/api/v1/webhook-endpoints/{other}/test").status_code == 202  # its own allowance
+        db.session.remove()
