@@ -1,6 +1,6 @@
 """The work of the task queue's workers: every task and periodic job, registered by name (`register`), and the
 housekeeping jobs themselves: the idempotency purge, the daily expiry alert to staff, and cancelling orders that
-waited too long for approval."""
+waited too long for approval. `register` also connects what follows a message's sending and a member's change."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -9,8 +9,9 @@ from flask import Flask, current_app
 from huey import crontab
 from sqlalchemy import delete, select
 
+from shop.accounts import companies
 from shop.accounts.models import StaffRole, StaffUser, StaffUserRole
-from shop.events import delivery, dispatch, emails
+from shop.events import delivery, dispatch, emails, webhooks
 from shop.ordering import approvals
 from shop.ordering.models import IdempotencyRecord
 from shop.platform import mail, mail_worker
@@ -56,7 +57,7 @@ def expiry_alert(today: date | None = None) -> int:
 
 def register(app: Flask) -> None:
     """Register the tasks and periodic jobs on the app's queue (names fixed: every process finds them by name), and
-    what follows a message's sending."""
+    what follows a message's sending and a member's removal or new role (their webhook endpoints disabled)."""
     queue = app.extensions[EXTENSION]
     queue.task("dispatch_event", dispatch.dispatch)
     queue.task("deliver_webhook", delivery.attempt_delivery)
@@ -68,3 +69,4 @@ def register(app: Flask) -> None:
     queue.periodic("expiry_alert", expiry_alert, crontab(hour="6", minute="0"))
     queue.periodic("expire_approvals", expire_approvals, crontab(minute="*/5"))
     mail.sent.connect(emails.notices_sent)  # one connection, however many apps (a receiver is kept once)
+    companies.member_changed.connect(webhooks.maker_lost_rights)

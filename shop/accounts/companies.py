@@ -10,6 +10,7 @@ import re
 import secrets
 from decimal import Decimal
 
+from blinker import Namespace
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from stdnum.eu import vat
@@ -29,6 +30,9 @@ PAYMENT_TERMS = re.compile(r"prepaid|net_([1-9][0-9]{0,2})")
 # and `25000.` are refused, never guessed).
 PLAIN_AMOUNT = re.compile(r"[0-9]{1,10}(\.[0-9]{1,2})?")
 BILLING_FIELDS = {"billing_line1": 200, "billing_line2": 200, "billing_city": 100, "billing_postal_code": 20}
+# Sent with a member whose role changed or who was removed, in that change's transaction: what they set up for
+# the company (its webhook endpoints, in shop.events) can follow.
+member_changed = Namespace().signal("member-changed")
 
 
 def require_role(member: Customer, role: MemberRole, action: str) -> None:
@@ -163,18 +167,20 @@ def change_role(admin: Customer, member_id: int, role: str) -> Customer:
         _refuse_losing_last_admin(member)
         member.role = new_role
         member.end_all_sessions()  # pages already open must not keep the old role's rights
+        member_changed.send(member)
     db.session.flush()
     return member
 
 
 def remove_member(admin: Customer, member_id: int) -> Customer:
     """Remove a member from the admin's company: signed out everywhere, no sign-in, the API keys they made are
-    refused. Their orders stay in the company's order book."""
+    refused, the webhook endpoints they registered are disabled. Their orders stay in the company's order book."""
     require_role(admin, MemberRole.ADMIN, "remove members")
     member = _member_of(admin, member_id)
     _refuse_losing_last_admin(member)
     member.active = False
     member.end_all_sessions()
+    member_changed.send(member)
     db.session.flush()
     return member
 

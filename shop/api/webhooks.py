@@ -1,7 +1,6 @@
 """/api/v1/webhook-endpoints: register where your events go, read the delivery log, test and redeliver."""
 from __future__ import annotations
 
-from flask import request
 from flask.views import MethodView
 from marshmallow import RAISE, Schema, fields, pre_dump
 
@@ -15,6 +14,7 @@ from shop.events.models import WebhookEndpoint
 from shop.events.types import EVENT_TYPES
 from shop.platform.extensions import db
 from shop.platform.fields import OutSchema
+from shop.platform.ratelimits import webhook_test_rate
 
 webhooks_blp = ApiBlueprint(
     "webhooks", __name__, url_prefix="/api/v1/webhook-endpoints",
@@ -27,13 +27,6 @@ webhooks_blp = ApiBlueprint(
                 f"Event types: {', '.join(f'`{t}`' for t in EVENT_TYPES)}.")
 MANAGING = ("Needs a key with the `admin` role; a buyer or approver key gets 403 `forbidden` and changes "
             "nothing.")
-
-
-@webhooks_blp.before_request
-def _only_admin_keys_manage() -> None:
-    """Every request but a read needs an admin key (after authentication, which the blueprint runs first)."""
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
-        webhooks.check_may_manage(current_customer().role)
 
 
 class EndpointInSchema(Schema):
@@ -50,13 +43,19 @@ class EndpointSchema(OutSchema):
     url = fields.String(required=True)
     events = fields.List(fields.String(), required=True)
     description = fields.String(required=True)
-    enabled = fields.Boolean(required=True, metadata={"description": "false once it failed for 5 days."})
+    enabled = fields.Boolean(required=True, metadata={
+        "description": "false once it failed for 5 days, or once the member who registered it was removed or is "
+                       "no longer a company admin: nothing is sent to it any more."})
+    disabled_reason = fields.String(required=True, allow_none=True,
+                                    metadata={"description": "Why it is disabled; null while it is enabled."})
     created_at = fields.DateTime(required=True)
 
     @pre_dump
     def _plain(self, endpoint: WebhookEndpoint, **kwargs) -> dict:
         return {"id": endpoint.id, "url": endpoint.url, "events": endpoint.event_types,
-                "description": endpoint.description, "enabled": endpoint.enabled, "created_at": endpoint.created_at}
+                "description": endpoint.description, "enabled": endpoint.enabled,
+                "disabled_reason": None if endpoint.enabled else endpoint.disabled_reason,
+                "created_at": endpoint.created_at}
 
 
 class CreatedEndpointSchema(EndpointSchema):
@@ -92,6 +91,10 @@ AttemptPageSchema = _page_schema(AttemptSchema, "WebhookDeliveryPage")
 
 
 _CREATED_SCHEMA = CreatedEndpointSchema()
+# Test events and redeliveries per company (RATELIMIT_WEBHOOK_TESTS), counted with the account pages'.
+webhook_tests = webhook_test_rate(lambda: current_customer().company_id)
+THROTTLED = ("More test events and redeliveries than RATELIMIT_WEBHOOK_TESTS allows the company, whichever key "
+             "sends them (by default 10 a minute and 100 an hour); `Retry-After` says when to try again.")
 
 
 @webhooks_blp.route("")
@@ -116,7 +119,7 @@ class Endpoints(MethodView):
         customer = current_customer()
 
         def create() -> object:
-            endpoint = webhooks.create_endpoint(customer.id, data["url"], data["events"], data.get("description"))
+            endpoint = webhooks.create_endpoint(customer, data["url"], data["events"], data.get("description"))
             return _CREATED_SCHEMA.dump(endpoint)
 
         return idempotency.respond(customer.id, headers.get("key"), create, 201)
@@ -132,7 +135,7 @@ class Endpoint(MethodView):
 
         Needs a key with the `admin` role (else 403).
         """
-        webhooks.delete_endpoint(endpoint_id, current_customer().id)
+        webhooks.delete_endpoint(current_customer(), endpoint_id)
         db.session.commit()
         return ""
 
@@ -156,12 +159,14 @@ class Deliveries(MethodView):
 
 @webhooks_blp.route("/<id:endpoint_id>/test")
 class Test(MethodView):
+    @webhook_tests
     @webhooks_blp.arguments(IdempotencyHeaderSchema(), location="headers")
     @webhooks_blp.response(202, Schema.from_dict({"event_id": fields.String(required=True)}, name="Queued"),
                            headers=idempotency.RESPONSE_HEADERS)
     @webhooks_blp.alt_response(403, response="FORBIDDEN", description=MANAGING)
     @webhooks_blp.alt_response(404, response="NOT_FOUND")
     @webhooks_blp.alt_response(409, response="CONFLICT")
+    @webhooks_blp.alt_response(429, response="TOO_MANY_REQUESTS", description=THROTTLED)
     def post(self, headers, endpoint_id: int):
         """Send a `ping` event to the endpoint (once per `Idempotency-Key`)
 
@@ -170,13 +175,14 @@ class Test(MethodView):
         customer = current_customer()
 
         def ping() -> object:
-            return {"event_id": webhooks.send_test(webhooks.get_endpoint(endpoint_id, customer.id))}
+            return {"event_id": webhooks.send_test(customer, endpoint_id)}
 
         return idempotency.respond(customer.id, headers.get("key"), ping, 202)
 
 
 @webhooks_blp.route("/<id:endpoint_id>/redeliver")
 class Redeliver(MethodView):
+    @webhook_tests
     @webhooks_blp.arguments(IdempotencyHeaderSchema(), location="headers")
     @webhooks_blp.arguments(RedeliverSchema(), unknown=RAISE)
     @webhooks_blp.response(202, Schema.from_dict({"event_id": fields.String(required=True)}, name="Redelivery"),
@@ -184,6 +190,7 @@ class Redeliver(MethodView):
     @webhooks_blp.alt_response(403, response="FORBIDDEN", description=MANAGING)
     @webhooks_blp.alt_response(404, response="NOT_FOUND")
     @webhooks_blp.alt_response(409, response="CONFLICT")
+    @webhooks_blp.alt_response(429, response="TOO_MANY_REQUESTS", description=THROTTLED)
     def post(self, headers, data, endpoint_id: int):
         """Deliver one of your events to the endpoint again, on a fresh retry schedule (once per
         `Idempotency-Key`)
@@ -193,7 +200,7 @@ class Redeliver(MethodView):
         customer = current_customer()
 
         def again() -> object:
-            webhooks.redeliver(webhooks.get_endpoint(endpoint_id, customer.id), data["event_id"])
+            webhooks.redeliver(customer, endpoint_id, data["event_id"])
             return {"event_id": data["event_id"]}
 
         return idempotency.respond(customer.id, headers.get("key"), again, 202)

@@ -22,7 +22,7 @@ from standardwebhooks import Webhook
 
 from shop.events import netguard
 from shop.events.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from shop.events.webhooks import schedule
+from shop.events.webhooks import refusal, schedule
 from shop.platform import mail
 from shop.platform.database import utcnow
 from shop.platform.extensions import db
@@ -86,9 +86,13 @@ def _claim(delivery_id: int) -> Claimed | None:
     if not taken:
         return None
     delivery = db.session.scalar(select(WebhookDelivery).where(WebhookDelivery.id == delivery_id)
-                                 .options(joinedload(WebhookDelivery.endpoint), joinedload(WebhookDelivery.event)))
-    if not delivery.endpoint.enabled:
+                                 .options(joinedload(WebhookDelivery.endpoint).joinedload(WebhookEndpoint.customer),
+                                          joinedload(WebhookDelivery.event)))
+    refused = refusal(delivery.endpoint)
+    if refused is not None:  # disabled, or its maker left, since the delivery was made: logged, never sent
         delivery.state, delivery.claimed_until = DeliveryState.FAILED, None
+        db.session.add(WebhookAttempt(delivery_id=delivery.id, endpoint_id=delivery.endpoint_id, attempted_at=now,
+                                      duration_ms=0, error=f"Not sent: {refused}"[:500]))
         return None
     event = delivery.event
     body = json.dumps({"id": event.event_id, "type": event.type, "created_at": event.created_at.isoformat(),
@@ -187,11 +191,12 @@ def _note_failure(endpoint: WebhookEndpoint, now: datetime) -> None:
     if endpoint.failing_since is None:
         endpoint.failing_since = now
         return
-    if endpoint.enabled and now - endpoint.failing_since >= timedelta(
-            hours=current_app.config["WEBHOOK_DISABLE_AFTER_HOURS"]):
+    hours = current_app.config["WEBHOOK_DISABLE_AFTER_HOURS"]
+    if endpoint.enabled and now - endpoint.failing_since >= timedelta(hours=hours):
         endpoint.enabled, endpoint.disabled_at = False, now
+        endpoint.disabled_reason = f"It failed every delivery for {hours} hours."
         mail.send(endpoint.customer.email, "Your webhook endpoint was disabled", "webhook_disabled",
-                  endpoint=endpoint, hours=current_app.config["WEBHOOK_DISABLE_AFTER_HOURS"])
+                  endpoint=endpoint, hours=hours)
 
 
 def sweep_due() -> int:

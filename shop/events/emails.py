@@ -68,9 +68,14 @@ def _order_placed(customer: Customer, outbox_event: OutboxEvent) -> None:
 
 def _approvers(company_id: int, but: int | None = None) -> list[str]:
     """The addresses of the company's approvers and admins (who have joined and are active), but one person."""
+    return addresses(company_id, (MemberRole.APPROVER, MemberRole.ADMIN), but)
+
+
+def addresses(company_id: int, roles: tuple[MemberRole, ...], but: int | None = None) -> list[str]:
+    """The addresses of the company's members in `roles` (who have joined and are active), but one person."""
     query = select(Customer.email).where(
         Customer.company_id == company_id, Customer.active.is_(True), Customer.joined_at.is_not(None),
-        Customer.role.in_([MemberRole.APPROVER, MemberRole.ADMIN]))
+        Customer.role.in_(roles))
     if but is not None:
         query = query.where(Customer.id != but)
     return list(db.session.scalars(query.order_by(Customer.id)))

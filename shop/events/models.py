@@ -31,6 +31,8 @@ class WebhookEndpoint(Base):
     enabled: Mapped[bool] = mapped_column(default=True)
     failing_since: Mapped[datetime | None]  # the first failed attempt since the last success
     disabled_at: Mapped[datetime | None]
+    # Why it was disabled, as its page and delivery log say it (failing for days, or its maker no longer an admin).
+    disabled_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     customer: Mapped[Customer] = relationship()

@@ -4,22 +4,27 @@ delivery log for the company and for staff. Attempting a delivery is shop.events
 Endpoints and events each name a person (who registered the endpoint; whose order or notice it is), and both
 belong to that person's company: every endpoint of a company receives the company's events, and every member
 sees the company's endpoints; managing them (register, delete, test, redeliver) takes a company admin, or an API
-key made with the admin role (`check_may_manage`)."""
+key made with the admin role: each of those services takes who acts and refuses itself (`check_may_manage`).
+
+An endpoint receives events only while the member who registered it is an active company admin: the company
+trusted that person with where its orders go, not whoever holds the URL later. Removing them, or taking the admin
+role from them, disables their endpoints and tells the company's admins (`maker_lost_rights`); a delivery
+created before that is refused when a worker takes it (`refusal`)."""
 from __future__ import annotations
 
 import base64
 import secrets
-from typing import Any
+from typing import Any, Protocol
 
 from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from shop.accounts.models import Company, Customer, MemberRole
-from shop.events import netguard
+from shop.events import emails, netguard
 from shop.events.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from shop.events.types import EVENT_TYPES
-from shop.platform import outbox
+from shop.platform import mail, outbox
 from shop.platform.database import utcnow
 from shop.platform.errors import Forbidden, InvalidInput, NotFound
 from shop.platform.extensions import db
@@ -29,6 +34,17 @@ from shop.platform.sql import like_pattern
 
 MAX_ENDPOINTS = 20
 MANAGER = MemberRole.ADMIN  # who may register, delete, test and redeliver; every member and key may read
+MANAGING_ROLES = tuple(role for role in MemberRole if role.may(MANAGER))
+
+
+class Actor(Protocol):
+    """Who acts: a signed-in member, or an API key (its maker's id, with the key's own role)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def role(self) -> MemberRole: ...
 
 
 # --- Endpoints ------------------------------------------------------------------------------------
@@ -47,8 +63,10 @@ def check_may_manage(role: MemberRole) -> None:
                         "their deliveries.")
 
 
-def create_endpoint(customer_id: int, url: object, events: object, description: object = None) -> WebhookEndpoint:
-    """Register an endpoint with a new secret (whsec_...); InvalidInput names every refused field."""
+def create_endpoint(actor: Actor, url: object, events: object, description: object = None) -> WebhookEndpoint:
+    """Register an endpoint of the actor's company, made by the actor (the key's maker), with a new secret
+    (whsec_...); Forbidden unless the actor may manage endpoints, InvalidInput names every refused field."""
+    check_may_manage(actor.role)
     errors: dict[str, list[str]] = {}
     try:
         netguard.check_url(url, current_app.config["WEBHOOK_ALLOW_INSECURE"])  # type: ignore[arg-type]
@@ -58,13 +76,13 @@ def create_endpoint(customer_id: int, url: object, events: object, description: 
     description = (description or "") if isinstance(description, str | None) else None
     if description is None or len(description) > 200:
         errors["description"] = ["Text of at most 200 characters."]
-    count = len(list_endpoints(customer_id))
+    count = len(list_endpoints(actor.id))
     if count >= MAX_ENDPOINTS:
         errors["url"] = errors.get("url", []) + [f"At most {MAX_ENDPOINTS} endpoints; delete one first."]
     if errors:
         raise InvalidInput(errors)
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
-    endpoint = WebhookEndpoint(customer_id=customer_id, url=url, events=" ".join(types),
+    endpoint = WebhookEndpoint(customer_id=actor.id, url=url, events=" ".join(types),
                                description=description.strip(), secret=secret)
     db.session.add(endpoint)
     db.session.flush()
@@ -107,9 +125,15 @@ def get_endpoint(endpoint_id: int, customer_id: int | None = None) -> WebhookEnd
     return endpoint
 
 
-def delete_endpoint(endpoint_id: int, customer_id: int) -> None:
-    """Delete an endpoint with its deliveries and their log."""
-    db.session.delete(get_endpoint(endpoint_id, customer_id))
+def _managed_endpoint(actor: Actor, endpoint_id: int) -> WebhookEndpoint:
+    """One of the actor's company's endpoints, for a change: Forbidden unless the actor may manage them."""
+    check_may_manage(actor.role)
+    return get_endpoint(endpoint_id, actor.id)
+
+
+def delete_endpoint(actor: Actor, endpoint_id: int) -> None:
+    """Delete an endpoint of the actor's company with its deliveries and their log."""
+    db.session.delete(_managed_endpoint(actor, endpoint_id))
     db.session.flush()
 
 
@@ -125,16 +149,21 @@ def attempts(endpoint_id: int, limit: int, before_id: int | None = None) -> list
     return [(row[0], row[1]) for row in db.session.execute(stmt)]
 
 
-def send_test(endpoint: WebhookEndpoint) -> str:
-    """Queue a `ping` event for this endpoint only; its event id."""
+def send_test(actor: Actor, endpoint_id: int) -> str:
+    """Queue a `ping` event for this endpoint of the actor's company only; its event id."""
+    endpoint = _managed_endpoint(actor, endpoint_id)
     row_id, event_id = outbox.record("ping", ping(endpoint.id), customer_id=endpoint.customer_id,
                                      subject=f"endpoint {endpoint.id}", handed_over=True)
     schedule([_new_delivery(endpoint.id, row_id)])
     return event_id
 
 
-def redeliver(endpoint: WebhookEndpoint, event_id: object) -> None:
-    """Deliver an event of the endpoint's company to it again, on a fresh retry schedule."""
+def redeliver(actor: Actor, endpoint_id: int, event_id: object) -> None:
+    """Deliver an event of the actor's company to its endpoint again, on a fresh retry schedule."""
+    _redeliver(_managed_endpoint(actor, endpoint_id), event_id)
+
+
+def _redeliver(endpoint: WebhookEndpoint, event_id: object) -> None:
     outbox_event = db.session.scalar(select(OutboxEvent).where(OutboxEvent.event_id == event_id)) \
         if isinstance(event_id, str) else None
     if outbox_event is None or not _same_company(endpoint.customer_id, outbox_event.customer_id):
@@ -153,14 +182,52 @@ def redeliver(endpoint: WebhookEndpoint, event_id: object) -> None:
 # --- Fan-out and delivery -------------------------------------------------------------------------
 
 def create_deliveries(outbox_event: OutboxEvent) -> None:
-    """One delivery per enabled endpoint of the event's company that wants its type (in the caller's
-    transaction); each is handed to a worker after COMMIT."""
+    """One delivery per enabled endpoint of the event's company that wants its type and whose maker is still an
+    active company admin (in the caller's transaction); each is handed to a worker after COMMIT."""
     if outbox_event.customer_id is None:
         return
-    endpoints = db.session.scalars(select(WebhookEndpoint).where(
+    endpoints = db.session.scalars(select(WebhookEndpoint).join(WebhookEndpoint.customer).where(
         WebhookEndpoint.customer_id.in_(colleagues(outbox_event.customer_id)),
-        WebhookEndpoint.enabled.is_(True))).all()
+        WebhookEndpoint.enabled.is_(True), Customer.active.is_(True), Customer.role.in_(MANAGING_ROLES))).all()
     schedule([_new_delivery(e.id, outbox_event.id) for e in endpoints if e.wants(outbox_event.type)])
+
+
+def refusal(endpoint: WebhookEndpoint) -> str | None:
+    """Why nothing may be sent to the endpoint now (a sentence for its delivery log), or None."""
+    if not endpoint.enabled:
+        return endpoint.disabled_reason or "The endpoint is disabled."
+    return _maker_gone(endpoint.customer)
+
+
+def _maker_gone(maker: Customer) -> str | None:
+    """Why the member who registered an endpoint no longer vouches for it, or None while they may manage it."""
+    if not maker.active:
+        return f"Registered by {maker.email}, who is no longer a member of the company."
+    if not may_manage(maker.role):
+        return f"Registered by {maker.email}, who is no longer a company admin."
+    return None
+
+
+def maker_lost_rights(member: Customer, **_: object) -> None:
+    """Once `member` may no longer manage endpoints (removed, or no longer an admin), disable the endpoints they
+    registered and tell the company's admins, in the caller's transaction (connected to
+    shop.accounts.companies.member_changed)."""
+    reason = _maker_gone(member)
+    if reason is None:
+        return
+    endpoints = db.session.scalars(select(WebhookEndpoint).where(
+        WebhookEndpoint.customer_id == member.id, WebhookEndpoint.enabled.is_(True))
+        .order_by(WebhookEndpoint.id).with_for_update()).all()
+    if not endpoints:
+        return
+    now = utcnow()
+    for endpoint in endpoints:
+        endpoint.enabled, endpoint.disabled_at, endpoint.disabled_reason = False, now, reason
+    admins = emails.addresses(member.company_id, (MANAGER,))
+    if admins:
+        mail.send(admins, "Webhook endpoints of your company were disabled", "webhook_maker_gone",
+                  endpoints=endpoints, reason=reason, company=member.company)
+    db.session.flush()
 
 
 def _new_delivery(endpoint_id: int, event_row_id: int) -> WebhookDelivery:
@@ -215,7 +282,7 @@ def redeliver_delivery(delivery_id: int) -> WebhookDelivery:
     delivery = db.session.get(WebhookDelivery, delivery_id)
     if delivery is None:
         raise NotFound(f"No delivery {delivery_id}.")
-    redeliver(delivery.endpoint, delivery.event.event_id)
+    _redeliver(delivery.endpoint, delivery.event.event_id)
     return delivery
 
 

@@ -116,6 +116,8 @@ DEFAULT_RATE_LIMITS = {
     "RATELIMIT_API_AUTH_FAILURES": "60 per minute;1000 per hour",
     # Per API key (and per customer on the storefront's checkout): an ERP catching up needs bursts.
     "RATELIMIT_ORDERS": "120 per minute",
+    # Per company, webhook test events and redeliveries together (each a POST to the company's receiver).
+    "RATELIMIT_WEBHOOK_TESTS": "10 per minute;100 per hour",
 }
 
 

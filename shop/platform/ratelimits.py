@@ -52,6 +52,14 @@ order_rate = limiter.limit(setting("RATELIMIT_ORDERS"), key_func=api_key_identit
 checkout_rate = limiter.limit(setting("RATELIMIT_ORDERS"), key_func=customer_identity)
 
 
+def webhook_test_rate(company_id: Callable[[], int]):
+    """A limit on test events and redeliveries (RATELIMIT_WEBHOOK_TESTS) per company, whichever key or member
+    sends them, counted together on the API and the pages (one scope): `company_id` names the acting company.
+    Each is a POST to the company's own receiver, so unlimited they make the shop a load generator."""
+    return limiter.shared_limit(setting("RATELIMIT_WEBHOOK_TESTS"), scope="webhook-tests",
+                                key_func=lambda: f"company:{company_id()}")
+
+
 @dataclass(frozen=True)
 class Throttle:
     """Failed attempts of one kind by one key (e.g. an account from one client address), counted in moving
@@ -113,6 +121,8 @@ _WHAT = {
     "staff.login": "sign-in attempts",
     "storefront.register": "registrations from your network",
     "storefront.checkout_submit": "orders in a short time",
+    "storefront.webhook_test": "test events and redeliveries",
+    "storefront.webhook_redeliver": "test events and redeliveries",
 }
 
 

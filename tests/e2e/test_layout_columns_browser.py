@@ -83,9 +83,9 @@ def app(make_app):
 def test_deliver_again_is_in_view_on_a_phone(live_server, new_page, product):
     buyer = make_customer("buyer@northwind.example", "Northwind Nutrition GmbH")
     with Receiver([503]) as receiver:
-        endpoint = webhooks.create_endpoint(buyer.id, receiver.url, ["*"], "ERP integration (SAP)")
+        endpoint = webhooks.create_endpoint(buyer, receiver.url, ["*"], "ERP integration (SAP)")
         db.session.commit()
-        webhooks.send_test(endpoint)
+        webhooks.send_test(buyer, endpoint.id)
         db.session.commit()
         run_worker(lambda: len(receiver.received) >= 1)
     db.session.remove()

@@ -48,7 +48,7 @@ def test_a_buyer_sees_the_key_that_placed_an_order_and_reads_the_webhooks_withou
     accounts.create_api_key(anna, SAP, "buyer")
     make_member(anna, "clerk@acme.example", "buyer", PASSWORD)
     bob = make_member(anna, "bob@acme.example", "approver", PASSWORD)  # four eyes: not the key's maker
-    webhooks.create_endpoint(anna.id, "http://127.0.0.1:9/hooks/leucine", ["*"], "ERP")
+    webhooks.create_endpoint(anna, "http://127.0.0.1:9/hooks/leucine", ["*"], "ERP")
     db.session.commit()
     key = db.session.query(ApiKey).filter(ApiKey.name == SAP).one()
     erp = ApiCustomer(anna.id, anna.company_id, key.role, key.id, key.actor_name)

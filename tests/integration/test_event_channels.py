@@ -33,7 +33,7 @@ def test_an_event_whose_mail_fails_is_still_delivered_to_its_webhook_and_given_u
     with Receiver() as receiver, app.app_context():
         make_lot(make_product(), "L-CHAN", {"LEU-USP-25KG": 3})
         customer = make_customer("buyer@acme.example")
-        webhooks.create_endpoint(customer.id, receiver.url, ["order.placed"])
+        webhooks.create_endpoint(customer, receiver.url, ["order.placed"])
         order = ordering.place_order(customer, [{"sku": "LEU-USP-25KG", "quantity": 1}], ADDRESS)
         drain()
         assert [r.json["data"]["number"] for r in receiver.received] == [order.number]

@@ -108,15 +108,15 @@ def test_an_endpoint_failing_for_five_days_is_disabled_and_its_owner_told(make_a
     try:
         with app.app_context():
             customer = make_customer("owner@acme.example")
-            endpoint = webhooks.create_endpoint(customer.id, receiver.url, ["*"])
+            endpoint = webhooks.create_endpoint(customer, receiver.url, ["*"])
             endpoint.failing_since = utcnow() - timedelta(days=5, minutes=1)
-            webhooks.send_test(endpoint)
+            webhooks.send_test(customer, endpoint.id)
             drain()
             endpoint = db.session.scalar(select(WebhookEndpoint))
             assert not endpoint.enabled and endpoint.disabled_at is not None
             assert [m.to for m in outbox_mail()] == [["owner@acme.example"]]
             assert "disabled" in outbox_mail()[0].subject
-            webhooks.send_test(endpoint)  # a disabled endpoint is not called
+            webhooks.send_test(customer, endpoint.id)  # a disabled endpoint is not called
             drain()
             assert len(receiver.received) == 1
             db.session.remove()
@@ -144,7 +144,7 @@ def test_the_redis_queue_carries_an_event_to_the_receiver(make_app, request):
             product = make_product()
             make_lot(product, "L-REDIS", {"LEU-USP-25KG": 2})
             customer = make_customer()
-            webhooks.create_endpoint(customer.id, receiver.url, ["order.placed"])
+            webhooks.create_endpoint(customer, receiver.url, ["order.placed"])
             order = ordering.place_order(customer, [{"sku": "LEU-USP-25KG", "quantity": 1}], ADDRESS)
             db.session.commit()
             assert queue.huey.pending_count() == 1  # in Redis, for any worker on any machine

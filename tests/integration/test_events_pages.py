@@ -9,7 +9,7 @@ from shop import ordering
 from shop.platform.extensions import db
 from shop.platform.queue import task_queue
 from tests.support.api import ADDRESS
-from tests.support.events import Receiver, run_worker
+from tests.support.events import Receiver, app_with_local_receivers, run_worker
 from tests.support.factories import make_customer, make_lot, make_product
 from tests.support.staff import sign_in as staff_sign_in
 from tests.support.storefront import sign_in
@@ -17,10 +17,7 @@ from tests.support.storefront import sign_in
 
 @pytest.fixture
 def app(make_app):
-    app = make_app(WEBHOOK_ALLOW_INSECURE=True)
-    with app.app_context():
-        yield app
-        db.session.remove()
+    yield from app_with_local_receivers(make_app)
 
 
 @pytest.fixture
@@ -60,7 +57,7 @@ def test_staff_filter_events_by_customer_type_and_outcome_and_redeliver(app, cli
     acme, rival = make_customer("buyer@acme.example", "Acme"), make_customer("buyer@rival.example", "Rival")
     from shop.events import webhooks
 
-    webhooks.create_endpoint(acme.id, receiver.url, ["*"])
+    webhooks.create_endpoint(acme, receiver.url, ["*"])
     make_lot(make_product(), "L-STAFF", {"LEU-USP-25KG": 5})
     mine = ordering.place_order(acme, [{"sku": "LEU-USP-25KG", "quantity": 1}], ADDRESS)
     theirs = ordering.place_order(rival, [{"sku": "LEU-USP-25KG", "quantity": 1}], ADDRESS)

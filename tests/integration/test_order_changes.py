@@ -143,7 +143,7 @@ def test_the_companys_endpoint_receives_order_changed_signed(hooks_app):
     product = make_product()
     customer = make_customer()
     with Receiver() as receiver:
-        endpoint = webhooks.create_endpoint(customer.id, receiver.url, ["order.changed"], "ERP")
+        endpoint = webhooks.create_endpoint(customer, receiver.url, ["order.changed"], "ERP")
         db.session.commit()
         secret = endpoint.secret
         number = _short_order(product, customer, cover=5).number

@@ -13,15 +13,13 @@ from shop.events.models import WebhookEndpoint
 from shop.platform.extensions import db
 from shop.platform.outbox import OutboxEvent
 from tests.support.api import ApiClient, admin_key, assert_problem
+from tests.support.events import app_with_local_receivers
 from tests.support.storefront import sign_in
 
 
 @pytest.fixture
 def app(make_app):
-    app = make_app(WEBHOOK_ALLOW_INSECURE=True)
-    with app.app_context():
-        yield app
-        db.session.remove()
+    yield from app_with_local_receivers(make_app)
 
 
 def _endpoints() -> int:

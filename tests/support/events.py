@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from flask import Flask
 
 from shop.platform.extensions import db
 from shop.platform.queue import task_queue
@@ -86,6 +87,15 @@ def run_worker(until: Callable[[], bool], *, workers: int = 2, timeout: float = 
         time.sleep(settle)
     finally:
         consumer.stop(graceful=True)
+
+
+def app_with_local_receivers(make_app) -> Iterator[Flask]:
+    """The app with its context pushed, whose webhook endpoints may be on this machine (WEBHOOK_ALLOW_INSECURE),
+    for a test module's `app` fixture (`yield from app_with_local_receivers(make_app)`)."""
+    app = make_app(WEBHOOK_ALLOW_INSECURE=True)
+    with app.app_context():
+        yield app
+        db.session.remove()
 
 
 @pytest.fixture
