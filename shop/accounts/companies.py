@@ -174,12 +174,15 @@ def change_role(admin: Customer, member_id: int, role: str) -> Customer:
 
 def remove_member(admin: Customer, member_id: int) -> Customer:
     """Remove a member from the admin's company: signed out everywhere, no sign-in, the API keys they made are
-    refused, the webhook endpoints they registered are disabled. Their orders stay in the company's order book."""
+    revoked, the webhook endpoints they registered are disabled. Their orders stay in the company's order book."""
     require_role(admin, MemberRole.ADMIN, "remove members")
     member = _member_of(admin, member_id)
     _refuse_losing_last_admin(member)
     member.active = False
     member.end_all_sessions()
+    for key in member.api_keys:  # for good: staff activating the account again do not bring the keys back
+        if key.revoked_at is None:
+            key.revoked_at = utcnow()
     member_changed.send(member)
     db.session.flush()
     return member

@@ -80,6 +80,10 @@ def test_a_key_of_a_removed_member_answers_401(acme):
     db.session.commit()
     assert_problem(carols_key.get("/api/v1/company"), 401, "unauthorized")
 
+    accounts.set_customer_active(True, customer_id=carol.id)  # staff let her sign in again: her keys stay revoked
+    db.session.commit()
+    assert_problem(carols_key.get("/api/v1/company"), 401, "unauthorized")
+
 
 def test_a_key_cannot_be_made_above_its_makers_role(app, acme, runner):
     anna, _ = acme
