@@ -57,6 +57,7 @@ def test_removing_a_member_asks_first_and_says_what_happens(app, client):
     confirm = text_of(client.get(f"/account/members/{bob.id}/remove").text)
     assert "Remove bob@acme.example from Acme?" in confirm
     assert "signed out everywhere" in confirm and "Bob's script" in confirm and "orders stay" in confirm
+    assert "revoked for good" in confirm and "webhook endpoints they registered are disabled" in confirm
     assert "Keep the member" in confirm
 
     client.post(f"/account/members/{bob.id}/remove", data={"confirm": "yes"})
