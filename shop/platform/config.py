@@ -177,6 +177,20 @@ def _seconds_list(name: str, default: str) -> list[float]:
     return delays
 
 
+# Redis answers in a millisecond. A request that waits for it gives up after this many seconds and goes on without
+# it (rate limits in this process's memory, events left in the outbox for the sweep, /readyz saying "degraded"),
+# so that a hung Redis costs each request milliseconds instead of every worker.
+REDIS_TIMEOUT_SECONDS = 0.2
+# The task queue's connection waits longer for an answer: a worker's read blocks for up to a second (Huey's
+# read_timeout) while the queue is empty.
+QUEUE_REDIS_TIMEOUT_SECONDS = 2.0
+
+
+def redis_timeouts(answer_within: float = REDIS_TIMEOUT_SECONDS) -> dict[str, float]:
+    """redis-py's connection options for a client on a request's path: connect and answer within bounds."""
+    return {"socket_connect_timeout": REDIS_TIMEOUT_SECONDS, "socket_timeout": answer_within}
+
+
 def task_queue_settings(instance_path: str, redis_url: str | None) -> dict:
     """The task queue (Huey): Redis when REDIS_URL is set, else an SQLite file that needs no server."""
     return {
@@ -245,7 +259,11 @@ def load_config(instance_path: str, secret_key: str | None = None) -> dict:
         "RATELIMIT_STRATEGY": "moving-window",
         # Retry-After is set by the 429 answer itself (shop/ratelimits.py), for the limit or throttle that refused.
         "RATELIMIT_HEADERS_ENABLED": False,
-        # A Redis outage lets requests through (and /readyz reports it) rather than failing every sign-in.
+        # A Redis that is down or hung fails a check within REDIS_TIMEOUT_SECONDS; the limits then count in this
+        # process's memory (Flask-Limiter's in-memory fallback, the same limits, checked again against Redis every
+        # few seconds) rather than failing or holding up every sign-in; /readyz reports Redis as degraded.
+        "RATELIMIT_STORAGE_OPTIONS": redis_timeouts(),
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_SWALLOW_ERRORS": True,
         **{name: _rate_limit(name, default) for name, default in DEFAULT_RATE_LIMITS.items()},
         **task_queue_settings(instance_path, redis_url),
