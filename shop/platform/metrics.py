@@ -7,12 +7,15 @@ metrics off: it must cost the metrics, not the shop.
 """
 from __future__ import annotations
 
+import functools
+import hmac
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, request
 from prometheus_client import CollectorRegistry, Counter
 from prometheus_flask_exporter import PrometheusMetrics
 
@@ -37,11 +40,12 @@ def init_metrics(app: Flask) -> None:
     if problem:
         log.warning("Metrics are off in this process: %s", problem)
         app.extensions["shop_metrics"] = None
-        app.add_url_rule("/metrics", "metrics_unavailable", _metrics_unavailable)
+        app.add_url_rule("/metrics", "metrics_unavailable", _token_required(_metrics_unavailable))
         return
     registry = CollectorRegistry(auto_describe=True)
     # By endpoint, not path: one series per route, however many lots and orders there are.
-    PrometheusMetrics(app, registry=registry, group_by="endpoint", excluded_paths=["^/metrics$", "^/static/"])
+    PrometheusMetrics(app, registry=registry, group_by="endpoint", excluded_paths=["^/metrics$", "^/static/"],
+                      metrics_decorator=_token_required)
     app.extensions["shop_metrics"] = ShopMetrics(
         orders_placed=Counter("shop_orders_placed", "Orders placed, by channel (api, storefront).", ["channel"],
                               registry=registry),
@@ -68,6 +72,22 @@ def _multiprocess_folder_problem() -> str | None:
     finally:
         probe.unlink(missing_ok=True)
     return None
+
+
+def _token_required(view: Callable) -> Callable:
+    """`view`, answered only to requests bearing METRICS_TOKEN when it is set (compared in constant time)."""
+
+    @functools.wraps(view)
+    def guarded(*args, **kwargs):
+        token = current_app.config["METRICS_TOKEN"]
+        if token is not None:
+            scheme, _, offered = (request.headers.get("Authorization") or "").partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(offered.strip().encode(), token.encode()):
+                return Response("# metrics need Authorization: Bearer <METRICS_TOKEN>\n", status=401,
+                                mimetype="text/plain", headers={"WWW-Authenticate": "Bearer"})
+        return view(*args, **kwargs)
+
+    return guarded
 
 
 def _metrics_unavailable() -> Response:

@@ -2,9 +2,12 @@
 request milliseconds, not the server; a dropped database connection costs no request a 500."""
 from __future__ import annotations
 
+import pytest
 from flask import Flask
+from sqlalchemy import create_engine, text
 
 from shop.platform.extensions import db
+from tests.conftest import PG_URL
 from tests.support.api import new_api_client
 from tests.support.factories import make_customer, make_lot, make_product
 from tests.support.redis_server import RedisServer, timed
@@ -46,3 +49,19 @@ def test_a_hung_redis_costs_rate_limited_requests_and_orders_milliseconds_and_re
 
     own_redis.wake()
     assert client.get("/readyz").get_json()["checks"]["redis"] == "ok"
+
+
+def test_a_database_connection_dropped_between_requests_costs_no_request_a_500(make_app, backend):
+    if backend != "postgresql":
+        pytest.skip("drops a PostgreSQL server process (pg_terminate_backend)")
+    app = make_app()
+    client = app.test_client()
+    assert client.get("/").status_code == 200
+    with app.app_context():
+        pooled = db.session.scalar(text("SELECT pg_backend_pid()"))  # the one connection in the app's pool
+        db.session.remove()
+    admin = create_engine(PG_URL)
+    with admin.connect() as conn:
+        assert conn.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pooled})
+    admin.dispose()
+    assert client.get("/").status_code == 200
