@@ -2,7 +2,10 @@
 request milliseconds, not the server; a dropped database connection costs no request a 500."""
 from __future__ import annotations
 
+import time
+
 import pytest
+import redis
 from flask import Flask
 from sqlalchemy import create_engine, text
 
@@ -49,6 +52,15 @@ def test_a_hung_redis_costs_rate_limited_requests_and_orders_milliseconds_and_re
 
     own_redis.wake()
     assert client.get("/readyz").get_json()["checks"]["redis"] == "ok"
+    # The limits go back to counting in Redis, shared by every server, at Flask-Limiter's next look (seconds).
+    counts = redis.Redis.from_url(own_redis.url)
+    counts.flushdb()
+    deadline = time.monotonic() + 30
+    while not counts.keys("*") and time.monotonic() < deadline:
+        client.post("/sign-in", data=FORM)
+        time.sleep(0.5)
+    assert counts.keys("*")
+    counts.close()
 
 
 def test_a_database_connection_dropped_between_requests_costs_no_request_a_500(make_app, backend):
