@@ -1,10 +1,13 @@
-"""gunicorn's settings for the shop (read from the working folder): metrics shared by all workers.
+"""gunicorn's settings for the shop (read from the working folder): metrics shared by all workers, and an access
+log (when one is asked for, e.g. --access-logfile -) that never holds the token of a reset or invitation link.
 
 Every worker counts its requests in files under PROMETHEUS_MULTIPROC_DIR; /metrics adds them up, whichever
 worker answers. A fresh folder per server start keeps counts of an earlier run out.
 """
 import os
 import tempfile
+
+from gunicorn.glogging import Logger
 
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="leucine-shop-metrics-")
@@ -22,3 +25,17 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+class RedactingLogger(Logger):
+    """gunicorn's logger, with link tokens redacted from every field of an access-log line (request line, path,
+    Referer, any header)."""
+
+    def atoms(self, resp, req, environ, request_time):
+        from shop.platform.logs import redact_tokens  # in a worker, where the shop is loaded already
+
+        return {name: redact_tokens(value) if isinstance(value, str) else value
+                for name, value in super().atoms(resp, req, environ, request_time).items()}
+
+
+logger_class = RedactingLogger

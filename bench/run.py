@@ -533,10 +533,11 @@ def main(argv: list[str] | None = None) -> int:
     shop_env = {k: v for k, v in os.environ.items() if k not in ("FLASK_APP", "FLASK_DEBUG")}
     # RATELIMIT_ENABLED=0: the load generator places thousands of orders a minute with one key. The orders'
     # events are handed to a task queue of the bench's own (no worker takes them, as none runs in a web server),
-    # not to the developer's instance/tasks.sqlite3, whose worker would otherwise find thousands waiting.
+    # not to the developer's instance/tasks.sqlite3, whose worker would otherwise find thousands waiting. The bench
+    # sends no e-mail (MAIL_BACKEND=dummy: production refuses to start without a mail server otherwise).
     shop_env.update(DATABASE_URL=sqlalchemy_url(args, SHOP_DB), SECRET_KEY="bench-only-secret",
                     RATELIMIT_ENABLED="0", PYTHONUNBUFFERED="1", TASK_QUEUE_FILE=str(out / "tasks.sqlite3"),
-                    TASK_QUEUE_NAME="bench")
+                    TASK_QUEUE_NAME="bench", MAIL_BACKEND="dummy")
     gunicorn = [str(BIN / "gunicorn"), "-k", "sync", "-w", str(args.workers), "--graceful-timeout", "5"]
     targets: list[Target] = []
     try:

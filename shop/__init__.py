@@ -30,11 +30,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create and configure the application."""
     app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    app.config.from_mapping(load_config(app.instance_path, secret_key=(test_config or {}).get("SECRET_KEY")))
+    given = test_config or {}
+    app.config.from_mapping(load_config(app.instance_path, secret_key=given.get("SECRET_KEY"),
+                                        mail_backend=given.get("MAIL_BACKEND")))
     if test_config:
         app.config.from_mapping(test_config)
     app.json = BoundedJSONProvider(app)
     app.url_map.converters["id"] = RowIdConverter
+    app.wsgi_app = _lower_case_host(app.wsgi_app)
     if app.config["PROXY_COUNT"]:
         # Behind PROXY_COUNT proxies: the client address (rate limits, logs), scheme (HSTS) and host they report.
         count = app.config["PROXY_COUNT"]
@@ -47,6 +50,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_commands(app)
     register_template_helpers(app)
     return app
+
+
+def _lower_case_host(wsgi_app):
+    """Host names are case-insensitive (RFC 3986), Werkzeug's TRUSTED_HOSTS check is not: the Host header (or the
+    forwarded one, which ProxyFix, wrapped around this, put there) is lower-cased before the check."""
+
+    def lower_case_host(environ, start_response):
+        if "HTTP_HOST" in environ:
+            environ["HTTP_HOST"] = environ["HTTP_HOST"].lower()
+        return wsgi_app(environ, start_response)
+
+    return lower_case_host
 
 
 def register_extensions(app: Flask) -> None:

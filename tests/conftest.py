@@ -15,6 +15,9 @@ from shop.inventory.lots import check_ledger
 from shop.platform.extensions import db
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
+# The suite's apps and servers run as production does (no SHOP_ENV), which refuses to start without MAIL_SERVER;
+# none of them may send e-mail anywhere. Tests of e-mail choose their backend (locmem, a local SMTP server).
+os.environ.setdefault("MAIL_BACKEND", "dummy")
 BACKENDS = [
     "sqlite",
     pytest.param("postgresql", marks=pytest.mark.skipif(

@@ -82,7 +82,8 @@ def _base_url(name: str, default: str) -> str:
 
 def _host_list(name: str) -> list[str] | None:
     raw = os.environ.get(name, "").strip()
-    return [host.strip() for host in raw.split(",") if host.strip()] or None
+    # Host names are case-insensitive; requests' Host headers are compared in lower case (shop/__init__.py).
+    return [host.strip().lower() for host in raw.split(",") if host.strip()] or None
 
 
 def development_mode() -> bool:
@@ -179,6 +180,20 @@ def _seconds_list(name: str, default: str) -> list[float]:
     return delays
 
 
+# Redis answers in a millisecond. A request that waits for it gives up after this many seconds and goes on without
+# it (rate limits in this process's memory, events left in the outbox for the sweep, /readyz saying "degraded"),
+# so that a hung Redis costs each request milliseconds instead of every worker.
+REDIS_TIMEOUT_SECONDS = 0.2
+# The task queue's connection waits longer for an answer: a worker's read blocks for up to a second (Huey's
+# read_timeout) while the queue is empty.
+QUEUE_REDIS_TIMEOUT_SECONDS = 2.0
+
+
+def redis_timeouts(answer_within: float = REDIS_TIMEOUT_SECONDS) -> dict[str, float]:
+    """redis-py's connection options for a client on a request's path: connect and answer within bounds."""
+    return {"socket_connect_timeout": REDIS_TIMEOUT_SECONDS, "socket_timeout": answer_within}
+
+
 def task_queue_settings(instance_path: str, redis_url: str | None) -> dict:
     """The task queue (Huey): Redis when REDIS_URL is set, else an SQLite file that needs no server."""
     return {
@@ -198,12 +213,29 @@ def task_queue_settings(instance_path: str, redis_url: str | None) -> dict:
     }
 
 
-def mail_settings() -> dict:
-    """Flask-Mailman's MAIL_* settings: SMTP when MAIL_SERVER is set, else messages are printed (development)."""
+def _mail_backend(server: str, given: str | None) -> str:
+    """SMTP when MAIL_SERVER is set; else the console, in development only: in production the console would be the
+    only place reset and invitation links went, and whoever reads the server's output could use them."""
+    backend = given or os.environ.get("MAIL_BACKEND", "").strip()
+    if backend:
+        return backend
+    if server:
+        return "smtp"
+    if not development_mode():
+        raise ConfigError("MAIL_SERVER is not set. Without it e-mail (password resets, invitations, order "
+                          "messages) would only be printed to the console: set MAIL_SERVER (and MAIL_PORT, "
+                          "MAIL_USERNAME, MAIL_PASSWORD, MAIL_USE_TLS as your SMTP server needs). (Development "
+                          "servers, SHOP_ENV=development as `make run` sets it, print e-mail instead.)")
+    return "console"
+
+
+def mail_settings(backend: str | None = None) -> dict:
+    """Flask-Mailman's MAIL_* settings: SMTP when MAIL_SERVER is set, else messages are printed (development);
+    `backend`: one the caller already chose (a test's)."""
     server = os.environ.get("MAIL_SERVER", "").strip()
     sender = os.environ.get("MAIL_DEFAULT_SENDER", "").strip() or "Leucine Shop <shop@leucin-werk.example>"
     return {
-        "MAIL_BACKEND": os.environ.get("MAIL_BACKEND", "").strip() or ("smtp" if server else "console"),
+        "MAIL_BACKEND": _mail_backend(server, backend),
         "MAIL_SERVER": server or "localhost",
         "MAIL_PORT": _whole_number("MAIL_PORT", 587 if _flag("MAIL_USE_TLS", False) else 25, minimum=1),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", "").strip() or None,
@@ -217,19 +249,19 @@ def mail_settings() -> dict:
     }
 
 
-def load_config(instance_path: str, secret_key: str | None = None) -> dict:
-    """Build the Flask config mapping from environment variables (`secret_key`: one the caller already has,
-    such as a test's)."""
+def load_config(instance_path: str, secret_key: str | None = None, mail_backend: str | None = None) -> dict:
+    """Build the Flask config mapping from environment variables (`secret_key`, `mail_backend`: ones the caller
+    already has, such as a test's)."""
     redis_url = os.environ.get("REDIS_URL", "").strip() or None
     return {
         "SECRET_KEY": secret_key or _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
-        # No pre-ping: it cost a round trip on every checkout (two per order). A connection that died (database
-        # restart, idle timeout) fails its request and is discarded with the whole pool (SQLAlchemy's disconnect
-        # handling); pool_recycle keeps connections younger than a typical server or firewall idle timeout.
-        # hide_parameters: a failed statement's message (and so the log) never shows the values bound to it,
-        # which include key hashes, Idempotency-Keys and addresses.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800, "hide_parameters": True},
+        # Pre-ping: a connection that died in the pool (database restart or failover, a proxy or firewall dropping
+        # it, an administrator ending it) is replaced when it is checked out, instead of failing its request with
+        # a 500; it costs a round trip per checkout. pool_recycle keeps connections younger than a typical server
+        # or firewall idle timeout. hide_parameters: a failed statement's message (and so the log) never shows the
+        # values bound to it, which include key hashes, Idempotency-Keys and addresses.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_recycle": 1800, "hide_parameters": True},
         # werkzeug's hash for passwords, not read from the environment: scrypt (n=2**15) everywhere; the test
         # suite alone asks for a fast one, as the hash's cost is the point in production and a drag in tests.
         "PASSWORD_HASH_METHOD": "scrypt",
@@ -239,6 +271,8 @@ def load_config(instance_path: str, secret_key: str | None = None) -> dict:
         "PROXY_COUNT": _whole_number("PROXY_COUNT", 0, minimum=0),
         "MAX_CONTENT_LENGTH": _whole_number("MAX_CONTENT_LENGTH", 1_048_576, minimum=1024),
         "REDIS_URL": redis_url,
+        # When set, /metrics answers only requests with `Authorization: Bearer <METRICS_TOKEN>` (else 401).
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", "").strip() or None,
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         # Keys in the shared Redis start with this, so that several shops (or tests) can share one server.
@@ -247,11 +281,15 @@ def load_config(instance_path: str, secret_key: str | None = None) -> dict:
         "RATELIMIT_STRATEGY": "moving-window",
         # Retry-After is set by the 429 answer itself (shop/ratelimits.py), for the limit or throttle that refused.
         "RATELIMIT_HEADERS_ENABLED": False,
-        # A Redis outage lets requests through (and /readyz reports it) rather than failing every sign-in.
+        # A Redis that is down or hung fails a check within REDIS_TIMEOUT_SECONDS; the limits then count in this
+        # process's memory (Flask-Limiter's in-memory fallback, the same limits, checked again against Redis every
+        # few seconds) rather than failing or holding up every sign-in; /readyz reports Redis as degraded.
+        "RATELIMIT_STORAGE_OPTIONS": redis_timeouts(),
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_SWALLOW_ERRORS": True,
         **{name: _rate_limit(name, default) for name, default in DEFAULT_RATE_LIMITS.items()},
         **task_queue_settings(instance_path, redis_url),
-        **mail_settings(),
+        **mail_settings(mail_backend),
         "LOG_LEVEL": _log_level(),
         "SHOP_CURRENCY": os.environ.get("SHOP_CURRENCY", "EUR"),
         "SHOP_NAME": os.environ.get("SHOP_NAME", "Leucine Shop"),

@@ -1,4 +1,5 @@
-"""JSON logs, one object a line, each carrying the id of its request, which X-Request-ID also sends back."""
+"""JSON logs, one object a line, each carrying the id of its request, which X-Request-ID also sends back; no line
+holds the token of a password-reset or invitation link."""
 from __future__ import annotations
 
 import logging
@@ -13,11 +14,32 @@ from pythonjsonlogger.json import JsonFormatter
 access_log = logging.getLogger("shop.access")
 # An id a proxy or client sent along is kept when it is short and plain; anything else gets a new one.
 _PLAIN_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+# The path segment after /password-reset/, /join/ and /staff/reset/ is a live token: whoever reads it in a log can
+# set the password or join the company. Every route with a token in its path is one of these (a test checks the
+# URL map), and gunicorn's access log (gunicorn.conf.py) redacts with the same pattern.
+_LINK_TOKEN = re.compile(r"(/(?:password-reset|join|reset)/)[^/?#\s\"']+")
+
+
+def redact_tokens(text: str) -> str:
+    """`text` (a path, a URL, a request line or a whole log message) with every link token replaced."""
+    return _LINK_TOKEN.sub(r"\1[redacted]", text)
 
 
 class _RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = g.get("request_id") if has_request_context() else None
+        return True
+
+
+class _RedactingFilter(logging.Filter):
+    """Redact link tokens from every message, whichever logger wrote it (werkzeug's development server logs each
+    request line; an unexpected error names the path)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact_tokens(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
         return True
 
 
@@ -42,6 +64,7 @@ def _install_handler(level: str) -> None:
                                            rename_fields={"asctime": "time", "levelname": "level",
                                                           "name": "logger"}))
         handler.addFilter(_RequestIdFilter())
+        handler.addFilter(_RedactingFilter())
         root.addHandler(handler)
     root.setLevel(level)
 
@@ -62,7 +85,7 @@ def register_logging(app: Flask) -> None:
         if request_id:
             response.headers["X-Request-ID"] = request_id
             access_log.info("request", extra={
-                "method": request.method, "path": request.path, "endpoint": request.endpoint,
+                "method": request.method, "path": redact_tokens(request.path), "endpoint": request.endpoint,
                 "status": response.status_code, "client": request.remote_addr,
                 "duration_ms": round((time.perf_counter() - g.request_started) * 1000, 2)})
         return response

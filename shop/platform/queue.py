@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -19,11 +20,16 @@ from flask import Flask, current_app
 from huey import MemoryHuey, RedisHuey, SqliteHuey
 from huey.api import Huey
 from huey.consumer import Consumer
+from redis import ConnectionPool
 
+from shop.platform.config import QUEUE_REDIS_TIMEOUT_SECONDS, redis_timeouts
 from shop.platform.extensions import db
 
 log = logging.getLogger(__name__)
 EXTENSION = "shop.queue"
+# After a hand-over to the queue failed, this process leaves hand-overs to the sweeps for this many seconds: a hung
+# Redis costs one request its timeout, not every request.
+QUEUE_RETRY_AFTER_SECONDS = 10
 
 
 class TaskQueue:
@@ -33,6 +39,7 @@ class TaskQueue:
         self.app = app
         self.huey = huey
         self._tasks: dict[str, Any] = {}
+        self.failed_until = 0.0  # time.monotonic() before which hand_over does not try the queue
 
     def task(self, name: str, func: Callable, **options) -> None:
         """Register `func` as the task `name` (run in an app context on a worker)."""
@@ -90,7 +97,9 @@ def make_huey(config: dict) -> Huey:
     """The queue the config asks for: 'redis' (REDIS_URL), 'sqlite' (TASK_QUEUE_FILE) or 'memory' (tests)."""
     name, kind = config["TASK_QUEUE_NAME"], config["TASK_QUEUE"]
     if kind == "redis":
-        return RedisHuey(name, url=config["REDIS_URL"], results=False)
+        # Bounded waits: a hung Redis fails the hand-over after a commit in seconds (the sweep hands it over later).
+        pool = ConnectionPool.from_url(config["REDIS_URL"], **redis_timeouts(QUEUE_REDIS_TIMEOUT_SECONDS))
+        return RedisHuey(name, connection_pool=pool, results=False)
     if kind == "sqlite":
         # No fsync per task (2.5 ms an order, here): the outbox in the database is what must survive a crash,
         # and the sweep hands over again whatever the queue file lost.
@@ -115,10 +124,14 @@ def hand_over(name: str, args_list: Iterable[tuple], *, delay: float = 0) -> Non
     many were missed, never their arguments (a task's arguments are ids, but a log line is no place for data)."""
     queue = task_queue()
     pending = list(args_list)
+    if pending and time.monotonic() < queue.failed_until:
+        log.warning("the task queue failed moments ago: %d %s task(s) left to the sweep", len(pending), name)
+        return
     for handed, args in enumerate(pending):
         try:
             queue.enqueue(name, *args, delay=delay)
         except Exception as exc:  # noqa: BLE001 - the commit stands; the sweep catches up
+            queue.failed_until = time.monotonic() + QUEUE_RETRY_AFTER_SECONDS
             log.warning("could not hand %d %s task(s) to the task queue (%s); the sweep will", len(pending) - handed,
                         name, type(exc).__name__)
             return

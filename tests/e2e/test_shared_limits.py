@@ -5,10 +5,6 @@ from __future__ import annotations
 import http.cookiejar
 import os
 import re
-import signal
-import socket
-import subprocess
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -17,12 +13,9 @@ from pathlib import Path
 
 import pytest
 import redis
-from flask_migrate import upgrade
 
-from shop import create_app
-from shop.platform.extensions import db
-from tests.conftest import _test_config
 from tests.support.factories import make_customer
+from tests.support.gunicorn import Server, migrated_sqlite, production_env
 from tests.support.metrics import metric_sample
 
 pytestmark = pytest.mark.slow
@@ -46,47 +39,6 @@ def shared_redis():
     for key in client.scan_iter(match=f"*{prefix}*"):
         client.delete(key)
     client.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """One gunicorn (2 sync workers) serving wsgi:app from the repository, as production runs it."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log.open("w")
-        self.proc = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{self.port}", "wsgi:app"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-
-    def wait_ready(self, timeout: float = 90) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"gunicorn exited with {self.proc.returncode}; see {self.log.name}")
-            try:
-                with urllib.request.urlopen(self.url + "/readyz", timeout=5) as answer:
-                    if answer.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
-        raise AssertionError(f"gunicorn on {self.url} did not get ready in {timeout} s")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)  # this test's own gunicorn: its master and workers
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=30)
-        self.log.close()
 
 
 class Browser:
@@ -114,21 +66,14 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 @pytest.fixture
 def two_servers(tmp_path, shared_redis):
-    url = f"sqlite:///{tmp_path / 'shop.sqlite3'}"
-    app = create_app(_test_config(url))
-    with app.app_context():
-        upgrade()
-        make_customer()
-        db.session.remove()
-        db.engine.dispose()
+    url = migrated_sqlite(tmp_path, make_customer)
     servers = []
     for name in ("a", "b"):
         metrics = tmp_path / f"metrics-{name}"
         metrics.mkdir()
-        env = {**{k: v for k, v in os.environ.items() if not k.startswith(("RATELIMIT_", "PROMETHEUS_"))},
-               "DATABASE_URL": url, "SECRET_KEY": "shared-test-secret", "REDIS_URL": REDIS_URL,
-               "RATELIMIT_KEY_PREFIX": shared_redis, "RATELIMIT_SIGNIN_FAILURES": "3 per hour",
-               "PROMETHEUS_MULTIPROC_DIR": str(metrics), "LOG_LEVEL": "WARNING"}
+        env = production_env(DATABASE_URL=url, REDIS_URL=REDIS_URL, RATELIMIT_KEY_PREFIX=shared_redis,
+                             RATELIMIT_SIGNIN_FAILURES="3 per hour", PROMETHEUS_MULTIPROC_DIR=str(metrics),
+                             LOG_LEVEL="WARNING")
         servers.append(Server(env, tmp_path / f"gunicorn-{name}.log"))
     try:
         for server in servers:

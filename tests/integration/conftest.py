@@ -7,4 +7,5 @@ from tests.support.api import (  # noqa: F401  (an API client, its company's adm
     stocked,
 )
 from tests.support.events import receiver  # noqa: F401  (a local webhook receiver answering 200)
+from tests.support.redis_server import own_redis  # noqa: F401  (a redis-server of the test's own, to hang)
 from tests.support.staff import staff_clients  # noqa: F401  (a signed-in client per staff role)
