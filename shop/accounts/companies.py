@@ -22,6 +22,7 @@ from shop.platform.countries import COUNTRY_CODE_MESSAGE, is_country_code
 from shop.platform.database import utcnow
 from shop.platform.errors import Forbidden, InvalidInput, NotFound
 from shop.platform.extensions import db
+from shop.platform.names import checked_name
 from shop.platform.sql import like_pattern
 
 PAYMENT_TERMS = re.compile(r"prepaid|net_([1-9][0-9]{0,2})")
@@ -56,11 +57,7 @@ def update_details(member: Customer, name: str, vat_id: str, billing: dict[str, 
     """Change the company's legal name, VAT ID and billing address (an admin only); every mistake at once."""
     require_role(member, MemberRole.ADMIN, "change the company's details")
     errors: dict[str, list[str]] = {}
-    name = (name or "").strip()
-    if not name:
-        errors["name"] = ["The legal name is required."]
-    elif len(name) > 200:
-        errors["name"] = ["At most 200 characters."]
+    name = checked_name(name, "name", 200, errors, required="The legal name is required.")
     try:
         vat_id = check_vat_id(vat_id)
     except InvalidInput as exc:

@@ -29,6 +29,7 @@ from shop.platform.audit import audit
 from shop.platform.database import utcnow
 from shop.platform.errors import InvalidInput, NotFound
 from shop.platform.extensions import db
+from shop.platform.names import checked_name
 from shop.platform.sql import like_pattern
 
 __all__ = ["MIN_PASSWORD_LENGTH"]  # re-exported for the forms' labels
@@ -80,10 +81,7 @@ def registration_errors(email: str, password: str, company: str) -> dict[str, li
     company = (company or "").strip()
     errors = _new_account_errors(Customer, email, password,
                                  "An account with this email already exists. Sign in instead.", company)
-    if not company:
-        errors["company"] = ["The company name is required."]
-    elif len(company) > 200:
-        errors["company"] = ["At most 200 characters."]
+    checked_name(company, "company", 200, errors, required="The company name is required.")
     return errors
 
 
@@ -100,6 +98,7 @@ def create_customer(email: str, password: str, company: str) -> Customer:
 def create_staff(email: str, password: str, roles: Iterable[str] | str, name: str = "") -> StaffUser:
     """Create a staff user holding `roles` (one role's name, or several) of admin, warehouse, quality, fulfilment."""
     errors = _new_account_errors(StaffUser, email, password, "A staff user with this email already exists.")
+    name = checked_name(name, "name", 120, errors)
     held, role_errors = checked_roles([roles] if isinstance(roles, str) else roles, email)
     if role_errors:
         errors["roles"] = role_errors
@@ -155,14 +154,12 @@ def create_api_key(customer: Customer, name: str = "", role: MemberRole | str = 
     """Issue a new API key of the member's company, made by the member, acting with `role` (buyer, approver or
     admin: an admin key also manages the company's webhook endpoints); return the key itself, which is never
     stored. An admin key needs a company admin as its maker."""
-    name = (name or "").strip()
     errors: dict[str, list[str]] = {}
+    name = checked_name(name, "name", 100, errors)
     if role not in [r.value for r in MemberRole]:
         errors["role"] = ["A key acts as a buyer, an approver or an admin."]
     elif role == MemberRole.ADMIN and not customer.role.may(MemberRole.ADMIN):
         errors["role"] = ["Only a company admin may make an admin key."]
-    if len(name) > 100:
-        errors["name"] = ["At most 100 characters."]
     if errors:
         raise InvalidInput(errors)
     key = API_KEY_PREFIX + secrets.token_urlsafe(32)

@@ -1,0 +1,40 @@
+"""A line break or another control character in any name a company types is refused beside the field (issue 22,
+item 7): the probe stored "Acme\\r\\nInc", which broke that company's invitations (a CR/LF in a mail header)."""
+from __future__ import annotations
+
+import pytest
+
+from shop.accounts.models import Customer
+from shop.platform.extensions import db
+from tests.support.factories import make_customer
+from tests.support.storefront import field_error, register, sign_in
+
+
+@pytest.fixture
+def admin(app, client):
+    admin = make_customer("admin@acme.example", "Acme Nutrition")
+    sign_in(client, admin.email)
+    return admin
+
+
+@pytest.mark.parametrize("company", ["Acme\r\nInc", "Acme\nInc", "Acme\x1bInc", "Acme\x85Inc", "Acme\u2029Inc"])
+def test_a_line_break_or_control_character_in_a_company_name_is_refused_beside_the_field(app, admin, client,
+                                                                                       company):
+    page = client.post("/account", data={"name": company})
+    assert page.status_code == 422 and "line" in field_error(page.text, "name")
+    registered = register(app.test_client(), company=company)
+    assert registered.status_code == 422 and "line" in field_error(registered.text, "company")
+    db.session.expire_all()
+    assert db.session.query(Customer).filter_by(email="new@brand.example").count() == 0
+    assert db.session.get(Customer, admin.id).company.name == "Acme Nutrition"
+
+
+@pytest.mark.parametrize(("path", "field", "data"), [
+    ("/account/api-keys", "name", {"name": "ERP\r\nline", "role": "buyer"}),
+    ("/account/webhooks", "description", {"url": "https://hooks.example.com/x", "events": ["order.placed"],
+                                          "description": "ERP\r\nline"}),
+])
+def test_a_line_break_in_any_other_name_on_the_company_pages_is_refused_beside_the_field(admin, client, path, field,
+                                                                                       data):
+    page = client.post(path, data=data)
+    assert page.status_code == 422 and "line" in field_error(page.text, field)
