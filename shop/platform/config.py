@@ -116,6 +116,10 @@ DEFAULT_RATE_LIMITS = {
     "RATELIMIT_API_AUTH_FAILURES": "60 per minute;1000 per hour",
     # Per API key (and per customer on the storefront's checkout): an ERP catching up needs bursts.
     "RATELIMIT_ORDERS": "120 per minute",
+    # Invitations sent (new or again) per company admin, and per company whichever admin sends them: an admin's
+    # account taken over cannot mail strangers in bulk through the shop's own address.
+    "RATELIMIT_INVITATIONS": "10 per hour;30 per day",
+    "RATELIMIT_INVITATIONS_PER_COMPANY": "30 per hour;100 per day",
 }
 
 

@@ -14,7 +14,7 @@ from shop.ordering import shortages
 from shop.platform import mail
 from shop.platform.confirmation import confirmed, to_confirm
 from shop.platform.errors import DomainError, InvalidInput
-from shop.platform.ratelimits import register_rate, signin_rate
+from shop.platform.ratelimits import invitation_rate, register_rate, signin_rate
 from shop.platform.tx import run_in_transaction
 from shop.storefront import bp
 from shop.storefront.common import apply_errors, current_customer, customer_required
@@ -81,6 +81,7 @@ def account():
 
 
 @bp.route("/account/members", methods=["GET", "POST"])
+@invitation_rate
 @role_required(MemberRole.ADMIN)
 def members():
     """The company's members with their roles; invite a new one by e-mail."""
@@ -141,6 +142,7 @@ def remove_member(member_id: int):
 
 
 @bp.post("/account/members/<id:member_id>/invite-again")
+@invitation_rate
 @role_required(MemberRole.ADMIN)
 def invite_again(member_id: int):
     """Send a pending member a fresh invitation link."""

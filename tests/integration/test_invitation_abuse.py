@@ -1,0 +1,76 @@
+"""Invitations as a phishing and enumeration channel (issue 22, item 3), and control characters in names (item 7).
+
+Each test reproduces what the second probe did through the members page and failed before the fix: invitations
+unthrottled, the invitee's free-text name in the subject and first line of the shop's own e-mail, "already has an
+account" for a known address, a pending invitation that blocked the person from registering, an earlier link that
+kept working after "Send the invitation again", and a line break stored in a company's name.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from shop.accounts.models import Customer
+from shop.platform.extensions import db
+from tests.support.factories import make_customer
+from tests.support.mail import drain, outbox_mail
+from tests.support.storefront import sign_in
+
+PASSWORD = "amber falcon quartz 77"
+LURE = "Your account is locked, call +1 555 0100"
+
+
+@pytest.fixture
+def admin(app, client):
+    admin = make_customer("admin@acme.example", "Acme Nutrition")
+    sign_in(client, admin.email)
+    return admin
+
+
+def invite(client, email: str, **data):
+    return client.post("/account/members", data={"email": email, "role": "buyer", **data})
+
+
+def mail_to(email: str) -> list:
+    """The messages that went to `email`, once the workers sent the outbox."""
+    drain()
+    return [m for m in outbox_mail() if m.to == [email]]
+
+
+def link_in(message) -> str:
+    """The path of the link in an e-mail (the test client speaks to paths)."""
+    return re.search(r"https?://[^/\s]+(/\S+)", message.body).group(1)
+
+
+def join(app, path: str):
+    return app.test_client().post(path, data={"password": PASSWORD, "confirm": PASSWORD})
+
+
+def pending(email: str) -> Customer | None:
+    db.session.expire_all()
+    return db.session.scalar(select(Customer).where(Customer.email == email))
+
+
+def test_the_eleventh_invitation_in_an_hour_from_one_admin_is_refused(admin, client):
+    for n in range(10):
+        assert invite(client, f"person{n}@example.com").status_code == 302
+    refused = invite(client, "person10@example.com")
+    assert refused.status_code == 429 and "too many invitations" in refused.text
+    assert int(refused.headers["Retry-After"]) > 0
+    assert pending("person10@example.com") is None and mail_to("person10@example.com") == []
+
+
+def test_a_company_has_its_own_budget_of_invitations_whichever_admin_sends_them(make_app):
+    app = make_app(RATELIMIT_INVITATIONS_PER_COMPANY="3 per hour")
+    with app.app_context():
+        first = make_customer("admin@acme.example", "Acme Nutrition")
+        second = make_customer("second@acme.example", "Somewhere Else")
+        second.company_id, second.company = first.company_id, first.company
+        db.session.commit()
+    one, two = app.test_client(), app.test_client()
+    sign_in(one, "admin@acme.example")
+    sign_in(two, "second@acme.example")
+    assert [invite(c, f"p{n}@example.com").status_code for n, c in enumerate([one, two, one])] == [302] * 3
+    assert invite(two, "p4@example.com").status_code == 429
