@@ -29,6 +29,8 @@ PAYMENT_TERMS = re.compile(r"prepaid|net_([1-9][0-9]{0,2})")
 # An amount as people write it for a machine: digits, and a point with at most two for cents (`25,000`, `1e4`
 # and `25000.` are refused, never guessed).
 PLAIN_AMOUNT = re.compile(r"[0-9]{1,10}(\.[0-9]{1,2})?")
+# The name an admin gives the person they invite: shown on the members page, never in the invitation e-mail.
+MAX_INVITEE_NAME = 80
 BILLING_FIELDS = {"billing_line1": 200, "billing_line2": 200, "billing_city": 100, "billing_postal_code": 20}
 
 
@@ -115,11 +117,10 @@ def invite_member(admin: Customer, email: str, role: str, name: str = "") -> Cus
         member_role = _role(role)
     except InvalidInput as exc:
         errors.update(exc.errors)
-    if len((name or "").strip()) > 120:
-        errors["name"] = ["At most 120 characters."]
+    name = checked_name(name, "name", MAX_INVITEE_NAME, errors)
     if errors:
         raise InvalidInput(errors)
-    member = Customer(email=email, company_id=admin.company_id, role=member_role, name=(name or "").strip())
+    member = Customer(email=email, company_id=admin.company_id, role=member_role, name=name)
     member.set_password(secrets.token_urlsafe(32))  # nobody knows it: the invitation link sets the real one
     db.session.add(member)
     db.session.flush()

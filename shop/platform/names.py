@@ -21,6 +21,12 @@ def is_plain_line(text: str) -> bool:
     return not any(unicodedata.category(ch) in _CONTROL_CATEGORIES or ch in _BIDI_CONTROLS for ch in text)
 
 
+def one_line(text: str) -> str:
+    """`text` with every character `is_plain_line` refuses turned into a space: for a name stored before names
+    were checked, where it meets a mail header or a first line."""
+    return "".join(" " if not is_plain_line(ch) else ch for ch in text)
+
+
 def name_problem(text: str, limit: int) -> str | None:
     """What is wrong with a (trimmed) name: longer than `limit`, or not one plain line; None when nothing is."""
     if len(text) > limit:

@@ -16,7 +16,7 @@ from shop.accounts.models import Customer
 from shop.platform.extensions import db
 from tests.support.factories import make_customer
 from tests.support.mail import drain, outbox_mail
-from tests.support.storefront import sign_in
+from tests.support.storefront import field_error, sign_in
 
 PASSWORD = "amber falcon quartz 77"
 LURE = "Your account is locked, call +1 555 0100"
@@ -74,3 +74,19 @@ def test_a_company_has_its_own_budget_of_invitations_whichever_admin_sends_them(
     sign_in(two, "second@acme.example")
     assert [invite(c, f"p{n}@example.com").status_code for n, c in enumerate([one, two, one])] == [302] * 3
     assert invite(two, "p4@example.com").status_code == 429
+
+
+@pytest.mark.parametrize("name", [f"Bob\r\n{LURE}", "x" * 81, "Bob\u2028" + LURE])
+def test_an_invitees_name_with_a_line_break_or_too_long_is_refused_beside_the_field(admin, client, name):
+    page = invite(client, "bob@example.com", name=name)
+    assert page.status_code == 422 and field_error(page.text, "name")
+    assert pending("bob@example.com") is None
+
+
+def test_the_invitees_name_is_not_in_the_subject_or_first_line_which_name_the_admin_and_company(admin, client):
+    assert invite(client, "bob@example.com", name=LURE).status_code == 302
+    (message,) = mail_to("bob@example.com")
+    assert message.subject == "admin@acme.example of Acme Nutrition invited you to Leucine Shop"
+    first_line = message.body.strip().splitlines()[0]
+    assert first_line.startswith("admin@acme.example of Acme Nutrition invited you to Leucine Shop")
+    assert "locked" not in message.subject and "locked" not in first_line
