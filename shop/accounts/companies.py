@@ -121,10 +121,27 @@ def invite_member(admin: Customer, email: str, role: str, name: str = "") -> Cus
     if errors:
         raise InvalidInput(errors)
     member = Customer(email=email, company_id=admin.company_id, role=member_role, name=name)
-    member.set_password(secrets.token_urlsafe(32))  # nobody knows it: the invitation link sets the real one
     db.session.add(member)
-    db.session.flush()
+    _renew_invitation(member)
     return member
+
+
+def invite_again(admin: Customer, member_id: int) -> Customer:
+    """Renew the invitation of a member of the admin's company who has not joined yet: a new link, and the earlier
+    one stops working. NotFound for anyone else."""
+    require_role(admin, MemberRole.ADMIN, "invite members")
+    member = _member_of(admin, member_id)
+    if member.joined_at is not None:
+        raise NotFound("No such invitation in your company.")
+    _renew_invitation(member)
+    return member
+
+
+def _renew_invitation(member: Customer) -> None:
+    # Nobody knows this password: the invitation link sets the real one. The link is signed over a fingerprint of
+    # the password hash (shop.accounts.links), so a new random password ends every link sent before.
+    member.set_password(secrets.token_urlsafe(32))
+    db.session.flush()
 
 
 def _member_of(admin: Customer, member_id: int, *, lock: bool = True) -> Customer:

@@ -2,7 +2,8 @@
 
 A link carries the account's id and a fingerprint of its current password hash, signed with SECRET_KEY and
 timed: it expires (INVITATION_VALID_DAYS, PASSWORD_RESET_VALID_MINUTES), and it works once, because setting
-the password changes the hash it was made from. Nothing is stored.
+the password changes the hash it was made from. An invitation sent again gets a new random password, which ends
+the earlier link the same way. Nothing else is stored.
 """
 from __future__ import annotations
 

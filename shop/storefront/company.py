@@ -13,7 +13,7 @@ from shop.ordering import approvals as approval_service
 from shop.ordering import shortages
 from shop.platform import mail
 from shop.platform.confirmation import confirmed, to_confirm
-from shop.platform.errors import DomainError, InvalidInput
+from shop.platform.errors import DomainError, InvalidInput, NotFound
 from shop.platform.ratelimits import invitation_rate, register_rate, signin_rate
 from shop.platform.tx import run_in_transaction
 from shop.storefront import bp
@@ -145,12 +145,14 @@ def remove_member(member_id: int):
 @invitation_rate
 @role_required(MemberRole.ADMIN)
 def invite_again(member_id: int):
-    """Send a pending member a fresh invitation link."""
+    """Send a pending member a fresh invitation link; the earlier one stops working."""
     admin = current_customer()
-    member = next((m for m in companies.members(admin.company_id) if m.id == member_id and m.joined_at is None),
-                  None)
-    if member is None or not ActionForm().validate_on_submit():
-        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400, description="The form was not sent from this site; reload the page and try again.")
+    try:
+        member = run_in_transaction(companies.invite_again, admin, member_id)
+    except NotFound as exc:
+        abort(404, description=exc.message)
     _send_invitation(member, admin)
     flash(f"A new invitation went to {member.email}.", "success")
     return redirect(url_for("storefront.members"))

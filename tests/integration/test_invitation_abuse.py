@@ -90,3 +90,12 @@ def test_the_invitees_name_is_not_in_the_subject_or_first_line_which_name_the_ad
     first_line = message.body.strip().splitlines()[0]
     assert first_line.startswith("admin@acme.example of Acme Nutrition invited you to Leucine Shop")
     assert "locked" not in message.subject and "locked" not in first_line
+
+
+def test_sending_the_invitation_again_ends_the_earlier_link(app, admin, client):
+    invite(client, "again@example.com")
+    member = pending("again@example.com")
+    assert client.post(f"/account/members/{member.id}/invite-again").status_code == 302
+    first, second = mail_to("again@example.com")
+    assert join(app, link_in(first)).status_code == 410
+    assert join(app, link_in(second)).status_code == 302
