@@ -15,8 +15,9 @@ from sqlalchemy.orm import selectinload
 from stdnum.eu import vat
 from stdnum.exceptions import ValidationError as StdnumError
 
+from shop.accounts import member_mail
 from shop.accounts.models import PREPAID, ApiKey, Company, Customer, MemberRole, StaffUser
-from shop.accounts.people import checked_new_email
+from shop.accounts.people import normalise_email
 from shop.platform.audit import audit
 from shop.platform.countries import COUNTRY_CODE_MESSAGE, is_country_code
 from shop.platform.database import utcnow
@@ -104,15 +105,20 @@ def _role(raw: str, field: str = "role") -> MemberRole:
         raise InvalidInput({field: ["Choose buyer, approver or admin."]}) from None
 
 
-def invite_member(admin: Customer, email: str, role: str, name: str = "") -> Customer:
-    """Add a member to the admin's company who joins by setting a password through an invitation link.
+def invite_member(admin: Customer, email: str, role: str, name: str = "") -> Customer | None:
+    """Invite a person to the admin's company: they join by setting a password through the invitation link.
 
-    The new member cannot sign in until then (the password is an unusable random one). An address that
-    already has an account is refused: a person belongs to one company.
+    Returns the member to send the invitation to, who cannot sign in until then (their password is an unusable
+    random one). An address that already has an account is answered alike, so that nobody can probe for
+    accounts: nothing changes, its holder is told by an e-mail with no link, and the result is None. A person
+    invited before who never joined is invited afresh by their company (the earlier link stops working).
     """
     require_role(admin, MemberRole.ADMIN, "invite members")
-    email, errors = checked_new_email(
-        Customer, email, "This address already has an account. A person can be a member of one company.")
+    errors: dict[str, list[str]] = {}
+    try:
+        email = normalise_email(email)
+    except InvalidInput as exc:
+        errors.update(exc.errors)
     try:
         member_role = _role(role)
     except InvalidInput as exc:
@@ -120,8 +126,15 @@ def invite_member(admin: Customer, email: str, role: str, name: str = "") -> Cus
     name = checked_name(name, "name", MAX_INVITEE_NAME, errors)
     if errors:
         raise InvalidInput(errors)
-    member = Customer(email=email, company_id=admin.company_id, role=member_role, name=name)
-    db.session.add(member)
+    member = db.session.scalar(select(Customer).where(Customer.email == email).with_for_update())
+    if member is None:
+        member = Customer(email=email, company_id=admin.company_id)
+        db.session.add(member)
+    elif not (member.joined_at is None and member.company_id == admin.company_id):
+        if member.active and member.joined_at is not None:
+            member_mail.send_already_member(member, admin)
+        return None
+    member.company_id, member.role, member.name, member.active = admin.company_id, member_role, name, True
     _renew_invitation(member)
     return member
 

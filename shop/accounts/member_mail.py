@@ -30,5 +30,11 @@ def send_invitation(member: Customer, inviter: Customer, link: str) -> None:
           inviter=invited_by(inviter), link=link)
 
 
+def send_already_member(holder: Customer, inviter: Customer) -> None:
+    """Tell the holder of an account that someone tried to invite their address; nothing to click, nothing changed."""
+    _send(holder.email, "Someone tried to invite you to Leucine Shop", "already_member", holder=holder,
+          inviter=invited_by(inviter))
+
+
 def send_password_reset(user: Customer | StaffUser, link: str) -> None:
     _send(user.email, "Reset your Leucine Shop password", "password_reset", user=user, link=link)

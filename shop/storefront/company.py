@@ -94,9 +94,12 @@ def members():
         except InvalidInput as exc:
             form.form_errors.extend(apply_errors(form, exc.errors))
         else:
-            _send_invitation(member, admin)
-            flash(f"{member.email} is invited as {member.role.value}: the e-mail holds a link to set a password "
-                  f"(valid {_invitation_days()} days).", "success")
+            if member is not None:
+                _send_invitation(member, admin)
+            # The same words whether or not the address has an account (whose holder is told instead): the page
+            # must not tell who is a customer.
+            flash(f"{form.email.data.strip().lower()} is invited as {form.role.data}: the e-mail holds a link to "
+                  f"set a password (valid {_invitation_days()} days).", "success")
             return redirect(url_for("storefront.members"))
     status = 422 if form.is_submitted() else 200
     return render_template("storefront/members.html", form=form, members=companies.members(admin.company_id),

@@ -92,6 +92,19 @@ def test_the_invitees_name_is_not_in_the_subject_or_first_line_which_name_the_ad
     assert "locked" not in message.subject and "locked" not in first_line
 
 
+def test_inviting_an_address_with_an_account_answers_exactly_like_a_new_address(admin, client):
+    make_customer("taken@other.example", "Other Co")
+    new = invite(client, "fresh@other.example")
+    taken = invite(client, "taken@other.example")
+    assert (new.status_code, new.location) == (taken.status_code, taken.location) == (302, "/account/members")
+    new_page = client.get("/account/members").text  # the flash of the second answer
+    assert "taken@other.example is invited as buyer" in new_page
+    # The holder of the account is told, with no link to follow; their account is untouched.
+    (notice,) = mail_to("taken@other.example")
+    assert "already have an account" in notice.body and "http" not in notice.body
+    assert pending("taken@other.example").company.name == "Other Co"
+
+
 def test_sending_the_invitation_again_ends_the_earlier_link(app, admin, client):
     invite(client, "again@example.com")
     member = pending("again@example.com")
