@@ -111,7 +111,8 @@ def invite_member(admin: Customer, email: str, role: str, name: str = "") -> Cus
     Returns the member to send the invitation to, who cannot sign in until then (their password is an unusable
     random one). An address that already has an account is answered alike, so that nobody can probe for
     accounts: nothing changes, its holder is told by an e-mail with no link, and the result is None. A person
-    invited before who never joined is invited afresh by their company (the earlier link stops working).
+    invited before who never joined is invited afresh (the earlier link stops working) when the invitation is
+    this company's own, or another company's that lapsed.
     """
     require_role(admin, MemberRole.ADMIN, "invite members")
     errors: dict[str, list[str]] = {}
@@ -130,7 +131,7 @@ def invite_member(admin: Customer, email: str, role: str, name: str = "") -> Cus
     if member is None:
         member = Customer(email=email, company_id=admin.company_id)
         db.session.add(member)
-    elif not (member.joined_at is None and member.company_id == admin.company_id):
+    elif not (member.joined_at is None and (member.company_id == admin.company_id or member.invitation_lapsed)):
         if member.active and member.joined_at is not None:
             member_mail.send_already_member(member, admin)
         return None
@@ -140,8 +141,8 @@ def invite_member(admin: Customer, email: str, role: str, name: str = "") -> Cus
 
 
 def invite_again(admin: Customer, member_id: int) -> Customer:
-    """Renew the invitation of a member of the admin's company who has not joined yet: a new link, and the earlier
-    one stops working. NotFound for anyone else."""
+    """Renew the invitation of a member of the admin's company who has not joined yet: a new link, valid for
+    INVITATION_VALID_DAYS from now, and the earlier one stops working. NotFound for anyone else."""
     require_role(admin, MemberRole.ADMIN, "invite members")
     member = _member_of(admin, member_id)
     if member.joined_at is not None:
@@ -154,6 +155,7 @@ def _renew_invitation(member: Customer) -> None:
     # Nobody knows this password: the invitation link sets the real one. The link is signed over a fingerprint of
     # the password hash (shop.accounts.links), so a new random password ends every link sent before.
     member.set_password(secrets.token_urlsafe(32))
+    member.invited_at = utcnow()
     db.session.flush()
 
 

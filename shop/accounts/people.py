@@ -48,12 +48,15 @@ def normalise_email(email: str, field: str = "email") -> str:
 def checked_new_email(model: type[Customer] | type[StaffUser], email: str,
                       taken_message: str) -> tuple[str, dict[str, list[str]]]:
     """A new account's address, normalised, and what is wrong with it by field (badly formed, or `taken_message`
-    when an account of `model` has it already)."""
+    when an account of `model` has it already: a person invited who never joined has none yet)."""
     try:
         email = normalise_email(email)
     except InvalidInput as exc:
         return email, dict(exc.errors)
-    if db.session.scalar(select(model.id).where(model.email == email)) is not None:
+    taken = select(model.id).where(model.email == email)
+    if model is Customer:
+        taken = taken.where(Customer.joined_at.is_not(None))
+    if db.session.scalar(taken) is not None:
         return email, {"email": [taken_message]}
     return email, {}
 
@@ -86,12 +89,20 @@ def registration_errors(email: str, password: str, company: str) -> dict[str, li
 
 
 def create_customer(email: str, password: str, company: str) -> Customer:
-    """Register a one-person company whose member, the new customer, is its admin; the email must be new."""
+    """Register a one-person company whose member, the new customer, is its admin; the email must be new.
+
+    A person with a pending invitation may register on their own: the invitation lapses (its row becomes the new
+    account, so the link in it stops working, and the inviting company no longer lists them).
+    """
     errors = registration_errors(email, password, company)
     if errors:
         raise InvalidInput(errors)
-    member = Customer(email=normalise_email(email), company=Company(name=company.strip()), role=MemberRole.ADMIN,
-                      joined_at=utcnow())
+    email = normalise_email(email)
+    member = db.session.scalar(select(Customer).where(Customer.email == email, Customer.joined_at.is_(None))
+                               .with_for_update()) or Customer(email=email)
+    member.company, member.role, member.name, member.active = Company(name=company.strip()), MemberRole.ADMIN, "", True
+    member.joined_at, member.invited_at = utcnow(), None
+    member.end_all_sessions()
     return _add_account(member, password)
 
 

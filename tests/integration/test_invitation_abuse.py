@@ -8,15 +8,17 @@ kept working after "Send the invitation again", and a line break stored in a com
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from shop.accounts.models import Customer
+from shop.platform.database import utcnow
 from shop.platform.extensions import db
 from tests.support.factories import make_customer
 from tests.support.mail import drain, outbox_mail
-from tests.support.storefront import field_error, sign_in
+from tests.support.storefront import field_error, register, sign_in
 
 PASSWORD = "amber falcon quartz 77"
 LURE = "Your account is locked, call +1 555 0100"
@@ -103,6 +105,31 @@ def test_inviting_an_address_with_an_account_answers_exactly_like_a_new_address(
     (notice,) = mail_to("taken@other.example")
     assert "already have an account" in notice.body and "http" not in notice.body
     assert pending("taken@other.example").company.name == "Other Co"
+
+
+def test_an_expired_invitation_shows_as_expired_and_its_link_says_to_ask_for_a_new_one(app, admin, client):
+    invite(client, "late@example.com")
+    (message,) = mail_to("late@example.com")
+    db.session.execute(update(Customer).where(Customer.email == "late@example.com")
+                       .values(invited_at=utcnow() - timedelta(days=8)))
+    db.session.commit()
+    page = join(app, link_in(message))
+    assert page.status_code == 410 and "expired" in page.text and "Ask for a new one" in page.text
+    assert "invitation expired" in client.get("/account/members").text
+    assert pending("late@example.com").joined_at is None
+
+
+def test_a_person_with_a_pending_invitation_registers_on_their_own_and_the_invitation_lapses(app, admin, client):
+    invite(client, "solo@example.com")
+    assert "solo@example.com" in client.get("/account/members").text
+    (message,) = mail_to("solo@example.com")
+    page = register(app.test_client(), email="solo@example.com", company="Solo Labs")
+    assert page.status_code == 302
+    person = pending("solo@example.com")
+    assert (person.company.name, person.role, person.joined_at is not None) == ("Solo Labs", "admin", True)
+    assert join(app, link_in(message)).status_code == 410
+    sign_in(client, "admin@acme.example")  # the test's clients share one app context, and so Flask-Login's user
+    assert "solo@example.com" not in client.get("/account/members").text
 
 
 def test_sending_the_invitation_again_ends_the_earlier_link(app, admin, client):
