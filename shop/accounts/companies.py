@@ -134,6 +134,7 @@ def invite_member(admin: Customer, email: str, role: str, name: str = "") -> Cus
     elif not (member.joined_at is None and (member.company_id == admin.company_id or member.invitation_lapsed)):
         if member.active and member.joined_at is not None:
             member_mail.send_already_member(member, admin)
+        Customer(password_hash="").set_password(secrets.token_urlsafe(32))  # as long as an invitation takes
         return None
     member.company_id, member.role, member.name, member.active = admin.company_id, member_role, name, True
     _renew_invitation(member)

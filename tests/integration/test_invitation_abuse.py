@@ -119,6 +119,21 @@ def test_an_expired_invitation_shows_as_expired_and_its_link_says_to_ask_for_a_n
     assert pending("late@example.com").joined_at is None
 
 
+def test_once_an_invitation_expired_another_company_may_invite_the_address(app, admin, client):
+    invite(client, "wanted@example.com")
+    db.session.execute(update(Customer).where(Customer.email == "wanted@example.com")
+                       .values(invited_at=utcnow() - timedelta(days=8)))
+    db.session.commit()
+    make_customer("admin@rival.example", "Rival Foods")
+    rival = app.test_client()
+    sign_in(rival, "admin@rival.example")
+    assert invite(rival, "wanted@example.com").status_code == 302
+    *_, message = mail_to("wanted@example.com")
+    assert message.subject == "admin@rival.example of Rival Foods invited you to Leucine Shop"
+    assert join(app, link_in(message)).status_code == 302
+    assert pending("wanted@example.com").company.name == "Rival Foods"
+
+
 def test_a_person_with_a_pending_invitation_registers_on_their_own_and_the_invitation_lapses(app, admin, client):
     invite(client, "solo@example.com")
     assert "solo@example.com" in client.get("/account/members").text
