@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from shop.accounts.models import Customer
+from shop.ordering import actions
+from shop.platform.errors import InvalidInput
 from shop.platform.extensions import db
 from tests.support.factories import make_customer
 from tests.support.storefront import field_error, register, sign_in
@@ -38,3 +40,10 @@ def test_a_line_break_in_any_other_name_on_the_company_pages_is_refused_beside_t
                                                                                        data):
     page = client.post(path, data=data)
     assert page.status_code == 422 and "line" in field_error(page.text, field)
+
+
+def test_a_line_break_in_a_carrier_or_tracking_reference_is_refused_before_any_order_is_touched(app):
+    # Both go into the buyer's "shipped" e-mail and the order's history, as names do.
+    with pytest.raises(InvalidInput) as refused:
+        actions.ship_order("LS-NONE", "1Z999\r\nYour parcel is held, pay at", carrier="DHL\u2028Customs")
+    assert set(refused.value.errors) == {"tracking_reference", "carrier"}
