@@ -3,12 +3,14 @@ item 7): the probe stored "Acme\\r\\nInc", which broke that company's invitation
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import update
 
-from shop.accounts.models import Customer
+from shop.accounts.models import Company, Customer
 from shop.ordering import actions
 from shop.platform.errors import InvalidInput
 from shop.platform.extensions import db
 from tests.support.factories import make_customer
+from tests.support.mail import drain, outbox_mail
 from tests.support.storefront import field_error, register, sign_in
 
 
@@ -47,3 +49,12 @@ def test_a_line_break_in_a_carrier_or_tracking_reference_is_refused_before_any_o
     with pytest.raises(InvalidInput) as refused:
         actions.ship_order("LS-NONE", "1Z999\r\nYour parcel is held, pay at", carrier="DHL\u2028Customs")
     assert set(refused.value.errors) == {"tracking_reference", "carrier"}
+
+
+def test_a_company_name_stored_with_a_line_break_before_the_check_still_gets_its_invitations_out(admin, client):
+    db.session.execute(update(Company).where(Company.id == admin.company_id).values(name="Acme\r\nNutrition"))
+    db.session.commit()
+    assert client.post("/account/members", data={"email": "x@example.com", "role": "buyer"}).status_code == 302
+    drain()
+    (message,) = [m for m in outbox_mail() if m.to == ["x@example.com"]]
+    assert message.subject == "admin@acme.example of Acme  Nutrition invited you to Leucine Shop"
