@@ -9,6 +9,7 @@ from shop.accounts.models import Company, Customer
 from shop.ordering import actions
 from shop.platform.errors import InvalidInput
 from shop.platform.extensions import db
+from tests.support.api import ADDRESS, assert_problem, order_count
 from tests.support.factories import make_customer
 from tests.support.mail import drain, outbox_mail
 from tests.support.storefront import field_error, register, sign_in
@@ -58,3 +59,17 @@ def test_a_company_name_stored_with_a_line_break_before_the_check_still_gets_its
     drain()
     (message,) = [m for m in outbox_mail() if m.to == ["x@example.com"]]
     assert message.subject == "admin@acme.example of Acme  Nutrition invited you to Leucine Shop"
+
+
+def test_the_api_refuses_a_line_break_in_an_endpoint_description_with_a_problem(admin_api):
+    problem = assert_problem(admin_api.post("/api/v1/webhook-endpoints", json={
+        "url": "https://hooks.example.com/x", "events": ["order.placed"], "description": "ERP\r\nline"}),
+        422, "validation-error")
+    assert "line" in " ".join(problem["errors"]["description"])
+
+
+def test_the_api_refuses_a_line_break_in_a_shipping_address_name_and_places_nothing(api, stocked):
+    problem = assert_problem(api.post("/api/v1/orders", json={
+        "lines": [{"sku": "LEU-USP-25KG", "quantity": 1}], "shipping_address": {**ADDRESS, "name": "Acme\r\nInc"}}),
+        422, "validation-error")
+    assert "shipping_address.name" in problem["errors"] and order_count() == 0
