@@ -16,19 +16,23 @@ from sqlalchemy.orm import selectinload
 from stdnum.eu import vat
 from stdnum.exceptions import ValidationError as StdnumError
 
+from shop.accounts import member_mail
 from shop.accounts.models import PREPAID, ApiKey, Company, Customer, MemberRole, StaffUser
-from shop.accounts.people import checked_new_email
+from shop.accounts.people import normalise_email
 from shop.platform.audit import audit
 from shop.platform.countries import COUNTRY_CODE_MESSAGE, is_country_code
 from shop.platform.database import utcnow
 from shop.platform.errors import Forbidden, InvalidInput, NotFound
 from shop.platform.extensions import db
+from shop.platform.names import checked_name
 from shop.platform.sql import like_pattern
 
 PAYMENT_TERMS = re.compile(r"prepaid|net_([1-9][0-9]{0,2})")
 # An amount as people write it for a machine: digits, and a point with at most two for cents (`25,000`, `1e4`
 # and `25000.` are refused, never guessed).
 PLAIN_AMOUNT = re.compile(r"[0-9]{1,10}(\.[0-9]{1,2})?")
+# The name an admin gives the person they invite: shown on the members page, never in the invitation e-mail.
+MAX_INVITEE_NAME = 80
 BILLING_FIELDS = {"billing_line1": 200, "billing_line2": 200, "billing_city": 100, "billing_postal_code": 20}
 # Sent with a member whose role changed or who was removed, in that change's transaction: what they set up for
 # the company (its webhook endpoints, in shop.events) can follow.
@@ -60,11 +64,7 @@ def update_details(member: Customer, name: str, vat_id: str, billing: dict[str, 
     """Change the company's legal name, VAT ID and billing address (an admin only); every mistake at once."""
     require_role(member, MemberRole.ADMIN, "change the company's details")
     errors: dict[str, list[str]] = {}
-    name = (name or "").strip()
-    if not name:
-        errors["name"] = ["The legal name is required."]
-    elif len(name) > 200:
-        errors["name"] = ["At most 200 characters."]
+    name = checked_name(name, "name", 200, errors, required="The legal name is required.")
     try:
         vat_id = check_vat_id(vat_id)
     except InvalidInput as exc:
@@ -109,28 +109,59 @@ def _role(raw: str, field: str = "role") -> MemberRole:
         raise InvalidInput({field: ["Choose buyer, approver or admin."]}) from None
 
 
-def invite_member(admin: Customer, email: str, role: str, name: str = "") -> Customer:
-    """Add a member to the admin's company who joins by setting a password through an invitation link.
+def invite_member(admin: Customer, email: str, role: str, name: str = "") -> Customer | None:
+    """Invite a person to the admin's company: they join by setting a password through the invitation link.
 
-    The new member cannot sign in until then (the password is an unusable random one). An address that
-    already has an account is refused: a person belongs to one company.
+    Returns the member to send the invitation to, who cannot sign in until then (their password is an unusable
+    random one). An address that already has an account is answered alike, so that nobody can probe for
+    accounts: nothing changes, its holder is told by an e-mail with no link, and the result is None. A person
+    invited before who never joined is invited afresh (the earlier link stops working) when the invitation is
+    this company's own, or another company's that lapsed.
     """
     require_role(admin, MemberRole.ADMIN, "invite members")
-    email, errors = checked_new_email(
-        Customer, email, "This address already has an account. A person can be a member of one company.")
+    errors: dict[str, list[str]] = {}
+    try:
+        email = normalise_email(email)
+    except InvalidInput as exc:
+        errors.update(exc.errors)
     try:
         member_role = _role(role)
     except InvalidInput as exc:
         errors.update(exc.errors)
-    if len((name or "").strip()) > 120:
-        errors["name"] = ["At most 120 characters."]
+    name = checked_name(name, "name", MAX_INVITEE_NAME, errors)
     if errors:
         raise InvalidInput(errors)
-    member = Customer(email=email, company_id=admin.company_id, role=member_role, name=(name or "").strip())
-    member.set_password(secrets.token_urlsafe(32))  # nobody knows it: the invitation link sets the real one
-    db.session.add(member)
-    db.session.flush()
+    member = db.session.scalar(select(Customer).where(Customer.email == email).with_for_update())
+    if member is None:
+        member = Customer(email=email, company_id=admin.company_id)
+        db.session.add(member)
+    elif not (member.joined_at is None and (member.company_id == admin.company_id or member.invitation_lapsed)):
+        if member.active and member.joined_at is not None:
+            member_mail.send_already_member(member, admin)
+        Customer(password_hash="").set_password(secrets.token_urlsafe(32))  # as long as an invitation takes
+        return None
+    member.company_id, member.role, member.name, member.active = admin.company_id, member_role, name, True
+    _renew_invitation(member)
     return member
+
+
+def invite_again(admin: Customer, member_id: int) -> Customer:
+    """Renew the invitation of a member of the admin's company who has not joined yet: a new link, valid for
+    INVITATION_VALID_DAYS from now, and the earlier one stops working. NotFound for anyone else."""
+    require_role(admin, MemberRole.ADMIN, "invite members")
+    member = _member_of(admin, member_id)
+    if member.joined_at is not None:
+        raise NotFound("No such invitation in your company.")
+    _renew_invitation(member)
+    return member
+
+
+def _renew_invitation(member: Customer) -> None:
+    # Nobody knows this password: the invitation link sets the real one. The link is signed over a fingerprint of
+    # the password hash (shop.accounts.links), so a new random password ends every link sent before.
+    member.set_password(secrets.token_urlsafe(32))
+    member.invited_at = utcnow()
+    db.session.flush()
 
 
 def _member_of(admin: Customer, member_id: int, *, lock: bool = True) -> Customer:

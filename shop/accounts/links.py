@@ -1,8 +1,9 @@
 """Signed links that let a person set a password: an invitation to join a company, and a password reset.
 
 A link carries the account's id and a fingerprint of its current password hash, signed with SECRET_KEY and
-timed: it expires (INVITATION_VALID_DAYS, PASSWORD_RESET_VALID_MINUTES), and it works once, because setting
-the password changes the hash it was made from. Nothing is stored.
+timed: it expires (INVITATION_VALID_DAYS, PASSWORD_RESET_VALID_MINUTES; an invitation also by its row's
+invited_at), and it works once, because setting the password changes the hash it was made from. An invitation
+sent again gets a new random password, which ends the earlier link the same way. Nothing else is stored.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from shop.platform.extensions import db
 
 INVITATION, RESET, STAFF_RESET = "invitation", "password-reset", "staff-password-reset"
 _MODEL = {INVITATION: Customer, RESET: Customer, STAFF_RESET: StaffUser}
+EXPIRED = "This link has expired. Ask for a new one."
 
 
 class LinkRefused(DomainError):
@@ -53,12 +55,14 @@ def user_for_token(token: str, purpose: str) -> Customer | StaffUser:
     try:
         user_id, fingerprint = _serializer(purpose).loads(token, max_age=_max_age(purpose))
     except SignatureExpired:
-        raise LinkRefused("This link has expired. Ask for a new one.") from None
+        raise LinkRefused(EXPIRED) from None
     except (BadSignature, ValueError, TypeError):
         raise LinkRefused("This link is not valid. Ask for a new one.") from None
     user = db.session.get(_MODEL[purpose], user_id) if isinstance(user_id, int) else None
     if user is None or not user.active or fingerprint != _fingerprint(user):
         raise LinkRefused("This link was used already or is no longer valid. Ask for a new one.")
+    if purpose == INVITATION and user.invitation_lapsed:
+        raise LinkRefused(EXPIRED)
     return user
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from shop.accounts.models import Customer, StaffUser
 from shop.platform import mail
+from shop.platform.names import one_line
 
 
 def _send(to: str, subject: str, template: str, **context) -> None:
@@ -15,9 +16,24 @@ def _send(to: str, subject: str, template: str, **context) -> None:
     mail.send(to, subject, template, **context)
 
 
+def invited_by(inviter: Customer) -> str:
+    """Who invites, as the subject and first line of an invitation say it: "<admin's name> of <company>".
+
+    Both are bounded, plain names that their own company chose; the invitee's name, which the inviter types
+    for somebody else, is never part of it (it made the shop's own e-mail say "your account is locked, call...").
+    """
+    return one_line(f"{inviter.name or inviter.email} of {inviter.company.name}")
+
+
 def send_invitation(member: Customer, inviter: Customer, link: str) -> None:
-    _send(member.email, f"Join {member.company.name} at the Leucine Shop", "invitation", member=member,
-          inviter=inviter, link=link)
+    _send(member.email, f"{invited_by(inviter)} invited you to Leucine Shop", "invitation", member=member,
+          inviter=invited_by(inviter), link=link)
+
+
+def send_already_member(holder: Customer, inviter: Customer) -> None:
+    """Tell the holder of an account that someone tried to invite their address; nothing to click, nothing changed."""
+    _send(holder.email, "Someone tried to invite you to Leucine Shop", "already_member", holder=holder,
+          inviter=invited_by(inviter))
 
 
 def send_password_reset(user: Customer | StaffUser, link: str) -> None:

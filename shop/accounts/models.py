@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 import secrets
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -122,6 +122,9 @@ class Customer(_PasswordMixin, UserMixin, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # When the member first set a password; None while an invitation is still open.
     joined_at: Mapped[datetime | None]
+    # When the latest invitation was sent (None for a person who registered): INVITATION_VALID_DAYS later, an
+    # invitation not accepted has lapsed.
+    invited_at: Mapped[datetime | None]
 
     company: Mapped[Company] = relationship()
     api_keys: Mapped[list[ApiKey]] = relationship(back_populates="customer")
@@ -133,6 +136,13 @@ class Customer(_PasswordMixin, UserMixin, Base):
     @property
     def is_active(self) -> bool:
         return self.active
+
+    @property
+    def invitation_lapsed(self) -> bool:
+        """Whether this is an invitation nobody accepted within INVITATION_VALID_DAYS of sending it."""
+        if self.joined_at is not None or self.invited_at is None:
+            return False
+        return utcnow() - self.invited_at > timedelta(days=current_app.config["INVITATION_VALID_DAYS"])
 
     @property
     def key_id(self) -> None:

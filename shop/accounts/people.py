@@ -29,6 +29,7 @@ from shop.platform.audit import audit
 from shop.platform.database import utcnow
 from shop.platform.errors import InvalidInput, NotFound
 from shop.platform.extensions import db
+from shop.platform.names import checked_name
 from shop.platform.sql import like_pattern
 
 __all__ = ["MIN_PASSWORD_LENGTH"]  # re-exported for the forms' labels
@@ -47,12 +48,15 @@ def normalise_email(email: str, field: str = "email") -> str:
 def checked_new_email(model: type[Customer] | type[StaffUser], email: str,
                       taken_message: str) -> tuple[str, dict[str, list[str]]]:
     """A new account's address, normalised, and what is wrong with it by field (badly formed, or `taken_message`
-    when an account of `model` has it already)."""
+    when an account of `model` has it already: a person invited who never joined has none yet)."""
     try:
         email = normalise_email(email)
     except InvalidInput as exc:
         return email, dict(exc.errors)
-    if db.session.scalar(select(model.id).where(model.email == email)) is not None:
+    taken = select(model.id).where(model.email == email)
+    if model is Customer:
+        taken = taken.where(Customer.joined_at.is_not(None))
+    if db.session.scalar(taken) is not None:
         return email, {"email": [taken_message]}
     return email, {}
 
@@ -80,26 +84,32 @@ def registration_errors(email: str, password: str, company: str) -> dict[str, li
     company = (company or "").strip()
     errors = _new_account_errors(Customer, email, password,
                                  "An account with this email already exists. Sign in instead.", company)
-    if not company:
-        errors["company"] = ["The company name is required."]
-    elif len(company) > 200:
-        errors["company"] = ["At most 200 characters."]
+    checked_name(company, "company", 200, errors, required="The company name is required.")
     return errors
 
 
 def create_customer(email: str, password: str, company: str) -> Customer:
-    """Register a one-person company whose member, the new customer, is its admin; the email must be new."""
+    """Register a one-person company whose member, the new customer, is its admin; the email must be new.
+
+    A person with a pending invitation may register on their own: the invitation lapses (its row becomes the new
+    account, so the link in it stops working, and the inviting company no longer lists them).
+    """
     errors = registration_errors(email, password, company)
     if errors:
         raise InvalidInput(errors)
-    member = Customer(email=normalise_email(email), company=Company(name=company.strip()), role=MemberRole.ADMIN,
-                      joined_at=utcnow())
+    email = normalise_email(email)
+    member = db.session.scalar(select(Customer).where(Customer.email == email, Customer.joined_at.is_(None))
+                               .with_for_update()) or Customer(email=email)
+    member.company, member.role, member.name, member.active = Company(name=company.strip()), MemberRole.ADMIN, "", True
+    member.joined_at, member.invited_at = utcnow(), None
+    member.end_all_sessions()
     return _add_account(member, password)
 
 
 def create_staff(email: str, password: str, roles: Iterable[str] | str, name: str = "") -> StaffUser:
     """Create a staff user holding `roles` (one role's name, or several) of admin, warehouse, quality, fulfilment."""
     errors = _new_account_errors(StaffUser, email, password, "A staff user with this email already exists.")
+    name = checked_name(name, "name", 120, errors)
     held, role_errors = checked_roles([roles] if isinstance(roles, str) else roles, email)
     if role_errors:
         errors["roles"] = role_errors
@@ -155,15 +165,13 @@ def create_api_key(customer: Customer, name: str = "", role: MemberRole | str = 
     """Issue a new API key of the member's company, made by the member, acting with `role` (buyer, approver or
     admin: an admin key also manages the company's webhook endpoints); return the key itself, which is never
     stored. A key's role is at most its maker's (an admin key needs a company admin as its maker)."""
-    name = (name or "").strip()
     errors: dict[str, list[str]] = {}
+    name = checked_name(name, "name", 100, errors)
     if role not in [r.value for r in MemberRole]:
         errors["role"] = ["A key acts as a buyer, an approver or an admin."]
     elif not customer.role.may(MemberRole(role)):
         errors["role"] = [f"A key acts at most as its maker may: {customer.email} is a {customer.role.value}, "
                           f"so a {role} key is refused."]
-    if len(name) > 100:
-        errors["name"] = ["At most 100 characters."]
     if errors:
         raise InvalidInput(errors)
     key = API_KEY_PREFIX + secrets.token_urlsafe(32)

@@ -26,6 +26,7 @@ from shop.catalog.tiers import Price, PriceStep, Tier, price_for, price_steps
 from shop.platform.audit import audit
 from shop.platform.errors import InvalidInput, NotFound
 from shop.platform.extensions import db
+from shop.platform.names import checked_name
 
 COLUMNS = ["sku", "min_quantity", "unit_price"]
 MAX_ROWS = 5000
@@ -130,9 +131,10 @@ def _items(rows: list[ItemRow]) -> list[PriceListItem]:
 def create_price_list(company: Company, name: str, csv_text: str, valid_from: date | None = None,
                       valid_to: date | None = None, *, staff: StaffUser | None = None) -> PriceList:
     """A new contract list for the company from a CSV; refused whole when any row or the dates are wrong."""
-    name = (name or "").strip()
-    if not name or len(name) > 100:
-        raise InvalidInput({"name": ["Name the list (at most 100 characters), such as 'Contract 2027'."]})
+    errors: dict[str, list[str]] = {}
+    name = checked_name(name, "name", 100, errors, required="Name the list, such as 'Contract 2027'.")
+    if errors:
+        raise InvalidInput(errors)
     rows = parse_csv(csv_text)
     _check_dates(company.id, valid_from, valid_to)
     price_list = PriceList(company=company, name=name, valid_from=valid_from, valid_to=valid_to, items=_items(rows))

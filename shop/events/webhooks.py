@@ -28,6 +28,7 @@ from shop.platform import mail, outbox
 from shop.platform.database import utcnow
 from shop.platform.errors import Forbidden, InvalidInput, NotFound
 from shop.platform.extensions import db
+from shop.platform.names import checked_name
 from shop.platform.outbox import OutboxEvent
 from shop.platform.queue import hand_over
 from shop.platform.sql import like_pattern
@@ -73,9 +74,7 @@ def create_endpoint(actor: Actor, url: object, events: object, description: obje
     except netguard.RefusedURL as exc:
         errors["url"] = [str(exc)]
     types = _event_types(events, errors)
-    description = (description or "") if isinstance(description, str | None) else None
-    if description is None or len(description) > 200:
-        errors["description"] = ["Text of at most 200 characters."]
+    description = checked_name(description, "description", 200, errors)
     count = len(list_endpoints(actor.id))
     if count >= MAX_ENDPOINTS:
         errors["url"] = errors.get("url", []) + [f"At most {MAX_ENDPOINTS} endpoints; delete one first."]
@@ -83,7 +82,7 @@ def create_endpoint(actor: Actor, url: object, events: object, description: obje
         raise InvalidInput(errors)
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
     endpoint = WebhookEndpoint(customer_id=actor.id, url=url, events=" ".join(types),
-                               description=description.strip(), secret=secret)
+                               description=description, secret=secret)
     db.session.add(endpoint)
     db.session.flush()
     return endpoint

@@ -14,6 +14,7 @@ from shop.ordering.models import Allocation, AllocationStatus, Order, OrderStatu
 from shop.ordering.queries import get_order
 from shop.platform.errors import IllegalTransition, InvalidInput
 from shop.platform.extensions import db
+from shop.platform.names import checked_name
 
 MAX_TRACKING = 100
 MAX_CARRIER = 60
@@ -77,14 +78,10 @@ def deliver_order(number: str, staff: StaffUser | None = None) -> Order:
 
 def _checked_shipment(tracking_reference: str | None, carrier: str | None) -> tuple[str, str]:
     """The tracking reference (required) and carrier (optional), stripped; InvalidInput names each refused."""
-    tracking, carrier = (tracking_reference or "").strip(), (carrier or "").strip()
     errors: dict[str, list[str]] = {}
-    if not tracking:
-        errors["tracking_reference"] = ["A tracking reference is required to ship."]
-    elif len(tracking) > MAX_TRACKING:
-        errors["tracking_reference"] = [f"At most {MAX_TRACKING} characters."]
-    if len(carrier) > MAX_CARRIER:
-        errors["carrier"] = [f"At most {MAX_CARRIER} characters."]
+    tracking = checked_name(tracking_reference, "tracking_reference", MAX_TRACKING, errors,
+                            required="A tracking reference is required to ship.")
+    carrier = checked_name(carrier, "carrier", MAX_CARRIER, errors)
     if errors:
         raise InvalidInput(errors)
     return tracking, carrier

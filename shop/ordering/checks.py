@@ -9,6 +9,7 @@ from shop.inventory.availability import default_shelf_life_days
 from shop.ordering.reading import PackSize
 from shop.platform.countries import COUNTRY_CODE_MESSAGE, is_country_code
 from shop.platform.errors import InvalidInput
+from shop.platform.names import name_problem
 from shop.platform.wording import units
 
 MAX_LINES = 100
@@ -131,8 +132,9 @@ def _check_address(raw: Mapping[str, object] | None, errors: Errors) -> dict[str
             errors[path] = ["Must be text."]
             continue
         value = value.strip()
-        if len(value) > limit:
-            errors[path] = [f"At most {limit} characters."]
+        problem = name_problem(value, limit)
+        if problem:
+            errors[path] = [problem]
         address[name] = value
     _check_country(address, errors)
     return address

@@ -119,6 +119,10 @@ DEFAULT_RATE_LIMITS = {
     "RATELIMIT_ORDERS": "120 per minute",
     # Per company, webhook test events and redeliveries together (each a POST to the company's receiver).
     "RATELIMIT_WEBHOOK_TESTS": "10 per minute;100 per hour",
+    # Invitations sent (new or again) per company admin, and per company whichever admin sends them: an admin's
+    # account taken over cannot mail strangers in bulk through the shop's own address.
+    "RATELIMIT_INVITATIONS": "10 per hour;30 per day",
+    "RATELIMIT_INVITATIONS_PER_COMPANY": "30 per hour;100 per day",
 }
 
 

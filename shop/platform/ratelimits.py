@@ -60,6 +60,28 @@ def webhook_test_rate(company_id: Callable[[], int]):
                                 key_func=lambda: f"company:{company_id()}")
 
 
+def _inviting_company() -> str:
+    company_id = getattr(current_user, "company_id", None)
+    return f"company:{company_id}" if company_id is not None else f"addr:{get_remote_address()}"
+
+
+def _sent(response: Response) -> bool:
+    # Only an invitation that went out counts (the page redirects), not a form sent back with a mistake.
+    return response.status_code == 302
+
+
+_invitations_by_admin = limiter.shared_limit(setting("RATELIMIT_INVITATIONS"), scope="invitations",
+                                             key_func=customer_identity, methods=["POST"], deduct_when=_sent)
+_invitations_by_company = limiter.shared_limit(setting("RATELIMIT_INVITATIONS_PER_COMPANY"),
+                                               scope="invitations-company", key_func=_inviting_company,
+                                               methods=["POST"], deduct_when=_sent)
+
+
+def invitation_rate(view: Callable) -> Callable:
+    """Invitations sent per admin and per company (new ones and sent again share the allowance)."""
+    return _invitations_by_company(_invitations_by_admin(view))
+
+
 @dataclass(frozen=True)
 class Throttle:
     """Failed attempts of one kind by one key (e.g. an account from one client address), counted in moving
@@ -123,6 +145,8 @@ _WHAT = {
     "storefront.checkout_submit": "orders in a short time",
     "storefront.webhook_test": "test events and redeliveries",
     "storefront.webhook_redeliver": "test events and redeliveries",
+    "storefront.members": "invitations",
+    "storefront.invite_again": "invitations",
 }
 
 

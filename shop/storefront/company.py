@@ -13,8 +13,8 @@ from shop.ordering import approvals as approval_service
 from shop.ordering import shortages
 from shop.platform import mail
 from shop.platform.confirmation import confirmed, to_confirm
-from shop.platform.errors import DomainError, InvalidInput
-from shop.platform.ratelimits import register_rate, signin_rate
+from shop.platform.errors import DomainError, InvalidInput, NotFound
+from shop.platform.ratelimits import invitation_rate, register_rate, signin_rate
 from shop.platform.tx import run_in_transaction
 from shop.storefront import bp
 from shop.storefront.common import apply_errors, current_customer, customer_required
@@ -81,6 +81,7 @@ def account():
 
 
 @bp.route("/account/members", methods=["GET", "POST"])
+@invitation_rate
 @role_required(MemberRole.ADMIN)
 def members():
     """The company's members with their roles; invite a new one by e-mail."""
@@ -93,9 +94,12 @@ def members():
         except InvalidInput as exc:
             form.form_errors.extend(apply_errors(form, exc.errors))
         else:
-            _send_invitation(member, admin)
-            flash(f"{member.email} is invited as {member.role.value}: the e-mail holds a link to set a password "
-                  f"(valid {_invitation_days()} days).", "success")
+            if member is not None:
+                _send_invitation(member, admin)
+            # The same words whether or not the address has an account (whose holder is told instead): the page
+            # must not tell who is a customer.
+            flash(f"{form.email.data.strip().lower()} is invited as {form.role.data}: the e-mail holds a link to "
+                  f"set a password (valid {_invitation_days()} days).", "success")
             return redirect(url_for("storefront.members"))
     status = 422 if form.is_submitted() else 200
     return render_template("storefront/members.html", form=form, members=companies.members(admin.company_id),
@@ -141,14 +145,17 @@ def remove_member(member_id: int):
 
 
 @bp.post("/account/members/<id:member_id>/invite-again")
+@invitation_rate
 @role_required(MemberRole.ADMIN)
 def invite_again(member_id: int):
-    """Send a pending member a fresh invitation link."""
+    """Send a pending member a fresh invitation link; the earlier one stops working."""
     admin = current_customer()
-    member = next((m for m in companies.members(admin.company_id) if m.id == member_id and m.joined_at is None),
-                  None)
-    if member is None or not ActionForm().validate_on_submit():
-        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400, description="The form was not sent from this site; reload the page and try again.")
+    try:
+        member = run_in_transaction(companies.invite_again, admin, member_id)
+    except NotFound as exc:
+        abort(404, description=exc.message)
     _send_invitation(member, admin)
     flash(f"A new invitation went to {member.email}.", "success")
     return redirect(url_for("storefront.members"))

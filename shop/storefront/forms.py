@@ -15,6 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from shop.accounts.companies import MAX_INVITEE_NAME
 from shop.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from shop.events.types import EVENT_TYPES
 from shop.ordering.checks import ADDRESS_FIELDS, MAX_LINE_QUANTITY, MAX_PURCHASE_ORDER, MAX_SHELF_LIFE_DAYS
@@ -113,7 +114,7 @@ class CompanyForm(FlaskForm):
 class InviteForm(FlaskForm):
     email = EmailField("Email of the person to invite",
                        validators=[DataRequired("An email address is required."), Length(max=254)])
-    name = StringField("Name (optional)", validators=[Optional(), Length(max=120)])
+    name = StringField("Name (optional)", validators=[Optional(), Length(max=MAX_INVITEE_NAME)])
     role = SelectField("Role", choices=ROLE_CHOICES, default="buyer")
 
 
