@@ -210,5 +210,5 @@ def sweep_due() -> int:
         .order_by(WebhookDelivery.next_attempt_at).limit(500)
     ).all()
     db.session.rollback()
-    hand_over("deliver_webhook", [(delivery_id,) for delivery_id in due])
+    hand_over("deliver_webhook", [(delivery_id,) for delivery_id in due], sweeping=True)
     return len(due)

@@ -74,5 +74,5 @@ def sweep() -> int:
         .order_by(OutboxEvent.created_at).limit(SWEEP_BATCH)
     ).all()
     db.session.rollback()
-    hand_over("dispatch_event", [(event_id,) for event_id in waiting])
+    hand_over("dispatch_event", [(event_id,) for event_id in waiting], sweeping=True)
     return len(waiting)

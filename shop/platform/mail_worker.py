@@ -117,7 +117,7 @@ def sweep() -> int:
         .order_by(OutboxMail.next_attempt_at).limit(SWEEP_BATCH)
     ).all()
     db.session.rollback()
-    hand_over("send_mail", [(mail_id,) for mail_id in due])
+    hand_over("send_mail", [(mail_id,) for mail_id in due], sweeping=True)
     return len(due)
 
 

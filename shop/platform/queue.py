@@ -118,13 +118,14 @@ def task_queue() -> TaskQueue:
     return current_app.extensions[EXTENSION]
 
 
-def hand_over(name: str, args_list: Iterable[tuple], *, delay: float = 0) -> None:
+def hand_over(name: str, args_list: Iterable[tuple], *, delay: float = 0, sweeping: bool = False) -> None:
     """Enqueue `name` once per argument tuple, to run in `delay` seconds; a queue that is down is logged, not
     raised: what the queue misses, the sweeps hand over again from the database. The log names the task and how
-    many were missed, never their arguments (a task's arguments are ids, but a log line is no place for data)."""
+    many were missed, never their arguments (a task's arguments are ids, but a log line is no place for data).
+    A sweep (`sweeping`) always tries, failed moments ago or not: it is how what was left catches up."""
     queue = task_queue()
     pending = list(args_list)
-    if pending and time.monotonic() < queue.failed_until:
+    if pending and not sweeping and time.monotonic() < queue.failed_until:
         log.warning("the task queue failed moments ago: %d %s task(s) left to the sweep", len(pending), name)
         return
     for handed, args in enumerate(pending):
@@ -135,3 +136,5 @@ def hand_over(name: str, args_list: Iterable[tuple], *, delay: float = 0) -> Non
             log.warning("could not hand %d %s task(s) to the task queue (%s); the sweep will", len(pending) - handed,
                         name, type(exc).__name__)
             return
+    if pending:
+        queue.failed_until = 0.0  # the queue answers again: hand-overs need not wait for the sweeps any longer
