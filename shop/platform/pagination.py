@@ -14,6 +14,8 @@ from shop.platform.errors import InvalidInput
 
 MAX_PAGE = 200
 _INVALID = "Invalid cursor: pass `next_cursor` from the previous page unchanged."
+# The longest cursor the shop makes is a list name, a time and a 64-bit id: well under this.
+MAX_CURSOR_LENGTH = 200
 
 # What each list's sort key is made of, in order; a cursor must match its list. The API's lists and the staff
 # pages' lists (newest first on a time and the row's id) share the codec.
@@ -30,10 +32,13 @@ def encode_cursor(kind: str, *values: Any) -> str:
 
 def decode_cursor(kind: str, cursor: str) -> tuple[Any, ...]:
     """The sort key inside a cursor of list `kind`; ValueError for anything else."""
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise ValueError(_INVALID)
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         data = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    # RecursionError: brackets nested deeper than the decoder recurses (a hand-made cursor, never one of ours).
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         raise ValueError(_INVALID) from None
     types = _KEYS[kind]
     if not isinstance(data, list) or len(data) != len(types) + 1 or data[0] != kind:

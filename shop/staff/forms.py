@@ -68,6 +68,12 @@ class LoginForm(FlaskForm):
     submit = SubmitField("Sign in")
 
 
+def _trimmed(value):
+    """A filter's choice without surrounding spaces: a hand-typed `?status=%20` is the blank "Any" choice (a
+    SelectField's Optional() lets blank text through unchecked, and no status or outcome is named ' ')."""
+    return value.strip() if isinstance(value, str) else value
+
+
 class FilterForm(FlaskForm):
     """Base of the GET filter forms: bookmarkable URLs, so no CSRF token (they change nothing)."""
 
@@ -191,7 +197,7 @@ class LedgerFilterForm(FilterForm):
 class OrderFilterForm(FilterForm):
     status = SelectField("Status", choices=[SelectChoice("", "Any status")]
                          + [SelectChoice(s.value, s.value.replace("_", " ").capitalize()) for s in OrderStatus],
-                         validators=[Optional()])
+                         validators=[Optional()], filters=[_trimmed])
     customer = StringField("Customer (email or company)", validators=[Optional(), Length(max=200)])
     date_from = DateField("Placed from", validators=[Optional(), plain_date])
     date_to = DateField("Placed to", validators=[Optional(), plain_date])
@@ -252,10 +258,11 @@ class EventFilterForm(FlaskForm):
 
     customer = StringField("Customer (email or company)", validators=[Optional(), Length(max=200)])
     type = SelectField("Event type", choices=[SelectChoice("", "Any type"), SelectChoice("ping")]
-                       + [SelectChoice(t) for t in EVENT_TYPES], validators=[Optional()])
+                       + [SelectChoice(t) for t in EVENT_TYPES], validators=[Optional()], filters=[_trimmed])
     outcome = SelectField("Outcome", choices=[SelectChoice("", "Any outcome"), SelectChoice("delivered"),
                                               SelectChoice("pending", "pending (retrying)"), SelectChoice("failed"),
-                                              SelectChoice("none", "no endpoint")], validators=[Optional()])
+                                              SelectChoice("none", "no endpoint")], validators=[Optional()],
+                          filters=[_trimmed])
     submit = SubmitField("Filter events")
 
 
