@@ -57,10 +57,29 @@ def public_addresses(host: str, port: int, allow_insecure: bool) -> list[IPAddre
     return addresses
 
 
+# IPv6 prefixes whose addresses carry an IPv4 address in their last 32 bits, for a translator to reach: NAT64's
+# well-known prefix and the deprecated IPv4-compatible form (::a.b.c.d).
+_LAST_32_BITS = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("::/96"))
+# Local-use NAT64 (RFC 8215): the IPv4 address sits where each network's translator chooses; never public.
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries (IPv4-mapped, IPv4-compatible, 6to4, Teredo's server and client,
+    NAT64): a relay or translator on the way may deliver to any of them."""
+    carried = [address.ipv4_mapped, address.sixtofour, *(address.teredo or ())]
+    carried += [ipaddress.IPv4Address(int(address) & 0xFFFFFFFF) for net in _LAST_32_BITS if address in net]
+    return [a for a in carried if a is not None]
+
+
 def is_public(address: IPAddress) -> bool:
-    """Whether an address is on the public internet (an IPv4-mapped IPv6 address counts as its IPv4 one)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """Whether an address is on the public internet: global unicast, and every IPv4 address it carries too (so
+    2002:7f00:1:: (6to4 of 127.0.0.1) is not). An IPv4-mapped address counts as its IPv4 one."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in _LOCAL_NAT64 or not all(is_public(inner) for inner in embedded_ipv4(address)):
+            return False
+        if address.ipv4_mapped is not None:
+            return True
     return address.is_global and not (address.is_private or address.is_loopback or address.is_link_local
                                       or address.is_reserved or address.is_multicast)
 

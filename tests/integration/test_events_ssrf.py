@@ -2,6 +2,7 @@
 registered and again when delivering; WEBHOOK_ALLOW_INSECURE=1 lifts both for development."""
 from __future__ import annotations
 
+import ipaddress
 import socket
 
 import pytest
@@ -95,3 +96,45 @@ def test_only_global_unicast_addresses_are_public(address):
             or address.is_multicast or address.is_unspecified:
         assert not public
 
+
+
+@pytest.mark.parametrize("url", [
+    "https://[2002:7f00:1::1]/hook",  # 6to4 of 127.0.0.1
+    "https://[2002:a9fe:a9fe::]/latest/meta-data",  # 6to4 of 169.254.169.254, the cloud metadata service
+    "https://[2002:c0a8:114::1]/hook",  # 6to4 of 192.168.1.20
+    "https://[2002:a00:1::]/hook",  # 6to4 of 10.0.0.1
+])
+def test_an_ipv6_address_embedding_a_private_ipv4_one_is_refused_with_422(admin_api, url):
+    response = admin_api.post("/api/v1/webhook-endpoints", json={"url": url, "events": ["*"]})
+    assert response.status_code == 422 and "url" in response.get_json()["errors"]
+    assert admin_api.get("/api/v1/webhook-endpoints").get_json()["items"] == []
+
+
+def _embeddings(v4: ipaddress.IPv4Address, low: int) -> list[ipaddress.IPv6Address]:
+    """Every IPv6 form that carries `v4` inside it (`low`: the free bits an attacker chooses)."""
+    a = int(v4)
+    low16, low80 = low & 0xFFFF, low & (2**80 - 1)
+    return [ipaddress.IPv6Address(n) for n in (
+        0xFFFF << 32 | a,  # IPv4-mapped ::ffff:a
+        a,  # IPv4-compatible ::a (deprecated)
+        0x2002 << 112 | a << 80 | low80,  # 6to4 2002:a::/48
+        0x0064FF9B << 96 | a,  # NAT64 64:ff9b::a
+        0x0064FF9B0001 << 80 | a << 16 | low16,  # local-use NAT64 64:ff9b:1::/48 (RFC 8215)
+        0x20010000 << 96 | a << 64 | low16 << 32 | (a ^ 0xFFFFFFFF),  # Teredo: server a, client a (inverted)
+        0x20010000 << 96 | int(ipaddress.IPv4Address("65.54.227.120")) << 64 | (a ^ 0xFFFFFFFF),  # client a
+    )]
+
+
+@given(st.ip_addresses(v=4), st.integers(0, 2**80 - 1))
+def test_every_ipv6_embedding_of_a_refused_ipv4_address_is_refused(v4, low):
+    if netguard.is_public(v4):
+        return
+    for v6 in _embeddings(v4, low):
+        assert not netguard.is_public(v6), f"{v6} carries {v4}"
+
+
+@given(st.sampled_from(["127.0.0.1", "10.0.0.1", "172.16.5.4", "192.168.1.20", "169.254.169.254", "100.64.0.1",
+                        "0.0.0.0", "224.0.0.1", "255.255.255.255"]), st.integers(0, 2**80 - 1))
+def test_the_well_known_inside_addresses_are_refused_in_every_ipv6_form(v4, low):
+    for v6 in _embeddings(ipaddress.IPv4Address(v4), low):
+        assert not netguard.is_public(v6), f"{v6} carries {v4}"
