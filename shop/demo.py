@@ -132,7 +132,7 @@ DEMO_STAFF = [("admin@leucine.example", ["admin"], "Admin"),
               # a second quality user: a lot is released by someone other than who recorded its results
               ("quality2@leucine.example", ["quality"], "Second quality"),
               ("fulfilment@leucine.example", ["fulfilment"], "Fulfilment")]
-DEMO_PASSWORD = "leucine-demo-2026"
+DEMO_PASSWORD = "lantern-demo-2026"
 DEMO_CUSTOMER = ("buyer@nutrition.example", "Northwind Nutrition GmbH")
 
 

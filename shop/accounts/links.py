@@ -13,7 +13,7 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from shop.accounts.models import Customer, StaffUser
-from shop.accounts.passwords import password_problems
+from shop.accounts.passwords import password_problems, the_shops_words
 from shop.platform.database import utcnow
 from shop.platform.errors import DomainError, InvalidInput
 from shop.platform.extensions import db
@@ -70,7 +70,7 @@ def set_password(token: str, purpose: str, password: str) -> Customer | StaffUse
     """Set the password through a link: the link stops working, and every session of the account ends."""
     user = user_for_token(token, purpose)
     company = user.company.name if isinstance(user, Customer) else ""
-    problems = password_problems(password, user.email, company)
+    problems = password_problems(password, user.email, company, the_shops_words())
     if problems:
         raise InvalidInput({"password": problems})
     user.set_password(password)

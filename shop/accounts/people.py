@@ -24,7 +24,7 @@ from shop.accounts.models import (
     StaffUserRole,
     sorted_roles,
 )
-from shop.accounts.passwords import MIN_PASSWORD_LENGTH, password_problems
+from shop.accounts.passwords import MIN_PASSWORD_LENGTH, password_problems, the_shops_words
 from shop.platform.audit import audit
 from shop.platform.database import utcnow
 from shop.platform.errors import InvalidInput, NotFound
@@ -66,7 +66,7 @@ def _new_account_errors(model: type[Customer] | type[StaffUser], email: str, pas
     """Everything wrong with a new account's email and password, by field: a bad address, one already taken,
     a password that breaks the rules, all at once."""
     email, errors = checked_new_email(model, email, taken_message)
-    problems = password_problems(password, email, company)
+    problems = password_problems(password, email, company, the_shops_words())
     if problems:
         errors["password"] = problems
     return errors
@@ -258,7 +258,7 @@ def change_password(user: Customer | StaffUser, current: str, new: str) -> None:
     errors: dict[str, list[str]] = {}
     if not user.check_password(current or ""):
         errors["current_password"] = ["This is not your current password."]
-    problems = password_problems(new, user.email, company_name(user))
+    problems = password_problems(new, user.email, company_name(user), the_shops_words())
     if problems:
         errors["password"] = problems
     elif new == current:

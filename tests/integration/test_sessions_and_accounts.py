@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from shop.accounts import people as accounts
 from shop.accounts.models import ApiKey, Customer, StaffUser
-from shop.accounts.passwords import MIN_PASSWORD_LENGTH, password_problems
+from shop.accounts.passwords import MIN_PASSWORD_LENGTH, house_words, password_problems
 from shop.platform.audit import AuditEntry
 from shop.platform.extensions import db
 from tests.support.api import assert_problem, new_api_client
@@ -18,7 +18,7 @@ from tests.support.staff import (
     staff_clients,  # noqa: F401
 )
 from tests.support.staff import sign_in as staff_sign_in
-from tests.support.storefront import field_error, sign_in
+from tests.support.storefront import customer_count, field_error, register, sign_in
 
 pytestmark = pytest.mark.usefixtures("staff_clients")
 
@@ -148,6 +148,49 @@ def test_common_and_patterned_passwords_are_refused(password):
     assert password_problems(password, "buyer@example.com", "Acme") != []
 
 
-@pytest.mark.parametrize("password", ["mauve pelican sunrise", "leucine-demo-2026", "Tr0ub4dor&3-harbour"])
+@pytest.mark.parametrize("password", ["mauve pelican sunrise", "lantern-demo-2026", "Tr0ub4dor&3-harbour"])
 def test_long_uncommon_passwords_are_accepted(password):
     assert password_problems(password, "buyer@example.com", "Acme Nutrition") == []
+
+
+def _disguised(word: str, cases: list[bool], joiner: str) -> str:
+    """`word` as people write it into a password: some letters capitalised, a separator between its halves."""
+    letters = "".join(c.upper() if up else c for c, up in zip(word, cases + [False] * len(word), strict=False))
+    middle = len(letters) // 2
+    return letters[:middle] + joiner + letters[middle:]
+
+
+@settings(max_examples=80, deadline=None)
+@given(words=st.lists(st.from_regex(r"[a-z]{3,8}", fullmatch=True), min_size=1, max_size=2).filter(
+           lambda w: len("".join(w)) >= 4),
+       suffix=st.sampled_from(["GmbH", "AG", "Ltd", "Ltd.", "Inc.", "S.A.", "SAS", "B.V.", "LLC", "GmbH & Co. KG",
+                               "plc", "S.r.l.", "Oy"]),
+       cases=st.lists(st.booleans(), max_size=16), joiner=st.sampled_from(["", "-", " ", "_", "."]),
+       before=st.text(max_size=6), after=st.text(max_size=6))
+def test_a_password_containing_the_company_name_without_its_legal_form_is_always_refused(
+        words, suffix, cases, joiner, before, after):
+    company = " ".join(w.capitalize() for w in words) + " " + suffix
+    password = (before + _disguised("".join(words), cases, joiner) + after).ljust(MIN_PASSWORD_LENGTH, "!")
+    assert password_problems(password, "buyer@example.com", company) != [], (password, company)
+
+
+SHOP_NAMES = ("Leucine Shop", "Leucin-Werk Rheinau GmbH", "quality@leucin-werk.example")
+
+
+@settings(max_examples=80, deadline=None)
+@given(word=st.sampled_from(["leucine", "leucin", "rheinau", "leucin-werk", "leucinwerkrheinau"]),
+       cases=st.lists(st.booleans(), max_size=20), joiner=st.sampled_from(["", "-", " ", "."]),
+       before=st.text(max_size=6), after=st.text(max_size=6))
+def test_a_password_containing_the_shops_own_words_is_always_refused(word, cases, joiner, before, after):
+    password = (before + _disguised(word, cases, joiner) + after).ljust(MIN_PASSWORD_LENGTH, "!")
+    assert password_problems(password, "buyer@example.com", "Acme", house_words(*SHOP_NAMES)) != [], password
+
+
+@pytest.mark.parametrize(("password", "company"), [("deltafoods2026", "Delta Foods GmbH"),
+                                                    ("Leucine2026!", "Acme Nutrition"),
+                                                    ("Leucin-Werk-Rheinau", "Acme Nutrition")])
+def test_registering_with_the_company_or_the_shops_name_in_the_password_is_refused(app, client, password, company):
+    page = register(client, company=company, password=password, confirm=password)
+    assert page.status_code == 422
+    assert "name in your password" in field_error(page.text, "password")
+    assert customer_count() == 0
