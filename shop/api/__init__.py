@@ -10,6 +10,7 @@ from shop.api.auth import SECURITY_SCHEME
 from shop.api.problems import PROBLEM_MIMETYPE
 from shop.api.schemas import ProblemSchema
 from shop.platform.extensions import csrf, rest_api
+from shop.platform.security_headers import never_stored
 
 GUIDE = """\
 The Leucine Shop order API, for ERP systems and shops that buy L-Leucine from us.
@@ -44,6 +45,7 @@ def register_api(app: Flask) -> None:
     app.register_blueprint(docs_bp)
     app.register_blueprint(problems_bp)
     app.after_request(_allow_header)
+    app.after_request(_never_stored_on_the_api)
     app.session_interface = _NoCookieSessionOnTheApi(DOCS_PATH)
 
 
@@ -89,6 +91,11 @@ def _problem_guide() -> str:
     items = "\n".join(f"* [{p.name}]({p.path}) ({p.status}): {p.title}" for p in SHOP_PROBLEMS)
     return ("\nEach problem's `type` ends in its name and opens a page that says what it means and what to do "
             "([every problem type](/problems/), HTTP errors included):\n\n" + items + "\n")
+
+
+def _never_stored_on_the_api(response: Response) -> Response:
+    """Every API answer is for one key's company (or says how a key failed): no cache on the way keeps it."""
+    return never_stored(response) if request.path.startswith("/api/") else response
 
 
 def _allow_header(response: Response) -> Response:

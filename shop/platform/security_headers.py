@@ -1,7 +1,10 @@
-"""Security headers on every response (Flask-Talisman): a strict Content-Security-Policy, no framing, HSTS."""
+"""Security headers on every response (Flask-Talisman): a strict Content-Security-Policy, no framing, HSTS; and
+`Cache-Control: no-store` on every answer that holds a secret or someone's account."""
 from __future__ import annotations
 
-from flask import Flask
+from collections.abc import Callable
+
+from flask import Flask, Response, current_app, request, session
 from flask_talisman import Talisman
 
 # Pages load their styles, scripts and images from this site only, and nothing inline: no template has a
@@ -35,3 +38,31 @@ def init_security_headers(app: Flask) -> None:
         session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
         session_cookie_samesite=app.config["SESSION_COOKIE_SAMESITE"],
     )
+    app.after_request(_private_pages)
+
+
+def no_store(view: Callable) -> Callable:
+    """Mark a page that holds a secret even for a visitor who is not signed in (a sign-in or password form, a
+    reset or invitation link): no browser history, back button cache or proxy keeps it. Put it right under the
+    route decorator."""
+    view.no_store = True  # type: ignore[attr-defined]
+    return view
+
+
+def never_stored(response: Response) -> Response:
+    """`Cache-Control: no-store` on the answer: what a shared computer's browser or a proxy must not keep."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _private_pages(response: Response) -> Response:
+    """Pages to a signed-in person (their company, orders, keys; a staff member's work) and pages marked no_store
+    are never stored; the catalog and static files to visitors are left to caches."""
+    if request.endpoint == "static":
+        return response
+    view = current_app.view_functions.get(request.endpoint or "")
+    # Flask-Login's key in the session: who is signed in, read without loading the account (an error page
+    # after a lost database connection must not need it).
+    if getattr(view, "no_store", False) or session.get("_user_id") is not None:
+        return never_stored(response)
+    return response

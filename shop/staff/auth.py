@@ -14,6 +14,7 @@ from shop.platform import metrics
 from shop.platform.errors import InvalidInput
 from shop.platform.extensions import login_manager
 from shop.platform.ratelimits import signin_rate, signin_throttle
+from shop.platform.security_headers import no_store
 from shop.platform.tx import run_in_transaction
 from shop.staff import bp
 from shop.staff.forms import ActionForm, ChangePasswordForm, LoginForm
@@ -85,6 +86,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@no_store
 @signin_rate
 def login():
     """Sign in with a staff account; repeated failures for one account from one address are throttled (429)."""

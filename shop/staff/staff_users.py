@@ -18,6 +18,7 @@ from shop.platform.audit import audit
 from shop.platform.errors import InvalidInput
 from shop.platform.extensions import db
 from shop.platform.ratelimits import signin_rate
+from shop.platform.security_headers import no_store
 from shop.platform.tx import run_in_transaction
 from shop.staff import bp
 from shop.staff.auth import current_staff, role_required
@@ -79,6 +80,7 @@ def send_staff_reset(staff_id: int):
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
+@no_store
 @signin_rate
 def reset_password(token: str):
     """Set a new staff password from a reset link; every session of the account ends, this one is signed in."""

@@ -10,6 +10,7 @@ from shop.accounts.models import Customer
 from shop.platform import metrics
 from shop.platform.errors import InvalidInput
 from shop.platform.ratelimits import register_rate, signin_rate, signin_throttle
+from shop.platform.security_headers import no_store
 from shop.platform.tx import run_in_transaction
 from shop.storefront import bp
 from shop.storefront.common import (
@@ -25,6 +26,7 @@ from shop.storefront.forms import ChangePasswordForm, RegisterForm, SignInForm
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@no_store
 @register_rate
 def register():
     """Open a customer account and sign it in."""
@@ -55,6 +57,7 @@ def register():
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
+@no_store
 @signin_rate
 def login():
     """Sign a customer in; repeated failures for one account from one address are throttled (429)."""

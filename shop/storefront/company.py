@@ -15,6 +15,7 @@ from shop.platform import mail
 from shop.platform.confirmation import confirmed, to_confirm
 from shop.platform.errors import DomainError, InvalidInput, NotFound
 from shop.platform.ratelimits import invitation_rate, register_rate, signin_rate
+from shop.platform.security_headers import no_store
 from shop.platform.tx import run_in_transaction
 from shop.storefront import bp
 from shop.storefront.common import apply_errors, current_customer, customer_required
@@ -260,6 +261,7 @@ def _password_link_page(purpose: str, token: str, template: str, done: str):
 
 
 @bp.route("/join/<token>", methods=["GET", "POST"])
+@no_store
 @register_rate
 def join(token: str):
     """Accept an invitation: set a password and become a member of the company."""
@@ -267,6 +269,7 @@ def join(token: str):
 
 
 @bp.route("/password-reset", methods=["GET", "POST"])
+@no_store
 @signin_rate
 def request_password_reset():
     """Ask for a reset link by e-mail; the answer is the same whether or not the address has an account."""
@@ -284,6 +287,7 @@ def request_password_reset():
 
 
 @bp.route("/password-reset/<token>", methods=["GET", "POST"])
+@no_store
 @signin_rate
 def reset_password(token: str):
     """Set a new password from a reset link; every other session of the account ends."""
