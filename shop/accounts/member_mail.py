@@ -38,3 +38,8 @@ def send_already_member(holder: Customer, inviter: Customer) -> None:
 
 def send_password_reset(user: Customer | StaffUser, link: str) -> None:
     _send(user.email, "Reset your Leucine Shop password", "password_reset", user=user, link=link)
+
+
+def send_no_account(email: str) -> None:
+    """The answer by e-mail to a reset asked for an address with no account: the same subject, no link."""
+    _send(email, "Reset your Leucine Shop password", "password_reset_no_account", email=email)

@@ -113,6 +113,9 @@ DEFAULT_RATE_LIMITS = {
     # failures age out of their windows, so an attacker elsewhere never locks the owner out.
     "RATELIMIT_SIGNIN_FAILURES": "5 per minute;10 per 15 minutes;20 per hour;50 per day",
     "RATELIMIT_REGISTER": "10 per hour;50 per day",
+    # Per e-mail address, whoever asks and from wherever: password reset e-mail to one address (a victim's inbox
+    # flooded from rotating client addresses; the sign-in limit above counts per client address only).
+    "RATELIMIT_RESET_PER_ADDRESS": "3 per hour;10 per day",
     # Per client address, counting requests whose API key was missing, unknown or revoked.
     "RATELIMIT_API_AUTH_FAILURES": "60 per minute;1000 per hour",
     # Per API key (and per customer on the storefront's checkout): an ERP catching up needs bursts.

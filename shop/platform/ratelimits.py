@@ -115,6 +115,20 @@ class Throttle:
         if full:
             raise TooManyRequests(retry_after=max(1, math.ceil(reset - time.time())))
 
+    def take(self) -> bool:
+        """Count one use and say whether it was allowed: False, counting nothing, while a window is full. With
+        the storage down, True (the request goes ahead, as with the other limits)."""
+        if not limiter.enabled:
+            return True
+        try:
+            if not all(limiter.limiter.test(item, *self._keys()) for item in self._items()):
+                return False
+            for item in self._items():
+                limiter.limiter.hit(item, *self._keys())
+        except Exception:
+            log.exception("Rate-limit storage unreachable; %s not checked", self.setting)
+        return True
+
     def record_failure(self) -> None:
         if not limiter.enabled:
             return
@@ -130,6 +144,12 @@ def signin_throttle(side: str, email: str) -> Throttle:
     typed (trimmed, lower-cased) is the account: an unknown address is throttled exactly like a known one."""
     account = _digest((email or "").strip().lower())
     return Throttle("RATELIMIT_SIGNIN_FAILURES", f"{side}:{account}:{get_remote_address()}")
+
+
+def reset_mail_throttle(side: str, email: str) -> Throttle:
+    """Password reset e-mail to one address (`side`: customer or staff), whoever asks it from wherever; `email`
+    normalised by the caller, so that case and spaces make no second allowance."""
+    return Throttle("RATELIMIT_RESET_PER_ADDRESS", f"{side}:{_digest(email)}")
 
 
 def api_auth_throttle() -> Throttle:

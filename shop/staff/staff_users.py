@@ -6,15 +6,14 @@ session of the account when it is used. The admin never sees or sets the passwor
 """
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import login_user
 from sqlalchemy import select
 
-from shop.accounts import links, member_mail
+from shop.accounts import links, resets
 from shop.accounts import people as accounts
 from shop.accounts.models import StaffRole, StaffUser, sorted_roles
 from shop.platform import mail
-from shop.platform.audit import audit
 from shop.platform.errors import InvalidInput
 from shop.platform.extensions import db
 from shop.platform.ratelimits import signin_rate
@@ -72,10 +71,13 @@ def send_staff_reset(staff_id: int):
     user = db.session.get(StaffUser, staff_id)
     if user is None or not user.active or not ActionForm().validate_on_submit():
         abort(404)
-    link = mail.absolute_url("staff.reset_password", token=links.make_token(user, links.STAFF_RESET))
-    run_in_transaction(audit, current_staff(), "staff.password_reset_sent", f"staff {user.email}")
-    run_in_transaction(member_mail.send_password_reset, user, link)
-    flash(f"A password reset link went to {user.email}.", "success")
+    if run_in_transaction(resets.send_staff_reset, user, current_staff(),
+                          lambda token: mail.absolute_url("staff.reset_password", token=token)):
+        flash(f"A password reset link went to {user.email}.", "success")
+    else:
+        flash(f"As many reset links went to {user.email} as are allowed for now "
+              f"({current_app.config['RATELIMIT_RESET_PER_ADDRESS']}). Nothing was sent: the latest link still works.",
+              "error")
     return redirect(url_for("staff.staff_users"))
 
 

@@ -6,7 +6,7 @@ import functools
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import login_user
 
-from shop.accounts import companies, links, member_mail
+from shop.accounts import companies, links, member_mail, resets
 from shop.accounts import people as accounts
 from shop.accounts.models import Customer, MemberRole
 from shop.ordering import approvals as approval_service
@@ -275,11 +275,8 @@ def request_password_reset():
     """Ask for a reset link by e-mail; the answer is the same whether or not the address has an account."""
     form = ResetRequestForm()
     if form.validate_on_submit():
-        user = run_in_transaction(accounts.find_active, Customer, form.email.data)
-        if user is not None and user.joined_at is not None:
-            token = links.make_token(user, links.RESET)
-            run_in_transaction(member_mail.send_password_reset, user,
-                               mail.absolute_url("storefront.reset_password", token=token))
+        run_in_transaction(resets.request_customer_reset, form.email.data,
+                           lambda token: mail.absolute_url("storefront.reset_password", token=token))
         flash("If an account has this address, a link to reset its password is on its way.", "info")
         return redirect(url_for("storefront.login"))
     status = 422 if form.is_submitted() else 200
