@@ -9,3 +9,4 @@ from tests.support.api import (  # noqa: F401  (an API client, its company's adm
 from tests.support.events import receiver  # noqa: F401  (a local webhook receiver answering 200)
 from tests.support.redis_server import own_redis  # noqa: F401  (a redis-server of the test's own, to hang)
 from tests.support.staff import staff_clients  # noqa: F401  (a signed-in client per staff role)
+from tests.support.sweep import sweep_world  # noqa: F401  (one of everything, for walking every route)

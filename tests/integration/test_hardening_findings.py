@@ -1,7 +1,7 @@
 """One test per finding of the hardening review (issue 11), each reproducing what an attacker did on a local server.
 
 Every test here failed before the fix. The wider guarantees live in test_security_headers, test_rate_limits,
-test_sessions, test_passwords, test_bounds, test_operations and test_no_server_errors.
+test_sessions, test_passwords, test_bounds, test_operations and test_hostile_sweep.
 """
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""No input produces a 500: every route of the URL map, with every path parameter, every query parameter and form
-field it reads, and the API's JSON fields, given out-of-range integers, far dates, garbage cursors and oversized
-strings.
+"""Walking every route of the URL map with bad input: a world with one of everything, each route's path arguments,
+the query and form keys it reads, and the API's JSON bodies, each given each bad value in turn.
 
 Which parameters a route reads is found out, not listed by hand: a first request to each route records every
 query and form key the app looks up (WTForms, webargs and the views all go through the request's MultiDicts),
@@ -11,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Callable
 from urllib.parse import quote
 
 import pytest
@@ -24,7 +24,6 @@ from shop.events.models import WebhookDelivery, WebhookEndpoint
 from shop.inventory.models import Stock
 from shop.platform.extensions import db
 from shop.platform.outbox import OutboxEvent
-from tests.support.api import ADDRESS
 from tests.support.factories import make_customer, make_lot, make_product, make_staff
 from tests.support.staff import PASSWORD, place
 
@@ -55,29 +54,14 @@ class _RecordingRequest(Request):
     parameter_storage_class = _RecordingMultiDict
 
 
-def _cursor(*values) -> str:
+def cursor_of(*values) -> str:
+    """A cursor as the shop writes them (base64url of a JSON list), holding whatever it is given."""
     return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")
 
 
-FAR = "9999-12-31T23:59:59+00:00"
-BAD_VALUES = [
-    "99999999999999999999999999",  # beyond 64 bits
-    "2147483648", "-2147483649",  # just beyond a 32-bit column
-    "9999-12-31", "0001-01-01",
-    "x" * 5000,
-    "true", "1e999",
-    # cursors of the API's lists, the staff lists and My orders, holding ids and dates no column can
-    _cursor("orders", FAR, 2**70), _cursor("products", 2**70, True), _cursor(FAR, 2**70), _cursor(FAR, True),
-    f"{FAR}_{'9' * 30}",
-]
-# A JSON value in place of a field of the API's order: numbers the parser must bound, and the same as strings.
-BAD_JSON = ["1" + "0" * 4300, "1e999", "-1e999", "2147483648", "-1", "true", "null", '"' + "x" * 5000 + '"',
-            "[" * 50 + "]" * 50, '{"a": ' * 50 + "1" + "}" * 50]
-
-
 @pytest.fixture
-def world(make_app):
-    """An app (limits off: the walk is about bounds; every limit has tests of its own) with a product, lots in
+def sweep_world(make_app):
+    """An app (limits off: the walk is about input; every limit has tests of its own) with a product, lots in
     quarantine and released, an order, a signed-in customer, a signed-in admin and an API key."""
     app = make_app(RATELIMIT_ENABLED=False)
     app.request_class = _RecordingRequest
@@ -119,6 +103,14 @@ def world(make_app):
 SKIP = {"storefront.logout", "staff.logout", "static"}
 # Lot-level QC actions run against the lot still in quarantine, so that results are parsed.
 QUARANTINE_LOT = {"staff.batch", "staff.save_results", "staff.release", "staff.reject"}
+# The API's JSON bodies, each leaf of which the walk replaces with each bad value (`path`: the leaf's keys).
+ORDER_ADDRESS = {"name": "Goods In", "line1": "Hafenstrasse 1", "city": "Hamburg", "postal_code": "20457",
+                 "country": "DE"}
+BODIES = {
+    "/api/v1/orders": {"lines": [{"sku": "LEU-USP-25KG", "quantity": 1}], "shipping_address": ORDER_ADDRESS,
+                       "purchase_order": "PO-1", "min_remaining_shelf_life_days": 10},
+    "/api/v1/webhook-endpoints": {"url": "https://hooks.example.com/x", "events": ["*"], "description": "ERP"},
+}
 
 
 def _path_values(rule, endpoint: str, ids: dict) -> dict[str, str]:
@@ -163,16 +155,24 @@ def _keys_read(client, method: str, path: str, headers: dict, ids: dict) -> set[
     return set(_READ) - {"csrf_token"}
 
 
-def _order_bodies() -> list[str]:
-    """The API's order body with each field, in turn, replaced by each bad JSON value."""
-    template = {"lines": [{"sku": "LEU-USP-25KG", "quantity": 1}], "shipping_address": ADDRESS,
-                "purchase_order": "PO-1", "min_remaining_shelf_life_days": 10}
-    leaves = [("lines", 0, "sku"), ("lines", 0, "quantity"), ("purchase_order",), ("min_remaining_shelf_life_days",),
-              *[("shipping_address", field) for field in ADDRESS]]
+def _leaves(value, path: tuple = ()):
+    """The paths to every leaf of a JSON value (list items and object members)."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield from _leaves(inner, (*path, key))
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            yield from _leaves(inner, (*path, index))
+    else:
+        yield path
+
+
+def bodies_with(template: dict, raw_values: list[str]) -> list[str]:
+    """`template` as JSON text with each leaf, in turn, replaced by each of `raw_values` (JSON text itself)."""
     bodies = []
-    for leaf in leaves:
-        for raw in BAD_JSON:
-            marker = "__BAD__"
+    marker = "__BAD__"
+    for leaf in _leaves(template):
+        for raw in raw_values:
             body = json.loads(json.dumps(template))
             target = body
             for step in leaf[:-1]:
@@ -182,17 +182,11 @@ def _order_bodies() -> list[str]:
     return bodies
 
 
-def test_no_route_answers_500_to_out_of_range_or_malformed_input(world):
+def walk(world: tuple, values: list[str], json_values: list[str], check: Callable[[object, str], None]) -> None:
+    """Send every route of the world's app each of `values` in each path argument and in each query (GET) or
+    form (POST) key it reads, each API body of BODIES with each of `json_values` (JSON text) at each leaf, and each
+    value as the API's Idempotency-Key; `check(response, what was sent)` sees every answer."""
     app, ids, clients = world
-    failures: list[str] = []
-    sent = 0
-
-    def check(response, what: str) -> None:
-        nonlocal sent
-        sent += 1
-        if response.status_code >= 500:
-            failures.append(f"{response.status_code} {what}")
-
     rules = [r for r in app.url_map.iter_rules() if r.endpoint not in SKIP]
     assert len(rules) >= 45  # the whole app, not a corner of it
     for rule in rules:
@@ -202,22 +196,18 @@ def test_no_route_answers_500_to_out_of_range_or_malformed_input(world):
             client = _client_for(rule.endpoint, path, clients)
             headers = _headers(path, clients)
             for arg in rule.arguments:
-                for bad in BAD_VALUES:
+                for bad in values:
                     bad_path = _build(rule, {**good, arg: bad})
                     check(_send(client, method, bad_path, headers), f"{method} {bad_path[:120]}")
-            keys = _keys_read(client, method, path, headers, ids)
-            for key in sorted(keys):
-                for bad in BAD_VALUES:
-                    if method == "GET":
-                        response = _send(client, method, path, headers, query={key: bad})
-                    else:
-                        response = _send(client, method, path, headers, form={key: bad})
-                    check(response, f"{method} {path} {key}={bad[:60]!r}")
-            if path == "/api/v1/orders" and method == "POST":
-                for body in _order_bodies():
+            for key in sorted(_keys_read(client, method, path, headers, ids)):
+                for bad in values:
+                    where = {"query": {key: bad}} if method == "GET" else {"form": {key: bad}}
+                    check(_send(client, method, path, headers, **where), f"{method} {path} {key}={bad[:60]!r}")
+            if method == "POST" and path in BODIES:
+                for body in bodies_with(BODIES[path], json_values):
                     check(_send(client, method, path, headers, body=body), f"POST {path} {body[:120]}")
-                for bad in BAD_VALUES:
-                    check(_send(client, method, path, {**headers, "Idempotency-Key": bad}, body="{}"),
-                          f"POST {path} Idempotency-Key={bad[:60]!r}")
-    assert sent > 1500
-    assert not failures, "\n".join(failures[:50])
+            if method == "POST" and path == "/api/v1/orders":
+                for bad in values:
+                    if bad.isprintable() and bad.isascii():  # a header holds no control or non-Latin-1 character
+                        check(_send(client, method, path, {**headers, "Idempotency-Key": bad}, body="{}"),
+                              f"POST {path} Idempotency-Key={bad[:60]!r}")
