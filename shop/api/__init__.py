@@ -7,6 +7,7 @@ from flask import Flask, Response, current_app, request
 from flask.sessions import SecureCookieSessionInterface
 
 from shop.api.auth import SECURITY_SCHEME
+from shop.api.openapi import WEBHOOK_EVENT_SCHEMA, ShopOpenAPIPlugin, webhook_payloads
 from shop.api.problems import PROBLEM_MIMETYPE
 from shop.api.schemas import ProblemSchema
 from shop.platform.extensions import csrf, rest_api
@@ -37,7 +38,7 @@ def register_api(app: Flask) -> None:
     from shop.api.problem_pages import problems_bp
     from shop.api.webhooks import webhooks_blp
 
-    _document_problems()
+    _document_problems(app)
     for blp in (products_blp, batches_blp, orders_blp, company_blp, webhooks_blp):
         rest_api.register_blueprint(blp)
         # Bearer keys, not cookies, authenticate these requests: a cross-site form cannot forge them.
@@ -62,12 +63,23 @@ class _NoCookieSessionOnTheApi(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
-def _document_problems() -> None:
-    """Describe every error response as problem+json, and the bearer-key security, in the OpenAPI document."""
+def _document_problems(app: Flask) -> None:
+    """Describe every error response as problem+json, the bearer-key security, where the API is served and the
+    webhooks in the OpenAPI document; the plugin applies the rules of every operation as blueprints register."""
     spec = rest_api.spec
-    spec.options["info"] = {"description": GUIDE + _problem_guide()}
+    plugin = ShopOpenAPIPlugin()
+    plugin.init_spec(spec)
+    spec.plugins.append(plugin)
+    spec.options["servers"] = [{"url": app.config["PUBLIC_BASE_URL"], "description": "This shop"}]
+    spec.options["webhooks"] = webhook_payloads()
+    spec.components.schema("WebhookEvent", WEBHOOK_EVENT_SCHEMA)
+    base = app.config["PUBLIC_BASE_URL"]
+    spec.options["info"] = {"description": GUIDE + _problem_guide(),
+                            "contact": {"name": app.config["SHOP_NAME"], "url": f"{base}/contact"},
+                            "license": {"name": "Proprietary: for the shop's customers, under its terms",
+                                        "url": f"{base}/terms"}}
     spec.options["externalDocs"] = {"description": "Every problem type: what it means and what to do",
-                                    "url": "/problems/"}
+                                    "url": f"{base}/problems/"}
     spec.components.schema("Problem", schema=ProblemSchema)
     # flask-smorest registered these lazily with its own error schema; re-registering a lazy component
     # replaces it, so every "$ref: #/components/responses/NOT_FOUND" ... says problem+json.
@@ -75,8 +87,6 @@ def _document_problems() -> None:
         if status >= 400:
             spec.components.response(status.name, {"description": status.phrase,
                                                    "content": {PROBLEM_MIMETYPE: {"schema": "Problem"}}}, lazy=True)
-    spec.components.response("DEFAULT_ERROR", {"description": "Any error, as problem+json",
-                                               "content": {PROBLEM_MIMETYPE: {"schema": "Problem"}}}, lazy=True)
     # flask-smorest's own error and page-number schemas: this API uses neither.
     spec.components.schemas.pop("Error", None)
     spec.components.schemas.pop("PaginationMetadata", None)

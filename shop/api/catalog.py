@@ -54,6 +54,7 @@ def _with_stock(products: list[Product]) -> list[ProductWithStock]:
 @products_blp.route("")
 class Products(MethodView):
     # An unknown parameter is refused: silently ignoring a typo (`?statuss=`) would answer an unfiltered list.
+    @products_blp.doc(operationId="listProducts")
     @products_blp.arguments(ProductQuerySchema(), location="query", unknown=RAISE)
     @products_blp.response(200, ProductPageSchema)
     def get(self, args):
@@ -70,6 +71,7 @@ class Products(MethodView):
 
 @products_blp.route("/<string:slug>")
 class ProductDetail(MethodView):
+    @products_blp.doc(operationId="getProduct")
     @products_blp.response(200, ProductSchema)
     @products_blp.alt_response(404, response="NOT_FOUND")
     def get(self, slug: str):
@@ -83,6 +85,7 @@ class ProductDetail(MethodView):
 
 @batches_blp.route("/<string:lot_number>")
 class BatchCoa(MethodView):
+    @batches_blp.doc(operationId="getBatch")
     @batches_blp.response(200, BatchSchema)
     @batches_blp.alt_response(404, response="NOT_FOUND")
     def get(self, lot_number: str):

@@ -14,6 +14,7 @@ company_blp = ApiBlueprint("company", __name__, url_prefix="/api/v1/company",
 
 @company_blp.route("")
 class CompanyDetail(MethodView):
+    @company_blp.doc(operationId="getCompany")
     @company_blp.response(200, CompanySchema)
     def get(self):
         """Get your company

@@ -36,15 +36,18 @@ def _type(schema: dict[str, Any]) -> dict[str, Any]:
     if schema.get("type") == "array":
         inner = _type(schema.get("items", {}))
         return {"text": "array of " + inner["text"], "ref": inner["ref"]}
-    text = schema.get("type", "")
+    types = schema.get("type", "")
+    types = [types] if isinstance(types, str) else list(types)  # OpenAPI 3.1: ["string", "null"]
+    nullable = "null" in types
+    text = " or ".join(t for t in types if t != "null")
     if "enum" in schema:
-        text = (text + " " if text else "") + "one of " + ", ".join(str(v) for v in schema["enum"])
+        text = (text + " " if text else "") + "one of " + ", ".join(str(v) for v in schema["enum"] if v is not None)
     elif schema.get("format"):
         text += f" ({schema['format']})"
     if schema.get("type") == "object" and "additionalProperties" in schema \
             and isinstance(schema["additionalProperties"], dict):
         text = "object of " + _type(schema["additionalProperties"])["text"]
-    if schema.get("nullable"):
+    if nullable:
         text += " or null"
     return {"text": text, "ref": None}
 

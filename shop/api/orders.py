@@ -39,6 +39,7 @@ _ORDER_SCHEMA = OrderSchema()
 @orders_blp.route("")
 class Orders(MethodView):
     # An unknown parameter is refused: silently ignoring a typo (`?statuss=`) would answer an unfiltered list.
+    @orders_blp.doc(operationId="listOrders")
     @orders_blp.arguments(OrderQuerySchema(), location="query", unknown=RAISE)
     @orders_blp.response(200, OrderPageSchema)
     def get(self, args):
@@ -53,12 +54,13 @@ class Orders(MethodView):
         return {"items": page, "next_cursor": next_cursor}
 
     @order_rate  # per API key (RATELIMIT_ORDERS): 429 with Retry-After beyond it
+    @orders_blp.doc(operationId="placeOrder")
     @orders_blp.arguments(IdempotencyHeaderSchema(), location="headers")
     @orders_blp.arguments(OrderInSchema(), description="The lines to order and where to ship them.")
     @orders_blp.response(201, OrderSchema, headers={"Location": LOCATION_HEADER, **idempotency.RESPONSE_HEADERS},
                          description="Placed: every line priced and allocated from lots, first-expired-first-out.")
     @orders_blp.alt_response(409, response="CONFLICT")
-    @orders_blp.alt_response(429, response="TOO_MANY_REQUESTS",
+    @orders_blp.alt_response(429,
                              description="More orders than RATELIMIT_ORDERS allows this key (by default 120 a "
                                          "minute); `Retry-After` says when to try again.")
     def post(self, headers, data):
@@ -83,6 +85,7 @@ class Orders(MethodView):
 
 @orders_blp.route("/<string:number>")
 class OrderDetail(MethodView):
+    @orders_blp.doc(operationId="getOrder")
     @orders_blp.response(200, OrderSchema)
     @orders_blp.alt_response(404, response="NOT_FOUND")
     def get(self, number: str):
@@ -95,6 +98,7 @@ class OrderDetail(MethodView):
 
 @orders_blp.route("/<string:number>/cancel")
 class OrderCancel(MethodView):
+    @orders_blp.doc(operationId="cancelOrder")
     @orders_blp.arguments(IdempotencyHeaderSchema(), location="headers")
     @orders_blp.arguments(CancelInSchema(), required=False,
                           description="No body, or `{}`: a cancellation takes no members yet.")
@@ -129,13 +133,15 @@ def _decision(number: str, idempotency_key: str | None, note: str, approve: bool
     return idempotency.respond(customer.id, idempotency_key, decide, 200)
 
 
-def _decision_view(description: str):
+def _decision_view(operation_id: str, description: str):
     """The arguments, answer and problems of the approve and reject views (`description`: what the 200 means)."""
     decorators = (
+        orders_blp.doc(operationId=operation_id),
         orders_blp.arguments(IdempotencyHeaderSchema(), location="headers"),
         orders_blp.arguments(DecisionInSchema(), description="An optional note to the buyer."),
         orders_blp.response(200, OrderSchema, headers=idempotency.RESPONSE_HEADERS, description=description),
-        orders_blp.alt_response(403, response="FORBIDDEN"),
+        orders_blp.alt_response(403, description="A buyer key, or a key of the member who placed the order "
+                                                 "(four eyes): `forbidden`, nothing decided."),
         orders_blp.alt_response(404, response="NOT_FOUND"),
         orders_blp.alt_response(409, response="CONFLICT"),
     )
@@ -150,7 +156,7 @@ def _decision_view(description: str):
 
 @orders_blp.route("/<string:number>/approve")
 class OrderApprove(MethodView):
-    @_decision_view("Approved: the order is pending, for us to confirm.")
+    @_decision_view("approveOrder", "Approved: the order is pending, for us to confirm.")
     def post(self, headers, data, number: str):
         """Approve an order of your company that awaits approval
 
@@ -163,7 +169,7 @@ class OrderApprove(MethodView):
 
 @orders_blp.route("/<string:number>/reject")
 class OrderReject(MethodView):
-    @_decision_view("Rejected: the order is cancelled and its stock released.")
+    @_decision_view("rejectOrder", "Rejected: the order is cancelled and its stock released.")
     def post(self, headers, data, number: str):
         """Reject an order of your company that awaits approval
 

@@ -183,7 +183,7 @@ class BatchSchema(OutSchema):
                                 metadata={"description": "Who signed the release (name), null for a lot released "
                                                          "before releases were signed."})
     released_as = fields.String(required=True, allow_none=True, metadata={
-        "enum": [*SIGNER_CAPACITIES, None],  # OpenAPI 3.0: a nullable enum lists null
+        "enum": [*SIGNER_CAPACITIES, None],  # a nullable enum lists null
         "description": "In what capacity the release was signed, as the CoA says it: `quality unit`, or the "
                        "signer's real role for a release signed before only the quality unit could sign, such as "
                        "`admin (not the quality unit)`; null with `released_by`."})

@@ -31,10 +31,12 @@ MANAGING = ("Needs a key with the `admin` role; a buyer or approver key gets 403
 
 class EndpointInSchema(Schema):
     url = fields.String(required=True, metadata={"description": "https:// address on the public internet.",
+                                                 "format": "uri",
                                                  "example": "https://erp.example.com/hooks/leucine"})
     # The enum documents the types; webhooks.register refuses others with the messages the pages show too.
     events = fields.List(fields.String(metadata={"enum": ["*", *EVENT_TYPES]}), required=True,
-                         metadata={"description": 'Event types to receive, or `["*"]` for all.'})
+                         metadata={"description": 'Event types to receive, or `["*"]` for all.', "minItems": 1,
+                                   "example": ["order.placed", "order.shipped"]})
     description = fields.String(load_default="")
 
 
@@ -99,15 +101,20 @@ THROTTLED = ("More test events and redeliveries than RATELIMIT_WEBHOOK_TESTS all
 
 @webhooks_blp.route("")
 class Endpoints(MethodView):
+    @webhooks_blp.doc(operationId="listWebhookEndpoints")
     @webhooks_blp.response(200, EndpointListSchema)
     def get(self):
-        """List your company's webhook endpoints (any key)"""
+        """List your company's webhook endpoints (any key)
+
+        Every endpoint of the company, enabled or not, without its secret (shown only when it was registered).
+        """
         return {"items": webhooks.list_endpoints(current_customer().id)}
 
     @webhooks_blp.arguments(IdempotencyHeaderSchema(), location="headers")
+    @webhooks_blp.doc(operationId="createWebhookEndpoint")
     @webhooks_blp.arguments(EndpointInSchema(), unknown=RAISE)
     @webhooks_blp.response(201, CreatedEndpointSchema, headers=idempotency.RESPONSE_HEADERS)
-    @webhooks_blp.alt_response(403, response="FORBIDDEN", description=MANAGING)
+    @webhooks_blp.alt_response(403, description=MANAGING)
     @webhooks_blp.alt_response(409, response="CONFLICT")
     def post(self, headers, data):
         """Register a webhook endpoint
@@ -127,8 +134,9 @@ class Endpoints(MethodView):
 
 @webhooks_blp.route("/<id:endpoint_id>")
 class Endpoint(MethodView):
-    @webhooks_blp.response(204)
-    @webhooks_blp.alt_response(403, response="FORBIDDEN", description=MANAGING)
+    @webhooks_blp.doc(operationId="deleteWebhookEndpoint")
+    @webhooks_blp.response(204, description="Deleted, with its delivery log.")
+    @webhooks_blp.alt_response(403, description=MANAGING)
     @webhooks_blp.alt_response(404, response="NOT_FOUND")
     def delete(self, endpoint_id: int):
         """Delete a webhook endpoint (and its delivery log)
@@ -142,11 +150,16 @@ class Endpoint(MethodView):
 
 @webhooks_blp.route("/<id:endpoint_id>/deliveries")
 class Deliveries(MethodView):
+    @webhooks_blp.doc(operationId="listWebhookDeliveries")
     @webhooks_blp.arguments(DeliveryQuerySchema(), location="query", unknown=RAISE)
     @webhooks_blp.response(200, AttemptPageSchema)
     @webhooks_blp.alt_response(404, response="NOT_FOUND")
     def get(self, args, endpoint_id: int):
-        """The endpoint's delivery log, newest attempt first"""
+        """The endpoint's delivery log, newest attempt first
+
+        Each attempt to deliver an event: when, the status your endpoint answered (null when nothing answered), how
+        long it took and the error, if any. Cursor-paginated like every list.
+        """
         endpoint = webhooks.get_endpoint(endpoint_id, current_customer().id)
         limit, cursor = args["limit"], args.get("cursor")
         rows = webhooks.attempts(endpoint.id, limit + 1, cursor[0] if cursor else None)
@@ -160,13 +173,14 @@ class Deliveries(MethodView):
 @webhooks_blp.route("/<id:endpoint_id>/test")
 class Test(MethodView):
     @webhook_tests
+    @webhooks_blp.doc(operationId="testWebhookEndpoint")
     @webhooks_blp.arguments(IdempotencyHeaderSchema(), location="headers")
     @webhooks_blp.response(202, Schema.from_dict({"event_id": fields.String(required=True)}, name="Queued"),
                            headers=idempotency.RESPONSE_HEADERS)
-    @webhooks_blp.alt_response(403, response="FORBIDDEN", description=MANAGING)
+    @webhooks_blp.alt_response(403, description=MANAGING)
     @webhooks_blp.alt_response(404, response="NOT_FOUND")
     @webhooks_blp.alt_response(409, response="CONFLICT")
-    @webhooks_blp.alt_response(429, response="TOO_MANY_REQUESTS", description=THROTTLED)
+    @webhooks_blp.alt_response(429, description=THROTTLED)
     def post(self, headers, endpoint_id: int):
         """Send a `ping` event to the endpoint (once per `Idempotency-Key`)
 
@@ -183,14 +197,15 @@ class Test(MethodView):
 @webhooks_blp.route("/<id:endpoint_id>/redeliver")
 class Redeliver(MethodView):
     @webhook_tests
+    @webhooks_blp.doc(operationId="redeliverWebhook")
     @webhooks_blp.arguments(IdempotencyHeaderSchema(), location="headers")
     @webhooks_blp.arguments(RedeliverSchema(), unknown=RAISE)
     @webhooks_blp.response(202, Schema.from_dict({"event_id": fields.String(required=True)}, name="Redelivery"),
                            headers=idempotency.RESPONSE_HEADERS)
-    @webhooks_blp.alt_response(403, response="FORBIDDEN", description=MANAGING)
+    @webhooks_blp.alt_response(403, description=MANAGING)
     @webhooks_blp.alt_response(404, response="NOT_FOUND")
     @webhooks_blp.alt_response(409, response="CONFLICT")
-    @webhooks_blp.alt_response(429, response="TOO_MANY_REQUESTS", description=THROTTLED)
+    @webhooks_blp.alt_response(429, description=THROTTLED)
     def post(self, headers, data, endpoint_id: int):
         """Deliver one of your events to the endpoint again, on a fresh retry schedule (once per
         `Idempotency-Key`)

@@ -327,7 +327,7 @@ def load_config(instance_path: str, secret_key: str | None = None, mail_backend:
         # flask-smorest / OpenAPI
         "API_TITLE": "Leucine Shop API",
         "API_VERSION": "v1",
-        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_VERSION": "3.1.0",
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_REDOC_PATH": None,

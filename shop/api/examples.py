@@ -1,0 +1,102 @@
+"""Examples of every request and response body of /api/v1, by operationId: what the OpenAPI document shows next
+to each schema (tests/integration/test_api_openapi.py checks that each one is valid against its schema)."""
+from __future__ import annotations
+
+from typing import Any
+
+ADDRESS = {"name": "Acme Nutrition GmbH", "line1": "Werkstraße 5", "line2": None, "city": "Hamburg",
+           "postal_code": "20095", "country": "DE"}
+
+ORDER = {
+    "number": "LS-2026-04711", "status": "pending", "placed_at": "2026-03-02T09:14:07.512000+00:00",
+    "placed_by": "ERP integration (lsk_7Qx2)", "currency": "EUR",
+    "lines": [{"sku": "LEU-USP-25KG", "quantity": 2, "unit_price": "1950.00", "line_total": "3900.00",
+               "cancelled_quantity": 0,
+               "allocations": [{"lot_number": "USP-2501", "quantity": 2, "expires_on": "2028-01-31",
+                                "recalled": False}]}],
+    "subtotal": "3900.00", "total": "3900.00", "shipping_address": ADDRESS, "purchase_order": "PO-2026-0318",
+    "min_remaining_shelf_life_days": 180, "carrier": None, "tracking_reference": None, "notices": [],
+}
+
+PRODUCT = {
+    "slug": "l-leucine-usp", "name": "L-Leucine USP", "grade": "USP", "cas_number": "61-90-5",
+    "formula": "C6H13NO2", "molecular_weight": "131.17",
+    "description": "Pharmaceutical grade L-Leucine, tested to the current USP monograph.",
+    "specification": [{"test": "Assay", "min": "98.5", "max": "101.5", "unit": "%", "method": "USP <541>"},
+                      {"test": "Loss on drying", "min": None, "max": "0.2", "unit": "%", "method": "USP <731>"}],
+    "variants": [{"sku": "LEU-USP-25KG", "pack_size_kg": "25", "unit_price": "1950.00", "price_source": "list",
+                  "currency": "EUR",
+                  "price_breaks": [{"min_quantity": 10, "unit_price": "1850.00", "price_source": "list"}],
+                  "min_order_quantity": 1, "available_quantity": 14}],
+}
+
+BATCH = {
+    "lot_number": "USP-2501", "product": "l-leucine-usp", "manufactured_on": "2025-01-20",
+    "expires_on": "2028-01-31", "date_kind": "expiry", "status": "released", "released_on": "2025-02-03",
+    "released_by": "Dr. Maria Keller", "released_as": "quality unit", "recall_note": None, "recalled_on": None,
+    "results": [{"test": "Assay", "result": "99.6", "min": "98.5", "max": "101.5", "unit": "%", "passed": True},
+                {"test": "Loss on drying", "result": "0.08", "min": None, "max": "0.2", "unit": "%",
+                 "passed": True}],
+}
+
+COMPANY = {"name": "Acme Nutrition GmbH", "vat_id": "DE136695976", "payment_terms": "net_30",
+           "credit_limit": "50000.00", "approval_threshold": "10000.00", "open_exposure": "3900.00",
+           "available_credit": "46100.00"}
+
+ENDPOINT = {"id": 7, "url": "https://erp.example.com/hooks/leucine", "events": ["order.placed", "order.shipped"],
+            "description": "ERP order sync", "enabled": True, "disabled_reason": None,
+            "created_at": "2026-03-01T08:00:00+00:00"}
+
+ENDPOINT_IN = {"url": "https://erp.example.com/hooks/leucine", "events": ["order.placed", "order.shipped"],
+               "description": "ERP order sync"}
+
+ATTEMPT = {"event_id": "msg_2mV8cQk1fJ0nR4tXb7Lw9pZs", "event_type": "order.placed",
+           "attempted_at": "2026-03-02T09:14:09.104000+00:00", "status_code": 200, "duration_ms": 184, "error": None}
+
+ORDER_IN = {"lines": [{"sku": "LEU-USP-25KG", "quantity": 2}],
+            "shipping_address": {k: v for k, v in ADDRESS.items() if v is not None},
+            "purchase_order": "PO-2026-0318", "min_remaining_shelf_life_days": 180}
+
+# operationId: {"request": body example, status: response body example}
+OPERATIONS: dict[str, dict[str, Any]] = {
+    "listProducts": {"200": {"items": [PRODUCT], "next_cursor": "cHJvZHVjdHM6MTox"}},
+    "getProduct": {"200": PRODUCT},
+    "getBatch": {"200": BATCH},
+    "listOrders": {"200": {"items": [ORDER], "next_cursor": None}},
+    "placeOrder": {"request": ORDER_IN, "201": ORDER},
+    "getOrder": {"200": ORDER},
+    "cancelOrder": {"request": {}, "200": {**ORDER, "status": "cancelled"}},
+    "approveOrder": {"request": {"note": "Approved for the March production run."},
+                     "200": {**ORDER, "status": "pending"}},
+    "rejectOrder": {"request": {"note": "Over this quarter's budget: order again in April."},
+                    "200": {**ORDER, "status": "cancelled"}},
+    "getCompany": {"200": COMPANY},
+    "listWebhookEndpoints": {"200": {"items": [ENDPOINT]}},
+    "createWebhookEndpoint": {"request": ENDPOINT_IN,
+                              "201": {**ENDPOINT, "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}},
+    "listWebhookDeliveries": {"200": {"items": [ATTEMPT], "next_cursor": None}},
+    "testWebhookEndpoint": {"202": {"event_id": "msg_9xTq3Rk0bLm2Wc5Yv8Hn1Dfa"}},
+    "redeliverWebhook": {"request": {"event_id": "msg_2mV8cQk1fJ0nR4tXb7Lw9pZs"},
+                         "202": {"event_id": "msg_2mV8cQk1fJ0nR4tXb7Lw9pZs"}},
+}
+
+# The `data` of each event type's webhook delivery (an order event's data is the order, as the API answers it).
+EVENT_DATA: dict[str, Any] = {
+    "order.changed": {**ORDER, "cause": "lot_recalled", "reason": "Lot USP-2501 was recalled.",
+                      "changes": [{"kind": "returned", "sku": "LEU-USP-25KG", "lot_number": "USP-2501",
+                                   "quantity": 2}],
+                      "missing": [{"sku": "LEU-USP-25KG", "quantity": 2}]},
+    "lot.recalled": {"lot_number": "USP-2501", "message": "Out-of-specification assay on retest.",
+                     "orders": ["LS-2026-04711"], "open_orders": []},
+    "ping": {"endpoint_id": 7, "message": "A test event from the Leucine Shop: your endpoint answers."},
+}
+
+
+def event_data(event_type: str) -> Any:
+    return EVENT_DATA.get(event_type, ORDER)
+
+
+def event_example(event_type: str) -> dict[str, Any]:
+    """The body a delivery of `event_type` POSTs (shop/events/delivery.py's envelope)."""
+    return {"id": "msg_2mV8cQk1fJ0nR4tXb7Lw9pZs", "type": event_type, "created_at": "2026-03-02T09:14:07.512000+00:00",
+            "data": event_data(event_type)}

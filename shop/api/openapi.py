@@ -1,0 +1,172 @@
+"""The OpenAPI document's rules for every operation, applied once by an apispec plugin as each path is registered:
+the error statuses an operation can answer (from what it does, not from decorators on each view), each as
+problem+json with examples, `Retry-After` on 429, RateLimit headers where a limit applies, and no catch-all
+`default`; examples on every request and response body (shop/api/examples.py); and the webhook payloads as
+OpenAPI 3.1 `webhooks`, one per event type of shop.events.types."""
+from __future__ import annotations
+
+import re
+from copy import deepcopy
+from typing import Any
+
+from apispec import BasePlugin
+
+from shop.api import examples
+from shop.api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from shop.api.problem_types import PROBLEM_TYPES
+from shop.api.problems import PROBLEM_MIMETYPE
+from shop.events.types import EVENT_TYPES
+
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+EXAMPLE_BASE = "https://shop.example"
+BODY_METHODS = ("post", "put", "patch")
+
+RETRY_AFTER = {"description": "Seconds to wait before trying again.",
+               "schema": {"type": "integer", "minimum": 0, "examples": [30]}}
+RATELIMIT_HEADERS = {
+    "RateLimit-Policy": {"description": "The limit that applies (IETF httpapi RateLimit header fields draft), "
+                                        "e.g. `120;w=60`: 120 requests in a 60-second window.",
+                         "schema": {"type": "string", "examples": ["120;w=60"]}},
+    "RateLimit": {"description": "What is left of it: `r` requests remaining, `t` seconds until the window "
+                                 "frees them, e.g. `r=118;t=60`.",
+                  "schema": {"type": "string", "examples": ["r=118;t=60"]}},
+}
+
+# What each error status means, whatever the operation; a view may say more with alt_response(description=...).
+STATUSES: dict[int, tuple[str, tuple[str, ...]]] = {
+    400: ("The body is not valid JSON (`malformed-json`), or the request is refused as a whole.",
+          ("malformed-json",)),
+    401: ("No API key, or an unknown or revoked one (`unauthorized`).", ("unauthorized",)),
+    403: ("The key's role does not allow this (`forbidden`); nothing was changed.", ("forbidden",)),
+    404: ("Nothing of your company under this identifier (`not-found`).", ("not-found",)),
+    409: ("The resource's state does not allow this (`illegal-transition`, `conflict`), or a request with the same "
+          "`Idempotency-Key` is still running (`idempotency-in-flight`).",
+          ("illegal-transition", "conflict", "idempotency-in-flight")),
+    413: ("The body is larger than the shop accepts (1 MiB by default; `content-too-large`).", ("content-too-large",)),
+    415: ("The body is not JSON: send it with `Content-Type: application/json` (`unsupported-media-type`).",
+          ("unsupported-media-type",)),
+    422: ("A field, parameter or header breaks a rule (`validation-error`, with `errors` by field path), or the "
+          "`Idempotency-Key` was used before with another request (`idempotency-key-reused`).",
+          ("validation-error", "idempotency-key-reused")),
+    429: ("Too many requests (`too-many-requests`): an address that keeps sending unknown keys is slowed down, "
+          "and some operations have a limit of their own. `Retry-After` says when to try again.",
+          ("too-many-requests",)),
+}
+
+
+def _problem_example(name: str) -> dict[str, Any]:
+    problem = PROBLEM_TYPES[name]
+    return {"type": f"{EXAMPLE_BASE}/problems/{name}", "title": problem.title, "status": problem.status,
+            "detail": problem.meaning.split(". ")[0].rstrip(".") + ".", **problem.example}
+
+
+def _problem_response(status: int, description: str | None, *, rate_limited: bool) -> dict[str, Any]:
+    text, names = STATUSES[status]
+    content: dict[str, Any] = {"schema": PROBLEM_REF}
+    if len(names) == 1:
+        content["example"] = _problem_example(names[0])
+    else:
+        content["examples"] = {name.replace("-", "_"): {"summary": PROBLEM_TYPES[name].title,
+                                                        "value": _problem_example(name)} for name in names}
+    response: dict[str, Any] = {"description": description or text, "content": {PROBLEM_MIMETYPE: content}}
+    if status == 429:
+        response["headers"] = {"Retry-After": RETRY_AFTER, **(RATELIMIT_HEADERS if rate_limited else {})}
+    return response
+
+
+def error_statuses(method: str, path: str, operation: dict[str, Any]) -> set[int]:
+    """The error statuses an operation can answer, from what it does."""
+    statuses = {int(s) for s in operation.get("responses", {}) if str(s).isdigit() and int(s) >= 400}
+    parameters = operation.get("parameters", [])
+    if operation.get("security") != []:  # the document's bearer key: missing or wrong is 401, repeated 429
+        statuses |= {401, 429}
+    if operation.get("requestBody"):
+        statuses |= {400, 413, 415, 422}
+    elif method in BODY_METHODS:  # a body it does not read is still refused when too large or not JSON
+        statuses |= {413, 415}
+    if "{" in path:
+        statuses.add(404)
+    if any(p.get("in") in ("query", "header") for p in parameters):
+        statuses.add(422)
+    if any(p.get("in") == "header" and p.get("name") == IDEMPOTENCY_HEADER for p in parameters):
+        statuses |= {409, 422}  # the same key still running; the same key with another request
+    return statuses
+
+
+class ShopOpenAPIPlugin(BasePlugin):
+    """apispec plugin: the house rules for every operation of the document (see the module's docstring)."""
+
+    def operation_helper(self, path: str | None = None, operations: dict | None = None, **kwargs: Any) -> None:
+        for method, operation in (operations or {}).items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            responses.pop("default", None)
+            # An operation that declares its own 429 has a limit of its own: its answers carry the RateLimit headers.
+            rate_limited = "429" in {str(s) for s in responses}
+            for status in sorted(error_statuses(method, path or "", operation)):
+                given = responses.pop(status, None) or responses.pop(str(status), None)
+                description = given.get("description") if isinstance(given, dict) else None
+                responses[str(status)] = _problem_response(status, description, rate_limited=rate_limited)
+            own = examples.OPERATIONS.get(operation.get("operationId", ""), {})
+            for status, response in responses.items():
+                if isinstance(response, dict) and str(status).startswith("2"):
+                    if rate_limited:
+                        response.setdefault("headers", {}).update(RATELIMIT_HEADERS)
+                    media = response.get("content", {}).get("application/json")
+                    if media is not None and str(status) in own:
+                        media["example"] = deepcopy(own[str(status)])
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if body is not None and "request" in own:
+                body["example"] = deepcopy(own["request"])
+
+
+def webhook_payloads() -> dict[str, Any]:
+    """OpenAPI 3.1 `webhooks`: what a delivery of each event type POSTs to an endpoint, signed as Standard Webhooks
+    specifies."""
+    headers = [
+        {"name": "webhook-id", "in": "header", "required": True,
+         "description": "The event's id (`msg_...`), the same on every retry: drop the duplicates.",
+         "schema": {"type": "string", "examples": ["msg_2mV8cQk1fJ0nR4tXb7Lw9pZs"]}},
+        {"name": "webhook-timestamp", "in": "header", "required": True,
+         "description": "Unix time of this attempt, in seconds: refuse one more than 5 minutes away from now.",
+         "schema": {"type": "string", "examples": ["1772442847"]}},
+        {"name": "webhook-signature", "in": "header", "required": True,
+         "description": "Space-separated `v1,<base64 HMAC-SHA256>` signatures of `<webhook-id>.<webhook-timestamp>."
+                        "<body>` with the endpoint's secret (Standard Webhooks); one must match.",
+         "schema": {"type": "string", "examples": ["v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4="]}},
+    ]
+    out = {}
+    for event_type in ("ping", *EVENT_TYPES):
+        out[event_type] = {"post": {
+            "operationId": "on" + "".join(part.title() for part in re.split(r"[._]", event_type)),
+            "summary": f"`{event_type}` delivered to your endpoint",
+            "description": "Answer 2xx within the delivery timeout to acknowledge it; anything else is retried with "
+                           "the same `webhook-id`.",
+            "tags": ["webhooks"],
+            "security": [],
+            "parameters": deepcopy(headers),
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/WebhookEvent"},
+                "example": examples.event_example(event_type)}}},
+            "responses": {"200": {"description": "Received: any 2xx answer acknowledges the delivery."},
+                          "410": {"description": "Gone: the endpoint no longer wants deliveries."}},
+        }}
+    return out
+
+
+WEBHOOK_EVENT_SCHEMA = {
+    "type": "object",
+    "description": "The body of every webhook delivery (and of each event of the events feed).",
+    "required": ["id", "type", "created_at", "data"],
+    "properties": {
+        "id": {"type": "string", "description": "The event's id, as the `webhook-id` header.",
+               "examples": ["msg_2mV8cQk1fJ0nR4tXb7Lw9pZs"]},
+        "type": {"type": "string", "enum": ["ping", *EVENT_TYPES], "description": "The event type."},
+        "created_at": {"type": "string", "format": "date-time"},
+        "data": {"type": "object", "description": "`order.*`: the order as `GET /api/v1/orders/{number}` answers "
+                                                  "it (`order.changed` adds `cause`, `reason`, `changes` and "
+                                                  "`missing`); `lot.recalled`: `lot_number`, `message`, `orders` "
+                                                  "and `open_orders`; `ping`: `endpoint_id` and `message`."},
+    },
+}
