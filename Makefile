@@ -29,14 +29,16 @@ seed: migrate  ## load the demo catalog if the database is empty
 run: seed  ## serve on http://127.0.0.1:5000, with a worker of the task queue in the same process
 	$(DEV) PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}" $(FLASK) shop serve --host $(HOST) --port $(PORT)
 
-# axe-core, the accessibility checker the browser tests inject into every page: pinned in package-lock.json.
+# What the tests run from npm, pinned in package-lock.json: axe-core (the accessibility checker the browser tests
+# inject into every page), @redocly/cli and @stoplight/spectral-cli (the OpenAPI linters of test_api_tools.py) and
+# standardwebhooks (the JavaScript signature check of the API guide). npm ci installs them all.
 AXE := node_modules/axe-core/axe.min.js
 
 $(AXE): package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --ignore-scripts --loglevel=error; \
-	else echo "npm not found: the browser tests' accessibility checks cannot run (apt-get install npm)"; fi
+	else echo "npm not found: the browser tests' accessibility checks and the OpenAPI linters cannot run (apt-get install npm)"; fi
 
-axe: $(AXE)  ## install axe-core for the browser tests' accessibility checks (npm ci)
+axe: $(AXE)  ## install the tests' npm packages: axe-core, the OpenAPI linters, standardwebhooks (npm ci)
 
 test: install axe  ## run the whole suite (PostgreSQL tests too when TEST_DATABASE_URL is set)
 	$(BIN)/pytest
