@@ -1,0 +1,161 @@
+"""An integrator's journey through a client that openapi-python-client generates from the served document, against
+the shop served on a local port: EVERY operation of the document is driven through the generated code and its
+answer parsed into the generated models. An operation added to the document without a driver here fails the test.
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from shop.accounts import companies
+from shop.accounts import people as accounts
+from shop.platform.extensions import db
+from tests.integration.test_api_tools import generate_client, served_document
+from tests.support.browser import live_server  # noqa: F401  (the app served on a free local port)
+from tests.support.factories import make_member
+
+PACKAGE = "leucine_shop_client"
+METHODS = ("get", "put", "post", "delete", "patch")
+
+
+@pytest.fixture
+def backend() -> str:
+    """The served app and the test share the database: one SQLite file, as the browser tests do."""
+    return "sqlite"
+
+
+@pytest.fixture
+def app(make_app) -> Iterator[Flask]:
+    app = make_app(WEBHOOK_ALLOW_INSECURE=True)  # the endpoint is the test's own receiver on this machine
+    with app.app_context():
+        yield app
+        db.session.remove()
+
+
+@pytest.fixture
+def generated(client, tmp_path) -> Iterator[Any]:
+    """The generated package, imported from tmp_path; the served document's operations."""
+    document = served_document(client, tmp_path)
+    run = generate_client(document, tmp_path / PACKAGE)
+    assert run.returncode == 0, run.stdout + run.stderr
+    sys.path.insert(0, str(tmp_path))
+    try:
+        yield importlib.import_module(PACKAGE), client.get("/api/v1/openapi.json").get_json()
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in [n for n in sys.modules if n == PACKAGE or n.startswith(PACKAGE + ".")]:
+            del sys.modules[name]
+
+
+def _api(name: str) -> Any:
+    """A generated operation module, e.g. _api("orders.place_order")."""
+    return importlib.import_module(f"{PACKAGE}.api.{name}")
+
+
+def _model(name: str) -> Any:
+    return getattr(importlib.import_module(f"{PACKAGE}.models"), name)
+
+
+def test_every_operation_runs_through_the_generated_client(generated, live_server, api, admin_api, stocked,  # noqa: F811
+                                                            receiver):
+    package, spec = generated
+    in_document = {op["operationId"] for item in spec["paths"].values() for m, op in item.items() if m in METHODS}
+    companies.set_terms(api.customer.company, "prepaid", "", "5000")  # 3 drums (5,850.00) wait for an approver
+    approver = make_member(api.customer, "bob@acme.example", "approver")
+    approver_key = accounts.create_api_key(approver, "Bob's ERP key", "approver")
+    db.session.commit()
+    db.session.remove()  # SQLite: the served app writes next
+
+    def authenticated(key: str) -> Any:
+        return package.AuthenticatedClient(base_url=live_server, token=key, raise_on_unexpected_status=True)
+
+    buyer, admin, bob = authenticated(api.key), authenticated(admin_api.key), authenticated(approver_key)
+    driven: dict[str, Any] = {}
+
+    def drive(operation_id: str, module: str, status: int, call: Callable[[Any], Any], model: str | None) -> Any:
+        """Call one generated operation; its answer must have `status` and parse into the generated `model`."""
+        response = call(_api(module))
+        assert response.status_code == status, (operation_id, response.status_code, response.content)
+        if model is not None:
+            assert isinstance(response.parsed, _model(model)), (operation_id, response.parsed)
+        driven[operation_id] = response.parsed
+        return response.parsed
+
+    products = drive("listProducts", "products.list_products", 200,
+                     lambda m: m.sync_detailed(client=buyer, limit=10), "ProductPage")
+    assert [v.sku for v in products.items[0].variants] == ["LEU-USP-1KG", "LEU-USP-25KG"]
+    product = drive("getProduct", "products.get_product", 200,
+                    lambda m: m.sync_detailed(slug="l-leucine-usp", client=buyer), "Product")
+    assert product.variants[1].available_quantity == 16
+    batch = drive("getBatch", "batches.get_batch", 200,
+                  lambda m: m.sync_detailed(lot_number="L-SOON", client=buyer), "Batch")
+    assert batch.status.value == "released"
+
+    order_in = _model("OrderIn").from_dict({
+        "lines": [{"sku": "LEU-USP-1KG", "quantity": 2}], "purchase_order": "PO-1",
+        "shipping_address": {"name": "Acme", "line1": "Werkstraße 5", "city": "Hamburg", "postal_code": "20095",
+                             "country": "DE"}})
+    key = str(uuid.uuid4())
+    placed = drive("placeOrder", "orders.place_order", 201,
+                   lambda m: m.sync_detailed(client=buyer, body=order_in, idempotency_key=key), "Order")
+    assert placed.status.value == "pending" and placed.total == "192.00"
+    again = _api("orders.place_order").sync_detailed(client=buyer, body=order_in, idempotency_key=key)
+    assert again.parsed.number == placed.number and again.headers["Idempotent-Replayed"] == "true"
+    listed = drive("listOrders", "orders.list_orders", 200,
+                   lambda m: m.sync_detailed(client=buyer, limit=5), "OrderPage")
+    assert [o.number for o in listed.items] == [placed.number]
+    got = drive("getOrder", "orders.get_order", 200,
+                lambda m: m.sync_detailed(number=placed.number, client=buyer), "Order")
+    assert got.lines[0].sku == "LEU-USP-1KG"
+    cancelled = drive("cancelOrder", "orders.cancel_order", 200,
+                      lambda m: m.sync_detailed(number=placed.number, client=buyer, body=_model("CancelIn")()),
+                      "Order")
+    assert cancelled.status.value == "cancelled"
+
+    big = _model("OrderIn").from_dict({**order_in.to_dict(), "lines": [{"sku": "LEU-USP-25KG", "quantity": 3}]})
+    waiting = [_api("orders.place_order").sync_detailed(client=buyer, body=big).parsed for _ in range(2)]
+    assert [o.status.value for o in waiting] == ["awaiting_approval"] * 2
+    approved = drive("approveOrder", "orders.approve_order", 200,
+                     lambda m: m.sync_detailed(number=waiting[0].number, client=bob,
+                                               body=_model("DecisionIn")(note="OK for March")), "Order")
+    assert approved.status.value == "pending"
+    rejected = drive("rejectOrder", "orders.reject_order", 200,
+                     lambda m: m.sync_detailed(number=waiting[1].number, client=bob,
+                                               body=_model("DecisionIn")(note="Over budget")), "Order")
+    assert rejected.status.value == "cancelled"
+
+    company = drive("getCompany", "company.get_company", 200, lambda m: m.sync_detailed(client=buyer), "Company")
+    assert company.approval_threshold == "5000.00"
+
+    endpoint_in = _model("EndpointIn").from_dict({"url": receiver.url, "events": ["*"], "description": "ERP"})
+    created = drive("createWebhookEndpoint", "webhooks.create_webhook_endpoint", 201,
+                    lambda m: m.sync_detailed(client=admin, body=endpoint_in), "CreatedEndpoint")
+    assert created.secret.startswith("whsec_")
+    endpoints = drive("listWebhookEndpoints", "webhooks.list_webhook_endpoints", 200,
+                      lambda m: m.sync_detailed(client=buyer), "WebhookEndpointList")
+    assert [e.id for e in endpoints.items] == [created.id]
+    queued = drive("testWebhookEndpoint", "webhooks.test_webhook_endpoint", 202,
+                   lambda m: m.sync_detailed(endpoint_id=created.id, client=admin), "Queued")
+    redelivery = drive("redeliverWebhook", "webhooks.redeliver_webhook", 202,
+                       lambda m: m.sync_detailed(endpoint_id=created.id, client=admin,
+                                                 body=_model("Redeliver")(event_id=queued.event_id)), "Redelivery")
+    assert redelivery.event_id == queued.event_id
+    deliveries = drive("listWebhookDeliveries", "webhooks.list_webhook_deliveries", 200,
+                       lambda m: m.sync_detailed(endpoint_id=created.id, client=buyer), "WebhookDeliveryPage")
+    assert deliveries.next_cursor is None
+    drive("deleteWebhookEndpoint", "webhooks.delete_webhook_endpoint", 204,
+          lambda m: m.sync_detailed(endpoint_id=created.id, client=admin), None)
+
+    # A refusal parses as the generated Problem, with the documented status.
+    refused = _api("orders.get_order").sync_detailed(number=placed.number, client=authenticated("lsk_wrong"))
+    assert refused.status_code == 401 and isinstance(refused.parsed, _model("Problem"))
+    assert refused.parsed.type_.endswith("/problems/unauthorized")
+
+    assert set(driven) == in_document, f"operations not driven through the generated client: " \
+                                       f"{sorted(in_document - set(driven))}"
