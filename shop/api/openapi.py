@@ -34,8 +34,9 @@ RATELIMIT_HEADERS = {
 
 # What each error status means, whatever the operation; a view may say more with alt_response(description=...).
 STATUSES: dict[int, tuple[str, tuple[str, ...]]] = {
-    400: ("The body is not valid JSON (`malformed-json`), or the request is refused as a whole.",
-          ("malformed-json",)),
+    400: ("A NUL character or an unpaired surrogate anywhere in the request, which no field accepts "
+          "(`bad-request`), or a body that is not valid JSON (`malformed-json`); nothing was changed.",
+          ("bad-request", "malformed-json")),
     401: ("No API key, or an unknown or revoked one (`unauthorized`).", ("unauthorized",)),
     403: ("The key's role does not allow this (`forbidden`); nothing was changed.", ("forbidden",)),
     404: ("Nothing of your company under this identifier (`not-found`).", ("not-found",)),
@@ -60,8 +61,10 @@ def _problem_example(name: str) -> dict[str, Any]:
             "detail": problem.meaning.split(". ")[0].rstrip(".") + ".", **problem.example}
 
 
-def _problem_response(status: int, description: str | None, *, rate_limited: bool) -> dict[str, Any]:
+def _problem_response(status: int, description: str | None, *, rate_limited: bool, body: bool) -> dict[str, Any]:
     text, names = STATUSES[status]
+    if not body:  # an operation that reads no body never says its JSON is malformed
+        names = tuple(name for name in names if name != "malformed-json")
     content: dict[str, Any] = {"schema": PROBLEM_REF}
     if len(names) == 1:
         content["example"] = _problem_example(names[0])
@@ -78,10 +81,11 @@ def error_statuses(method: str, path: str, operation: dict[str, Any]) -> set[int
     """The error statuses an operation can answer, from what it does."""
     statuses = {int(s) for s in operation.get("responses", {}) if str(s).isdigit() and int(s) >= 400}
     parameters = operation.get("parameters", [])
+    statuses.add(400)  # the input guard refuses a NUL or an unpaired surrogate anywhere in any request
     if operation.get("security") != []:  # the document's bearer key: missing or wrong is 401, repeated 429
         statuses |= {401, 429}
     if operation.get("requestBody"):
-        statuses |= {400, 413, 415, 422}
+        statuses |= {413, 415, 422}
     elif method in BODY_METHODS:  # a body it does not read is still refused when too large or not JSON
         statuses |= {413, 415}
     if "{" in path:
@@ -107,7 +111,8 @@ class ShopOpenAPIPlugin(BasePlugin):
             for status in sorted(error_statuses(method, path or "", operation)):
                 given = responses.pop(status, None) or responses.pop(str(status), None)
                 description = given.get("description") if isinstance(given, dict) else None
-                responses[str(status)] = _problem_response(status, description, rate_limited=rate_limited)
+                responses[str(status)] = _problem_response(status, description, rate_limited=rate_limited,
+                                                           body="requestBody" in operation)
             own = examples.OPERATIONS.get(operation.get("operationId", ""), {})
             for status, response in responses.items():
                 if isinstance(response, dict) and str(status).startswith("2"):
