@@ -11,7 +11,6 @@ from schemathesis.checks import CHECKS, load_all_checks
 from shop.demo import seed_demo
 from shop.platform.extensions import db
 
-
 load_all_checks()
 # Every check schemathesis has (`--checks all`) but positive_data_acceptance: a schema-valid order may still name a
 # SKU that does not exist or ask for more than is in stock, a schema-valid lot number or order number may name
