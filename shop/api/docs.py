@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 from markupsafe import Markup, escape
 
 from shop.platform.extensions import rest_api
@@ -13,6 +13,8 @@ docs_bp = Blueprint("api_docs_page", __name__)
 DOCS_PATH = "/api/v1/docs"
 
 _METHODS = ("get", "post", "put", "patch", "delete")
+GUIDE_TEMPLATE = "api/guide.md"
+_FENCE = re.compile(r"^```(\w+)\n(.*?)\n```$", re.S | re.M)
 
 
 @docs_bp.get(DOCS_PATH)
@@ -20,7 +22,9 @@ def docs_page():
     """The API reference and guide, from the same OpenAPI document that clients generate code from."""
     spec = rest_api.spec.to_dict()
     components = spec.get("components", {})
-    return render_template("api/docs.html", info=spec["info"], operations=_operations(spec, components),
+    env = current_app.jinja_env
+    guide = env.loader.get_source(env, GUIDE_TEMPLATE)[0]  # Markdown: the same text in the page and in its test
+    return render_template("api/docs.html", info=spec["info"], guide=guide, operations=_operations(spec, components),
                            schemas=_schemas(components), schemes=components.get("securitySchemes", {}),
                            md=_markdown, inline=lambda text: Markup(_inline(text or "")))
 
@@ -113,11 +117,31 @@ def _operations(spec: dict[str, Any], components: dict[str, Any]) -> list[dict[s
 
 
 def _markdown(text: str) -> Markup:
-    """The little Markdown the descriptions use: paragraphs, `* ` lists, `code` and **bold**."""
+    """The little Markdown the descriptions and the guide use: paragraphs, `* ` lists, `### ` headings, fenced
+    code blocks (```python), `code` and **bold**."""
+    html: list[str] = []
+    position = 0
+    for fence in _FENCE.finditer(text):
+        html.append(_blocks(text[position:fence.start()]))
+        html.append(f'<pre><code class="language-{fence[1]}">{escape(fence[2])}</code></pre>')
+        position = fence.end()
+    html.append(_blocks(text[position:]))
+    return Markup("".join(html))
+
+
+def _blocks(text: str) -> str:
     html: list[str] = []
     for block in re.split(r"\n\s*\n", text.strip()):
         lines = block.split("\n")
-        if lines[0].startswith("* "):
+        if not block.strip():
+            continue
+        if lines[0].startswith("### "):
+            title = lines[0][4:].strip()
+            slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+            html.append(f'<h3 id="guide-{slug}">{_inline(title)}</h3>')
+            if len(lines) > 1:
+                html.append(_blocks("\n".join(lines[1:])))
+        elif lines[0].startswith("* "):
             items, current = [], ""
             for line in lines:
                 if line.startswith("* "):
@@ -130,7 +154,7 @@ def _markdown(text: str) -> Markup:
             html.append("<ul>" + "".join(f"<li>{_inline(i)}</li>" for i in items) + "</ul>")
         else:
             html.append(f"<p>{_inline(' '.join(line.strip() for line in lines))}</p>")
-    return Markup("".join(html))
+    return "".join(html)
 
 
 def _inline(text: str) -> str:
