@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import re
 from copy import deepcopy
+from http import HTTPStatus
 from typing import Any
 
 from apispec import BasePlugin
 
 from shop.api import examples
 from shop.api.idempotency import HEADER as IDEMPOTENCY_HEADER
-from shop.api.problem_types import PROBLEM_TYPES
+from shop.api.problem_types import PROBLEM_TYPES, problem_name
 from shop.api.problems import PROBLEM_MIMETYPE
 from shop.events.types import EVENT_TYPES
 
@@ -55,22 +56,26 @@ STATUSES: dict[int, tuple[str, tuple[str, ...]]] = {
 }
 
 
-def _problem_example(name: str) -> dict[str, Any]:
-    problem = PROBLEM_TYPES[name]
+def _problem_example(name: str, status: int) -> dict[str, Any]:
+    problem = PROBLEM_TYPES.get(name)
+    if problem is None:  # an HTTP error without an entry of its own
+        phrase = HTTPStatus(status).phrase
+        return {"type": f"{EXAMPLE_BASE}/problems/{name}", "title": phrase, "status": status, "detail": f"{phrase}."}
     return {"type": f"{EXAMPLE_BASE}/problems/{name}", "title": problem.title, "status": problem.status,
             "detail": problem.meaning.split(". ")[0].rstrip(".") + ".", **problem.example}
 
 
 def _problem_response(status: int, description: str | None, *, rate_limited: bool, body: bool) -> dict[str, Any]:
-    text, names = STATUSES[status]
+    phrase = HTTPStatus(status).phrase
+    text, names = STATUSES.get(status, (f"{phrase} (`{problem_name(phrase)}`).", (problem_name(phrase),)))
     if not body:  # an operation that reads no body never says its JSON is malformed
         names = tuple(name for name in names if name != "malformed-json")
     content: dict[str, Any] = {"schema": PROBLEM_REF}
     if len(names) == 1:
-        content["example"] = _problem_example(names[0])
+        content["example"] = _problem_example(names[0], status)
     else:
-        content["examples"] = {name.replace("-", "_"): {"summary": PROBLEM_TYPES[name].title,
-                                                        "value": _problem_example(name)} for name in names}
+        content["examples"] = {name.replace("-", "_"): {"summary": _problem_example(name, status)["title"],
+                                                        "value": _problem_example(name, status)} for name in names}
     response: dict[str, Any] = {"description": description or text, "content": {PROBLEM_MIMETYPE: content}}
     if status == 429:
         response["headers"] = {"Retry-After": RETRY_AFTER, **(RATELIMIT_HEADERS if rate_limited else {})}
