@@ -43,7 +43,7 @@ class EndpointInSchema(Schema):
 class EndpointSchema(OutSchema):
     id = fields.Integer(required=True)
     url = fields.String(required=True)
-    events = fields.List(fields.String(), required=True)
+    events = fields.List(fields.String(metadata={"enum": ["*", *EVENT_TYPES]}), required=True)
     description = fields.String(required=True)
     enabled = fields.Boolean(required=True, metadata={
         "description": "false once it failed for 5 days, or once the member who registered it was removed or is "
