@@ -1,12 +1,14 @@
 """/api/v1/docs: a self-contained human page rendered on the server from the OpenAPI document."""
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 from flask import Blueprint, current_app, render_template
 from markupsafe import Markup, escape
 
+from shop.api.openapi import STATUSES
 from shop.platform.extensions import rest_api
 
 docs_bp = Blueprint("api_docs_page", __name__)
@@ -26,7 +28,20 @@ def docs_page():
     guide = env.loader.get_source(env, GUIDE_TEMPLATE)[0]  # Markdown: the same text in the page and in its test
     return render_template("api/docs.html", info=spec["info"], guide=guide, operations=_operations(spec, components),
                            schemas=_schemas(components), schemes=components.get("securitySchemes", {}),
+                           webhooks=_webhooks(spec),
                            md=_markdown, inline=lambda text: Markup(_inline(text or "")))
+
+
+def _webhooks(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each event type a webhook delivers: its summary, headers and example body (pretty JSON)."""
+    out = []
+    for event_type, item in spec.get("webhooks", {}).items():
+        post = item["post"]
+        media = post["requestBody"]["content"]["application/json"]
+        out.append({"type": event_type, "id": "webhook-" + re.sub(r"[^a-z0-9]+", "-", event_type),
+                    "headers": [p for p in post.get("parameters", []) if p["in"] == "header"],
+                    "example": json.dumps(media.get("example"), indent=2, ensure_ascii=False)})
+    return out
 
 
 def _ref_name(ref: str) -> str:
@@ -110,8 +125,11 @@ def _operations(spec: dict[str, Any], components: dict[str, Any]) -> list[dict[s
                 ],
                 "body": {"type": _type(body_schema), "description": body.get("description", "")} if body else None,
                 "responses": [_response(status, r, components)
-                              for status, r in sorted(op.get("responses", {}).items(),
-                                                      key=lambda kv: (kv[0] == "default", kv[0]))],
+                              for status, r in sorted(op.get("responses", {}).items()) if int(status) < 400],
+                # The problems in one line, each explained under Errors; only an operation's own words in full.
+                "problems": [{"status": status, "own": r.get("description", "")
+                              if r.get("description") != STATUSES.get(int(status), ("",))[0] else ""}
+                             for status, r in sorted(op.get("responses", {}).items()) if int(status) >= 400],
             })
     return operations
 

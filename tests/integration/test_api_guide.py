@@ -16,6 +16,7 @@ import pytest
 from flask import Flask
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from shop.events.types import EVENT_TYPES
 from tests.integration.test_api_tools import QUIET, require_tool
 from tests.support.events import app_with_local_receivers, run_worker
 
@@ -58,7 +59,12 @@ def test_the_docs_page_has_every_part_of_the_guide(client):
                  "GET /api/v1/events?after=<event id>", "GET /api/v1/orders?updated_since=<timestamp>", "version",
                  "Retry-After", "RateLimit-Policy", "RateLimit"):
         assert said in text, said
-    assert set(snippets(page)) == {"python", "javascript"}
+    assert set(snippets(page)) == {"python", "javascript", "json"}
+    webhooks = page[page.index('id="webhooks"'):]
+    for event_type in EVENT_TYPES:
+        example = re.search(rf'<summary><code>{re.escape(event_type)}</code></summary>\s*'
+                            r'<pre><code class="language-json">(.*?)</code></pre>', webhooks, re.S)
+        assert example and json.loads(html.unescape(example[1]))["type"] == event_type, event_type
 
 
 def test_the_python_snippet_verifies_a_real_delivery_and_refuses_a_changed_one(client, delivery):
