@@ -2,8 +2,10 @@
 (shop/ordering/idempotency.py: one outcome per key and customer, kept as data); here an outcome becomes an
 answer, fresh or replayed alike, and a replay is marked `Idempotent-Replayed: true`.
 
-Request validation (malformed JSON, schema errors) happens before the key is looked at, so its answers (400,
-413, 415, 422) are not kept and the corrected request may reuse the key.
+Request validation (malformed JSON, schema errors) happens before the key is looked at, and a use case's own
+validation refusals (422: an unknown SKU, a SKU on two lines) are not kept either (idempotency.VALIDATION_STATUSES):
+no answer of 400, 413, 415 or 422 is kept, and the corrected request may reuse the key. A refusal found by
+executing the request (409 insufficient stock or credit, an illegal transition; 403; 404) is kept and replayed.
 """
 from __future__ import annotations
 

@@ -20,8 +20,9 @@ The flow, in the SAME transaction as the work (`once`):
    both get past step 1 (the second read its snapshot just before the first committed), the second's INSERT
    fails, its work rolls back and runs again, and step 1 then finds the first one's record.
 3. A refusal (DomainError) rolls the work back; with `Rules.keep_refusals` it is then stored in a transaction
-   of its own. An unexpected failure stores nothing, so a retry may proceed; a process that dies mid-request
-   releases its lock with its connection.
+   of its own, unless it refused the request for what it sent (VALIDATION_STATUSES: Stripe's rule, a request
+   that failed validation was not executed and keeps nothing). An unexpected failure stores nothing, so a
+   retry may proceed; a process that dies mid-request releases its lock with its connection.
 
 On SQLite a write transaction holds the database's one write lock from its first statement, so a second
 request with the key waits for the first to commit and then gets its outcome (never KeyInFlight).
@@ -52,6 +53,12 @@ from shop.platform.extensions import db
 from shop.platform.tx import RetryTransaction, run_in_transaction
 
 MAX_KEY_LENGTH = 255  # the record's key column
+# The statuses of a request refused for what it sent (a bad request, too large, not JSON, a field breaking a
+# rule: an unknown SKU, a bad address), before anything was executed. Such a refusal is never a key's outcome
+# (Stripe keeps no result when parameters fail validation), so the corrected request may use the key; a record
+# of one kept by an earlier version counts as absent. A refusal found by executing the request (409: not
+# enough stock, over the credit limit, a status that forbids it; 403; 404) is kept and replayed.
+VALIDATION_STATUSES = frozenset({400, 413, 415, 422})
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,13 +214,13 @@ def _expired(row: Row) -> bool:
 
 def _check(key: Key, row: Row) -> None:
     """Step 1 from the look-up's `row`: raise KeyInFlight while another request holds the key, _Answered when
-    it has an outcome, KeyReused when that outcome is another request's. An expired record counts as absent and
-    is deleted, to make room for this request's."""
+    it has an outcome, KeyReused when that outcome is another request's. An expired record, or a validation
+    refusal kept by an earlier version, counts as absent and is deleted, to make room for this request's."""
     if not row.key_free:
         raise KeyInFlight(key.value)
     if row.key_record_id is None:
         return
-    if _expired(row):
+    if _expired(row) or row.key_status in VALIDATION_STATUSES:
         db.session.connection().execute(_DELETE_EXPIRED, {"record_id": row.key_record_id})
         return
     if row.key_fingerprint != key.fingerprint and not _legacy(row):
@@ -279,7 +286,7 @@ def once(key: Key | None, work: Callable[..., Any], *args: object, work_reads_ke
     except KeyRefused:
         raise
     except DomainError as error:  # step 3
-        if key.rules.keep_refusals:
+        if key.rules.keep_refusals and error.status not in VALIDATION_STATUSES:
             try:
                 run_in_transaction(_store_refusal, key, error)
             except _Answered as answered:  # a retry got in between and its outcome is the key's now

@@ -143,6 +143,53 @@ def test_invalid_body_is_not_stored_so_the_corrected_request_can_use_the_key(api
     assert api.post("/api/v1/orders", json=BODY, key="k-9").status_code == 201
 
 
+@pytest.mark.parametrize("bad_lines", [
+    [{"sku": "LEU-NO-SUCH-SKU", "quantity": 2}],  # a SKU the catalog does not know: found by the order service
+    [{"sku": "LEU-USP-25KG", "quantity": 2}, {"sku": "LEU-USP-25KG", "quantity": 1}],  # a SKU on two lines
+], ids=["unknown-sku", "sku-twice"])
+def test_a_corrected_body_after_a_422_from_the_order_service_succeeds_with_the_same_key(api, stocked, bad_lines):
+    """Stripe's rule: a request refused for what it sent is not executed, so nothing is kept for its key."""
+    refused = api.post("/api/v1/orders", json={**BODY, "lines": bad_lines}, key="k-422")
+    assert_problem(refused, 422, "validation-error")
+    assert db.session.scalar(select(func.count(IdempotencyRecord.id))) == 0
+    placed = api.post("/api/v1/orders", json=BODY, key="k-422")
+    assert placed.status_code == 201 and "Idempotent-Replayed" not in placed.headers
+    replay = api.post("/api/v1/orders", json=BODY, key="k-422")
+    assert replay.headers["Idempotent-Replayed"] == "true" and replay.get_json() == placed.get_json()
+    assert orders_in_db() == 1
+
+
+def test_a_bad_address_then_the_corrected_one_with_the_same_key_succeeds(api, stocked):
+    bad = {**BODY, "shipping_address": {**ADDRESS, "country": "XX"}}
+    assert_problem(api.post("/api/v1/orders", json=bad, key="k-addr"), 422, "validation-error")
+    assert api.post("/api/v1/orders", json=BODY, key="k-addr").status_code == 201
+
+
+@pytest.mark.parametrize("status", [400, 413, 415, 422])
+def test_a_validation_refusal_kept_before_the_upgrade_counts_as_absent(api, stocked, status):
+    """Keys burned by a validation refusal before this version work again: such a record is no outcome."""
+    refusal = {"problem": "validation-error", "title": "Validation error", "status": status,
+               "message": "lines.0.sku: Unknown SKU.", "details": {"errors": {"lines.0.sku": ["Unknown SKU."]}}}
+    db.session.add(IdempotencyRecord(customer_id=api.customer.id, key="k-burned", method="PLACE",
+                                     path="ordering.place", fingerprint="0" * 64, response_status=status,
+                                     response_body=json.dumps(refusal), created_at=utcnow()))
+    db.session.commit()
+    placed = api.post("/api/v1/orders", json=BODY, key="k-burned")
+    assert placed.status_code == 201 and "Idempotent-Replayed" not in placed.headers
+    assert api.post("/api/v1/orders", json=BODY, key="k-burned").headers["Idempotent-Replayed"] == "true"
+    assert orders_in_db() == 1
+
+
+def test_a_refused_cancellation_is_executed_so_it_is_kept(api, stocked):
+    """A 409 comes from running the request (the order's status was read): kept, as Stripe keeps a decline."""
+    number = api.order().get_json()["number"]
+    assert api.post(f"/api/v1/orders/{number}/cancel").status_code == 200
+    first = api.post(f"/api/v1/orders/{number}/cancel", key="c-409")
+    assert_problem(first, 409, "illegal-transition")
+    retry = api.post(f"/api/v1/orders/{number}/cancel", key="c-409")
+    assert retry.status_code == 409 and retry.headers["Idempotent-Replayed"] == "true"
+
+
 
 def test_the_idempotency_key_is_read_with_the_pack_sizes_in_no_statement_of_its_own(api, stocked):
     """A keyed order reads its key's record in the statement that reads what the order needs; a replay costs
