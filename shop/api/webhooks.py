@@ -122,7 +122,7 @@ class Endpoints(MethodView):
             endpoint = webhooks.create_endpoint(customer, data["url"], data["events"], data.get("description"))
             return _CREATED_SCHEMA.dump(endpoint)
 
-        return idempotency.respond(customer.id, headers.get("key"), create, 201)
+        return idempotency.respond(customer.company_id, headers.get("key"), create, 201)
 
 
 @webhooks_blp.route("/<id:endpoint_id>")
@@ -177,7 +177,7 @@ class Test(MethodView):
         def ping() -> object:
             return {"event_id": webhooks.send_test(customer, endpoint_id)}
 
-        return idempotency.respond(customer.id, headers.get("key"), ping, 202)
+        return idempotency.respond(customer.company_id, headers.get("key"), ping, 202)
 
 
 @webhooks_blp.route("/<id:endpoint_id>/redeliver")
@@ -203,4 +203,4 @@ class Redeliver(MethodView):
             webhooks.redeliver(customer, endpoint_id, data["event_id"])
             return {"event_id": data["event_id"]}
 
-        return idempotency.respond(customer.id, headers.get("key"), again, 202)
+        return idempotency.respond(customer.company_id, headers.get("key"), again, 202)
