@@ -18,7 +18,8 @@ The Leucine Shop order API, for ERP systems and shops that buy L-Leucine from us
 * **Auth**: every request sends `Authorization: Bearer <api key>`; a key acts for its own company only.
 * **Errors** are `application/problem+json` (RFC 9457) with `type`, `title`, `status`, `detail`;
   `validation-error` adds `errors` by field path (`lines.0.quantity`), `insufficient-stock` adds `short_lines`.
-* **Lists** are cursor-paginated: `?limit=` (1-100, default 20) and `?cursor=` taken from `next_cursor`.
+* **Lists** are cursor-paginated: `?limit=` (1-100, default 20) and `?cursor=` taken from `next_cursor` (empty:
+  the first page).
 * **Idempotency**: send `Idempotency-Key` on POST; a retry with the same key and body gets the first answer
   again (`Idempotent-Replayed: true`), the same key with another body gets 422, and a retry while the first
   request is still running gets 409. Keys are kept 24 hours and are your company's, across operations: any of

@@ -59,11 +59,11 @@ class PageQuerySchema(Schema):
 
 
 class ProductQuerySchema(PageQuerySchema):
-    cursor = Cursor("products", metadata={"description": "`next_cursor` of the previous page."})
+    cursor = Cursor("products")
 
 
 class OrderQuerySchema(PageQuerySchema):
-    cursor = Cursor("orders", metadata={"description": "`next_cursor` of the previous page."})
+    cursor = Cursor("orders")
     status = fields.Enum(OrderStatus, by_value=True, metadata={"description": "Only orders in this status."})
 
 

@@ -78,7 +78,7 @@ class AttemptSchema(OutSchema):
 
 
 class DeliveryQuerySchema(PageQuerySchema):
-    cursor = Cursor("deliveries", metadata={"description": "`next_cursor` of the previous page."})
+    cursor = Cursor("deliveries")
 
 
 class RedeliverSchema(Schema):
