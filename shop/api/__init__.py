@@ -29,7 +29,9 @@ The Leucine Shop order API, for ERP systems and shops that buy L-Leucine from us
 * Money and masses are decimal strings (`"1950.00"`), timestamps ISO 8601 in UTC.
 * **Limits**: bodies are JSON (else 415) of at most 1 MiB by default (else 413); each key may place 120 orders a
   minute by default, and an address sending unknown keys is slowed down: beyond a limit the answer is 429
-  `too-many-requests` with `Retry-After` (seconds).
+  `too-many-requests` with `Retry-After` (seconds). An answer to which a limit applied says so in the IETF draft's
+  `RateLimit-Policy` (`"orders";q=120;w=60`: requests per window of seconds) and `RateLimit`
+  (`"orders";r=119;t=60`: requests left, seconds until the window is whole again).
 """
 
 def register_api(app: Flask) -> None:
