@@ -4,7 +4,9 @@ company through the API."""
 from __future__ import annotations
 
 import pytest
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import IntegrityError
 
 from shop.platform.extensions import db
 from tests.support.migrations import database_at, rows
@@ -46,11 +48,18 @@ def test_records_take_their_customers_company_and_the_oldest_of_a_companys_key_s
     assert rows(url, "SELECT id, company_id, key FROM idempotency_record ORDER BY id") == [
         (2, 1, "shared"), (3, 2, "shared"), (4, 1, "tied"), (6, 1, "alone")]
     # The key is unique per company now.
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.exc import IntegrityError
-
     engine = create_engine(url)
     with pytest.raises(IntegrityError), engine.begin() as conn:
         conn.execute(text("INSERT INTO idempotency_record (company_id, key, method, path, fingerprint, "
                           "created_at) VALUES (1, 'alone', 'PLACE', 'ordering.place', 'f', '2026-12-05 07:00:00')"))
     engine.dispose()
+
+
+def test_the_migration_goes_back_with_each_record_at_its_companys_first_member(old_database):
+    app, url = old_database
+    with app.app_context():
+        upgrade(revision="0024")
+        downgrade(revision="0022")
+        db.engine.dispose()
+    assert rows(url, "SELECT id, customer_id, key FROM idempotency_record ORDER BY id") == [
+        (2, 1, "shared"), (3, 3, "shared"), (4, 1, "tied"), (6, 1, "alone")]
