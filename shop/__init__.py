@@ -19,7 +19,7 @@ from shop.platform.json_limits import MAX_DEPTH, MAX_NUMBER_LENGTH, BoundedJSONP
 from shop.platform.logs import register_logging
 from shop.platform.metrics import init_metrics
 from shop.platform.queue import init_queue
-from shop.platform.ratelimits import register_rate_limit_errors
+from shop.platform.ratelimits import register_rate_limit_errors, register_rate_limit_headers
 from shop.platform.security_headers import init_security_headers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,6 +150,7 @@ def register_errorhandlers(app: Flask) -> None:
         return render_template("error.html", code=413, title="Too much data", message=detail), 413
 
     register_rate_limit_errors(app, problem_response)
+    register_rate_limit_headers(app)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -1,9 +1,11 @@
 """Idempotency-Key on the API's POSTs, translated to HTTP: the key's mechanism is the ordering area's
-(shop/ordering/idempotency.py: one outcome per key and customer, kept as data); here an outcome becomes an
+(shop/ordering/idempotency.py: one outcome per key and company, kept as data); here an outcome becomes an
 answer, fresh or replayed alike, and a replay is marked `Idempotent-Replayed: true`.
 
-Request validation (malformed JSON, schema errors) happens before the key is looked at, so its answers (400,
-413, 415, 422) are not kept and the corrected request may reuse the key.
+Request validation (malformed JSON, schema errors) happens before the key is looked at, and a use case's own
+validation refusals (422: an unknown SKU, a SKU on two lines) are not kept either (idempotency.VALIDATION_STATUSES):
+no answer of 400, 413, 415 or 422 is kept, and the corrected request may reuse the key. A refusal found by
+executing the request (409 insufficient stock or credit, an illegal transition; 403; 404) is kept and replayed.
 """
 from __future__ import annotations
 
@@ -24,11 +26,12 @@ RESPONSE_HEADERS = {REPLAYED_HEADER: {
     "schema": {"type": "string", "enum": ["true"]}}}
 
 
-def respond(customer_id: int, key: str | None, work: Callable[[], object], status: int) -> Response:
+def respond(company_id: int, key: str | None, work: Callable[[], object], status: int) -> Response:
     """Run `work` (which changes the database and answers JSON-ready data) once per key, in a transaction of
     its own, and answer its result with `status`; the same key and body get that result again. The key covers
-    the method, path and JSON body of the request."""
-    request_key = (idempotency.key(customer_id, key, request.method, request.path, request.get_json(silent=True))
+    the method, path and JSON body of the request, and is the company's (`company_id`): any of its keys may
+    retry it."""
+    request_key = (idempotency.key(company_id, key, request.method, request.path, request.get_json(silent=True))
                    if key is not None else None)
     try:
         outcome = idempotency.once(request_key, _ignore_claim, work)

@@ -119,7 +119,7 @@ class OrderCancel(MethodView):
         def cancel() -> object:
             return _ORDER_SCHEMA.dump(ordering.cancel_order(number, customer=customer))
 
-        return idempotency.respond(customer.id, headers.get("key"), cancel, 200)
+        return idempotency.respond(customer.company_id, headers.get("key"), cancel, 200)
 
 
 def _decision(number: str, idempotency_key: str | None, note: str, approve: bool) -> Response:
@@ -130,7 +130,7 @@ def _decision(number: str, idempotency_key: str | None, note: str, approve: bool
         return _ORDER_SCHEMA.dump(work(number, customer, note))
 
     # The buyer is told by e-mail as a consequence of the decision's event (order.approved, order.cancelled).
-    return idempotency.respond(customer.id, idempotency_key, decide, 200)
+    return idempotency.respond(customer.company_id, idempotency_key, decide, 200)
 
 
 def _decision_view(operation_id: str, description: str):

@@ -59,11 +59,11 @@ class PageQuerySchema(Schema):
 
 
 class ProductQuerySchema(PageQuerySchema):
-    cursor = Cursor("products", metadata={"description": "`next_cursor` of the previous page."})
+    cursor = Cursor("products")
 
 
 class OrderQuerySchema(PageQuerySchema):
-    cursor = Cursor("orders", metadata={"description": "`next_cursor` of the previous page."})
+    cursor = Cursor("orders")
     status = fields.Enum(OrderStatus, by_value=True, metadata={"description": "Only orders in this status."})
 
 
@@ -274,7 +274,14 @@ class IdempotencyHeaderSchema(Schema):
     key = fields.String(
         data_key=IDEMPOTENCY_HEADER, validate=validate.Length(1, MAX_KEY_LENGTH),
         metadata={"description": "Any unique string (a UUID is ideal). A retry with the same key and body gets "
-                                 "the first answer again, with `Idempotent-Replayed: true`."})
+                                 "the first answer again, with `Idempotent-Replayed: true`, for 24 hours. The key "
+                                 "belongs to your company across operations: any of its API keys sending it again "
+                                 "with the same request gets that answer, and the same key with another body or "
+                                 "on another operation is 422 `idempotency-key-reused`; other companies' keys "
+                                 "never meet yours. An answer of 400, 413, 415 or 422 (the request failed "
+                                 "validation) is not kept, so the corrected request may use the same key; a "
+                                 "refusal found by running the request (409, 403, 404) is kept and replayed.",
+                  "example": "5f0c6d1e-8a53-4b8e-9c1f-2d7e0a9b4c31"})
 
 
 OrderPageSchema = _page_schema(OrderSchema, "OrderPage")

@@ -80,7 +80,7 @@ class AttemptSchema(OutSchema):
 
 
 class DeliveryQuerySchema(PageQuerySchema):
-    cursor = Cursor("deliveries", metadata={"description": "`next_cursor` of the previous page."})
+    cursor = Cursor("deliveries")
 
 
 class RedeliverSchema(Schema):
@@ -129,7 +129,7 @@ class Endpoints(MethodView):
             endpoint = webhooks.create_endpoint(customer, data["url"], data["events"], data.get("description"))
             return _CREATED_SCHEMA.dump(endpoint)
 
-        return idempotency.respond(customer.id, headers.get("key"), create, 201)
+        return idempotency.respond(customer.company_id, headers.get("key"), create, 201)
 
 
 @webhooks_blp.route("/<id:endpoint_id>")
@@ -191,7 +191,7 @@ class Test(MethodView):
         def ping() -> object:
             return {"event_id": webhooks.send_test(customer, endpoint_id)}
 
-        return idempotency.respond(customer.id, headers.get("key"), ping, 202)
+        return idempotency.respond(customer.company_id, headers.get("key"), ping, 202)
 
 
 @webhooks_blp.route("/<id:endpoint_id>/redeliver")
@@ -218,4 +218,4 @@ class Redeliver(MethodView):
             webhooks.redeliver(customer, endpoint_id, data["event_id"])
             return {"event_id": data["event_id"]}
 
-        return idempotency.respond(customer.id, headers.get("key"), again, 202)
+        return idempotency.respond(customer.company_id, headers.get("key"), again, 202)

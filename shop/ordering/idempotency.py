@@ -1,4 +1,4 @@
-"""Idempotency keys: one outcome per key and customer, given again to every retry of the same request.
+"""Idempotency keys: one outcome per key and company, given again to every retry of the same request.
 
 The API's Idempotency-Key and the storefront's checkout token are both keys here (IETF httpapi idempotency
 draft, Stripe's semantics). A key's record holds what its first request came to, as data, never as an answer
@@ -8,7 +8,7 @@ status, message and details). Each adapter translates a replayed outcome exactly
 The flow, in the SAME transaction as the work (`once`):
 
 1. Look the key up: one statement that reads its record and, on PostgreSQL, takes a transaction-scoped
-   advisory lock on (customer, key) (`lookup`, the lock's one place). A use case may fold the look-up into its
+   advisory lock on (company, key) (`lookup`, the lock's one place). A use case may fold the look-up into its
    own first statement (placing an order reads it with the pack sizes) and hand the row to `Claim.check`.
    While another request holds the key, `Rules.wait` waits for it (a form sent twice shows the first's
    order); otherwise the key is KeyInFlight at once (an API client retries later). A record found ends the
@@ -16,12 +16,13 @@ The flow, in the SAME transaction as the work (`once`):
    another request (the fingerprint: SHA-256 of the operation and the canonical JSON of its payload).
 2. Otherwise the work runs and its result is written as the key's record before COMMIT (placing writes it
    in the order's own statement, from `Claim.record`): a committed result always has its record, so a retry
-   never does the work twice. The unique (customer_id, key) constraint is the final word: should two requests
+   never does the work twice. The unique (company_id, key) constraint is the final word: should two requests
    both get past step 1 (the second read its snapshot just before the first committed), the second's INSERT
    fails, its work rolls back and runs again, and step 1 then finds the first one's record.
 3. A refusal (DomainError) rolls the work back; with `Rules.keep_refusals` it is then stored in a transaction
-   of its own. An unexpected failure stores nothing, so a retry may proceed; a process that dies mid-request
-   releases its lock with its connection.
+   of its own, unless it refused the request for what it sent (VALIDATION_STATUSES: Stripe's rule, a request
+   that failed validation was not executed and keeps nothing). An unexpected failure stores nothing, so a
+   retry may proceed; a process that dies mid-request releases its lock with its connection.
 
 On SQLite a write transaction holds the database's one write lock from its first statement, so a second
 request with the key waits for the first to commit and then gets its outcome (never KeyInFlight).
@@ -52,6 +53,12 @@ from shop.platform.extensions import db
 from shop.platform.tx import RetryTransaction, run_in_transaction
 
 MAX_KEY_LENGTH = 255  # the record's key column
+# The statuses of a request refused for what it sent (a bad request, too large, not JSON, a field breaking a
+# rule: an unknown SKU, a bad address), before anything was executed. Such a refusal is never a key's outcome
+# (Stripe keeps no result when parameters fail validation), so the corrected request may use the key; a record
+# of one kept by an earlier version counts as absent. A refusal found by executing the request (409: not
+# enough stock, over the credit limit, a status that forbids it; 403; 404) is kept and replayed.
+VALIDATION_STATUSES = frozenset({400, 413, 415, 422})
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +77,12 @@ FORM_RULES = Rules(wait=True, keep_refusals=False)
 
 @dataclass(frozen=True, slots=True)
 class Key:
-    """A customer's key as used for one operation: `method` and `path` name it (an HTTP method and path, or a
-    use case's verb and name), `fingerprint` its payload."""
+    """A company's key as used for one operation: `method` and `path` name it (an HTTP method and path, or a
+    use case's verb and name), `fingerprint` its payload. The key is the company's, whichever of its members or
+    API keys sends it and for whichever operation: the same key and request get the first outcome again, the
+    same key with another request (or operation) is KeyReused; two companies' keys never meet."""
 
-    customer_id: int
+    company_id: int
     value: str
     method: str
     path: str
@@ -81,9 +90,9 @@ class Key:
     rules: Rules = API_RULES
 
 
-def key(customer_id: int, value: str, method: str, path: str, payload: object, rules: Rules = API_RULES) -> Key:
-    """The Key of `value` for the operation `method` `path` with `payload` (JSON-ready data)."""
-    return Key(customer_id, value, method, path, fingerprint(method, path, payload), rules)
+def key(company_id: int, value: str, method: str, path: str, payload: object, rules: Rules = API_RULES) -> Key:
+    """The company's Key of `value` for the operation `method` `path` with `payload` (JSON-ready data)."""
+    return Key(company_id, value, method, path, fingerprint(method, path, payload), rules)
 
 
 def fingerprint(method: str, path: str, payload: object) -> str:
@@ -92,11 +101,11 @@ def fingerprint(method: str, path: str, payload: object) -> str:
     return hashlib.sha256(f"{method}\n{path}\n{canonical}".encode()).hexdigest()
 
 
-def lock_id(customer_id: int, value: str) -> tuple[int, int]:
-    """The pair that pg_advisory_xact_lock(int, int) locks while a request with a customer's key runs: the
-    customer id and a signed 32-bit hash of the key. (Two of a customer's keys sharing the hash would only
+def lock_id(company_id: int, value: str) -> tuple[int, int]:
+    """The pair that pg_advisory_xact_lock(int, int) locks while a request with a company's key runs: the
+    company id and a signed 32-bit hash of the key. (Two of a company's keys sharing the hash would only
     make a retry of one wait for the other, or be told it is in flight.)"""
-    return customer_id, int.from_bytes(hashlib.sha256(value.encode()).digest()[:4], "big", signed=True)
+    return company_id, int.from_bytes(hashlib.sha256(value.encode()).digest()[:4], "big", signed=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,13 +167,13 @@ _INSERT_RECORD = insert(_RECORDS)
 def lookup(lock: str | None):
     """A one-row SELECT: whether the key is free (`key_free`, taking its lock: "try" answers false while another
     transaction holds it, "wait" waits for it, None takes none) and its record's columns (NULLs when it has
-    none), by the bind parameters key_customer_id, key and key_lock. A statement of its own, or a subquery
+    none), by the bind parameters key_company_id, key and key_lock. A statement of its own, or a subquery
     that another statement reads the key with."""
-    customer, key_lock = bindparam("key_customer_id", type_=Integer), bindparam("key_lock", type_=Integer)
-    free = {"try": func.pg_try_advisory_xact_lock(customer, key_lock),
-            "wait": func.pg_advisory_xact_lock(customer, key_lock).is_not(None), None: true()}[lock]
+    company, key_lock = bindparam("key_company_id", type_=Integer), bindparam("key_lock", type_=Integer)
+    free = {"try": func.pg_try_advisory_xact_lock(company, key_lock),
+            "wait": func.pg_advisory_xact_lock(company, key_lock).is_not(None), None: true()}[lock]
     one_row = select(literal(1).label("one")).subquery("one_row")
-    record = and_(_RECORDS.c.customer_id == customer, _RECORDS.c.key == bindparam("key"))
+    record = and_(_RECORDS.c.company_id == company, _RECORDS.c.key == bindparam("key"))
     return (select(free.label("key_free"), _RECORDS.c.id.label("key_record_id"),
                    _RECORDS.c.fingerprint.label("key_fingerprint"), _RECORDS.c.created_at.label("key_created_at"),
                    _RECORDS.c.response_status.label("key_status"), _RECORDS.c.response_body.label("key_body"))
@@ -181,8 +190,8 @@ def lock_kind(conn: Connection, key: Key) -> str | None:
 
 def lookup_params(key: Key) -> dict[str, object]:
     """The look-up's bind parameters for `key`."""
-    customer_id, key_lock = lock_id(key.customer_id, key.value)
-    return {"key_customer_id": customer_id, "key": key.value, "key_lock": key_lock}
+    company_id, key_lock = lock_id(key.company_id, key.value)
+    return {"key_company_id": company_id, "key": key.value, "key_lock": key_lock}
 
 
 def _lookup(key: Key) -> Row:
@@ -190,12 +199,12 @@ def _lookup(key: Key) -> Row:
     return conn.execute(lookup(lock_kind(conn, key)), lookup_params(key)).one()
 
 
-def kept_result(customer_id: int, value: str) -> Outcome | None:
-    """The result kept for a customer's key whatever it was used for, as a replay; None when the key has none
+def kept_result(company_id: int, value: str) -> Outcome | None:
+    """The result kept for a company's key whatever it was used for, as a replay; None when the key has none
     (no record, an expired one, or a refusal). For a caller that knows a key only as spent (a form's token,
     after its order)."""
     conn = db.session.connection()
-    row = conn.execute(lookup(None), {"key_customer_id": customer_id, "key": value}).one()
+    row = conn.execute(lookup(None), {"key_company_id": company_id, "key": value}).one()
     if row.key_record_id is None or row.key_status is not None or _expired(row):
         return None
     return _replay(row)
@@ -207,13 +216,13 @@ def _expired(row: Row) -> bool:
 
 def _check(key: Key, row: Row) -> None:
     """Step 1 from the look-up's `row`: raise KeyInFlight while another request holds the key, _Answered when
-    it has an outcome, KeyReused when that outcome is another request's. An expired record counts as absent and
-    is deleted, to make room for this request's."""
+    it has an outcome, KeyReused when that outcome is another request's. An expired record, or a validation
+    refusal kept by an earlier version, counts as absent and is deleted, to make room for this request's."""
     if not row.key_free:
         raise KeyInFlight(key.value)
     if row.key_record_id is None:
         return
-    if _expired(row):
+    if _expired(row) or row.key_status in VALIDATION_STATUSES:
         db.session.connection().execute(_DELETE_EXPIRED, {"record_id": row.key_record_id})
         return
     if row.key_fingerprint != key.fingerprint and not _legacy(row):
@@ -279,7 +288,7 @@ def once(key: Key | None, work: Callable[..., Any], *args: object, work_reads_ke
     except KeyRefused:
         raise
     except DomainError as error:  # step 3
-        if key.rules.keep_refusals:
+        if key.rules.keep_refusals and error.status not in VALIDATION_STATUSES:
             try:
                 run_in_transaction(_store_refusal, key, error)
             except _Answered as answered:  # a retry got in between and its outcome is the key's now
@@ -319,7 +328,7 @@ def _store_refusal(key: Key, error: DomainError) -> None:
 
 
 def _record_row(key: Key, status: int | None, outcome: object) -> dict[str, object]:
-    return {"customer_id": key.customer_id, "key": key.value, "method": key.method[:10], "path": key.path[:255],
+    return {"company_id": key.company_id, "key": key.value, "method": key.method[:10], "path": key.path[:255],
             "fingerprint": key.fingerprint, "response_status": status,
             "response_body": json.dumps(outcome, separators=(",", ":"), default=str), "response_headers": None,
             "created_at": utcnow()}
@@ -335,6 +344,6 @@ def _store(row: Mapping[str, object]) -> None:
 
 
 def _key_taken(error: IntegrityError) -> bool:
-    """Whether `error` is the (customer_id, key) unique constraint refusing a second record for a key."""
+    """Whether `error` is the (company_id, key) unique constraint refusing a second record for a key."""
     text = str(error.orig)
-    return "uq_idempotency_record_customer_id_key" in text or "failed: idempotency_record.customer_id" in text
+    return "uq_idempotency_record_company_id_key" in text or "failed: idempotency_record.company_id" in text

@@ -228,13 +228,14 @@ class OrderNotice(Base):
 
 
 class IdempotencyRecord(Base):
-    """The first answer to an Idempotency-Key, kept so retries get it again."""
+    """The first answer to an Idempotency-Key, kept so retries get it again. A key is the company's: any of its
+    members or API keys using it, for any operation, meets the same record."""
 
     __tablename__ = "idempotency_record"
-    __table_args__ = (UniqueConstraint("customer_id", "key"),)
+    __table_args__ = (UniqueConstraint("company_id", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"))
     key: Mapped[str] = mapped_column(String(255))
     method: Mapped[str] = mapped_column(String(10))
     path: Mapped[str] = mapped_column(String(255))

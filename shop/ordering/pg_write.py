@@ -29,8 +29,9 @@ from shop.ordering.rows import LINE_COLUMNS, NEW_LINE, NEW_ORDER, PLACED_NOTE, S
 from shop.platform.outbox import OutboxEvent
 from shop.platform.sql import sql_literal
 
-# The customer and time of the order's event and record are the order's.
-_FROM_ORDER = ("customer_id", "created_at")
+# The customer, company and time of the order's event and record are the order's (the record's company_id
+# keys the company's Idempotency-Key; the event has no company column).
+_FROM_ORDER = ("customer_id", "company_id", "created_at")
 # The order's event is handed over after COMMIT: it is written without its fan-out's columns (their defaults).
 _EVENT_LATER = ("webhooks_fanned_out_at", "mail_fanned_out_at", "fan_out_failures", "failed_at", "last_error")
 
@@ -135,9 +136,10 @@ def _take_stock(picked):
 
 
 def _insert_from_order(table, prefix: str, name: str, *, skip: tuple[str, ...] = ()):
-    """INSERT one row of `table` (an outbox event, an idempotency record): the order's customer and time,
+    """INSERT one row of `table` (an outbox event, an idempotency record): the order's customer, company and time,
     <prefix><column> for every other column but `skip` (left to their defaults)."""
-    given = {"customer_id": _untyped("o_customer_id"), "created_at": _untyped("now")}
+    given = {"customer_id": _untyped("o_customer_id"), "company_id": _untyped("o_company_id"),
+             "created_at": _untyped("now")}
     values = {c.name: given.get(c.name, _untyped(f"{prefix}{c.name}")) for c in table.c
               if c.name != "id" and c.name not in skip}
     return insert(table).values(values).returning(table.c.id).cte(name)

@@ -96,15 +96,15 @@ def place(command: PlaceOrder, *, idempotency_key: str | None = None,
     return Placed(outcome.result, outcome.replayed)
 
 
-def placed_with_key(customer_id: int, idempotency_key: str) -> Placed | None:
-    """The order that `place` placed with a customer's key, as a replay; None when the key placed none."""
-    outcome = idempotency.kept_result(customer_id, idempotency_key)
+def placed_with_key(company_id: int, idempotency_key: str) -> Placed | None:
+    """The order that `place` placed with a company's key, as a replay; None when the key placed none."""
+    outcome = idempotency.kept_result(company_id, idempotency_key)
     return Placed(outcome.result, replayed=True) if outcome is not None else None
 
 
 def order_key(command: PlaceOrder, value: str, rules: idempotency.Rules = idempotency.API_RULES) -> idempotency.Key:
     """The idempotency Key of `value` for placing `command`: the same for the API and the storefront."""
-    return idempotency.key(command.customer.id, value, "PLACE", "ordering.place", command.payload(), rules)
+    return idempotency.key(command.customer.company_id, value, "PLACE", "ordering.place", command.payload(), rules)
 
 
 def _place(claim: idempotency.Claim | None, command: PlaceOrder, pricing: PricingPolicy) -> Mapping[str, Any]:

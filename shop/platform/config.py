@@ -286,7 +286,8 @@ def load_config(instance_path: str, secret_key: str | None = None, mail_backend:
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "").strip() or "shop",
         # Moving windows: a burst at the end of one minute and the start of the next still counts as one.
         "RATELIMIT_STRATEGY": "moving-window",
-        # Retry-After is set by the 429 answer itself (shop/ratelimits.py), for the limit or throttle that refused.
+        # Retry-After is set by the 429 answer itself (shop/ratelimits.py), for the limit or throttle that refused;
+        # the API's answers carry the IETF draft's RateLimit-Policy and RateLimit instead of X-RateLimit-*.
         "RATELIMIT_HEADERS_ENABLED": False,
         # A Redis that is down or hung fails a check within REDIS_TIMEOUT_SECONDS; the limits then count in this
         # process's memory (Flask-Limiter's in-memory fallback, the same limits, checked again against Redis every

@@ -1,4 +1,5 @@
-"""Rate limits: Flask-Limiter's decorators for request rates, a throttle for failed attempts, and the 429 answers.
+"""Rate limits: Flask-Limiter's decorators for request rates, a throttle for failed attempts, the 429 answers, and
+the RateLimit-Policy and RateLimit headers on API answers where a limit applies.
 
 Every limit is a setting (RATELIMIT_*, see shop/config.py); RATELIMIT_ENABLED=0 turns them all off. Counts live
 in Flask-Limiter's storage: this process's memory by default, Redis when REDIS_URL is set, so that every app
@@ -9,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from flask import Flask, Response, current_app, make_response, render_template, request
@@ -201,4 +203,109 @@ def register_rate_limit_errors(app: Flask, problem_response: Callable[..., Respo
                 message=f"There have been too many {what} for now. Please wait {_in_words(wait)} and try "
                         "again; nothing was changed."), 429)
         response.headers["Retry-After"] = str(wait)
+        return response
+
+
+# --- RateLimit-Policy and RateLimit (IETF httpapi ratelimit-headers draft) ----------------------------------------
+#
+# Flask-Limiter writes only X-RateLimit-Limit/-Remaining/-Reset (plain numbers, one limit), so its own headers stay
+# off (RATELIMIT_HEADERS_ENABLED) and every API answer to which a limit applied gets the draft's two structured
+# fields (RFC 9651 lists), one item per window of each limit, from the limiter's counts after this request:
+#
+#     RateLimit-Policy: "orders";q=120;w=60
+#     RateLimit: "orders";r=119;t=60
+#
+# q: requests allowed per window, w: the window in seconds; r: requests left, t: seconds until the window holds
+# `q` again (moving windows: until the oldest counted request ages out). The throttle of failed API keys counts
+# failures, not requests, and is not announced.
+
+POLICY_HEADER, CURRENT_HEADER = "RateLimit-Policy", "RateLimit"
+SF_INTEGER_MAX = 999_999_999_999_999  # the largest Integer a structured field may carry (15 digits)
+
+
+@dataclass(frozen=True)
+class Quota:
+    """One window of a limit as a client sees it after its request."""
+
+    policy: str  # the policy's name: printable ASCII
+    quota: int  # requests allowed per window
+    window: int  # the window's length in seconds
+    remaining: int  # requests left in it now
+    reset: int  # seconds until all `quota` are available again
+
+
+def sf_string(text: str) -> str:
+    """`text` as a structured-field String (RFC 9651 3.3.3): quoted, `\\` and `"` escaped; ValueError for a
+    character outside printable ASCII."""
+    if any(not 0x20 <= ord(char) <= 0x7E for char in text):
+        raise ValueError(f"not printable ASCII: {text!r}")
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _sf_count(value: int) -> int:
+    return min(max(value, 0), SF_INTEGER_MAX)
+
+
+def ratelimit_headers(quotas: Sequence[Quota]) -> dict[str, str]:
+    """The RateLimit-Policy and RateLimit fields of `quotas` (none without a quota); counts below zero are 0."""
+    if not quotas:
+        return {}
+    return {
+        POLICY_HEADER: ", ".join(f"{sf_string(q.policy)};q={_sf_count(q.quota)};w={_sf_count(q.window)}"
+                                 for q in quotas),
+        CURRENT_HEADER: ", ".join(f"{sf_string(q.policy)};r={_sf_count(q.remaining)};t={_sf_count(q.reset)}"
+                                  for q in quotas),
+    }
+
+
+def policy_name(scope: str) -> str:
+    """A limit's policy name from its Flask-Limiter scope: a shared limit's own ("webhook-tests"), or the view's
+    class of an endpoint's limit in kebab case ("orders.Orders": "orders")."""
+    last = scope.rsplit(".", 1)[-1].rsplit(":", 1)[-1]
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", last).lower() or "default"
+
+
+def _window_name(item) -> str:
+    """A window of a limit of several, by its length: "minute", "hour", "15-minutes"."""
+    granularity = item.GRANULARITY.name
+    return granularity if item.multiples == 1 else f"{item.multiples}-{granularity}s"
+
+
+# The setting of each limit on the API, by policy name: a limit of several windows names each of them, in every
+# answer alike (a 429 lists only the windows checked up to the full one).
+_POLICY_SETTINGS = {"orders": "RATELIMIT_ORDERS", "webhook-tests": "RATELIMIT_WEBHOOK_TESTS"}
+
+
+def _windows(scope: str, seen: list[str]) -> int:
+    setting = _POLICY_SETTINGS.get(scope)
+    return len(parse_many(current_app.config[setting])) if setting else seen.count(scope)
+
+
+def current_quotas(now: float | None = None) -> list[Quota]:
+    """The quotas of the limits Flask-Limiter applied to this request, smallest window first, read from its
+    storage (Redis, or memory) after this request was counted."""
+    limits = limiter.current_limits
+    now = time.time() if now is None else now
+    scopes = [policy_name(str(limit.request_args[-1])) for limit in limits]
+    quotas = []
+    for limit, scope in zip(limits, scopes, strict=True):
+        item = limit.limit
+        stats = limit.window
+        name = scope if _windows(scope, scopes) == 1 else f"{scope}-{_window_name(item)}"
+        quotas.append(Quota(name, item.amount, item.get_expiry(), stats.remaining,
+                            max(0, math.ceil(stats.reset_time - now))))
+    return quotas
+
+
+def register_rate_limit_headers(app: Flask) -> None:
+    """Announce the limits that applied to an API request on its answer (429s included)."""
+
+    @app.after_request
+    def announce_rate_limits(response: Response) -> Response:
+        if not request.path.startswith("/api/") or not limiter.enabled or not limiter.current_limits:
+            return response
+        try:
+            response.headers.update(ratelimit_headers(current_quotas()))
+        except Exception:  # the shared storage is down: the answer goes out without them
+            log.exception("Rate-limit storage unreachable; no RateLimit headers")
         return response

@@ -309,7 +309,7 @@ def checkout_submit():
     valid = form.validate()
     shelf = form.min_remaining_shelf_life_days.data if not form.min_remaining_shelf_life_days.errors else None
     if token and token != session.get(CHECKOUT_TOKEN_KEY):  # spent by an order, or from an old page
-        placed = ordering.placed_with_key(customer.id, _checkout_key(token))
+        placed = ordering.placed_with_key(customer.company_id, _checkout_key(token))
         if placed is not None:
             return _already_placed(placed)
     lines = _order_lines(_session_cart())

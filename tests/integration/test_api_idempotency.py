@@ -53,7 +53,7 @@ def test_retry_while_the_first_request_is_in_flight_is_409(api, stocked, backend
         pytest.skip("SQLite runs one writer at a time: a retry waits for the first request and gets its answer")
     # The first request is still running: its transaction holds the key's advisory lock.
     with db.engine.connect() as first:
-        first.execute(select(func.pg_advisory_xact_lock(*lock_id(api.customer.id, "k-3"))))
+        first.execute(select(func.pg_advisory_xact_lock(*lock_id(api.customer.company_id, "k-3"))))
         response = api.post("/api/v1/orders", json=BODY, key="k-3")
         assert_problem(response, 409, "idempotency-in-flight")
         assert response.headers["Retry-After"]
@@ -67,8 +67,8 @@ def test_retry_while_the_first_request_is_in_flight_is_409(api, stocked, backend
 
 def test_expired_record_counts_as_absent(api, stocked):
     # A day-old answer to a different request under the same key: past the 24 h TTL, so the key is free again.
-    db.session.add(IdempotencyRecord(customer_id=api.customer.id, key="k-4", method="POST", path="/api/v1/orders",
-                                     fingerprint="0" * 64, response_status=201,
+    db.session.add(IdempotencyRecord(company_id=api.customer.company_id, key="k-4", method="POST",
+                                     path="/api/v1/orders", fingerprint="0" * 64, response_status=201,
                                      response_body="{}", response_headers="{}",
                                      created_at=utcnow() - timedelta(hours=25)))
     db.session.commit()
@@ -122,11 +122,43 @@ def test_cancel_retry_replays_200_instead_of_409(api, stocked):
     assert_problem(api.post(f"/api/v1/orders/{number}/cancel"), 409, "illegal-transition")
 
 
-def test_keys_belong_to_one_customer(api, rival, stocked):
+def test_keys_belong_to_one_company(api, rival, stocked):
     assert api.post("/api/v1/orders", json=BODY, key="shared").status_code == 201
     theirs = rival.post("/api/v1/orders", json=BODY, key="shared")
     assert theirs.status_code == 201 and "Idempotent-Replayed" not in theirs.headers
     assert orders_in_db() == 2
+    changed = {**BODY, "lines": [{"sku": "LEU-USP-25KG", "quantity": 1}]}
+    assert rival.post("/api/v1/orders", json=changed, key="shared").status_code == 422  # its own first answer's
+
+
+def test_a_key_is_the_companys_whichever_member_or_api_key_sends_it(api, stocked):
+    """The company's admin placed with a key; a buyer of the same company (with an API key of their own) retries
+    with it: the replay, not a second order; another body with that key is refused as a reused key."""
+    buyer = new_api_client_of(api, "second@acme.example")
+    first = api.post("/api/v1/orders", json=BODY, key="co-1")
+    assert first.status_code == 201
+    retry = buyer.post("/api/v1/orders", json=BODY, key="co-1")
+    assert retry.status_code == 201 and retry.headers["Idempotent-Replayed"] == "true"
+    assert retry.get_json() == first.get_json()
+    changed = {**BODY, "lines": [{"sku": "LEU-USP-25KG", "quantity": 3}]}
+    assert_problem(buyer.post("/api/v1/orders", json=changed, key="co-1"), 422, "idempotency-key-reused")
+    # ... and across operations: the same key for a cancellation is another request.
+    assert_problem(buyer.post(f"/api/v1/orders/{first.get_json()['number']}/cancel", key="co-1"), 422,
+                   "idempotency-key-reused")
+    assert orders_in_db() == 1
+    assert db.session.scalar(select(IdempotencyRecord.company_id)) == api.customer.company_id
+
+
+def new_api_client_of(api, email: str):
+    """A joined buyer of `api`'s company with an API key of their own."""
+    from shop.accounts import people
+    from tests.support.api import ApiClient
+    from tests.support.factories import make_member
+
+    member = make_member(api.customer, email, "buyer")
+    key = people.create_api_key(member, "second")
+    db.session.commit()
+    return ApiClient(api.client, key, member)
 
 
 def test_overlong_key_is_422_and_not_stored(api, stocked):
@@ -141,6 +173,53 @@ def test_invalid_body_is_not_stored_so_the_corrected_request_can_use_the_key(api
     bad = {**BODY, "lines": [{"sku": "LEU-USP-25KG", "quantity": 0}]}
     assert_problem(api.post("/api/v1/orders", json=bad, key="k-9"), 422, "validation-error")
     assert api.post("/api/v1/orders", json=BODY, key="k-9").status_code == 201
+
+
+@pytest.mark.parametrize("bad_lines", [
+    [{"sku": "LEU-NO-SUCH-SKU", "quantity": 2}],  # a SKU the catalog does not know: found by the order service
+    [{"sku": "LEU-USP-25KG", "quantity": 2}, {"sku": "LEU-USP-25KG", "quantity": 1}],  # a SKU on two lines
+], ids=["unknown-sku", "sku-twice"])
+def test_a_corrected_body_after_a_422_from_the_order_service_succeeds_with_the_same_key(api, stocked, bad_lines):
+    """Stripe's rule: a request refused for what it sent is not executed, so nothing is kept for its key."""
+    refused = api.post("/api/v1/orders", json={**BODY, "lines": bad_lines}, key="k-422")
+    assert_problem(refused, 422, "validation-error")
+    assert db.session.scalar(select(func.count(IdempotencyRecord.id))) == 0
+    placed = api.post("/api/v1/orders", json=BODY, key="k-422")
+    assert placed.status_code == 201 and "Idempotent-Replayed" not in placed.headers
+    replay = api.post("/api/v1/orders", json=BODY, key="k-422")
+    assert replay.headers["Idempotent-Replayed"] == "true" and replay.get_json() == placed.get_json()
+    assert orders_in_db() == 1
+
+
+def test_a_bad_address_then_the_corrected_one_with_the_same_key_succeeds(api, stocked):
+    bad = {**BODY, "shipping_address": {**ADDRESS, "country": "XX"}}
+    assert_problem(api.post("/api/v1/orders", json=bad, key="k-addr"), 422, "validation-error")
+    assert api.post("/api/v1/orders", json=BODY, key="k-addr").status_code == 201
+
+
+@pytest.mark.parametrize("status", [400, 413, 415, 422])
+def test_a_validation_refusal_kept_before_the_upgrade_counts_as_absent(api, stocked, status):
+    """Keys burned by a validation refusal before this version work again: such a record is no outcome."""
+    refusal = {"problem": "validation-error", "title": "Validation error", "status": status,
+               "message": "lines.0.sku: Unknown SKU.", "details": {"errors": {"lines.0.sku": ["Unknown SKU."]}}}
+    db.session.add(IdempotencyRecord(company_id=api.customer.company_id, key="k-burned", method="PLACE",
+                                     path="ordering.place", fingerprint="0" * 64, response_status=status,
+                                     response_body=json.dumps(refusal), created_at=utcnow()))
+    db.session.commit()
+    placed = api.post("/api/v1/orders", json=BODY, key="k-burned")
+    assert placed.status_code == 201 and "Idempotent-Replayed" not in placed.headers
+    assert api.post("/api/v1/orders", json=BODY, key="k-burned").headers["Idempotent-Replayed"] == "true"
+    assert orders_in_db() == 1
+
+
+def test_a_refused_cancellation_is_executed_so_it_is_kept(api, stocked):
+    """A 409 comes from running the request (the order's status was read): kept, as Stripe keeps a decline."""
+    number = api.order().get_json()["number"]
+    assert api.post(f"/api/v1/orders/{number}/cancel").status_code == 200
+    first = api.post(f"/api/v1/orders/{number}/cancel", key="c-409")
+    assert_problem(first, 409, "illegal-transition")
+    retry = api.post(f"/api/v1/orders/{number}/cancel", key="c-409")
+    assert retry.status_code == 409 and retry.headers["Idempotent-Replayed"] == "true"
 
 
 
@@ -203,7 +282,7 @@ def test_a_key_answered_by_another_request_meanwhile_rolls_the_order_back_and_re
 def _legacy_record(api, key: str, path: str, status: int, body: dict, headers: dict) -> None:
     """A record as the shop kept it before outcomes were data: the HTTP answer, its headers and a fingerprint of
     the raw body (which the use case cannot recompute)."""
-    db.session.add(IdempotencyRecord(customer_id=api.customer.id, key=key, method="POST", path=path,
+    db.session.add(IdempotencyRecord(company_id=api.customer.company_id, key=key, method="POST", path=path,
                                      fingerprint="0" * 64, response_status=status, response_body=json.dumps(body),
                                      response_headers=json.dumps(headers), created_at=utcnow()))
     db.session.commit()

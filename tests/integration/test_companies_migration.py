@@ -60,7 +60,7 @@ def test_every_customer_becomes_the_admin_of_its_own_company_keeping_orders_keys
     assert rows(url, 'SELECT number, company_id, customer_id, status FROM "order" ORDER BY id') == [
         ("LS-A1", 1, 1, "pending"), ("LS-B1", 2, 2, "shipped")]
     assert rows(url, "SELECT price_list_id FROM order_line") == [(None,), (None,)]
-    assert rows(url, "SELECT customer_id, key, response_status FROM idempotency_record") == [(1, "k-1", 201)]
+    assert rows(url, "SELECT company_id, key, response_status FROM idempotency_record") == [(1, "k-1", 201)]
 
 
 def test_after_the_migration_the_company_sees_its_orders_and_a_new_company_gets_a_fresh_id(old_database):

@@ -214,7 +214,7 @@ def _event(order_rows: rows.OrderRows) -> dict[str, object]:
 
 def _record(order_rows: rows.OrderRows) -> dict[str, object]:
     """An Idempotency-Key's record written with the order."""
-    return {"customer_id": order_rows.order["customer_id"], "key": order_rows.order["number"], "method": "POST",
+    return {"company_id": order_rows.order["company_id"], "key": order_rows.order["number"], "method": "POST",
             "path": "/api/v1/orders", "fingerprint": "f" * 64, "response_status": 201, "response_body": "{}",
             "response_headers": "{}", "created_at": order_rows.placed_at}
 

@@ -366,5 +366,5 @@ def test_the_same_key_for_another_order_is_refused_and_a_refusal_is_kept_by_the_
         ordering.place(too_many, idempotency_key="form-token", rules=idempotency.FORM_RULES)
     placed = ordering.place(dataclasses.replace(command, lines=[{"sku": DRUM, "quantity": 1}]),
                             idempotency_key="form-token", rules=idempotency.FORM_RULES)
-    assert not placed.replayed and ordering.placed_with_key(customer.id, "form-token").order == placed.order
+    assert not placed.replayed and ordering.placed_with_key(customer.company_id, "form-token").order == placed.order
     assert db.session.scalar(select(func.count(Order.id))) == 2
