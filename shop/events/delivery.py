@@ -9,6 +9,7 @@ The HTTP request runs outside any database transaction: a slow receiver holds no
 from __future__ import annotations
 
 import json
+import random
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,7 +28,7 @@ from shop.platform import mail
 from shop.platform.database import utcnow
 from shop.platform.extensions import db
 from shop.platform.queue import hand_over
-from shop.platform.retry import retry_delay
+from shop.platform.retry import jittered_delay
 from shop.platform.tx import run_in_transaction
 
 EXCERPT_BYTES = 1000
@@ -177,7 +178,7 @@ def _record_outcome(delivery_id: int, outcome: Outcome) -> None:
         delivery.state = DeliveryState.DELIVERED
         endpoint.failing_since = None
         return
-    delay = retry_delay(delivery.attempts, current_app.config["WEBHOOK_RETRY_SCHEDULE"])
+    delay = jittered_delay(delivery.attempts, current_app.config["WEBHOOK_RETRY_SCHEDULE"], random.random())
     if delay is None:
         delivery.state = DeliveryState.FAILED
     else:
