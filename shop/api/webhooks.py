@@ -10,7 +10,7 @@ from shop.api.blueprints import ApiBlueprint
 from shop.api.pagination import Cursor, encode_cursor
 from shop.api.schemas import IdempotencyHeaderSchema, PageQuerySchema, _page_schema
 from shop.events import webhooks
-from shop.events.models import WebhookEndpoint
+from shop.events.models import DeliveryState, WebhookEndpoint
 from shop.events.types import EVENT_TYPES
 from shop.platform.extensions import db
 from shop.platform.fields import OutSchema
@@ -76,6 +76,18 @@ class AttemptSchema(OutSchema):
                                  metadata={"description": "null when nothing answered."})
     duration_ms = fields.Integer(required=True)
     error = fields.String(required=True, allow_none=True)
+    state = fields.String(required=True, metadata={
+        "enum": [state.value for state in DeliveryState],
+        "description": "The delivery's state now (every attempt of one delivery shows the same): `pending` (an "
+                       "attempt is due at `next_attempt_at`), `delivered` (an attempt got a 2xx) or `failed` (every "
+                       "attempt of the retry schedule failed, or the endpoint was disabled).",
+        "example": "pending"})
+    attempts = fields.Integer(required=True, metadata={
+        "description": "Attempts of the delivery on its current schedule (a redelivery starts a fresh one).",
+        "example": 2})
+    next_attempt_at = fields.DateTime(required=True, allow_none=True, metadata={
+        "description": "When the next attempt is due; null unless `state` is `pending`.",
+        "example": "2026-12-05T09:30:00+00:00"})
 
 
 class DeliveryQuerySchema(PageQuerySchema):
@@ -147,14 +159,20 @@ class Deliveries(MethodView):
     @webhooks_blp.response(200, AttemptPageSchema)
     @webhooks_blp.alt_response(404, response="NOT_FOUND")
     def get(self, args, endpoint_id: int):
-        """The endpoint's delivery log, newest attempt first"""
+        """The endpoint's delivery log, newest attempt first
+
+        Each attempt with its delivery's state now (`pending`, `delivered`, `failed`), the delivery's attempts so
+        far and, while it is pending, when the next attempt is due.
+        """
         endpoint = webhooks.get_endpoint(endpoint_id, current_customer().id)
         limit, cursor = args["limit"], args.get("cursor")
         rows = webhooks.attempts(endpoint.id, limit + 1, cursor[0] if cursor else None)
         page, more = rows[:limit], len(rows) > limit
         items = [{"event_id": event.event_id, "event_type": event.type, "attempted_at": attempt.attempted_at,
                   "status_code": attempt.status_code, "duration_ms": attempt.duration_ms,
-                  "error": attempt.error or None} for attempt, event in page]
+                  "error": attempt.error or None, "state": delivery.state.value, "attempts": delivery.attempts,
+                  "next_attempt_at": delivery.next_attempt_at if delivery.state == DeliveryState.PENDING else None}
+                 for attempt, event, delivery in page]
         return {"items": items, "next_cursor": encode_cursor("deliveries", page[-1][0].id) if more else None}
 
 

