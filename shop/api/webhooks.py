@@ -45,8 +45,9 @@ class EndpointSchema(OutSchema):
     events = fields.List(fields.String(), required=True)
     description = fields.String(required=True)
     enabled = fields.Boolean(required=True, metadata={
-        "description": "false once it failed for 5 days, or once the member who registered it was removed or is "
-                       "no longer a company admin: nothing is sent to it any more."})
+        "description": "false once it answered 410 Gone, failed for 5 days, was disabled by an admin, or once the "
+                       "member who registered it was removed or is no longer a company admin: nothing is sent to it "
+                       "any more, and the company's admins were e-mailed."})
     disabled_reason = fields.String(required=True, allow_none=True,
                                     metadata={"description": "Why it is disabled; null while it is enabled."})
     created_at = fields.DateTime(required=True)

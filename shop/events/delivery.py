@@ -23,8 +23,7 @@ from standardwebhooks import Webhook
 
 from shop.events import netguard
 from shop.events.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from shop.events.webhooks import refusal, schedule
-from shop.platform import mail
+from shop.events.webhooks import disable, refusal, schedule
 from shop.platform.database import utcnow
 from shop.platform.extensions import db
 from shop.platform.queue import hand_over
@@ -33,6 +32,8 @@ from shop.platform.tx import run_in_transaction
 
 EXCERPT_BYTES = 1000
 USER_AGENT = "LeucineShop-Webhooks/1"
+GONE = 410  # Standard Webhooks: a 410 Gone asks the sender to stop; the endpoint is disabled at once
+GONE_REASON = "the endpoint answered 410 Gone"
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,13 @@ def _record_outcome(delivery_id: int, outcome: Outcome) -> None:
         delivery.state = DeliveryState.DELIVERED
         endpoint.failing_since = None
         return
+    if outcome.status_code == GONE:  # the receiver says the endpoint is gone for good: no more retries
+        delivery.state = DeliveryState.FAILED
+        disable(endpoint, GONE_REASON)
+        return
+    if not endpoint.enabled:  # disabled while this attempt was in flight
+        delivery.state = DeliveryState.FAILED
+        return
     delay = jittered_delay(delivery.attempts, current_app.config["WEBHOOK_RETRY_SCHEDULE"], random.random())
     if delay is None:
         delivery.state = DeliveryState.FAILED
@@ -194,10 +202,7 @@ def _note_failure(endpoint: WebhookEndpoint, now: datetime) -> None:
         return
     hours = current_app.config["WEBHOOK_DISABLE_AFTER_HOURS"]
     if endpoint.enabled and now - endpoint.failing_since >= timedelta(hours=hours):
-        endpoint.enabled, endpoint.disabled_at = False, now
-        endpoint.disabled_reason = f"It failed every delivery for {hours} hours."
-        mail.send(endpoint.customer.email, "Your webhook endpoint was disabled", "webhook_disabled",
-                  endpoint=endpoint, hours=hours)
+        disable(endpoint, f"It failed every delivery for {hours} hours.")
 
 
 def sweep_due() -> int:

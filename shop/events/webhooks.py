@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import base64
 import secrets
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, insert, literal, or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from shop.accounts.models import Company, Customer, MemberRole
@@ -25,7 +26,7 @@ from shop.events import emails, netguard
 from shop.events.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from shop.events.types import EVENT_TYPES
 from shop.platform import mail, outbox
-from shop.platform.database import utcnow
+from shop.platform.database import UTCDateTime, utcnow
 from shop.platform.errors import Forbidden, InvalidInput, NotFound
 from shop.platform.extensions import db
 from shop.platform.names import checked_name
@@ -216,18 +217,37 @@ def maker_lost_rights(member: Customer, **_: object) -> None:
     reason = _maker_gone(member)
     if reason is None:
         return
-    endpoints = db.session.scalars(select(WebhookEndpoint).where(
+    disable(db.session.scalars(select(WebhookEndpoint).where(
         WebhookEndpoint.customer_id == member.id, WebhookEndpoint.enabled.is_(True))
-        .order_by(WebhookEndpoint.id).with_for_update()).all()
+        .order_by(WebhookEndpoint.id).with_for_update()).all(), reason)
+
+
+def disable(endpoints: WebhookEndpoint | Sequence[WebhookEndpoint], reason: str) -> None:
+    """Disable the endpoints (of one company) for `reason`, a sentence their page, the API and their delivery log
+    show; their pending deliveries fail without another attempt, and the company's admins are e-mailed, in the
+    caller's transaction (the outbox). Every disable goes through here: failing for days, a 410 Gone, the maker no
+    longer an admin, an admin's choice. Endpoints disabled already are left as they are."""
+    endpoints = [e for e in ([endpoints] if isinstance(endpoints, WebhookEndpoint) else endpoints) if e.enabled]
     if not endpoints:
         return
     now = utcnow()
     for endpoint in endpoints:
-        endpoint.enabled, endpoint.disabled_at, endpoint.disabled_reason = False, now, reason
-    admins = emails.addresses(member.company_id, (MANAGER,))
+        endpoint.enabled, endpoint.disabled_at, endpoint.disabled_reason = False, now, reason[:500]
+    # Deliveries due (none in a worker's hands) fail now, each logged as not sent, rather than wait for their time.
+    waiting = (WebhookDelivery.endpoint_id.in_([e.id for e in endpoints]),
+               WebhookDelivery.state == DeliveryState.PENDING, WebhookDelivery.claimed_until.is_(None))
+    db.session.execute(insert(WebhookAttempt).from_select(
+        ["delivery_id", "endpoint_id", "attempted_at", "duration_ms", "error", "response_excerpt"],
+        select(WebhookDelivery.id, WebhookDelivery.endpoint_id, literal(now, UTCDateTime()), literal(0),
+               literal(f"Not sent: {reason}"[:500]), literal("")).where(*waiting).order_by(WebhookDelivery.id)))
+    db.session.execute(update(WebhookDelivery).where(*waiting).values(state=DeliveryState.FAILED)
+                       .execution_options(synchronize_session=False))
+    company = endpoints[0].customer.company
+    admins = emails.addresses(company.id, (MANAGER,))
     if admins:
-        mail.send(admins, "Webhook endpoints of your company were disabled", "webhook_maker_gone",
-                  endpoints=endpoints, reason=reason, company=member.company)
+        several = len(endpoints) != 1
+        mail.send(admins, f"Webhook endpoint{'s' if several else ''} of your company {'were' if several else 'was'} "
+                  "disabled", "webhook_disabled", endpoints=endpoints, reason=reason, company=company)
     db.session.flush()
 
 

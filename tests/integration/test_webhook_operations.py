@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shop.platform.extensions import db
-from tests.support.api import admin_key
-from tests.support.events import run_worker
+from tests.support.api import admin_key, new_api_client
+from tests.support.events import Receiver, run_worker
+from tests.support.factories import make_lot, make_member, make_product
+from tests.support.mail import SmtpServer, free_port
 
 
 @pytest.fixture
@@ -60,3 +62,38 @@ def test_a_delivery_that_used_its_schedule_is_failed(api, stocked, receiver, app
     run_worker(lambda: len(receiver.received) >= 2)
     log = api.get(f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries").get_json()["items"]
     assert [(i["state"], i["attempts"], i["next_attempt_at"]) for i in log] == [("failed", 2, None)] * 2
+
+
+def test_a_410_gone_disables_the_endpoint_at_once_and_emails_the_company_admins(make_app):
+    server = SmtpServer(free_port())
+    receiver = Receiver([410])
+    app = make_app(WEBHOOK_ALLOW_INSECURE=True, WEBHOOK_RETRY_SCHEDULE=[0.0, 0.0, 0.0], MAIL_BACKEND="smtp",
+                   MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, MAIL_USE_TLS=False,
+                   PUBLIC_BASE_URL="https://shop.example.com")
+    try:
+        with app.app_context():
+            api = new_api_client(app.test_client(), "admin@acme.example", "Acme Nutrition")
+            make_member(api.customer, "second-admin@acme.example", "admin")
+            make_member(api.customer, "clerk@acme.example", "buyer")
+            make_lot(make_product(), "L-GONE", {"LEU-USP-25KG": 5})
+            endpoint = register(api, receiver.url, ["order.placed"])
+            api.order()
+            run_worker(lambda: any("410 Gone" in content for _, content in server.messages), settle=0.5)
+
+            assert len(receiver.received) == 1  # no retry of a 410
+            listed = api.get("/api/v1/webhook-endpoints").get_json()["items"]
+            assert [(e["enabled"], e["disabled_reason"]) for e in listed] == [
+                (False, "the endpoint answered 410 Gone")]
+            (item,) = api.get(f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries").get_json()["items"]
+            assert (item["status_code"], item["state"], item["next_attempt_at"]) == (410, "failed", None)
+            (to, content), = [m for m in server.messages if "410 Gone" in m[1]]
+            assert sorted(to) == ["admin@acme.example", "second-admin@acme.example"]  # the admins, not the buyer
+            assert receiver.url in content and "https://shop.example.com/account/webhooks" in content
+
+            api.order()  # nothing more goes to it
+            run_worker(lambda: True, settle=1.0)
+            assert len(receiver.received) == 1
+            db.session.remove()
+    finally:
+        receiver.close()
+        server.stop()
