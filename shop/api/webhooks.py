@@ -39,6 +39,21 @@ class EndpointInSchema(Schema):
     description = fields.String(load_default="")
 
 
+class EndpointPatchSchema(Schema):
+    url = fields.String(metadata={"description": "A new https:// address on the public internet, checked as when "
+                                                 "registering.",
+                                  "example": "https://erp.example.com/hooks/leucine-v2"})
+    events = fields.List(fields.String(metadata={"enum": ["*", *EVENT_TYPES]}),
+                         metadata={"description": 'The event types to receive from now on, or `["*"]` for all.',
+                                   "example": ["order.placed", "order.cancelled", "order.rejected"]})
+    description = fields.String(metadata={"example": "ERP production"})
+    enabled = fields.Boolean(metadata={
+        "description": "`true` re-enables a disabled endpoint (the deliveries that failed while it was disabled "
+                       "are not sent again: read their events from `GET /api/v1/events`); `false` disables it "
+                       "(`disabled_reason`: \"disabled by\" the key's name) and e-mails the company's admins.",
+        "example": True})
+
+
 class EndpointSchema(OutSchema):
     id = fields.Integer(required=True)
     url = fields.String(required=True)
@@ -152,6 +167,28 @@ class Endpoint(MethodView):
         webhooks.delete_endpoint(current_customer(), endpoint_id)
         db.session.commit()
         return ""
+
+
+    @webhooks_blp.doc(operationId="updateWebhookEndpoint")
+    @webhooks_blp.arguments(EndpointPatchSchema(), unknown=RAISE)
+    @webhooks_blp.response(200, EndpointSchema)
+    @webhooks_blp.alt_response(403, response="FORBIDDEN", description=MANAGING)
+    @webhooks_blp.alt_response(404, response="NOT_FOUND")
+    def patch(self, data, endpoint_id: int):
+        """Change a webhook endpoint: its URL, event types, description, or whether it is enabled
+
+        Only the fields given change. `url` and `events` are checked as registering checks them (422 naming
+        each refused field; nothing changes). `"enabled": true` re-enables a disabled endpoint (one that failed
+        for days, answered 410 Gone, or whose maker is no longer an admin): it receives the events that happen
+        from now on; the deliveries that failed while it was disabled are **not** sent again, so read what it
+        missed from the events feed (`GET /api/v1/events?after=...`). Re-enabling it or changing its URL makes the
+        key's maker its maker: it stays enabled while that person is a company admin. `"enabled": false` disables
+        it (reason "disabled by" the key's name) and e-mails the company's admins. The secret does not change
+        (see `rotate-secret`). Needs a key with the `admin` role (else 403).
+        """
+        endpoint = webhooks.update_endpoint(current_customer(), endpoint_id, data)
+        db.session.commit()
+        return endpoint
 
 
 @webhooks_blp.route("/<id:endpoint_id>/deliveries")

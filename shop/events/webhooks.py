@@ -48,6 +48,9 @@ class Actor(Protocol):
     @property
     def role(self) -> MemberRole: ...
 
+    @property
+    def actor_name(self) -> str: ...  # a person's e-mail, or the key's name
+
 
 # --- Endpoints ------------------------------------------------------------------------------------
 
@@ -70,10 +73,7 @@ def create_endpoint(actor: Actor, url: object, events: object, description: obje
     (whsec_...); Forbidden unless the actor may manage endpoints, InvalidInput names every refused field."""
     check_may_manage(actor.role)
     errors: dict[str, list[str]] = {}
-    try:
-        netguard.check_url(url, current_app.config["WEBHOOK_ALLOW_INSECURE"])  # type: ignore[arg-type]
-    except netguard.RefusedURL as exc:
-        errors["url"] = [str(exc)]
+    _check_url(url, errors)
     types = _event_types(events, errors)
     description = checked_name(description, "description", 200, errors)
     count = len(list_endpoints(actor.id))
@@ -87,6 +87,52 @@ def create_endpoint(actor: Actor, url: object, events: object, description: obje
     db.session.add(endpoint)
     db.session.flush()
     return endpoint
+
+
+def update_endpoint(actor: Actor, endpoint_id: int, changes: dict[str, object]) -> WebhookEndpoint:
+    """Change what `changes` names of an endpoint of the actor's company: `url` and `events` checked as
+    registering checks them, `description`, and `enabled`. Re-enabling clears why it was disabled and how long it
+    had failed; the deliveries that failed while it was disabled are not sent again (the events feed has their
+    events). Whoever re-enables it or gives it a new URL becomes its maker: the company trusts them with where its
+    events go now. Disabling it is `disable` with "disabled by <who>". Forbidden unless the actor may manage
+    endpoints, NotFound for another company's, InvalidInput names every refused field and changes nothing."""
+    endpoint = _managed_endpoint(actor, endpoint_id)
+    errors: dict[str, list[str]] = {}
+    if "url" in changes:
+        _check_url(changes["url"], errors)
+    types = _event_types(changes["events"], errors) if "events" in changes else None
+    description = checked_name(changes["description"], "description", 200, errors) \
+        if "description" in changes else None
+    enabled = changes.get("enabled")
+    if enabled is not None and not isinstance(enabled, bool):
+        errors["enabled"] = ["true or false."]
+    if errors:
+        raise InvalidInput(errors)
+    new_url = "url" in changes and changes["url"] != endpoint.url
+    if new_url:
+        endpoint.url = changes["url"]  # type: ignore[assignment]
+    if types is not None:
+        endpoint.events = " ".join(types)
+    if description is not None:
+        endpoint.description = description
+    re_enabled = enabled is True and not endpoint.enabled
+    if new_url or re_enabled:
+        endpoint.customer = db.session.get(Customer, actor.id)
+    if re_enabled:
+        endpoint.enabled, endpoint.failing_since, endpoint.disabled_at, endpoint.disabled_reason = \
+            True, None, None, None
+    elif enabled is False:
+        disable(endpoint, f"disabled by {actor.actor_name}")
+    db.session.flush()
+    return endpoint
+
+
+def _check_url(url: object, errors: dict[str, list[str]]) -> None:
+    """Refuse (into `errors`) a URL that is not https or whose host resolves to a non-public address."""
+    try:
+        netguard.check_url(url, current_app.config["WEBHOOK_ALLOW_INSECURE"])  # type: ignore[arg-type]
+    except netguard.RefusedURL as exc:
+        errors["url"] = [str(exc)]
 
 
 def _event_types(events: object, errors: dict[str, list[str]]) -> list[str]:

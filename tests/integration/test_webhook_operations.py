@@ -7,11 +7,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from shop.accounts import companies
+from shop.accounts import people as accounts
+from shop.events.models import WebhookEndpoint
 from shop.platform.extensions import db
-from tests.support.api import admin_key, new_api_client
+from tests.support.api import ApiClient, admin_key, assert_problem, new_api_client
 from tests.support.events import Receiver, run_worker
 from tests.support.factories import make_lot, make_member, make_product
 from tests.support.mail import SmtpServer, free_port
+
+IT = "it@acme.example"
 
 
 @pytest.fixture
@@ -97,3 +102,59 @@ def test_a_410_gone_disables_the_endpoint_at_once_and_emails_the_company_admins(
     finally:
         receiver.close()
         server.stop()
+
+
+# --- PATCH: update, disable, re-enable --------------------------------------------------------------------------
+
+def _patch(api, endpoint_id: int, body: dict):
+    return api.client.patch(f"/api/v1/webhook-endpoints/{endpoint_id}", json=body, headers=api.headers())
+
+
+def test_patch_changes_only_the_fields_given_and_checks_them_as_registering_does(api, app, receiver, rival):
+    admin = admin_key(api)
+    endpoint = register(api, receiver.url, ["order.placed"])
+    changed = _patch(admin, endpoint["id"], {"events": ["order.placed", "order.cancelled"], "description": "ERP"})
+    assert changed.status_code == 200, changed.get_json()
+    assert {k: changed.get_json()[k] for k in ("url", "events", "description", "enabled")} == {
+        "url": receiver.url, "events": ["order.placed", "order.cancelled"], "description": "ERP", "enabled": True}
+    assert "secret" not in changed.get_json()
+    assert admin.get("/api/v1/webhook-endpoints").get_json()["items"] == [changed.get_json()]
+
+    app.config["WEBHOOK_ALLOW_INSECURE"] = False  # as in production: the SSRF guard
+    bad = {"url": "https://127.0.0.1/hooks", "events": ["order.nope"]}
+    refused = assert_problem(_patch(admin, endpoint["id"], bad), 422, "validation-error")
+    registering = assert_problem(admin.post("/api/v1/webhook-endpoints", json=bad), 422, "validation-error")
+    assert refused["errors"] == registering["errors"] and set(refused["errors"]) == {"url", "events"}
+    assert admin.get("/api/v1/webhook-endpoints").get_json()["items"] == [changed.get_json()]  # nothing changed
+
+    assert_problem(_patch(api, endpoint["id"], {"enabled": False}), 403, "forbidden")  # a buyer key
+    assert_problem(_patch(admin_key(rival), endpoint["id"], {"enabled": False}), 404, "not-found")
+    assert _patch(admin, endpoint["id"], {"secret": "whsec_mine"}).status_code == 422
+
+
+def test_disabling_then_re_enabling_makes_the_key_maker_its_maker_and_replays_nothing(api, stocked, receiver):
+    first = admin_key(api)
+    it = make_member(api.customer, IT, "admin")
+    it_key = ApiClient(api.client, accounts.create_api_key(it, "IT's ERP key", "admin"), it)
+    db.session.commit()
+    endpoint = it_key.post("/api/v1/webhook-endpoints", json={"url": receiver.url, "events": ["order.placed"]})
+    endpoint = endpoint.get_json()
+
+    disabled = _patch(it_key, endpoint["id"], {"enabled": False}).get_json()
+    assert (disabled["enabled"], disabled["disabled_reason"]) == (False, "disabled by IT's ERP key")
+    missed = api.order().get_json()["number"]
+    run_worker(lambda: True)
+    assert receiver.received == []
+
+    db.session.get(WebhookEndpoint, endpoint["id"]).failing_since = datetime.now(UTC) - timedelta(days=4)
+    db.session.commit()
+    enabled = _patch(first, endpoint["id"], {"enabled": True}).get_json()
+    assert (enabled["enabled"], enabled["disabled_reason"]) == (True, None)
+    db.session.expire_all()
+    assert db.session.get(WebhookEndpoint, endpoint["id"]).failing_since is None  # its 5 days start again
+    companies.change_role(api.customer, it.id, "buyer")  # IT no longer vouches for it; the first admin does now
+    db.session.commit()
+    number = api.order().get_json()["number"]
+    run_worker(lambda: len(receiver.received) >= 1, settle=0.5)
+    assert [r.json["data"]["number"] for r in receiver.received] == [number]  # not the missed one
+    assert missed != number
