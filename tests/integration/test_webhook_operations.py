@@ -3,6 +3,8 @@ re-enabling an endpoint, rotating its secret (both signatures for 24 h), a 410 d
 `order.rejected` apart from `order.cancelled`."""
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,6 +17,7 @@ from tests.support.api import ApiClient, admin_key, assert_problem, new_api_clie
 from tests.support.events import Receiver, run_worker
 from tests.support.factories import make_lot, make_member, make_product
 from tests.support.mail import SmtpServer, free_port
+from tests.support.storefront import sign_in
 
 IT = "it@acme.example"
 
@@ -158,3 +161,46 @@ def test_disabling_then_re_enabling_makes_the_key_maker_its_maker_and_replays_no
     run_worker(lambda: len(receiver.received) >= 1, settle=0.5)
     assert [r.json["data"]["number"] for r in receiver.received] == [number]  # not the missed one
     assert missed != number
+
+
+def test_the_webhooks_page_edits_disables_and_re_enables_an_endpoint(api, app, receiver):
+    endpoint = register(api, receiver.url, ["order.placed"])
+    prefix = f"endpoint-{endpoint['id']}"
+    sign_in(api.client, api.customer.email)
+    page = api.client.get("/account/webhooks").text
+    assert f'id="{prefix}-url"' in page and f'value="{receiver.url}"' in page
+
+    app.config["WEBHOOK_ALLOW_INSECURE"] = False
+    refused = api.client.post(f"/account/webhooks/{endpoint['id']}/edit", data={
+        f"{prefix}-url": "https://10.0.0.7/hooks", f"{prefix}-events": ["order.placed"]})
+    assert refused.status_code == 422
+    error = re.search(rf'<p class="field-error" id="{prefix}-url-error">([^<]+)</p>', refused.text).group(1)
+    registering = admin_key(api).post("/api/v1/webhook-endpoints", json={"url": "https://10.0.0.7/hooks",
+                                                                         "events": ["*"]}).get_json()
+    assert html.unescape(error) == registering["errors"]["url"][0]
+    assert re.search(r"<details open>", refused.text)
+    app.config["WEBHOOK_ALLOW_INSECURE"] = True
+
+    saved = api.client.post(f"/account/webhooks/{endpoint['id']}/edit", data={
+        f"{prefix}-url": receiver.url + "/v2", f"{prefix}-events": ["*"], f"{prefix}-description": "ERP v2"})
+    assert saved.status_code == 302
+    (listed,) = admin_key(api).get("/api/v1/webhook-endpoints").get_json()["items"]
+    assert (listed["url"], listed["events"], listed["description"]) == (receiver.url + "/v2", ["*"], "ERP v2")
+
+    assert api.client.post(f"/account/webhooks/{endpoint['id']}/disable").status_code == 302
+    page = api.client.get("/account/webhooks").text
+    assert f"disabled by {api.customer.email}" in page and "Enable again" in page
+    assert api.client.post(f"/account/webhooks/{endpoint['id']}/enable").status_code == 302
+    (listed,) = admin_key(api).get("/api/v1/webhook-endpoints").get_json()["items"]
+    assert (listed["enabled"], listed["disabled_reason"]) == (True, None)
+
+
+def test_a_buyer_member_may_not_edit_or_re_enable_on_the_page(api, receiver):
+    endpoint = register(api, receiver.url)
+    make_member(api.customer, "clerk@acme.example", "buyer", password="a long buyer password 7")
+    sign_in(api.client, "clerk@acme.example", "a long buyer password 7")
+    assert "Change this endpoint" not in api.client.get("/account/webhooks").text
+    prefix = f"endpoint-{endpoint['id']}"
+    assert api.client.post(f"/account/webhooks/{endpoint['id']}/edit", data={
+        f"{prefix}-url": receiver.url, f"{prefix}-events": ["*"]}).status_code == 403
+    assert api.client.post(f"/account/webhooks/{endpoint['id']}/disable").status_code == 403
