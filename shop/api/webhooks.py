@@ -12,6 +12,7 @@ from shop.api.schemas import IdempotencyHeaderSchema, PageQuerySchema, _page_sch
 from shop.events import webhooks
 from shop.events.models import DeliveryState, WebhookEndpoint
 from shop.events.types import EVENT_TYPES
+from shop.platform.database import utcnow
 from shop.platform.extensions import db
 from shop.platform.fields import OutSchema
 from shop.platform.ratelimits import webhook_test_rate
@@ -66,13 +67,19 @@ class EndpointSchema(OutSchema):
     disabled_reason = fields.String(required=True, allow_none=True,
                                     metadata={"description": "Why it is disabled; null while it is enabled."})
     created_at = fields.DateTime(required=True)
+    previous_secret_expires_at = fields.DateTime(required=True, allow_none=True, metadata={
+        "description": "After `rotate-secret`: until then deliveries carry a signature with the previous secret "
+                       "too; null when only the current secret signs.",
+        "example": "2026-12-06T07:00:00+00:00"})
 
     @pre_dump
     def _plain(self, endpoint: WebhookEndpoint, **kwargs) -> dict:
+        overlap = len(endpoint.signing_secrets(utcnow())) > 1
         return {"id": endpoint.id, "url": endpoint.url, "events": endpoint.event_types,
                 "description": endpoint.description, "enabled": endpoint.enabled,
                 "disabled_reason": None if endpoint.enabled else endpoint.disabled_reason,
-                "created_at": endpoint.created_at}
+                "created_at": endpoint.created_at,
+                "previous_secret_expires_at": endpoint.previous_secret_expires_at if overlap else None}
 
 
 class CreatedEndpointSchema(EndpointSchema):
@@ -82,6 +89,13 @@ class CreatedEndpointSchema(EndpointSchema):
     @pre_dump
     def _plain(self, endpoint: WebhookEndpoint, **kwargs) -> dict:
         return {**super()._plain(endpoint), "secret": endpoint.secret}
+
+
+class RotatedSecretSchema(CreatedEndpointSchema):
+    secret = fields.String(required=True, metadata={
+        "description": "The new signing secret (`whsec_...`): shown only now, keep it. Until "
+                       "`previous_secret_expires_at` (24 hours) each delivery is signed with the previous secret too.",
+        "example": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"})
 
 
 class AttemptSchema(OutSchema):
@@ -120,6 +134,7 @@ AttemptPageSchema = _page_schema(AttemptSchema, "WebhookDeliveryPage")
 
 
 _CREATED_SCHEMA = CreatedEndpointSchema()
+_ROTATED_SCHEMA = RotatedSecretSchema()
 # Test events and redeliveries per company (RATELIMIT_WEBHOOK_TESTS), counted with the account pages'.
 webhook_tests = webhook_test_rate(lambda: current_customer().company_id)
 THROTTLED = ("More test events and redeliveries than RATELIMIT_WEBHOOK_TESTS allows the company, whichever key "
@@ -189,6 +204,32 @@ class Endpoint(MethodView):
         endpoint = webhooks.update_endpoint(current_customer(), endpoint_id, data)
         db.session.commit()
         return endpoint
+
+
+@webhooks_blp.route("/<id:endpoint_id>/rotate-secret")
+class RotateSecret(MethodView):
+    @webhooks_blp.doc(operationId="rotateWebhookSecret")
+    @webhooks_blp.arguments(IdempotencyHeaderSchema(), location="headers")
+    @webhooks_blp.response(200, RotatedSecretSchema, headers=idempotency.RESPONSE_HEADERS)
+    @webhooks_blp.alt_response(403, response="FORBIDDEN", description=MANAGING)
+    @webhooks_blp.alt_response(404, response="NOT_FOUND")
+    @webhooks_blp.alt_response(409, response="CONFLICT")
+    def post(self, headers, endpoint_id: int):
+        """Give a webhook endpoint a new signing secret
+
+        Answers with the new `secret`, shown this once (and to a retry with the same `Idempotency-Key`, which
+        rotates nothing more). For the next 24 hours (`previous_secret_expires_at`) every delivery's
+        `webhook-signature` carries two space-separated `v1,<signature>` entries, one with the new secret and one
+        with the previous, as Standard Webhooks allows, so the reference libraries verify it with either secret:
+        switch your receiver to the new secret within that time. After it, only the new secret signs. Rotating
+        again within the 24 hours drops the oldest secret at once. Needs a key with the `admin` role (else 403).
+        """
+        customer = current_customer()
+
+        def rotate() -> object:
+            return _ROTATED_SCHEMA.dump(webhooks.rotate_secret(customer, endpoint_id))
+
+        return idempotency.respond(customer.id, headers.get("key"), rotate, 200)
 
 
 @webhooks_blp.route("/<id:endpoint_id>/deliveries")

@@ -41,7 +41,7 @@ class Claimed:
     """What a worker that claimed a delivery needs to POST it."""
 
     url: str
-    secret: str
+    secrets: tuple[str, ...]  # each signs: the current secret, and during a rotation's overlap the one before
     event_id: str
     body: str
 
@@ -99,13 +99,14 @@ def _claim(delivery_id: int) -> Claimed | None:
     event = delivery.event
     body = json.dumps({"id": event.event_id, "type": event.type, "created_at": event.created_at.isoformat(),
                        "data": json.loads(event.data)}, separators=(",", ":"))
-    return Claimed(delivery.endpoint.url, delivery.endpoint.secret, event.event_id, body)
+    return Claimed(delivery.endpoint.url, delivery.endpoint.signing_secrets(now), event.event_id, body)
 
 
-def signed_headers(secret: str, message_id: str, body: str, at: datetime) -> dict[str, str]:
-    """The Standard Webhooks headers for `body`, signed with the endpoint's secret."""
+def signed_headers(secrets: tuple[str, ...], message_id: str, body: str, at: datetime) -> dict[str, str]:
+    """The Standard Webhooks headers for `body`, signed with each of the endpoint's secrets (`v1,<signature>`
+    entries separated by spaces, as the specification allows several)."""
     return {"webhook-id": message_id, "webhook-timestamp": str(int(at.timestamp())),
-            "webhook-signature": Webhook(secret).sign(message_id, at, body),
+            "webhook-signature": " ".join(Webhook(secret).sign(message_id, at, body) for secret in secrets),
             "Content-Type": "application/json", "User-Agent": USER_AGENT}
 
 
@@ -134,7 +135,7 @@ def _send(claimed: Claimed, address: str) -> tuple[int, str]:
     """One POST to `address` (the checked one) naming the endpoint's host (Host, and SNI and the certificate
     check over https); no redirect followed, no retry: the answer's status and its first bytes."""
     parts = urlsplit(claimed.url)
-    headers = {**signed_headers(claimed.secret, claimed.event_id, claimed.body, utcnow()), "Host": parts.netloc}
+    headers = {**signed_headers(claimed.secrets, claimed.event_id, claimed.body, utcnow()), "Host": parts.netloc}
     https = parts.scheme == "https"
     pool_class = urllib3.HTTPSConnectionPool if https else urllib3.HTTPConnectionPool
     options = {"server_hostname": parts.hostname, "assert_hostname": parts.hostname} if https else {}

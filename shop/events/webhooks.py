@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import secrets
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any, Protocol
 
 from flask import current_app
@@ -35,6 +36,7 @@ from shop.platform.queue import hand_over
 from shop.platform.sql import like_pattern
 
 MAX_ENDPOINTS = 20
+SECRET_OVERLAP = timedelta(hours=24)  # after a rotation, the old secret signs too for this long
 MANAGER = MemberRole.ADMIN  # who may register, delete, test and redeliver; every member and key may read
 MANAGING_ROLES = tuple(role for role in MemberRole if role.may(MANAGER))
 
@@ -81,9 +83,8 @@ def create_endpoint(actor: Actor, url: object, events: object, description: obje
         errors["url"] = errors.get("url", []) + [f"At most {MAX_ENDPOINTS} endpoints; delete one first."]
     if errors:
         raise InvalidInput(errors)
-    secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
     endpoint = WebhookEndpoint(customer_id=actor.id, url=url, events=" ".join(types),
-                               description=description, secret=secret)
+                               description=description, secret=_new_secret())
     db.session.add(endpoint)
     db.session.flush()
     return endpoint
@@ -125,6 +126,22 @@ def update_endpoint(actor: Actor, endpoint_id: int, changes: dict[str, object]) 
         disable(endpoint, f"disabled by {actor.actor_name}")
     db.session.flush()
     return endpoint
+
+
+def rotate_secret(actor: Actor, endpoint_id: int) -> WebhookEndpoint:
+    """Give an endpoint of the actor's company a new secret; the one it replaces keeps signing too, for
+    SECRET_OVERLAP, so that every delivery meanwhile carries both signatures and the receiver switches over at
+    its own pace. A second rotation within the overlap drops the oldest secret at once."""
+    endpoint = _managed_endpoint(actor, endpoint_id)
+    db.session.refresh(endpoint, with_for_update=True)
+    endpoint.previous_secret, endpoint.previous_secret_expires_at = endpoint.secret, utcnow() + SECRET_OVERLAP
+    endpoint.secret = _new_secret()
+    db.session.flush()
+    return endpoint
+
+
+def _new_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def _check_url(url: object, errors: dict[str, list[str]]) -> None:

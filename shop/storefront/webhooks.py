@@ -143,3 +143,18 @@ def webhook_disable(endpoint_id: int):
     """Disable the endpoint: nothing more is sent there until it is enabled again."""
     return _act(endpoint_id, lambda member, endpoint: webhooks.update_endpoint(member, endpoint, {"enabled": False}),
                 "The endpoint is disabled: nothing more is sent there until it is enabled again.")
+
+
+@bp.post("/account/webhooks/<id:endpoint_id>/rotate-secret")
+@customer_required()
+def webhook_rotate_secret(endpoint_id: int):
+    """Give the endpoint a new secret and show it, this once; the old one signs too for 24 hours."""
+    if not FlaskForm().validate_on_submit():
+        abort(400, description="The form was not sent from this site; reload the page and try again.")
+    try:
+        rotated = run_in_transaction(webhooks.rotate_secret, current_customer(), endpoint_id)
+    except Forbidden as exc:
+        abort(403, description=exc.message)
+    except NotFound as exc:
+        abort(404, description=exc.message)
+    return _page(WebhookEndpointForm(formdata=None), rotated=rotated)

@@ -8,6 +8,8 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
 from shop.accounts import companies
 from shop.accounts import people as accounts
@@ -204,3 +206,57 @@ def test_a_buyer_member_may_not_edit_or_re_enable_on_the_page(api, receiver):
     assert api.client.post(f"/account/webhooks/{endpoint['id']}/edit", data={
         f"{prefix}-url": receiver.url, f"{prefix}-events": ["*"]}).status_code == 403
     assert api.client.post(f"/account/webhooks/{endpoint['id']}/disable").status_code == 403
+
+
+# --- Secret rotation ------------------------------------------------------------------------------------------------
+
+def test_after_a_rotation_both_secrets_verify_for_24_hours_then_only_the_new_one(api, stocked, receiver, rival):
+    admin, rival = admin_key(api), admin_key(rival)
+    endpoint = register(api, receiver.url, ["order.placed"])
+    old = endpoint["secret"]
+    path = f"/api/v1/webhook-endpoints/{endpoint['id']}/rotate-secret"
+    rotated = admin.post(path, key="rotate-1")
+    assert rotated.status_code == 200, rotated.get_json()
+    new = rotated.get_json()["secret"]
+    assert new.startswith("whsec_") and new != old
+    expires = _at(rotated.get_json()["previous_secret_expires_at"]) - datetime.now(UTC)
+    assert timedelta(hours=23, minutes=59) < expires <= timedelta(hours=24)
+    again = admin.post(path, key="rotate-1")  # a retry with the same key rotates nothing more
+    assert again.get_json() == rotated.get_json() and again.headers["Idempotent-Replayed"] == "true"
+    (listed,) = admin.get("/api/v1/webhook-endpoints").get_json()["items"]
+    assert "secret" not in listed and listed["previous_secret_expires_at"] == rotated.get_json()[
+        "previous_secret_expires_at"]
+
+    api.order()
+    run_worker(lambda: len(receiver.received) >= 1)
+    during = receiver.received[0]
+    assert [s.split(",")[0] for s in during.headers["webhook-signature"].split(" ")] == ["v1", "v1"]
+    for secret in (old, new):  # the reference library verifies it with either secret
+        assert Webhook(secret).verify(during.body, during.headers)["type"] == "order.placed"
+
+    db.session.get(WebhookEndpoint, endpoint["id"]).previous_secret_expires_at = \
+        datetime.now(UTC) - timedelta(seconds=1)  # 24 hours later
+    db.session.commit()
+    api.order()
+    run_worker(lambda: len(receiver.received) >= 2)
+    after = receiver.received[1]
+    assert len(after.headers["webhook-signature"].split(" ")) == 1
+    assert Webhook(new).verify(after.body, after.headers)["type"] == "order.placed"
+    with pytest.raises(WebhookVerificationError):
+        Webhook(old).verify(after.body, after.headers)
+    assert admin.get("/api/v1/webhook-endpoints").get_json()["items"][0]["previous_secret_expires_at"] is None
+
+    assert_problem(api.post(path), 403, "forbidden")  # a buyer key
+    assert_problem(rival.post(path), 404, "not-found")
+
+
+def test_the_webhooks_page_rotates_the_secret_and_shows_the_new_one_once(api, receiver):
+    endpoint = register(api, receiver.url)
+    sign_in(api.client, api.customer.email)
+    page = api.client.post(f"/account/webhooks/{endpoint['id']}/rotate-secret")
+    assert page.status_code == 200
+    new = re.search(r'<code class="wrap">(whsec_[^<]+)</code>', page.text).group(1)
+    assert new != endpoint["secret"] and "signed with the previous secret too" in page.text
+    assert new not in api.client.get("/account/webhooks").text  # shown once
+    assert db.session.get(WebhookEndpoint, endpoint["id"]).signing_secrets(datetime.now(UTC)) == (
+        new, endpoint["secret"])
