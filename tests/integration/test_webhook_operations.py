@@ -260,3 +260,29 @@ def test_the_webhooks_page_rotates_the_secret_and_shows_the_new_one_once(api, re
     assert new not in api.client.get("/account/webhooks").text  # shown once
     assert db.session.get(WebhookEndpoint, endpoint["id"]).signing_secrets(datetime.now(UTC)) == (
         new, endpoint["secret"])
+
+
+# --- order.rejected apart from order.cancelled ------------------------------------------------------------------
+
+def test_a_rejection_is_order_rejected_with_the_note_and_a_cancellation_carries_its_reason(api, stocked, receiver):
+    companies.set_terms(api.customer.company, approval_threshold="100")
+    buyer = make_member(api.customer, "clerk@acme.example", "buyer")
+    buyer_api = ApiClient(api.client, accounts.create_api_key(buyer, "Clerk's ERP"), buyer)
+    db.session.commit()
+    endpoint = register(api, receiver.url, ["order.rejected", "order.cancelled"])
+    rejected, withdrawn = (buyer_api.order().get_json()["number"] for _ in range(2))
+    assert admin_key(api, "Approval bot").post(f"/api/v1/orders/{rejected}/reject",
+                                               json={"note": "Not this quarter"}).status_code == 200
+    assert buyer_api.post(f"/api/v1/orders/{withdrawn}/cancel").status_code == 200
+    run_worker(lambda: len(receiver.received) >= 2)
+
+    by_type = {r.json["type"]: r.json["data"] for r in receiver.received}
+    assert sorted(by_type) == ["order.cancelled", "order.rejected"]
+    assert (by_type["order.rejected"]["number"], by_type["order.rejected"]["note"]) == (rejected, "Not this quarter")
+    assert by_type["order.rejected"]["status"] == "cancelled" and "reason" not in by_type["order.rejected"]
+    assert by_type["order.cancelled"]["number"] == withdrawn
+    assert by_type["order.cancelled"]["reason"] == "Cancelled by Clerk's ERP."
+    for r in receiver.received:
+        Webhook(endpoint["secret"]).verify(r.body, r.headers)
+    (listed,) = buyer_api.get("/api/v1/webhook-endpoints").get_json()["items"]
+    assert listed["events"] == ["order.rejected", "order.cancelled"]
