@@ -123,7 +123,7 @@ def webhook_edit(endpoint_id: int):
         else:
             flash("The endpoint is changed.", "success")
             return redirect(url_for("storefront.webhooks_page"))
-    elif form.csrf_token.errors:
+    elif "csrf_token" in form.errors:
         abort(400, description="The form was not sent from this site; reload the page and try again.")
     return _page(WebhookEndpointForm(formdata=None), status=422, edited=form, edited_id=endpoint_id)
 
