@@ -1,15 +1,18 @@
-"""Webhook endpoints: register, list, delete, test and redeliver; fan an event out to its deliveries; the
-delivery log for the company and for staff. Attempting a delivery is shop.events.delivery's.
+"""Webhook endpoints: register, list, change (or re-enable), rotate the secret of, disable, delete, test and
+redeliver; fan an event out to its deliveries; the delivery log for the company and for staff. Attempting a
+delivery is shop.events.delivery's.
 
 Endpoints and events each name a person (who registered the endpoint; whose order or notice it is), and both
 belong to that person's company: every endpoint of a company receives the company's events, and every member
-sees the company's endpoints; managing them (register, delete, test, redeliver) takes a company admin, or an API
-key made with the admin role: each of those services takes who acts and refuses itself (`check_may_manage`).
+sees the company's endpoints; managing them (register, change, rotate, delete, test, redeliver) takes a company
+admin, or an API key made with the admin role: each of those services takes who acts and refuses itself
+(`check_may_manage`).
 
-An endpoint receives events only while the member who registered it is an active company admin: the company
-trusted that person with where its orders go, not whoever holds the URL later. Removing them, or taking the admin
-role from them, disables their endpoints and tells the company's admins (`maker_lost_rights`); a delivery
-created before that is refused when a worker takes it (`refusal`)."""
+An endpoint receives events only while the member who registered it (or who last re-enabled it or gave it a new
+URL: its maker) is an active company admin: the company trusted that person with where its orders go, not
+whoever holds the URL later. Removing them, or taking the admin role from them, disables their endpoints and
+tells the company's admins (`maker_lost_rights`, through `disable`, as every disable goes); a delivery created
+before that is refused when a worker takes it (`refusal`)."""
 from __future__ import annotations
 
 import base64
@@ -37,7 +40,7 @@ from shop.platform.sql import like_pattern
 
 MAX_ENDPOINTS = 20
 SECRET_OVERLAP = timedelta(hours=24)  # after a rotation, the old secret signs too for this long
-MANAGER = MemberRole.ADMIN  # who may register, delete, test and redeliver; every member and key may read
+MANAGER = MemberRole.ADMIN  # who may register, change, delete, test and redeliver; every member and key may read
 MANAGING_ROLES = tuple(role for role in MemberRole if role.may(MANAGER))
 
 
