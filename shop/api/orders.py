@@ -129,7 +129,7 @@ def _decision(number: str, idempotency_key: str | None, note: str, approve: bool
     def decide() -> object:
         return _ORDER_SCHEMA.dump(work(number, customer, note))
 
-    # The buyer is told by e-mail as a consequence of the decision's event (order.approved, order.cancelled).
+    # The buyer is told by e-mail as a consequence of the decision's event (order.approved, order.rejected).
     return idempotency.respond(customer.company_id, idempotency_key, decide, 200)
 
 
@@ -175,6 +175,7 @@ class OrderReject(MethodView):
 
         Needs an approver key; a buyer key gets 403, and so does a key of the member who placed the order (who
         may withdraw it with `cancel` instead). The order is cancelled and its stock released; a second decision
-        is 409 `illegal-transition`. The buyer who placed it is told.
+        is 409 `illegal-transition`. The buyer who placed it is told. Webhooks get `order.rejected` with the
+        `note` (not `order.cancelled`).
         """
         return _decision(number, headers.get("key"), data["note"], approve=False)

@@ -10,8 +10,9 @@ from shop.api.blueprints import ApiBlueprint
 from shop.api.pagination import Cursor, encode_cursor
 from shop.api.schemas import IdempotencyHeaderSchema, PageQuerySchema, _page_schema
 from shop.events import webhooks
-from shop.events.models import WebhookEndpoint
+from shop.events.models import DeliveryState, WebhookEndpoint
 from shop.events.types import EVENT_TYPES
+from shop.platform.database import utcnow
 from shop.platform.extensions import db
 from shop.platform.fields import OutSchema
 from shop.platform.ratelimits import webhook_test_rate
@@ -20,7 +21,8 @@ webhooks_blp = ApiBlueprint(
     "webhooks", __name__, url_prefix="/api/v1/webhook-endpoints",
     description="Where your events go: each delivery is a POST signed as Standard Webhooks specifies "
                 "(`webhook-id`, `webhook-timestamp`, `webhook-signature`), retried after about 5 s, 5 min, 30 min, "
-                "2 h, 5 h, 10 h and 10 h with the same `webhook-id` until your endpoint answers 2xx within 10 s. "
+                "2 h, 5 h, 10 h and 10 h (each up to 15 % earlier or later) with the same `webhook-id` until your "
+                "endpoint answers 2xx within 15 s. "
                 "Every key of the company reads the endpoints and their deliveries; registering, deleting, testing "
                 "and redelivering need a key made with the `admin` role (by a company admin, on the account's API "
                 "keys page): any other key gets 403 `forbidden` and changes nothing. "
@@ -40,24 +42,46 @@ class EndpointInSchema(Schema):
     description = fields.String(load_default="")
 
 
+class EndpointPatchSchema(Schema):
+    url = fields.String(metadata={"description": "A new https:// address on the public internet, checked as when "
+                                                 "registering.",
+                                  "example": "https://erp.example.com/hooks/leucine-v2"})
+    events = fields.List(fields.String(metadata={"enum": ["*", *EVENT_TYPES]}),
+                         metadata={"description": 'The event types to receive from now on, or `["*"]` for all.',
+                                   "example": ["order.placed", "order.cancelled", "order.rejected"]})
+    description = fields.String(metadata={"example": "ERP production"})
+    enabled = fields.Boolean(metadata={
+        "description": "`true` re-enables a disabled endpoint (the deliveries that failed while it was disabled "
+                       "are not sent again: read their events from `GET /api/v1/events`); `false` disables it "
+                       "(`disabled_reason`: \"disabled by\" the key's name) and e-mails the company's admins.",
+        "example": True})
+
+
 class EndpointSchema(OutSchema):
     id = fields.Integer(required=True)
     url = fields.String(required=True)
     events = fields.List(fields.String(metadata={"enum": ["*", *EVENT_TYPES]}), required=True)
     description = fields.String(required=True)
     enabled = fields.Boolean(required=True, metadata={
-        "description": "false once it failed for 5 days, or once the member who registered it was removed or is "
-                       "no longer a company admin: nothing is sent to it any more."})
+        "description": "false once it answered 410 Gone, failed for 5 days, was disabled by an admin, or once the "
+                       "member who registered it was removed or is no longer a company admin: nothing is sent to it "
+                       "any more, and the company's admins were e-mailed."})
     disabled_reason = fields.String(required=True, allow_none=True,
                                     metadata={"description": "Why it is disabled; null while it is enabled."})
     created_at = fields.DateTime(required=True)
+    previous_secret_expires_at = fields.DateTime(required=True, allow_none=True, metadata={
+        "description": "After `rotate-secret`: until then deliveries carry a signature with the previous secret "
+                       "too; null when only the current secret signs.",
+        "example": "2026-12-06T07:00:00+00:00"})
 
     @pre_dump
     def _plain(self, endpoint: WebhookEndpoint, **kwargs) -> dict:
+        overlap = len(endpoint.signing_secrets(utcnow())) > 1
         return {"id": endpoint.id, "url": endpoint.url, "events": endpoint.event_types,
                 "description": endpoint.description, "enabled": endpoint.enabled,
                 "disabled_reason": None if endpoint.enabled else endpoint.disabled_reason,
-                "created_at": endpoint.created_at}
+                "created_at": endpoint.created_at,
+                "previous_secret_expires_at": endpoint.previous_secret_expires_at if overlap else None}
 
 
 class CreatedEndpointSchema(EndpointSchema):
@@ -69,6 +93,13 @@ class CreatedEndpointSchema(EndpointSchema):
         return {**super()._plain(endpoint), "secret": endpoint.secret}
 
 
+class RotatedSecretSchema(CreatedEndpointSchema):
+    secret = fields.String(required=True, metadata={
+        "description": "The new signing secret (`whsec_...`): shown only now, keep it. Until "
+                       "`previous_secret_expires_at` (24 hours) each delivery is signed with the previous secret too.",
+        "example": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"})
+
+
 class AttemptSchema(OutSchema):
     event_id = fields.String(required=True)
     event_type = fields.String(required=True)
@@ -77,6 +108,18 @@ class AttemptSchema(OutSchema):
                                  metadata={"description": "null when nothing answered."})
     duration_ms = fields.Integer(required=True)
     error = fields.String(required=True, allow_none=True)
+    state = fields.String(required=True, metadata={
+        "enum": [state.value for state in DeliveryState],
+        "description": "The delivery's state now (every attempt of one delivery shows the same): `pending` (an "
+                       "attempt is due at `next_attempt_at`), `delivered` (an attempt got a 2xx) or `failed` (every "
+                       "attempt of the retry schedule failed, or the endpoint was disabled).",
+        "example": "pending"})
+    attempts = fields.Integer(required=True, metadata={
+        "description": "Attempts of the delivery on its current schedule (a redelivery starts a fresh one).",
+        "example": 2})
+    next_attempt_at = fields.DateTime(required=True, allow_none=True, metadata={
+        "description": "When the next attempt is due; null unless `state` is `pending`.",
+        "example": "2026-12-05T09:30:00+00:00"})
 
 
 class DeliveryQuerySchema(PageQuerySchema):
@@ -93,6 +136,7 @@ AttemptPageSchema = _page_schema(AttemptSchema, "WebhookDeliveryPage")
 
 
 _CREATED_SCHEMA = CreatedEndpointSchema()
+_ROTATED_SCHEMA = RotatedSecretSchema()
 # Test events and redeliveries per company (RATELIMIT_WEBHOOK_TESTS), counted with the account pages'.
 webhook_tests = webhook_test_rate(lambda: current_customer().company_id)
 THROTTLED = ("More test events and redeliveries than RATELIMIT_WEBHOOK_TESTS allows the company, whichever key "
@@ -148,6 +192,54 @@ class Endpoint(MethodView):
         return ""
 
 
+    @webhooks_blp.doc(operationId="updateWebhookEndpoint")
+    @webhooks_blp.arguments(EndpointPatchSchema(), unknown=RAISE)
+    @webhooks_blp.response(200, EndpointSchema)
+    @webhooks_blp.alt_response(403, description=MANAGING)
+    @webhooks_blp.alt_response(404, response="NOT_FOUND")
+    def patch(self, data, endpoint_id: int):
+        """Change a webhook endpoint: its URL, event types, description, or whether it is enabled
+
+        Only the fields given change. `url` and `events` are checked as registering checks them (422 naming
+        each refused field; nothing changes). `"enabled": true` re-enables a disabled endpoint (one that failed
+        for days, answered 410 Gone, or whose maker is no longer an admin): it receives the events that happen
+        from now on; the deliveries that failed while it was disabled are **not** sent again, so read what it
+        missed from the events feed (`GET /api/v1/events?after=...`). Re-enabling it or changing its URL makes the
+        key's maker its maker: it stays enabled while that person is a company admin. `"enabled": false` disables
+        it (reason "disabled by" the key's name) and e-mails the company's admins. The secret does not change
+        (see `rotate-secret`). Needs a key with the `admin` role (else 403).
+        """
+        endpoint = webhooks.update_endpoint(current_customer(), endpoint_id, data)
+        db.session.commit()
+        return endpoint
+
+
+@webhooks_blp.route("/<id:endpoint_id>/rotate-secret")
+class RotateSecret(MethodView):
+    @webhooks_blp.doc(operationId="rotateWebhookSecret")
+    @webhooks_blp.arguments(IdempotencyHeaderSchema(), location="headers")
+    @webhooks_blp.response(200, RotatedSecretSchema, headers=idempotency.RESPONSE_HEADERS)
+    @webhooks_blp.alt_response(403, description=MANAGING)
+    @webhooks_blp.alt_response(404, response="NOT_FOUND")
+    @webhooks_blp.alt_response(409, response="CONFLICT")
+    def post(self, headers, endpoint_id: int):
+        """Give a webhook endpoint a new signing secret
+
+        Answers with the new `secret`, shown this once (and to a retry with the same `Idempotency-Key`, which
+        rotates nothing more). For the next 24 hours (`previous_secret_expires_at`) every delivery's
+        `webhook-signature` carries two space-separated `v1,<signature>` entries, one with the new secret and one
+        with the previous, as Standard Webhooks allows, so the reference libraries verify it with either secret:
+        switch your receiver to the new secret within that time. After it, only the new secret signs. Rotating
+        again within the 24 hours drops the oldest secret at once. Needs a key with the `admin` role (else 403).
+        """
+        customer = current_customer()
+
+        def rotate() -> object:
+            return _ROTATED_SCHEMA.dump(webhooks.rotate_secret(customer, endpoint_id))
+
+        return idempotency.respond(customer.company_id, headers.get("key"), rotate, 200)
+
+
 @webhooks_blp.route("/<id:endpoint_id>/deliveries")
 class Deliveries(MethodView):
     @webhooks_blp.doc(operationId="listWebhookDeliveries")
@@ -157,8 +249,8 @@ class Deliveries(MethodView):
     def get(self, args, endpoint_id: int):
         """The endpoint's delivery log, newest attempt first
 
-        Each attempt to deliver an event: when, the status your endpoint answered (null when nothing answered), how
-        long it took and the error, if any. Cursor-paginated like every list.
+        Each attempt with its delivery's state now (`pending`, `delivered`, `failed`), the delivery's attempts so
+        far and, while it is pending, when the next attempt is due.
         """
         endpoint = webhooks.get_endpoint(endpoint_id, current_customer().id)
         limit, cursor = args["limit"], args.get("cursor")
@@ -166,7 +258,9 @@ class Deliveries(MethodView):
         page, more = rows[:limit], len(rows) > limit
         items = [{"event_id": event.event_id, "event_type": event.type, "attempted_at": attempt.attempted_at,
                   "status_code": attempt.status_code, "duration_ms": attempt.duration_ms,
-                  "error": attempt.error or None} for attempt, event in page]
+                  "error": attempt.error or None, "state": delivery.state.value, "attempts": delivery.attempts,
+                  "next_attempt_at": delivery.next_attempt_at if delivery.state == DeliveryState.PENDING else None}
+                 for attempt, event, delivery in page]
         return {"items": items, "next_cursor": encode_cursor("deliveries", page[-1][0].id) if more else None}
 
 

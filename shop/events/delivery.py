@@ -9,6 +9,7 @@ The HTTP request runs outside any database transaction: a slow receiver holds no
 from __future__ import annotations
 
 import json
+import random
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,16 +23,17 @@ from standardwebhooks import Webhook
 
 from shop.events import netguard
 from shop.events.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from shop.events.webhooks import refusal, schedule
-from shop.platform import mail
+from shop.events.webhooks import disable, refusal, schedule
 from shop.platform.database import utcnow
 from shop.platform.extensions import db
 from shop.platform.queue import hand_over
-from shop.platform.retry import retry_delay
+from shop.platform.retry import jittered_delay
 from shop.platform.tx import run_in_transaction
 
 EXCERPT_BYTES = 1000
 USER_AGENT = "LeucineShop-Webhooks/1"
+GONE = 410  # Standard Webhooks: a 410 Gone asks the sender to stop; the endpoint is disabled at once
+GONE_REASON = "the endpoint answered 410 Gone"
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ class Claimed:
     """What a worker that claimed a delivery needs to POST it."""
 
     url: str
-    secret: str
+    secrets: tuple[str, ...]  # each signs: the current secret, and during a rotation's overlap the one before
     event_id: str
     body: str
 
@@ -97,13 +99,14 @@ def _claim(delivery_id: int) -> Claimed | None:
     event = delivery.event
     body = json.dumps({"id": event.event_id, "type": event.type, "created_at": event.created_at.isoformat(),
                        "data": json.loads(event.data)}, separators=(",", ":"))
-    return Claimed(delivery.endpoint.url, delivery.endpoint.secret, event.event_id, body)
+    return Claimed(delivery.endpoint.url, delivery.endpoint.signing_secrets(now), event.event_id, body)
 
 
-def signed_headers(secret: str, message_id: str, body: str, at: datetime) -> dict[str, str]:
-    """The Standard Webhooks headers for `body`, signed with the endpoint's secret."""
+def signed_headers(secrets: tuple[str, ...], message_id: str, body: str, at: datetime) -> dict[str, str]:
+    """The Standard Webhooks headers for `body`, signed with each of the endpoint's secrets (`v1,<signature>`
+    entries separated by spaces, as the specification allows several)."""
     return {"webhook-id": message_id, "webhook-timestamp": str(int(at.timestamp())),
-            "webhook-signature": Webhook(secret).sign(message_id, at, body),
+            "webhook-signature": " ".join(Webhook(secret).sign(message_id, at, body) for secret in secrets),
             "Content-Type": "application/json", "User-Agent": USER_AGENT}
 
 
@@ -132,7 +135,7 @@ def _send(claimed: Claimed, address: str) -> tuple[int, str]:
     """One POST to `address` (the checked one) naming the endpoint's host (Host, and SNI and the certificate
     check over https); no redirect followed, no retry: the answer's status and its first bytes."""
     parts = urlsplit(claimed.url)
-    headers = {**signed_headers(claimed.secret, claimed.event_id, claimed.body, utcnow()), "Host": parts.netloc}
+    headers = {**signed_headers(claimed.secrets, claimed.event_id, claimed.body, utcnow()), "Host": parts.netloc}
     https = parts.scheme == "https"
     pool_class = urllib3.HTTPSConnectionPool if https else urllib3.HTTPConnectionPool
     options = {"server_hostname": parts.hostname, "assert_hostname": parts.hostname} if https else {}
@@ -177,7 +180,14 @@ def _record_outcome(delivery_id: int, outcome: Outcome) -> None:
         delivery.state = DeliveryState.DELIVERED
         endpoint.failing_since = None
         return
-    delay = retry_delay(delivery.attempts, current_app.config["WEBHOOK_RETRY_SCHEDULE"])
+    if outcome.status_code == GONE:  # the receiver says the endpoint is gone for good: no more retries
+        delivery.state = DeliveryState.FAILED
+        disable(endpoint, GONE_REASON)
+        return
+    if not endpoint.enabled:  # disabled while this attempt was in flight
+        delivery.state = DeliveryState.FAILED
+        return
+    delay = jittered_delay(delivery.attempts, current_app.config["WEBHOOK_RETRY_SCHEDULE"], random.random())
     if delay is None:
         delivery.state = DeliveryState.FAILED
     else:
@@ -193,10 +203,7 @@ def _note_failure(endpoint: WebhookEndpoint, now: datetime) -> None:
         return
     hours = current_app.config["WEBHOOK_DISABLE_AFTER_HOURS"]
     if endpoint.enabled and now - endpoint.failing_since >= timedelta(hours=hours):
-        endpoint.enabled, endpoint.disabled_at = False, now
-        endpoint.disabled_reason = f"It failed every delivery for {hours} hours."
-        mail.send(endpoint.customer.email, "Your webhook endpoint was disabled", "webhook_disabled",
-                  endpoint=endpoint, hours=hours)
+        disable(endpoint, f"It failed every delivery for {hours} hours.")
 
 
 def sweep_due() -> int:

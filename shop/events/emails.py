@@ -185,6 +185,7 @@ _SENDERS: dict[str, Callable[[Customer, OutboxEvent], None]] = {
     "order.confirmed": _order_confirmed,
     "order.shipped": _order_mail("Order {number} has shipped", "order_shipped"),
     "order.cancelled": _order_cancelled,
+    "order.rejected": _order_cancelled,  # the approver's rejection, with their note
     "order.changed": _order_changed,
     "lot.recalled": _recall_notice,
 }

@@ -28,6 +28,9 @@ class WebhookEndpoint(Base):
     description: Mapped[str] = mapped_column(String(200), default="")
     # Kept as given (whsec_ + base64): signing needs the key itself, so it cannot be stored hashed.
     secret: Mapped[str] = mapped_column(String(100))
+    # After a rotation the replaced secret signs too, beside the new one, until previous_secret_expires_at.
+    previous_secret: Mapped[str | None] = mapped_column(String(100))
+    previous_secret_expires_at: Mapped[datetime | None]
     enabled: Mapped[bool] = mapped_column(default=True)
     failing_since: Mapped[datetime | None]  # the first failed attempt since the last success
     disabled_at: Mapped[datetime | None]
@@ -36,6 +39,13 @@ class WebhookEndpoint(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     customer: Mapped[Customer] = relationship()
+
+    def signing_secrets(self, now: datetime) -> tuple[str, ...]:
+        """The secrets that sign a delivery sent at `now`: the current one, and the one it replaced while the
+        rotation's overlap lasts."""
+        if self.previous_secret and self.previous_secret_expires_at and now < self.previous_secret_expires_at:
+            return self.secret, self.previous_secret
+        return (self.secret,)
 
     @property
     def event_types(self) -> list[str]:

@@ -1,23 +1,28 @@
-"""Webhook endpoints: register, list, delete, test and redeliver; fan an event out to its deliveries; the
-delivery log for the company and for staff. Attempting a delivery is shop.events.delivery's.
+"""Webhook endpoints: register, list, change (or re-enable), rotate the secret of, disable, delete, test and
+redeliver; fan an event out to its deliveries; the delivery log for the company and for staff. Attempting a
+delivery is shop.events.delivery's.
 
 Endpoints and events each name a person (who registered the endpoint; whose order or notice it is), and both
 belong to that person's company: every endpoint of a company receives the company's events, and every member
-sees the company's endpoints; managing them (register, delete, test, redeliver) takes a company admin, or an API
-key made with the admin role: each of those services takes who acts and refuses itself (`check_may_manage`).
+sees the company's endpoints; managing them (register, change, rotate, delete, test, redeliver) takes a company
+admin, or an API key made with the admin role: each of those services takes who acts and refuses itself
+(`check_may_manage`).
 
-An endpoint receives events only while the member who registered it is an active company admin: the company
-trusted that person with where its orders go, not whoever holds the URL later. Removing them, or taking the admin
-role from them, disables their endpoints and tells the company's admins (`maker_lost_rights`); a delivery
-created before that is refused when a worker takes it (`refusal`)."""
+An endpoint receives events only while the member who registered it (or who last re-enabled it or gave it a new
+URL: its maker) is an active company admin: the company trusted that person with where its orders go, not
+whoever holds the URL later. Removing them, or taking the admin role from them, disables their endpoints and
+tells the company's admins (`maker_lost_rights`, through `disable`, as every disable goes); a delivery created
+before that is refused when a worker takes it (`refusal`)."""
 from __future__ import annotations
 
 import base64
 import secrets
+from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any, Protocol
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, insert, literal, or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from shop.accounts.models import Company, Customer, MemberRole
@@ -25,7 +30,7 @@ from shop.events import emails, netguard
 from shop.events.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from shop.events.types import EVENT_TYPES
 from shop.platform import mail, outbox
-from shop.platform.database import utcnow
+from shop.platform.database import UTCDateTime, utcnow
 from shop.platform.errors import Forbidden, InvalidInput, NotFound
 from shop.platform.extensions import db
 from shop.platform.names import checked_name
@@ -34,7 +39,8 @@ from shop.platform.queue import hand_over
 from shop.platform.sql import like_pattern
 
 MAX_ENDPOINTS = 20
-MANAGER = MemberRole.ADMIN  # who may register, delete, test and redeliver; every member and key may read
+SECRET_OVERLAP = timedelta(hours=24)  # after a rotation, the old secret signs too for this long
+MANAGER = MemberRole.ADMIN  # who may register, change, delete, test and redeliver; every member and key may read
 MANAGING_ROLES = tuple(role for role in MemberRole if role.may(MANAGER))
 
 
@@ -46,6 +52,9 @@ class Actor(Protocol):
 
     @property
     def role(self) -> MemberRole: ...
+
+    @property
+    def actor_name(self) -> str: ...  # a person's e-mail, or the key's name
 
 
 # --- Endpoints ------------------------------------------------------------------------------------
@@ -69,10 +78,7 @@ def create_endpoint(actor: Actor, url: object, events: object, description: obje
     (whsec_...); Forbidden unless the actor may manage endpoints, InvalidInput names every refused field."""
     check_may_manage(actor.role)
     errors: dict[str, list[str]] = {}
-    try:
-        netguard.check_url(url, current_app.config["WEBHOOK_ALLOW_INSECURE"])  # type: ignore[arg-type]
-    except netguard.RefusedURL as exc:
-        errors["url"] = [str(exc)]
+    _check_url(url, errors)
     types = _event_types(events, errors)
     description = checked_name(description, "description", 200, errors)
     count = len(list_endpoints(actor.id))
@@ -80,12 +86,73 @@ def create_endpoint(actor: Actor, url: object, events: object, description: obje
         errors["url"] = errors.get("url", []) + [f"At most {MAX_ENDPOINTS} endpoints; delete one first."]
     if errors:
         raise InvalidInput(errors)
-    secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
     endpoint = WebhookEndpoint(customer_id=actor.id, url=url, events=" ".join(types),
-                               description=description, secret=secret)
+                               description=description, secret=_new_secret())
     db.session.add(endpoint)
     db.session.flush()
     return endpoint
+
+
+def update_endpoint(actor: Actor, endpoint_id: int, changes: dict[str, object]) -> WebhookEndpoint:
+    """Change what `changes` names of an endpoint of the actor's company: `url` and `events` checked as
+    registering checks them, `description`, and `enabled`. Re-enabling clears why it was disabled and how long it
+    had failed; the deliveries that failed while it was disabled are not sent again (the events feed has their
+    events). Whoever re-enables it or gives it a new URL becomes its maker: the company trusts them with where its
+    events go now. Disabling it is `disable` with "disabled by <who>". Forbidden unless the actor may manage
+    endpoints, NotFound for another company's, InvalidInput names every refused field and changes nothing."""
+    endpoint = _managed_endpoint(actor, endpoint_id)
+    errors: dict[str, list[str]] = {}
+    if "url" in changes:
+        _check_url(changes["url"], errors)
+    types = _event_types(changes["events"], errors) if "events" in changes else None
+    description = checked_name(changes["description"], "description", 200, errors) \
+        if "description" in changes else None
+    enabled = changes.get("enabled")
+    if enabled is not None and not isinstance(enabled, bool):
+        errors["enabled"] = ["true or false."]
+    if errors:
+        raise InvalidInput(errors)
+    new_url = "url" in changes and changes["url"] != endpoint.url
+    if new_url:
+        endpoint.url = changes["url"]  # type: ignore[assignment]
+    if types is not None:
+        endpoint.events = " ".join(types)
+    if description is not None:
+        endpoint.description = description
+    re_enabled = enabled is True and not endpoint.enabled
+    if new_url or re_enabled:
+        endpoint.customer = db.session.get(Customer, actor.id)
+    if re_enabled:
+        endpoint.enabled, endpoint.failing_since, endpoint.disabled_at, endpoint.disabled_reason = \
+            True, None, None, None
+    elif enabled is False:
+        disable(endpoint, f"disabled by {actor.actor_name}")
+    db.session.flush()
+    return endpoint
+
+
+def rotate_secret(actor: Actor, endpoint_id: int) -> WebhookEndpoint:
+    """Give an endpoint of the actor's company a new secret; the one it replaces keeps signing too, for
+    SECRET_OVERLAP, so that every delivery meanwhile carries both signatures and the receiver switches over at
+    its own pace. A second rotation within the overlap drops the oldest secret at once."""
+    endpoint = _managed_endpoint(actor, endpoint_id)
+    db.session.refresh(endpoint, with_for_update=True)
+    endpoint.previous_secret, endpoint.previous_secret_expires_at = endpoint.secret, utcnow() + SECRET_OVERLAP
+    endpoint.secret = _new_secret()
+    db.session.flush()
+    return endpoint
+
+
+def _new_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _check_url(url: object, errors: dict[str, list[str]]) -> None:
+    """Refuse (into `errors`) a URL that is not https or whose host resolves to a non-public address."""
+    try:
+        netguard.check_url(url, current_app.config["WEBHOOK_ALLOW_INSECURE"])  # type: ignore[arg-type]
+    except netguard.RefusedURL as exc:
+        errors["url"] = [str(exc)]
 
 
 def _event_types(events: object, errors: dict[str, list[str]]) -> list[str]:
@@ -136,16 +203,18 @@ def delete_endpoint(actor: Actor, endpoint_id: int) -> None:
     db.session.flush()
 
 
-def attempts(endpoint_id: int, limit: int, before_id: int | None = None) -> list[tuple[WebhookAttempt, OutboxEvent]]:
-    """The endpoint's delivery log, newest first, keyset-paginated on the attempt's id."""
-    stmt = (select(WebhookAttempt, OutboxEvent)
+def attempts(endpoint_id: int, limit: int,
+             before_id: int | None = None) -> list[tuple[WebhookAttempt, OutboxEvent, WebhookDelivery]]:
+    """The endpoint's delivery log, newest first, keyset-paginated on the attempt's id: each attempt with its
+    event and its delivery as it is now (its state, attempts and next attempt)."""
+    stmt = (select(WebhookAttempt, OutboxEvent, WebhookDelivery)
             .join(WebhookDelivery, WebhookDelivery.id == WebhookAttempt.delivery_id)
             .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.event_id)
             .where(WebhookAttempt.endpoint_id == endpoint_id)
             .order_by(WebhookAttempt.id.desc()).limit(limit))
     if before_id is not None:
         stmt = stmt.where(WebhookAttempt.id < before_id)
-    return [(row[0], row[1]) for row in db.session.execute(stmt)]
+    return [(row[0], row[1], row[2]) for row in db.session.execute(stmt)]
 
 
 def send_test(actor: Actor, endpoint_id: int) -> str:
@@ -214,18 +283,37 @@ def maker_lost_rights(member: Customer, **_: object) -> None:
     reason = _maker_gone(member)
     if reason is None:
         return
-    endpoints = db.session.scalars(select(WebhookEndpoint).where(
+    disable(db.session.scalars(select(WebhookEndpoint).where(
         WebhookEndpoint.customer_id == member.id, WebhookEndpoint.enabled.is_(True))
-        .order_by(WebhookEndpoint.id).with_for_update()).all()
+        .order_by(WebhookEndpoint.id).with_for_update()).all(), reason)
+
+
+def disable(endpoints: WebhookEndpoint | Sequence[WebhookEndpoint], reason: str) -> None:
+    """Disable the endpoints (of one company) for `reason`, a sentence their page, the API and their delivery log
+    show; their pending deliveries fail without another attempt, and the company's admins are e-mailed, in the
+    caller's transaction (the outbox). Every disable goes through here: failing for days, a 410 Gone, the maker no
+    longer an admin, an admin's choice. Endpoints disabled already are left as they are."""
+    endpoints = [e for e in ([endpoints] if isinstance(endpoints, WebhookEndpoint) else endpoints) if e.enabled]
     if not endpoints:
         return
     now = utcnow()
     for endpoint in endpoints:
-        endpoint.enabled, endpoint.disabled_at, endpoint.disabled_reason = False, now, reason
-    admins = emails.addresses(member.company_id, (MANAGER,))
+        endpoint.enabled, endpoint.disabled_at, endpoint.disabled_reason = False, now, reason[:500]
+    # Deliveries due (none in a worker's hands) fail now, each logged as not sent, rather than wait for their time.
+    waiting = (WebhookDelivery.endpoint_id.in_([e.id for e in endpoints]),
+               WebhookDelivery.state == DeliveryState.PENDING, WebhookDelivery.claimed_until.is_(None))
+    db.session.execute(insert(WebhookAttempt).from_select(
+        ["delivery_id", "endpoint_id", "attempted_at", "duration_ms", "error", "response_excerpt"],
+        select(WebhookDelivery.id, WebhookDelivery.endpoint_id, literal(now, UTCDateTime()), literal(0),
+               literal(f"Not sent: {reason}"[:500]), literal("")).where(*waiting).order_by(WebhookDelivery.id)))
+    db.session.execute(update(WebhookDelivery).where(*waiting).values(state=DeliveryState.FAILED)
+                       .execution_options(synchronize_session=False))
+    company = endpoints[0].customer.company
+    admins = emails.addresses(company.id, (MANAGER,))
     if admins:
-        mail.send(admins, "Webhook endpoints of your company were disabled", "webhook_maker_gone",
-                  endpoints=endpoints, reason=reason, company=member.company)
+        several = len(endpoints) != 1
+        mail.send(admins, f"Webhook endpoint{'s' if several else ''} of your company {'were' if several else 'was'} "
+                  "disabled", "webhook_disabled", endpoints=endpoints, reason=reason, company=company)
     db.session.flush()
 
 

@@ -34,15 +34,15 @@ def confirm_order(number: str, staff: StaffUser | None = None) -> Order:
 
 
 def cancel_order(number: str, *, customer: CustomerRef | None = None, staff: StaffUser | None = None,
-                 reason: str = "", actor: Actor | None = None) -> Order:
+                 reason: str = "", actor: Actor | None = None, rejection: str | None = None) -> Order:
     """Cancel an order awaiting approval, pending or confirmed, and give its allocated units back to stock.
 
     With `customer`, only an order of that customer's company can be found (another's is NotFound); `actor`
-    overrides who it is recorded as (an approver rejecting it).
+    overrides who it is recorded as (an approver rejecting it, whose note is the `rejection`).
     """
     order = get_order(number, company_id=customer.company_id if customer else None, lock=True)
     actor = actor or Actor.of(staff, customer)
-    move(order, OrderStatus.CANCELLED, actor, reason)
+    move(order, OrderStatus.CANCELLED, actor, reason, rejection=rejection)
     for a in _locked_live_allocations(order):
         refill.give_back(order, a, AllocationStatus.RETURNED_CANCELLED, staff_id=actor.staff_id,
                          reason=f"Order {order.number} cancelled")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from shop.ordering.models import Order, OrderStatus
+from shop.ordering.models import Order, OrderStatus, OrderStatusChange
 
 if TYPE_CHECKING:
     from shop.ordering.rows import PlacedOrder
@@ -31,12 +31,33 @@ def order_placed(order: PlacedOrder, customer_id: int, data: Mapping[str, object
     return outbox.new_event("order.placed", data, customer_id=customer_id, subject=order.number)
 
 
-def order_status_changed(order: Order) -> None:
-    """An order moved to its current status. Its event is written as the transaction commits, so that its
-    data shows everything the move brought with it (stock given back, a tracking reference)."""
+def order_status_changed(order: Order, change: OrderStatusChange | None = None) -> None:
+    """An order moved to its current status (by `change`). Its event is written as the transaction commits, so
+    that its data shows everything the move brought with it (stock given back, a tracking reference); a
+    cancellation's carries its `reason`."""
     event_type = _STATUS_EVENTS.get(order.status)
-    if event_type is not None:
-        outbox.announce(outbox.Event(event_type, lambda: views.order(order), order.customer_id, order.number))
+    if event_type is None:
+        return
+    if order.status == OrderStatus.CANCELLED:
+        outbox.announce(outbox.Event(event_type, lambda: {**views.order(order), "reason": cancel_reason(change)},
+                                     order.customer_id, order.number))
+        return
+    outbox.announce(outbox.Event(event_type, lambda: views.order(order), order.customer_id, order.number))
+
+
+def cancel_reason(change: OrderStatusChange | None) -> str:
+    """Why an order was cancelled, in words: the reason given (staff's, the approval's expiry), else who did it."""
+    if change is not None and change.note:
+        return change.note
+    by = change.by if change is not None else None
+    return f"Cancelled by {by}." if by is not None else "Cancelled by the shop."
+
+
+def order_rejected(order: Order, note: str) -> None:
+    """An approver of the company rejected the order awaiting approval (it is cancelled, its stock released):
+    the order as the transaction commits it, with the approver's `note`. Not an `order.cancelled`."""
+    outbox.announce(outbox.Event("order.rejected", lambda: {**views.order(order), "note": note},
+                                 order.customer_id, order.number))
 
 
 def order_needs_attention(order: Order) -> None:

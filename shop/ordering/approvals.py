@@ -72,10 +72,10 @@ def approve(number: str, member: Member, note: str = "") -> Order:
 
 
 def reject(number: str, member: Member, note: str = "") -> Order:
-    """Reject an order of the member's company: it is cancelled and its stock released."""
+    """Reject an order of the member's company: it is cancelled and its stock released (`order.rejected`)."""
     _, note = _decide(number, member, note)
     return ordering.cancel_order(number, customer=member, actor=Actor.approver(member),
-                                 reason=f"{REJECTED} {note}".strip())
+                                 reason=f"{REJECTED} {note}".strip(), rejection=note)
 
 
 def queue(company_id: int) -> list[Order]:

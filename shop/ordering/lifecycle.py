@@ -94,9 +94,11 @@ def transition(source: OrderStatus, target: OrderStatus) -> Transition | None:
     return next((t for t in TRANSITIONS if t.source == source and t.target == target), None)
 
 
-def move(order: Order, target: OrderStatus, actor: Actor, note: str = "") -> OrderStatusChange:
+def move(order: Order, target: OrderStatus, actor: Actor, note: str = "", *,
+         rejection: str | None = None) -> OrderStatusChange:
     """Move the order to `target`, recorded in its history; raise IllegalTransition when its status does not
-    allow it, Forbidden when the actor's role may not. The caller does what the move means for the stock."""
+    allow it, Forbidden when the actor's role may not. The caller does what the move means for the stock. A
+    `rejection` (the approver's note) announces the cancellation as `order.rejected`."""
     allowed = transition(order.status, target)
     if allowed is None:
         raise IllegalTransition(f"Order {order.number} is {order.status} and cannot be {target}.")
@@ -106,5 +108,8 @@ def move(order: Order, target: OrderStatus, actor: Actor, note: str = "") -> Ord
                                customer_id=actor.customer_id, api_key_id=actor.api_key_id, note=note)
     order.history.append(change)
     order.status = target
-    announce.order_status_changed(order)  # its outbox row, written as the transaction commits
+    if rejection is not None:  # its outbox row, written as the transaction commits
+        announce.order_rejected(order, rejection)
+    else:
+        announce.order_status_changed(order, change)
     return change

@@ -212,7 +212,7 @@ def task_queue_settings(instance_path: str, redis_url: str | None) -> dict:
         # Events whose fan-out (to webhooks or e-mail) failed this often are given up on and shown to staff.
         "OUTBOX_FAN_OUT_ATTEMPTS": _whole_number("OUTBOX_FAN_OUT_ATTEMPTS", 10, minimum=1),
         "WEBHOOK_ALLOW_INSECURE": _flag("WEBHOOK_ALLOW_INSECURE", False),
-        "WEBHOOK_TIMEOUT_SECONDS": _whole_number("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1),
+        "WEBHOOK_TIMEOUT_SECONDS": _whole_number("WEBHOOK_TIMEOUT_SECONDS", 15, minimum=1),
         # A worker holds a delivery for the timeout plus this margin; one that died lets it go after that.
         "WEBHOOK_LEASE_MARGIN_SECONDS": _whole_number("WEBHOOK_LEASE_MARGIN_SECONDS", 30, minimum=1),
         "WEBHOOK_RETRY_SCHEDULE": _seconds_list("WEBHOOK_RETRY_SCHEDULE", DEFAULT_RETRY_SCHEDULE),

@@ -18,12 +18,25 @@ LOG_ROWS = 10
 webhook_tests = webhook_test_rate(lambda: current_customer().company_id)
 
 
-def _page(form: WebhookEndpointForm, created=None, status: int = 200):
+def _page(form: WebhookEndpointForm, created=None, status: int = 200, edited: WebhookEndpointForm | None = None,
+          edited_id: int | None = None, rotated=None):
+    """The page; `edited` is the edit form of endpoint `edited_id` as sent (with its errors beside its fields)."""
     customer = current_customer()
-    endpoints = [(endpoint, webhooks.attempts(endpoint.id, LOG_ROWS))
+    endpoints = [(endpoint, webhooks.attempts(endpoint.id, LOG_ROWS),
+                  edited if endpoint.id == edited_id else _edit_form(endpoint))
                  for endpoint in webhooks.list_endpoints(customer.id)]
     return render_template("storefront/webhooks.html", form=form, endpoints=endpoints, created=created,
-                           action=FlaskForm(formdata=None), may_manage=webhooks.may_manage(customer.role)), status
+                           edited_id=edited_id, rotated=rotated, action=FlaskForm(formdata=None),
+                           may_manage=webhooks.may_manage(customer.role)), status
+
+
+def _edit_form(endpoint=None, endpoint_id: int | None = None) -> WebhookEndpointForm:
+    """The edit form of an endpoint: filled in with what it is now, or (without `endpoint`) as sent."""
+    prefix = f"endpoint-{endpoint.id if endpoint is not None else endpoint_id}"
+    if endpoint is None:
+        return WebhookEndpointForm(prefix=prefix)
+    return WebhookEndpointForm(formdata=None, prefix=prefix, data={
+        "url": endpoint.url, "events": endpoint.event_types, "description": endpoint.description})
 
 
 @bp.get("/account/webhooks")
@@ -90,3 +103,58 @@ def webhook_redeliver(endpoint_id: int):
     event_id = request.form.get("event_id", "")
     return _act(endpoint_id, lambda member, endpoint: webhooks.redeliver(member, endpoint, event_id),
                 f"Event {event_id} is on its way again.")
+
+
+@bp.post("/account/webhooks/<id:endpoint_id>/edit")
+@customer_required()
+def webhook_edit(endpoint_id: int):
+    """Change the endpoint's URL, events and description, checked as registering checks them."""
+    form = _edit_form(endpoint_id=endpoint_id)
+    if form.validate_on_submit():
+        changes = {"url": form.url.data.strip(), "events": form.events.data, "description": form.description.data}
+        try:
+            run_in_transaction(webhooks.update_endpoint, current_customer(), endpoint_id, changes)
+        except Forbidden as exc:
+            abort(403, description=exc.message)
+        except NotFound as exc:
+            abort(404, description=exc.message)
+        except InvalidInput as exc:
+            form.form_errors.extend(apply_errors(form, exc.errors))
+        else:
+            flash("The endpoint is changed.", "success")
+            return redirect(url_for("storefront.webhooks_page"))
+    elif "csrf_token" in form.errors:
+        abort(400, description="The form was not sent from this site; reload the page and try again.")
+    return _page(WebhookEndpointForm(formdata=None), status=422, edited=form, edited_id=endpoint_id)
+
+
+@bp.post("/account/webhooks/<id:endpoint_id>/enable")
+@customer_required()
+def webhook_enable(endpoint_id: int):
+    """Re-enable a disabled endpoint: events from now on go there; the ones it missed are not sent again."""
+    return _act(endpoint_id, lambda member, endpoint: webhooks.update_endpoint(member, endpoint, {"enabled": True}),
+                "The endpoint is enabled again: events from now on go there. The ones it missed while disabled are "
+                "not sent again; your system reads them from the events feed of the API.")
+
+
+@bp.post("/account/webhooks/<id:endpoint_id>/disable")
+@customer_required()
+def webhook_disable(endpoint_id: int):
+    """Disable the endpoint: nothing more is sent there until it is enabled again."""
+    return _act(endpoint_id, lambda member, endpoint: webhooks.update_endpoint(member, endpoint, {"enabled": False}),
+                "The endpoint is disabled: nothing more is sent there until it is enabled again.")
+
+
+@bp.post("/account/webhooks/<id:endpoint_id>/rotate-secret")
+@customer_required()
+def webhook_rotate_secret(endpoint_id: int):
+    """Give the endpoint a new secret and show it, this once; the old one signs too for 24 hours."""
+    if not FlaskForm().validate_on_submit():
+        abort(400, description="The form was not sent from this site; reload the page and try again.")
+    try:
+        rotated = run_in_transaction(webhooks.rotate_secret, current_customer(), endpoint_id)
+    except Forbidden as exc:
+        abort(403, description=exc.message)
+    except NotFound as exc:
+        abort(404, description=exc.message)
+    return _page(WebhookEndpointForm(formdata=None), rotated=rotated)

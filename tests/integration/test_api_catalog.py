@@ -181,6 +181,7 @@ def test_openapi_document_is_public_valid_and_describes_auth_errors_and_idempote
                                   "/api/v1/webhook-endpoints/{endpoint_id}/deliveries",
                                   "/api/v1/webhook-endpoints/{endpoint_id}/test",
                                   "/api/v1/webhook-endpoints/{endpoint_id}/redeliver",
+                                  "/api/v1/webhook-endpoints/{endpoint_id}/rotate-secret",
                                   "/api/v1/orders/{number}/approve", "/api/v1/orders/{number}/reject",
                                   "/api/v1/company"}
 

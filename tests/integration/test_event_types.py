@@ -32,10 +32,10 @@ def _written_types() -> set[str]:
 
 
 def _every_flow_that_announces() -> None:
-    """Place, approve, confirm, ship, deliver and cancel orders, and recall a lot that one open order cannot do
-    without."""
+    """Place, approve, reject, confirm, ship, deliver and cancel orders, and recall a lot that one open order cannot
+    do without."""
     product = make_product()
-    make_lot(product, "L-ONE", {"LEU-USP-25KG": 8})
+    make_lot(product, "L-ONE", {"LEU-USP-25KG": 11})
     admin = make_customer("admin@acme.example")
     companies.set_terms(admin.company, approval_threshold="5000")
     buyer = companies.invite_member(admin, "buyer@acme.example", "buyer")
@@ -45,9 +45,11 @@ def _every_flow_that_announces() -> None:
     shipped = ordering.place_order(buyer, lines, ADDRESS)
     cancelled = ordering.place_order(buyer, lines, ADDRESS)
     waiting = ordering.place_order(buyer, [{"sku": "LEU-USP-25KG", "quantity": 3}], ADDRESS)
+    rejected = ordering.place_order(buyer, [{"sku": "LEU-USP-25KG", "quantity": 3}], ADDRESS)
     ordering.place_order(buyer, lines, ADDRESS)  # open when the lot is recalled
     db.session.commit()
     approvals.approve(waiting.number, admin)
+    approvals.reject(rejected.number, admin, "Not this quarter")
     ordering.confirm_order(shipped.number)
     ordering.ship_order(shipped.number, "1Z999")
     ordering.deliver_order(shipped.number)
