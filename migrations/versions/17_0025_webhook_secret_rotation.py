@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '0025'
-down_revision = '0022'
+down_revision = '0024'
 branch_labels = None
 depends_on = None
 
