@@ -3,6 +3,9 @@
 Each announces a plain event value (platform.outbox.Event) to the unit of work; the outbox writes it in the
 transaction as it commits, and the queue gets it after COMMIT. A new order's event is the exception: its row
 rides in the order's own write (no statement of its own).
+
+Every change announced here touches the order first (`touch`): its `version` goes up by one and `updated_at` is
+now, so that the event's payload carries the order's version after the change, and `?updated_since=` finds it.
 """
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ if TYPE_CHECKING:
     from shop.ordering.rows import PlacedOrder
 from shop.ordering import views
 from shop.platform import outbox
+from shop.platform.database import utcnow
 
 _STATUS_EVENTS = {
     OrderStatus.PENDING: "order.approved",  # an order reaches pending by a move only when an approver approves it
@@ -31,16 +35,25 @@ def order_placed(order: PlacedOrder, customer_id: int, data: Mapping[str, object
     return outbox.new_event("order.placed", data, customer_id=customer_id, subject=order.number)
 
 
+def touch(order: Order) -> None:
+    """The order changed in a way an order event announces: one version more, updated now. (The order's row is
+    locked by whoever changes it, so two changes never give out the same version.)"""
+    order.version += 1
+    order.updated_at = utcnow()
+
+
 def order_status_changed(order: Order) -> None:
     """An order moved to its current status. Its event is written as the transaction commits, so that its
     data shows everything the move brought with it (stock given back, a tracking reference)."""
     event_type = _STATUS_EVENTS.get(order.status)
+    touch(order)
     if event_type is not None:
         outbox.announce(outbox.Event(event_type, lambda: views.order(order), order.customer_id, order.number))
 
 
 def order_needs_attention(order: Order) -> None:
     """A recall left the order short: someone must decide what to do."""
+    touch(order)
     outbox.announce(outbox.Event("order.needs_attention", views.order(order), order.customer_id, order.number))
 
 
@@ -48,6 +61,7 @@ def order_changed(order: Order, cause: str, reason: str, changes: list[dict[str,
                   missing: list[dict[str, object]]) -> None:
     """Something the buyer did not do changed the open order's lines or allocations (ordering.changes): the order
     as the transaction commits it, what changed and why, and what it still misses."""
+    touch(order)
     outbox.announce(outbox.Event(
         "order.changed",
         lambda: {**views.order(order), "cause": cause, "reason": reason, "changes": changes, "missing": missing},

@@ -15,15 +15,17 @@ from shop.platform.extensions import db
 
 
 def order_options(*, with_products: bool = False) -> tuple:
-    """Loader options for orders as pages, the API, e-mails and events show them: lines, allocations and their lots,
-    notices, who placed it; `with_products` adds each line's pack size and product (for what names them), so that
-    nothing is loaded one line or one order at a time."""
+    """Loader options for orders as pages, the API, e-mails and events show them: lines (with their pack sizes),
+    allocations and their lots, notices, status history, who placed it; `with_products` adds each line's product
+    (for what names them), so that nothing is loaded one line or one order at a time."""
     options = (
         selectinload(Order.lines)
         .selectinload(OrderLine.allocations)
         .selectinload(Allocation.stock)
         .selectinload(Stock.batch),
+        selectinload(Order.lines).joinedload(OrderLine.variant),  # pack_size_kg, joined: no statement of its own
         selectinload(Order.notices),
+        selectinload(Order.history),  # confirmed_at, shipped_at...: one statement for any number of orders
         joinedload(Order.customer),  # who placed it (placed_by), joined: no statement of its own
         joinedload(Order.api_key),
     )
