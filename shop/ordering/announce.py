@@ -10,6 +10,7 @@ now, so that the event's payload carries the order's version after the change, a
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from shop.ordering.models import Order, OrderStatus
@@ -35,18 +36,19 @@ def order_placed(order: PlacedOrder, customer_id: int, data: Mapping[str, object
     return outbox.new_event("order.placed", data, customer_id=customer_id, subject=order.number)
 
 
-def touch(order: Order) -> None:
-    """The order changed in a way an order event announces: one version more, updated now. (The order's row is
-    locked by whoever changes it, so two changes never give out the same version.)"""
+def touch(order: Order, at: datetime | None = None) -> None:
+    """The order changed in a way an order event announces: one version more, updated `at` (now). (The order's row
+    is locked by whoever changes it, so two changes never give out the same version.)"""
     order.version += 1
-    order.updated_at = utcnow()
+    order.updated_at = at or utcnow()
 
 
-def order_status_changed(order: Order) -> None:
-    """An order moved to its current status. Its event is written as the transaction commits, so that its
-    data shows everything the move brought with it (stock given back, a tracking reference)."""
+def order_status_changed(order: Order, at: datetime | None = None) -> None:
+    """An order moved to its current status (`at`: when, its status change's time). Its event is written as the
+    transaction commits, so that its data shows everything the move brought with it (stock given back, a tracking
+    reference)."""
     event_type = _STATUS_EVENTS.get(order.status)
-    touch(order)
+    touch(order, at)
     if event_type is not None:
         outbox.announce(outbox.Event(event_type, lambda: views.order(order), order.customer_id, order.number))
 

@@ -77,6 +77,21 @@ def list_orders(company_id: int | None = None, status: OrderStatus | None = None
     return list(db.session.scalars(stmt))
 
 
+def list_changed_orders(company_id: int, since: datetime, until: datetime, limit: int = 20,
+                        after: tuple[datetime, int] | None = None, status: OrderStatus | None = None) -> list[Order]:
+    """A company's orders changed at or after `since` and no later than `until`, oldest change first, keyset-paginated
+    on (updated_at, id); pass the last row's pair as `after`. An order that changes again after it was read has a
+    later updated_at, so a reader following the pages meets it once more, with its new state."""
+    stmt = (select(Order).options(*order_options())
+            .where(Order.company_id == company_id, Order.updated_at >= since, Order.updated_at <= until)
+            .order_by(Order.updated_at, Order.id).limit(limit))
+    if status is not None:
+        stmt = stmt.where(Order.status == status)
+    if after is not None:
+        stmt = stmt.where(tuple_(Order.updated_at, Order.id) > tuple_(*after))
+    return list(db.session.scalars(stmt))
+
+
 def unknown_skus(skus: Iterable[object]) -> set[str]:
     """The SKUs among `skus` (non-strings ignored) that no active pack size has."""
     wanted = {sku for sku in skus if isinstance(sku, str)}
