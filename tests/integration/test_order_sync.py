@@ -16,7 +16,7 @@ from shop.platform.errors import IllegalTransition
 from shop.platform.extensions import db
 from shop.platform.outbox import OutboxEvent
 from tests.support.api import assert_problem, new_api_client
-from tests.support.factories import make_lot, make_product
+from tests.support.factories import make_lot, make_product, signed_recall
 from tests.support.sql import count_statements
 
 EPOCH = "2000-01-01T00:00:00Z"
@@ -217,3 +217,25 @@ def test_order_list_answers_describe_the_new_members_in_openapi(client):
     assert line["pack_size_kg"]["format"] == "decimal" and line["net_mass_kg"]["description"]
     params = {p["name"]: p for p in spec["paths"]["/api/v1/orders"]["get"]["parameters"]}
     assert params["updated_since"]["schema"]["format"] == "date-time"
+
+
+def test_a_recall_notice_is_a_change_of_every_order_it_lands_on_open_or_shipped(api):
+    product = make_product()
+    make_lot(product, "L-FIRST", {"LEU-USP-25KG": 4}, expires_in_days=300)
+    make_lot(product, "L-SECOND", {"LEU-USP-25KG": 20}, expires_in_days=600)
+    shipped, open_order = _place(api), _place(api)  # both draw from L-FIRST
+    ordering.confirm_order(shipped)
+    ordering.ship_order(shipped, "1Z999")
+    db.session.commit()
+    before = _changes(api)[-1]["updated_at"]
+
+    signed_recall("L-FIRST", "Foreign matter")
+    db.session.commit()
+    db.session.remove()  # the requests below read as a new request does, not the test's loaded orders
+
+    changed = {o["number"]: o for o in _changes(api, before) if o["updated_at"] > before}
+    assert set(changed) == {shipped, open_order}
+    assert changed[shipped]["version"] == 4 and changed[shipped]["notices"][0]["lot_number"] == "L-FIRST"
+    event = db.session.scalars(select(OutboxEvent).where(OutboxEvent.type == "order.changed")).one()
+    assert json.loads(event.data)["notices"] == changed[open_order]["notices"] != []  # told in its event too
+    assert json.loads(event.data)["version"] == changed[open_order]["version"] == 2
