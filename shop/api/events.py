@@ -69,10 +69,11 @@ class Events(MethodView):
         retries can arrive late and out of order). Then ask again with `after=<the last id>` now and then, or
         go back to webhooks. A `lot.recalled` event lists the orders that drew on the lot: an open one's change
         comes as its own `order.changed`, a shipped one's new recall notice (and version) does not, so read those
-        with `GET /api/v1/orders/{number}` (or `?updated_since=`). Events of the last few seconds (EVENTS_FEED_SETTLE_SECONDS, 5 by default) appear
-        once they are that old, so that an event still committing never lands behind an `after` you already
-        passed. An `after` that is not one of your company's events is 422. Without a last id, start from the
-        beginning, or read the current state with `GET /api/v1/orders?updated_since=`.
+        with `GET /api/v1/orders/{number}` (or `?updated_since=`). Events of the last few seconds
+        (EVENTS_FEED_SETTLE_SECONDS, 5 by default) appear once they are that old, so that an event still
+        committing never lands behind an `after` you already passed. An `after` that is not one of your
+        company's events is 422. Without a last id, start from the beginning, or read the current state with
+        `GET /api/v1/orders?updated_since=`.
         """
         company_id, limit = current_customer().company_id, args["limit"]
         after = args["cursor"][0] if args.get("cursor") else None
