@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from standardwebhooks import Webhook
 
 from shop import ordering
 from shop.events.types import EVENT_TYPES
 from shop.platform import outbox
+from shop.platform.database import utcnow
 from shop.platform.extensions import db
 from shop.platform.outbox import OutboxEvent
 from tests.support.api import admin_key, assert_problem
@@ -188,3 +190,10 @@ def test_an_event_still_committing_with_a_lower_id_is_not_skipped_by_a_reader_af
         time.sleep(1.1)  # both older than the window now
         assert [event["data"]["number"] for event in feed(api)] == ["LS-SLOW", "LS-FAST"]
         db.session.remove()
+
+
+def test_events_of_more_than_30_days_ago_are_still_listed(api, stocked):
+    number = place(api)
+    db.session.execute(update(OutboxEvent).values(created_at=utcnow() - timedelta(days=45)))
+    db.session.commit()
+    assert [e["data"]["number"] for e in feed(api)] == [number]
