@@ -69,7 +69,8 @@ class OrderQuerySchema(PageQuerySchema):
                                                     "without `updated_since`)."})
     status = fields.Enum(OrderStatus, by_value=True, metadata={"description": "Only orders in this status."})
     updated_since = fields.AwareDateTime(format="iso", metadata={
-        "description": "Only orders changed at or after this time (RFC 3339, with its offset), listed oldest "
+        "description": "Only orders changed at or after this time (RFC 3339, with its offset: `Z`, or `+` "
+                       "written `%2B` in the URL), listed oldest "
                        "change first by (`updated_at`, `number`'s order): a changed order's `updated_at` moves "
                        "on, so following `next_cursor` meets an order again each time it changes. Changes of the "
                        "last few seconds (EVENTS_FEED_SETTLE_SECONDS, 5 by default) are listed once they are that "
