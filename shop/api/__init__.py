@@ -40,12 +40,13 @@ def register_api(app: Flask) -> None:
     from shop.api.catalog import batches_blp, products_blp
     from shop.api.company import company_blp
     from shop.api.docs import DOCS_PATH, docs_bp
+    from shop.api.events import events_blp
     from shop.api.orders import orders_blp
     from shop.api.problem_pages import problems_bp
     from shop.api.webhooks import webhooks_blp
 
     _document_problems(app)
-    for blp in (products_blp, batches_blp, orders_blp, company_blp, webhooks_blp):
+    for blp in (products_blp, batches_blp, orders_blp, company_blp, webhooks_blp, events_blp):
         rest_api.register_blueprint(blp)
         # Bearer keys, not cookies, authenticate these requests: a cross-site form cannot forge them.
         csrf.exempt(blp)

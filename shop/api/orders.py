@@ -1,7 +1,9 @@
 """/api/v1/orders: place (idempotently), list, read and cancel the caller's orders."""
 from __future__ import annotations
 
-from flask import Response, url_for
+from datetime import timedelta
+
+from flask import Response, current_app, url_for
 from flask.views import MethodView
 from marshmallow import RAISE
 
@@ -21,6 +23,7 @@ from shop.api.schemas import (
 )
 from shop.ordering import approvals
 from shop.platform import metrics
+from shop.platform.database import utcnow
 from shop.platform.errors import DomainError
 from shop.platform.ratelimits import order_rate
 
@@ -42,15 +45,25 @@ class Orders(MethodView):
     @orders_blp.doc(operationId="listOrders")
     @orders_blp.arguments(OrderQuerySchema(), location="query", unknown=RAISE)
     @orders_blp.response(200, OrderPageSchema)
+    @orders_blp.doc(operationId="listOrders")
     def get(self, args):
-        """List your orders, newest first
+        """List your orders, newest first, or those changed since a time, oldest change first
 
-        Filter with `?status=`; cursor-paginated.
+        Filter with `?status=`; cursor-paginated. With `?updated_since=` the list is the company's orders changed
+        at or after that time, ascending by `updated_at`: what an ERP asks after an outage (see also
+        `GET /api/v1/events`).
         """
-        limit = args["limit"]
-        rows = ordering.list_orders(current_customer().company_id, args.get("status"), limit + 1, args.get("cursor"))
+        limit, company_id = args["limit"], current_customer().company_id
+        if "updated_since" in args:
+            until = utcnow() - timedelta(seconds=current_app.config["EVENTS_FEED_SETTLE_SECONDS"])
+            rows = ordering.list_changed_orders(company_id, args["updated_since"], until, limit + 1,
+                                                args.get("cursor"), args.get("status"))
+            key = ("changed-orders", "updated_at")
+        else:
+            rows = ordering.list_orders(company_id, args.get("status"), limit + 1, args.get("cursor"))
+            key = ("orders", "placed_at")
         page, more = rows[:limit], len(rows) > limit
-        next_cursor = encode_cursor("orders", page[-1].placed_at, page[-1].id) if more else None
+        next_cursor = encode_cursor(key[0], getattr(page[-1], key[1]), page[-1].id) if more else None
         return {"items": page, "next_cursor": next_cursor}
 
     @order_rate  # per API key (RATELIMIT_ORDERS): 429 with Retry-After beyond it

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, pre_dump, validate
+from marshmallow import Schema, ValidationError, fields, post_load, pre_dump, validate
 
 from shop import ordering
 from shop.api.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -19,6 +19,7 @@ from shop.ordering.models import OrderStatus
 from shop.ordering.views import OrderSchema
 from shop.platform.countries import COUNTRY_CODE_MESSAGE, is_country_code
 from shop.platform.fields import DecimalString, OutSchema
+from shop.platform.pagination import decode_cursor
 from shop.quality.coa import Certificate
 from shop.quality.models import SIGNER_CAPACITIES
 
@@ -63,8 +64,31 @@ class ProductQuerySchema(PageQuerySchema):
 
 
 class OrderQuerySchema(PageQuerySchema):
-    cursor = Cursor("orders")
+    # Decoded below, as the cursor of the list it continues: newest placed first, or oldest change first.
+    cursor = fields.String(metadata={"description": "`next_cursor` of the previous page of the same list (with or "
+                                                    "without `updated_since`); empty: the first page."})
     status = fields.Enum(OrderStatus, by_value=True, metadata={"description": "Only orders in this status."})
+    updated_since = fields.AwareDateTime(format="iso", metadata={
+        "description": "Only orders changed at or after this time (RFC 3339, with its offset: `Z`, or `+` "
+                       "written `%2B` in the URL), listed oldest "
+                       "change first by (`updated_at`, `number`'s order): a changed order's `updated_at` moves "
+                       "on, so following `next_cursor` meets an order again each time it changes. Changes of the "
+                       "last few seconds (EVENTS_FEED_SETTLE_SECONDS, 5 by default) are listed once they are that "
+                       "old, so that nothing still committing lands behind a page already read. To stay in sync, "
+                       "keep the last page's `next_cursor` (or, on the last page, the last order's `updated_at`) "
+                       "and ask again from there.",
+        "example": "2026-12-01T08:00:00Z"})
+
+    @post_load
+    def _decode_cursor(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        text = data.pop("cursor", None)
+        if text:
+            kind = "changed-orders" if "updated_since" in data else "orders"
+            try:
+                data["cursor"] = decode_cursor(kind, text)
+            except ValueError as exc:
+                raise ValidationError(str(exc), field_name="cursor") from None
+        return data
 
 
 def _page_schema(item: type[Schema], name: str) -> type[Schema]:

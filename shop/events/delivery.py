@@ -21,7 +21,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import joinedload
 from standardwebhooks import Webhook
 
-from shop.events import netguard
+from shop.events import feed, netguard
 from shop.events.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from shop.events.webhooks import disable, refusal, schedule
 from shop.platform.database import utcnow
@@ -97,8 +97,7 @@ def _claim(delivery_id: int) -> Claimed | None:
                                       duration_ms=0, error=f"Not sent: {refused}"[:500]))
         return None
     event = delivery.event
-    body = json.dumps({"id": event.event_id, "type": event.type, "created_at": event.created_at.isoformat(),
-                       "data": json.loads(event.data)}, separators=(",", ":"))
+    body = json.dumps(feed.body(event), separators=(",", ":"))  # exactly what GET /api/v1/events lists
     return Claimed(delivery.endpoint.url, delivery.endpoint.signing_secrets(now), event.event_id, body)
 
 

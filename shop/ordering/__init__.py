@@ -23,14 +23,22 @@ from shop.ordering.checks import MAX_LINES, MAX_SHELF_LIFE_DAYS, LineRequest, un
 from shop.ordering.lifecycle import TRANSITIONS, Actor, CustomerRef, Transition, move
 from shop.ordering.placing import Placed, PlaceOrder, new_order_number, place, place_order, placed_with_key
 from shop.ordering.pricing import CONTRACT_PRICES, PUBLIC_PRICES, Price, PricingPolicy
-from shop.ordering.queries import canonical_number, get_order, list_orders, order_number_is, unknown_skus
+from shop.ordering.queries import (
+    canonical_number,
+    get_order,
+    list_changed_orders,
+    list_orders,
+    order_number_is,
+    unknown_skus,
+)
 from shop.ordering.rows import PlacedAllocation, PlacedLine, PlacedOrder
 
 __all__ = [
     "CONTRACT_PRICES", "MAX_LINES", "MAX_SHELF_LIFE_DAYS", "PUBLIC_PRICES", "TRANSITIONS",
     "Actor", "CustomerRef", "LineRequest", "PlaceOrder", "Placed", "PlacedAllocation", "PlacedLine", "PlacedOrder",
     "Price", "PricingPolicy", "Transition",
-    "cancel_order", "canonical_number", "confirm_order", "deliver_order", "get_order", "list_orders", "move",
+    "cancel_order", "canonical_number", "confirm_order", "deliver_order", "get_order", "list_changed_orders",
+    "list_orders", "move",
     "new_order_number", "order_number_is", "place", "place_order", "placed_with_key", "ship_order",
     "unknown_sku_message", "unknown_skus",
 ]

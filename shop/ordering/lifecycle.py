@@ -8,6 +8,7 @@ from typing import Protocol
 from shop.accounts.models import MemberRole, StaffRole, StaffUser
 from shop.ordering import announce
 from shop.ordering.models import Order, OrderStatus, OrderStatusChange
+from shop.platform.database import utcnow
 from shop.platform.errors import Forbidden, IllegalTransition
 
 CUSTOMER = "customer"
@@ -105,11 +106,11 @@ def move(order: Order, target: OrderStatus, actor: Actor, note: str = "", *,
     if actor.role not in allowed.roles | ALWAYS_ALLOWED:
         raise Forbidden(f"A {actor.role} may not make order {order.number} {target}.")
     change = OrderStatusChange(from_status=order.status, to_status=target, staff_id=actor.staff_id,
-                               customer_id=actor.customer_id, api_key_id=actor.api_key_id, note=note)
+                               customer_id=actor.customer_id, api_key_id=actor.api_key_id, note=note, at=utcnow())
     order.history.append(change)
     order.status = target
     if rejection is not None:  # its outbox row, written as the transaction commits
-        announce.order_rejected(order, rejection)
+        announce.order_rejected(order, change, rejection)
     else:
         announce.order_status_changed(order, change)
     return change

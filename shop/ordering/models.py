@@ -33,6 +33,8 @@ class Order(Base):
         Index("ix_order_customer_id", "customer_id"),
         Index("ix_order_status_placed_at_id", "status", "placed_at", "id"),
         Index("ix_order_placed_at_id", "placed_at", "id"),
+        # GET /api/v1/orders?updated_since=: a company's changed orders, oldest change first.
+        Index("ix_order_company_id_updated_at_id", "company_id", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -59,6 +61,11 @@ class Order(Base):
     needs_attention: Mapped[bool] = mapped_column(default=False)
     attention_note: Mapped[str] = mapped_column(Text, default="")
     placed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Every change that an order event announces sets both (announce.touch), so that an integrator can tell the
+    # newer of two payloads and list what changed since a time. A new order: version 1, updated when placed. The
+    # version is a server default too, because the one-statement write (pg_write) leaves it to the database.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(server_default="1")
 
     company: Mapped[Company] = relationship()
     customer: Mapped[Customer] = relationship()

@@ -49,7 +49,7 @@ def params(rows: OrderRows, event: Mapping[str, object], record: Mapping[str, ob
     p_position, p_stock_id, p_quantity (arrays, one element per pick), batch_ids, lot_count, expires_after,
     now, movement_reason, e_<column> (the event) and, with a record, r_<column>."""
     values: dict[str, object] = {f"o_{name}": value for name, value in rows.order.items()
-                                 if name not in NEW_ORDER and name != "status"}  # those are literals
+                                 if name not in NEW_ORDER and name not in ("status", "updated_at")}  # literals, now
     for name in LINE_COLUMNS:
         values[f"l_{name}"] = [line[name] for line in rows.lines]
     batch_ids = rows.batch_ids()
@@ -78,7 +78,7 @@ def _unnested(prefix: str, columns: dict, alias: str):
 def _insert_order(status: OrderStatus):
     orders = Order.__table__
     given = {name: sql_literal(value, orders.c[name].type) for name, value in {**NEW_ORDER, "status": status}.items()}
-    given.update(placed_at=_untyped("now"), customer_id=_untyped("o_customer_id"))
+    given.update(placed_at=_untyped("now"), updated_at=_untyped("now"), customer_id=_untyped("o_customer_id"))
     values = {c.name: given.get(c.name, _untyped(f"o_{c.name}")) for c in orders.c
               if c.name != "id" and c.name not in SERVER_DEFAULTS}
     return insert(orders).values(values).returning(orders.c.id).cte("new_order")

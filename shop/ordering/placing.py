@@ -127,7 +127,7 @@ def _place(claim: idempotency.Claim | None, command: PlaceOrder, pricing: Pricin
                       number=new_order_number(now), currency=current_app.config["SHOP_CURRENCY"], now=now,
                       expires_after=expires_after, status=initial_status(customer, request, pack_sizes, prices),
                       api_key_id=customer.key_id, placed_by=customer.actor_name)
-    placed = placed_order(rows)
+    placed = placed_order(rows, {sku: pack.pack_size_kg for sku, pack in pack_sizes.items()})
     view = views.order(placed)
     write_order(rows, announce.order_placed(placed, customer.id, view),
                 claim.record(view) if claim is not None else None)

@@ -15,15 +15,17 @@ from shop.platform.extensions import db
 
 
 def order_options(*, with_products: bool = False) -> tuple:
-    """Loader options for orders as pages, the API, e-mails and events show them: lines, allocations and their lots,
-    notices, who placed it; `with_products` adds each line's pack size and product (for what names them), so that
-    nothing is loaded one line or one order at a time."""
+    """Loader options for orders as pages, the API, e-mails and events show them: lines (with their pack sizes),
+    allocations and their lots, notices, status history, who placed it; `with_products` adds each line's product
+    (for what names them), so that nothing is loaded one line or one order at a time."""
     options = (
         selectinload(Order.lines)
         .selectinload(OrderLine.allocations)
         .selectinload(Allocation.stock)
         .selectinload(Stock.batch),
+        selectinload(Order.lines).joinedload(OrderLine.variant),  # pack_size_kg, joined: no statement of its own
         selectinload(Order.notices),
+        selectinload(Order.history),  # confirmed_at, shipped_at...: one statement for any number of orders
         joinedload(Order.customer),  # who placed it (placed_by), joined: no statement of its own
         joinedload(Order.api_key),
     )
@@ -72,6 +74,21 @@ def list_orders(company_id: int | None = None, status: OrderStatus | None = None
         stmt = stmt.where(Order.status == status)
     if after is not None:
         stmt = stmt.where(tuple_(Order.placed_at, Order.id) < tuple_(*after))
+    return list(db.session.scalars(stmt))
+
+
+def list_changed_orders(company_id: int, since: datetime, until: datetime, limit: int = 20,
+                        after: tuple[datetime, int] | None = None, status: OrderStatus | None = None) -> list[Order]:
+    """A company's orders changed at or after `since` and no later than `until`, oldest change first, keyset-paginated
+    on (updated_at, id); pass the last row's pair as `after`. An order that changes again after it was read has a
+    later updated_at, so a reader following the pages meets it once more, with its new state."""
+    stmt = (select(Order).options(*order_options())
+            .where(Order.company_id == company_id, Order.updated_at >= since, Order.updated_at <= until)
+            .order_by(Order.updated_at, Order.id).limit(limit))
+    if status is not None:
+        stmt = stmt.where(Order.status == status)
+    if after is not None:
+        stmt = stmt.where(tuple_(Order.updated_at, Order.id) > tuple_(*after))
     return list(db.session.scalars(stmt))
 
 

@@ -34,6 +34,7 @@ class PackSize:
     contract_price: Decimal | None = None  # the company's contract price for the quantity on the day, if any
     price_list_id: int | None = None  # the contract list it comes from
     approval_threshold: Decimal | None = None  # the ordering company's
+    pack_size_kg: Decimal = Decimal("0")  # net mass of one unit
 
 
 def read_pack_sizes(conn: Connection, quantities: dict[str, int], expires_after: date, company_id: int,
@@ -72,7 +73,8 @@ def read_order(conn: Connection, quantities: dict[str, int], expires_after: date
                                                   row.list_price, row.break_price,
                                                   contract_price=row.contract_price,
                                                   price_list_id=row.price_list_id,
-                                                  approval_threshold=row.approval_threshold)
+                                                  approval_threshold=row.approval_threshold,
+                                                  pack_size_kg=row.pack_size_kg)
         if row.stock_id is not None:
             pack.lots.append(StockLot(row.stock_id, row.id, row.batch_id, row.expires_on, row.on_hand - row.allocated,
                                  row.lot_number))
@@ -102,7 +104,8 @@ def _statement(skus: int, key_lock: str | None = None):
               .outerjoin(lots, and_(stock.c.variant_id == variants.c.id, stock.c.on_hand > stock.c.allocated)))
     statement = select(
         variants.c.id, variants.c.sku, and_(variants.c.active, products.c.active).label("active"),
-        variants.c.min_order_quantity, variants.c.unit_price.label("list_price"), break_price.label("break_price"),
+        variants.c.min_order_quantity, variants.c.pack_size_kg, variants.c.unit_price.label("list_price"),
+        break_price.label("break_price"),
         contract(PriceListItem.unit_price).label("contract_price"),
         contract(PriceListItem.price_list_id).label("price_list_id"),
         select(Company.approval_threshold).where(Company.id == bindparam("company_id"))

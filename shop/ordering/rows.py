@@ -19,7 +19,7 @@ NEW_ORDER = {"needs_attention": False, "attention_note": ""}
 NEW_LINE = {"cancelled_quantity": 0}
 # Columns a new order leaves to their server default (empty until it ships): written by neither path, so that
 # the one-statement write stays under psycopg's 4096 characters for preparing it once.
-SERVER_DEFAULTS = ("carrier", "tracking_reference")
+SERVER_DEFAULTS = ("carrier", "tracking_reference", "version")
 PLACED_NOTE = "Order placed"
 LINE_COLUMNS = ("position", "variant_id", "sku", "quantity", "unit_price", "line_total", "price_list_id")
 
@@ -79,7 +79,7 @@ def order_rows(request: OrderRequest, pack_ids: Mapping[str, int], prices: list[
         "ship_name": address["name"], "ship_line1": address["line1"], "ship_line2": address.get("line2", ""),
         "ship_city": address["city"], "ship_postal_code": address["postal_code"],
         "ship_country": address["country"], "purchase_order": request.purchase_order,
-        "min_remaining_shelf_life_days": request.shelf_life_days, "placed_at": now,
+        "min_remaining_shelf_life_days": request.shelf_life_days, "placed_at": now, "updated_at": now,
     }
     return OrderRows(order, lines, plan.picks, expires_after, placed_by)
 
@@ -102,6 +102,11 @@ class PlacedLine:
     line_total: Decimal
     cancelled_quantity: int
     allocations: tuple[PlacedAllocation, ...]
+    pack_size_kg: Decimal = Decimal("0")
+
+    @property
+    def wanted(self) -> int:
+        return self.quantity - self.cancelled_quantity
 
 
 @dataclass(frozen=True)
@@ -122,15 +127,21 @@ class PlacedOrder:
     placed_by: str = ""
     carrier: str = ""
     notices: tuple[()] = ()
+    history: tuple[()] = ()  # no status change but the placing: no confirmed_at, shipped_at...
+    version: int = 1
+
+    @property
+    def updated_at(self) -> datetime:
+        return self.placed_at
 
 
-def placed_order(rows: OrderRows) -> PlacedOrder:
-    """The new order as its rows will be written, every allocation from its pick."""
+def placed_order(rows: OrderRows, pack_size_kg: Mapping[str, Decimal]) -> PlacedOrder:
+    """The new order as its rows will be written, every allocation from its pick (`pack_size_kg`: each SKU's)."""
     o = rows.order
     lines = tuple(
         PlacedLine(line["sku"], line["quantity"], line["unit_price"], line["line_total"], line["cancelled_quantity"],
                    tuple(PlacedAllocation(p.lot.lot_number, p.quantity, p.lot.expires_on)
-                         for p in rows.picks if p.key == line["position"]))
+                         for p in rows.picks if p.key == line["position"]), pack_size_kg[line["sku"]])
         for line in rows.lines)
     address = {"name": o["ship_name"], "line1": o["ship_line1"], "line2": o["ship_line2"], "city": o["ship_city"],
                "postal_code": o["ship_postal_code"], "country": o["ship_country"]}

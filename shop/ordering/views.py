@@ -35,12 +35,19 @@ class OrderLineSchema(OutSchema):
         "description": "Units of the line cancelled because they could not be supplied (0 normally)."})
     allocations = fields.List(fields.Nested(AllocationSchema), required=True,
                               metadata={"description": "Lots the line draws from (allocated or shipped)."})
+    pack_size_kg = DecimalString(required=True, metadata={
+        "description": "Net mass of one unit (pack) of the SKU, in kg.", "example": "25"})
+    net_mass_kg = DecimalString(required=True, metadata={
+        "description": "Net mass the line delivers, in kg: `pack_size_kg` × (`quantity` - `cancelled_quantity`).",
+        "example": "100"})
 
     @pre_dump
     def _live_allocations(self, line: OrderLine | PlacedLine, **kwargs: Any) -> dict[str, Any]:
+        pack_size_kg = line.pack_size_kg if isinstance(line, PlacedLine) else line.variant.pack_size_kg
         return {"sku": line.sku, "quantity": line.quantity, "unit_price": line.unit_price,
                 "line_total": line.line_total, "cancelled_quantity": line.cancelled_quantity,
-                "allocations": _allocations(line)}
+                "allocations": _allocations(line), "pack_size_kg": pack_size_kg,
+                "net_mass_kg": pack_size_kg * line.wanted}
 
 
 def _allocations(line: OrderLine | PlacedLine) -> Sequence[Any]:
@@ -67,10 +74,30 @@ class AddressOutSchema(OutSchema):
     country = fields.String(required=True)
 
 
+# The life-cycle times an order shows: when it last entered each of these statuses (null until it has).
+_STATUS_TIMES = {"confirmed_at": OrderStatus.CONFIRMED, "shipped_at": OrderStatus.SHIPPED,
+                 "delivered_at": OrderStatus.DELIVERED, "cancelled_at": OrderStatus.CANCELLED}
+
+
+def _status_time(description: str):
+    return fields.DateTime(required=True, allow_none=True, metadata={"description": description})
+
+
 class OrderSchema(OutSchema):
     number = fields.String(required=True, metadata={"example": "LS-261126-7KQ4M"})
     status = fields.Enum(OrderStatus, by_value=True, required=True)
     placed_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True, metadata={
+        "description": "When the order last changed in a way an order event announced (its placing at first): "
+                       "what `GET /api/v1/orders?updated_since=` sorts and filters on."})
+    version = fields.Integer(required=True, metadata={
+        "description": "1 when placed, one more with every change an order event announces; every order event's "
+                       "`data` carries the order's version after its change, so of two payloads of one order the "
+                       "higher version is the newer state.", "example": 3})
+    confirmed_at = _status_time("When the order was confirmed; null until then.")
+    shipped_at = _status_time("When the order shipped; null until then.")
+    delivered_at = _status_time("When the order was delivered; null until then.")
+    cancelled_at = _status_time("When the order was cancelled (or rejected); null unless it was.")
     placed_by = fields.String(required=True, metadata={
         "description": "Who placed the order: the API key's name when a key placed it, else the person's e-mail.",
         "example": "ERP integration (SAP)"})
@@ -96,6 +123,7 @@ class OrderSchema(OutSchema):
         address = dict(order.shipping_address)
         address["line2"] = address["line2"] or None
         return {"number": order.number, "status": order.status, "placed_at": order.placed_at,
+                "updated_at": order.updated_at, "version": order.version, **_status_times(order),
                 "placed_by": order.placed_by,
                 "currency": order.currency, "lines": order.lines, "subtotal": order.subtotal, "total": order.total,
                 "shipping_address": address, "purchase_order": order.purchase_order or None,
@@ -103,6 +131,12 @@ class OrderSchema(OutSchema):
                 "carrier": order.carrier or None, "tracking_reference": order.tracking_reference or None,
                 "notices": [{"kind": n.kind.value, "lot_number": n.lot_number, "message": n.message}
                             for n in order.notices]}
+
+
+def _status_times(order: Order | PlacedOrder) -> dict[str, Any]:
+    """confirmed_at, shipped_at... from the order's status history: the latest entry into each status."""
+    entered = {change.to_status: change.at for change in order.history}
+    return {name: entered.get(status) for name, status in _STATUS_TIMES.items()}
 
 
 @cache

@@ -211,6 +211,9 @@ def task_queue_settings(instance_path: str, redis_url: str | None) -> dict:
         "OUTBOX_SWEEP_AFTER_SECONDS": _whole_number("OUTBOX_SWEEP_AFTER_SECONDS", 5, minimum=0),
         # Events whose fan-out (to webhooks or e-mail) failed this often are given up on and shown to staff.
         "OUTBOX_FAN_OUT_ATTEMPTS": _whole_number("OUTBOX_FAN_OUT_ATTEMPTS", 10, minimum=1),
+        # GET /api/v1/events and /orders?updated_since= list only what is at least this old: a transaction that
+        # commits within it cannot slip in behind what a reader has already seen.
+        "EVENTS_FEED_SETTLE_SECONDS": _whole_number("EVENTS_FEED_SETTLE_SECONDS", 5, minimum=0),
         "WEBHOOK_ALLOW_INSECURE": _flag("WEBHOOK_ALLOW_INSECURE", False),
         "WEBHOOK_TIMEOUT_SECONDS": _whole_number("WEBHOOK_TIMEOUT_SECONDS", 15, minimum=1),
         # A worker holds a delivery for the timeout plus this margin; one that died lets it go after that.

@@ -19,7 +19,8 @@ MAX_CURSOR_LENGTH = 200
 
 # What each list's sort key is made of, in order; a cursor must match its list. The API's lists and the staff
 # pages' lists (newest first on a time and the row's id) share the codec.
-_KEYS = {"orders": (datetime, int), "products": (int, int), "deliveries": (int,), "ledger": (datetime, int),
+_KEYS = {"orders": (datetime, int), "changed-orders": (datetime, int), "events": (int,),
+         "products": (int, int), "deliveries": (int,), "ledger": (datetime, int),
          "batches": (datetime, int), "audit": (datetime, int), "short-orders": (datetime, int)}
 
 

@@ -89,6 +89,14 @@ def recall_lot(lot_number: str, reason: str, signature: Signature, public_note: 
     db.session.flush()
     notified = _record_notices(batch.id, batch.lot_number, batch.recall_note)
     summary.notified = len(notified)
+    moved_ids = {order.id for order in moved}
+    # The notice changes each order it lands on: the open ones say so in their order.changed (read again with
+    # their notices, for any number of orders in the same statements, so that it shows the notice), the shipped
+    # ones are touched here.
+    announce.touch_all(row.id for row in notified if row.id not in moved_ids)
+    if moved_ids:
+        db.session.scalars(select(Order).where(Order.id.in_(moved_ids)).options(*order_options())
+                           .execution_options(populate_existing=True)).all()
     open_orders = {order.number: _announce_changed(order, batch.lot_number, changed[order.id]) for order in moved}
     for order in orders:
         if order.number in summary.flagged:

@@ -183,7 +183,7 @@ def test_openapi_document_is_public_valid_and_describes_auth_errors_and_idempote
                                   "/api/v1/webhook-endpoints/{endpoint_id}/redeliver",
                                   "/api/v1/webhook-endpoints/{endpoint_id}/rotate-secret",
                                   "/api/v1/orders/{number}/approve", "/api/v1/orders/{number}/reject",
-                                  "/api/v1/company"}
+                                  "/api/v1/company", "/api/v1/events"}
 
 
 def test_docs_page_is_public_self_contained_and_lists_every_operation(client):
