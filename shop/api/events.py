@@ -37,18 +37,24 @@ class EventQuerySchema(PageQuerySchema):
                                                       "`after`)."})
 
 
-class EventSchema(OutSchema):
-    id = fields.String(required=True, metadata={"description": "The event's id: the delivery's `webhook-id`.",
+class WebhookEventSchema(OutSchema):
+    """The body of every webhook delivery, and of each event of the events feed (which lists no `ping`)."""
+
+    id = fields.String(required=True, metadata={"description": "The event's id, as the delivery's `webhook-id`.",
                                                 "example": "msg_2YkUz1v0HbX3m9tQ7pLwKcAa"})
-    type = fields.String(required=True, metadata={"enum": list(EVENT_TYPES), "example": "order.placed"})
+    type = fields.String(required=True, metadata={"enum": ["ping", *EVENT_TYPES], "example": "order.placed",
+                                                  "description": "The event type."})
     created_at = fields.String(required=True, metadata={"format": "date-time",
                                                         "example": "2026-12-05T08:00:00.123456+00:00"})
     data = fields.Dict(required=True, metadata={
-        "description": "What the event is about as it was then: for an order event, the order as `GET "
-                       "/api/v1/orders/{number}` answered at the time, with its `version`."})
+        "description": "What the event is about as it was then. `order.*`: the order as `GET "
+                       "/api/v1/orders/{number}` answered at the time, with its `version` (`order.changed` adds "
+                       "`cause`, `reason`, `changes` and `missing`; `order.cancelled` adds `reason`; "
+                       "`order.rejected` adds `note`); `lot.recalled`: `lot_number`, `message`, `orders` and "
+                       "`open_orders`; `ping`: `endpoint_id` and `message`."})
 
 
-EventPageSchema = _page_schema(EventSchema, "EventPage")
+EventPageSchema = _page_schema(WebhookEventSchema, "EventPage")
 
 
 @events_blp.route("")

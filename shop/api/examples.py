@@ -9,9 +9,11 @@ ADDRESS = {"name": "Acme Nutrition GmbH", "line1": "Werkstraße 5", "line2": Non
 
 ORDER = {
     "number": "LS-2026-04711", "status": "pending", "placed_at": "2026-03-02T09:14:07.512000+00:00",
+    "updated_at": "2026-03-02T09:14:07.512000+00:00", "version": 1, "confirmed_at": None, "shipped_at": None,
+    "delivered_at": None, "cancelled_at": None,
     "placed_by": "ERP integration (lsk_7Qx2)", "currency": "EUR",
     "lines": [{"sku": "LEU-USP-25KG", "quantity": 2, "unit_price": "1950.00", "line_total": "3900.00",
-               "cancelled_quantity": 0,
+               "cancelled_quantity": 0, "pack_size_kg": "25", "net_mass_kg": "50",
                "allocations": [{"lot_number": "USP-2501", "quantity": 2, "expires_on": "2028-01-31",
                                 "recalled": False}]}],
     "subtotal": "3900.00", "total": "3900.00", "shipping_address": ADDRESS, "purchase_order": "PO-2026-0318",
@@ -45,13 +47,17 @@ COMPANY = {"name": "Acme Nutrition GmbH", "vat_id": "DE136695976", "payment_term
 
 ENDPOINT = {"id": 7, "url": "https://erp.example.com/hooks/leucine", "events": ["order.placed", "order.shipped"],
             "description": "ERP order sync", "enabled": True, "disabled_reason": None,
-            "created_at": "2026-03-01T08:00:00+00:00"}
+            "created_at": "2026-03-01T08:00:00+00:00", "previous_secret_expires_at": None}
 
 ENDPOINT_IN = {"url": "https://erp.example.com/hooks/leucine", "events": ["order.placed", "order.shipped"],
                "description": "ERP order sync"}
 
 ATTEMPT = {"event_id": "msg_2mV8cQk1fJ0nR4tXb7Lw9pZs", "event_type": "order.placed",
-           "attempted_at": "2026-03-02T09:14:09.104000+00:00", "status_code": 200, "duration_ms": 184, "error": None}
+           "attempted_at": "2026-03-02T09:14:09.104000+00:00", "status_code": 200, "duration_ms": 184, "error": None,
+           "state": "delivered", "attempts": 1, "next_attempt_at": None}
+
+CANCELLED = {**ORDER, "status": "cancelled", "updated_at": "2026-03-02T11:02:41.090000+00:00", "version": 2,
+             "cancelled_at": "2026-03-02T11:02:41.090000+00:00"}
 
 ORDER_IN = {"lines": [{"sku": "LEU-USP-25KG", "quantity": 2}],
             "shipping_address": {k: v for k, v in ADDRESS.items() if v is not None},
@@ -65,15 +71,23 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     "listOrders": {"200": {"items": [ORDER], "next_cursor": None}},
     "placeOrder": {"request": ORDER_IN, "201": ORDER},
     "getOrder": {"200": ORDER},
-    "cancelOrder": {"request": {}, "200": {**ORDER, "status": "cancelled"}},
+    "cancelOrder": {"request": {}, "200": CANCELLED},
     "approveOrder": {"request": {"note": "Approved for the March production run."},
                      "200": {**ORDER, "status": "pending"}},
     "rejectOrder": {"request": {"note": "Over this quarter's budget: order again in April."},
-                    "200": {**ORDER, "status": "cancelled"}},
+                    "200": CANCELLED},
     "getCompany": {"200": COMPANY},
     "listWebhookEndpoints": {"200": {"items": [ENDPOINT]}},
     "createWebhookEndpoint": {"request": ENDPOINT_IN,
                               "201": {**ENDPOINT, "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}},
+    "listEvents": {"200": {"items": [
+        {"id": "msg_2mV8cQk1fJ0nR4tXb7Lw9pZs", "type": "order.placed", "created_at": ORDER["placed_at"], "data": ORDER},
+        {"id": "msg_2mV8dA0r5YwQe3Hk1TuZ6sBn", "type": "order.cancelled", "created_at": CANCELLED["updated_at"],
+         "data": {**CANCELLED, "reason": "Cancelled by buyer@acme.example."}}],
+        "next_cursor": "ZXZlbnRzOjE4MjQ"}},
+    "updateWebhookEndpoint": {"request": {"enabled": True}, "200": ENDPOINT},
+    "rotateWebhookSecret": {"200": {**ENDPOINT, "secret": "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+                                    "previous_secret_expires_at": "2026-03-03T08:00:00+00:00"}},
     "listWebhookDeliveries": {"200": {"items": [ATTEMPT], "next_cursor": None}},
     "testWebhookEndpoint": {"202": {"event_id": "msg_9xTq3Rk0bLm2Wc5Yv8Hn1Dfa"}},
     "redeliverWebhook": {"request": {"event_id": "msg_2mV8cQk1fJ0nR4tXb7Lw9pZs"},
@@ -86,6 +100,8 @@ EVENT_DATA: dict[str, Any] = {
                       "changes": [{"kind": "returned", "sku": "LEU-USP-25KG", "lot_number": "USP-2501",
                                    "quantity": 2}],
                       "missing": [{"sku": "LEU-USP-25KG", "quantity": 2}]},
+    "order.cancelled": {**CANCELLED, "reason": "Cancelled by buyer@acme.example."},
+    "order.rejected": {**CANCELLED, "note": "Over this quarter's budget: order again in April."},
     "lot.recalled": {"lot_number": "USP-2501", "message": "Out-of-specification assay on retest.",
                      "orders": ["LS-2026-04711"], "open_orders": []},
     "ping": {"endpoint_id": 7, "message": "A test event from the Leucine Shop: your endpoint answers."},

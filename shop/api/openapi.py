@@ -163,20 +163,3 @@ def webhook_payloads() -> dict[str, Any]:
                           "410": {"description": "Gone: the endpoint no longer wants deliveries."}},
         }}
     return out
-
-
-WEBHOOK_EVENT_SCHEMA = {
-    "type": "object",
-    "description": "The body of every webhook delivery (and of each event of the events feed).",
-    "required": ["id", "type", "created_at", "data"],
-    "properties": {
-        "id": {"type": "string", "description": "The event's id, as the `webhook-id` header.",
-               "examples": ["msg_2mV8cQk1fJ0nR4tXb7Lw9pZs"]},
-        "type": {"type": "string", "enum": ["ping", *EVENT_TYPES], "description": "The event type."},
-        "created_at": {"type": "string", "format": "date-time"},
-        "data": {"type": "object", "description": "`order.*`: the order as `GET /api/v1/orders/{number}` answers "
-                                                  "it (`order.changed` adds `cause`, `reason`, `changes` and "
-                                                  "`missing`); `lot.recalled`: `lot_number`, `message`, `orders` "
-                                                  "and `open_orders`; `ping`: `endpoint_id` and `message`."},
-    },
-}

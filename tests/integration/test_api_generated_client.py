@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 import sys
 import uuid
+from datetime import UTC, datetime
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -32,7 +33,8 @@ def backend() -> str:
 
 @pytest.fixture
 def app(make_app) -> Iterator[Flask]:
-    app = make_app(WEBHOOK_ALLOW_INSECURE=True)  # the endpoint is the test's own receiver on this machine
+    # The endpoint is the test's own receiver on this machine; the feeds list changes at once (no settle window).
+    app = make_app(WEBHOOK_ALLOW_INSECURE=True, EVENTS_FEED_SETTLE_SECONDS=0)
     with app.app_context():
         yield app
         db.session.remove()
@@ -130,6 +132,17 @@ def test_every_operation_runs_through_the_generated_client(generated, live_serve
                                                body=_model("DecisionIn")(note="Over budget")), "Order")
     assert rejected.status.value == "cancelled"
 
+    changed = _api("orders.list_orders").sync_detailed(
+        client=buyer, updated_since=datetime(2020, 1, 1, tzinfo=UTC), limit=10).parsed
+    assert [(o.number, o.version) for o in changed.items] == [
+        (placed.number, 2), (approved.number, 2), (rejected.number, 2)]  # oldest change first, each once
+    events = drive("listEvents", "events.list_events", 200,
+                   lambda m: m.sync_detailed(client=buyer, limit=20), "EventPage")
+    assert [(e.type_, e.data["number"], e.data["version"]) for e in events.items] == [
+        ("order.placed", placed.number, 1), ("order.cancelled", placed.number, 2),
+        ("order.placed", waiting[0].number, 1), ("order.placed", waiting[1].number, 1),
+        ("order.approved", approved.number, 2), ("order.rejected", rejected.number, 2)]
+
     company = drive("getCompany", "company.get_company", 200, lambda m: m.sync_detailed(client=buyer), "Company")
     assert company.approval_threshold == "5000.00"
 
@@ -140,6 +153,14 @@ def test_every_operation_runs_through_the_generated_client(generated, live_serve
     endpoints = drive("listWebhookEndpoints", "webhooks.list_webhook_endpoints", 200,
                       lambda m: m.sync_detailed(client=buyer), "WebhookEndpointList")
     assert [e.id for e in endpoints.items] == [created.id]
+    updated = drive("updateWebhookEndpoint", "webhooks.update_webhook_endpoint", 200,
+                    lambda m: m.sync_detailed(endpoint_id=created.id, client=admin,
+                                              body=_model("EndpointPatch")(description="ERP, production")),
+                    "Endpoint")
+    assert updated.description == "ERP, production" and updated.enabled
+    rotated = drive("rotateWebhookSecret", "webhooks.rotate_webhook_secret", 200,
+                    lambda m: m.sync_detailed(endpoint_id=created.id, client=admin), "RotatedSecret")
+    assert rotated.secret.startswith("whsec_") and rotated.secret != created.secret
     queued = drive("testWebhookEndpoint", "webhooks.test_webhook_endpoint", 202,
                    lambda m: m.sync_detailed(endpoint_id=created.id, client=admin), "Queued")
     redelivery = drive("redeliverWebhook", "webhooks.redeliver_webhook", 202,
