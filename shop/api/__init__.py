@@ -13,27 +13,14 @@ from shop.api.schemas import ProblemSchema
 from shop.platform.extensions import csrf, rest_api
 from shop.platform.security_headers import never_stored
 
+# The guide's opening; the rest is templates/api/guide.md, which the document's description and /api/v1/docs carry.
 GUIDE = """\
-The Leucine Shop order API, for ERP systems and shops that buy L-Leucine from us.
-
-* **Auth**: every request sends `Authorization: Bearer <api key>`; a key acts for its own company only.
-* **Errors** are `application/problem+json` (RFC 9457) with `type`, `title`, `status`, `detail`;
-  `validation-error` adds `errors` by field path (`lines.0.quantity`), `insufficient-stock` adds `short_lines`.
-* **Lists** are cursor-paginated: `?limit=` (1-100, default 20) and `?cursor=` taken from `next_cursor` (empty:
-  the first page).
-* **Idempotency**: send `Idempotency-Key` on POST; a retry with the same key and body gets the first answer
-  again (`Idempotent-Replayed: true`), the same key with another body gets 422, and a retry while the first
-  request is still running gets 409. Keys are kept 24 hours and are your company's, across operations: any of
-  its API keys may retry with one, and another company's keys never meet it. A request refused for what it
-  sent (400, 413, 415, 422) keeps nothing, so the corrected request may use the same key; a refusal found by
-  running it (a 409 such as `insufficient-stock`, a 403 or 404) is kept and replayed: use a new key to retry.
-* Money and masses are decimal strings (`"1950.00"`), timestamps ISO 8601 in UTC.
-* **Limits**: bodies are JSON (else 415) of at most 1 MiB by default (else 413); each key may place 120 orders a
-  minute by default, and an address sending unknown keys is slowed down: beyond a limit the answer is 429
-  `too-many-requests` with `Retry-After` (seconds). An answer to which a limit applied says so in the IETF draft's
-  `RateLimit-Policy` (`"orders";q=120;w=60`: requests per window of seconds) and `RateLimit`
-  (`"orders";r=119;t=60`: requests left, seconds until the window is whole again).
+The Leucine Shop order API, for ERP systems and shops that buy L-Leucine from us. Money and masses are decimal
+strings (`"1950.00"`), timestamps RFC 3339 in UTC. Bodies are JSON (else 415) of at most 1 MiB by default (else
+413). Errors are `application/problem+json` (RFC 9457) with `type`, `title`, `status`, `detail`:
+`validation-error` adds `errors` by field path (`lines.0.quantity`), `insufficient-stock` adds `short_lines`.
 """
+GUIDE_TEMPLATE = "api/guide.md"
 
 def register_api(app: Flask) -> None:
     """Register the /api/v1 resources on the app's flask-smorest Api."""
@@ -80,7 +67,8 @@ def _document_problems(app: Flask) -> None:
     spec.options["servers"] = [{"url": app.config["PUBLIC_BASE_URL"], "description": "This shop"}]
     spec.options["webhooks"] = webhook_payloads()
     base = app.config["PUBLIC_BASE_URL"]
-    spec.options["info"] = {"description": GUIDE + _problem_guide(),
+    guide = app.jinja_env.loader.get_source(app.jinja_env, GUIDE_TEMPLATE)[0]  # Markdown, with tested snippets
+    spec.options["info"] = {"description": GUIDE + "\n" + guide + _problem_guide(),
                             "contact": {"name": app.config["SHOP_NAME"], "url": f"{base}/contact"},
                             "license": {"name": "Proprietary: for the shop's customers, under its terms",
                                         "url": f"{base}/terms"}}

@@ -5,7 +5,7 @@ import json
 import re
 from typing import Any
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 from markupsafe import Markup, escape
 
 from shop.api.openapi import STATUSES
@@ -15,7 +15,6 @@ docs_bp = Blueprint("api_docs_page", __name__)
 DOCS_PATH = "/api/v1/docs"
 
 _METHODS = ("get", "post", "put", "patch", "delete")
-GUIDE_TEMPLATE = "api/guide.md"
 _FENCE = re.compile(r"^```(\w+)\n(.*?)\n```$", re.S | re.M)
 
 
@@ -24,9 +23,7 @@ def docs_page():
     """The API reference and guide, from the same OpenAPI document that clients generate code from."""
     spec = rest_api.spec.to_dict()
     components = spec.get("components", {})
-    env = current_app.jinja_env
-    guide = env.loader.get_source(env, GUIDE_TEMPLATE)[0]  # Markdown: the same text in the page and in its test
-    return render_template("api/docs.html", info=spec["info"], guide=guide, operations=_operations(spec, components),
+    return render_template("api/docs.html", info=spec["info"], operations=_operations(spec, components),
                            schemas=_schemas(components), schemes=components.get("securitySchemes", {}),
                            webhooks=_webhooks(spec),
                            md=_markdown, inline=lambda text: Markup(_inline(text or "")))

@@ -7,8 +7,8 @@ from __future__ import annotations
 import importlib
 import sys
 import uuid
-from datetime import UTC, datetime
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
