@@ -81,8 +81,8 @@ class OrderQuerySchema(PageQuerySchema):
 
     @post_load
     def _decode_cursor(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        text = data.pop("cursor", None)
-        if text:
+        text = (data.pop("cursor", None) or "").strip()
+        if text:  # an empty or blank cursor is the first page
             kind = "changed-orders" if "updated_since" in data else "orders"
             try:
                 data["cursor"] = decode_cursor(kind, text)
