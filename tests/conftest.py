@@ -3,18 +3,47 @@ once per run by the Alembic migrations, every table emptied after each test."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 
 import pytest
 from flask import Flask
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import OperationalError
 
 from shop import create_app
 from shop.inventory.lots import check_ledger
 from shop.platform.extensions import db
 
-PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+def _own_database(url: str | None) -> str | None:
+    """TEST_DATABASE_URL, or under pytest-xdist (`make test` runs two workers) a database of the worker's own
+    next to it (`test_gw0`, `test_gw1`...), created on first use: each worker empties its tables after every test."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    given = make_url(url)
+    own = given.set(database=f"{given.database}_{worker}")
+    engine = create_engine(given, isolation_level="AUTOCOMMIT")
+    try:
+        for attempt in range(10):
+            try:
+                with engine.connect() as conn:
+                    if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                       {"name": own.database}):
+                        conn.execute(text(f'CREATE DATABASE "{own.database}"'))
+                break
+            except OperationalError:  # another worker is copying template1 at this moment: try again shortly
+                if attempt == 9:
+                    raise
+                time.sleep(0.5)
+    finally:
+        engine.dispose()
+    return own.render_as_string(hide_password=False)
+
+
+PG_URL = _own_database(os.environ.get("TEST_DATABASE_URL"))
 # The suite's apps and servers run as production does (no SHOP_ENV), which refuses to start without MAIL_SERVER;
 # none of them may send e-mail anywhere. Tests of e-mail choose their backend (locmem, a local SMTP server).
 os.environ.setdefault("MAIL_BACKEND", "dummy")

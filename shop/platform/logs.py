@@ -66,6 +66,9 @@ def _install_handler(level: str) -> None:
         handler.addFilter(_RequestIdFilter())
         handler.addFilter(_RedactingFilter())
         root.addHandler(handler)
+        # On werkzeug's logger itself too: a handler that werkzeug adds of its own (it does when it logs before any
+        # handler exists) then gets the request line redacted as well.
+        logging.getLogger("werkzeug").addFilter(_RedactingFilter())
     root.setLevel(level)
 
 

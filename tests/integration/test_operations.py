@@ -1,7 +1,9 @@
 """Operations: /healthz, /readyz, Prometheus metrics, JSON logs with a request id sent back as X-Request-ID."""
 from __future__ import annotations
 
+import io
 import json
+import logging
 import re
 import threading
 
@@ -111,3 +113,17 @@ def test_every_route_with_a_token_in_its_path_is_redacted_in_logs(app):
                  for rule in app.url_map.iter_rules() if any("token" in name for name in rule.arguments)]
     assert len(links) >= 3
     assert [redact_tokens(link) for link in links] == [link.replace(LINK_TOKEN, "[redacted]") for link in links]
+
+
+def test_a_handler_werkzeug_adds_of_its_own_gets_the_request_line_redacted_too(app):
+    """werkzeug gives its logger a stream handler of its own when it logs before any handler exists (a development
+    server started early): that handler must not get the link token either."""
+    written = io.StringIO()
+    own = logging.StreamHandler(written)
+    werkzeug_log = logging.getLogger("werkzeug")
+    werkzeug_log.addHandler(own)
+    try:
+        werkzeug_log.info('127.0.0.1 - - "%s %s %s" %s -', "GET", f"/join/{LINK_TOKEN}", "HTTP/1.1", "410")
+    finally:
+        werkzeug_log.removeHandler(own)
+    assert "/join/[redacted]" in written.getvalue() and LINK_TOKEN not in written.getvalue()
