@@ -17,7 +17,7 @@ from shop.platform import outbox
 from shop.platform.database import utcnow
 from shop.platform.extensions import db
 from shop.platform.outbox import OutboxEvent
-from tests.support.api import admin_key, assert_problem
+from tests.support.api import admin_key, assert_problem, register_endpoint
 from tests.support.events import Receiver, run_worker
 from tests.support.factories import make_lot, make_product, signed_recall
 
@@ -36,23 +36,9 @@ def app(make_app):
         db.session.remove()
 
 
-def register(api, url: str) -> dict:
-    response = admin_key(api).post("/api/v1/webhook-endpoints", json={"url": url, "events": ["*"]})
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
-
-
 def feed(api, **query) -> list[dict]:
-    """Every page of the company's events, following next_cursor."""
-    response = api.get("/api/v1/events", query_string=query)
-    items: list[dict] = []
-    while True:
-        assert response.status_code == 200, response.get_json()
-        body = response.get_json()
-        items += body["items"]
-        if body["next_cursor"] is None:
-            return items
-        response = api.get("/api/v1/events", query_string={**query, "cursor": body["next_cursor"]})
+    """Every page of the company's events."""
+    return api.every_page("/api/v1/events", **query)
 
 
 def place(api, quantity: int = 1) -> str:
@@ -66,7 +52,7 @@ def test_replaying_the_feed_after_an_outage_rebuilds_every_orders_last_state(api
     make_lot(product, "L-FIRST", {"LEU-USP-25KG": 2}, expires_in_days=300)
     make_lot(product, "L-SECOND", {"LEU-USP-25KG": 20}, expires_in_days=600)
     down = Receiver()
-    register(api, down.url)
+    register_endpoint(api, down.url)
     down.close()  # the ERP's receiver is down from here on: every delivery fails
     changed, shipped, cancelled, placed = (place(api, 2) for _ in range(4))  # `changed` draws from L-FIRST
     ordering.confirm_order(shipped)
@@ -98,7 +84,7 @@ def test_replaying_the_feed_after_an_outage_rebuilds_every_orders_last_state(api
 
 
 def test_each_item_is_exactly_the_body_its_webhook_delivery_posts(api, stocked, receiver):
-    endpoint = register(api, receiver.url)
+    endpoint = register_endpoint(api, receiver.url)
     number = place(api)
     ordering.confirm_order(number)
     db.session.commit()
@@ -147,7 +133,7 @@ def test_another_companys_events_never_appear_and_its_ids_are_not_an_after(api, 
 
 
 def test_test_pings_are_not_business_events(api, stocked, receiver):
-    endpoint = register(api, receiver.url)
+    endpoint = register_endpoint(api, receiver.url)
     assert admin_key(api).post(f"/api/v1/webhook-endpoints/{endpoint['id']}/test").status_code == 202
     assert feed(api) == []
 

@@ -25,7 +25,7 @@ from shop.platform.errors import InsufficientStock
 from shop.platform.extensions import db
 from shop.platform.outbox import OutboxEvent
 from shop.platform.queue import TaskQueue, task_queue
-from tests.support.api import ADDRESS, ApiClient, admin_key, new_api_client
+from tests.support.api import ADDRESS, ApiClient, admin_key, new_api_client, register_endpoint
 from tests.support.events import Receiver, run_worker
 from tests.support.factories import make_lot, make_product
 from tests.support.sql import count_statements
@@ -42,15 +42,8 @@ def app(make_app):
         db.session.remove()
 
 
-def register(api, url: str, events: list[str] | None = None) -> dict:
-    """Register an endpoint of `api`'s company with an admin key (what managing endpoints needs)."""
-    response = admin_key(api).post("/api/v1/webhook-endpoints", json={"url": url, "events": events or ["*"]})
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
-
-
 def test_placed_order_arrives_signed_with_the_body_of_get_order(api, stocked, receiver):
-    endpoint = register(api, receiver.url, ["order.placed"])
+    endpoint = register_endpoint(api, receiver.url, ["order.placed"])
     assert endpoint["secret"].startswith("whsec_") and endpoint["enabled"] is True
     number = api.order(key="k-1").get_json()["number"]
 
@@ -62,12 +55,12 @@ def test_placed_order_arrives_signed_with_the_body_of_get_order(api, stocked, re
     assert payload["type"] == "order.placed" and payload["id"] == got.headers["webhook-id"]
     assert payload["data"] == api.get(f"/api/v1/orders/{number}").get_json()
     with pytest.raises(Exception):  # noqa: B017 - any verification error: another endpoint's secret does not fit
-        Webhook(register(api, receiver.url)["secret"]).verify(got.body, got.headers)
+        Webhook(register_endpoint(api, receiver.url)["secret"]).verify(got.body, got.headers)
 
 
 def test_a_500_is_retried_with_the_same_webhook_id_and_both_attempts_are_logged(api, stocked, receiver):
     receiver.statuses = [500]
-    endpoint = register(api, receiver.url, ["order.placed"])
+    endpoint = register_endpoint(api, receiver.url, ["order.placed"])
     api.order()
 
     run_worker(lambda: len(receiver.received) >= 2)
@@ -82,7 +75,7 @@ def test_a_500_is_retried_with_the_same_webhook_id_and_both_attempts_are_logged(
 
 
 def test_an_order_that_rolls_back_announces_nothing(api, stocked, receiver):
-    register(api, receiver.url)
+    register_endpoint(api, receiver.url)
     ordering.place_order(api.customer, [{"sku": "LEU-USP-25KG", "quantity": 1}], ADDRESS)
     db.session.rollback()
     with pytest.raises(InsufficientStock):
@@ -98,7 +91,7 @@ def test_an_order_that_rolls_back_announces_nothing(api, stocked, receiver):
 
 
 def test_an_event_whose_hand_over_died_after_commit_is_delivered_by_the_sweep(api, stocked, receiver, monkeypatch):
-    register(api, receiver.url)
+    register_endpoint(api, receiver.url)
 
     def queue_gone(self, name, *args, delay=0):
         raise ConnectionError("the process died between COMMIT and the hand-over")
@@ -114,7 +107,7 @@ def test_an_event_whose_hand_over_died_after_commit_is_delivered_by_the_sweep(ap
 
 
 def test_a_delivery_whose_worker_died_mid_attempt_is_delivered_after_its_lease(api, stocked, receiver):
-    register(api, receiver.url)
+    register_endpoint(api, receiver.url)
     api.order()
     dispatch.dispatch(db.session.scalar(select(OutboxEvent.event_id)))  # fanned out: one delivery for a worker ...
     delivery_id = db.session.scalar(select(WebhookDelivery.id))
@@ -132,7 +125,7 @@ def test_a_delivery_whose_worker_died_mid_attempt_is_delivered_after_its_lease(a
 
 
 def test_two_workers_deliver_each_event_once(api, stocked, receiver):
-    register(api, receiver.url)
+    register_endpoint(api, receiver.url)
     numbers = {api.order().get_json()["number"] for _ in range(3)}
     dispatch.sweep()  # the sweep hands every event over a second time, racing the first hand-over
 
@@ -150,7 +143,7 @@ def test_two_workers_deliver_each_event_once(api, stocked, receiver):
 
 def test_ping_and_redelivery_reach_the_endpoint_again_with_the_same_id(api, stocked, receiver):
     api = admin_key(api)
-    endpoint = register(api, receiver.url)
+    endpoint = register_endpoint(api, receiver.url)
     assert api.post(f"/api/v1/webhook-endpoints/{endpoint['id']}/test").status_code == 202
     run_worker(lambda: len(receiver.received) >= 1)
     ping = receiver.received[0]
@@ -167,7 +160,7 @@ def test_ping_and_redelivery_reach_the_endpoint_again_with_the_same_id(api, stoc
 
 def test_another_customers_endpoint_is_404_and_delete_removes_it(api, rival, receiver):
     api, rival = admin_key(api), admin_key(rival)
-    endpoint = register(api, receiver.url)
+    endpoint = register_endpoint(api, receiver.url)
     assert rival.get(f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries").status_code == 404
     assert rival.client.delete(f"/api/v1/webhook-endpoints/{endpoint['id']}",
                                headers=rival.headers()).status_code == 404
@@ -175,7 +168,6 @@ def test_another_customers_endpoint_is_404_and_delete_removes_it(api, rival, rec
     assert [e["id"] for e in listed] == [endpoint["id"]] and "secret" not in listed[0]
     assert api.client.delete(f"/api/v1/webhook-endpoints/{endpoint['id']}", headers=api.headers()).status_code == 204
     assert api.get("/api/v1/webhook-endpoints").get_json()["items"] == []
-
 
 
 def test_a_retried_registration_registers_once_and_gets_the_secret_again(api, receiver):
@@ -204,7 +196,7 @@ def test_a_retried_registration_registers_once_and_gets_the_secret_again(api, re
 
 def test_a_retried_ping_or_redelivery_is_sent_once(api, stocked, receiver):
     api = admin_key(api)
-    endpoint = register(api, receiver.url)
+    endpoint = register_endpoint(api, receiver.url)
     path = f"/api/v1/webhook-endpoints/{endpoint['id']}"
     pings = [api.post(f"{path}/test", key="ping-1") for _ in range(2)]
     assert [p.status_code for p in pings] == [202, 202] and pings[0].get_json() == pings[1].get_json()
@@ -233,7 +225,7 @@ def test_a_worker_process_killed_mid_delivery_loses_nothing(make_app, database_u
         with app.app_context():
             api = new_api_client(app.test_client(), "buyer@acme.example", "Acme")
             make_lot(make_product(), "L-KILL", {"LEU-USP-25KG": 2})
-            endpoint = register(api, receiver.url, ["order.placed"])
+            endpoint = register_endpoint(api, receiver.url, ["order.placed"])
             number = api.order().get_json()["number"]
             db.session.remove()
 
@@ -310,7 +302,7 @@ def test_each_status_change_is_an_event_with_the_order_as_committed(api, stocked
 def test_an_endpoint_that_refuses_the_connection_is_logged_as_such(api, stocked):
     with Receiver() as closed:  # a port that was free a moment ago, and is closed now
         url = closed.url
-    endpoint = register(api, url, ["order.placed"])
+    endpoint = register_endpoint(api, url, ["order.placed"])
     api.order()
     task_queue().run_pending()
     log = api.get(f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries").get_json()["items"]
@@ -326,8 +318,8 @@ def test_every_endpoint_of_a_company_gets_its_members_events_and_no_other_compan
     db.session.commit()
     it_api = ApiClient(client, accounts.create_api_key(it_person, "ERP"), it_person)
     db.session.commit()
-    endpoint = register(it_api, receiver.url, ["order.placed"])  # the IT person's endpoint...
-    rivals = register(rival, receiver.url, ["order.placed"])
+    endpoint = register_endpoint(it_api, receiver.url, ["order.placed"])  # the IT person's endpoint...
+    rivals = register_endpoint(rival, receiver.url, ["order.placed"])
     assert [e["id"] for e in api.get("/api/v1/webhook-endpoints").get_json()["items"]] == [endpoint["id"]]
     assert api.get(f"/api/v1/webhook-endpoints/{rivals['id']}/deliveries").status_code == 404
 

@@ -45,17 +45,8 @@ def _place(api, quantity: int = 2) -> str:
 
 
 def _changes(api, since: str = EPOCH, limit: int = 2) -> list[dict]:
-    """Every page of ?updated_since=, followed by next_cursor."""
-    query = {"updated_since": since, "limit": limit}
-    response = api.get("/api/v1/orders", query_string=query)
-    items: list[dict] = []
-    while True:
-        assert response.status_code == 200, response.get_json()
-        body = response.get_json()
-        items += body["items"]
-        if body["next_cursor"] is None:
-            return items
-        response = api.get("/api/v1/orders", query_string={**query, "cursor": body["next_cursor"]})
+    """Every page of ?updated_since=."""
+    return api.every_page("/api/v1/orders", updated_since=since, limit=limit)
 
 
 def test_a_new_order_is_version_1_updated_when_placed_and_says_who_placed_it_and_its_masses(api, plenty):

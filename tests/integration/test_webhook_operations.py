@@ -15,7 +15,7 @@ from shop.accounts import companies
 from shop.accounts import people as accounts
 from shop.events.models import WebhookEndpoint
 from shop.platform.extensions import db
-from tests.support.api import ApiClient, admin_key, assert_problem, new_api_client
+from tests.support.api import ApiClient, admin_key, assert_problem, new_api_client, register_endpoint
 from tests.support.events import Receiver, run_worker
 from tests.support.factories import make_lot, make_member, make_product
 from tests.support.mail import SmtpServer, free_port
@@ -33,19 +33,13 @@ def app(make_app):
         db.session.remove()
 
 
-def register(api, url: str, events: list[str] | None = None) -> dict:
-    response = admin_key(api).post("/api/v1/webhook-endpoints", json={"url": url, "events": events or ["*"]})
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
-
-
 def _at(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def test_each_delivery_shows_its_state_attempts_and_next_attempt(api, stocked, receiver):
     receiver.statuses = [500, 500, 500]
-    failing = register(api, receiver.url, ["order.placed"])
+    failing = register_endpoint(api, receiver.url, ["order.placed"])
     api.order()
     run_worker(lambda: len(receiver.received) >= 2)  # the first attempt and the retry at once: both 500
 
@@ -67,7 +61,7 @@ def test_each_delivery_shows_its_state_attempts_and_next_attempt(api, stocked, r
 def test_a_delivery_that_used_its_schedule_is_failed(api, stocked, receiver, app):
     app.config["WEBHOOK_RETRY_SCHEDULE"] = [0.0]
     receiver.statuses = [500, 500]
-    endpoint = register(api, receiver.url, ["order.placed"])
+    endpoint = register_endpoint(api, receiver.url, ["order.placed"])
     api.order()
     run_worker(lambda: len(receiver.received) >= 2)
     log = api.get(f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries").get_json()["items"]
@@ -86,7 +80,7 @@ def test_a_410_gone_disables_the_endpoint_at_once_and_emails_the_company_admins(
             make_member(api.customer, "second-admin@acme.example", "admin")
             make_member(api.customer, "clerk@acme.example", "buyer")
             make_lot(make_product(), "L-GONE", {"LEU-USP-25KG": 5})
-            endpoint = register(api, receiver.url, ["order.placed"])
+            endpoint = register_endpoint(api, receiver.url, ["order.placed"])
             api.order()
             run_worker(lambda: any("410 Gone" in content for _, content in server.messages), settle=0.5)
 
@@ -117,7 +111,7 @@ def _patch(api, endpoint_id: int, body: dict):
 
 def test_patch_changes_only_the_fields_given_and_checks_them_as_registering_does(api, app, receiver, rival):
     admin = admin_key(api)
-    endpoint = register(api, receiver.url, ["order.placed"])
+    endpoint = register_endpoint(api, receiver.url, ["order.placed"])
     changed = _patch(admin, endpoint["id"], {"events": ["order.placed", "order.cancelled"], "description": "ERP"})
     assert changed.status_code == 200, changed.get_json()
     assert {k: changed.get_json()[k] for k in ("url", "events", "description", "enabled")} == {
@@ -166,7 +160,7 @@ def test_disabling_then_re_enabling_makes_the_key_maker_its_maker_and_replays_no
 
 
 def test_the_webhooks_page_edits_disables_and_re_enables_an_endpoint(api, app, receiver):
-    endpoint = register(api, receiver.url, ["order.placed"])
+    endpoint = register_endpoint(api, receiver.url, ["order.placed"])
     prefix = f"endpoint-{endpoint['id']}"
     sign_in(api.client, api.customer.email)
     page = api.client.get("/account/webhooks").text
@@ -198,7 +192,7 @@ def test_the_webhooks_page_edits_disables_and_re_enables_an_endpoint(api, app, r
 
 
 def test_a_buyer_member_may_not_edit_or_re_enable_on_the_page(api, receiver):
-    endpoint = register(api, receiver.url)
+    endpoint = register_endpoint(api, receiver.url)
     make_member(api.customer, "clerk@acme.example", "buyer", password="a long buyer password 7")
     sign_in(api.client, "clerk@acme.example", "a long buyer password 7")
     assert "Change this endpoint" not in api.client.get("/account/webhooks").text
@@ -212,7 +206,7 @@ def test_a_buyer_member_may_not_edit_or_re_enable_on_the_page(api, receiver):
 
 def test_after_a_rotation_both_secrets_verify_for_24_hours_then_only_the_new_one(api, stocked, receiver, rival):
     admin, rival = admin_key(api), admin_key(rival)
-    endpoint = register(api, receiver.url, ["order.placed"])
+    endpoint = register_endpoint(api, receiver.url, ["order.placed"])
     old = endpoint["secret"]
     path = f"/api/v1/webhook-endpoints/{endpoint['id']}/rotate-secret"
     rotated = admin.post(path, key="rotate-1")
@@ -251,7 +245,7 @@ def test_after_a_rotation_both_secrets_verify_for_24_hours_then_only_the_new_one
 
 
 def test_the_webhooks_page_rotates_the_secret_and_shows_the_new_one_once(api, receiver):
-    endpoint = register(api, receiver.url)
+    endpoint = register_endpoint(api, receiver.url)
     sign_in(api.client, api.customer.email)
     page = api.client.post(f"/account/webhooks/{endpoint['id']}/rotate-secret")
     assert page.status_code == 200
@@ -269,7 +263,7 @@ def test_a_rejection_is_order_rejected_with_the_note_and_a_cancellation_carries_
     buyer = make_member(api.customer, "clerk@acme.example", "buyer")
     buyer_api = ApiClient(api.client, accounts.create_api_key(buyer, "Clerk's ERP"), buyer)
     db.session.commit()
-    endpoint = register(api, receiver.url, ["order.rejected", "order.cancelled"])
+    endpoint = register_endpoint(api, receiver.url, ["order.rejected", "order.cancelled"])
     rejected, withdrawn = (buyer_api.order().get_json()["number"] for _ in range(2))
     assert admin_key(api, "Approval bot").post(f"/api/v1/orders/{rejected}/reject",
                                                json={"note": "Not this quarter"}).status_code == 200

@@ -34,6 +34,19 @@ class ApiClient:
             extra["Idempotency-Key"] = key
         return self.client.post(path, json=json, headers=self.headers(extra), **kwargs)
 
+    def every_page(self, path: str, **query: Any) -> list[dict[str, Any]]:
+        """The items of every page of the list at `path`, following `next_cursor` to the end."""
+        items: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            response = self.get(path, query_string={**query, **({"cursor": cursor} if cursor else {})})
+            assert response.status_code == 200, response.get_json()
+            body = response.get_json()
+            items += body["items"]
+            cursor = body["next_cursor"]
+            if cursor is None:
+                return items
+
     def order(self, lines: list[dict[str, Any]] | None = None, key: str | None = None, **fields: Any):
         body = {"lines": lines or [{"sku": "LEU-USP-25KG", "quantity": 1}], "shipping_address": ADDRESS, **fields}
         return self.post("/api/v1/orders", json=body, key=key)
@@ -51,6 +64,13 @@ def admin_key(api: ApiClient, name: str = "Integration admin") -> ApiClient:
     key = accounts.create_api_key(api.customer, name, "admin")
     db.session.commit()
     return ApiClient(api.client, key, api.customer)
+
+
+def register_endpoint(api: ApiClient, url: str, events: list[str] | None = None) -> dict[str, Any]:
+    """Register a webhook endpoint of `api`'s company with an admin key (what managing endpoints needs)."""
+    response = admin_key(api).post("/api/v1/webhook-endpoints", json={"url": url, "events": events or ["*"]})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
 
 
 @pytest.fixture
