@@ -154,7 +154,7 @@ def _split_returned_allocations():
 
 def _list_results_the_rules_refuse():
     """Print the results recorded before the strict entry rules that they would refuse; change nothing."""
-    from shop.quality.results import check
+    from shop.lab.results import check
     from shop.catalog.models import SpecTest
 
     rows = op.get_bind().execute(sa.text(

@@ -21,7 +21,8 @@ from shop.catalog.models import Product, Variant
 from shop.platform.database import Base, _enum, utcnow
 
 if TYPE_CHECKING:
-    from shop.quality.models import CoaResult, LotSignature
+    from shop.lab.models import CoaResult
+    from shop.quality.models import LotSignature
 
 
 class BatchStatus(enum.StrEnum):

@@ -27,7 +27,8 @@ from shop.platform import pdf
 from shop.platform.errors import NotFound
 from shop.platform.extensions import db
 from shop.platform.pdf import escape as _esc
-from shop.quality.models import LotSignature, SignedAction, result_passes, signer_capacity
+from shop.lab.models import result_passes
+from shop.quality.models import LotSignature, SignedAction, signer_capacity
 
 # Recalled lots keep their certificate: a customer who received the lot needs the document and the
 # warning more than anyone. Quarantined and rejected lots were never sold, so they have no public CoA.

@@ -16,8 +16,9 @@ from shop.platform.audit import audit
 from shop.platform.database import utcnow
 from shop.platform.errors import Conflict, Failure, IllegalTransition, InvalidInput, ReleaseRefused
 from shop.platform.extensions import db
-from shop.quality.models import CoaResult, CoaResultRevision, LotSignature, SignedAction, check_result
-from shop.quality.results import Check, Verdict
+from shop.lab.models import CoaResult, CoaResultRevision, check_result
+from shop.quality.models import LotSignature, SignedAction
+from shop.lab.results import Check, Verdict
 
 if TYPE_CHECKING:
     from shop.quality.signatures import Signature

@@ -20,7 +20,7 @@ from shop.platform.audit import AuditEntry
 from shop.platform.errors import InvalidInput
 from shop.platform.extensions import db
 from shop.platform.pagination import MAX_PAGE, Page, page_cursor, page_of
-from shop.quality.models import CoaResult
+from shop.lab.models import CoaResult
 
 
 def _day_start(day: date) -> datetime:

@@ -17,7 +17,8 @@ from shop.platform.tx import run_in_transaction
 from shop.quality import recall, signatures
 from shop.quality import release as lot_release
 from shop.quality import trace as tracing
-from shop.quality.models import CoaResultRevision, SignedAction
+from shop.lab.models import CoaResultRevision
+from shop.quality.models import SignedAction
 from shop.reporting import reports
 from shop.staff import bp
 from shop.staff.auth import ANY_STAFF, can, current_staff, role_required

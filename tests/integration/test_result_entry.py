@@ -18,7 +18,7 @@ from shop.inventory.models import Batch, BatchStatus
 from shop.platform.errors import InvalidInput, ReleaseRefused
 from shop.platform.extensions import db
 from shop.quality import release
-from shop.quality.models import CoaResult, CoaResultRevision
+from shop.lab.models import CoaResult, CoaResultRevision
 from tests.support.factories import make_lot, make_staff, releaser, signed
 from tests.support.staff import sign_in, text_of  # noqa: F401
 

@@ -16,7 +16,8 @@ from shop.platform.audit import AuditEntry
 from shop.platform.config import ConfigError, load_config
 from shop.platform.extensions import db
 from shop.quality import release
-from shop.quality.models import CoaResult, LotSignature
+from shop.lab.models import CoaResult
+from shop.quality.models import LotSignature
 from shop.quality.release import SecondPersonRequired
 from tests.support.factories import good_results, import_file, make_lot, make_staff, signed
 from tests.support.staff import StaffClient, sign_in, text_of  # noqa: F401

@@ -12,7 +12,7 @@ from shop.inventory import lots as inventory
 from shop.inventory.models import Batch, BatchStatus, MovementKind, Stock, StockMovement
 from shop.platform.audit import AuditEntry
 from shop.platform.extensions import db
-from shop.quality.models import CoaResult
+from shop.lab.models import CoaResult
 from shop.reporting import reports
 from tests.support.factories import good_results, make_lot
 from tests.support.staff import place, sign_in, text_of  # noqa: F401

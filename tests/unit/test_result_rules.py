@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shop.ordering.planner import Need, StockLot, plan
-from shop.quality.results import ResultRefused, Verdict, check, judge, parse
+from shop.lab.results import ResultRefused, Verdict, check, judge, parse
 
 D = Decimal
 
