@@ -76,8 +76,13 @@ def put_specification(company_id: int, slug: str, limits: object, by: str) -> Sp
     if spec is None:
         spec = CustomerSpecification(company_id=company_id, product_id=product.id)
         db.session.add(spec)
-    spec.limits = [CustomerLimit(spec_test_id=limit.test_id, position=i, min_value=limit.min, max_value=limit.max)
-                   for i, limit in enumerate(checked)]
+    else:
+        # The old limits go first: a flush inserts before it deletes, and a test limited again would meet its
+        # old row in the unique (specification, test) constraint.
+        spec.limits.clear()
+        db.session.flush()
+    spec.limits.extend(CustomerLimit(spec_test_id=limit.test_id, position=i, min_value=limit.min,
+                                     max_value=limit.max) for i, limit in enumerate(checked))
     spec.updated_at, spec.updated_by = utcnow(), by
     db.session.flush()
     db.session.refresh(spec)

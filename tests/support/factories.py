@@ -69,15 +69,15 @@ def signed_recall(lot_number: str, reason: str, staff: StaffUser | None = None,
 
 
 def make_lot(product: Product, lot_number: str, units: dict[str, int], *, expires_in_days: int = 700,
-             status: str = "released", commit: bool = True):
+             status: str = "released", commit: bool = True, results: dict[str, str] | None = None):
     """Receive a lot, and take it to `status` (quarantine, released, rejected, recalled) through the services;
-    its results are recorded by no one and its QC decisions signed by releaser(). Committed unless `commit` is
-    false (a test that rolls back to a SAVEPOINT)."""
+    its results (good_results unless given) are recorded by no one and its QC decisions signed by releaser().
+    Committed unless `commit` is false (a test that rolls back to a SAVEPOINT)."""
     made = date.today() - timedelta(days=30)
     batch = inventory.receive_batch(product.slug, lot_number, made, date.today() + timedelta(days=expires_in_days),
                                     units)
     if status != "quarantine":
-        release.record_results(batch, good_results(product))
+        release.record_results(batch, results or good_results(product))
     qa = releaser() if status != "quarantine" else None
     if status in ("released", "recalled"):
         if expires_in_days > 0:
