@@ -80,12 +80,17 @@ class Orders(MethodView):
         """Place an order
 
         All or nothing: when any line is short, nothing is allocated and the 409 `insufficient-stock` problem
-        lists every short line in `short_lines` (`sku`, `requested`, `available`). Unknown SKUs, quantities
-        under the minimum and a SKU on two lines answer 422 with the field path. Send an `Idempotency-Key`
+        lists every short line in `short_lines` (`sku`, `requested`, `available`; for a grade your company has
+        a specification of, `outside_your_specification`; for a pinned line, `lot_number` and `reason`). Each
+        line draws only from lots that meet your company's specification of its grade, if any; a line with
+        `lot_number` only from that lot, and with `single_lot` each line from one lot. Unknown SKUs, quantities
+        under the minimum, a SKU on two lines and a `lot_number` that is no sellable lot of the line's product
+        answer 422 with the field path. Send an `Idempotency-Key`
         so that a retry never places a second order.
         """
         command = ordering.PlaceOrder(current_customer(), data["lines"], data["shipping_address"],
-                                      data.get("purchase_order"), data.get("min_remaining_shelf_life_days"))
+                                      data.get("purchase_order"), data.get("min_remaining_shelf_life_days"),
+                                      data.get("single_lot", False))
         try:
             placed = ordering.place(command, idempotency_key=headers.get("key"))
         except DomainError as error:

@@ -14,7 +14,14 @@ from shop.api.pagination import MAX_LIMIT, Cursor
 from shop.catalog.models import Product, Variant
 from shop.catalog.price_lists import variant_price_steps
 from shop.catalog.tiers import Tier
-from shop.ordering.checks import ADDRESS_FIELDS, MAX_LINE_QUANTITY, MAX_LINES, MAX_PURCHASE_ORDER, MAX_SHELF_LIFE_DAYS
+from shop.ordering.checks import (
+    ADDRESS_FIELDS,
+    MAX_LINE_QUANTITY,
+    MAX_LINES,
+    MAX_LOT_NUMBER,
+    MAX_PURCHASE_ORDER,
+    MAX_SHELF_LIFE_DAYS,
+)
 from shop.ordering.models import OrderStatus
 from shop.ordering.views import OrderSchema
 from shop.platform.countries import COUNTRY_CODE_MESSAGE, is_country_code
@@ -32,6 +39,12 @@ class ShortLineSchema(OutSchema):
     sku = fields.String(required=True)
     requested = fields.Integer(required=True, metadata={"description": "Units the order asked for."})
     available = fields.Integer(required=True, metadata={"description": "Units that could be allocated now."})
+    outside_your_specification = fields.Integer(metadata={
+        "description": "Only for a grade your company has a specification of: more units, in lots that do not "
+                       "meet it (and are never allocated to you)."})
+    lot_number = fields.String(metadata={"description": "Only for a line pinned to a lot: that lot."})
+    reason = fields.String(metadata={
+        "description": "Why the pinned lot (or, with `single_lot`, any one lot) cannot fill the line."})
 
 
 class ProblemSchema(OutSchema):
@@ -241,6 +254,17 @@ def _country_code(value: str) -> None:
         raise ValidationError(COUNTRY_CODE_MESSAGE)
 
 
+class _JsonBoolean(fields.Boolean):
+    """A JSON true or false, nothing else (marshmallow's Boolean also takes "yes", 1, "on"...)."""
+
+    default_error_messages = {"invalid": "true or false."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 _QUANTITY_MESSAGE = "The quantity must be a whole number of units, at least 1."
 
 
@@ -250,6 +274,12 @@ class LineInSchema(Schema):
         required=True, strict=True, validate=validate.Range(1, MAX_LINE_QUANTITY, error=_QUANTITY_MESSAGE),
         error_messages={"invalid": _QUANTITY_MESSAGE},
         metadata={"description": "Units (packs), a JSON integer; at least the variant's minimum order quantity."})
+    lot_number = fields.String(
+        allow_none=True, validate=validate.Length(1, MAX_LOT_NUMBER),
+        metadata={"description": "Draw the line from this lot only (any letter case): a sellable lot of the SKU's "
+                                 "product, else 422; 409 `insufficient-stock` when it lacks the units, is too "
+                                 "short-dated for the order or does not meet your specification.",
+                  "example": "L2611-042"})
 
 
 class ShippingAddressSchema(Schema):
@@ -273,6 +303,9 @@ class OrderInSchema(Schema):
     min_remaining_shelf_life_days = fields.Integer(
         strict=True, allow_none=True, validate=validate.Range(0, MAX_SHELF_LIFE_DAYS),
         metadata={"description": "Only allocate lots that expire more than this many days from today."})
+    single_lot = _JsonBoolean(
+        load_default=False,
+        metadata={"description": "Fill each line from one lot: the earliest-expiring that can fill it whole."})
 
     def handle_error(self, error: ValidationError, data: Any, **kwargs: Any) -> None:
         """A body refused for its shape also names the lines whose SKU does not exist, so that a client can fix

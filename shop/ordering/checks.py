@@ -22,10 +22,14 @@ REQUIRED_ADDRESS_FIELDS = ("name", "line1", "city", "postal_code", "country")
 Errors = dict[str, list[str]]
 
 
+MAX_LOT_NUMBER = 40
+
+
 @dataclass(frozen=True)
 class LineRequest:
     sku: str
     quantity: int
+    lot_number: str | None = None  # the one lot to draw from (any letter case); None: any lot, FEFO
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,12 @@ class OrderRequest:
     address: dict[str, str]
     purchase_order: str
     shelf_life_days: int | None  # as asked, else the shop's default: recorded on the order
+    single_lot: bool = False  # each line from one lot
+
+    def pinned(self) -> dict[int, str]:
+        """The lot each pinned line asks for, by position (as asked: matched to a lot in any letter case)."""
+        return {i: line.lot_number.strip() for i, line in enumerate(self.lines)
+                if isinstance(line.lot_number, str) and line.lot_number.strip()}
 
     def quantities(self) -> dict[str, int]:
         """Units per SKU for reading prices and lots: an invalid quantity counts as 0 (it is refused anyway)."""
@@ -55,7 +65,7 @@ def unknown_sku_message(sku: str) -> str:
 
 def check_request(customer_id: int, company_id: int, lines: Sequence[Mapping[str, object] | LineRequest],
                   shipping_address: Mapping[str, object] | None, purchase_order: str | None,
-                  shelf_life_days: int | None) -> tuple[OrderRequest, Errors]:
+                  shelf_life_days: int | None, single_lot: object = False) -> tuple[OrderRequest, Errors]:
     """The request with what the checks found wrong so far, by field path; an order that asks for no shelf
     life gets the shop's default."""
     requests = tuple(as_line(line) for line in lines)
@@ -69,7 +79,9 @@ def check_request(customer_id: int, company_id: int, lines: Sequence[Mapping[str
     if shelf is not None and (isinstance(shelf, bool) or not isinstance(shelf, int)
                               or not 0 <= shelf <= MAX_SHELF_LIFE_DAYS):
         errors["min_remaining_shelf_life_days"] = [f"A whole number of days from 0 to {MAX_SHELF_LIFE_DAYS}."]
-    return OrderRequest(customer_id, company_id, requests, address, po, shelf), errors
+    if not isinstance(single_lot, bool):
+        errors["single_lot"] = ["true or false."]
+    return OrderRequest(customer_id, company_id, requests, address, po, shelf, single_lot is True), errors
 
 
 def check_pack_sizes(request: OrderRequest, pack_sizes: Mapping[str, PackSize], errors: Errors) -> None:
@@ -90,7 +102,8 @@ def as_line(line: Mapping[str, object] | LineRequest) -> LineRequest:
     """A line as asked for, from the API's or a page's mapping (values unchecked)."""
     if isinstance(line, LineRequest):
         return line
-    return LineRequest(sku=line.get("sku"), quantity=line.get("quantity"))  # type: ignore[arg-type]
+    return LineRequest(sku=line.get("sku"), quantity=line.get("quantity"),  # type: ignore[arg-type]
+                       lot_number=line.get("lot_number"))  # type: ignore[arg-type]
 
 
 def _check_lines(requests: tuple[LineRequest, ...], errors: Errors) -> None:
@@ -114,6 +127,9 @@ def _check_lines(requests: tuple[LineRequest, ...], errors: Errors) -> None:
             errors[f"lines.{i}.quantity"] = ["The quantity must be a whole number of units, at least 1."]
         elif q > MAX_LINE_QUANTITY:
             errors[f"lines.{i}.quantity"] = [f"At most {MAX_LINE_QUANTITY:,} units per line."]
+        lot = req.lot_number
+        if lot is not None and (not isinstance(lot, str) or not lot.strip() or len(lot) > MAX_LOT_NUMBER):
+            errors[f"lines.{i}.lot_number"] = [f"A lot number of 1 to {MAX_LOT_NUMBER} characters, or none."]
 
 
 def _check_address(raw: Mapping[str, object] | None, errors: Errors) -> dict[str, str]:

@@ -5,7 +5,7 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.accounts.models import ApiKey, Company, Customer, StaffUser
@@ -60,6 +60,8 @@ class Order(Base):
     # Set when a recall took stock away from this order and it could not be re-covered.
     needs_attention: Mapped[bool] = mapped_column(default=False)
     attention_note: Mapped[str] = mapped_column(Text, default="")
+    # Every line from one lot (the earliest-expiring that fills it whole), as the buyer asked.
+    single_lot: Mapped[bool] = mapped_column(default=False, server_default=false())
     placed_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Every change that an order event announces sets both (announce.touch), so that an integrator can tell the
     # newer of two payloads and list what changed since a time. A new order: version 1, updated when placed. The
@@ -112,6 +114,8 @@ class OrderLine(Base):
     # Units of the line cancelled because they could not be supplied (a short line after a recall); the
     # customer's quantity stays as ordered. A server default, because placing an order inserts lines in Core.
     cancelled_quantity: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The one lot the buyer pinned the line to, as the lot spells its number; None: any lot (FEFO).
+    lot_number: Mapped[str | None] = mapped_column(String(40))
 
     order: Mapped[Order] = relationship(back_populates="lines")
     variant: Mapped[Variant] = relationship()

@@ -81,7 +81,7 @@ def _insert_order(status: OrderStatus):
     given.update(placed_at=_untyped("now"), updated_at=_untyped("now"), customer_id=_untyped("o_customer_id"))
     values = {c.name: given.get(c.name, _untyped(f"o_{c.name}")) for c in orders.c
               if c.name != "id" and c.name not in SERVER_DEFAULTS}
-    return insert(orders).values(values).returning(orders.c.id).cte("new_order")
+    return insert(orders).values(values).returning(orders.c.id).cte("ord")
 
 
 def _insert_lines(new_order):
@@ -91,7 +91,7 @@ def _insert_lines(new_order):
     return (insert(lines)
             .from_select(["order_id", *LINE_COLUMNS, *NEW_LINE],
                          select(new_order.c.id, *line_values.c, *given).join_from(new_order, line_values, true()))
-            .returning(lines.c.id, lines.c.position).cte("new_lines"))
+            .returning(lines.c.id, lines.c.position).cte("line"))
 
 
 def _insert_allocations(new_lines, picked, now):
@@ -101,7 +101,7 @@ def _insert_allocations(new_lines, picked, now):
                          select(new_lines.c.id, picked.c.stock_id, picked.c.quantity,
                                 sql_literal(AllocationStatus.ALLOCATED, allocations.c.status.type), now)
                          .join_from(new_lines, picked, picked.c.position == new_lines.c.position))
-            .returning(allocations.c.id).cte("new_allocations"))
+            .returning(allocations.c.id).cte("allocs"))
 
 
 def _insert_change(new_order, now, status: OrderStatus):
@@ -110,14 +110,14 @@ def _insert_change(new_order, now, status: OrderStatus):
             .from_select(["order_id", "to_status", "at", "customer_id", "note"],
                          select(new_order.c.id, sql_literal(status, changes.c.to_status.type), now,
                                 _untyped("o_customer_id"), sql_literal(PLACED_NOTE, changes.c.note.type)))
-            .returning(changes.c.id).cte("new_change"))
+            .returning(changes.c.id).cte("change"))
 
 
 def _insert_movements(new_order, picked, now):
     """The ledger's rows of the picks (inventory's SQL, as a CTE): by no staff member, for the new order."""
     return ledger.insert_allocations(picked.c.stock_id, picked.c.quantity, order_id=new_order.c.id,
                                      reason=bindparam("movement_reason", type_=String()), at=now,
-                                     source=new_order.join(picked, true())).cte("new_movements")
+                                     source=new_order.join(picked, true())).cte("moves")
 
 
 def _take_stock(picked):
@@ -159,7 +159,7 @@ def statement(with_record: bool, status: OrderStatus = OrderStatus.PENDING):
     once (it caches the parse of statements of at most 4096 characters and 50 parameters)."""
     now = _untyped("now")
     picked = select(_unnested("p_", {"position": Integer(), "stock_id": Integer(), "quantity": Integer()},
-                              "pv")).cte("picked")
+                              "pv")).cte("picks")
     new_order = _insert_order(status)
     new_lines = _insert_lines(new_order)
     # PostgreSQL documents no order among data-modifying CTEs (all see one snapshot, each runs to completion);
@@ -171,7 +171,7 @@ def statement(with_record: bool, status: OrderStatus = OrderStatus.PENDING):
                _count(_insert_allocations(new_lines, picked, now)).label("allocations"),
                _count(_insert_change(new_order, now, status)).label("changes"),
                _count(_insert_movements(new_order, picked, now)).label("movements"),
-               _count(_insert_from_order(OutboxEvent.__table__, "e_", "new_event", skip=_EVENT_LATER)).label("events")]
+               _count(_insert_from_order(OutboxEvent.__table__, "e_", "event", skip=_EVENT_LATER)).label("events")]
     if with_record:
-        columns.append(_count(_insert_from_order(IdempotencyRecord.__table__, "r_", "new_record")).label("records"))
+        columns.append(_count(_insert_from_order(IdempotencyRecord.__table__, "r_", "record")).label("records"))
     return select(*columns, _count(_take_stock(picked)).label("taken"))

@@ -10,7 +10,7 @@ import dataclasses
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +19,7 @@ from flask import current_app
 from shop.accounts.models import needs_approval
 from shop.catalog import price_lists
 from shop.inventory.availability import sellable_after
-from shop.ordering import announce, checks, idempotency, persistence, pg_write, planner, views
+from shop.ordering import announce, checks, idempotency, persistence, pg_write, pinning, planner, views
 from shop.ordering.checks import LineRequest, OrderRequest
 from shop.ordering.lifecycle import CustomerRef
 from shop.ordering.models import Order, OrderStatus
@@ -31,6 +31,7 @@ from shop.platform import tx
 from shop.platform.database import utcnow
 from shop.platform.errors import InsufficientStock, Shortfall
 from shop.platform.extensions import db
+from shop.specifications.service import NO_SPECIFICATION, Conformance, conformance
 
 # Crockford's base32 without I, L, O, U: easy to read out on the phone.
 _NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -47,12 +48,25 @@ class PlaceOrder:
     shipping_address: Mapping[str, object]
     purchase_order: str | None = None
     min_remaining_shelf_life_days: int | None = None
+    single_lot: bool = False
 
     def payload(self) -> dict[str, object]:
-        """The order asked for as JSON-ready data: what an idempotency key's fingerprint covers."""
-        return {"lines": [dataclasses.asdict(checks.as_line(line)) for line in self.lines],
-                "shipping_address": dict(self.shipping_address), "purchase_order": self.purchase_order,
-                "min_remaining_shelf_life_days": self.min_remaining_shelf_life_days}
+        """The order asked for as JSON-ready data: what an idempotency key's fingerprint covers. A pinned lot
+        and single_lot appear only when asked for, so that an order without them keeps its fingerprint."""
+        payload: dict[str, object] = {
+            "lines": [_line_payload(checks.as_line(line)) for line in self.lines],
+            "shipping_address": dict(self.shipping_address), "purchase_order": self.purchase_order,
+            "min_remaining_shelf_life_days": self.min_remaining_shelf_life_days}
+        if self.single_lot is not False:
+            payload["single_lot"] = self.single_lot
+        return payload
+
+
+def _line_payload(line: LineRequest) -> dict[str, object]:
+    shown = dataclasses.asdict(line)
+    if shown["lot_number"] is None:
+        del shown["lot_number"]
+    return shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +95,9 @@ def place(command: PlaceOrder, *, idempotency_key: str | None = None,
     3. Check what needs the catalog (unknown SKUs, pack sizes no longer sold, minimum orders): raise
        InvalidInput with every error.
     4. Price each line with `pricing` (by default the company's contract price where it has one).
-    5. Plan the allocation first-expired-first-out: raise InsufficientStock naming every short line.
+    5. Plan the allocation first-expired-first-out among the lots each line may draw from (its shelf life, its
+       pinned lot, and for a company with a specification of the grade the lots that meet it: one statement
+       more, only then): raise InsufficientStock naming every short line.
     6. Build the rows, the PlacedOrder they show and its view, dumped once for its order.placed event and the
        key's record: a buyer's order above the company's approval threshold starts awaiting approval, its
        stock allocated all the same.
@@ -111,7 +127,8 @@ def _place(claim: idempotency.Claim | None, command: PlaceOrder, pricing: Pricin
     """`place`'s steps inside its transaction; the new order's view."""
     customer = command.customer
     request, errors = checks.check_request(customer.id, customer.company_id, command.lines, command.shipping_address,
-                                           command.purchase_order, command.min_remaining_shelf_life_days)
+                                           command.purchase_order, command.min_remaining_shelf_life_days,
+                                           command.single_lot)
     shelf = request.shelf_life_days if "min_remaining_shelf_life_days" not in errors else 0
     expires_after = sellable_after(shelf or 0)
     pack_sizes, key_row = read_order(db.session.connection(), request.quantities(), expires_after,
@@ -119,14 +136,15 @@ def _place(claim: idempotency.Claim | None, command: PlaceOrder, pricing: Pricin
                                      key=claim.key if claim is not None else None)
     if claim is not None:
         claim.check(key_row)
+    pinned = pinning.pins(request, pack_sizes, expires_after, date.today(), errors)
     checks.check_pack_sizes(request, pack_sizes, errors)
     prices = [pricing.price(pack_sizes[line.sku], line.quantity) for line in request.lines]
-    plan = plan_allocation(request, pack_sizes, expires_after)
+    plan = plan_allocation(request, pack_sizes, expires_after, pinned)
     now = utcnow()
     rows = order_rows(request, {sku: pack.id for sku, pack in pack_sizes.items()}, prices, plan,
                       number=new_order_number(now), currency=current_app.config["SHOP_CURRENCY"], now=now,
                       expires_after=expires_after, status=initial_status(customer, request, pack_sizes, prices),
-                      api_key_id=customer.key_id, placed_by=customer.actor_name)
+                      api_key_id=customer.key_id, placed_by=customer.actor_name, pinned=pinned.lots)
     placed = placed_order(rows, {sku: pack.pack_size_kg for sku, pack in pack_sizes.items()})
     view = views.order(placed)
     write_order(rows, announce.order_placed(placed, customer.id, view),
@@ -136,11 +154,12 @@ def _place(claim: idempotency.Claim | None, command: PlaceOrder, pricing: Pricin
 
 def place_order(customer: CustomerRef, lines: Sequence[Mapping[str, object] | LineRequest],
                 shipping_address: Mapping[str, object], purchase_order: str | None = None,
-                min_remaining_shelf_life_days: int | None = None) -> Order:
+                min_remaining_shelf_life_days: int | None = None, single_lot: bool = False) -> Order:
     """`place`'s steps without a key in the caller's transaction (the caller commits), answering the new order
     as the session's Order (with its lines, allocations and lots): the tests' short way to an order whose rows
     they go on with, or roll back."""
-    command = PlaceOrder(customer, lines, shipping_address, purchase_order, min_remaining_shelf_life_days)
+    command = PlaceOrder(customer, lines, shipping_address, purchase_order, min_remaining_shelf_life_days,
+                         single_lot)
     return get_order(_place(None, command, CONTRACT_PRICES)["number"])
 
 
@@ -153,16 +172,44 @@ def initial_status(customer: CustomerRef, request: OrderRequest, pack_sizes: Map
     return OrderStatus.AWAITING_APPROVAL if needs_approval(threshold, customer.role, total) else OrderStatus.PENDING
 
 
-def plan_allocation(request: OrderRequest, pack_sizes: Mapping[str, PackSize], expires_after) -> planner.Plan:
-    """Every line's picks, keyed by its position; raise InsufficientStock naming each short line."""
-    needs = [planner.Need(position, pack_sizes[line.sku].id, line.quantity, expires_after)
+def plan_allocation(request: OrderRequest, pack_sizes: Mapping[str, PackSize], expires_after: date,
+                    pinned: pinning.Pins | None = None) -> planner.Plan:
+    """Every line's picks, keyed by its position; raise InsufficientStock naming each short line (with the
+    units in lots outside the company's specification, and a pinned lot and why it falls short)."""
+    pinned = pinned or pinning.Pins()
+    needs = [planner.Need(position, pack_sizes[line.sku].id, line.quantity, expires_after, request.single_lot,
+                          pinned.lots.get(position))
              for position, line in enumerate(request.lines)]
-    plan = planner.plan(needs, [lot for pack in pack_sizes.values() for lot in pack.lots])
+    lots = [lot for pack in pack_sizes.values() for lot in pack.lots]
+    specified = [lot.batch_id for pack in pack_sizes.values() if pack.specified for lot in pack.lots]
+    spec = conformance(request.company_id, specified) if specified else NO_SPECIFICATION
+    rules = (*planner.DEFAULT_RULES, planner.meeting(spec.meets)) if specified else planner.DEFAULT_RULES
+    plan = planner.plan(needs, lots, rules)
     if plan.missing:
-        raise InsufficientStock([
-            Shortfall(line.sku, line.quantity, line.quantity - plan.missing[position])
-            for position, line in enumerate(request.lines) if position in plan.missing])
+        raise InsufficientStock([_shortfall(need, line, pack_sizes[line.sku], plan, spec, pinned)
+                                 for need, line in zip(needs, request.lines, strict=True) if need.key in plan.missing])
     return plan
+
+
+def _shortfall(need: planner.Need, line: LineRequest, pack: PackSize, plan: planner.Plan, spec: Conformance,
+               pinned: pinning.Pins) -> Shortfall:
+    """What a short line is told: the units it could have, those in lots outside the company's specification
+    (for a grade it limits), and for a pinned lot or a single-lot order, why the lot falls short."""
+    usable = [lot for lot in pack.lots if planner.within_shelf_life(need, lot) and planner.pinned_lot(need, lot)]
+    outside = (sum(lot.free for lot in usable if not spec.meets(lot.batch_id))
+               if pack.specified else None)
+    reason = pinned.unusable.get(need.key)
+    if reason is None and need.lot_number is not None:
+        lot = next((lot for lot in usable), None)
+        if lot is not None and not spec.meets(lot.batch_id):
+            failed = ", ".join(limit.test for limit in spec.failures(lot.batch_id))
+            reason = f"lot {lot.lot_number} does not meet your specification ({failed})"
+        elif lot is not None:
+            reason = f"lot {lot.lot_number} has {lot.free} units of {pack.sku} free"
+    elif reason is None and need.single_lot:
+        reason = f"no one lot has {need.quantity} units of {pack.sku} that this order may draw from"
+    return Shortfall(line.sku, line.quantity, line.quantity - plan.missing[need.key], outside, need.lot_number,
+                     reason)
 
 
 def write_order(rows: OrderRows, event: Mapping[str, object], record: Mapping[str, object] | None) -> None:

@@ -4,11 +4,12 @@ One rule for every caller: placing an order (all or nothing: placing refuses an 
 and filling orders that already exist (a recall's replacement stock, fulfilment's one-click fill: they take
 what there is).
 
-A lot may fill a need when every `LotRule` says so; the default rule is the need's shelf life (the lot must
-expire strictly after `Need.not_before`). The rules that DESIGN.md plans slot in without rewriting `plan`:
+A lot may fill a need when every `LotRule` says so; the default rules are the need's shelf life (the lot must
+expire strictly after `Need.not_before`) and its pinned lot (`Need.lot_number`, from `"lot_number"` on a line:
+that lot only, in any letter case). Other rules slot in without rewriting `plan`:
 
-- a pinned lot (`"lot_number"` on a line), or a customer's tighter specification (with the lots' CoA results
-  added to `StockLot` when they are read): a `LotRule` that looks at the need and the lot, passed in `rules`;
+- a customer's tighter specification: `meeting(conformance.meets)`, a `LotRule` passed in `rules` by the
+  caller that read which lots meet it (shop.specifications.service.conformance);
 - units held for a quote: subtract them from `StockLot.free` when the lots are read;
 - one lot per line (`"single_lot"`): `Need.single_lot`, which takes the earliest lot that can fill the need
   whole;
@@ -43,6 +44,7 @@ class Need:
     quantity: int
     not_before: date
     single_lot: bool = False
+    lot_number: str | None = None  # the one lot the need may draw from (any letter case); None: any
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +74,24 @@ def within_shelf_life(need: Need, lot: StockLot) -> bool:
     return lot.expires_on > need.not_before
 
 
-DEFAULT_RULES: tuple[LotRule, ...] = (within_shelf_life,)
+def pinned_lot(need: Need, lot: StockLot) -> bool:
+    """A need pinned to a lot draws from that lot only (its number in any letter case)."""
+    return need.lot_number is None or same_lot(lot.lot_number, need.lot_number)
+
+
+def same_lot(a: str, b: str) -> bool:
+    """Two spellings of one lot number: letter case and surrounding blanks aside."""
+    return a.strip().lower() == b.strip().lower()
+
+
+def meeting(meets: Callable[[int], bool]) -> LotRule:
+    """The rule that a lot must meet a specification: `meets` answers for a lot's batch id."""
+    def rule(need: Need, lot: StockLot) -> bool:
+        return meets(lot.batch_id)
+    return rule
+
+
+DEFAULT_RULES: tuple[LotRule, ...] = (within_shelf_life, pinned_lot)
 
 
 def fefo(lots: Iterable[StockLot]) -> list[StockLot]:

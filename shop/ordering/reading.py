@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 
-from sqlalchemy import Connection, Date, Integer, Row, and_, bindparam, case, select
+from sqlalchemy import Connection, Date, Integer, Row, and_, bindparam, case, exists, select
 
 from shop.accounts.models import Company
 from shop.catalog.models import PriceBreak, PriceList, PriceListItem, Product, Variant
@@ -18,6 +18,7 @@ from shop.inventory.availability import sellable_lot_condition
 from shop.inventory.models import Batch, Stock
 from shop.ordering import idempotency
 from shop.ordering.planner import StockLot
+from shop.specifications.models import CustomerSpecification
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,8 @@ class PackSize:
     price_list_id: int | None = None  # the contract list it comes from
     approval_threshold: Decimal | None = None  # the ordering company's
     pack_size_kg: Decimal = Decimal("0")  # net mass of one unit
+    product_id: int = 0
+    specified: bool = False  # the ordering company has a specification of the product (its lots must meet it)
 
 
 def read_pack_sizes(conn: Connection, quantities: dict[str, int], expires_after: date, company_id: int,
@@ -74,7 +77,8 @@ def read_order(conn: Connection, quantities: dict[str, int], expires_after: date
                                                   contract_price=row.contract_price,
                                                   price_list_id=row.price_list_id,
                                                   approval_threshold=row.approval_threshold,
-                                                  pack_size_kg=row.pack_size_kg)
+                                                  pack_size_kg=row.pack_size_kg, product_id=row.product_id,
+                                                  specified=bool(row.specified))
         if row.stock_id is not None:
             pack.lots.append(StockLot(row.stock_id, row.id, row.batch_id, row.expires_on, row.on_hand - row.allocated,
                                  row.lot_number))
@@ -85,10 +89,11 @@ def read_order(conn: Connection, quantities: dict[str, int], expires_after: date
 def _statement(skus: int, key_lock: str | None = None):
     """The SELECT for `skus` SKUs (bind parameters sku_<i>, qty_<i>, expires_after, company_id, day): each
     variant with its list price, break price and contract tier for the quantity, the company's approval
-    threshold and, outer-joined, its sellable stock rows with units left, earliest expiry first. A pack size is
-    sold while both it and its product are. With `key_lock` ("try", "wait" or "none": idempotency.lookup's lock)
-    every row leads with the idempotency key's columns, and a request of no known SKU still answers one row.
-    Built once per shape: composing it cost more than running it."""
+    threshold, whether the company has a specification of its product (an EXISTS: an order of a company without
+    one costs no statement more) and, outer-joined, its sellable stock rows with units left, earliest expiry
+    first. A pack size is sold while both it and its product are. With `key_lock` ("try", "wait" or "none":
+    idempotency.lookup's lock) every row leads with the idempotency key's columns, and a request of no known SKU
+    still answers one row. Built once per shape: composing it cost more than running it."""
     variants, products, breaks, stock, batches = (model.__table__ for model in (Variant, Product, PriceBreak,
                                                                                 Stock, Batch))
     sku_params = [bindparam(f"sku_{i}", type_=variants.c.sku.type) for i in range(skus)]
@@ -110,6 +115,9 @@ def _statement(skus: int, key_lock: str | None = None):
         contract(PriceListItem.price_list_id).label("price_list_id"),
         select(Company.approval_threshold).where(Company.id == bindparam("company_id"))
         .scalar_subquery().label("approval_threshold"),
+        variants.c.product_id,
+        exists().where(CustomerSpecification.company_id == bindparam("company_id"),
+                       CustomerSpecification.product_id == variants.c.product_id).label("specified"),
         stock.c.id.label("stock_id"), stock.c.batch_id, stock.c.on_hand, stock.c.allocated,
         batches.c.lot_number, batches.c.expires_on)
     order = (variants.c.id, batches.c.expires_on, batches.c.id, stock.c.id)

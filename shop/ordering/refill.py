@@ -3,7 +3,10 @@
 An order that already exists can need more units later: a recall took a lot away (quality.recall), or it is
 short for another reason and fulfilment fills it (ordering.shortages). Both plan with the order engine's
 planner (`ordering.planner.plan`, the one FEFO and shelf-life rule, which placing an order uses all or
-nothing), from the lots read here, and write with `allocate` (the stock side through inventory.ledger).
+nothing) through `plan` here, which adds placing's other rules: a pinned line draws from its lot only (a line
+whose pinned lot is gone stays short), a single-lot order's line from one lot, and every line from lots that meet
+its company's specification. It reads from the lots read here, and writes with `allocate` (the stock side
+through inventory.ledger).
 Candidate stock rows are locked in primary-key order, as cancelling, shipping and a third try of placing lock
 them, so that those wait for each other instead of deadlocking. A first or second try of placing takes its rows
 in the order its UPDATE finds them (see pg_write._take_stock): should that deadlock with a refill, PostgreSQL
@@ -11,7 +14,7 @@ aborts one of the two and platform/tx.py runs it again.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from datetime import date
 
 from sqlalchemy import or_, select
@@ -20,9 +23,11 @@ from sqlalchemy.orm import contains_eager
 from shop.inventory import ledger
 from shop.inventory.availability import default_shelf_life_days, sellable_after, sellable_lot_filter
 from shop.inventory.models import Stock
+from shop.ordering import planner
 from shop.ordering.models import Allocation, AllocationStatus, Order, OrderLine
 from shop.ordering.planner import Need, StockLot
 from shop.platform.extensions import db
+from shop.specifications.service import Conformance, conformances
 
 
 def shelf_life_days(order: Order) -> int:
@@ -37,7 +42,26 @@ def not_before(order: Order) -> date:
 
 
 def need(key: object, order: Order, line: OrderLine, quantity: int) -> Need:
-    return Need(key, line.variant_id, quantity, not_before(order))
+    """The units a line of an existing order needs more of, by its rules: shelf life, pinned lot, one lot."""
+    return Need(key, line.variant_id, quantity, not_before(order), order.single_lot, line.lot_number)
+
+
+def specifications(company_ids: Iterable[int], lots: Sequence[StockLot]) -> dict[int, Conformance]:
+    """Which of `lots` meet each company's specification (one statement): for `plan`'s `specs`."""
+    return conformances(set(company_ids), {lot.batch_id for lot in lots})
+
+
+def plan(needs: Sequence[Need], lots: Sequence[StockLot], companies: Mapping[Hashable, int],
+         specs: Mapping[int, Conformance] | None = None) -> planner.Plan:
+    """The planner's plan for `needs` of existing orders (`companies`: each need's order's company, by its key):
+    with the default rules and each company's specification (`specs`, else read here in one statement)."""
+    if specs is None:
+        specs = specifications(companies.values(), lots) if needs else {}
+
+    def meets_specification(need: Need, lot: StockLot) -> bool:
+        return specs[companies[need.key]].meets(lot.batch_id)
+
+    return planner.plan(needs, lots, (*planner.DEFAULT_RULES, meets_specification))
 
 
 def candidate_stock(variant_ids: Iterable[int], *, lock: bool, include_batch_id: int | None = None) -> list[Stock]:

@@ -21,7 +21,8 @@ NEW_LINE = {"cancelled_quantity": 0}
 # the one-statement write stays under psycopg's 4096 characters for preparing it once.
 SERVER_DEFAULTS = ("carrier", "tracking_reference", "version")
 PLACED_NOTE = "Order placed"
-LINE_COLUMNS = ("position", "variant_id", "sku", "quantity", "unit_price", "line_total", "price_list_id")
+LINE_COLUMNS = ("position", "variant_id", "sku", "quantity", "unit_price", "line_total", "price_list_id",
+                "lot_number")
 
 
 @dataclass(frozen=True)
@@ -62,13 +63,15 @@ class OrderRows:
 def order_rows(request: OrderRequest, pack_ids: Mapping[str, int], prices: list[Price], plan: Plan, *,
                number: str, currency: str, now: datetime, expires_after: date,
                status: OrderStatus = OrderStatus.PENDING, api_key_id: int | None = None,
-               placed_by: str = "") -> OrderRows:
+               placed_by: str = "", pinned: Mapping[int, str] | None = None) -> OrderRows:
     """The rows of a new order (of the request's company, starting in `status`, placed by `placed_by`, with the
     API key `api_key_id` when one placed it): its lines priced by `prices` (one per line, each recording its
-    contract list) and its picks from `plan` (keyed by line position)."""
+    contract list), pinned to the lots of `pinned` (by position, as the lot spells its number) and its picks
+    from `plan` (keyed by line position)."""
+    pinned = pinned or {}
     lines = [{"position": position, "variant_id": pack_ids[line.sku], "sku": line.sku, "quantity": line.quantity,
               "unit_price": price.unit_price, "line_total": price.total(line.quantity),
-              "price_list_id": price.price_list_id, **NEW_LINE}
+              "price_list_id": price.price_list_id, "lot_number": pinned.get(position), **NEW_LINE}
              for position, (line, price) in enumerate(zip(request.lines, prices, strict=True))]
     subtotal = sum((line["line_total"] for line in lines), Decimal("0.00"))
     address = request.address
@@ -79,7 +82,8 @@ def order_rows(request: OrderRequest, pack_ids: Mapping[str, int], prices: list[
         "ship_name": address["name"], "ship_line1": address["line1"], "ship_line2": address.get("line2", ""),
         "ship_city": address["city"], "ship_postal_code": address["postal_code"],
         "ship_country": address["country"], "purchase_order": request.purchase_order,
-        "min_remaining_shelf_life_days": request.shelf_life_days, "placed_at": now, "updated_at": now,
+        "min_remaining_shelf_life_days": request.shelf_life_days, "single_lot": request.single_lot,
+        "placed_at": now, "updated_at": now,
     }
     return OrderRows(order, lines, plan.picks, expires_after, placed_by)
 
@@ -103,6 +107,7 @@ class PlacedLine:
     cancelled_quantity: int
     allocations: tuple[PlacedAllocation, ...]
     pack_size_kg: Decimal = Decimal("0")
+    lot_number: str | None = None  # the lot the line is pinned to
 
     @property
     def wanted(self) -> int:
@@ -129,6 +134,7 @@ class PlacedOrder:
     notices: tuple[()] = ()
     history: tuple[()] = ()  # no status change but the placing: no confirmed_at, shipped_at...
     version: int = 1
+    single_lot: bool = False
 
     @property
     def updated_at(self) -> datetime:
@@ -141,10 +147,11 @@ def placed_order(rows: OrderRows, pack_size_kg: Mapping[str, Decimal]) -> Placed
     lines = tuple(
         PlacedLine(line["sku"], line["quantity"], line["unit_price"], line["line_total"], line["cancelled_quantity"],
                    tuple(PlacedAllocation(p.lot.lot_number, p.quantity, p.lot.expires_on)
-                         for p in rows.picks if p.key == line["position"]), pack_size_kg[line["sku"]])
+                         for p in rows.picks if p.key == line["position"]), pack_size_kg[line["sku"]],
+                   line["lot_number"])
         for line in rows.lines)
     address = {"name": o["ship_name"], "line1": o["ship_line1"], "line2": o["ship_line2"], "city": o["ship_city"],
                "postal_code": o["ship_postal_code"], "country": o["ship_country"]}
     return PlacedOrder(o["number"], o["status"], o["placed_at"], o["currency"], o["subtotal"],
                        o["total"], address, o["purchase_order"], o["min_remaining_shelf_life_days"],
-                       "", lines, rows.placed_by)
+                       "", lines, rows.placed_by, single_lot=o["single_lot"])

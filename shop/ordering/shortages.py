@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from shop.accounts.models import StaffUser
 from shop.inventory import lots as inventory
 from shop.inventory.models import Batch, BatchStatus, DateKind, Stock
-from shop.ordering import announce, changes, planner, refill
+from shop.ordering import announce, changes, refill
 from shop.ordering.models import Allocation, AllocationStatus, Order, OrderLine, OrderStatus, OrderStatusChange
 from shop.ordering.queries import order_number_is, order_options
 from shop.platform import pagination
@@ -102,7 +102,7 @@ def fill_short_order(number: str, staff: StaffUser | None = None) -> Filled:
     lines = {line.position: line for line in order.lines}
     stocks = refill.candidate_stock({lines[s.position].variant_id for s in short}, lock=True)
     needs = [refill.need(s.position, order, lines[s.position], s.missing) for s in short]
-    picks = planner.plan(needs, refill.lots_of(stocks)).picks
+    picks = refill.plan(needs, refill.lots_of(stocks), dict.fromkeys(lines, order.company_id)).picks
     if not picks:
         raise IllegalTransition(f"No released stock can fill order {order.number} now: " + "; ".join(map(str, short))
                                 + f" (lots must have more than {refill.shelf_life_days(order)} days of shelf "
@@ -273,11 +273,13 @@ def short_orders(variant_ids: set[int] | None = None, cursor: str | None = None,
     page, more = orders[:limit], len(orders) > limit
     stocks = refill.candidate_stock({line.variant_id for o in page for line in o.lines}, lock=False)
     lots = refill.lots_of(stocks)
+    specs = refill.specifications({order.company_id for order in page}, lots)
     rows = []
     for order in page:
         short = short_lines(order)
         lines = {line.position: line for line in order.lines}
-        picks = planner.plan([refill.need(s.position, order, lines[s.position], s.missing) for s in short], lots).picks
+        picks = refill.plan([refill.need(s.position, order, lines[s.position], s.missing) for s in short], lots,
+                            dict.fromkeys(lines, order.company_id), specs).picks
         rows.append(ShortOrder(order.number, order.placed_at, order.company.name, order.status, short,
                                sum(p.quantity for p in picks)))
     next_cursor = pagination.encode_cursor("short-orders", page[-1].placed_at, page[-1].id) if more else None

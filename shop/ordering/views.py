@@ -37,6 +37,9 @@ class OrderLineSchema(OutSchema):
                               metadata={"description": "Lots the line draws from (allocated or shipped)."})
     pack_size_kg = DecimalString(required=True, metadata={
         "description": "Net mass of one unit (pack) of the SKU, in kg.", "example": "25"})
+    lot_number = fields.String(required=True, allow_none=True, metadata={
+        "description": "The lot the line is pinned to (it draws from that lot only); null: any lot, "
+                       "first-expired-first-out.", "example": "L2611-042"})
     net_mass_kg = DecimalString(required=True, metadata={
         "description": "Net mass the line delivers, in kg: `pack_size_kg` × (`quantity` - `cancelled_quantity`).",
         "example": "100"})
@@ -46,7 +49,7 @@ class OrderLineSchema(OutSchema):
         pack_size_kg = line.pack_size_kg if isinstance(line, PlacedLine) else line.variant.pack_size_kg
         return {"sku": line.sku, "quantity": line.quantity, "unit_price": line.unit_price,
                 "line_total": line.line_total, "cancelled_quantity": line.cancelled_quantity,
-                "allocations": _allocations(line), "pack_size_kg": pack_size_kg,
+                "allocations": _allocations(line), "pack_size_kg": pack_size_kg, "lot_number": line.lot_number,
                 "net_mass_kg": pack_size_kg * line.wanted}
 
 
@@ -111,6 +114,8 @@ class OrderSchema(OutSchema):
     shipping_address = fields.Nested(AddressOutSchema, required=True)
     purchase_order = fields.String(required=True, allow_none=True)
     min_remaining_shelf_life_days = fields.Integer(required=True, allow_none=True)
+    single_lot = fields.Boolean(required=True, metadata={
+        "description": "Each line is filled from one lot (the earliest-expiring that can fill it whole)."})
     carrier = fields.String(required=True, allow_none=True,
                             metadata={"description": "Who carries the shipment, once the order has shipped."})
     tracking_reference = fields.String(required=True, allow_none=True,
@@ -128,6 +133,7 @@ class OrderSchema(OutSchema):
                 "currency": order.currency, "lines": order.lines, "subtotal": order.subtotal, "total": order.total,
                 "shipping_address": address, "purchase_order": order.purchase_order or None,
                 "min_remaining_shelf_life_days": order.min_remaining_shelf_life_days,
+                "single_lot": order.single_lot,
                 "carrier": order.carrier or None, "tracking_reference": order.tracking_reference or None,
                 "notices": [{"kind": n.kind.value, "lot_number": n.lot_number, "message": n.message}
                             for n in order.notices]}

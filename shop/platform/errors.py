@@ -44,9 +44,33 @@ class InvalidInput(DomainError):
 
 @dataclass(frozen=True)
 class Shortfall:
+    """A line that cannot be filled: units asked for and available to it; for a company with a specification
+    of the grade, the units in lots that do not meet it; for a line pinned to a lot, that lot and why not."""
+
     sku: str
     requested: int
     available: int
+    outside_your_specification: int | None = None
+    lot_number: str | None = None
+    reason: str | None = None
+
+    def text(self) -> str:
+        said = f"requested {self.requested}, available {self.available}"
+        if self.outside_your_specification:
+            said += f"; {self.outside_your_specification} more in lots that do not meet your specification"
+        if self.reason:
+            said += f"; {self.reason}"
+        return f"{self.sku} ({said})"
+
+    def details(self) -> dict[str, object]:
+        shown: dict[str, object] = {"sku": self.sku, "requested": self.requested, "available": self.available}
+        if self.outside_your_specification is not None:
+            shown["outside_your_specification"] = self.outside_your_specification
+        if self.lot_number is not None:
+            shown["lot_number"] = self.lot_number
+        if self.reason is not None:
+            shown["reason"] = self.reason
+        return shown
 
 
 class InsufficientStock(DomainError):
@@ -56,14 +80,10 @@ class InsufficientStock(DomainError):
 
     def __init__(self, short: list[Shortfall]) -> None:
         self.short = short
-        super().__init__(
-            "Not enough stock for " + ", ".join(f"{s.sku} (requested {s.requested}, available {s.available})"
-                                                for s in short)
-        )
+        super().__init__("Not enough stock for " + ", ".join(s.text() for s in short))
 
     def details(self) -> dict[str, object]:
-        return {"short_lines": [{"sku": s.sku, "requested": s.requested, "available": s.available}
-                                for s in self.short]}
+        return {"short_lines": [s.details() for s in self.short]}
 
 
 class IllegalTransition(DomainError):

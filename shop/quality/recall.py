@@ -70,7 +70,8 @@ def recall_lot(lot_number: str, reason: str, signature: Signature, public_note: 
                 needs.append(refill.need(line.id, order, line, quantity))
                 lines[line.id] = (order, line)
                 changed[order.id].append(changes.returned(line.sku, batch.lot_number, quantity))
-    planned = planner.plan(needs, refill.lots_of(locked, exclude_batch_id=batch.id))
+    planned = refill.plan(needs, refill.lots_of(locked, exclude_batch_id=batch.id),
+                          {key: order.company_id for key, (order, _) in lines.items()})
     missing = planned.missing
     for pick in planned.picks:
         order, line = lines[pick.key]
@@ -192,7 +193,8 @@ def preview_recall(lot_number: str) -> RecallPreview:
                    key=lambda line: (line.order.placed_at, line.order.id, line.position))
     needs = [refill.need(line.id, line.order, line, sum(a.quantity for a in by_line[line.id])) for line in lines]
     stocks = refill.candidate_stock({line.variant_id for line in lines}, lock=False)
-    missing = planner.plan(needs, refill.lots_of(stocks, exclude_batch_id=batch.id)).missing
+    missing = refill.plan(needs, refill.lots_of(stocks, exclude_batch_id=batch.id),
+                          {line.id: line.order.company_id for line in lines}).missing
     orders: dict[str, AffectedOrder] = {}
     returned: dict[str, int] = defaultdict(int)
     for n, line in zip(needs, lines, strict=True):

@@ -170,6 +170,41 @@ def conformance(company_id: int | None, batch_ids: Collection[int], conn: Connec
         return NO_SPECIFICATION
     rows = (conn or db.session.connection()).execute(
         _LOT_VALUES, {"company_id": company_id, "batch_ids": sorted(set(batch_ids))}).all()
+    return _conformance(rows)
+
+
+# Built once: conformance's rows for several companies at once (re-covering the orders of many buyers).
+_LOTS_VALUES = (
+    select(CustomerSpecification.company_id, Batch.id.label("batch_id"), Batch.product_id,
+           CustomerLimit.spec_test_id, SpecTest.name, SpecTest.unit, CustomerLimit.min_value,
+           CustomerLimit.max_value, CoaResult.value)
+    .join(CustomerSpecification, CustomerSpecification.product_id == Batch.product_id)
+    .join(CustomerLimit, CustomerLimit.specification_id == CustomerSpecification.id)
+    .join(SpecTest, SpecTest.id == CustomerLimit.spec_test_id)
+    .outerjoin(CoaResult, and_(CoaResult.batch_id == Batch.id, CoaResult.spec_test_id == CustomerLimit.spec_test_id))
+    .where(Batch.id.in_(bindparam("batch_ids", expanding=True)),
+           CustomerSpecification.company_id.in_(bindparam("company_ids", expanding=True)))
+    .order_by(CustomerSpecification.company_id, Batch.id, CustomerLimit.position)
+)
+
+
+def conformances(company_ids: Collection[int], batch_ids: Collection[int]) -> dict[int, Conformance]:
+    """`conformance` for several companies in one statement (none without companies or lots): by company id,
+    every one of `company_ids` (NO_SPECIFICATION for a company without a specification of these lots)."""
+    wanted = sorted(set(company_ids))
+    if not wanted or not batch_ids:
+        return dict.fromkeys(wanted, NO_SPECIFICATION)
+    rows = db.session.connection().execute(
+        _LOTS_VALUES, {"company_ids": wanted, "batch_ids": sorted(set(batch_ids))}).all()
+    by_company: dict[int, list] = {}
+    for row in rows:
+        by_company.setdefault(row.company_id, []).append(row)
+    return {company_id: _conformance(by_company.get(company_id, [])) for company_id in wanted}
+
+
+def _conformance(rows) -> Conformance:
+    if not rows:
+        return NO_SPECIFICATION
     limits: dict[int, dict[int, Limit]] = {}
     values: dict[int, dict[int, str]] = {}
     products: dict[int, int] = {}
