@@ -226,3 +226,11 @@ def test_the_form_needs_its_csrf_token(make_app):
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
         assert client.post(URL, data={f"min_{_test_id(ASSAY)}": "99.5", "csrf_token": token}).status_code == 303
         assert _stored() == (1, 1)
+
+
+def test_the_cart_counts_only_conforming_lots(client, mixed, admin):
+    set_limits(admin.company_id, [{"test": ASSAY, "min": "99.5"}])
+    sign_in(client, "admin@acme.example")
+    client.post("/cart/add", data={"sku": "LEU-USP-25KG", "quantity": "12"})
+    cart = client.get("/cart").text
+    assert "10 available now" in cart and "16 available now" not in cart
