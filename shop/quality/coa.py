@@ -23,11 +23,11 @@ from sqlalchemy.orm import selectinload
 from shop.catalog.models import Product
 from shop.inventory.lots import lot_number_is
 from shop.inventory.models import Batch, BatchStatus, DateKind
+from shop.lab.models import result_passes
 from shop.platform import pdf
 from shop.platform.errors import NotFound
 from shop.platform.extensions import db
 from shop.platform.pdf import escape as _esc
-from shop.lab.models import result_passes
 from shop.quality.models import LotSignature, SignedAction, signer_capacity
 
 # Recalled lots keep their certificate: a customer who received the lot needs the document and the

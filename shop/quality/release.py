@@ -12,13 +12,13 @@ from sqlalchemy import select
 from shop.accounts.models import StaffUser
 from shop.catalog.models import SpecTest
 from shop.inventory.models import Batch, BatchStatus
+from shop.lab.models import CoaResult, CoaResultRevision, check_result
+from shop.lab.results import Check, Verdict
 from shop.platform.audit import audit
 from shop.platform.database import utcnow
 from shop.platform.errors import Conflict, Failure, IllegalTransition, InvalidInput, ReleaseRefused
 from shop.platform.extensions import db
-from shop.lab.models import CoaResult, CoaResultRevision, check_result
 from shop.quality.models import LotSignature, SignedAction
-from shop.lab.results import Check, Verdict
 
 if TYPE_CHECKING:
     from shop.quality.signatures import Signature

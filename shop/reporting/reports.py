@@ -14,13 +14,13 @@ from shop.catalog.models import Product, SpecTest, Variant
 from shop.inventory import lots as inventory
 from shop.inventory.availability import ShelfLife, default_shelf_life_days, shelf_life
 from shop.inventory.models import Batch, BatchStatus, DateKind, MovementKind, Stock, StockMovement
+from shop.lab.models import CoaResult
 from shop.ordering.models import Order, OrderStatus
 from shop.platform import audit
 from shop.platform.audit import AuditEntry
 from shop.platform.errors import InvalidInput
 from shop.platform.extensions import db
 from shop.platform.pagination import MAX_PAGE, Page, page_cursor, page_of
-from shop.lab.models import CoaResult
 
 
 def _day_start(day: date) -> datetime:

@@ -10,6 +10,7 @@ from shop.accounts.models import StaffRole, StaffUser
 from shop.catalog import products as catalog
 from shop.inventory import lots as inventory
 from shop.inventory.models import BatchStatus
+from shop.lab.models import CoaResultRevision
 from shop.ordering import shortages
 from shop.platform.errors import DomainError, InvalidInput, ReleaseRefused
 from shop.platform.extensions import db
@@ -17,7 +18,6 @@ from shop.platform.tx import run_in_transaction
 from shop.quality import recall, signatures
 from shop.quality import release as lot_release
 from shop.quality import trace as tracing
-from shop.lab.models import CoaResultRevision
 from shop.quality.models import SignedAction
 from shop.reporting import reports
 from shop.staff import bp

@@ -17,11 +17,11 @@ from sqlalchemy import func, select, text
 
 from shop.accounts.models import ApiKey, Customer
 from shop.inventory.models import Batch, Stock
+from shop.lab.models import CoaResult
 from shop.ordering.models import Order
 from shop.platform.config import ConfigError
 from shop.platform.errors import InvalidInput
 from shop.platform.extensions import db
-from shop.lab.models import CoaResult
 from tests.support.api import ADDRESS, assert_problem
 from tests.support.factories import make_customer, make_lot
 from tests.support.staff import sign_in as staff_sign_in

@@ -15,10 +15,10 @@ from shop import create_app
 from shop.catalog.models import Product, SpecTest, Variant
 from shop.inventory import lots as inventory
 from shop.inventory.models import Batch, BatchStatus
+from shop.lab.models import CoaResult, CoaResultRevision
 from shop.platform.errors import InvalidInput, ReleaseRefused
 from shop.platform.extensions import db
 from shop.quality import release
-from shop.lab.models import CoaResult, CoaResultRevision
 from tests.support.factories import make_lot, make_staff, releaser, signed
 from tests.support.staff import sign_in, text_of  # noqa: F401
 

@@ -12,11 +12,11 @@ from sqlalchemy import select
 from shop.accounts.models import StaffUser
 from shop.inventory import lots as inventory
 from shop.inventory.models import Batch, BatchStatus
+from shop.lab.models import CoaResult
 from shop.platform.audit import AuditEntry
 from shop.platform.config import ConfigError, load_config
 from shop.platform.extensions import db
 from shop.quality import release
-from shop.lab.models import CoaResult
 from shop.quality.models import LotSignature
 from shop.quality.release import SecondPersonRequired
 from tests.support.factories import good_results, import_file, make_lot, make_staff, signed

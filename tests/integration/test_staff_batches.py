@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from shop.accounts.models import StaffUser
 from shop.inventory import lots as inventory
 from shop.inventory.models import Batch, BatchStatus, MovementKind, Stock, StockMovement
+from shop.lab.models import CoaResult
 from shop.platform.audit import AuditEntry
 from shop.platform.extensions import db
-from shop.lab.models import CoaResult
 from shop.reporting import reports
 from tests.support.factories import good_results, make_lot
 from tests.support.staff import place, sign_in, text_of  # noqa: F401

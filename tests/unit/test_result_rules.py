@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shop.ordering.planner import Need, StockLot, plan
 from shop.lab.results import ResultRefused, Verdict, check, judge, parse
+from shop.ordering.planner import Need, StockLot, plan
 
 D = Decimal
 
