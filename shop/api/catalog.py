@@ -10,14 +10,22 @@ from sqlalchemy.orm import selectinload
 from shop.api.auth import current_customer
 from shop.api.blueprints import ApiBlueprint
 from shop.api.pagination import encode_cursor
-from shop.api.schemas import BatchSchema, ProductPageSchema, ProductQuerySchema, ProductSchema, ProductWithStock
+from shop.api.schemas import (
+    BatchSchema,
+    CertificateForCompany,
+    ProductPageSchema,
+    ProductQuerySchema,
+    ProductSchema,
+    ProductWithStock,
+)
 from shop.catalog import price_lists
 from shop.catalog import products as catalog
 from shop.catalog.models import Product, Variant
-from shop.inventory import availability
 from shop.platform.errors import NotFound
 from shop.platform.extensions import db
 from shop.quality import coa
+from shop.specifications import availability
+from shop.specifications import service as specifications
 
 products_blp = ApiBlueprint("products", __name__, url_prefix="/api/v1/products",
                             description="Grades of L-Leucine with their specification, pack sizes and availability.")
@@ -45,8 +53,10 @@ def _products_page(limit: int, after: tuple[int, int] | None) -> list[Product]:
 def _with_stock(products: list[Product]) -> list[ProductWithStock]:
     # One availability query for every variant on the page, not one per variant.
     variant_ids = [v.id for p in products for v in p.variants]
-    available = availability.available_by_variant(variant_ids)
-    contract = price_lists.contract_tiers(current_customer().company_id, variant_ids)
+    company_id = current_customer().company_id
+    # Only lots that meet the company's specification of a grade count (one more statement where it has one).
+    available = availability.available_by_variant(company_id, variant_ids)
+    contract = price_lists.contract_tiers(company_id, variant_ids)
     currency = current_app.config["SHOP_CURRENCY"]
     return [ProductWithStock(p, available, currency, contract) for p in products]
 
@@ -78,7 +88,8 @@ class ProductDetail(MethodView):
         """Get one product
 
         Identity, specification, and each pack size with price breaks and `available_quantity`: units that
-        can be ordered right now (released, unexpired lots; on hand minus allocated).
+        can be ordered right now (released, unexpired lots; on hand minus allocated), for a grade your company
+        has a specification of only from lots that meet it.
         """
         return _with_stock([catalog.get_product(slug)])[0]
 
@@ -93,10 +104,14 @@ class BatchCoa(MethodView):
 
         The lot number is matched without regard to case. A recalled lot keeps its certificate (a customer who
         received it needs the document most), with `status` `recalled`, the published `recall_note` and
-        `recalled_on`. Lots never released (in quarantine, rejected) answer 404, like unknown ones.
+        `recalled_on`. Lots never released (in quarantine, rejected) answer 404, like unknown ones. Where your
+        company has a specification of the lot's grade, `meets_your_specification` says whether the lot meets it,
+        and each test it tightens carries `your_min`, `your_max` and its own `meets_your_specification`.
         """
         try:
-            return coa.get_certificate(lot_number)
+            cert = coa.get_certificate(lot_number)
         except NotFound:
             # The same for every lot without a CoA: nothing to learn.
             raise NotFound(f"No lot '{lot_number}'.") from None
+        verdict = specifications.judge_lot(current_customer().company_id, cert.product_id, cert.results)
+        return CertificateForCompany(cert, verdict)

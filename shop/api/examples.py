@@ -41,6 +41,15 @@ BATCH = {
                  "passed": True}],
 }
 
+BATCH_FOR_YOU = {**BATCH, "meets_your_specification": True, "results": [
+    {**BATCH["results"][0], "your_min": "99.0", "your_max": None, "meets_your_specification": True},
+    BATCH["results"][1]]}
+
+SPECIFICATION = {"product": "l-leucine-usp", "limits": [
+    {"test": "Assay", "unit": "%", "min": "99.0", "max": None, "grade_min": "98.5", "grade_max": "101.5"},
+    {"test": "Loss on drying", "unit": "%", "min": None, "max": "0.1", "grade_min": None, "grade_max": "0.2"}],
+    "updated_at": "2026-03-01T08:00:00+00:00", "updated_by": "ERP integration (lsk_7Qx2)"}
+
 COMPANY = {"name": "Acme Nutrition GmbH", "vat_id": "DE136695976", "payment_terms": "net_30",
            "credit_limit": "50000.00", "approval_threshold": "10000.00", "open_exposure": "3900.00",
            "available_credit": "46100.00"}
@@ -67,7 +76,7 @@ ORDER_IN = {"lines": [{"sku": "LEU-USP-25KG", "quantity": 2}],
 OPERATIONS: dict[str, dict[str, Any]] = {
     "listProducts": {"200": {"items": [PRODUCT], "next_cursor": "cHJvZHVjdHM6MTox"}},
     "getProduct": {"200": PRODUCT},
-    "getBatch": {"200": BATCH},
+    "getBatch": {"200": BATCH_FOR_YOU},
     "listOrders": {"200": {"items": [ORDER], "next_cursor": None}},
     "placeOrder": {"request": ORDER_IN, "201": ORDER},
     "getOrder": {"200": ORDER},
@@ -77,6 +86,10 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     "rejectOrder": {"request": {"note": "Over this quarter's budget: order again in April."},
                     "200": CANCELLED},
     "getCompany": {"200": COMPANY},
+    "getSpecification": {"200": SPECIFICATION},
+    "putSpecification": {"request": {"limits": [{"test": "Assay", "min": "99.0"},
+                                                {"test": "Loss on drying", "max": "0.1"}]},
+                         "200": SPECIFICATION},
     "listWebhookEndpoints": {"200": {"items": [ENDPOINT]}},
     "createWebhookEndpoint": {"request": ENDPOINT_IN,
                               "201": {**ENDPOINT, "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}},

@@ -145,7 +145,8 @@ class VariantSchema(OutSchema):
                        "contract prices where they apply today, else the public price breaks."})
     min_order_quantity = fields.Integer(required=True)
     available_quantity = fields.Integer(required=True, metadata={
-        "description": "Units that can be ordered now: released, unexpired lots, on hand minus allocated."})
+        "description": "Units that can be ordered now: released, unexpired lots, on hand minus allocated; for a "
+                       "grade your company has a specification of, only lots that meet it."})
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,25 @@ class CoaResultSchema(OutSchema):
     max = DecimalString(allow_none=True, required=True)
     unit = fields.String(required=True)
     passed = fields.Boolean(required=True)
+    your_min = DecimalString(allow_none=True, metadata={
+        "description": "Your company's minimum for this test (its specification of the grade); present only on "
+                       "the tests your specification tightens, null when it sets only a maximum.",
+        "example": "99.0"})
+    your_max = DecimalString(allow_none=True, metadata={
+        "description": "Your company's maximum for this test; present only on the tests your specification "
+                       "tightens, null when it sets only a minimum."})
+    meets_your_specification = fields.Boolean(metadata={
+        "description": "Whether the result meets your company's limits for this test; present only on the tests "
+                       "your specification tightens."})
+
+
+@dataclass(frozen=True)
+class CertificateForCompany:
+    """A certificate as one company reads it: with its verdict against the company's specification (None
+    without one)."""
+
+    cert: Certificate
+    verdict: Any  # shop.specifications.service.LotVerdict | None
 
 
 class BatchSchema(OutSchema):
@@ -232,19 +252,68 @@ class BatchSchema(OutSchema):
                               metadata={"description": "The day the lot was recalled (UTC); null unless `status` "
                                                        "is `recalled`."})
     results = fields.List(fields.Nested(CoaResultSchema), required=True)
+    meets_your_specification = fields.Boolean(required=True, allow_none=True, metadata={
+        "description": "Whether the lot meets your company's specification of its grade (every test it tightens; "
+                       "see `PUT /api/v1/specifications/{slug}`); null when your company has none for this grade. "
+                       "The grade's own verdict is each result's `passed`."})
 
     @pre_dump
-    def _coa(self, cert: Certificate, **kwargs: Any) -> dict[str, Any]:
+    def _coa(self, item: Certificate | CertificateForCompany, **kwargs: Any) -> dict[str, Any]:
+        cert, verdict = (item.cert, item.verdict) if isinstance(item, CertificateForCompany) else (item, None)
+        yours = verdict.tests if verdict is not None else {}
         # In specification order, so the CoA reads like the printed one.
         results = [{"test": line.test, "result": line.result, "min": line.minimum, "max": line.maximum,
-                    "unit": line.unit, "passed": line.passed} for line in cert.lines]
+                    "unit": line.unit, "passed": line.passed,
+                    **({"your_min": yours[line.test].min, "your_max": yours[line.test].max,
+                        "meets_your_specification": yours[line.test].meets} if line.test in yours else {})}
+                   for line in cert.lines]
         release = cert.release
         return {"lot_number": cert.lot_number, "product": cert.product_slug, "manufactured_on": cert.manufactured_on,
                 "expires_on": cert.expires_on, "date_kind": cert.date_kind.value, "status": str(cert.status),
                 "released_on": cert.released_on, "released_by": (release.name or release.email) if release else None,
                 "released_as": release.capacity if release else None,
                 "recall_note": cert.recall_note if cert.recalled else None, "recalled_on": cert.recalled_on,
-                "results": results}
+                "results": results, "meets_your_specification": verdict.meets if verdict is not None else None}
+
+
+# --- Customer specifications ------------------------------------------------------------------------
+
+_LIMIT_VALUE = {"type": "string", "pattern": r"^[+-]?[0-9]{1,10}(\.[0-9]{1,4})?$"}
+
+
+class LimitInSchema(Schema):
+    test = fields.String(required=True, metadata={"description": "A numeric test of the grade's specification, by "
+                                                                 "name (any letter case).",
+                                                  "example": "Assay (dried basis)"})
+    # Raw, not String: shop.specifications.rules.check_limits reads the value and says what is wrong with it
+    # (a number instead of a string, a comma, an exponent), by field path.
+    min = fields.Raw(allow_none=True, metadata={**_LIMIT_VALUE, "description": "Your minimum, a decimal string "
+                                                "within the grade's limits.", "example": "99.0"})
+    max = fields.Raw(allow_none=True, metadata={**_LIMIT_VALUE, "description": "Your maximum, a decimal string "
+                                                "within the grade's limits.", "example": "101.0"})
+
+
+class SpecificationInSchema(Schema):
+    limits = fields.List(fields.Nested(LimitInSchema), required=True, metadata={
+        "description": "Every test you tighten, each once, with a `min`, a `max` or both; they replace the "
+                       "specification you had."})
+
+
+class CustomerLimitSchema(OutSchema):
+    test = fields.String(required=True)
+    unit = fields.String(required=True)
+    min = DecimalString(allow_none=True, required=True, metadata={"description": "Your minimum; null: none."})
+    max = DecimalString(allow_none=True, required=True, metadata={"description": "Your maximum; null: none."})
+    grade_min = DecimalString(allow_none=True, required=True, metadata={"description": "The grade's minimum."})
+    grade_max = DecimalString(allow_none=True, required=True, metadata={"description": "The grade's maximum."})
+
+
+class SpecificationSchema(OutSchema):
+    product = fields.String(required=True, metadata={"description": "The product's slug."})
+    limits = fields.List(fields.Nested(CustomerLimitSchema), required=True)
+    updated_at = fields.DateTime(required=True)
+    updated_by = fields.String(required=True, metadata={"description": "Who set it: a member's name (or e-mail "
+                                                                       "address) or an API key's name."})
 
 
 # --- Orders -------------------------------------------------------------------------------------------

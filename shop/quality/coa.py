@@ -97,6 +97,12 @@ class Certificate:
     release: ReleaseSignature | None  # None only for a lot released before releases were signed
     lines: list[CoaLine]
     issuer: Issuer
+    product_id: int
+
+    @property
+    def results(self) -> dict[str, str | None]:
+        """Each test's result as recorded, by test name (what a customer specification is judged on)."""
+        return {line.test: line.result for line in self.lines}
 
     @property
     def recalled(self) -> bool:
@@ -162,7 +168,7 @@ def get_certificate(lot_number: str) -> Certificate:
         released_on=released_at.date() if released_at else None,
         release=ReleaseSignature(release.signer_name, release.signer_email, str(release.signer_role),
                                  release.signed_at, release.meaning, release.independent) if release else None,
-        lines=lines, issuer=issuer(),
+        lines=lines, issuer=issuer(), product_id=product.id,
     )
 
 

@@ -132,6 +132,18 @@ def _plain(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
+def limits_text(low: Decimal | None, high: Decimal | None, unit: str) -> str:
+    """Limits as people read them: '99.5 – 101 %', '≥ 99.5 %', '≤ 10 ppm' ('' for none)."""
+    unit = f" {unit}" if unit else ""
+    if low is not None and high is not None:
+        return f"{_plain(low)} – {_plain(high)}{unit}"
+    if high is not None:
+        return f"≤ {_plain(high)}{unit}"
+    if low is not None:
+        return f"≥ {_plain(low)}{unit}"
+    return ""
+
+
 def meets(limit: Limit, value: str | None) -> bool:
     """Whether a lot's reported result for the test (as recorded: '99.3', '< 5') meets the company's limit.
     Read by the same entry rules as the CoA: a missing, unreadable or undecidable result ('< 5' against a min)

@@ -10,11 +10,12 @@ from decimal import Decimal
 from sqlalchemy import Connection, and_, bindparam, delete, select
 from sqlalchemy.orm import selectinload
 
+from shop.accounts.models import MemberRole
 from shop.catalog.models import Product, SpecTest
 from shop.inventory.models import Batch
 from shop.lab.models import CoaResult
 from shop.platform.database import utcnow
-from shop.platform.errors import InvalidInput, NotFound
+from shop.platform.errors import Forbidden, InvalidInput, NotFound
 from shop.platform.extensions import db
 from shop.specifications import rules
 from shop.specifications.models import CustomerLimit, CustomerSpecification
@@ -32,6 +33,15 @@ class LimitView:
     grade_min: Decimal | None
     grade_max: Decimal | None
 
+    @property
+    def text(self) -> str:
+        """The company's limits as people read them ('≥ 99.5 %')."""
+        return rules.limits_text(self.min, self.max, self.unit)
+
+    @property
+    def grade_text(self) -> str:
+        return rules.limits_text(self.grade_min, self.grade_max, self.unit)
+
 
 @dataclass(frozen=True, slots=True)
 class Specification:
@@ -42,6 +52,21 @@ class Specification:
     limits: tuple[LimitView, ...]
     updated_at: datetime
     updated_by: str
+
+
+EDITOR = MemberRole.APPROVER  # approvers and admins set the limits a company buys to; buyers read them
+
+
+def may_edit(role: MemberRole) -> bool:
+    """Whether a member or key with `role` may set or remove the company's specifications."""
+    return role.may(EDITOR)
+
+
+def check_may_edit(role: MemberRole) -> None:
+    """Raise Forbidden unless `role` may set or remove the company's specifications."""
+    if not may_edit(role):
+        raise Forbidden(f"Setting or removing a specification needs a company approver or admin (or an API key "
+                        f"made with one of those roles); this acts as {role.value}. Buyers may read them.")
 
 
 def get_specification(company_id: int, slug: str) -> Specification:
@@ -237,3 +262,39 @@ def has_specification(company_id: int | None, product_ids: Collection[int]) -> b
     return db.session.scalar(select(CustomerSpecification.id).where(
         CustomerSpecification.company_id == company_id,
         CustomerSpecification.product_id.in_(list(product_ids))).limit(1)) is not None
+
+
+# --- a certificate judged against a company's specification -----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TestVerdict:
+    """One tightened test of a lot: the company's limits and whether the lot's result meets them."""
+
+    min: Decimal | None
+    max: Decimal | None
+    meets: bool
+    unit: str = ""
+
+    @property
+    def text(self) -> str:
+        return rules.limits_text(self.min, self.max, self.unit)
+
+
+@dataclass(frozen=True, slots=True)
+class LotVerdict:
+    """A lot against the company's specification of its grade: overall, and per tightened test (by test name)."""
+
+    meets: bool
+    tests: Mapping[str, TestVerdict]
+
+
+def judge_lot(company_id: int | None, product_id: int, results: Mapping[str, str | None]) -> LotVerdict | None:
+    """Whether a lot with these results (by test name, as recorded) meets the company's specification of its
+    grade; None without one (one statement; none without a company)."""
+    limits = limits_of(company_id, product_id)
+    if not limits:
+        return None
+    tests = {name: TestVerdict(limit.min, limit.max, rules.meets(limit, results.get(name)), limit.unit)
+             for name, limit in limits.items()}
+    return LotVerdict(all(t.meets for t in tests.values()), tests)

@@ -11,6 +11,7 @@ from shop.catalog import price_lists
 from shop.platform.confirmation import confirmed, to_confirm
 from shop.platform.errors import InvalidInput, NotFound
 from shop.platform.tx import run_in_transaction
+from shop.specifications import service as specifications
 from shop.staff import bp
 from shop.staff.auth import current_staff, role_required
 from shop.staff.forms import ActionForm, CompanyFilterForm, CompanyTermsForm, PriceListForm, ReplacePriceListForm
@@ -49,7 +50,8 @@ def _render(company, terms=None, new_list=None, status: int = 200):
     return render_template("staff/company.html", company=company, terms=terms,
                            new_list=new_list or PriceListForm(formdata=None),
                            members=companies.members(company.id), lists=price_lists.lists_of(company.id),
-                           replace_form=ReplacePriceListForm(formdata=None)), status
+                           replace_form=ReplacePriceListForm(formdata=None),
+                           specifications=specifications.company_specifications(company.id)), status
 
 
 @bp.route("/companies/<id:company_id>", methods=["GET", "POST"])

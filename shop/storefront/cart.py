@@ -23,6 +23,7 @@ from shop.platform.errors import InsufficientStock, InvalidInput
 from shop.platform.extensions import db
 from shop.platform.ratelimits import checkout_rate
 from shop.platform.wording import units
+from shop.specifications import availability as company_availability
 from shop.storefront import bp
 from shop.storefront.common import (
     CART_KEY,
@@ -146,8 +147,10 @@ def load_cart(*, keep_withdrawn: bool = False, shelf_life_days: int | None = Non
         _save(raw)
         flash(f"No longer sold, so removed from your cart: {', '.join(sorted(dropped))}.", "info")
     days = availability.default_shelf_life_days() if shelf_life_days is None else shelf_life_days
-    stock = availability.availability_by_variant((variants[sku].id for sku in raw), days)
     customer = current_customer()
+    # A company with a specification of a grade can be sold only lots that meet it (one statement more then).
+    stock = company_availability.availability_by_variant(customer.company_id if customer else None,
+                                                         [variants[sku].id for sku in raw], days)
     contract = price_lists.contract_tiers(customer.company_id if customer else None,
                                           [variants[sku].id for sku in raw])
     reordered = _reordered()

@@ -18,6 +18,8 @@ from shop.inventory import availability
 from shop.inventory.models import DateKind
 from shop.platform.errors import NotFound
 from shop.quality import coa
+from shop.specifications import availability as company_availability
+from shop.specifications import service as specifications
 from shop.storefront import bp
 from shop.storefront.common import current_customer
 from shop.storefront.forms import AddToCartForm
@@ -117,9 +119,12 @@ def render_product(slug: str, forms: dict[str, AddToCartForm] | None = None, sta
     packs = {p.id: p for p in product.packs}
     # Availability is summed from the same sellable stock rows that list the lots, instead of a second
     # query (availability.available_by_variant): same definition, and the page cost stays flat however many lots.
+    # A signed-in company with a specification of the grade sees only the lots that meet it.
+    customer = current_customer()
+    in_stock = company_availability.product_lots_in_stock(customer.company_id if customer else None, product.id)
     available: dict[int, int] = defaultdict(int)
     lots: dict[int, LotInStock] = {}
-    for batch_id, lot_number, made, expires, variant_id, units, kind in availability.product_lots_in_stock(product.id):
+    for batch_id, lot_number, made, expires, variant_id, units, kind in in_stock.rows:
         pack = packs.get(variant_id)
         if pack is None:  # a pack size withdrawn from sale
             continue
@@ -130,6 +135,7 @@ def render_product(slug: str, forms: dict[str, AddToCartForm] | None = None, sta
         lot.units.append((pack, units))
     return render_template("storefront/product.html", product=product, static=catalog_fragments(product),
                            available=available, lots=list(lots.values()), forms=forms or {},
+                           withheld_lots=in_stock.withheld,
                            contract_prices=_contract_price_tables(product),
                            shelf_days=availability.default_shelf_life_days()), status
 
@@ -161,8 +167,12 @@ def _certificate(lot_number: str) -> coa.Certificate:
 
 @bp.get("/coa/<lot_number>")
 def certificate(lot_number: str):
-    """A released lot's Certificate of Analysis as a page."""
-    return render_template("storefront/coa.html", cert=_certificate(lot_number))
+    """A released lot's Certificate of Analysis as a page; to a member of a company with a specification of the
+    grade, it also says whether the lot meets it."""
+    cert = _certificate(lot_number)
+    customer = current_customer()
+    verdict = specifications.judge_lot(customer.company_id, cert.product_id, cert.results) if customer else None
+    return render_template("storefront/coa.html", cert=cert, yours=verdict)
 
 
 @bp.get("/coa/<lot_number>.pdf")

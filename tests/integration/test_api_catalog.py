@@ -126,7 +126,8 @@ def test_every_endpoint_needs_a_valid_key(api, client, stocked):
                 ("get", "/api/v1/batches/L-SOON"), ("get", "/api/v1/orders"), ("post", "/api/v1/orders"),
                 ("get", f"/api/v1/orders/{number}"), ("post", f"/api/v1/orders/{number}/cancel"),
                 ("post", f"/api/v1/orders/{number}/approve"), ("post", f"/api/v1/orders/{number}/reject"),
-                ("get", "/api/v1/company")]
+                ("get", "/api/v1/company"), ("get", "/api/v1/specifications/l-leucine-usp"),
+                ("put", "/api/v1/specifications/l-leucine-usp"), ("delete", "/api/v1/specifications/l-leucine-usp")]
     for headers in ({}, {"Authorization": "Bearer lsk_wrong"}, {"Authorization": f"Basic {api.key}"},
                     {"Authorization": f"Bearer {revoked}"}):
         for method, path in requests:
@@ -183,7 +184,7 @@ def test_openapi_document_is_public_valid_and_describes_auth_errors_and_idempote
                                   "/api/v1/webhook-endpoints/{endpoint_id}/redeliver",
                                   "/api/v1/webhook-endpoints/{endpoint_id}/rotate-secret",
                                   "/api/v1/orders/{number}/approve", "/api/v1/orders/{number}/reject",
-                                  "/api/v1/company", "/api/v1/events"}
+                                  "/api/v1/company", "/api/v1/events", "/api/v1/specifications/{slug}"}
 
 
 def test_docs_page_is_public_self_contained_and_lists_every_operation(client):

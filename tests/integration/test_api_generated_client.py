@@ -146,6 +146,18 @@ def test_every_operation_runs_through_the_generated_client(generated, live_serve
     company = drive("getCompany", "company.get_company", 200, lambda m: m.sync_detailed(client=buyer), "Company")
     assert company.approval_threshold == "5000.00"
 
+    spec_in = _model("SpecificationIn").from_dict({"limits": [{"test": "Assay (dried basis)", "min": "99.0"}]})
+    spec = drive("putSpecification", "specifications.put_specification", 200,
+                 lambda m: m.sync_detailed(slug="l-leucine-usp", client=bob, body=spec_in), "Specification")
+    assert spec.limits[0].min_ == "99" and spec.limits[0].grade_min == "98.5" and spec.updated_by == "Bob's ERP key"
+    read = drive("getSpecification", "specifications.get_specification", 200,
+                 lambda m: m.sync_detailed(slug="l-leucine-usp", client=buyer), "Specification")
+    assert [limit.test for limit in read.limits] == ["Assay (dried basis)"]
+    judged = _api("batches.get_batch").sync_detailed(lot_number="L-SOON", client=buyer).parsed
+    assert judged.meets_your_specification is True and judged.results[2].your_min == "99"
+    drive("deleteSpecification", "specifications.delete_specification", 204,
+          lambda m: m.sync_detailed(slug="l-leucine-usp", client=bob), None)
+
     endpoint_in = _model("EndpointIn").from_dict({"url": receiver.url, "events": ["*"], "description": "ERP"})
     created = drive("createWebhookEndpoint", "webhooks.create_webhook_endpoint", 201,
                     lambda m: m.sync_detailed(client=admin, body=endpoint_in), "CreatedEndpoint")
