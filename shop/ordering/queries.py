@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
-from sqlalchemy import select, tuple_
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from shop.catalog.models import Variant
-from shop.inventory.models import Stock
-from shop.ordering.models import Allocation, Order, OrderLine, OrderStatus
+from shop.inventory.availability import sellable_after, sellable_lot_condition
+from shop.inventory.models import Batch, DateKind, Stock
+from shop.ordering.models import Allocation, AllocationStatus, Order, OrderLine, OrderStatus
 from shop.platform.errors import NotFound
 from shop.platform.extensions import db
+from shop.specifications.service import conformance
 
 
 def order_options(*, with_products: bool = False) -> tuple:
@@ -98,3 +101,58 @@ def unknown_skus(skus: Iterable[object]) -> set[str]:
     if not wanted:
         return set()
     return wanted - set(db.session.scalars(select(Variant.sku).where(Variant.sku.in_(wanted), Variant.active)))
+
+
+@dataclass(frozen=True, slots=True)
+class EarlierLot:
+    """A lot that a company's earlier order drew from and that still has free units of the same pack size: what
+    checkout offers as "same lot as order …"."""
+
+    variant_id: int
+    lot_number: str
+    order_number: str  # the latest of the company's orders that drew from it
+    expires_on: date
+    date_kind: DateKind
+    free: int
+
+    @property
+    def label(self) -> str:
+        dated = "expires" if self.date_kind is DateKind.EXPIRY else "retest date"
+        return (f"{self.lot_number} (order {self.order_number}, {dated} {self.expires_on.isoformat()}, "
+                f"{self.free:,} unit{'' if self.free == 1 else 's'} free)")
+
+
+def earlier_lots(company_id: int, variant_ids: Iterable[int], min_remaining_days: int) -> dict[int, list[EarlierLot]]:
+    """Per pack size, soonest expiry first: the lots the company's orders drew from (in any pack size of the
+    grade; allocations still theirs, reserved or shipped) that have free units of that pack size, that an order
+    asking for `min_remaining_days` of shelf life may be filled from, and that meet the company's specification.
+    One statement for every pack size, and one more (the specification's) only when there are such lots.
+
+    An order number starts with its date (LS-YYMMDD-…), so the greatest is the latest day's.
+    """
+    ids = sorted(set(variant_ids))
+    if not ids:
+        return {}
+    received = aliased(Stock)  # the stock row an earlier order drew from: the same lot, maybe another pack size
+    rows = db.session.execute(
+        select(Stock.variant_id, Batch.id, Batch.lot_number, Batch.expires_on, Batch.date_kind,
+               (Stock.on_hand - Stock.allocated).label("free"), func.max(Order.number).label("order_number"))
+        .select_from(Stock)
+        .join(Batch, Batch.id == Stock.batch_id)
+        .join(received, received.batch_id == Batch.id)
+        .join(Allocation, Allocation.stock_id == received.id)
+        .join(OrderLine, OrderLine.id == Allocation.order_line_id)
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(Order.company_id == company_id, Stock.variant_id.in_(ids), Stock.on_hand > Stock.allocated,
+               Allocation.status.in_([AllocationStatus.ALLOCATED, AllocationStatus.SHIPPED]),
+               sellable_lot_condition(sellable_after(min_remaining_days)))
+        .group_by(Stock.id, Stock.variant_id, Batch.id, Batch.lot_number, Batch.expires_on, Batch.date_kind,
+                  Stock.on_hand, Stock.allocated)
+        .order_by(Stock.variant_id, Batch.expires_on, Batch.id)).all()
+    meets = conformance(company_id, {row.id for row in rows}).meets
+    lots: dict[int, list[EarlierLot]] = {}
+    for row in rows:
+        if meets(row.id):
+            lots.setdefault(row.variant_id, []).append(EarlierLot(
+                row.variant_id, row.lot_number, row.order_number, row.expires_on, row.date_kind, int(row.free)))
+    return lots

@@ -18,6 +18,7 @@ from shop.inventory import availability
 from shop.ordering.checks import MAX_LINE_QUANTITY
 from shop.ordering.idempotency import FORM_RULES, KeyReused
 from shop.ordering.models import Order
+from shop.ordering.queries import earlier_lots
 from shop.platform import metrics
 from shop.platform.errors import InsufficientStock, InvalidInput
 from shop.platform.extensions import db
@@ -33,7 +34,7 @@ from shop.storefront.common import (
     current_customer,
     customer_required,
 )
-from shop.storefront.forms import AddToCartForm, CheckoutForm, UpdateCartForm
+from shop.storefront.forms import AddToCartForm, CheckoutForm, LineLotForm, UpdateCartForm, line_lot_prefix
 from shop.storefront.orderable import LineFacts, LineProblem, Reason, line_problems
 from shop.storefront.views import render_product
 
@@ -50,6 +51,7 @@ class CartLine:
     problems: list[LineProblem] = field(default_factory=list)
     was: tuple[str, Decimal] | None = None  # put back by "Order again": (that order's number, its unit price)
     contract: list[Tier] = field(default_factory=list)  # the company's contract tiers for the pack, today
+    lot_form: LineLotForm | None = None  # at checkout: the line's "same lot as order …" choice
 
     @property
     def price(self) -> Price:
@@ -273,15 +275,37 @@ def _starting_address(customer: Customer) -> dict[str, str]:
     return last.shipping_address if last else customer.company.billing_address
 
 
-def _render_checkout(form: CheckoutForm, cart: Cart, problems: list[str] | None = None, *, refused: bool = False,
+def _render_checkout(form: CheckoutForm, cart: Cart, lot_forms: dict[str, LineLotForm],
+                     problems: list[str] | None = None, *, refused: bool = False, shelf: int | None = None,
                      status: int = 200):
     customer = current_customer()
+    _offer_lots(cart, customer.company_id, shelf, lot_forms)
     threshold = customer.company.approval_threshold
     # Said before placing, from the cart's prices, which are the order's (the same contract prices and breaks).
     waits = needs_approval(threshold, customer.role, cart.subtotal)
     return render_template("storefront/checkout.html", form=form, cart=cart, problems=problems or [],
                            refused=refused, shelf_days=availability.default_shelf_life_days(),
+                           offers_lots=any(len(line.lot_form.lot_number.choices) > 1 for line in cart.lines),
                            approval_threshold=threshold if waits else None), status
+
+
+def _offer_lots(cart: Cart, company_id: int, shelf: int | None, lot_forms: dict[str, LineLotForm]) -> None:
+    """Give each line its lot choice: the form sent for it (or a new one), offering the lots of the company's
+    earlier orders that still have stock of that pack size for this shelf life (one statement for all lines). A
+    lot sent that is no longer offered stays chosen, so that what is said about it shows beside it."""
+    days = availability.default_shelf_life_days() if shelf is None else shelf
+    offered = earlier_lots(company_id, [line.variant.id for line in cart.lines], days)
+    for line in cart.lines:
+        lot_form = lot_forms.get(line.sku) or LineLotForm(formdata=None, prefix=line_lot_prefix(line.sku))
+        select_ = lot_form.lot_number
+        select_.label.text = (f"{line.variant.product.name}, {line.variant.pack_size_kg.normalize():f} kg "
+                              f"({line.sku}): same lot as order …")
+        select_.choices = [("", "Any lot (first expiry first)")] + [
+            (lot.lot_number, lot.label) for lot in offered.get(line.variant.id, [])]
+        chosen = select_.data or ""
+        if chosen and chosen not in {value for value, _ in select_.choices}:
+            select_.choices.append((chosen, chosen))
+        line.lot_form = lot_form
 
 
 @bp.get("/checkout")
@@ -294,7 +318,7 @@ def checkout():
         return redirect(url_for("storefront.cart"))
     form = CheckoutForm(formdata=None, data=_starting_address(current_customer()))
     form.token.data = _checkout_token()
-    return _render_checkout(form, cart)
+    return _render_checkout(form, cart, {})
 
 
 @bp.post("/checkout")
@@ -311,32 +335,36 @@ def checkout_submit():
     token = form.token.data or ""
     valid = form.validate()
     shelf = form.min_remaining_shelf_life_days.data if not form.min_remaining_shelf_life_days.errors else None
+    cart_skus = _session_cart()
+    lot_forms = {sku: LineLotForm(prefix=line_lot_prefix(sku)) for sku in cart_skus}
+    valid = all([lot_form.validate() for lot_form in lot_forms.values()]) and valid
     if token and token != session.get(CHECKOUT_TOKEN_KEY):  # spent by an order, or from an old page
         placed = ordering.placed_with_key(customer.company_id, _checkout_key(token))
         if placed is not None:
             return _already_placed(placed)
-    lines = _order_lines(_session_cart())
+    lines = _order_lines(cart_skus, {sku: (f.lot_number.data or "").strip() for sku, f in lot_forms.items()})
     if not lines:
         flash("Your cart is empty: add a pack size first.", "info")
         return redirect(url_for("storefront.cart"))
     if not token or token != session.get(CHECKOUT_TOKEN_KEY):
         form.token.data = _checkout_token()
-        return _render_checkout(form, load_cart(keep_withdrawn=True, shelf_life_days=shelf), problems=[
+        return _render_checkout(form, load_cart(keep_withdrawn=True, shelf_life_days=shelf), lot_forms, problems=[
             "This checkout page was out of date. Check the cart and the address, then place the order again."],
-            status=409)
+            shelf=shelf, status=409)
     if not valid:
         cart = load_cart(keep_withdrawn=True, shelf_life_days=shelf)
-        return _render_checkout(form, cart, refused=cart.has_problems, status=422)
-    command = ordering.PlaceOrder(customer, lines, form.address(), form.purchase_order.data or "", shelf)
+        return _render_checkout(form, cart, lot_forms, refused=cart.has_problems, shelf=shelf, status=422)
+    command = ordering.PlaceOrder(customer, lines, form.address(), form.purchase_order.data or "", shelf,
+                                  single_lot=form.single_lot.data)
     try:
         placed = ordering.place(command, idempotency_key=_checkout_key(token), rules=FORM_RULES)
     except (InsufficientStock, InvalidInput) as exc:
-        return _refused(form, exc, lines, shelf)
+        return _refused(form, lot_forms, exc, lines, shelf)
     except KeyReused:  # another tab placed a different cart with this page's token at the same moment
         form.token.data = _checkout_token()
-        return _render_checkout(form, load_cart(keep_withdrawn=True, shelf_life_days=shelf), problems=[
+        return _render_checkout(form, load_cart(keep_withdrawn=True, shelf_life_days=shelf), lot_forms, problems=[
             "This checkout page was used for another order a moment ago. Check the cart and the address, then "
-            "place the order again."], status=409)
+            "place the order again."], shelf=shelf, status=409)
     for key in (CHECKOUT_TOKEN_KEY, CART_KEY, REORDER_KEY):
         session.pop(key, None)
     if placed.replayed:  # the same form sent twice at once: the other request placed the order
@@ -345,15 +373,17 @@ def checkout_submit():
     return redirect(url_for("storefront.order_confirmation", number=placed.number))
 
 
-def _order_lines(cart: dict[str, int]) -> list[dict[str, object]]:
+def _order_lines(cart: dict[str, int], lots: dict[str, str] | None = None) -> list[dict[str, object]]:
     """The cart's lines as the order's, in the order the cart page lists them (by product, then pack size), so
     that the order's lines are numbered as the buyer reviewed them; SKUs the catalog no longer has go last, for
-    the order service to refuse."""
+    the order service to refuse. A line whose lot the buyer chose (`lots`: SKU -> lot number) carries it."""
+    lots = lots or {}
     listed = list(db.session.scalars(
         select(Variant.sku).join(Product, Product.id == Variant.product_id).where(Variant.sku.in_(list(cart)))
         .order_by(Product.position, Product.id, Variant.pack_size_kg))) if cart else []
     skus = listed + [sku for sku in cart if sku not in listed]
-    return [{"sku": sku, "quantity": cart[sku]} for sku in skus]
+    return [{"sku": sku, "quantity": cart[sku], **({"lot_number": lots[sku]} if lots.get(sku) else {})}
+            for sku in skus]
 
 
 def _already_placed(placed: ordering.Placed):
@@ -362,19 +392,25 @@ def _already_placed(placed: ordering.Placed):
     return redirect(url_for("storefront.order_confirmation", number=placed.number))
 
 
-def _refused(form: CheckoutForm, error: InsufficientStock | InvalidInput, sent: list[dict], shelf: int | None):
+def _refused(form: CheckoutForm, lot_forms: dict[str, LineLotForm], error: InsufficientStock | InvalidInput,
+             sent: list[dict], shelf: int | None):
     """The order service refused the cart: check it from fresh facts for each line's reason (stock, minimum
     order, shelf life, no longer sold: what the cart page shows); a line the fresh check finds in order (another
-    order or a catalog change came in between) keeps what the service said about it. A cart with problems of its
-    own is 409, as the cart page has them; else the service's refusal says."""
+    order or a catalog change came in between) keeps what the service said about it. What it said about a line's
+    chosen lot shows beside that line's lot choice too. A cart with problems of its own is 409, as the cart page
+    has them; else the service's refusal says."""
     cart = load_cart(keep_withdrawn=True, shelf_life_days=shelf)
     own_problems = cart.has_problems
     lines = {line.sku: line for line in cart.lines}
     said: dict[str, list[str]] = {}
     if isinstance(error, InsufficientStock):
         for s in error.short:
-            said.setdefault(s.sku, []).append(f"Only {s.available} can be allocated to this order now: you asked "
-                                              f"for {s.requested}.")
+            if s.lot_number:
+                message = _pinned_lot_short(s.lot_number, s.reason, s.available, s.requested)
+                _lot_error(lot_forms, s.sku, message)
+            else:
+                message = f"Only {s.available} can be allocated to this order now: you asked for {s.requested}."
+            said.setdefault(s.sku, []).append(message)
         leftover: list[str] = []
     else:
         aliases = {f"shipping_address.{f}": f for f in ("name", "line1", "line2", "city", "postal_code", "country")}
@@ -386,11 +422,27 @@ def _refused(form: CheckoutForm, error: InsufficientStock | InvalidInput, sent: 
                 leftover.extend(messages)
             else:
                 said.setdefault(sku, []).extend(messages)
+                if path == f"lines.{position}.lot_number":
+                    for message in messages:
+                        _lot_error(lot_forms, sku, message)
     for sku, messages in said.items():
         line = lines.get(sku)
         if line is None:
             leftover.extend(f"{sku}: {m}" for m in messages)
         elif not line.problems:
             line.problems = [LineProblem(Reason.REFUSED, m) for m in messages]
-    return _render_checkout(form, cart, leftover, refused=cart.has_problems,
+    return _render_checkout(form, cart, lot_forms, leftover, refused=cart.has_problems, shelf=shelf,
                             status=409 if own_problems or isinstance(error, InsufficientStock) else 422)
+
+
+def _pinned_lot_short(lot_number: str, reason: str, available: int, requested: int) -> str:
+    """What a short line says when it is its chosen lot that cannot fill it."""
+    if reason:
+        return f"Lot {lot_number} cannot fill this line: {reason}"
+    return f"Lot {lot_number} has only {units(available)} for this order: you asked for {units(requested)}."
+
+
+def _lot_error(lot_forms: dict[str, LineLotForm], sku: str, message: str) -> None:
+    lot_form = lot_forms.get(sku)
+    if lot_form is not None:
+        lot_form.lot_number.errors = [*lot_form.lot_number.errors, message]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     EmailField,
     HiddenField,
     IntegerField,
@@ -76,9 +77,32 @@ class CheckoutForm(FlaskForm):
         validators=[Optional(), NumberRange(0, MAX_SHELF_LIFE_DAYS,
                                             f"A whole number of days from 0 to {MAX_SHELF_LIFE_DAYS}.")])
 
+    single_lot = BooleanField("Ship each line from one lot")
+
     def address(self) -> dict[str, str]:
         return {f: (getattr(self, f).data or "").strip()
                 for f in ("name", "line1", "line2", "city", "postal_code", "country")}
+
+
+ANY_LOT = SelectChoice("", "Any lot (first expiry first)")
+MAX_LOT_NUMBER = 40  # inventory.models.Batch.lot_number
+
+
+class LineLotForm(FlaskForm):
+    """One checkout line's lot: any (first expiry first), or the same lot as an earlier order. Made per line with
+    `prefix=line_lot_prefix(sku)` inside the checkout form, whose CSRF token covers it. The choices offered are
+    the lots the company's earlier orders drew from that still have stock; a lot sold out meanwhile is still
+    sent on, for the order service to say what happened to it (so the choice is not checked against them)."""
+
+    class Meta:
+        csrf = False
+
+    lot_number = SelectField("Same lot as order …", choices=[ANY_LOT], validate_choice=False,
+                             validators=[Optional(), Length(max=MAX_LOT_NUMBER, message="Choose a lot from the list.")])
+
+
+def line_lot_prefix(sku: str) -> str:
+    return f"lot-{sku}"
 
 
 class WebhookEndpointForm(FlaskForm):
