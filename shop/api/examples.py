@@ -13,11 +13,12 @@ ORDER = {
     "delivered_at": None, "cancelled_at": None,
     "placed_by": "ERP integration (lsk_7Qx2)", "currency": "EUR",
     "lines": [{"sku": "LEU-USP-25KG", "quantity": 2, "unit_price": "1950.00", "line_total": "3900.00",
-               "cancelled_quantity": 0, "pack_size_kg": "25", "net_mass_kg": "50",
+               "cancelled_quantity": 0, "pack_size_kg": "25", "net_mass_kg": "50", "lot_number": "USP-2501",
                "allocations": [{"lot_number": "USP-2501", "quantity": 2, "expires_on": "2028-01-31",
                                 "recalled": False}]}],
     "subtotal": "3900.00", "total": "3900.00", "shipping_address": ADDRESS, "purchase_order": "PO-2026-0318",
-    "min_remaining_shelf_life_days": 180, "carrier": None, "tracking_reference": None, "notices": [],
+    "min_remaining_shelf_life_days": 180, "single_lot": True, "carrier": None, "tracking_reference": None,
+    "notices": [],
 }
 
 PRODUCT = {
@@ -68,9 +69,9 @@ ATTEMPT = {"event_id": "msg_2mV8cQk1fJ0nR4tXb7Lw9pZs", "event_type": "order.plac
 CANCELLED = {**ORDER, "status": "cancelled", "updated_at": "2026-03-02T11:02:41.090000+00:00", "version": 2,
              "cancelled_at": "2026-03-02T11:02:41.090000+00:00"}
 
-ORDER_IN = {"lines": [{"sku": "LEU-USP-25KG", "quantity": 2}],
+ORDER_IN = {"lines": [{"sku": "LEU-USP-25KG", "quantity": 2, "lot_number": "usp-2501"}],
             "shipping_address": {k: v for k, v in ADDRESS.items() if v is not None},
-            "purchase_order": "PO-2026-0318", "min_remaining_shelf_life_days": 180}
+            "purchase_order": "PO-2026-0318", "min_remaining_shelf_life_days": 180, "single_lot": True}
 
 # operationId: {"request": body example, status: response body example}
 OPERATIONS: dict[str, dict[str, Any]] = {

@@ -277,3 +277,16 @@ def test_cancel_is_documented_for_an_order_awaiting_approval_too(client):
     cancel = next(op["post"] for path, op in paths.items() if path.endswith("/cancel"))
     text = f"{cancel['summary']} {cancel['description']}"
     assert "awaiting approval" in text and "approvers" in text
+
+
+def test_a_pinned_lot_and_single_lot_are_answered_and_a_lot_of_no_use_is_422_or_409(api, stocked):
+    placed = api.order([{"sku": "LEU-USP-25KG", "quantity": 2, "lot_number": "l-late"}], single_lot=True)
+    assert placed.status_code == 201, placed.get_data(as_text=True)
+    order = placed.get_json()
+    assert order["single_lot"] is True and order["lines"][0]["lot_number"] == "L-LATE"
+    assert [a["lot_number"] for a in order["lines"][0]["allocations"]] == ["L-LATE"]
+    unknown = api.order([{"sku": "LEU-USP-25KG", "quantity": 2, "lot_number": "NO-SUCH-LOT"}])
+    assert unknown.status_code == 422 and "lines.0.lot_number" in unknown.get_json()["errors"]
+    short = api.order([{"sku": "LEU-USP-25KG", "quantity": 999, "lot_number": "L-LATE"}])
+    assert short.status_code == 409
+    assert short.get_json()["short_lines"][0]["lot_number"] == "L-LATE"
