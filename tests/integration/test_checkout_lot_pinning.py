@@ -23,7 +23,6 @@ from tests.support.storefront import CHECKOUT_ADDRESS, field_error, sign_in
 
 DRUM, BAG = "LEU-USP-25KG", "LEU-USP-1KG"
 DRUM_LOT = f"lot-{DRUM}-lot_number"  # the id and name of the drum line's lot choice
-NEEDS_A = pytest.mark.xfail(strict=False, reason="needs helper A's allocation")
 
 
 def _order(customer, sku=DRUM, quantity=1, shelf=None) -> str:
@@ -177,7 +176,6 @@ def test_checkout_with_csrf_takes_the_lot_choice_and_the_one_lot_box(make_app, p
     assert placed.status_code == 302 and "/confirmation" in placed.headers["Location"]
 
 
-@NEEDS_A
 def test_placing_with_a_chosen_lot_draws_from_it_and_the_order_page_says_so(app, client, product, customer):
     make_lot(product, "L-LATE", {DRUM: 10}, expires_in_days=700)
     _order(customer)
@@ -191,7 +189,6 @@ def test_placing_with_a_chosen_lot_draws_from_it_and_the_order_page_says_so(app,
     assert "Only from lot L-LATE, as you asked" in client.get(f"/orders/{number}").text
 
 
-@NEEDS_A
 def test_ship_from_one_lot_never_splits_a_line_and_the_order_page_says_so(app, client, product, customer):
     make_lot(product, "L-SMALL", {DRUM: 3}, expires_in_days=400)
     make_lot(product, "L-BIG", {DRUM: 10}, expires_in_days=700)
@@ -216,7 +213,6 @@ def test_without_the_box_a_line_is_filled_first_expiry_first_across_lots(app, cl
     assert "Ship from one lot" not in page and "as you asked" not in page
 
 
-@NEEDS_A
 def test_a_chosen_lot_taken_meanwhile_is_said_beside_the_line_and_nothing_is_ordered(app, client, product,
                                                                                     customer):
     make_lot(product, "L-MINE", {DRUM: 6}, expires_in_days=700)
@@ -235,7 +231,6 @@ def test_a_chosen_lot_taken_meanwhile_is_said_beside_the_line_and_nothing_is_ord
     assert _orders() == 2
 
 
-@NEEDS_A
 def test_a_lot_that_is_not_sellable_is_said_beside_the_lines_choice(app, client, product, customer):
     make_lot(product, "L-1", {DRUM: 10})
     make_lot(product, "L-HELD", {DRUM: 10}, status="quarantine")

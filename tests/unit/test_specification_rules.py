@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shop.specifications.rules import GradeTest, Limit, check_limits, lot_meets, meets
@@ -104,6 +104,8 @@ def _text(number: Decimal) -> str:
     return format(number, "f")
 
 
+# No deadline: a pure check, timed out once when the other test worker loaded both cores (DeadlineExceeded).
+@settings(deadline=None)
 @given(grade_and_company(), CENTS, st.booleans())
 def test_meets_exactly_when_the_result_lies_within_the_companys_limits(setup, number, below):
     grade, low, high = setup
@@ -122,6 +124,7 @@ def test_meets_exactly_when_the_result_lies_within_the_companys_limits(setup, nu
         assert meets(limit, _text(number)) is expected
 
 
+@settings(deadline=None)
 @given(grade_and_company(), CENTS)
 def test_a_limit_looser_than_the_grade_is_refused(setup, margin):
     grade, _, _ = setup
