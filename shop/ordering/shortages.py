@@ -23,6 +23,7 @@ from shop.platform.audit import audit
 from shop.platform.errors import IllegalTransition, InvalidInput, NotFound
 from shop.platform.extensions import db
 from shop.platform.wording import units
+from shop.specifications.service import conformance
 
 # Open orders: every order that holds stock and has not shipped. One waiting for its company's approval holds its
 # units too: a recall re-allocates it (quality.recall), so it may be short, and fulfilment fills it or cancels its
@@ -170,23 +171,38 @@ class HandLot:
 
 def hand_lots(order: Order) -> dict[int, list[HandLot]]:
     """For each short line of an open order (by position), the lots that may be allocated to it by hand,
-    earliest expiry first, including lots sold only on request."""
+    earliest expiry first, including lots sold only on request: those that meet the company's specification and
+    the line's pinned lot or one-lot rule."""
     short = {s.position for s in missing_now(order)}
     lines = [line for line in order.lines if line.position in short]
     if not lines:
         return {}
     rows = db.session.execute(
-        select(Stock.variant_id, Batch.lot_number, Batch.expires_on, Stock.on_hand - Stock.allocated,
-               Batch.on_request, Batch.date_kind)
+        select(Stock.variant_id, Batch.id, Batch.lot_number, Batch.expires_on,
+               (Stock.on_hand - Stock.allocated).label("free"), Batch.on_request, Batch.date_kind)
         .join(Batch, Batch.id == Stock.batch_id)
         .where(Stock.variant_id.in_({line.variant_id for line in lines}), Batch.status == BatchStatus.RELEASED,
                Batch.expires_on > refill.not_before(order), Stock.on_hand > Stock.allocated)
         .order_by(Batch.expires_on, Batch.id)
     ).all()
-    return {line.position: [HandLot(lot, expires, free, on_request, kind)
-                            for variant_id, lot, expires, free, on_request, kind in rows
-                            if variant_id == line.variant_id]
+    judged = conformance(order.company_id, {row.id for row in rows})
+    return {line.position: [HandLot(row.lot_number, row.expires_on, row.free, row.on_request, row.date_kind)
+                            for row in rows
+                            if row.variant_id == line.variant_id and judged.meets(row.id)
+                            and hand_lot_problem(order, line, row.lot_number) is None]
             for line in lines}
+
+
+def hand_lot_problem(order: Order, line: OrderLine, lot_number: str) -> str | None:
+    """Why the buyer's own rules forbid a lot for a line (None when they allow it): the line is pinned to another
+    lot, or the order ships each line from one lot and the line already draws from another."""
+    if line.lot_number and line.lot_number.casefold() != lot_number.casefold():
+        return f"The buyer ordered {line.sku} from lot {line.lot_number} only."
+    if order.single_lot:
+        held = {a.stock.batch.lot_number for a in line.allocations if a.status == AllocationStatus.ALLOCATED}
+        if held and {lot.casefold() for lot in held} != {lot_number.casefold()}:
+            return f"The buyer asked for each line from one lot, and {line.sku} draws from lot {min(held)}."
+    return None
 
 
 def allocate_by_hand(number: str, position: int, lot_number: str, quantity: int,
@@ -212,6 +228,13 @@ def allocate_by_hand(number: str, position: int, lot_number: str, quantity: int,
     if stock is None or stock.batch.status != BatchStatus.RELEASED or stock.batch.expires_on <= not_before:
         raise InvalidInput({"lot_number": [f"Lot {lot_number} has no released {line.sku} that expires after "
                                            f"{not_before.isoformat()} (the order's shelf life)."]})
+    problem = hand_lot_problem(order, line, stock.batch.lot_number)
+    outside = conformance(order.company_id, [stock.batch_id]).failures(stock.batch_id)
+    if outside:
+        problem = (f"Lot {stock.batch.lot_number} does not meet {order.company.name}'s specification "
+                   f"({', '.join(limit.test for limit in outside)}).")
+    if problem:
+        raise InvalidInput({"lot_number": [problem]})
     if stock.on_hand - stock.allocated < quantity:
         raise InvalidInput({"quantity": [f"Lot {stock.batch.lot_number} has {stock.on_hand - stock.allocated} "
                                          f"{line.sku} free."]})

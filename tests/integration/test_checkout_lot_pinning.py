@@ -8,7 +8,6 @@ import re
 from datetime import date, timedelta
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import func, select, update
 
 from shop import ordering

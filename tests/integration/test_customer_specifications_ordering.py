@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shop import ordering
+from shop.ordering import shortages
 from shop.platform.errors import InsufficientStock, InvalidInput
 from shop.platform.extensions import db
 from shop.quality import recall
@@ -137,6 +138,33 @@ def test_a_recall_never_re_covers_from_outside_the_spec_or_another_lot_than_the_
     assert [(lot, n) for lot, n in _drawn(covered) if lot != "L-A"] == [("L-B", 4)]
     assert [lot for lot, _ in _drawn(pinned) if lot != "L-A"] == []
     assert pinned.needs_attention
+
+
+def test_fulfilment_cannot_allocate_by_hand_what_the_buyers_rules_forbid(app, product, customer):
+    _lot(product, "L-A", 10, 300, "99.5")
+    _lot(product, "L-LOOSE", 50, 200, "98.7")
+    _limit(customer, product)
+    covered = _place(customer, 6)
+    pinned = _place(customer, 4, lot_number="l-a")
+    recall.recall_lot("L-A", "contamination", signed(releaser(), "recall", "L-A"), "Recalled.")
+    _lot(product, "L-B", 10, 400, "99.5")  # conforming, but not the lot the pinned line asked for
+    db.session.commit()
+    db.session.refresh(covered)
+    db.session.refresh(pinned)
+    assert [lot.lot_number for lot in shortages.hand_lots(covered)[0]] == ["L-B"]  # never the loose lot
+    assert shortages.hand_lots(pinned)[0] == []
+    with pytest.raises(InvalidInput) as outside:
+        shortages.allocate_by_hand(covered.number, 0, "L-LOOSE", 1)
+    assert "does not meet Acme Nutrition's specification" in outside.value.errors["lot_number"][0]
+    db.session.rollback()
+    with pytest.raises(InvalidInput) as not_pinned:
+        shortages.allocate_by_hand(pinned.number, 0, "L-B", 1)
+    assert not_pinned.value.errors["lot_number"] == ["The buyer ordered LEU-USP-25KG from lot L-A only."]
+    db.session.rollback()
+    shortages.allocate_by_hand(covered.number, 0, "L-B", 2)
+    db.session.commit()
+    db.session.refresh(covered)
+    assert ("L-B", 2) in _drawn(covered)
 
 
 def test_placing_costs_the_same_statements_with_few_or_many_lots_and_one_more_with_a_spec(app, product, customer):
