@@ -59,10 +59,12 @@ def _catalog_entry(product: Product, available: dict[int, int], contract: dict[i
 def index():
     """List the grades on sale with headline assay, price from, and whether they are in stock."""
     products = catalog.list_products()
-    available = availability.available_by_variant()  # one query for every product on the page
     customer = current_customer()
-    contract = price_lists.contract_tiers(customer.company_id if customer else None,
-                                          [v.id for p in products for v in p.variants])
+    company_id = customer.company_id if customer else None
+    variant_ids = [v.id for p in products for v in p.variants]
+    # One query for every product on the page (one more for a company with a specification: its lots only).
+    available = company_availability.available_by_variant(company_id, variant_ids)
+    contract = price_lists.contract_tiers(company_id, variant_ids)
     return render_template("storefront/index.html",
                            entries=[_catalog_entry(p, available, contract) for p in products])
 

@@ -234,3 +234,16 @@ def test_the_cart_counts_only_conforming_lots(client, mixed, admin):
     client.post("/cart/add", data={"sku": "LEU-USP-25KG", "quantity": "12"})
     cart = client.get("/cart").text
     assert "10 available now" in cart and "16 available now" not in cart
+
+
+def test_the_catalog_says_out_of_stock_when_no_lot_in_stock_meets_the_specification(client, mixed, admin):
+    def badge() -> str:
+        page = client.get("/").text
+        return re.search(r'badge badge-\w+">([^<]+)<', page).group(1)
+
+    set_limits(admin.company_id, [{"test": ASSAY, "min": "100.5"}])  # neither lot assays that high
+    assert badge() == "In stock"  # anonymous: every lot
+    sign_in(client, "admin@acme.example")
+    assert badge() == "Out of stock"
+    set_limits(admin.company_id, [{"test": ASSAY, "min": "99.5"}])
+    assert badge() == "In stock"
