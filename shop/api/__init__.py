@@ -26,6 +26,7 @@ def register_api(app: Flask) -> None:
     """Register the /api/v1 resources on the app's flask-smorest Api."""
     from shop.api.catalog import batches_blp, products_blp
     from shop.api.company import company_blp
+    from shop.api.complaints import complaints_blp
     from shop.api.docs import DOCS_PATH, docs_bp
     from shop.api.events import events_blp
     from shop.api.orders import orders_blp
@@ -34,7 +35,8 @@ def register_api(app: Flask) -> None:
     from shop.api.webhooks import webhooks_blp
 
     _document_problems(app)
-    for blp in (products_blp, batches_blp, orders_blp, company_blp, specifications_blp, webhooks_blp, events_blp):
+    for blp in (products_blp, batches_blp, orders_blp, company_blp, specifications_blp, complaints_blp, webhooks_blp,
+                events_blp):
         rest_api.register_blueprint(blp)
         # Bearer keys, not cookies, authenticate these requests: a cross-site form cannot forge them.
         csrf.exempt(blp)

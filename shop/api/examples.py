@@ -69,6 +69,14 @@ ATTEMPT = {"event_id": "msg_2mV8cQk1fJ0nR4tXb7Lw9pZs", "event_type": "order.plac
 CANCELLED = {**ORDER, "status": "cancelled", "updated_at": "2026-03-02T11:02:41.090000+00:00", "version": 2,
              "cancelled_at": "2026-03-02T11:02:41.090000+00:00"}
 
+COMPLAINT_IN = {"order": "LS-2026-04711", "sku": "LEU-USP-25KG", "lot_number": "USP-2501", "category": "quality",
+                "description": "Two drums of the lot arrived with torn inner liners; the powder is caked."}
+COMPLAINT = {"number": "C-2026-00012", "status": "open", "order": "LS-2026-04711", "sku": "LEU-USP-25KG",
+             "lot_numbers": ["USP-2501"], "category": "quality", "description": COMPLAINT_IN["description"],
+             "filed_at": "2026-03-09T10:21:05.118000+00:00", "resolution": None}
+CLOSED_COMPLAINT = {**COMPLAINT, "status": "closed",
+                    "resolution": "The liners tore on a damaged pallet at our warehouse; two replacement drums "
+                                  "shipped on order LS-260312-2HX7D and the pallets are now inspected."}
 ORDER_IN = {"lines": [{"sku": "LEU-USP-25KG", "quantity": 2, "lot_number": "usp-2501"}],
             "shipping_address": {k: v for k, v in ADDRESS.items() if v is not None},
             "purchase_order": "PO-2026-0318", "min_remaining_shelf_life_days": 180, "single_lot": True}
@@ -91,6 +99,9 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     "putSpecification": {"request": {"limits": [{"test": "Assay", "min": "99.0"},
                                                 {"test": "Loss on drying", "max": "0.1"}]},
                          "200": SPECIFICATION},
+    "listComplaints": {"200": {"items": [CLOSED_COMPLAINT], "next_cursor": None}},
+    "fileComplaint": {"request": COMPLAINT_IN, "201": COMPLAINT},
+    "getComplaint": {"200": CLOSED_COMPLAINT},
     "listWebhookEndpoints": {"200": {"items": [ENDPOINT]}},
     "createWebhookEndpoint": {"request": ENDPOINT_IN,
                               "201": {**ENDPOINT, "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}},
@@ -118,6 +129,7 @@ EVENT_DATA: dict[str, Any] = {
     "order.rejected": {**CANCELLED, "note": "Over this quarter's budget: order again in April."},
     "lot.recalled": {"lot_number": "USP-2501", "message": "Out-of-specification assay on retest.",
                      "orders": ["LS-2026-04711"], "open_orders": []},
+    "complaint.updated": {**COMPLAINT, "status": "investigating"},
     "ping": {"endpoint_id": 7, "message": "A test event from the Leucine Shop: your endpoint answers."},
 }
 

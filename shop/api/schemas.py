@@ -14,6 +14,7 @@ from shop.api.pagination import MAX_LIMIT, Cursor
 from shop.catalog.models import Product, Variant
 from shop.catalog.price_lists import variant_price_steps
 from shop.catalog.tiers import Tier
+from shop.complaints import rules as complaint_rules
 from shop.ordering.checks import (
     ADDRESS_FIELDS,
     MAX_LINE_QUANTITY,
@@ -314,6 +315,50 @@ class SpecificationSchema(OutSchema):
     updated_at = fields.DateTime(required=True)
     updated_by = fields.String(required=True, metadata={"description": "Who set it: a member's name (or e-mail "
                                                                        "address) or an API key's name."})
+
+
+# --- Complaints ---------------------------------------------------------------------------------------
+
+class ComplaintQuerySchema(PageQuerySchema):
+    cursor = Cursor("complaints")
+
+
+class ComplaintInSchema(Schema):
+    # Plain strings: shop.complaints checks the values (an unknown order, SKU or lot, a category that is none of
+    # them, an empty or overlong description) and answers every error at once, by field path.
+    order = fields.String(required=True, metadata={"description": "The number of one of your company's orders.",
+                                                   "example": "LS-2026-04711"})
+    sku = fields.String(required=True, metadata={"description": "The SKU of the order's line it is about.",
+                                                 "example": "LEU-USP-25KG"})
+    lot_number = fields.String(allow_none=True, metadata={
+        "description": "Only this one of the lots the line drew (any letter case); without it, all of them.",
+        "example": "USP-2501"})
+    category = fields.String(required=True, metadata={"enum": list(complaint_rules.CATEGORIES),
+                                                      "example": "quality"})
+    description = fields.String(required=True, metadata={
+        "description": f"What is wrong, and where: 1 to {complaint_rules.MAX_DESCRIPTION} characters.",
+        "maxLength": complaint_rules.MAX_DESCRIPTION,
+        "example": "Two drums of the lot arrived with torn inner liners; the powder is caked."})
+
+
+class ComplaintSchema(OutSchema):
+    number = fields.String(required=True, metadata={"example": "C-2026-00012"})
+    status = fields.String(required=True, metadata={
+        "enum": ["open", "investigating", "closed"],
+        "description": "`open` when filed, `investigating` once our quality unit works on it, `closed` when it "
+                       "signed the resolution."})
+    order = fields.String(required=True, metadata={"description": "The order's number."})
+    sku = fields.String(required=True)
+    lot_numbers = fields.List(fields.String(), required=True, metadata={
+        "description": "The lots the complaint is about: the ones the line drew, or the one you named."})
+    category = fields.String(required=True, metadata={"enum": list(complaint_rules.CATEGORIES)})
+    description = fields.String(required=True)
+    filed_at = fields.DateTime(required=True)
+    resolution = fields.String(required=True, allow_none=True, metadata={
+        "description": "What our quality unit found and did, once it closed the complaint; null until then."})
+
+
+ComplaintPageSchema = _page_schema(ComplaintSchema, "ComplaintPage")
 
 
 # --- Orders -------------------------------------------------------------------------------------------

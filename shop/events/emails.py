@@ -179,6 +179,19 @@ def _order_cancelled(customer: Customer, outbox_event: OutboxEvent) -> None:
             mail.send(approvers, f"Order {order.number} withdrawn", "approval_withdrawn", order=order, by=by)
 
 
+_COMPLAINT_SUBJECTS = {"open": "Complaint {number} received", "investigating": "Complaint {number}: investigation started",
+                       "closed": "Complaint {number} closed"}
+
+
+def _complaint_updated(customer: Customer, outbox_event: OutboxEvent) -> None:
+    """Tell the member who filed a complaint where it stands, as the event's data has it: received, under
+    investigation, or closed with its resolution."""
+    complaint = json.loads(outbox_event.data)
+    mail.send(customer.email, _COMPLAINT_SUBJECTS[complaint["status"]].format(number=complaint["number"]),
+              "complaint_updated", complaint=complaint, customer=customer,
+              link=mail.absolute_url("storefront.complaint_detail", number=complaint["number"]))
+
+
 _SENDERS: dict[str, Callable[[Customer, OutboxEvent], None]] = {
     "order.approved": _order_approved,
     "order.placed": _order_placed,
@@ -188,4 +201,5 @@ _SENDERS: dict[str, Callable[[Customer, OutboxEvent], None]] = {
     "order.rejected": _order_cancelled,  # the approver's rejection, with their note
     "order.changed": _order_changed,
     "lot.recalled": _recall_notice,
+    "complaint.updated": _complaint_updated,
 }

@@ -21,7 +21,8 @@ MAX_CURSOR_LENGTH = 200
 # pages' lists (newest first on a time and the row's id) share the codec.
 _KEYS = {"orders": (datetime, int), "changed-orders": (datetime, int), "events": (int,),
          "products": (int, int), "deliveries": (int,), "ledger": (datetime, int),
-         "batches": (datetime, int), "audit": (datetime, int), "short-orders": (datetime, int)}
+         "batches": (datetime, int), "audit": (datetime, int), "short-orders": (datetime, int),
+         "complaints": (datetime, int)}
 
 
 def encode_cursor(kind: str, *values: Any) -> str:

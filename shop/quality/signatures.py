@@ -68,7 +68,7 @@ def signing_throttle(staff_id: int) -> Throttle:
     return Throttle("RATELIMIT_SIGNIN_FAILURES", f"signature:staff:{staff_id}")
 
 
-def refusal_to_sign(staff: StaffUser, action: SignedAction) -> str | None:
+def refusal_to_sign(staff: StaffUser, action: SignedAction | str) -> str | None:
     """Why `staff` may not sign `action`, or None: a QC decision is signed by the quality unit, which needs the
     quality role itself (an admin may do everything else, not this)."""
     if staff.holds(StaffRole.QUALITY):
@@ -86,9 +86,19 @@ def sign(staff: StaffUser | None, password: str, action: SignedAction, lot_numbe
     transaction of its own.
     """
     statement = meaning(action, lot_number)
+    staff = check_signer(staff, password, action, statement, confirmed=confirmed)
+    return Signature(staff_id=staff.id, name=staff.name, email=staff.email, role=StaffRole.QUALITY, action=action,
+                     lot_number=lot_number, meaning=statement, signed_at=utcnow())
+
+
+def check_signer(staff: StaffUser | None, password: str, what: str, statement: str, *,
+                 confirmed: bool) -> StaffUser:
+    """The checks of every signature of the quality unit (a lot's QC decision, a complaint's close): `staff`
+    holds the quality role, gave their password again (throttled) and assented to `statement`; `what` names the
+    decision in the refusal. Returns the signer, or raises SignatureRefused as `sign` does."""
     if staff is None:
         raise SignatureRefused({"password": ["Only a quality user can sign a QC decision."]}, False)
-    refusal = refusal_to_sign(staff, action)
+    refusal = refusal_to_sign(staff, what)
     if refusal:
         raise SignatureRefused({"password": [refusal]}, False)
     errors: dict[str, list[str]] = {}
@@ -109,8 +119,7 @@ def sign(staff: StaffUser | None, password: str, action: SignedAction, lot_numbe
             wrong = True
     if errors:
         raise SignatureRefused(errors, wrong_password=wrong)
-    return Signature(staff_id=staff.id, name=staff.name, email=staff.email, role=StaffRole.QUALITY, action=action,
-                     lot_number=lot_number, meaning=statement, signed_at=utcnow())
+    return staff
 
 
 def record_refusal(staff_id: int, action: SignedAction, lot_number: str) -> None:
