@@ -5,7 +5,7 @@ from flask import Blueprint
 
 bp = Blueprint("storefront", __name__)
 
-from shop.storefront import account, cart, company, legal, orders, specifications, views, webhooks  # noqa: E402,F401
+from shop.storefront import account, cart, company, documents, legal, orders, specifications, views, webhooks  # noqa: E402,F401,E501
 from shop.storefront.common import storefront_globals  # noqa: E402
 
 bp.app_context_processor(storefront_globals)

@@ -81,3 +81,18 @@ def test_the_same_version_twice_and_an_image_are_refused(app, product):
         service.add_document(product_id=product.id, kind="sds", title="SDS", version="1", issued_on=date(2026, 1, 1),
                              valid_until=None, upload=check_upload(png_bytes(), kinds=("png",)), uploaded_by="Q")
     assert refused.value.errors == {"file": ["Product documents are PDFs."]}
+
+
+def test_every_version_downloads_as_an_attachment_never_inline(client, product):
+    first = add_document(product, kind="kosher", version="1", text="Kosher one")
+    second = add_document(product, kind="kosher", version="2", issued_on=date(2026, 2, 1), text="Kosher two")
+    for view in (first, second):
+        answer = client.get(f"/documents/{view.id}/{view.file_name}")
+        assert answer.status_code == 200
+        assert answer.mimetype == "application/pdf"
+        assert answer.headers["Content-Disposition"] == f"attachment; filename={view.file_name}"
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
+        assert answer.data == service.read_file(view.id)[1]
+    moved = client.get(f"/documents/{first.id}/old-name.pdf")
+    assert moved.status_code == 301 and moved.location.endswith(f"/documents/{first.id}/{first.file_name}")
+    assert client.get(f"/documents/{second.id + 1}/x.pdf").status_code == 404
