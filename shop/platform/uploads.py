@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app, request
+from PIL import Image, UnidentifiedImageError
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
 
 from shop.platform.errors import InvalidInput
 
@@ -70,9 +73,6 @@ def _kind(data: bytes) -> str | None:
 
 
 def _pdf_problem(data: bytes) -> str | None:
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
-
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # pypdf warns about repairable flaws; a readable PDF is accepted
@@ -87,8 +87,6 @@ def _pdf_problem(data: bytes) -> str | None:
 
 
 def _image_problem(data: bytes, kind: str) -> str | None:
-    from PIL import Image, UnidentifiedImageError
-
     try:
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
