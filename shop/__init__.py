@@ -21,6 +21,8 @@ from shop.platform.metrics import init_metrics
 from shop.platform.queue import init_queue
 from shop.platform.ratelimits import register_rate_limit_errors, register_rate_limit_headers
 from shop.platform.security_headers import init_security_headers
+from shop.platform.storage import init_storage
+from shop.platform.uploads import init_uploads
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
@@ -68,6 +70,8 @@ def register_extensions(app: Flask) -> None:
     """Bind the extension objects to the app."""
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    init_uploads(app)  # before CSRF protection reads an upload form's token: the view's body limit comes first
+    init_storage(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.session_protection = "strong"
@@ -143,7 +147,7 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(error: RequestEntityTooLarge):
-        limit = app.config["MAX_CONTENT_LENGTH"]
+        limit = request.max_content_length or app.config["MAX_CONTENT_LENGTH"]  # an upload view's own limit
         detail = f"The request body is larger than {limit:,} bytes; nothing was changed."
         if wants_problem():
             return problem_response(413, "content-too-large", "Content Too Large", detail)

@@ -139,13 +139,14 @@ def _ledger_mismatches(app: Flask) -> list:
 
 
 @pytest.fixture
-def make_app(database_url: str, request):
+def make_app(database_url: str, request, tmp_path):
     """Build an app on the test database with extra config. After the test, every stock level must still equal
     the sum of its ledger movements (what `flask shop check-ledger` checks), unless the test is marked
     `tampers_ledger`; then the tables are emptied."""
     apps: list[Flask] = []
 
     def factory(**extra) -> Flask:
+        extra.setdefault("DOCUMENTS_DIR", str(tmp_path / "documents"))  # uploaded files die with the test
         app = create_app(_test_config(database_url, **extra))
         apps.append(app)
         return app

@@ -14,7 +14,7 @@ from shop.platform.database import UTCDateTime
 
 
 revision = '0029'
-down_revision = '0027'
+down_revision = '0028'
 branch_labels = None
 depends_on = None
 

@@ -201,6 +201,26 @@ def redis_timeouts(answer_within: float = REDIS_TIMEOUT_SECONDS) -> dict[str, fl
     return {"socket_connect_timeout": REDIS_TIMEOUT_SECONDS, "socket_timeout": answer_within}
 
 
+def document_storage_settings(instance_path: str) -> dict:
+    """Where uploaded files (product documents, complaint attachments) are kept: a local folder by default,
+    S3-compatible object storage when DOCUMENTS_S3_BUCKET is set (credentials as boto3 reads them: AWS_ACCESS_KEY_ID
+    and AWS_SECRET_ACCESS_KEY, or the machine's role); and how large one file may be."""
+    endpoint = os.environ.get("DOCUMENTS_S3_ENDPOINT_URL", "").strip() or None
+    if endpoint:
+        parts = urlsplit(endpoint)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigError(f"DOCUMENTS_S3_ENDPOINT_URL must be an http(s) address such as "
+                              f"https://s3.eu-central-1.amazonaws.com, not {endpoint!r}.")
+    return {
+        "DOCUMENTS_DIR": os.environ.get("DOCUMENTS_DIR", "").strip() or str(Path(instance_path) / "documents"),
+        "DOCUMENTS_S3_BUCKET": os.environ.get("DOCUMENTS_S3_BUCKET", "").strip() or None,
+        "DOCUMENTS_S3_ENDPOINT_URL": endpoint,
+        "DOCUMENTS_S3_REGION": os.environ.get("DOCUMENTS_S3_REGION", "").strip() or None,
+        "DOCUMENTS_S3_PREFIX": os.environ.get("DOCUMENTS_S3_PREFIX", "").strip().strip("/"),
+        "UPLOAD_MAX_BYTES": _whole_number("UPLOAD_MAX_BYTES", 20 * 1024 * 1024, minimum=1024),
+    }
+
+
 def task_queue_settings(instance_path: str, redis_url: str | None) -> dict:
     """The task queue (Huey): Redis when REDIS_URL is set, else an SQLite file that needs no server."""
     return {
@@ -300,6 +320,7 @@ def load_config(instance_path: str, secret_key: str | None = None, mail_backend:
         "RATELIMIT_SWALLOW_ERRORS": True,
         **{name: _rate_limit(name, default) for name, default in DEFAULT_RATE_LIMITS.items()},
         **task_queue_settings(instance_path, redis_url),
+        **document_storage_settings(instance_path),
         **mail_settings(mail_backend),
         "LOG_LEVEL": _log_level(),
         "SHOP_CURRENCY": os.environ.get("SHOP_CURRENCY", "EUR"),

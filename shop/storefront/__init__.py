@@ -10,6 +10,7 @@ from shop.storefront import (  # noqa: E402,F401
     cart,
     company,
     complaints,
+    documents,
     legal,
     orders,
     specifications,
