@@ -51,8 +51,8 @@ class WebhookEventSchema(OutSchema):
                        "/api/v1/orders/{number}` answered at the time, with its `version` (`order.changed` adds "
                        "`cause`, `reason`, `changes` and `missing`; `order.cancelled` adds `reason`; "
                        "`order.rejected` adds `note`); `lot.recalled`: `lot_number`, `message`, `orders` and "
-                       "`open_orders`; `complaint.updated`: the complaint as `GET /api/v1/complaints/{number}` answered at the
-                       time (filed, under investigation, closed); `ping`: `endpoint_id` and `message`."})
+                       "`open_orders`; `complaint.updated`: the complaint as `GET /api/v1/complaints/{number}` "
+                       "answered at the time (filed, investigated, closed); `ping`: `endpoint_id` and `message`."})
 
 
 EventPageSchema = _page_schema(WebhookEventSchema, "EventPage")

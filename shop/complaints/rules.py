@@ -15,6 +15,8 @@ MAX_ATTACHMENTS = 3
 _NUMBER = re.compile(rf"^{NUMBER_PREFIX}-(\d{{4}})-(\d{{{SERIAL_DIGITS},}})$", re.IGNORECASE)
 
 CATEGORIES = tuple(c.value for c in ComplaintCategory)
+CAPA_WORDS = {"root_cause": "root cause", "corrective_action": "corrective action",
+              "preventive_action": "preventive action", "resolution": "resolution"}
 
 # The only moves a complaint makes: the investigation starts, then the quality unit closes it, signed. A closed
 # complaint stays closed (a new problem is a new complaint).
@@ -74,7 +76,8 @@ def capa_errors(fields: dict[str, object], *, required: Collection[str]) -> dict
     for name, value in fields.items():
         text = value.strip() if isinstance(value, str) else ""
         if name in required and not text:
-            errors[name] = ["Required to close the complaint."]
+            errors[name] = [f"The {CAPA_WORDS.get(name, name)} is required to close the complaint: save it first."
+                            if name != "resolution" else "Write the resolution the buyer reads."]
         elif len(text) > MAX_CAPA_FIELD:
             errors[name] = [f"At most {MAX_CAPA_FIELD} characters (this has {len(text)})."]
     return errors

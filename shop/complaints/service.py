@@ -15,7 +15,7 @@ from sqlalchemy import case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
-from shop.accounts.models import StaffUser
+from shop.accounts.models import Company, StaffUser
 from shop.complaints import rules
 from shop.complaints.models import (
     Complaint,
@@ -33,6 +33,7 @@ from shop.platform.audit import audit
 from shop.platform.database import utcnow
 from shop.platform.errors import IllegalTransition, InvalidInput, NotFound
 from shop.platform.extensions import db
+from shop.platform.storage import StoredFileMissing, storage
 from shop.quality import signatures
 
 EVENT = "complaint.updated"
@@ -146,7 +147,8 @@ def file_complaint(filer: Filer, order_number: object, sku: object, lot_number: 
         customer_id=filer.id, filed_by=filer.actor_name, order_id=order.id, order_line_id=line.id,
         order_number=order.number, sku=line.sku, category=ComplaintCategory(category),
         description=str(description).strip(), filed_at=now, updated_at=now, status=ComplaintStatus.OPEN,
-        lots=[ComplaintLot(batch_id=batch_id, lot_number=lot) for batch_id, lot in sorted(lot_ids.items())])
+        lots=[ComplaintLot(batch_id=batch_id, lot_number=lot)
+              for batch_id, lot in sorted(lot_ids.items(), key=lambda item: item[1])])
     complaint.attachments = [_kept(a) for a in attachments]
     db.session.add(complaint)
     db.session.flush()
@@ -194,8 +196,6 @@ def _next_serial(year: int) -> int:
 def _kept(attachment: NewAttachment) -> ComplaintAttachment:
     """Store the file (under a generated name) and its metadata row. A filing rolled back afterwards leaves the
     stored file without a row: nothing links to it, and nothing serves it."""
-    from shop.platform.storage import storage
-
     key = storage().put(attachment.data, suffix=attachment.suffix)
     return ComplaintAttachment(file_name=_plain_name(attachment.file_name), content_type=attachment.content_type,
                                size=len(attachment.data), storage_key=key)
@@ -269,8 +269,6 @@ QUEUE_CLOSED = 50  # the latest closed complaints shown below the open ones
 def queue() -> list[tuple[ComplaintView, str]]:
     """The quality queue: every open and investigating complaint, oldest first, then the latest closed ones; each
     with its company's name (two statements and one for their lots)."""
-    from shop.accounts.models import Company
-
     columns = (select(Complaint, Company.name).join(Company, Company.id == Complaint.company_id)
                .options(selectinload(Complaint.lots)))
     waiting = db.session.execute(columns.where(Complaint.status != ComplaintStatus.CLOSED).order_by(
@@ -282,8 +280,6 @@ def queue() -> list[tuple[ComplaintView, str]]:
 
 def staff_complaint(number: str) -> StaffComplaint:
     """A complaint for the quality unit, with every other complaint on any of its lots; NotFound if unknown."""
-    from shop.accounts.models import Company
-
     complaint = _stored(number)
     if complaint is None:
         raise NotFound(f"No complaint {number}.")
@@ -300,8 +296,6 @@ def staff_complaint(number: str) -> StaffComplaint:
 
 def attachment(number: str, attachment_id: int) -> tuple[AttachmentView, bytes]:
     """An attachment of a complaint and its bytes (the quality unit downloads it); NotFound if either is unknown."""
-    from shop.platform.storage import StoredFileMissing, storage
-
     found = db.session.scalar(select(ComplaintAttachment).join(Complaint).where(
         ComplaintAttachment.id == attachment_id, Complaint.number == (number or "").strip().upper()))
     if found is None:

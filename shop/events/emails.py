@@ -179,7 +179,8 @@ def _order_cancelled(customer: Customer, outbox_event: OutboxEvent) -> None:
             mail.send(approvers, f"Order {order.number} withdrawn", "approval_withdrawn", order=order, by=by)
 
 
-_COMPLAINT_SUBJECTS = {"open": "Complaint {number} received", "investigating": "Complaint {number}: investigation started",
+_COMPLAINT_SUBJECTS = {"open": "Complaint {number} received",
+                       "investigating": "Complaint {number}: investigation started",
                        "closed": "Complaint {number} closed"}
 
 

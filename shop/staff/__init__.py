@@ -5,4 +5,16 @@ from flask import Blueprint
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-from shop.staff import audit, auth, batches, companies, customers, events, inventory, orders, staff_users, trace  # noqa: E402,F401  (registers the views)
+from shop.staff import (  # noqa: E402,F401  (registers the views)
+    audit,
+    auth,
+    batches,
+    companies,
+    complaints,
+    customers,
+    events,
+    inventory,
+    orders,
+    staff_users,
+    trace,
+)

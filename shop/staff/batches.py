@@ -8,6 +8,7 @@ from wtforms.fields.choices import SelectChoice
 
 from shop.accounts.models import StaffRole, StaffUser
 from shop.catalog import products as catalog
+from shop.complaints import service as complaints
 from shop.inventory import lots as inventory
 from shop.inventory.models import BatchStatus
 from shop.lab.models import CoaResultRevision
@@ -244,7 +245,8 @@ def _render_recall_form(lot_number: str, form: RecallForm, status: int = 200):
 def recall_form(lot_number: str):
     """What a recall of the lot would do (units back to stock, orders affected, customers who received it), and
     the form to sign it."""
-    return _render_recall_form(lot_number, RecallForm(formdata=None))
+    complaint = request.args.get("complaint", "")
+    return _render_recall_form(lot_number, RecallForm(formdata=None, data={"complaint": complaint[:20]}))
 
 
 @bp.post("/batches/<lot_number>/recall")
@@ -260,8 +262,13 @@ def recall_lot(lot_number: str):
               f"notice, {len(summary.customers_to_contact)} customer(s) received the lot.", "success")
         return redirect(url_for("staff.recall_page", lot_number=summary.lot_number))
 
-    return _signed_action(lot_number, form, "recall", SignedAction.RECALL,
-                          lambda s: recall.recall_lot(lot_number, form.reason.data, s, form.public_note.data), done,
+    def work(signature):
+        summary = recall.recall_lot(lot_number, form.reason.data, signature, form.public_note.data)
+        if form.complaint.data:  # opened from a complaint: it records the recall, in the same transaction
+            complaints.recall_opened(form.complaint.data, summary.lot_number, signature.signed_at)
+        return summary
+
+    return _signed_action(lot_number, form, "recall", SignedAction.RECALL, work, done,
                           page=lambda f, status: _render_recall_form(lot_number, f, status))
 
 

@@ -168,7 +168,24 @@ class RecallForm(SignForm):
     public_note = TextAreaField("Note to customers (published on their orders, in the API and on the CoA)",
                                 validators=[DataRequired("Write what customers who received the lot are told."),
                                             Length(max=2000)])
+    complaint = HiddenField()  # the complaint the recall was opened from, if any: it records the recall
     submit = SubmitField("Sign and recall lot")
+
+
+class InvestigationForm(FlaskForm):
+    """A complaint's investigation (CAPA); saved in as many sittings as it takes."""
+
+    root_cause = TextAreaField("Root cause", validators=[Length(max=4000)], render_kw={"rows": 4})
+    corrective_action = TextAreaField("Corrective action", validators=[Length(max=4000)], render_kw={"rows": 4})
+    preventive_action = TextAreaField("Preventive action", validators=[Length(max=4000)], render_kw={"rows": 4})
+    submit = SubmitField("Save investigation")
+
+
+class CloseComplaintForm(SignForm):
+    resolution = TextAreaField("Resolution (the buyer reads it on the complaint and in the e-mail)",
+                               validators=[DataRequired("Write the resolution the buyer reads."), Length(max=4000)],
+                               render_kw={"rows": 4})
+    submit = SubmitField("Sign and close complaint")
 
 
 class OnRequestForm(FlaskForm):

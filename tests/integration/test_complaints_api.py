@@ -1,0 +1,107 @@
+"""/api/v1/complaints: a company files complaints on its order lines and follows them to the signed close; bad
+input is 422 by field path with nothing stored, another company's order or complaint is 404, the list pages."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from sqlalchemy import func, select
+
+from shop.complaints.models import Complaint, ComplaintLot
+from shop.platform.extensions import db
+from shop.platform.outbox import OutboxEvent
+from tests.support.api import assert_problem
+from tests.support.complaints import closed, investigated, quality_user, shipped_order
+
+URL = "/api/v1/complaints"
+
+
+def _file(api, order: str, **fields):
+    body = {"order": order, "sku": "LEU-USP-25KG", "category": "quality",
+            "description": "Two drums arrived with torn inner liners; the powder is caked.", **fields}
+    return api.post(URL, json=body)
+
+
+def _stored() -> int:
+    return db.session.scalar(select(func.count(Complaint.id)))
+
+
+def test_a_complaint_is_filed_investigated_and_closed_with_its_resolution(api, stocked):
+    number = shipped_order(api.customer)
+    filed = _file(api, number)
+    assert filed.status_code == 201, filed.get_json()
+    body = filed.get_json()
+    assert re.fullmatch(rf"C-{date.today().year}-\d{{5}}", body["number"])
+    assert filed.headers["Location"].endswith(f"{URL}/{body['number']}")
+    assert body == {"number": body["number"], "status": "open", "order": number, "sku": "LEU-USP-25KG",
+                    "lot_numbers": ["L-LATE", "L-SOON"], "category": "quality",
+                    "description": "Two drums arrived with torn inner liners; the powder is caked.",
+                    "filed_at": body["filed_at"], "resolution": None}
+    assert api.get(f"{URL}/{body['number'].lower()}").get_json() == body  # any letter case
+
+    quality = quality_user()
+    investigated(body["number"], quality)
+    assert api.get(f"{URL}/{body['number']}").get_json()["status"] == "investigating"
+    closed(body["number"], quality, resolution="Two drums replaced; pallets are now inspected.")
+    done = api.get(f"{URL}/{body['number']}").get_json()
+    assert done["status"] == "closed" and done["resolution"] == "Two drums replaced; pallets are now inspected."
+    events = db.session.scalars(select(OutboxEvent).where(OutboxEvent.type == "complaint.updated")
+                                .order_by(OutboxEvent.id)).all()
+    assert [e.subject for e in events] == [body["number"]] * 3
+    assert all(e.customer_id == api.customer.id for e in events)
+
+
+def test_numbers_count_up_within_the_year(api, stocked):
+    number = shipped_order(api.customer)
+    first, second = (_file(api, number).get_json()["number"] for _ in range(2))
+    year = date.today().year
+    assert (first, second) == (f"C-{year}-00001", f"C-{year}-00002")
+
+
+def test_a_lot_number_narrows_the_complaint_to_that_lot_of_the_line(api, stocked):
+    number = shipped_order(api.customer)
+    filed = _file(api, number, lot_number="l-soon", category="documentation")
+    assert filed.status_code == 201
+    assert filed.get_json()["lot_numbers"] == ["L-SOON"] and filed.get_json()["category"] == "documentation"
+
+
+def test_a_lot_the_line_did_not_draw_is_422_beside_lot_number(api, stocked):
+    number = shipped_order(api.customer, quantity=2)  # only L-SOON
+    body = assert_problem(_file(api, number, lot_number="L-LATE"), 422, "validation-error")
+    assert list(body["errors"]) == ["lot_number"] and "L-SOON" in body["errors"]["lot_number"][0]
+    assert _stored() == 0
+
+
+def test_every_bad_field_is_named_at_once_and_nothing_is_stored(api, stocked):
+    body = assert_problem(api.post(URL, json={"order": "LS-000000-NOPE1", "sku": "LEU-USP-25KG",
+                                              "category": "taste", "description": "   "}), 422, "validation-error")
+    assert set(body["errors"]) == {"order", "category", "description"}
+    number = shipped_order(api.customer)
+    body = assert_problem(_file(api, number, sku="LEU-XXX-1KG", description="x" * 4001), 422, "validation-error")
+    assert set(body["errors"]) == {"sku", "description"}
+    assert "4000" in body["errors"]["description"][0]
+    body = assert_problem(api.post(URL, json={"order": number}), 422, "validation-error")
+    assert {"sku", "category", "description"} <= set(body["errors"])
+    assert _stored() == 0 and db.session.scalar(select(func.count()).select_from(ComplaintLot)) == 0
+    assert db.session.scalar(select(func.count(OutboxEvent.id)).where(OutboxEvent.type == "complaint.updated")) == 0
+
+
+def test_another_companys_order_and_complaint_are_404(api, rival, stocked):
+    number = shipped_order(api.customer)
+    mine = _file(api, number).get_json()["number"]
+    assert_problem(rival.get(f"{URL}/{mine}"), 404, "not-found")
+    assert_problem(_file(rival, number), 404, "not-found")
+    assert rival.get(URL).get_json() == {"items": [], "next_cursor": None}
+    assert_problem(api.get(f"{URL}/C-2026-99999"), 404, "not-found")
+    assert_problem(api.get(f"{URL}/not-a-number"), 404, "not-found")
+    assert _stored() == 1
+
+
+def test_the_list_pages_newest_first_without_repeats(api, stocked):
+    number = shipped_order(api.customer)
+    numbers = [_file(api, number).get_json()["number"] for _ in range(5)]
+    first = api.get(URL, query_string={"limit": 2}).get_json()
+    assert [c["number"] for c in first["items"]] == numbers[::-1][:2] and first["next_cursor"]
+    assert [c["number"] for c in api.every_page(URL, limit=2)] == numbers[::-1]
+    assert_problem(api.get(URL, query_string={"cursor": "garbage"}), 422, "validation-error")
+    assert_problem(api.get(URL, query_string={"status": "open"}), 422, "validation-error")  # unknown parameter
