@@ -36,7 +36,6 @@ from shop.platform.extensions import db
 from shop.platform.storage import StoredFileMissing, storage
 from shop.quality import signatures
 
-EVENT = "complaint.updated"
 CLOSE = "close of a complaint"  # what a closing signature decides, as a refusal names it
 _DRAWN = (AllocationStatus.ALLOCATED, AllocationStatus.SHIPPED)  # the units a line holds or received
 
@@ -419,4 +418,4 @@ def _locked(number: str) -> Complaint:
 def _announce(complaint: Complaint) -> None:
     """complaint.updated to the company (its endpoints), its e-mail to the member who filed it."""
     data = view(complaint, with_attachments=False).data()
-    outbox.announce(outbox.Event(EVENT, data, complaint.customer_id, complaint.number))
+    outbox.announce(outbox.Event("complaint.updated", data, complaint.customer_id, complaint.number))

@@ -102,7 +102,7 @@ def close_complaint(number: str):
     return redirect(url_for("staff.complaint", number=closed.number))
 
 
-@bp.get("/complaints/<number>/attachments/<int:attachment_id>")
+@bp.get("/complaints/<number>/attachments/<id:attachment_id>")
 @role_required(StaffRole.QUALITY)
 def complaint_attachment(number: str, attachment_id: int):
     """An attachment of the complaint, always downloaded (never shown inline), as the type its content proved."""

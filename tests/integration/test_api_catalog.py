@@ -127,7 +127,8 @@ def test_every_endpoint_needs_a_valid_key(api, client, stocked):
                 ("get", f"/api/v1/orders/{number}"), ("post", f"/api/v1/orders/{number}/cancel"),
                 ("post", f"/api/v1/orders/{number}/approve"), ("post", f"/api/v1/orders/{number}/reject"),
                 ("get", "/api/v1/company"), ("get", "/api/v1/specifications/l-leucine-usp"),
-                ("put", "/api/v1/specifications/l-leucine-usp"), ("delete", "/api/v1/specifications/l-leucine-usp")]
+                ("put", "/api/v1/specifications/l-leucine-usp"), ("delete", "/api/v1/specifications/l-leucine-usp"),
+                ("post", "/api/v1/complaints")]
     for headers in ({}, {"Authorization": "Bearer lsk_wrong"}, {"Authorization": f"Basic {api.key}"},
                     {"Authorization": f"Bearer {revoked}"}):
         for method, path in requests:
@@ -184,7 +185,8 @@ def test_openapi_document_is_public_valid_and_describes_auth_errors_and_idempote
                                   "/api/v1/webhook-endpoints/{endpoint_id}/redeliver",
                                   "/api/v1/webhook-endpoints/{endpoint_id}/rotate-secret",
                                   "/api/v1/orders/{number}/approve", "/api/v1/orders/{number}/reject",
-                                  "/api/v1/company", "/api/v1/events", "/api/v1/specifications/{slug}"}
+                                  "/api/v1/company", "/api/v1/events", "/api/v1/specifications/{slug}",
+                                  "/api/v1/complaints", "/api/v1/complaints/{number}"}
 
 
 def test_docs_page_is_public_self_contained_and_lists_every_operation(client):

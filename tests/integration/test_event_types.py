@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from shop import ordering
 from shop.accounts import companies
+from shop.complaints import service as complaints
 from shop.events.types import EVENT_TYPES
 from shop.ordering import approvals
 from shop.platform.database import utcnow
@@ -32,8 +33,8 @@ def _written_types() -> set[str]:
 
 
 def _every_flow_that_announces() -> None:
-    """Place, approve, reject, confirm, ship, deliver and cancel orders, and recall a lot that one open order cannot
-    do without."""
+    """Place, approve, reject, confirm, ship, deliver and cancel orders, file a complaint, and recall a lot that one
+    open order cannot do without."""
     product = make_product()
     make_lot(product, "L-ONE", {"LEU-USP-25KG": 11})
     admin = make_customer("admin@acme.example")
@@ -54,6 +55,8 @@ def _every_flow_that_announces() -> None:
     ordering.ship_order(shipped.number, "1Z999")
     ordering.deliver_order(shipped.number)
     ordering.cancel_order(cancelled.number, customer=buyer)
+    db.session.commit()
+    complaints.file_complaint(buyer, shipped.number, "LEU-USP-25KG", None, "delivery", "One drum arrived dented.")
     db.session.commit()
     signed_recall("L-ONE", "Foreign matter")  # no other lot: the open orders are left short
 

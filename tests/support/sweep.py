@@ -88,6 +88,8 @@ def sweep_world(make_app):
                "staff_id": db.session.query(StaffUser.id).first()[0], "token": "not-a-token", "decision": "approve",
                "key_id": db.session.query(ApiKey.id).filter(ApiKey.customer_id == other.id).scalar(),
                "page": "terms", "name": "insufficient-stock",  # a legal page, a problem type
+               "sku": "LEU-USP-25KG", "attachment_id": 1,  # an order line; a complaint's attachment
+               "document_id": 1, "file_name": "x.pdf",  # a stored document (the foundation's download route)
                "dynamic": [f"units_{v.id}" for v in product.variants]
                + [f"result_{t.id}" for t in product.spec_tests]}
         assert db.session.get(Customer, buyer.id).active
@@ -110,6 +112,8 @@ BODIES = {
     "/api/v1/orders": {"lines": [{"sku": "LEU-USP-25KG", "quantity": 1}], "shipping_address": ORDER_ADDRESS,
                        "purchase_order": "PO-1", "min_remaining_shelf_life_days": 10},
     "/api/v1/webhook-endpoints": {"url": "https://hooks.example.com/x", "events": ["*"], "description": "ERP"},
+    "/api/v1/complaints": {"order": "LS-260101-AAAAA", "sku": "LEU-USP-25KG", "lot_number": "L-REL",
+                           "category": "quality", "description": "Caked powder."},
 }
 
 
