@@ -376,14 +376,14 @@ def close_complaint(number: str, fields: dict[str, object], signature: ClosingSi
     missing text) or IllegalTransition (not investigating) change nothing. The caller commits."""
     if signature.number.upper() != number.strip().upper():  # a programming error: the view signs what it closes
         raise ValueError(f"closing complaint {number} needs its own signature")
-    required = ("root_cause", "corrective_action", "preventive_action", "resolution")
-    errors = rules.capa_errors({name: fields.get(name) for name in required}, required=required)
-    if errors:
-        raise InvalidInput(errors)
     complaint = _locked(number)
     if not rules.may_move(complaint.status, ComplaintStatus.CLOSED):
         raise IllegalTransition(f"Complaint {complaint.number} is {complaint.status}; only a complaint under "
                                 "investigation can be closed (save the investigation first).")
+    required = ("root_cause", "corrective_action", "preventive_action", "resolution")
+    errors = rules.capa_errors({name: fields.get(name) for name in required}, required=required)
+    if errors:
+        raise InvalidInput(errors)
     for name in required:
         setattr(complaint, name, str(fields[name]).strip())
     complaint.status = ComplaintStatus.CLOSED
