@@ -12,6 +12,7 @@ from shop.platform.extensions import db
 from shop.platform.outbox import OutboxEvent
 from tests.support.api import assert_problem
 from tests.support.complaints import closed, investigated, quality_user, shipped_order
+from tests.support.sql import count_statements
 
 URL = "/api/v1/complaints"
 
@@ -105,3 +106,18 @@ def test_the_list_pages_newest_first_without_repeats(api, stocked):
     assert [c["number"] for c in api.every_page(URL, limit=2)] == numbers[::-1]
     assert_problem(api.get(URL, query_string={"cursor": "garbage"}), 422, "validation-error")
     assert_problem(api.get(URL, query_string={"status": "open"}), 422, "validation-error")  # unknown parameter
+
+
+def test_a_longer_list_costs_no_more_statements(api, stocked):
+    number = shipped_order(api.customer)
+    _file(api, number)
+
+    def cost() -> int:
+        with count_statements(fresh_session=True) as seen:
+            assert api.get(URL).status_code == 200
+        return len(seen)
+
+    one = cost()
+    for _ in range(4):
+        _file(api, number)
+    assert cost() == one

@@ -22,7 +22,7 @@ from tests.support.complaints import INVESTIGATION, investigated, shipped_order
 from tests.support.documents import FAKE_PDF, pdf_bytes, png_bytes
 from tests.support.factories import make_customer, make_staff
 from tests.support.sql import count_statements
-from tests.support.staff import text_of
+from tests.support.staff import page_statements, text_of
 from tests.support.storefront import field_error, sign_in
 
 pytestmark = pytest.mark.usefixtures("staff_clients")
@@ -127,6 +127,17 @@ def test_the_quality_queue_lists_open_then_investigating_oldest_first(app, stock
     assert 'href="/staff/complaints"' in admin.get("/staff/complaints").text
     assert 'href="/staff/complaints"' not in _staff(app, "fulfilment", "ff@shop.example").get("/staff/orders").text
     assert _staff(app, "warehouse", "wh@shop.example").get(f"/staff/complaints/{first}").status_code == 403
+
+
+def test_the_queue_and_the_company_list_cost_no_more_statements_for_more_complaints(app, stocked):
+    customer, buyer = _buyer(app)
+    order = shipped_order(customer)
+    _file_via_service(customer, order)
+    quality = _staff(app, "quality", "qa@shop.example")
+    before = page_statements(quality, "/staff/complaints"), page_statements(buyer, "/account/complaints")
+    for lot in ("L-SOON", "L-LATE", None):
+        _file_via_service(customer, order, lot)
+    assert (page_statements(quality, "/staff/complaints"), page_statements(buyer, "/account/complaints")) == before
 
 
 def test_every_complaint_on_the_same_lot_is_shown_together(app, stocked):
