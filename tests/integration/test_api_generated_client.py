@@ -158,6 +158,17 @@ def test_every_operation_runs_through_the_generated_client(generated, live_serve
     drive("deleteSpecification", "specifications.delete_specification", 204,
           lambda m: m.sync_detailed(slug="l-leucine-usp", client=bob), None)
 
+    complaint_in = _model("ComplaintIn").from_dict({"order": approved.number, "sku": "LEU-USP-25KG",
+                                                     "category": "delivery", "description": "One drum dented."})
+    complaint = drive("fileComplaint", "complaints.file_complaint", 201,
+                      lambda m: m.sync_detailed(client=buyer, body=complaint_in), "Complaint")
+    assert complaint.status.value == "open" and complaint.lot_numbers == ["L-SOON"]
+    assert drive("getComplaint", "complaints.get_complaint", 200,
+                 lambda m: m.sync_detailed(number=complaint.number, client=bob), "Complaint").resolution is None
+    complaints = drive("listComplaints", "complaints.list_complaints", 200,
+                       lambda m: m.sync_detailed(client=buyer, limit=5), "ComplaintPage")
+    assert [c.number for c in complaints.items] == [complaint.number]
+
     endpoint_in = _model("EndpointIn").from_dict({"url": receiver.url, "events": ["*"], "description": "ERP"})
     created = drive("createWebhookEndpoint", "webhooks.create_webhook_endpoint", 201,
                     lambda m: m.sync_detailed(client=admin, body=endpoint_in), "CreatedEndpoint")
