@@ -1,8 +1,9 @@
 """Electronic signatures on QC decisions: the signer's password again, a stated meaning, name and time.
 
-Releasing, rejecting and recalling a lot are signed as 21 CFR Part 11 and EU GMP Annex 11 expect of an
-electronic record: the person proves again who they are (a session left open is not enough), assents to a
-stated meaning of what they do, and the record keeps their name, e-mail and the time. Wrong passwords are
+Releasing, rejecting and recalling a lot (and closing a complaint: shop.complaints, through check_signer) are
+signed as 21 CFR Part 11 and EU GMP Annex 11 expect of an electronic record: the person proves again who they are
+(a session left open is not enough), assents to a stated meaning of what they do, and the record keeps their name,
+e-mail and the time. Wrong passwords are
 throttled like failed sign-ins (RATELIMIT_SIGNIN_FAILURES, per staff member), so that an open session cannot be
 used to guess the password, and each is audited.
 """

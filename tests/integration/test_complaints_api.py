@@ -3,15 +3,20 @@ input is 422 by field path with nothing stored, another company's order or compl
 from __future__ import annotations
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
+import pytest
 from sqlalchemy import func, select
 
+from shop.accounts import people as accounts
 from shop.complaints.models import Complaint, ComplaintLot
 from shop.platform.extensions import db
 from shop.platform.outbox import OutboxEvent
 from tests.support.api import assert_problem
 from tests.support.complaints import closed, investigated, quality_user, shipped_order
+from tests.support.factories import make_customer, make_lot, make_product
 from tests.support.sql import count_statements
 
 URL = "/api/v1/complaints"
@@ -121,3 +126,33 @@ def test_a_longer_list_costs_no_more_statements(api, stocked):
     for _ in range(4):
         _file(api, number)
     assert cost() == one
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_buyers_filing_at_once_get_distinct_numbers(make_app, backend):
+    """Each filing counts the year's serial up under its row lock: ten buyers at once, ten numbers, none twice."""
+    threads = 10
+    app = make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": threads + 2, "max_overflow": 0, "pool_timeout": 60})
+    with app.app_context():
+        product = make_product()
+        make_lot(product, "L-RACE", {"LEU-USP-25KG": threads})
+        buyers = []
+        for n in range(threads):
+            customer = make_customer(f"buyer{n}@example.com", f"Buyer {n}")
+            buyers.append((accounts.create_api_key(customer, "race"), shipped_order(customer, quantity=1)))
+        db.session.commit()
+        db.session.remove()
+    barrier = threading.Barrier(threads)
+
+    def file(i: int):
+        key, order = buyers[i]
+        barrier.wait()
+        answer = app.test_client().post(URL, headers={"Authorization": f"Bearer {key}"}, json={
+            "order": order, "sku": "LEU-USP-25KG", "category": "delivery", "description": "Dented drum."})
+        return answer.status_code, (answer.get_json() or {}).get("number")
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        answers = list(pool.map(file, range(threads)))
+    assert {status for status, _ in answers} == {201}
+    year = date.today().year
+    assert sorted(number for _, number in answers) == [f"C-{year}-{n:05d}" for n in range(1, threads + 1)]
