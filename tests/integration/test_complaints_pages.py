@@ -5,11 +5,13 @@ it and its buyers are told."""
 from __future__ import annotations
 
 import io
+import random
 import re
 from pathlib import Path
 
 import pytest
 from flask import current_app
+from PIL import Image
 from sqlalchemy import func, select
 
 from shop.accounts.models import StaffUser
@@ -261,3 +263,14 @@ def test_a_recall_opened_from_a_complaint_is_recorded_on_it_and_its_buyers_get_t
     assert [(n.kind, n.lot_number, n.message) for n in notices] == [
         (NoticeKind.RECALL, "L-SOON", "Lot L-SOON is recalled: stop using it.")]
     assert db.session.scalar(select(func.count(OutboxEvent.id)).where(OutboxEvent.type == "lot.recalled")) == 1
+
+
+def test_a_photo_over_the_apps_usual_body_limit_is_taken(app, stocked):
+    customer, buyer = _buyer(app)
+    order = shipped_order(customer, quantity=2)
+    noise = Image.frombytes("RGB", (700, 700), random.Random(28).randbytes(700 * 700 * 3))
+    out = io.BytesIO()
+    noise.save(out, format="PNG")
+    assert out.tell() > current_app.config["MAX_CONTENT_LENGTH"]  # more than any other form may send
+    assert _file(buyer, order, [(out.getvalue(), "close-up.png")]).status_code == 303
+    assert db.session.scalar(select(ComplaintAttachment.size)) == out.tell()
