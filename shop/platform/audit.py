@@ -36,7 +36,7 @@ AUDIT_ACTIONS = (
     "batch.on_request", "batch.on_request_cleared", "coa.results_recorded", "order.attention_cleared",
     "order.flagged", "order.reallocated", "signature.refused", "customer.deactivated", "customer.activated",
     "api_key.revoked", "company.terms", "price_list.created", "price_list.replaced", "price_list.deleted",
-    "staff.password_reset_sent", "staff.roles_changed",
+    "staff.password_reset_sent", "staff.roles_changed", "document.added",
 )
 
 
