@@ -4,6 +4,7 @@ then shows the certificate with its PDF. Screenshots as screenshots/docs-upload-
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -68,7 +69,7 @@ def test_quality_uploads_a_kosher_certificate_a_fake_pdf_is_refused_and_the_prod
     with shop.expect_download() as download:
         shop.get_by_role("link", name="PDF of the Kosher certificate, version 2026-1").click()
     assert download.value.suggested_filename == "l-leucine-usp-kosher-2026-1.pdf"
-    assert open(download.value.path(), "rb").read() == certificate.read_bytes()
+    assert Path(download.value.path()).read_bytes() == certificate.read_bytes()
     shop.locator("#documents").scroll_into_view_if_needed()
     screenshot(shop, "docs-upload-5-product-page-1280")
     assert axe_violations(shop) == []
