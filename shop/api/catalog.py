@@ -21,6 +21,7 @@ from shop.api.schemas import (
 from shop.catalog import price_lists
 from shop.catalog import products as catalog
 from shop.catalog.models import Product, Variant
+from shop.documents import service as documents
 from shop.platform.errors import NotFound
 from shop.platform.extensions import db
 from shop.quality import coa
@@ -57,8 +58,10 @@ def _with_stock(products: list[Product]) -> list[ProductWithStock]:
     # Only lots that meet the company's specification of a grade count (one more statement where it has one).
     available = availability.available_by_variant(company_id, variant_ids)
     contract = price_lists.contract_tiers(company_id, variant_ids)
+    # The current documents of every product on the page: one statement.
+    current = documents.current_documents([p.id for p in products]) if products else {}
     currency = current_app.config["SHOP_CURRENCY"]
-    return [ProductWithStock(p, available, currency, contract) for p in products]
+    return [ProductWithStock(p, available, currency, contract, current.get(p.id, [])) for p in products]
 
 
 @products_blp.route("")
@@ -89,7 +92,8 @@ class ProductDetail(MethodView):
 
         Identity, specification, and each pack size with price breaks and `available_quantity`: units that
         can be ordered right now (released, unexpired lots; on hand minus allocated), for a grade your company
-        has a specification of only from lots that meet it.
+        has a specification of only from lots that meet it; and `documents`, the current version of each of the
+        grade's data sheets and certificates, each with the `url` of its PDF.
         """
         return _with_stock([catalog.get_product(slug)])[0]
 

@@ -31,6 +31,12 @@ PRODUCT = {
                   "currency": "EUR",
                   "price_breaks": [{"min_quantity": 10, "unit_price": "1850.00", "price_source": "list"}],
                   "min_order_quantity": 1, "available_quantity": 14}],
+    "documents": [{"kind": "sds", "title": "Safety data sheet (EU REACH)", "version": "4.1",
+                   "issued_on": "2025-09-01", "valid_until": None, "expired": False,
+                   "url": "https://shop.example/documents/9/l-leucine-usp-sds-4.1.pdf"},
+                  {"kind": "kosher", "title": "Kosher certificate (OU)", "version": "2026-1",
+                   "issued_on": "2026-01-05", "valid_until": "2027-01-04", "expired": False,
+                   "url": "https://shop.example/documents/12/l-leucine-usp-kosher-2026-1.pdf"}],
 }
 
 BATCH = {

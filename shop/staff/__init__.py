@@ -1,4 +1,5 @@
-"""Staff pages under /staff: inventory, batches and QC, ledger, fulfilment, traceability, audit log."""
+"""Staff pages under /staff: inventory, batches and QC, ledger, fulfilment, traceability, product documents,
+audit log."""
 from __future__ import annotations
 
 from flask import Blueprint
@@ -12,6 +13,7 @@ from shop.staff import (  # noqa: E402,F401  (registers the views)
     companies,
     complaints,
     customers,
+    documents,
     events,
     inventory,
     orders,

@@ -24,6 +24,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from shop.accounts.models import StaffRole
 from shop.accounts.passwords import MIN_PASSWORD_LENGTH
 from shop.catalog.models import SpecTest, Variant
+from shop.documents.rules import DocumentKind
+from shop.documents.service import TITLE_MAX, VERSION_MAX
 from shop.events.types import EVENT_TYPES
 from shop.inventory.models import DateKind, MovementKind
 from shop.ordering.models import OrderStatus
@@ -308,3 +310,25 @@ class ReplacePriceListForm(FlaskForm):
     valid_from = DateField("Valid from (empty: always)", validators=[Optional(), plain_date])
     valid_to = DateField("Valid to, inclusive (empty: open-ended)", validators=[Optional(), plain_date])
     csv_file = FileField("CSV file replacing the prices", validators=[FileRequired("Choose the CSV file.")])
+
+
+class DocumentForm(FlaskForm):
+    """A new version of a product's document: the product's choices are set by the view (every product)."""
+
+    # Not checked against the choices here: the service names an unknown product or kind beside the field.
+    product = SelectField("Product", validate_choice=False,
+                          validators=[InputRequired("Choose the product the document belongs to.")])
+    kind = SelectField("Kind of document", validate_choice=False,
+                       choices=[SelectChoice("", "Choose a kind…")] + [SelectChoice(k.value, k.label)
+                                                                         for k in DocumentKind],
+                       validators=[DataRequired("Choose the kind of document.")])
+    title = StringField("Title", validators=[DataRequired("Give the document a title."), Length(max=TITLE_MAX)])
+    version = StringField("Version", validators=[DataRequired("Give the version, as the document names it."),
+                                                 Length(max=VERSION_MAX)])
+    issued_on = DateField("Issued on", validators=[InputRequired("Enter the day the document was issued."),
+                                                   plain_date])
+    valid_until = DateField("Valid until (last valid day; empty for a document without an end)",
+                            validators=[Optional(), plain_date])
+    file = FileField("PDF file", validators=[FileRequired("Choose the PDF file to upload.")],
+                     render_kw={"accept": "application/pdf,.pdf"})
+    submit = SubmitField("Upload document")

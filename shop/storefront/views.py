@@ -14,6 +14,7 @@ from shop.catalog import price_lists
 from shop.catalog import products as catalog
 from shop.catalog.models import Product
 from shop.catalog.tiers import Tier, price_steps
+from shop.documents import service as documents
 from shop.inventory import availability
 from shop.inventory.models import DateKind
 from shop.platform.errors import NotFound
@@ -89,17 +90,24 @@ class CatalogFragments:
     top: Markup
     prices: dict[int, Markup]
     spec: Markup
+    documents: Markup
 
 
 def catalog_fragments(product: catalog.ProductSnapshot) -> CatalogFragments:
     """The fragments of this very snapshot: rendered again only when the catalog cache loaded a new one, so
-    they never outlive the cached data they show and need no lifetime of their own."""
+    they never outlive the cached data they show and need no lifetime of their own.
+
+    The product's current documents are read with them (one statement, on a cold cache only): they change as
+    rarely as the catalog, and an upload clears the catalog cache of its process (staff.documents), so that
+    the new version shows at once there and within CATALOG_CACHE_SECONDS in other processes."""
     cache: dict[str, CatalogFragments] = current_app.extensions.setdefault("storefront_product_fragments", {})
     fragments = cache.get(product.slug)
     if fragments is None or fragments.snapshot is not product:
         macros = current_app.jinja_env.get_template("storefront/_product_static.html").module
+        current = documents.current_documents([product.id]).get(product.id, [])
         fragments = cache[product.slug] = CatalogFragments(
-            product, macros.top(product), {p.id: macros.price_table(p) for p in product.packs}, macros.spec(product))
+            product, macros.top(product), {p.id: macros.price_table(p) for p in product.packs}, macros.spec(product),
+            macros.documents(current, date.today()))
     return fragments
 
 

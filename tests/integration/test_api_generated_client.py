@@ -8,7 +8,7 @@ import importlib
 import sys
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,6 +19,7 @@ from shop.accounts import people as accounts
 from shop.platform.extensions import db
 from tests.integration.test_api_tools import generate_client, served_document
 from tests.support.browser import live_server  # noqa: F401  (the app served on a free local port)
+from tests.support.documents import add_document
 from tests.support.factories import make_member
 
 PACKAGE = "leucine_shop_client"
@@ -68,6 +69,8 @@ def test_every_operation_runs_through_the_generated_client(generated, live_serve
                                                             receiver):
     package, spec = generated
     in_document = {op["operationId"] for item in spec["paths"].values() for m, op in item.items() if m in METHODS}
+    renewal = date.today() + timedelta(days=365)
+    add_document(stocked, kind="kosher", version="2026-1", valid_until=renewal)
     companies.set_terms(api.customer.company, "prepaid", "", "5000")  # 3 drums (5,850.00) wait for an approver
     approver = make_member(api.customer, "bob@acme.example", "approver")
     approver_key = accounts.create_api_key(approver, "Bob's ERP key", "approver")
@@ -95,6 +98,10 @@ def test_every_operation_runs_through_the_generated_client(generated, live_serve
     product = drive("getProduct", "products.get_product", 200,
                     lambda m: m.sync_detailed(slug="l-leucine-usp", client=buyer), "Product")
     assert product.variants[1].available_quantity == 16
+    kosher = product.documents[0]
+    assert (kosher.kind.value, kosher.version, kosher.valid_until, kosher.expired) == (
+        "kosher", "2026-1", renewal, False)
+    assert kosher.url.endswith("/documents/1/l-leucine-usp-kosher-2026-1.pdf")
     batch = drive("getBatch", "batches.get_batch", 200,
                   lambda m: m.sync_detailed(lot_number="L-SOON", client=buyer), "Batch")
     assert batch.status.value == "released"

@@ -2,14 +2,19 @@
 catalog: no server error, and no status, header, content type or body that the document does not allow."""
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode, checks
 from schemathesis.checks import CHECKS, load_all_checks
+from sqlalchemy import select
 
+from shop.catalog.models import Product
 from shop.demo import seed_demo
 from shop.platform.extensions import db
+from tests.support.documents import add_document
 
 load_all_checks()
 # Every check schemathesis has (`--checks all`) but positive_data_acceptance: a schema-valid order may still name a
@@ -32,6 +37,11 @@ def app(make_app):
 def api_schema(app, api):
     seed_demo()
     db.session.commit()
+    # Documents on a grade, so that its `documents` are checked too: one without an end, one expired.
+    grade = db.session.scalar(select(Product).where(Product.slug == "l-leucine-usp"))
+    add_document(grade, kind="sds", version="schemathesis-1", valid_until=None)
+    add_document(grade, kind="halal", version="schemathesis-1", issued_on=date(2024, 1, 1),
+                 valid_until=date(2025, 1, 1))
     # One real order, so that the order list and its pagination answer with content too.
     assert api.order([{"sku": "LEU-USP-25KG", "quantity": 1}]).status_code == 201
     return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
