@@ -24,6 +24,7 @@ from shop.events.models import WebhookDelivery, WebhookEndpoint
 from shop.inventory.models import Stock
 from shop.platform.extensions import db
 from shop.platform.outbox import OutboxEvent
+from tests.support.documents import add_document
 from tests.support.factories import make_customer, make_lot, make_product, make_staff
 from tests.support.staff import PASSWORD, place
 
@@ -82,12 +83,14 @@ def sweep_world(make_app):
         delivery = WebhookDelivery(endpoint=endpoint, event=event)
         db.session.add(delivery)
         db.session.commit()
+        document = add_document(product, kind="sds", valid_until=None)  # a stored PDF, for its download route
         ids = {"slug": product.slug, "number": order.number, "stock_id": db.session.query(Stock.id).first()[0],
                "endpoint_id": endpoint.id, "delivery_id": delivery.id, "event_id": event.event_id,
                "customer_id": other.id, "member_id": other.id, "company_id": buyer.company_id, "list_id": 1,
                "staff_id": db.session.query(StaffUser.id).first()[0], "token": "not-a-token", "decision": "approve",
                "key_id": db.session.query(ApiKey.id).filter(ApiKey.customer_id == other.id).scalar(),
                "page": "terms", "name": "insufficient-stock",  # a legal page, a problem type
+               "document_id": document.id, "file_name": document.file_name,
                "dynamic": [f"units_{v.id}" for v in product.variants]
                + [f"result_{t.id}" for t in product.spec_tests]}
         assert db.session.get(Customer, buyer.id).active
