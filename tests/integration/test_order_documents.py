@@ -14,6 +14,7 @@ from shop.platform.extensions import db
 from shop.platform.outbox import OutboxEvent
 from tests.support.documents import add_document
 from tests.support.factories import make_lot, make_product
+from tests.support.mail import drain, outbox_mail
 from tests.support.sql import count_statements
 from tests.support.staff import sign_in as staff_sign_in
 from tests.support.storefront import sign_in
@@ -118,3 +119,13 @@ def test_the_staff_order_page_lists_the_recorded_versions(client, product, custo
     staff_sign_in(client, "fulfilment")
     page = client.get(f"/staff/orders/{number}").text
     assert f"/documents/{cert.id}/l-leucine-usp-halal-HC-7.pdf" in page and "Halal certificate" in page
+
+
+def test_the_order_confirmation_e_mail_links_the_recorded_versions(api, stocked):
+    kosher = add_document(stocked, kind="kosher", version="2026", valid_until=date(2027, 1, 4))
+    number = api.order().get_json()["number"]
+    ordering.confirm_order(number)
+    drain()
+    confirmed = next(m for m in outbox_mail() if m.subject == f"Order {number} confirmed")
+    assert "L-Leucine USP: Kosher certificate, version 2026, valid until 2027-01-04: " \
+           f"http://127.0.0.1:5000/documents/{kosher.id}/l-leucine-usp-kosher-2026.pdf" in confirmed.body
