@@ -1,19 +1,31 @@
-"""The demo catalog: four grades of L-Leucine with specifications, pack sizes, price breaks and lots."""
+"""The demo catalog: four grades of L-Leucine with specifications, pack sizes, price breaks, lots and supplier
+documents (an SDS, a specification sheet and certificates per grade, as real PDFs)."""
 from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
 
+from reportlab.lib import colors
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 from sqlalchemy import select
 
 from shop.accounts import people as accounts
 from shop.accounts.models import Customer, StaffRole, StaffUser
 from shop.catalog.models import PriceBreak, Product, SpecTest, Variant
+from shop.documents import service as documents
+from shop.documents.models import ProductDocument
+from shop.documents.rules import DocumentKind
 from shop.inventory import lots as inventory
 from shop.inventory.models import Batch, DateKind
+from shop.platform import pdf
 from shop.platform.database import utcnow
 from shop.platform.extensions import db
+from shop.platform.pdf import escape
+from shop.platform.uploads import check_upload
 from shop.quality import release
+from shop.quality.coa import Issuer, issuer
 from shop.quality.models import SignedAction
 from shop.quality.signatures import Signature, meaning
 
@@ -132,6 +144,33 @@ DEMO_STAFF = [("admin@leucine.example", ["admin"], "Admin"),
               # a second quality user: a lot is released by someone other than who recorded its results
               ("quality2@leucine.example", ["quality"], "Second quality"),
               ("fulfilment@leucine.example", ["fulfilment"], "Fulfilment")]
+# (kind, title, version, issued months ago, valid for months (None: no end), issuer); per grade below. The USP
+# grade's Kosher certificate has an older version, and the FCC grade's Halal certificate ends within 60 days of
+# the demo's today, so that the staff dashboard shows a flag.
+_COMMON_DOCUMENTS = [
+    (DocumentKind.SDS, "Safety data sheet (EC 1907/2006)", "4.2", 9, None, None),
+    (DocumentKind.SPECIFICATION, "Product specification", "7", 5, None, None),
+    (DocumentKind.GMP, "GMP certificate", "GMP-2026-118", 4, 32, "Landesamt für Arzneimittelsicherheit (demo)"),
+    (DocumentKind.ALLERGEN, "Allergen statement", "2026", 3, 12, None),
+]
+DEMO_DOCUMENTS = {
+    "l-leucine-usp": _COMMON_DOCUMENTS + [
+        (DocumentKind.KOSHER, "Kosher certificate", "2025", 14, 12, "Kashrus Council Europe (demo)"),
+        (DocumentKind.KOSHER, "Kosher certificate", "2026", 2, 12, "Kashrus Council Europe (demo)"),
+        (DocumentKind.HALAL, "Halal certificate", "HC-2026-31", 3, 12, "Halal Certification Europe (demo)"),
+        (DocumentKind.NON_GMO, "Non-GMO statement of origin", "2026", 6, 24, None)],
+    "l-leucine-ep": _COMMON_DOCUMENTS + [
+        (DocumentKind.ISO_22000, "ISO 22000 certificate", "ISO-22000-4471", 10, 36, "TÜV Lebensmittel (demo)"),
+        (DocumentKind.KOSHER, "Kosher certificate", "2026", 2, 12, "Kashrus Council Europe (demo)")],
+    "l-leucine-fcc": _COMMON_DOCUMENTS + [
+        (DocumentKind.FSSC_22000, "FSSC 22000 certificate", "FSSC-C-77120", 11, 36, "SGS Food Safety (demo)"),
+        # Issued 330 days ago for 375 days: ends in 45 days, flagged on the staff dashboard.
+        (DocumentKind.HALAL, "Halal certificate", "HC-2025-207", 11, 12.5, "Halal Certification Europe (demo)"),
+        (DocumentKind.KOSHER, "Kosher certificate", "2026", 2, 12, "Kashrus Council Europe (demo)")],
+    "l-leucine-feed": _COMMON_DOCUMENTS[:2] + [
+        (DocumentKind.FSSC_22000, "FAMI-QS / FSSC 22000 certificate", "FQS-3310", 7, 36, "SGS Food Safety (demo)"),
+        (DocumentKind.NON_GMO, "Non-GMO statement of origin", "2026", 6, 24, None)],
+}
 DEMO_PASSWORD = "lantern-demo-2026"
 DEMO_CUSTOMER = ("buyer@nutrition.example", "Northwind Nutrition GmbH")
 
@@ -151,7 +190,7 @@ def in_spec_value(test: SpecTest) -> str:
 def seed_demo(today: date | None = None) -> dict[str, int]:
     """Load the demo catalog, lots and accounts; what exists already is left as it is. Returns what was added."""
     today = today or date.today()
-    added = {"products": 0, "lots": 0, "staff": 0, "customers": 0}
+    added = {"products": 0, "lots": 0, "staff": 0, "customers": 0, "documents": 0}
     for position, spec in enumerate(PRODUCTS):
         if db.session.scalar(select(Product.id).where(Product.slug == spec["slug"])) is None:
             product = Product(slug=spec["slug"], name=spec["name"], grade=spec["grade"], cas_number="61-90-5",
@@ -195,9 +234,105 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
     if db.session.scalar(select(Customer.id).where(Customer.email == DEMO_CUSTOMER[0])) is None:
         accounts.create_customer(DEMO_CUSTOMER[0], DEMO_PASSWORD, DEMO_CUSTOMER[1])
         added["customers"] += 1
+    added["documents"] = _seed_documents(today)
     db.session.flush()
     return added
 
+
+def _seed_documents(today: date) -> int:
+    """The demo documents of each demo product that has none yet, stored as PDFs through documents.add_document
+    (storage included); how many."""
+    products = db.session.scalars(select(Product).where(Product.slug.in_(DEMO_DOCUMENTS))).all()
+    with_documents = set(db.session.scalars(select(ProductDocument.product_id).distinct()))
+    maker, added = issuer(), 0
+    for product in products:
+        if product.id in with_documents:
+            continue
+        for kind, title, version, months_ago, valid_months, body in DEMO_DOCUMENTS[product.slug]:
+            issued = today - timedelta(days=30 * months_ago)
+            valid_until = issued + timedelta(days=round(30 * valid_months)) if valid_months else None
+            content = _document_pdf(maker, product, kind, title, version, issued, valid_until, body)
+            documents.add_document(product_id=product.id, kind=kind.value, title=f"{title} {product.name}",
+                                   version=version, issued_on=issued, valid_until=valid_until,
+                                   upload=check_upload(content), uploaded_by="Quality (demo data)", today=today)
+            added += 1
+    return added
+
+
+def _document_pdf(maker: Issuer, product: Product, kind: DocumentKind, title: str, version: str, issued: date,
+                  valid_until: date | None, body: str | None) -> bytes:
+    """A demo document as an A4 PDF in the CoA's layout: the manufacturer and the document's version in the
+    header, 'Page n of N' in the footer; a specification sheet lists the grade's tests."""
+    def frame(canvas, page: int, pages: int) -> None:
+        width, height = pdf.WIDTH, pdf.HEIGHT
+        canvas.saveState()
+        canvas.setFont("Helvetica-Bold", 9)
+        canvas.drawString(pdf.MARGIN, height - 12 * mm, maker.legal_name)
+        canvas.setFont("Helvetica", 8)
+        canvas.drawString(pdf.MARGIN, height - 16 * mm, ", ".join(maker.address))
+        canvas.drawRightString(width - pdf.MARGIN, height - 12 * mm, kind.label)
+        canvas.drawRightString(width - pdf.MARGIN, height - 16 * mm, f"Version {version}, issued {issued.isoformat()}")
+        canvas.line(pdf.MARGIN, height - 18 * mm, width - pdf.MARGIN, height - 18 * mm)
+        canvas.line(pdf.MARGIN, 16 * mm, width - pdf.MARGIN, 16 * mm)
+        canvas.drawString(pdf.MARGIN, 12 * mm, "Demo document: generated for the Leucine Shop demo data")
+        canvas.drawRightString(width - pdf.MARGIN, 12 * mm, f"Page {page} of {pages}")
+        canvas.restoreState()
+
+    def story() -> list:
+        styles = getSampleStyleSheet()
+        small = styles["BodyText"].clone("small", fontSize=8.5, leading=10.5)
+        identity = [["Product", product.name, "Version", version],
+                    ["Grade", product.grade, "Issued on", issued.isoformat()],
+                    ["CAS number", product.cas_number, "Valid until",
+                     valid_until.isoformat() if valid_until else "until superseded"],
+                    ["Issued by", body or maker.legal_name, "", ""]]
+        table = Table(identity, colWidths=[32 * mm, 55 * mm, 32 * mm, 55 * mm])
+        table.setStyle(TableStyle([("FONTNAME", (0, 0), (0, -1), "Helvetica-Bold"),
+                                   ("FONTNAME", (2, 0), (2, -1), "Helvetica-Bold"),
+                                   ("FONTSIZE", (0, 0), (-1, -1), 9), ("BOTTOMPADDING", (0, 0), (-1, -1), 3)]))
+        parts = [Paragraph(escape(f"{title} — {product.name}"), styles["Title"]), table, Spacer(1, 5 * mm)]
+        if kind is DocumentKind.SPECIFICATION:
+            rows = [["Test", "Limits", "Method"]] + [
+                [Paragraph(escape(t.name), small), Paragraph(escape(_limits(t)), small),
+                 Paragraph(escape(t.method), small)] for t in product.spec_tests]
+            spec = Table(rows, colWidths=[60 * mm, 40 * mm, 74 * mm], repeatRows=1)
+            spec.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+                                      ("FONTSIZE", (0, 0), (-1, -1), 8.5),
+                                      ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f4")),
+                                      ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#9aa8b1"))]))
+            parts.append(spec)
+        else:
+            parts.append(Paragraph(escape(_DEMO_TEXT.get(kind, _CERTIFICATE_TEXT).format(
+                product=product.name, body=body or maker.legal_name, maker=maker.legal_name)), styles["BodyText"]))
+        return parts
+
+    return pdf.render_a4(story, frame, title=f"{title} {product.name}", author=maker.legal_name,
+                         subject=f"{kind.label}, version {version}")
+
+
+def _limits(test: SpecTest) -> str:
+    if test.min_value is not None and test.max_value is not None:
+        return f"{test.min_value} – {test.max_value} {test.unit}".strip()
+    if test.max_value is not None:
+        return f"≤ {test.max_value} {test.unit}".strip()
+    if test.min_value is not None:
+        return f"≥ {test.min_value} {test.unit}".strip()
+    return "conforms"
+
+
+_CERTIFICATE_TEXT = ("{body} certifies that {product}, made by {maker}, was audited and meets the requirements of "
+                     "the scheme named above for the period stated.")
+_DEMO_TEXT = {
+    DocumentKind.SDS: "Safety data sheet of {product} according to Regulation (EC) No 1907/2006 (REACH), Annex II: "
+                      "identification, hazards (not classified), composition, first aid, fire-fighting, handling "
+                      "and storage (dry, below 25 °C), exposure controls, physical and chemical properties, "
+                      "stability, toxicology, ecology, disposal, transport (not regulated) and regulatory "
+                      "information.",
+    DocumentKind.ALLERGEN: "{maker} states that {product} contains none of the allergens of Annex II of Regulation "
+                           "(EU) No 1169/2011 and is made on a line that handles none of them.",
+    DocumentKind.NON_GMO: "{maker} states that {product} is made by fermentation with a strain that is not "
+                          "genetically modified and from raw materials of non-GMO origin.",
+}
 
 def _signed(staff: StaffUser, action: SignedAction, lot_number: str) -> Signature:
     """The demo quality user's signature on a demo lot: demo data has no one at a keyboard to type a password."""

@@ -1,6 +1,7 @@
 """The work of the task queue's workers: every task and periodic job, registered by name (`register`), and the
-housekeeping jobs themselves: the idempotency purge, the daily expiry alert to staff, and cancelling orders that
-waited too long for approval. `register` also connects what follows a message's sending and a member's change."""
+housekeeping jobs themselves: the idempotency purge, the daily expiry alert to staff, the weekly certificate alert
+to quality, and cancelling orders that waited too long for approval. `register` also connects what follows a
+message's sending and a member's change."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -11,6 +12,7 @@ from sqlalchemy import delete, select
 
 from shop.accounts import companies
 from shop.accounts.models import StaffRole, StaffUser, StaffUserRole
+from shop.documents.rules import FLAG_DAYS
 from shop.events import delivery, dispatch, emails, webhooks
 from shop.ordering import approvals
 from shop.ordering.models import IdempotencyRecord
@@ -23,6 +25,7 @@ from shop.reporting import reports
 
 EXPIRY_ALERT_DAYS = 90
 ALERTED_ROLES = (StaffRole.ADMIN, StaffRole.WAREHOUSE, StaffRole.QUALITY)
+CERTIFICATE_ALERTED_ROLES = (StaffRole.ADMIN, StaffRole.QUALITY)  # who may upload a certificate's new version
 
 
 def expire_approvals() -> list[str]:
@@ -46,13 +49,33 @@ def expiry_alert(today: date | None = None) -> int:
     expiring = reports.dashboard(EXPIRY_ALERT_DAYS, current_app.config["LOW_STOCK_UNITS"], today).expiring
     if not expiring:
         return 0
-    staff = db.session.scalars(select(StaffUser.email).where(StaffUser.active.is_(True), StaffUser.role_rows.any(
-        StaffUserRole.role.in_(ALERTED_ROLES))).order_by(StaffUser.email)).all()
+    staff = _active_staff(ALERTED_ROLES)
     if staff:
-        mail.send(list(staff), f"{len(expiring)} lot(s) expire within {EXPIRY_ALERT_DAYS} days", "expiry_alert",
+        mail.send(staff, f"{len(expiring)} lot(s) expire within {EXPIRY_ALERT_DAYS} days", "expiry_alert",
                   lots=expiring, days=EXPIRY_ALERT_DAYS, today=today)
         db.session.commit()
     return len(expiring)
+
+
+def certificate_alert(today: date | None = None) -> int:
+    """E-mail quality and admin staff the current certificates of our products that have ended or end within 60
+    days (nothing when none has); how many."""
+    today = today or date.today()
+    flagged = reports.flagged_certificates(today)
+    if not flagged:
+        return 0
+    staff = _active_staff(CERTIFICATE_ALERTED_ROLES)
+    if staff:
+        mail.send(staff, f"{len(flagged)} certificate(s) to renew", "certificate_alert", certificates=flagged,
+                  days=FLAG_DAYS, today=today)
+        db.session.commit()
+    return len(flagged)
+
+
+def _active_staff(roles: tuple[StaffRole, ...]) -> list[str]:
+    """The e-mail addresses of active staff holding any of `roles`, in order."""
+    return list(db.session.scalars(select(StaffUser.email).where(StaffUser.active.is_(True), StaffUser.role_rows.any(
+        StaffUserRole.role.in_(roles))).order_by(StaffUser.email)))
 
 
 def register(app: Flask) -> None:
@@ -67,6 +90,7 @@ def register(app: Flask) -> None:
     queue.periodic("sweep_mail", mail_worker.sweep, crontab(minute="*"))
     queue.periodic("purge_idempotency", purge_idempotency, crontab(minute="17"))
     queue.periodic("expiry_alert", expiry_alert, crontab(hour="6", minute="0"))
+    queue.periodic("certificate_alert", certificate_alert, crontab(day_of_week="1", hour="6", minute="30"))  # Mondays
     queue.periodic("expire_approvals", expire_approvals, crontab(minute="*/5"))
     mail.sent.connect(emails.notices_sent)  # one connection, however many apps (a receiver is kept once)
     companies.member_changed.connect(webhooks.maker_lost_rights)

@@ -18,7 +18,7 @@ ORDER = {
                                 "recalled": False}]}],
     "subtotal": "3900.00", "total": "3900.00", "shipping_address": ADDRESS, "purchase_order": "PO-2026-0318",
     "min_remaining_shelf_life_days": 180, "single_lot": True, "carrier": None, "tracking_reference": None,
-    "notices": [],
+    "notices": [], "documents": [],
 }
 
 PRODUCT = {
@@ -83,6 +83,17 @@ COMPLAINT = {"number": "C-2026-00012", "status": "open", "order": "LS-2026-04711
 CLOSED_COMPLAINT = {**COMPLAINT, "status": "closed",
                     "resolution": "The liners tore on a damaged pallet at our warehouse; two replacement drums "
                                   "shipped on order LS-260312-2HX7D and the pallets are now inspected."}
+
+CONFIRMED = {**ORDER, "status": "confirmed", "updated_at": "2026-03-02T10:21:33.400000+00:00", "version": 2,
+             "confirmed_at": "2026-03-02T10:21:33.400000+00:00",
+             "documents": [
+                 {"kind": "sds", "title": "Safety data sheet L-Leucine", "version": "4", "issued_on": "2025-11-03",
+                  "valid_until": None,
+                  "url": "https://shop.example.com/documents/12/l-leucine-usp-sds-4.pdf"},
+                 {"kind": "kosher", "title": "Kosher certificate 2026", "version": "2026-1",
+                  "issued_on": "2026-01-15", "valid_until": "2027-01-14",
+                  "url": "https://shop.example.com/documents/31/l-leucine-usp-kosher-2026-1.pdf"}]}
+
 ORDER_IN = {"lines": [{"sku": "LEU-USP-25KG", "quantity": 2, "lot_number": "usp-2501"}],
             "shipping_address": {k: v for k, v in ADDRESS.items() if v is not None},
             "purchase_order": "PO-2026-0318", "min_remaining_shelf_life_days": 180, "single_lot": True}
@@ -94,7 +105,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     "getBatch": {"200": BATCH_FOR_YOU},
     "listOrders": {"200": {"items": [ORDER], "next_cursor": None}},
     "placeOrder": {"request": ORDER_IN, "201": ORDER},
-    "getOrder": {"200": ORDER},
+    "getOrder": {"200": CONFIRMED},
     "cancelOrder": {"request": {}, "200": CANCELLED},
     "approveOrder": {"request": {"note": "Approved for the March production run."},
                      "200": {**ORDER, "status": "pending"}},
@@ -131,6 +142,7 @@ EVENT_DATA: dict[str, Any] = {
                       "changes": [{"kind": "returned", "sku": "LEU-USP-25KG", "lot_number": "USP-2501",
                                    "quantity": 2}],
                       "missing": [{"sku": "LEU-USP-25KG", "quantity": 2}]},
+    "order.confirmed": CONFIRMED,
     "order.cancelled": {**CANCELLED, "reason": "Cancelled by buyer@acme.example."},
     "order.rejected": {**CANCELLED, "note": "Over this quarter's budget: order again in April."},
     "lot.recalled": {"lot_number": "USP-2501", "message": "Out-of-specification assay on retest.",

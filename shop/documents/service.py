@@ -53,6 +53,11 @@ class DocumentView:
         return rules.validity(self.valid_until, today)
 
 
+def view(document: ProductDocument) -> DocumentView:
+    """A stored version (its product loaded with it) as pages and the API show it."""
+    return _view(document, document.product)
+
+
 def _view(document: ProductDocument, product: Product) -> DocumentView:
     return DocumentView(id=document.id, product_id=product.id, product_slug=product.slug, product_name=product.name,
                         kind=DocumentKind(document.kind), title=document.title, version=document.version,

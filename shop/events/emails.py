@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from shop import ordering
 from shop.accounts.models import Customer, MemberRole
 from shop.ordering import acknowledgement, approvals, changes
+from shop.ordering import documents as order_documents
 from shop.ordering.models import NoticeKind, Order, OrderNotice, OrderStatus
 from shop.platform import mail
 from shop.platform.database import utcnow
@@ -154,7 +155,7 @@ def _order_confirmed(customer: Customer, outbox_event: OutboxEvent) -> None:
     ack = acknowledgement.acknowledgement(order, outbox_event.created_at.date())
     document = mail.Attachment(ack.filename, "application/pdf", acknowledgement.acknowledgement_pdf(ack))
     mail.send(customer.email, f"Order {order.number} confirmed", "order_confirmed", attachments=[document],
-              order=order, ack=ack, customer=customer)
+              order=order, ack=ack, customer=customer, documents=order_documents.recorded(order))
 
 
 def _order_cancelled(customer: Customer, outbox_event: OutboxEvent) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from shop.accounts.models import StaffUser
 from shop.inventory import ledger
 from shop.inventory.models import Stock
-from shop.ordering import refill, shortages
+from shop.ordering import documents, refill, shortages
 from shop.ordering.lifecycle import Actor, CustomerRef, move
 from shop.ordering.models import Allocation, AllocationStatus, Order, OrderStatus
 from shop.ordering.queries import get_order
@@ -21,7 +21,8 @@ MAX_CARRIER = 60
 
 
 def confirm_order(number: str, staff: StaffUser | None = None) -> Order:
-    """Accept a pending order for fulfilment (refused while it is short of units)."""
+    """Accept a pending order for fulfilment (refused while it is short of units); it records the current version
+    of each document of its products."""
     order = get_order(number, lock=True)
     if order.status == OrderStatus.AWAITING_APPROVAL:
         raise IllegalTransition(f"Order {order.number} awaits approval by {order.company.name}: it can be "
@@ -30,6 +31,7 @@ def confirm_order(number: str, staff: StaffUser | None = None) -> Order:
         shortages.refuse_if_short(order, "confirmed")
     move(order, OrderStatus.CONFIRMED, Actor.of(staff))
     db.session.flush()
+    documents.record(order)
     return order
 
 

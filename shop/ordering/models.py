@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.accounts.models import ApiKey, Company, Customer, StaffUser
 from shop.catalog.models import Variant
+from shop.documents.models import ProductDocument
 from shop.inventory.models import Stock
 from shop.platform.database import Base, _enum, utcnow
 
@@ -78,6 +79,9 @@ class Order(Base):
                                                             cascade="all, delete-orphan")
     notices: Mapped[list[OrderNotice]] = relationship(back_populates="order", order_by="OrderNotice.id",
                                                       cascade="all, delete-orphan")
+    # The document versions current when the order was confirmed: written once, by ordering.documents.record.
+    documents: Mapped[list[ProductDocument]] = relationship(secondary="order_document", viewonly=True,
+                                                            order_by=ProductDocument.id)
 
     @property
     def placed_by(self) -> str:

@@ -9,6 +9,7 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from shop.catalog.models import Variant
+from shop.documents.models import ProductDocument
 from shop.inventory.availability import sellable_after, sellable_lot_condition
 from shop.inventory.models import Batch, DateKind, Stock
 from shop.ordering.models import Allocation, AllocationStatus, Order, OrderLine, OrderStatus
@@ -19,8 +20,8 @@ from shop.specifications.service import conformance
 
 def order_options(*, with_products: bool = False) -> tuple:
     """Loader options for orders as pages, the API, e-mails and events show them: lines (with their pack sizes),
-    allocations and their lots, notices, status history, who placed it; `with_products` adds each line's product
-    (for what names them), so that nothing is loaded one line or one order at a time."""
+    allocations and their lots, notices, status history, the recorded documents, who placed it; `with_products` adds
+    each line's product (for what names them), so that nothing is loaded one line or one order at a time."""
     options = (
         selectinload(Order.lines)
         .selectinload(OrderLine.allocations)
@@ -29,6 +30,8 @@ def order_options(*, with_products: bool = False) -> tuple:
         selectinload(Order.lines).joinedload(OrderLine.variant),  # pack_size_kg, joined: no statement of its own
         selectinload(Order.notices),
         selectinload(Order.history),  # confirmed_at, shipped_at...: one statement for any number of orders
+        # The document versions recorded at confirmation, with their products (for their file names): one statement.
+        selectinload(Order.documents).joinedload(ProductDocument.product),
         joinedload(Order.customer),  # who placed it (placed_by), joined: no statement of its own
         joinedload(Order.api_key),
     )

@@ -133,6 +133,7 @@ class PlacedOrder:
     carrier: str = ""
     notices: tuple[()] = ()
     history: tuple[()] = ()  # no status change but the placing: no confirmed_at, shipped_at...
+    documents: tuple[()] = ()  # recorded when the order is confirmed
     version: int = 1
     single_lot: bool = False
 

@@ -11,6 +11,9 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from shop.accounts.models import Company, Customer, StaffUser
 from shop.catalog.models import Product, SpecTest, Variant
+from shop.documents import service as documents
+from shop.documents.rules import Validity
+from shop.documents.service import DocumentView
 from shop.inventory import lots as inventory
 from shop.inventory.availability import ShelfLife, default_shelf_life_days, shelf_life
 from shop.inventory.models import Batch, BatchStatus, DateKind, MovementKind, Stock, StockMovement
@@ -172,6 +175,27 @@ class QuarantinedLot:
     on_hand_kg: Decimal
 
 
+@dataclass(frozen=True)
+class FlaggedCertificate:
+    """A product's current certificate that has ended or ends within documents.rules.FLAG_DAYS: what quality must
+    renew before buyers see it lapse."""
+
+    document: DocumentView
+    validity: Validity  # expired or expiring
+    days_left: int  # to its last valid day; negative once it has ended
+
+    @property
+    def expired(self) -> bool:
+        return self.validity is Validity.EXPIRED
+
+
+def flagged_certificates(today: date) -> list[FlaggedCertificate]:
+    """The current certificates expired or within 60 days of their end on `today`, soonest end first; one
+    statement."""
+    return [FlaggedCertificate(view, validity, (view.valid_until - today).days)
+            for view, validity in documents.expiring_certificates(today)]
+
+
 @dataclass
 class Dashboard:
     products: list[ProductStock]
@@ -182,6 +206,7 @@ class Dashboard:
     quarantine: list[QuarantinedLot]
     kg_by_month: list[tuple[date, Decimal]]  # first day of the expiry month, available kg
     shelf_life_days: int  # the default minimum shelf life: lots with no more left are short-dated
+    certificates: list[FlaggedCertificate] = field(default_factory=list)  # expired or ending within 60 days
 
 
 MAX_EXPIRING_DAYS = 3650
@@ -189,7 +214,7 @@ MAX_EXPIRING_DAYS = 3650
 
 def dashboard(expiring_days: int = 90, low_stock_units: int = 10, today: date | None = None,
               shelf_life_days: int | None = None) -> Dashboard:
-    """Everything on the inventory dashboard in three statements, however many lots and orders exist.
+    """Everything on the inventory dashboard in four statements, however many lots, orders and documents exist.
 
     Available counts what an order asking for no particular shelf life would get (availability's rule): a
     released lot with no more than `shelf_life_days` (the default minimum) left is short-dated, not available.
@@ -270,8 +295,9 @@ def dashboard(expiring_days: int = 90, low_stock_units: int = 10, today: date | 
     quarantine_kg: dict[int, Decimal] = {bid: sum((s.on_hand_kg for s in lots[bid]), Decimal(0)) for bid in lots}
     quarantine = [QuarantinedLot(lot, pname, received, expires, n, m, quarantine_kg.get(bid, Decimal(0)))
                   for bid, lot, pname, received, expires, n, m in quarantine_rows]
+    # 4: the certificates quality must renew.
     return Dashboard(list(products.values()), expiring, expiring_days, low, low_stock_units, quarantine,
-                     _fill_months(months), shelf_life_days)
+                     _fill_months(months), shelf_life_days, flagged_certificates(today))
 
 
 def _fill_months(months: dict[date, Decimal], limit: int = 60) -> list[tuple[date, Decimal]]:

@@ -6,6 +6,7 @@ from wtforms.fields.choices import SelectChoice
 
 from shop import ordering
 from shop.accounts.models import StaffRole
+from shop.ordering import documents as order_documents
 from shop.ordering import packing, shortages
 from shop.ordering.cancellation import preview_cancellation
 from shop.ordering.models import OrderStatus
@@ -54,7 +55,8 @@ def _render_order(number: str, *, ship=None, cancel=None, attention=None, hand=N
                            ship=ship or ShipForm(formdata=None), cancel=cancel or CancelForm(formdata=None),
                            attention=attention or AttentionForm(formdata=None), short=short, hand=hand_forms,
                            action=ActionForm(formdata=None), OrderStatus=OrderStatus,
-                           recalled=shortages.recalled(order) if order.needs_attention else ""), status
+                           recalled=shortages.recalled(order) if order.needs_attention else "",
+                           documents=order_documents.recorded(order)), status
 
 
 @bp.get("/orders/<number>")

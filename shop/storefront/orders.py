@@ -6,6 +6,7 @@ from datetime import datetime
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from shop import ordering
+from shop.ordering import documents as order_documents
 from shop.ordering import shortages
 from shop.ordering.cancellation import preview_cancellation
 from shop.ordering.models import Order, OrderStatus
@@ -57,7 +58,8 @@ def _own_order(number: str) -> Order:
 def _render_order(number: str, *, confirmation: bool):
     order = _own_order(number)
     return render_template("storefront/order.html", order=order, confirmation=confirmation,
-                           cancellable=order.status in CANCELLABLE, short=shortages.missing_now(order))
+                           cancellable=order.status in CANCELLABLE, short=shortages.missing_now(order),
+                           documents=order_documents.recorded(order))
 
 
 @bp.get("/orders/<number>")

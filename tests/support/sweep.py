@@ -83,7 +83,7 @@ def sweep_world(make_app):
         delivery = WebhookDelivery(endpoint=endpoint, event=event)
         db.session.add(delivery)
         db.session.commit()
-        document = add_document(product, kind="sds", version="1", valid_until=None)
+        document = add_document(product, kind="sds", valid_until=None)  # a stored PDF, for its download route
         ids = {"slug": product.slug, "number": order.number, "stock_id": db.session.query(Stock.id).first()[0],
                "endpoint_id": endpoint.id, "delivery_id": delivery.id, "event_id": event.event_id,
                "customer_id": other.id, "member_id": other.id, "company_id": buyer.company_id, "list_id": 1,
