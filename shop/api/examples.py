@@ -88,10 +88,10 @@ CONFIRMED = {**ORDER, "status": "confirmed", "updated_at": "2026-03-02T10:21:33.
              "confirmed_at": "2026-03-02T10:21:33.400000+00:00",
              "documents": [
                  {"kind": "sds", "title": "Safety data sheet L-Leucine", "version": "4", "issued_on": "2025-11-03",
-                  "valid_until": None,
+                  "valid_until": None, "expired": False,
                   "url": "https://shop.example.com/documents/12/l-leucine-usp-sds-4.pdf"},
                  {"kind": "kosher", "title": "Kosher certificate 2026", "version": "2026-1",
-                  "issued_on": "2026-01-15", "valid_until": "2027-01-14",
+                  "issued_on": "2026-01-15", "valid_until": "2027-01-14", "expired": False,
                   "url": "https://shop.example.com/documents/31/l-leucine-usp-kosher-2026-1.pdf"}]}
 
 ORDER_IN = {"lines": [{"sku": "LEU-USP-25KG", "quantity": 2, "lot_number": "usp-2501"}],

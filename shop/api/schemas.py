@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -16,8 +15,8 @@ from shop.catalog.models import Product, Variant
 from shop.catalog.price_lists import variant_price_steps
 from shop.catalog.tiers import Tier
 from shop.complaints import rules as complaint_rules
-from shop.documents.rules import DocumentKind, Validity
 from shop.documents.service import DocumentView
+from shop.documents.views import DocumentSchema
 from shop.ordering.checks import (
     ADDRESS_FIELDS,
     MAX_LINE_QUANTITY,
@@ -30,7 +29,6 @@ from shop.ordering.models import OrderStatus
 from shop.ordering.views import OrderSchema
 from shop.platform.countries import COUNTRY_CODE_MESSAGE, is_country_code
 from shop.platform.fields import DecimalString, OutSchema
-from shop.platform.mail import absolute_url
 from shop.platform.pagination import decode_cursor
 from shop.quality.coa import Certificate
 from shop.quality.models import SIGNER_CAPACITIES
@@ -154,26 +152,6 @@ class VariantSchema(OutSchema):
                        "grade your company has a specification of, only lots that meet it."})
 
 
-class ProductDocumentSchema(OutSchema):
-    kind = fields.String(required=True, metadata={
-        "enum": [k.value for k in DocumentKind],
-        "description": "What the document is: a safety or technical data sheet (`sds`, `tds`), the specification "
-                       "sheet, or a certificate (`gmp`, `iso_22000`, `fssc_22000`, `halal`, `kosher`, `non_gmo`, "
-                       "`allergen` statement)."})
-    title = fields.String(required=True, metadata={"example": "Kosher certificate (OU)"})
-    version = fields.String(required=True, metadata={"description": "As the document names it.",
-                                                     "example": "2026-1"})
-    issued_on = fields.Date(required=True)
-    valid_until = fields.Date(required=True, allow_none=True, metadata={
-        "description": "The last day the document is valid; null for one without an end (data sheets)."})
-    expired = fields.Boolean(required=True, metadata={
-        "description": "Whether `valid_until` has passed (today, UTC): the supplier's renewal is on its way."})
-    url = fields.String(required=True, metadata={
-        "format": "uri", "example": "https://shop.example/documents/12/l-leucine-usp-kosher-2026-1.pdf",
-        "description": "The PDF, answered as `application/pdf` with `Content-Disposition: attachment`; no key "
-                       "needed. Each version keeps its address."})
-
-
 @dataclass(frozen=True)
 class ProductWithStock:
     """A product together with its live availability per variant id and its current documents, as the API
@@ -196,7 +174,7 @@ class ProductSchema(OutSchema):
     description = fields.String(required=True)
     specification = fields.List(fields.Nested(SpecItemSchema), required=True)
     variants = fields.List(fields.Nested(VariantSchema), required=True)
-    documents = fields.List(fields.Nested(ProductDocumentSchema), required=True, metadata={
+    documents = fields.List(fields.Nested(DocumentSchema), required=True, metadata={
         "description": "The current version of each kind of document the grade has (the latest issued), in a "
                        "fixed order of kinds; earlier versions stay downloadable at their own `url`."})
 
@@ -208,7 +186,7 @@ class ProductSchema(OutSchema):
             "molecular_weight": p.molecular_weight, "description": p.description,
             "specification": p.spec_tests,
             "variants": [_variant(v, item) for v in p.variants if v.active],
-            "documents": [_document(d) for d in item.documents],
+            "documents": item.documents,
         }
 
 
@@ -219,12 +197,6 @@ def _variant(v: Variant, item: ProductWithStock) -> dict[str, Any]:
             "price_breaks": [{"min_quantity": s.min_quantity, "unit_price": s.price.unit_price,
                               "price_source": s.price.source} for s in rest],
             "min_order_quantity": v.min_order_quantity, "available_quantity": item.available.get(v.id, 0)}
-
-
-def _document(d: DocumentView) -> dict[str, Any]:
-    return {"kind": d.kind.value, "title": d.title, "version": d.version, "issued_on": d.issued_on,
-            "valid_until": d.valid_until, "expired": d.validity(date.today()) == Validity.EXPIRED,
-            "url": absolute_url("storefront.document_file", document_id=d.id, file_name=d.file_name)}
 
 
 ProductPageSchema = _page_schema(ProductSchema, "ProductPage")

@@ -8,14 +8,12 @@ from typing import Any
 
 from marshmallow import fields, pre_dump
 
-from shop.documents.rules import DocumentKind
-from shop.documents.service import DocumentView
+from shop.documents.views import DocumentSchema
 from shop.inventory.models import BatchStatus
 from shop.ordering import documents
 from shop.ordering.models import Order, OrderLine, OrderStatus
 from shop.ordering.rows import PlacedLine, PlacedOrder
 from shop.platform.fields import DecimalString, OutSchema
-from shop.platform.mail import absolute_url
 
 
 class AllocationSchema(OutSchema):
@@ -72,26 +70,6 @@ class NoticeSchema(OutSchema):
     message = fields.String(required=True, metadata={"description": "What the customer is told, as published."})
 
 
-class OrderDocumentSchema(OutSchema):
-    kind = fields.Enum(DocumentKind, by_value=True, required=True)
-    title = fields.String(required=True, metadata={"example": "Kosher certificate 2026"})
-    version = fields.String(required=True, metadata={"example": "2026-1"})
-    issued_on = fields.Date(required=True)
-    valid_until = fields.Date(required=True, allow_none=True, metadata={
-        "description": "The last day a certificate is valid; null for a document without an end (SDS, TDS, "
-                       "specification sheet)."})
-    url = fields.String(required=True, metadata={
-        "description": "The PDF of this version, answered as `application/pdf` with `Content-Disposition: "
-                       "attachment`; it stays downloadable when newer versions exist."})
-
-    @pre_dump
-    def _with_url(self, document: DocumentView, **kwargs: Any) -> dict[str, Any]:
-        return {"kind": document.kind, "title": document.title, "version": document.version,
-                "issued_on": document.issued_on, "valid_until": document.valid_until,
-                "url": absolute_url("storefront.document_file", document_id=document.id,
-                                    file_name=document.file_name)}
-
-
 class AddressOutSchema(OutSchema):
     name = fields.String(required=True)
     line1 = fields.String(required=True)
@@ -146,7 +124,7 @@ class OrderSchema(OutSchema):
                                        metadata={"description": "Set once the order has shipped."})
     notices = fields.List(fields.Nested(NoticeSchema), required=True, metadata={
         "description": "What you must know about the order, e.g. a recall of a lot it drew from."})
-    documents = fields.List(fields.Nested(OrderDocumentSchema), required=True, metadata={
+    documents = fields.List(fields.Nested(DocumentSchema), required=True, metadata={
         "description": "The document versions (SDS, specification sheet, certificates) of the order's products "
                        "that were current when the order was confirmed, by product: they stay as they were when "
                        "newer versions arrive. Empty until the order is confirmed."})

@@ -42,7 +42,7 @@ def test_a_confirmed_order_lists_the_versions_current_then_and_keeps_them_when_a
     assert _kinds_and_versions(first) == [("sds", "3"), ("kosher", "2026")]
     kosher = first["documents"][1]
     assert kosher == {"kind": "kosher", "title": "kosher certificate", "version": "2026", "issued_on": "2026-01-05",
-                      "valid_until": "2027-01-04", "url": kosher["url"]}
+                      "valid_until": "2027-01-04", "expired": date.today() > date(2027, 1, 4), "url": kosher["url"]}
     assert kosher["url"].endswith("/l-leucine-usp-kosher-2026.pdf")
     assert _kinds_and_versions(api.get(f"/api/v1/orders/{later}").get_json()) == [("sds", "3"), ("kosher", "2026-2")]
     assert not_confirmed["documents"] == []
