@@ -18,15 +18,6 @@ pytestmark = pytest.mark.browser
 PASSWORD = "amber falcon quartz 77"
 
 
-@pytest.fixture
-def app(make_app):
-    """The served app with CSRF on, as in production."""
-    app = make_app(WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        yield app
-        db.session.remove()
-
-
 def _photo() -> bytes:
     """A small real PNG: a drum with a torn liner, drawn."""
     image = Image.new("RGB", (160, 120), (235, 235, 230))

@@ -18,15 +18,6 @@ pytestmark = pytest.mark.browser
 PASSWORD = "amber falcon quartz 77"
 
 
-@pytest.fixture
-def app(make_app):
-    """The served app with CSRF on, as in production."""
-    app = make_app(WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        yield app
-        db.session.remove()
-
-
 def _confirmed_order(product) -> str:
     """An order confirmed with SDS 4.2 and Kosher 2026 current; Kosher 2026-2 arrives after it was confirmed."""
     today = date.today()
