@@ -217,7 +217,7 @@ def document_storage_settings(instance_path: str) -> dict:
         "DOCUMENTS_S3_ENDPOINT_URL": endpoint,
         "DOCUMENTS_S3_REGION": os.environ.get("DOCUMENTS_S3_REGION", "").strip() or None,
         "DOCUMENTS_S3_PREFIX": os.environ.get("DOCUMENTS_S3_PREFIX", "").strip().strip("/"),
-        "UPLOAD_MAX_BYTES": _whole_number("UPLOAD_MAX_BYTES", 20 * 1024 * 1024, minimum=1024),
+        "UPLOAD_MAX_BYTES": _whole_number("UPLOAD_MAX_BYTES", 20_000_000, minimum=1024),
     }
 
 
