@@ -8,7 +8,7 @@ DEV    := SHOP_ENV=development
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install axe run migrate seed test lint bench clean
+.PHONY: install axe run migrate seed test lint bench profile clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,9 @@ lint: install  ## ruff, and the layers of the house (import-linter contracts in 
 
 bench: install  ## throughput and SQL statements against the bare reference app, on PostgreSQL (BENCH_ARGS=--verbose)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+profile: install  ## where a product page and an API order spend their time (cProfile, in-process, on PostgreSQL)
+	$(BIN)/python bench/run.py --profile-only
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache node_modules

@@ -424,6 +424,16 @@ def count_statements(out: Path, env: dict[str, str]) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def profile(out: Path, env: dict[str, str]) -> str:
+    """bench/profiling.py's report (also kept in profile.txt)."""
+    proc = subprocess.run([sys.executable, str(REPO / "bench" / "profiling.py")], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=600)
+    (out / "profile.txt").write_text(proc.stdout + proc.stderr)
+    if proc.returncode != 0:
+        raise HarnessError(f"bench/profiling.py failed (exit {proc.returncode}):\n{proc.stderr.strip()[-2000:]}")
+    return proc.stdout
+
+
 def verify_orders(args, base: Target, shop: Target, env: dict[str, str], out: Path, sql_orders: int) -> list[str]:
     """Every 201 must be one order row; the ledger must still balance. Returns warnings."""
     warnings = []
@@ -547,6 +557,10 @@ def parse_args(argv: list[str] | None = None):
     p.add_argument("--pg-host", default=os.environ.get("BENCH_PG_HOST", "127.0.0.1"))
     p.add_argument("--pg-port", type=int, default=int(os.environ.get("BENCH_PG_PORT", "5432")))
     p.add_argument("--pg-user", default=os.environ.get("BENCH_PG_USER", "postgres"))
+    p.add_argument("--profile", action="store_true",
+                   help="also profile a product page and an API order in-process (bench/profiling.py, cProfile)")
+    p.add_argument("--profile-only", action="store_true",
+                   help="set up, count statements and profile, without the load run (make profile)")
     p.add_argument("--self-check", action="store_true",
                    help="run a second copy of the reference in the shop's place: ratios should be near 1.0")
     return p.parse_args(argv)
@@ -597,6 +611,13 @@ def main(argv: list[str] | None = None) -> int:
             step("shop: counting SQL statements in-process (Flask test client, before_cursor_execute)")
             sql = count_statements(out, dict(shop_env, BENCH_API_KEY=shop_key))
             print_sql(sql, args.verbose)
+            if args.profile or args.profile_only:
+                step("shop: profiling a product page and an API order in-process (bench/profiling.py, cProfile)")
+                print(profile(out, dict(shop_env, BENCH_API_KEY=shop_key)))
+            if args.profile_only:
+                say(f"(took {time.monotonic() - started:.0f} s; the profile is in {out.relative_to(REPO)}/"
+                    f"profile.txt)")
+                return 0
 
         base_port = pick_port(args.host, args.baseline_port)
         shop_port = pick_port(args.host, args.shop_port if args.shop_port != base_port else 0)
