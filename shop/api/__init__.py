@@ -101,8 +101,12 @@ def _problem_guide() -> str:
 
 
 def _never_stored_on_the_api(response: Response) -> Response:
-    """Every API answer is for one key's company (or says how a key failed): no cache on the way keeps it."""
-    return never_stored(response) if request.path.startswith("/api/") else response
+    """Every API answer is for one key's company (or says how a key failed): no cache on the way keeps it, and
+    one that ignores that still keys it by the API key (ETags stay usable: shop.platform.conditional)."""
+    if not request.path.startswith("/api/"):
+        return response
+    response.vary.add("Authorization")
+    return never_stored(response)
 
 
 def _allow_header(response: Response) -> Response:

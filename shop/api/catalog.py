@@ -22,6 +22,7 @@ from shop.catalog import price_lists
 from shop.catalog import products as catalog
 from shop.catalog.models import Product, Variant
 from shop.documents import service as documents
+from shop.platform.conditional import conditional
 from shop.platform.errors import NotFound
 from shop.platform.extensions import db
 from shop.quality import coa
@@ -67,6 +68,7 @@ def _with_stock(products: list[Product]) -> list[ProductWithStock]:
 @products_blp.route("")
 class Products(MethodView):
     # An unknown parameter is refused: silently ignoring a typo (`?statuss=`) would answer an unfiltered list.
+    @conditional
     @products_blp.doc(operationId="listProducts")
     @products_blp.arguments(ProductQuerySchema(), location="query", unknown=RAISE)
     @products_blp.response(200, ProductPageSchema)
@@ -84,6 +86,7 @@ class Products(MethodView):
 
 @products_blp.route("/<string:slug>")
 class ProductDetail(MethodView):
+    @conditional
     @products_blp.doc(operationId="getProduct")
     @products_blp.response(200, ProductSchema)
     @products_blp.alt_response(404, response="NOT_FOUND")

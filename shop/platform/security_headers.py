@@ -50,8 +50,10 @@ def no_store(view: Callable) -> Callable:
 
 
 def never_stored(response: Response) -> Response:
-    """`Cache-Control: no-store` on the answer: what a shared computer's browser or a proxy must not keep."""
-    response.headers["Cache-Control"] = "no-store"
+    """`Cache-Control: private, no-store` on the answer: what a shared computer's browser or a proxy must not
+    keep. `private` says the same to a shared cache that does not know no-store; it replaces any public max-age
+    a download was sent with."""
+    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -7,6 +7,7 @@ from io import BytesIO
 from flask import abort, redirect, send_file, url_for
 
 from shop.documents import service
+from shop.platform.conditional import file_etag
 from shop.platform.errors import NotFound
 from shop.storefront import bp
 
@@ -21,6 +22,7 @@ def document_file(document_id: int, file_name: str):
     if file_name != document.file_name:
         return redirect(url_for("storefront.document_file", document_id=document_id, file_name=document.file_name),
                         301)
-    # A stored version never changes: it may be kept for a day (the security headers add nosniff).
+    # A stored version never changes: it may be kept for a day, then revalidated by its ETag (the security
+    # headers add nosniff).
     return send_file(BytesIO(data), mimetype="application/pdf", as_attachment=True,
-                     download_name=document.file_name, max_age=86400)
+                     download_name=document.file_name, max_age=86400, etag=file_etag(data))
