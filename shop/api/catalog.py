@@ -75,7 +75,8 @@ class Products(MethodView):
     def get(self, args):
         """List products with their pack sizes and live availability
 
-        Catalog order; cursor-paginated like every list.
+        Catalog order; cursor-paginated like every list. The answer carries an `ETag`: send it back in
+        `If-None-Match` and, while nothing in the page changed, the answer is `304 Not Modified` without a body.
         """
         limit = args["limit"]
         rows = _products_page(limit + 1, args.get("cursor"))
@@ -96,7 +97,8 @@ class ProductDetail(MethodView):
         Identity, specification, and each pack size with price breaks and `available_quantity`: units that
         can be ordered right now (released, unexpired lots; on hand minus allocated), for a grade your company
         has a specification of only from lots that meet it; and `documents`, the current version of each of the
-        grade's data sheets and certificates, each with the `url` of its PDF.
+        grade's data sheets and certificates, each with the `url` of its PDF. Like the list, the answer carries an
+        `ETag` for `If-None-Match` (`304 Not Modified` while nothing changed).
         """
         return _with_stock([catalog.get_product(slug)])[0]
 
