@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from flask import make_response, request
+from flask import Response, make_response, request
 from werkzeug.http import generate_etag
 
 
@@ -33,6 +33,17 @@ def conditional(view: Callable) -> Callable:
         return response.make_conditional(request)
 
     return answer
+
+
+def rendered_from(view: Callable[[], Response], source: object) -> Response:
+    """A download rendered anew on each request (a PDF, whose bytes carry the time it was made): its weak ETag is
+    a hash of `source`, the data it is rendered from (same data, same document); a client that names it gets a 304
+    before anything is rendered, else `view()` renders it."""
+    tag = generate_etag(repr(source).encode())
+    response = Response(status=304) if request.if_none_match.contains_weak(tag) else view()
+    response.set_etag(tag, weak=True)
+    response.cache_control.no_cache = True
+    return response
 
 
 def file_etag(data: bytes) -> str:

@@ -20,14 +20,11 @@ PageFrame = Callable[[Canvas, int, int], None]
 
 def render_a4(story: Callable[[], list[Flowable]], page_frame: PageFrame, *, title: str, author: str,
               subject: str) -> bytes:
-    """The document as PDF bytes: `story()` laid out once to count the pages, then again with the count known.
-
-    The same story gives the same bytes (reportlab's invariant mode: no creation time or random file id in the
-    file), so a download's ETag changes only when what it says does (shop.platform.conditional)."""
+    """The document as PDF bytes: `story()` laid out once to count the pages, then again with the count known."""
     def build(total_pages: int | None) -> tuple[bytes, int]:
         buffer = BytesIO()
         doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=24 * mm,
-                                bottomMargin=22 * mm, title=title, author=author, subject=subject, invariant=True)
+                                bottomMargin=22 * mm, title=title, author=author, subject=subject)
 
         def frame(canvas: Canvas, document: SimpleDocTemplate) -> None:
             page_frame(canvas, document.page, total_pages or document.page)

@@ -17,7 +17,7 @@ from shop.catalog.tiers import Tier, price_steps
 from shop.documents import service as documents
 from shop.inventory import availability
 from shop.inventory.models import DateKind
-from shop.platform.conditional import conditional, file_etag
+from shop.platform.conditional import rendered_from
 from shop.platform.errors import NotFound
 from shop.quality import coa
 from shop.specifications import availability as company_availability
@@ -113,7 +113,6 @@ def catalog_fragments(product: catalog.ProductSnapshot) -> CatalogFragments:
 
 
 @bp.get("/products/<slug>")
-@conditional
 def product(slug: str):
     """A grade: identity, specification, pack sizes with price breaks and availability, lots with CoAs."""
     return render_product(slug)
@@ -178,7 +177,6 @@ def _certificate(lot_number: str) -> coa.Certificate:
 
 
 @bp.get("/coa/<lot_number>")
-@conditional
 def certificate(lot_number: str):
     """A released lot's Certificate of Analysis as a page; to a member of a company with a specification of the
     grade, it also says whether the lot meets it."""
@@ -192,8 +190,8 @@ def certificate(lot_number: str):
 def certificate_pdf(lot_number: str):
     """A released lot's Certificate of Analysis as a PDF download."""
     cert = _certificate(lot_number)
-    pdf = coa.certificate_pdf(cert)
     # send_file encodes any lot number safely into the Content-Disposition header. No max-age: a recall reissues
-    # the certificate, so a cache asks again every time (no-cache) and gets a 304 while the PDF is unchanged.
-    return send_file(BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
-                     download_name=f"CoA-{cert.lot_number}.pdf", etag=file_etag(pdf))
+    # the certificate, so a cache asks again every time (no-cache) and gets a 304 while the certificate is unchanged.
+    return rendered_from(lambda: send_file(BytesIO(coa.certificate_pdf(cert)), mimetype="application/pdf",
+                                           as_attachment=True, download_name=f"CoA-{cert.lot_number}.pdf",
+                                           etag=False), cert)
