@@ -415,23 +415,23 @@ def measure(scenario: Scenario, base: Target, shop: Target, args) -> None:
                     + ", ".join(f"{k}×{v}" for k, v in r.failures.items()) + f"; e.g. {r.sample_failure!r}")
 
 
-def count_statements(out: Path, env: dict[str, str]) -> dict:
-    proc = subprocess.run([sys.executable, str(REPO / "bench" / "sqlcount.py")], env=env, cwd=REPO,
-                          capture_output=True, text=True, timeout=300)
-    (out / "sqlcount.log").write_text(proc.stdout + proc.stderr)
+def run_script(script: str, log: Path, env: dict[str, str], timeout: float) -> str:
+    """What bench/`script` printed on stdout (its output also kept in `log`); HarnessError when it failed."""
+    proc = subprocess.run([sys.executable, str(REPO / "bench" / script)], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout)
+    log.write_text(proc.stdout + proc.stderr)
     if proc.returncode != 0:
-        raise HarnessError(f"bench/sqlcount.py failed (exit {proc.returncode}):\n{proc.stderr.strip()[-2000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+        raise HarnessError(f"bench/{script} failed (exit {proc.returncode}):\n{proc.stderr.strip()[-2000:]}")
+    return proc.stdout
+
+
+def count_statements(out: Path, env: dict[str, str]) -> dict:
+    return json.loads(run_script("sqlcount.py", out / "sqlcount.log", env, 300).strip().splitlines()[-1])
 
 
 def profile(out: Path, env: dict[str, str]) -> str:
     """bench/profiling.py's report (also kept in profile.txt)."""
-    proc = subprocess.run([sys.executable, str(REPO / "bench" / "profiling.py")], env=env, cwd=REPO,
-                          capture_output=True, text=True, timeout=600)
-    (out / "profile.txt").write_text(proc.stdout + proc.stderr)
-    if proc.returncode != 0:
-        raise HarnessError(f"bench/profiling.py failed (exit {proc.returncode}):\n{proc.stderr.strip()[-2000:]}")
-    return proc.stdout
+    return run_script("profiling.py", out / "profile.txt", env, 600)
 
 
 def verify_orders(args, base: Target, shop: Target, env: dict[str, str], out: Path, sql_orders: int) -> list[str]:

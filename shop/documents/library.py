@@ -13,8 +13,8 @@ from shop.accounts.models import StaffUser
 from shop.catalog.models import Product
 from shop.documents import service
 from shop.documents.models import ProductDocument
-from shop.documents.rules import DocumentKind
-from shop.documents.service import DocumentView, _view
+from shop.documents.rules import KIND_ORDER
+from shop.documents.service import DocumentView
 from shop.platform.audit import audit
 from shop.platform.extensions import db
 from shop.platform.uploads import Upload
@@ -59,13 +59,13 @@ def library() -> list[ProductLibrary]:
         select(ProductDocument, Product, current).join(Product, Product.id == ProductDocument.product_id)
         .order_by(Product.name, Product.id, ProductDocument.kind, ProductDocument.issued_on.desc(),
                   ProductDocument.id.desc())).all()
-    order = {kind.value: position for position, kind in enumerate(DocumentKind)}
-    return [ProductLibrary(product.slug, product.name, tuple(sorted(entries, key=lambda e: order[e.document.kind])))
+    return [ProductLibrary(product.slug, product.name,
+                           tuple(sorted(entries, key=lambda e: KIND_ORDER[e.document.kind])))
             for product, entries in _by_product(rows)]
 
 
 def _by_product(rows) -> Iterator[tuple[Product, list[LibraryEntry]]]:
     for _, group in groupby(rows, key=lambda row: row[1].id):
         group = list(group)
-        yield group[0][1], [LibraryEntry(_view(document, product), bool(is_current))
+        yield group[0][1], [LibraryEntry(service.view(document, product), bool(is_current))
                             for document, product, is_current in group]

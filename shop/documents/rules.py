@@ -43,6 +43,10 @@ LABELS = {
 }
 
 
+# Where each kind stands in a list of documents: data sheets, specification, then the certificates (the enum's order).
+KIND_ORDER = {kind: position for position, kind in enumerate(DocumentKind)}
+
+
 class Validity(enum.StrEnum):
     VALID = "valid"
     EXPIRING = "expiring"  # within FLAG_DAYS of valid_until

@@ -53,12 +53,10 @@ class DocumentView:
         return rules.validity(self.valid_until, today)
 
 
-def view(document: ProductDocument) -> DocumentView:
-    """A stored version (its product loaded with it) as pages and the API show it."""
-    return _view(document, document.product)
-
-
-def _view(document: ProductDocument, product: Product) -> DocumentView:
+def view(document: ProductDocument, product: Product | None = None) -> DocumentView:
+    """A stored version as pages and the API show it; `product`: its product when the caller read it beside the
+    document (else the document's own, loaded with it)."""
+    product = product or document.product
     return DocumentView(id=document.id, product_id=product.id, product_slug=product.slug, product_name=product.name,
                         kind=DocumentKind(document.kind), title=document.title, version=document.version,
                         issued_on=document.issued_on, valid_until=document.valid_until,
@@ -107,7 +105,7 @@ def add_document(*, product_id: int, kind: str, title: str, version: str, issued
     except BaseException:
         storage().delete(key)
         raise
-    return _view(document, product)
+    return view(document, product)
 
 
 def _has_version(product_id: int, kind: DocumentKind, version: str) -> bool:
@@ -122,7 +120,7 @@ def versions(product_id: int) -> list[DocumentView]:
         select(ProductDocument, Product).join(Product, Product.id == ProductDocument.product_id)
         .where(ProductDocument.product_id == product_id)
         .order_by(ProductDocument.kind, ProductDocument.issued_on.desc(), ProductDocument.id.desc())).all()
-    return [_view(document, product) for document, product in rows]
+    return [view(document, product) for document, product in rows]
 
 
 def current_ids(product_ids: Collection[int] | None = None) -> Select[tuple[int]]:
@@ -143,10 +141,9 @@ def current_documents(product_ids: Collection[int] | None = None) -> dict[int, l
     the kinds' order; one statement."""
     query = (select(ProductDocument, Product).join(Product, Product.id == ProductDocument.product_id)
              .where(ProductDocument.id.in_(current_ids(product_ids))))
-    order = {kind.value: position for position, kind in enumerate(DocumentKind)}
     found: dict[int, list[DocumentView]] = {}
-    for document, product in sorted(db.session.execute(query).all(), key=lambda row: order[row[0].kind]):
-        found.setdefault(product.id, []).append(_view(document, product))
+    for document, product in sorted(db.session.execute(query).all(), key=lambda row: rules.KIND_ORDER[row[0].kind]):
+        found.setdefault(product.id, []).append(view(document, product))
     return found
 
 
@@ -161,7 +158,7 @@ def read_file(document_id: int) -> tuple[DocumentView, bytes]:
         data = storage().get(document.storage_key)
     except StoredFileMissing:
         raise NotFound("This document's file is missing from storage; quality has to upload it again.") from None
-    return _view(document, product), data
+    return view(document, product), data
 
 
 def expiring_certificates(today: date, days: int = rules.FLAG_DAYS) -> list[tuple[DocumentView, Validity]]:
@@ -172,5 +169,5 @@ def expiring_certificates(today: date, days: int = rules.FLAG_DAYS) -> list[tupl
         .where(ProductDocument.id.in_(current_ids()), ProductDocument.valid_until.is_not(None),
                ProductDocument.valid_until <= today + timedelta(days=days))
         .order_by(ProductDocument.valid_until, Product.name, ProductDocument.kind)).all()
-    views = [_view(document, product) for document, product in rows]
+    views = [view(document, product) for document, product in rows]
     return [(view, rules.validity(view.valid_until, today, days)) for view in views]

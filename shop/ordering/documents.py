@@ -11,16 +11,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from shop.documents import service
 from shop.documents.models import OrderDocument, ProductDocument
-from shop.documents.rules import DocumentKind
+from shop.documents.rules import KIND_ORDER
 from shop.documents.service import DocumentView
 from shop.ordering.models import Order
 from shop.platform.extensions import db
 
 if TYPE_CHECKING:
     from shop.ordering.rows import PlacedOrder
-
-_KIND_ORDER = {kind: position for position, kind in enumerate(DocumentKind)}
-
 
 def record(order: Order) -> None:
     """Record on the order (loaded with its lines' pack sizes) the current version of each kind of document of
@@ -43,4 +40,4 @@ def recorded(order: Order | PlacedOrder) -> list[DocumentView]:
     """The versions an order recorded (none before it was confirmed; a new order as placed has none), by product
     and then in the kinds' order; from its loaded `documents` (queries.order_options), no statement of its own."""
     views = [service.view(document) for document in order.documents]
-    return sorted(views, key=lambda v: (v.product_name, v.product_id, _KIND_ORDER[v.kind], v.id))
+    return sorted(views, key=lambda v: (v.product_name, v.product_id, KIND_ORDER[v.kind], v.id))

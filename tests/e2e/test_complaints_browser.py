@@ -10,7 +10,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from shop.platform.extensions import db
-from tests.support.browser import DESKTOP, PHONE, axe_violations, overflow, screenshot, staff_signed_in
+from tests.support.browser import DESKTOP, PHONE, axe_violations, buyer_signed_in, overflow, screenshot, staff_signed_in
 from tests.support.complaints import shipped_order
 from tests.support.factories import make_customer, make_lot, make_staff
 
@@ -37,12 +37,7 @@ def test_a_buyer_files_a_complaint_with_a_photo_and_quality_closes_it_signed(liv
     make_staff("quality", "quinn@shop.example")
     db.session.remove()
 
-    page = new_page(DESKTOP)
-    page.goto(live_server + "/sign-in")
-    page.get_by_label("Email").fill("anna@acme.example")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Sign in").click()
+    page = buyer_signed_in(new_page, live_server, "anna@acme.example", PASSWORD, DESKTOP)
     page.goto(f"{live_server}/orders/{order}")
     page.get_by_role("link", name="Report a problem").click()
     assert page.locator("h1").inner_text() == "Report a problem with LEU-USP-25KG"

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from shop.platform.extensions import db
-from tests.support.browser import DESKTOP, PHONE, axe_violations, overflow, screenshot
+from tests.support.browser import DESKTOP, PHONE, axe_violations, buyer_signed_in, overflow, screenshot
 from tests.support.factories import good_results, make_customer, make_lot
 
 pytestmark = pytest.mark.browser
@@ -38,12 +38,7 @@ def test_a_buyer_tightens_the_assay_sees_availability_change_orders_and_reads_me
     make_customer("anna@acme.example", "Acme Nutrition", PASSWORD)
     db.session.remove()
 
-    page = new_page(DESKTOP)
-    page.goto(live_server + "/sign-in")
-    page.get_by_label("Email").fill("anna@acme.example")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Sign in").click()
+    page = buyer_signed_in(new_page, live_server, "anna@acme.example", PASSWORD, DESKTOP)
 
     page.goto(f"{live_server}/products/{product.slug}")
     assert _drums(page).startswith("25 in stock")

@@ -10,7 +10,7 @@ import pytest
 from shop import ordering
 from shop.platform.extensions import db
 from tests.support.api import ADDRESS
-from tests.support.browser import DESKTOP, PHONE, axe_violations, overflow, screenshot, staff_signed_in
+from tests.support.browser import DESKTOP, PHONE, axe_violations, buyer_signed_in, overflow, screenshot, staff_signed_in
 from tests.support.documents import add_document
 from tests.support.factories import make_customer, make_lot, make_staff
 
@@ -40,12 +40,7 @@ def test_a_buyers_confirmed_order_lists_its_documents_and_each_link_downloads_th
     number = _confirmed_order(product)
     db.session.remove()
 
-    page = new_page(DESKTOP)
-    page.goto(live_server + "/sign-in")
-    page.get_by_label("Email").fill("anna@acme.example")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Sign in").click()
+    page = buyer_signed_in(new_page, live_server, "anna@acme.example", PASSWORD, DESKTOP)
 
     page.goto(f"{live_server}/orders/{number}")
     section = page.locator("section.order-documents")

@@ -207,6 +207,17 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
+def buyer_signed_in(new_page, live_server: str, email: str, password: str, viewport: dict | None = None):
+    """A page of a storefront customer signed in (on the page the sign-in leads to)."""
+    page = new_page(viewport)
+    page.goto(live_server + "/sign-in")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
+    return page
+
+
 def staff_signed_in(new_page, live_server: str, email: str = "fulfilment@shop.example", viewport: dict | None = None):
     """A page of a staff member signed in, on the dashboard (every test staff account has "staff password")."""
     page = new_page(viewport)
