@@ -13,11 +13,12 @@ ORDER = {
     "delivered_at": None, "cancelled_at": None,
     "placed_by": "ERP integration (lsk_7Qx2)", "currency": "EUR",
     "lines": [{"sku": "LEU-USP-25KG", "quantity": 2, "unit_price": "1950.00", "line_total": "3900.00",
-               "cancelled_quantity": 0, "pack_size_kg": "25", "net_mass_kg": "50", "lot_number": "USP-2501",
+               "cancelled_quantity": 0, "backordered_quantity": 0, "shipped_quantity": 0, "pack_size_kg": "25", "net_mass_kg": "50", "lot_number": "USP-2501",
                "allocations": [{"lot_number": "USP-2501", "quantity": 2, "expires_on": "2028-01-31",
                                 "recalled": False}]}],
     "subtotal": "3900.00", "total": "3900.00", "shipping_address": ADDRESS, "purchase_order": "PO-2026-0318",
-    "min_remaining_shelf_life_days": 180, "single_lot": True, "carrier": None, "tracking_reference": None,
+    "min_remaining_shelf_life_days": 180, "single_lot": True, "allow_backorder": False, "shipments": [],
+    "carrier": None, "tracking_reference": None,
     "notices": [], "documents": [],
 }
 

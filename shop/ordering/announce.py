@@ -27,6 +27,7 @@ from shop.platform.extensions import db
 _STATUS_EVENTS = {
     OrderStatus.PENDING: "order.approved",  # an order reaches pending by a move only when an approver approves it
     OrderStatus.CONFIRMED: "order.confirmed",
+    OrderStatus.PARTIALLY_SHIPPED: "order.shipped",
     OrderStatus.SHIPPED: "order.shipped",
     OrderStatus.DELIVERED: "order.delivered",
     OrderStatus.CANCELLED: "order.cancelled",

@@ -85,6 +85,12 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(OrderStatus.AWAITING_APPROVAL, OrderStatus.CANCELLED, _FULFILMENT_OR_CUSTOMER | {APPROVER}),
     Transition(OrderStatus.PENDING, OrderStatus.CONFIRMED, _FULFILMENT),
     Transition(OrderStatus.CONFIRMED, OrderStatus.SHIPPED, _FULFILMENT),
+    # Shipping part of an order (fulfilment.shipments): each further shipment is a move to the same status, so that
+    # it has its place in the history and its order.shipped event; the last one, or cancelling the backordered
+    # remainder once everything else has shipped, makes the order shipped.
+    Transition(OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED, _FULFILMENT),
+    Transition(OrderStatus.PARTIALLY_SHIPPED, OrderStatus.PARTIALLY_SHIPPED, _FULFILMENT),
+    Transition(OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED, _FULFILMENT_OR_CUSTOMER),
     Transition(OrderStatus.SHIPPED, OrderStatus.DELIVERED, _FULFILMENT),
     Transition(OrderStatus.PENDING, OrderStatus.CANCELLED, _FULFILMENT_OR_CUSTOMER),
     Transition(OrderStatus.CONFIRMED, OrderStatus.CANCELLED, _FULFILMENT_OR_CUSTOMER),

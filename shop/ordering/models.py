@@ -5,7 +5,7 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.accounts.models import ApiKey, Company, Customer, StaffUser
@@ -19,6 +19,7 @@ class OrderStatus(enum.StrEnum):
     AWAITING_APPROVAL = "awaiting_approval"
     PENDING = "pending"
     CONFIRMED = "confirmed"
+    PARTIALLY_SHIPPED = "partially_shipped"  # some units shipped, the rest (allocated or backordered) to come
     SHIPPED = "shipped"
     DELIVERED = "delivered"
     CANCELLED = "cancelled"
@@ -63,6 +64,9 @@ class Order(Base):
     attention_note: Mapped[str] = mapped_column(Text, default="")
     # Every line from one lot (the earliest-expiring that fills it whole), as the buyer asked.
     single_lot: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The buyer takes what is in stock now and has the rest of each short line backordered (OrderLine.backordered_
+    # quantity), filled when a lot is released; without it a short order is refused whole.
+    allow_backorder: Mapped[bool] = mapped_column(server_default=false())
     placed_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Every change that an order event announces sets both (announce.touch), so that an integrator can tell the
     # newer of two payloads and list what changed since a time. A new order: version 1, updated when placed. The
@@ -82,6 +86,8 @@ class Order(Base):
     # The document versions current when the order was confirmed: written once, by ordering.documents.record.
     documents: Mapped[list[ProductDocument]] = relationship(secondary="order_document", viewonly=True,
                                                             order_by=ProductDocument.id)
+    shipments: Mapped[list[Shipment]] = relationship(back_populates="order", order_by="Shipment.sequence",
+                                                     cascade="all, delete-orphan")
 
     @property
     def placed_by(self) -> str:
@@ -102,7 +108,12 @@ class OrderLine(Base):
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("cancelled_quantity >= 0 AND cancelled_quantity <= quantity", name="cancelled_within_quantity"),
+        CheckConstraint("backordered_quantity >= 0 AND backordered_quantity + cancelled_quantity <= quantity",
+                        name="backordered_within_quantity"),
         UniqueConstraint("order_id", "position"),
+        # A release looks up the lines waiting for its pack sizes: only those, so the index stays small.
+        Index("ix_order_line_backordered_variant_id", "variant_id",
+              postgresql_where=text("backordered_quantity > 0"), sqlite_where=text("backordered_quantity > 0")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -118,6 +129,10 @@ class OrderLine(Base):
     # Units of the line cancelled because they could not be supplied (a short line after a recall); the
     # customer's quantity stays as ordered. A server default, because placing an order inserts lines in Core.
     cancelled_quantity: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Units of the line waiting for stock (not allocated): the buyer allowed a backorder, or a recall took units
+    # that no other lot could replace. A release of a lot allocates them, oldest order first; the buyer may cancel
+    # them. A server default, as above.
+    backordered_quantity: Mapped[int] = mapped_column(server_default="0")
     # The one lot the buyer pinned the line to, as the lot spells its number; None: any lot (FEFO).
     lot_number: Mapped[str | None] = mapped_column(String(40))
 
@@ -130,6 +145,20 @@ class OrderLine(Base):
     def wanted(self) -> int:
         """Units the line is still to deliver: ordered, less what was cancelled."""
         return self.quantity - self.cancelled_quantity
+
+    @property
+    def held(self) -> int:
+        """Units allocated to the line or shipped from it."""
+        return sum(a.quantity for a in self.allocations if a.status.live)
+
+    @property
+    def shipped_quantity(self) -> int:
+        return sum(a.quantity for a in self.allocations if a.status == AllocationStatus.SHIPPED)
+
+    @property
+    def allocated_quantity(self) -> int:
+        """Units allocated and not shipped yet: what a shipment may take."""
+        return sum(a.quantity for a in self.allocations if a.status == AllocationStatus.ALLOCATED)
 
 
 class AllocationStatus(enum.StrEnum):
@@ -172,9 +201,33 @@ class Allocation(Base):
     status: Mapped[AllocationStatus] = mapped_column(_enum(AllocationStatus, "allocation_status"),
                                                      default=AllocationStatus.ALLOCATED)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The shipment that carried the units (status shipped); a shipment of part of an allocation splits it.
+    shipment_id: Mapped[int | None] = mapped_column(ForeignKey("shipment.id"), index=True)
 
     line: Mapped[OrderLine] = relationship(back_populates="allocations")
     stock: Mapped[Stock] = relationship()
+    shipment: Mapped[Shipment | None] = relationship(back_populates="allocations")
+
+
+class Shipment(Base):
+    """Units of an order that left the warehouse together: `<order number>-S<sequence>`, with the carrier, its
+    tracking reference and who shipped it. Its allocations (status shipped) say which lots and how many units."""
+
+    __tablename__ = "shipment"
+    __table_args__ = (UniqueConstraint("order_id", "sequence"), CheckConstraint("sequence > 0", name="sequence_positive"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="CASCADE"))
+    sequence: Mapped[int]
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    carrier: Mapped[str] = mapped_column(String(60), default="")
+    tracking_reference: Mapped[str] = mapped_column(String(100))
+    shipped_at: Mapped[datetime] = mapped_column(default=utcnow)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+
+    order: Mapped[Order] = relationship(back_populates="shipments")
+    staff: Mapped[StaffUser | None] = relationship()
+    allocations: Mapped[list[Allocation]] = relationship(back_populates="shipment", order_by="Allocation.id")
 
 
 class OrderStatusChange(Base):

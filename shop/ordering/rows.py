@@ -19,7 +19,7 @@ NEW_ORDER = {"needs_attention": False, "attention_note": ""}
 NEW_LINE = {"cancelled_quantity": 0}
 # Columns a new order leaves to their server default (empty until it ships): written by neither path, so that
 # the one-statement write stays under psycopg's 4096 characters for preparing it once.
-SERVER_DEFAULTS = ("carrier", "tracking_reference", "version")
+SERVER_DEFAULTS = ("carrier", "tracking_reference", "version", "allow_backorder")
 PLACED_NOTE = "Order placed"
 LINE_COLUMNS = ("position", "variant_id", "sku", "quantity", "unit_price", "line_total", "price_list_id",
                 "lot_number")
@@ -108,6 +108,8 @@ class PlacedLine:
     allocations: tuple[PlacedAllocation, ...]
     pack_size_kg: Decimal = Decimal("0")
     lot_number: str | None = None  # the lot the line is pinned to
+    backordered_quantity: int = 0
+    shipped_quantity: int = 0  # nothing of a new order has shipped
 
     @property
     def wanted(self) -> int:
@@ -136,6 +138,8 @@ class PlacedOrder:
     documents: tuple[()] = ()  # recorded when the order is confirmed
     version: int = 1
     single_lot: bool = False
+    allow_backorder: bool = False
+    shipments: tuple[()] = ()
 
     @property
     def updated_at(self) -> datetime:

@@ -48,10 +48,11 @@ class ShortLine:
 
 
 def short_lines(order: Order) -> list[ShortLine]:
-    """The lines of an order (loaded with its allocations) that hold fewer units than they are to deliver."""
+    """The lines of an order (loaded with its allocations) that hold fewer units than they are to deliver, not
+    counting those backordered (held counts them)."""
     short = []
     for line in order.lines:
-        held = sum(a.quantity for a in line.allocations if a.status.live)
+        held = line.held + line.backordered_quantity  # backordered units wait for a release: not missing
         if held < line.wanted:
             short.append(ShortLine(line.position, line.sku, line.wanted, held))
     return short

@@ -11,7 +11,7 @@ from marshmallow import fields, pre_dump
 from shop.documents.views import DocumentSchema
 from shop.inventory.models import BatchStatus
 from shop.ordering import documents
-from shop.ordering.models import Order, OrderLine, OrderStatus
+from shop.ordering.models import Order, OrderLine, OrderStatus, Shipment
 from shop.ordering.rows import PlacedLine, PlacedOrder
 from shop.platform.fields import DecimalString, OutSchema
 
@@ -35,6 +35,11 @@ class OrderLineSchema(OutSchema):
                        "status says that none of it is delivered or charged."})
     cancelled_quantity = fields.Integer(required=True, metadata={
         "description": "Units of the line cancelled because they could not be supplied (0 normally)."})
+    backordered_quantity = fields.Integer(required=True, metadata={
+        "description": "Units of the line waiting for stock: allocated when a lot is released (oldest order "
+                       "first), unless cancelled first (`POST /orders/<number>/cancel-backorder`)."})
+    shipped_quantity = fields.Integer(required=True, metadata={
+        "description": "Units of the line that have shipped, in any of the order's `shipments`."})
     allocations = fields.List(fields.Nested(AllocationSchema), required=True,
                               metadata={"description": "Lots the line draws from (allocated or shipped)."})
     pack_size_kg = DecimalString(required=True, metadata={
@@ -51,6 +56,7 @@ class OrderLineSchema(OutSchema):
         pack_size_kg = line.pack_size_kg if isinstance(line, PlacedLine) else line.variant.pack_size_kg
         return {"sku": line.sku, "quantity": line.quantity, "unit_price": line.unit_price,
                 "line_total": line.line_total, "cancelled_quantity": line.cancelled_quantity,
+                "backordered_quantity": line.backordered_quantity, "shipped_quantity": line.shipped_quantity,
                 "allocations": _allocations(line), "pack_size_kg": pack_size_kg, "lot_number": line.lot_number,
                 "net_mass_kg": pack_size_kg * line.wanted}
 
@@ -68,6 +74,35 @@ class NoticeSchema(OutSchema):
     kind = fields.String(required=True, metadata={"enum": ["recall"]})
     lot_number = fields.String(required=True)
     message = fields.String(required=True, metadata={"description": "What the customer is told, as published."})
+
+
+class ShipmentLineSchema(OutSchema):
+    sku = fields.String(required=True)
+    quantity = fields.Integer(required=True)
+    lot_number = fields.String(required=True)
+
+
+class ShipmentSchema(OutSchema):
+    number = fields.String(required=True, metadata={"example": "LS-261126-7KQ4M-S1"})
+    shipped_at = fields.DateTime(required=True)
+    carrier = fields.String(required=True, allow_none=True)
+    tracking_reference = fields.String(required=True)
+    lines = fields.List(fields.Nested(ShipmentLineSchema), required=True,
+                        metadata={"description": "Units shipped, per SKU and lot."})
+
+    @pre_dump
+    def _lines(self, shipment: Shipment, **kwargs: Any) -> dict[str, Any]:
+        return {"number": shipment.number, "shipped_at": shipment.shipped_at, "carrier": shipment.carrier or None,
+                "tracking_reference": shipment.tracking_reference, "lines": shipment_lines(shipment)}
+
+
+def shipment_lines(shipment: Shipment) -> list[dict[str, Any]]:
+    """A shipment's units per SKU and lot, in the order's line order (a line split over lots: one item a lot)."""
+    units: dict[tuple[int, str, str], int] = {}
+    for a in sorted(shipment.allocations, key=lambda a: (a.line.position, a.id)):
+        key = (a.line.position, a.line.sku, a.stock.batch.lot_number)
+        units[key] = units.get(key, 0) + a.quantity
+    return [{"sku": sku, "quantity": n, "lot_number": lot} for (_, sku, lot), n in units.items()]
 
 
 class AddressOutSchema(OutSchema):
@@ -118,6 +153,12 @@ class OrderSchema(OutSchema):
     min_remaining_shelf_life_days = fields.Integer(required=True, allow_none=True)
     single_lot = fields.Boolean(required=True, metadata={
         "description": "Each line is filled from one lot (the earliest-expiring that can fill it whole)."})
+    allow_backorder = fields.Boolean(required=True, metadata={
+        "description": "The order took what was in stock and backordered the rest of each short line "
+                       "(`backordered_quantity`), instead of being refused."})
+    shipments = fields.List(fields.Nested(ShipmentSchema), required=True, metadata={
+        "description": "What has left the warehouse, one item per shipment, first first. `carrier` and "
+                       "`tracking_reference` of the order are those of its latest shipment."})
     carrier = fields.String(required=True, allow_none=True,
                             metadata={"description": "Who carries the shipment, once the order has shipped."})
     tracking_reference = fields.String(required=True, allow_none=True,
@@ -139,7 +180,8 @@ class OrderSchema(OutSchema):
                 "currency": order.currency, "lines": order.lines, "subtotal": order.subtotal, "total": order.total,
                 "shipping_address": address, "purchase_order": order.purchase_order or None,
                 "min_remaining_shelf_life_days": order.min_remaining_shelf_life_days,
-                "single_lot": order.single_lot,
+                "single_lot": order.single_lot, "allow_backorder": order.allow_backorder,
+                "shipments": order.shipments,
                 "carrier": order.carrier or None, "tracking_reference": order.tracking_reference or None,
                 "notices": [{"kind": n.kind.value, "lot_number": n.lot_number, "message": n.message}
                             for n in order.notices],
