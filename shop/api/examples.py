@@ -13,7 +13,8 @@ ORDER = {
     "delivered_at": None, "cancelled_at": None,
     "placed_by": "ERP integration (lsk_7Qx2)", "currency": "EUR",
     "lines": [{"sku": "LEU-USP-25KG", "quantity": 2, "unit_price": "1950.00", "line_total": "3900.00",
-               "cancelled_quantity": 0, "backordered_quantity": 0, "shipped_quantity": 0, "pack_size_kg": "25", "net_mass_kg": "50", "lot_number": "USP-2501",
+               "cancelled_quantity": 0, "backordered_quantity": 0, "shipped_quantity": 0,
+               "pack_size_kg": "25", "net_mass_kg": "50", "lot_number": "USP-2501",
                "allocations": [{"lot_number": "USP-2501", "quantity": 2, "expires_on": "2028-01-31",
                                 "recalled": False}]}],
     "subtotal": "3900.00", "total": "3900.00", "shipping_address": ADDRESS, "purchase_order": "PO-2026-0318",
@@ -95,6 +96,16 @@ CONFIRMED = {**ORDER, "status": "confirmed", "updated_at": "2026-03-02T10:21:33.
                   "issued_on": "2026-01-15", "valid_until": "2027-01-14", "expired": False,
                   "url": "https://shop.example.com/documents/31/l-leucine-usp-kosher-2026-1.pdf"}]}
 
+# Placed with allow_backorder when 2 of the 6 drums were in stock; its buyer then cancelled the 4 still to come.
+BACKORDERED = {**ORDER, "number": "LS-2026-04788", "allow_backorder": True, "single_lot": False,
+               "lines": [{**ORDER["lines"][0], "quantity": 6, "line_total": "11700.00", "backordered_quantity": 4,
+                          "net_mass_kg": "150", "lot_number": None}],
+               "subtotal": "11700.00", "total": "11700.00"}
+BACKORDER_CANCELLED = {**BACKORDERED, "version": 2, "updated_at": "2026-03-04T16:40:12.300000+00:00",
+                       "lines": [{**BACKORDERED["lines"][0], "line_total": "3900.00", "backordered_quantity": 0,
+                                  "cancelled_quantity": 4, "net_mass_kg": "50"}],
+                       "subtotal": "3900.00", "total": "3900.00"}
+
 ORDER_IN = {"lines": [{"sku": "LEU-USP-25KG", "quantity": 2, "lot_number": "usp-2501"}],
             "shipping_address": {k: v for k, v in ADDRESS.items() if v is not None},
             "purchase_order": "PO-2026-0318", "min_remaining_shelf_life_days": 180, "single_lot": True}
@@ -108,6 +119,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     "placeOrder": {"request": ORDER_IN, "201": ORDER},
     "getOrder": {"200": CONFIRMED},
     "cancelOrder": {"request": {}, "200": CANCELLED},
+    "cancelBackorder": {"request": {}, "200": BACKORDER_CANCELLED},
     "approveOrder": {"request": {"note": "Approved for the March production run."},
                      "200": {**ORDER, "status": "pending"}},
     "rejectOrder": {"request": {"note": "Over this quarter's budget: order again in April."},

@@ -7,7 +7,7 @@ from flask import Response, current_app, url_for
 from flask.views import MethodView
 from marshmallow import RAISE
 
-from shop import ordering
+from shop import fulfilment, ordering
 from shop.api import idempotency
 from shop.api.auth import current_customer
 from shop.api.blueprints import ApiBlueprint
@@ -79,18 +79,20 @@ class Orders(MethodView):
     def post(self, headers, data):
         """Place an order
 
-        All or nothing: when any line is short, nothing is allocated and the 409 `insufficient-stock` problem
-        lists every short line in `short_lines` (`sku`, `requested`, `available`; for a grade your company has
+        All or nothing, unless `allow_backorder` is true: when any line is short, nothing is allocated and the
+        409 `insufficient-stock` problem lists every short line in `short_lines` (`sku`, `requested`,
+        `available`; for a grade your company has
         a specification of, `outside_your_specification`; for a pinned line, `lot_number` and `reason`). Each
         line draws only from lots that meet your company's specification of its grade, if any; a line with
         `lot_number` only from that lot, and with `single_lot` each line from one lot. Unknown SKUs, quantities
         under the minimum, a SKU on two lines and a `lot_number` that is no sellable lot of the line's product
-        answer 422 with the field path. Send an `Idempotency-Key`
+        answer 422 with the field path. With `allow_backorder`, the order takes what there is and each short
+        line's `backordered_quantity` waits for the next released lot (201). Send an `Idempotency-Key`
         so that a retry never places a second order.
         """
         command = ordering.PlaceOrder(current_customer(), data["lines"], data["shipping_address"],
                                       data.get("purchase_order"), data.get("min_remaining_shelf_life_days"),
-                                      data.get("single_lot", False))
+                                      data.get("single_lot", False), data.get("allow_backorder", False))
         try:
             placed = ordering.place(command, idempotency_key=headers.get("key"))
         except DomainError as error:
@@ -136,6 +138,32 @@ class OrderCancel(MethodView):
 
         def cancel() -> object:
             return _ORDER_SCHEMA.dump(ordering.cancel_order(number, customer=customer))
+
+        return idempotency.respond(customer.company_id, headers.get("key"), cancel, 200)
+
+
+@orders_blp.route("/<string:number>/cancel-backorder")
+class OrderCancelBackorder(MethodView):
+    @orders_blp.doc(operationId="cancelBackorder")
+    @orders_blp.arguments(IdempotencyHeaderSchema(), location="headers")
+    @orders_blp.arguments(CancelInSchema(), required=False, description="No body, or `{}`.")
+    @orders_blp.response(200, OrderSchema, headers=idempotency.RESPONSE_HEADERS,
+                         description="The backordered units are cancelled; the allocated and shipped units stay.")
+    @orders_blp.alt_response(404, response="NOT_FOUND")
+    @orders_blp.alt_response(409, response="CONFLICT")
+    def post(self, headers, _body, number: str):
+        """Cancel the backordered rest of one of your orders
+
+        Each line's `backordered_quantity` becomes part of its `cancelled_quantity`, and `line_total` and
+        `total` drop by their amount; what is allocated or has shipped stays, and ships as usual. An order
+        that has nothing else left is cancelled; a partially shipped one whose other units have all shipped
+        becomes `shipped`. An order without backordered units, or one that is no longer open, answers 409
+        `illegal-transition`. Announced as `order.changed` (cause `backorder_cancelled`).
+        """
+        customer = current_customer()
+
+        def cancel() -> object:
+            return _ORDER_SCHEMA.dump(fulfilment.cancel_backorder(number, customer=customer))
 
         return idempotency.respond(customer.company_id, headers.get("key"), cancel, 200)
 

@@ -428,6 +428,11 @@ class OrderInSchema(Schema):
     single_lot = _JsonBoolean(
         load_default=False,
         metadata={"description": "Fill each line from one lot: the earliest-expiring that can fill it whole."})
+    allow_backorder = _JsonBoolean(
+        load_default=False,
+        metadata={"description": "Take what is in stock now and backorder the rest of each short line (its "
+                                 "`backordered_quantity`) instead of being refused with 409 `insufficient-stock`: "
+                                 "backordered units are allocated when a lot is released, oldest order first."})
 
     def handle_error(self, error: ValidationError, data: Any, **kwargs: Any) -> None:
         """A body refused for its shape also names the lines whose SKU does not exist, so that a client can fix

@@ -9,3 +9,8 @@
 
 The order, its lines, allocations and shipments are ordering's models; this area moves them.
 """
+from __future__ import annotations
+
+from shop.fulfilment.remainder import cancel_backorder
+
+__all__ = ["cancel_backorder"]

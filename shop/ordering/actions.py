@@ -48,6 +48,8 @@ def cancel_order(number: str, *, customer: CustomerRef | None = None, staff: Sta
     for a in _locked_live_allocations(order):
         refill.give_back(order, a, AllocationStatus.RETURNED_CANCELLED, staff_id=actor.staff_id,
                          reason=f"Order {order.number} cancelled")
+    for line in order.lines:
+        line.backordered_quantity = 0  # a cancelled order waits for no stock
     db.session.flush()
     return order
 

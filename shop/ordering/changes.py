@@ -17,6 +17,7 @@ from shop.platform.wording import money, units
 LOT_RECALLED = "lot_recalled"
 UNITS_ALLOCATED = "missing_units_allocated"
 UNITS_CANCELLED = "missing_units_cancelled"
+BACKORDER_CANCELLED = "backorder_cancelled"  # the buyer cancelled the units the order was waiting for
 
 
 def returned(sku: str, lot_number: str, quantity: int) -> dict[str, object]:

@@ -43,6 +43,7 @@ class OrderRequest:
     purchase_order: str
     shelf_life_days: int | None  # as asked, else the shop's default: recorded on the order
     single_lot: bool = False  # each line from one lot
+    allow_backorder: bool = False  # take what there is, backorder the rest of each short line
 
     def pinned(self) -> dict[int, str]:
         """The lot each pinned line asks for, by position (as asked: matched to a lot in any letter case)."""
@@ -65,7 +66,8 @@ def unknown_sku_message(sku: str) -> str:
 
 def check_request(customer_id: int, company_id: int, lines: Sequence[Mapping[str, object] | LineRequest],
                   shipping_address: Mapping[str, object] | None, purchase_order: str | None,
-                  shelf_life_days: int | None, single_lot: object = False) -> tuple[OrderRequest, Errors]:
+                  shelf_life_days: int | None, single_lot: object = False,
+                  allow_backorder: object = False) -> tuple[OrderRequest, Errors]:
     """The request with what the checks found wrong so far, by field path; an order that asks for no shelf
     life gets the shop's default."""
     requests = tuple(as_line(line) for line in lines)
@@ -81,7 +83,10 @@ def check_request(customer_id: int, company_id: int, lines: Sequence[Mapping[str
         errors["min_remaining_shelf_life_days"] = [f"A whole number of days from 0 to {MAX_SHELF_LIFE_DAYS}."]
     if not isinstance(single_lot, bool):
         errors["single_lot"] = ["true or false."]
-    return OrderRequest(customer_id, company_id, requests, address, po, shelf, single_lot is True), errors
+    if not isinstance(allow_backorder, bool):
+        errors["allow_backorder"] = ["true or false."]
+    return OrderRequest(customer_id, company_id, requests, address, po, shelf, single_lot is True,
+                        allow_backorder is True), errors
 
 
 def check_pack_sizes(request: OrderRequest, pack_sizes: Mapping[str, PackSize], errors: Errors) -> None:

@@ -214,7 +214,8 @@ class Shipment(Base):
     tracking reference and who shipped it. Its allocations (status shipped) say which lots and how many units."""
 
     __tablename__ = "shipment"
-    __table_args__ = (UniqueConstraint("order_id", "sequence"), CheckConstraint("sequence > 0", name="sequence_positive"))
+    __table_args__ = (UniqueConstraint("order_id", "sequence"),
+                      CheckConstraint("sequence > 0", name="sequence_positive"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="CASCADE"))

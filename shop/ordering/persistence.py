@@ -39,15 +39,16 @@ def write_order(conn: Connection, rows: OrderRows, event: Mapping[str, object],
     rows and the stock); the new order's id."""
     order_id = conn.execute(_INSERT_ORDER, rows.order).scalar_one()
     line_ids = list(conn.execute(_INSERT_LINES, [{"order_id": order_id, **line} for line in rows.lines]).scalars())
-    conn.execute(_INSERT_ALLOCATIONS, rows.allocation_rows(line_ids))
     conn.execute(_INSERT_STATUS_CHANGE, rows.change_row(order_id))
-    ledger.record_allocations(conn, ((p.lot.stock_id, p.quantity) for p in rows.picks), order_id=order_id,
-                              reason=rows.movement_reason, at=rows.placed_at)
     conn.execute(_INSERT_EVENT, event)
     if record is not None:
         conn.execute(_INSERT_RECORD, record)
-    taken = conn.execute(_take_stock_statement(len(rows.picks)), _take_stock_params(rows))
-    check_taken(taken.rowcount, rows)
+    if rows.picks:  # an order that backorders every unit takes none
+        conn.execute(_INSERT_ALLOCATIONS, rows.allocation_rows(line_ids))
+        ledger.record_allocations(conn, ((p.lot.stock_id, p.quantity) for p in rows.picks), order_id=order_id,
+                                  reason=rows.movement_reason, at=rows.placed_at)
+        taken = conn.execute(_take_stock_statement(len(rows.picks)), _take_stock_params(rows))
+        check_taken(taken.rowcount, rows)
     return order_id
 
 

@@ -49,16 +49,20 @@ class PlaceOrder:
     purchase_order: str | None = None
     min_remaining_shelf_life_days: int | None = None
     single_lot: bool = False
+    allow_backorder: bool = False
 
     def payload(self) -> dict[str, object]:
         """The order asked for as JSON-ready data: what an idempotency key's fingerprint covers. A pinned lot
-        and single_lot appear only when asked for, so that an order without them keeps its fingerprint."""
+        single_lot and allow_backorder appear only when asked for, so that an order without them keeps its
+        fingerprint."""
         payload: dict[str, object] = {
             "lines": [_line_payload(checks.as_line(line)) for line in self.lines],
             "shipping_address": dict(self.shipping_address), "purchase_order": self.purchase_order,
             "min_remaining_shelf_life_days": self.min_remaining_shelf_life_days}
         if self.single_lot is not False:
             payload["single_lot"] = self.single_lot
+        if self.allow_backorder is not False:
+            payload["allow_backorder"] = self.allow_backorder
         return payload
 
 
@@ -97,7 +101,8 @@ def place(command: PlaceOrder, *, idempotency_key: str | None = None,
     4. Price each line with `pricing` (by default the company's contract price where it has one).
     5. Plan the allocation first-expired-first-out among the lots each line may draw from (its shelf life, its
        pinned lot, and for a company with a specification of the grade the lots that meet it: one statement
-       more, only then): raise InsufficientStock naming every short line.
+       more, only then): raise InsufficientStock naming every short line, unless the order allows a backorder:
+       then the units not found are each line's `backordered_quantity`, allocated when a lot is released.
     6. Build the rows, the PlacedOrder they show and its view, dumped once for its order.placed event and the
        key's record: a buyer's order above the company's approval threshold starts awaiting approval, its
        stock allocated all the same.
@@ -128,7 +133,7 @@ def _place(claim: idempotency.Claim | None, command: PlaceOrder, pricing: Pricin
     customer = command.customer
     request, errors = checks.check_request(customer.id, customer.company_id, command.lines, command.shipping_address,
                                            command.purchase_order, command.min_remaining_shelf_life_days,
-                                           command.single_lot)
+                                           command.single_lot, command.allow_backorder)
     shelf = request.shelf_life_days if "min_remaining_shelf_life_days" not in errors else 0
     expires_after = sellable_after(shelf or 0)
     pack_sizes, key_row = read_order(db.session.connection(), request.quantities(), expires_after,
@@ -139,7 +144,7 @@ def _place(claim: idempotency.Claim | None, command: PlaceOrder, pricing: Pricin
     pinned = pinning.pins(request, pack_sizes, expires_after, date.today(), errors)
     checks.check_pack_sizes(request, pack_sizes, errors)
     prices = [pricing.price(pack_sizes[line.sku], line.quantity) for line in request.lines]
-    plan = plan_allocation(request, pack_sizes, expires_after, pinned)
+    plan = plan_allocation(request, pack_sizes, expires_after, pinned, backorder=request.allow_backorder)
     now = utcnow()
     rows = order_rows(request, {sku: pack.id for sku, pack in pack_sizes.items()}, prices, plan,
                       number=new_order_number(now), currency=current_app.config["SHOP_CURRENCY"], now=now,
@@ -154,12 +159,13 @@ def _place(claim: idempotency.Claim | None, command: PlaceOrder, pricing: Pricin
 
 def place_order(customer: CustomerRef, lines: Sequence[Mapping[str, object] | LineRequest],
                 shipping_address: Mapping[str, object], purchase_order: str | None = None,
-                min_remaining_shelf_life_days: int | None = None, single_lot: bool = False) -> Order:
+                min_remaining_shelf_life_days: int | None = None, single_lot: bool = False,
+                allow_backorder: bool = False) -> Order:
     """`place`'s steps without a key in the caller's transaction (the caller commits), answering the new order
     as the session's Order (with its lines, allocations and lots): the tests' short way to an order whose rows
     they go on with, or roll back."""
     command = PlaceOrder(customer, lines, shipping_address, purchase_order, min_remaining_shelf_life_days,
-                         single_lot)
+                         single_lot, allow_backorder)
     return get_order(_place(None, command, CONTRACT_PRICES)["number"])
 
 
@@ -173,9 +179,10 @@ def initial_status(customer: CustomerRef, request: OrderRequest, pack_sizes: Map
 
 
 def plan_allocation(request: OrderRequest, pack_sizes: Mapping[str, PackSize], expires_after: date,
-                    pinned: pinning.Pins | None = None) -> planner.Plan:
+                    pinned: pinning.Pins | None = None, *, backorder: bool = False) -> planner.Plan:
     """Every line's picks, keyed by its position; raise InsufficientStock naming each short line (with the
-    units in lots outside the company's specification, and a pinned lot and why it falls short)."""
+    units in lots outside the company's specification, and a pinned lot and why it falls short), unless
+    `backorder`: then `Plan.missing` is what each line backorders."""
     pinned = pinned or pinning.Pins()
     needs = [planner.Need(position, pack_sizes[line.sku].id, line.quantity, expires_after, request.single_lot,
                           pinned.lots.get(position))
@@ -185,7 +192,7 @@ def plan_allocation(request: OrderRequest, pack_sizes: Mapping[str, PackSize], e
     spec = conformance(request.company_id, specified) if specified else NO_SPECIFICATION
     rules = (*planner.DEFAULT_RULES, planner.meeting(spec.meets)) if specified else planner.DEFAULT_RULES
     plan = planner.plan(needs, lots, rules)
-    if plan.missing:
+    if plan.missing and not backorder:
         raise InsufficientStock([_shortfall(need, line, pack_sizes[line.sku], plan, spec, pinned)
                                  for need, line in zip(needs, request.lines, strict=True) if need.key in plan.missing])
     return plan
@@ -215,9 +222,11 @@ def _shortfall(need: planner.Need, line: LineRequest, pack: PackSize, plan: plan
 def write_order(rows: OrderRows, event: Mapping[str, object], record: Mapping[str, object] | None) -> None:
     """Write the new order's rows, its order.placed `event` (an outbox row) and `record` (when given), and
     take its stock: the one place where a new order is written, in the order's own transaction. On PostgreSQL
-    one statement (pg_write), elsewhere one per table (persistence)."""
+    one statement (pg_write), elsewhere, and for an order that backorders units, one per table (persistence: the
+    one statement has no room for the columns a backorder sets)."""
     conn = db.session.connection()
-    write = pg_write.write_order if conn.dialect.name == "postgresql" else persistence.write_order
+    one_statement = conn.dialect.name == "postgresql" and not rows.backordered
+    write = pg_write.write_order if one_statement else persistence.write_order
     write(conn, rows, event, record)
     persistence.forget_stock_counts(db.session, [pick.lot.stock_id for pick in rows.picks])
 

@@ -34,6 +34,11 @@ class OrderRows:
     placed_by: str = ""  # who placed it, as shown: the API key's name, else the person's e-mail
 
     @property
+    def backordered(self) -> bool:
+        """Whether the order backorders units (written by the plain path, with its backorder columns)."""
+        return self.order.get("allow_backorder", False)
+
+    @property
     def placed_at(self) -> datetime:
         return self.order["placed_at"]
 
@@ -69,9 +74,11 @@ def order_rows(request: OrderRequest, pack_ids: Mapping[str, int], prices: list[
     contract list), pinned to the lots of `pinned` (by position, as the lot spells its number) and its picks
     from `plan` (keyed by line position)."""
     pinned = pinned or {}
+    backorder = {"allow_backorder": True} if request.allow_backorder else {}
     lines = [{"position": position, "variant_id": pack_ids[line.sku], "sku": line.sku, "quantity": line.quantity,
               "unit_price": price.unit_price, "line_total": price.total(line.quantity),
-              "price_list_id": price.price_list_id, "lot_number": pinned.get(position), **NEW_LINE}
+              "price_list_id": price.price_list_id, "lot_number": pinned.get(position), **NEW_LINE,
+              **({"backordered_quantity": plan.missing.get(position, 0)} if backorder else {})}
              for position, (line, price) in enumerate(zip(request.lines, prices, strict=True))]
     subtotal = sum((line["line_total"] for line in lines), Decimal("0.00"))
     address = request.address
@@ -83,7 +90,7 @@ def order_rows(request: OrderRequest, pack_ids: Mapping[str, int], prices: list[
         "ship_city": address["city"], "ship_postal_code": address["postal_code"],
         "ship_country": address["country"], "purchase_order": request.purchase_order,
         "min_remaining_shelf_life_days": request.shelf_life_days, "single_lot": request.single_lot,
-        "placed_at": now, "updated_at": now,
+        "placed_at": now, "updated_at": now, **backorder,
     }
     return OrderRows(order, lines, plan.picks, expires_after, placed_by)
 
@@ -153,10 +160,11 @@ def placed_order(rows: OrderRows, pack_size_kg: Mapping[str, Decimal]) -> Placed
         PlacedLine(line["sku"], line["quantity"], line["unit_price"], line["line_total"], line["cancelled_quantity"],
                    tuple(PlacedAllocation(p.lot.lot_number, p.quantity, p.lot.expires_on)
                          for p in rows.picks if p.key == line["position"]), pack_size_kg[line["sku"]],
-                   line["lot_number"])
+                   line["lot_number"], line.get("backordered_quantity", 0))
         for line in rows.lines)
     address = {"name": o["ship_name"], "line1": o["ship_line1"], "line2": o["ship_line2"], "city": o["ship_city"],
                "postal_code": o["ship_postal_code"], "country": o["ship_country"]}
     return PlacedOrder(o["number"], o["status"], o["placed_at"], o["currency"], o["subtotal"],
                        o["total"], address, o["purchase_order"], o["min_remaining_shelf_life_days"],
-                       "", lines, rows.placed_by, single_lot=o["single_lot"])
+                       "", lines, rows.placed_by, single_lot=o["single_lot"],
+                       allow_backorder=rows.backordered)

@@ -25,10 +25,12 @@ from shop.platform.extensions import db
 from shop.platform.wording import units
 from shop.specifications.service import conformance
 
-# Open orders: every order that holds stock and has not shipped. One waiting for its company's approval holds its
-# units too: a recall re-allocates it (quality.recall), so it may be short, and fulfilment fills it or cancels its
-# missing units while it waits (its buyer is told, as for any other open order).
-OPEN_STATUSES = (OrderStatus.AWAITING_APPROVAL, OrderStatus.PENDING, OrderStatus.CONFIRMED)
+# Open orders: every order that holds stock or waits for it and has not shipped in full. One waiting for its
+# company's approval holds its units too: a recall re-allocates it (quality.recall), so it may be short, and
+# fulfilment fills it or cancels its missing units while it waits (its buyer is told, as for any other open order).
+# A partially shipped one still holds the units of its next shipments.
+OPEN_STATUSES = (OrderStatus.AWAITING_APPROVAL, OrderStatus.PENDING, OrderStatus.CONFIRMED,
+                 OrderStatus.PARTIALLY_SHIPPED)
 CENT = Decimal("0.01")
 
 
@@ -270,14 +272,16 @@ class ShortOrder:
 
 
 def short_order_ids(variant_ids: set[int] | None = None):
-    """A SELECT of the ids of open orders with a line holding fewer units than it is to deliver (with
-    `variant_ids`, a line of one of those pack sizes)."""
+    """A SELECT of the ids of open orders with a line holding fewer units than it is to deliver, backordered units
+    aside (with `variant_ids`, a line of one of those pack sizes)."""
     held = (select(func.coalesce(func.sum(Allocation.quantity), 0))
             .where(Allocation.order_line_id == OrderLine.id,
                    Allocation.status.in_((AllocationStatus.ALLOCATED, AllocationStatus.SHIPPED)))
             .correlate(OrderLine).scalar_subquery())
+    waiting = OrderLine.backordered_quantity
     short_ids = (select(OrderLine.order_id).join(Order, Order.id == OrderLine.order_id)
-                 .where(Order.status.in_(OPEN_STATUSES), held < OrderLine.quantity - OrderLine.cancelled_quantity))
+                 .where(Order.status.in_(OPEN_STATUSES),
+                        held + waiting < OrderLine.quantity - OrderLine.cancelled_quantity))
     if variant_ids is not None:
         short_ids = short_ids.where(OrderLine.variant_id.in_(variant_ids))
     return short_ids
@@ -319,7 +323,7 @@ def _lock_open_order(number: str) -> Order:
         raise NotFound(f"No order {number}.")
     if order.status not in OPEN_STATUSES:
         raise IllegalTransition(f"Order {order.number} is {order.status}: only an open order (awaiting approval, "
-                                "pending or confirmed) is filled.")
+                                "pending, confirmed or partially shipped) is filled.")
     return order
 
 

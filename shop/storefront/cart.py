@@ -41,6 +41,8 @@ from shop.storefront.views import render_product
 CENT = Decimal("0.01")
 # Checkout tokens share the idempotency table with the API's Idempotency-Key; the prefix keeps them apart.
 CHECKOUT_KEY_PREFIX = "storefront-checkout:"
+# A line's problems that a backorder answers: too few units now (the order service's refusal is one too).
+_STOCK_REASONS = (Reason.SHORT, Reason.SHELF_LIFE, Reason.REFUSED)
 
 
 @dataclass
@@ -85,6 +87,11 @@ class Cart:
     @property
     def has_problems(self) -> bool:
         return any(line.problems for line in self.lines)
+
+    @property
+    def short_of_stock(self) -> bool:
+        """Whether a line lacks units now (in stock, or within the shelf life): what a backorder would wait for."""
+        return any(p.reason in _STOCK_REASONS for line in self.lines for p in line.problems)
 
     @property
     def flagged(self) -> bool:
@@ -355,7 +362,7 @@ def checkout_submit():
         cart = load_cart(keep_withdrawn=True, shelf_life_days=shelf)
         return _render_checkout(form, cart, lot_forms, refused=cart.has_problems, shelf=shelf, status=422)
     command = ordering.PlaceOrder(customer, lines, form.address(), form.purchase_order.data or "", shelf,
-                                  single_lot=form.single_lot.data)
+                                  single_lot=form.single_lot.data, allow_backorder=form.allow_backorder.data)
     try:
         placed = ordering.place(command, idempotency_key=_checkout_key(token), rules=FORM_RULES)
     except (InsufficientStock, InvalidInput) as exc:

@@ -78,6 +78,7 @@ class CheckoutForm(FlaskForm):
                                             f"A whole number of days from 0 to {MAX_SHELF_LIFE_DAYS}.")])
 
     single_lot = BooleanField("Ship each line from one lot")
+    allow_backorder = BooleanField("Ship what is in stock now, the rest when it is made")
 
     def address(self) -> dict[str, str]:
         return {f: (getattr(self, f).data or "").strip()

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from shop import ordering
+from shop import fulfilment, ordering
 from shop.ordering import documents as order_documents
 from shop.ordering import shortages
 from shop.ordering.cancellation import preview_cancellation
@@ -59,6 +59,8 @@ def _render_order(number: str, *, confirmation: bool):
     order = _own_order(number)
     return render_template("storefront/order.html", order=order, confirmation=confirmation,
                            cancellable=order.status in CANCELLABLE, short=shortages.missing_now(order),
+                           backordered=sum(line.backordered_quantity for line in order.lines)
+                           if order.status in shortages.OPEN_STATUSES else 0,
                            documents=order_documents.recorded(order))
 
 
@@ -123,4 +125,23 @@ def order_cancel(number: str):
     except IllegalTransition:
         return _cannot_cancel(ordering.canonical_number(number))
     flash(f"Order {order.number} is cancelled. Nothing will be shipped or invoiced.", "success")
+    return redirect(url_for("storefront.order_detail", number=order.number))
+
+
+@bp.post("/orders/<number>/cancel-backorder")
+@customer_required()
+def order_cancel_backorder(number: str):
+    """Cancel the units the order still waits for (its backordered units); what it holds stays."""
+    try:
+        order = run_in_transaction(fulfilment.cancel_backorder, number, customer=current_customer())
+    except NotFound:
+        abort(404, description=f"You have no order {number}.")
+    except IllegalTransition:
+        flash(f"Order {ordering.canonical_number(number)} has no backordered units to cancel any more.", "error")
+        return redirect(url_for("storefront.order_detail", number=ordering.canonical_number(number)))
+    if order.status == OrderStatus.CANCELLED:
+        flash(f"Order {order.number} is cancelled: it was waiting for nothing but the backordered units.", "success")
+    else:
+        flash(f"The backordered units of order {order.number} are cancelled; the rest of the order goes ahead.",
+              "success")
     return redirect(url_for("storefront.order_detail", number=order.number))
