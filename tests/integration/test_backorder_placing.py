@@ -159,3 +159,26 @@ def test_checkout_with_the_box_places_the_order_and_its_page_shows_and_cancels_t
     line = db.session.scalar(select(Order)).lines[0]
     assert (line.backordered_quantity, line.cancelled_quantity) == (0, 3)
     db.session.rollback()
+
+
+def test_the_buyer_is_mailed_what_is_backordered_and_when_they_cancel_it(app):
+    from shop import fulfilment, ordering
+    from tests.support.api import ADDRESS
+    from tests.support.factories import make_customer, make_product
+    from tests.support.mail import drain, outbox_mail
+
+    make_lot(make_product(), "L-MAIL", {DRUM: 2})
+    customer = make_customer("buyer@acme.example")
+    order = ordering.place_order(customer, [{"sku": DRUM, "quantity": 5}], ADDRESS, allow_backorder=True)
+    db.session.commit()
+    drain()
+    fulfilment.cancel_backorder(order.number, customer=customer)
+    db.session.commit()
+    drain()
+    receipt, changed = outbox_mail()
+    assert receipt.subject == f"Order {order.number} received"
+    assert "lot L-MAIL (2 units)" in receipt.body
+    assert "backordered: 3 units, allocated to the order when the next lot is released" in receipt.body
+    assert changed.subject == f"Order {order.number} changed" and changed.to == ["buyer@acme.example"]
+    assert f"Backordered units cancelled: {DRUM} 3 units." in changed.body
+    assert "3 units of LEU-USP-25KG cancelled: not delivered, not charged" in changed.body
