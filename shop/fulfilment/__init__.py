@@ -11,6 +11,8 @@ The order, its lines, allocations and shipments are ordering's models; this area
 """
 from __future__ import annotations
 
+from shop.fulfilment.picking import Pick
 from shop.fulfilment.remainder import cancel_backorder
+from shop.fulfilment.shipments import holdings, ship, ship_order
 
-__all__ = ["cancel_backorder"]
+__all__ = ["Pick", "cancel_backorder", "holdings", "ship", "ship_order"]

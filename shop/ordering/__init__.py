@@ -11,14 +11,14 @@ and the staff pages call. A newcomer reads it in this order:
 - `idempotency`: one outcome per idempotency key, given again to retries;
 - `placing`: the pipeline, top to bottom;
 - `lifecycle`: who may move an order from which status to which, and `move`;
-- `actions`: confirm, ship, deliver, cancel;
+- `actions`: confirm, deliver, cancel (shipping is fulfilment's);
 - `changes` and `announce`: what the buyer is told when an open order changes without them (order.changed), and
   every other event ordering announces;
 - `queries`: reading orders for pages and the API.
 """
 from __future__ import annotations
 
-from shop.ordering.actions import cancel_order, confirm_order, deliver_order, ship_order
+from shop.ordering.actions import cancel_order, confirm_order, deliver_order
 from shop.ordering.checks import MAX_LINES, MAX_SHELF_LIFE_DAYS, LineRequest, unknown_sku_message
 from shop.ordering.lifecycle import TRANSITIONS, Actor, CustomerRef, Transition, move
 from shop.ordering.placing import Placed, PlaceOrder, new_order_number, place, place_order, placed_with_key
@@ -39,6 +39,6 @@ __all__ = [
     "Price", "PricingPolicy", "Transition",
     "cancel_order", "canonical_number", "confirm_order", "deliver_order", "get_order", "list_changed_orders",
     "list_orders", "move",
-    "new_order_number", "order_number_is", "place", "place_order", "placed_with_key", "ship_order",
+    "new_order_number", "order_number_is", "place", "place_order", "placed_with_key",
     "unknown_sku_message", "unknown_skus",
 ]

@@ -1,23 +1,18 @@
-"""What staff, customers and partners do to an existing order: confirm, ship, deliver, cancel. Each locks the
-order, moves it through `lifecycle.move` and does what the move means for the stock (through the inventory's ledger);
-the caller commits."""
+"""What staff, customers and partners do to an existing order: confirm, deliver, cancel (shipping, in one or more
+shipments, is fulfilment.shipments). Each locks the order, moves it through `lifecycle.move` and does what the move
+means for the stock (through the inventory's ledger); the caller commits."""
 from __future__ import annotations
 
 from sqlalchemy import select
 
 from shop.accounts.models import StaffUser
-from shop.inventory import ledger
 from shop.inventory.models import Stock
 from shop.ordering import documents, refill, shortages
 from shop.ordering.lifecycle import Actor, CustomerRef, move
 from shop.ordering.models import Allocation, AllocationStatus, Order, OrderStatus
 from shop.ordering.queries import get_order
-from shop.platform.errors import IllegalTransition, InvalidInput
+from shop.platform.errors import IllegalTransition
 from shop.platform.extensions import db
-from shop.platform.names import checked_name
-
-MAX_TRACKING = 100
-MAX_CARRIER = 60
 
 
 def confirm_order(number: str, staff: StaffUser | None = None) -> Order:
@@ -45,29 +40,11 @@ def cancel_order(number: str, *, customer: CustomerRef | None = None, staff: Sta
     order = get_order(number, company_id=customer.company_id if customer else None, lock=True)
     actor = actor or Actor.of(staff, customer)
     move(order, OrderStatus.CANCELLED, actor, reason, rejection=rejection)
-    for a in _locked_live_allocations(order):
+    for a in locked_live_allocations(order):
         refill.give_back(order, a, AllocationStatus.RETURNED_CANCELLED, staff_id=actor.staff_id,
                          reason=f"Order {order.number} cancelled")
     for line in order.lines:
         line.backordered_quantity = 0  # a cancelled order waits for no stock
-    db.session.flush()
-    return order
-
-
-def ship_order(number: str, tracking_reference: str, staff: StaffUser | None = None, carrier: str = "") -> Order:
-    """Ship a confirmed order with its carrier and the carrier's tracking reference: its allocated units leave
-    the warehouse (on hand and allocated go down)."""
-    tracking, carrier = _checked_shipment(tracking_reference, carrier)
-    order = get_order(number, lock=True)
-    if order.status == OrderStatus.CONFIRMED:
-        shortages.refuse_if_short(order, "shipped")
-    actor = Actor.of(staff)
-    move(order, OrderStatus.SHIPPED, actor, f"{carrier}, tracking {tracking}" if carrier else f"Tracking {tracking}")
-    order.tracking_reference, order.carrier = tracking, carrier
-    for a in _locked_live_allocations(order):
-        ledger.ship(a.stock, a.quantity, order_id=order.id, staff_id=actor.staff_id,
-                    reason=f"Order {order.number} shipped, tracking {tracking}")
-        a.status = AllocationStatus.SHIPPED
     db.session.flush()
     return order
 
@@ -80,19 +57,9 @@ def deliver_order(number: str, staff: StaffUser | None = None) -> Order:
     return order
 
 
-def _checked_shipment(tracking_reference: str | None, carrier: str | None) -> tuple[str, str]:
-    """The tracking reference (required) and carrier (optional), stripped; InvalidInput names each refused."""
-    errors: dict[str, list[str]] = {}
-    tracking = checked_name(tracking_reference, "tracking_reference", MAX_TRACKING, errors,
-                            required="A tracking reference is required to ship.")
-    carrier = checked_name(carrier, "carrier", MAX_CARRIER, errors)
-    if errors:
-        raise InvalidInput(errors)
-    return tracking, carrier
-
-
-def _locked_live_allocations(order: Order) -> list[Allocation]:
-    """The order's allocations still holding stock, their stock rows locked in primary-key order."""
+def locked_live_allocations(order: Order) -> list[Allocation]:
+    """The order's allocations still holding stock, their stock rows locked in primary-key order (and read again):
+    what cancelling gives back and what a shipment may take."""
     live = [a for line in order.lines for a in line.allocations if a.status == AllocationStatus.ALLOCATED]
     ids = sorted({a.stock_id for a in live})
     if ids:

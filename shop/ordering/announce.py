@@ -87,6 +87,14 @@ def order_rejected(order: Order, change: OrderStatusChange, note: str) -> None:
                                  order.customer_id, order.number))
 
 
+def order_shipped(order: Order, change: OrderStatusChange, shipment: str) -> None:
+    """One shipment of the order left (fulfilment.shipments): the order as the transaction commits it, with the
+    shipment's number (its lots and tracking are the order's `shipments` item of that number)."""
+    touch(order, change.at)
+    outbox.announce(outbox.Event("order.shipped", lambda: {**views.order(order), "shipment": shipment},
+                                 order.customer_id, order.number))
+
+
 def order_needs_attention(order: Order) -> None:
     """A recall left the order short: someone must decide what to do."""
     touch(order)

@@ -102,10 +102,11 @@ def transition(source: OrderStatus, target: OrderStatus) -> Transition | None:
 
 
 def move(order: Order, target: OrderStatus, actor: Actor, note: str = "", *,
-         rejection: str | None = None) -> OrderStatusChange:
+         rejection: str | None = None, shipment: str | None = None) -> OrderStatusChange:
     """Move the order to `target`, recorded in its history; raise IllegalTransition when its status does not
     allow it, Forbidden when the actor's role may not. The caller does what the move means for the stock. A
-    `rejection` (the approver's note) announces the cancellation as `order.rejected`."""
+    `rejection` (the approver's note) announces the cancellation as `order.rejected`; a `shipment` (its number)
+    announces order.shipped with it."""
     allowed = transition(order.status, target)
     if allowed is None:
         raise IllegalTransition(f"Order {order.number} is {order.status} and cannot be {target}.")
@@ -117,6 +118,8 @@ def move(order: Order, target: OrderStatus, actor: Actor, note: str = "", *,
     order.status = target
     if rejection is not None:  # its outbox row, written as the transaction commits
         announce.order_rejected(order, change, rejection)
+    elif shipment is not None:
+        announce.order_shipped(order, change, shipment)
     else:
         announce.order_status_changed(order, change)
     return change

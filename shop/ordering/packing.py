@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
+from shop.inventory.models import DateKind
 from shop.platform.wording import units
 
 
@@ -58,6 +60,16 @@ def shipment(lines: Iterable[tuple[str, Decimal, Decimal | None, int]]) -> Shipm
 
 
 @dataclass(frozen=True)
+class SlipLot:
+    """Units of one lot to pick for a line, with the lot's date (an expiry or a retest date, as `date_kind` says)."""
+
+    lot_number: str
+    date_kind: DateKind
+    expires_on: date
+    quantity: int
+
+
+@dataclass(frozen=True)
 class SlipNote:
     """What the slip says under a line about units not there to pick; `short`: some are still to be allocated."""
 
@@ -80,3 +92,8 @@ def line_note(ordered: int, cancelled: int, held: int, flagged: bool) -> SlipNot
     if notes and not held:
         notes.append("Nothing to pack.")
     return SlipNote(" ".join(notes), missing > 0)
+
+
+def to_follow(left: int) -> SlipNote:
+    """The note under a line of one shipment's slip: the units of the line still to ship after it, if any."""
+    return SlipNote(f"{units(left)} of this line to follow in a later shipment." if left else "", False)

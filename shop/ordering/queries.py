@@ -12,7 +12,7 @@ from shop.catalog.models import Variant
 from shop.documents.models import ProductDocument
 from shop.inventory.availability import sellable_after, sellable_lot_condition
 from shop.inventory.models import Batch, DateKind, Stock
-from shop.ordering.models import Allocation, AllocationStatus, Order, OrderLine, OrderStatus
+from shop.ordering.models import Allocation, AllocationStatus, Order, OrderLine, OrderStatus, Shipment
 from shop.platform.errors import NotFound
 from shop.platform.extensions import db
 from shop.specifications.service import conformance
@@ -30,6 +30,7 @@ def order_options(*, with_products: bool = False) -> tuple:
         selectinload(Order.lines).joinedload(OrderLine.variant),  # pack_size_kg, joined: no statement of its own
         selectinload(Order.notices),
         selectinload(Order.history),  # confirmed_at, shipped_at...: one statement for any number of orders
+        selectinload(Order.shipments).selectinload(Shipment.allocations),  # their lots: lines' allocations, loaded
         # The document versions recorded at confirmation, with their products (for their file names): one statement.
         selectinload(Order.documents).joinedload(ProductDocument.product),
         joinedload(Order.customer),  # who placed it (placed_by), joined: no statement of its own

@@ -240,8 +240,8 @@ def _lock_open_orders(lot_stock_ids: set[int]) -> list[Order]:
     ))
     if not order_ids:
         return []
-    # Locked like ship_order and cancel_order lock them, and reloaded, so none of them ships or is cancelled
-    # on allocations we are about to move.
+    # Locked like a shipment (fulfilment.shipments) and cancel_order lock them, and reloaded, so none of them ships
+    # or is cancelled on allocations we are about to move.
     orders = db.session.scalars(
         select(Order)
         .where(Order.id.in_(order_ids), Order.status.in_(shortages.OPEN_STATUSES))

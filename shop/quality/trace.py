@@ -6,13 +6,13 @@ import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from shop.accounts.models import Company, Customer
 from shop.inventory import lots as inventory
 from shop.inventory.models import Batch, DateKind, Stock
-from shop.ordering.models import Allocation, AllocationStatus, Order, OrderLine, OrderStatus, OrderStatusChange
+from shop.ordering.models import Allocation, AllocationStatus, Order, OrderLine, OrderStatus, Shipment
 from shop.platform.errors import NotFound
 from shop.platform.extensions import db
 
@@ -22,8 +22,8 @@ from shop.platform.extensions import db
 @dataclass
 class TraceRow:
     """One allocation: so many units of one lot in one pack size on one order line. `shipped_at` and
-    `tracking_reference` are the order's, and only on an allocation whose units left with it: units given back
-    to stock (a recall, a cancellation) never shipped, whatever the order did later."""
+    `tracking_reference` are those of the shipment its units left with (an order may ship in several), and only
+    on such an allocation: units given back to stock (a recall, a cancellation) never shipped."""
 
     allocation_id: int
     lot_number: str
@@ -70,17 +70,11 @@ def customers_of(rows: list[TraceRow]) -> list[tuple[str, str]]:
     return sorted(((company, email) for email, company in seen.items()), key=lambda c: c[0].lower())
 
 
-def _shipped_at():
-    return (select(func.max(OrderStatusChange.at))
-            .where(OrderStatusChange.order_id == Order.id, OrderStatusChange.to_status == OrderStatus.SHIPPED)
-            .correlate(Order).scalar_subquery())
-
-
 def _trace_select():
     return (
         select(Allocation.id, Batch.lot_number, Batch.expires_on, OrderLine.sku, Allocation.quantity,
                Allocation.status, Allocation.created_at, Order.number, Order.status, Order.placed_at,
-               _shipped_at(), Order.tracking_reference, Company.name, Customer.email, Order.needs_attention,
+               Shipment.shipped_at, Shipment.tracking_reference, Company.name, Customer.email, Order.needs_attention,
                Batch.date_kind)
         .join(OrderLine, OrderLine.id == Allocation.order_line_id)
         .join(Order, Order.id == OrderLine.order_id)
@@ -88,6 +82,7 @@ def _trace_select():
         .join(Company, Company.id == Order.company_id)
         .join(Stock, Stock.id == Allocation.stock_id)
         .join(Batch, Batch.id == Stock.batch_id)
+        .outerjoin(Shipment, Shipment.id == Allocation.shipment_id)
     )
 
 

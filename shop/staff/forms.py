@@ -27,6 +27,7 @@ from shop.catalog.models import SpecTest, Variant
 from shop.documents.rules import DocumentKind
 from shop.documents.service import TITLE_MAX, VERSION_MAX
 from shop.events.types import EVENT_TYPES
+from shop.fulfilment.picking import Held, LineHolding, shippable
 from shop.inventory.models import DateKind, MovementKind
 from shop.ordering.models import OrderStatus
 from shop.platform.bounds import INT_MAX, MAX_DATE, MIN_DATE, is_plain_date
@@ -237,7 +238,52 @@ class AuditFilterForm(FilterForm):
 class ShipForm(FlaskForm):
     carrier = StringField("Carrier", validators=[Optional(), Length(max=60)])
     tracking_reference = StringField("Tracking reference", validators=[DataRequired(), Length(max=100)])
-    submit = SubmitField("Ship order")
+    submit = SubmitField("Ship these units")
+
+
+EARLIEST_EXPIRY = SelectChoice("", "Earliest expiry first")
+
+
+def ship_form(lines: list[LineHolding], posted: ShipForm | None = None, **kwargs) -> ShipForm:
+    """The ship form with, per line holding units, the units to ship (by default all it may ship now) and a choice
+    of its allocated lots (earliest expiry first by default). Quantities and lots are judged by the service
+    (fulfilment.picking), which says what is wrong beside each field. Given the `posted` form (`posted_ship_form`),
+    it shows what was posted with the errors found."""
+    class Form(ShipForm):
+        pass
+
+    for line in lines:
+        lots: dict[str, list[Held]] = {}
+        for h in line.held:
+            lots.setdefault(h.lot_number, []).append(h)
+        setattr(Form, f"units_{line.position}", IntegerField(f"{line.sku}: units to ship", default=shippable(line),
+                                                             validators=[Optional()]))
+        setattr(Form, f"lot_{line.position}", SelectField(f"{line.sku}: from lot", default="", validate_choice=False,
+                                                          choices=[EARLIEST_EXPIRY, *(
+            SelectChoice(lot, _lot_label(lot, held)) for lot, held in lots.items())]))
+    form = Form(**kwargs)
+    if posted is not None:
+        for name, posted_field in posted._fields.items():
+            if name in form._fields:
+                form[name].errors = list(posted_field.errors)
+    return form
+
+
+def posted_ship_form(positions: list[int]) -> ShipForm:
+    """The ship form as posted, read without the order: the lines whose units were posted (`positions`)."""
+    class Form(ShipForm):
+        pass
+
+    for p in positions:
+        setattr(Form, f"units_{p}", IntegerField(validators=[Optional()]))
+        setattr(Form, f"lot_{p}", SelectField(validate_choice=False, choices=[]))
+    return Form()
+
+
+def _lot_label(lot_number: str, held: list[Held]) -> str:
+    units = sum(h.quantity for h in held)
+    recalled = " (recalled: cannot ship)" if held[0].recalled else ""
+    return f"{lot_number}: {units} allocated, {held[0].expires_on.isoformat()}{recalled}"
 
 
 class CancelForm(FlaskForm):

@@ -1,23 +1,37 @@
-"""Fulfilment: the order list, one order, its life-cycle actions, and the printable packing slip."""
+"""Fulfilment: the order list, one order, its life-cycle actions, its shipments, and the printable packing slips."""
 from __future__ import annotations
+
+import re
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from wtforms.fields.choices import SelectChoice
 
-from shop import ordering
+from shop import fulfilment, ordering
 from shop.accounts.models import StaffRole
 from shop.ordering import documents as order_documents
 from shop.ordering import packing, shortages
 from shop.ordering.cancellation import preview_cancellation
-from shop.ordering.models import OrderStatus
+from shop.ordering.models import OrderStatus, Shipment
+from shop.ordering.packing import SlipLot
+from shop.ordering.views import shipment_lines
 from shop.platform.errors import DomainError, InvalidInput, NotFound
 from shop.platform.tx import run_in_transaction
+from shop.platform.wording import units
 from shop.quality import recall
 from shop.quality import trace as tracing
 from shop.reporting import reports
 from shop.staff import bp
 from shop.staff.auth import current_staff, role_required
-from shop.staff.forms import ActionForm, AttentionForm, CancelForm, HandAllocationForm, OrderFilterForm, ShipForm
+from shop.staff.forms import (
+    ActionForm,
+    AttentionForm,
+    CancelForm,
+    HandAllocationForm,
+    OrderFilterForm,
+    ShipForm,
+    posted_ship_form,
+    ship_form,
+)
 from shop.staff.helpers import filtered_page, or_404, page_link_args, show_errors
 
 
@@ -51,8 +65,11 @@ def _render_order(number: str, *, ship=None, cancel=None, attention=None, hand=N
                                          + (" (sold only on request)" if lot.on_request else ""))
             for lot in lots.get(line.position, [])]
         hand_forms[line.position] = form
+    holdings = fulfilment.holdings(order)
     return render_template("staff/order.html", order=order, rows=tracing.order_trace_rows(order.id),
-                           ship=ship or ShipForm(formdata=None), cancel=cancel or CancelForm(formdata=None),
+                           ship=ship_form(holdings, ship) if ship else ship_form(holdings, formdata=None),
+                           holdings=holdings,
+                           shipment_lines=shipment_lines, cancel=cancel or CancelForm(formdata=None),
                            attention=attention or AttentionForm(formdata=None), short=short, hand=hand_forms,
                            action=ActionForm(formdata=None), OrderStatus=OrderStatus,
                            recalled=shortages.recalled(order) if order.needs_attention else "",
@@ -66,26 +83,27 @@ def order(number: str):
     return _render_order(number)
 
 
-def _act(number: str, work, done: str, form=None):
+def _act(number: str, work, done, form=None, fields=None):
     """Run one life-cycle step and say `done` ('Order {number} confirmed.') with the order's own number, however
-    the URL spelled it; an illegal transition is a message, never an error page. An unknown order is 404, from
-    the service's own look-up (or from the page shown again for bad input)."""
+    the URL spelled it, or what `done(result)` says; an illegal transition is a message, never an error page. An
+    unknown order is 404, from the service's own look-up (or from the page shown again for bad input). `fields`
+    maps the service's field paths to the form's fields where they differ."""
     form = form or ActionForm()
     if not form.validate_on_submit():
         return _render_order(number, **_form_kw(form), status=422)
     try:
-        run_in_transaction(work)
+        result = run_in_transaction(work)
     except NotFound as exc:
         abort(404, description=exc.message)
     except InvalidInput as exc:
-        for message in show_errors(form, exc.errors):
+        for message in show_errors(form, exc.errors, fields):
             flash(message, "error")
         return _render_order(number, **_form_kw(form), status=422)
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(url_for("staff.order", number=number))
     number = ordering.canonical_number(number)
-    flash(done.format(number=number), "success")
+    flash(done(result) if callable(done) else done.format(number=number), "success")
     return redirect(url_for("staff.order", number=number))
 
 
@@ -110,10 +128,34 @@ def confirm(number: str):
 @bp.post("/orders/<number>/ship")
 @role_required(StaffRole.FULFILMENT)
 def ship(number: str):
-    form = ShipForm()
-    return _act(number, lambda: ordering.ship_order(number, form.tracking_reference.data, staff=current_staff(),
-                                                    carrier=form.carrier.data),
-                "Order {number} shipped.", form)
+    """Ship the units posted per line, each line from the lot chosen or earliest expiry first, as the order's next
+    shipment; a post that names no line (a script) ships everything allocated and not shipped."""
+    positions = sorted({int(m[1]) for key in request.form if (m := _POSTED_LINE.fullmatch(key))})
+    form = posted_ship_form(positions)
+
+    def work() -> Shipment:
+        if not positions:
+            return fulfilment.ship_order(number, form.tracking_reference.data, staff=current_staff(),
+                                         carrier=form.carrier.data).shipments[-1]
+        picks = [fulfilment.Pick(p, form[f"units_{p}"].data or 0, form[f"lot_{p}"].data or None) for p in positions]
+        return fulfilment.ship(number, picks, tracking_reference=form.tracking_reference.data,
+                               carrier=form.carrier.data, staff=current_staff())
+
+    fields = {"lines": f"units_{positions[0]}"} if positions else {}
+    for p in positions:
+        fields |= {f"lines.{p}.quantity": f"units_{p}", f"lines.{p}.lot_number": f"lot_{p}"}
+    return _act(number, work, _shipped, form, fields)
+
+
+_POSTED_LINE = re.compile(r"(?:units|lot)_(\d{1,9})")
+
+
+def _shipped(shipment: Shipment) -> str:
+    """What staff are told of a shipment: its number and units, and whether the order is done."""
+    order, count = shipment.order, units(sum(a.quantity for a in shipment.allocations))
+    if order.status == OrderStatus.SHIPPED:
+        return f"Order {order.number} shipped. Shipment {shipment.number}: {count}."
+    return f"Shipment {shipment.number} shipped ({count}); order {order.number} is partially shipped."
 
 
 @bp.post("/orders/<number>/deliver")
@@ -211,14 +253,44 @@ def clear_attention(number: str):
 @bp.get("/orders/<number>/packing-slip")
 @role_required(StaffRole.FULFILMENT, StaffRole.WAREHOUSE)
 def packing_slip(number: str):
-    """A printable packing slip: each line with the lots (and expiry dates) to pick."""
+    """A printable packing slip: each line with the lots (and expiry dates) to pick, what it holds now (allocated
+    or shipped)."""
     order = _load_order(number)
     if order.status == OrderStatus.CANCELLED:
         abort(409, description=f"Order {order.number} is cancelled: there is nothing to pack.")
     rows = tracing.order_trace_rows(order.id)
-    held = [sum(r.quantity for r in rows if r.sku == line.sku and r.allocation_status.live) for line in order.lines]
-    packed = packing.shipment((line.sku, line.variant.pack_size_kg, line.variant.tare_kg, units)
-                              for line, units in zip(order.lines, held, strict=True))
-    notes = [packing.line_note(line.quantity, line.cancelled_quantity, units, order.needs_attention)
-             for line, units in zip(order.lines, held, strict=True)]
-    return render_template("staff/packing_slip.html", order=order, rows=rows, packed=packed, notes=notes)
+    lots = [[SlipLot(r.lot_number, r.date_kind, r.expires_on, r.quantity) for r in rows
+             if r.sku == line.sku and r.allocation_status.live] for line in order.lines]
+    notes = [packing.line_note(line.quantity, line.cancelled_quantity, sum(lot.quantity for lot in held),
+                               order.needs_attention) for line, held in zip(order.lines, lots, strict=True)]
+    return _slip(order, None, list(zip(order.lines, lots, notes, strict=True)))
+
+
+@bp.get("/orders/<number>/shipments/<int:sequence>/packing-slip")
+@role_required(StaffRole.FULFILMENT, StaffRole.WAREHOUSE)
+def shipment_packing_slip(number: str, sequence: int):
+    """The packing slip of one shipment: only its lines, lots and units, and what of each line is still to come."""
+    order = _load_order(number)
+    shipment = next((s for s in order.shipments if s.sequence == sequence), None)
+    if shipment is None:
+        abort(404, description=f"Order {order.number} has no shipment {sequence}.")
+    lots: dict[int, dict[str, SlipLot]] = {}
+    for a in shipment.allocations:
+        b, held = a.stock.batch, lots.setdefault(a.order_line_id, {})
+        was = held.get(b.lot_number)
+        held[b.lot_number] = SlipLot(b.lot_number, b.date_kind, b.expires_on, a.quantity + (was.quantity if was else 0))
+    slip = [(line, list(lots[line.id].values()), packing.to_follow(line.wanted - _shipped_by(line, sequence)))
+            for line in order.lines if line.id in lots]
+    return _slip(order, shipment, slip)
+
+
+def _shipped_by(line, sequence: int) -> int:
+    """Units of the line shipped by the shipment of `sequence` and those before it (the slip reads as it was)."""
+    return sum(a.quantity for a in line.allocations if a.shipment is not None and a.shipment.sequence <= sequence)
+
+
+def _slip(order, shipment: Shipment | None, lines: list) -> str:
+    """Render a packing slip of (order line, its lots to pick, the note under it) with their weights."""
+    packed = packing.shipment((line.sku, line.variant.pack_size_kg, line.variant.tare_kg,
+                               sum(lot.quantity for lot in held)) for line, held, _ in lines)
+    return render_template("staff/packing_slip.html", order=order, shipment=shipment, lines=lines, packed=packed)

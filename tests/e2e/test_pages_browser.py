@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from shop import ordering
+from shop import fulfilment, ordering
 from shop.accounts.models import Customer
 from shop.catalog.models import Product, Variant
 from shop.demo import DEMO_CUSTOMER, DEMO_PASSWORD, seed_demo
@@ -44,7 +44,7 @@ def shop(app):
     ordering.confirm_order(confirmed.number)
     shipped = ordering.place_order(buyer, [{"sku": "LEU-EP-25KG", "quantity": 1}], ADDRESS)
     ordering.confirm_order(shipped.number)
-    ordering.ship_order(shipped.number, "DHL-JJD0003900071")
+    fulfilment.ship_order(shipped.number, "DHL-JJD0003900071")
     short = ordering.place_order(buyer, [{"sku": "LEU-EP-25KG", "quantity": 40}], ADDRESS, "PO-4712", 200)
     db.session.commit()
     signed_recall("EP-2509", "Foreign particles found in retained sample",

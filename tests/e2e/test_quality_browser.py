@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from shop import ordering
+from shop import fulfilment, ordering
 from shop.catalog.models import Product, SpecTest, Variant
 from shop.demo import EP_SPEC, in_spec_value
 from shop.inventory import lots as inventory
@@ -89,7 +89,7 @@ def test_refusal_two_person_release_signed_coa_and_a_recall_that_reaches_the_buy
     order = ordering.place_order(customer, [{"sku": "LEU-EP-25KG", "quantity": 4}], ADDRESS)
     number = order.number
     ordering.confirm_order(number)
-    ordering.ship_order(number, "DHL-JJD0099")
+    fulfilment.ship_order(number, "DHL-JJD0099")
     db.session.commit()
 
     # Quality prepares the recall, reads what it will do, and signs it with a note for customers.

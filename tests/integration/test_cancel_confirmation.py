@@ -7,6 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from shop import fulfilment
 from shop.inventory.models import Stock
 from shop.ordering.models import Order
 from shop.platform.extensions import db
@@ -56,7 +57,7 @@ def test_storefront_cancel_confirmation_of_a_shipped_order_says_it_is_too_late(a
     make_lot(product, "L-1", {"LEU-USP-25KG": 10})
     number = place(customer, "LEU-USP-25KG", 1).number
     ordering.confirm_order(number)
-    ordering.ship_order(number, "DHL-1")
+    fulfilment.ship_order(number, "DHL-1")
     db.session.commit()
     sign_in(client)
     page = client.get(f"/orders/{number}/cancel", follow_redirects=True)

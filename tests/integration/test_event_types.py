@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from shop import ordering
+from shop import fulfilment, ordering
 from shop.accounts import companies
 from shop.complaints import service as complaints
 from shop.events.types import EVENT_TYPES
@@ -52,7 +52,7 @@ def _every_flow_that_announces() -> None:
     approvals.approve(waiting.number, admin)
     approvals.reject(rejected.number, admin, "Not this quarter")
     ordering.confirm_order(shipped.number)
-    ordering.ship_order(shipped.number, "1Z999")
+    fulfilment.ship_order(shipped.number, "1Z999")
     ordering.deliver_order(shipped.number)
     ordering.cancel_order(cancelled.number, customer=buyer)
     db.session.commit()

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import insert, update
 from standardwebhooks import Webhook
 
-from shop import ordering
+from shop import fulfilment, ordering
 from shop.events.types import EVENT_TYPES
 from shop.platform import outbox
 from shop.platform.database import utcnow
@@ -57,7 +57,7 @@ def test_replaying_the_feed_after_an_outage_rebuilds_every_orders_last_state(api
     changed, shipped, cancelled, placed = (place(api, 2) for _ in range(4))  # `changed` draws from L-FIRST
     ordering.confirm_order(shipped)
     db.session.commit()
-    ordering.ship_order(shipped, "1Z999")
+    fulfilment.ship_order(shipped, "1Z999")
     db.session.commit()
     ordering.confirm_order(cancelled)
     db.session.commit()

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from shop import ordering
+from shop import fulfilment, ordering
 from shop.events import dispatch, webhooks
 from shop.events.models import WebhookEndpoint
 from shop.ordering.models import OrderNotice
@@ -86,7 +86,7 @@ def test_a_shipment_mails_the_buyer_carrier_tracking_and_lots_over_smtp(make_app
         order = ordering.place_order(customer, [{"sku": "LEU-USP-25KG", "quantity": 3}], ADDRESS)
         db.session.commit()
         ordering.confirm_order(order.number)
-        ordering.ship_order(order.number, "1Z999AA10123456784", carrier="UPS")
+        fulfilment.ship_order(order.number, "1Z999AA10123456784", carrier="UPS")
         drain()
         db.session.remove()
 

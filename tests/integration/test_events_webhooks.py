@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from standardwebhooks import Webhook
 
-from shop import ordering
+from shop import fulfilment, ordering
 from shop.accounts import people as accounts
 from shop.events import delivery, dispatch
 from shop.events.models import WebhookDelivery
@@ -285,7 +285,7 @@ def test_each_status_change_is_an_event_with_the_order_as_committed(api, stocked
     number = api.order().get_json()["number"]
     ordering.confirm_order(number)
     db.session.commit()
-    ordering.ship_order(number, "1Z999", carrier="DHL Freight")
+    fulfilment.ship_order(number, "1Z999", carrier="DHL Freight")
     db.session.commit()
     ordering.deliver_order(number)
     db.session.rollback()  # not delivered after all: no event

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from shop import jobs, ordering
+from shop import fulfilment, jobs, ordering
 from shop.inventory import lots as inventory
 from shop.inventory.models import DateKind
 from shop.platform.extensions import db
@@ -103,7 +103,7 @@ def test_recall_trace_does_not_show_returned_units_as_shipped(client, product):
     order = place(buyer, "LEU-USP-25KG", 4)  # from L-BAD, the earlier lot
     signed_recall("L-BAD", "Foreign particles")  # the order moves to L-GOOD
     ordering.confirm_order(order.number)
-    ordering.ship_order(order.number, "DHL-JJD0001")
+    fulfilment.ship_order(order.number, "DHL-JJD0001")
     db.session.commit()
     sign_in(client, "quality")
 

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import update
 
 from shop.accounts.models import Company, Customer
-from shop.ordering import actions
+from shop.fulfilment import shipments
 from shop.platform.errors import InvalidInput
 from shop.platform.extensions import db
 from tests.support.api import ADDRESS, assert_problem, order_count
@@ -48,7 +48,7 @@ def test_a_line_break_in_any_other_name_on_the_company_pages_is_refused_beside_t
 def test_a_line_break_in_a_carrier_or_tracking_reference_is_refused_before_any_order_is_touched(app):
     # Both go into the buyer's "shipped" e-mail and the order's history, as names do.
     with pytest.raises(InvalidInput) as refused:
-        actions.ship_order("LS-NONE", "1Z999\r\nYour parcel is held, pay at", carrier="DHL\u2028Customs")
+        shipments.ship_order("LS-NONE", "1Z999\r\nYour parcel is held, pay at", carrier="DHL\u2028Customs")
     assert set(refused.value.errors) == {"tracking_reference", "carrier"}
 
 

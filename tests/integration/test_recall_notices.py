@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from shop import ordering
+from shop import fulfilment, ordering
 from shop.accounts import people as accounts
 from shop.inventory.models import Batch, BatchStatus, StockMovement
 from shop.ordering.models import NoticeKind, OrderNotice
@@ -32,7 +32,7 @@ def _scenario(product, customer):
     make_lot(product, "L-BAD", {"LEU-USP-25KG": 10}, expires_in_days=300)
     shipped = place(customer, "LEU-USP-25KG", 2)
     ordering.confirm_order(shipped.number)
-    ordering.ship_order(shipped.number, "DHL-1")
+    fulfilment.ship_order(shipped.number, "DHL-1")
     cancelled = place(customer, "LEU-USP-25KG", 1)
     ordering.cancel_order(cancelled.number)
     open_order = place(make_customer("open@example.com", "Open Ltd"), "LEU-USP-25KG", 3)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from shop import ordering
+from shop import fulfilment, ordering
 from shop.accounts import people as accounts
 from shop.catalog.models import Product
 from shop.inventory import lots as inventory
@@ -53,7 +53,7 @@ def test_a_short_order_cannot_be_confirmed_and_says_exactly_what_it_misses(app, 
 def test_a_short_confirmed_order_cannot_be_shipped(app, client, product, customer):
     order = _short_order(product, customer, confirmed=True)
     with pytest.raises(IllegalTransition, match="cannot be shipped while it is short: LEU-USP-25KG misses 6 of 6"):
-        ordering.ship_order(order.number, "DHL-1")
+        fulfilment.ship_order(order.number, "DHL-1")
     db.session.rollback()
     sign_in(client, "fulfilment")
     page = client.post(f"/staff/orders/{order.number}/ship", data={"tracking_reference": "DHL-1"},
@@ -98,7 +98,7 @@ def test_one_click_allocate_fills_a_short_order_first_expired_first_out_and_the_
     assert refreshed.history[-1].note == ("Missing units allocated from released stock (first-expired-first-out): "
                                           "LEU-USP-25KG 4 from lot L-SOON; LEU-USP-25KG 2 from lot L-LATE")
     ordering.confirm_order(order.number)
-    ordering.ship_order(order.number, "DHL-2")
+    fulfilment.ship_order(order.number, "DHL-2")
     db.session.commit()
     assert inventory.check_ledger() == []
 

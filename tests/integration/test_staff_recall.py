@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from shop import ordering
+from shop import fulfilment, ordering
 from shop.inventory import availability
 from shop.inventory import lots as inventory
 from shop.inventory.models import Batch, BatchStatus, MovementKind, StockMovement
@@ -81,7 +81,7 @@ def test_recall_flags_an_order_that_other_lots_cannot_cover(app, product, custom
     assert inventory.check_ledger() == []
     with pytest.raises(IllegalTransition):  # cannot ship what is not allocated
         ordering.confirm_order(second.number)
-        ordering.ship_order(second.number, "TRK-1")
+        fulfilment.ship_order(second.number, "TRK-1")
     db.session.rollback()
 
 
@@ -99,7 +99,7 @@ def test_recall_lists_customers_who_received_the_lot_and_leaves_shipments_alone(
     make_lot(product, "L-BAD", {"LEU-USP-25KG": 10})
     shipped = place(customer, "LEU-USP-25KG", 3)
     ordering.confirm_order(shipped.number)
-    ordering.ship_order(shipped.number, "DHL-123")
+    fulfilment.ship_order(shipped.number, "DHL-123")
     db.session.commit()
     summary = _recall("L-BAD", "recall")
     db.session.commit()
@@ -127,7 +127,7 @@ def test_recall_page_shows_receivers_and_what_happened_to_open_orders(client, pr
     make_lot(product, "L-SPARE", {"LEU-USP-25KG": 1})
     shipped = place(customer, "LEU-USP-25KG", 2)
     ordering.confirm_order(shipped.number)
-    ordering.ship_order(shipped.number, "UPS-9")
+    fulfilment.ship_order(shipped.number, "UPS-9")
     db.session.commit()
     pending = place(make_customer("open@example.com", "Open Orders Ltd"), "LEU-USP-25KG", 5)
     sign_in(client, "quality")

@@ -2,7 +2,7 @@
 through the quality unit's steps as the staff pages take it."""
 from __future__ import annotations
 
-from shop import ordering
+from shop import fulfilment, ordering
 from shop.accounts.models import StaffUser
 from shop.complaints import service
 from shop.platform.extensions import db
@@ -20,7 +20,7 @@ def shipped_order(customer, quantity: int = 8, sku: str = "LEU-USP-25KG") -> str
     order = ordering.place_order(customer, [{"sku": sku, "quantity": quantity}], ADDRESS)
     db.session.commit()
     ordering.confirm_order(order.number)
-    ordering.ship_order(order.number, "1Z999")
+    fulfilment.ship_order(order.number, "1Z999")
     db.session.commit()
     return order.number
 
