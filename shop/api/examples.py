@@ -105,6 +105,16 @@ BACKORDER_CANCELLED = {**BACKORDERED, "version": 2, "updated_at": "2026-03-04T16
                        "lines": [{**BACKORDERED["lines"][0], "line_total": "3900.00", "backordered_quantity": 0,
                                   "cancelled_quantity": 4, "net_mass_kg": "50"}],
                        "subtotal": "3900.00", "total": "3900.00"}
+# The first of two shipments: one drum left, the other follows (the order is partially shipped).
+PARTLY_SHIPPED = {**CONFIRMED, "status": "partially_shipped", "updated_at": "2026-03-04T14:05:12.200000+00:00",
+                  "version": 3,
+                  "lines": [{**CONFIRMED["lines"][0], "shipped_quantity": 1,
+                             "allocations": [{"lot_number": "USP-2501", "quantity": 1, "expires_on": "2028-01-31",
+                                              "recalled": False}] * 2}],
+                  "shipments": [{"number": "LS-2026-04711-S1", "shipped_at": "2026-03-04T14:05:12.200000+00:00",
+                                 "carrier": "DHL Freight", "tracking_reference": "JJD0099000123456",
+                                 "lines": [{"sku": "LEU-USP-25KG", "quantity": 1, "lot_number": "USP-2501"}]}],
+                  "carrier": "DHL Freight", "tracking_reference": "JJD0099000123456"}
 
 ORDER_IN = {"lines": [{"sku": "LEU-USP-25KG", "quantity": 2, "lot_number": "usp-2501"}],
             "shipping_address": {k: v for k, v in ADDRESS.items() if v is not None},
@@ -156,6 +166,7 @@ EVENT_DATA: dict[str, Any] = {
                                    "quantity": 2}],
                       "missing": [{"sku": "LEU-USP-25KG", "quantity": 2}]},
     "order.confirmed": CONFIRMED,
+    "order.shipped": {**PARTLY_SHIPPED, "shipment": "LS-2026-04711-S1"},  # one per shipment, named by its number
     "order.cancelled": {**CANCELLED, "reason": "Cancelled by buyer@acme.example."},
     "order.rejected": {**CANCELLED, "note": "Over this quarter's budget: order again in April."},
     "lot.recalled": {"lot_number": "USP-2501", "message": "Out-of-specification assay on retest.",

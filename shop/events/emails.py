@@ -130,6 +130,22 @@ def _lines(order: dict) -> list[tuple[str, list[tuple[str, str]]]]:
             for line in order["lines"]]
 
 
+def _order_shipped(customer: Customer, outbox_event: OutboxEvent) -> None:
+    """One shipment: its number, carrier and tracking, its lots (each with its certificate) and, while the order is
+    partially shipped, what is still to come per line; as the event's data has them (a later shipment does not
+    change what this one carried)."""
+    data = json.loads(outbox_event.data)
+    order = _order(customer, outbox_event)
+    shipment = next((s for s in data["shipments"] if s["number"] == data.get("shipment")), None)
+    if order is None or shipment is None:
+        return
+    to_come = [(changes.units_of(left, line["sku"]), line["backordered_quantity"]) for line in data["lines"]
+               if (left := line["quantity"] - line["cancelled_quantity"] - line["shipped_quantity"]) > 0]
+    lots = [(changes.units_of(item["quantity"], item["sku"]), item["lot_number"]) for item in shipment["lines"]]
+    mail.send(customer.email, f"Order {order.number}: shipment {shipment['number']} has shipped", "order_shipped",
+              order=order, shipment=shipment, lots=lots, to_come=to_come)
+
+
 def _approval_outcome(customer: Customer, order: Order, decided: approvals.Decision) -> None:
     """Tell whoever placed the order that an approver approved or rejected it, who did, and the approver's
     note."""
@@ -198,7 +214,7 @@ _SENDERS: dict[str, Callable[[Customer, OutboxEvent], None]] = {
     "order.approved": _order_approved,
     "order.placed": _order_placed,
     "order.confirmed": _order_confirmed,
-    "order.shipped": _order_mail("Order {number} has shipped", "order_shipped"),
+    "order.shipped": _order_shipped,
     "order.cancelled": _order_cancelled,
     "order.rejected": _order_cancelled,  # the approver's rejection, with their note
     "order.changed": _order_changed,

@@ -13,6 +13,6 @@ from __future__ import annotations
 
 from shop.fulfilment.picking import Pick
 from shop.fulfilment.remainder import cancel_backorder
-from shop.fulfilment.shipments import holdings, ship, ship_order
+from shop.fulfilment.shipments import holdings, ship, ship_order, to_come
 
-__all__ = ["Pick", "cancel_backorder", "holdings", "ship", "ship_order"]
+__all__ = ["Pick", "cancel_backorder", "holdings", "ship", "ship_order", "to_come"]

@@ -17,7 +17,7 @@ from shop.inventory.models import Batch, BatchStatus, Stock
 from shop.ordering import shortages
 from shop.ordering.actions import locked_live_allocations
 from shop.ordering.lifecycle import Actor, move
-from shop.ordering.models import Allocation, AllocationStatus, Order, OrderStatus, Shipment
+from shop.ordering.models import Allocation, AllocationStatus, Order, OrderLine, OrderStatus, Shipment
 from shop.ordering.queries import get_order
 from shop.platform.errors import IllegalTransition, InvalidInput
 from shop.platform.extensions import db
@@ -27,7 +27,7 @@ MAX_TRACKING = 100
 MAX_CARRIER = 60
 SHIPPABLE = (OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED)
 
-__all__ = ["MAX_CARRIER", "MAX_TRACKING", "Pick", "holdings", "ship", "ship_order"]
+__all__ = ["MAX_CARRIER", "MAX_TRACKING", "Pick", "holdings", "ship", "ship_order", "to_come"]
 
 
 def ship(number: str, picks: Sequence[Pick], *, tracking_reference: str, carrier: str = "",
@@ -52,6 +52,14 @@ def holdings(order: Order) -> list[LineHolding]:
         Held(a.id, a.stock.batch.lot_number, a.stock.batch.expires_on, a.quantity,
              a.stock.batch.status == BatchStatus.RECALLED)
         for a in line.allocations if a.status == AllocationStatus.ALLOCATED)) for line in order.lines]
+
+
+def to_come(order: Order) -> list[OrderLine]:
+    """The lines with units still to ship, once some of the order has shipped or is backordered: what the buyer is
+    told is still to come (allocated and ready, or backordered). None before that: the whole order is to come."""
+    if not order.shipments and not any(line.backordered_quantity for line in order.lines):
+        return []
+    return [line for line in order.lines if line.wanted > line.shipped_quantity]
 
 
 def _everything_allocated(order: Order) -> list[Pick]:
