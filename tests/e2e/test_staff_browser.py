@@ -88,7 +88,7 @@ def test_lot_from_receipt_to_release_to_sale_to_shipment_to_trace(live_server, n
     assert "USP-2799 × 5" in fulfilment.locator("table").first.inner_text()
     fulfilment.get_by_role("button", name="Confirm order").click()
     fulfilment.get_by_label("Tracking reference").fill("DHL-JJD000390007")
-    fulfilment.get_by_role("button", name="Ship order").click()
+    fulfilment.get_by_role("button", name="Ship these units").click()
     assert f"Order {number} shipped." in fulfilment.locator(".flashes").inner_text()
 
     # The lot's traceability page names the customer who received it.

@@ -21,8 +21,8 @@ from tests.support.api import admin_key, assert_problem, register_endpoint
 from tests.support.events import Receiver, run_worker
 from tests.support.factories import make_lot, make_product, signed_recall
 
-# What an order.changed event adds to the order's view: the change, not the order.
-CHANGE_MEMBERS = ("cause", "reason", "changes", "missing")
+# What an order event adds to the order's view (order.changed its change, order.shipped its shipment): not the order.
+CHANGE_MEMBERS = ("cause", "reason", "changes", "missing", "shipment")
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ def test_the_order_status_filter_names_statuses_in_words(client):
     sign_in(client, "fulfilment")
     html = client.get("/staff/orders").text
     options = text_of(html[html.index('<select id="status"'):html.index("</select>")])
-    assert options == "Any status Awaiting approval Pending Confirmed Shipped Delivered Cancelled"
+    assert options == "Any status Awaiting approval Pending Confirmed Partially shipped Shipped Delivered Cancelled"
     assert "Awaiting_approval" not in html
 
 

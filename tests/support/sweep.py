@@ -91,9 +91,10 @@ def sweep_world(make_app):
                "key_id": db.session.query(ApiKey.id).filter(ApiKey.customer_id == other.id).scalar(),
                "page": "terms", "name": "insufficient-stock",  # a legal page, a problem type
                "sku": "LEU-USP-25KG", "attachment_id": 1,  # an order line; a complaint's attachment
+               "sequence": 1,  # a shipment of the order (none yet: its packing slip answers 404)
                "document_id": document.id, "file_name": document.file_name,
                "dynamic": [f"units_{v.id}" for v in product.variants]
-               + [f"result_{t.id}" for t in product.spec_tests]}
+               + [f"result_{t.id}" for t in product.spec_tests] + ["units_0", "lot_0"]}  # + the ship form's
         assert db.session.get(Customer, buyer.id).active
 
     customer, staff, anonymous = app.test_client(), app.test_client(), app.test_client()
