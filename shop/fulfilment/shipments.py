@@ -6,7 +6,7 @@ not cancelled has left (backordered units have not). The caller commits."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from sqlalchemy import select
 
@@ -36,13 +36,13 @@ def ship(number: str, picks: Sequence[Pick], *, tracking_reference: str, carrier
     shipment. Refused before anything changes: InvalidInput by field path (tracking, carrier, a quantity that is
     not a whole number, more than a line holds unshipped, a recalled or foreign lot, nothing at all), or
     IllegalTransition (an order neither confirmed nor partially shipped, or one short of units)."""
-    return _ship(number, lambda order: picks, picks, tracking_reference, carrier, staff)
+    return _ship(number, picks, tracking_reference, carrier, staff)
 
 
 def ship_order(number: str, tracking_reference: str, staff: StaffUser | None = None, carrier: str = "") -> Order:
     """Ship everything the order has allocated and not shipped, as one shipment (the whole order, unless units of
     it are backordered); refused as `ship` refuses."""
-    return _ship(number, _everything_allocated, (), tracking_reference, carrier, staff).order
+    return _ship(number, None, tracking_reference, carrier, staff).order
 
 
 def holdings(order: Order) -> list[LineHolding]:
@@ -66,14 +66,15 @@ def _everything_allocated(order: Order) -> list[Pick]:
     return [Pick(line.position, line.allocated_quantity) for line in order.lines]
 
 
-def _ship(number: str, picks_of: Callable[[Order], Sequence[Pick]], given: Sequence[Pick], tracking_reference: str,
-          carrier: str, staff: StaffUser | None) -> Shipment:
-    """The steps of a shipment: check what was typed, lock the order and its stock, pick, write, move."""
-    tracking, carrier = _checked_input(tracking_reference, carrier, given)
+def _ship(number: str, picks: Sequence[Pick] | None, tracking_reference: str, carrier: str,
+          staff: StaffUser | None) -> Shipment:
+    """The steps of a shipment (of `picks`, or of everything allocated when None): check what was typed, lock the
+    order and its stock, pick, write, move."""
+    tracking, carrier = _checked_input(tracking_reference, carrier, picks or ())
     order = get_order(number, lock=True)
     _refuse_unless_shippable(order)
     _lock_stock(order)
-    taken, errors = pick(picks_of(order), holdings(order))
+    taken, errors = pick(_everything_allocated(order) if picks is None else picks, holdings(order))
     if errors:
         raise InvalidInput(errors)
     actor = Actor.of(staff)

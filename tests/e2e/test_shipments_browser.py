@@ -10,7 +10,15 @@ import pytest
 from shop import ordering
 from shop.inventory import lots as inventory
 from shop.platform.extensions import db
-from tests.support.browser import DESKTOP, PHONE, buyer_signed_in, overflow, screenshot, staff_signed_in
+from tests.support.browser import (
+    DESKTOP,
+    PHONE,
+    axe_violations,
+    buyer_signed_in,
+    overflow,
+    screenshot,
+    staff_signed_in,
+)
 from tests.support.factories import make_customer, make_lot, make_staff
 from tests.support.staff import ADDRESS
 
@@ -42,6 +50,7 @@ def test_fulfilment_ships_part_then_the_rest_and_the_buyer_sees_both(live_server
     staff.get_by_label("Carrier").fill("DHL Freight")
     staff.get_by_label("Tracking reference").fill("JJD0099000123456")
     form.scroll_into_view_if_needed()
+    assert axe_violations(staff) == []
     screenshot(staff, "shipments-ship-form")
     staff.get_by_role("button", name="Ship these units").click()
     assert (f"Shipment {number}-S1 shipped (3 units); order {number} is partially shipped."
@@ -68,13 +77,14 @@ def test_fulfilment_ships_part_then_the_rest_and_the_buyer_sees_both(live_server
     slip = _text(staff.locator(".slip"))
     assert f"Packing slip · shipment {number}-S2" in slip and "L-EARLY" in slip and "L-LATE" not in slip
     assert "Packages 2" in slip and "Net weight 50 kg" in slip and "1Z999AA10123456784" in slip
+    assert axe_violations(staff) == []
     screenshot(staff, "shipments-packing-slip-S2")
 
     buyer.goto(live_server + f"/orders/{number}")
     shipments = _text(buyer.locator(".order-shipments"))
     assert f"{number}-S1" in shipments and f"{number}-S2" in shipments and "UPS" in shipments
     assert buyer.locator(".order-to-come").count() == 0
-    assert overflow(buyer) == 0
+    assert overflow(buyer) == 0 and axe_violations(buyer) == []
     screenshot(buyer, "shipments-buyer-order-1280")
     phone = buyer_signed_in(new_page, live_server, "buyer@northwind.example", "correct horse", PHONE)
     phone.goto(live_server + f"/orders/{number}")
