@@ -19,9 +19,10 @@ from shop.ordering.models import Order, OrderStatus, Shipment
 from shop.platform.errors import IllegalTransition, InvalidInput
 from shop.platform.extensions import db
 from shop.platform.outbox import OutboxEvent
-from tests.support.factories import make_lot, signed_recall
+from shop.quality.release import recall_batch
+from tests.support.factories import make_lot, releaser, signed, signed_recall
 from tests.support.mail import drain, outbox_mail
-from tests.support.staff import page_statements, place, sign_in, text_of
+from tests.support.staff import ADDRESS, page_statements, place, sign_in, text_of
 from tests.support.storefront import field_error
 from tests.support.storefront import sign_in as buyer_sign_in
 
@@ -37,6 +38,20 @@ def confirmed(app, product, customer) -> Order:
     order = place(customer, DRUM, 5)
     ordering.confirm_order(order.number)
     db.session.commit()
+    return order
+
+
+def _backordered(product, customer, backordered: int) -> Order:
+    """Five drums in stock (2 of L-EARLY, 3 of L-LATE) and an order, confirmed, for `backordered` more, placed with
+    allow_backorder: they wait for the next lot."""
+    make_lot(product, "L-EARLY", {DRUM: 2}, expires_in_days=300)
+    make_lot(product, "L-LATE", {DRUM: 3}, expires_in_days=600)
+    order = ordering.place_order(customer, [{"sku": DRUM, "quantity": 5 + backordered}], ADDRESS,
+                                 allow_backorder=True)
+    db.session.commit()
+    ordering.confirm_order(order.number)
+    db.session.commit()
+    assert order.lines[0].backordered_quantity == backordered
     return order
 
 
@@ -127,27 +142,39 @@ def test_shipping_more_than_is_allocated_is_refused_and_changes_nothing(confirme
     assert inventory.check_ledger() == []
 
 
-def test_a_recalled_lot_cannot_ship(confirmed):
+def test_a_recall_takes_the_units_of_a_partly_shipped_order_back_and_it_cannot_ship_them(confirmed):
     _ship(confirmed.number, Pick(0, 2))  # L-EARLY's two drums left; L-LATE's three wait
-    signed_recall("L-LATE", "Foreign particles")
+    signed_recall("L-LATE", "Foreign particles")  # no other lot: the three are missing now
     db.session.commit()
-    with pytest.raises(InvalidInput) as named:
+    with pytest.raises(IllegalTransition, match="cannot be shipped while it is short: LEU-USP-25KG misses 3 of 5"):
         fulfilment.ship(confirmed.number, [Pick(0, 1, "L-LATE")], tracking_reference="JJD-2")
-    assert named.value.errors == {"lines.0.lot_number": ["Lot L-LATE is recalled: its units cannot ship."]}
     db.session.rollback()
-    with pytest.raises(InvalidInput) as any_lot:
-        fulfilment.ship_order(confirmed.number, "JJD-2")
-    assert "recalled lot L-LATE cannot ship" in any_lot.value.errors["lines.0.quantity"][0]
-    db.session.rollback()
-    assert _levels("L-LATE") == (6, 3) and ordering.get_order(confirmed.number).status == "partially_shipped"
+    assert _levels("L-LATE") == (6, 0) and ordering.get_order(confirmed.number).shipments[-1].sequence == 1
     assert inventory.check_ledger() == []
 
 
-def test_backordered_units_keep_the_order_partially_shipped(confirmed):
-    order = ordering.get_order(confirmed.number)
-    order.lines[0].quantity += 2  # two more drums, waiting for the next lot
-    order.lines[0].backordered_quantity = 2
+def test_units_of_a_lot_recalled_under_the_order_cannot_ship(confirmed):
+    # The lot as a recall sees it before it moves the orders' units: recalled, still allocated. A shipment locks
+    # the lots for share, so it waits for such a recall, and then refuses what it took back.
+    batch = db.session.scalar(select(Batch).where(Batch.lot_number == "L-LATE"))
+    recall_batch(batch, "Foreign particles", signed(releaser(), "recall", "L-LATE"), "Do not use.")
     db.session.commit()
+    with pytest.raises(InvalidInput) as named:
+        fulfilment.ship(confirmed.number, [Pick(0, 1, "L-LATE")], tracking_reference="JJD-1")
+    assert named.value.errors == {"lines.0.lot_number": ["Lot L-LATE is recalled: its units cannot ship."]}
+    db.session.rollback()
+    with pytest.raises(InvalidInput) as everything:
+        fulfilment.ship_order(confirmed.number, "JJD-1")
+    assert everything.value.errors == {"lines.0.quantity": [
+        "Only 2 units of LEU-USP-25KG are allocated and not shipped, not 5. Units of recalled lot L-LATE cannot "
+        "ship."]}
+    db.session.rollback()
+    assert _levels("L-LATE") == (6, 3) and ordering.get_order(confirmed.number).status == OrderStatus.CONFIRMED
+    assert inventory.check_ledger() == []
+
+
+def test_backordered_units_keep_the_order_partially_shipped(app, product, customer):
+    confirmed = _backordered(product, customer, 2)
     fulfilment.ship_order(confirmed.number, "JJD-1")
     db.session.commit()
     order = ordering.get_order(confirmed.number)
@@ -229,11 +256,8 @@ def test_staff_ship_part_then_the_rest_and_read_both_packing_slips(confirmed, cl
     assert inventory.check_ledger() == []
 
 
-def test_the_buyers_order_page_lists_shipments_and_what_is_still_to_come(confirmed, make_app, app):
-    order = ordering.get_order(confirmed.number)
-    order.lines[0].quantity += 1
-    order.lines[0].backordered_quantity = 1
-    db.session.commit()
+def test_the_buyers_order_page_lists_shipments_and_what_is_still_to_come(app, product, customer):
+    confirmed = _backordered(product, customer, 1)
     _ship(confirmed.number, Pick(0, 2), tracking="JJD-1")
     buyer = app.test_client()
     buyer_sign_in(buyer, "buyer@example.com", "correct horse")
