@@ -165,6 +165,10 @@ EVENT_DATA: dict[str, Any] = {
                       "changes": [{"kind": "returned", "sku": "LEU-USP-25KG", "lot_number": "USP-2501",
                                    "quantity": 2}],
                       "missing": [{"sku": "LEU-USP-25KG", "quantity": 2}]},
+    "order.backorder_allocated": {
+        **CONFIRMED, "reason": "Lot USP-2502 was released: backordered units were allocated from it.",
+        "changes": [{"kind": "allocated", "sku": "LEU-USP-25KG", "lot_number": "USP-2502", "quantity": 2}],
+        "backordered": []},
     "order.confirmed": CONFIRMED,
     "order.shipped": {**PARTLY_SHIPPED, "shipment": "LS-2026-04711-S1"},  # one per shipment, named by its number
     "order.cancelled": {**CANCELLED, "reason": "Cancelled by buyer@acme.example."},

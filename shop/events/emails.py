@@ -121,6 +121,19 @@ def _order_changed(customer: Customer, outbox_event: OutboxEvent) -> None:
                   lines=_lines(data), total=Decimal(data["total"]))
 
 
+def _backorder_allocated(customer: Customer, outbox_event: OutboxEvent) -> None:
+    """What a released lot brought to the order's backordered lines (lots with their certificates), and what it
+    still waits for: the order.changed message, in the words of a backorder."""
+    data = json.loads(outbox_event.data)
+    order = _order(customer, outbox_event)
+    if order is not None:
+        mail.send(customer.email, f"Order {order.number}: backordered units allocated", "order_changed",
+                  order=order, reason=data["reason"], changed=_told(data["changes"]), missing="",
+                  backordered=", ".join(changes.units_of(int(b["quantity"]), str(b["sku"]))
+                                        for b in data["backordered"]),
+                  lines=_lines(data), total=Decimal(data["total"]))
+
+
 def _lines(order: dict) -> list[tuple[str, list[tuple[str, str]]]]:
     """The order's lines as an event's data shows them (not as they may be by the time the mail is written): each
     line's units to deliver in words, and its lots (units in words, lot number)."""
@@ -218,6 +231,7 @@ _SENDERS: dict[str, Callable[[Customer, OutboxEvent], None]] = {
     "order.cancelled": _order_cancelled,
     "order.rejected": _order_cancelled,  # the approver's rejection, with their note
     "order.changed": _order_changed,
+    "order.backorder_allocated": _backorder_allocated,
     "lot.recalled": _recall_notice,
     "complaint.updated": _complaint_updated,
 }

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from shop.accounts.models import StaffUser
 from shop.catalog.models import SpecTest
+from shop.fulfilment import backorders
 from shop.inventory.models import Batch, BatchStatus
 from shop.lab.models import CoaResult, CoaResultRevision, check_result
 from shop.lab.results import Check, Verdict
@@ -136,6 +137,8 @@ def release_batch(batch: Batch, signature: Signature) -> Batch:
 
     With RELEASE_REQUIRES_SECOND_PERSON (the default) the signer must not have recorded or last corrected any
     of the lot's results; with it off the release is marked as not independent, and the CoA says so.
+    The lot's units go first to the orders waiting for them (backorders), in the same transaction: so that no
+    order placed after the release takes them, wherever the release comes from (the staff page, import-batch).
     """
     _require_status(batch, BatchStatus.QUARANTINE, "released")
     _require_signature(signature, SignedAction.RELEASE, batch)
@@ -153,6 +156,7 @@ def release_batch(batch: Batch, signature: Signature) -> Batch:
     batch.released_at = signature.signed_at
     _set_status(batch, BatchStatus.RELEASED, signature, "")
     _record_signature(batch, signature, independent=not own)
+    backorders.fill_from_release(batch, staff_id=signature.staff_id)
     return batch
 
 

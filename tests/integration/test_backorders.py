@@ -1,0 +1,106 @@
+"""Backorders fill themselves: releasing a lot allocates it to the orders waiting for its pack sizes, oldest first,
+each within its own shelf life; a recall that no other lot can re-cover backorders what it took; staff see what
+waits, per SKU and per order. Every step balances the ledger."""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from shop import ordering
+from shop.inventory import lots as inventory
+from shop.ordering.models import Order, OrderLine, OrderStatusChange
+from shop.platform.database import utcnow
+from shop.platform.extensions import db
+from shop.platform.outbox import OutboxEvent
+from shop.quality import release
+from tests.support.factories import good_results, make_customer, make_lot, releaser, signed, signed_recall
+from tests.support.mail import drain, outbox_mail
+from tests.support.sql import count_statements
+from tests.support.staff import place, sign_in, text_of
+
+pytestmark = pytest.mark.usefixtures("staff_clients")
+DRUM = "LEU-USP-25KG"
+
+
+def backordered(customer, held: int, waiting: int, *, min_days: int | None = None, ago: int = 0) -> Order:
+    """An order holding `held` drums and waiting for `waiting` more, placed `ago` minutes before now (until
+    placing with allow_backorder lands: placed for what is in stock, then its line given the backordered rest)."""
+    order = place(customer, DRUM, held, min_days=min_days)
+    line = order.lines[0]
+    line.quantity += waiting
+    line.backordered_quantity = waiting
+    line.line_total = line.unit_price * line.quantity
+    order.subtotal = order.total = line.line_total
+    order.placed_at = utcnow() - timedelta(minutes=ago)
+    db.session.commit()
+    return order
+
+
+def waiting_units(order: Order) -> tuple[int, list[tuple[str, int]]]:
+    """What the order still waits for, and what it holds, per lot, as read afresh."""
+    db.session.expire_all()
+    order = ordering.get_order(order.number)
+    line = order.lines[0]
+    return line.backordered_quantity, sorted((a.stock.batch.lot_number, a.quantity) for a in line.allocations
+                                             if a.status.live)
+
+
+def events(event_type: str) -> list[dict]:
+    db.session.commit()
+    return [json.loads(e.data) for e in db.session.scalars(select(OutboxEvent).where(OutboxEvent.type == event_type)
+                                                            .order_by(OutboxEvent.id))]
+
+
+def test_a_release_fills_backorders_oldest_order_first_within_each_shelf_life(app, product, customer):
+    make_lot(product, "L-NOW", {DRUM: 3}, expires_in_days=900)
+    picky = backordered(customer, 1, 2, min_days=500, ago=30)  # oldest, but wants 500 days: the new lot has 400
+    oldest = backordered(make_customer("old@example.com", "Old Ltd"), 1, 3, ago=20)
+    newer = backordered(make_customer("new@example.com", "New Ltd"), 1, 2, ago=10)
+    make_lot(product, "L-NEW", {DRUM: 4}, expires_in_days=400)  # released: fills the waiting orders
+    assert inventory.check_ledger() == []
+    assert waiting_units(picky) == (2, [("L-NOW", 1)])
+    assert waiting_units(oldest) == (0, [("L-NEW", 3), ("L-NOW", 1)])
+    assert waiting_units(newer) == (1, [("L-NEW", 1), ("L-NOW", 1)])  # partial: the rest stays backordered
+
+
+def test_each_order_served_records_it_announces_it_and_mails_the_buyer(app, product, customer):
+    make_lot(product, "L-NOW", {DRUM: 1})
+    order = backordered(customer, 1, 3)
+    make_lot(product, "L-NEW", {DRUM: 2})
+    assert inventory.check_ledger() == []
+    note = db.session.scalars(select(OrderStatusChange.note).where(OrderStatusChange.order_id == order.id)
+                              .order_by(OrderStatusChange.id)).all()[-1]
+    assert note == "Backordered units allocated from lot L-NEW (released): LEU-USP-25KG 2 units. Still backordered: " \
+                   "1 unit of LEU-USP-25KG"
+    (event,) = events("order.backorder_allocated")
+    assert event["number"] == order.number and event["version"] == 2
+    assert event["changes"] == [{"kind": "allocated", "sku": DRUM, "lot_number": "L-NEW", "quantity": 2}]
+    assert event["backordered"] == [{"sku": DRUM, "quantity": 1}]
+    assert event["lines"][0]["backordered_quantity"] == 1
+    drain()
+    (message,) = [m for m in outbox_mail() if m.subject == f"Order {order.number}: backordered units allocated"]
+    assert "2 units of LEU-USP-25KG now come from lot L-NEW" in message.body
+    assert "Still backordered: 1 unit of LEU-USP-25KG." in message.body
+
+
+# PostgreSQL: the ORM writes each kind of new row in one statement there (SQLite's driver takes them one by one).
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_release_costs_the_same_statements_for_5_and_50_waiting_orders(app, product, customer):
+    counts = []
+    for n, lot in ((5, "L-5"), (50, "L-50")):
+        make_lot(product, f"{lot}-NOW", {DRUM: n})
+        for _ in range(n):
+            backordered(customer, 1, 1)
+        batch = make_lot(product, lot, {DRUM: n}, status="quarantine")
+        release.record_results(batch, good_results(product))
+        db.session.commit()
+        with count_statements() as seen:
+            release.release_batch(batch, signed(releaser(), "release", lot))
+            db.session.commit()
+        counts.append(len(seen))
+        assert len(events("order.backorder_allocated")) == (5 if n == 5 else 55)
+        assert inventory.check_ledger() == []
+    assert counts[0] == counts[1], counts
