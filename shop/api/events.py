@@ -49,7 +49,8 @@ class WebhookEventSchema(OutSchema):
     data = fields.Dict(required=True, metadata={
         "description": "What the event is about as it was then. `order.*`: the order as `GET "
                        "/api/v1/orders/{number}` answered at the time, with its `version` (`order.changed` adds "
-                       "`cause`, `reason`, `changes` and `missing`; `order.backorder_allocated` adds `reason`, `changes` and `backordered`; `order.cancelled` adds `reason`; "
+                       "`cause`, `reason`, `changes` and `missing`; `order.backorder_allocated` adds `reason`, "
+                       "`changes` and `backordered`; `order.cancelled` adds `reason`; "
                        "`order.rejected` adds `note`); `lot.recalled`: `lot_number`, `message`, `orders` and "
                        "`open_orders`; `complaint.updated`: the complaint as `GET /api/v1/complaints/{number}` "
                        "answered at the time (filed, investigated, closed); `ping`: `endpoint_id` and `message`."})

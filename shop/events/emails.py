@@ -91,7 +91,8 @@ def _recall_notice(customer: Customer, outbox_event: OutboxEvent) -> None:
     order_ids = select(Order.id).where(Order.number.in_(data["orders"]), Order.company_id == customer.company_id)
     placers = db.session.scalars(select(Customer.email).distinct().where(
         Customer.id.in_(select(Order.customer_id).where(Order.id.in_(order_ids))), Customer.active.is_(True)))
-    open_orders = [(o["number"], _missing(o), _told(o["changes"])) for o in data.get("open_orders", [])]
+    open_orders = [(o["number"], _missing(o), _backordered(o), _told(o["changes"]))
+                   for o in data.get("open_orders", [])]
     mail_id = mail.send(sorted({customer.email, *placers}), f"Recall of lot {data['lot_number']}", "lot_recalled",
                         customer=customer, lot_number=data["lot_number"], message=data["message"],
                         numbers=data["orders"], open_orders=open_orders)
@@ -108,6 +109,12 @@ def _told(changed: list[dict[str, object]]) -> list[tuple[str, str]]:
 def _missing(data: dict[str, object]) -> str:
     """What an order.changed's (or a recall's open order's) `missing` says: '2 units of LEU-USP-25KG', or ''."""
     return ", ".join(changes.units_of(int(m["quantity"]), str(m["sku"])) for m in data["missing"])
+
+
+def _backordered(data: dict[str, object]) -> str:
+    """What an order waits for from the next release (an event's or a recall's open order's `backordered`), in
+    words: '2 units of LEU-USP-25KG', or ''."""
+    return ", ".join(changes.units_of(int(b["quantity"]), str(b["sku"])) for b in data.get("backordered", []))
 
 
 def _order_changed(customer: Customer, outbox_event: OutboxEvent) -> None:
@@ -129,8 +136,7 @@ def _backorder_allocated(customer: Customer, outbox_event: OutboxEvent) -> None:
     if order is not None:
         mail.send(customer.email, f"Order {order.number}: backordered units allocated", "order_changed",
                   order=order, reason=data["reason"], changed=_told(data["changes"]), missing="",
-                  backordered=", ".join(changes.units_of(int(b["quantity"]), str(b["sku"]))
-                                        for b in data["backordered"]),
+                  backordered=_backordered(data),
                   lines=_lines(data), total=Decimal(data["total"]))
 
 

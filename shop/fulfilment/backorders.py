@@ -33,7 +33,6 @@ from shop.platform.wording import units
 # Orders that may still receive units: placed and not yet fully shipped or cancelled.
 WAITING_STATUSES = (OrderStatus.AWAITING_APPROVAL, OrderStatus.PENDING, OrderStatus.CONFIRMED,
                     OrderStatus.PARTIALLY_SHIPPED)
-EVENT = "order.backorder_allocated"
 
 
 @dataclass
@@ -118,7 +117,7 @@ def _served(order: Order, lot_number: str, allocated: list[dict[str, object]], s
     announce.touch(order)
     reason = f"Lot {lot_number} was released: backordered units were allocated from it."
     outbox.announce(outbox.Event(
-        EVENT, lambda: {**order_view(order), "reason": reason, "changes": allocated, "backordered": waiting},
+        "order.backorder_allocated", lambda: {**order_view(order), "reason": reason, "changes": allocated, "backordered": waiting},
         order.customer_id, order.number))
 
 

@@ -3,8 +3,9 @@ or trimmed it): the `changes` of its order.changed event, as plain values, and t
 
 A change is a dict, as the webhook's JSON carries it: `{"kind": "returned" | "allocated", "sku", "lot_number",
 "quantity"}` (units given back to stock, or allocated from a lot), `{"kind": "cancelled", "sku", "quantity"}`
-(units that will not be delivered) or `{"kind": "total", "from", "to", "currency"}` (decimal strings). What a
-line still misses after the change is `{"sku", "quantity"}` (`missing`).
+(units that will not be delivered), `{"kind": "backordered", "sku", "quantity"}` (units the order now waits for:
+the next lot released fills them, unless the buyer cancels them) or `{"kind": "total", "from", "to", "currency"}`
+(decimal strings). What a line still misses after the change is `{"sku", "quantity"}` (`missing`).
 """
 from __future__ import annotations
 
@@ -30,6 +31,10 @@ def allocated(sku: str, lot_number: str, quantity: int) -> dict[str, object]:
 
 def cancelled(sku: str, quantity: int) -> dict[str, object]:
     return {"kind": "cancelled", "sku": sku, "quantity": quantity}
+
+
+def backordered(sku: str, quantity: int) -> dict[str, object]:
+    return {"kind": "backordered", "sku": sku, "quantity": quantity}
 
 
 def total(before: Decimal, after: Decimal, currency: str) -> dict[str, object]:
@@ -59,4 +64,7 @@ def describe(change: Mapping[str, object]) -> str:
         return f"{units_of(quantity, sku)} now {verb} from lot {change['lot_number']}"
     if kind == "returned":
         return f"{units_of(quantity, sku)} of lot {change['lot_number']} went back to stock (lot recalled)"
+    if kind == "backordered":
+        return (f"{units_of(quantity, sku)} backordered: no other lot has them now; they come from the next lot we "
+                "release, unless you cancel them")
     return f"{units_of(quantity, sku)} cancelled: not delivered, not charged"

@@ -1,5 +1,6 @@
-"""Recall a lot: stop selling it, move open orders onto other lots (FEFO), flag what cannot be covered, tell
-every customer whose order drew on it (a notice on the order), and let staff clear a flag once handled."""
+"""Recall a lot: stop selling it, move open orders onto other lots (FEFO), backorder what no other lot can cover
+now (the next release fills it), tell every customer whose order drew on it (a notice on the order), and let staff
+clear a flag once handled (a line pinned to the recalled lot: no later lot can fill it)."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -10,10 +11,19 @@ from sqlalchemy import Row, select
 from sqlalchemy.orm import joinedload
 
 from shop.accounts.models import Customer, MemberRole, StaffUser
+from shop.fulfilment import backorders
 from shop.inventory import lots as inventory
 from shop.inventory.models import Stock
 from shop.ordering import announce, changes, planner, refill, shortages
-from shop.ordering.models import Allocation, AllocationStatus, NoticeKind, Order, OrderLine, OrderNotice
+from shop.ordering.models import (
+    Allocation,
+    AllocationStatus,
+    NoticeKind,
+    Order,
+    OrderLine,
+    OrderNotice,
+    OrderStatusChange,
+)
 from shop.ordering.queries import order_number_is, order_options
 from shop.platform import outbox
 from shop.platform.audit import audit
@@ -29,7 +39,8 @@ from shop.quality.signatures import Signature
 class RecallSummary:
     lot_number: str
     reallocated: list[str] = field(default_factory=list)  # orders fully covered again from other lots
-    flagged: dict[str, str] = field(default_factory=dict)  # order number -> what is short
+    backordered: dict[str, str] = field(default_factory=dict)  # order number -> what it now waits for
+    flagged: dict[str, str] = field(default_factory=dict)  # order number -> what is short (pinned to the lot)
     received: list[tracing.TraceRow] = field(default_factory=list)  # shipped allocations: customers to contact
     notified: int = 0  # orders that got a recall notice
 
@@ -80,13 +91,19 @@ def recall_lot(lot_number: str, reason: str, signature: Signature, public_note: 
                         reason=f"Order {order.number} re-allocated: lot {batch.lot_number} recalled")
         changed[order.id].append(changes.allocated(line.sku, stock.batch.lot_number, pick.quantity))
     shortfalls: dict[int, list[str]] = defaultdict(list)
+    waiting: dict[int, list[str]] = defaultdict(list)
     for n in needs:
         if n.key in missing:
             order, line = lines[n.key]
-            shortfalls[order.id].append(f"{line.sku} short by {missing[n.key]} of {units(n.quantity)}")
+            if _pinned_to(line, batch.lot_number):
+                shortfalls[order.id].append(f"{line.sku} short by {missing[n.key]} of {units(n.quantity)}")
+            else:
+                line.backordered_quantity += missing[n.key]
+                changed[order.id].append(changes.backordered(line.sku, missing[n.key]))
+                waiting[order.id].append(f"{line.sku} {units(missing[n.key])} of {units(n.quantity)} backordered")
     moved = {order.id: order for order, _ in lines.values()}.values()
     for order in moved:
-        _report(order, batch.lot_number, shortfalls.get(order.id), staff_id, summary)
+        _report(order, batch.lot_number, shortfalls.get(order.id), waiting.get(order.id), staff_id, summary)
     db.session.flush()
     notified = _record_notices(batch.id, batch.lot_number, batch.recall_note)
     summary.notified = len(notified)
@@ -109,15 +126,29 @@ def recall_lot(lot_number: str, reason: str, signature: Signature, public_note: 
 
 def _announce_changed(order: Order, lot_number: str, changed: list[dict[str, object]]) -> dict[str, object]:
     """Announce what the recall did to an open order (order.changed), and give it for the recall notice: its
-    number, the changes and the units it still misses (it waits for them: on hold)."""
+    number, the changes, the units it still misses (on hold) and those it waits for from the next release."""
     still_missing = [changes.missing(s.sku, s.missing) for s in shortages.short_lines(order)]
     announce.order_changed(order, changes.LOT_RECALLED, f"Lot {lot_number} was recalled.", changed, still_missing)
-    return {"number": order.number, "changes": changed, "missing": still_missing}
+    return {"number": order.number, "changes": changed, "missing": still_missing,
+            "backordered": backorders.still_backordered(order)}
 
 
-def _report(order: Order, lot_number: str, shortfalls: list[str] | None, staff_id: int,
+def _pinned_to(line: OrderLine, lot_number: str) -> bool:
+    """The buyer ordered the line from this lot only: a recall of it leaves the line short, for no later lot may
+    fill it (staff and the buyer decide), instead of backordering it."""
+    return line.lot_number is not None and planner.same_lot(line.lot_number, lot_number)
+
+
+def _report(order: Order, lot_number: str, shortfalls: list[str] | None, waiting: list[str] | None, staff_id: int,
             summary: RecallSummary) -> None:
-    """Flag an order left short (its note says what is missing), or record that it was covered again."""
+    """Flag an order left short (its note says what is missing); else record in its history what it now waits
+    for (the buyer did not choose that backorder: they may cancel it), or that it was covered again."""
+    if waiting:
+        note = f"Lot {lot_number} recalled and no other lot could replace it: " + "; ".join(waiting) + "."
+        order.history.append(OrderStatusChange(from_status=order.status, to_status=order.status, staff_id=staff_id,
+                                               note=note))
+        summary.backordered[order.number] = note
+        audit(staff_id, "order.backordered", f"order {order.number}", note)
     if shortfalls:
         note = f"Lot {lot_number} recalled: " + "; ".join(shortfalls) + "."
         # Notes still open add up; one that was handled is history (in the audit log), not repeated.
@@ -125,7 +156,7 @@ def _report(order: Order, lot_number: str, shortfalls: list[str] | None, staff_i
         order.needs_attention = True
         summary.flagged[order.number] = note
         audit(staff_id, "order.flagged", f"order {order.number}", note)
-    else:
+    elif not waiting:
         summary.reallocated.append(order.number)
         audit(staff_id, "order.reallocated", f"order {order.number}",
                         f"Lot {lot_number} recalled; allocation moved to other lots")
@@ -159,7 +190,8 @@ class AffectedOrder:
     number: str
     company: str
     units: int  # units it holds of the lot, which would go back to stock
-    short: int  # units that other lots could not replace now (0: it would be re-allocated in full)
+    short: int  # units of lines pinned to the lot: they would be missing (the order flagged)
+    backordered: int = 0  # units that other lots could not replace now: they would wait for the next release
 
 
 @dataclass(frozen=True)
@@ -199,10 +231,11 @@ def preview_recall(lot_number: str) -> RecallPreview:
     returned: dict[str, int] = defaultdict(int)
     for n, line in zip(needs, lines, strict=True):
         returned[line.sku] += n.quantity
-        seen = orders.get(line.order.number)
-        orders[line.order.number] = AffectedOrder(line.order.number, line.order.company.name,
-                                                  n.quantity + (seen.units if seen else 0),
-                                                  missing.get(line.id, 0) + (seen.short if seen else 0))
+        seen = orders.get(line.order.number) or AffectedOrder(line.order.number, line.order.company.name, 0, 0)
+        lacking = missing.get(line.id, 0)
+        short, waiting = (lacking, 0) if _pinned_to(line, batch.lot_number) else (0, lacking)
+        orders[line.order.number] = AffectedOrder(seen.number, seen.company, seen.units + n.quantity,
+                                                  seen.short + short, seen.backordered + waiting)
     return RecallPreview(batch.lot_number, sorted(returned.items()), list(orders.values()), trace.received)
 
 

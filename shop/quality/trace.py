@@ -41,6 +41,7 @@ class TraceRow:
     email: str
     needs_attention: bool
     date_kind: DateKind  # what expires_on is: an expiry date or a retest date
+    backordered: int = 0  # units the line waits for from a release (a recall no other lot could re-cover)
 
     def __post_init__(self) -> None:
         if self.allocation_status != AllocationStatus.SHIPPED:
@@ -75,7 +76,7 @@ def _trace_select():
         select(Allocation.id, Batch.lot_number, Batch.expires_on, OrderLine.sku, Allocation.quantity,
                Allocation.status, Allocation.created_at, Order.number, Order.status, Order.placed_at,
                Shipment.shipped_at, Shipment.tracking_reference, Company.name, Customer.email, Order.needs_attention,
-               Batch.date_kind)
+               Batch.date_kind, OrderLine.backordered_quantity)
         .join(OrderLine, OrderLine.id == Allocation.order_line_id)
         .join(Order, Order.id == OrderLine.order_id)
         .join(Customer, Customer.id == Order.customer_id)

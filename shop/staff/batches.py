@@ -252,13 +252,15 @@ def recall_form(lot_number: str):
 @bp.post("/batches/<lot_number>/recall")
 @role_required(StaffRole.QUALITY, admin_may=False)
 def recall_lot(lot_number: str):
-    """Recall a released lot, signed: open orders move to other lots or are flagged, every order that drew on it
-    gets the public note as a recall notice; then show who received it."""
+    """Recall a released lot, signed: open orders move to other lots, or wait for the next release for what none
+    has (backordered), every order that drew on it gets the public note as a recall notice; then show who received
+    it."""
     form = RecallForm()
 
     def done(summary):
         flash(f"Lot {summary.lot_number} recalled. {len(summary.reallocated)} open order(s) re-allocated from other "
-              f"lots, {len(summary.flagged)} flagged for attention, {summary.notified} order(s) given the recall "
+              f"lots, {len(summary.backordered)} backordered for what no other lot has, "
+              f"{len(summary.flagged)} flagged for attention, {summary.notified} order(s) given the recall "
               f"notice, {len(summary.customers_to_contact)} customer(s) received the lot.", "success")
         return redirect(url_for("staff.recall_page", lot_number=summary.lot_number))
 

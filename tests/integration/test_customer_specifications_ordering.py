@@ -10,7 +10,7 @@ from shop.platform.errors import InsufficientStock, InvalidInput
 from shop.platform.extensions import db
 from shop.quality import recall
 from shop.specifications import service
-from tests.support.factories import good_results, make_lot, releaser, signed
+from tests.support.factories import good_results, make_lot, recall_leaving_short, releaser, signed
 from tests.support.sql import count_statements
 from tests.support.staff import ADDRESS
 
@@ -146,7 +146,7 @@ def test_fulfilment_cannot_allocate_by_hand_what_the_buyers_rules_forbid(app, pr
     _limit(customer, product)
     covered = _place(customer, 6)
     pinned = _place(customer, 4, lot_number="l-a")
-    recall.recall_lot("L-A", "contamination", signed(releaser(), "recall", "L-A"), "Recalled.")
+    recall_leaving_short("L-A", "contamination")
     _lot(product, "L-B", 10, 400, "99.5")  # conforming, but not the lot the pinned line asked for
     db.session.commit()
     db.session.refresh(covered)

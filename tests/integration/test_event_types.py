@@ -33,8 +33,9 @@ def _written_types() -> set[str]:
 
 
 def _every_flow_that_announces() -> None:
-    """Place, approve, reject, confirm, ship, deliver and cancel orders, file a complaint, and recall a lot that one
-    open order cannot do without."""
+    """Place, approve, reject, confirm, ship, deliver and cancel orders, file a complaint, recall a lot that open
+    orders cannot do without (one ordered from it only: flagged; the other backordered), and release the next lot
+    (the backorder is allocated)."""
     product = make_product()
     make_lot(product, "L-ONE", {"LEU-USP-25KG": 11})
     admin = make_customer("admin@acme.example")
@@ -48,6 +49,7 @@ def _every_flow_that_announces() -> None:
     waiting = ordering.place_order(buyer, [{"sku": "LEU-USP-25KG", "quantity": 3}], ADDRESS)
     rejected = ordering.place_order(buyer, [{"sku": "LEU-USP-25KG", "quantity": 3}], ADDRESS)
     ordering.place_order(buyer, lines, ADDRESS)  # open when the lot is recalled
+    ordering.place_order(buyer, [{**lines[0], "lot_number": "L-ONE"}], ADDRESS)  # from that lot only
     db.session.commit()
     approvals.approve(waiting.number, admin)
     approvals.reject(rejected.number, admin, "Not this quarter")
@@ -58,7 +60,8 @@ def _every_flow_that_announces() -> None:
     db.session.commit()
     complaints.file_complaint(buyer, shipped.number, "LEU-USP-25KG", None, "delivery", "One drum arrived dented.")
     db.session.commit()
-    signed_recall("L-ONE", "Foreign matter")  # no other lot: the open orders are left short
+    signed_recall("L-ONE", "Foreign matter")  # no other lot: the open orders are backordered, or short if pinned
+    make_lot(product, "L-TWO", {"LEU-USP-25KG": 1})  # its release fills the backorder
 
 
 def test_every_offered_event_type_is_announced_by_a_real_flow(app):
@@ -104,7 +107,7 @@ def test_the_webhooks_page_the_api_and_the_readme_offer_exactly_the_announced_ty
     endpoint_in = next(s for name, s in spec["components"]["schemas"].items() if name.startswith("EndpointIn"))
     assert endpoint_in["properties"]["events"]["items"]["enum"] == ["*", *EVENT_TYPES]
     described = spec["tags"]
-    never_sent = {"quote.answered", "quote.expired", "invoice.issued", "order.backorder_allocated"}
+    never_sent = {"quote.answered", "quote.expired", "invoice.issued"}
     assert not any(t in str(described) for t in never_sent)
 
     readme = (ROOT / "README.md").read_text()

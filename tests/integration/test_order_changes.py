@@ -18,7 +18,14 @@ from shop.platform.database import utcnow
 from shop.platform.extensions import db
 from shop.platform.outbox import OutboxEvent
 from tests.support.events import Receiver, run_worker
-from tests.support.factories import make_company_with_approval, make_customer, make_lot, make_staff, signed_recall
+from tests.support.factories import (
+    make_company_with_approval,
+    make_customer,
+    make_lot,
+    make_staff,
+    recall_leaving_short,
+    signed_recall,
+)
 from tests.support.mail import drain, outbox_mail
 from tests.support.staff import place
 
@@ -37,21 +44,26 @@ def _mail_to(address: str, subject: str):
     return message
 
 
-def _short_order(product, customer, units: int = 3, cover: int = 0):
+def _recalled_order(product, customer, units: int = 3, cover: int = 0, recall=signed_recall):
     """An order of `units` 25 kg drums drawn from L-BAD, recalled with `cover` units left elsewhere (lot L-COVER)."""
     make_lot(product, "L-BAD", {"LEU-USP-25KG": 10}, expires_in_days=300)
     order = place(customer, "LEU-USP-25KG", units)
     if cover:
         make_lot(product, "L-COVER", {"LEU-USP-25KG": cover}, expires_in_days=500)
     drain()
-    signed_recall("L-BAD", "Supplier audit failed", note=NOTE)
+    recall("L-BAD", "Supplier audit failed", note=NOTE)
     drain()
     return order
 
 
+def _short_order(product, customer, units: int = 3, cover: int = 0):
+    """The same, left short (as recalls left orders before backorders): what fulfilment fills or trims."""
+    return _recalled_order(product, customer, units, cover, recall_leaving_short)
+
+
 def test_a_recall_that_moves_an_open_order_to_another_lot_announces_it_and_the_notice_says_so(app, product,
                                                                                                customer):
-    order = _short_order(product, customer, cover=5)
+    order = _recalled_order(product, customer, cover=5)
 
     (changed,) = _events("order.changed")
     assert changed["number"] == order.number and changed["cause"] == "lot_recalled"
@@ -61,7 +73,8 @@ def test_a_recall_that_moves_an_open_order_to_another_lot_announces_it_and_the_n
         {"kind": "allocated", "sku": "LEU-USP-25KG", "lot_number": "L-COVER", "quantity": 3}]
     assert [a["lot_number"] for a in changed["lines"][0]["allocations"]] == ["L-COVER"]  # the order as it is now
     (recalled,) = _events("lot.recalled")
-    assert recalled["open_orders"] == [{"number": order.number, "changes": changed["changes"], "missing": []}]
+    assert recalled["open_orders"] == [{"number": order.number, "changes": changed["changes"], "missing": [],
+                                        "backordered": []}]
 
     notice = _mail_to(customer.email, "Recall of lot L-BAD")
     assert f"{order.number}: re-allocated" in notice.body
@@ -70,15 +83,21 @@ def test_a_recall_that_moves_an_open_order_to_another_lot_announces_it_and_the_n
     assert [m.subject for m in outbox_mail() if "changed" in m.subject] == []  # one message: the notice
 
 
-def test_a_recall_that_leaves_an_order_short_puts_it_on_hold_and_says_so(app, product, customer):
-    order = _short_order(product, customer, units=3, cover=1)
+def test_a_recall_that_other_lots_cannot_cover_backorders_the_rest_and_says_so(app, product, customer):
+    order = _recalled_order(product, customer, units=3, cover=1)
 
     (changed,) = _events("order.changed")
     assert changed["changes"] == [
         {"kind": "returned", "sku": "LEU-USP-25KG", "lot_number": "L-BAD", "quantity": 3},
-        {"kind": "allocated", "sku": "LEU-USP-25KG", "lot_number": "L-COVER", "quantity": 1}]
+        {"kind": "allocated", "sku": "LEU-USP-25KG", "lot_number": "L-COVER", "quantity": 1},
+        {"kind": "backordered", "sku": "LEU-USP-25KG", "quantity": 2}]
+    assert (changed["missing"], changed["lines"][0]["backordered_quantity"]) == ([], 2)
+    (recalled,) = _events("lot.recalled")
+    assert recalled["open_orders"][0]["backordered"] == [{"sku": "LEU-USP-25KG", "quantity": 2}]
     notice = _mail_to(customer.email, "Recall of lot L-BAD")
-    assert f"{order.number}: on hold, short of 2 units of LEU-USP-25KG" in notice.body
+    assert (f"{order.number}: goes ahead with what it holds; 2 units of LEU-USP-25KG backordered, as no other lot "
+            "has them now: we allocate them from the next lot we release and e-mail you then, and you may cancel "
+            "them on the order's page.") in notice.body
     assert "1 unit of LEU-USP-25KG now comes from lot L-COVER" in notice.body
     assert NOTE in notice.body
 
@@ -226,28 +245,28 @@ def _two_buyers(product):
 
 
 def test_every_buyer_whose_open_order_a_recall_changed_learns_what_happens_to_it(app, product):
-    _, buyers, (moved, short) = _two_buyers(product)
+    _, buyers, (moved, waiting) = _two_buyers(product)
     signed_recall("L-BAD", "Supplier audit failed", note=NOTE)
     drain()
     for buyer in buyers:
         notice = _mail_to(buyer.email, "Recall of lot L-BAD")
         assert f"{moved.number}: re-allocated" in notice.body
-        assert f"{short.number}: on hold, short of 3 units of LEU-USP-25KG" in notice.body
+        assert f"{waiting.number}: goes ahead with what it holds; 3 units of LEU-USP-25KG backordered" in notice.body
 
 
 def test_the_recall_notice_is_not_lost_when_the_buyers_who_placed_the_orders_have_left(app, product):
     from shop.accounts import companies
 
-    admin, (first, second), (moved, short) = _two_buyers(product)
+    admin, (first, second), (moved, waiting) = _two_buyers(product)
     companies.remove_member(admin, first.id)
     db.session.commit()
     signed_recall("L-BAD", "Supplier audit failed", note=NOTE)
     drain()
-    assert f"{short.number}: on hold" in _mail_to(second.email, "Recall of lot L-BAD").body
+    assert f"{waiting.number}: goes ahead" in _mail_to(second.email, "Recall of lot L-BAD").body
     assert [m.to for m in outbox_mail() if m.subject == "Recall of lot L-BAD"] == [[second.email]]
 
     companies.remove_member(admin, second.id)
     db.session.commit()
     signed_recall("L-COVER", "Supplier audit failed", note=NOTE)
     drain()
-    assert f"{moved.number}: on hold" in _mail_to(admin.email, "Recall of lot L-COVER").body
+    assert f"{moved.number}: goes ahead" in _mail_to(admin.email, "Recall of lot L-COVER").body

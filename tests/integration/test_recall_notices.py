@@ -10,6 +10,7 @@ from shop.accounts import people as accounts
 from shop.inventory.models import Batch, BatchStatus, StockMovement
 from shop.ordering.models import NoticeKind, OrderNotice
 from shop.platform.extensions import db
+from tests.support.api import ADDRESS
 from tests.support.factories import make_customer, make_lot, signed_recall
 from tests.support.staff import place, sign_in, text_of  # noqa: F401
 
@@ -131,16 +132,22 @@ def test_the_recall_form_shows_what_will_happen_before_it_is_signed_and_changes_
     assert db.session.scalar(select(Batch.status).where(Batch.lot_number == "L-BAD")) == BatchStatus.RELEASED
 
 
-def test_the_preview_says_which_orders_will_be_left_short(app, client, product, customer):
+def test_the_preview_says_which_orders_will_wait_for_units_no_other_lot_has(app, client, product, customer):
     make_lot(product, "L-BAD", {"LEU-USP-25KG": 10})
     make_lot(product, "L-FEW", {"LEU-USP-25KG": 1})
     first = place(customer, "LEU-USP-25KG", 2)
     second = place(make_customer("b@example.com", "B Ltd"), "LEU-USP-25KG", 4)
+    pinned = ordering.place_order(make_customer("p@example.com", "Pin Ltd"),
+                                  [{"sku": "LEU-USP-25KG", "quantity": 1, "lot_number": "L-BAD"}], ADDRESS)
     db.session.commit()
     sign_in(client, "quality")
     text = text_of(client.get("/staff/batches/L-BAD/recall/new").text)
-    assert f"{first.number} (Acme Nutrition): 2 units off the lot, 1 short after re-allocation" in text
-    assert f"{second.number} (B Ltd): 4 units off the lot, 4 short after re-allocation" in text
+    assert (f"{first.number} (Acme Nutrition): 2 units off the lot, 1 backordered : no other lot has them now, the "
+            "next release fills them (the buyer may cancel them)") in text
+    assert f"{second.number} (B Ltd): 4 units off the lot, 4 backordered" in text
+    # A line ordered from the recalled lot only: no later lot may fill it, so it is short and flagged.
+    assert (f"{pinned.number} (Pin Ltd): 1 unit off the lot, 1 short after re-allocation (ordered from this lot "
+            "only): the order will be flagged") in text
 
 
 def test_a_recall_needs_the_public_note(app, client, product):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from shop.catalog.models import Variant
 from shop.platform.extensions import db
-from tests.support.factories import make_customer, make_lot, make_product, signed_recall
+from tests.support.factories import make_customer, make_lot, make_product, recall_leaving_short
 from tests.support.staff import ADDRESS, place, text_of  # noqa: F401
 from tests.support.staff import sign_in as staff_sign_in
 from tests.support.storefront import sign_in
@@ -68,7 +68,7 @@ def test_staff_dashboard_opens_with_the_work_queue_before_stock(client, product,
     confirmed = place(customer, "LEU-USP-1KG", 3).number
     ordering.confirm_order(confirmed)
     short = place(customer, "LEU-USP-25KG", 4).number
-    signed_recall(doomed.lot_number, "contaminated")  # no other drums: the order falls short
+    recall_leaving_short(doomed.lot_number, "contaminated")  # no other drums: the order falls short
     db.session.commit()
 
     staff_sign_in(client, "fulfilment")

@@ -15,7 +15,7 @@ from shop.ordering.models import Order, OrderStatus
 from shop.ordering.work_queue import work_queue
 from shop.platform.extensions import db
 from shop.platform.outbox import OutboxEvent
-from tests.support.factories import make_customer, make_lot, signed_recall
+from tests.support.factories import make_customer, make_lot, recall_leaving_short
 from tests.support.mail import drain
 from tests.support.staff import place, sign_in, text_of
 from tests.support.storefront import sign_in as storefront_sign_in
@@ -45,7 +45,7 @@ def short_waiting(app, product) -> Order:
     order = place(buyer, "LEU-USP-25KG", 3)
     make_lot(product, "L-COVER", {"LEU-USP-25KG": 1}, expires_in_days=500)
     drain()
-    signed_recall("L-APPR", "Supplier audit failed")
+    recall_leaving_short("L-APPR", "Supplier audit failed")
     db.session.commit()
     drain()
     assert order.status == OrderStatus.AWAITING_APPROVAL and order.needs_attention

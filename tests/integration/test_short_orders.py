@@ -13,7 +13,7 @@ from shop.ordering import shortages
 from shop.ordering.models import Order, OrderStatus
 from shop.platform.errors import IllegalTransition
 from shop.platform.extensions import db
-from tests.support.factories import make_customer, make_lot, signed_recall
+from tests.support.factories import make_customer, make_lot, recall_leaving_short
 from tests.support.sql import count_statements
 from tests.support.staff import place, sign_in, text_of  # noqa: F401
 
@@ -28,7 +28,7 @@ def _short_order(product, customer, *, confirmed: bool = False) -> Order:
     if confirmed:
         ordering.confirm_order(order.number)
         db.session.commit()
-    signed_recall("L-BAD", "Foreign particles")
+    recall_leaving_short("L-BAD", "Foreign particles")
     db.session.commit()
     db.session.expire_all()
     return order
@@ -126,7 +126,7 @@ def test_cancelling_the_missing_units_lets_the_order_go_ahead_with_what_it_holds
     make_lot(product, "L-BAD", {DRUM: 4}, expires_in_days=300)
     make_lot(product, "L-OK", {DRUM: 2}, expires_in_days=800)
     order = place(customer, DRUM, 6)  # 4 from L-BAD, 2 from L-OK
-    signed_recall("L-BAD", "Foreign particles")
+    recall_leaving_short("L-BAD", "Foreign particles")
     db.session.commit()
     sign_in(client, "fulfilment")
     page = client.post(f"/staff/orders/{order.number}/cancel-short", follow_redirects=True)
@@ -199,7 +199,7 @@ def test_a_released_lot_lists_the_short_orders_it_can_serve_with_a_one_click_all
 def _other_short(product):
     make_lot(product, "L-BAD2", {DRUM: 2}, expires_in_days=400)
     order = place(make_customer("second@example.com", "Second Ltd"), DRUM, 2)
-    signed_recall("L-BAD2", "Moisture")
+    recall_leaving_short("L-BAD2", "Moisture")
     db.session.commit()
     return order
 
@@ -214,7 +214,7 @@ def test_short_orders_are_found_in_a_fixed_number_of_statements(app, client, pro
     for i in range(4):
         make_lot(product, f"L-X{i}", {DRUM: 2}, expires_in_days=400)
         place(make_customer(f"c{i}@example.com", f"C{i}"), DRUM, 2)
-        signed_recall(f"L-X{i}", "x")
+        recall_leaving_short(f"L-X{i}", "x")
         db.session.commit()
     assert page_statements(client, "/staff/orders/short") == one
     assert db.session.scalar(select(Order.id).where(Order.needs_attention.is_(False))) is None
@@ -229,7 +229,7 @@ def test_allocating_a_short_order_reads_no_more_statements_for_more_recalled_lot
         make_lot(product, f"L-PART{n}", {DRUM: 2}, expires_in_days=days)
     three = place(customer, DRUM, 6)
     for lot in ("L-ONE", "L-PART0", "L-PART1", "L-PART2"):
-        signed_recall(lot, "Foreign particles")
+        recall_leaving_short(lot, "Foreign particles")
         db.session.commit()
     make_lot(product, "L-NEW", {DRUM: 12}, expires_in_days=900)
     reads = {}

@@ -13,7 +13,7 @@ from shop.platform.audit import AuditEntry
 from shop.platform.errors import IllegalTransition, InvalidInput
 from shop.platform.extensions import db
 from shop.quality import recall
-from tests.support.factories import make_customer, make_lot, make_product, make_staff, signed_recall
+from tests.support.factories import make_customer, make_lot, make_product, make_staff, recall_leaving_short
 from tests.support.staff import ADDRESS, StaffClient, place, sign_in, text_of  # noqa: F401
 from tests.support.storefront import sign_in as storefront_sign_in
 
@@ -24,7 +24,7 @@ def _flagged_order(product, customer) -> Order:
     """An order whose only lot is recalled with no other lot to cover it: the recall flags it."""
     make_lot(product, "L-BAD", {"LEU-USP-25KG": 10})
     order = place(customer, "LEU-USP-25KG", 4)
-    signed_recall("L-BAD", "Foreign particles", make_staff("quality", email="recall@shop.example"))
+    recall_leaving_short("L-BAD", "Foreign particles", make_staff("quality", email="recall@shop.example"))
     db.session.commit()
     assert order.needs_attention is True
     return order
@@ -155,12 +155,12 @@ def test_a_later_recall_flags_a_handled_order_with_its_own_note_only(app, produc
                                           {"sku": "LEU-USP-1KG", "quantity": 3}], ADDRESS)
     db.session.commit()
     quality = make_staff("quality", email="recall@shop.example")
-    signed_recall("L-DRUMS", "Foreign particles", quality)
+    recall_leaving_short("L-DRUMS", "Foreign particles", quality)
     db.session.commit()
     recall.clear_attention(order.number, "Customer takes the tubs now, drums later.")
     db.session.commit()
 
-    signed_recall("L-TUBS", "Moisture", quality)
+    recall_leaving_short("L-TUBS", "Moisture", quality)
     db.session.commit()
     needs_attention, note, _ = _state(order.id)
     assert needs_attention is True

@@ -12,6 +12,7 @@ from shop.ordering.models import Allocation, AllocationStatus, Order
 from shop.platform.errors import IllegalTransition, InvalidInput
 from shop.platform.extensions import db
 from shop.quality import recall
+from tests.support.api import ADDRESS
 from tests.support.factories import make_customer, make_lot, make_staff, releaser, signed
 from tests.support.sql import count_statements
 from tests.support.staff import place, sign_in, text_of  # noqa: F401
@@ -59,7 +60,7 @@ def test_recall_moves_a_pending_order_to_another_lot_fefo(app, product, customer
     assert availability.available_by_variant() == {product.variants[1].id: 12 - 4}
 
 
-def test_recall_flags_an_order_that_other_lots_cannot_cover(app, product, customer):
+def test_recall_backorders_what_other_lots_cannot_cover(app, product, customer):
     make_lot(product, "L-BAD", {"LEU-USP-25KG": 10})
     make_lot(product, "L-SPARE", {"LEU-USP-25KG": 3})
     first = place(customer, "LEU-USP-25KG", 2)
@@ -71,17 +72,33 @@ def test_recall_flags_an_order_that_other_lots_cannot_cover(app, product, custom
     summary = _recall("L-BAD", "Assay drift found on retest", make_staff("quality"))
     db.session.commit()
 
-    # The older order is served first: 2 of the 3 spare drums; the newer one gets the last drum and is flagged.
+    # The older order is served first: 2 of the 3 spare drums; the newer one gets the last drum and waits for the
+    # other 7 (the next release fills them): not short, not flagged.
     assert summary.reallocated == [first.number]
-    assert list(summary.flagged) == [second.number]
-    flagged = db.session.get(Order, second.id)
-    assert flagged.needs_attention is True
-    assert flagged.attention_note == "Lot L-BAD recalled: LEU-USP-25KG short by 7 of 8 units."
+    assert summary.flagged == {}
+    assert summary.backordered == {second.number: "Lot L-BAD recalled and no other lot could replace it: "
+                                                  "LEU-USP-25KG 7 units of 8 units backordered."}
+    waiting = db.session.get(Order, second.id)
+    assert (waiting.needs_attention, waiting.lines[0].backordered_quantity) == (False, 7)
+    assert waiting.history[-1].note == summary.backordered[second.number]
     assert _allocations(second.id) == [("L-BAD", 8, "returned_recalled"), ("L-SPARE", 1, "allocated")]
     assert inventory.check_ledger() == []
-    with pytest.raises(IllegalTransition):  # cannot ship what is not allocated
-        ordering.confirm_order(second.number)
-        fulfilment.ship_order(second.number, "TRK-1")
+
+
+def test_recall_flags_a_line_ordered_from_the_recalled_lot_only(app, product, customer):
+    make_lot(product, "L-BAD", {"LEU-USP-25KG": 10})
+    make_lot(product, "L-SPARE", {"LEU-USP-25KG": 3})
+    pinned = ordering.place_order(customer, [{"sku": "LEU-USP-25KG", "quantity": 2, "lot_number": "L-BAD"}], ADDRESS)
+    db.session.commit()
+    summary = _recall("L-BAD", "Assay drift found on retest")
+    db.session.commit()
+    assert (summary.backordered, list(summary.flagged)) == ({}, [pinned.number])
+    flagged = db.session.get(Order, pinned.id)
+    assert flagged.needs_attention is True
+    assert flagged.attention_note == "Lot L-BAD recalled: LEU-USP-25KG short by 2 of 2 units."
+    assert flagged.lines[0].backordered_quantity == 0
+    with pytest.raises(IllegalTransition):  # cannot confirm (nor ship) what is not allocated
+        ordering.confirm_order(pinned.number)
     db.session.rollback()
 
 
@@ -91,7 +108,7 @@ def test_recall_respects_the_orders_minimum_shelf_life(app, product, customer):
     order = place(customer, "LEU-USP-25KG", 2, min_days=365)
     summary = _recall("L-BAD", "recall")
     db.session.commit()
-    assert list(summary.flagged) == [order.number]
+    assert list(summary.backordered) == [order.number]
     assert _allocations(order.id) == [("L-BAD", 2, "returned_recalled")]
 
 
@@ -136,10 +153,10 @@ def test_recall_page_shows_receivers_and_what_happened_to_open_orders(client, pr
         "confirm": "y", "password": "staff password"}, follow_redirects=True)
     assert page.request.path == "/staff/batches/L-BAD/recall"
     text = text_of(page.text)
-    assert ("Lot L-BAD recalled. 0 open order(s) re-allocated from other lots, 1 flagged for attention, "
-            "2 order(s) given the recall notice, 1 customer(s) received the lot.") in text
+    assert ("Lot L-BAD recalled. 0 open order(s) re-allocated from other lots, 1 backordered for what no other lot "
+            "has, 0 flagged for attention, 2 order(s) given the recall notice, 1 customer(s) received the lot.") in text
     assert f"Acme Nutrition buyer@example.com {shipped.number} LEU-USP-25KG 2" in text
-    assert f"{pending.number} Open Orders Ltd LEU-USP-25KG 5 needs attention" in text
+    assert f"{pending.number} Open Orders Ltd LEU-USP-25KG 5 4 backordered" in text
     assert "Microbial contamination" in text
     assert db.session.scalar(select(Allocation.quantity).join(Allocation.stock).where(
         Allocation.status == AllocationStatus.ALLOCATED)) == 1

@@ -68,6 +68,32 @@ def signed_recall(lot_number: str, reason: str, staff: StaffUser | None = None,
     return recall.recall_lot(lot_number, reason, signed(staff or releaser(), "recall", lot_number), note)
 
 
+def recall_leaving_short(lot_number: str, reason: str, staff: StaffUser | None = None,
+                         note: str = "Do not use this lot; we will replace it."):
+    """signed_recall, then the orders it backordered put back as recalls left them before backorders: the units no
+    other lot replaced missing (the order short and flagged, its note naming them). Such orders still exist (and a
+    line pinned to a recalled lot is short that way today); fulfilment fills, trims or cancels them."""
+    from shop.ordering.models import AllocationStatus, Order
+    from shop.platform.wording import units as in_units
+
+    summary = signed_recall(lot_number, reason, staff, note)
+    orders = db.session.scalars(select(Order).where(Order.number.in_(summary.backordered))).all()
+    for order in orders:
+        shortfalls = []
+        for line in order.lines:
+            if line.backordered_quantity:
+                recalled = sum(a.quantity for a in line.allocations if a.status == AllocationStatus.RETURNED_RECALLED
+                               and a.stock.batch.lot_number == summary.lot_number)
+                shortfalls.append(f"{line.sku} short by {line.backordered_quantity} of {in_units(recalled)}")
+                line.backordered_quantity = 0
+        flag = f"Lot {summary.lot_number} recalled: " + "; ".join(shortfalls) + "."
+        order.attention_note = f"{order.attention_note}\n{flag}".strip() if order.needs_attention else flag
+        order.needs_attention = True
+        summary.flagged[order.number] = summary.backordered.pop(order.number) and flag
+    db.session.flush()
+    return summary
+
+
 def make_lot(product: Product, lot_number: str, units: dict[str, int], *, expires_in_days: int = 700,
              status: str = "released", commit: bool = True, results: dict[str, str] | None = None):
     """Receive a lot, and take it to `status` (quarantine, released, rejected, recalled) through the services;
