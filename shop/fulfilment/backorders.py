@@ -117,7 +117,8 @@ def _served(order: Order, lot_number: str, allocated: list[dict[str, object]], s
     announce.touch(order)
     reason = f"Lot {lot_number} was released: backordered units were allocated from it."
     outbox.announce(outbox.Event(
-        "order.backorder_allocated", lambda: {**order_view(order), "reason": reason, "changes": allocated, "backordered": waiting},
+        "order.backorder_allocated",
+        lambda: {**order_view(order), "reason": reason, "changes": allocated, "backordered": waiting},
         order.customer_id, order.number))
 
 

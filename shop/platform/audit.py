@@ -34,7 +34,8 @@ class AuditEntry(Base):
 AUDIT_ACTIONS = (
     "batch.quarantine", "batch.released", "batch.rejected", "batch.recalled",
     "batch.on_request", "batch.on_request_cleared", "coa.results_recorded", "order.attention_cleared",
-    "order.flagged", "order.reallocated", "order.backordered", "signature.refused", "customer.deactivated", "customer.activated",
+    "order.flagged", "order.reallocated", "order.backordered", "signature.refused", "customer.deactivated",
+    "customer.activated",
     "api_key.revoked", "company.terms", "price_list.created", "price_list.replaced", "price_list.deleted",
     "staff.password_reset_sent", "staff.roles_changed", "complaint.investigated", "complaint.closed",
     "document.added",

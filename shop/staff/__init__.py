@@ -9,6 +9,7 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 from shop.staff import (  # noqa: E402,F401  (registers the views)
     audit,
     auth,
+    backorders,
     batches,
     companies,
     complaints,

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from shop.accounts.models import StaffRole
+from shop.fulfilment import backorders
 from shop.inventory import lots as inventory
 from shop.inventory.models import MovementKind, Stock
 from shop.ordering.work_queue import work_queue
@@ -25,12 +26,13 @@ _ADJUSTMENT_KINDS = {MovementKind.ADJUSTMENT.value, MovementKind.SCRAP.value}
 @bp.get("/")
 @role_required(*ANY_STAFF)
 def dashboard():
-    """The work queue (orders to confirm, needing attention, short), then stock per product, pack size and lot;
-    expiring lots, low stock, quarantine queue, kg by expiry month."""
+    """The work queue (orders to confirm, needing attention, short), backorders per SKU, then stock per product,
+    pack size and lot; expiring lots, low stock, quarantine queue, kg by expiry month."""
     form = DashboardForm(request.args)
     days = form.days.data if form.validate() and form.days.data is not None else 90
     data = reports.dashboard(days, current_app.config["LOW_STOCK_UNITS"])
     return render_template("staff/dashboard.html", form=form, data=data, queue=work_queue(),
+                           backorders=backorders.per_sku(),
                            chart=bar_chart(data.kg_by_month), phone_chart=phone_chart(data.kg_by_month))
 
 

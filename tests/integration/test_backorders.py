@@ -11,15 +11,16 @@ from sqlalchemy import select
 
 from shop import ordering
 from shop.inventory import lots as inventory
-from shop.ordering.models import Order, OrderLine, OrderStatusChange
+from shop.ordering.models import Order, OrderStatusChange
 from shop.platform.database import utcnow
+from shop.platform.errors import InsufficientStock
 from shop.platform.extensions import db
 from shop.platform.outbox import OutboxEvent
 from shop.quality import release
 from tests.support.factories import good_results, make_customer, make_lot, releaser, signed, signed_recall
 from tests.support.mail import drain, outbox_mail
 from tests.support.sql import count_statements
-from tests.support.staff import place, sign_in, text_of
+from tests.support.staff import page_statements, place, sign_in, text_of
 
 pytestmark = pytest.mark.usefixtures("staff_clients")
 DRUM = "LEU-USP-25KG"
@@ -104,3 +105,86 @@ def test_a_release_costs_the_same_statements_for_5_and_50_waiting_orders(app, pr
         assert len(events("order.backorder_allocated")) == (5 if n == 5 else 55)
         assert inventory.check_ledger() == []
     assert counts[0] == counts[1], counts
+
+
+def test_after_a_recall_the_next_release_serves_the_recalled_order_before_a_new_one(app, product, customer):
+    """The issue's story: after a recall, a new order took the two drums just released while the recalled order
+    stayed short. Now the recall backorders them, and the release gives them to the recalled order."""
+    make_lot(product, "L-BAD", {DRUM: 2})
+    recalled = place(customer, DRUM, 2)
+    summary = signed_recall("L-BAD", "Foreign particles")
+    db.session.commit()
+    assert list(summary.backordered) == [recalled.number] and summary.flagged == {}
+    assert waiting_units(recalled)[0] == 2
+    assert inventory.check_ledger() == []
+
+    make_lot(product, "L-NEXT", {DRUM: 2})  # released
+    assert waiting_units(recalled) == (0, [("L-NEXT", 2)])
+    assert inventory.check_ledger() == []
+    newcomer = make_customer("new@example.com", "New Ltd")
+    with pytest.raises(InsufficientStock):  # the released drums are the recalled order's: none is free
+        place(newcomer, DRUM, 2)
+    db.session.rollback()
+    assert inventory.check_ledger() == []
+    (event,) = events("order.backorder_allocated")
+    assert event["number"] == recalled.number
+
+
+def test_a_recall_backorder_waits_for_a_release_that_fits_its_rules(app, product, customer):
+    make_lot(product, "L-BAD", {DRUM: 3}, expires_in_days=800)
+    order = place(customer, DRUM, 3, min_days=365)
+    signed_recall("L-BAD", "Foreign particles")
+    db.session.commit()
+    make_lot(product, "L-SOON", {DRUM: 5}, expires_in_days=200)  # too short-dated for the order
+    assert waiting_units(order) == (3, [])
+    assert events("order.backorder_allocated") == []
+    make_lot(product, "L-LATER", {DRUM: 5}, expires_in_days=700)
+    assert waiting_units(order) == (0, [("L-LATER", 3)])
+    assert inventory.check_ledger() == []
+
+
+def test_a_release_serves_no_closed_order(app, product, customer):
+    make_lot(product, "L-NOW", {DRUM: 2})
+    cancelled = backordered(customer, 1, 2)
+    ordering.cancel_order(cancelled.number)
+    db.session.commit()
+    make_lot(product, "L-NEW", {DRUM: 2})
+    assert waiting_units(cancelled)[1] == []
+    assert events("order.backorder_allocated") == []
+
+
+def test_the_dashboard_and_the_backorders_page_show_what_waits(app, client, product, customer):
+    make_lot(product, "L-NOW", {DRUM: 3, "LEU-USP-1KG": 5})
+    older = backordered(customer, 1, 4, ago=60)
+    newer = backordered(make_customer("new@example.com", "New Ltd"), 1, 2, ago=5)
+    plain = place(customer, "LEU-USP-1KG", 1)
+    sign_in(client, "fulfilment")
+    dashboard = text_of(client.get("/staff/").text)
+    oldest = f"{older.placed_at:%Y-%m-%d %H:%M} UTC"
+    assert (f"Backorders 6 Units open orders wait for, per SKU: the next release of the pack size allocates them, "
+            f"oldest order first. SKU Units backordered Orders Oldest order placed LEU-USP-25KG 6 2 {oldest} "
+            "The orders waiting on stock") in dashboard
+    page = client.get("/staff/backorders")
+    assert page.status_code == 200
+    html, text = page.text, text_of(page.text)
+    assert f"LEU-USP-25KG 6 2 {oldest}" in text
+    assert text.index(older.number) < text.index(newer.number) and plain.number not in text
+    assert f"{older.number} {oldest}" in text and "LEU-USP-25KG: 4 units 4" in text
+    assert f'href="/staff/orders/{older.number}"' in html
+    assert 'href="/staff/backorders"' in client.get("/staff/orders").text  # the nav link
+    assert client.get("/staff/backorders?cursor=nonsense").status_code == 400
+
+
+def test_the_backorders_page_costs_the_same_statements_for_more_orders(app, client, product, customer):
+    make_lot(product, "L-NOW", {DRUM: 30})
+    sign_in(client, "fulfilment")
+    backordered(customer, 1, 1)
+    few = page_statements(client, "/staff/backorders"), page_statements(client, "/staff/")
+    for _ in range(20):
+        backordered(customer, 1, 1)
+    assert (page_statements(client, "/staff/backorders"), page_statements(client, "/staff/")) == few
+
+
+def test_the_backorders_page_is_for_fulfilment(app, client):
+    sign_in(client, "quality")
+    assert client.get("/staff/backorders").status_code == 403

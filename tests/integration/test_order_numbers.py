@@ -16,7 +16,7 @@ from shop.ordering import new_order_number, order_number_is
 from shop.ordering.models import Order
 from shop.platform.extensions import db
 from tests.support.api import ApiClient
-from tests.support.factories import make_lot, make_member, signed_recall
+from tests.support.factories import make_lot, make_member, recall_leaving_short
 from tests.support.staff import sign_in as staff_sign_in
 from tests.support.staff import text_of
 from tests.support.storefront import sign_in
@@ -117,7 +117,7 @@ def test_staff_messages_name_the_order_by_its_own_number_not_as_typed(api, clien
 def test_staff_messages_about_a_short_order_name_it_by_its_own_number(api, client, stocked):
     number = api.order([{"sku": "LEU-USP-25KG", "quantity": 16}]).get_json()["number"]  # both lots' drums
     typed = number.lower()
-    signed_recall("L-SOON", "Foreign particles")
+    recall_leaving_short("L-SOON", "Foreign particles")
     make_lot(stocked, "L-NEW", {"LEU-USP-25KG": 6})
     staff_sign_in(client, "admin")
     filled = client.post(f"/staff/orders/{typed}/fill", follow_redirects=True)

@@ -7,11 +7,13 @@ from html import unescape
 
 import pytest
 
+from shop import ordering
 from shop.accounts.models import StaffRole, StaffUser
 from shop.platform.audit import AuditEntry, audit
 from shop.platform.extensions import db
 from shop.quality import recall
 from shop.reporting import reports
+from tests.support.api import ADDRESS
 from tests.support.factories import good_results, make_lot, make_staff, signed_recall
 from tests.support.staff import page_statements, place, sign_in, text_of  # noqa: F401
 
@@ -30,9 +32,11 @@ def _rows(html: str) -> list[str]:
 
 
 def _flag_and_handle(product, customer, handler: StaffUser) -> str:
-    """Recall a lot an open order draws on, with no other lot to cover it, then clear the flag as `handler`."""
+    """Recall the lot an open order asked for (no other lot may cover it: flagged), then clear the flag as
+    `handler`."""
     make_lot(product, "L-BAD", {"LEU-USP-25KG": 10})
-    order = place(customer, "LEU-USP-25KG", 4)
+    order = ordering.place_order(customer, [{"sku": "LEU-USP-25KG", "quantity": 4, "lot_number": "L-BAD"}], ADDRESS)
+    db.session.commit()
     signed_recall("L-BAD", "Foreign particles", make_staff("quality", email="recall@shop.example"))
     db.session.commit()
     recall.clear_attention(order.number, "Called Acme: they wait for the next lot.", staff=handler)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shop.ordering.work_queue import work_queue
-from tests.support.factories import make_customer, make_lot, signed_recall
+from tests.support.factories import make_customer, make_lot, recall_leaving_short
 from tests.support.staff import place, sign_in, text_of
 
 pytestmark = pytest.mark.usefixtures("staff_clients")
@@ -16,7 +16,7 @@ def test_to_confirm_lists_no_short_order(client, product, customer):
     doomed = make_lot(product, "L-DOOMED", {"LEU-USP-25KG": 5})
     ready = place(customer, "LEU-USP-1KG", 2).number
     short = place(customer, "LEU-USP-25KG", 4).number
-    signed_recall(doomed.lot_number, "contaminated")  # no other drums: the pending order falls short
+    recall_leaving_short(doomed.lot_number, "contaminated")  # no other drums: the pending order falls short
 
     queue = work_queue()
     assert [o.number for o in queue.to_confirm.orders] == [ready] and queue.to_confirm.count == 1
@@ -73,7 +73,7 @@ def test_to_confirm_links_to_the_pending_orders_without_miscounting_them(client,
     doomed = make_lot(product, "L-DOOMED", {"LEU-USP-25KG": 5})
     place(customer, "LEU-USP-1KG", 2)
     place(customer, "LEU-USP-25KG", 4)
-    signed_recall(doomed.lot_number, "contaminated")
+    recall_leaving_short(doomed.lot_number, "contaminated")
     sign_in(client, "fulfilment")
     html = client.get("/staff/").text
     card = text_of(html[html.index('<h3 id="q-confirm"'):html.index('<h3 id="q-attention"')])

@@ -11,7 +11,7 @@ from shop.ordering import shortages
 from shop.platform.extensions import db
 from shop.platform.tx import run_in_transaction
 from tests.support.api import ADDRESS
-from tests.support.factories import make_lot, signed_recall
+from tests.support.factories import make_lot, recall_leaving_short
 
 DRUM, BAG = "LEU-USP-25KG", "LEU-USP-1KG"
 
@@ -46,14 +46,14 @@ def test_every_way_stock_moves_keeps_stock_equal_to_its_movements(app, backend, 
     run_in_transaction(fulfilment.ship_order, shipped, "DHL-1")
     assert _drawn(held) == [("A", 4, "allocated")]
 
-    signed_recall("A", "Foreign particles")  # the held drums move to lot B; the shipped ones stay shipped
+    recall_leaving_short("A", "Foreign particles")  # the held drums move to lot B; the shipped ones stay shipped
     db.session.commit()
     assert _drawn(held) == [("A", 4, "returned_recalled"), ("B", 4, "allocated")]
     assert _drawn(shipped) == [("A", 2, "shipped")]
 
     make_lot(product, "C", {DRUM: 3}, expires_in_days=400)
     short = _place(customer, (DRUM, 9))  # 3 from C, the 6 left of B
-    signed_recall("C", "Wrong label")  # nothing left to replace C: short by 3
+    recall_leaving_short("C", "Wrong label")  # nothing left to replace C: short by 3
     db.session.commit()
     make_lot(product, "D", {DRUM: 5}, expires_in_days=800)
     run_in_transaction(shortages.fill_short_order, short)
