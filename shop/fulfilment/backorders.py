@@ -17,7 +17,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import case, func, select, tuple_, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from shop.accounts.models import Company
 from shop.catalog.models import Variant
@@ -67,12 +68,16 @@ def fill_from_release(batch: Batch, staff_id: int | None = None) -> BackordersFi
     planned = refill.plan(needs, lots, companies, refill.specifications(companies.values(), lots))
     stock_by_id = {s.id: s for s in stocks}
     allocated: dict[int, list[dict[str, object]]] = defaultdict(list)  # by order id: what its buyer is told
+    taken: dict[int, int] = defaultdict(int)  # by line id: units allocated to it now
     for pick in planned.picks:
         order, line = lines[pick.key]
         refill.allocate(order, line, stock_by_id[pick.stock_id], pick.quantity, staff_id=staff_id,
                         reason=f"Order {order.number}: backordered units allocated from lot {batch.lot_number}")
-        line.backordered_quantity -= pick.quantity
+        taken[line.id] += pick.quantity
         allocated[order.id].append(changes.allocated(line.sku, batch.lot_number, pick.quantity))
+    _lower_backorders({lines[line_id][1]: n for line_id, n in taken.items()})
+    # announce.touch for every order served, in one UPDATE (the session's loaded orders get the new values).
+    announce.touch_all(allocated)
     for order in orders:
         if order.id in allocated:
             _served(order, batch.lot_number, allocated[order.id], staff_id)
@@ -81,6 +86,20 @@ def fill_from_release(batch: Batch, staff_id: int | None = None) -> BackordersFi
             filled.still_waiting.append(order.number)
     db.session.flush()
     return filled
+
+
+def _lower_backorders(taken: dict[OrderLine, int]) -> None:
+    """Lower each line's backordered units by what the release allocated to it: one UPDATE for any number of
+    lines (the ORM would send one a line, a thousand for a thousand orders); the loaded lines are told the values
+    written (set_committed_value), so that the events show them and nothing is written twice."""
+    if not taken:
+        return
+    left = {line.id: line.backordered_quantity - n for line, n in taken.items()}
+    db.session.execute(update(OrderLine).where(OrderLine.id.in_(left))
+                       .values(backordered_quantity=case(left, value=OrderLine.id))
+                       .execution_options(synchronize_session=False))
+    for line in taken:
+        set_committed_value(line, "backordered_quantity", left[line.id])
 
 
 def _lock_waiting_orders(variant_ids: set[int]) -> list[Order]:
@@ -106,7 +125,7 @@ def _lock_lot_stock(batch_id: int) -> list[Stock]:
 
 def _served(order: Order, lot_number: str, allocated: list[dict[str, object]], staff_id: int | None) -> None:
     """Record in the order's history what a release allocated to it, and announce it (the e-mail tells the buyer
-    what came and what still waits)."""
+    what came and what still waits); the order is touched already (announce.touch_all)."""
     done = "; ".join(f"{c['sku']} {units(int(c['quantity']))}" for c in allocated)
     waiting = still_backordered(order)
     order.history.append(OrderStatusChange(
@@ -114,7 +133,6 @@ def _served(order: Order, lot_number: str, allocated: list[dict[str, object]], s
         note=f"Backordered units allocated from lot {lot_number} (released): {done}"
              + (f". Still backordered: {', '.join(changes.units_of(m['quantity'], m['sku']) for m in waiting)}"
                 if waiting else "")))
-    announce.touch(order)
     reason = f"Lot {lot_number} was released: backordered units were allocated from it."
     outbox.announce(outbox.Event(
         "order.backorder_allocated",
