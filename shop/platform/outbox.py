@@ -152,8 +152,8 @@ def _write_announced(session: Session) -> None:
     rows = [new_event(announced.type, announced.data() if callable(announced.data) else announced.data,
                       customer_id=announced.customer_id, subject=announced.subject)
             for _, announced in session.info.pop(_ANNOUNCED, [])]
-    if rows:
-        session.connection().execute(insert(OutboxEvent.__table__), rows)
+    if rows:  # RETURNING makes SQLAlchemy batch the rows into one INSERT (insertmanyvalues), not one each
+        session.connection().execute(_INSERT, rows)
 
 
 @event.listens_for(Session, "after_commit")
