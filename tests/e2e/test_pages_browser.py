@@ -21,7 +21,7 @@ from shop.demo import DEMO_CUSTOMER, DEMO_PASSWORD, seed_demo
 from shop.inventory.models import Stock
 from shop.platform.extensions import db
 from tests.support.browser import DESKTOP, PHONE, axe_violations, overflow, screenshot, sticking_out, unreachable_by_tab
-from tests.support.factories import make_lot, signed_recall
+from tests.support.factories import make_lot, recall_leaving_short
 from tests.support.staff import ADDRESS
 
 pytestmark = pytest.mark.browser
@@ -47,7 +47,7 @@ def shop(app):
     fulfilment.ship_order(shipped.number, "DHL-JJD0003900071")
     short = ordering.place_order(buyer, [{"sku": "LEU-EP-25KG", "quantity": 40}], ADDRESS, "PO-4712", 200)
     db.session.commit()
-    signed_recall("EP-2509", "Foreign particles found in retained sample",
+    recall_leaving_short("EP-2509", "Foreign particles found in retained sample",
                   note="Do not use lot EP-2509: foreign particles were found in its retained sample.")
     # Since the shipped order: the 25 kg EP drum costs more, so "Order again" has a price change to flag.
     db.session.scalar(select(Variant).where(Variant.sku == "LEU-EP-25KG")).unit_price = Decimal("1940.00")

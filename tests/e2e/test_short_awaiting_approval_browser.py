@@ -11,7 +11,7 @@ from shop import ordering
 from shop.accounts import companies
 from shop.platform.extensions import db
 from tests.support.browser import DESKTOP, screenshot, staff_signed_in
-from tests.support.factories import make_customer, make_lot, make_staff, signed_recall
+from tests.support.factories import make_customer, make_lot, make_staff, recall_leaving_short
 from tests.support.staff import ADDRESS
 
 pytestmark = pytest.mark.browser
@@ -38,7 +38,7 @@ def test_staff_and_the_approver_see_what_a_short_order_awaiting_approval_misses(
     order = ordering.place_order(buyer, [{"sku": DRUM, "quantity": 3}], ADDRESS)
     db.session.commit()
     make_lot(product, "L-COVER", {DRUM: 1}, expires_in_days=500)
-    signed_recall("L-APPR", "Supplier audit failed")
+    recall_leaving_short("L-APPR", "Supplier audit failed")
     db.session.commit()
     number = order.number
 

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from shop.ordering import shortages
 from shop.platform.extensions import db
 from tests.support.browser import DESKTOP, screenshot, staff_signed_in
-from tests.support.factories import make_customer, make_lot, make_staff, signed_recall
+from tests.support.factories import make_customer, make_lot, make_staff, recall_leaving_short
 from tests.support.staff import ADDRESS
 
 pytestmark = pytest.mark.browser
@@ -44,7 +44,7 @@ def test_the_buyers_shortage_note_says_what_is_still_missing_and_vanishes_when_n
     make_lot(product, "L-BAD", {DRUM: 6}, expires_in_days=400)
     order = ordering.place_order(customer, [{"sku": DRUM, "quantity": 6}], ADDRESS)
     db.session.commit()
-    signed_recall("L-BAD", "Foreign particles")
+    recall_leaving_short("L-BAD", "Foreign particles")
     make_lot(product, "L-FEW", {DRUM: 2}, expires_in_days=500)
     shortages.fill_short_order(order.number)  # a partial refill: 2 of the 6 units
     db.session.commit()
@@ -76,7 +76,7 @@ def test_the_staff_attention_box_says_what_is_still_missing_after_a_partial_refi
     make_lot(product, "L-BAD", {DRUM: 6}, expires_in_days=400)
     order = ordering.place_order(customer, [{"sku": DRUM, "quantity": 6}], ADDRESS)
     db.session.commit()
-    signed_recall("L-BAD", "Foreign particles")  # the recall's note: short by 6 of 6 units
+    recall_leaving_short("L-BAD", "Foreign particles")  # the recall's note: short by 6 of 6 units
     make_lot(product, "L-FEW", {DRUM: 2}, expires_in_days=500)
     shortages.fill_short_order(order.number)  # a partial refill: 2 of the 6 units
     db.session.commit()
@@ -102,7 +102,7 @@ def test_the_packing_slip_names_cancelled_units_and_fits_a4_portrait_with_its_pi
                                  {**ADDRESS, "line2": "Tor 4, Rampe 12 (Anlieferung Montag bis Freitag 7-15 Uhr)"},
                                  purchase_order="PO-2026-000417-NORTHWIND-NUTRITION")
     db.session.commit()
-    signed_recall("L-BAD", "Foreign particles")  # the drums' only lot: the order is flagged
+    recall_leaving_short("L-BAD", "Foreign particles")  # the drums' only lot: the order is flagged
     db.session.commit()
     shortages.cancel_short_units(order.number)  # the drums cannot be supplied: the flag is cleared
     db.session.commit()
