@@ -26,14 +26,11 @@ from shop.inventory.models import Batch, Stock
 from shop.ordering import announce, changes, refill
 from shop.ordering.models import Allocation, Order, OrderLine, OrderStatus, OrderStatusChange
 from shop.ordering.queries import order_options
+from shop.ordering.shortages import OPEN_STATUSES  # the orders that still receive units
 from shop.ordering.views import order as order_view
 from shop.platform import outbox, pagination
 from shop.platform.extensions import db
 from shop.platform.wording import units
-
-# Orders that may still receive units: placed and not yet fully shipped or cancelled.
-WAITING_STATUSES = (OrderStatus.AWAITING_APPROVAL, OrderStatus.PENDING, OrderStatus.CONFIRMED,
-                    OrderStatus.PARTIALLY_SHIPPED)
 
 
 @dataclass
@@ -114,7 +111,7 @@ def _lock_waiting_orders(variant_ids: set[int]) -> list[Order]:
     waiting = select(OrderLine.order_id).where(OrderLine.variant_id.in_(variant_ids),
                                                OrderLine.backordered_quantity > 0)
     orders = db.session.scalars(
-        select(Order).where(Order.id.in_(waiting), Order.status.in_(WAITING_STATUSES))
+        select(Order).where(Order.id.in_(waiting), Order.status.in_(OPEN_STATUSES))
         .order_by(Order.id).with_for_update(of=Order)
         .options(*order_options()).execution_options(populate_existing=True)).all()
     return sorted(orders, key=lambda o: (o.placed_at, o.id))
@@ -169,7 +166,7 @@ def per_sku() -> list[SkuBackorder]:
         select(Variant.sku, func.sum(OrderLine.backordered_quantity), func.count(func.distinct(Order.id)),
                func.min(Order.placed_at))
         .join(Order, Order.id == OrderLine.order_id).join(Variant, Variant.id == OrderLine.variant_id)
-        .where(OrderLine.backordered_quantity > 0, Order.status.in_(WAITING_STATUSES))
+        .where(OrderLine.backordered_quantity > 0, Order.status.in_(OPEN_STATUSES))
         .group_by(Variant.sku).order_by(func.min(Order.placed_at), Variant.sku))
     return [SkuBackorder(sku, int(n), int(orders), oldest) for sku, n, orders, oldest in rows]
 
@@ -192,7 +189,7 @@ class WaitingOrder:
 def waiting_orders(cursor: str | None = None, limit: int = 50) -> pagination.Page:
     """Orders waiting on stock, oldest first (the order a release serves them in), keyset-paginated on (placed_at,
     id): one statement reads a page's backordered lines with their orders."""
-    waiting = (select(Order.id, Order.placed_at).where(Order.status.in_(WAITING_STATUSES),
+    waiting = (select(Order.id, Order.placed_at).where(Order.status.in_(OPEN_STATUSES),
                                                        Order.id.in_(select(OrderLine.order_id)
                                                                     .where(OrderLine.backordered_quantity > 0))))
     if cursor:

@@ -1,6 +1,6 @@
-"""A lot released while orders are placed at once (PostgreSQL): the release serves the orders waiting for it
-before any new order sees the lot; no unit is sold twice, every backordered unit is allocated once or still
-backordered, and the ledger balances."""
+"""A lot released while orders, half of them allowing backorders, are placed at once (PostgreSQL): the release
+serves the orders waiting for it before any new order sees the lot; no unit is sold twice, every ordered unit is
+allocated once or still backordered, and the ledger balances."""
 from __future__ import annotations
 
 import random
@@ -28,14 +28,13 @@ WAITING, PLACING, NEW_LOT = 12, 24, 32
 
 
 def _waiting_orders(customer) -> int:
-    """WAITING orders holding one drum each and waiting for 1 to 3 more, oldest first; their units backordered."""
+    """WAITING orders, placed hours ago while no drum was in stock, each waiting for 1 to 3 (allow_backorder);
+    the units owed."""
     rng, total = random.Random(25), 0
     for n in range(WAITING):
-        order = ordering.place_order(customer, [{"sku": DRUM, "quantity": 1}], ADDRESS)
         waiting = rng.randint(1, 3)
-        line = order.lines[0]
-        line.quantity += waiting
-        line.backordered_quantity = waiting
+        order = ordering.place_order(customer, [{"sku": DRUM, "quantity": waiting}], ADDRESS, allow_backorder=True)
+        assert order.lines[0].backordered_quantity == waiting
         order.placed_at = utcnow() - timedelta(hours=WAITING - n)
         total += waiting
     db.session.commit()
@@ -47,10 +46,10 @@ def test_a_release_racing_new_orders_gives_the_waiting_orders_their_units_first(
     app = make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": PLACING + 4, "max_overflow": 0, "pool_timeout": 60})
     with app.app_context():
         product = make_product()
-        make_lot(product, "L-NOW", {DRUM: WAITING + 5})  # each waiting order holds one; five free for new orders
         batch = make_lot(product, "L-NEW", {DRUM: NEW_LOT}, status="quarantine")
         release.record_results(batch, good_results(product))
         owed = _waiting_orders(make_customer("waiting@example.com", "Waiting Ltd"))
+        make_lot(product, "L-NOW", {DRUM: 5})  # what new orders find before the release
         keys = [accounts.create_api_key(make_customer(f"new{n}@example.com", f"New {n}")) for n in range(6)]
         qa = releaser()
         db.session.commit()
@@ -69,7 +68,8 @@ def test_a_release_racing_new_orders_gives_the_waiting_orders_their_units_first(
             barrier.wait()
             quantity = 1 + i % 3
             response = client.post("/api/v1/orders", json={"lines": [{"sku": DRUM, "quantity": quantity}],
-                                                           "shipping_address": ADDRESS},
+                                                           "shipping_address": ADDRESS,
+                                                           "allow_backorder": i % 2 == 0},
                                    headers={"Authorization": f"Bearer {keys[i % len(keys)]}",
                                             "Idempotency-Key": f"backorder-race-{i}"})
             return response.status_code, quantity
@@ -86,14 +86,13 @@ def test_a_release_racing_new_orders_gives_the_waiting_orders_their_units_first(
             live = db.session.scalar(select(func.coalesce(func.sum(Allocation.quantity), 0)).where(
                 Allocation.stock_id == stock.id, Allocation.status == AllocationStatus.ALLOCATED))
             assert stock.allocated == live <= stock.on_hand
-        # Every backordered unit is allocated once or still backordered.
-        lines = db.session.scalars(select(OrderLine).join(Order).where(Order.customer.has(
-            email="waiting@example.com"))).all()
+        # Every ordered unit is allocated once or still backordered; an order allowing backorders is never refused.
+        lines = db.session.scalars(select(OrderLine)).all()
         assert all(line.held + line.backordered_quantity == line.quantity for line in lines)
-        still = sum(line.backordered_quantity for line in lines)
+        assert all(status == 201 for i, (status, _) in enumerate(results) if i % 2 == 0)
         # The waiting orders were served first: the new lot went to them before any new order saw it.
-        assert still == max(0, owed - NEW_LOT)
-        placed = sum(quantity for status, quantity in results if status == 201)
-        assert placed <= 5 + max(0, NEW_LOT - owed)
-        assert 201 in {status for status, _ in results}
+        waiting = db.session.scalars(select(OrderLine).join(Order).where(Order.customer.has(
+            email="waiting@example.com"))).all()
+        assert owed <= NEW_LOT and sum(line.backordered_quantity for line in waiting) == 0
+        assert 409 in {status for status, _ in results}  # orders refusing a backorder found the drums gone
         assert inventory.check_ledger() == []
