@@ -4,7 +4,7 @@ waits, per SKU and per order. Every step balances the ledger."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -17,7 +17,15 @@ from shop.platform.errors import InsufficientStock
 from shop.platform.extensions import db
 from shop.platform.outbox import OutboxEvent
 from shop.quality import release
-from tests.support.factories import good_results, make_customer, make_lot, releaser, signed, signed_recall
+from tests.support.factories import (
+    good_results,
+    make_customer,
+    make_lot,
+    make_staff,
+    releaser,
+    signed,
+    signed_recall,
+)
 from tests.support.mail import drain, outbox_mail
 from tests.support.sql import count_statements
 from tests.support.staff import page_statements, place, sign_in, text_of
@@ -188,3 +196,21 @@ def test_the_backorders_page_costs_the_same_statements_for_more_orders(app, clie
 def test_the_backorders_page_is_for_fulfilment(app, client):
     sign_in(client, "quality")
     assert client.get("/staff/backorders").status_code == 403
+
+
+def test_a_lot_released_by_import_batch_fills_backorders_in_the_same_transaction(app, runner, product, customer,
+                                                                                  tmp_path):
+    make_lot(product, "L-NOW", {DRUM: 1})
+    order = backordered(customer, 1, 2)
+    make_staff("quality")
+    lot = {"product": product.slug, "lot_number": "IMP-B", "manufactured_on": date.today().isoformat(),
+           "expires_on": (date.today() + timedelta(days=900)).isoformat(), "units": {DRUM: 5},
+           "results": good_results(product)}
+    path = tmp_path / "lot.json"
+    path.write_text(json.dumps(lot))
+    result = runner.invoke(args=["shop", "import-batch", str(path), "--release", "--signed-by",
+                                 "quality@shop.example"], input="staff password\n")
+    assert result.exit_code == 0, result.output
+    assert waiting_units(order) == (0, [("IMP-B", 2), ("L-NOW", 1)])
+    assert [e["number"] for e in events("order.backorder_allocated")] == [order.number]
+    assert inventory.check_ledger() == []
