@@ -165,9 +165,10 @@ EVENT_DATA: dict[str, Any] = {
                       "changes": [{"kind": "returned", "sku": "LEU-USP-25KG", "lot_number": "USP-2501",
                                    "quantity": 2}],
                       "missing": [{"sku": "LEU-USP-25KG", "quantity": 2}]},
-    "order.backorder_allocated": {
-        **CONFIRMED, "reason": "Lot USP-2502 was released: backordered units were allocated from it.",
-        "changes": [{"kind": "allocated", "sku": "LEU-USP-25KG", "lot_number": "USP-2502", "quantity": 2}],
+    "order.backorder_allocated": {  # its two drums were backordered until lot USP-2501 was released
+        **CONFIRMED, "allow_backorder": True,
+        "reason": "Lot USP-2501 was released: backordered units were allocated from it.",
+        "changes": [{"kind": "allocated", "sku": "LEU-USP-25KG", "lot_number": "USP-2501", "quantity": 2}],
         "backordered": []},
     "order.confirmed": CONFIRMED,
     "order.shipped": {**PARTLY_SHIPPED, "shipment": "LS-2026-04711-S1"},  # one per shipment, named by its number
