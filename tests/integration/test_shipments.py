@@ -144,12 +144,14 @@ def test_shipping_more_than_is_allocated_is_refused_and_changes_nothing(confirme
 
 def test_a_recall_takes_the_units_of_a_partly_shipped_order_back_and_it_cannot_ship_them(confirmed):
     _ship(confirmed.number, Pick(0, 2))  # L-EARLY's two drums left; L-LATE's three wait
-    signed_recall("L-LATE", "Foreign particles")  # no other lot: the three are missing now
+    signed_recall("L-LATE", "Foreign particles")  # no other lot: the three are backordered now
     db.session.commit()
-    with pytest.raises(IllegalTransition, match="cannot be shipped while it is short: LEU-USP-25KG misses 3 of 5"):
+    with pytest.raises(InvalidInput, match="LEU-USP-25KG has no units of lot L-LATE allocated and not shipped"):
         fulfilment.ship(confirmed.number, [Pick(0, 1, "L-LATE")], tracking_reference="JJD-2")
     db.session.rollback()
-    assert _levels("L-LATE") == (6, 0) and ordering.get_order(confirmed.number).shipments[-1].sequence == 1
+    order = ordering.get_order(confirmed.number)
+    assert _levels("L-LATE") == (6, 0) and order.shipments[-1].sequence == 1
+    assert (order.status, order.lines[0].backordered_quantity) == (OrderStatus.PARTIALLY_SHIPPED, 3)
     assert inventory.check_ledger() == []
 
 
