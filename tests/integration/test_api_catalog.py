@@ -179,6 +179,7 @@ def test_openapi_document_is_public_valid_and_describes_auth_errors_and_idempote
     assert {"type", "title", "status", "detail", "errors", "short_lines"} <= set(problem)
     assert set(spec["paths"]) == {"/api/v1/products", "/api/v1/products/{slug}", "/api/v1/batches/{lot_number}",
                                   "/api/v1/orders", "/api/v1/orders/{number}", "/api/v1/orders/{number}/cancel",
+                                  "/api/v1/orders/{number}/cancel-backorder",
                                   "/api/v1/webhook-endpoints", "/api/v1/webhook-endpoints/{endpoint_id}",
                                   "/api/v1/webhook-endpoints/{endpoint_id}/deliveries",
                                   "/api/v1/webhook-endpoints/{endpoint_id}/test",
