@@ -203,6 +203,15 @@ def test_every_operation_runs_through_the_generated_client(generated, live_serve
     drive("deleteWebhookEndpoint", "webhooks.delete_webhook_endpoint", 204,
           lambda m: m.sync_detailed(endpoint_id=created.id, client=admin), None)
 
+    short = _model("OrderIn").from_dict({**order_in.to_dict(), "lines": [{"sku": "LEU-USP-1KG", "quantity": 55}],
+                                         "allow_backorder": True})
+    waiting_too = _api("orders.place_order").sync_detailed(client=bob, body=short).parsed
+    assert (waiting_too.lines[0].backordered_quantity, waiting_too.allow_backorder) == (5, True)
+    trimmed = drive("cancelBackorder", "orders.cancel_backorder", 200,
+                    lambda m: m.sync_detailed(number=waiting_too.number, client=buyer, body=_model("CancelIn")()),
+                    "Order")
+    assert (trimmed.lines[0].backordered_quantity, trimmed.lines[0].cancelled_quantity) == (0, 5)
+
     # A refusal parses as the generated Problem, with the documented status.
     refused = _api("orders.get_order").sync_detailed(number=placed.number, client=authenticated("lsk_wrong"))
     assert refused.status_code == 401 and isinstance(refused.parsed, _model("Problem"))
