@@ -56,14 +56,14 @@ def line_prices(quote: Quote) -> dict[int, LinePrices]:
     """Per line position, the list and contract unit price of its quantity (three statements for any number of
     lines: the pack sizes with their price breaks, and the contracts)."""
     variant_ids = [line.variant_id for line in quote.lines]
-    db.session.scalars(select(Variant).where(Variant.id.in_(variant_ids))
-                       .options(selectinload(Variant.price_breaks))).all()  # each line's `variant`, loaded once
+    variants = {v.id: v for v in db.session.scalars(select(Variant).where(Variant.id.in_(variant_ids))
+                                                   .options(selectinload(Variant.price_breaks)))}
     contract = price_lists.contract_tiers(quote.company_id, variant_ids)
     prices = {}
     for line in quote.lines:
-        tiers = contract.get(line.variant_id, [])
-        price = price_lists.variant_price(line.variant, line.quantity, tiers)
-        prices[line.position] = LinePrices(price_lists.variant_price(line.variant, line.quantity).unit_price,
+        variant, tiers = variants[line.variant_id], contract.get(line.variant_id, [])
+        price = price_lists.variant_price(variant, line.quantity, tiers)
+        prices[line.position] = LinePrices(price_lists.variant_price(variant, line.quantity).unit_price,
                                            price.unit_price if price.source == "contract" else None)
     return prices
 
@@ -122,14 +122,22 @@ def answer_quote(number: str):
         answered = run_in_transaction(sales.answer_quote, quote.number, prices, form.valid_until.data,
                                       form.note.data or "", bool(form.hold.data), current_staff())
     except InvalidInput as exc:
-        fields = {f"lines.{position}.unit_price": entry.name
-                  for position, entry in zip(positions, form.unit_prices, strict=True)}
-        return _page(number, answer=form, leftover=show_errors(form, exc.errors, fields), status=422)
+        return _page(number, answer=form, leftover=_show_answer_errors(form, positions, exc.errors), status=422)
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(url_for("staff.quote", number=quote.number), 303)
     flash(_answered_message(answered), "success")
     return redirect(url_for("staff.quote", number=answered.number), 303)
+
+
+def _show_answer_errors(form: AnswerQuoteForm, positions: list[int], errors: dict[str, list[str]]) -> list[str]:
+    """The service's errors beside their fields: `lines.<position>.unit_price` beside that line's price input;
+    return those no field shows."""
+    prices = {f"lines.{position}.unit_price": entry for position, entry in zip(positions, form.unit_prices,
+                                                                              strict=True)}
+    for path in [path for path in errors if path in prices]:
+        prices[path].errors = [*prices[path].errors, *errors.pop(path)]
+    return show_errors(form, errors)
 
 
 def _answered_message(quote: Quote) -> str:

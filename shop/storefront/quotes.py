@@ -17,7 +17,7 @@ from shop import sales
 from shop.catalog import price_lists
 from shop.catalog.models import Variant
 from shop.ordering.checks import MAX_LINE_QUANTITY, MAX_SHELF_LIFE_DAYS
-from shop.ordering.idempotency import FORM_RULES
+from shop.ordering.idempotency import FORM_RULES, KeyReused
 from shop.platform.errors import DomainError, InsufficientStock, InvalidInput, NotFound
 from shop.platform.extensions import db
 from shop.platform.tx import run_in_transaction
@@ -117,6 +117,10 @@ def quote_request():
                                        key_rules=FORM_RULES)
     except InvalidInput as exc:
         return _render_request(form, _line_errors(form, exc.errors), status=422)
+    except KeyReused:  # this page's token requested another quote already (a second tab, a back button)
+        form.token.data = secrets.token_urlsafe(24)
+        return _render_request(form, ["This form was already used to request a quote. Check the lines, then send "
+                                      "it again to request another one."], status=409)
     number = outcome.quote["number"]
     if not outcome.replayed:
         flash(f"Quote {number} is requested: our sales team answers it with prices, and we e-mail you then.",

@@ -13,7 +13,7 @@ from shop import sales
 from shop.catalog import price_lists
 from shop.platform.extensions import db
 from shop.sales.models import Quote
-from tests.support.api import ADDRESS, api, assert_problem, available, order_count, rival, stocked  # noqa: F401
+from tests.support.api import ADDRESS, assert_problem, available, order_count
 from tests.support.factories import make_staff
 
 DRUM = "LEU-USP-25KG"

@@ -13,7 +13,6 @@ from shop.catalog import price_lists
 from shop.ordering.models import Order
 from shop.platform.extensions import db
 from shop.sales.models import Quote
-from tests.support.api import stocked  # noqa: F401
 from tests.support.factories import make_customer, make_staff
 from tests.support.staff import text_of
 from tests.support.storefront import CHECKOUT_ADDRESS, field_error, sign_in
@@ -68,7 +67,11 @@ def test_a_buyer_requests_a_quote_for_the_carts_lines(buyer, stocked):
     assert quote.min_remaining_shelf_life_days == 120 and quote.needed_by.isoformat() == "2099-05-01"
     listed = client.get("/quotes")
     assert number in listed.text and 'href="/quotes"' in listed.text  # My quotes, in the navigation
-    assert _request(client, [(DRUM, 6)]).status_code == 303 and _quote_count() == 1  # the same form twice: one
+    again = _request(client, [(DRUM, 6)], min_remaining_shelf_life_days="120", needed_by="2099-05-01",
+                     note="Six drums, one lot please.")
+    assert again.status_code == 303 and _quote_count() == 1  # the same form sent twice: one quote
+    other = _request(client, [(DRUM, 9)])  # the same page's token with another request: asked to look again
+    assert other.status_code == 409 and _quote_count() == 1
 
 
 def test_a_product_page_asks_for_a_quote_of_one_pack_size(buyer, stocked):

@@ -13,7 +13,7 @@ from shop import sales
 from shop.catalog import price_lists
 from shop.platform.extensions import db
 from shop.sales.models import Quote, QuoteStatus
-from tests.support.api import api, available, stocked  # noqa: F401
+from tests.support.api import available
 from tests.support.factories import make_staff
 from tests.support.staff import page_statements, sign_in, text_of
 from tests.support.storefront import field_error
@@ -49,7 +49,7 @@ def test_the_queue_lists_requested_quotes_first_oldest_first_each_linked(api, st
     assert page.status_code == 200
     assert page.text.index(second) < page.text.index(third) < page.text.index(first)  # the answered one last
     assert f'href="/staff/quotes/{second}"' in page.text
-    assert "1,950.00" in page.text  # the drum's list price beside its line
+    assert "1,850.00" in page.text  # the drum's list price for 8 (its price break) beside its line
     assert 'href="/staff/quotes"' in page.text  # the navigation's link
 
 
@@ -57,7 +57,7 @@ def test_a_quote_page_shows_list_and_contract_prices_and_answers_with_a_hold(api
     number = _requested(api, [(DRUM, 8), (TUB, 5)])
     page = seller.get(f"/staff/quotes/{number}")
     text = text_of(page.text)
-    assert "1,950.00" in text and "96.00" in text  # the list prices of the drum and the tub
+    assert "1,850.00" in text and "96.00" in text  # the list prices of 8 drums (a price break) and of the tub
     assert f'value="{(price_lists.today() + timedelta(days=14)).isoformat()}"' in page.text  # two weeks by default
     assert "Hold the stock" in text
     answered = seller.post(f"/staff/quotes/{number}/answer",
