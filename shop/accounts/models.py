@@ -208,6 +208,7 @@ class StaffRole(enum.StrEnum):
     WAREHOUSE = "warehouse"
     QUALITY = "quality"  # the quality unit: records results, and alone signs releases, rejections and recalls
     FULFILMENT = "fulfilment"
+    SALES = "sales"  # answers quotes (prices, holds) and sample requests
 
 
 class StaffUserRole(Base):

@@ -120,6 +120,27 @@ ORDER_IN = {"lines": [{"sku": "LEU-USP-25KG", "quantity": 2, "lot_number": "usp-
             "shipping_address": {k: v for k, v in ADDRESS.items() if v is not None},
             "purchase_order": "PO-2026-0318", "min_remaining_shelf_life_days": 180, "single_lot": True}
 
+QUOTE_IN = {"lines": [{"sku": "LEU-USP-25KG", "quantity": 20}], "min_remaining_shelf_life_days": 365,
+            "needed_by": "2026-04-15", "note": "Twenty drums for the April production run; one lot if you can."}
+QUOTE = {"number": "Q-2026-00012", "status": "requested", "requested_at": "2026-03-09T10:21:05.118000+00:00",
+         "requested_by": "ERP integration (lsk_7Qx2)",
+         "lines": [{"sku": "LEU-USP-25KG", "quantity": 20, "unit_price": None, "line_total": None,
+                    "held_quantity": 0}],
+         "valid_until": None, "hold": False, "note": QUOTE_IN["note"], "answer_note": "", "order": None,
+         "min_remaining_shelf_life_days": 365, "needed_by": "2026-04-15"}
+ANSWERED_QUOTE = {**QUOTE, "status": "answered",
+                  "lines": [{**QUOTE["lines"][0], "unit_price": "1780.00", "line_total": "35600.00",
+                             "held_quantity": 20}],
+                  "valid_until": "2026-03-23", "hold": True,
+                  "answer_note": "All twenty drums from lot USP-2503 (expires 2028-02), held for you until the 23rd."}
+QUOTE_ORDER = {**ORDER, "number": "LS-2026-04790", "min_remaining_shelf_life_days": 365, "single_lot": False,
+               "lines": [{**ORDER["lines"][0], "quantity": 20, "unit_price": "1780.00", "line_total": "35600.00",
+                          "net_mass_kg": "500", "lot_number": None,
+                          "allocations": [{"lot_number": "USP-2503", "quantity": 20, "expires_on": "2028-02-29",
+                                           "recalled": False}]}],
+               "subtotal": "35600.00", "total": "35600.00"}
+ACCEPT_QUOTE_IN = {"shipping_address": ORDER_IN["shipping_address"], "purchase_order": "PO-2026-0402"}
+
 # operationId: {"request": body example, status: response body example}
 OPERATIONS: dict[str, dict[str, Any]] = {
     "listProducts": {"200": {"items": [PRODUCT], "next_cursor": "cHJvZHVjdHM6MTox"}},
@@ -132,6 +153,12 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     "cancelBackorder": {"request": {}, "200": BACKORDER_CANCELLED},
     "approveOrder": {"request": {"note": "Approved for the March production run."},
                      "200": {**ORDER, "status": "pending"}},
+    "listQuotes": {"200": {"items": [ANSWERED_QUOTE], "next_cursor": None}},
+    "requestQuote": {"request": QUOTE_IN, "201": QUOTE},
+    "getQuote": {"200": ANSWERED_QUOTE},
+    "acceptQuote": {"request": ACCEPT_QUOTE_IN, "201": {**QUOTE_ORDER, "purchase_order": "PO-2026-0402"}},
+    "declineQuote": {"request": {}, "200": {**ANSWERED_QUOTE, "status": "declined", "lines": [
+        {**ANSWERED_QUOTE["lines"][0], "held_quantity": 0}]}},
     "rejectOrder": {"request": {"note": "Over this quarter's budget: order again in April."},
                     "200": CANCELLED},
     "getCompany": {"200": COMPANY},
@@ -177,6 +204,9 @@ EVENT_DATA: dict[str, Any] = {
     "lot.recalled": {"lot_number": "USP-2501", "message": "Out-of-specification assay on retest.",
                      "orders": ["LS-2026-04711"], "open_orders": []},
     "complaint.updated": {**COMPLAINT, "status": "investigating"},
+    "quote.answered": ANSWERED_QUOTE,
+    "quote.expired": {**ANSWERED_QUOTE, "status": "expired", "lines": [{**ANSWERED_QUOTE["lines"][0],
+                                                                        "held_quantity": 0}]},
     "ping": {"endpoint_id": 7, "message": "A test event from the Leucine Shop: your endpoint answers."},
 }
 

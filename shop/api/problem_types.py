@@ -67,6 +67,12 @@ SHOP_PROBLEMS = (
         "Read the order (`GET /api/v1/orders/{number}`) to see its status. An order can be cancelled while it "
         "is pending or confirmed; after that, contact the seller."),
     ProblemType(
+        "quote-not-open", "Quote not open", 409,
+        "The quote cannot be accepted: it is not `answered` (still `requested`, or already accepted, declined, "
+        "withdrawn or expired), or its `valid_until` day has passed. No order was placed.",
+        "Read the quote (`GET /api/v1/quotes/{number}`) to see its status and `valid_until`. For a quote that "
+        "has ended, request a new one (`POST /api/v1/quotes`); a quote still `requested` awaits our answer."),
+    ProblemType(
         "not-found", "Not Found", 404,
         "Nothing is at that address for your key: an unknown product, lot or path, a lot that is not released, "
         "or an order of another company (which answers exactly as an unknown one).",

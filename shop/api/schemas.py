@@ -32,6 +32,8 @@ from shop.platform.fields import DecimalString, OutSchema
 from shop.platform.pagination import decode_cursor
 from shop.quality.coa import Certificate
 from shop.quality.models import SIGNER_CAPACITIES
+from shop.sales.rules import MAX_NOTE
+from shop.sales.views import QuoteSchema
 
 CENT = Decimal("0.01")
 
@@ -491,3 +493,49 @@ class CancelInSchema(Schema):
 class DecisionInSchema(Schema):
     note = fields.String(load_default="", validate=validate.Length(max=500),
                          metadata={"description": "Told to the buyer who placed the order."})
+
+
+# --- Quotes -------------------------------------------------------------------------------------------
+
+class QuoteQuerySchema(PageQuerySchema):
+    # Passed on as sent: shop.sales decodes it, and a damaged one is 422 at `cursor`.
+    cursor = fields.String(metadata={"description": "`next_cursor` of the previous page; empty or absent: the "
+                                                    "first page."})
+
+
+class QuoteLineInSchema(Schema):
+    sku = fields.String(required=True, validate=validate.Length(1, 40), metadata={"example": "LEU-USP-25KG"})
+    quantity = fields.Integer(
+        required=True, strict=True, validate=validate.Range(1, MAX_LINE_QUANTITY, error=_QUANTITY_MESSAGE),
+        error_messages={"invalid": _QUANTITY_MESSAGE},
+        metadata={"description": "Units (packs) to be quoted for, a JSON integer."})
+
+
+class QuoteInSchema(Schema):
+    # The shapes only: shop.sales checks the values (an unknown SKU, a SKU twice, `needed_by` in the past, an
+    # overlong note) and answers every error at once, by field path.
+    lines = fields.List(fields.Nested(QuoteLineInSchema), required=True,
+                        validate=validate.Length(1, MAX_LINES, error=f"A quote has 1 to {MAX_LINES} lines."),
+                        metadata={"description": "One line per SKU; a SKU on two lines is refused."})
+    min_remaining_shelf_life_days = fields.Integer(
+        strict=True, allow_none=True, validate=validate.Range(0, MAX_SHELF_LIFE_DAYS),
+        metadata={"description": "The shelf life the goods must have left, in days: a hold sets aside only lots "
+                                 "that expire later than that."})
+    needed_by = fields.Date(allow_none=True, metadata={"description": "When you need the goods (today or later).",
+                                                       "example": "2026-04-15"})
+    note = fields.String(allow_none=True, metadata={"description": "Anything sales should know (delivery schedule, "
+                                                                   f"documents needed), up to {MAX_NOTE} characters.",
+                                                    "maxLength": MAX_NOTE})
+
+
+class AcceptQuoteInSchema(Schema):
+    shipping_address = fields.Nested(ShippingAddressSchema, required=True)
+    purchase_order = fields.String(allow_none=True, validate=validate.Length(max=MAX_PURCHASE_ORDER),
+                                   metadata={"description": "Your purchase-order reference."})
+
+
+class DeclineQuoteInSchema(Schema):
+    """A decline takes no members; an unknown one is refused (422), never silently dropped."""
+
+
+QuotePageSchema = _page_schema(QuoteSchema, "QuotePage")

@@ -6,5 +6,5 @@ from __future__ import annotations
 EVENT_TYPES = (
     "order.placed", "order.approved", "order.changed", "order.confirmed", "order.shipped", "order.delivered",
     "order.cancelled", "order.rejected", "order.needs_attention", "order.backorder_allocated", "lot.recalled",
-    "complaint.updated",
+    "complaint.updated", "quote.answered", "quote.expired",
 )

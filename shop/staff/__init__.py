@@ -18,6 +18,7 @@ from shop.staff import (  # noqa: E402,F401  (registers the views)
     events,
     inventory,
     orders,
+    quotes,
     staff_users,
     trace,
 )

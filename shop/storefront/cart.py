@@ -275,7 +275,7 @@ def _checkout_key(token: str) -> str:
     return CHECKOUT_KEY_PREFIX + token
 
 
-def _starting_address(customer: Customer) -> dict[str, str]:
+def starting_address(customer: Customer) -> dict[str, str]:
     """Where the buyer's last order went; for a first order, the company's billing address."""
     last = db.session.scalar(select(Order).where(Order.customer_id == customer.id)
                              .order_by(Order.placed_at.desc(), Order.id.desc()).limit(1))
@@ -323,7 +323,7 @@ def checkout():
     if not cart.lines:
         flash("Your cart is empty: add a pack size first.", "info")
         return redirect(url_for("storefront.cart"))
-    form = CheckoutForm(formdata=None, data=_starting_address(current_customer()))
+    form = CheckoutForm(formdata=None, data=starting_address(current_customer()))
     form.token.data = _checkout_token()
     return _render_checkout(form, cart, {})
 

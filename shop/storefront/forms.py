@@ -57,8 +57,9 @@ class UpdateCartForm(FlaskForm):
         NumberRange(0, MAX_LINE_QUANTITY, f"Enter a whole number of units from 0 to {MAX_LINE_QUANTITY:,}.")])
 
 
-class CheckoutForm(FlaskForm):
-    token = HiddenField()
+class ShippingAddressForm(FlaskForm):
+    """Where an order goes: what checkout and the acceptance of a quote ask alike."""
+
     name = StringField("Recipient or company", validators=[DataRequired("Who receives the goods?"),
                                                            Length(max=ADDRESS_FIELDS["name"])])
     line1 = StringField("Address line 1", validators=[DataRequired("The street address is required."),
@@ -72,6 +73,14 @@ class CheckoutForm(FlaskForm):
                           validators=[DataRequired("Choose the country.")])
     purchase_order = StringField("Your purchase-order reference (optional)",
                                  validators=[Optional(), Length(max=MAX_PURCHASE_ORDER)])
+
+    def address(self) -> dict[str, str]:
+        return {f: (getattr(self, f).data or "").strip()
+                for f in ("name", "line1", "line2", "city", "postal_code", "country")}
+
+
+class CheckoutForm(ShippingAddressForm):
+    token = HiddenField()
     min_remaining_shelf_life_days = IntegerField(
         "Minimum remaining shelf life in days (optional)",
         validators=[Optional(), NumberRange(0, MAX_SHELF_LIFE_DAYS,
@@ -79,10 +88,6 @@ class CheckoutForm(FlaskForm):
 
     single_lot = BooleanField("Ship each line from one lot")
     allow_backorder = BooleanField("Ship what is in stock now, the rest when it is made")
-
-    def address(self) -> dict[str, str]:
-        return {f: (getattr(self, f).data or "").strip()
-                for f in ("name", "line1", "line2", "city", "postal_code", "country")}
 
 
 ANY_LOT = SelectChoice("", "Any lot (first expiry first)")
@@ -155,6 +160,13 @@ class ApiKeyForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
+
+
+class AcceptQuoteForm(ShippingAddressForm):
+    """Accept a quote into an order: where it goes and the buyer's reference; `token` makes a form sent twice
+    one order."""
+
+    token = HiddenField()
 
 
 class SetPasswordForm(FlaskForm):
