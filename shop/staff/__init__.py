@@ -1,5 +1,5 @@
 """Staff pages under /staff: inventory, batches and QC, ledger, fulfilment, traceability, product documents,
-audit log."""
+sample requests, audit log."""
 from __future__ import annotations
 
 from flask import Blueprint
@@ -17,6 +17,7 @@ from shop.staff import (  # noqa: E402,F401  (registers the views)
     events,
     inventory,
     orders,
+    samples,
     staff_users,
     trace,
 )

@@ -13,6 +13,7 @@ from shop.storefront import (  # noqa: E402,F401
     documents,
     legal,
     orders,
+    samples,
     specifications,
     views,
     webhooks,

@@ -57,8 +57,9 @@ class UpdateCartForm(FlaskForm):
         NumberRange(0, MAX_LINE_QUANTITY, f"Enter a whole number of units from 0 to {MAX_LINE_QUANTITY:,}.")])
 
 
-class CheckoutForm(FlaskForm):
-    token = HiddenField()
+class ShippingAddressForm(FlaskForm):
+    """Where to send goods: the checkout's address, and a sample request's."""
+
     name = StringField("Recipient or company", validators=[DataRequired("Who receives the goods?"),
                                                            Length(max=ADDRESS_FIELDS["name"])])
     line1 = StringField("Address line 1", validators=[DataRequired("The street address is required."),
@@ -70,6 +71,14 @@ class CheckoutForm(FlaskForm):
     # A callable: the sorted list is made on first use, not when this module is imported.
     country = SelectField("Country", choices=lambda: list(country_choices()),
                           validators=[DataRequired("Choose the country.")])
+
+    def address(self) -> dict[str, str]:
+        return {f: (getattr(self, f).data or "").strip()
+                for f in ("name", "line1", "line2", "city", "postal_code", "country")}
+
+
+class CheckoutForm(ShippingAddressForm):
+    token = HiddenField()
     purchase_order = StringField("Your purchase-order reference (optional)",
                                  validators=[Optional(), Length(max=MAX_PURCHASE_ORDER)])
     min_remaining_shelf_life_days = IntegerField(
@@ -79,10 +88,6 @@ class CheckoutForm(FlaskForm):
 
     single_lot = BooleanField("Ship each line from one lot")
     allow_backorder = BooleanField("Ship what is in stock now, the rest when it is made")
-
-    def address(self) -> dict[str, str]:
-        return {f: (getattr(self, f).data or "").strip()
-                for f in ("name", "line1", "line2", "city", "postal_code", "country")}
 
 
 ANY_LOT = SelectChoice("", "Any lot (first expiry first)")
