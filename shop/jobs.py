@@ -1,7 +1,7 @@
 """The work of the task queue's workers: every task and periodic job, registered by name (`register`), and the
 housekeeping jobs themselves: the idempotency purge, the daily expiry alert to staff, the weekly certificate alert
-to quality, and cancelling orders that waited too long for approval. `register` also connects what follows a
-message's sending and a member's change."""
+to quality, and cancelling orders that waited too long for approval (quotes expire by their area's function).
+`register` also connects what follows a message's sending and a member's change."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -22,7 +22,7 @@ from shop.platform.extensions import db
 from shop.platform.queue import EXTENSION
 from shop.platform.tx import run_in_transaction
 from shop.reporting import reports
-from shop.sales import models as sales_models  # noqa: F401  (until the quote expiry job lands here: the tables)
+from shop.sales import quotes
 
 EXPIRY_ALERT_DAYS = 90
 ALERTED_ROLES = (StaffRole.ADMIN, StaffRole.WAREHOUSE, StaffRole.QUALITY)
@@ -93,5 +93,7 @@ def register(app: Flask) -> None:
     queue.periodic("expiry_alert", expiry_alert, crontab(hour="6", minute="0"))
     queue.periodic("certificate_alert", certificate_alert, crontab(day_of_week="1", hour="6", minute="30"))  # Mondays
     queue.periodic("expire_approvals", expire_approvals, crontab(minute="*/5"))
+    # Hourly: a quote expires the day after its last valid day (UTC); acceptance checks the day itself meanwhile.
+    queue.periodic("expire_quotes", quotes.expire_quotes, crontab(minute="7"))
     mail.sent.connect(emails.notices_sent)  # one connection, however many apps (a receiver is kept once)
     companies.member_changed.connect(webhooks.maker_lost_rights)

@@ -65,6 +65,7 @@ def upgrade():
         sa.Column('answered_by_id', sa.Integer(), nullable=True),
         sa.Column('closed_at', UTCDateTime(), nullable=True),
         sa.Column('order_id', sa.Integer(), nullable=True),
+        sa.Column('attention_note', sa.Text(), nullable=False),
         sa.Column('updated_at', UTCDateTime(), nullable=False),
         sa.CheckConstraint('min_remaining_shelf_life_days IS NULL OR min_remaining_shelf_life_days >= 0',
                            name=op.f('ck_quote_shelf_life_not_negative')),

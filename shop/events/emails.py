@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import select, update
 
-from shop import ordering
+from shop import ordering, sales
 from shop.accounts.models import Customer, MemberRole
 from shop.ordering import acknowledgement, approvals, changes
 from shop.ordering import documents as order_documents
@@ -194,6 +194,16 @@ def _complaint_updated(customer: Customer, outbox_event: OutboxEvent) -> None:
               link=mail.absolute_url("storefront.complaint_detail", number=complaint["number"]))
 
 
+def _quote_mail(subject: str, template: str) -> Callable[[Customer, OutboxEvent], None]:
+    """The requester is told about their quote as the event's data has it (answered: its prices, last day and
+    hold; expired)."""
+    def send(customer: Customer, outbox_event: OutboxEvent) -> None:
+        quote = json.loads(outbox_event.data)
+        mail.send(customer.email, subject.format(number=quote["number"]), template, quote=quote, customer=customer,
+                  link=sales.quote_link(quote["number"]))
+    return send
+
+
 _SENDERS: dict[str, Callable[[Customer, OutboxEvent], None]] = {
     "order.approved": _order_approved,
     "order.placed": _order_placed,
@@ -204,4 +214,6 @@ _SENDERS: dict[str, Callable[[Customer, OutboxEvent], None]] = {
     "order.changed": _order_changed,
     "lot.recalled": _recall_notice,
     "complaint.updated": _complaint_updated,
+    "quote.answered": _quote_mail("Quote {number} answered", "quote_answered"),
+    "quote.expired": _quote_mail("Quote {number} expired", "quote_expired"),
 }

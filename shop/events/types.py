@@ -6,4 +6,5 @@ from __future__ import annotations
 EVENT_TYPES = (
     "order.placed", "order.approved", "order.changed", "order.confirmed", "order.shipped", "order.delivered",
     "order.cancelled", "order.rejected", "order.needs_attention", "lot.recalled", "complaint.updated",
+    "quote.answered", "quote.expired",
 )

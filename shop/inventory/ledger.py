@@ -41,14 +41,16 @@ def receive(batch: Batch, variant: Variant, units: int, *, reason: str, staff_id
     return stock
 
 
-def allocate(stock: Stock, quantity: int, *, order_id: int, staff_id: int | None, reason: str) -> StockMovement:
-    """Reserve `quantity` units of the row for an order: still on hand, no longer free."""
+def allocate(stock: Stock, quantity: int, *, order_id: int | None, staff_id: int | None, reason: str) -> StockMovement:
+    """Reserve `quantity` units of the row for an order, or (`order_id` None) hold them for a quote: still on hand,
+    no longer free."""
     return _move(stock, MovementKind.ALLOCATION, allocated=quantity, reason=reason, staff_id=staff_id,
                  order_id=order_id)
 
 
-def release(stock: Stock, quantity: int, *, order_id: int, staff_id: int | None, reason: str) -> StockMovement:
-    """Give `quantity` units an order held back to the row (the order was cancelled, or its lot recalled)."""
+def release(stock: Stock, quantity: int, *, order_id: int | None, staff_id: int | None, reason: str) -> StockMovement:
+    """Give `quantity` units an order (or, `order_id` None, a quote's hold) held back to the row (the order was
+    cancelled, the quote closed, or the lot recalled)."""
     return _move(stock, MovementKind.DEALLOCATION, allocated=-quantity, reason=reason, staff_id=staff_id,
                  order_id=order_id)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -128,7 +128,17 @@ def order_key(command: PlaceOrder, value: str, rules: idempotency.Rules = idempo
     return idempotency.key(command.customer.company_id, value, "PLACE", "ordering.place", command.payload(), rules)
 
 
-def _place(claim: idempotency.Claim | None, command: PlaceOrder, pricing: PricingPolicy) -> Mapping[str, Any]:
+def place_here(command: PlaceOrder, pricing: PricingPolicy = CONTRACT_PRICES, *,
+               drawing_first: Mapping[int, Collection[int]] | None = None) -> Mapping[str, Any]:
+    """`place`'s steps, without a key, in the caller's transaction: for a use case of which placing an order is
+    one step (a quote's acceptance keeps the key and commits). `drawing_first`: per line position, stock rows the
+    line draws from before any other (the units a quote held, given back in this transaction), as far as the
+    line's rules allow; the rest first-expired-first-out as usual. The new order's view."""
+    return _place(None, command, pricing, drawing_first)
+
+
+def _place(claim: idempotency.Claim | None, command: PlaceOrder, pricing: PricingPolicy,
+           drawing_first: Mapping[int, Collection[int]] | None = None) -> Mapping[str, Any]:
     """`place`'s steps inside its transaction; the new order's view."""
     customer = command.customer
     request, errors = checks.check_request(customer.id, customer.company_id, command.lines, command.shipping_address,
@@ -144,7 +154,8 @@ def _place(claim: idempotency.Claim | None, command: PlaceOrder, pricing: Pricin
     pinned = pinning.pins(request, pack_sizes, expires_after, date.today(), errors)
     checks.check_pack_sizes(request, pack_sizes, errors)
     prices = [pricing.price(pack_sizes[line.sku], line.quantity) for line in request.lines]
-    plan = plan_allocation(request, pack_sizes, expires_after, pinned, backorder=request.allow_backorder)
+    plan = plan_allocation(request, pack_sizes, expires_after, pinned, backorder=request.allow_backorder,
+                           drawing_first=drawing_first)
     now = utcnow()
     rows = order_rows(request, {sku: pack.id for sku, pack in pack_sizes.items()}, prices, plan,
                       number=new_order_number(now), currency=current_app.config["SHOP_CURRENCY"], now=now,
@@ -179,13 +190,15 @@ def initial_status(customer: CustomerRef, request: OrderRequest, pack_sizes: Map
 
 
 def plan_allocation(request: OrderRequest, pack_sizes: Mapping[str, PackSize], expires_after: date,
-                    pinned: pinning.Pins | None = None, *, backorder: bool = False) -> planner.Plan:
-    """Every line's picks, keyed by its position; raise InsufficientStock naming each short line (with the
-    units in lots outside the company's specification, and a pinned lot and why it falls short), unless
-    `backorder`: then `Plan.missing` is what each line backorders."""
+                    pinned: pinning.Pins | None = None, *, backorder: bool = False,
+                    drawing_first: Mapping[int, Collection[int]] | None = None) -> planner.Plan:
+    """Every line's picks, keyed by its position (drawn first from its `drawing_first` stock rows); raise
+    InsufficientStock naming each short line (with the units in lots outside the company's specification, and a
+    pinned lot and why it falls short), unless `backorder`: then `Plan.missing` is what each line backorders."""
     pinned = pinned or pinning.Pins()
+    first = drawing_first or {}
     needs = [planner.Need(position, pack_sizes[line.sku].id, line.quantity, expires_after, request.single_lot,
-                          pinned.lots.get(position))
+                          pinned.lots.get(position), frozenset(first.get(position, ())))
              for position, line in enumerate(request.lines)]
     lots = [lot for pack in pack_sizes.values() for lot in pack.lots]
     specified = [lot.batch_id for pack in pack_sizes.values() if pack.specified for lot in pack.lots]

@@ -10,7 +10,8 @@ that lot only, in any letter case). Other rules slot in without rewriting `plan`
 
 - a customer's tighter specification: `meeting(conformance.meets)`, a `LotRule` passed in `rules` by the
   caller that read which lots meet it (shop.specifications.service.conformance);
-- units held for a quote: subtract them from `StockLot.free` when the lots are read;
+- units held for a quote: they are allocated on their stock rows, so `StockLot.free` never counts them; the
+  order that accepts the quote draws first from the rows its holds gave back (`Need.preferred`);
 - one lot per line (`"single_lot"`): `Need.single_lot`, which takes the earliest lot that can fill the need
   whole;
 - backordering the remainder: `Plan.missing` is exactly what could not be found, per need; a caller that
@@ -45,6 +46,7 @@ class Need:
     not_before: date
     single_lot: bool = False
     lot_number: str | None = None  # the one lot the need may draw from (any letter case); None: any
+    preferred: frozenset[int] = frozenset()  # stock rows drawn from before any other (FEFO among them), if allowed
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +122,10 @@ def plan(needs: Sequence[Need], lots: Iterable[StockLot], rules: Sequence[LotRul
 
 
 def _fill(need: Need, eligible: list[StockLot], free: dict[int, int]) -> list[Pick]:
-    """The picks for one need from its eligible lots (in FEFO order), taking them out of `free`."""
+    """The picks for one need from its eligible lots (in FEFO order, its preferred rows first), taking them out
+    of `free`."""
+    if need.preferred:
+        eligible = sorted(eligible, key=lambda lot: lot.stock_id not in need.preferred)  # stable: FEFO within
     if need.single_lot:
         whole = next((lot for lot in eligible if free[lot.stock_id] >= need.quantity), None)
         eligible = [whole] if whole is not None else []

@@ -37,7 +37,7 @@ AUDIT_ACTIONS = (
     "order.flagged", "order.reallocated", "signature.refused", "customer.deactivated", "customer.activated",
     "api_key.revoked", "company.terms", "price_list.created", "price_list.replaced", "price_list.deleted",
     "staff.password_reset_sent", "staff.roles_changed", "complaint.investigated", "complaint.closed",
-    "document.added",
+    "document.added", "quote.withdrawn", "quote.flagged",
 )
 
 

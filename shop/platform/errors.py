@@ -92,6 +92,15 @@ class IllegalTransition(DomainError):
     status = 409
 
 
+class QuoteNotOpen(DomainError):
+    """A quote that can no longer be accepted or declined: not answered (still requested, or closed), or past the
+    last day it is valid through, whether or not the expiry job has run yet."""
+
+    title = "Quote not open"
+    problem = "quote-not-open"
+    status = 409
+
+
 class Forbidden(DomainError):
     """The actor's role may not do this (the pages and the API check roles first: a safety net)."""
 

@@ -22,7 +22,8 @@ MAX_CURSOR_LENGTH = 200
 _KEYS = {"orders": (datetime, int), "changed-orders": (datetime, int), "events": (int,),
          "products": (int, int), "deliveries": (int,), "ledger": (datetime, int),
          "batches": (datetime, int), "audit": (datetime, int), "short-orders": (datetime, int),
-         "complaints": (datetime, int), "samples": (datetime, int)}
+         "complaints": (datetime, int), "quotes": (datetime, int), "sales-queue": (int, datetime, int),
+         "samples": (datetime, int)}
 
 
 def encode_cursor(kind: str, *values: Any) -> str:

@@ -23,6 +23,7 @@ from shop.platform.wording import units
 from shop.quality import release
 from shop.quality import trace as tracing
 from shop.quality.signatures import Signature
+from shop.sales import holds as sales_holds
 
 
 @dataclass
@@ -32,6 +33,7 @@ class RecallSummary:
     flagged: dict[str, str] = field(default_factory=dict)  # order number -> what is short
     received: list[tracing.TraceRow] = field(default_factory=list)  # shipped allocations: customers to contact
     notified: int = 0  # orders that got a recall notice
+    quotes_short: list[str] = field(default_factory=list)  # quotes whose held units other lots could not replace
 
     @property
     def customers_to_contact(self) -> list[tuple[str, str]]:
@@ -79,6 +81,7 @@ def recall_lot(lot_number: str, reason: str, signature: Signature, public_note: 
         refill.allocate(order, line, stock, pick.quantity, staff_id=staff_id,
                         reason=f"Order {order.number} re-allocated: lot {batch.lot_number} recalled")
         changed[order.id].append(changes.allocated(line.sku, stock.batch.lot_number, pick.quantity))
+    summary.quotes_short = sales_holds.after_recall(batch.id, batch.lot_number, locked, staff_id=staff_id)
     shortfalls: dict[int, list[str]] = defaultdict(list)
     for n in needs:
         if n.key in missing:

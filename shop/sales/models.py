@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from shop.accounts.models import ApiKey, Company, Customer, StaffUser
 from shop.catalog.models import Product, Variant
 from shop.inventory.models import Batch, Stock
+from shop.ordering.models import Order
 from shop.platform.database import Base, _enum, utcnow
 
 
@@ -64,12 +65,16 @@ class Quote(Base):
     # How it ended (accepted, declined, expired, withdrawn), when, and the order an acceptance placed.
     closed_at: Mapped[datetime | None]
     order_id: Mapped[int | None] = mapped_column(ForeignKey("order.id"), unique=True)
+    # What sales must look at, for staff only (a recall took held units that other lots could not replace); empty
+    # when nothing is: the queue shows it.
+    attention_note: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     company: Mapped[Company] = relationship()
     customer: Mapped[Customer] = relationship()
     api_key: Mapped[ApiKey | None] = relationship()
     answered_by: Mapped[StaffUser | None] = relationship()
+    order: Mapped[Order | None] = relationship()
     lines: Mapped[list[QuoteLine]] = relationship(back_populates="quote", order_by="QuoteLine.position",
                                                   cascade="all, delete-orphan")
 
