@@ -6,17 +6,24 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
+from shop.accounts import people as accounts
+from shop.accounts.models import StaffUser
 from shop.inventory.lots import check_ledger
 from shop.inventory.models import MovementKind, Stock, StockMovement
+from shop.platform.errors import InvalidInput
 from shop.platform.extensions import db
+from shop.platform.tx import run_in_transaction
+from shop.sales import samples
 from shop.sales.models import SampleRequest
 from tests.support.api import ADDRESS, assert_problem
-from tests.support.factories import make_staff
+from tests.support.factories import make_customer, make_lot, make_product, make_staff
 from tests.support.mail import drain, outbox_mail
 from tests.support.staff import PASSWORD, text_of
 from tests.support.storefront import field_error, sign_in
@@ -264,3 +271,46 @@ def test_only_sales_and_admin_work_the_sample_queue(app, api, stocked):
     assert 'href="/staff/samples"' in sales.get("/staff/samples").text
     assert sales.get("/staff/samples/S-2026-99999").status_code == 404
     assert api.get(f"/api/v1/sample-requests/{number}").get_json()["status"] == "requested"
+
+
+@pytest.mark.slow
+def test_samples_and_orders_racing_for_the_last_tubs_never_take_more_than_there_are(make_app, backend):
+    """Sample shipments from stock and orders for the same five tubs at once: the row lock and the orders'
+    conditional UPDATE let through no more than five, and the ledger still adds up."""
+    app = make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 14, "max_overflow": 0, "pool_timeout": 60})
+    with app.app_context():
+        make_lot(make_product(), "L-TUBS", {"LEU-USP-1KG": 5})
+        buyer = make_customer("buyer@acme.example", "Acme Nutrition")
+        key = accounts.create_api_key(buyer, "race")
+        staff_id = make_staff("sales").id
+        numbers = [samples.request_sample(buyer, "l-leucine-usp", 100, None, ADDRESS).number for _ in range(6)]
+        db.session.commit()
+    barrier = threading.Barrier(len(numbers) + 4)
+
+    def ship(number: str) -> bool:
+        with app.app_context():
+            barrier.wait()  # before any statement: on SQLite a transaction holds the database's write lock
+            try:
+                run_in_transaction(lambda: samples.ship_sample(number, "L-TUBS", "LEU-USP-1KG", 1, "TRK",
+                                                               db.session.get(StaffUser, staff_id)))
+                return True
+            except InvalidInput:
+                return False
+            finally:
+                db.session.remove()
+
+    def order(i: int) -> bool:
+        client = app.test_client()
+        barrier.wait()
+        answer = client.post("/api/v1/orders", headers={"Authorization": f"Bearer {key}", "Idempotency-Key": f"o{i}"},
+                             json={"lines": [{"sku": "LEU-USP-1KG", "quantity": 1}], "shipping_address": ADDRESS})
+        assert answer.status_code in (201, 409), answer.get_json()
+        return answer.status_code == 201
+
+    with ThreadPoolExecutor(max_workers=len(numbers) + 4) as pool:
+        ships, orders = pool.map(ship, numbers), pool.map(order, range(4))  # all submitted before any waits
+        shipped, ordered = sum(ships), sum(orders)
+    with app.app_context():
+        stock = db.session.scalar(select(Stock))
+        assert shipped + ordered == 5 and (stock.on_hand, stock.allocated) == (5 - shipped, ordered)
+        assert check_ledger() == []
