@@ -32,12 +32,13 @@ def register_api(app: Flask) -> None:
     from shop.api.orders import orders_blp
     from shop.api.problem_pages import problems_bp
     from shop.api.quotes import quotes_blp
+    from shop.api.samples import samples_blp
     from shop.api.specifications import specifications_blp
     from shop.api.webhooks import webhooks_blp
 
     _document_problems(app)
     for blp in (products_blp, batches_blp, orders_blp, quotes_blp, company_blp, specifications_blp, complaints_blp,
-                webhooks_blp, events_blp):
+                webhooks_blp, events_blp, samples_blp):
         rest_api.register_blueprint(blp)
         # Bearer keys, not cookies, authenticate these requests: a cross-site form cannot forge them.
         csrf.exempt(blp)

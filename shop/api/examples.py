@@ -86,6 +86,14 @@ CLOSED_COMPLAINT = {**COMPLAINT, "status": "closed",
                     "resolution": "The liners tore on a damaged pallet at our warehouse; two replacement drums "
                                   "shipped on order LS-260312-2HX7D and the pallets are now inspected."}
 
+SAMPLE_IN = {"product": "l-leucine-usp", "quantity_g": 250, "note": "For our formulation lab: Dr. Weber.",
+             "shipping_address": {k: v for k, v in ADDRESS.items() if v is not None}}
+SAMPLE = {"number": "S-2026-00007", "status": "requested", "product": "l-leucine-usp", "quantity_g": 250,
+          "note": SAMPLE_IN["note"], "requested_at": "2026-03-05T08:30:12.004000+00:00", "shipping_address": ADDRESS,
+          "lot_number": None, "shipped_at": None, "tracking_reference": None, "decline_reason": None}
+SHIPPED_SAMPLE = {**SAMPLE, "status": "shipped", "lot_number": "USP-2501",
+                  "shipped_at": "2026-03-06T14:02:51.310000+00:00", "tracking_reference": "1Z999AA10123456784"}
+
 CONFIRMED = {**ORDER, "status": "confirmed", "updated_at": "2026-03-02T10:21:33.400000+00:00", "version": 2,
              "confirmed_at": "2026-03-02T10:21:33.400000+00:00",
              "documents": [
@@ -169,6 +177,9 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     "listComplaints": {"200": {"items": [CLOSED_COMPLAINT], "next_cursor": None}},
     "fileComplaint": {"request": COMPLAINT_IN, "201": COMPLAINT},
     "getComplaint": {"200": CLOSED_COMPLAINT},
+    "listSampleRequests": {"200": {"items": [SHIPPED_SAMPLE], "next_cursor": None}},
+    "requestSample": {"request": SAMPLE_IN, "201": SAMPLE},
+    "getSampleRequest": {"200": SHIPPED_SAMPLE},
     "listWebhookEndpoints": {"200": {"items": [ENDPOINT]}},
     "createWebhookEndpoint": {"request": ENDPOINT_IN,
                               "201": {**ENDPOINT, "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}},

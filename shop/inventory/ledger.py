@@ -4,8 +4,9 @@ that every stock row always equals the sum of its movements (`lots.check_ledger`
 Two halves, one for each way stock is written:
 
 - Operations on one stock row in the session, named for what happens to the units: `receive`, `allocate`,
-  `release`, `ship`, `adjust` (a count correction, or scrap). Each changes the row and adds its movement, with
-  the reason, the staff member and the order. The caller has locked the row (they add to the value read).
+  `release`, `ship`, `ship_free` (free units with no order: a sample), `adjust` (a count correction, or scrap).
+  Each changes the row and adds its movement, with the reason, the staff member and the order. The caller has
+  locked the row (they add to the value read).
 - The SQL of a new order's allocations, written many rows at once while placing it: `take_stock`, one
   conditional UPDATE that cannot oversell, and its ledger rows (`record_allocations` for the plain path,
   `insert_allocations` for the INSERT ... SELECT that PostgreSQL's one-statement write embeds as a CTE).
@@ -58,6 +59,12 @@ def ship(stock: Stock, quantity: int, *, order_id: int, staff_id: int | None, re
     """`quantity` allocated units leave the warehouse with an order: on hand and allocated both go down."""
     return _move(stock, MovementKind.SHIPMENT, on_hand=-quantity, allocated=-quantity, reason=reason,
                  staff_id=staff_id, order_id=order_id)
+
+
+def ship_free(stock: Stock, quantity: int, *, staff_id: int | None, reason: str) -> StockMovement:
+    """`quantity` free units leave the warehouse with no order (a sample): on hand goes down, allocated stays.
+    The caller has locked the row and checked that the units are free (never what orders or holds keep)."""
+    return _move(stock, MovementKind.SHIPMENT, on_hand=-quantity, reason=reason, staff_id=staff_id)
 
 
 def adjust(stock: Stock, delta: int, *, kind: MovementKind = MovementKind.ADJUSTMENT, reason: str,

@@ -137,6 +137,14 @@ def _check_lines(requests: tuple[LineRequest, ...], errors: Errors) -> None:
             errors[f"lines.{i}.lot_number"] = [f"A lot number of 1 to {MAX_LOT_NUMBER} characters, or none."]
 
 
+def shipping_address(raw: object) -> tuple[dict[str, str], Errors]:
+    """An address to ship to (an order's, a sample's), checked field by field: the trimmed values (the country
+    code in upper case) and every error by path (`shipping_address.city`)."""
+    errors: Errors = {}
+    address = _check_address(raw if isinstance(raw, Mapping) else None, errors)
+    return address, errors
+
+
 def _check_address(raw: Mapping[str, object] | None, errors: Errors) -> dict[str, str]:
     if not isinstance(raw, Mapping):
         errors["shipping_address"] = ["A shipping address is required."]

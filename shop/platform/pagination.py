@@ -23,7 +23,7 @@ _KEYS = {"orders": (datetime, int), "changed-orders": (datetime, int), "events":
          "products": (int, int), "deliveries": (int,), "ledger": (datetime, int),
          "batches": (datetime, int), "audit": (datetime, int), "short-orders": (datetime, int),
          "backorders": (datetime, int), "complaints": (datetime, int), "quotes": (datetime, int),
-         "sales-queue": (int, datetime, int)}
+         "sales-queue": (int, datetime, int), "samples": (datetime, int)}
 
 
 def encode_cursor(kind: str, *values: Any) -> str:

@@ -1,5 +1,5 @@
 """Staff pages under /staff: inventory, batches and QC, ledger, fulfilment, traceability, product documents,
-audit log."""
+sample requests, audit log."""
 from __future__ import annotations
 
 from flask import Blueprint
@@ -19,6 +19,7 @@ from shop.staff import (  # noqa: E402,F401  (registers the views)
     inventory,
     orders,
     quotes,
+    samples,
     staff_users,
     trace,
 )

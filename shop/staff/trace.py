@@ -39,10 +39,11 @@ def _wants_csv() -> bool:
 @bp.get("/trace/lot/<lot_number>")
 @role_required(*TRACE_ROLES)
 def trace_lot(lot_number: str):
-    """Every order and customer that drew from a lot, with quantities, dates and status."""
+    """Every order and customer that drew from a lot, with quantities, dates and status; the samples shipped from
+    it and who received them."""
     trace = or_404(tracing.lot_trace, lot_number)
     if _wants_csv():
-        return _csv(tracing.trace_csv(trace.rows), f"trace-lot-{_safe(lot_number)}.csv")
+        return _csv(tracing.lot_trace_csv(trace), f"trace-lot-{_safe(lot_number)}.csv")
     return render_template("staff/trace_lot.html", trace=trace)
 
 
@@ -50,7 +51,7 @@ def trace_lot(lot_number: str):
 @role_required(*TRACE_ROLES)
 def trace_lot_csv(lot_number: str):
     trace = or_404(tracing.lot_trace, lot_number)
-    return _csv(tracing.trace_csv(trace.rows), f"trace-lot-{_safe(lot_number)}.csv")
+    return _csv(tracing.lot_trace_csv(trace), f"trace-lot-{_safe(lot_number)}.csv")
 
 
 @bp.get("/trace/order/<number>")

@@ -14,6 +14,7 @@ from shop.storefront import (  # noqa: E402,F401
     legal,
     orders,
     quotes,
+    samples,
     specifications,
     views,
     webhooks,

@@ -58,7 +58,7 @@ class UpdateCartForm(FlaskForm):
 
 
 class ShippingAddressForm(FlaskForm):
-    """Where an order goes: what checkout and the acceptance of a quote ask alike."""
+    """Where goods go: the checkout's address, a quote's acceptance's and a sample request's."""
 
     name = StringField("Recipient or company", validators=[DataRequired("Who receives the goods?"),
                                                            Length(max=ADDRESS_FIELDS["name"])])
@@ -71,8 +71,6 @@ class ShippingAddressForm(FlaskForm):
     # A callable: the sorted list is made on first use, not when this module is imported.
     country = SelectField("Country", choices=lambda: list(country_choices()),
                           validators=[DataRequired("Choose the country.")])
-    purchase_order = StringField("Your purchase-order reference (optional)",
-                                 validators=[Optional(), Length(max=MAX_PURCHASE_ORDER)])
 
     def address(self) -> dict[str, str]:
         return {f: (getattr(self, f).data or "").strip()
@@ -81,6 +79,8 @@ class ShippingAddressForm(FlaskForm):
 
 class CheckoutForm(ShippingAddressForm):
     token = HiddenField()
+    purchase_order = StringField("Your purchase-order reference (optional)",
+                                 validators=[Optional(), Length(max=MAX_PURCHASE_ORDER)])
     min_remaining_shelf_life_days = IntegerField(
         "Minimum remaining shelf life in days (optional)",
         validators=[Optional(), NumberRange(0, MAX_SHELF_LIFE_DAYS,
@@ -167,6 +167,8 @@ class AcceptQuoteForm(ShippingAddressForm):
     one order."""
 
     token = HiddenField()
+    purchase_order = StringField("Your purchase-order reference (optional)",
+                                 validators=[Optional(), Length(max=MAX_PURCHASE_ORDER)])
 
 
 class SetPasswordForm(FlaskForm):

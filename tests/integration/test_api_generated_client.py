@@ -176,6 +176,19 @@ def test_every_operation_runs_through_the_generated_client(generated, live_serve
                        lambda m: m.sync_detailed(client=buyer, limit=5), "ComplaintPage")
     assert [c.number for c in complaints.items] == [complaint.number]
 
+    sample_in = _model("SampleIn").from_dict({
+        "product": "l-leucine-usp", "quantity_g": 250,
+        "shipping_address": {"name": "Acme Lab", "line1": "Werkstraße 5", "city": "Hamburg", "postal_code": "20095",
+                             "country": "DE"}})
+    sample = drive("requestSample", "samples.request_sample", 201,
+                   lambda m: m.sync_detailed(client=buyer, body=sample_in), "Sample")
+    assert sample.status.value == "requested" and sample.lot_number is None
+    assert drive("getSampleRequest", "samples.get_sample_request", 200,
+                 lambda m: m.sync_detailed(number=sample.number, client=bob), "Sample").quantity_g == 250
+    samples = drive("listSampleRequests", "samples.list_sample_requests", 200,
+                    lambda m: m.sync_detailed(client=buyer, limit=5), "SamplePage")
+    assert [s.number for s in samples.items] == [sample.number]
+
     endpoint_in = _model("EndpointIn").from_dict({"url": receiver.url, "events": ["*"], "description": "ERP"})
     created = drive("createWebhookEndpoint", "webhooks.create_webhook_endpoint", 201,
                     lambda m: m.sync_detailed(client=admin, body=endpoint_in), "CreatedEndpoint")

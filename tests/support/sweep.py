@@ -117,6 +117,8 @@ BODIES = {
     "/api/v1/webhook-endpoints": {"url": "https://hooks.example.com/x", "events": ["*"], "description": "ERP"},
     "/api/v1/complaints": {"order": "LS-260101-AAAAA", "sku": "LEU-USP-25KG", "lot_number": "L-REL",
                            "category": "quality", "description": "Caked powder."},
+    "/api/v1/sample-requests": {"product": "l-leucine-usp", "quantity_g": 100, "note": "For the QC lab.",
+                                "shipping_address": ORDER_ADDRESS},
 }
 
 
