@@ -86,6 +86,13 @@ CLOSED_COMPLAINT = {**COMPLAINT, "status": "closed",
                     "resolution": "The liners tore on a damaged pallet at our warehouse; two replacement drums "
                                   "shipped on order LS-260312-2HX7D and the pallets are now inspected."}
 
+QUOTE = {"number": "Q-2026-00012", "status": "answered", "requested_at": "2026-03-02T08:02:41.250000+00:00",
+         "requested_by": "ERP integration (lsk_7Qx2)",
+         "lines": [{"sku": "LEU-USP-25KG", "quantity": 20, "unit_price": "1820.00", "line_total": "36400.00",
+                    "held_quantity": 20}],
+         "min_remaining_shelf_life_days": 365, "needed_by": "2026-04-15", "note": "For the spring production run.",
+         "valid_until": "2026-03-16", "hold": True, "answer_note": "Held from one lot for two weeks.", "order": None}
+
 CONFIRMED = {**ORDER, "status": "confirmed", "updated_at": "2026-03-02T10:21:33.400000+00:00", "version": 2,
              "confirmed_at": "2026-03-02T10:21:33.400000+00:00",
              "documents": [
@@ -161,6 +168,9 @@ EVENT_DATA: dict[str, Any] = {
     "lot.recalled": {"lot_number": "USP-2501", "message": "Out-of-specification assay on retest.",
                      "orders": ["LS-2026-04711"], "open_orders": []},
     "complaint.updated": {**COMPLAINT, "status": "investigating"},
+    "quote.answered": QUOTE,
+    "quote.expired": {**QUOTE, "status": "expired",
+                      "lines": [{**QUOTE["lines"][0], "held_quantity": 0}]},
     "ping": {"endpoint_id": 7, "message": "A test event from the Leucine Shop: your endpoint answers."},
 }
 

@@ -17,7 +17,7 @@ from shop.ordering.models import Order
 from shop.platform.errors import InsufficientStock
 from shop.platform.extensions import db
 from shop.sales.models import HoldStatus, StockHold
-from tests.support.api import ADDRESS, api, available, stocked  # noqa: F401
+from tests.support.api import ADDRESS, available
 from tests.support.factories import make_customer, make_lot, make_product, make_staff, signed_recall
 
 DRUM = "LEU-USP-25KG"
