@@ -441,6 +441,11 @@ def count_statements(out: Path, env: dict[str, str]) -> dict:
     return json.loads(run_script("sqlcount.py", out / "sqlcount.log", env, 300).strip().splitlines()[-1])
 
 
+def open_holds(out: Path, env: dict[str, str]) -> str:
+    """Issue 26: the orders are measured with 100 open holds in the database (bench/holds.py's JSON line)."""
+    return run_script("holds.py", out / "holds.log", env, 300).strip().splitlines()[-1]
+
+
 def profile(out: Path, env: dict[str, str]) -> str:
     """bench/profiling.py's report (also kept in profile.txt)."""
     return run_script("profiling.py", out / "profile.txt", env, 600)
@@ -633,6 +638,8 @@ def main(argv: list[str] | None = None) -> int:
                  "create-customer, import-price-list, create-api-key")
             shop_key = setup_shop(args, out, shop_env)
             spec_key = setup_spec_customer(args, out, shop_env)
+            step("shop: 100 answered quotes holding stock on the bench lots (bench/holds.py)")
+            say("    " + open_holds(out, shop_env))
             step("shop: counting SQL statements in-process (Flask test client, before_cursor_execute)")
             sql = count_statements(out, dict(shop_env, BENCH_API_KEY=shop_key))
             print_sql(sql, args.verbose)

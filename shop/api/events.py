@@ -53,7 +53,9 @@ class WebhookEventSchema(OutSchema):
                        "`changes` and `backordered`; `order.cancelled` adds `reason`; "
                        "`order.rejected` adds `note`); `lot.recalled`: `lot_number`, `message`, `orders` and "
                        "`open_orders`; `complaint.updated`: the complaint as `GET /api/v1/complaints/{number}` "
-                       "answered at the time (filed, investigated, closed); `ping`: `endpoint_id` and `message`."})
+                       "answered at the time (filed, investigated, closed); `quote.answered` and `quote.expired`: the "
+                       "quote as `GET /api/v1/quotes/{number}` answered at the time; `ping`: `endpoint_id` and "
+                       "`message`."})
 
 
 EventPageSchema = _page_schema(WebhookEventSchema, "EventPage")

@@ -36,6 +36,8 @@ from shop.sales.models import Quote, QuoteLine, QuoteStatus
 
 QUOTED = "quote"  # a quoted price's source (beside the catalog's "contract" and "list")
 QUEUE_WAITING = (QuoteStatus.REQUESTED, QuoteStatus.ANSWERED)
+# The event each move announces to the quote's company (and e-mails the requester): the types of DESIGN.md.
+QUOTE_EVENTS = {QuoteStatus.ANSWERED: "quote.answered", QuoteStatus.EXPIRED: "quote.expired"}
 
 
 def _options():
@@ -235,7 +237,7 @@ def answer_quote(number: str, prices: Mapping[int, object], valid_until: object,
     if hold:
         holds.hold(quote, staff_id=staff.id)
     db.session.flush()
-    _announce("quote.answered", quote)
+    _announce(quote)
     return quote
 
 
@@ -347,7 +349,7 @@ def _expire(today: date) -> list[str]:
         _close(quote, QuoteStatus.EXPIRED, staff_id=None)
     db.session.flush()
     for quote in due:
-        _announce("quote.expired", quote)
+        _announce(quote)
     return [quote.number for quote in due]
 
 
@@ -364,6 +366,7 @@ def quote_link(number: str) -> str | None:
     return mail.absolute_url("storefront.quote_detail", number=number)
 
 
-def _announce(event_type: str, quote: Quote) -> None:
-    """An event of the quote to its company's endpoints (its data: the quote's view), e-mailed to the requester."""
-    outbox.announce(outbox.Event(event_type, views.quote(quote), quote.customer_id, quote.number))
+def _announce(quote: Quote) -> None:
+    """The event of the quote's new status (QUOTE_EVENTS) to its company's endpoints, its data the quote's view;
+    its e-mail goes to the requester."""
+    outbox.announce(outbox.Event(QUOTE_EVENTS[quote.status], views.quote(quote), quote.customer_id, quote.number))

@@ -13,7 +13,7 @@ from shop.ordering.models import Order
 from shop.platform.errors import IllegalTransition, InvalidInput, NotFound, QuoteNotOpen
 from shop.platform.extensions import db
 from shop.sales.models import Quote
-from tests.support.api import ADDRESS, stocked  # noqa: F401
+from tests.support.api import ADDRESS
 from tests.support.factories import make_customer, make_staff
 from tests.support.mail import drain, outbox_mail
 
