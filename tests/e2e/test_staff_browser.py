@@ -83,7 +83,7 @@ def test_lot_from_receipt_to_release_to_sale_to_shipment_to_trace(live_server, n
 
     # Fulfilment confirms and ships it with a tracking reference.
     fulfilment = _sign_in(new_page, live_server, "fulfilment")
-    fulfilment.get_by_role("link", name="Orders").click()
+    fulfilment.get_by_role("link", name="Orders", exact=True).click()
     fulfilment.get_by_role("link", name=number).click()
     assert "USP-2799 × 5" in fulfilment.locator("table").first.inner_text()
     fulfilment.get_by_role("button", name="Confirm order").click()
