@@ -22,11 +22,11 @@ from shop.sales.quotes import (
     expire_quotes,
     get_quote,
     list_quotes,
-    quote_link,
     request_quote,
     sales_queue,
     withdraw_quote,
 )
+from shop.sales.telling import quote_link
 from shop.sales.views import QuoteSchema, quote
 
 __all__ = [

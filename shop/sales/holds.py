@@ -21,6 +21,7 @@ from shop.ordering.planner import Need, StockLot
 from shop.platform.database import utcnow
 from shop.platform.extensions import db
 from shop.sales.models import HoldStatus, Quote, QuoteLine, StockHold
+from shop.sales.telling import tell
 
 
 def held_for(quote: Quote) -> str:
@@ -129,4 +130,6 @@ def after_recall(batch_id: int, lot_number: str, locked: Sequence[Stock], *, sta
             quote.attention_note = f"{quote.attention_note}\n{note}".strip()
             quote.updated_at = utcnow()
             short.append(quote.number)
+            db.session.flush()  # the view the e-mail shows reads the holds as they are now
+            tell(quote, f"Quote {quote.number}: fewer units held", "quote_hold_short", lot_number=lot_number)
     return short

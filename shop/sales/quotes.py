@@ -12,7 +12,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import case, select, tuple_, update
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -25,7 +24,7 @@ from shop.ordering.lifecycle import CustomerRef
 from shop.ordering.models import Order, OrderStatusChange
 from shop.ordering.placing import Placed, PlaceOrder
 from shop.ordering.reading import PackSize
-from shop.platform import mail, outbox, pagination
+from shop.platform import outbox, pagination
 from shop.platform.audit import audit
 from shop.platform.database import utcnow
 from shop.platform.errors import IllegalTransition, InvalidInput, NotFound, QuoteNotOpen
@@ -33,6 +32,7 @@ from shop.platform.extensions import db
 from shop.platform.tx import run_in_transaction
 from shop.sales import holds, numbers, rules, views
 from shop.sales.models import Quote, QuoteLine, QuoteStatus
+from shop.sales.telling import tell
 
 QUOTED = "quote"  # a quoted price's source (beside the catalog's "contract" and "list")
 QUEUE_WAITING = (QuoteStatus.REQUESTED, QuoteStatus.ANSWERED)
@@ -253,7 +253,7 @@ def withdraw_quote(number: str, staff: StaffUser, note: str = "") -> Quote:
         quote.answer_note = text
     audit(staff, "quote.withdrawn", f"quote {quote.number}", text or "Withdrawn.")
     db.session.flush()
-    _tell(quote, f"Quote {quote.number} withdrawn", "quote_withdrawn")
+    tell(quote, f"Quote {quote.number} withdrawn", "quote_withdrawn")
     return quote
 
 
@@ -351,19 +351,6 @@ def _expire(today: date) -> list[str]:
     for quote in due:
         _announce(quote)
     return [quote.number for quote in due]
-
-
-def _tell(quote: Quote, subject: str, template: str) -> None:
-    """E-mail the requester (the person, or the member who made the key) a change that has no event of its own."""
-    if quote.customer.active:
-        mail.send(quote.customer.email, subject, template, quote=views.quote(quote), link=quote_link(quote.number))
-
-
-def quote_link(number: str) -> str | None:
-    """The buyer's page of the quote, for e-mail; None while the storefront has no such page."""
-    if "storefront.quote_detail" not in current_app.view_functions:
-        return None
-    return mail.absolute_url("storefront.quote_detail", number=number)
 
 
 def _announce(quote: Quote) -> None:

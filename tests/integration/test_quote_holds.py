@@ -19,6 +19,7 @@ from shop.platform.extensions import db
 from shop.sales.models import HoldStatus, StockHold
 from tests.support.api import ADDRESS, available
 from tests.support.factories import make_customer, make_lot, make_product, make_staff, signed_recall
+from tests.support.mail import drain, outbox_mail
 
 DRUM = "LEU-USP-25KG"
 TODAY = date.today()
@@ -117,6 +118,11 @@ def test_a_recall_that_other_lots_cannot_cover_tells_sales(stocked, api, seller)
     assert "Lot L-SOON recalled" in sales.get_quote(short).attention_note
     assert available(api, DRUM) == 0
     assert check_ledger() == []
+    drain()
+    told = [m for m in outbox_mail() if "fewer units held" in m.subject]
+    assert [m.subject for m in told] == [f"Quote {covered}: fewer units held", f"Quote {short}: fewer units held"]
+    assert "LEU-USP-25KG: 0 units held of 4 units" in told[0].body
+    assert "LEU-USP-25KG: 10 units held of 12 units" in told[1].body and "L-SOON was recalled" in told[1].body
 
 
 def test_a_recall_re_holds_in_full_when_other_lots_have_the_units(stocked, api, seller):
