@@ -53,6 +53,8 @@ def test_a_hold_takes_units_fefo_and_lowers_availability_everywhere(stocked, api
     assert held_lots(number) == {"L-SOON": 6, "L-LATE": 2}
     assert sales.quote(sales.get_quote(number))["lines"][0]["held_quantity"] == 8
     assert available(api, DRUM) == 8
+    drums = api.client.get("/products/l-leucine-usp").text  # the storefront's product page, signed out
+    assert "8 in stock" in drums and "16 in stock" not in drums
     refused = api.order([{"sku": DRUM, "quantity": 9}])
     assert refused.status_code == 409 and refused.get_json()["short_lines"][0]["available"] == 8
     other = held_quote(make_customer("b@rival.example", "Rival Labs"), seller, 10)
