@@ -209,6 +209,7 @@ class StaffRole(enum.StrEnum):
     QUALITY = "quality"  # the quality unit: records results, and alone signs releases, rejections and recalls
     FULFILMENT = "fulfilment"
     SALES = "sales"  # answers quotes (prices, holds) and sample requests
+    FINANCE = "finance"  # records payments, issues credit notes
 
 
 class StaffUserRole(Base):

@@ -5,13 +5,14 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.accounts.models import ApiKey, Company, Customer, StaffUser
 from shop.catalog.models import Variant
 from shop.documents.models import ProductDocument
 from shop.inventory.models import Stock
+from shop.invoicing import models as invoicing  # noqa: F401  (the invoices of orders: one schema)
 from shop.platform.database import Base, _enum, utcnow
 
 
@@ -67,6 +68,12 @@ class Order(Base):
     # The buyer takes what is in stock now and has the rest of each short line backordered (OrderLine.backordered_
     # quantity), filled when a lot is released; without it a short order is refused whole.
     allow_backorder: Mapped[bool] = mapped_column(server_default=false())
+    # Payment terms and VAT as decided when the order was placed (invoicing.vat); `total` = `subtotal` + `vat`.
+    # Orders placed before VAT existed have no rule and no VAT.
+    payment_terms: Mapped[str] = mapped_column(String(12), server_default="prepaid")
+    vat_rule: Mapped[str | None] = mapped_column(String(20))
+    vat_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2), server_default="0")
+    vat: Mapped[Decimal] = mapped_column(server_default="0")
     placed_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Every change that an order event announces sets both (announce.touch), so that an integrator can tell the
     # newer of two payloads and list what changed since a time. A new order: version 1, updated when placed. The

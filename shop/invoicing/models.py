@@ -1,0 +1,154 @@
+"""The invoicing tables: VAT rates per country, invoices and credit notes (one table, `kind`), their lines, the
+yearly counters of their numbers, and payments."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shop.platform.database import Base, _enum, utcnow
+
+Rate = Numeric(5, 2)  # a VAT rate in percent: 19.00
+
+
+class VatRule(enum.StrEnum):
+    """Why an order bears the VAT it bears (DESIGN.md, "Payment terms, credit and invoices")."""
+
+    DOMESTIC = "domestic"  # ships within the seller's country: its rate
+    INTRA_COMMUNITY = "intra_community"  # to another member state, buyer with a VAT ID of one: 0 %, reverse charge
+    EXPORT = "export"  # ships outside the EU: 0 %
+    EU_OTHER = "eu_other"  # any other sale into the EU (no valid foreign VAT ID): the seller's rate
+
+
+class VatRate(Base):
+    """A country's VAT rates, as data: the standard rate and any reduced rate (`category` names it)."""
+
+    __tablename__ = "vat_rate"
+    __table_args__ = (CheckConstraint("rate >= 0 AND rate < 100", name="rate_in_range"),)
+
+    country: Mapped[str] = mapped_column(String(2), primary_key=True)
+    category: Mapped[str] = mapped_column(String(20), primary_key=True, default="standard")
+    rate: Mapped[Decimal] = mapped_column(Rate)
+    eu_member: Mapped[bool] = mapped_column(default=True)
+
+
+class DocumentKind(enum.StrEnum):
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"
+
+
+class InvoiceSequence(Base):
+    """The last serial given in a year to a series ("INV" invoices, "CN" credit notes). Counted up under its row
+    lock in the issuing transaction: a rolled-back issue gives its serial back, so numbers have no gaps."""
+
+    __tablename__ = "invoice_sequence"
+
+    series: Mapped[str] = mapped_column(String(3), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(default=0)
+
+
+class Invoice(Base):
+    """An issued invoice or credit note: never changed once written (the service refuses, and so does the
+    database), except what payments and credit notes add up on it (`amount_paid`, `amount_credited`)."""
+
+    __tablename__ = "invoice"
+    __table_args__ = (
+        UniqueConstraint("kind", "year", "serial"),
+        CheckConstraint("net >= 0 AND vat >= 0 AND gross = net + vat", name="totals_add_up"),
+        CheckConstraint("amount_paid >= 0 AND amount_credited >= 0 AND amount_paid + amount_credited <= gross",
+                        name="settled_at_most_gross"),
+        CheckConstraint("(kind = 'credit_note') = (corrects_id IS NOT NULL)", name="credit_note_corrects"),
+        # Keyset pagination: a company's documents newest first; staff lists by issue date and by due date.
+        Index("ix_invoice_company_id_issued_on_id", "company_id", "issued_on", "id"),
+        Index("ix_invoice_issued_on_id", "issued_on", "id"),
+        Index("ix_invoice_due_on_id", "due_on", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[DocumentKind] = mapped_column(_enum(DocumentKind, "document_kind"))
+    number: Mapped[str] = mapped_column(String(20), unique=True)  # INV-2026-000123, CN-2026-000007
+    year: Mapped[int]
+    serial: Mapped[int]
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
+    order_number: Mapped[str] = mapped_column(String(20))
+    shipment_id: Mapped[int | None] = mapped_column(ForeignKey("shipment.id"), index=True)
+    shipment_number: Mapped[str | None] = mapped_column(String(30))
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), index=True)
+    issued_on: Mapped[date]
+    due_on: Mapped[date]
+    payment_terms: Mapped[str] = mapped_column(String(12))
+    currency: Mapped[str] = mapped_column(String(3))
+    buyer_reference: Mapped[str] = mapped_column(String(100), default="")  # the order's purchase-order reference
+    # The buyer as invoiced (legal name, VAT ID, billing address) and where the goods went, at the time of issue.
+    buyer_name: Mapped[str] = mapped_column(String(200))
+    buyer_vat_id: Mapped[str] = mapped_column(String(20), default="")
+    buyer_line1: Mapped[str] = mapped_column(String(200), default="")
+    buyer_line2: Mapped[str] = mapped_column(String(200), default="")
+    buyer_city: Mapped[str] = mapped_column(String(100), default="")
+    buyer_postal_code: Mapped[str] = mapped_column(String(20), default="")
+    buyer_country: Mapped[str] = mapped_column(String(2), default="")
+    ship_country: Mapped[str] = mapped_column(String(2))
+    vat_rule: Mapped[VatRule] = mapped_column(_enum(VatRule, "vat_rule"))
+    vat_rate: Mapped[Decimal] = mapped_column(Rate)
+    net: Mapped[Decimal]
+    vat: Mapped[Decimal]
+    gross: Mapped[Decimal]
+    amount_paid: Mapped[Decimal] = mapped_column(default=Decimal("0.00"), server_default="0")
+    amount_credited: Mapped[Decimal] = mapped_column(default=Decimal("0.00"), server_default="0")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    lines: Mapped[list[InvoiceLine]] = relationship(back_populates="invoice", order_by="InvoiceLine.position")
+    corrects: Mapped[Invoice | None] = relationship(remote_side="Invoice.id")
+
+    @property
+    def amount_due(self) -> Decimal:
+        return self.gross - self.amount_paid - self.amount_credited
+
+
+class InvoiceLine(Base):
+    """A line of an invoice or credit note: units of a pack size at a unit price, and the lots they came from."""
+
+    __tablename__ = "invoice_line"
+    __table_args__ = (
+        UniqueConstraint("invoice_id", "position"),
+        CheckConstraint("quantity > 0 AND unit_price >= 0 AND net >= 0", name="amounts_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"))
+    position: Mapped[int]
+    order_line_id: Mapped[int | None] = mapped_column(ForeignKey("order_line.id"), index=True)
+    sku: Mapped[str] = mapped_column(String(40))
+    description: Mapped[str] = mapped_column(String(300))
+    quantity: Mapped[int]
+    unit_price: Mapped[Decimal]
+    net: Mapped[Decimal]  # quantity times unit price, rounded half-up to cents
+    lot_numbers: Mapped[str] = mapped_column(Text, default="")  # comma-separated, in the order shipped
+
+    invoice: Mapped[Invoice] = relationship(back_populates="lines")
+
+
+class Payment(Base):
+    """Money received from a buyer, recorded by finance staff: against an order (prepaid, before any invoice) or
+    an invoice (then `order_id` is the invoice's order too)."""
+
+    __tablename__ = "payment"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        Index("ix_payment_company_id_paid_on_id", "company_id", "paid_on", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), index=True)
+    amount: Mapped[Decimal]
+    paid_on: Mapped[date]
+    reference: Mapped[str] = mapped_column(String(140), default="")
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
