@@ -23,6 +23,14 @@ class VatRule(enum.StrEnum):
     EU_OTHER = "eu_other"  # any other sale into the EU (no valid foreign VAT ID): the seller's rate
 
 
+# What a 0 % invoice must say about why (DESIGN.md; on the PDF, and as the exemption reason BT-120 in the XML).
+EXEMPTION_NOTES = {
+    VatRule.INTRA_COMMUNITY: "Intra-community supply, exempt under Article 138 of Council Directive 2006/112/EC; "
+                             "the customer accounts for the VAT",
+    VatRule.EXPORT: "Export delivery, exempt under Article 146 of Council Directive 2006/112/EC",
+}
+
+
 class VatRate(Base):
     """A country's VAT rates, as data: the standard rate and any reduced rate (`category` names it)."""
 
