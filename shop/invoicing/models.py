@@ -108,6 +108,8 @@ class Invoice(Base):
     gross: Mapped[Decimal]
     amount_paid: Mapped[Decimal] = mapped_column(default=Decimal("0.00"), server_default="0")
     amount_credited: Mapped[Decimal] = mapped_column(default=Decimal("0.00"), server_default="0")
+    # Who issued it: the staff user who shipped (an invoice) or credited (a credit note); None for a system action.
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     lines: Mapped[list[InvoiceLine]] = relationship(back_populates="invoice", order_by="InvoiceLine.position")
