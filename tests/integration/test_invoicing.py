@@ -13,7 +13,8 @@ from decimal import Decimal
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from shop import ordering
 from shop.fulfilment import billing
@@ -23,7 +24,7 @@ from shop.invoicing.models import DocumentKind, Invoice, InvoiceSequence, Paymen
 from shop.invoicing.money import cents
 from shop.invoicing.payments import PaymentInput, record_invoice_payment
 from shop.ordering.models import Order
-from shop.platform.errors import InvalidInput
+from shop.platform.errors import Conflict, InvalidInput
 from shop.platform.extensions import db
 from tests.support.factories import make_customer, make_lot, make_product
 from tests.support.staff import place
@@ -225,3 +226,33 @@ def test_a_credit_note_for_more_than_is_still_due_is_refused_as_a_refund(order):
     db.session.rollback()
     assert get_document(invoice.number).amount_credited == 0
     assert db.session.scalar(select(func.count(Invoice.id)).where(Invoice.kind == DocumentKind.CREDIT_NOTE)) == 0
+
+
+@pytest.mark.parametrize("change", ["UPDATE invoice SET gross = gross + 1, net = net + 1",
+                                    "UPDATE invoice SET due_on = issued_on",
+                                    "UPDATE invoice SET buyer_name = 'Someone Else'",
+                                    "UPDATE invoice_line SET unit_price = 0, net = 0"])
+def test_the_database_refuses_to_change_an_issued_invoice(order, change):
+    invoice = _committed(lambda: _issue(order))
+    with pytest.raises(DBAPIError, match="never changes"):
+        db.session.execute(text(change))
+    db.session.rollback()
+    db.session.expire_all()
+    kept = get_document(invoice.number)
+    assert (kept.net, kept.gross, kept.due_on, kept.buyer_name) == (invoice.net, invoice.gross, invoice.due_on,
+                                                                  "Acme Nutrition")
+    assert kept.lines[0].net == invoice.lines[0].net
+    db.session.execute(text("UPDATE invoice SET amount_paid = 1.00"))  # what payments count up may change
+    db.session.commit()
+
+
+def test_the_service_refuses_to_change_an_issued_invoice(order):
+    invoice = _committed(lambda: _issue(order))
+    for tamper in (lambda: setattr(invoice, "gross", invoice.gross + 1),
+                   lambda: setattr(invoice.lines[0], "quantity", 1),
+                   lambda: db.session.delete(invoice)):
+        tamper()
+        with pytest.raises(Conflict, match="is issued and never changes"):
+            db.session.flush()
+        db.session.rollback()
+    assert get_document(invoice.number).gross == invoice.gross
