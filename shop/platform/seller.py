@@ -17,6 +17,7 @@ class Seller:
     manufacturing_site: tuple[str, ...]
     iban: str  # the account buyers pay into (SELLER_IBAN, SELLER_BIC), compact: DE89370400440532013000
     bic: str
+    country: str = "DE"  # ISO 3166-1 code of where the seller sits and charges VAT from (SHOP_COUNTRY)
 
     @classmethod
     def from_config(cls, config: Mapping[str, object]) -> Seller:
@@ -24,7 +25,8 @@ class Seller:
                    vat_id=str(config["SELLER_VAT_ID"]), phone=str(config["SELLER_PHONE"]),
                    email=str(config["SELLER_EMAIL"]),
                    manufacturing_site=_lines(config["MANUFACTURING_SITE_ADDRESS"]),
-                   iban=str(config["SELLER_IBAN"]), bic=str(config["SELLER_BIC"]))
+                   iban=str(config["SELLER_IBAN"]), bic=str(config["SELLER_BIC"]),
+                   country=str(config.get("SHOP_COUNTRY", "DE")).upper())
 
     @property
     def phone_uri(self) -> str:
