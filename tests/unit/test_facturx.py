@@ -87,6 +87,13 @@ def test_an_invoice_asks_for_a_sepa_transfer_to_the_seller_with_terms_and_due_da
     assert _text(root, ".//ram:PaymentReference") == "INV-2026-000001"
 
 
+def test_a_prepaid_orders_invoice_is_paid_in_advance_so_an_erp_does_not_pay_it_twice():
+    root = _xml(make_document(payment_terms="prepaid"))
+    summation = ".//ram:SpecifiedTradeSettlementHeaderMonetarySummation/ram:"
+    assert _text(root, summation + "TotalPrepaidAmount") == _text(root, summation + "GrandTotalAmount") == "2989.16"
+    assert _text(root, summation + "DuePayableAmount") == "0.00"
+
+
 def test_the_buyer_reference_is_the_purchase_order_else_the_order_number():
     assert _text(_xml(make_document(buyer_reference="PO-4711")), ".//ram:BuyerReference") == "PO-4711"
     without = _xml(make_document(buyer_reference=""))
