@@ -2,8 +2,9 @@
 header, contact and bank in the footer, "Page n of N").
 
 An invoice or credit note PDF is a Factur-X document of profile EN 16931: PDF/A-3 with its CII XML (einvoice.py)
-embedded as `factur-x.xml`, made by the `factur-x` package from the PDF reportlab draws. Its text is set in the
-Bitstream Vera fonts that reportlab ships, embedded in the file, as PDF/A wants every font to be. A pro-forma is
+embedded as `factur-x.xml`, made by the `factur-x` package from the PDF reportlab draws. PDF/A wants every font
+embedded (the text is set in the Bitstream Vera fonts that reportlab ships) and the colours' meaning declared (an
+sRGB output intent, added with pikepdf, as neither reportlab nor factur-x adds one). A pro-forma is
 no tax invoice: a plain PDF that asks for payment in advance, quoting the order number.
 """
 from __future__ import annotations
@@ -13,8 +14,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
+from io import BytesIO
 
 import facturx
+import pikepdf
+from PIL import ImageCms
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
@@ -91,8 +95,9 @@ def invoice_pdf(document: Invoice, seller: Seller) -> bytes:
                          font=FONT)
     metadata = {"author": seller.legal_name, "title": title, "keywords": "Factur-X, EN 16931, invoice",
                 "subject": f"{title} of {document.issued_on.isoformat()} to {document.buyer_name}"}
-    return facturx.generate_from_binary(drawn, cii_xml(document, seller), flavor="factur-x", level="en16931",
-                                        check_xsd=True, pdf_metadata=metadata, lang="en-GB")
+    return facturx.generate_from_binary(_with_srgb_output_intent(drawn), cii_xml(document, seller),
+                                        flavor="factur-x", level="en16931", check_xsd=True, pdf_metadata=metadata,
+                                        lang="en-GB")
 
 
 def proforma_pdf(proforma: ProForma, seller: Seller) -> bytes:
@@ -102,6 +107,24 @@ def proforma_pdf(proforma: ProForma, seller: Seller) -> bytes:
     return a4.render_a4(lambda: _proforma_story(proforma, seller),
                         lambda canvas, page, pages: _page_frame(canvas, seller, title, page, pages),
                         title=title, author=seller.legal_name, subject=f"{title}, {proforma.buyer.name}", font=FONT)
+
+
+def _with_srgb_output_intent(drawn: bytes) -> bytes:
+    """The PDF with an sRGB output intent (PDF/A: reportlab paints in device RGB, which must say what it means)."""
+    with pikepdf.open(BytesIO(drawn)) as document:
+        profile = document.make_stream(_srgb_profile(), N=3)
+        document.Root.OutputIntents = pikepdf.Array([pikepdf.Dictionary(
+            Type=pikepdf.Name.OutputIntent, S=pikepdf.Name.GTS_PDFA1, OutputConditionIdentifier="sRGB IEC61966-2.1",
+            Info="sRGB IEC61966-2.1", DestOutputProfile=profile)])
+        out = BytesIO()
+        document.save(out)
+    return out.getvalue()
+
+
+@lru_cache(maxsize=1)
+def _srgb_profile() -> bytes:
+    """The sRGB ICC profile, as Pillow's colour management (LittleCMS) builds it."""
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 
 def _page_frame(canvas, seller: Seller, title: str, page: int, pages: int) -> None:

@@ -68,6 +68,8 @@ def test_each_pdf_is_a_factur_x_pdf_a3_carrying_its_xml(kind):
     filename, xml = facturx.get_xml_from_pdf(pdf, check_xsd=True)
     assert (filename, xml) == ("factur-x.xml", cii_xml(document, SELLER))
     assert _pdfa_identification(pdf) == ("3", "B")
+    intents = PdfReader(BytesIO(pdf)).trailer["/Root"]["/OutputIntents"]
+    assert [(i.get_object()["/S"], "/DestOutputProfile" in i.get_object()) for i in intents] == [("/GTS_PDFA1", True)]
     assert _fonts_not_embedded(pdf) == []
     assert pdf_to_png(pdf, f"invoice-pdf-{kind}").stat().st_size > 10_000
 
