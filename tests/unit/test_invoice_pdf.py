@@ -16,7 +16,7 @@ from pypdf import PdfReader
 from shop.invoicing.einvoice import cii_xml
 from shop.invoicing.models import EXEMPTION_NOTES, VatRule
 from shop.invoicing.pdf import Party, ProForma, ProFormaLine, invoice_pdf, proforma_pdf
-from tests.support.invoices import SELLER, make_credit_note, make_document, pdf_to_png
+from tests.support.invoices import SELLER, Line, make_credit_note, make_document, pdf_to_png
 
 DOCUMENTS = {
     "invoice-domestic": lambda: make_document(VatRule.DOMESTIC),
@@ -90,6 +90,17 @@ def test_a_zero_rated_invoice_says_why_and_a_credit_note_names_its_invoice():
     credit = _text(invoice_pdf(make_credit_note(make_document(), {2: 1}), SELLER))
     assert "Credit note CN-2026-000001" in credit and "Corrects invoice INV-2026-000001" in credit
     assert "Total credited 225.98 EUR" in credit and "Please pay" not in credit
+
+
+def test_a_long_invoice_runs_over_pages_each_numbered_and_headed():
+    lines = tuple(Line(f"LEU-{n}KG", f"L-Leucine, food grade, {n} kg", 1, Decimal("10.00"), (f"L2026-{n:04d}",))
+                  for n in range(1, 61))
+    pdf = invoice_pdf(make_document(VatRule.DOMESTIC, lines), SELLER)
+    pages = [" ".join(page.extract_text().split()) for page in PdfReader(BytesIO(pdf)).pages]
+    assert len(pages) > 1
+    assert all(f"Page {n} of {len(pages)}" in page and "Invoice INV-2026-000001" in page
+               and "Pos. Item Units Unit price Net amount" in page for n, page in enumerate(pages, start=1))
+    assert "Total due 714.00 EUR" in pages[-1]
 
 
 def test_a_prepaid_orders_invoice_says_nothing_is_due():
