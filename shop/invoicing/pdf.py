@@ -148,18 +148,8 @@ def _page_frame(canvas, seller: Seller, title: str, page: int, pages: int) -> No
 
 def _invoice_story(document: Invoice, seller: Seller) -> list[Flowable]:
     styles = _styles()
-    credit = document.kind == DocumentKind.CREDIT_NOTE
-    facts = [("Date of issue", document.issued_on.isoformat())]
-    if credit and document.corrects is not None:
-        facts.append(("Corrects invoice", document.corrects.number))
-    facts += [("Delivery date", (document.corrects or document).issued_on.isoformat())]
-    if not credit:
-        facts += [("Payment terms", terms_label(document.payment_terms)), ("Due date", document.due_on.isoformat())]
-    facts += [("Our order", document.order_number), ("Your reference", document.buyer_reference or "—")]
-    if document.shipment_number:
-        facts.append(("Shipment", document.shipment_number))
     story = [Paragraph(f"{TITLES[document.kind]} {escape(document.number)}", styles["title"]),
-             _addressee(Party.buyer_of(document), facts, styles), Spacer(1, 6 * mm),
+             _addressee(Party.buyer_of(document), _invoice_facts(document), styles), Spacer(1, 6 * mm),
              _lines_table(document.lines, document.currency, styles, with_lots=True),
              _totals_table(document.net, document.vat_rate, document.vat, document.gross, document.currency,
                            _total_label(document), styles), Spacer(1, 5 * mm)]
@@ -169,6 +159,21 @@ def _invoice_story(document: Invoice, seller: Seller) -> list[Flowable]:
         "This PDF is a Factur-X e-invoice (profile EN 16931): its data is embedded as factur-x.xml, for your "
         "accounting system to read without typing.", styles["small"])]
     return story
+
+
+def _invoice_facts(document: Invoice) -> list[tuple[str, str]]:
+    """Dates, terms and references beside the address (a credit note names its invoice and has no terms)."""
+    credit = document.kind == DocumentKind.CREDIT_NOTE
+    facts = [("Date of issue", document.issued_on.isoformat())]
+    if credit and document.corrects is not None:
+        facts.append(("Corrects invoice", document.corrects.number))
+    facts.append(("Delivery date", (document.corrects or document).issued_on.isoformat()))
+    if not credit:
+        facts += [("Payment terms", terms_label(document.payment_terms)), ("Due date", document.due_on.isoformat())]
+    facts += [("Our order", document.order_number), ("Your reference", document.buyer_reference or "—")]
+    if document.shipment_number:
+        facts.append(("Shipment", document.shipment_number))
+    return facts
 
 
 def _proforma_story(proforma: ProForma, seller: Seller) -> list[Flowable]:
