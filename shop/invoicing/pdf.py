@@ -150,7 +150,8 @@ def _invoice_story(document: Invoice, seller: Seller) -> list[Flowable]:
     styles = _styles()
     story = [Paragraph(f"{TITLES[document.kind]} {escape(document.number)}", styles["title"]),
              _addressee(Party.buyer_of(document), _invoice_facts(document), styles), Spacer(1, 6 * mm),
-             _lines_table(document.lines, document.currency, styles, with_lots=True),
+             _lines_table([(line.position, line) for line in document.lines], document.currency, styles,
+                          with_lots=True),
              _totals_table(document.net, document.vat_rate, document.vat, document.gross, document.currency,
                            _total_label(document), styles), Spacer(1, 5 * mm)]
     story += _vat_note(VatRule(document.vat_rule), styles)
@@ -185,7 +186,7 @@ def _proforma_story(proforma: ProForma, seller: Seller) -> list[Flowable]:
                     [("BACKGROUND", (0, 0), (-1, -1), NOTICE), ("BOX", (0, 0), (-1, -1), 0.6, GRID)])
     story = [Paragraph(f"Pro-forma invoice for order {escape(proforma.order_number)}", styles["title"]), notice,
              Spacer(1, 5 * mm), _addressee(proforma.buyer, facts, styles), Spacer(1, 6 * mm),
-             _lines_table(proforma.lines, proforma.currency, styles, with_lots=False),
+             _lines_table(list(enumerate(proforma.lines, start=1)), proforma.currency, styles, with_lots=False),
              _totals_table(proforma.net, proforma.vat_rate, proforma.vat, proforma.gross, proforma.currency,
                            "Total to pay", styles), Spacer(1, 5 * mm)]
     story += _vat_note(VatRule(proforma.vat_rule), styles)
@@ -211,10 +212,10 @@ def _addressee(buyer: Party, facts: Sequence[tuple[str, str]], styles) -> Table:
                    ("RIGHTPADDING", (-1, 0), (-1, 0), 0)])
 
 
-def _lines_table(lines: Sequence, currency: str, styles, *, with_lots: bool) -> Table:
-    """Position, item (description, SKU and lots), units, unit price and net amount of each line."""
+def _lines_table(lines: Sequence[tuple[int, object]], currency: str, styles, *, with_lots: bool) -> Table:
+    """Position, item (description, SKU and lots), units, unit price and net amount of each (position, line)."""
     rows = [["Pos.", "Item", "Units", "Unit price", "Net amount"]]
-    for position, line in enumerate(lines, start=1):
+    for position, line in lines:
         item = f"{escape(line.description)}<br/><font size=7.5 color='#4a5a64'>SKU {escape(line.sku)}"
         lots = lot_list(line) if with_lots else []
         if lots:
