@@ -1,15 +1,16 @@
 """Which VAT an order bears: the rule (domestic, intra-community, export, other EU sale), its rate and, for 0 %,
 the note the invoice must carry (DESIGN.md, "Payment terms, credit and invoices").
 
-`rule_for` is the pure decision over country codes and the EU's members; `decide` reads what it needs from the
-`vat_rate` table (rates and membership are data, not code) in one statement and applies it."""
+`rule_for` is the pure decision over country codes and the EU's members; what it needs from the `vat_rate` table
+(rates and membership are data, not code) is read as `facts_columns`, by `decide` in a statement of its own or by
+placing inside the one read of an order (ordering.reading), and applied by `decision`."""
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from shop.accounts.companies import check_vat_id
 from shop.invoicing.models import EXEMPTION_NOTES, VatRate, VatRule
@@ -59,19 +60,44 @@ def rule_for(seller_country: str, ship_country: str, buyer_vat_country: str | No
     return VatRule.EU_OTHER
 
 
-def decide(*, seller_country: str, ship_country: str, buyer_vat_id: str) -> VatDecision:
-    """The VAT of a sale: the seller's standard rate, or 0 % with its note for an intra-community supply or an
-    export. Reads the standard rates of the countries involved (one statement)."""
+@dataclass(frozen=True)
+class VatFacts:
+    """What the vat_rate table says about a sale from the seller's country: its standard rate (None: the table
+    has none) and the EU's member states."""
+
+    seller_rate: Decimal | None
+    eu_members: frozenset[str]
+
+
+def facts_columns(seller_country) -> list:
+    """The two columns of VatFacts for `seller_country` (a value or a bind parameter), as scalar subqueries that
+    any SELECT can carry: placing reads them with everything else an order needs, in its one read."""
+    rate = (select(VatRate.rate).where(VatRate.country == seller_country, VatRate.category == STANDARD)
+            .scalar_subquery().label("seller_vat_rate"))
+    members = (select(func.aggregate_strings(VatRate.country, ","))
+               .where(VatRate.eu_member, VatRate.category == STANDARD).scalar_subquery().label("eu_members"))
+    return [rate, members]
+
+
+def facts_of(row) -> VatFacts:
+    """VatFacts from a row that carries `facts_columns`."""
+    return VatFacts(row.seller_vat_rate, frozenset((row.eu_members or "").split(",")) - {""})
+
+
+def decision(facts: VatFacts, *, seller_country: str, ship_country: str, buyer_vat_id: str) -> VatDecision:
+    """The VAT of a sale, given what the table says: the seller's standard rate, or 0 % with its note for an
+    intra-community supply or an export."""
     seller_country, ship_country = seller_country.upper(), ship_country.upper()
-    buyer_country = vat_id_country(buyer_vat_id)
-    countries = {seller_country, ship_country} | ({buyer_country} if buyer_country else set())
-    rows = db.session.execute(select(VatRate.country, VatRate.rate, VatRate.eu_member)
-                              .where(VatRate.category == STANDARD, VatRate.country.in_(sorted(countries)))).all()
-    rates = {row.country: row.rate for row in rows}
-    if seller_country not in rates:
+    if facts.seller_rate is None:
         raise UnknownVatRate(f"No standard VAT rate for the seller's country {seller_country} (SHOP_COUNTRY) in "
                              "the vat_rate table.")
-    rule = rule_for(seller_country, ship_country, buyer_country, {row.country for row in rows if row.eu_member})
+    rule = rule_for(seller_country, ship_country, vat_id_country(buyer_vat_id), facts.eu_members)
     if rule in EXEMPTION_NOTES:
         return VatDecision(rule, ZERO, EXEMPTION_NOTES[rule])
-    return VatDecision(rule, rates[seller_country])
+    return VatDecision(rule, facts.seller_rate)
+
+
+def decide(*, seller_country: str, ship_country: str, buyer_vat_id: str) -> VatDecision:
+    """`decision`, reading the table's facts first (one statement)."""
+    facts = facts_of(db.session.execute(select(*facts_columns(seller_country.upper()))).one())
+    return decision(facts, seller_country=seller_country, ship_country=ship_country, buyer_vat_id=buyer_vat_id)
