@@ -54,7 +54,9 @@ def test_order_is_priced_and_totalled(app, product, customer):
         (DRUM, Decimal("1950.00"), Decimal("3900.00")),
         (BAG, Decimal("96.00"), Decimal("288.00")),
     ]
-    assert order.subtotal == order.total == Decimal("4188.00")
+    assert order.subtotal == Decimal("4188.00")
+    assert (order.vat_rule, order.vat_rate, order.vat) == ("domestic", Decimal("19.00"), Decimal("795.72"))
+    assert order.total == Decimal("4983.72")  # shipped within Germany: 19 % on the sum of the lines
     assert order.purchase_order == "PO-7781"
     assert order.currency == app.config["SHOP_CURRENCY"]
 
@@ -65,7 +67,7 @@ def test_price_break_applies_from_its_quantity(app, product, customer, quantity,
     make_lot(product, "LOT-A", {DRUM: 20})
     order = place(customer, (DRUM, quantity))
     assert order.lines[0].unit_price == Decimal(unit_price)
-    assert order.total == Decimal(unit_price) * quantity
+    assert order.subtotal == Decimal(unit_price) * quantity
 
 
 def test_fefo_takes_the_earliest_expiring_lot_first_and_spans_lots(app, product, customer):
