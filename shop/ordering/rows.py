@@ -147,6 +147,9 @@ class PlacedOrder:
     single_lot: bool = False
     allow_backorder: bool = False
     shipments: tuple[()] = ()
+    payment_terms: str = "prepaid"
+    invoices: tuple[()] = ()  # issued when goods ship
+    amount_paid: Decimal = Decimal("0.00")
 
     @property
     def updated_at(self) -> datetime:
