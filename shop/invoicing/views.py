@@ -3,6 +3,7 @@
 schema serialises a document for the API."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -11,7 +12,8 @@ from marshmallow import fields, pre_dump
 from sqlalchemy import and_, false, or_, select, tuple_
 from sqlalchemy.orm import joinedload, selectinload
 
-from shop.invoicing.models import DocumentKind, Invoice, VatRule
+from shop.accounts.models import Company
+from shop.invoicing.models import DocumentKind, Invoice, Payment, VatRule
 from shop.platform.database import utcnow
 from shop.platform.errors import NotFound
 from shop.platform.extensions import db
@@ -162,3 +164,28 @@ class InvoiceSchema(OutSchema):
                 "vat_rule": document.vat_rule.value, "vat_rate": document.vat_rate, "vat": document.vat,
                 "gross": document.gross, "amount_paid": document.amount_paid, "amount_due": amount_due(document),
                 "status": status(document), "overdue": is_overdue(document)}
+
+
+@dataclass(frozen=True)
+class DocumentPage:
+    """One document as the staff page shows it: with the payments against it and the credit notes of it."""
+
+    document: Invoice
+    payments: list[Payment]
+    credit_notes: list[Invoice]
+
+
+def document_page(number: str) -> DocumentPage:
+    """A document with its payments and credit notes: three statements."""
+    document = get_document(number)
+    payments = db.session.scalars(select(Payment).where(Payment.invoice_id == document.id)
+                                  .order_by(Payment.paid_on, Payment.id))
+    notes = db.session.scalars(select(Invoice).where(Invoice.corrects_id == document.id).order_by(Invoice.id))
+    return DocumentPage(document, list(payments), list(notes))
+
+
+def invoiced_companies() -> list[tuple[int, str]]:
+    """(id, name) of every company that was issued a document, by name: the staff list's company filter."""
+    return [tuple(row) for row in db.session.execute(
+        select(Company.id, Company.name).where(select(Invoice.id).where(Invoice.company_id == Company.id).exists())
+        .order_by(Company.name, Company.id))]
