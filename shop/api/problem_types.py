@@ -73,6 +73,12 @@ SHOP_PROBLEMS = (
         "Read the quote (`GET /api/v1/quotes/{number}`) to see its status and `valid_until`. For a quote that "
         "has ended, request a new one (`POST /api/v1/quotes`); a quote still `requested` awaits our answer."),
     ProblemType(
+        "order-not-paid", "Order not paid", 409,
+        "The order is prepaid and is not paid in full yet, so it cannot ship. `detail` says how much is still to "
+        "be paid. " + _NOTHING_CHANGED,
+        "Pay the order's pro-forma invoice (its `proforma_url`); the seller's finance team records the payment, "
+        "and the order ships once what was paid covers its `total`."),
+    ProblemType(
         "not-found", "Not Found", 404,
         "Nothing is at that address for your key: an unknown product, lot or path, a lot that is not released, "
         "or an order of another company (which answers exactly as an unknown one).",

@@ -6,10 +6,22 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    inspect,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from shop.platform.database import Base, _enum, utcnow
+from shop.platform.errors import Conflict
 
 Rate = Numeric(5, 2)  # a VAT rate in percent: 19.00
 
@@ -108,6 +120,8 @@ class Invoice(Base):
     gross: Mapped[Decimal]
     amount_paid: Mapped[Decimal] = mapped_column(default=Decimal("0.00"), server_default="0")
     amount_credited: Mapped[Decimal] = mapped_column(default=Decimal("0.00"), server_default="0")
+    # Who issued it: the staff user who shipped (an invoice) or credited (a credit note); None for a system action.
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     lines: Mapped[list[InvoiceLine]] = relationship(back_populates="invoice", order_by="InvoiceLine.position")
@@ -160,3 +174,33 @@ class Payment(Base):
     reference: Mapped[str] = mapped_column(String(140), default="")
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# What payments and credit notes count up on an issued invoice: the only columns that ever change (migration 0033's
+# triggers let the database refuse everything else too).
+SETTLED = frozenset({"amount_paid", "amount_credited"})
+
+
+@event.listens_for(Session, "before_flush")
+def _issued_documents_never_change(session: Session, flush_context: object, instances: object) -> None:
+    """Refuse (Conflict, before anything is written) a flush that would change or delete an issued invoice or
+    credit note, or any of its lines, beyond what it counts as paid and credited."""
+    for document in session.dirty:
+        if isinstance(document, InvoiceLine) and session.is_modified(document):
+            raise _refused(document.invoice)
+        if isinstance(document, Invoice) and _changed(document) - SETTLED:
+            raise _refused(document)
+    for document in session.deleted:
+        if isinstance(document, Invoice | InvoiceLine):
+            raise _refused(document if isinstance(document, Invoice) else document.invoice)
+    for line in session.new:
+        if isinstance(line, InvoiceLine) and line.invoice is not None and inspect(line.invoice).persistent:
+            raise _refused(line.invoice)
+
+
+def _changed(document: Invoice) -> set[str]:
+    return {attr.key for attr in inspect(document).attrs if attr.history.has_changes()}
+
+
+def _refused(document: Invoice) -> Conflict:
+    return Conflict(f"{document.number} is issued and never changes: a correction is a credit note.")

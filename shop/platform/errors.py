@@ -101,6 +101,14 @@ class QuoteNotOpen(DomainError):
     status = 409
 
 
+class OrderNotPaid(DomainError):
+    """A prepaid order that is not paid in full yet: it does not ship (DESIGN.md, "Prepaid orders")."""
+
+    title = "Order not paid"
+    problem = "order-not-paid"
+    status = 409
+
+
 class Forbidden(DomainError):
     """The actor's role may not do this (the pages and the API check roles first: a safety net)."""
 

@@ -2,22 +2,18 @@
 write a price and a date. Plain values in, plain values (and messages by field path) out."""
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
+from shop.platform.amounts import parse_amount
 from shop.sales.models import QuoteStatus
 
 MAX_LINES = 100
 MAX_LINE_QUANTITY = 1_000_000
 MAX_SHELF_LIFE_DAYS = 3650
 MAX_NOTE = 2000  # characters: the buyer's note, and sales' answer
-MAX_PRICE = Decimal("9999999999.99")  # what the unit_price column (12 digits, 2 places) holds
-# A price as people type it: digits, at most two places, no sign, no exponent, no thousands separator ("1,500" is
-# 1.5 in half of Europe and 1500 in the other half: refused, not guessed).
-_PRICE = re.compile(r"\d+(\.\d{1,2})?")
 
 Errors = dict[str, list[str]]
 
@@ -46,21 +42,9 @@ def is_open(status: QuoteStatus, valid_until: date | None, today: date) -> bool:
 
 
 def parse_price(value: object) -> Decimal | None:
-    """A unit price from sales: a Decimal or a decimal string ("1500", "1500.5", "1500.50"), positive, at most two
-    places; None for anything else (a float, "1,500", "1e3", "-1", "0", "1.505")."""
-    if isinstance(value, Decimal):
-        text = format(value, "f") if value.is_finite() else ""
-    elif isinstance(value, str):
-        text = value.strip()
-    else:
-        return None
-    if not _PRICE.fullmatch(text):
-        return None
-    try:
-        price = Decimal(text)
-    except InvalidOperation:  # pragma: no cover (the pattern admits only digits)
-        return None
-    return price if Decimal("0") < price <= MAX_PRICE else None
+    """A unit price from sales: a positive amount with at most two places (platform.amounts.parse_amount); None for
+    anything else (a float, "1,500", "1e3", "-1", "0", "1.505")."""
+    return parse_amount(value)
 
 
 def parse_day(value: object) -> date | None:

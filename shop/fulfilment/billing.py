@@ -1,0 +1,91 @@
+"""Billing what ships: each shipment is invoiced as it leaves, for the units it carried and their lots; payments are
+recorded against an order under its lock; a prepaid order ships only once it is paid in full.
+
+Invoicing numbers, totals and stores the documents; this module reads the order and hands over the facts."""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from shop.accounts.models import PREPAID, StaffUser
+from shop.invoicing.issuing import InvoiceFacts, LineFacts, Party, issue_invoice
+from shop.invoicing.models import Invoice, Payment, VatRule
+from shop.invoicing.payments import OrderDue, PaymentInput, due_on_order, paid_for_order, record_order_payment
+from shop.ordering.models import Order, OrderLine, Shipment
+from shop.ordering.queries import get_order
+from shop.platform.errors import OrderNotPaid
+from shop.platform.wording import kg, money
+
+
+def today() -> date:
+    """The day documents are dated and payments checked against: today in UTC."""
+    return datetime.now(UTC).date()
+
+
+def bill_shipment(order: Order, shipment: Shipment, staff: StaffUser | None = None) -> Invoice:
+    """Issue the shipment's invoice: one line per order line it carried, its units and their lots (in the order they
+    were shipped), at the line's unit price. The caller holds the order's lock and commits."""
+    return issue_invoice(invoice_facts(order, shipment, staff), shipped_lines(shipment), today())
+
+
+def invoice_facts(order: Order, shipment: Shipment | None = None, staff: StaffUser | None = None) -> InvoiceFacts:
+    """What an invoice of the order says besides its lines: the company as it is now, the order's terms and VAT.
+    An order placed before VAT existed has no rule: it is invoiced as domestic, at the 0 % it was placed with."""
+    company = order.company
+    buyer = Party(company.name, company.vat_id, company.billing_line1, company.billing_line2, company.billing_city,
+                  company.billing_postal_code, company.billing_country)
+    return InvoiceFacts(
+        company_id=order.company_id, buyer=buyer, order_id=order.id, order_number=order.number,
+        purchase_order=order.purchase_order, payment_terms=order.payment_terms, currency=order.currency,
+        vat_rule=VatRule(order.vat_rule or VatRule.DOMESTIC), vat_rate=order.vat_rate, ship_country=order.ship_country,
+        shipment_id=shipment.id if shipment else None, shipment_number=shipment.number if shipment else None,
+        staff_id=staff.id if staff else None)
+
+
+def shipped_lines(shipment: Shipment) -> list[LineFacts]:
+    """The shipment's units per order line (in the order's line order), with the lots they came from."""
+    units: dict[int, int] = defaultdict(int)
+    lots: dict[int, list[str]] = defaultdict(list)
+    lines: dict[int, OrderLine] = {}
+    for allocation in shipment.allocations:
+        line = allocation.line
+        lines[line.position] = line
+        units[line.position] += allocation.quantity
+        lot = allocation.stock.batch.lot_number
+        if lot not in lots[line.position]:
+            lots[line.position].append(lot)
+    return [LineFacts(line.id, line.sku, describe(line), units[position], line.unit_price, tuple(lots[position]))
+            for position, line in sorted(lines.items())]
+
+
+def describe(line: OrderLine) -> str:
+    """An invoice line's words: the product, its grade and the pack size ("L-Leucine USP, 25 kg drum")."""
+    product = line.variant.product
+    return f"{product.name} {product.grade}, {kg(line.variant.pack_size_kg)} pack"
+
+
+def order_due(order: Order) -> OrderDue:
+    return OrderDue(order.id, order.number, order.company_id, order.total, order.currency)
+
+
+def record_payment(number: str, given: PaymentInput, staff: StaffUser | None = None) -> Payment:
+    """Record money paid against an order (the order's number in any case), under the order's lock: two payments at
+    once never pay more than its total. InvalidInput by field, nothing written, as invoicing.payments says."""
+    order = get_order(number, lock=True)
+    return record_order_payment(order_due(order), given, today(), staff.id if staff else None)
+
+
+def amount_paid(order: Order) -> Decimal:
+    """Everything paid for the order: its payments, ahead or against its invoices."""
+    return paid_for_order(order.id)
+
+
+def refuse_unless_paid(order: Order) -> None:
+    """A prepaid order ships only once paid in full (OrderNotPaid, a 409, saying what is still to pay)."""
+    if order.payment_terms != PREPAID:
+        return
+    due = due_on_order(order_due(order))
+    if due > 0:
+        raise OrderNotPaid(f"Order {order.number} is prepaid and {money(due, order.currency)} of its "
+                           f"{money(order.total, order.currency)} is still to be paid: it ships once paid in full.")

@@ -1,0 +1,101 @@
+"""Payments that finance staff record: against an order (money paid ahead, before or without an invoice) or an
+invoice (which counts it as paid). Partial payments add up; a payment is refused, nothing written, when its amount
+is not a plain positive amount ("1,500" is never guessed at) or is more than is still due."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from shop.invoicing.issuing import get_document
+from shop.invoicing.models import DocumentKind, Invoice, Payment
+from shop.platform.amounts import parse_amount
+from shop.platform.bounds import is_plain_date
+from shop.platform.errors import InvalidInput
+from shop.platform.extensions import db
+from shop.platform.names import checked_name
+from shop.platform.wording import money
+
+MAX_REFERENCE = 140
+
+
+@dataclass(frozen=True)
+class OrderDue:
+    """What a payment against an order needs to know of it: the caller reads it under the order's lock."""
+
+    order_id: int
+    order_number: str
+    company_id: int
+    total: Decimal  # gross, VAT included
+    currency: str
+
+
+@dataclass(frozen=True)
+class PaymentInput:
+    """A payment as staff entered it, unchecked: amount as typed, the day it was paid, the bank's reference."""
+
+    amount: object
+    paid_on: object
+    reference: object = ""
+
+
+def paid_for_order(order_id: int) -> Decimal:
+    """Everything paid for the order: its payments, ahead or against its invoices."""
+    return Decimal(db.session.scalar(select(func.coalesce(func.sum(Payment.amount), 0))
+                                     .where(Payment.order_id == order_id)))
+
+
+def due_on_order(order: OrderDue) -> Decimal:
+    """What is still to pay for the order: its total, less what was paid and what credit notes took off."""
+    credited = db.session.scalar(select(func.coalesce(func.sum(Invoice.amount_credited), 0))
+                                 .where(Invoice.order_id == order.order_id, Invoice.kind == DocumentKind.INVOICE))
+    return order.total - paid_for_order(order.order_id) - Decimal(credited)
+
+
+def record_order_payment(order: OrderDue, given: PaymentInput, today: date, staff_id: int | None = None) -> Payment:
+    """Record money paid against an order (before or without an invoice: the next invoice of the order takes it).
+    InvalidInput by field, nothing written: see `_checked`."""
+    amount, paid_on, reference = _checked(given, due_on_order(order), order.currency, f"order {order.order_number}",
+                                          today)
+    payment = Payment(company_id=order.company_id, order_id=order.order_id, amount=amount, paid_on=paid_on,
+                      reference=reference, staff_id=staff_id)
+    db.session.add(payment)
+    db.session.flush()
+    return payment
+
+
+def record_invoice_payment(invoice_number: str, given: PaymentInput, today: date,
+                           staff_id: int | None = None) -> Payment:
+    """Record money paid against an invoice: it counts as paid on the invoice (under the invoice's lock, so two
+    payments at once never pay more than its gross). InvalidInput by field, nothing written: see `_checked`."""
+    invoice = get_document(invoice_number, lock=True)
+    if invoice.kind != DocumentKind.INVOICE:
+        raise InvalidInput({"invoice": [f"{invoice.number} is a credit note: payments are recorded on invoices."]})
+    amount, paid_on, reference = _checked(given, invoice.amount_due, invoice.currency, invoice.number, today)
+    payment = Payment(company_id=invoice.company_id, order_id=invoice.order_id, invoice_id=invoice.id,
+                      amount=amount, paid_on=paid_on, reference=reference, staff_id=staff_id)
+    invoice.amount_paid += amount
+    db.session.add(payment)
+    db.session.flush()
+    return payment
+
+
+def _checked(given: PaymentInput, due: Decimal, currency: str, what: str, today: date) -> tuple[Decimal, date, str]:
+    """The amount (a plain positive amount, at most `due`), the day (a date, not in the future) and the reference,
+    or InvalidInput naming every field refused."""
+    errors: dict[str, list[str]] = {}
+    amount = parse_amount(given.amount)
+    if amount is None:
+        errors["amount"] = ["Write a positive amount with a decimal point and at most two decimals, such as 1500.00 "
+                            "(no thousands separator: 1,500 is refused rather than guessed)."]
+    elif amount > due:
+        errors["amount"] = [f"That is more than the {money(max(due, Decimal(0)), currency)} still due on {what}."]
+    paid_on = given.paid_on
+    if not is_plain_date(paid_on) or paid_on > today:  # type: ignore[operator]  (a date, checked first)
+        errors["paid_on"] = ["Give the day the money arrived, no later than today."]
+    reference = checked_name(given.reference, "reference", MAX_REFERENCE, errors)
+    if errors:
+        raise InvalidInput(errors)
+    return amount, paid_on, reference  # type: ignore[return-value]  (both checked above)

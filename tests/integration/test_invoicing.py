@@ -1,0 +1,258 @@
+"""Invoices and credit notes as the buyer's accounts department sees them: numbered without gaps (across a rollback,
+and under concurrent issuing on PostgreSQL), totalled exactly, due on the terms' day; payments add up and a wrong
+one (too much, negative, "1,500") is refused and changes nothing; credit notes lower what is due and never credit
+more than was invoiced or is still due."""
+from __future__ import annotations
+
+import itertools
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from shop import ordering
+from shop.fulfilment import billing
+from shop.invoicing import numbers
+from shop.invoicing.issuing import LineFacts, get_document, issue_credit_note, issue_invoice
+from shop.invoicing.models import DocumentKind, Invoice, InvoiceSequence, Payment, VatRule
+from shop.invoicing.money import cents
+from shop.invoicing.payments import PaymentInput, record_invoice_payment
+from shop.ordering.models import Order
+from shop.platform.errors import Conflict, InvalidInput
+from shop.platform.extensions import db
+from tests.support.factories import make_customer, make_lot, make_product
+from tests.support.staff import place
+
+DRUM = "LEU-USP-25KG"
+ISSUED = date(2026, 3, 2)
+PAID = date(2026, 3, 5)
+
+
+@pytest.fixture
+def order(app, product, customer) -> Order:
+    """Four drums of L-Leucine, confirmed, on net 30 at the German rate."""
+    make_lot(product, "L-ONE", {DRUM: 10})
+    placed = place(customer, DRUM, 4)
+    ordering.confirm_order(placed.number)
+    # As placing decides them for a German company shipping within Germany on net 30 (invoicing.vat).
+    placed.payment_terms, placed.vat_rule, placed.vat_rate = "net_30", VatRule.DOMESTIC, Decimal("19.00")
+    placed.vat = cents(placed.subtotal * Decimal("0.19"))
+    placed.total = placed.subtotal + placed.vat
+    db.session.commit()
+    return placed
+
+
+def _issue(order: Order, units: int | None = None, on: date = ISSUED) -> Invoice:
+    """An invoice of `units` drums of the order's line (all by default), from lot L-ONE."""
+    line = order.lines[0]
+    facts = [LineFacts(line.id, line.sku, billing.describe(line), units or line.quantity, line.unit_price,
+                       ("L-ONE",))]
+    return issue_invoice(billing.invoice_facts(order), facts, on)
+
+
+def _committed(work):
+    result = work()
+    db.session.commit()
+    return result
+
+
+def test_an_invoice_is_numbered_totalled_and_due_on_its_terms(order):
+    invoice = _committed(lambda: _issue(order))
+    unit = order.lines[0].unit_price
+    assert invoice.number == "INV-2026-000001" and invoice.kind == DocumentKind.INVOICE
+    assert invoice.net == 4 * unit and invoice.vat == (4 * unit * Decimal("0.19")).quantize(Decimal("0.01"))
+    assert invoice.gross == invoice.net + invoice.vat == invoice.amount_due
+    assert invoice.due_on == ISSUED + timedelta(days=30)
+    assert invoice.buyer_name == "Acme Nutrition" and invoice.order_number == order.number
+    assert [(line.sku, line.quantity, line.lot_numbers) for line in invoice.lines] == [(DRUM, 4, "L-ONE")]
+    assert "25 kg" in invoice.lines[0].description
+
+
+def test_numbers_run_on_without_a_gap_after_a_rolled_back_issue(order):
+    first = _committed(lambda: _issue(order, 1)).number
+    _issue(order, 1)
+    db.session.rollback()  # the shipment failed after its invoice took a number: the number comes back
+    second = _committed(lambda: _issue(order, 1)).number
+    assert (first, second) == ("INV-2026-000001", "INV-2026-000002")
+    next_year = _committed(lambda: _issue(order, 1, on=date(2027, 1, 4))).number
+    assert next_year == "INV-2027-000001"
+
+
+_years = itertools.count(3000)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.booleans(), min_size=1, max_size=12))
+def test_any_interleaving_of_issues_and_rollbacks_numbers_one_to_n(app, committed):
+    """Each step takes the series' next serial and commits (True) or rolls back (False): the serials that stayed
+    are exactly 1..n, in the order taken."""
+    year = next(_years)
+    kept = []
+    for commit in committed:
+        serial = numbers.next_serial(numbers.INVOICE, year)
+        if commit:
+            db.session.commit()
+            kept.append(serial)
+        else:
+            db.session.rollback()
+    assert kept == list(range(1, len(kept) + 1))
+    last = db.session.scalar(select(InvoiceSequence.last).where(InvoiceSequence.year == year))
+    assert last == (len(kept) if kept else None)  # a year whose every issue rolled back has no counter yet
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_concurrent_issuing_gives_every_invoice_its_own_number_without_gaps(make_app, backend):
+    issuers = 8
+    app = make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": issuers + 2, "max_overflow": 0, "pool_timeout": 60})
+    with app.app_context():
+        make_lot(make_product(), "L-ONE", {DRUM: 50})
+        placed = place(make_customer(), DRUM, issuers)
+        number = placed.number
+        barrier = threading.Barrier(issuers)
+
+        def issue(i: int) -> str:
+            with app.app_context():
+                order = ordering.get_order(number)
+                barrier.wait()
+                invoice = _issue(order, 1)
+                if i % 3 == 2:  # some issuing transactions fail after taking their number
+                    db.session.rollback()
+                    db.session.remove()
+                    return ""
+                db.session.commit()
+                issued = invoice.number
+                db.session.remove()
+                return issued
+
+        with ThreadPoolExecutor(max_workers=issuers) as pool:
+            issued = [n for n in pool.map(issue, range(issuers)) if n]
+        kept = sorted(db.session.scalars(select(Invoice.number)))
+        assert len(issued) == issuers - issuers // 3
+        assert sorted(issued) == kept == [f"INV-2026-{n:06d}" for n in range(1, len(issued) + 1)]
+
+
+def test_payments_add_up_and_pay_the_invoice(order):
+    invoice = _committed(lambda: _issue(order))
+    half = (invoice.gross / 2).quantize(Decimal("0.01"))
+    _committed(lambda: record_invoice_payment(invoice.number, PaymentInput(str(half), PAID, "SEPA 1"), PAID))
+    assert get_document(invoice.number).amount_due == invoice.gross - half
+    rest = str(invoice.gross - half)
+    _committed(lambda: record_invoice_payment(invoice.number.lower(), PaymentInput(rest, PAID, "SEPA 2"), PAID))
+    assert get_document(invoice.number).amount_due == 0
+    assert billing.amount_paid(order) == invoice.gross
+
+
+@pytest.mark.parametrize("amount", ["1,500", "-10", "0", "1e3", "12.345", 12.5, "abc", ""])
+def test_a_payment_that_is_not_a_plain_positive_amount_is_refused_and_changes_nothing(order, amount):
+    invoice = _committed(lambda: _issue(order))
+    with pytest.raises(InvalidInput) as refused:
+        record_invoice_payment(invoice.number, PaymentInput(amount, PAID), PAID)
+    assert "1,500 is refused" in refused.value.errors["amount"][0]
+    db.session.rollback()
+    assert get_document(invoice.number).amount_paid == 0 and db.session.scalar(select(func.count(Payment.id))) == 0
+
+
+def test_paying_more_than_is_due_is_refused_and_changes_nothing(order):
+    invoice = _committed(lambda: _issue(order))
+    too_much = str(invoice.gross + Decimal("0.01"))
+    with pytest.raises(InvalidInput) as refused:
+        record_invoice_payment(invoice.number, PaymentInput(too_much, PAID), PAID)
+    assert f"more than the {invoice.gross:,.2f} EUR still due on {invoice.number}" in refused.value.errors["amount"][0]
+    with pytest.raises(InvalidInput) as refused:
+        record_invoice_payment(invoice.number, PaymentInput("1.00", PAID + timedelta(days=1)), PAID)
+    assert "no later than today" in refused.value.errors["paid_on"][0]
+    db.session.rollback()
+    assert get_document(invoice.number).amount_paid == 0 and db.session.scalar(select(func.count(Payment.id))) == 0
+
+
+def test_an_order_paid_ahead_has_its_invoices_take_the_money_up_to_their_gross(order):
+    order.payment_terms = "prepaid"
+    db.session.commit()
+    _committed(lambda: billing.record_payment(order.number, PaymentInput("100.00", PAID)))
+    with pytest.raises(InvalidInput) as refused:
+        billing.record_payment(order.number, PaymentInput(str(order.total), PAID))
+    assert "still due on order" in refused.value.errors["amount"][0]
+    db.session.rollback()
+    _committed(lambda: billing.record_payment(order.number, PaymentInput(str(order.total - 100), PAID)))
+    first = _committed(lambda: _issue(order, 1))
+    second = _committed(lambda: _issue(order, 3))
+    assert first.amount_paid == first.gross and first.amount_due == 0
+    assert second.amount_paid == min(second.gross, order.total - first.gross)
+    assert billing.amount_paid(order) == order.total
+
+
+def test_a_whole_credit_note_corrects_the_invoice_in_its_own_series(order):
+    invoice = _committed(lambda: _issue(order))
+    note = _committed(lambda: issue_credit_note(invoice.number, None, ISSUED + timedelta(days=3)))
+    assert note.number == "CN-2026-000001" and note.kind == DocumentKind.CREDIT_NOTE and note.corrects == invoice
+    assert (note.net, note.vat, note.gross) == (invoice.net, invoice.vat, invoice.gross)
+    assert [(line.position, line.quantity, line.lot_numbers) for line in note.lines] == [(1, 4, "L-ONE")]
+    assert get_document(invoice.number).amount_due == 0
+    with pytest.raises(InvalidInput, match="credited already"):
+        issue_credit_note(invoice.number, None, ISSUED)
+
+
+def test_partial_credit_notes_lower_what_is_due_and_never_credit_more_than_was_invoiced(order):
+    invoice = _committed(lambda: _issue(order))
+    one = _committed(lambda: issue_credit_note(invoice.number, {1: 1}, ISSUED))
+    assert get_document(invoice.number).amount_due == invoice.gross - one.gross
+    for lines, field, said in (({1: 4}, "lines.1.quantity", "Only 3 units of line 1"),
+                               ({2: 1}, "lines.2.quantity", "no line 2"),
+                               ({1: 0}, "lines.1.quantity", "whole number"),
+                               ({1: "2"}, "lines.1.quantity", "whole number"),
+                               ({}, "lines", "at least one line")):
+        with pytest.raises(InvalidInput) as refused:
+            issue_credit_note(invoice.number, lines, ISSUED)
+        assert said in refused.value.errors[field][0], lines
+        db.session.rollback()
+    two = _committed(lambda: issue_credit_note(invoice.number, {1: 2}, ISSUED))
+    assert two.number == "CN-2026-000002"
+    assert get_document(invoice.number).amount_credited == one.gross + two.gross
+
+
+def test_a_credit_note_for_more_than_is_still_due_is_refused_as_a_refund(order):
+    invoice = _committed(lambda: _issue(order))
+    paid = str(invoice.gross - order.lines[0].unit_price)  # all but about one drum's worth is paid
+    _committed(lambda: record_invoice_payment(invoice.number, PaymentInput(paid, PAID), PAID))
+    with pytest.raises(InvalidInput) as refused:
+        issue_credit_note(invoice.number, {1: 2}, ISSUED)
+    assert "refunds are not handled" in refused.value.errors["lines"][0]
+    db.session.rollback()
+    assert get_document(invoice.number).amount_credited == 0
+    assert db.session.scalar(select(func.count(Invoice.id)).where(Invoice.kind == DocumentKind.CREDIT_NOTE)) == 0
+
+
+@pytest.mark.parametrize("change", ["UPDATE invoice SET gross = gross + 1, net = net + 1",
+                                    "UPDATE invoice SET due_on = issued_on",
+                                    "UPDATE invoice SET buyer_name = 'Someone Else'",
+                                    "UPDATE invoice_line SET unit_price = 0, net = 0"])
+def test_the_database_refuses_to_change_an_issued_invoice(order, change):
+    invoice = _committed(lambda: _issue(order))
+    with pytest.raises(DBAPIError, match="never changes"):
+        db.session.execute(text(change))
+    db.session.rollback()
+    db.session.expire_all()
+    kept = get_document(invoice.number)
+    assert (kept.net, kept.gross, kept.due_on, kept.buyer_name) == (invoice.net, invoice.gross, invoice.due_on,
+                                                                  "Acme Nutrition")
+    assert kept.lines[0].net == invoice.lines[0].net
+    db.session.execute(text("UPDATE invoice SET amount_paid = 1.00"))  # what payments count up may change
+    db.session.commit()
+
+
+def test_the_service_refuses_to_change_an_issued_invoice(order):
+    invoice = _committed(lambda: _issue(order))
+    for tamper in (lambda: setattr(invoice, "gross", invoice.gross + 1),
+                   lambda: setattr(invoice.lines[0], "quantity", 1),
+                   lambda: db.session.delete(invoice)):
+        tamper()
+        with pytest.raises(Conflict, match="is issued and never changes"):
+            db.session.flush()
+        db.session.rollback()
+    assert get_document(invoice.number).gross == invoice.gross
