@@ -4,11 +4,14 @@ from __future__ import annotations
 import os
 import re
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 from limits import parse_many
+from stdnum import bic, iban
+from stdnum.exceptions import ValidationError
 
 # The shipped texts of the contact, terms, privacy and imprint pages; LEGAL_TEXTS_DIR points elsewhere.
 DEFAULT_LEGAL_TEXTS_DIR = Path(__file__).resolve().parents[2] / "legal"
@@ -21,6 +24,9 @@ DEMO_SELLER = {
     "SELLER_VAT_ID": "DE815204576",
     "SELLER_PHONE": "+49 7844 91870-0",
     "SELLER_EMAIL": "quality@leucin-werk.example",
+    # The account buyers pay into: printed on invoices and pro-formas, and the payment means of the e-invoice.
+    "SELLER_IBAN": "DE89370400440532013000",
+    "SELLER_BIC": "COBADEFFXXX",
 }
 
 
@@ -158,7 +164,18 @@ def seller_settings() -> dict[str, str]:
     if not re.fullmatch(r"\+?[0-9][0-9 ()/.-]{3,30}", settings["SELLER_PHONE"]):
         raise ConfigError(f"SELLER_PHONE must be a phone number such as +49 30 1234567, "
                           f"not {settings['SELLER_PHONE']!r}.")
+    settings["SELLER_IBAN"] = _bank_code("SELLER_IBAN", settings["SELLER_IBAN"], iban.validate, "an IBAN")
+    settings["SELLER_BIC"] = _bank_code("SELLER_BIC", settings["SELLER_BIC"], bic.validate, "a BIC")
     return settings
+
+
+def _bank_code(name: str, value: str, validate: Callable[[str], str], what: str) -> str:
+    """An IBAN or BIC checked by python-stdnum's `validate`, in its compact form: a typo on an invoice sends the
+    buyer's money elsewhere, so the shop refuses to start rather than print it."""
+    try:
+        return validate(value)
+    except ValidationError as exc:
+        raise ConfigError(f"{name} must be {what} such as {DEMO_SELLER[name]}, not {value!r}: {exc}") from None
 
 
 def _legal_texts_dir() -> str:
