@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask import Response
 
 
-def binary_answer(mimetype: str, description: str) -> dict:
-    """The OpenAPI 200 of an operation that answers a file, not JSON."""
+def binary_answer(mimetype: str, description: str, example: str) -> dict:
+    """The OpenAPI 200 of an operation that answers a file, not JSON (`example`: how the file starts)."""
     return {"200": {"description": description,
-                    "content": {mimetype: {"schema": {"type": "string", "format": "binary"}}}}}
+                    "content": {mimetype: {"schema": {"type": "string", "format": "binary"}, "example": example}}}}
 
 
 def file_response(data: bytes, mimetype: str, file_name: str) -> Response:

@@ -6,9 +6,10 @@ from marshmallow import RAISE
 
 from shop.api.auth import current_customer
 from shop.api.blueprints import ApiBlueprint
+from shop.api.files import binary_answer, file_response
 from shop.api.pagination import encode_cursor
 from shop.api.schemas import InvoicePageSchema, InvoiceQuerySchema, InvoiceSchema
-from shop.invoicing import views
+from shop.invoicing import documents, views
 
 invoices_blp = ApiBlueprint(
     "invoices", __name__, url_prefix="/api/v1/invoices",
@@ -45,3 +46,19 @@ class InvoiceDetail(MethodView):
         By its number, in any letter case. Another company's is 404.
         """
         return views.get_document(number, current_customer().company_id)
+
+
+@invoices_blp.route("/<string:number>.xml")
+class InvoiceXml(MethodView):
+    @invoices_blp.doc(operationId="getInvoiceXml", responses=binary_answer(
+        "application/xml", "The Cross Industry Invoice XML (Factur-X, profile EN 16931), as embedded in the PDF.",
+        "<?xml version='1.0' encoding='UTF-8'?>\n<rsm:CrossIndustryInvoice xmlns:rsm=\"urn:un:unece:uncefact:data:"
+        "standard:CrossIndustryInvoice:100\">…</rsm:CrossIndustryInvoice>"))
+    @invoices_blp.alt_response(404, response="NOT_FOUND")
+    def get(self, number: str):
+        """Get one of your invoices or credit notes as its CII XML alone
+
+        For systems that want only the XML: what the PDF carries as `factur-x.xml`. Another company's is 404.
+        """
+        document = views.get_document(number, current_customer().company_id)
+        return file_response(documents.xml_of(document), "application/xml", f"{document.number}.xml")

@@ -13,7 +13,9 @@ from sqlalchemy import and_, false, or_, select, tuple_
 from sqlalchemy.orm import joinedload, selectinload
 
 from shop.accounts.models import Company
+from shop.invoicing.einvoice import lot_list
 from shop.invoicing.models import DocumentKind, Invoice, Payment, VatRule
+from shop.invoicing.numbers import parse_number
 from shop.platform.database import utcnow
 from shop.platform.errors import NotFound
 from shop.platform.extensions import db
@@ -70,17 +72,13 @@ def document_options() -> tuple:
     return selectinload(Invoice.lines), joinedload(Invoice.corrects)
 
 
-def canonical_number(number: str) -> str:
-    """A document's number typed in any case ('inv-2026-000001'): the shop writes them in capitals."""
-    return (number or "").strip().upper()
-
-
 def get_document(number: str, company_id: int | None = None) -> Invoice:
     """One invoice or credit note by number; limited to one company's when given (another's: NotFound)."""
-    stmt = select(Invoice).where(Invoice.number == canonical_number(number)).options(*document_options())
+    stored = parse_number(number)
+    stmt = select(Invoice).where(Invoice.number == stored).options(*document_options())
     if company_id is not None:
         stmt = stmt.where(Invoice.company_id == company_id)
-    document = db.session.scalar(stmt)
+    document = db.session.scalar(stmt) if stored else None  # not a number of ours: no statement
     if document is None:
         raise NotFound(f"No invoice or credit note {number}.")
     return document
@@ -122,7 +120,7 @@ class InvoiceLineSchema(OutSchema):
     def _lots(self, line: Any, **kwargs: Any) -> dict[str, Any]:
         return {"sku": line.sku, "description": line.description, "quantity": line.quantity,
                 "unit_price": line.unit_price, "net": line.net,
-                "lot_numbers": [lot for lot in line.lot_numbers.split(",") if lot]}
+                "lot_numbers": lot_list(line)}
 
 
 class InvoiceSchema(OutSchema):

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from shop import sales
+from shop import fulfilment, ordering, sales
 from shop.accounts import companies
 from shop.accounts import people as accounts
 from shop.platform.extensions import db
@@ -253,8 +253,10 @@ def test_every_operation_runs_through_the_generated_client(generated, live_serve
                     "Order")
     assert (trimmed.lines[0].backordered_quantity, trimmed.lines[0].cancelled_quantity) == (0, waited)
 
-    shipped = _api("orders.get_order").sync_detailed(number=approved.number, client=buyer).parsed
-    invoice = invoice_of(shipped.number)
+    ordering.confirm_order(approved.number)
+    fulfilment.ship_order(approved.number, "1Z999")
+    db.session.commit()
+    invoice = invoice_of(approved.number)
     db.session.remove()  # SQLite: the served app reads next
     invoices = drive("listInvoices", "invoices.list_invoices", 200,
                      lambda m: m.sync_detailed(client=buyer, limit=5), "InvoicePage")
@@ -262,6 +264,9 @@ def test_every_operation_runs_through_the_generated_client(generated, live_serve
     read = drive("getInvoice", "invoices.get_invoice", 200,
                  lambda m: m.sync_detailed(number=invoice.number, client=bob), "Invoice")
     assert (read.order, read.status.value, read.lines[0].sku) == (approved.number, "open", "LEU-USP-25KG")
+    xml = drive("getInvoiceXml", "invoices.get_invoice_xml", 200,
+                lambda m: m.sync_detailed(number=invoice.number, client=buyer), None)
+    assert b"<rsm:CrossIndustryInvoice" in xml.payload.read()  # a file: the generated client hands over the bytes
 
     # A refusal parses as the generated Problem, with the documented status.
     refused = _api("orders.get_order").sync_detailed(number=placed.number, client=authenticated("lsk_wrong"))
