@@ -3,16 +3,20 @@ payments and credit notes, recording a payment, issuing a credit note, the agein
 statement. Finance staff and admins only."""
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import abort, flash, redirect, render_template, request, url_for
 
 from shop.accounts.models import Company, StaffRole
-from shop.invoicing import ageing, statement, views
+from shop.invoicing import ageing, issuing, payments, statement, views
+from shop.invoicing.models import Invoice
+from shop.platform.errors import InvalidInput, NotFound
 from shop.platform.extensions import db
 from shop.platform.pagination import page_cursor, page_of
+from shop.platform.tx import run_in_transaction
+from shop.platform.wording import money
 from shop.staff import bp
-from shop.staff.auth import role_required
+from shop.staff.auth import current_staff, role_required
 from shop.staff.forms import AgeingForm, CreditNoteForm, InvoiceFilterForm, PaymentForm
-from shop.staff.helpers import filtered_page, or_404, page_link_args
+from shop.staff.helpers import filtered_page, or_404, page_link_args, show_errors
 
 PAGE = 30
 
@@ -73,3 +77,59 @@ def company_statement(company_id: int):
         abort(404, description=f"No company {company_id}.")
     return render_template("staff/statement.html", company=company,
                            statement=statement.company_statement(company_id))
+
+
+@bp.post("/invoices/<number>/payments")
+@role_required(StaffRole.FINANCE)
+def record_payment(number: str):
+    """Record money received against the invoice; an amount that is not plain ("1,500"), negative or more than is
+    due is shown beside its field, and nothing is recorded."""
+    form = PaymentForm()
+    if not form.validate_on_submit():
+        return render_invoice(number, payment=form, status=422)
+    given = payments.PaymentInput(form.amount.data, form.paid_on.data, form.reference.data or "")
+    staff = current_staff()
+    try:
+        payment = run_in_transaction(payments.record_invoice_payment, number, given, views.today(), staff.id)
+    except InvalidInput as refused:
+        db.session.rollback()
+        for message in show_errors(form, refused.errors):
+            flash(message, "error")
+        return render_invoice(number, payment=form, status=422)
+    except NotFound as missing:
+        abort(404, description=missing.message)
+    invoice = db.session.get(Invoice, payment.invoice_id)  # in the session already: no statement
+    flash(f"Payment of {money(payment.amount, invoice.currency)} recorded against {invoice.number}.", "success")
+    return redirect(url_for("staff.invoice", number=number))
+
+
+@bp.post("/invoices/<number>/credit-notes")
+@role_required(StaffRole.FINANCE)
+def issue_credit_note(number: str):
+    """Issue a credit note of the whole invoice, or of the units typed per line; more than is left to credit (or
+    than is still due) is refused beside the line, and nothing is issued."""
+    form = CreditNoteForm()
+    if not form.validate_on_submit():
+        return render_invoice(number, credit=form, status=422)
+    lines = None if form.whole.data else _typed_quantities()
+    try:
+        note = run_in_transaction(issuing.issue_credit_note, number, lines, views.today(), current_staff().id)
+    except InvalidInput as refused:
+        db.session.rollback()
+        return render_invoice(number, credit=form, line_errors=refused.errors, status=422)
+    except NotFound as missing:
+        abort(404, description=missing.message)
+    flash(f"Credit note {note.number} of {money(note.gross, note.currency)} issued.", "success")
+    return redirect(url_for("staff.invoice", number=note.number))
+
+
+def _typed_quantities() -> dict[int, object]:
+    """{line position: units} from the `quantity_<position>` fields that are filled in: whole numbers as ints,
+    anything else as typed, for the service to refuse beside its line (never guessed at)."""
+    typed: dict[int, object] = {}
+    for name, value in request.form.items():
+        position = name.removeprefix("quantity_")
+        if name.startswith("quantity_") and position.isdigit() and value.strip():
+            text = value.strip()
+            typed[int(position)] = int(text) if text.isdigit() and text.isascii() else text
+    return typed
