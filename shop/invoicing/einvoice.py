@@ -59,10 +59,26 @@ def payment_terms_text(document: Invoice) -> str:
     if document.kind == DocumentKind.CREDIT_NOTE:
         corrected = document.corrects.number if document.corrects else "the invoice"
         return f"Credit for {corrected}: set off against what is due, or refunded by {document.due_on.isoformat()}"
-    days = document.payment_terms.removeprefix("net_")
-    if days.isdigit():
-        return f"Net {days} days, due {document.due_on.isoformat()}"
-    return f"Prepaid: due on receipt, {document.due_on.isoformat()}"
+    if paid_in_advance(document):
+        return "Prepaid: paid in full before the goods shipped, nothing is due"
+    return f"{terms_label(document.payment_terms)}, due {document.due_on.isoformat()}"
+
+
+def terms_label(payment_terms: str) -> str:
+    """Payment terms as people say them: "net_30" -> "Net 30 days", "prepaid" -> "Prepaid"."""
+    days = payment_terms.removeprefix("net_")
+    return f"Net {days} days" if days.isdigit() else payment_terms.capitalize()
+
+
+def paid_in_advance(document: Invoice) -> bool:
+    """An invoice of a prepaid order: the order ships only once paid in full, so its invoice is paid when issued
+    and says so (BT-113), lest the buyer's ERP pay it a second time."""
+    return document.kind == DocumentKind.INVOICE and document.payment_terms == "prepaid"
+
+
+def amount_due(document: Invoice) -> Decimal:
+    """BT-115 as issued: the gross total, or nothing for an invoice paid in advance."""
+    return Decimal("0.00") if paid_in_advance(document) else document.gross
 
 
 def vat_category(rule: VatRule) -> str:
@@ -207,13 +223,16 @@ def _add_vat_breakdown(settlement: etree._Element, document: Invoice) -> None:
 
 
 def _add_totals(settlement: etree._Element, document: Invoice) -> None:
-    """BG-22. Nothing is prepaid on the document: it never changes, while payments arrive after it."""
+    """BG-22. Only a prepaid order's invoice counts a prepaid amount: the document never changes, while payments
+    on invoices arrive after it."""
     totals = _add(settlement, "ram:SpecifiedTradeSettlementHeaderMonetarySummation")
     _add(totals, "ram:LineTotalAmount", _amount(document.net))
     _add(totals, "ram:TaxBasisTotalAmount", _amount(document.net))
     _add(totals, "ram:TaxTotalAmount", _amount(document.vat), currencyID=document.currency)
     _add(totals, "ram:GrandTotalAmount", _amount(document.gross))
-    _add(totals, "ram:DuePayableAmount", _amount(document.gross))
+    if paid_in_advance(document):
+        _add(totals, "ram:TotalPrepaidAmount", _amount(document.gross))
+    _add(totals, "ram:DuePayableAmount", _amount(amount_due(document)))
 
 
 def _add_corrected_invoice(settlement: etree._Element, document: Invoice) -> None:

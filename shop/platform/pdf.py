@@ -19,12 +19,15 @@ PageFrame = Callable[[Canvas, int, int], None]
 
 
 def render_a4(story: Callable[[], list[Flowable]], page_frame: PageFrame, *, title: str, author: str,
-              subject: str) -> bytes:
-    """The document as PDF bytes: `story()` laid out once to count the pages, then again with the count known."""
+              subject: str, font: str | None = None) -> bytes:
+    """The document as PDF bytes: `story()` laid out once to count the pages, then again with the count known.
+    `font`, a registered font's name, replaces Helvetica as the one every page starts in (a PDF/A document must
+    embed every font it names, and the standard Helvetica is never embedded)."""
     def build(total_pages: int | None) -> tuple[bytes, int]:
         buffer = BytesIO()
         doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=24 * mm,
-                                bottomMargin=22 * mm, title=title, author=author, subject=subject)
+                                bottomMargin=22 * mm, title=title, author=author, subject=subject,
+                                initialFontName=font)
 
         def frame(canvas: Canvas, document: SimpleDocTemplate) -> None:
             page_frame(canvas, document.page, total_pages or document.page)

@@ -4,6 +4,7 @@ the check would catch a total that does not add up; and over random lines, quant
 amounts add up exactly (BR-CO-17, money.py) and are the XML's."""
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from shop.invoicing.einvoice import NAMESPACES, cii_xml
+from shop.invoicing.einvoice import NAMESPACES, cii_xml, seller_postal_address
 from shop.invoicing.models import EXEMPTION_NOTES, VatRule
 from shop.invoicing.money import cents, line_net
 from tests.support.invoices import LINES, SELLER, Line, facturx_findings, make_credit_note, make_document
@@ -87,6 +88,13 @@ def test_an_invoice_asks_for_a_sepa_transfer_to_the_seller_with_terms_and_due_da
     assert _text(root, ".//ram:PaymentReference") == "INV-2026-000001"
 
 
+def test_a_prepaid_orders_invoice_is_paid_in_advance_so_an_erp_does_not_pay_it_twice():
+    root = _xml(make_document(payment_terms="prepaid"))
+    summation = ".//ram:SpecifiedTradeSettlementHeaderMonetarySummation/ram:"
+    assert _text(root, summation + "TotalPrepaidAmount") == _text(root, summation + "GrandTotalAmount") == "2989.16"
+    assert _text(root, summation + "DuePayableAmount") == "0.00"
+
+
 def test_the_buyer_reference_is_the_purchase_order_else_the_order_number():
     assert _text(_xml(make_document(buyer_reference="PO-4711")), ".//ram:BuyerReference") == "PO-4711"
     without = _xml(make_document(buyer_reference=""))
@@ -112,6 +120,18 @@ def test_each_line_carries_sku_quantity_price_and_its_lots():
     assert _text(second, ".//ram:ApplicableProductCharacteristic/ram:Value") == "I2026-0107, I2026-0119"
     assert _text(second, ".//ram:ChargeAmount") == "189.90"
     assert _text(second, ".//ram:LineTotalAmount") == "569.70"
+
+
+@pytest.mark.parametrize("address, expected", [
+    (("Industriestraße 14", "77866 Rheinau", "Germany"), (["Industriestraße 14"], "77866", "Rheinau")),
+    (("Werk 2", "Chemiepark 7", "D-06749 Bitterfeld-Wolfen"), (["Werk 2", "Chemiepark 7"], "06749",
+                                                                "Bitterfeld-Wolfen")),
+    (("Hafenstraße 1", "Hamburg"), (["Hafenstraße 1"], "", "Hamburg")),
+])
+def test_the_sellers_free_text_address_becomes_street_postcode_city_and_country(address, expected):
+    seller = replace(SELLER, address=address)
+    assert seller_postal_address(seller) == (*expected, "DE")
+    assert facturx_findings(cii_xml(make_document(), seller)) == []
 
 
 prices = st.decimals(min_value=Decimal("0.00"), max_value=Decimal("99999.99"), places=2, allow_nan=False,
