@@ -29,6 +29,7 @@ def register_api(app: Flask) -> None:
     from shop.api.complaints import complaints_blp
     from shop.api.docs import DOCS_PATH, docs_bp
     from shop.api.events import events_blp
+    from shop.api.invoices import invoices_blp
     from shop.api.orders import orders_blp
     from shop.api.problem_pages import problems_bp
     from shop.api.quotes import quotes_blp
@@ -38,7 +39,7 @@ def register_api(app: Flask) -> None:
 
     _document_problems(app)
     for blp in (products_blp, batches_blp, orders_blp, quotes_blp, company_blp, specifications_blp, complaints_blp,
-                webhooks_blp, events_blp, samples_blp):
+                webhooks_blp, events_blp, samples_blp, invoices_blp):
         rest_api.register_blueprint(blp)
         # Bearer keys, not cookies, authenticate these requests: a cross-site form cannot forge them.
         csrf.exempt(blp)

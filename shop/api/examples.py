@@ -31,7 +31,7 @@ ORDER = {
     **_domestic("3900.00"), "shipping_address": ADDRESS, "purchase_order": "PO-2026-0318",
     "min_remaining_shelf_life_days": 180, "single_lot": True, "allow_backorder": False, "shipments": [],
     "carrier": None, "tracking_reference": None,
-    "notices": [], "documents": [],
+    "notices": [], "documents": [], "invoices": [], "amount_paid": "0.00", "proforma_url": None,
 }
 
 PRODUCT = {
@@ -133,7 +133,17 @@ PARTLY_SHIPPED = {**CONFIRMED, "status": "partially_shipped", "updated_at": "202
                   "shipments": [{"number": "LS-2026-04711-S1", "shipped_at": "2026-03-04T14:05:12.200000+00:00",
                                  "carrier": "DHL Freight", "tracking_reference": "JJD0099000123456",
                                  "lines": [{"sku": "LEU-USP-25KG", "quantity": 1, "lot_number": "USP-2501"}]}],
-                  "carrier": "DHL Freight", "tracking_reference": "JJD0099000123456"}
+                  "carrier": "DHL Freight", "tracking_reference": "JJD0099000123456",
+                  "invoices": ["INV-2026-000123"]}
+
+# The invoice of PARTLY_SHIPPED's first shipment, due in 30 days, of which 1,000.00 is paid.
+INVOICE = {"number": "INV-2026-000123", "kind": "invoice", "order": "LS-2026-04711", "shipment": "LS-2026-04711-S1",
+           "corrects": None, "issued_on": "2026-03-04", "due_on": "2026-04-03", "currency": "EUR",
+           "lines": [{"sku": "LEU-USP-25KG", "description": "L-Leucine USP, 25 kg drum", "quantity": 1,
+                      "unit_price": "1950.00", "net": "1950.00", "lot_numbers": ["USP-2501"]}],
+           "net": "1950.00", "vat_rule": "domestic", "vat_rate": "19.00", "vat": "370.50", "gross": "2320.50",
+           "amount_paid": "1000.00", "amount_due": "1320.50", "status": "open", "overdue": False}
+
 
 ORDER_IN = {"lines": [{"sku": "LEU-USP-25KG", "quantity": 2, "lot_number": "usp-2501"}],
             "shipping_address": {k: v for k, v in ADDRESS.items() if v is not None},
@@ -185,6 +195,8 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     "putSpecification": {"request": {"limits": [{"test": "Assay", "min": "99.0"},
                                                 {"test": "Loss on drying", "max": "0.1"}]},
                          "200": SPECIFICATION},
+    "listInvoices": {"200": {"items": [INVOICE], "next_cursor": None}},
+    "getInvoice": {"200": INVOICE},
     "listComplaints": {"200": {"items": [CLOSED_COMPLAINT], "next_cursor": None}},
     "fileComplaint": {"request": COMPLAINT_IN, "201": COMPLAINT},
     "getComplaint": {"200": CLOSED_COMPLAINT},

@@ -17,6 +17,8 @@ from shop.catalog.tiers import Tier
 from shop.complaints import rules as complaint_rules
 from shop.documents.service import DocumentView
 from shop.documents.views import DocumentSchema
+from shop.invoicing.views import STATUSES as INVOICE_STATUSES
+from shop.invoicing.views import InvoiceSchema
 from shop.ordering.checks import (
     ADDRESS_FIELDS,
     MAX_LINE_QUANTITY,
@@ -369,6 +371,17 @@ class ComplaintSchema(OutSchema):
 
 
 ComplaintPageSchema = _page_schema(ComplaintSchema, "ComplaintPage")
+
+
+# --- Invoices -----------------------------------------------------------------------------------------
+
+class InvoiceQuerySchema(PageQuerySchema):
+    cursor = Cursor("invoices")
+    status = fields.String(validate=validate.OneOf(INVOICE_STATUSES), metadata={
+        "enum": list(INVOICE_STATUSES), "description": "Only documents in this status."})
+
+
+InvoicePageSchema = _page_schema(InvoiceSchema, "InvoicePage")
 
 
 # --- Orders -------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from shop.accounts.models import ApiKey, Company, Customer, StaffUser
 from shop.catalog.models import Variant
 from shop.documents.models import ProductDocument
 from shop.inventory.models import Stock
-from shop.invoicing import models as invoicing  # noqa: F401  (the invoices of orders: one schema)
+from shop.invoicing import models as invoicing  # the invoices and payments of orders: one schema
 from shop.platform.database import Base, _enum, utcnow
 
 
@@ -95,6 +95,14 @@ class Order(Base):
                                                             order_by=ProductDocument.id)
     shipments: Mapped[list[Shipment]] = relationship(back_populates="order", order_by="Shipment.sequence",
                                                      cascade="all, delete-orphan")
+    # What invoicing recorded of the order (written there, read here): its invoices and credit notes, payments.
+    invoices: Mapped[list[invoicing.Invoice]] = relationship(viewonly=True, order_by="Invoice.id")
+    payments: Mapped[list[invoicing.Payment]] = relationship(viewonly=True, order_by="Payment.id")
+
+    @property
+    def amount_paid(self) -> Decimal:
+        """The payments recorded against the order or its invoices."""
+        return sum((payment.amount for payment in self.payments), Decimal("0.00"))
 
     @property
     def placed_by(self) -> str:

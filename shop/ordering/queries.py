@@ -35,6 +35,8 @@ def order_options(*, with_products: bool = False) -> tuple:
         selectinload(Order.documents).joinedload(ProductDocument.product),
         joinedload(Order.customer),  # who placed it (placed_by), joined: no statement of its own
         joinedload(Order.api_key),
+        selectinload(Order.invoices),  # their numbers, and what was paid: a statement each for any number of orders
+        selectinload(Order.payments),
     )
     if with_products:
         options += (selectinload(Order.lines).joinedload(OrderLine.variant).joinedload(Variant.product),)

@@ -158,6 +158,8 @@ class PlacedOrder:
     vat_rule: str | None = None
     vat_rate: Decimal = Decimal("0.00")
     vat: Decimal = Decimal("0.00")
+    invoices: tuple[()] = ()  # issued when goods ship
+    amount_paid: Decimal = Decimal("0.00")
 
     @property
     def updated_at(self) -> datetime:

@@ -184,6 +184,16 @@ class OrderSchema(OutSchema):
         "description": "The document versions (SDS, specification sheet, certificates) of the order's products "
                        "that were current when the order was confirmed, by product: they stay as they were when "
                        "newer versions arrive. Empty until the order is confirmed."})
+    invoices = fields.List(fields.String(), required=True, metadata={
+        "description": "The numbers of the order's invoices and credit notes, first issued first "
+                       "(`GET /api/v1/invoices/<number>`): an invoice is issued when goods ship.",
+        "example": ["INV-2026-000123"]})
+    amount_paid = DecimalString(places=2, required=True, metadata={
+        "description": "The payments we recorded against the order or its invoices."})
+    proforma_url = fields.String(required=True, allow_none=True, metadata={
+        "format": "uri", "example": "https://shop.example/api/v1/orders/LS-2026-04711/proforma.pdf",
+        "description": "For a prepaid order: its pro-forma invoice (a PDF, with your API key), to pay before it "
+                       "ships; null on other terms."})
 
     @pre_dump
     def _blank_as_null(self, order: Any, **kwargs: Any) -> dict[str, Any]:
@@ -202,7 +212,14 @@ class OrderSchema(OutSchema):
                 "carrier": order.carrier or None, "tracking_reference": order.tracking_reference or None,
                 "notices": [{"kind": n.kind.value, "lot_number": n.lot_number, "message": n.message}
                             for n in order.notices],
-                "documents": documents.recorded(order)}
+                "documents": documents.recorded(order), **_billing(order)}
+
+
+def _billing(order: Order | PlacedOrder) -> dict[str, Any]:
+    """What invoicing adds to an order: its documents' numbers, what was paid, and a prepaid order's pro-forma."""
+    proforma = None  # the pro-forma's route comes with its PDF
+    return {"invoices": [invoice.number for invoice in order.invoices], "amount_paid": order.amount_paid,
+            "proforma_url": proforma}
 
 
 def _status_times(order: Order | PlacedOrder) -> dict[str, Any]:

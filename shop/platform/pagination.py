@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from shop.platform.bounds import INT_MAX, MAX_DATE, MIN_DATE
@@ -23,12 +23,12 @@ _KEYS = {"orders": (datetime, int), "changed-orders": (datetime, int), "events":
          "products": (int, int), "deliveries": (int,), "ledger": (datetime, int),
          "batches": (datetime, int), "audit": (datetime, int), "short-orders": (datetime, int),
          "backorders": (datetime, int), "complaints": (datetime, int), "quotes": (datetime, int),
-         "sales-queue": (int, datetime, int), "samples": (datetime, int)}
+         "sales-queue": (int, datetime, int), "samples": (datetime, int), "invoices": (date, int)}
 
 
 def encode_cursor(kind: str, *values: Any) -> str:
     """The cursor that continues list `kind` after the row whose sort key is `values`."""
-    plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
+    plain = [v.isoformat() if isinstance(v, date) else v for v in values]  # a datetime is a date too
     raw = json.dumps([kind, *plain], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
@@ -59,9 +59,22 @@ def decode_cursor(kind: str, cursor: str) -> tuple[Any, ...]:
             if moment.tzinfo is None or not MIN_DATE <= moment.date() <= MAX_DATE:
                 raise ValueError(_INVALID)
             values.append(moment)
+        elif kind_of is date and isinstance(value, str):
+            values.append(_day(value))
         else:
             raise ValueError(_INVALID)
     return tuple(values)
+
+
+def _day(value: str) -> date:
+    """A cursor's day (an invoice's issue date): a plain ISO date within the shop's bounds."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(_INVALID) from None
+    if len(value) != 10 or not MIN_DATE <= day <= MAX_DATE:
+        raise ValueError(_INVALID)
+    return day
 
 
 def page_cursor(kind: str, cursor: str) -> tuple[Any, ...]:

@@ -17,6 +17,7 @@ from shop.staff import (  # noqa: E402,F401  (registers the views)
     documents,
     events,
     inventory,
+    invoices,
     orders,
     quotes,
     samples,

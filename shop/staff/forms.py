@@ -378,3 +378,39 @@ class DocumentForm(FlaskForm):
     file = FileField("PDF file", validators=[FileRequired("Choose the PDF file to upload.")],
                      render_kw={"accept": "application/pdf,.pdf"})
     submit = SubmitField("Upload document")
+
+
+class InvoiceFilterForm(FilterForm):
+    company = SelectField("Company", choices=[SelectChoice("", "Any company")], validate_choice=False,
+                          validators=[Optional()])
+    status = SelectField("Status", choices=[SelectChoice("", "Any status"), SelectChoice("open", "Open"),
+                                            SelectChoice("paid", "Paid"), SelectChoice("credited", "Credited")],
+                         validators=[Optional()])
+    overdue = BooleanField("Overdue only")
+    submit = SubmitField("Filter invoices")
+
+    def validate_company(self, field: SelectField) -> None:
+        if field.data and not str(field.data).isdigit():
+            raise ValidationError("Choose a company from the list.")
+
+
+class AgeingForm(FilterForm):
+    on = DateField("Ageing on", validators=[Optional(), plain_date])
+    submit = SubmitField("Show ageing")
+
+
+class PaymentForm(FlaskForm):
+    """A payment against an invoice: the amount as typed (the service refuses what it cannot read exactly)."""
+
+    amount = StringField("Amount received", validators=[Length(max=40)], render_kw={"inputmode": "decimal"})
+    paid_on = DateField("Received on", validators=[Optional(), plain_date])
+    reference = StringField("Bank reference", validators=[Length(max=140)])
+    submit = SubmitField("Record payment")
+
+
+class CreditNoteForm(FlaskForm):
+    """A credit note of the whole invoice, or of the units typed per line (fields `quantity_<position>`, read from
+    the request beside this form: one per invoice line)."""
+
+    whole = BooleanField("Credit everything not yet credited")
+    submit = SubmitField("Issue credit note")

@@ -44,8 +44,13 @@ def generate_client(document: Path, output: Path) -> subprocess.CompletedProcess
     """openapi-python-client's package generated from `document` into `output` (a directory it creates)."""
     tool = require_tool(shutil.which("openapi-python-client", path=QUIET["PATH"]),
                         "openapi-python-client (pip install -r requirements.txt)")
+    # The files the API answers (invoice PDFs and XML) are bytes to the client, as the tool's docs advise.
+    config = output.parent / "openapi-python-client.json"
+    config.write_text(json.dumps({"content_type_overrides": {"application/pdf": "application/octet-stream",
+                                                              "application/xml": "application/octet-stream"}}))
     return subprocess.run([tool, "generate", "--path", str(document), "--meta", "none", "--output-path",
-                           str(output)], capture_output=True, text=True, env=QUIET, timeout=300, check=False)
+                           str(output), "--config", str(config)], capture_output=True, text=True, env=QUIET,
+                          timeout=300, check=False)
 
 
 @pytest.fixture

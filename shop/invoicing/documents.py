@@ -1,0 +1,18 @@
+"""An issued document's files with the seller from the settings, as the API, the storefront, the staff pages and
+the e-mail serve them: its CII XML (EN 16931) and its Factur-X PDF."""
+from __future__ import annotations
+
+from flask import current_app
+
+from shop.invoicing.einvoice import cii_xml
+from shop.invoicing.models import Invoice
+from shop.platform.seller import Seller
+
+
+def seller() -> Seller:
+    return Seller.from_config(current_app.config)
+
+
+def xml_of(document: Invoice) -> bytes:
+    """The document's Cross Industry Invoice XML."""
+    return cii_xml(document, seller())

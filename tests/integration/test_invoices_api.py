@@ -1,0 +1,84 @@
+"""/api/v1/invoices: a company lists and reads its own invoices and credit notes (newest first, by status, paged);
+another company's answer 404; what is due, paid, credited and overdue reads as the buyer's accounts expect."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from tests.support.api import assert_problem
+from tests.support.complaints import shipped_order
+from tests.support.invoicing import credit_note_of, invoice_of, paid
+from tests.support.sql import count_statements
+
+URL = "/api/v1/invoices"
+
+
+def test_an_invoice_reads_with_every_field_the_design_lists(api, stocked):
+    order = shipped_order(api.customer, quantity=2)
+    invoice = invoice_of(order, date.today() - timedelta(days=40))
+    body = api.get(f"{URL}/{invoice.number.lower()}").get_json()
+    assert body == {
+        "number": invoice.number, "kind": "invoice", "order": order, "shipment": f"{order}-S1", "corrects": None,
+        "issued_on": invoice.issued_on.isoformat(), "due_on": invoice.due_on.isoformat(), "currency": "EUR",
+        "lines": [{"sku": "LEU-USP-25KG", "description": body["lines"][0]["description"], "quantity": 2,
+                   "unit_price": body["lines"][0]["unit_price"], "net": body["net"], "lot_numbers": ["L-SOON"]}],
+        "net": body["net"], "vat_rule": "domestic", "vat_rate": body["vat_rate"], "vat": body["vat"],
+        "gross": body["gross"],
+        "amount_paid": "0.00", "amount_due": body["gross"], "status": "open", "overdue": True}
+    assert Decimal(body["gross"]) == Decimal(body["net"]) + Decimal(body["vat"]) == invoice.gross
+
+
+def test_payments_and_credit_notes_change_what_is_due_and_the_status(api, stocked):
+    invoice = invoice_of(shipped_order(api.customer, quantity=2))
+    paid(invoice, "100.00")
+    partly = api.get(f"{URL}/{invoice.number}").get_json()
+    assert (partly["amount_paid"], partly["status"], partly["overdue"]) == ("100.00", "open", False)
+    assert partly["amount_due"] == f"{invoice.gross - 100:.2f}"
+    paid(invoice, f"{invoice.gross - 100:.2f}")
+    assert api.get(f"{URL}/{invoice.number}").get_json()["status"] == "paid"
+
+    other = invoice_of(shipped_order(api.customer, quantity=1))
+    note = credit_note_of(other)
+    assert api.get(f"{URL}/{other.number}").get_json()["status"] == "credited"
+    credit = api.get(f"{URL}/{note.number}").get_json()
+    assert (credit["kind"], credit["corrects"], credit["amount_due"]) == ("credit_note", other.number, "0.00")
+
+
+def test_the_list_is_newest_first_filters_by_status_and_pages(api, stocked):
+    old = invoice_of(shipped_order(api.customer, quantity=1), date.today() - timedelta(days=9))
+    new = invoice_of(shipped_order(api.customer, quantity=1), date.today() - timedelta(days=2))
+    settled = invoice_of(shipped_order(api.customer, quantity=1), date.today() - timedelta(days=5))
+    paid(settled, f"{settled.gross:.2f}")
+    everything = api.every_page(URL, limit=1)
+    assert [i["number"] for i in everything] == [new.number, settled.number, old.number]
+    assert [i["number"] for i in api.every_page(URL, status="open")] == [new.number, old.number]
+    assert [i["number"] for i in api.every_page(URL, status="paid")] == [settled.number]
+    assert api.every_page(URL, status="credited") == []
+    assert_problem(api.get(URL, query_string={"status": "unpaid"}), 422, "validation-error")
+    assert_problem(api.get(URL, query_string={"cursor": "nonsense"}), 422, "validation-error")
+
+
+def test_the_list_costs_the_same_statements_for_one_invoice_or_many(api, stocked):
+    invoice_of(shipped_order(api.customer, quantity=1))
+    with count_statements(fresh_session=True) as one:
+        assert len(api.get(URL).get_json()["items"]) == 1
+    for _ in range(3):
+        credit_note_of(invoice_of(shipped_order(api.customer, quantity=1)), {1: 1})
+    with count_statements(fresh_session=True) as many:
+        assert len(api.get(URL).get_json()["items"]) == 7
+    assert len(many) <= len(one) <= 4, (one, many)
+
+
+def test_another_companys_invoice_is_not_found(api, rival, stocked):
+    invoice = invoice_of(shipped_order(api.customer, quantity=1))
+    assert_problem(rival.get(f"{URL}/{invoice.number}"), 404, "not-found")
+    assert rival.get(URL).get_json() == {"items": [], "next_cursor": None}
+    assert_problem(api.get(f"{URL}/INV-1999-000001"), 404, "not-found")
+
+
+def test_the_xml_is_the_cii_of_the_invoice_and_another_companys_is_not_found(api, rival, stocked):
+    invoice = invoice_of(shipped_order(api.customer, quantity=1))
+    response = api.get(f"{URL}/{invoice.number}.xml")
+    assert response.status_code == 200 and response.mimetype == "application/xml"
+    assert b"CrossIndustryInvoice" in response.data and invoice.number.encode() in response.data
+    assert_problem(rival.get(f"{URL}/{invoice.number}.xml"), 404, "not-found")

@@ -1,0 +1,151 @@
+"""Finance staff pages: the invoice list (by company, status, overdue), one invoice, recording a payment and issuing
+a credit note (bad input shown beside its field, nothing changed), the ageing summary and a company's statement;
+other roles are refused."""
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from shop.fulfilment import billing
+from shop.invoicing.models import Invoice, Payment
+from shop.platform.extensions import db
+from tests.support.api import stocked  # noqa: F401  (fixture)
+from tests.support.complaints import shipped_order
+from tests.support.factories import make_customer
+from tests.support.invoicing import credit_note_of, invoice_of, paid
+from tests.support.staff import page_statements, sign_in, staff_clients, text_of  # noqa: F401  (fixture)
+from tests.support.storefront import field_error
+
+pytestmark = pytest.mark.usefixtures("staff_clients")
+
+
+@pytest.fixture
+def invoice(app, stocked):  # noqa: F811
+    customer = make_customer(email="buyer@acme.example", company="Acme Nutrition")
+    return invoice_of(shipped_order(customer, quantity=2), billing.today() - timedelta(days=45))
+
+
+def _books() -> tuple:
+    db.session.expire_all()
+    return (db.session.scalar(select(func.count(Payment.id))), db.session.scalar(select(func.count(Invoice.id))),
+            [(i.number, i.amount_paid, i.amount_credited) for i in db.session.scalars(select(Invoice))])
+
+
+@pytest.mark.parametrize("role", ["warehouse", "quality", "fulfilment", "sales"])
+def test_other_roles_are_refused_every_finance_page_and_action(client, invoice, role):
+    sign_in(client, role)
+    before = _books()
+    for url in ("/staff/invoices", f"/staff/invoices/{invoice.number}", "/staff/ageing",
+                f"/staff/companies/{invoice.company_id}/statement"):
+        assert client.get(url).status_code == 403, url
+    assert client.post(f"/staff/invoices/{invoice.number}/payments",
+                       data={"amount": "10.00", "paid_on": billing.today().isoformat()}).status_code == 403
+    assert client.post(f"/staff/invoices/{invoice.number}/credit-notes", data={"whole": "y"}).status_code == 403
+    assert _books() == before
+
+
+@pytest.mark.parametrize("role", ["finance", "admin"])
+def test_finance_and_admin_see_the_invoices_filtered(client, invoice, role):
+    sign_in(client, role)
+    other = make_customer(email="buyer@rival.example", company="Rival Labs")
+    settled = invoice_of(shipped_order(other, quantity=1))
+    paid(settled, f"{settled.gross:.2f}")
+    everything = text_of(client.get("/staff/invoices").text)
+    assert invoice.number in everything and settled.number in everything
+    overdue = text_of(client.get("/staff/invoices?overdue=y").text)
+    assert invoice.number in overdue and settled.number not in overdue
+    by_status = text_of(client.get("/staff/invoices?status=paid").text)
+    assert settled.number in by_status and invoice.number not in by_status
+    by_company = text_of(client.get(f"/staff/invoices?company={invoice.company_id}").text)
+    assert invoice.number in by_company and settled.number not in by_company
+    assert client.get("/staff/invoices?company=x").status_code == 400
+    assert client.get("/staff/invoices?cursor=broken").status_code == 400
+
+
+def test_a_payment_is_recorded_and_lowers_what_is_due(client, invoice):
+    sign_in(client, "finance")
+    answer = client.post(f"/staff/invoices/{invoice.number}/payments",
+                         data={"amount": "100.00", "paid_on": billing.today().isoformat(), "reference": "SEPA 4711"},
+                         follow_redirects=True)
+    assert answer.status_code == 200
+    page = text_of(answer.text)
+    assert f"Payment of 100.00 EUR recorded against {invoice.number}" in page and "SEPA 4711" in page
+    db.session.expire_all()
+    assert db.session.get(Invoice, invoice.id).amount_paid == Decimal("100.00")
+
+
+@pytest.mark.parametrize(("amount", "message"), [
+    ("1,500", "no thousands separator"), ("-5.00", "positive amount"), ("abc", "positive amount"),
+    ("999999.00", "more than the")])
+def test_a_bad_payment_is_refused_beside_its_field_and_changes_nothing(client, invoice, amount, message):
+    sign_in(client, "finance")
+    before = _books()
+    answer = client.post(f"/staff/invoices/{invoice.number}/payments",
+                         data={"amount": amount, "paid_on": billing.today().isoformat()})
+    assert answer.status_code == 422
+    assert message in field_error(answer.text, "amount")
+    assert f'value="{amount}"' in answer.text  # what was typed stays, to correct
+    assert _books() == before
+
+
+def test_a_payment_dated_tomorrow_is_refused(client, invoice):
+    sign_in(client, "finance")
+    before = _books()
+    answer = client.post(f"/staff/invoices/{invoice.number}/payments",
+                         data={"amount": "10.00", "paid_on": (billing.today() + timedelta(days=1)).isoformat()})
+    assert answer.status_code == 422 and "no later than today" in field_error(answer.text, "paid_on")
+    assert _books() == before
+
+
+def test_a_credit_note_of_chosen_units_and_then_too_many_refused(client, invoice):
+    sign_in(client, "finance")
+    issued = client.post(f"/staff/invoices/{invoice.number}/credit-notes", data={"quantity_1": "1"},
+                         follow_redirects=True)
+    assert issued.status_code == 200
+    note = db.session.scalar(select(Invoice).where(Invoice.corrects_id == invoice.id))
+    assert note is not None and f"Credit note {note.number}" in text_of(issued.text)
+    assert note.lines[0].quantity == 1
+    before = _books()
+    for typed, message in (("2", "Only 1 units of line 1 are left"), ("x", "whole number"), ("0", "whole number")):
+        refused = client.post(f"/staff/invoices/{invoice.number}/credit-notes", data={"quantity_1": typed})
+        assert refused.status_code == 422
+        assert message in field_error(refused.text, "quantity_1"), typed
+        assert _books() == before
+
+
+def test_a_whole_credit_note_credits_the_invoice(client, invoice):
+    sign_in(client, "finance")
+    assert client.post(f"/staff/invoices/{invoice.number}/credit-notes", data={"whole": "y"}).status_code == 302
+    page = text_of(client.get(f"/staff/invoices/{invoice.number}").text)
+    assert "credited" in page and "Record a payment" not in page
+
+
+def test_the_ageing_summary_and_the_statement(client, invoice):
+    sign_in(client, "finance")
+    paid(invoice, "50.00")
+    ageing = text_of(client.get("/staff/ageing").text)
+    due = f"{invoice.gross - 50:,.2f}"
+    assert "Acme Nutrition" in ageing and "31–60 days" in ageing and due in ageing
+    earlier = text_of(client.get(f"/staff/ageing?on={(billing.today() - timedelta(days=30)).isoformat()}").text)
+    assert "Acme Nutrition" in earlier  # issued 45 days ago, due 15 ago: on that day not yet due
+    assert client.get("/staff/ageing?on=20261301").status_code == 400
+    statement = text_of(client.get(f"/staff/companies/{invoice.company_id}/statement").text)
+    assert invoice.number in statement and "Payment “Bank transfer”" in statement
+    assert f"Balance {due} EUR" in statement
+    assert client.get("/staff/companies/999999/statement").status_code == 404
+
+
+def test_the_pages_cost_the_same_statements_for_few_or_many_invoices(client, invoice):
+    sign_in(client, "finance")
+    credit_note_of(invoice, {1: 1})
+    few = [page_statements(client, url) for url in ("/staff/invoices", "/staff/ageing",
+                                                    f"/staff/companies/{invoice.company_id}/statement")]
+    for n in range(3):
+        more = invoice_of(shipped_order(make_customer(email=f"b{n}@x.example", company=f"X{n}"), quantity=1))
+        paid(more, "1.00")
+    many = [page_statements(client, url) for url in ("/staff/invoices", "/staff/ageing",
+                                                     f"/staff/companies/{invoice.company_id}/statement")]
+    assert many == few
