@@ -11,10 +11,11 @@ from decimal import Decimal
 from shop.accounts.models import PREPAID, StaffUser
 from shop.invoicing.issuing import InvoiceFacts, LineFacts, Party, issue_invoice
 from shop.invoicing.models import Invoice, Payment, VatRule
-from shop.invoicing.payments import OrderDue, PaymentInput, due_on_order, paid_for_order, record_order_payment
+from shop.invoicing.payments import OrderDue, PaymentInput, due_on_order, record_order_payment
 from shop.ordering.models import Order, OrderLine, Shipment
 from shop.ordering.queries import get_order
 from shop.platform.errors import OrderNotPaid
+from shop.platform.extensions import db
 from shop.platform.wording import kg, money
 
 
@@ -26,7 +27,9 @@ def today() -> date:
 def bill_shipment(order: Order, shipment: Shipment, staff: StaffUser | None = None) -> Invoice:
     """Issue the shipment's invoice: one line per order line it carried, its units and their lots (in the order they
     were shipped), at the line's unit price. The caller holds the order's lock and commits."""
-    return issue_invoice(invoice_facts(order, shipment, staff), shipped_lines(shipment), today())
+    invoice = issue_invoice(invoice_facts(order, shipment, staff), shipped_lines(shipment), today())
+    db.session.expire(order, ["invoices", "payments"])  # loaded before: the order's events show the new invoice
+    return invoice
 
 
 def invoice_facts(order: Order, shipment: Shipment | None = None, staff: StaffUser | None = None) -> InvoiceFacts:
@@ -73,12 +76,9 @@ def record_payment(number: str, given: PaymentInput, staff: StaffUser | None = N
     """Record money paid against an order (the order's number in any case), under the order's lock: two payments at
     once never pay more than its total. InvalidInput by field, nothing written, as invoicing.payments says."""
     order = get_order(number, lock=True)
-    return record_order_payment(order_due(order), given, today(), staff.id if staff else None)
-
-
-def amount_paid(order: Order) -> Decimal:
-    """Everything paid for the order: its payments, ahead or against its invoices."""
-    return paid_for_order(order.id)
+    payment = record_order_payment(order_due(order), given, today(), staff.id if staff else None)
+    db.session.expire(order, ["payments"])
+    return payment
 
 
 def unpaid_before_shipping(order: Order) -> Decimal:
