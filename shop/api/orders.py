@@ -8,9 +8,11 @@ from flask.views import MethodView
 from marshmallow import RAISE
 
 from shop import fulfilment, ordering
+from shop.accounts.models import PREPAID
 from shop.api import idempotency
 from shop.api.auth import current_customer
 from shop.api.blueprints import ApiBlueprint
+from shop.api.files import binary_answer, file_response
 from shop.api.pagination import encode_cursor
 from shop.api.schemas import (
     CancelInSchema,
@@ -21,10 +23,11 @@ from shop.api.schemas import (
     OrderQuerySchema,
     OrderSchema,
 )
+from shop.fulfilment import proforma
 from shop.ordering import approvals
 from shop.platform import metrics
 from shop.platform.database import utcnow
-from shop.platform.errors import DomainError
+from shop.platform.errors import DomainError, NotFound
 from shop.platform.ratelimits import order_rate
 
 orders_blp = ApiBlueprint("orders", __name__, url_prefix="/api/v1/orders",
@@ -166,6 +169,24 @@ class OrderCancelBackorder(MethodView):
             return _ORDER_SCHEMA.dump(fulfilment.cancel_backorder(number, customer=customer))
 
         return idempotency.respond(customer.company_id, headers.get("key"), cancel, 200)
+
+
+@orders_blp.route("/<string:number>/proforma.pdf")
+class OrderProforma(MethodView):
+    @orders_blp.doc(operationId="getOrderProforma", responses=binary_answer(
+        "application/pdf", "The pro-forma invoice: what to pay, and where, before a prepaid order ships.",
+        "%PDF-1.4 …"))
+    @orders_blp.alt_response(404, response="NOT_FOUND")
+    def get(self, number: str):
+        """Get the pro-forma invoice of one of your prepaid orders
+
+        A PDF, not a tax invoice (it has no number of the invoice series): pay it, and the order ships. An order
+        on net terms has none (404), and neither has another company's order.
+        """
+        order = ordering.get_order(number, current_customer().company_id, with_products=True)
+        if order.payment_terms != PREPAID:
+            raise NotFound(f"Order {order.number} is on {order.payment_terms} terms: it has no pro-forma invoice.")
+        return file_response(proforma.proforma_pdf_of(order), "application/pdf", f"{order.number}-proforma.pdf")
 
 
 def _decision(number: str, idempotency_key: str | None, note: str, approve: bool) -> Response:

@@ -267,6 +267,12 @@ def test_every_operation_runs_through_the_generated_client(generated, live_serve
     xml = drive("getInvoiceXml", "invoices.get_invoice_xml", 200,
                 lambda m: m.sync_detailed(number=invoice.number, client=buyer), None)
     assert b"<rsm:CrossIndustryInvoice" in xml.payload.read()  # a file: the generated client hands over the bytes
+    pdf = drive("getInvoicePdf", "invoices.get_invoice_pdf", 200,
+                lambda m: m.sync_detailed(number=invoice.number, client=buyer), None)
+    assert pdf.payload.read().startswith(b"%PDF-")
+    proforma = drive("getOrderProforma", "orders.get_order_proforma", 200,
+                     lambda m: m.sync_detailed(number=placed.number, client=buyer), None)
+    assert proforma.payload.read().startswith(b"%PDF-")
 
     # A refusal parses as the generated Problem, with the documented status.
     refused = _api("orders.get_order").sync_detailed(number=placed.number, client=authenticated("lsk_wrong"))

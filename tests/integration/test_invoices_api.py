@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from io import BytesIO
 
+import facturx
+import pikepdf
+from sqlalchemy import update
+
+from shop.ordering.models import Order
+from shop.platform.extensions import db
 from tests.support.api import assert_problem
 from tests.support.complaints import shipped_order
 from tests.support.invoicing import credit_note_of, invoice_of, paid
@@ -82,3 +89,39 @@ def test_the_xml_is_the_cii_of_the_invoice_and_another_companys_is_not_found(api
     assert response.status_code == 200 and response.mimetype == "application/xml"
     assert b"CrossIndustryInvoice" in response.data and invoice.number.encode() in response.data
     assert_problem(rival.get(f"{URL}/{invoice.number}.xml"), 404, "not-found")
+
+
+def test_the_pdf_is_a_factur_x_of_the_invoice(api, rival, stocked):
+    invoice = invoice_of(shipped_order(api.customer, quantity=1))
+    response = api.get(f"{URL}/{invoice.number}.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"] == f'attachment; filename="{invoice.number}.pdf"'
+    xml_name, xml = facturx.get_xml_from_pdf(response.data, check_xsd=False)
+    assert xml_name == "factur-x.xml" and invoice.number.encode() in xml
+    assert_problem(rival.get(f"{URL}/{invoice.number}.pdf"), 404, "not-found")
+
+
+def test_an_order_lists_its_invoices_what_was_paid_and_a_prepaid_orders_proforma(api, rival, stocked):
+    order = shipped_order(api.customer, quantity=2)
+    invoice = invoice_of(order)
+    paid(invoice, "10.00")
+    body = api.get(f"/api/v1/orders/{order}").get_json()
+    assert (body["invoices"], body["amount_paid"]) == ([invoice.number], "10.00")
+    assert body["proforma_url"].endswith(f"/api/v1/orders/{order}/proforma.pdf")
+    proforma = api.get(f"/api/v1/orders/{order}/proforma.pdf")
+    assert proforma.status_code == 200 and proforma.mimetype == "application/pdf"
+    with pikepdf.open(BytesIO(proforma.data)) as pdf:
+        assert order in str(pdf.docinfo["/Title"])
+    assert_problem(rival.get(f"/api/v1/orders/{order}/proforma.pdf"), 404, "not-found")
+    listed = api.get("/api/v1/orders").get_json()["items"]
+    assert [o["invoices"] for o in listed] == [[invoice.number]]
+
+
+def test_an_order_on_net_terms_has_no_proforma(api, stocked):
+    number = api.order().get_json()["number"]
+    # Placed as the company's terms were then (placing copies them onto the order): net_30 here.
+    db.session.execute(update(Order).where(Order.number == number).values(payment_terms="net_30"))
+    db.session.commit()
+    body = api.get(f"/api/v1/orders/{number}").get_json()
+    assert body["proforma_url"] is None and body["invoices"] == [] and body["amount_paid"] == "0.00"
+    assert_problem(api.get(f"/api/v1/orders/{number}/proforma.pdf"), 404, "not-found")

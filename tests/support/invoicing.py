@@ -10,6 +10,7 @@ from sqlalchemy import select
 from shop.fulfilment import billing
 from shop.invoicing import issuing, payments
 from shop.invoicing.models import DocumentKind, Invoice, Payment
+from shop.ordering.models import Order
 from shop.ordering.queries import get_order
 from shop.platform.extensions import db
 
@@ -24,19 +25,28 @@ def invoice_of(order_number: str, issued_on: date | None = None) -> Invoice:
     if issued is None:
         issued = issuing.issue_invoice(billing.invoice_facts(order, shipment), billing.shipped_lines(shipment),
                                        issued_on or billing.today())
-        db.session.commit()
+        _committed()
     return issued
 
 
 def credit_note_of(invoice: Invoice, lines: Mapping[int, int] | None = None, issued_on: date | None = None) -> Invoice:
     """A credit note of `lines` ({position: units}; everything not yet credited without)."""
     note = issuing.issue_credit_note(invoice.number, lines, issued_on or billing.today())
-    db.session.commit()
+    _committed()
     return note
 
 
 def paid(invoice: Invoice, amount: str, on: date | None = None, reference: str = "Bank transfer") -> Payment:
     payment = payments.record_invoice_payment(
         invoice.number, payments.PaymentInput(amount, on or billing.today(), reference), billing.today())
-    db.session.commit()
+    _committed()
     return payment
+
+
+def _committed() -> None:
+    """Commit, and forget the orders' loaded `invoices` and `payments` (the session outlives the commit), as the
+    next request reads them afresh."""
+    db.session.commit()
+    for loaded in list(db.session.identity_map.values()):
+        if isinstance(loaded, Order):
+            db.session.expire(loaded, ["invoices", "payments"])
