@@ -149,3 +149,10 @@ def test_the_pages_cost_the_same_statements_for_few_or_many_invoices(client, inv
     many = [page_statements(client, url) for url in ("/staff/invoices", "/staff/ageing",
                                                      f"/staff/companies/{invoice.company_id}/statement")]
     assert many == few
+
+
+def test_the_invoice_page_offers_its_pdf(client, invoice):
+    sign_in(client, "finance")
+    assert f"/staff/invoices/{invoice.number}.pdf" in client.get(f"/staff/invoices/{invoice.number}").text
+    pdf = client.get(f"/staff/invoices/{invoice.number}.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF-")
