@@ -2,7 +2,18 @@
 to each schema (tests/integration/test_api_openapi.py checks that each one is valid against its schema)."""
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
+
+from shop.invoicing.money import cents
+
+
+def _domestic(subtotal: str) -> dict[str, str]:
+    """An order's money fields for `subtotal`, shipped within Germany on net terms: 19 % VAT."""
+    vat = cents(Decimal(subtotal) * Decimal("0.19"))
+    return {"subtotal": subtotal, "payment_terms": "net_30", "vat_rule": "domestic", "vat_rate": "19.00",
+            "vat": str(vat), "total": str(Decimal(subtotal) + vat)}
+
 
 ADDRESS = {"name": "Acme Nutrition GmbH", "line1": "Werkstraße 5", "line2": None, "city": "Hamburg",
            "postal_code": "20095", "country": "DE"}
@@ -17,7 +28,7 @@ ORDER = {
                "pack_size_kg": "25", "net_mass_kg": "50", "lot_number": "USP-2501",
                "allocations": [{"lot_number": "USP-2501", "quantity": 2, "expires_on": "2028-01-31",
                                 "recalled": False}]}],
-    "subtotal": "3900.00", "total": "3900.00", "shipping_address": ADDRESS, "purchase_order": "PO-2026-0318",
+    **_domestic("3900.00"), "shipping_address": ADDRESS, "purchase_order": "PO-2026-0318",
     "min_remaining_shelf_life_days": 180, "single_lot": True, "allow_backorder": False, "shipments": [],
     "carrier": None, "tracking_reference": None,
     "notices": [], "documents": [], "invoices": [], "amount_paid": "0.00",
@@ -61,8 +72,8 @@ SPECIFICATION = {"product": "l-leucine-usp", "limits": [
     "updated_at": "2026-03-01T08:00:00+00:00", "updated_by": "ERP integration (lsk_7Qx2)"}
 
 COMPANY = {"name": "Acme Nutrition GmbH", "vat_id": "DE136695976", "payment_terms": "net_30",
-           "credit_limit": "50000.00", "approval_threshold": "10000.00", "open_exposure": "3900.00",
-           "available_credit": "46100.00"}
+           "credit_limit": "50000.00", "approval_threshold": "10000.00", "open_exposure": "4641.00",
+           "available_credit": "45359.00"}
 
 ENDPOINT = {"id": 7, "url": "https://erp.example.com/hooks/leucine", "events": ["order.placed", "order.shipped"],
             "description": "ERP order sync", "enabled": True, "disabled_reason": None,
@@ -109,11 +120,11 @@ CONFIRMED = {**ORDER, "status": "confirmed", "updated_at": "2026-03-02T10:21:33.
 BACKORDERED = {**ORDER, "number": "LS-2026-04788", "allow_backorder": True, "single_lot": False,
                "lines": [{**ORDER["lines"][0], "quantity": 6, "line_total": "11700.00", "backordered_quantity": 4,
                           "net_mass_kg": "150", "lot_number": None}],
-               "subtotal": "11700.00", "total": "11700.00"}
+               **_domestic("11700.00")}
 BACKORDER_CANCELLED = {**BACKORDERED, "version": 2, "updated_at": "2026-03-04T16:40:12.300000+00:00",
                        "lines": [{**BACKORDERED["lines"][0], "line_total": "3900.00", "backordered_quantity": 0,
                                   "cancelled_quantity": 4, "net_mass_kg": "50"}],
-                       "subtotal": "3900.00", "total": "3900.00"}
+                       **_domestic("3900.00")}
 # The first of two shipments: one drum left, the other follows (the order is partially shipped).
 PARTLY_SHIPPED = {**CONFIRMED, "status": "partially_shipped", "updated_at": "2026-03-04T14:05:12.200000+00:00",
                   "version": 3,
@@ -157,7 +168,7 @@ QUOTE_ORDER = {**ORDER, "number": "LS-2026-04790", "min_remaining_shelf_life_day
                           "net_mass_kg": "500", "lot_number": None,
                           "allocations": [{"lot_number": "USP-2503", "quantity": 20, "expires_on": "2028-02-29",
                                            "recalled": False}]}],
-               "subtotal": "35600.00", "total": "35600.00"}
+               **_domestic("35600.00")}
 ACCEPT_QUOTE_IN = {"shipping_address": ORDER_IN["shipping_address"], "purchase_order": "PO-2026-0402"}
 
 # operationId: {"request": body example, status: response body example}

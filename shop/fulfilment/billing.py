@@ -81,11 +81,17 @@ def amount_paid(order: Order) -> Decimal:
     return paid_for_order(order.id)
 
 
+def unpaid_before_shipping(order: Order) -> Decimal:
+    """What a prepaid order still needs paid before it may ship (0 once paid in full, and for orders on net
+    terms): the staff page says it in place of the ship form."""
+    if order.payment_terms != PREPAID:
+        return Decimal("0.00")
+    return max(due_on_order(order_due(order)), Decimal("0.00"))
+
+
 def refuse_unless_paid(order: Order) -> None:
     """A prepaid order ships only once paid in full (OrderNotPaid, a 409, saying what is still to pay)."""
-    if order.payment_terms != PREPAID:
-        return
-    due = due_on_order(order_due(order))
+    due = unpaid_before_shipping(order)
     if due > 0:
         raise OrderNotPaid(f"Order {order.number} is prepaid and {money(due, order.currency)} of its "
                            f"{money(order.total, order.currency)} is still to be paid: it ships once paid in full.")

@@ -2,10 +2,8 @@
 shipped) stay. The buyer does it (API, order page) or staff do it for them; the buyer is told either way."""
 from __future__ import annotations
 
-from decimal import Decimal
-
 from shop.accounts.models import StaffUser
-from shop.ordering import announce, changes
+from shop.ordering import announce, changes, totals
 from shop.ordering.actions import cancel_order
 from shop.ordering.lifecycle import Actor, CustomerRef, move
 from shop.ordering.models import Order, OrderStatus, OrderStatusChange
@@ -14,8 +12,6 @@ from shop.ordering.shortages import OPEN_STATUSES
 from shop.platform.errors import IllegalTransition
 from shop.platform.extensions import db
 from shop.platform.wording import units
-
-CENT = Decimal("0.01")
 
 
 def cancel_backorder(number: str, *, customer: CustomerRef | None = None, staff: StaffUser | None = None) -> Order:
@@ -40,9 +36,7 @@ def cancel_backorder(number: str, *, customer: CustomerRef | None = None, staff:
     for line in waiting:
         line.cancelled_quantity += line.backordered_quantity
         line.backordered_quantity = 0
-        line.line_total = (line.unit_price * line.wanted).quantize(CENT)
-    order.subtotal = sum((line.line_total for line in order.lines), Decimal("0.00"))
-    order.total = order.subtotal
+    totals.recompute(order)
     note = f"Backordered units cancelled: {said}."
     if order.status == OrderStatus.PARTIALLY_SHIPPED and all(
             line.shipped_quantity == line.wanted for line in order.lines):

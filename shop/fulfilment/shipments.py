@@ -1,8 +1,9 @@
 """Shipping an order in one or more shipments (DESIGN.md, "Shipments and backorders"): `ship` sends the units staff
 pick, `ship_order` everything the order has allocated. Each shipment is numbered `<order>-S<n>`, takes its units from
 the line's allocations (the shipped part becomes an allocation of its own, status shipped, naming the shipment), is
-one ledger row per stock row it empties from, and moves the order to partially_shipped, or shipped once every unit
-not cancelled has left (backordered units have not). The caller commits."""
+one ledger row per stock row it empties from, moves the order to partially_shipped, or shipped once every unit
+not cancelled has left (backordered units have not), and is invoiced (billing). A prepaid order ships only once paid
+in full. The caller commits."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 
 from shop.accounts.models import StaffUser
+from shop.fulfilment import billing
 from shop.fulfilment.picking import Held, LineHolding, Pick, pick, shape_errors
 from shop.inventory import ledger
 from shop.inventory.models import Batch, BatchStatus, Stock
@@ -87,6 +89,7 @@ def _ship(number: str, picks: Sequence[Pick] | None, tracking_reference: str, ca
          shipment=shipment.number)
     order.tracking_reference, order.carrier = tracking, carrier
     db.session.flush()
+    billing.bill_shipment(order, shipment, staff)
     return shipment
 
 
@@ -104,10 +107,12 @@ def _checked_input(tracking_reference: object, carrier: object, picks: Sequence[
 
 def _refuse_unless_shippable(order: Order) -> None:
     """Only a confirmed or partially shipped order ships, and not while units are missing (neither held nor
-    backordered): those must be allocated or cancelled first, or the order would never finish shipping."""
+    backordered): those must be allocated or cancelled first, or the order would never finish shipping. A prepaid
+    order ships only once paid in full."""
     if order.status not in SHIPPABLE:
         raise IllegalTransition(f"Order {order.number} is {order.status} and cannot be shipped.")
     shortages.refuse_if_short(order, "shipped")
+    billing.refuse_unless_paid(order)
 
 
 def _lock_stock(order: Order) -> None:

@@ -46,8 +46,8 @@ def cii_xml(document: Invoice, seller: Seller) -> bytes:
     _add(header, "ram:TypeCode", TYPE_CODES[document.kind])
     _add_date(header, "ram:IssueDateTime", document.issued_on)
     transaction = _add(root, "rsm:SupplyChainTradeTransaction")
-    for position, line in enumerate(document.lines, start=1):
-        _add_line(transaction, position, line, document)
+    for line in document.lines:
+        _add_line(transaction, line, document)
     _add_agreement(transaction, document, seller)
     _add_delivery(transaction, document)
     _add_settlement(transaction, document, seller)
@@ -86,9 +86,10 @@ def vat_category(rule: VatRule) -> str:
     return VAT_CATEGORIES[VatRule(rule)]
 
 
-def _add_line(transaction: etree._Element, position: int, line: InvoiceLine, document: Invoice) -> None:
+def _add_line(transaction: etree._Element, line: InvoiceLine, document: Invoice) -> None:
+    """BG-25, identified by its position (a credit note's lines keep their invoice's positions)."""
     item = _add(transaction, "ram:IncludedSupplyChainTradeLineItem")
-    _add(_add(item, "ram:AssociatedDocumentLineDocument"), "ram:LineID", str(position))
+    _add(_add(item, "ram:AssociatedDocumentLineDocument"), "ram:LineID", str(line.position))
     product = _add(item, "ram:SpecifiedTradeProduct")
     _add(product, "ram:SellerAssignedID", line.sku)
     _add(product, "ram:Name", line.description)

@@ -148,19 +148,10 @@ def _page_frame(canvas, seller: Seller, title: str, page: int, pages: int) -> No
 
 def _invoice_story(document: Invoice, seller: Seller) -> list[Flowable]:
     styles = _styles()
-    credit = document.kind == DocumentKind.CREDIT_NOTE
-    facts = [("Date of issue", document.issued_on.isoformat())]
-    if credit and document.corrects is not None:
-        facts.append(("Corrects invoice", document.corrects.number))
-    facts += [("Delivery date", (document.corrects or document).issued_on.isoformat())]
-    if not credit:
-        facts += [("Payment terms", terms_label(document.payment_terms)), ("Due date", document.due_on.isoformat())]
-    facts += [("Our order", document.order_number), ("Your reference", document.buyer_reference or "—")]
-    if document.shipment_number:
-        facts.append(("Shipment", document.shipment_number))
     story = [Paragraph(f"{TITLES[document.kind]} {escape(document.number)}", styles["title"]),
-             _addressee(Party.buyer_of(document), facts, styles), Spacer(1, 6 * mm),
-             _lines_table(document.lines, document.currency, styles, with_lots=True),
+             _addressee(Party.buyer_of(document), _invoice_facts(document), styles), Spacer(1, 6 * mm),
+             _lines_table([(line.position, line) for line in document.lines], document.currency, styles,
+                          with_lots=True),
              _totals_table(document.net, document.vat_rate, document.vat, document.gross, document.currency,
                            _total_label(document), styles), Spacer(1, 5 * mm)]
     story += _vat_note(VatRule(document.vat_rule), styles)
@@ -169,6 +160,21 @@ def _invoice_story(document: Invoice, seller: Seller) -> list[Flowable]:
         "This PDF is a Factur-X e-invoice (profile EN 16931): its data is embedded as factur-x.xml, for your "
         "accounting system to read without typing.", styles["small"])]
     return story
+
+
+def _invoice_facts(document: Invoice) -> list[tuple[str, str]]:
+    """Dates, terms and references beside the address (a credit note names its invoice and has no terms)."""
+    credit = document.kind == DocumentKind.CREDIT_NOTE
+    facts = [("Date of issue", document.issued_on.isoformat())]
+    if credit and document.corrects is not None:
+        facts.append(("Corrects invoice", document.corrects.number))
+    facts.append(("Delivery date", (document.corrects or document).issued_on.isoformat()))
+    if not credit:
+        facts += [("Payment terms", terms_label(document.payment_terms)), ("Due date", document.due_on.isoformat())]
+    facts += [("Our order", document.order_number), ("Your reference", document.buyer_reference or "—")]
+    if document.shipment_number:
+        facts.append(("Shipment", document.shipment_number))
+    return facts
 
 
 def _proforma_story(proforma: ProForma, seller: Seller) -> list[Flowable]:
@@ -180,7 +186,7 @@ def _proforma_story(proforma: ProForma, seller: Seller) -> list[Flowable]:
                     [("BACKGROUND", (0, 0), (-1, -1), NOTICE), ("BOX", (0, 0), (-1, -1), 0.6, GRID)])
     story = [Paragraph(f"Pro-forma invoice for order {escape(proforma.order_number)}", styles["title"]), notice,
              Spacer(1, 5 * mm), _addressee(proforma.buyer, facts, styles), Spacer(1, 6 * mm),
-             _lines_table(proforma.lines, proforma.currency, styles, with_lots=False),
+             _lines_table(list(enumerate(proforma.lines, start=1)), proforma.currency, styles, with_lots=False),
              _totals_table(proforma.net, proforma.vat_rate, proforma.vat, proforma.gross, proforma.currency,
                            "Total to pay", styles), Spacer(1, 5 * mm)]
     story += _vat_note(VatRule(proforma.vat_rule), styles)
@@ -206,10 +212,10 @@ def _addressee(buyer: Party, facts: Sequence[tuple[str, str]], styles) -> Table:
                    ("RIGHTPADDING", (-1, 0), (-1, 0), 0)])
 
 
-def _lines_table(lines: Sequence, currency: str, styles, *, with_lots: bool) -> Table:
-    """Position, item (description, SKU and lots), units, unit price and net amount of each line."""
+def _lines_table(lines: Sequence[tuple[int, object]], currency: str, styles, *, with_lots: bool) -> Table:
+    """Position, item (description, SKU and lots), units, unit price and net amount of each (position, line)."""
     rows = [["Pos.", "Item", "Units", "Unit price", "Net amount"]]
-    for position, line in enumerate(lines, start=1):
+    for position, line in lines:
         item = f"{escape(line.description)}<br/><font size=7.5 color='#4a5a64'>SKU {escape(line.sku)}"
         lots = lot_list(line) if with_lots else []
         if lots:

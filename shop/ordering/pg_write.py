@@ -163,15 +163,16 @@ def statement(with_record: bool, status: OrderStatus = OrderStatus.PENDING):
     new_order = _insert_order(status)
     new_lines = _insert_lines(new_order)
     # PostgreSQL documents no order among data-modifying CTEs (all see one snapshot, each runs to completion);
-    # as it is built (seen on 15), each runs when the outer SELECT first reads it, and these columns are read left
-    # to right. So the stock rows, which other orders wait for until COMMIT, are taken last and stay locked as
-    # briefly as possible: a speed matter only, since the conditional UPDATE alone decides what is taken.
-    columns = [select(new_order.c.id).scalar_subquery().label("order_id"),
-               _count(new_lines).label("lines"),
-               _count(_insert_allocations(new_lines, picked, now)).label("allocations"),
-               _count(_insert_change(new_order, now, status)).label("changes"),
-               _count(_insert_movements(new_order, picked, now)).label("movements"),
-               _count(_insert_from_order(OutboxEvent.__table__, "e_", "event", skip=_EVENT_LATER)).label("events")]
+    # as it is built (seen on 15), each runs when the outer SELECT first reads it, and it reads left to right. So
+    # the stock rows, which other orders wait for until COMMIT, are taken last and stay locked as briefly as
+    # possible: a speed matter only, since the conditional UPDATE alone decides what is taken. The rows written
+    # before are counted in one column (`allocs` reads `line`, which reads `ord`): a label each would push the
+    # statement past what psycopg prepares once.
+    written = [_insert_allocations(new_lines, picked, now), _insert_change(new_order, now, status),
+               _insert_movements(new_order, picked, now),
+               _insert_from_order(OutboxEvent.__table__, "e_", "event", skip=_EVENT_LATER)]
     if with_record:
-        columns.append(_count(_insert_from_order(IdempotencyRecord.__table__, "r_", "record")).label("records"))
-    return select(*columns, _count(_take_stock(picked)).label("taken"))
+        written.append(_insert_from_order(IdempotencyRecord.__table__, "r_", "record"))
+    return select(select(new_order.c.id).scalar_subquery().label("order_id"),
+                  sum((_count(cte) for cte in written[1:]), _count(written[0])).label("written"),
+                  _count(_take_stock(picked)).label("taken"))

@@ -19,13 +19,14 @@ from flask import current_app
 from shop.accounts.models import needs_approval
 from shop.catalog import price_lists
 from shop.inventory.availability import sellable_after
-from shop.ordering import announce, checks, idempotency, persistence, pg_write, pinning, planner, views
+from shop.invoicing.vat import decision
+from shop.ordering import announce, checks, credit, idempotency, persistence, pg_write, pinning, planner, views
 from shop.ordering.checks import LineRequest, OrderRequest
 from shop.ordering.lifecycle import CustomerRef
 from shop.ordering.models import Order, OrderStatus
 from shop.ordering.pricing import CONTRACT_PRICES, Price, PricingPolicy
 from shop.ordering.queries import get_order
-from shop.ordering.reading import PackSize, read_order
+from shop.ordering.reading import Buyer, PackSize, read_order
 from shop.ordering.rows import OrderRows, order_rows, placed_order
 from shop.platform import tx
 from shop.platform.database import utcnow
@@ -94,8 +95,10 @@ def place(command: PlaceOrder, *, idempotency_key: str | None = None,
 
     1. Check the request; every error is kept, by field path.
     2. Read the requested pack sizes, their prices for the quantities (public, and the company's contract
-       price on the day), the company's approval threshold, their candidate lots and the key's record, taking
-       the key's lock (one statement). A key already answered ends here: its outcome again, or KeyReused.
+       price on the day), the company's terms (approval threshold, payment terms, VAT ID, credit limit and, with
+       a limit, its open exposure), the seller's VAT rate and the EU's members, their candidate lots and the
+       key's record, taking the key's lock (one statement). A key already answered ends here: its outcome
+       again, or KeyReused.
     3. Check what needs the catalog (unknown SKUs, pack sizes no longer sold, minimum orders): raise
        InvalidInput with every error.
     4. Price each line with `pricing` (by default the company's contract price where it has one).
@@ -103,9 +106,12 @@ def place(command: PlaceOrder, *, idempotency_key: str | None = None,
        pinned lot, and for a company with a specification of the grade the lots that meet it: one statement
        more, only then): raise InsufficientStock naming every short line, unless the order allows a backorder:
        then the units not found are each line's `backordered_quantity`, allocated when a lot is released.
-    6. Build the rows, the PlacedOrder they show and its view, dumped once for its order.placed event and the
-       key's record: a buyer's order above the company's approval threshold starts awaiting approval, its
-       stock allocated all the same.
+    6. Decide its VAT (invoicing.vat, from what step 2 read) and build the rows on the company's payment terms,
+       with subtotal, VAT and total (ordering.totals): a buyer's order above the company's approval threshold starts
+       awaiting approval, its stock allocated all the same. On net terms with a credit limit, raise
+       CreditLimitExceeded when the company's open exposure leaves no room for the total (ordering.credit: at
+       most one statement more, atomic). Then the PlacedOrder they show and its view, dumped once for its
+       order.placed event and the key's record.
     7. Write them (the event and the key's record with them) and take the stock, as the last write before
        COMMIT.
 
@@ -146,9 +152,10 @@ def _place(claim: idempotency.Claim | None, command: PlaceOrder, pricing: Pricin
                                            command.single_lot, command.allow_backorder)
     shelf = request.shelf_life_days if "min_remaining_shelf_life_days" not in errors else 0
     expires_after = sellable_after(shelf or 0)
-    pack_sizes, key_row = read_order(db.session.connection(), request.quantities(), expires_after,
+    pack_sizes, buyer, key_row = read_order(db.session.connection(), request.quantities(), expires_after,
                                      customer.company_id, price_lists.today(), lock=tx.attempt() >= 3,
-                                     key=claim.key if claim is not None else None)
+                                     key=claim.key if claim is not None else None,
+                                     seller_country=current_app.config["SHOP_COUNTRY"])
     if claim is not None:
         claim.check(key_row)
     pinned = pinning.pins(request, pack_sizes, expires_after, date.today(), errors)
@@ -157,10 +164,15 @@ def _place(claim: idempotency.Claim | None, command: PlaceOrder, pricing: Pricin
     plan = plan_allocation(request, pack_sizes, expires_after, pinned, backorder=request.allow_backorder,
                            drawing_first=drawing_first)
     now = utcnow()
+    vat = decision(buyer.vat_facts, seller_country=current_app.config["SHOP_COUNTRY"],
+                   ship_country=request.address["country"], buyer_vat_id=buyer.vat_id)
     rows = order_rows(request, {sku: pack.id for sku, pack in pack_sizes.items()}, prices, plan,
                       number=new_order_number(now), currency=current_app.config["SHOP_CURRENCY"], now=now,
-                      expires_after=expires_after, status=initial_status(customer, request, pack_sizes, prices),
-                      api_key_id=customer.key_id, placed_by=customer.actor_name, pinned=pinned.lots)
+                      expires_after=expires_after, status=initial_status(customer, request, buyer, prices),
+                      api_key_id=customer.key_id, placed_by=customer.actor_name, pinned=pinned.lots,
+                      payment_terms=buyer.payment_terms, vat=vat)
+    credit.check_placing(db.session.connection(), customer.company_id, buyer, rows.order["total"],
+                         rows.order["currency"])
     placed = placed_order(rows, {sku: pack.pack_size_kg for sku, pack in pack_sizes.items()})
     view = views.order(placed)
     write_order(rows, announce.order_placed(placed, customer.id, view),
@@ -180,10 +192,10 @@ def place_order(customer: CustomerRef, lines: Sequence[Mapping[str, object] | Li
     return get_order(_place(None, command, CONTRACT_PRICES)["number"])
 
 
-def initial_status(customer: CustomerRef, request: OrderRequest, pack_sizes: Mapping[str, PackSize],
-                   prices: list[Price]) -> OrderStatus:
-    """Awaiting approval for a buyer's order whose total is above the company's threshold, else pending."""
-    threshold = next(iter(pack_sizes.values())).approval_threshold
+def initial_status(customer: CustomerRef, request: OrderRequest, buyer: Buyer, prices: list[Price]) -> OrderStatus:
+    """Awaiting approval for a buyer's order whose net total (as the cart shows it) is above the company's
+    threshold, else pending."""
+    threshold = buyer.approval_threshold
     total = sum((price.total(line.quantity) for line, price in zip(request.lines, prices, strict=True)),
                 Decimal("0.00"))
     return OrderStatus.AWAITING_APPROVAL if needs_approval(threshold, customer.role, total) else OrderStatus.PENDING

@@ -8,10 +8,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from shop.accounts.models import PREPAID
+from shop.invoicing.models import VatRule
+from shop.invoicing.vat import VatDecision
 from shop.ordering.checks import OrderRequest
 from shop.ordering.models import AllocationStatus, OrderStatus
 from shop.ordering.planner import Pick, Plan
 from shop.ordering.pricing import Price
+from shop.ordering.totals import order_totals
 
 # What every new order and order line starts with (besides the order's status: pending, or awaiting approval),
 # and the note of its first status change.
@@ -21,6 +25,7 @@ NEW_LINE = {"cancelled_quantity": 0}
 # the one-statement write stays under psycopg's 4096 characters for preparing it once.
 SERVER_DEFAULTS = ("carrier", "tracking_reference", "version", "allow_backorder")
 PLACED_NOTE = "Order placed"
+NO_VAT = VatDecision(VatRule.DOMESTIC, Decimal("0.00"))  # rows built without a decision (tests of the writes)
 LINE_COLUMNS = ("position", "variant_id", "sku", "quantity", "unit_price", "line_total", "price_list_id",
                 "lot_number")
 
@@ -68,11 +73,12 @@ class OrderRows:
 def order_rows(request: OrderRequest, pack_ids: Mapping[str, int], prices: list[Price], plan: Plan, *,
                number: str, currency: str, now: datetime, expires_after: date,
                status: OrderStatus = OrderStatus.PENDING, api_key_id: int | None = None,
-               placed_by: str = "", pinned: Mapping[int, str] | None = None) -> OrderRows:
+               placed_by: str = "", pinned: Mapping[int, str] | None = None, payment_terms: str = PREPAID,
+               vat: VatDecision = NO_VAT) -> OrderRows:
     """The rows of a new order (of the request's company, starting in `status`, placed by `placed_by`, with the
     API key `api_key_id` when one placed it): its lines priced by `prices` (one per line, each recording its
     contract list), pinned to the lots of `pinned` (by position, as the lot spells its number) and its picks
-    from `plan` (keyed by line position)."""
+    from `plan` (keyed by line position), on `payment_terms`, bearing `vat`: its totals from ordering.totals."""
     pinned = pinned or {}
     backorder = {"allow_backorder": True} if request.allow_backorder else {}
     lines = [{"position": position, "variant_id": pack_ids[line.sku], "sku": line.sku, "quantity": line.quantity,
@@ -80,12 +86,13 @@ def order_rows(request: OrderRequest, pack_ids: Mapping[str, int], prices: list[
               "price_list_id": price.price_list_id, "lot_number": pinned.get(position), **NEW_LINE,
               **({"backordered_quantity": plan.missing.get(position, 0)} if backorder else {})}
              for position, (line, price) in enumerate(zip(request.lines, prices, strict=True))]
-    subtotal = sum((line["line_total"] for line in lines), Decimal("0.00"))
+    money = order_totals((line["line_total"] for line in lines), vat.rate)
     address = request.address
     order = {
         **NEW_ORDER, "status": status, "number": number, "customer_id": request.customer_id, "api_key_id": api_key_id,
         "company_id": request.company_id, "currency": currency,
-        "subtotal": subtotal, "total": subtotal,  # no shipping or tax lines yet: quoted separately by sales
+        "subtotal": money.net, "vat": money.vat, "total": money.gross,  # no shipping lines: quoted separately
+        "payment_terms": payment_terms, "vat_rule": vat.rule.value, "vat_rate": vat.rate,
         "ship_name": address["name"], "ship_line1": address["line1"], "ship_line2": address.get("line2", ""),
         "ship_city": address["city"], "ship_postal_code": address["postal_code"],
         "ship_country": address["country"], "purchase_order": request.purchase_order,
@@ -147,7 +154,10 @@ class PlacedOrder:
     single_lot: bool = False
     allow_backorder: bool = False
     shipments: tuple[()] = ()
-    payment_terms: str = "prepaid"
+    payment_terms: str = PREPAID
+    vat_rule: str | None = None
+    vat_rate: Decimal = Decimal("0.00")
+    vat: Decimal = Decimal("0.00")
     invoices: tuple[()] = ()  # issued when goods ship
     amount_paid: Decimal = Decimal("0.00")
 
@@ -170,4 +180,5 @@ def placed_order(rows: OrderRows, pack_size_kg: Mapping[str, Decimal]) -> Placed
     return PlacedOrder(o["number"], o["status"], o["placed_at"], o["currency"], o["subtotal"],
                        o["total"], address, o["purchase_order"], o["min_remaining_shelf_life_days"],
                        "", lines, rows.placed_by, single_lot=o["single_lot"],
-                       allow_backorder=rows.backordered)
+                       allow_backorder=rows.backordered, payment_terms=o["payment_terms"],
+                       vat_rule=o["vat_rule"], vat_rate=o["vat_rate"], vat=o["vat"])

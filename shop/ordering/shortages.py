@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import selectinload
@@ -15,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from shop.accounts.models import StaffUser
 from shop.inventory import lots as inventory
 from shop.inventory.models import Batch, BatchStatus, DateKind, Stock
-from shop.ordering import announce, changes, refill
+from shop.ordering import announce, changes, refill, totals
 from shop.ordering.models import Allocation, AllocationStatus, Order, OrderLine, OrderStatus, OrderStatusChange
 from shop.ordering.queries import order_number_is, order_options
 from shop.platform import pagination
@@ -31,7 +30,6 @@ from shop.specifications.service import conformance
 # A partially shipped one still holds the units of its next shipments.
 OPEN_STATUSES = (OrderStatus.AWAITING_APPROVAL, OrderStatus.PENDING, OrderStatus.CONFIRMED,
                  OrderStatus.PARTIALLY_SHIPPED)
-CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -143,12 +141,9 @@ def cancel_short_units(number: str, staff: StaffUser | None = None) -> list[Shor
     if sum(line.wanted for line in order.lines) == sum(s.missing for s in short):
         raise IllegalTransition(f"Nothing of order {order.number} would be left to deliver: cancel the order instead.")
     for s in short:
-        line = lines[s.position]
-        line.cancelled_quantity += s.missing
-        line.line_total = (line.unit_price * line.wanted).quantize(CENT)
+        lines[s.position].cancelled_quantity += s.missing
     total_before = order.total
-    order.subtotal = sum((line.line_total for line in order.lines), Decimal("0.00"))
-    order.total = order.subtotal
+    totals.recompute(order)
     _note(order, staff, "Missing units cancelled (they could not be supplied): "
           + "; ".join(f"{s.sku} {s.missing} of {units(s.wanted)}" for s in short))
     _settled(order, staff, [], "missing units cancelled")

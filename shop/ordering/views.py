@@ -11,6 +11,7 @@ from marshmallow import fields, pre_dump
 from shop.accounts.models import PREPAID
 from shop.documents.views import DocumentSchema
 from shop.inventory.models import BatchStatus
+from shop.invoicing.models import VatRule
 from shop.ordering import documents
 from shop.ordering.models import Order, OrderLine, OrderStatus, Shipment
 from shop.ordering.rows import PlacedLine, PlacedOrder
@@ -146,8 +147,22 @@ class OrderSchema(OutSchema):
     currency = fields.String(required=True)
     lines = fields.List(fields.Nested(OrderLineSchema), required=True)
     subtotal = DecimalString(places=2, required=True, metadata={"description": "The sum of the lines' `line_total`."})
+    payment_terms = fields.String(required=True, metadata={
+        "description": "How the company pays for it, as it stood when the order was placed: `prepaid`, or "
+                       "`net_<days>` (`net_30`: due 30 days after the invoice).", "example": "net_30"})
+    vat_rule = fields.String(required=True, allow_none=True, metadata={
+        "description": "Why the order bears the VAT it bears: `domestic` (ships within the seller's country: its "
+                       "rate), `intra_community` (to another EU member state, to a company with a valid VAT ID "
+                       "of one: 0 %, the customer accounts for the VAT), `export` (ships outside the EU: 0 %) or "
+                       "`eu_other` (any other sale into the EU: the seller's rate). Null for orders placed before "
+                       "VAT was charged.", "enum": [rule.value for rule in VatRule], "example": "domestic"})
+    vat_rate = DecimalString(places=2, required=True, metadata={
+        "description": "The VAT rate in percent.", "example": "19.00"})
+    vat = DecimalString(places=2, required=True, metadata={
+        "description": "The VAT: `vat_rate` applied once to `subtotal`, rounded half-up to cents (EN 16931 "
+                       "BR-CO-17).", "example": "741.00"})
     total = DecimalString(places=2, required=True, metadata={
-        "description": "What the order is worth: `subtotal` (no shipping or tax lines yet). A cancelled order "
+        "description": "What the order is worth: `subtotal` + `vat` (no shipping lines). A cancelled order "
                        "keeps its total as it stood when it was cancelled, and is not charged: "
                        "`GET /company`'s `open_exposure` leaves it out."})
     shipping_address = fields.Nested(AddressOutSchema, required=True)
@@ -189,7 +204,9 @@ class OrderSchema(OutSchema):
         return {"number": order.number, "status": order.status, "placed_at": order.placed_at,
                 "updated_at": order.updated_at, "version": order.version, **_status_times(order),
                 "placed_by": order.placed_by,
-                "currency": order.currency, "lines": order.lines, "subtotal": order.subtotal, "total": order.total,
+                "currency": order.currency, "lines": order.lines, "subtotal": order.subtotal,
+                "payment_terms": order.payment_terms, "vat_rule": order.vat_rule, "vat_rate": order.vat_rate,
+                "vat": order.vat, "total": order.total,
                 "shipping_address": address, "purchase_order": order.purchase_order or None,
                 "min_remaining_shelf_life_days": order.min_remaining_shelf_life_days,
                 "single_lot": order.single_lot, "allow_backorder": order.allow_backorder,

@@ -13,6 +13,8 @@ from limits import parse_many
 from stdnum import bic, iban
 from stdnum.exceptions import ValidationError
 
+from shop.platform.countries import is_country_code
+
 # The shipped texts of the contact, terms, privacy and imprint pages; LEGAL_TEXTS_DIR points elsewhere.
 DEFAULT_LEGAL_TEXTS_DIR = Path(__file__).resolve().parents[2] / "legal"
 LEGAL_TEXTS = ("contact", "terms", "privacy", "imprint")
@@ -140,6 +142,14 @@ def _text(name: str, default: str) -> str:
     value = os.environ.get(name, default).strip()
     if not value:
         raise ConfigError(f"{name} must not be empty.")
+    return value
+
+
+def _country(name: str, default: str) -> str:
+    """An ISO 3166-1 alpha-2 country code, upper case."""
+    value = os.environ.get(name, default).strip().upper()
+    if not is_country_code(value):
+        raise ConfigError(f"{name} must be a two-letter ISO 3166-1 country code such as DE, not {value!r}.")
     return value
 
 
@@ -341,6 +351,8 @@ def load_config(instance_path: str, secret_key: str | None = None, mail_backend:
         **mail_settings(mail_backend),
         "LOG_LEVEL": _log_level(),
         "SHOP_CURRENCY": os.environ.get("SHOP_CURRENCY", "EUR"),
+        # The seller's country: the VAT of every order is decided from it (invoicing.vat), at its rate in vat_rate.
+        "SHOP_COUNTRY": _country("SHOP_COUNTRY", "DE"),
         "SHOP_NAME": os.environ.get("SHOP_NAME", "Leucine Shop"),
         "LOW_STOCK_UNITS": _whole_number("LOW_STOCK_UNITS", 10, minimum=0),
         # The API promises that answers are kept at least 24 hours.

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 
 class DomainError(Exception):
@@ -107,6 +108,23 @@ class OrderNotPaid(DomainError):
     title = "Order not paid"
     problem = "order-not-paid"
     status = 409
+
+
+class CreditLimitExceeded(DomainError):
+    """An order on credit that the company's open exposure leaves no room for: `available_credit` is what it may
+    still order for (its limit less its open exposure; never below zero)."""
+
+    title = "Credit limit exceeded"
+    problem = "credit-limit-exceeded"
+    status = 409
+
+    def __init__(self, available_credit: Decimal, gross: Decimal, currency: str) -> None:
+        self.available_credit = max(available_credit, Decimal("0.00"))
+        super().__init__(f"This order ({gross:,.2f} {currency}) exceeds your company's available credit "
+                         f"({self.available_credit:,.2f} {currency}). Pay open invoices, or order less.")
+
+    def details(self) -> dict[str, object]:
+        return {"available_credit": str(self.available_credit)}
 
 
 class Forbidden(DomainError):

@@ -8,6 +8,7 @@ from wtforms.fields.choices import SelectChoice
 
 from shop import fulfilment, ordering
 from shop.accounts.models import StaffRole
+from shop.fulfilment import billing
 from shop.ordering import documents as order_documents
 from shop.ordering import packing, shortages
 from shop.ordering.cancellation import preview_cancellation
@@ -73,6 +74,7 @@ def _render_order(number: str, *, ship=None, cancel=None, attention=None, hand=N
                            attention=attention or AttentionForm(formdata=None), short=short, hand=hand_forms,
                            action=ActionForm(formdata=None), OrderStatus=OrderStatus,
                            recalled=shortages.recalled(order) if order.needs_attention else "",
+                           unpaid=billing.unpaid_before_shipping(order),
                            documents=order_documents.recorded(order)), status
 
 

@@ -14,12 +14,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from shop import fulfilment, ordering
+from shop import ordering
 from shop.accounts.models import Customer
 from shop.catalog.models import Product, Variant
 from shop.demo import DEMO_CUSTOMER, DEMO_PASSWORD, seed_demo
 from shop.inventory.models import Stock
 from shop.platform.extensions import db
+from tests.support.billing import ship_paid
 from tests.support.browser import DESKTOP, PHONE, axe_violations, overflow, screenshot, sticking_out, unreachable_by_tab
 from tests.support.factories import make_lot, recall_leaving_short
 from tests.support.staff import ADDRESS
@@ -44,7 +45,7 @@ def shop(app):
     ordering.confirm_order(confirmed.number)
     shipped = ordering.place_order(buyer, [{"sku": "LEU-EP-25KG", "quantity": 1}], ADDRESS)
     ordering.confirm_order(shipped.number)
-    fulfilment.ship_order(shipped.number, "DHL-JJD0003900071")
+    ship_paid(shipped.number, "DHL-JJD0003900071")
     short = ordering.place_order(buyer, [{"sku": "LEU-EP-25KG", "quantity": 40}], ADDRESS, "PO-4712", 200)
     db.session.commit()
     recall_leaving_short("EP-2509", "Foreign particles found in retained sample",

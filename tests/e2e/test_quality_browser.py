@@ -7,11 +7,12 @@ from decimal import Decimal
 
 import pytest
 
-from shop import fulfilment, ordering
+from shop import ordering
 from shop.catalog.models import Product, SpecTest, Variant
 from shop.demo import EP_SPEC, in_spec_value
 from shop.inventory import lots as inventory
 from shop.platform.extensions import db
+from tests.support.billing import ship_paid
 from tests.support.browser import screenshot, staff_signed_in
 from tests.support.factories import make_customer, make_staff
 from tests.support.staff import ADDRESS
@@ -89,7 +90,7 @@ def test_refusal_two_person_release_signed_coa_and_a_recall_that_reaches_the_buy
     order = ordering.place_order(customer, [{"sku": "LEU-EP-25KG", "quantity": 4}], ADDRESS)
     number = order.number
     ordering.confirm_order(number)
-    fulfilment.ship_order(number, "DHL-JJD0099")
+    ship_paid(number, "DHL-JJD0099")
     db.session.commit()
 
     # Quality prepares the recall, reads what it will do, and signs it with a note for customers.

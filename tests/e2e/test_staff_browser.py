@@ -8,6 +8,7 @@ import pytest
 from shop import ordering
 from shop.demo import in_spec_value
 from shop.platform.extensions import db
+from tests.support.billing import pay_in_full
 from tests.support.browser import screenshot
 from tests.support.factories import make_customer, make_staff
 from tests.support.staff import ADDRESS
@@ -80,6 +81,7 @@ def test_lot_from_receipt_to_release_to_sale_to_shipment_to_trace(live_server, n
     order = ordering.place_order(customer, [{"sku": "LEU-USP-25KG", "quantity": 5}], ADDRESS)
     number = order.number
     db.session.commit()
+    pay_in_full(number)  # prepaid: finance records the payment before it may ship
 
     # Fulfilment confirms and ships it with a tracking reference.
     fulfilment = _sign_in(new_page, live_server, "fulfilment")

@@ -23,7 +23,9 @@ def test_place_order_answers_201_with_totals_fefo_lots_and_location(api, stocked
     assert (drums["sku"], drums["quantity"], drums["unit_price"], drums["line_total"]) == \
         ("LEU-USP-25KG", 8, "1850.00", "14800.00")
     assert (tubs["unit_price"], tubs["line_total"]) == ("96.00", "288.00")
-    assert order["subtotal"] == order["total"] == "15088.00"
+    assert order["subtotal"] == "15088.00"  # shipped within Germany, from Germany: 19 % VAT on the sum
+    assert (order["payment_terms"], order["vat_rule"], order["vat_rate"], order["vat"], order["total"]) == \
+        ("prepaid", "domestic", "19.00", "2866.72", "17954.72")
     # First expired, first out: all 6 of the earlier lot, then 2 from the later one.
     assert [(a["lot_number"], a["quantity"]) for a in drums["allocations"]] == [("L-SOON", 6), ("L-LATE", 2)]
     assert all(len(a["expires_on"]) == 10 for a in drums["allocations"])
@@ -167,7 +169,8 @@ def test_a_cancelled_order_keeps_its_amounts_as_its_schema_says_and_counts_in_no
         assert Decimal(line["line_total"]) == Decimal(line["unit_price"]) * (line["quantity"]
                                                                              - line["cancelled_quantity"])
     assert [line["line_total"] for line in cancelled["lines"]] == ["14800.00", "288.00"]
-    assert cancelled["subtotal"] == cancelled["total"] == placed["total"] == "15088.00"
+    assert cancelled["subtotal"] == "15088.00"
+    assert cancelled["total"] == placed["total"] == "17954.72"
     assert api.get("/api/v1/company").get_json()["open_exposure"] == "0.00"  # what a cancelled order owes: nothing
     schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
     line_total = schemas["OrderLine"]["properties"]["line_total"]["description"]

@@ -7,10 +7,10 @@ import re
 import pytest
 from sqlalchemy import select
 
-from shop import fulfilment
 from shop.inventory.models import Stock
 from shop.ordering.models import Order
 from shop.platform.extensions import db
+from tests.support.billing import ship_paid
 from tests.support.factories import make_lot
 from tests.support.staff import place, text_of  # noqa: F401
 from tests.support.staff import sign_in as staff_sign_in
@@ -57,7 +57,7 @@ def test_storefront_cancel_confirmation_of_a_shipped_order_says_it_is_too_late(a
     make_lot(product, "L-1", {"LEU-USP-25KG": 10})
     number = place(customer, "LEU-USP-25KG", 1).number
     ordering.confirm_order(number)
-    fulfilment.ship_order(number, "DHL-1")
+    ship_paid(number, "DHL-1")
     db.session.commit()
     sign_in(client)
     page = client.get(f"/orders/{number}/cancel", follow_redirects=True)

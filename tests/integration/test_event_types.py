@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from shop import fulfilment, ordering, sales
+from shop import ordering, sales
 from shop.accounts import companies
 from shop.complaints import service as complaints
 from shop.events.types import EVENT_TYPES
@@ -19,6 +19,7 @@ from shop.platform.database import utcnow
 from shop.platform.extensions import db
 from shop.platform.outbox import OutboxEvent
 from tests.support.api import ADDRESS
+from tests.support.billing import ship_paid
 from tests.support.factories import make_customer, make_lot, make_product, make_staff, signed_recall
 from tests.support.storefront import sign_in
 
@@ -55,7 +56,7 @@ def _every_flow_that_announces() -> None:
     approvals.approve(waiting.number, admin)
     approvals.reject(rejected.number, admin, "Not this quarter")
     ordering.confirm_order(shipped.number)
-    fulfilment.ship_order(shipped.number, "1Z999")
+    ship_paid(shipped.number, "1Z999")
     ordering.deliver_order(shipped.number)
     ordering.cancel_order(cancelled.number, customer=buyer)
     db.session.commit()

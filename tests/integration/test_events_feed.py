@@ -11,13 +11,14 @@ import pytest
 from sqlalchemy import insert, update
 from standardwebhooks import Webhook
 
-from shop import fulfilment, ordering
+from shop import ordering
 from shop.events.types import EVENT_TYPES
 from shop.platform import outbox
 from shop.platform.database import utcnow
 from shop.platform.extensions import db
 from shop.platform.outbox import OutboxEvent
 from tests.support.api import admin_key, assert_problem, register_endpoint
+from tests.support.billing import ship_paid
 from tests.support.events import Receiver, run_worker
 from tests.support.factories import make_lot, make_product, signed_recall
 
@@ -57,7 +58,7 @@ def test_replaying_the_feed_after_an_outage_rebuilds_every_orders_last_state(api
     changed, shipped, cancelled, placed = (place(api, 2) for _ in range(4))  # `changed` draws from L-FIRST
     ordering.confirm_order(shipped)
     db.session.commit()
-    fulfilment.ship_order(shipped, "1Z999")
+    ship_paid(shipped, "1Z999")
     db.session.commit()
     ordering.confirm_order(cancelled)
     db.session.commit()

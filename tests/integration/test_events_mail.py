@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from shop import fulfilment, ordering
+from shop import ordering
 from shop.events import dispatch, webhooks
 from shop.events.models import WebhookEndpoint
 from shop.ordering.models import OrderNotice
@@ -18,6 +18,7 @@ from shop.platform.database import utcnow
 from shop.platform.extensions import db
 from shop.platform.queue import task_queue
 from tests.support.api import ADDRESS
+from tests.support.billing import ship_paid
 from tests.support.events import Receiver
 from tests.support.factories import make_company_with_approval, make_customer, make_lot, make_product, signed_recall
 from tests.support.mail import SmtpServer, drain, free_port, outbox_mail
@@ -86,7 +87,7 @@ def test_a_shipment_mails_the_buyer_carrier_tracking_and_lots_over_smtp(make_app
         order = ordering.place_order(customer, [{"sku": "LEU-USP-25KG", "quantity": 3}], ADDRESS)
         db.session.commit()
         ordering.confirm_order(order.number)
-        fulfilment.ship_order(order.number, "1Z999AA10123456784", carrier="UPS")
+        ship_paid(order.number, "1Z999AA10123456784", carrier="UPS")
         drain()
         db.session.remove()
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from standardwebhooks import Webhook
 
-from shop import fulfilment, ordering
+from shop import ordering
 from shop.accounts import people as accounts
 from shop.events import delivery, dispatch
 from shop.events.models import WebhookDelivery
@@ -26,6 +26,7 @@ from shop.platform.extensions import db
 from shop.platform.outbox import OutboxEvent
 from shop.platform.queue import TaskQueue, task_queue
 from tests.support.api import ADDRESS, ApiClient, admin_key, new_api_client, register_endpoint
+from tests.support.billing import ship_paid
 from tests.support.events import Receiver, run_worker
 from tests.support.factories import make_lot, make_product
 from tests.support.sql import count_statements
@@ -285,7 +286,7 @@ def test_each_status_change_is_an_event_with_the_order_as_committed(api, stocked
     number = api.order().get_json()["number"]
     ordering.confirm_order(number)
     db.session.commit()
-    fulfilment.ship_order(number, "1Z999", carrier="DHL Freight")
+    ship_paid(number, "1Z999", carrier="DHL Freight")
     db.session.commit()
     ordering.deliver_order(number)
     db.session.rollback()  # not delivered after all: no event

@@ -9,11 +9,12 @@ from datetime import date, timedelta
 
 import pytest
 
-from shop import fulfilment, jobs, ordering
+from shop import jobs, ordering
 from shop.inventory import lots as inventory
 from shop.inventory.models import DateKind
 from shop.platform.extensions import db
 from shop.quality import release
+from tests.support.billing import ship_paid
 from tests.support.factories import good_results, make_customer, make_lot, make_staff, releaser, signed, signed_recall
 from tests.support.mail import drain, outbox_mail
 from tests.support.staff import place, sign_in, text_of
@@ -103,7 +104,7 @@ def test_recall_trace_does_not_show_returned_units_as_shipped(client, product):
     order = place(buyer, "LEU-USP-25KG", 4)  # from L-BAD, the earlier lot
     signed_recall("L-BAD", "Foreign particles")  # the order moves to L-GOOD
     ordering.confirm_order(order.number)
-    fulfilment.ship_order(order.number, "DHL-JJD0001")
+    ship_paid(order.number, "DHL-JJD0001")
     db.session.commit()
     sign_in(client, "quality")
 

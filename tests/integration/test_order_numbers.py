@@ -16,6 +16,7 @@ from shop.ordering import new_order_number, order_number_is
 from shop.ordering.models import Order
 from shop.platform.extensions import db
 from tests.support.api import ApiClient
+from tests.support.billing import pay_in_full
 from tests.support.factories import make_lot, make_member, recall_leaving_short
 from tests.support.staff import sign_in as staff_sign_in
 from tests.support.staff import text_of
@@ -107,6 +108,8 @@ def test_staff_messages_name_the_order_by_its_own_number_not_as_typed(api, clien
     steps = [("confirm", {}, "confirmed."), ("ship", {"tracking_reference": "DHL-1"}, "shipped."),
              ("deliver", {}, "marked delivered.")]
     for action, data, said in steps:
+        if action == "ship":
+            pay_in_full(number)  # prepaid: it ships once paid
         page = client.post(f"/staff/orders/{typed}/{action}", data=data, follow_redirects=True)
         assert f"Order {number} {said}" in _flashed(page), action
         assert typed not in text_of(page.text) and page.request.path == f"/staff/orders/{number}"

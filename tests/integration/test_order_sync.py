@@ -11,11 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from shop import fulfilment, ordering
+from shop import ordering
 from shop.platform.errors import IllegalTransition
 from shop.platform.extensions import db
 from shop.platform.outbox import OutboxEvent
 from tests.support.api import assert_problem, new_api_client
+from tests.support.billing import ship_paid
 from tests.support.factories import make_lot, make_product, signed_recall
 from tests.support.sql import count_statements
 
@@ -62,7 +63,7 @@ def test_a_new_order_is_version_1_updated_when_placed_and_says_who_placed_it_and
 def test_each_step_of_the_life_cycle_bumps_the_version_and_sets_its_time(api, plenty):
     number = _place(api)
     stamps = []
-    for step in (ordering.confirm_order, lambda n: fulfilment.ship_order(n, "1Z999"), ordering.deliver_order):
+    for step in (ordering.confirm_order, lambda n: ship_paid(n, "1Z999"), ordering.deliver_order):
         step(number)
         db.session.commit()
         stamps.append(api.get(f"/api/v1/orders/{number}").get_json())
@@ -96,7 +97,7 @@ ACTIONS = ("confirm", "ship", "deliver", "cancel")
 @given(actions=st.lists(st.sampled_from(ACTIONS), max_size=6))
 def test_the_version_goes_up_by_one_with_every_change_and_never_otherwise(api, plenty, actions):
     number = _place(api, 1)
-    do = {"confirm": ordering.confirm_order, "ship": lambda n: fulfilment.ship_order(n, "1Z1"),
+    do = {"confirm": ordering.confirm_order, "ship": lambda n: ship_paid(n, "1Z1"),
           "deliver": ordering.deliver_order, "cancel": lambda n: ordering.cancel_order(n)}
     version = 1
     for action in actions:
@@ -216,7 +217,7 @@ def test_a_recall_notice_is_a_change_of_every_order_it_lands_on_open_or_shipped(
     make_lot(product, "L-SECOND", {"LEU-USP-25KG": 20}, expires_in_days=600)
     shipped, open_order = _place(api), _place(api)  # both draw from L-FIRST
     ordering.confirm_order(shipped)
-    fulfilment.ship_order(shipped, "1Z999")
+    ship_paid(shipped, "1Z999")
     db.session.commit()
     before = _changes(api)[-1]["updated_at"]
 

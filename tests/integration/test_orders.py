@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from shop import fulfilment, ordering
+from shop import ordering
 from shop.catalog import price_lists
 from shop.catalog.models import Variant
 from shop.inventory import availability
@@ -19,6 +19,7 @@ from shop.ordering.models import Allocation, AllocationStatus, Order, OrderStatu
 from shop.platform.errors import IllegalTransition, InsufficientStock, InvalidInput, NotFound
 from shop.platform.extensions import db
 from shop.platform.tx import run_in_transaction
+from tests.support.billing import ship_paid
 from tests.support.factories import make_customer, make_lot
 
 ADDRESS = {"name": "Goods in, Dock 4", "line1": "Hafenstrasse 1", "city": "Hamburg", "postal_code": "20457",
@@ -53,7 +54,9 @@ def test_order_is_priced_and_totalled(app, product, customer):
         (DRUM, Decimal("1950.00"), Decimal("3900.00")),
         (BAG, Decimal("96.00"), Decimal("288.00")),
     ]
-    assert order.subtotal == order.total == Decimal("4188.00")
+    assert order.subtotal == Decimal("4188.00")
+    assert (order.vat_rule, order.vat_rate, order.vat) == ("domestic", Decimal("19.00"), Decimal("795.72"))
+    assert order.total == Decimal("4983.72")  # shipped within Germany: 19 % on the sum of the lines
     assert order.purchase_order == "PO-7781"
     assert order.currency == app.config["SHOP_CURRENCY"]
 
@@ -64,7 +67,7 @@ def test_price_break_applies_from_its_quantity(app, product, customer, quantity,
     make_lot(product, "LOT-A", {DRUM: 20})
     order = place(customer, (DRUM, quantity))
     assert order.lines[0].unit_price == Decimal(unit_price)
-    assert order.total == Decimal(unit_price) * quantity
+    assert order.subtotal == Decimal(unit_price) * quantity
 
 
 def test_fefo_takes_the_earliest_expiring_lot_first_and_spans_lots(app, product, customer):
@@ -146,7 +149,7 @@ def test_ship_turns_the_allocation_into_a_shipment(app, product, customer):
     batch = make_lot(product, "L1", {DRUM: 5})
     order = place(customer, (DRUM, 3))
     run_in_transaction(ordering.confirm_order, order.number)
-    run_in_transaction(fulfilment.ship_order, order.number, "DHL 00340434161094042557")
+    run_in_transaction(ship_paid, order.number, "DHL 00340434161094042557")
     stock = db.session.get(Stock, batch.stocks[0].id)
     db.session.refresh(stock)
     assert (stock.on_hand, stock.allocated) == (2, 0)
@@ -163,23 +166,23 @@ def test_shipping_needs_a_tracking_reference(app, product, customer):
     order = place(customer, (DRUM, 1))
     run_in_transaction(ordering.confirm_order, order.number)
     with pytest.raises(InvalidInput) as missing:
-        run_in_transaction(fulfilment.ship_order, order.number, "  ")
+        run_in_transaction(ship_paid, order.number, "  ")
     assert "tracking_reference" in missing.value.errors
 
 
 @pytest.mark.parametrize(("path", "action"), [
-    ([], lambda n: fulfilment.ship_order(n, "T1")),  # pending cannot ship
+    ([], lambda n: ship_paid(n, "T1")),  # pending cannot ship
     ([], lambda n: ordering.deliver_order(n)),
     (["confirm"], lambda n: ordering.confirm_order(n)),
     (["confirm", "ship"], lambda n: ordering.cancel_order(n)),
     (["cancel"], lambda n: ordering.confirm_order(n)),
     (["cancel"], lambda n: ordering.cancel_order(n)),
-    (["confirm", "ship", "deliver"], lambda n: fulfilment.ship_order(n, "T2")),
+    (["confirm", "ship", "deliver"], lambda n: ship_paid(n, "T2")),
 ])
 def test_illegal_transitions_are_refused_and_change_nothing(app, product, customer, path, action):
     make_lot(product, "L1", {DRUM: 5})
     order = place(customer, (DRUM, 1))
-    steps = {"confirm": ordering.confirm_order, "ship": lambda n: fulfilment.ship_order(n, "T0"),
+    steps = {"confirm": ordering.confirm_order, "ship": lambda n: ship_paid(n, "T0"),
              "cancel": ordering.cancel_order, "deliver": ordering.deliver_order}
     for step in path:
         run_in_transaction(steps[step], order.number)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from shop import fulfilment, ordering
+from shop import ordering
 from shop.accounts import people as accounts
 from shop.inventory.models import Batch, BatchStatus, StockMovement
 from shop.ordering.models import NoticeKind, OrderNotice
 from shop.platform.extensions import db
 from tests.support.api import ADDRESS
+from tests.support.billing import ship_paid
 from tests.support.factories import make_customer, make_lot, signed_recall
 from tests.support.staff import place, sign_in, text_of  # noqa: F401
 
@@ -33,7 +34,7 @@ def _scenario(product, customer):
     make_lot(product, "L-BAD", {"LEU-USP-25KG": 10}, expires_in_days=300)
     shipped = place(customer, "LEU-USP-25KG", 2)
     ordering.confirm_order(shipped.number)
-    fulfilment.ship_order(shipped.number, "DHL-1")
+    ship_paid(shipped.number, "DHL-1")
     cancelled = place(customer, "LEU-USP-25KG", 1)
     ordering.cancel_order(cancelled.number)
     open_order = place(make_customer("open@example.com", "Open Ltd"), "LEU-USP-25KG", 3)

@@ -20,6 +20,7 @@ from shop.platform.errors import IllegalTransition, InvalidInput
 from shop.platform.extensions import db
 from shop.platform.outbox import OutboxEvent
 from shop.quality.release import recall_batch
+from tests.support.billing import pay_in_full, ship_paid
 from tests.support.factories import make_lot, releaser, signed, signed_recall
 from tests.support.mail import drain, outbox_mail
 from tests.support.staff import ADDRESS, page_statements, place, sign_in, text_of
@@ -38,6 +39,7 @@ def confirmed(app, product, customer) -> Order:
     order = place(customer, DRUM, 5)
     ordering.confirm_order(order.number)
     db.session.commit()
+    pay_in_full(order.number)  # prepaid, as every company is unless its terms say otherwise
     return order
 
 
@@ -51,6 +53,7 @@ def _backordered(product, customer, backordered: int) -> Order:
     db.session.commit()
     ordering.confirm_order(order.number)
     db.session.commit()
+    pay_in_full(order.number)
     assert order.lines[0].backordered_quantity == backordered
     return order
 
@@ -63,6 +66,7 @@ def _levels(lot: str) -> tuple[int, int]:
 
 
 def _ship(number: str, *picks: Pick, tracking: str = "JJD-1", carrier: str = "DHL Freight") -> Shipment:
+    pay_in_full(number)
     shipment = fulfilment.ship(number, list(picks), tracking_reference=tracking, carrier=carrier)
     db.session.commit()
     db.session.expire_all()
@@ -95,7 +99,7 @@ def test_a_partial_shipment_takes_the_earliest_expiring_lot_first_and_moves_stoc
 
 def test_the_second_shipment_makes_the_order_shipped_and_the_json_lists_both(confirmed, client):
     _ship(confirmed.number, Pick(0, 1, "L-LATE"), tracking="JJD-1")
-    fulfilment.ship_order(confirmed.number, "JJD-2", carrier="UPS")  # the rest: 2 of L-EARLY, 2 of L-LATE
+    ship_paid(confirmed.number, "JJD-2", carrier="UPS")  # the rest: 2 of L-EARLY, 2 of L-LATE
     db.session.commit()
     assert inventory.check_ledger() == []
     data = ordering.views.order(ordering.get_order(confirmed.number))
@@ -166,7 +170,7 @@ def test_units_of_a_lot_recalled_under_the_order_cannot_ship(confirmed):
     assert named.value.errors == {"lines.0.lot_number": ["Lot L-LATE is recalled: its units cannot ship."]}
     db.session.rollback()
     with pytest.raises(InvalidInput) as everything:
-        fulfilment.ship_order(confirmed.number, "JJD-1")
+        ship_paid(confirmed.number, "JJD-1")
     assert everything.value.errors == {"lines.0.quantity": [
         "Only 2 units of LEU-USP-25KG are allocated and not shipped, not 5. Units of recalled lot L-LATE cannot "
         "ship."]}
@@ -177,13 +181,13 @@ def test_units_of_a_lot_recalled_under_the_order_cannot_ship(confirmed):
 
 def test_backordered_units_keep_the_order_partially_shipped(app, product, customer):
     confirmed = _backordered(product, customer, 2)
-    fulfilment.ship_order(confirmed.number, "JJD-1")
+    ship_paid(confirmed.number, "JJD-1")
     db.session.commit()
     order = ordering.get_order(confirmed.number)
     assert order.status == OrderStatus.PARTIALLY_SHIPPED
     assert (order.lines[0].shipped_quantity, order.lines[0].backordered_quantity) == (5, 2)
     with pytest.raises(InvalidInput, match="Choose at least one unit"):
-        fulfilment.ship_order(confirmed.number, "JJD-2")  # nothing allocated is left
+        ship_paid(confirmed.number, "JJD-2")  # nothing allocated is left
     db.session.rollback()
     assert inventory.check_ledger() == []
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from shop import fulfilment, ordering
+from shop import ordering
 from shop.accounts import people as accounts
 from shop.catalog.models import Product
 from shop.inventory import lots as inventory
@@ -13,6 +13,7 @@ from shop.ordering import shortages
 from shop.ordering.models import Order, OrderStatus
 from shop.platform.errors import IllegalTransition
 from shop.platform.extensions import db
+from tests.support.billing import pay_in_full, ship_paid
 from tests.support.factories import make_customer, make_lot, recall_leaving_short
 from tests.support.sql import count_statements
 from tests.support.staff import place, sign_in, text_of  # noqa: F401
@@ -53,7 +54,7 @@ def test_a_short_order_cannot_be_confirmed_and_says_exactly_what_it_misses(app, 
 def test_a_short_confirmed_order_cannot_be_shipped(app, client, product, customer):
     order = _short_order(product, customer, confirmed=True)
     with pytest.raises(IllegalTransition, match="cannot be shipped while it is short: LEU-USP-25KG misses 6 of 6"):
-        fulfilment.ship_order(order.number, "DHL-1")
+        ship_paid(order.number, "DHL-1")
     db.session.rollback()
     sign_in(client, "fulfilment")
     page = client.post(f"/staff/orders/{order.number}/ship", data={"tracking_reference": "DHL-1"},
@@ -98,7 +99,7 @@ def test_one_click_allocate_fills_a_short_order_first_expired_first_out_and_the_
     assert refreshed.history[-1].note == ("Missing units allocated from released stock (first-expired-first-out): "
                                           "LEU-USP-25KG 4 from lot L-SOON; LEU-USP-25KG 2 from lot L-LATE")
     ordering.confirm_order(order.number)
-    fulfilment.ship_order(order.number, "DHL-2")
+    ship_paid(order.number, "DHL-2")
     db.session.commit()
     assert inventory.check_ledger() == []
 
@@ -136,6 +137,7 @@ def test_cancelling_the_missing_units_lets_the_order_go_ahead_with_what_it_holds
     assert (line.quantity, line.cancelled_quantity, str(line.line_total)) == (6, 4, "3700.00")
     assert str(db.session.get(Order, order.id).total) == "3700.00"  # 2 x 1850
     client.post(f"/staff/orders/{order.number}/confirm")
+    pay_in_full(order.number)
     client.post(f"/staff/orders/{order.number}/ship", data={"tracking_reference": "UPS-1"})
     assert db.session.get(Order, order.id).status == OrderStatus.SHIPPED
     assert inventory.check_ledger() == []

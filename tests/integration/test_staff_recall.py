@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from shop import fulfilment, ordering
+from shop import ordering
 from shop.inventory import availability
 from shop.inventory import lots as inventory
 from shop.inventory.models import Batch, BatchStatus, MovementKind, StockMovement
@@ -13,6 +13,7 @@ from shop.platform.errors import IllegalTransition, InvalidInput
 from shop.platform.extensions import db
 from shop.quality import recall
 from tests.support.api import ADDRESS
+from tests.support.billing import ship_paid
 from tests.support.factories import make_customer, make_lot, make_staff, releaser, signed
 from tests.support.sql import count_statements
 from tests.support.staff import place, sign_in, text_of  # noqa: F401
@@ -116,7 +117,7 @@ def test_recall_lists_customers_who_received_the_lot_and_leaves_shipments_alone(
     make_lot(product, "L-BAD", {"LEU-USP-25KG": 10})
     shipped = place(customer, "LEU-USP-25KG", 3)
     ordering.confirm_order(shipped.number)
-    fulfilment.ship_order(shipped.number, "DHL-123")
+    ship_paid(shipped.number, "DHL-123")
     db.session.commit()
     summary = _recall("L-BAD", "recall")
     db.session.commit()
@@ -144,7 +145,7 @@ def test_recall_page_shows_receivers_and_what_happened_to_open_orders(client, pr
     make_lot(product, "L-SPARE", {"LEU-USP-25KG": 1})
     shipped = place(customer, "LEU-USP-25KG", 2)
     ordering.confirm_order(shipped.number)
-    fulfilment.ship_order(shipped.number, "UPS-9")
+    ship_paid(shipped.number, "UPS-9")
     db.session.commit()
     pending = place(make_customer("open@example.com", "Open Orders Ltd"), "LEU-USP-25KG", 5)
     sign_in(client, "quality")

@@ -12,6 +12,7 @@ from shop import ordering
 from shop.ordering.models import Order, OrderStatus, OrderStatusChange
 from shop.platform.extensions import db
 from shop.reporting import reports
+from tests.support.billing import pay_in_full
 from tests.support.factories import make_customer, make_lot, make_product
 from tests.support.sql import count_statements
 from tests.support.staff import page_statements, place, sign_in, text_of  # noqa: F401
@@ -130,6 +131,7 @@ def test_fulfilment_confirms_ships_and_delivers_and_history_names_who(client, pr
     assert "Confirm order" in client.get(f"/staff/orders/{order.number}").text
     assert f"Order {order.number} confirmed." in client.post(f"/staff/orders/{order.number}/confirm",
                                                              follow_redirects=True).text
+    pay_in_full(order.number)
     no_tracking = client.post(f"/staff/orders/{order.number}/ship", data={"tracking_reference": ""})
     assert no_tracking.status_code == 422 and 'id="tracking_reference-error"' in no_tracking.text
     shipped = client.post(f"/staff/orders/{order.number}/ship", data={"tracking_reference": "DHL 0042"},

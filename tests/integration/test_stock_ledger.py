@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from shop import fulfilment, ordering
+from shop import ordering
 from shop.inventory import lots as inventory
 from shop.inventory.models import MovementKind, Stock, StockMovement
 from shop.ordering import shortages
 from shop.platform.extensions import db
 from shop.platform.tx import run_in_transaction
 from tests.support.api import ADDRESS
+from tests.support.billing import ship_paid
 from tests.support.factories import make_lot, recall_leaving_short
 
 DRUM, BAG = "LEU-USP-25KG", "LEU-USP-1KG"
@@ -43,7 +44,7 @@ def test_every_way_stock_moves_keeps_stock_equal_to_its_movements(app, backend, 
     run_in_transaction(ordering.cancel_order, cancelled, reason="changed our mind")
     shipped = _place(customer, (DRUM, 2))
     run_in_transaction(ordering.confirm_order, shipped)
-    run_in_transaction(fulfilment.ship_order, shipped, "DHL-1")
+    run_in_transaction(ship_paid, shipped, "DHL-1")
     assert _drawn(held) == [("A", 4, "allocated")]
 
     recall_leaving_short("A", "Foreign particles")  # the held drums move to lot B; the shipped ones stay shipped
@@ -63,7 +64,7 @@ def test_every_way_stock_moves_keeps_stock_equal_to_its_movements(app, backend, 
     run_in_transaction(inventory.adjust_stock, d_drums, +2, "recount found two more drums")
     run_in_transaction(inventory.adjust_stock, d_drums, -1, "drum punctured", kind=MovementKind.SCRAP)
     run_in_transaction(ordering.confirm_order, held)
-    run_in_transaction(fulfilment.ship_order, held, "DHL-2")
+    run_in_transaction(ship_paid, held, "DHL-2")
 
     assert {_levels("A", DRUM), _levels("B", DRUM), _levels("B", BAG), _levels("D", DRUM)} == {
         (4, 0), (6, 6), (5, 0), (6, 3)}  # A: 6 - 2 shipped; B: 10 - 4 shipped, 6 held; D: 5 + 2 - 1, 3 held

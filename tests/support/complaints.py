@@ -2,11 +2,12 @@
 through the quality unit's steps as the staff pages take it."""
 from __future__ import annotations
 
-from shop import fulfilment, ordering
+from shop import ordering
 from shop.accounts.models import StaffUser
 from shop.complaints import service
 from shop.platform.extensions import db
 from tests.support.api import ADDRESS
+from tests.support.billing import ship_paid
 from tests.support.factories import make_staff
 
 INVESTIGATION = {"root_cause": "Liners torn on a damaged pallet in our warehouse.",
@@ -20,7 +21,7 @@ def shipped_order(customer, quantity: int = 8, sku: str = "LEU-USP-25KG") -> str
     order = ordering.place_order(customer, [{"sku": sku, "quantity": quantity}], ADDRESS)
     db.session.commit()
     ordering.confirm_order(order.number)
-    fulfilment.ship_order(order.number, "1Z999")
+    ship_paid(order.number, "1Z999")
     db.session.commit()
     return order.number
 

@@ -97,6 +97,8 @@ def make_credit_note(invoice: Invoice, quantities: dict[int, int] | None = None,
     note = _document(DocumentKind.CREDIT_NOTE, f"CN-{day.year}-{serial:06d}", serial, day, day,
                      VatRule(invoice.vat_rule), invoice.vat_rate, lines)
     note.corrects = invoice
+    for line, position in zip(note.lines, sorted(chosen), strict=True):
+        line.position = position  # as issuing does: a credited line keeps its invoice's position
     for name in ("order_number", "payment_terms", "buyer_reference", "currency", "buyer_name", "buyer_vat_id",
                  "buyer_line1", "buyer_city", "buyer_postal_code", "buyer_country", "ship_country"):
         setattr(note, name, getattr(invoice, name))

@@ -110,6 +110,7 @@ def test_a_credit_note_is_type_381_and_names_the_invoice_it_corrects():
     assert _text(root, ".//ram:InvoiceReferencedDocument/ram:FormattedIssueDateTime/qdt:DateTimeString") \
         == "20260302"
     assert _text(root, ".//ram:GrandTotalAmount") == "225.98"  # one pail at 189.90 plus 19 % VAT
+    assert _text(root, ".//ram:AssociatedDocumentLineDocument/ram:LineID") == "2"  # the invoice's line 2
 
 
 def test_each_line_carries_sku_quantity_price_and_its_lots():

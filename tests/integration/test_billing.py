@@ -1,0 +1,110 @@
+"""Billing what ships: a prepaid order does not ship until paid in full (the service refuses with 409 order-not-paid,
+the staff page says so instead of offering the ship form), and each shipment is invoiced as it leaves, for the
+units it carried and their lots, taking what the buyer paid ahead."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from shop import fulfilment, ordering
+from shop.fulfilment import Pick, billing
+from shop.inventory import lots as inventory
+from shop.invoicing.models import Invoice
+from shop.invoicing.payments import PaymentInput
+from shop.ordering.models import Order, OrderStatus
+from shop.platform.errors import InvalidInput, OrderNotPaid
+from shop.platform.extensions import db
+from tests.support.billing import pay_in_full
+from tests.support.factories import make_lot
+from tests.support.staff import place, sign_in, text_of
+
+pytestmark = pytest.mark.usefixtures("staff_clients")
+DRUM = "LEU-USP-25KG"
+
+
+@pytest.fixture
+def confirmed(app, product, customer) -> Order:
+    """Five drums, prepaid (the default terms), confirmed: 2 from L-EARLY (expires first) and 3 from L-LATE."""
+    make_lot(product, "L-EARLY", {DRUM: 2}, expires_in_days=300)
+    make_lot(product, "L-LATE", {DRUM: 6}, expires_in_days=600)
+    order = place(customer, DRUM, 5)
+    ordering.confirm_order(order.number)
+    db.session.commit()
+    return order
+
+
+def _invoices() -> list[Invoice]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(Invoice).order_by(Invoice.id)))
+
+
+def test_a_prepaid_order_does_not_ship_until_paid_in_full(confirmed):
+    with pytest.raises(OrderNotPaid) as refused:
+        fulfilment.ship_order(confirmed.number, "JJD-1")
+    total = f"{confirmed.total:,.2f} EUR"
+    assert refused.value.status == 409 and refused.value.problem == "order-not-paid"
+    assert refused.value.message == (f"Order {confirmed.number} is prepaid and {total} of its {total} is still to be "
+                                     "paid: it ships once paid in full.")
+    db.session.rollback()
+    billing.record_payment(confirmed.number, PaymentInput("100.00", billing.today(), "SEPA part"))
+    db.session.commit()
+    with pytest.raises(OrderNotPaid, match=f"{confirmed.total - 100:,.2f} EUR of its {total}"):
+        fulfilment.ship_order(confirmed.number, "JJD-1")
+    db.session.rollback()
+    assert ordering.get_order(confirmed.number).status == OrderStatus.CONFIRMED and _invoices() == []
+    pay_in_full(confirmed.number)
+    fulfilment.ship_order(confirmed.number, "JJD-1")
+    db.session.commit()
+    assert ordering.get_order(confirmed.number).status == OrderStatus.SHIPPED
+    [invoice] = _invoices()
+    assert invoice.gross == confirmed.total and invoice.amount_paid == invoice.gross and invoice.amount_due == 0
+    assert billing.amount_paid(confirmed) == confirmed.total
+
+
+def test_the_staff_page_says_a_prepaid_order_is_not_paid_instead_of_offering_to_ship(confirmed, client):
+    sign_in(client, "fulfilment")
+    page = text_of(client.get(f"/staff/orders/{confirmed.number}").text)
+    total = f"{confirmed.total:,.2f} EUR"
+    assert "Not paid: this prepaid order cannot ship yet" in page
+    assert f"is prepaid and {total} of its {total} is still to be paid" in page
+    assert "Next shipment" not in page and "Ship the order" not in page
+    refused = client.post(f"/staff/orders/{confirmed.number}/ship", data={"tracking_reference": "JJD-1"},
+                          follow_redirects=True)
+    assert "still to be paid: it ships once paid in full" in text_of(refused.text)
+    assert ordering.get_order(confirmed.number).status == OrderStatus.CONFIRMED and _invoices() == []
+    pay_in_full(confirmed.number)
+    page = text_of(client.get(f"/staff/orders/{confirmed.number}").text)
+    assert "Not paid" not in page and f"Next shipment: {confirmed.number}-S1" in page
+
+
+def test_each_shipment_is_invoiced_for_its_own_units_and_lots(confirmed):
+    pay_in_full(confirmed.number)
+    first = fulfilment.ship(confirmed.number, [Pick(0, 3)], tracking_reference="JJD-1")  # 2 L-EARLY, 1 L-LATE
+    db.session.commit()
+    second = fulfilment.ship(confirmed.number, [Pick(0, 2)], tracking_reference="JJD-2")  # 2 L-LATE
+    db.session.commit()
+    one, two = _invoices()
+    year = billing.today().year
+    assert (one.number, two.number) == (f"INV-{year}-000001", f"INV-{year}-000002")
+    assert (one.shipment_number, two.shipment_number) == (first.number, second.number)
+    assert [(line.sku, line.quantity, line.lot_numbers) for line in one.lines] == [(DRUM, 3, "L-EARLY, L-LATE")]
+    assert [(line.sku, line.quantity, line.lot_numbers) for line in two.lines] == [(DRUM, 2, "L-LATE")]
+    price = confirmed.lines[0].unit_price
+    assert (one.net, two.net) == (3 * price, 2 * price)
+    assert one.issued_on == one.due_on == billing.today()  # prepaid: due on the day of issue
+    assert one.amount_due == two.amount_due == Decimal("0.00")  # the payment ahead covers both
+    assert one.buyer_name == "Acme Nutrition" and one.order_number == confirmed.number
+    assert inventory.check_ledger() == []
+
+
+def test_a_refused_shipment_issues_no_invoice_and_takes_no_number(confirmed):
+    pay_in_full(confirmed.number)
+    with pytest.raises(InvalidInput, match="allocated"):
+        fulfilment.ship(confirmed.number, [Pick(0, 9)], tracking_reference="JJD-1")
+    db.session.rollback()
+    fulfilment.ship_order(confirmed.number, "JJD-1")
+    db.session.commit()
+    assert [i.number for i in _invoices()] == [f"INV-{billing.today().year}-000001"]
+    assert db.session.scalar(select(func.count(Invoice.id))) == 1
