@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from shop import fulfilment, ordering, sales
+from shop import ordering, sales
 from shop.accounts import companies
 from shop.accounts import people as accounts
 from shop.platform.extensions import db
 from tests.integration.test_api_tools import generate_client, served_document
+from tests.support.billing import ship_paid
 from tests.support.browser import live_server  # noqa: F401  (the app served on a free local port)
 from tests.support.documents import add_document
 from tests.support.factories import make_member, make_staff
@@ -254,7 +255,7 @@ def test_every_operation_runs_through_the_generated_client(generated, live_serve
     assert (trimmed.lines[0].backordered_quantity, trimmed.lines[0].cancelled_quantity) == (0, waited)
 
     ordering.confirm_order(approved.number)
-    fulfilment.ship_order(approved.number, "1Z999")
+    ship_paid(approved.number, "1Z999")  # prepaid: paid in full, then shipped (and so invoiced)
     db.session.commit()
     invoice = invoice_of(approved.number)
     db.session.remove()  # SQLite: the served app reads next
@@ -263,7 +264,7 @@ def test_every_operation_runs_through_the_generated_client(generated, live_serve
     assert [i.number for i in invoices.items] == [invoice.number]
     read = drive("getInvoice", "invoices.get_invoice", 200,
                  lambda m: m.sync_detailed(number=invoice.number, client=bob), "Invoice")
-    assert (read.order, read.status.value, read.lines[0].sku) == (approved.number, "open", "LEU-USP-25KG")
+    assert (read.order, read.status.value, read.lines[0].sku) == (approved.number, "paid", "LEU-USP-25KG")
     xml = drive("getInvoiceXml", "invoices.get_invoice_xml", 200,
                 lambda m: m.sync_detailed(number=invoice.number, client=buyer), None)
     assert b"<rsm:CrossIndustryInvoice" in xml.payload.read()  # a file: the generated client hands over the bytes

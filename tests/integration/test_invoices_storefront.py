@@ -9,7 +9,7 @@ from shop.fulfilment import billing
 from tests.support.api import stocked  # noqa: F401  (fixture)
 from tests.support.complaints import shipped_order
 from tests.support.factories import make_customer
-from tests.support.invoicing import credit_note_of, invoice_of, paid
+from tests.support.invoicing import credit_note_of, invoice_of, invoiced, on_net_terms, paid
 from tests.support.staff import text_of
 from tests.support.storefront import sign_in
 
@@ -17,15 +17,15 @@ PASSWORD = "correct horse"
 
 
 def _buyer(client, email="buyer@acme.example", company="Acme Nutrition"):
-    customer = make_customer(email=email, company=company)
+    customer = on_net_terms(make_customer(email=email, company=company))
     sign_in(client, email, PASSWORD)
     return customer
 
 
 def test_a_buyer_sees_the_invoices_what_is_due_and_overdue(client, stocked):  # noqa: F811
     customer = _buyer(client)
-    late = invoice_of(shipped_order(customer, quantity=2), billing.today() - timedelta(days=40))
-    settled = invoice_of(shipped_order(customer, quantity=1))
+    late = invoiced(customer, 2, billing.today() - timedelta(days=40))
+    settled = invoiced(customer, 1)
     paid(settled, f"{settled.gross:.2f}")
     note = credit_note_of(late, {1: 1})
     page = client.get("/invoices")
@@ -47,7 +47,8 @@ def test_a_buyer_sees_the_invoices_what_is_due_and_overdue(client, stocked):  # 
 
 def test_the_order_page_links_its_invoices_and_a_prepaid_orders_proforma(client, stocked):  # noqa: F811
     customer = _buyer(client)
-    order = shipped_order(customer, quantity=1)
+    on_net_terms(customer, "prepaid")
+    order = shipped_order(customer, quantity=1)  # paid ahead in full, then shipped
     invoice = invoice_of(order)
     page = client.get(f"/orders/{order}")
     assert f'href="/invoices/{invoice.number}.pdf"' in page.text
