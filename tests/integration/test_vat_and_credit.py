@@ -2,6 +2,7 @@
 (atomic, on both databases) and a company's open exposure (issue #24)."""
 from __future__ import annotations
 
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -10,7 +11,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from shop import ordering
 from shop.accounts import companies
@@ -27,6 +28,9 @@ from tests.conftest import PG_URL
 from tests.support.api import ADDRESS, ApiClient, assert_problem, available, order_count
 from tests.support.factories import make_customer, make_lot, make_member, make_product
 from tests.support.sql import count_statements
+from tests.support.staff import sign_in as staff_sign_in
+from tests.support.staff import text_of
+from tests.support.storefront import CHECKOUT_ADDRESS, sign_in
 
 D = Decimal
 DRUM = "LEU-USP-25KG"  # 1,950.00 a drum below 4 drums: 2,320.50 with 19 % VAT
@@ -272,3 +276,52 @@ def _statements_for(api, key: str) -> list[str]:
         answer = api.order([{"sku": DRUM, "quantity": 1}], key=key)
     assert answer.status_code == 201, answer.get_json()
     return statements
+
+
+# --- The storefront -------------------------------------------------------------------------------------------
+
+def test_checkout_shows_subtotal_vat_and_total_and_the_available_credit(app, client, product, customer):
+    make_lot(product, "L-1", {DRUM: 10})
+    companies.set_terms(customer.company, "net_30", "10000")
+    db.session.commit()
+    sign_in(client)
+    client.post("/cart/add", data={"sku": DRUM, "quantity": "2"})
+    page = text_of(client.get("/checkout").text)
+    assert "Subtotal 3,900.00 EUR" in page and "VAT 19.00 % 741.00 EUR" in page and "Total 4,641.00 EUR" in page
+    assert "Available credit: 10,000.00 EUR of your company's 10,000.00 EUR limit" in page
+    assert "Payment terms: Net 30 days" in page
+
+
+def test_checkout_warns_before_an_order_beyond_the_credit_and_refuses_it_with_a_message(app, client, product,
+                                                                                         customer):
+    make_lot(product, "L-1", {DRUM: 10})
+    companies.set_terms(customer.company, "net_30", "4000")
+    db.session.commit()
+    sign_in(client)
+    client.post("/cart/add", data={"sku": DRUM, "quantity": "2"})
+    page = client.get("/checkout").text
+    assert 'id="credit-warning"' in page
+    assert "Its total, 4,641.00 EUR, is more than the 4,000.00 EUR of credit" in text_of(page)
+    token = re.search(r'id="token" name="token" type="hidden" value="([^"]+)"', page).group(1)
+    refused = client.post("/checkout", data={**CHECKOUT_ADDRESS, "token": token})
+    assert refused.status_code == 409
+    assert "No order was placed. This order (4,641.00 EUR) exceeds your company's available credit (4,000.00 EUR)" \
+        in text_of(refused.text)
+    assert db.session.scalar(select(func.count(Order.id))) == 0
+
+
+def test_an_exempt_order_shows_its_note_on_the_order_page_and_to_staff(app, client, product, customer):
+    make_lot(product, "L-1", {DRUM: 10})
+    customer.company.vat_id = "ATU13585627"
+    db.session.commit()
+    order = ordering.place_order(customer, [{"sku": DRUM, "quantity": 1}], {**ADDRESS, "country": "AT"})
+    db.session.commit()
+    sign_in(client)
+    page = text_of(client.get(f"/orders/{order.number}").text)
+    assert "VAT 0.00 % 0.00 EUR Intra-community supply, exempt under Article 138" in page
+    assert "Total (excluding shipping) 1,950.00 EUR" in page
+    staff = app.test_client()
+    staff_sign_in(staff, "fulfilment")
+    staff_page = text_of(staff.get(f"/staff/orders/{order.number}").text)
+    assert "VAT 0.00 % 0.00 EUR (intra community: Intra-community supply" in staff_page
+    assert "Payment terms Prepaid" in staff_page
