@@ -90,7 +90,10 @@ class Orders(MethodView):
         `lot_number` only from that lot, and with `single_lot` each line from one lot. Unknown SKUs, quantities
         under the minimum, a SKU on two lines and a `lot_number` that is no sellable lot of the line's product
         answer 422 with the field path. With `allow_backorder`, the order takes what there is and each short
-        line's `backordered_quantity` waits for the next released lot (201). Send an `Idempotency-Key`
+        line's `backordered_quantity` waits for the next released lot (201). The order bears VAT by
+        `vat_rule` (from our country, where it ships and your company's VAT ID) and is on your company's
+        `payment_terms`; on net terms with a credit limit, an order whose `total` exceeds the available credit
+        (`GET /api/v1/company`) is 409 `credit-limit-exceeded` with `available_credit`. Send an `Idempotency-Key`
         so that a retry never places a second order.
         """
         command = ordering.PlaceOrder(current_customer(), data["lines"], data["shipping_address"],
@@ -229,7 +232,9 @@ class OrderApprove(MethodView):
 
         Needs an approver key (a key acts at most as its maker now may); a buyer key gets 403, and so does a
         key of the member who placed the order (four eyes). An order that does not await approval (approved or
-        rejected already) is 409 `illegal-transition`. The buyer who placed it is told.
+        rejected already) is 409 `illegal-transition`; one that your company's credit no longer has room for
+        (net terms with a credit limit) is 409 `credit-limit-exceeded` and keeps waiting. The buyer who placed
+        it is told.
         """
         return _decision(number, headers.get("key"), data["note"], approve=True)
 
