@@ -49,7 +49,8 @@ def seed_demo_command() -> None:
     click.echo("Demo data: " + ", ".join(f"{n} {what} added" for what, n in added.items()))
     if added["staff"] or added["customers"]:
         click.echo(f"Demo accounts use the password {DEMO_PASSWORD!r}: admin@, warehouse@, quality@, quality2@, "
-                   "fulfilment@leucine.example (staff) and buyer@nutrition.example (customer).")
+                   "fulfilment@, finance@leucine.example (staff), buyer@nutrition.example (customer, prepaid) and "
+                   "accounts@hansefeed.example (customer, net_30 with a credit limit).")
 
 
 @shop_cli.command("seed-demo-if-empty")

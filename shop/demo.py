@@ -1,5 +1,6 @@
 """The demo catalog: four grades of L-Leucine with specifications, pack sizes, price breaks, lots and supplier
-documents (an SDS, a specification sheet and certificates per grade, as real PDFs)."""
+documents (an SDS, a specification sheet and certificates per grade, as real PDFs); a company on net terms with a
+history of invoices in every ageing bucket, a partial payment and a credit note."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -11,6 +12,8 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 from sqlalchemy import select
 
+from shop import fulfilment, ordering
+from shop.accounts import companies
 from shop.accounts import people as accounts
 from shop.accounts.models import Customer, StaffRole, StaffUser
 from shop.catalog.models import PriceBreak, Product, SpecTest, Variant
@@ -19,6 +22,8 @@ from shop.documents.models import ProductDocument
 from shop.documents.rules import DocumentKind
 from shop.inventory import lots as inventory
 from shop.inventory.models import Batch, DateKind
+from shop.invoicing import issuing, payments
+from shop.invoicing.models import Invoice
 from shop.platform import pdf
 from shop.platform.database import utcnow
 from shop.platform.extensions import db
@@ -143,7 +148,8 @@ DEMO_STAFF = [("admin@leucine.example", ["admin"], "Admin"),
               ("quality@leucine.example", ["quality"], "Quality"),
               # a second quality user: a lot is released by someone other than who recorded its results
               ("quality2@leucine.example", ["quality"], "Second quality"),
-              ("fulfilment@leucine.example", ["fulfilment"], "Fulfilment")]
+              ("fulfilment@leucine.example", ["fulfilment"], "Fulfilment"),
+              ("finance@leucine.example", ["finance"], "Finance")]
 # (kind, title, version, issued months ago, valid for months (None: no end), issuer); per grade below. The USP
 # grade's Kosher certificate has an older version, and the FCC grade's Halal certificate ends within 60 days of
 # the demo's today, so that the staff dashboard shows a flag.
@@ -173,6 +179,17 @@ DEMO_DOCUMENTS = {
 }
 DEMO_PASSWORD = "lantern-demo-2026"
 DEMO_CUSTOMER = ("buyer@nutrition.example", "Northwind Nutrition GmbH")
+# A feed mill that buys on net_30 terms against a credit limit: its history fills every ageing bucket.
+DEMO_NET_CUSTOMER = ("accounts@hansefeed.example", "Hanse Feed Mills GmbH")
+DEMO_NET_COMPANY = {"vat_id": "DE136695976", "billing": {
+    "billing_line1": "Kehrwieder 12", "billing_city": "Hamburg", "billing_postal_code": "20457",
+    "billing_country": "DE"}, "terms": "net_30", "credit_limit": "60000"}
+DEMO_NET_ADDRESS = {"name": "Hanse Feed Mills GmbH, goods in", "line1": "Kehrwieder 12", "city": "Hamburg",
+                    "postal_code": "20457", "country": "DE"}
+# Its orders: (days ago they shipped, drums of feed grade, purchase order). Due 30 days after shipping, on the
+# demo's today they are: not yet due, 1–30, 31–60, 61–90 and over 90 days overdue.
+DEMO_NET_ORDERS = [(140, 4, "HFM-PO-2026-031"), (105, 6, "HFM-PO-2026-044"), (75, 4, "HFM-PO-2026-052"),
+                   (45, 8, "HFM-PO-2026-067"), (10, 4, "HFM-PO-2026-081")]
 
 
 def in_spec_value(test: SpecTest) -> str:
@@ -235,8 +252,34 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
         accounts.create_customer(DEMO_CUSTOMER[0], DEMO_PASSWORD, DEMO_CUSTOMER[1])
         added["customers"] += 1
     added["documents"] = _seed_documents(today)
+    added["invoices"] = _seed_invoices(today)
     db.session.flush()
     return added
+
+
+def _seed_invoices(today: date) -> int:
+    """The net-terms company's history, made as it would have happened: orders placed, confirmed and shipped on
+    past days (each shipment invoiced that day), a partial payment of the oldest invoice and a credit note of one
+    drum of the 61–90-day one. Left alone once the company exists. The number of invoices issued."""
+    email, name = DEMO_NET_CUSTOMER
+    if db.session.scalar(select(Customer.id).where(Customer.email == email)) is not None:
+        return 0
+    buyer = accounts.create_customer(email, DEMO_PASSWORD, name)
+    companies.update_details(buyer, name, DEMO_NET_COMPANY["vat_id"], DEMO_NET_COMPANY["billing"])
+    companies.set_terms(buyer.company, DEMO_NET_COMPANY["terms"], DEMO_NET_COMPANY["credit_limit"])
+    invoices = []
+    for days_ago, drums, purchase_order in DEMO_NET_ORDERS:
+        order = ordering.place_order(buyer, [{"sku": "LEU-FEED-25KG", "quantity": drums}], DEMO_NET_ADDRESS,
+                                     purchase_order)
+        ordering.confirm_order(order.number)
+        fulfilment.ship_order(order.number, f"JJD00990{days_ago:04d}", carrier="DHL Freight",
+                              on=today - timedelta(days=days_ago))
+        invoices.append(db.session.scalar(select(Invoice).where(Invoice.order_id == order.id)))
+    oldest, older = invoices[0], invoices[2]
+    payments.record_invoice_payment(oldest.number, payments.PaymentInput(
+        str((oldest.gross / 2).quantize(D("0.01"))), today - timedelta(days=100), "HFM payment run 2026-08"), today)
+    issuing.issue_credit_note(older.number, {1: 1}, today - timedelta(days=60))
+    return len(invoices)
 
 
 def _seed_documents(today: date) -> int:

@@ -31,6 +31,7 @@ ORDER = {
     **_domestic("3900.00"), "shipping_address": ADDRESS, "purchase_order": "PO-2026-0318",
     "min_remaining_shelf_life_days": 180, "single_lot": True, "allow_backorder": False, "shipments": [],
     "carrier": None, "tracking_reference": None,
+    # On net_30 terms: no pro-forma.
     "notices": [], "documents": [], "invoices": [], "amount_paid": "0.00", "proforma_url": None,
 }
 

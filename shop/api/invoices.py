@@ -48,6 +48,21 @@ class InvoiceDetail(MethodView):
         return views.get_document(number, current_customer().company_id)
 
 
+@invoices_blp.route("/<string:number>.pdf")
+class InvoicePdf(MethodView):
+    @invoices_blp.doc(operationId="getInvoicePdf", responses=binary_answer(
+        "application/pdf", "The Factur-X PDF (PDF/A-3, profile EN 16931) with its CII XML embedded as "
+                           "`factur-x.xml`.", "%PDF-1.7 …"))
+    @invoices_blp.alt_response(404, response="NOT_FOUND")
+    def get(self, number: str):
+        """Get one of your invoices or credit notes as its Factur-X PDF
+
+        What you file, and what an ERP reads without typing: the EN 16931 XML is inside. Another company's is 404.
+        """
+        document = views.get_document(number, current_customer().company_id)
+        return file_response(documents.pdf_of(document), "application/pdf", f"{document.number}.pdf")
+
+
 @invoices_blp.route("/<string:number>.xml")
 class InvoiceXml(MethodView):
     @invoices_blp.doc(operationId="getInvoiceXml", responses=binary_answer(

@@ -8,9 +8,11 @@ from flask.views import MethodView
 from marshmallow import RAISE
 
 from shop import fulfilment, ordering
+from shop.accounts.models import PREPAID
 from shop.api import idempotency
 from shop.api.auth import current_customer
 from shop.api.blueprints import ApiBlueprint
+from shop.api.files import binary_answer, file_response
 from shop.api.pagination import encode_cursor
 from shop.api.schemas import (
     CancelInSchema,
@@ -21,10 +23,11 @@ from shop.api.schemas import (
     OrderQuerySchema,
     OrderSchema,
 )
+from shop.fulfilment import proforma
 from shop.ordering import approvals
 from shop.platform import metrics
 from shop.platform.database import utcnow
-from shop.platform.errors import DomainError
+from shop.platform.errors import DomainError, NotFound
 from shop.platform.ratelimits import order_rate
 
 orders_blp = ApiBlueprint("orders", __name__, url_prefix="/api/v1/orders",
@@ -87,7 +90,10 @@ class Orders(MethodView):
         `lot_number` only from that lot, and with `single_lot` each line from one lot. Unknown SKUs, quantities
         under the minimum, a SKU on two lines and a `lot_number` that is no sellable lot of the line's product
         answer 422 with the field path. With `allow_backorder`, the order takes what there is and each short
-        line's `backordered_quantity` waits for the next released lot (201). Send an `Idempotency-Key`
+        line's `backordered_quantity` waits for the next released lot (201). The order bears VAT by
+        `vat_rule` (from our country, where it ships and your company's VAT ID) and is on your company's
+        `payment_terms`; on net terms with a credit limit, an order whose `total` exceeds the available credit
+        (`GET /api/v1/company`) is 409 `credit-limit-exceeded` with `available_credit`. Send an `Idempotency-Key`
         so that a retry never places a second order.
         """
         command = ordering.PlaceOrder(current_customer(), data["lines"], data["shipping_address"],
@@ -168,6 +174,24 @@ class OrderCancelBackorder(MethodView):
         return idempotency.respond(customer.company_id, headers.get("key"), cancel, 200)
 
 
+@orders_blp.route("/<string:number>/proforma.pdf")
+class OrderProforma(MethodView):
+    @orders_blp.doc(operationId="getOrderProforma", responses=binary_answer(
+        "application/pdf", "The pro-forma invoice: what to pay, and where, before a prepaid order ships.",
+        "%PDF-1.4 …"))
+    @orders_blp.alt_response(404, response="NOT_FOUND")
+    def get(self, number: str):
+        """Get the pro-forma invoice of one of your prepaid orders
+
+        A PDF, not a tax invoice (it has no number of the invoice series): pay it, and the order ships. An order
+        on net terms has none (404), and neither has another company's order.
+        """
+        order = ordering.get_order(number, current_customer().company_id, with_products=True)
+        if order.payment_terms != PREPAID:
+            raise NotFound(f"Order {order.number} is on {order.payment_terms} terms: it has no pro-forma invoice.")
+        return file_response(proforma.proforma_pdf_of(order), "application/pdf", f"{order.number}-proforma.pdf")
+
+
 def _decision(number: str, idempotency_key: str | None, note: str, approve: bool) -> Response:
     customer = current_customer()
     work = approvals.approve if approve else approvals.reject
@@ -208,7 +232,9 @@ class OrderApprove(MethodView):
 
         Needs an approver key (a key acts at most as its maker now may); a buyer key gets 403, and so does a
         key of the member who placed the order (four eyes). An order that does not await approval (approved or
-        rejected already) is 409 `illegal-transition`. The buyer who placed it is told.
+        rejected already) is 409 `illegal-transition`; one that your company's credit no longer has room for
+        (net terms with a credit limit) is 409 `credit-limit-exceeded` and keeps waiting. The buyer who placed
+        it is told.
         """
         return _decision(number, headers.get("key"), data["note"], approve=True)
 

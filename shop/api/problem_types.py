@@ -61,6 +61,19 @@ SHOP_PROBLEMS = (
         {"detail": "Not enough stock for LEU-USP-25KG (requested 12, available 7)",
          "short_lines": [{"sku": "LEU-USP-25KG", "requested": 12, "available": 7}]}),
     ProblemType(
+        "credit-limit-exceeded", "Credit limit exceeded", 409,
+        "Your company buys on net terms with a credit limit, and this order's `total` (VAT included) is more "
+        "than the credit still available: the limit less your open exposure (orders not cancelled and invoices "
+        "not yet paid). Checked when an order is placed and again when it is approved. No order was placed "
+        "(an approval leaves the order awaiting approval).",
+        "Order for at most `available_credit`, or pay open invoices first: `GET /api/v1/company` shows your "
+        "`open_exposure` and `available_credit` now. A retry with the same `Idempotency-Key` gets this refusal "
+        "again; once there is room, place the order with a new key.",
+        (("available_credit", "What your company may still order for, a decimal string in the order's "
+                              "currency (never below zero)."),),
+        {"detail": "This order (5,950.00 EUR) exceeds your company's available credit (2,380.00 EUR). Pay open "
+                   "invoices, or order less.", "available_credit": "2380.00"}),
+    ProblemType(
         "illegal-transition", "Not allowed in this status", 409,
         "The order's status does not allow the action: for example cancelling an order that has already "
         "shipped. " + _NOTHING_CHANGED,

@@ -24,11 +24,14 @@ def today() -> date:
     return datetime.now(UTC).date()
 
 
-def bill_shipment(order: Order, shipment: Shipment, staff: StaffUser | None = None) -> Invoice:
-    """Issue the shipment's invoice: one line per order line it carried, its units and their lots (in the order they
-    were shipped), at the line's unit price. The caller holds the order's lock and commits."""
-    invoice = issue_invoice(invoice_facts(order, shipment, staff), shipped_lines(shipment), today())
-    db.session.expire(order, ["invoices", "payments"])  # loaded before: the order's events show the new invoice
+def bill_shipment(order: Order, shipment: Shipment, staff: StaffUser | None = None, *,
+                  on: date | None = None) -> Invoice:
+    """Issue the shipment's invoice, dated the day it left (`on`, today by default): one line per order line it
+    carried, its units and their lots (in the order they were shipped), at the line's unit price. The caller holds
+    the order's lock and commits."""
+    invoice = issue_invoice(invoice_facts(order, shipment, staff), shipped_lines(shipment), on or today())
+    # The order's documents and payments as loaded before: read again, so that the shipment's event lists it.
+    db.session.expire(order, ["invoices", "payments"])
     return invoice
 
 

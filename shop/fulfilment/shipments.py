@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import select
 
@@ -41,10 +42,12 @@ def ship(number: str, picks: Sequence[Pick], *, tracking_reference: str, carrier
     return _ship(number, picks, tracking_reference, carrier, staff)
 
 
-def ship_order(number: str, tracking_reference: str, staff: StaffUser | None = None, carrier: str = "") -> Order:
+def ship_order(number: str, tracking_reference: str, staff: StaffUser | None = None, carrier: str = "", *,
+               on: date | None = None) -> Order:
     """Ship everything the order has allocated and not shipped, as one shipment (the whole order, unless units of
-    it are backordered); refused as `ship` refuses."""
-    return _ship(number, None, tracking_reference, carrier, staff).order
+    it are backordered); refused as `ship` refuses. `on`: the day it left, invoiced that day (today by default; a
+    past day only for history the demo writes)."""
+    return _ship(number, None, tracking_reference, carrier, staff, on).order
 
 
 def holdings(order: Order) -> list[LineHolding]:
@@ -69,7 +72,7 @@ def _everything_allocated(order: Order) -> list[Pick]:
 
 
 def _ship(number: str, picks: Sequence[Pick] | None, tracking_reference: str, carrier: str,
-          staff: StaffUser | None) -> Shipment:
+          staff: StaffUser | None, on: date | None = None) -> Shipment:
     """The steps of a shipment (of `picks`, or of everything allocated when None): check what was typed, lock the
     order and its stock, pick, write, move."""
     tracking, carrier = _checked_input(tracking_reference, carrier, picks or ())
@@ -82,6 +85,8 @@ def _ship(number: str, picks: Sequence[Pick] | None, tracking_reference: str, ca
     actor = Actor.of(staff)
     shipment = Shipment(order=order, sequence=len(order.shipments) + 1, carrier=carrier,
                         tracking_reference=tracking, staff_id=actor.staff_id)
+    if on is not None:
+        shipment.shipped_at = datetime.combine(on, time(12), UTC)
     shipment.number = f"{order.number}-S{shipment.sequence}"
     _take(order, shipment, taken, actor)
     done = all(line.shipped_quantity == line.wanted for line in order.lines)
@@ -89,7 +94,7 @@ def _ship(number: str, picks: Sequence[Pick] | None, tracking_reference: str, ca
          shipment=shipment.number)
     order.tracking_reference, order.carrier = tracking, carrier
     db.session.flush()
-    billing.bill_shipment(order, shipment, staff)
+    billing.bill_shipment(order, shipment, staff, on=on)
     return shipment
 
 

@@ -6,6 +6,7 @@ from flask import current_app
 
 from shop.invoicing.einvoice import cii_xml
 from shop.invoicing.models import Invoice
+from shop.invoicing.pdf import invoice_pdf
 from shop.platform.seller import Seller
 
 
@@ -16,3 +17,8 @@ def seller() -> Seller:
 def xml_of(document: Invoice) -> bytes:
     """The document's Cross Industry Invoice XML."""
     return cii_xml(document, seller())
+
+
+def pdf_of(document: Invoice) -> bytes:
+    """The document's Factur-X PDF (PDF/A-3, its XML embedded as factur-x.xml)."""
+    return invoice_pdf(document, seller())

@@ -43,6 +43,11 @@ EXEMPTION_NOTES = {
 }
 
 
+def note_for(rule: str | None) -> str:
+    """What a document says of an order's or invoice's VAT rule: the exemption note of a 0 % rule, else ''."""
+    return EXEMPTION_NOTES.get(VatRule(rule), "") if rule else ""
+
+
 class VatRate(Base):
     """A country's VAT rates, as data: the standard rate and any reduced rate (`category` names it)."""
 

@@ -34,6 +34,11 @@ class VatDecision:
     note: str = ""  # why a 0 % rate applies (EXEMPTION_NOTES), else empty
 
 
+def vat_label(rate: Decimal) -> str:
+    """How a document names a VAT rate: 'VAT 19.00 %'."""
+    return f"VAT {rate:.2f} %"
+
+
 def vat_id_country(vat_id: str) -> str | None:
     """The ISO country code of the member state that issued a VAT ID valid by python-stdnum (the check
     accounts uses), or None for an empty or invalid one."""

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from marshmallow import fields, pre_dump
-from sqlalchemy import and_, false, or_, select, tuple_
+from sqlalchemy import and_, case, false, func, or_, select, tuple_
 from sqlalchemy.orm import joinedload, selectinload
 
 from shop.accounts.models import Company
@@ -187,3 +187,21 @@ def invoiced_companies() -> list[tuple[int, str]]:
     return [tuple(row) for row in db.session.execute(
         select(Company.id, Company.name).where(select(Invoice.id).where(Invoice.company_id == Company.id).exists())
         .order_by(Company.name, Company.id))]
+
+
+@dataclass(frozen=True)
+class Owed:
+    """What a company still owes on its invoices, and how much of it is overdue."""
+
+    due: Decimal
+    overdue: Decimal
+
+
+def owed(company_id: int, on: date | None = None) -> Owed:
+    """What the company owes on `on` (today): one statement."""
+    on = on or today()
+    due = _due_sql()
+    row = db.session.execute(
+        select(func.coalesce(func.sum(due), 0), func.coalesce(func.sum(case((Invoice.due_on < on, due), else_=0)), 0))
+        .where(Invoice.company_id == company_id, Invoice.kind == DocumentKind.INVOICE, due > 0)).one()
+    return Owed(Decimal(row[0]), Decimal(row[1]))

@@ -18,12 +18,13 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 from shop.inventory.models import DateKind
+from shop.invoicing.vat import vat_label
 from shop.ordering.models import Order
 from shop.platform import pdf
 from shop.platform.countries import country_name
 from shop.platform.pdf import escape
 from shop.platform.seller import Seller
-from shop.platform.wording import kg, money, units
+from shop.platform.wording import kg, money, payment_terms, units
 
 
 def dispatch_by(confirmed_on: date, business_days: int) -> date:
@@ -79,6 +80,10 @@ class Acknowledgement:
     subtotal: Decimal
     total: Decimal
     seller: Seller
+    vat_rate: Decimal = Decimal("0.00")
+    vat: Decimal = Decimal("0.00")
+    vat_note: str = ""  # why a 0 % rate applies
+    payment_terms: str = "prepaid"
 
     @property
     def filename(self) -> str:
@@ -100,7 +105,8 @@ def acknowledgement(order: Order, confirmed_on: date) -> Acknowledgement:
         dispatch_by=dispatch_by(confirmed_on, current_app.config["DISPATCH_WITHIN_DAYS"]),
         purchase_order=order.purchase_order, ship_to=tuple(part for part in ship_to if part),
         currency=order.currency, lines=lines, subtotal=order.subtotal, total=order.total,
-        seller=Seller.from_config(current_app.config))
+        seller=Seller.from_config(current_app.config), vat_rate=order.vat_rate, vat=order.vat,
+        vat_note=order.vat_note, payment_terms=order.payment_terms)
 
 
 def acknowledgement_pdf(ack: Acknowledgement) -> bytes:
@@ -133,7 +139,8 @@ def _story(ack: Acknowledgement) -> list:
     facts = [["Buyer", ack.company, "Placed", ack.placed_at.date().isoformat()],
              ["Ship to", Paragraph("<br/>".join(map(escape, ack.ship_to)), small), "Confirmed",
               ack.confirmed_on.isoformat()],
-             ["Your PO reference", ack.purchase_order or "—", "Expected dispatch", ack.dispatch_by.isoformat()]]
+             ["Your PO reference", ack.purchase_order or "—", "Expected dispatch", ack.dispatch_by.isoformat()],
+             ["Payment terms", payment_terms(ack.payment_terms), "", ""]]
     facts_table = Table(facts, colWidths=[32 * mm, 62 * mm, 34 * mm, 46 * mm])
     facts_table.setStyle(TableStyle([("FONTNAME", (0, 0), (0, -1), "Helvetica-Bold"),
                                      ("FONTNAME", (2, 0), (2, -1), "Helvetica-Bold"),
@@ -145,6 +152,7 @@ def _story(ack: Acknowledgement) -> list:
                      str(line.quantity), money_of(line.unit_price), money_of(line.line_total),
                      Paragraph("<br/>".join(escape(lot) for lot in line.lots), small)])
     rows += [["Subtotal", "", "", money_of(ack.subtotal), ""],
+             [vat_label(ack.vat_rate), "", "", money_of(ack.vat), Paragraph(escape(ack.vat_note), small)],
              ["Total", "", "", money_of(ack.total), "excluding shipping"]]
     lines_table = Table(rows, colWidths=[46 * mm, 14 * mm, 28 * mm, 30 * mm, 56 * mm], repeatRows=1)
     lines_table.setStyle(TableStyle([
@@ -152,7 +160,7 @@ def _story(ack: Acknowledgement) -> list:
         ("FONTSIZE", (0, 0), (-1, -1), 8.5), ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f4")),
         ("ALIGN", (1, 0), (3, -1), "RIGHT"), ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.HexColor("#9aa8b1")),
-        ("LINEABOVE", (0, -2), (-1, -2), 0.6, colors.HexColor("#9aa8b1"))]))
+        ("LINEABOVE", (0, -3), (-1, -3), 0.6, colors.HexColor("#9aa8b1"))]))
     return [Paragraph(f"Order acknowledgement {escape(ack.number)}", styles["Title"]), facts_table,
             Spacer(1, 5 * mm), lines_table, Spacer(1, 5 * mm),
             Paragraph(f"We confirm your order {escape(ack.number)} as listed above and expect it to leave our "

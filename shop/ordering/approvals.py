@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from shop import ordering
 from shop.accounts.models import MemberRole
+from shop.ordering import credit
 from shop.ordering.lifecycle import Actor
 from shop.ordering.models import Order, OrderStatus
 from shop.ordering.queries import order_options
@@ -64,8 +65,10 @@ def placed_by(order: Order, member: Member) -> bool:
 
 
 def approve(number: str, member: Member, note: str = "") -> Order:
-    """Approve an order of the member's company: it becomes pending, for staff to confirm."""
+    """Approve an order of the member's company: it becomes pending, for staff to confirm. Refused
+    (CreditLimitExceeded) when the company's credit no longer has room for it (ordering.credit)."""
     order, note = _decide(number, member, note)
+    credit.check_approval(order)
     ordering.move(order, OrderStatus.PENDING, Actor.approver(member), f"{APPROVED} {note}".strip())
     db.session.flush()
     return order

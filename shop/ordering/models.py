@@ -74,6 +74,7 @@ class Order(Base):
     vat_rule: Mapped[str | None] = mapped_column(String(20))
     vat_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2), server_default="0")
     vat: Mapped[Decimal] = mapped_column(server_default="0")
+
     placed_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Every change that an order event announces sets both (announce.touch), so that an integrator can tell the
     # newer of two payloads and list what changed since a time. A new order: version 1, updated when placed. The
@@ -113,6 +114,11 @@ class Order(Base):
     def shipping_address(self) -> dict[str, str]:
         return {"name": self.ship_name, "line1": self.ship_line1, "line2": self.ship_line2,
                 "city": self.ship_city, "postal_code": self.ship_postal_code, "country": self.ship_country}
+
+    @property
+    def vat_note(self) -> str:
+        """Why a 0 % rate applies (what its documents must say), else ''."""
+        return invoicing.note_for(self.vat_rule)
 
     def __repr__(self) -> str:
         return f"<Order {self.number} {self.status}>"

@@ -8,6 +8,7 @@ from typing import Any
 
 from marshmallow import fields, pre_dump
 
+from shop.accounts.models import PREPAID
 from shop.documents.views import DocumentSchema
 from shop.inventory.models import BatchStatus
 from shop.invoicing.models import VatRule
@@ -15,6 +16,7 @@ from shop.ordering import documents
 from shop.ordering.models import Order, OrderLine, OrderStatus, Shipment
 from shop.ordering.rows import PlacedLine, PlacedOrder
 from shop.platform.fields import DecimalString, OutSchema
+from shop.platform.mail import absolute_url
 
 
 class AllocationSchema(OutSchema):
@@ -217,7 +219,8 @@ class OrderSchema(OutSchema):
 
 def _billing(order: Order | PlacedOrder) -> dict[str, Any]:
     """What invoicing adds to an order: its documents' numbers, what was paid, and a prepaid order's pro-forma."""
-    proforma = None  # the pro-forma's route comes with its PDF
+    proforma = (absolute_url("orders.OrderProforma", number=order.number)
+                if order.payment_terms == PREPAID else None)
     return {"invoices": [invoice.number for invoice in order.invoices], "amount_paid": order.amount_paid,
             "proforma_url": proforma}
 

@@ -58,6 +58,7 @@ def init_templating(app: Flask) -> None:
     app.add_template_filter(money)
     app.add_template_filter(wording.kg)
     app.add_template_filter(wording.units)
+    app.add_template_filter(wording.payment_terms)
     app.add_template_filter(country_name, "country")
     app.add_template_filter(isodate)
     app.add_template_filter(formula)

@@ -24,3 +24,8 @@ def money(value: Decimal | None, currency: str) -> str:
     if value is None:
         return ""
     return f"{Decimal(value):,.2f} {currency}"
+
+
+def payment_terms(terms: str) -> str:
+    """Payment terms as a buyer reads them: 'prepaid' -> 'Prepaid', 'net_30' -> 'Net 30 days'."""
+    return f"Net {terms.removeprefix('net_')} days" if terms.startswith("net_") else terms.capitalize()

@@ -3,10 +3,12 @@ payments and credit notes, recording a payment, issuing a credit note, the agein
 statement. Finance staff and admins only."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from io import BytesIO
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 
 from shop.accounts.models import Company, StaffRole
-from shop.invoicing import ageing, issuing, payments, statement, views
+from shop.invoicing import ageing, documents, issuing, payments, statement, views
 from shop.invoicing.models import Invoice
 from shop.platform.errors import InvalidInput, NotFound
 from shop.platform.extensions import db
@@ -56,6 +58,15 @@ def render_invoice(number: str, *, payment: PaymentForm | None = None, credit: C
 def invoice(number: str):
     """One invoice or credit note: its lines and totals, what is paid and due, its payments and credit notes."""
     return render_invoice(number)
+
+
+@bp.get("/invoices/<number>.pdf")
+@role_required(StaffRole.FINANCE)
+def invoice_pdf(number: str):
+    """The document's Factur-X PDF, as the buyer got it."""
+    document = or_404(views.get_document, number)
+    return send_file(BytesIO(documents.pdf_of(document)), mimetype="application/pdf", as_attachment=True,
+                     download_name=f"{document.number}.pdf")
 
 
 @bp.get("/ageing")

@@ -11,6 +11,7 @@ from shop.storefront import (  # noqa: E402,F401
     company,
     complaints,
     documents,
+    invoices,
     legal,
     orders,
     quotes,

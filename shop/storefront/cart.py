@@ -5,7 +5,7 @@ import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -18,9 +18,11 @@ from shop.inventory import availability
 from shop.ordering.checks import MAX_LINE_QUANTITY
 from shop.ordering.idempotency import FORM_RULES, KeyReused
 from shop.ordering.models import Order
+from shop.ordering.preview import preview
 from shop.ordering.queries import earlier_lots
 from shop.platform import metrics
-from shop.platform.errors import InsufficientStock, InvalidInput
+from shop.platform.countries import is_country_code
+from shop.platform.errors import CreditLimitExceeded, InsufficientStock, InvalidInput
 from shop.platform.extensions import db
 from shop.platform.ratelimits import checkout_rate
 from shop.platform.wording import units
@@ -290,10 +292,15 @@ def _render_checkout(form: CheckoutForm, cart: Cart, lot_forms: dict[str, LineLo
     threshold = customer.company.approval_threshold
     # Said before placing, from the cart's prices, which are the order's (the same contract prices and breaks).
     waits = needs_approval(threshold, customer.role, cart.subtotal)
+    # VAT follows where the order ships: the country on the form (the starting address's on a first view).
+    chosen = form.country.data or ""
+    ship_country = chosen.upper() if is_country_code(chosen) else customer.company.billing_country or None
+    order = preview(customer.company, [line.line_total for line in cart.lines], ship_country)
     return render_template("storefront/checkout.html", form=form, cart=cart, problems=problems or [],
                            refused=refused, shelf_days=availability.default_shelf_life_days(),
                            offers_lots=any(len(line.lot_form.lot_number.choices) > 1 for line in cart.lines),
-                           approval_threshold=threshold if waits else None), status
+                           approval_threshold=threshold if waits else None, preview=order, company=customer.company,
+                           ship_country=ship_country or current_app.config["SHOP_COUNTRY"]), status
 
 
 def _offer_lots(cart: Cart, company_id: int, shelf: int | None, lot_forms: dict[str, LineLotForm]) -> None:
@@ -367,6 +374,9 @@ def checkout_submit():
         placed = ordering.place(command, idempotency_key=_checkout_key(token), rules=FORM_RULES)
     except (InsufficientStock, InvalidInput) as exc:
         return _refused(form, lot_forms, exc, lines, shelf)
+    except CreditLimitExceeded as exc:  # the exposure grew since the page warned, or the warning was passed by
+        return _render_checkout(form, load_cart(keep_withdrawn=True, shelf_life_days=shelf), lot_forms,
+                                problems=[f"No order was placed. {exc.message}"], shelf=shelf, status=409)
     except KeyReused:  # another tab placed a different cart with this page's token at the same moment
         form.token.data = _checkout_token()
         return _render_checkout(form, load_cart(keep_withdrawn=True, shelf_life_days=shelf), lot_forms, problems=[

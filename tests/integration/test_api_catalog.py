@@ -191,7 +191,8 @@ def test_openapi_document_is_public_valid_and_describes_auth_errors_and_idempote
                                   "/api/v1/quotes", "/api/v1/quotes/{number}", "/api/v1/quotes/{number}/accept",
                                   "/api/v1/quotes/{number}/decline", "/api/v1/sample-requests",
                                   "/api/v1/sample-requests/{number}", "/api/v1/invoices",
-                                  "/api/v1/invoices/{number}", "/api/v1/invoices/{number}.xml"}
+                                  "/api/v1/invoices/{number}", "/api/v1/invoices/{number}.xml",
+                                  "/api/v1/invoices/{number}.pdf", "/api/v1/orders/{number}/proforma.pdf"}
 
 
 def test_docs_page_is_public_self_contained_and_lists_every_operation(client):

@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from shop import fulfilment, ordering, sales
+from shop import ordering, sales
 from shop.accounts import companies
 from shop.accounts import people as accounts
 from shop.platform.extensions import db
 from tests.integration.test_api_tools import generate_client, served_document
+from tests.support.billing import ship_paid
 from tests.support.browser import live_server  # noqa: F401  (the app served on a free local port)
 from tests.support.documents import add_document
 from tests.support.factories import make_member, make_staff
@@ -115,7 +116,7 @@ def test_every_operation_runs_through_the_generated_client(generated, live_serve
     key = str(uuid.uuid4())
     placed = drive("placeOrder", "orders.place_order", 201,
                    lambda m: m.sync_detailed(client=buyer, body=order_in, idempotency_key=key), "Order")
-    assert placed.status.value == "pending" and placed.total == "192.00"
+    assert placed.status.value == "pending" and placed.total == "228.48"  # 192.00 and 19 % VAT
     again = _api("orders.place_order").sync_detailed(client=buyer, body=order_in, idempotency_key=key)
     assert again.parsed.number == placed.number and again.headers["Idempotent-Replayed"] == "true"
     listed = drive("listOrders", "orders.list_orders", 200,
@@ -254,7 +255,7 @@ def test_every_operation_runs_through_the_generated_client(generated, live_serve
     assert (trimmed.lines[0].backordered_quantity, trimmed.lines[0].cancelled_quantity) == (0, waited)
 
     ordering.confirm_order(approved.number)
-    fulfilment.ship_order(approved.number, "1Z999")
+    ship_paid(approved.number, "1Z999")  # prepaid: paid in full, then shipped (and so invoiced)
     db.session.commit()
     invoice = invoice_of(approved.number)
     db.session.remove()  # SQLite: the served app reads next
@@ -263,10 +264,16 @@ def test_every_operation_runs_through_the_generated_client(generated, live_serve
     assert [i.number for i in invoices.items] == [invoice.number]
     read = drive("getInvoice", "invoices.get_invoice", 200,
                  lambda m: m.sync_detailed(number=invoice.number, client=bob), "Invoice")
-    assert (read.order, read.status.value, read.lines[0].sku) == (approved.number, "open", "LEU-USP-25KG")
+    assert (read.order, read.status.value, read.lines[0].sku) == (approved.number, "paid", "LEU-USP-25KG")
     xml = drive("getInvoiceXml", "invoices.get_invoice_xml", 200,
                 lambda m: m.sync_detailed(number=invoice.number, client=buyer), None)
     assert b"<rsm:CrossIndustryInvoice" in xml.payload.read()  # a file: the generated client hands over the bytes
+    pdf = drive("getInvoicePdf", "invoices.get_invoice_pdf", 200,
+                lambda m: m.sync_detailed(number=invoice.number, client=buyer), None)
+    assert pdf.payload.read().startswith(b"%PDF-")
+    proforma = drive("getOrderProforma", "orders.get_order_proforma", 200,
+                     lambda m: m.sync_detailed(number=placed.number, client=buyer), None)
+    assert proforma.payload.read().startswith(b"%PDF-")
 
     # A refusal parses as the generated Problem, with the documented status.
     refused = _api("orders.get_order").sync_detailed(number=placed.number, client=authenticated("lsk_wrong"))

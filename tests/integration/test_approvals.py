@@ -207,7 +207,7 @@ def test_an_order_takes_the_contract_price_of_its_day_and_records_the_list(compa
     one = buyer.order([{"sku": DRUM, "quantity": 1}, {"sku": "LEU-USP-1KG", "quantity": 4}]).get_json()
     two = buyer.order([{"sku": DRUM, "quantity": 2}], key="two").get_json()
     assert [line["unit_price"] for line in one["lines"]] == ["1950.00", "96.00"]  # no tier from 1: public
-    assert two["lines"][0]["unit_price"] == "1500.00" and two["total"] == "3000.00"
+    assert two["lines"][0]["unit_price"] == "1500.00" and two["subtotal"] == "3000.00"
     recorded = dict(db.session.execute(select(OrderLine.quantity, OrderLine.price_list_id)
                                        .where(OrderLine.sku == DRUM)).all())
     assert recorded == {1: None, 2: current.id}
@@ -218,7 +218,7 @@ def test_the_threshold_is_judged_on_the_contract_priced_total(company):
     price_lists.create_price_list(buyer.customer.company, "Now",
                                   "sku,min_quantity,unit_price\nLEU-USP-25KG,1,1000.00\n")
     db.session.commit()
-    assert buyer.order([{"sku": DRUM, "quantity": 5}]).get_json()["status"] == "pending"  # 5000.00, not 9750.00
+    assert buyer.order([{"sku": DRUM, "quantity": 5}]).get_json()["status"] == "pending"  # 5000.00 net, not 9750.00
     assert MemberRole.BUYER.may(MemberRole.BUYER) and not MemberRole.BUYER.may(MemberRole.APPROVER)
     assert approvals.queue(buyer.customer.company_id) == []
-    assert Decimal(buyer.get("/api/v1/company").get_json()["open_exposure"]) == Decimal("5000.00")
+    assert Decimal(buyer.get("/api/v1/company").get_json()["open_exposure"]) == Decimal("5950.00")  # with 19 % VAT

@@ -43,7 +43,7 @@ def test_storefront_cancel_shows_the_units_that_go_back_and_cancels_only_when_co
     confirm = text_of(client.get(f"/orders/{number}/cancel").text)
     assert f"Cancel order {number}?" in confirm
     assert "4 × 25 kg (LEU-USP-25KG) from lot L-1" in confirm and "100 kg" in confirm
-    assert "7,400.00 EUR" in confirm  # 4 drums at the 4-drum price break
+    assert "8,806.00 EUR" in confirm  # 4 drums at the 4-drum price break, 7,400.00 and 19 % VAT
     assert "Keep the order" in confirm
 
     done = client.post(f"/orders/{number}/cancel", data={"confirm": "yes"})
@@ -76,7 +76,7 @@ def test_staff_cancel_shows_what_will_happen_and_needs_a_second_confirmed_step(c
     text = text_of(first.text)
     assert f"Cancel order {number}?" in text
     assert "10 × 25 kg (LEU-USP-25KG) from lot L-A" in text and "6 × 25 kg (LEU-USP-25KG) from lot L-B" in text
-    assert "400 kg" in text and "28,160.00 EUR" in text and "Acme Nutrition" in text
+    assert "400 kg" in text and "33,510.40 EUR" in text and "Acme Nutrition" in text
     assert _status(number) == "pending" and _allocated() == 16
 
     done = client.post(f"/staff/orders/{number}/cancel", data={"reason": "customer phoned", "confirmed": "1"},

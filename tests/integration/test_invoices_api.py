@@ -2,20 +2,35 @@
 another company's answer 404; what is due, paid, credited and overdue reads as the buyer's accounts expect."""
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from decimal import Decimal
+from io import BytesIO
 
+import facturx
+import pikepdf
+import pytest
+from sqlalchemy import select
+
+from shop.platform.extensions import db
+from shop.platform.outbox import OutboxEvent
 from tests.support.api import assert_problem
 from tests.support.complaints import shipped_order
-from tests.support.invoicing import credit_note_of, invoice_of, paid
+from tests.support.invoicing import credit_note_of, invoice_of, invoiced, on_net_terms, paid
 from tests.support.sql import count_statements
 
 URL = "/api/v1/invoices"
 
 
+@pytest.fixture(autouse=True)
+def net_terms(api):
+    """The company of `api` buys on net_30 terms: its invoices stay open until paid."""
+    on_net_terms(api.customer)
+
+
 def test_an_invoice_reads_with_every_field_the_design_lists(api, stocked):
-    order = shipped_order(api.customer, quantity=2)
-    invoice = invoice_of(order, date.today() - timedelta(days=40))
+    invoice = invoiced(api.customer, 2, date.today() - timedelta(days=40))
+    order = invoice.order_number
     body = api.get(f"{URL}/{invoice.number.lower()}").get_json()
     assert body == {
         "number": invoice.number, "kind": "invoice", "order": order, "shipment": f"{order}-S1", "corrects": None,
@@ -29,7 +44,7 @@ def test_an_invoice_reads_with_every_field_the_design_lists(api, stocked):
 
 
 def test_payments_and_credit_notes_change_what_is_due_and_the_status(api, stocked):
-    invoice = invoice_of(shipped_order(api.customer, quantity=2))
+    invoice = invoiced(api.customer, 2)
     paid(invoice, "100.00")
     partly = api.get(f"{URL}/{invoice.number}").get_json()
     assert (partly["amount_paid"], partly["status"], partly["overdue"]) == ("100.00", "open", False)
@@ -37,7 +52,7 @@ def test_payments_and_credit_notes_change_what_is_due_and_the_status(api, stocke
     paid(invoice, f"{invoice.gross - 100:.2f}")
     assert api.get(f"{URL}/{invoice.number}").get_json()["status"] == "paid"
 
-    other = invoice_of(shipped_order(api.customer, quantity=1))
+    other = invoiced(api.customer, 1)
     note = credit_note_of(other)
     assert api.get(f"{URL}/{other.number}").get_json()["status"] == "credited"
     credit = api.get(f"{URL}/{note.number}").get_json()
@@ -45,9 +60,9 @@ def test_payments_and_credit_notes_change_what_is_due_and_the_status(api, stocke
 
 
 def test_the_list_is_newest_first_filters_by_status_and_pages(api, stocked):
-    old = invoice_of(shipped_order(api.customer, quantity=1), date.today() - timedelta(days=9))
-    new = invoice_of(shipped_order(api.customer, quantity=1), date.today() - timedelta(days=2))
-    settled = invoice_of(shipped_order(api.customer, quantity=1), date.today() - timedelta(days=5))
+    old = invoiced(api.customer, 1, date.today() - timedelta(days=9))
+    new = invoiced(api.customer, 1, date.today() - timedelta(days=2))
+    settled = invoiced(api.customer, 1, date.today() - timedelta(days=5))
     paid(settled, f"{settled.gross:.2f}")
     everything = api.every_page(URL, limit=1)
     assert [i["number"] for i in everything] == [new.number, settled.number, old.number]
@@ -59,26 +74,63 @@ def test_the_list_is_newest_first_filters_by_status_and_pages(api, stocked):
 
 
 def test_the_list_costs_the_same_statements_for_one_invoice_or_many(api, stocked):
-    invoice_of(shipped_order(api.customer, quantity=1))
+    invoiced(api.customer, 1)
     with count_statements(fresh_session=True) as one:
         assert len(api.get(URL).get_json()["items"]) == 1
     for _ in range(3):
-        credit_note_of(invoice_of(shipped_order(api.customer, quantity=1)), {1: 1})
+        credit_note_of(invoiced(api.customer, 1), {1: 1})
     with count_statements(fresh_session=True) as many:
         assert len(api.get(URL).get_json()["items"]) == 7
     assert len(many) <= len(one) <= 4, (one, many)
 
 
 def test_another_companys_invoice_is_not_found(api, rival, stocked):
-    invoice = invoice_of(shipped_order(api.customer, quantity=1))
+    invoice = invoiced(api.customer, 1)
     assert_problem(rival.get(f"{URL}/{invoice.number}"), 404, "not-found")
     assert rival.get(URL).get_json() == {"items": [], "next_cursor": None}
     assert_problem(api.get(f"{URL}/INV-1999-000001"), 404, "not-found")
 
 
 def test_the_xml_is_the_cii_of_the_invoice_and_another_companys_is_not_found(api, rival, stocked):
-    invoice = invoice_of(shipped_order(api.customer, quantity=1))
+    invoice = invoiced(api.customer, 1)
     response = api.get(f"{URL}/{invoice.number}.xml")
     assert response.status_code == 200 and response.mimetype == "application/xml"
     assert b"CrossIndustryInvoice" in response.data and invoice.number.encode() in response.data
     assert_problem(rival.get(f"{URL}/{invoice.number}.xml"), 404, "not-found")
+
+
+def test_the_pdf_is_a_factur_x_of_the_invoice(api, rival, stocked):
+    invoice = invoiced(api.customer, 1)
+    response = api.get(f"{URL}/{invoice.number}.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"] == f'attachment; filename="{invoice.number}.pdf"'
+    xml_name, xml = facturx.get_xml_from_pdf(response.data, check_xsd=False)
+    assert xml_name == "factur-x.xml" and invoice.number.encode() in xml
+    assert_problem(rival.get(f"{URL}/{invoice.number}.pdf"), 404, "not-found")
+
+
+def test_an_order_lists_its_invoices_what_was_paid_and_a_prepaid_orders_proforma(api, rival, stocked):
+    order = shipped_order(rival.customer, quantity=2)  # rival's company pays ahead: paid in full, then shipped
+    invoice = invoice_of(order)
+    body = rival.get(f"/api/v1/orders/{order}").get_json()
+    assert (body["invoices"], body["amount_paid"]) == ([invoice.number], body["total"])
+    assert body["proforma_url"].endswith(f"/api/v1/orders/{order}/proforma.pdf")
+    proforma = rival.get(f"/api/v1/orders/{order}/proforma.pdf")
+    assert proforma.status_code == 200 and proforma.mimetype == "application/pdf"
+    with pikepdf.open(BytesIO(proforma.data)) as pdf:
+        assert order in str(pdf.docinfo["/Title"])
+    assert_problem(api.get(f"/api/v1/orders/{order}/proforma.pdf"), 404, "not-found")
+    listed = rival.get("/api/v1/orders").get_json()["items"]
+    assert [o["invoices"] for o in listed] == [[invoice.number]]
+    assert rival.get(f"{URL}/{invoice.number}").get_json()["status"] == "paid"
+    shipped = db.session.scalar(select(OutboxEvent.data).where(OutboxEvent.type == "order.shipped"))
+    assert json.loads(shipped)["invoices"] == [invoice.number]  # the webhook says which invoice the goods carry
+
+
+def test_an_order_on_net_terms_has_no_proforma(api, stocked):
+    placed = api.order().get_json()
+    assert placed["proforma_url"] is None
+    number = placed["number"]
+    body = api.get(f"/api/v1/orders/{number}").get_json()
+    assert body["proforma_url"] is None and body["invoices"] == [] and body["amount_paid"] == "0.00"
+    assert_problem(api.get(f"/api/v1/orders/{number}/proforma.pdf"), 404, "not-found")

@@ -13,9 +13,8 @@ from shop.fulfilment import billing
 from shop.invoicing.models import Invoice, Payment
 from shop.platform.extensions import db
 from tests.support.api import stocked  # noqa: F401  (fixture)
-from tests.support.complaints import shipped_order
 from tests.support.factories import make_customer
-from tests.support.invoicing import credit_note_of, invoice_of, paid
+from tests.support.invoicing import credit_note_of, invoiced, on_net_terms, paid
 from tests.support.staff import page_statements, sign_in, staff_clients, text_of  # noqa: F401  (fixture)
 from tests.support.storefront import field_error
 
@@ -24,8 +23,8 @@ pytestmark = pytest.mark.usefixtures("staff_clients")
 
 @pytest.fixture
 def invoice(app, stocked):  # noqa: F811
-    customer = make_customer(email="buyer@acme.example", company="Acme Nutrition")
-    return invoice_of(shipped_order(customer, quantity=2), billing.today() - timedelta(days=45))
+    customer = on_net_terms(make_customer(email="buyer@acme.example", company="Acme Nutrition"))
+    return invoiced(customer, 2, billing.today() - timedelta(days=45))
 
 
 def _books() -> tuple:
@@ -50,8 +49,8 @@ def test_other_roles_are_refused_every_finance_page_and_action(client, invoice, 
 @pytest.mark.parametrize("role", ["finance", "admin"])
 def test_finance_and_admin_see_the_invoices_filtered(client, invoice, role):
     sign_in(client, role)
-    other = make_customer(email="buyer@rival.example", company="Rival Labs")
-    settled = invoice_of(shipped_order(other, quantity=1))
+    other = on_net_terms(make_customer(email="buyer@rival.example", company="Rival Labs"))
+    settled = invoiced(other, 1)
     paid(settled, f"{settled.gross:.2f}")
     everything = text_of(client.get("/staff/invoices").text)
     assert invoice.number in everything and settled.number in everything
@@ -144,8 +143,15 @@ def test_the_pages_cost_the_same_statements_for_few_or_many_invoices(client, inv
     few = [page_statements(client, url) for url in ("/staff/invoices", "/staff/ageing",
                                                     f"/staff/companies/{invoice.company_id}/statement")]
     for n in range(3):
-        more = invoice_of(shipped_order(make_customer(email=f"b{n}@x.example", company=f"X{n}"), quantity=1))
+        more = invoiced(on_net_terms(make_customer(email=f"b{n}@x.example", company=f"X{n}")), 1)
         paid(more, "1.00")
     many = [page_statements(client, url) for url in ("/staff/invoices", "/staff/ageing",
                                                      f"/staff/companies/{invoice.company_id}/statement")]
     assert many == few
+
+
+def test_the_invoice_page_offers_its_pdf(client, invoice):
+    sign_in(client, "finance")
+    assert f"/staff/invoices/{invoice.number}.pdf" in client.get(f"/staff/invoices/{invoice.number}").text
+    pdf = client.get(f"/staff/invoices/{invoice.number}.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF-")

@@ -135,7 +135,7 @@ def test_cancelling_the_missing_units_lets_the_order_go_ahead_with_what_it_holds
     db.session.expire_all()
     line = db.session.get(Order, order.id).lines[0]
     assert (line.quantity, line.cancelled_quantity, str(line.line_total)) == (6, 4, "3700.00")
-    assert str(db.session.get(Order, order.id).total) == "3700.00"  # 2 x 1850
+    assert str(db.session.get(Order, order.id).total) == "4403.00"  # 2 x 1850 and 19 % VAT on it
     client.post(f"/staff/orders/{order.number}/confirm")
     pay_in_full(order.number)
     client.post(f"/staff/orders/{order.number}/ship", data={"tracking_reference": "UPS-1"})
@@ -144,7 +144,8 @@ def test_cancelling_the_missing_units_lets_the_order_go_ahead_with_what_it_holds
     key = accounts.create_api_key(customer)
     db.session.commit()
     api = client.get(f"/api/v1/orders/{order.number}", headers={"Authorization": f"Bearer {key}"}).get_json()
-    assert (api["lines"][0]["quantity"], api["lines"][0]["cancelled_quantity"], api["total"]) == (6, 4, "3700.00")
+    line = api["lines"][0]
+    assert (line["quantity"], line["cancelled_quantity"], api["subtotal"], api["total"]) == (6, 4, "3700.00", "4403.00")
 
 
 def test_cancelling_every_missing_unit_of_an_empty_order_is_refused_cancel_the_order_instead(app, product,

@@ -1,5 +1,5 @@
-"""Helpers of the invoice tests (no tests here): an invoice of a shipped order issued on a chosen day, a credit note
-of it and a payment against it, each through the real issuing functions."""
+"""Helpers of the invoice tests (no tests here): a company on net terms, an order of it shipped (and so invoiced)
+on a chosen day, a credit note and a payment, each through the real shipping, issuing and payment functions."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -7,36 +7,57 @@ from datetime import date
 
 from sqlalchemy import select
 
+from shop import fulfilment, ordering
+from shop.accounts import companies
 from shop.fulfilment import billing
 from shop.invoicing import issuing, payments
 from shop.invoicing.models import DocumentKind, Invoice, Payment
-from shop.ordering.queries import get_order
+from shop.ordering.models import Order
 from shop.platform.extensions import db
+from tests.support.api import ADDRESS
 
 
-def invoice_of(order_number: str, issued_on: date | None = None) -> Invoice:
-    """The invoice of the order's latest shipment: the one shipping issued, else one issued now on `issued_on`
-    (today), as shipping on that day would have."""
-    order = get_order(order_number)
-    shipment = order.shipments[-1]
-    issued = db.session.scalar(select(Invoice).where(Invoice.shipment_id == shipment.id,
-                                                     Invoice.kind == DocumentKind.INVOICE))
-    if issued is None:
-        issued = issuing.issue_invoice(billing.invoice_facts(order, shipment), billing.shipped_lines(shipment),
-                                       issued_on or billing.today())
-        db.session.commit()
-    return issued
+def on_net_terms(customer, terms: str = "net_30"):
+    """Put the customer's company on `terms` (no credit limit); the customer."""
+    companies.set_terms(customer.company, terms)
+    db.session.commit()
+    return customer
+
+
+def invoiced(customer, quantity: int = 1, on: date | None = None, sku: str = "LEU-USP-25KG") -> Invoice:
+    """The invoice of a new order of `customer` (on net terms: see on_net_terms) shipped whole on `on` (today)."""
+    order = ordering.place_order(customer, [{"sku": sku, "quantity": quantity}], ADDRESS)
+    db.session.commit()
+    ordering.confirm_order(order.number)
+    fulfilment.ship_order(order.number, "1Z999", on=on)
+    _committed()
+    return invoice_of(order.number)
+
+
+def invoice_of(order_number: str) -> Invoice:
+    """The latest invoice of a shipped order."""
+    return db.session.scalar(select(Invoice).where(Invoice.order_number == order_number.upper(),
+                                                   Invoice.kind == DocumentKind.INVOICE).order_by(Invoice.id.desc()))
 
 
 def credit_note_of(invoice: Invoice, lines: Mapping[int, int] | None = None, issued_on: date | None = None) -> Invoice:
     """A credit note of `lines` ({position: units}; everything not yet credited without)."""
     note = issuing.issue_credit_note(invoice.number, lines, issued_on or billing.today())
-    db.session.commit()
+    _committed()
     return note
 
 
 def paid(invoice: Invoice, amount: str, on: date | None = None, reference: str = "Bank transfer") -> Payment:
     payment = payments.record_invoice_payment(
         invoice.number, payments.PaymentInput(amount, on or billing.today(), reference), billing.today())
-    db.session.commit()
+    _committed()
     return payment
+
+
+def _committed() -> None:
+    """Commit, and forget the orders' loaded `invoices` and `payments` (the session outlives the commit), as the
+    next request reads them afresh."""
+    db.session.commit()
+    for loaded in list(db.session.identity_map.values()):
+        if isinstance(loaded, Order):
+            db.session.expire(loaded, ["invoices", "payments"])

@@ -1,0 +1,47 @@
+"""The demo's invoicing history: a company on net_30 with a credit limit whose invoices fill every ageing bucket,
+with a partial payment and a credit note, every invoice of a shipped order and no order left to invoice again; a
+finance user; loading the demo again adds nothing."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from shop.accounts.models import Company, StaffUser
+from shop.demo import DEMO_NET_CUSTOMER, seed_demo
+from shop.invoicing import ageing, views
+from shop.invoicing.models import DocumentKind, Invoice, Payment
+from shop.ordering.models import Order, OrderStatus
+from shop.platform.extensions import db
+
+TODAY = date(2026, 12, 6)
+
+
+def test_the_net_terms_company_owes_in_every_ageing_bucket(app):
+    added = seed_demo(TODAY)
+    db.session.commit()
+    assert added["invoices"] == 5
+    company = db.session.scalar(select(Company).where(Company.name == DEMO_NET_CUSTOMER[1]))
+    assert (company.payment_terms, company.credit_limit) == ("net_30", Decimal("60000.00"))
+    summary = ageing.ageing_summary(TODAY)
+    [row] = [c for c in summary.companies if c.company_id == company.id]
+    assert all(amount > 0 for amount in row.buckets), row.buckets
+    documents = views.list_documents(company_id=company.id, limit=50)
+    notes = [d for d in documents if d.kind == DocumentKind.CREDIT_NOTE]
+    assert len(notes) == 1 and notes[0].corrects.amount_credited == notes[0].gross
+    [payment] = db.session.scalars(select(Payment).where(Payment.company_id == company.id)).all()
+    assert 0 < payment.amount < db.session.get(Invoice, payment.invoice_id).gross  # a partial payment
+    orders = db.session.scalars(select(Order).where(Order.company_id == company.id)).all()
+    assert {o.status for o in orders} == {OrderStatus.SHIPPED}  # nothing left that shipping would invoice again
+    assert {d.order_id for d in documents} == {o.id for o in orders}
+    assert db.session.scalar(select(StaffUser).where(StaffUser.email == "finance@leucine.example")).has_role("finance")
+
+
+def test_loading_the_demo_again_adds_no_invoice(app):
+    seed_demo(TODAY)
+    db.session.commit()
+    count = db.session.scalar(select(func.count(Invoice.id)))
+    assert seed_demo(TODAY)["invoices"] == 0
+    db.session.commit()
+    assert db.session.scalar(select(func.count(Invoice.id))) == count
