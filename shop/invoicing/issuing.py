@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy import column, func, select, table
 
+from shop.accounts.models import PREPAID
 from shop.invoicing.models import DocumentKind, Invoice, InvoiceLine, Payment, VatRule
 from shop.invoicing.money import line_net, totals
 from shop.invoicing.numbers import CREDIT_NOTE, INVOICE, format_number, next_serial, parse_number
@@ -23,7 +24,6 @@ from shop.platform.errors import InvalidInput, NotFound
 from shop.platform.extensions import db
 from shop.platform.wording import money
 
-PREPAID = "prepaid"
 # Who placed an order, read by table name: ordering sits above invoicing and imports it, not the other way round.
 _ORDER = table("order", column("id"), column("customer_id"))
 

@@ -17,6 +17,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from shop import ordering
+from shop.accounts import companies
 from shop.fulfilment import billing
 from shop.invoicing import numbers
 from shop.invoicing.issuing import LineFacts, get_document, issue_credit_note, issue_invoice
@@ -38,13 +39,13 @@ PAID = date(2026, 3, 5)
 def order(app, product, customer) -> Order:
     """Four drums of L-Leucine, confirmed, on net 30 at the German rate."""
     make_lot(product, "L-ONE", {DRUM: 10})
-    placed = place(customer, DRUM, 4)
-    ordering.confirm_order(placed.number)
-    # As placing decides them for a German company shipping within Germany on net 30 (invoicing.vat).
-    placed.payment_terms, placed.vat_rule, placed.vat_rate = "net_30", VatRule.DOMESTIC, Decimal("19.00")
-    placed.vat = cents(placed.subtotal * Decimal("0.19"))
-    placed.total = placed.subtotal + placed.vat
+    companies.set_terms(customer.company, payment_terms="net_30")
     db.session.commit()
+    placed = place(customer, DRUM, 4)  # to Hamburg: domestic
+    ordering.confirm_order(placed.number)
+    db.session.commit()
+    assert (placed.payment_terms, placed.vat_rule, placed.vat_rate) == ("net_30", VatRule.DOMESTIC, Decimal("19"))
+    assert placed.total == placed.subtotal + cents(placed.subtotal * Decimal("0.19"))
     return placed
 
 
@@ -173,8 +174,6 @@ def test_paying_more_than_is_due_is_refused_and_changes_nothing(order):
 
 
 def test_an_order_paid_ahead_has_its_invoices_take_the_money_up_to_their_gross(order):
-    order.payment_terms = "prepaid"
-    db.session.commit()
     _committed(lambda: billing.record_payment(order.number, PaymentInput("100.00", PAID)))
     with pytest.raises(InvalidInput) as refused:
         billing.record_payment(order.number, PaymentInput(str(order.total), PAID))
