@@ -79,7 +79,7 @@ def ageing_summary():
         200 if summary else 400
 
 
-@bp.get("/companies/<int:company_id>/statement")
+@bp.get("/companies/<id:company_id>/statement")
 @role_required(StaffRole.FINANCE)
 def company_statement(company_id: int):
     """A company's invoices, credit notes and payments in date order, with the running balance."""
