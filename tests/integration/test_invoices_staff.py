@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from shop.fulfilment import billing
+from shop.invoicing import ageing
 from shop.invoicing.models import Invoice, Payment
 from shop.platform.extensions import db
 from tests.support.api import stocked  # noqa: F401  (fixture)
@@ -155,3 +156,13 @@ def test_the_invoice_page_offers_its_pdf(client, invoice):
     assert f"/staff/invoices/{invoice.number}.pdf" in client.get(f"/staff/invoices/{invoice.number}").text
     pdf = client.get(f"/staff/invoices/{invoice.number}.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF-")
+
+
+def test_an_invoice_moves_through_the_buckets_on_the_boundary_days(app, invoice):
+    """Due on day D: not yet due on D (day 0), 1–30 overdue from D+1 to D+30, then 31–60, 61–90, over 90 from D+91."""
+    expected = {0: 0, 1: 1, 30: 1, 31: 2, 60: 2, 61: 3, 90: 3, 91: 4}
+    for days, bucket in expected.items():
+        [row] = ageing.ageing_summary(invoice.due_on + timedelta(days=days)).companies
+        assert [i for i, amount in enumerate(row.buckets) if amount] == [bucket], days
+        assert row.total == invoice.gross
+    assert ageing.ageing_summary(invoice.issued_on - timedelta(days=1)).companies == ()  # not issued yet
