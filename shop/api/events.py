@@ -54,7 +54,9 @@ class WebhookEventSchema(OutSchema):
                        "`order.rejected` adds `note`); `lot.recalled`: `lot_number`, `message`, `orders` and "
                        "`open_orders`; `complaint.updated`: the complaint as `GET /api/v1/complaints/{number}` "
                        "answered at the time (filed, investigated, closed); `quote.answered` and `quote.expired`: the "
-                       "quote as `GET /api/v1/quotes/{number}` answered at the time; `ping`: `endpoint_id` and "
+                       "quote as `GET /api/v1/quotes/{number}` answered at the time; `invoice.issued` (an "
+                       "invoice as a shipment left, or a credit note): the document as `GET "
+                       "/api/v1/invoices/{number}` answered at the time; `ping`: `endpoint_id` and "
                        "`message`."})
 
 

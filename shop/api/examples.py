@@ -242,6 +242,7 @@ EVENT_DATA: dict[str, Any] = {
     "quote.answered": ANSWERED_QUOTE,
     "quote.expired": {**ANSWERED_QUOTE, "status": "expired", "lines": [{**ANSWERED_QUOTE["lines"][0],
                                                                         "held_quantity": 0}]},
+    "invoice.issued": INVOICE,
     "ping": {"endpoint_id": 7, "message": "A test event from the Leucine Shop: your endpoint answers."},
 }
 

@@ -10,6 +10,10 @@ from sqlalchemy import select, update
 
 from shop import ordering, sales
 from shop.accounts.models import Customer, MemberRole
+from shop.invoicing import documents as invoice_documents
+from shop.invoicing import views as invoice_views
+from shop.invoicing.models import DocumentKind
+from shop.invoicing.pdf import invoice_pdf
 from shop.ordering import acknowledgement, approvals, changes
 from shop.ordering import documents as order_documents
 from shop.ordering.models import NoticeKind, Order, OrderNotice, OrderStatus
@@ -239,6 +243,23 @@ def _quote_mail(subject: str, template: str) -> Callable[[Customer, OutboxEvent]
     return send
 
 
+def _invoice_issued(customer: Customer, outbox_event: OutboxEvent) -> None:
+    """The invoice (or credit note) with its Factur-X PDF attached, made now and kept with the message (a retry sends
+    the same file): to the member who placed the order and the company's admins. What was due is told as the event
+    says it was at issue (a payment or credit note may have come since)."""
+    try:
+        document = invoice_views.get_document(outbox_event.subject, customer.company_id)
+    except NotFound:
+        return
+    credit_note = document.kind == DocumentKind.CREDIT_NOTE
+    filename = f"{document.number}.pdf"
+    pdf = mail.Attachment(filename, "application/pdf", invoice_pdf(document, invoice_documents.seller()))
+    subject = f"{'Credit note' if credit_note else 'Invoice'} {document.number} for order {document.order_number}"
+    recipients = sorted({customer.email, *addresses(customer.company_id, (MemberRole.ADMIN,))})
+    mail.send(recipients, subject, "invoice_issued", attachments=[pdf], document=document, credit_note=credit_note,
+              filename=filename, due=Decimal(json.loads(outbox_event.data)["amount_due"]))
+
+
 _SENDERS: dict[str, Callable[[Customer, OutboxEvent], None]] = {
     "order.approved": _order_approved,
     "order.placed": _order_placed,
@@ -252,4 +273,5 @@ _SENDERS: dict[str, Callable[[Customer, OutboxEvent], None]] = {
     "complaint.updated": _complaint_updated,
     "quote.answered": _quote_mail("Quote {number} answered", "quote_answered"),
     "quote.expired": _quote_mail("Quote {number} expired", "quote_expired"),
+    "invoice.issued": _invoice_issued,
 }

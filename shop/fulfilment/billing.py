@@ -11,7 +11,7 @@ from decimal import Decimal
 from shop.accounts.models import PREPAID, StaffUser
 from shop.invoicing.issuing import InvoiceFacts, LineFacts, Party, issue_invoice
 from shop.invoicing.models import Invoice, Payment, VatRule
-from shop.invoicing.payments import OrderDue, PaymentInput, due_on_order, paid_for_order, record_order_payment
+from shop.invoicing.payments import OrderDue, PaymentInput, due_on_order, record_order_payment
 from shop.ordering.models import Order, OrderLine, Shipment
 from shop.ordering.queries import get_order
 from shop.platform.errors import OrderNotPaid
@@ -79,12 +79,9 @@ def record_payment(number: str, given: PaymentInput, staff: StaffUser | None = N
     """Record money paid against an order (the order's number in any case), under the order's lock: two payments at
     once never pay more than its total. InvalidInput by field, nothing written, as invoicing.payments says."""
     order = get_order(number, lock=True)
-    return record_order_payment(order_due(order), given, today(), staff.id if staff else None)
-
-
-def amount_paid(order: Order) -> Decimal:
-    """Everything paid for the order: its payments, ahead or against its invoices."""
-    return paid_for_order(order.id)
+    payment = record_order_payment(order_due(order), given, today(), staff.id if staff else None)
+    db.session.expire(order, ["payments"])
+    return payment
 
 
 def unpaid_before_shipping(order: Order) -> Decimal:

@@ -12,16 +12,20 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import column, func, select, table
 
 from shop.invoicing.models import DocumentKind, Invoice, InvoiceLine, Payment, VatRule
 from shop.invoicing.money import line_net, totals
 from shop.invoicing.numbers import CREDIT_NOTE, INVOICE, format_number, next_serial, parse_number
+from shop.invoicing.views import InvoiceSchema
+from shop.platform import outbox
 from shop.platform.errors import InvalidInput, NotFound
 from shop.platform.extensions import db
 from shop.platform.wording import money
 
 PREPAID = "prepaid"
+# Who placed an order, read by table name: ordering sits above invoicing and imports it, not the other way round.
+_ORDER = table("order", column("id"), column("customer_id"))
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,7 @@ def issue_invoice(facts: InvoiceFacts, lines: Sequence[LineFacts], on: date) -> 
     invoice.amount_paid = min(unapplied_payments(facts.order_id), invoice.gross)
     db.session.add(invoice)
     db.session.flush()
+    _announce(invoice)
     return invoice
 
 
@@ -144,6 +149,7 @@ def issue_credit_note(invoice_number: str, lines: Mapping[int, object] | None, o
     invoice.amount_credited += note.gross
     db.session.add(note)
     db.session.flush()
+    _announce(note)
     return note
 
 
@@ -151,6 +157,14 @@ def issue_credit_note(invoice_number: str, lines: Mapping[int, object] | None, o
 _COPIED = ("company_id", "order_id", "order_number", "shipment_id", "shipment_number", "payment_terms", "currency",
            "buyer_reference", "buyer_name", "buyer_vat_id", "buyer_line1", "buyer_line2", "buyer_city",
            "buyer_postal_code", "buyer_country", "ship_country", "vat_rule", "vat_rate")
+
+
+def _announce(document: Invoice) -> None:
+    """invoice.issued (an invoice or a credit note, `kind` says which): to the company through the member who
+    placed the order, as its order events go, with the document as the API shows it once the issue commits."""
+    orderer = db.session.scalar(select(_ORDER.c.customer_id).where(_ORDER.c.id == document.order_id))
+    outbox.announce(outbox.Event("invoice.issued", lambda: InvoiceSchema().dump(document), orderer,
+                                 document.number))
 
 
 def _numbered(series: str, on: date) -> dict[str, object]:

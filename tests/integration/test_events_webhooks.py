@@ -292,9 +292,10 @@ def test_each_status_change_is_an_event_with_the_order_as_committed(api, stocked
     db.session.rollback()  # not delivered after all: no event
 
     events = db.session.scalars(select(OutboxEvent).order_by(OutboxEvent.id)).all()
-    assert [(e.type, e.subject) for e in events] == [("order.placed", number), ("order.confirmed", number),
-                                                     ("order.shipped", number)]
-    shipped = json.loads(events[-1].data)
+    assert [(e.type, e.subject) for e in events][:3] == [("order.placed", number), ("order.confirmed", number),
+                                                         ("order.shipped", number)]
+    assert [e.type for e in events[3:]] == ["invoice.issued"]  # the shipment's invoice
+    shipped = json.loads(events[2].data)
     assert shipped == {**api.get(f"/api/v1/orders/{number}").get_json(), "shipment": f"{number}-S1"}
     assert shipped["status"] == "shipped" and shipped["carrier"] == "DHL Freight"
     assert shipped["tracking_reference"] == "1Z999"
