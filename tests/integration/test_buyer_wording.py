@@ -154,6 +154,6 @@ def test_checkout_says_before_placing_that_a_buyers_order_above_the_threshold_wa
     assert "wait for approval" not in text_of(client.get("/checkout").text)  # 1,950.00 is not above 2,000.00
     client.post("/cart/add", data={"sku": DRUM, "quantity": "1"})
     page = text_of(client.get("/checkout").text)
-    assert ("This order will wait for approval: its total, 3,900.00 EUR, is above your company's approval "
+    assert ("This order will wait for approval: its value, 3,900.00 EUR before VAT, is above your company's approval "
             "threshold of 2,000.00 EUR.") in page
     assert page.index("wait for approval") < page.index("Place order")
