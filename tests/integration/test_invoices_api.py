@@ -12,6 +12,7 @@ import pikepdf
 import pytest
 from sqlalchemy import select
 
+from shop.accounts import companies
 from shop.platform.extensions import db
 from shop.platform.outbox import OutboxEvent
 from tests.support.api import assert_problem
@@ -146,3 +147,13 @@ def test_the_order_list_reads_invoices_and_payments_in_the_same_statements_for_o
         orders = api.get("/api/v1/orders").get_json()["items"]
     assert [o["amount_paid"] for o in orders] == ["5.00"] * 4 and all(len(o["invoices"]) == 1 for o in orders)
     assert len(many) <= len(one), (one, many)  # the first also notes when the key was last used
+
+
+def test_an_order_awaiting_approval_or_cancelled_has_no_proforma(rival, stocked):
+    companies.set_terms(rival.customer.company, "prepaid", "", "100")  # rival pays ahead; big orders wait
+    db.session.commit()
+    waiting = rival.order().get_json()
+    assert (waiting["status"], waiting["proforma_url"]) == ("awaiting_approval", None)
+    assert_problem(rival.get(f"/api/v1/orders/{waiting['number']}/proforma.pdf"), 404, "not-found")
+    cancelled = rival.post(f"/api/v1/orders/{waiting['number']}/cancel").get_json()
+    assert (cancelled["status"], cancelled["proforma_url"]) == ("cancelled", None)
