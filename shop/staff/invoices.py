@@ -1,15 +1,14 @@
 """Finance pages: invoices and credit notes (filter by company, status, overdue), one invoice with its PDF, its
 payments and credit notes, recording a payment, issuing a credit note, the ageing summary and a company's
-statement; prepaid orders awaiting payment and a payment against an order. Finance staff and admins only."""
+statement; the prepaid orders awaiting payment (recorded on the order's page). Finance staff and admins only."""
 from __future__ import annotations
 
 from io import BytesIO
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 
-from shop import ordering
 from shop.accounts.models import Company, StaffRole
-from shop.fulfilment import billing, prepaid
+from shop.fulfilment import prepaid
 from shop.invoicing import ageing, documents, issuing, payments, statement, views
 from shop.invoicing.models import Invoice
 from shop.platform.errors import InvalidInput, NotFound
@@ -153,38 +152,3 @@ def _typed_quantities() -> dict[int, object]:
 def orders_awaiting_payment():
     """Prepaid orders still open and not paid in full, oldest first: each waits for finance before it ships."""
     return render_template("staff/awaiting_payment.html", orders=prepaid.awaiting_payment())
-
-
-def render_order_payment(number: str, form: PaymentForm | None = None, status: int = 200):
-    order = or_404(ordering.get_order, number)
-    return render_template("staff/order_payment.html", order=order, unpaid=billing.unpaid_before_shipping(order),
-                           form=form or PaymentForm(formdata=None, paid_on=views.today())), status
-
-
-@bp.get("/orders/<number>/payment")
-@role_required(StaffRole.FINANCE)
-def order_payment(number: str):
-    """Record money paid ahead against a prepaid order (the invoice issued at shipping takes it)."""
-    return render_order_payment(number)
-
-
-@bp.post("/orders/<number>/payment")
-@role_required(StaffRole.FINANCE)
-def record_order_payment(number: str):
-    """Record a payment against the order; bad input is shown beside its field and nothing is recorded."""
-    form = PaymentForm()
-    if not form.validate_on_submit():
-        return render_order_payment(number, form, 422)
-    given = payments.PaymentInput(form.amount.data, form.paid_on.data, form.reference.data or "")
-    try:
-        payment = run_in_transaction(billing.record_payment, number, given, current_staff())
-    except InvalidInput as refused:
-        db.session.rollback()
-        for message in show_errors(form, refused.errors):
-            flash(message, "error")
-        return render_order_payment(number, form, 422)
-    except NotFound as missing:
-        abort(404, description=missing.message)
-    order = or_404(ordering.get_order, number)
-    flash(f"Payment of {money(payment.amount, order.currency)} recorded against order {order.number}.", "success")
-    return redirect(url_for("staff.order_payment", number=order.number))

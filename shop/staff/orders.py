@@ -9,6 +9,8 @@ from wtforms.fields.choices import SelectChoice
 from shop import fulfilment, ordering
 from shop.accounts.models import StaffRole
 from shop.fulfilment import billing
+from shop.invoicing.models import Payment
+from shop.invoicing.payments import PaymentInput
 from shop.ordering import documents as order_documents
 from shop.ordering import packing, shortages
 from shop.ordering.cancellation import preview_cancellation
@@ -17,7 +19,7 @@ from shop.ordering.packing import SlipLot
 from shop.ordering.views import shipment_lines
 from shop.platform.errors import DomainError, InvalidInput, NotFound
 from shop.platform.tx import run_in_transaction
-from shop.platform.wording import units
+from shop.platform.wording import money, units
 from shop.quality import recall
 from shop.quality import trace as tracing
 from shop.reporting import reports
@@ -29,6 +31,7 @@ from shop.staff.forms import (
     CancelForm,
     HandAllocationForm,
     OrderFilterForm,
+    PaymentForm,
     ShipForm,
     posted_ship_form,
     ship_form,
@@ -53,7 +56,7 @@ def _load_order(number: str):
     return or_404(ordering.get_order, number, with_products=True)
 
 
-def _render_order(number: str, *, ship=None, cancel=None, attention=None, hand=None, status=200):
+def _render_order(number: str, *, ship=None, cancel=None, attention=None, hand=None, payment=None, status=200):
     order = _load_order(number)
     short = shortages.missing_now(order)
     lots = shortages.hand_lots(order) if short else {}
@@ -75,13 +78,16 @@ def _render_order(number: str, *, ship=None, cancel=None, attention=None, hand=N
                            action=ActionForm(formdata=None), OrderStatus=OrderStatus,
                            recalled=shortages.recalled(order) if order.needs_attention else "",
                            unpaid=billing.unpaid_before_shipping(order),
+                           payment=payment or PaymentForm(formdata=None, paid_on=billing.today()),
+                           may_record_payment=current_staff().has_role(StaffRole.FINANCE),
                            documents=order_documents.recorded(order)), status
 
 
 @bp.get("/orders/<number>")
-@role_required(StaffRole.FULFILMENT)
+@role_required(StaffRole.FULFILMENT, StaffRole.FINANCE)
 def order(number: str):
-    """One order: customer, lines with their lots, status history, and what can be done next."""
+    """One order: customer, lines with their lots, status history, and what can be done next (finance: record what
+    a prepaid order's buyer paid)."""
     return _render_order(number)
 
 
@@ -118,6 +124,8 @@ def _form_kw(form) -> dict:
         return {"cancel": form}
     if isinstance(form, AttentionForm):
         return {"attention": form}
+    if isinstance(form, PaymentForm):
+        return {"payment": form}
     return {}
 
 
@@ -125,6 +133,24 @@ def _form_kw(form) -> dict:
 @role_required(StaffRole.FULFILMENT)
 def confirm(number: str):
     return _act(number, lambda: ordering.confirm_order(number, staff=current_staff()), "Order {number} confirmed.")
+
+
+@bp.post("/orders/<number>/payments")
+@role_required(StaffRole.FINANCE)
+def record_order_payment(number: str):
+    """Record money paid ahead against the order (a prepaid order ships once paid in full); an amount that is not
+    plain ("1,500"), negative or more than is still to pay is shown beside its field, and nothing is recorded."""
+    form = PaymentForm()
+
+    def work() -> Payment:
+        given = PaymentInput(form.amount.data, form.paid_on.data, form.reference.data or "")
+        return billing.record_payment(number, given, current_staff())
+
+    def done(payment: Payment) -> str:
+        order = ordering.get_order(number)
+        return f"Payment of {money(payment.amount, order.currency)} recorded against order {order.number}."
+
+    return _act(number, work, done, form)
 
 
 @bp.post("/orders/<number>/ship")

@@ -19,6 +19,7 @@ from shop.platform.extensions import db
 from tests.support.billing import pay_in_full
 from tests.support.factories import make_lot
 from tests.support.staff import place, sign_in, text_of
+from tests.support.storefront import field_error
 
 pytestmark = pytest.mark.usefixtures("staff_clients")
 DRUM = "LEU-USP-25KG"
@@ -108,3 +109,23 @@ def test_a_refused_shipment_issues_no_invoice_and_takes_no_number(confirmed):
     db.session.commit()
     assert [i.number for i in _invoices()] == [f"INV-{billing.today().year}-000001"]
     assert db.session.scalar(select(func.count(Invoice.id))) == 1
+
+
+def test_finance_records_the_payment_on_the_order_page_and_a_wrong_amount_changes_nothing(confirmed, client):
+    sign_in(client, "finance")
+    url = f"/staff/orders/{confirmed.number}/payments"
+    for typed, said in (("1,500", "no thousands separator"), ("-5", "positive amount"),
+                        (f"{confirmed.total + 1}", "more than the")):
+        refused = client.post(url, data={"amount": typed, "paid_on": billing.today().isoformat()})
+        assert refused.status_code == 422 and said in (field_error(refused.text, "amount") or ""), typed
+    assert ordering.get_order(confirmed.number).amount_paid == 0
+    part = f"{confirmed.total - 100:.2f}"
+    page = client.post(url, data={"amount": part, "paid_on": billing.today().isoformat(), "reference": "SEPA 7"},
+                       follow_redirects=True)
+    assert f"Payment of {confirmed.total - 100:,.2f} EUR recorded against order {confirmed.number}." in page.text
+    assert "100.00 EUR of its" in text_of(page.text)  # what is still to pay before it may ship
+    client.post(url, data={"amount": "100.00", "paid_on": billing.today().isoformat()})
+    db.session.expire_all()
+    assert ordering.get_order(confirmed.number).amount_paid == confirmed.total
+    sign_in(client, "fulfilment")
+    assert f"Next shipment: {confirmed.number}-S1" in text_of(client.get(f"/staff/orders/{confirmed.number}").text)
