@@ -9,19 +9,15 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from shop import ordering
 from shop.accounts import companies
 from shop.accounts import people as accounts
 from shop.invoicing.models import EXEMPTION_NOTES, DocumentKind, Invoice, Payment, VatRule
-from shop.invoicing.money import cents
 from shop.invoicing.vat import decide
 from shop.ordering.exposure import open_exposure
 from shop.ordering.models import Order
-from shop.ordering.totals import order_totals
 from shop.platform.config import ConfigError
 from shop.platform.extensions import db
 from tests.conftest import PG_URL
@@ -102,17 +98,6 @@ def test_an_order_bears_the_vat_of_its_rule(api, stocked, country, vat_id, rule,
     assert (order["subtotal"], order["vat_rule"], order["vat"], order["total"]) == ("3900.00", rule, vat, total)
     assert order["vat_rate"] == ("19.00" if vat != "0.00" else "0.00")
     assert api.get(f"/api/v1/orders/{order['number']}").get_json() == order
-
-
-@settings(max_examples=200, deadline=None)
-@given(nets=st.lists(st.decimals("0.00", "99999.99", places=2), min_size=1, max_size=8),
-       rate=st.decimals("0.00", "27.00", places=2))
-def test_order_totals_add_up_with_vat_rounded_once_on_the_sum(nets, rate):
-    money = order_totals(nets, rate)
-    assert money.net == sum(nets)
-    assert money.vat == cents(rate * sum(nets) / 100)
-    assert money.gross == money.net + money.vat
-    assert all(isinstance(amount, Decimal) for amount in (money.net, money.vat, money.gross))
 
 
 # --- The credit limit -----------------------------------------------------------------------------------------
