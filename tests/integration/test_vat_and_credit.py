@@ -22,7 +22,7 @@ from shop.platform.config import ConfigError
 from shop.platform.extensions import db
 from tests.conftest import PG_URL
 from tests.support.api import ADDRESS, ApiClient, assert_problem, available, order_count
-from tests.support.factories import make_customer, make_lot, make_member, make_product
+from tests.support.factories import make_customer, make_lot, make_member, make_product, make_staff
 from tests.support.sql import count_statements
 from tests.support.staff import sign_in as staff_sign_in
 from tests.support.staff import text_of
@@ -199,6 +199,23 @@ def test_approval_checks_the_credit_again(api, stocked, approvals):
     companies.set_terms(api.customer.company, "net_30", "5000", "1000")
     db.session.commit()
     assert approver.post(f"/api/v1/orders/{waiting['number']}/approve", json={}).status_code == 200
+
+
+def test_a_quote_accepted_beyond_the_credit_is_refused_and_stays_open(api, stocked):
+    """A quote turned into an order is held to the credit limit as any order; its VAT is charged as any order's."""
+    from tests.integration.test_quotes_api import sales_answer
+
+    _on_credit(api, "5000")
+    number = api.post("/api/v1/quotes", json={"lines": [{"sku": DRUM, "quantity": 3}]}).get_json()["number"]
+    sales_answer(make_staff("sales"), number, ["1800.00"])  # 5,400.00, 6,426.00 with VAT
+    accept = {"shipping_address": ADDRESS, "purchase_order": "PO-Q"}
+    refused = api.post(f"/api/v1/quotes/{number}/accept", json=accept, key="accept-1")
+    assert assert_problem(refused, 409, "credit-limit-exceeded")["available_credit"] == "5000.00"
+    assert order_count() == 0 and api.get(f"/api/v1/quotes/{number}").get_json()["status"] == "answered"
+    _on_credit(api, "7000")
+    placed = api.post(f"/api/v1/quotes/{number}/accept", json=accept, key="accept-2")
+    assert placed.status_code == 201, placed.get_json()
+    assert (placed.get_json()["subtotal"], placed.get_json()["total"]) == ("5400.00", "6426.00")
 
 
 # --- Atomic: the last room goes to one order ----------------------------------------------------------------
