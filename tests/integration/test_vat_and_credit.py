@@ -327,3 +327,15 @@ def test_an_exempt_order_shows_its_note_on_the_order_page_and_to_staff(app, clie
     staff_page = text_of(staff.get(f"/staff/orders/{order.number}").text)
     assert "VAT 0.00 % 0.00 EUR (intra community: Intra-community supply" in staff_page
     assert "Payment terms Prepaid" in staff_page
+
+
+def test_staff_see_a_companys_exposure_and_available_credit(app, product, customer):
+    make_lot(product, "L-1", {DRUM: 10})
+    companies.set_terms(customer.company, "net_30", "10000")
+    db.session.commit()
+    ordering.place_order(customer, [{"sku": DRUM, "quantity": 2}], ADDRESS)
+    db.session.commit()
+    staff = app.test_client()
+    staff_sign_in(staff, "admin")
+    page = text_of(staff.get(f"/staff/companies/{customer.company_id}").text)
+    assert "Open exposure 4,641.00 EUR · available credit 5,359.00 EUR of 10,000.00 EUR" in page
