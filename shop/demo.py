@@ -3,7 +3,7 @@ documents (an SDS, a specification sheet and certificates per grade, as real PDF
 history of invoices in every ageing bucket, a partial payment and a credit note."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from reportlab.lib import colors
@@ -24,6 +24,7 @@ from shop.inventory import lots as inventory
 from shop.inventory.models import Batch, DateKind
 from shop.invoicing import issuing, payments
 from shop.invoicing.models import Invoice
+from shop.ordering.models import Order, OrderStatus
 from shop.platform import pdf
 from shop.platform.database import utcnow
 from shop.platform.extensions import db
@@ -272,14 +273,29 @@ def _seed_invoices(today: date) -> int:
         order = ordering.place_order(buyer, [{"sku": "LEU-FEED-25KG", "quantity": drums}], DEMO_NET_ADDRESS,
                                      purchase_order)
         ordering.confirm_order(order.number)
-        fulfilment.ship_order(order.number, f"JJD00990{days_ago:04d}", carrier="DHL Freight",
-                              on=today - timedelta(days=days_ago))
+        shipped_on = today - timedelta(days=days_ago)
+        shipped = fulfilment.ship_order(order.number, f"JJD00990{days_ago:04d}", carrier="DHL Freight", on=shipped_on)
+        _dated_history(shipped, shipped_on)
         invoices.append(db.session.scalar(select(Invoice).where(Invoice.order_id == order.id)))
     oldest, older = invoices[0], invoices[2]
     payments.record_invoice_payment(oldest.number, payments.PaymentInput(
         str((oldest.gross / 2).quantize(D("0.01"))), today - timedelta(days=100), "HFM payment run 2026-08"), today)
     issuing.issue_credit_note(older.number, {1: 1}, today - timedelta(days=60))
     return len(invoices)
+
+
+# How long before it shipped each step of a demo order's history happened.
+_DAYS_BEFORE_SHIPPING = {OrderStatus.PENDING: 3, OrderStatus.CONFIRMED: 2, OrderStatus.SHIPPED: 0}
+
+
+def _dated_history(order: Order, shipped_on: date) -> None:
+    """Date a demo order's history as it would have happened: placed three days before it shipped, confirmed two
+    (placing and confirming write the present time; only the shipment and its invoice take a day)."""
+    noon = datetime.combine(shipped_on, time(12), UTC)
+    for change in order.history:
+        change.at = noon - timedelta(days=_DAYS_BEFORE_SHIPPING.get(change.to_status, 0))
+    order.placed_at = noon - timedelta(days=_DAYS_BEFORE_SHIPPING[OrderStatus.PENDING])
+    order.updated_at = noon
 
 
 def _seed_documents(today: date) -> int:

@@ -8,7 +8,6 @@ from flask.views import MethodView
 from marshmallow import RAISE
 
 from shop import fulfilment, ordering
-from shop.accounts.models import PREPAID
 from shop.api import idempotency
 from shop.api.auth import current_customer
 from shop.api.blueprints import ApiBlueprint
@@ -25,6 +24,7 @@ from shop.api.schemas import (
 )
 from shop.fulfilment import proforma
 from shop.ordering import approvals
+from shop.ordering.views import has_proforma
 from shop.platform import metrics
 from shop.platform.database import utcnow
 from shop.platform.errors import DomainError, NotFound
@@ -184,11 +184,12 @@ class OrderProforma(MethodView):
         """Get the pro-forma invoice of one of your prepaid orders
 
         A PDF, not a tax invoice (it has no number of the invoice series): pay it, and the order ships. An order
-        on net terms has none (404), and neither has another company's order.
+        on net terms, one awaiting approval or cancelled has none (404), and neither has another company's order.
         """
         order = ordering.get_order(number, current_customer().company_id, with_products=True)
-        if order.payment_terms != PREPAID:
-            raise NotFound(f"Order {order.number} is on {order.payment_terms} terms: it has no pro-forma invoice.")
+        if not has_proforma(order):
+            raise NotFound(f"Order {order.number} has no pro-forma invoice: it is on {order.payment_terms} terms, "
+                           "awaits approval or was cancelled.")
         return file_response(proforma.proforma_pdf_of(order), "application/pdf", f"{order.number}-proforma.pdf")
 
 

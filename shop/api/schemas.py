@@ -489,14 +489,21 @@ OrderPageSchema = _page_schema(OrderSchema, "OrderPage")
 class CompanySchema(OutSchema):
     name = fields.String(required=True, metadata={"description": "The company's legal name."})
     vat_id = fields.String(required=True, metadata={"description": "The VAT ID, compact (`DE136695976`); '' if none."})
-    payment_terms = fields.String(required=True, metadata={"description": "`prepaid` or `net_<days>`."})
-    credit_limit = DecimalString(places=2, allow_none=True, required=True)
+    payment_terms = fields.String(required=True, metadata={
+        "description": "`prepaid` (the default) or `net_<days>` (`net_30`): new orders are placed on these terms."})
+    credit_limit = DecimalString(places=2, allow_none=True, required=True, metadata={
+        "description": "On net terms, orders whose `total` (VAT included) would take the open exposure above this "
+                       "are refused (409 `credit-limit-exceeded`); null: no limit."})
     approval_threshold = DecimalString(places=2, allow_none=True, required=True, metadata={
-        "description": "Orders by a buyer whose total is above this wait for an approver; null: none wait."})
+        "description": "Orders by a buyer whose value before VAT (`subtotal`) is above this wait for an approver; "
+                       "null: none wait."})
     open_exposure = DecimalString(places=2, required=True, metadata={
-        "description": "The total of the company's orders neither cancelled nor yet invoiced."})
+        "description": "What the company owes or will owe: the gross totals of its orders neither cancelled nor "
+                       "fully invoiced (their uninvoiced part) plus what is still due on its invoices. Payments "
+                       "and credit notes lower it."})
     available_credit = DecimalString(places=2, allow_none=True, required=True, metadata={
-        "description": "Credit limit minus open exposure; null without a limit."})
+        "description": "Credit limit minus open exposure (below zero when a limit was lowered under it); null "
+                       "without a limit."})
 
 
 class CancelInSchema(Schema):

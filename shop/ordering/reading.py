@@ -32,6 +32,7 @@ from shop.catalog.price_lists import applies_on
 from shop.inventory.availability import sellable_lot_condition
 from shop.inventory.models import Batch, Stock
 from shop.invoicing import vat
+from shop.invoicing.money import cents
 from shop.ordering import idempotency
 from shop.ordering.exposure import exposure_of
 from shop.ordering.planner import StockLot
@@ -77,15 +78,16 @@ def read_pack_sizes(conn: Connection, quantities: dict[str, int], expires_after:
     company's contract list that applies on `day`), with its sellable lots that expire after `expires_after`;
     unknown SKUs are absent. With `lock` the candidate stock rows are locked first, in primary-key order (a
     try that lost the race twice)."""
-    return read_order(conn, quantities, expires_after, company_id, day, lock=lock)[0]
+    return read_order(conn, quantities, expires_after, company_id, day, lock=lock, seller_country="")[0]
 
 
 def read_order(conn: Connection, quantities: dict[str, int], expires_after: date, company_id: int, day: date, *,
-               lock: bool = False, key: idempotency.Key | None = None, seller_country: str = "DE"
+               seller_country: str, lock: bool = False, key: idempotency.Key | None = None
                ) -> tuple[dict[str, PackSize], Buyer, Row | None]:
     """`read_pack_sizes`, the ordering company (`Buyer`) and with a `key` in the same statement its idempotency
     record (taking its lock: see idempotency.lookup): the pack sizes, the buyer (its defaults when no SKU is
-    known) and the key's row of `lookup`'s columns (None without a key)."""
+    known; its VAT facts for `seller_country`, the seller's) and the key's row of `lookup`'s columns (None
+    without a key)."""
     if not quantities:
         return {}, Buyer(), (conn.execute(idempotency.lookup(idempotency.lock_kind(conn, key)),
                                           idempotency.lookup_params(key)).one() if key is not None else None)
@@ -121,7 +123,7 @@ def read_order(conn: Connection, quantities: dict[str, int], expires_after: date
 
 def _buyer(row: Row) -> Buyer:
     return Buyer(row.approval_threshold, row.payment_terms, row.vat_id, row.credit_limit,
-                 Decimal(row.exposure).quantize(Decimal("0.01")) if row.exposure is not None else None, row.version,
+                 cents(Decimal(row.exposure)) if row.exposure is not None else None, row.version,
                  vat.facts_of(row))
 
 
@@ -130,11 +132,12 @@ def _statement(skus: int, key_lock: str | None = None, versioned: bool = False):
     """The SELECT for `skus` SKUs (bind parameters sku_<i>, qty_<i>, expires_after, company_id, day): each
     variant with its list price, break price and contract tier for the quantity, the company's terms (its open
     exposure only when it has a credit limit, and with `versioned` its row's version), whether the company has a
-    specification of its product (an EXISTS: an order of a company without one costs no statement more) and,
-    outer-joined, its sellable stock rows with units left, earliest expiry
-    first. A pack size is sold while both it and its product are. With `key_lock` ("try", "wait" or "none":
-    idempotency.lookup's lock) every row leads with the idempotency key's columns, and a request of no known SKU
-    still answers one row. Built once per shape: composing it cost more than running it."""
+    specification of its product (an EXISTS: an order of a company without one costs no statement more), the
+    seller's VAT rate and the EU's members (invoicing.vat.facts_columns) and, outer-joined, its sellable stock
+    rows with units left, earliest expiry first. A pack size is sold while both it and its product are. With
+    `key_lock` ("try", "wait" or "none": idempotency.lookup's lock) every row leads with the idempotency key's
+    columns, and a request of no known SKU still answers one row. Built once per shape: composing it cost more
+    than running it."""
     variants, products, breaks, stock, batches, companies = (
         model.__table__ for model in (Variant, Product, PriceBreak, Stock, Batch, Company))
     sku_params = [bindparam(f"sku_{i}", type_=variants.c.sku.type) for i in range(skus)]

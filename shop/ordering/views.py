@@ -219,10 +219,16 @@ class OrderSchema(OutSchema):
 
 def _billing(order: Order | PlacedOrder) -> dict[str, Any]:
     """What invoicing adds to an order: its documents' numbers, what was paid, and a prepaid order's pro-forma."""
-    proforma = (absolute_url("orders.OrderProforma", number=order.number)
-                if order.payment_terms == PREPAID else None)
+    proforma = absolute_url("orders.OrderProforma", number=order.number) if has_proforma(order) else None
     return {"invoices": [invoice.number for invoice in order.invoices], "amount_paid": order.amount_paid,
             "proforma_url": proforma}
+
+
+def has_proforma(order: Order | PlacedOrder) -> bool:
+    """A prepaid order has a pro-forma invoice once it is placed (approved, where it needed approval), unless it
+    was cancelled: what the buyer pays before it ships."""
+    return order.payment_terms == PREPAID and order.status not in (OrderStatus.AWAITING_APPROVAL,
+                                                                   OrderStatus.CANCELLED)
 
 
 def _status_times(order: Order | PlacedOrder) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from shop.accounts import companies
 from shop.accounts.models import StaffRole
 from shop.catalog import price_lists
+from shop.ordering import exposure
 from shop.platform.confirmation import confirmed, to_confirm
 from shop.platform.errors import InvalidInput, NotFound
 from shop.platform.tx import run_in_transaction
@@ -51,7 +52,8 @@ def _render(company, terms=None, new_list=None, status: int = 200):
                            new_list=new_list or PriceListForm(formdata=None),
                            members=companies.members(company.id), lists=price_lists.lists_of(company.id),
                            replace_form=ReplacePriceListForm(formdata=None),
-                           specifications=specifications.company_specifications(company.id)), status
+                           specifications=specifications.company_specifications(company.id),
+                           credit=exposure.company_view(company.id)), status
 
 
 @bp.route("/companies/<id:company_id>", methods=["GET", "POST"])

@@ -30,7 +30,7 @@ from shop.events.types import EVENT_TYPES
 from shop.fulfilment.picking import Held, LineHolding, shippable
 from shop.inventory.models import DateKind, MovementKind
 from shop.ordering.models import OrderStatus
-from shop.platform.bounds import INT_MAX, MAX_DATE, MIN_DATE, is_plain_date
+from shop.platform.bounds import INT_MAX, MAX_DATE, MIN_DATE, is_plain_date, is_row_id
 
 
 def plain_date(form: FlaskForm, field: DateField) -> None:
@@ -382,7 +382,7 @@ class DocumentForm(FlaskForm):
 
 class InvoiceFilterForm(FilterForm):
     company = SelectField("Company", choices=[SelectChoice("", "Any company")], validate_choice=False,
-                          validators=[Optional()])
+                          validators=[Optional()], filters=[_trimmed])
     status = SelectField("Status", choices=[SelectChoice("", "Any status"), SelectChoice("open", "Open"),
                                             SelectChoice("paid", "Paid"), SelectChoice("credited", "Credited")],
                          validators=[Optional()])
@@ -390,7 +390,7 @@ class InvoiceFilterForm(FilterForm):
     submit = SubmitField("Filter invoices")
 
     def validate_company(self, field: SelectField) -> None:
-        if field.data and not str(field.data).isdigit():
+        if field.data and not (field.data.isdigit() and field.data.isascii() and is_row_id(int(field.data))):
             raise ValidationError("Choose a company from the list.")
 
 

@@ -1,6 +1,6 @@
 """Finance pages: invoices and credit notes (filter by company, status, overdue), one invoice with its PDF, its
 payments and credit notes, recording a payment, issuing a credit note, the ageing summary and a company's
-statement. Finance staff and admins only."""
+statement; the prepaid orders awaiting payment (recorded on the order's page). Finance staff and admins only."""
 from __future__ import annotations
 
 from io import BytesIO
@@ -8,6 +8,7 @@ from io import BytesIO
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 
 from shop.accounts.models import Company, StaffRole
+from shop.fulfilment import prepaid
 from shop.invoicing import ageing, documents, issuing, payments, statement, views
 from shop.invoicing.models import Invoice
 from shop.platform.errors import InvalidInput, NotFound
@@ -79,7 +80,7 @@ def ageing_summary():
         200 if summary else 400
 
 
-@bp.get("/companies/<int:company_id>/statement")
+@bp.get("/companies/<id:company_id>/statement")
 @role_required(StaffRole.FINANCE)
 def company_statement(company_id: int):
     """A company's invoices, credit notes and payments in date order, with the running balance."""
@@ -144,3 +145,10 @@ def _typed_quantities() -> dict[int, object]:
             text = value.strip()
             typed[int(position)] = int(text) if text.isdigit() and text.isascii() else text
     return typed
+
+
+@bp.get("/payments/orders")
+@role_required(StaffRole.FINANCE)
+def orders_awaiting_payment():
+    """Prepaid orders still open and not paid in full, oldest first: each waits for finance before it ships."""
+    return render_template("staff/awaiting_payment.html", orders=prepaid.awaiting_payment())

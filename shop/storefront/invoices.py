@@ -7,9 +7,9 @@ from io import BytesIO
 from flask import abort, render_template, request, send_file
 
 from shop import ordering
-from shop.accounts.models import PREPAID
 from shop.fulfilment import proforma
 from shop.invoicing import documents, views
+from shop.ordering.views import has_proforma
 from shop.platform.errors import NotFound
 from shop.platform.pagination import decode_cursor, encode_cursor
 from shop.storefront import bp
@@ -56,7 +56,8 @@ def order_proforma(number: str):
         order = ordering.get_order(number, current_customer().company_id, with_products=True)
     except NotFound:
         abort(404, description=f"You have no order {number}.")
-    if order.payment_terms != PREPAID:
-        abort(404, description=f"Order {order.number} is on {order.payment_terms} terms: it has no pro-forma.")
+    if not has_proforma(order):
+        abort(404, description=f"Order {order.number} has no pro-forma: it is on {order.payment_terms} terms, awaits "
+                               "approval or was cancelled.")
     return send_file(BytesIO(proforma.proforma_pdf_of(order)), mimetype="application/pdf", as_attachment=True,
                      download_name=f"{order.number}-proforma.pdf")

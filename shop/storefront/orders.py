@@ -10,7 +10,7 @@ from shop.ordering import documents as order_documents
 from shop.ordering import shortages
 from shop.ordering.cancellation import preview_cancellation
 from shop.ordering.models import Order, OrderStatus
-from shop.ordering.views import shipment_lines
+from shop.ordering.views import has_proforma, shipment_lines
 from shop.platform.bounds import is_plain_date, is_row_id
 from shop.platform.errors import IllegalTransition, NotFound
 from shop.platform.tx import run_in_transaction
@@ -63,7 +63,7 @@ def _render_order(number: str, *, confirmation: bool):
                            backordered=sum(line.backordered_quantity for line in order.lines)
                            if order.status in shortages.OPEN_STATUSES else 0,
                            documents=order_documents.recorded(order), shipment_lines=shipment_lines,
-                           to_come=fulfilment.to_come(order))
+                           to_come=fulfilment.to_come(order), has_proforma=has_proforma(order))
 
 
 @bp.get("/orders/<number>")

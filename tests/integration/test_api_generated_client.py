@@ -272,7 +272,7 @@ def test_every_operation_runs_through_the_generated_client(generated, live_serve
                 lambda m: m.sync_detailed(number=invoice.number, client=buyer), None)
     assert pdf.payload.read().startswith(b"%PDF-")
     proforma = drive("getOrderProforma", "orders.get_order_proforma", 200,
-                     lambda m: m.sync_detailed(number=placed.number, client=buyer), None)
+                     lambda m: m.sync_detailed(number=approved.number, client=buyer), None)
     assert proforma.payload.read().startswith(b"%PDF-")
 
     # A refusal parses as the generated Problem, with the documented status.

@@ -72,6 +72,18 @@ def test_an_api_cursor_round_trips_exactly_when_it_fits_the_columns(moment, row_
             decode_cursor("orders", cursor)
 
 
+@given(st.dates(), st.integers(1, INT_MAX))
+def test_an_invoice_cursor_round_trips_its_day_and_refuses_a_time_in_its_place(day, row_id):
+    cursor = encode_cursor("invoices", day, row_id)
+    if 1900 <= day.year <= 2999:
+        assert decode_cursor("invoices", cursor) == (day, row_id)
+    else:
+        with pytest.raises(ValueError):
+            decode_cursor("invoices", cursor)
+    with pytest.raises(ValueError):  # a datetime where the list sorts on a day
+        decode_cursor("invoices", encode_cursor("invoices", datetime(2026, 1, 1, tzinfo=UTC), row_id))
+
+
 @given(st.text(max_size=60))
 def test_an_accepted_lot_number_is_safe_in_a_url_path_a_file_name_and_a_header(lot):
     if LOT_NUMBER.fullmatch(lot):

@@ -93,7 +93,8 @@ def test_order_mail_says_1_unit_and_writes_money_as_the_site_does(app, product, 
 
     received = next(m for m in outbox_mail() if m.subject == f"Order {single.number} received")
     assert f"{DRUM}: 1 unit\n" in received.body and "(1 unit)" in received.body and "1 units" not in received.body
-    assert "Total: 1,950.00 EUR" in received.body and "1,950.00 EUR" in received.alternatives[0][0]
+    assert "Subtotal: 1,950.00 EUR" in received.body and "1,950.00 EUR" in received.alternatives[0][0]
+    assert "Total: 2,320.50 EUR" in received.body  # to Sweden, to a company without a VAT ID: German VAT
     waiting = [m for m in outbox_mail() if double.number in m.subject]
     assert waiting and all("3,900.00 EUR" in m.body and "3900.00" not in m.body for m in waiting)
     assert any(f"{DRUM}: 2 units" in m.body for m in waiting)
@@ -154,6 +155,6 @@ def test_checkout_says_before_placing_that_a_buyers_order_above_the_threshold_wa
     assert "wait for approval" not in text_of(client.get("/checkout").text)  # 1,950.00 is not above 2,000.00
     client.post("/cart/add", data={"sku": DRUM, "quantity": "1"})
     page = text_of(client.get("/checkout").text)
-    assert ("This order will wait for approval: its total, 3,900.00 EUR, is above your company's approval "
+    assert ("This order will wait for approval: its value, 3,900.00 EUR before VAT, is above your company's approval "
             "threshold of 2,000.00 EUR.") in page
     assert page.index("wait for approval") < page.index("Place order")

@@ -35,6 +35,11 @@ def test_the_net_terms_company_owes_in_every_ageing_bucket(app):
     orders = db.session.scalars(select(Order).where(Order.company_id == company.id)).all()
     assert {o.status for o in orders} == {OrderStatus.SHIPPED}  # nothing left that shipping would invoice again
     assert {d.order_id for d in documents} == {o.id for o in orders}
+    for order in orders:  # a history in order: placed, then shipped and invoiced that day
+        [shipment] = order.shipments
+        assert order.placed_at < shipment.shipped_at
+        assert [d.issued_on for d in documents if d.shipment_id == shipment.id
+                and d.kind == DocumentKind.INVOICE] == [shipment.shipped_at.date()]
     assert db.session.scalar(select(StaffUser).where(StaffUser.email == "finance@leucine.example")).has_role("finance")
 
 

@@ -12,6 +12,7 @@ import pikepdf
 import pytest
 from sqlalchemy import select
 
+from shop.accounts import companies
 from shop.platform.extensions import db
 from shop.platform.outbox import OutboxEvent
 from tests.support.api import assert_problem
@@ -81,7 +82,7 @@ def test_the_list_costs_the_same_statements_for_one_invoice_or_many(api, stocked
         credit_note_of(invoiced(api.customer, 1), {1: 1})
     with count_statements(fresh_session=True) as many:
         assert len(api.get(URL).get_json()["items"]) == 7
-    assert len(many) <= len(one) <= 4, (one, many)
+    assert len(many) <= len(one) <= 4, (one, many)  # the first also notes when the key was last used
 
 
 def test_another_companys_invoice_is_not_found(api, rival, stocked):
@@ -134,3 +135,25 @@ def test_an_order_on_net_terms_has_no_proforma(api, stocked):
     body = api.get(f"/api/v1/orders/{number}").get_json()
     assert body["proforma_url"] is None and body["invoices"] == [] and body["amount_paid"] == "0.00"
     assert_problem(api.get(f"/api/v1/orders/{number}/proforma.pdf"), 404, "not-found")
+
+
+def test_the_order_list_reads_invoices_and_payments_in_the_same_statements_for_one_order_or_many(api, stocked):
+    paid(invoiced(api.customer, 1), "5.00")
+    with count_statements(fresh_session=True) as one:
+        assert len(api.get("/api/v1/orders").get_json()["items"]) == 1
+    for _ in range(3):
+        paid(invoiced(api.customer, 1), "5.00")
+    with count_statements(fresh_session=True) as many:
+        orders = api.get("/api/v1/orders").get_json()["items"]
+    assert [o["amount_paid"] for o in orders] == ["5.00"] * 4 and all(len(o["invoices"]) == 1 for o in orders)
+    assert len(many) <= len(one), (one, many)  # the first also notes when the key was last used
+
+
+def test_an_order_awaiting_approval_or_cancelled_has_no_proforma(rival, stocked):
+    companies.set_terms(rival.customer.company, "prepaid", "", "100")  # rival pays ahead; big orders wait
+    db.session.commit()
+    waiting = rival.order().get_json()
+    assert (waiting["status"], waiting["proforma_url"]) == ("awaiting_approval", None)
+    assert_problem(rival.get(f"/api/v1/orders/{waiting['number']}/proforma.pdf"), 404, "not-found")
+    cancelled = rival.post(f"/api/v1/orders/{waiting['number']}/cancel").get_json()
+    assert (cancelled["status"], cancelled["proforma_url"]) == ("cancelled", None)

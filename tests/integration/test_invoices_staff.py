@@ -9,10 +9,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from shop import ordering
 from shop.fulfilment import billing
+from shop.invoicing import ageing
 from shop.invoicing.models import Invoice, Payment
 from shop.platform.extensions import db
-from tests.support.api import stocked  # noqa: F401  (fixture)
+from tests.support.api import ADDRESS, stocked  # noqa: F401  (fixture)
 from tests.support.factories import make_customer
 from tests.support.invoicing import credit_note_of, invoiced, on_net_terms, paid
 from tests.support.staff import page_statements, sign_in, staff_clients, text_of  # noqa: F401  (fixture)
@@ -38,11 +40,13 @@ def test_other_roles_are_refused_every_finance_page_and_action(client, invoice, 
     sign_in(client, role)
     before = _books()
     for url in ("/staff/invoices", f"/staff/invoices/{invoice.number}", "/staff/ageing",
-                f"/staff/companies/{invoice.company_id}/statement"):
+                f"/staff/companies/{invoice.company_id}/statement", "/staff/payments/orders"):
         assert client.get(url).status_code == 403, url
     assert client.post(f"/staff/invoices/{invoice.number}/payments",
                        data={"amount": "10.00", "paid_on": billing.today().isoformat()}).status_code == 403
     assert client.post(f"/staff/invoices/{invoice.number}/credit-notes", data={"whole": "y"}).status_code == 403
+    assert client.post(f"/staff/orders/{invoice.order_number}/payments",
+                       data={"amount": "10.00", "paid_on": billing.today().isoformat()}).status_code == 403
     assert _books() == before
 
 
@@ -155,3 +159,27 @@ def test_the_invoice_page_offers_its_pdf(client, invoice):
     assert f"/staff/invoices/{invoice.number}.pdf" in client.get(f"/staff/invoices/{invoice.number}").text
     pdf = client.get(f"/staff/invoices/{invoice.number}.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF-")
+
+
+def test_an_invoice_moves_through_the_buckets_on_the_boundary_days(app, invoice):
+    """Due on day D: not yet due on D (day 0), 1–30 overdue from D+1 to D+30, then 31–60, 61–90, over 90 from D+91."""
+    expected = {0: 0, 1: 1, 30: 1, 31: 2, 60: 2, 61: 3, 90: 3, 91: 4}
+    for days, bucket in expected.items():
+        [row] = ageing.ageing_summary(invoice.due_on + timedelta(days=days)).companies
+        assert [i for i, amount in enumerate(row.buckets) if amount] == [bucket], days
+        assert row.total == invoice.gross
+    assert ageing.ageing_summary(invoice.issued_on - timedelta(days=1)).companies == ()  # not issued yet
+
+
+def test_finance_finds_the_prepaid_orders_awaiting_payment(client, stocked):  # noqa: F811
+    buyer = make_customer(email="buyer@prepaid.example", company="Prepaid Labs")
+    order = ordering.place_order(buyer, [{"sku": "LEU-USP-25KG", "quantity": 1}], ADDRESS)
+    db.session.commit()
+    sign_in(client, "finance")
+    page = client.get("/staff/payments/orders")
+    assert order.number in text_of(page.text) and "Prepaid Labs" in text_of(page.text)
+    assert f'href="/staff/orders/{order.number}"' in page.text  # where the payment is recorded
+    paid_in_full = client.post(f"/staff/orders/{order.number}/payments",
+                               data={"amount": f"{order.total:.2f}", "paid_on": billing.today().isoformat()})
+    assert paid_in_full.status_code == 302
+    assert "Every open prepaid order is paid." in text_of(client.get("/staff/payments/orders").text)

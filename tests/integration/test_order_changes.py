@@ -140,11 +140,11 @@ def test_cancelling_missing_units_mails_the_old_and_new_total_and_why(app, produ
     assert changed["cause"] == "missing_units_cancelled"
     assert changed["changes"] == [
         {"kind": "cancelled", "sku": "LEU-USP-25KG", "quantity": 2},
-        {"kind": "total", "from": "5850.00", "to": "1950.00", "currency": "EUR"}]
-    assert changed["total"] == "1950.00" and changed["lines"][0]["cancelled_quantity"] == 2
+        {"kind": "total", "from": "6961.50", "to": "2320.50", "currency": "EUR"}]  # with 19 % VAT
+    assert changed["total"] == "2320.50" and changed["lines"][0]["cancelled_quantity"] == 2
     message = _mail_to(customer.email, f"Order {order.number} changed")
     assert "2 units of LEU-USP-25KG cancelled" in message.body
-    assert "Total: 5,850.00 EUR, now 1,950.00 EUR" in message.body
+    assert "Total: 6,961.50 EUR, now 2,320.50 EUR" in message.body
     assert changed["reason"] in message.body and "could not be supplied" in changed["reason"]
 
 

@@ -1,10 +1,14 @@
 """The VAT rule of a sale, decided from the seller's and ship-to countries and the buyer's VAT ID (pure)."""
+from decimal import Decimal
+
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shop.invoicing.models import VatRule
+from shop.invoicing.money import cents
 from shop.invoicing.vat import rule_for, vat_id_country
+from shop.ordering.totals import order_totals
 
 EU = {"AT", "BE", "DE", "FR", "GR", "NL", "IT", "ES"}
 
@@ -41,3 +45,14 @@ def test_a_zero_rate_rule_only_for_goods_that_leave_the_sellers_country(ship, bu
     rule = rule_for("DE", ship, buyer, EU)
     assert (rule is VatRule.DOMESTIC) == (ship == "DE")
     assert (rule is VatRule.EXPORT) == (ship not in EU)
+
+
+@settings(max_examples=200, deadline=None)
+@given(nets=st.lists(st.decimals("0.00", "99999.99", places=2), min_size=1, max_size=8),
+       rate=st.decimals("0.00", "27.00", places=2))
+def test_order_totals_add_up_with_vat_rounded_once_on_the_sum(nets, rate):
+    money = order_totals(nets, rate)
+    assert money.net == sum(nets)
+    assert money.vat == cents(rate * sum(nets) / 100)
+    assert money.gross == money.net + money.vat
+    assert all(isinstance(amount, Decimal) for amount in (money.net, money.vat, money.gross))
