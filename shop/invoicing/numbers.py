@@ -18,6 +18,8 @@ INVOICE = "INV"
 CREDIT_NOTE = "CN"
 SERIES = (INVOICE, CREDIT_NOTE)
 SERIAL_DIGITS = 6
+# Letters and digits as ASCII spells them: a full-width digit or a dotless i is no number of ours.
+_NUMBER = re.compile(rf"(?:{'|'.join(SERIES)})-\d{{4}}-\d{{{SERIAL_DIGITS},9}}", re.IGNORECASE | re.ASCII)
 
 
 def format_number(series: str, year: int, serial: int) -> str:
@@ -32,7 +34,7 @@ def parse_number(text: object) -> str | None:
     otherwise, so that a lookup of anything else answers NotFound without a query."""
     if not isinstance(text, str):
         return None
-    found = re.fullmatch(rf"(?:{'|'.join(SERIES)})-\d{{4}}-\d{{{SERIAL_DIGITS},9}}", text.strip(), re.IGNORECASE)
+    found = _NUMBER.fullmatch(text.strip())
     return found[0].upper() if found else None
 
 
