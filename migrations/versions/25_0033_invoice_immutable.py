@@ -1,7 +1,8 @@
 """invoice immutable: an issued invoice or credit note never changes, and the database refuses it too. Triggers on
 PostgreSQL and SQLite refuse an UPDATE of any invoice column except what payments and credit notes add up
 (`amount_paid`, `amount_credited`), and any UPDATE of an invoice line; a DELETE is left to the foreign keys. Also
-who issued each document (`invoice.staff_id`).
+who issued each document (`invoice.staff_id`), and the sums in the invoice's CHECKs rounded to cents (on SQLite they
+are float sums).
 
 A later migration that rebuilds either table on SQLite (batch mode copies it) must create its trigger again.
 
@@ -10,9 +11,8 @@ Revises: 0032
 Create Date: 2026-12-06 19:50:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0033'
 down_revision = '0032'
@@ -57,10 +57,29 @@ BEGIN SELECT RAISE(ABORT, '{REFUSED}'); END""",
 )
 
 
+# The sums in the invoice's CHECKs, rounded to cents: SQLite adds decimals as binary floats (12.50 + 2.38 is
+# 14.879999...), so an exact comparison refused invoices whose totals add up.
+CHECKS = {
+    'totals_add_up': ('net >= 0 AND vat >= 0 AND gross = net + vat',
+                      'net >= 0 AND vat >= 0 AND gross = round(net + vat, 2)'),
+    'settled_at_most_gross': (
+        'amount_paid >= 0 AND amount_credited >= 0 AND amount_paid + amount_credited <= gross',
+        'amount_paid >= 0 AND amount_credited >= 0 AND round(amount_paid + amount_credited, 2) <= gross'),
+}
+
+
+def _checks(which):
+    with op.batch_alter_table('invoice', schema=None) as batch_op:
+        for name, texts in CHECKS.items():
+            batch_op.drop_constraint(op.f(f'ck_invoice_{name}'), type_='check')
+            batch_op.create_check_constraint(op.f(f'ck_invoice_{name}'), texts[which])
+
+
 def upgrade():
     with op.batch_alter_table('invoice', schema=None) as batch_op:
         batch_op.add_column(sa.Column('staff_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_invoice_staff_id_staff_user'), 'staff_user', ['staff_id'], ['id'])
+    _checks(1)
     # After the batch above: SQLite's batch mode copies the table, which would drop triggers made before it.
     for statement in POSTGRESQL if op.get_bind().dialect.name == 'postgresql' else SQLITE:
         op.execute(statement)
@@ -75,6 +94,7 @@ def downgrade():
     else:
         op.execute('DROP TRIGGER invoice_line_unchanged')
         op.execute('DROP TRIGGER invoice_issued_unchanged')
+    _checks(0)
     with op.batch_alter_table('invoice', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_invoice_staff_id_staff_user'), type_='foreignkey')
         batch_op.drop_column('staff_id')

@@ -76,6 +76,10 @@ class InvoiceSequence(Base):
     last: Mapped[int] = mapped_column(default=0)
 
 
+TOTALS_ADD_UP = "net >= 0 AND vat >= 0 AND gross = round(net + vat, 2)"
+SETTLED_AT_MOST_GROSS = "amount_paid >= 0 AND amount_credited >= 0 AND round(amount_paid + amount_credited, 2) <= gross"
+
+
 class Invoice(Base):
     """An issued invoice or credit note: never changed once written (the service refuses, and so does the
     database), except what payments and credit notes add up on it (`amount_paid`, `amount_credited`)."""
@@ -83,9 +87,9 @@ class Invoice(Base):
     __tablename__ = "invoice"
     __table_args__ = (
         UniqueConstraint("kind", "year", "serial"),
-        CheckConstraint("net >= 0 AND vat >= 0 AND gross = net + vat", name="totals_add_up"),
-        CheckConstraint("amount_paid >= 0 AND amount_credited >= 0 AND amount_paid + amount_credited <= gross",
-                        name="settled_at_most_gross"),
+        # Sums rounded to cents: SQLite adds decimals as binary floats (12.50 + 2.38 is 14.879999...).
+        CheckConstraint(TOTALS_ADD_UP, name="totals_add_up"),
+        CheckConstraint(SETTLED_AT_MOST_GROSS, name="settled_at_most_gross"),
         CheckConstraint("(kind = 'credit_note') = (corrects_id IS NOT NULL)", name="credit_note_corrects"),
         # Keyset pagination: a company's documents newest first; staff lists by issue date and by due date.
         Index("ix_invoice_company_id_issued_on_id", "company_id", "issued_on", "id"),

@@ -262,3 +262,18 @@ def test_the_service_refuses_to_change_an_issued_invoice(order):
             db.session.flush()
         db.session.rollback()
     assert get_document(invoice.number).gross == invoice.gross
+
+
+def test_credit_notes_of_every_line_in_turn_add_up_to_the_invoice_to_the_cent(order):
+    """Two lines of 12.50 at 19 %: the invoice's VAT is 4.75, but each line's own would round to 2.38. The second
+    note takes what the first left (2.37), so the invoice ends credited exactly, not refused for a cent."""
+    line = order.lines[0]
+    halves = [LineFacts(line.id, line.sku, "Sample drum", 1, Decimal("12.50"), ("L-ONE",))] * 2
+    invoice = _committed(lambda: issue_invoice(billing.invoice_facts(order), halves, ISSUED))
+    assert (invoice.net, invoice.vat, invoice.gross) == (Decimal("25.00"), Decimal("4.75"), Decimal("29.75"))
+    first = _committed(lambda: issue_credit_note(invoice.number, {1: 1}, ISSUED))
+    second = _committed(lambda: issue_credit_note(invoice.number, {2: 1}, ISSUED))
+    assert (first.vat, first.gross) == (Decimal("2.38"), Decimal("14.88"))
+    assert (second.vat, second.gross) == (Decimal("2.37"), Decimal("14.87"))
+    credited = get_document(invoice.number)
+    assert credited.amount_credited == credited.gross and credited.amount_due == 0
