@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from shop import ordering
 from shop.accounts import companies
 from shop.fulfilment import billing
+from shop.invoicing import views
 from shop.invoicing.issuing import LineFacts, get_document, issue_credit_note, issue_invoice
 from shop.invoicing.models import DocumentKind, Invoice, Payment, VatRule
 from shop.invoicing.money import cents
@@ -277,3 +278,5 @@ def test_credit_notes_of_every_line_in_turn_add_up_to_the_invoice_to_the_cent(or
     assert (second.vat, second.gross) == (Decimal("2.37"), Decimal("14.87"))
     credited = get_document(invoice.number)
     assert credited.amount_credited == credited.gross and credited.amount_due == 0
+    assert invoice.number not in [d.number for d in views.list_documents(status=views.OPEN)]
+    assert invoice.number in [d.number for d in views.list_documents(status=views.CREDITED)]
