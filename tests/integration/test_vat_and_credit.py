@@ -339,3 +339,14 @@ def test_staff_see_a_companys_exposure_and_available_credit(app, product, custom
     staff_sign_in(staff, "admin")
     page = text_of(staff.get(f"/staff/companies/{customer.company_id}").text)
     assert "Open exposure 4,641.00 EUR · available credit 5,359.00 EUR of 10,000.00 EUR" in page
+
+
+def test_an_approver_in_the_storefront_is_told_why_approval_is_refused(api, client, stocked, approvals):
+    buyer, _ = approvals
+    waiting = buyer.order([{"sku": DRUM, "quantity": 2}]).get_json()  # 4,641.00 of 5,000.00
+    companies.set_terms(api.customer.company, "net_30", "4000", "1000")
+    db.session.commit()
+    sign_in(client, "boss@acme.example", "a long unusual passphrase")
+    page = client.post(f"/account/approvals/{waiting['number']}/approve", data={"note": ""}, follow_redirects=True)
+    assert "This order (4,641.00 EUR) exceeds your company's available credit (4,000.00 EUR)" in text_of(page.text)
+    assert api.get(f"/api/v1/orders/{waiting['number']}").get_json()["status"] == "awaiting_approval"
