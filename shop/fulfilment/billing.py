@@ -66,9 +66,9 @@ def shipped_lines(shipment: Shipment) -> list[LineFacts]:
 
 
 def describe(line: OrderLine) -> str:
-    """An invoice line's words: the product, its grade and the pack size ("L-Leucine USP, 25 kg drum")."""
-    product = line.variant.product
-    return f"{product.name} {product.grade}, {kg(line.variant.pack_size_kg)} pack"
+    """An invoice line's words as the order page and acknowledgement say them: the product (its name names the
+    grade) and the pack size ("L-Leucine USP, 25 kg pack")."""
+    return f"{line.variant.product.name}, {kg(line.variant.pack_size_kg)} pack"
 
 
 def order_due(order: Order) -> OrderDue:
