@@ -130,8 +130,8 @@ def _buyer(row: Row) -> Buyer:
 @lru_cache(maxsize=128)
 def _statement(skus: int, key_lock: str | None = None, versioned: bool = False):
     """The SELECT for `skus` SKUs (bind parameters sku_<i>, qty_<i>, expires_after, company_id, day): each
-    variant with its list price, break price and contract tier for the quantity, the company's terms (its open
-    exposure only when it has a credit limit, and with `versioned` its row's version), whether the company has a
+    variant with its list price, break price and contract tier for the quantity, the company's terms (with
+    `versioned` its row's version, else its open exposure when it has a credit limit), whether the company has a
     specification of its product (an EXISTS: an order of a company without one costs no statement more), the
     seller's VAT rate and the EU's members (invoicing.vat.facts_columns) and, outer-joined, its sellable stock
     rows with units left, earliest expiry first. A pack size is sold while both it and its product are. With
@@ -159,8 +159,11 @@ def _statement(skus: int, key_lock: str | None = None, versioned: bool = False):
         contract(PriceListItem.unit_price).label("contract_price"),
         contract(PriceListItem.price_list_id).label("price_list_id"),
         companies.c.approval_threshold, companies.c.payment_terms, companies.c.vat_id, companies.c.credit_limit,
-        case((companies.c.credit_limit.is_not(None), exposure_of(bindparam("company_id")))).label("exposure"),
-        (cast(literal_column("company.xmin"), Text) if versioned else null()).label("version"),
+        # PostgreSQL: the row's version, and credit.claim reads the exposure as it takes the row; elsewhere the
+        # exposure itself (SQLite's writer lock, taken at BEGIN, keeps it true until COMMIT).
+        *((null().label("exposure"), cast(literal_column("company.xmin"), Text).label("version")) if versioned else
+          (case((companies.c.credit_limit.is_not(None), exposure_of(bindparam("company_id")))).label("exposure"),
+           null().label("version"))),
         *vat.facts_columns(bindparam("seller_country")),
         variants.c.product_id,
         exists().where(CustomerSpecification.company_id == bindparam("company_id"),

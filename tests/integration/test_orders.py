@@ -330,6 +330,20 @@ def test_the_one_statement_order_write_stays_cacheable_by_psycopg():
         assert len(compiled.binds) <= MAX_CACHED_STATEMENT_PARAMS
 
 
+
+def test_the_one_read_of_an_order_of_up_to_three_lines_stays_cacheable_by_psycopg():
+    """The same for the one read of placing, with or without an idempotency key, on PostgreSQL (where a company
+    with a credit limit has its exposure read by the claim of its row, not by this statement)."""
+    from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH, MAX_CACHED_STATEMENT_PARAMS
+    from sqlalchemy.dialects.postgresql.psycopg import dialect
+
+    from shop.ordering import reading
+
+    for skus, key_lock in itertools.product((1, 2, 3), (None, "none", "try", "wait")):
+        compiled = reading._statement(skus, key_lock, True).compile(dialect=dialect())
+        assert len(str(compiled).encode()) <= MAX_CACHED_STATEMENT_LENGTH, (skus, key_lock)
+        assert len(compiled.binds) <= MAX_CACHED_STATEMENT_PARAMS, (skus, key_lock)
+
 # --- One use case, one idempotency (issue #20) ----------------------------------------------------------
 
 def test_placing_twice_with_the_same_key_and_order_gives_the_first_result_and_one_order_and_event(
