@@ -107,10 +107,15 @@ def issue_invoice(facts: InvoiceFacts, lines: Sequence[LineFacts], on: date) -> 
 def unapplied_payments(order_id: int) -> Decimal:
     """What was paid against the order and no invoice of it has taken yet: all its payments less what its invoices
     count as paid (a payment against an invoice counts on both sides, so only money paid ahead remains)."""
-    paid = db.session.scalar(select(func.coalesce(func.sum(Payment.amount), 0)).where(Payment.order_id == order_id))
     applied = db.session.scalar(select(func.coalesce(func.sum(Invoice.amount_paid), 0))
                                 .where(Invoice.order_id == order_id, Invoice.kind == DocumentKind.INVOICE))
-    return Decimal(paid) - Decimal(applied)
+    return paid_for_order(order_id) - Decimal(applied)
+
+
+def paid_for_order(order_id: int) -> Decimal:
+    """Everything paid for the order: its payments, ahead or against its invoices."""
+    return Decimal(db.session.scalar(select(func.coalesce(func.sum(Payment.amount), 0))
+                                     .where(Payment.order_id == order_id)))
 
 
 def get_document(number: str, company_id: int | None = None, *, lock: bool = False) -> Invoice:

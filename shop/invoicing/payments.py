@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from shop.invoicing.issuing import get_document
+from shop.invoicing.issuing import get_document, paid_for_order
 from shop.invoicing.models import DocumentKind, Invoice, Payment
 from shop.platform.amounts import parse_amount
 from shop.platform.bounds import is_plain_date
@@ -39,12 +39,6 @@ class PaymentInput:
     amount: object
     paid_on: object
     reference: object = ""
-
-
-def paid_for_order(order_id: int) -> Decimal:
-    """Everything paid for the order: its payments, ahead or against its invoices."""
-    return Decimal(db.session.scalar(select(func.coalesce(func.sum(Payment.amount), 0))
-                                     .where(Payment.order_id == order_id)))
 
 
 def due_on_order(order: OrderDue) -> Decimal:

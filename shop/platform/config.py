@@ -28,7 +28,7 @@ DEMO_SELLER = {
     "SELLER_EMAIL": "quality@leucin-werk.example",
     # The account buyers pay into: printed on invoices and pro-formas, and the payment means of the e-invoice.
     "SELLER_IBAN": "DE89370400440532013000",
-    "SELLER_BIC": "COBADEFFXXX",
+    "SELLER_BIC": "COBADEFF",
 }
 
 

@@ -34,7 +34,7 @@ SVRL = {"svrl": "http://purl.oclc.org/dsdl/svrl"}
 SELLER = Seller(legal_name="Leucin-Werk Rheinau GmbH", address=("Industriestraße 14", "77866 Rheinau", "Germany"),
                 vat_id="DE815204576", phone="+49 7844 91870-0", email="quality@leucin-werk.example",
                 manufacturing_site=("Industriestraße 14", "77866 Rheinau", "Germany"),
-                iban="DE89370400440532013000", bic="COBADEFFXXX", country="DE")
+                iban="DE89370400440532013000", bic="COBADEFF", country="DE")
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ def test_an_invoice_asks_for_a_sepa_transfer_to_the_seller_with_terms_and_due_da
     root = _xml(make_document(payment_terms="net_30"))
     assert _text(root, ".//ram:SpecifiedTradeSettlementPaymentMeans/ram:TypeCode") == "58"
     assert _text(root, ".//ram:PayeePartyCreditorFinancialAccount/ram:IBANID") == "DE89370400440532013000"
-    assert _text(root, ".//ram:PayeeSpecifiedCreditorFinancialInstitution/ram:BICID") == "COBADEFFXXX"
+    assert _text(root, ".//ram:PayeeSpecifiedCreditorFinancialInstitution/ram:BICID") == "COBADEFF"
     assert _text(root, ".//ram:SpecifiedTradePaymentTerms/ram:Description") == "Net 30 days, due 2026-04-01"
     assert _text(root, ".//ram:SpecifiedTradePaymentTerms/ram:DueDateDateTime/udt:DateTimeString") == "20260401"
     assert _text(root, ".//ram:PaymentReference") == "INV-2026-000001"
