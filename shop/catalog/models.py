@@ -5,7 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, FetchedValue, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.platform.database import Base, utcnow
@@ -31,6 +31,9 @@ class Product(Base):
     active: Mapped[bool] = mapped_column(default=True)
     # Printed on every CoA of the grade.
     storage_conditions: Mapped[str] = mapped_column(Text, default=DEFAULT_STORAGE, server_default=DEFAULT_STORAGE)
+    # Counted up by database triggers (migration 0034) whenever the product, its specification, pack sizes, price
+    # breaks or documents change: the storefront's catalog cache compares it. Never written by the shop.
+    catalog_version: Mapped[int] = mapped_column(server_default="0", server_onupdate=FetchedValue())
 
     spec_tests: Mapped[list[SpecTest]] = relationship(
         back_populates="product", order_by="SpecTest.position", cascade="all, delete-orphan"

@@ -1,14 +1,14 @@
 """Catalog queries: products with variants, price breaks and live availability.
 
 The storefront's product page reads the catalog part of a product (identity, description, specification,
-pack sizes, price breaks) through `product_snapshot`, a per-app in-process cache of plain values that lives
-`CATALOG_CACHE_SECONDS` (app config, default 30; 0 turns it off). That data only changes through the CLI,
-so a page may show a price up to that long after it changed; orders and the cart always price from the
-database. Stock is never cached: `product_lots_in_stock` reads it live on every page.
+pack sizes, price breaks, documents) through `product_snapshot`, a per-app in-process cache of plain values kept
+with the product's `catalog_version`. Database triggers (migration 0034) count that version up with every change
+to those rows, whoever makes it; the page reads the version in the same statement as the live stock
+(inventory.availability.product_lots_in_stock) and loads the snapshot again when it differs, so a cached page
+never shows a price or pack size that has changed, in any process. Stock is never cached.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -90,6 +90,7 @@ class ProductSnapshot:
     description: str
     packs: tuple[PackSnapshot, ...]
     spec: tuple[SpecLine, ...]
+    version: int  # the product's catalog_version when this was read
 
 
 def _price_steps(variant: Variant) -> tuple[PriceStep, ...]:
@@ -108,6 +109,9 @@ def _load_snapshot(slug: str) -> ProductSnapshot | None:
         .where(Product.slug == slug, Product.active.is_(True))
         .options(joinedload(Product.spec_tests),
                  selectinload(Product.variants).joinedload(Variant.price_breaks))
+        # The rows as they are now, also where this session holds the product already (its catalog_version is
+        # counted up by triggers, behind the session's back).
+        .execution_options(populate_existing=True)
     ).unique().scalar_one_or_none()
     if product is None:
         return None
@@ -117,25 +121,27 @@ def _load_snapshot(slug: str) -> ProductSnapshot | None:
         packs=tuple(PackSnapshot(v.id, v.sku, v.pack_size_kg, v.min_order_quantity, _price_steps(v))
                     for v in product.variants if v.active),
         spec=tuple(SpecLine(t.name, t.limits_text, t.method) for t in product.spec_tests),
+        version=product.catalog_version,
     )
 
 
 def product_snapshot(slug: str) -> ProductSnapshot | None:
-    """An active product's catalog data from this app's cache (filled from the database when missing or
-    older than CATALOG_CACHE_SECONDS); None for an unknown or withdrawn product (never cached, so unknown
-    slugs cannot grow the cache)."""
-    ttl = current_app.config.get("CATALOG_CACHE_SECONDS", 30)
+    """An active product's catalog data: this app's cached copy, else `load_product_snapshot`'s. The caller checks
+    the copy's `version` against the product's (the storefront reads it beside the live stock)."""
     # Kept on the app object, so every app (every test) starts empty and tests stay independent.
-    cache: dict[str, tuple[float, ProductSnapshot]] = current_app.extensions.setdefault("shop_catalog_cache", {})
-    now = time.monotonic()
-    hit = cache.get(slug)
-    if hit is not None and hit[0] > now:
-        return hit[1]
+    cached = current_app.extensions.get("shop_catalog_cache", {}).get(slug)
+    return cached if cached is not None else load_product_snapshot(slug)
+
+
+def load_product_snapshot(slug: str) -> ProductSnapshot | None:
+    """An active product's catalog data read from the database now, and kept in this app's cache in place of any
+    older copy; None for an unknown or withdrawn product (never cached, so unknown slugs cannot grow the cache)."""
+    cache: dict[str, ProductSnapshot] = current_app.extensions.setdefault("shop_catalog_cache", {})
     snapshot = _load_snapshot(slug)
-    if snapshot is not None and ttl > 0:
-        cache[slug] = (now + ttl, snapshot)
-    else:
+    if snapshot is None:
         cache.pop(slug, None)
+    else:
+        cache[slug] = snapshot
     return snapshot
 
 

@@ -3,12 +3,15 @@ available units per pack size that pages, the API and orders count."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import Date, bindparam, case, func, select
+from sqlalchemy import Date, and_, bindparam, case, func, join, select
 
+from shop.catalog.models import Product
 from shop.inventory.models import Batch, BatchStatus, Stock
 from shop.platform.extensions import db
 from shop.platform.sql import sql_literal
@@ -96,29 +99,56 @@ def availability_by_variant(variant_ids: Iterable[int], min_remaining_days: int 
     return {vid: (int(now or 0), int(later or 0)) for vid, now, later in db.session.execute(stmt)}
 
 
+# Rooted at the product, so that the answer always has a row (lot columns NULL when nothing is in stock) and
+# carries the product's catalog version: a page that caches the catalog checks its copy with the same statement.
+_SELLABLE_STOCK = join(Batch, Stock, Stock.batch_id == Batch.id)
+_IN_STOCK_ON = and_(Batch.product_id == Product.id, sellable_lot_condition(bindparam("expires_after", type_=Date)),
+                    Stock.on_hand > Stock.allocated)
+LOT_COLUMNS = (Batch.id, Batch.lot_number, Batch.manufactured_on, Batch.expires_on, Stock.variant_id,
+               (Stock.on_hand - Stock.allocated).label("available"), Batch.date_kind)
+
+
+def product_stock_statement(*columns, joins=()):
+    """The product page's statement: the catalog version, the seven lot columns, then `columns` (from the
+    outer `joins`, each a (target, onclause) pair); bind parameters product_id and expires_after."""
+    stmt = select(Product.catalog_version, *LOT_COLUMNS, *columns).select_from(Product)
+    for target, onclause in joins:
+        stmt = stmt.outerjoin(target, onclause)
+    return (stmt.outerjoin(_SELLABLE_STOCK, _IN_STOCK_ON).where(Product.id == bindparam("product_id"))
+            .order_by(Batch.expires_on, Batch.id, Stock.variant_id))
+
+
 # Built once: the product page runs it on every request, and building a statement costs more than running it.
-_LOTS_IN_STOCK = (
-    select(Batch.id, Batch.lot_number, Batch.manufactured_on, Batch.expires_on, Stock.variant_id,
-           (Stock.on_hand - Stock.allocated).label("available"), Batch.date_kind)
-    .join_from(Stock, Batch, Batch.id == Stock.batch_id)
-    .where(Batch.product_id == bindparam("product_id"),
-           sellable_lot_condition(bindparam("expires_after", type_=Date)),
-           Stock.on_hand > Stock.allocated)
-    .order_by(Batch.expires_on, Batch.id, Stock.variant_id)
-)
+_LOTS_IN_STOCK = product_stock_statement()
 
 
-def product_lots_in_stock(product_id: int):
-    """Live rows (batch id, lot_number, manufactured_on, expires_on, variant_id, available, date_kind) of a product's
-    sellable stock, soonest expiry first, as plain tuples."""
+@dataclass(frozen=True, slots=True)
+class ProductStock:
+    """A product's live sellable stock rows (batch id, lot_number, manufactured_on, expires_on, variant_id,
+    available, date_kind), soonest expiry first, and the product's catalog version read with them (None when
+    there is no such product)."""
+
+    catalog_version: int | None
+    rows: Sequence[tuple]
+    withheld: int = 0  # lots left out because they do not meet the viewer's specification (specifications)
+
+    @classmethod
+    def of(cls, result: Sequence[Any]) -> ProductStock:
+        """From the rows of `product_stock_statement`."""
+        return cls(result[0][0] if result else None,
+                   [tuple(row[1:1 + len(LOT_COLUMNS)]) for row in result if row[1] is not None])
+
+
+def product_lots_in_stock(product_id: int) -> ProductStock:
+    """The product page's live stock and catalog version, in one statement."""
     params = {"product_id": product_id, "expires_after": sellable_after(default_shelf_life_days())}
     registry = db.session.registry  # looked up without creating a session that this page would not use
     if registry.has() and registry().in_transaction():
         # Already reading (a signed-in user, a form being answered): stay in that transaction, and on SQLite
         # never wait for a second connection behind this request's own write lock.
-        return db.session.connection().execute(_LOTS_IN_STOCK, params).all()
+        return ProductStock.of(db.session.connection().execute(_LOTS_IN_STOCK, params).all())
     # One SELECT is consistent on its own: in autocommit it needs no BEGIN and ROLLBACK round trips, which
     # cost the database more than the query itself (0.22 -> 0.06 ms of PostgreSQL CPU per page).
     with db.engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT")
-        return conn.execute(_LOTS_IN_STOCK, params).all()
+        return ProductStock.of(conn.execute(_LOTS_IN_STOCK, params).all())

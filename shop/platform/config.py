@@ -357,8 +357,6 @@ def load_config(instance_path: str, secret_key: str | None = None, mail_backend:
         "LOW_STOCK_UNITS": _whole_number("LOW_STOCK_UNITS", 10, minimum=0),
         # The API promises that answers are kept at least 24 hours.
         "IDEMPOTENCY_TTL_HOURS": _whole_number("IDEMPOTENCY_TTL_HOURS", 24, minimum=24),
-        # How long the product page's catalog data (not stock) is cached per app process; 0 turns it off.
-        "CATALOG_CACHE_SECONDS": _whole_number("CATALOG_CACHE_SECONDS", 30, minimum=0),
         # Orders that ask for no minimum remaining shelf life get lots expiring more than this many days ahead.
         "DEFAULT_MIN_SHELF_LIFE_DAYS": _whole_number("DEFAULT_MIN_SHELF_LIFE_DAYS", 90, minimum=0),
         # The order acknowledgement expects a confirmed order to leave within this many business days.

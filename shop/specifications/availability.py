@@ -3,12 +3,12 @@ without one (or a grade it does not limit) sees exactly what everyone sees, from
 limited grade costs one more statement (the lots' results for its limits), however many lots there are."""
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
-from typing import Any
+import dataclasses
+from collections.abc import Collection
 
-from sqlalchemy import Date, and_, bindparam, case, func, select
+from sqlalchemy import and_, bindparam, case, func, select
 
+from shop.catalog.models import Product
 from shop.inventory import availability
 from shop.inventory.models import Batch, Stock
 from shop.platform.extensions import db
@@ -70,39 +70,26 @@ def availability_by_variant(company_id: int | None, variant_ids: Collection[int]
     return found
 
 
-@dataclass(frozen=True, slots=True)
-class CompanyLots:
-    """A product's sellable stock rows for a company (as availability.product_lots_in_stock answers them), without
-    the lots that do not meet its specification; `withheld` counts those lots."""
-
-    rows: Sequence[Any]
-    withheld: int = 0
-
-
 # Built once, like availability's: the product page runs it on every request of a signed-in member.
-_LOTS_IN_STOCK = (
-    select(Batch.id, Batch.lot_number, Batch.manufactured_on, Batch.expires_on, Stock.variant_id,
-           _FREE.label("available"), Batch.date_kind, CustomerSpecification.id.label("specification_id"))
-    .join_from(Stock, Batch, Batch.id == Stock.batch_id)
-    .outerjoin(CustomerSpecification, _SPEC_JOIN)
-    .where(Batch.product_id == bindparam("product_id"),
-           availability.sellable_lot_condition(bindparam("expires_after", type_=Date)),
-           Stock.on_hand > Stock.allocated)
-    .order_by(Batch.expires_on, Batch.id, Stock.variant_id)
-)
+_LOTS_IN_STOCK = availability.product_stock_statement(
+    CustomerSpecification.id.label("specification_id"),
+    joins=[(CustomerSpecification, and_(CustomerSpecification.product_id == Product.id,
+                                        CustomerSpecification.company_id == bindparam("company_id")))])
 
 
-def product_lots_in_stock(company_id: int | None, product_id: int) -> CompanyLots:
-    """The product page's lots for the company: availability.product_lots_in_stock's rows (the same seven
-    columns), keeping only lots that meet the company's specification of the grade. One statement, and one more
-    when the company limits this grade."""
+def product_lots_in_stock(company_id: int | None, product_id: int) -> availability.ProductStock:
+    """The product page's stock for the company: availability.product_lots_in_stock's, keeping only lots that meet
+    the company's specification of the grade (`withheld` counts the others). One statement, and one more when the
+    company limits this grade."""
     if company_id is None:
-        return CompanyLots(availability.product_lots_in_stock(product_id))
+        return availability.product_lots_in_stock(product_id)
     params = {"product_id": product_id, "company_id": company_id,
               "expires_after": availability.sellable_after(availability.default_shelf_life_days())}
-    rows = db.session.execute(_LOTS_IN_STOCK, params).all()
-    if not rows or rows[0].specification_id is None:
-        return CompanyLots([tuple(row[:7]) for row in rows])
-    judged = conformance(company_id, {row.id for row in rows})
-    kept = [tuple(row[:7]) for row in rows if judged.meets(row.id)]
-    return CompanyLots(kept, len({row.id for row in rows} - {row[0] for row in kept}))
+    result = db.session.execute(_LOTS_IN_STOCK, params).all()
+    stock = availability.ProductStock.of(result)
+    if not result or result[0].specification_id is None:
+        return stock
+    lots = {row[0] for row in stock.rows}
+    judged = conformance(company_id, lots)
+    kept = [row for row in stock.rows if judged.meets(row[0])]
+    return dataclasses.replace(stock, rows=kept, withheld=len(lots - {row[0] for row in kept}))

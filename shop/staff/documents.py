@@ -62,7 +62,6 @@ def upload_document():
         except InvalidInput as exc:
             form.form_errors.extend(show_errors(form, exc.errors))
         else:
-            catalog.clear_product_snapshots()  # product pages of this process show the new version at once
             flash(f"{document.kind_label} version {document.version} of {document.product_name} is stored.",
                   "success")
             return redirect(url_for("staff.documents", _anchor=f"documents-{document.product_slug}"))

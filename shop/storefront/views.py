@@ -88,6 +88,7 @@ class LotInStock:
 class CatalogFragments:
     """A product page's catalog-only markup (templates/storefront/_product_static.html), rendered once."""
     snapshot: catalog.ProductSnapshot
+    day: date
     top: Markup
     prices: dict[int, Markup]
     spec: Markup
@@ -95,20 +96,20 @@ class CatalogFragments:
 
 
 def catalog_fragments(product: catalog.ProductSnapshot) -> CatalogFragments:
-    """The fragments of this very snapshot: rendered again only when the catalog cache loaded a new one, so
-    they never outlive the cached data they show and need no lifetime of their own.
+    """The fragments of this very snapshot, rendered again only when the catalog cache loaded a new one (or on a
+    new day, which the documents' validity is judged on), so they never outlive the data they show.
 
-    The product's current documents are read with them (one statement, on a cold cache only): they change as
-    rarely as the catalog, and an upload clears the catalog cache of its process (staff.documents), so that
-    the new version shows at once there and within CATALOG_CACHE_SECONDS in other processes."""
+    The product's current documents are read with them (one statement, on a cold cache only): an upload counts
+    the product's catalog version up like any other catalog change."""
     cache: dict[str, CatalogFragments] = current_app.extensions.setdefault("storefront_product_fragments", {})
     fragments = cache.get(product.slug)
-    if fragments is None or fragments.snapshot is not product:
+    today = date.today()
+    if fragments is None or fragments.snapshot is not product or fragments.day != today:
         macros = current_app.jinja_env.get_template("storefront/_product_static.html").module
         current = documents.current_documents([product.id]).get(product.id, [])
         fragments = cache[product.slug] = CatalogFragments(
-            product, macros.top(product), {p.id: macros.price_table(p) for p in product.packs}, macros.spec(product),
-            macros.documents(current, date.today()))
+            product, today, macros.top(product), {p.id: macros.price_table(p) for p in product.packs},
+            macros.spec(product), macros.documents(current, today))
     return fragments
 
 
@@ -121,18 +122,25 @@ def product(slug: str):
 def render_product(slug: str, forms: dict[str, AddToCartForm] | None = None, status: int = 200):
     """Render a product page; `forms` replaces the add-to-cart form of a SKU (to show its errors).
 
-    The catalog data comes from the app's short-lived cache (catalog.product_snapshot), the stock live from
-    one query, so a warm page costs one statement however many lots there are.
+    The catalog data comes from the app's cache (catalog.product_snapshot), the stock live from one query that also
+    reads the product's catalog version: a warm page costs one statement however many lots there are, and a cached
+    snapshot whose version has moved on is loaded again before the page is rendered.
     """
+    customer = current_customer()
+    company_id = customer.company_id if customer else None
     product = catalog.product_snapshot(slug)
+    in_stock = company_availability.product_lots_in_stock(company_id, product.id) if product else None
+    if product is not None and in_stock.catalog_version != product.version:
+        changed = catalog.load_product_snapshot(slug)
+        if changed is not None and changed.id != product.id:  # the slug now names another product
+            in_stock = company_availability.product_lots_in_stock(company_id, changed.id)
+        product = changed
     if product is None:
         abort(404, description=f"We have no product '{slug}'. It may have been withdrawn from sale.")
     packs = {p.id: p for p in product.packs}
     # Availability is summed from the same sellable stock rows that list the lots, instead of a second
     # query (availability.available_by_variant): same definition, and the page cost stays flat however many lots.
     # A signed-in company with a specification of the grade sees only the lots that meet it.
-    customer = current_customer()
-    in_stock = company_availability.product_lots_in_stock(customer.company_id if customer else None, product.id)
     available: dict[int, int] = defaultdict(int)
     lots: dict[int, LotInStock] = {}
     for batch_id, lot_number, made, expires, variant_id, units, kind in in_stock.rows:

@@ -234,7 +234,7 @@ def test_import_batch_rejects_malformed_files(app, runner, product, tmp_path):
 
 
 @pytest.mark.parametrize(("name", "raw"), [("LOW_STOCK_UNITS", "ten"), ("LOW_STOCK_UNITS", "-1"),
-                                           ("IDEMPOTENCY_TTL_HOURS", "12"), ("CATALOG_CACHE_SECONDS", "1.5")])
+                                           ("IDEMPOTENCY_TTL_HOURS", "12"), ("DEFAULT_MIN_SHELF_LIFE_DAYS", "1.5")])
 def test_a_bad_number_setting_is_refused_with_its_name(monkeypatch, tmp_path, name, raw):
     monkeypatch.setenv("SECRET_KEY", "x")
     monkeypatch.setenv(name, raw)

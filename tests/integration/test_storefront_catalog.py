@@ -1,17 +1,18 @@
 """Storefront catalog: the grade list, the product page (and its SQL cost), and lot certificates."""
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 
 from flask import g
+from sqlalchemy import text
 
 from shop.catalog import products
 from shop.catalog.models import SpecTest
-from shop.platform.config import load_config
 from shop.platform.extensions import db
-from tests.support.factories import make_lot, make_product
+from shop.quality import release
+from tests.support.factories import good_results, make_lot, make_product, releaser, signed, signed_recall
 from tests.support.sql import count_statements
+from tests.support.staff import place
 from tests.support.storefront import pdf_strings, sign_in
 
 
@@ -98,33 +99,74 @@ def test_product_page_shows_live_stock_with_the_catalog_cached(app, client, prod
     assert "7 in stock" in page and "L-2" in page
 
 
-def test_product_page_prices_lag_the_catalog_by_at_most_the_cache_lifetime(app, client, product, monkeypatch):
-    assert "1,950.00 EUR" in client.get("/products/l-leucine-usp").text
-    product.variants[1].unit_price = Decimal("1990.00")
+PAGE = "/products/l-leucine-usp"
+
+
+def _both_show(clients, *facts: str, absent: tuple[str, ...] = ()) -> None:
+    for other in clients:
+        page = other.get(PAGE).text
+        assert all(fact in page for fact in facts), [f for f in facts if f not in page]
+        assert not any(fact in page for fact in absent), [f for f in absent if f in page]
+
+
+def test_a_cached_product_page_shows_every_catalog_change_at_once_in_every_process(app, client, make_app,
+                                                                                  product):
+    # A second app is another server process with a cache of its own; both are warm before each change.
+    clients = (client, make_app().test_client())
+    _both_show(clients, "1,950.00 EUR", "1,850.00 EUR", "≤ 0.2 %")
+    drum = product.variants[1]
+    drum.unit_price = Decimal("1990.00")
     db.session.commit()
-    assert "1,950.00 EUR" in client.get("/products/l-leucine-usp").text  # still cached
-    later = time.monotonic() + app.config.get("CATALOG_CACHE_SECONDS", 30) + 1
-    monkeypatch.setattr(products.time, "monotonic", lambda: later)
-    page = client.get("/products/l-leucine-usp").text
-    assert "1,990.00 EUR" in page and "1,950.00 EUR" not in page
-
-
-def test_product_page_without_catalog_cache(make_app, product):
-    app = make_app(CATALOG_CACHE_SECONDS=0)
-    product.variants[1].unit_price = Decimal("1990.00")
+    _both_show(clients, "1,990.00 EUR", absent=("1,950.00 EUR",))
+    drum.price_breaks[0].unit_price = Decimal("1840.00")  # a price break
     db.session.commit()
-    assert "1,990.00 EUR" in app.test_client().get("/products/l-leucine-usp").text
-    assert not app.extensions.get("shop_catalog_cache")
+    _both_show(clients, "1,840.00 EUR", absent=("1,850.00 EUR",))
+    # Whoever writes it: a change made in SQL by hand, outside the shop, is counted by the database's triggers.
+    db.session.execute(text("UPDATE spec_test SET max_value = 0.3 WHERE name = 'Loss on drying'"))
+    db.session.commit()
+    _both_show(clients, "≤ 0.3 %", absent=("≤ 0.2 %",))
+    product.variants[0].active = False  # a pack size withdrawn from sale
+    db.session.commit()
+    _both_show(clients, "LEU-USP-25KG", absent=("LEU-USP-1KG",))
+    product.active = False  # the grade withdrawn
+    db.session.commit()
+    assert [other.get(PAGE).status_code for other in clients] == [404, 404]
 
 
-def test_catalog_cache_lifetime_is_read_from_the_environment(monkeypatch, tmp_path):
-    monkeypatch.setenv("SECRET_KEY", "x")
-    monkeypatch.delenv("CATALOG_CACHE_SECONDS", raising=False)
-    assert load_config(str(tmp_path))["CATALOG_CACHE_SECONDS"] == 30
-    monkeypatch.setenv("CATALOG_CACHE_SECONDS", "0")
-    assert load_config(str(tmp_path))["CATALOG_CACHE_SECONDS"] == 0
-    monkeypatch.setenv("CATALOG_CACHE_SECONDS", "120")
-    assert load_config(str(tmp_path))["CATALOG_CACHE_SECONDS"] == 120
+def test_a_cached_product_page_shows_release_recall_and_sell_out_at_once(app, client, make_app, product, customer):
+    clients = (client, make_app().test_client())
+    make_lot(product, "L-1", {"LEU-USP-25KG": 3})
+    batch = make_lot(product, "L-2", {"LEU-USP-25KG": 4}, status="quarantine")
+    _both_show(clients, "3 in stock", "L-1", absent=("L-2",))
+    release.record_results(batch, good_results(product))
+    release.release_batch(batch, signed(releaser(), "release", "L-2"))
+    db.session.commit()
+    _both_show(clients, "7 in stock", "L-2")
+    signed_recall("L-2", "Foreign matter found")
+    db.session.commit()
+    _both_show(clients, "3 in stock", "L-1", absent=("L-2",))
+    place(customer, "LEU-USP-25KG", 3)
+    _both_show(clients, "Out of stock", absent=("L-1", "3 in stock"))
+
+
+def test_the_catalog_version_counts_every_change_to_what_the_page_shows(app, product):
+    def version() -> int:
+        return db.session.scalar(text("SELECT catalog_version FROM product WHERE id = :id"), {"id": product.id})
+
+    seen = [version()]
+    for change in ("UPDATE product SET description = 'New words.'",
+                   "UPDATE variant SET unit_price = 97 WHERE sku = 'LEU-USP-1KG'",
+                   "UPDATE price_break SET unit_price = 1849 WHERE min_quantity = 4",
+                   "DELETE FROM price_break WHERE min_quantity = 10",
+                   "INSERT INTO spec_test (product_id, position, name, min_value, max_value, unit, method) "
+                   f"VALUES ({product.id}, 99, 'Ash', NULL, 0.1, '%', 'Ph. Eur.')",
+                   "DELETE FROM spec_test WHERE name = 'Ash'"):
+        db.session.execute(text(change))
+        db.session.commit()
+        seen.append(version())
+    assert seen == sorted(set(seen)), f"each change must count the version up once: {seen}"
+    make_lot(product, "L-1", {"LEU-USP-25KG": 3})  # stock is read live, and never moves the version
+    assert version() == seen[-1]
 
 
 def test_coa_page_shows_every_result_against_limits(app, client, product):
