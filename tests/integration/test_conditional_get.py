@@ -134,3 +134,21 @@ def test_the_api_gives_each_companys_contract_prices_their_own_etag(app, client,
     answer = again(rival, path, acmes)
     assert answer.status_code == 200 and "1700.00" not in answer.text
     assert_not_modified(acme, path, acmes)
+
+
+def test_a_companys_contract_prices_never_reach_another_company_or_a_visitor_through_the_page_caches(
+        app, visitor, product, customer):
+    # The product page's catalog cache and rendered fragments are shared by everyone in the process: the company's
+    # own prices are rendered per request, and what a member saw first must not be what anyone else sees next.
+    make_lot(product, "L-1", {DRUM: 3})
+    _contract(customer, "sku,min_quantity,unit_price\nLEU-USP-25KG,1,1700.00\n")
+    member = signed_in(app, customer.email)
+    assert "1,700.00 EUR" in get(member, PAGE).text
+    rival = signed_in(app, make_customer("buyer@rival.example", "Rival Foods").email)
+    for other in (rival, visitor):
+        page = get(other, PAGE)
+        assert page.status_code == 200 and "1,700.00 EUR" not in page.text and "1,950.00 EUR" in page.text
+    assert "1,700.00 EUR" in get(member, PAGE).text  # and the member's own still shows after theirs
+    # No cache on the way may keep the member's page for anyone else.
+    cache_control = get(member, PAGE).headers["Cache-Control"]
+    assert "private" in cache_control and "no-store" in cache_control and "public" not in cache_control
