@@ -115,13 +115,16 @@ def _load_user(user_id: str):
 def register_blueprints(app: Flask) -> None:
     """Mount the storefront, the staff pages, the JSON API and the health checks."""
     from shop.api import register_api
-    from shop.platform.health import health_bp
+    from shop.invoicing import vat
+    from shop.platform.health import health_bp, register_readiness_check
     from shop.staff import bp as staff_bp
     from shop.storefront import bp as storefront_bp
 
     app.register_blueprint(storefront_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(health_bp)
+    # SHOP_COUNTRY is checked as a country code at start-up; whether vat_rate has its rate, only once migrated.
+    register_readiness_check(app, "vat_rate", lambda: vat.seller_rate_check(app.config["SHOP_COUNTRY"]))
     register_api(app)
 
 

@@ -102,6 +102,16 @@ def decision(facts: VatFacts, *, seller_country: str, ship_country: str, buyer_v
     return VatDecision(rule, facts.seller_rate)
 
 
+def seller_rate_check(seller_country: str) -> str:
+    """/readyz's check of the setting SHOP_COUNTRY against the data: "ok" when the vat_rate table has the country's
+    standard rate, else what an operator must fix (every order would be refused until then)."""
+    facts = facts_of(db.session.execute(select(*facts_columns(seller_country.upper()))).one())
+    if facts.seller_rate is None:
+        return (f"no standard VAT rate for SHOP_COUNTRY {seller_country.upper()} in the vat_rate table: orders "
+                "cannot be priced; set SHOP_COUNTRY to the seller's country or add its rate")
+    return "ok"
+
+
 def decide(*, seller_country: str, ship_country: str, buyer_vat_id: str) -> VatDecision:
     """`decision`, reading the table's facts first (one statement)."""
     facts = facts_of(db.session.execute(select(*facts_columns(seller_country.upper()))).one())

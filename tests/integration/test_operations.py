@@ -30,7 +30,21 @@ def test_healthz_answers_while_the_process_runs(client):
 
 def test_readyz_is_200_when_the_database_answers(client):
     response = client.get("/readyz")
-    assert response.status_code == 200 and response.get_json()["checks"] == {"database": "ok"}
+    assert response.status_code == 200 and response.get_json()["checks"] == {"database": "ok", "vat_rate": "ok"}
+
+
+def test_readyz_is_503_naming_a_shop_country_without_a_vat_rate(make_app):
+    # A valid country code (start-up accepts it) that the vat_rate table has no rate for: every order would fail.
+    response = make_app(SHOP_COUNTRY="CH").test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["checks"]["vat_rate"].startswith("no standard VAT rate for SHOP_COUNTRY CH")
+
+
+def test_readyz_is_503_before_the_database_is_migrated(tmp_path):
+    app = create_app(_test_config(f"sqlite:///{tmp_path / 'empty.sqlite3'}"))
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["checks"]["vat_rate"].startswith("cannot be checked")
 
 
 def test_readyz_is_503_naming_the_database_when_it_is_unreachable():
@@ -43,7 +57,8 @@ def test_readyz_checks_redis_when_it_is_used_and_stays_ready_without_it(make_app
     reachable = make_app(REDIS_URL=REDIS_URL).test_client().get("/readyz")
     assert reachable.status_code == 200 and reachable.get_json()["checks"]["redis"] == "ok"
     down = make_app(REDIS_URL="redis://127.0.0.1:1/0").test_client().get("/readyz")
-    assert down.status_code == 200 and down.get_json()["checks"] == {"database": "ok", "redis": "degraded"}
+    assert down.status_code == 200 and down.get_json()["checks"] == {"database": "ok", "vat_rate": "ok",
+                                                                  "redis": "degraded"}
 
 
 def test_metrics_count_requests_by_endpoint_and_status_with_latency_orders_and_failed_sign_ins(app, client, api,

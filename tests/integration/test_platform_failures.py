@@ -42,7 +42,7 @@ def test_a_hung_redis_costs_rate_limited_requests_and_orders_milliseconds_and_re
         assert signed.status_code == 422 and seconds < 1.0
     ready, seconds = timed(lambda: client.get("/readyz"))
     assert ready.status_code == 200 and seconds < 1.0
-    assert ready.get_json() == {"status": "ready", "checks": {"database": "ok", "redis": "degraded"}}
+    assert ready.get_json() == {"status": "ready", "checks": {"database": "ok", "vat_rate": "ok", "redis": "degraded"}}
     # The events wait in the outbox for the sweep; after one hand-over timed out, the next orders do not wait.
     for bound in (3.0, 0.5, 0.5):
         with app.app_context():
