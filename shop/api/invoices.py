@@ -7,9 +7,9 @@ from marshmallow import RAISE
 from shop.api.auth import current_customer
 from shop.api.blueprints import ApiBlueprint
 from shop.api.files import binary_answer, file_response
-from shop.api.pagination import encode_cursor
 from shop.api.schemas import InvoicePageSchema, InvoiceQuerySchema, InvoiceSchema
 from shop.invoicing import documents, views
+from shop.platform.pagination import page_of
 
 invoices_blp = ApiBlueprint(
     "invoices", __name__, url_prefix="/api/v1/invoices",
@@ -31,8 +31,8 @@ class Invoices(MethodView):
         limit = args["limit"]
         rows = views.list_documents(company_id=current_customer().company_id, status=args.get("status"),
                                     limit=limit + 1, after=args.get("cursor"))
-        page, more = rows[:limit], len(rows) > limit
-        return {"items": page, "next_cursor": encode_cursor("invoices", *views.page_key(page[-1])) if more else None}
+        page = page_of("invoices", rows, limit, views.page_key)
+        return {"items": page.rows, "next_cursor": page.next_cursor}
 
 
 @invoices_blp.route("/<string:number>")

@@ -11,7 +11,7 @@ from shop.fulfilment import proforma
 from shop.invoicing import documents, views
 from shop.ordering.views import has_proforma
 from shop.platform.errors import NotFound
-from shop.platform.pagination import decode_cursor, encode_cursor
+from shop.platform.pagination import decode_cursor, page_of
 from shop.storefront import bp
 from shop.storefront.common import current_customer, customer_required
 
@@ -30,9 +30,9 @@ def invoice_list():
     except ValueError:
         abort(400, description="That page link is damaged. Start again from Invoices.")
     company_id = current_customer().company_id
-    rows = views.list_documents(company_id=company_id, status=status, limit=PAGE_SIZE + 1, after=after)
-    next_cursor = encode_cursor("invoices", *views.page_key(rows[PAGE_SIZE - 1])) if len(rows) > PAGE_SIZE else None
-    return render_template("storefront/invoices.html", documents=rows[:PAGE_SIZE], next_cursor=next_cursor,
+    page = page_of("invoices", views.list_documents(company_id=company_id, status=status, limit=PAGE_SIZE + 1,
+                                                    after=after), PAGE_SIZE, views.page_key)
+    return render_template("storefront/invoices.html", documents=page.rows, next_cursor=page.next_cursor,
                            status=status, first_page=after is None, owed=views.owed(company_id), views=views)
 
 
