@@ -16,9 +16,8 @@ from shop.invoicing.payments import PaymentInput
 from shop.ordering.models import Order, OrderStatus
 from shop.platform.errors import InvalidInput, OrderNotPaid
 from shop.platform.extensions import db
-from tests.support.billing import pay_in_full
-from tests.support.factories import make_lot
-from tests.support.staff import place, sign_in, text_of
+from tests.support.billing import five_drums_confirmed, pay_in_full
+from tests.support.staff import sign_in, text_of
 from tests.support.storefront import field_error
 
 pytestmark = pytest.mark.usefixtures("staff_clients")
@@ -27,13 +26,8 @@ DRUM = "LEU-USP-25KG"
 
 @pytest.fixture
 def confirmed(app, product, customer) -> Order:
-    """Five drums, prepaid (the default terms), confirmed: 2 from L-EARLY (expires first) and 3 from L-LATE."""
-    make_lot(product, "L-EARLY", {DRUM: 2}, expires_in_days=300)
-    make_lot(product, "L-LATE", {DRUM: 6}, expires_in_days=600)
-    order = place(customer, DRUM, 5)
-    ordering.confirm_order(order.number)
-    db.session.commit()
-    return order
+    """Five drums, prepaid (the default terms), confirmed, not paid (tests.support.billing.five_drums_confirmed)."""
+    return five_drums_confirmed(product, customer)
 
 
 def _invoices() -> list[Invoice]:

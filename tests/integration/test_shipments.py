@@ -20,7 +20,7 @@ from shop.platform.errors import IllegalTransition, InvalidInput
 from shop.platform.extensions import db
 from shop.platform.outbox import OutboxEvent
 from shop.quality.release import recall_batch
-from tests.support.billing import pay_in_full, ship_paid
+from tests.support.billing import five_drums_confirmed, pay_in_full, ship_paid
 from tests.support.factories import make_lot, releaser, signed, signed_recall
 from tests.support.mail import drain, outbox_mail
 from tests.support.staff import ADDRESS, page_statements, place, sign_in, text_of
@@ -33,13 +33,10 @@ DRUM = "LEU-USP-25KG"
 
 @pytest.fixture
 def confirmed(app, product, customer) -> Order:
-    """Five drums, confirmed: 2 from L-EARLY (expires first) and 3 from L-LATE, first-expired-first-out."""
-    make_lot(product, "L-EARLY", {DRUM: 2}, expires_in_days=300)
-    make_lot(product, "L-LATE", {DRUM: 6}, expires_in_days=600)
-    order = place(customer, DRUM, 5)
-    ordering.confirm_order(order.number)
-    db.session.commit()
-    pay_in_full(order.number)  # prepaid, as every company is unless its terms say otherwise
+    """Five drums, confirmed (2 from L-EARLY, 3 from L-LATE) and paid: prepaid, as every company is unless its
+    terms say otherwise."""
+    order = five_drums_confirmed(product, customer)
+    pay_in_full(order.number)
     return order
 
 
