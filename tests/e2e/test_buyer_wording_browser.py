@@ -10,7 +10,7 @@ import pytest
 from shop.accounts import companies
 from shop.accounts.models import MemberRole
 from shop.platform.extensions import db
-from tests.support.browser import axe_violations, screenshot
+from tests.support.browser import axe_violations, buyer_signed_in, screenshot
 from tests.support.factories import make_customer, make_lot
 
 pytestmark = pytest.mark.browser
@@ -32,11 +32,7 @@ def test_buyer_checks_out_from_the_company_address_told_it_waits_and_reads_count
                                                                                           product):
     make_lot(product, "USP-2501", {"LEU-USP-25KG": 6}, expires_in_days=800)
     _swedish_buyer()
-    page = new_page()
-    page.goto(live_server + "/sign-in")
-    page.get_by_label("Email").fill("buyer@nordic.example")
-    page.get_by_label("Password").fill("correct horse")
-    page.get_by_role("button", name="Sign in").click()
+    page = buyer_signed_in(new_page, live_server, "buyer@nordic.example", "correct horse")
     page.goto(live_server + "/products/l-leucine-usp")
     page.get_by_label("Quantity (units)").nth(1).fill("2")
     page.get_by_role("button", name=re.compile(r"^Add to cart\W+25 kg")).click()

@@ -8,7 +8,7 @@ import pytest
 
 from shop.accounts import companies
 from shop.platform.extensions import db
-from tests.support.browser import axe_violations, screenshot
+from tests.support.browser import axe_violations, buyer_signed_in, screenshot
 from tests.support.factories import make_customer, make_lot
 
 pytestmark = pytest.mark.browser
@@ -19,11 +19,7 @@ def test_checkout_shows_vat_and_warns_before_an_order_beyond_the_credit(live_ser
     buyer = make_customer("buyer@acme.example", "Acme Nutrition")
     companies.set_terms(buyer.company, "net_30", "4000")
     db.session.commit()
-    page = new_page()
-    page.goto(live_server + "/sign-in")
-    page.get_by_label("Email").fill("buyer@acme.example")
-    page.get_by_label("Password").fill("correct horse")
-    page.get_by_role("button", name="Sign in").click()
+    page = buyer_signed_in(new_page, live_server, "buyer@acme.example", "correct horse")
     page.goto(live_server + "/products/l-leucine-usp")
     page.get_by_label("Quantity (units)").nth(1).fill("2")
     page.get_by_role("button", name=re.compile(r"^Add to cart\W+25 kg")).click()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.browser import DESKTOP, screenshot, staff_signed_in
+from tests.support.browser import DESKTOP, buyer_signed_in, screenshot, staff_signed_in
 from tests.support.factories import make_customer, make_lot, make_staff
 from tests.support.staff import place
 
@@ -17,11 +17,7 @@ def test_an_order_number_typed_in_lower_case_opens_the_order(live_server, new_pa
     number = place(make_customer(), "LEU-USP-25KG", 2).number
     typed = number.lower()
 
-    buyer = new_page(DESKTOP)
-    buyer.goto(live_server + "/sign-in")
-    buyer.get_by_label("Email").fill("buyer@example.com")
-    buyer.get_by_label("Password").fill("correct horse")
-    buyer.get_by_role("button", name="Sign in").click()
+    buyer = buyer_signed_in(new_page, live_server, "buyer@example.com", "correct horse", DESKTOP)
     answer = buyer.goto(live_server + f"/orders/{typed}")
     assert answer.status == 200
     assert buyer.locator("h1").inner_text() == f"Order {number}"

@@ -13,7 +13,7 @@ from shop.demo import EP_SPEC, in_spec_value
 from shop.inventory import lots as inventory
 from shop.platform.extensions import db
 from tests.support.billing import ship_paid
-from tests.support.browser import screenshot, staff_signed_in
+from tests.support.browser import buyer_signed_in, screenshot, staff_signed_in
 from tests.support.factories import make_customer, make_staff
 from tests.support.staff import ADDRESS
 
@@ -107,11 +107,7 @@ def test_refusal_two_person_release_signed_coa_and_a_recall_that_reaches_the_buy
     assert "Lot EP-2612 recalled." in qp.locator(".flashes").inner_text()
 
     # The buyer sees the notice on the order page, and on My orders.
-    buyer = new_page()
-    buyer.goto(live_server + "/sign-in")
-    buyer.get_by_label("Email").fill("buyer@northwind.example")
-    buyer.get_by_label("Password").fill("correct horse")
-    buyer.get_by_role("button", name="Sign in").click()
+    buyer = buyer_signed_in(new_page, live_server, "buyer@northwind.example", "correct horse")
     buyer.goto(live_server + "/orders")
     assert "Recall notice: lot EP-2612" in buyer.locator("table.orders").inner_text()
     buyer.get_by_role("link", name=number).click()
