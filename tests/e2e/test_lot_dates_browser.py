@@ -16,11 +16,14 @@ from tests.support.staff import place
 
 pytestmark = pytest.mark.browser
 
-RETEST_ON = date.today() + timedelta(days=420)
+
+# Dates read when used, not at import: a suite that runs past midnight must not expect yesterday's.
+def retest_on() -> date:
+    return date.today() + timedelta(days=420)
 
 
 def test_a_retest_lot_reads_retest_wherever_its_date_is_shown(live_server, new_page, product):
-    batch = inventory.receive_batch(product.slug, "FD-2504", date.today() - timedelta(days=20), RETEST_ON,
+    batch = inventory.receive_batch(product.slug, "FD-2504", date.today() - timedelta(days=20), retest_on(),
                                     {"LEU-USP-25KG": 10}, date_kind=DateKind.RETEST)
     release.record_results(batch, good_results(product))
     release.release_batch(batch, signed(releaser(), "release", "FD-2504"))
@@ -29,7 +32,7 @@ def test_a_retest_lot_reads_retest_wherever_its_date_is_shown(live_server, new_p
     make_staff("fulfilment")
     order = place(make_customer("buyer@northwind.example", "Northwind Nutrition GmbH"), "LEU-USP-25KG", 3)
     db.session.commit()
-    dated = f"Retest {RETEST_ON.isoformat()}"
+    dated = f"Retest {retest_on().isoformat()}"
 
     shop = new_page(DESKTOP)
     shop.goto(live_server + "/products/l-leucine-usp")

@@ -21,13 +21,19 @@ from tests.support.staff import place, sign_in, text_of
 
 pytestmark = pytest.mark.usefixtures("staff_clients")
 
-RETEST_ON = date.today() + timedelta(days=420)
-EXPIRES_ON = date.today() + timedelta(days=700)
+
+# Dates read when used, not at import: a suite that runs past midnight must not expect yesterday's.
+def retest_on() -> date:
+    return date.today() + timedelta(days=420)
+
+
+def expires_on() -> date:
+    return date.today() + timedelta(days=700)
 
 
 def _retest_lot(product, lot_number: str = "FD-RT1", units: int = 10):
     """A released lot whose date is a retest date, 420 days ahead."""
-    batch = inventory.receive_batch(product.slug, lot_number, date.today() - timedelta(days=20), RETEST_ON,
+    batch = inventory.receive_batch(product.slug, lot_number, date.today() - timedelta(days=20), retest_on(),
                                     {"LEU-USP-25KG": units}, date_kind=DateKind.RETEST)
     release.record_results(batch, good_results(product))
     release.release_batch(batch, signed(releaser(), "release", lot_number))
@@ -43,8 +49,8 @@ def test_product_page_says_retest_for_a_retest_lot_and_expiry_for_an_expiry_lot(
     _retest_lot(product)
     make_lot(product, "USP-EX1", {"LEU-USP-25KG": 5}, expires_in_days=700)
     text = text_of(client.get("/products/l-leucine-usp").text)
-    assert f"Retest {RETEST_ON.isoformat()} (420 days left)" in text
-    assert f"Expiry {EXPIRES_ON.isoformat()} (700 days left)" in text
+    assert f"Retest {retest_on().isoformat()} (420 days left)" in text
+    assert f"Expiry {expires_on().isoformat()} (700 days left)" in text
     assert "Expiry / retest" in text
 
 
@@ -52,7 +58,7 @@ def test_staff_pages_and_packing_slip_say_retest(client, product, customer):
     _retest_lot(product)
     order = place(customer, "LEU-USP-25KG", 3)
     sign_in(client, "fulfilment")
-    dated = f"Retest {RETEST_ON.isoformat()}"
+    dated = f"Retest {retest_on().isoformat()}"
 
     order_page = text_of(client.get(f"/staff/orders/{order.number}").text)
     assert dated in order_page and "exp." not in order_page
@@ -62,7 +68,7 @@ def test_staff_pages_and_packing_slip_say_retest(client, product, customer):
     trace_order = text_of(client.get(f"/staff/trace/order/{order.number}").text)
     assert f"FD-RT1 {dated}" in trace_order
     trace_lot = text_of(client.get("/staff/trace/lot/FD-RT1").text)
-    assert f"retest date {RETEST_ON.isoformat()}" in trace_lot and "expires" not in trace_lot
+    assert f"retest date {retest_on().isoformat()}" in trace_lot and "expires" not in trace_lot
     batches = text_of(client.get("/staff/batches").text)
     assert dated in batches
     dashboard = text_of(client.get("/staff/").text)
@@ -76,7 +82,7 @@ def test_recall_page_says_retest(client, product, customer):
     db.session.commit()
     sign_in(client, "quality")
     page = text_of(client.get("/staff/batches/FD-RT1/recall").text)
-    assert f"retest date {RETEST_ON.isoformat()}" in page and "expires" not in page
+    assert f"retest date {retest_on().isoformat()}" in page and "expires" not in page
 
 
 def test_trace_csv_adds_its_date_kind_column_after_the_first_ones(client, product, customer):
@@ -92,9 +98,9 @@ def test_trace_csv_adds_its_date_kind_column_after_the_first_ones(client, produc
                            "tracking_reference"]
     assert header[13:] == ["date_kind", "record", "quantity_g"]  # later columns (samples: #26) come after it
     [row] = _csv_rows(answer.text)
-    assert (row["expires_on"], row["date_kind"]) == (RETEST_ON.isoformat(), "retest")
+    assert (row["expires_on"], row["date_kind"]) == (retest_on().isoformat(), "retest")
     [other] = _csv_rows(client.get("/staff/trace/lot/USP-EX1.csv").text)
-    assert (other["expires_on"], other["date_kind"]) == (EXPIRES_ON.isoformat(), "expiry")
+    assert (other["expires_on"], other["date_kind"]) == (expires_on().isoformat(), "expiry")
 
 
 def test_recall_trace_does_not_show_returned_units_as_shipped(client, product):

@@ -22,7 +22,6 @@ from tests.support.factories import make_customer, make_lot, make_product, make_
 from tests.support.mail import drain, outbox_mail
 
 DRUM = "LEU-USP-25KG"
-TODAY = date.today()
 
 
 @pytest.fixture
@@ -33,7 +32,7 @@ def seller(app):
 def held_quote(buyer, seller, quantity: int, *, days: int = 14, **asked) -> str:
     number = sales.request_quote(sales.RequestQuote(buyer, [{"sku": DRUM, "quantity": quantity}], **asked)).quote[
         "number"]
-    sales.answer_quote(number, {0: "1000"}, TODAY + timedelta(days=days), "", True, seller)
+    sales.answer_quote(number, {0: "1000"}, date.today() + timedelta(days=days), "", True, seller)
     db.session.commit()
     return number
 
@@ -75,7 +74,7 @@ def test_ending_a_quote_gives_its_units_back(stocked, api, seller):
     sales.withdraw_quote(withdrawn, seller)
     db.session.commit()
     assert available(api, DRUM) == 11
-    assert sales.expire_quotes(TODAY + timedelta(days=1)) == [expired]
+    assert sales.expire_quotes(date.today() + timedelta(days=1)) == [expired]
     assert available(api, DRUM) == 16
     assert all(h.status == HoldStatus.RELEASED and h.released_at is not None
                for h in db.session.scalars(select(StockHold)))
@@ -99,7 +98,7 @@ def test_the_accepted_order_draws_exactly_the_held_lots_at_the_quoted_price(stoc
 
 def test_an_acceptance_short_of_unheld_units_is_refused_and_keeps_the_hold(stocked, api, seller):
     number = sales.request_quote(sales.RequestQuote(api.customer, [{"sku": DRUM, "quantity": 5}])).quote["number"]
-    sales.answer_quote(number, {0: "1000"}, TODAY, "", False, seller)
+    sales.answer_quote(number, {0: "1000"}, date.today(), "", False, seller)
     db.session.commit()
     assert api.order([{"sku": DRUM, "quantity": 14}]).status_code == 201
     with pytest.raises(InsufficientStock):
@@ -154,7 +153,7 @@ def test_two_quotes_cannot_hold_the_same_last_units(make_app, backend):
             staff = db.session.get(StaffUser, staff_id)
             db.session.commit()  # no transaction open while waiting: SQLite's one writer is taken by answering
             barrier.wait()
-            quote = sales.answer_quote(number, {0: "900"}, TODAY + timedelta(days=7), "", True, staff)
+            quote = sales.answer_quote(number, {0: "900"}, date.today() + timedelta(days=7), "", True, staff)
             held = quote.lines[0].held_quantity
             db.session.commit()
             db.session.remove()
