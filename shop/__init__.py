@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, abort, render_template, request
+from flask import Flask, Response, abort, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from shop import jobs
 from shop.platform.bounds import RowIdConverter, is_row_id
 from shop.platform.config import load_config
+from shop.platform.errors import NotReady
 from shop.platform.extensions import csrf, db, limiter, login_manager, mailman, migrate, rest_api
 from shop.platform.json_limits import MAX_DEPTH, MAX_NUMBER_LENGTH, BoundedJSONProvider
 from shop.platform.logs import register_logging
@@ -165,6 +166,20 @@ def register_errorhandlers(app: Flask) -> None:
             return problem_response(error.code or 500, _problem_name(error), error.name, error.description)
         return render_template("error.html", code=error.code, title=error.name,
                                message=error.description), error.code
+
+    @app.errorhandler(NotReady)
+    def not_ready(error: NotReady):
+        # The operator's log names what to mend; the buyer is told that nothing happened and to come back.
+        log.error("Not ready on %s %s: %s", request.method, request.path, error)
+        db.session.rollback()
+        message = "The shop cannot take this request right now; nothing was changed. Please try again later."
+        if wants_problem():
+            response = problem_response(503, "service-unavailable", "Service Unavailable", message)
+        else:
+            response = make_response(render_template("error.html", code=503, title="Not available right now",
+                                                     message=message), 503)
+        response.headers["Retry-After"] = "60"
+        return response
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from shop.accounts.companies import check_vat_id
 from shop.invoicing.models import EXEMPTION_NOTES, VatRate, VatRule
-from shop.platform.errors import InvalidInput
+from shop.platform.errors import InvalidInput, NotReady
 from shop.platform.extensions import db
 
 STANDARD = "standard"
@@ -23,7 +23,7 @@ ZERO = Decimal("0.00")
 _VAT_ID_COUNTRIES = {"EL": "GR"}
 
 
-class UnknownVatRate(LookupError):
+class UnknownVatRate(NotReady):
     """The seller's country has no standard rate in the vat_rate table: a setup mistake, named for the operator."""
 
 

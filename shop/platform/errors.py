@@ -22,6 +22,12 @@ class DomainError(Exception):
         return {}
 
 
+class NotReady(Exception):
+    """The shop cannot do this now, whatever was asked: its settings do not match its data (an operator must act,
+    and /readyz names what). Not a refusal of the request, so never an Idempotency-Key's outcome: it is answered
+    503, and the same request succeeds once the setup is mended."""
+
+
 class NotFound(DomainError):
     title = "Not found"
     problem = "not-found"

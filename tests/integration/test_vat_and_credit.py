@@ -72,6 +72,35 @@ def test_the_shop_country_defaults_to_germany(app):
     assert app.config["SHOP_COUNTRY"] == "DE"
 
 
+def test_orders_wait_with_503_while_the_shop_country_has_no_vat_rate_and_keep_no_outcome(app, api, stocked):
+    """A valid code that the vat_rate table has no rate for (/readyz says so too): no order can be priced. The
+    client is told to retry later, nothing is written, and the key keeps no outcome: once the setting is mended,
+    the same request places the order."""
+    app.config["SHOP_COUNTRY"] = "CH"
+    stock_before = available(api, DRUM)
+    waiting = api.order([{"sku": DRUM, "quantity": 1}], key="before-the-fix")
+    body = assert_problem(waiting, 503, "service-unavailable")
+    assert waiting.headers["Retry-After"] == "60" and "nothing was changed" in body["detail"]
+    assert "SHOP_COUNTRY" not in body["detail"]  # the operator's business: the log and /readyz name it
+    assert (available(api, DRUM), order_count()) == (stock_before, 0)
+    app.config["SHOP_COUNTRY"] = "DE"
+    placed = api.order([{"sku": DRUM, "quantity": 1}], key="before-the-fix")
+    assert placed.status_code == 201 and placed.get_json()["vat"] == "370.50"
+
+
+def test_checkout_says_the_shop_cannot_take_orders_while_the_shop_country_has_no_vat_rate(app, client, product,
+                                                                                         customer):
+    make_lot(product, "L-1", {DRUM: 10})
+    sign_in(client)
+    client.post("/cart/add", data={"sku": DRUM, "quantity": "1"})
+    app.config["SHOP_COUNTRY"] = "CH"
+    page = client.get("/checkout")
+    assert page.status_code == 503 and page.headers["Retry-After"] == "60"
+    assert "The shop cannot take this request right now; nothing was changed." in text_of(page.text)
+    app.config["SHOP_COUNTRY"] = "DE"
+    assert "Total 2,320.50 EUR" in text_of(client.get("/checkout").text)  # the cart is still there
+
+
 # --- VAT on placed orders ------------------------------------------------------------------------------------
 
 def _ship_to(country: str) -> dict[str, str]:
