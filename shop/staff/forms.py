@@ -399,6 +399,16 @@ class AgeingForm(FilterForm):
     submit = SubmitField("Show ageing")
 
 
+class StatementForm(FilterForm):
+    date_from = DateField("From", validators=[Optional(), plain_date])
+    date_to = DateField("To", validators=[Optional(), plain_date])
+    submit = SubmitField("Show statement")
+
+    def validate_date_to(self, field: DateField) -> None:
+        if field.data is not None and self.date_from.data is not None and field.data < self.date_from.data:
+            raise ValidationError("Choose a day on or after the first day (From).")
+
+
 class PaymentForm(FlaskForm):
     """A payment against an invoice: the amount as typed (the service refuses what it cannot read exactly)."""
 

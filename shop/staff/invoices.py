@@ -3,6 +3,7 @@ payments and credit notes, recording a payment, issuing a credit note, the agein
 statement; the prepaid orders awaiting payment (recorded on the order's page). Finance staff and admins only."""
 from __future__ import annotations
 
+from datetime import date
 from io import BytesIO
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
@@ -18,7 +19,7 @@ from shop.platform.tx import run_in_transaction
 from shop.platform.wording import money
 from shop.staff import bp
 from shop.staff.auth import current_staff, role_required
-from shop.staff.forms import AgeingForm, CreditNoteForm, InvoiceFilterForm, PaymentForm
+from shop.staff.forms import AgeingForm, CreditNoteForm, InvoiceFilterForm, PaymentForm, StatementForm
 from shop.staff.helpers import filtered_page, or_404, page_link_args, show_errors
 
 PAGE = 30
@@ -83,12 +84,19 @@ def ageing_summary():
 @bp.get("/companies/<id:company_id>/statement")
 @role_required(StaffRole.FINANCE)
 def company_statement(company_id: int):
-    """A company's invoices, credit notes and payments in date order, with the running balance."""
+    """A company's statement for a period (by default from the first of the month a year ago to today): the balance
+    brought forward, then its invoices, credit notes and payments in date order, with the running balance."""
     company = db.session.get(Company, company_id)
     if company is None:
         abort(404, description=f"No company {company_id}.")
-    return render_template("staff/statement.html", company=company,
-                           statement=statement.company_statement(company_id))
+    form = StatementForm(request.args)
+    if not form.validate():
+        return render_template("staff/statement.html", company=company, form=form, statement=None), 400
+    end = form.date_to.data or max(views.today(), form.date_from.data or views.today())
+    start = form.date_from.data or date(end.year - 1, end.month, 1)
+    form.date_from.data, form.date_to.data = start, end
+    return render_template("staff/statement.html", company=company, form=form,
+                           statement=statement.company_statement(company_id, start, end))
 
 
 @bp.post("/invoices/<number>/payments")

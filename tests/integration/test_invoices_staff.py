@@ -137,8 +137,47 @@ def test_the_ageing_summary_and_the_statement(client, invoice):
     assert client.get("/staff/ageing?on=20261301").status_code == 400
     statement = text_of(client.get(f"/staff/companies/{invoice.company_id}/statement").text)
     assert invoice.number in statement and "Payment “Bank transfer”" in statement
-    assert f"Balance {due} EUR" in statement
+    assert f"Balance on {billing.today().isoformat()} {due} EUR" in statement
     assert client.get("/staff/companies/999999/statement").status_code == 404
+
+
+def test_a_statement_of_a_period_brings_the_earlier_balance_forward(client, invoice):
+    """The invoice (issued 45 days ago) before the period, a credit note and a payment in it, a payment after it."""
+    sign_in(client, "finance")
+    note = credit_note_of(invoice, {1: 1}, issued_on=billing.today() - timedelta(days=20))
+    paid(invoice, "100.00", on=billing.today() - timedelta(days=10), reference="First part")
+    paid(invoice, "50.00", reference="Second part")
+    start, end = invoice.issued_on + timedelta(days=1), billing.today() - timedelta(days=1)
+    url = f"/staff/companies/{invoice.company_id}/statement"
+    page = text_of(client.get(url, query_string={"date_from": start.isoformat(), "date_to": end.isoformat()}).text)
+    assert f"{start.isoformat()} Balance brought forward {invoice.gross:,.2f} EUR" in page
+    assert note.number in page and "Payment “First part”" in page
+    assert f"Invoice {invoice.number}" not in page  # issued before the period: in the balance brought forward
+    assert "Second part" not in page  # paid today, after the period
+    closing = invoice.gross - note.gross - 100
+    assert f"Balance on {end.isoformat()} {closing:,.2f} EUR" in page
+    # The whole history (by default the last year) ends where the period's balance and today's payment lead.
+    whole = text_of(client.get(url).text)
+    assert "Balance brought forward 0.00 EUR" in whole and invoice.number in whole
+    assert f"Balance on {billing.today().isoformat()} {closing - 50:,.2f} EUR" in whole
+    # A period before any of it: nothing brought forward, nothing in it.
+    earlier = {"date_to": (invoice.issued_on - timedelta(days=1)).isoformat()}
+    before = text_of(client.get(url, query_string=earlier).text)
+    assert "Balance brought forward 0.00 EUR" in before
+    assert "No invoice, credit note or payment in this period." in before
+
+
+@pytest.mark.parametrize("query, field, message", [
+    ({"date_from": "2026-13-01"}, "date_from", "Not a valid date value."),
+    ({"date_from": "2026-05-02", "date_to": "2026-05-01"}, "date_to", "Choose a day on or after the first day (From)."),
+    ({"date_to": "1,500"}, "date_to", "Not a valid date value."),
+])
+def test_a_statement_period_that_is_no_period_is_named_beside_its_field(client, invoice, query, field, message):
+    sign_in(client, "finance")
+    response = client.get(f"/staff/companies/{invoice.company_id}/statement", query_string=query)
+    assert response.status_code == 400
+    assert field_error(response.text, field) == message
+    assert "Balance brought forward" not in response.text
 
 
 def test_the_pages_cost_the_same_statements_for_few_or_many_invoices(client, invoice):

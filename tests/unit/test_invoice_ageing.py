@@ -51,10 +51,12 @@ def test_a_statement_runs_in_date_order_invoices_before_what_settles_them():
 money = st.decimals(min_value=0, max_value=10**7, places=2)
 
 
-@given(st.lists(st.tuples(st.integers(-30, 30), st.sampled_from(["invoice", "credit_note", "payment"]), money)))
-def test_the_closing_balance_is_what_was_invoiced_less_what_was_credited_or_paid(rows):
+@given(st.lists(st.tuples(st.integers(-30, 30), st.sampled_from(["invoice", "credit_note", "payment"]), money)),
+       st.decimals(min_value=-10**7, max_value=10**7, places=2))
+def test_the_closing_balance_is_what_was_brought_forward_and_invoiced_less_what_was_credited_or_paid(rows, opening):
     entries = [Entry(ON + timedelta(days=d), kind, "", "", "", amount if kind == "invoice" else ZERO,
                      ZERO if kind == "invoice" else amount, i) for i, (d, kind, amount) in enumerate(rows)]
-    statement = running(entries)
-    assert statement.balance == sum((e.debit - e.credit for e in entries), ZERO)
+    statement = running(entries, opening)
+    assert statement.opening == opening
+    assert statement.balance == opening + sum((e.debit - e.credit for e in entries), ZERO)
     assert [line.entry.on for line in statement.lines] == sorted(e.on for e in entries)
