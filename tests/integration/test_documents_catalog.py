@@ -18,7 +18,6 @@ from tests.support.sql import count_statements
 from tests.support.staff import sign_in as staff_sign_in
 from tests.support.staff import text_of
 
-TODAY = date.today()
 PAGE = "/products/l-leucine-usp"
 
 
@@ -39,10 +38,11 @@ def _page_statements(client, *, cold: bool) -> int:
 
 
 def test_the_product_page_lists_the_current_version_of_each_kind_with_its_pdf(app, client, product):
+    valid_until = date.today() + timedelta(days=300)
     add_document(product, kind="kosher", version="1", title="Kosher certificate (OU)", issued_on=date(2025, 1, 5),
                  valid_until=date(2026, 1, 4))
     add_document(product, kind="kosher", version="2", title="Kosher certificate (OU)", issued_on=date(2026, 1, 5),
-                 valid_until=TODAY + timedelta(days=300))
+                 valid_until=valid_until)
     add_document(product, kind="sds", version="4.1", title="Safety data sheet", valid_until=None)
     add_document(product, kind="halal", version="7", title="Halal certificate", issued_on=date(2024, 1, 1),
                  valid_until=date(2025, 1, 1))
@@ -53,7 +53,7 @@ def test_the_product_page_lists_the_current_version_of_each_kind_with_its_pdf(ap
         "(SDS), version 4.1",
         "Halal certificate Halal certificate 7 (issued 2024-01-01) 2025-01-01 expired PDF of the Halal certificate, "
         "version 7",
-        f"Kosher certificate Kosher certificate (OU) 2 (issued 2026-01-05) {(TODAY + timedelta(days=300)).isoformat()}"
+        f"Kosher certificate Kosher certificate (OU) 2 (issued 2026-01-05) {valid_until.isoformat()}"
         " PDF of the Kosher certificate, version 2"]
     link = re.search(r'href="(/documents/\d+/l-leucine-usp-kosher-2\.pdf)"', section).group(1)
     download = client.get(link)
@@ -70,10 +70,11 @@ def test_an_upload_shows_on_the_product_page_at_once_though_the_catalog_is_cache
     assert "No documents are published" in client.get(PAGE).text  # the product is now cached in this process
     staff = app.test_client()
     staff_sign_in(staff, "quality")
+    today = date.today()
     posted = staff.post("/staff/documents", content_type="multipart/form-data", data={
         "product": "l-leucine-usp", "kind": "gmp", "title": "GMP certificate", "version": "2026",
-        "issued_on": (TODAY - timedelta(days=10)).isoformat(),
-        "valid_until": (TODAY + timedelta(days=700)).isoformat(),
+        "issued_on": (today - timedelta(days=10)).isoformat(),
+        "valid_until": (today + timedelta(days=700)).isoformat(),
         "file": (io.BytesIO(pdf_bytes("GMP")), "gmp.pdf", "application/pdf")})
     assert posted.status_code == 302
     assert "GMP certificate" in _documents_section(client.get(PAGE).text)

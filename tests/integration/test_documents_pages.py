@@ -25,13 +25,12 @@ from tests.support.storefront import field_error
 
 pytestmark = pytest.mark.usefixtures("staff_clients")
 
-TODAY = date.today()
-
 
 def _form(**fields) -> dict:
+    today = date.today()  # read when the form is made, not at import: a suite may run past midnight
     given = {"product": "l-leucine-usp", "kind": "kosher", "title": "Kosher certificate (OU)", "version": "2026-1",
-             "issued_on": (TODAY - timedelta(days=30)).isoformat(),
-             "valid_until": (TODAY + timedelta(days=335)).isoformat(), "file": (pdf_bytes("Kosher"), "kosher.pdf")}
+             "issued_on": (today - timedelta(days=30)).isoformat(),
+             "valid_until": (today + timedelta(days=335)).isoformat(), "file": (pdf_bytes("Kosher"), "kosher.pdf")}
     given.update(fields)
     if isinstance(given["file"], tuple):
         data, name = given["file"]
@@ -90,9 +89,10 @@ def test_quality_uploads_a_certificate_and_sees_it_listed_as_current_and_in_the_
 
 def test_every_version_is_listed_the_current_one_marked_and_each_downloads_as_an_attachment(app, client, product):
     sign_in(client, "admin")  # admins may upload too
+    today = date.today()
     first = pdf_bytes("Kosher 2025")
-    assert _upload(client, version="2025-1", issued_on=(TODAY - timedelta(days=400)).isoformat(),
-                   valid_until=(TODAY - timedelta(days=35)).isoformat(), file=(first, "old.pdf")).status_code == 302
+    assert _upload(client, version="2025-1", issued_on=(today - timedelta(days=400)).isoformat(),
+                   valid_until=(today - timedelta(days=35)).isoformat(), file=(first, "old.pdf")).status_code == 302
     second = pdf_bytes("Kosher 2026")
     assert _upload(client, file=(second, "new.pdf")).status_code == 302
     listing = client.get("/staff/documents").text
@@ -110,12 +110,13 @@ def test_every_version_is_listed_the_current_one_marked_and_each_downloads_as_an
 
 
 def test_certificates_that_ended_or_end_within_60_days_are_flagged(app, client, product):
-    add_document(product, kind="halal", issued_on=TODAY - timedelta(days=400), valid_until=TODAY - timedelta(days=1),
-                 today=TODAY)
-    add_document(product, kind="kosher", issued_on=TODAY - timedelta(days=300), valid_until=TODAY + timedelta(days=60),
-                 today=TODAY)
-    add_document(product, kind="gmp", issued_on=TODAY - timedelta(days=300), valid_until=TODAY + timedelta(days=61),
-                 today=TODAY)
+    today = date.today()
+    add_document(product, kind="halal", issued_on=today - timedelta(days=400), valid_until=today - timedelta(days=1),
+                 today=today)
+    add_document(product, kind="kosher", issued_on=today - timedelta(days=300), valid_until=today + timedelta(days=60),
+                 today=today)
+    add_document(product, kind="gmp", issued_on=today - timedelta(days=300), valid_until=today + timedelta(days=61),
+                 today=today)
     sign_in(client, "quality")
     rows = {text_of(r).split(" ")[0]: r for r in re.findall(r"<tr[ >].*?</tr>", client.get("/staff/documents").text
                                                             .split("<tbody>")[1], re.S)}
@@ -141,7 +142,7 @@ def test_a_file_that_is_not_a_real_pdf_is_refused_beside_the_field_and_nothing_i
 
 @pytest.mark.parametrize(("fields", "field", "message"), [
     ({"issued_on": "2026-13-45"}, "issued_on", "Not a valid date value."),
-    ({"issued_on": (TODAY + timedelta(days=3)).isoformat()}, "issued_on", "cannot be issued in the future"),
+    ({"issued_on": timedelta(days=3)}, "issued_on", "cannot be issued in the future"),
     ({"valid_until": ""}, "valid_until", "A kosher certificate is valid until a date: enter it."),
     ({"valid_until": "31.12.2027"}, "valid_until", "Not a valid date value."),
     ({"valid_until": "9999-12-31"}, "valid_until", "Enter a date from 1900 to 2999."),
@@ -152,6 +153,8 @@ def test_a_file_that_is_not_a_real_pdf_is_refused_beside_the_field_and_nothing_i
     ({"file": None}, "file", "Choose the PDF file to upload."),
 ])
 def test_a_bad_field_is_refused_beside_it_and_nothing_is_stored(app, client, product, fields, field, message):
+    # A timedelta stands for a date that far from today, read when the test runs (not when it is collected).
+    fields = {k: (date.today() + v).isoformat() if isinstance(v, timedelta) else v for k, v in fields.items()}
     sign_in(client, "quality")
     page = _upload(client, **fields)
     assert page.status_code == 422

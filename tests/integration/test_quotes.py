@@ -18,7 +18,6 @@ from tests.support.factories import make_customer, make_staff
 from tests.support.mail import drain, outbox_mail
 
 DRUM, TUB = "LEU-USP-25KG", "LEU-USP-1KG"
-TODAY = date.today()
 
 
 @pytest.fixture
@@ -39,28 +38,29 @@ def ask(buyer, lines=None, key=None, **fields):
 
 def answered(buyer, seller, price="1500.00", *, hold=False, days=14, lines=None):
     number = ask(buyer, lines).quote["number"]
-    quote = sales.answer_quote(number, {i: price for i in range(len(lines or [1]))}, TODAY + timedelta(days=days),
-                               "Two weeks.", hold, seller)
+    quote = sales.answer_quote(number, {i: price for i in range(len(lines or [1]))},
+                               date.today() + timedelta(days=days), "Two weeks.", hold, seller)
     db.session.commit()
     return quote.number
 
 
 def test_a_request_gets_a_yearly_number_and_shows_what_was_asked(stocked, buyer):
-    first = ask(buyer, min_remaining_shelf_life_days=120, needed_by=(TODAY + timedelta(days=30)).isoformat(),
+    today = date.today()
+    first = ask(buyer, min_remaining_shelf_life_days=120, needed_by=(today + timedelta(days=30)).isoformat(),
                 note="For the spring batch").quote
     second = ask(buyer).quote
-    assert first["number"] == f"Q-{TODAY.year}-00001" and second["number"] == f"Q-{TODAY.year}-00002"
+    assert first["number"] == f"Q-{today.year}-00001" and second["number"] == f"Q-{today.year}-00002"
     assert first["status"] == "requested" and first["valid_until"] is None and first["order"] is None
     assert first["lines"] == [{"sku": DRUM, "quantity": 4, "unit_price": None, "line_total": None,
                                "held_quantity": 0}]
     assert first["min_remaining_shelf_life_days"] == 120 and first["note"] == "For the spring batch"
-    assert first["needed_by"] == (TODAY + timedelta(days=30)).isoformat()
+    assert first["needed_by"] == (today + timedelta(days=30)).isoformat()
 
 
 def test_bad_requests_are_refused_by_field_and_store_nothing(stocked, buyer):
     with pytest.raises(InvalidInput) as refused:
         ask(buyer, [{"sku": "NOPE", "quantity": 1}, {"sku": DRUM, "quantity": 0}, {"sku": DRUM, "quantity": 2}],
-            needed_by=(TODAY - timedelta(days=1)).isoformat(), note="x" * 2001)
+            needed_by=(date.today() - timedelta(days=1)).isoformat(), note="x" * 2001)
     assert set(refused.value.errors) == {"lines.0.sku", "lines.1.quantity", "lines.2.sku", "needed_by", "note"}
     with pytest.raises(InvalidInput) as empty:
         ask(buyer, [], needed_by="next week")
@@ -78,7 +78,7 @@ def test_a_replayed_request_answers_the_same_quote(stocked, buyer):
 def test_the_answer_is_announced_and_mailed_with_prices_and_last_day(stocked, buyer, seller):
     number = answered(buyer, seller, "1450.5")
     quote = sales.quote(sales.get_quote(number, buyer.company_id))
-    assert quote["status"] == "answered" and quote["valid_until"] == (TODAY + timedelta(days=14)).isoformat()
+    assert quote["status"] == "answered" and quote["valid_until"] == (date.today() + timedelta(days=14)).isoformat()
     assert quote["lines"][0]["unit_price"] == "1450.50" and quote["lines"][0]["line_total"] == "5802.00"
     drain()
     mail = [m for m in outbox_mail() if m.subject == f"Quote {number} answered"]
@@ -90,7 +90,7 @@ def test_the_answer_is_announced_and_mailed_with_prices_and_last_day(stocked, bu
 def test_a_bad_answer_is_refused_by_field_and_changes_nothing(stocked, buyer, seller, price, day):
     number = ask(buyer).quote["number"]
     with pytest.raises(InvalidInput) as refused:
-        sales.answer_quote(number, {0: price}, TODAY + timedelta(days=day), "", False, seller)
+        sales.answer_quote(number, {0: price}, date.today() + timedelta(days=day), "", False, seller)
     assert set(refused.value.errors) <= {"lines.0.unit_price", "valid_until"} and refused.value.errors
     db.session.rollback()
     assert sales.get_quote(number).status == "requested"
@@ -99,7 +99,7 @@ def test_a_bad_answer_is_refused_by_field_and_changes_nothing(stocked, buyer, se
 def test_only_a_requested_quote_is_answered(stocked, buyer, seller):
     number = answered(buyer, seller)
     with pytest.raises(IllegalTransition):
-        sales.answer_quote(number, {0: "1"}, TODAY, "", False, seller)
+        sales.answer_quote(number, {0: "1"}, date.today(), "", False, seller)
 
 
 def test_accepting_places_the_order_at_the_quoted_price_once(stocked, buyer, seller):
@@ -119,7 +119,7 @@ def test_accepting_places_the_order_at_the_quoted_price_once(stocked, buyer, sel
 
 def test_acceptance_after_the_last_day_is_refused_without_the_job(stocked, buyer, seller):
     number = answered(buyer, seller, days=0)
-    db.session.execute(Quote.__table__.update().values(valid_until=TODAY - timedelta(days=1)))
+    db.session.execute(Quote.__table__.update().values(valid_until=date.today() - timedelta(days=1)))
     db.session.commit()
     with pytest.raises(QuoteNotOpen):
         sales.accept_quote(number, buyer, ADDRESS)
@@ -155,8 +155,9 @@ def test_declined_and_withdrawn_quotes_are_closed(stocked, buyer, seller):
 def test_the_job_expires_answered_quotes_after_their_last_day(stocked, buyer, seller):
     late = answered(buyer, seller, days=0)
     current = answered(buyer, seller, days=3)
-    assert sales.expire_quotes(TODAY) == []
-    assert sales.expire_quotes(TODAY + timedelta(days=1)) == [late]
+    today = date.today()
+    assert sales.expire_quotes(today) == []
+    assert sales.expire_quotes(today + timedelta(days=1)) == [late]
     assert sales.get_quote(late).status == "expired" and sales.get_quote(current).status == "answered"
     drain()
     assert any(m.subject == f"Quote {late} expired" for m in outbox_mail())
@@ -164,7 +165,7 @@ def test_the_job_expires_answered_quotes_after_their_last_day(stocked, buyer, se
 
 def test_lists_newest_first_and_the_queue_requested_first(stocked, buyer, seller):
     numbers = [ask(buyer).quote["number"] for _ in range(3)]
-    sales.answer_quote(numbers[0], {0: "10"}, TODAY, "", False, seller)
+    sales.answer_quote(numbers[0], {0: "10"}, date.today(), "", False, seller)
     db.session.commit()
     page = sales.list_quotes(buyer.company_id, 2)
     rest = sales.list_quotes(buyer.company_id, 2, page.next_cursor)
