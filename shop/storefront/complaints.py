@@ -15,7 +15,7 @@ from shop.complaints import rules, service
 from shop.ordering.models import Order
 from shop.platform import uploads
 from shop.platform.errors import InvalidInput, NotFound
-from shop.platform.pagination import encode_cursor, page_cursor
+from shop.platform.pagination import page_cursor, page_of
 from shop.platform.tx import run_in_transaction
 from shop.storefront import bp
 from shop.storefront.common import apply_errors, current_customer, customer_required
@@ -122,10 +122,10 @@ def complaints():
         after = page_cursor("complaints", cursor) if cursor else None
     except InvalidInput:
         abort(400, description="That page link is damaged. Start again from Complaints.")
-    rows = service.list_complaints(current_customer().company_id, PAGE_SIZE + 1, after)
-    next_cursor = encode_cursor("complaints", *rows[PAGE_SIZE - 1].key) if len(rows) > PAGE_SIZE else None
-    return render_template("storefront/complaints.html", complaints=[r.complaint for r in rows[:PAGE_SIZE]],
-                           next_cursor=next_cursor, first_page=after is None)
+    page = page_of("complaints", service.list_complaints(current_customer().company_id, PAGE_SIZE + 1, after),
+                   PAGE_SIZE, lambda r: r.key)
+    return render_template("storefront/complaints.html", complaints=[r.complaint for r in page.rows],
+                           next_cursor=page.next_cursor, first_page=after is None)
 
 
 @bp.get("/account/complaints/<number>")

@@ -8,7 +8,7 @@ import pytest
 from shop.accounts import people as accounts
 from shop.catalog import price_lists
 from shop.platform.extensions import db
-from tests.support.browser import DESKTOP, PHONE, axe_violations, overflow, screenshot
+from tests.support.browser import DESKTOP, PHONE, axe_violations, overflow, screenshot, staff_signed_in
 from tests.support.factories import make_customer, make_staff
 
 pytestmark = pytest.mark.browser
@@ -30,11 +30,7 @@ def test_staff_revoke_a_key_deactivate_a_customer_and_delete_a_price_list_after_
     company_id = customer.company_id
     db.session.remove()
 
-    page = new_page(DESKTOP)
-    page.goto(live_server + "/staff/login")
-    page.get_by_label("Email").fill("admin@shop.example")
-    page.get_by_label("Password").fill("staff password")
-    _go(page, page.get_by_role("button", name="Sign in"))
+    page = staff_signed_in(new_page, live_server, "admin@shop.example", DESKTOP)
 
     page.goto(live_server + "/staff/customers")
     revoke = page.get_by_role("link", name="Revoke key")
