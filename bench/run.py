@@ -558,6 +558,7 @@ def report(args, orders: Scenario, page: Scenario, sql: dict | None, warnings: l
             say(f"{title:34}{'':>11}{value:>11}{'':9}   {target:<9} {verdict(ok)}")
             if not ok:
                 missed.append(title.strip())
+        say(f"{'  of it the garbage collector (s)':34}{'':>11}{released['collector_seconds']:>11.3f}")
         if not served:
             warnings.append(f"release: {released['units_left']} units still backordered, ledger "
                             + ("balanced" if released["ledger_ok"] else "NOT balanced"))
