@@ -278,8 +278,9 @@ def _seed_invoices(today: date) -> int:
         _dated_history(shipped, shipped_on)
         invoices.append(db.session.scalar(select(Invoice).where(Invoice.order_id == order.id)))
     oldest, older = invoices[0], invoices[2]
+    paid_on = today - timedelta(days=100)
     payments.record_invoice_payment(oldest.number, payments.PaymentInput(
-        str((oldest.gross / 2).quantize(D("0.01"))), today - timedelta(days=100), "HFM payment run 2026-08"), today)
+        str((oldest.gross / 2).quantize(D("0.01"))), paid_on, f"HFM payment run {paid_on:%Y-%m}"), today)
     issuing.issue_credit_note(older.number, {1: 1}, today - timedelta(days=60))
     return len(invoices)
 
