@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask, Response, abort, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge, SecurityError
+from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge, SecurityError, ServiceUnavailable
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shop import jobs
@@ -131,7 +131,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_errorhandlers(app: Flask) -> None:
     """Answer errors with an HTML page, or problem+json under /api/; never a traceback."""
-    from shop.api.problems import problem_response
+    from shop.api.problems import http_problem, problem_response, with_error_headers
 
     def wants_problem() -> bool:
         return request.path.startswith("/api/")
@@ -163,23 +163,17 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         if wants_problem():
-            return problem_response(error.code or 500, _problem_name(error), error.name, error.description)
-        return render_template("error.html", code=error.code, title=error.name,
-                               message=error.description), error.code
+            return http_problem(error)
+        return with_error_headers(make_response(render_template("error.html", code=error.code, title=error.name,
+                                                                message=error.description), error.code), error)
 
     @app.errorhandler(NotReady)
     def not_ready(error: NotReady):
         # The operator's log names what to mend; the buyer is told that nothing happened and to come back.
         log.error("Not ready on %s %s: %s", request.method, request.path, error)
         db.session.rollback()
-        message = "The shop cannot take this request right now; nothing was changed. Please try again later."
-        if wants_problem():
-            response = problem_response(503, "service-unavailable", "Service Unavailable", message)
-        else:
-            response = make_response(render_template("error.html", code=503, title="Not available right now",
-                                                     message=message), 503)
-        response.headers["Retry-After"] = "60"
-        return response
+        return http_error(ServiceUnavailable("The shop cannot take this request right now; nothing was changed. "
+                                             "Please try again later.", retry_after=60))
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
@@ -258,10 +252,6 @@ def _json_has_unstorable_text(raw: bytes) -> bool:
         return False
 
     return unstorable(request.get_json(silent=True))
-
-
-def _problem_name(error: HTTPException) -> str:
-    return (error.name or "error").lower().replace(" ", "-").replace("'", "")
 
 
 def register_commands(app: Flask) -> None:

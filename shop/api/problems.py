@@ -7,6 +7,7 @@ from typing import Any
 from flask import Response, current_app, has_app_context, json
 from werkzeug.exceptions import HTTPException
 
+from shop.api.problem_types import problem_name
 from shop.platform.errors import DomainError
 
 PROBLEM_BASE = "/problems/"
@@ -83,8 +84,12 @@ def http_problem(error: HTTPException) -> Response:
             for path, texts in flatten_errors(location_messages).items():
                 errors.setdefault(path, []).extend(texts)
         return validation_problem(errors)
-    name = (error.name or "error").lower().replace(" ", "-").replace("'", "")
-    response = problem_response(code, name, error.name, error.description)
+    return with_error_headers(problem_response(code, problem_name(error.name or "error"), error.name,
+                                               error.description), error)
+
+
+def with_error_headers(response: Response, error: HTTPException) -> Response:
+    """`response` with the headers the HTTP error carries (`Allow` of a 405, `Retry-After` of a 503, ...)."""
     for header, value in error.get_headers():
         if header.lower() != "content-type":
             response.headers[header] = value

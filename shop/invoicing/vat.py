@@ -89,6 +89,11 @@ def facts_of(row) -> VatFacts:
     return VatFacts(row.seller_vat_rate, frozenset((row.eu_members or "").split(",")) - {""})
 
 
+def read_facts(seller_country: str) -> VatFacts:
+    """What the vat_rate table says about sales from `seller_country` (one statement)."""
+    return facts_of(db.session.execute(select(*facts_columns(seller_country.upper()))).one())
+
+
 def decision(facts: VatFacts, *, seller_country: str, ship_country: str, buyer_vat_id: str) -> VatDecision:
     """The VAT of a sale, given what the table says: the seller's standard rate, or 0 % with its note for an
     intra-community supply or an export."""
@@ -105,8 +110,7 @@ def decision(facts: VatFacts, *, seller_country: str, ship_country: str, buyer_v
 def seller_rate_check(seller_country: str) -> str:
     """/readyz's check of the setting SHOP_COUNTRY against the data: "ok" when the vat_rate table has the country's
     standard rate, else what an operator must fix (every order would be refused until then)."""
-    facts = facts_of(db.session.execute(select(*facts_columns(seller_country.upper()))).one())
-    if facts.seller_rate is None:
+    if read_facts(seller_country).seller_rate is None:
         return (f"no standard VAT rate for SHOP_COUNTRY {seller_country.upper()} in the vat_rate table: orders "
                 "cannot be priced; set SHOP_COUNTRY to the seller's country or add its rate")
     return "ok"
@@ -114,5 +118,5 @@ def seller_rate_check(seller_country: str) -> str:
 
 def decide(*, seller_country: str, ship_country: str, buyer_vat_id: str) -> VatDecision:
     """`decision`, reading the table's facts first (one statement)."""
-    facts = facts_of(db.session.execute(select(*facts_columns(seller_country.upper()))).one())
-    return decision(facts, seller_country=seller_country, ship_country=ship_country, buyer_vat_id=buyer_vat_id)
+    return decision(read_facts(seller_country), seller_country=seller_country, ship_country=ship_country,
+                    buyer_vat_id=buyer_vat_id)

@@ -92,7 +92,8 @@ def company_statement(company_id: int):
     form = StatementForm(request.args)
     if not form.validate():
         return render_template("staff/statement.html", company=company, form=form, statement=None), 400
-    end = form.date_to.data or max(views.today(), form.date_from.data or views.today())
+    today = views.today()
+    end = form.date_to.data or max(today, form.date_from.data or today)
     start = form.date_from.data or date(end.year - 1, end.month, 1)
     form.date_from.data, form.date_to.data = start, end
     return render_template("staff/statement.html", company=company, form=form,

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from werkzeug.exceptions import default_exceptions
 
-from shop import _problem_name
+from shop.api.problem_types import problem_name
 from shop.platform.errors import DomainError
 
 SHOP = Path(__file__).resolve().parents[2] / "shop"
@@ -21,7 +21,7 @@ def _problem_names_in_the_code() -> set[str]:
         source = path.read_text()
         names.update(re.findall(r'problem_response\(\s*(?:\d+|error\.status|code),\s*"([a-z0-9-]+)"', source))
         names.update(re.findall(r'^\s+problem = "([a-z0-9-]+)"', source, re.M))
-    names.update(_problem_name(exc()) for code, exc in default_exceptions.items() if code >= 400)
+    names.update(problem_name(exc().name) for code, exc in default_exceptions.items() if code >= 400)
     return names
 
 

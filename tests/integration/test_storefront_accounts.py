@@ -86,7 +86,8 @@ def test_sign_in_follows_a_local_next_only(app, client, customer):
 
 def test_sign_out_is_a_post(app, client, customer):
     sign_in(client)
-    assert client.get("/sign-out").status_code == 405
+    refused = client.get("/sign-out")
+    assert refused.status_code == 405 and "POST" in refused.headers["Allow"]  # RFC 9110: a 405 names the methods
     assert ">Sign out<" in client.get("/").text
     client.post("/sign-out")
     assert ">Sign in<" in client.get("/").text
