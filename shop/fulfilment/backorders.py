@@ -66,12 +66,14 @@ def fill_from_release(batch: Batch, staff_id: int | None = None) -> BackordersFi
     stock_by_id = {s.id: s for s in stocks}
     allocated: dict[int, list[dict[str, object]]] = defaultdict(list)  # by order id: what its buyer is told
     taken: dict[int, int] = defaultdict(int)  # by line id: units allocated to it now
+    picks = []
     for pick in planned.picks:
         order, line = lines[pick.key]
-        refill.allocate(order, line, stock_by_id[pick.stock_id], pick.quantity, staff_id=staff_id,
-                        reason=f"Order {order.number}: backordered units allocated from lot {batch.lot_number}")
+        picks.append((order, line, stock_by_id[pick.stock_id], pick.quantity,
+                      f"Order {order.number}: backordered units allocated from lot {batch.lot_number}"))
         taken[line.id] += pick.quantity
         allocated[order.id].append(changes.allocated(line.sku, batch.lot_number, pick.quantity))
+    refill.allocate_all(picks, staff_id=staff_id)
     _lower_backorders(batch.id, {lines[line_id][1]: n for line_id, n in taken.items()})
     # announce.touch for every order served, in one UPDATE (the session's loaded orders get the new values).
     announce.touch_all(allocated)

@@ -6,7 +6,8 @@ Two halves, one for each way stock is written:
 - Operations on one stock row in the session, named for what happens to the units: `receive`, `allocate`,
   `release`, `ship`, `ship_free` (free units with no order: a sample), `adjust` (a count correction, or scrap).
   Each changes the row and adds its movement, with the reason, the staff member and the order. The caller has
-  locked the row (they add to the value read).
+  locked the row (they add to the value read). `allocate_all` allocates for many orders at once, their
+  movements in one INSERT.
 - The SQL of a new order's allocations, written many rows at once while placing it: `take_stock`, one
   conditional UPDATE that cannot oversell, and its ledger rows (`record_allocations` for the plain path,
   `insert_allocations` for the INSERT ... SELECT that PostgreSQL's one-statement write embeds as a CTE).
@@ -22,11 +23,11 @@ from sqlalchemy import ColumnElement, Connection, FromClause, Insert, Update, in
 
 from shop.catalog.models import Variant
 from shop.inventory.models import Batch, MovementKind, Stock, StockMovement
+from shop.platform.database import utcnow
 from shop.platform.extensions import db
-from shop.platform.sql import sql_literal
+from shop.platform.sql import insert_rows, sql_literal
 
 _MOVEMENTS = StockMovement.__table__
-_INSERT_MOVEMENTS = insert(_MOVEMENTS)
 # What every ledger row of a new order's allocation has in common (and no staff member: the customer placed it).
 _ALLOCATION = {"kind": MovementKind.ALLOCATION, "on_hand_delta": 0}
 
@@ -46,6 +47,20 @@ def allocate(stock: Stock, quantity: int, *, order_id: int | None, staff_id: int
     no longer free."""
     return _move(stock, MovementKind.ALLOCATION, allocated=quantity, reason=reason, staff_id=staff_id,
                  order_id=order_id)
+
+
+def allocate_all(allocations: Iterable[tuple[Stock, int, int, str]], *, staff_id: int | None) -> None:
+    """`allocate` for many orders at once: each (stock row, quantity, order id, reason) changes its row in the
+    session, and their movements are one INSERT however many there are (platform.sql.insert_rows), not an object
+    each: a release that serves a thousand backorders writes a thousand."""
+    now = utcnow()
+    rows = []
+    for stock, quantity, order_id, reason in allocations:
+        stock.allocated += quantity
+        rows.append({"stock_id": stock.id, **_ALLOCATION, "allocated_delta": quantity, "reason": reason,
+                     "staff_id": staff_id, "order_id": order_id, "created_at": now})
+    db.session.flush()  # the movements added before these come before them in the ledger, as they happened
+    insert_rows(db.session.connection(), _MOVEMENTS, rows)
 
 
 def release(stock: Stock, quantity: int, *, order_id: int | None, staff_id: int | None, reason: str) -> StockMovement:
@@ -109,7 +124,7 @@ def record_allocations(conn: Connection, picks: Iterable[tuple[int, int]], *, or
                        at: datetime) -> None:
     """INSERT the ledger rows of a new order's allocations, one per (stock id, quantity) in `picks`: the
     movements of `take_stock`'s change, written by the plain path."""
-    conn.execute(_INSERT_MOVEMENTS, [
+    insert_rows(conn, _MOVEMENTS, [
         {"stock_id": stock_id, **_ALLOCATION, "allocated_delta": quantity, "reason": reason, "staff_id": None,
          "order_id": order_id, "created_at": at}
         for stock_id, quantity in picks])

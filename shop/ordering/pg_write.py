@@ -27,7 +27,7 @@ from shop.ordering.models import (
 from shop.ordering.persistence import check_taken, picked_lots_still_sellable
 from shop.ordering.rows import LINE_COLUMNS, NEW_LINE, NEW_ORDER, PLACED_NOTE, SERVER_DEFAULTS, OrderRows
 from shop.platform.outbox import OutboxEvent
-from shop.platform.sql import sql_literal
+from shop.platform.sql import sql_literal, unnested
 
 # The customer, company and time of the order's event and record are the order's (the record's company_id
 # keys the company's Idempotency-Key; the event has no company column).
@@ -69,12 +69,6 @@ def _untyped(name: str):
     return type_coerce(bindparam(name), NullType())
 
 
-def _unnested(prefix: str, columns: dict, alias: str):
-    """Rows sent as one array per column, unnested by the database: the same SQL for any number of rows."""
-    arrays = [bindparam(f"{prefix}{name}", type_=ARRAY(type_)) for name, type_ in columns.items()]
-    return func.unnest(*arrays).table_valued(*columns).render_derived(name=alias)
-
-
 def _insert_order(status: OrderStatus):
     orders = Order.__table__
     given = {name: sql_literal(value, orders.c[name].type) for name, value in {**NEW_ORDER, "status": status}.items()}
@@ -86,7 +80,7 @@ def _insert_order(status: OrderStatus):
 
 def _insert_lines(new_order):
     lines = OrderLine.__table__
-    line_values = _unnested("l_", {name: lines.c[name].type for name in LINE_COLUMNS}, "lv")
+    line_values = unnested({name: lines.c[name].type for name in LINE_COLUMNS}, "lv", prefix="l_")
     given = [sql_literal(value, lines.c[name].type) for name, value in NEW_LINE.items()]
     return (insert(lines)
             .from_select(["order_id", *LINE_COLUMNS, *NEW_LINE],
@@ -158,8 +152,8 @@ def statement(with_record: bool, status: OrderStatus = OrderStatus.PENDING):
     rows taken. What is the same for every order is written into it as SQL literals, so that psycopg parses it
     once (it caches the parse of statements of at most 4096 characters and 50 parameters)."""
     now = _untyped("now")
-    picked = select(_unnested("p_", {"position": Integer(), "stock_id": Integer(), "quantity": Integer()},
-                              "pv")).cte("picks")
+    picked = select(unnested({"position": Integer(), "stock_id": Integer(), "quantity": Integer()}, "pv",
+                             prefix="p_")).cte("picks")
     new_order = _insert_order(status)
     new_lines = _insert_lines(new_order)
     # PostgreSQL documents no order among data-modifying CTEs (all see one snapshot, each runs to completion);

@@ -6,7 +6,7 @@ planner (`ordering.planner.plan`, the one FEFO and shelf-life rule, which placin
 nothing) through `plan` here, which adds placing's other rules: a pinned line draws from its lot only (a line
 whose pinned lot is gone stays short), a single-lot order's line from one lot, and every line from lots that meet
 its company's specification. It reads from the lots read here, and writes with `allocate` (the stock side
-through inventory.ledger).
+through inventory.ledger; `allocate_all` for many orders at once).
 Candidate stock rows are locked in primary-key order, as cancelling, shipping and a third try of placing lock
 them, so that those wait for each other instead of deadlocking. A first or second try of placing takes its rows
 in the order its UPDATE finds them (see pg_write._take_stock): should that deadlock with a refill, PostgreSQL
@@ -90,10 +90,21 @@ def allocate(order: Order, line: OrderLine, stock: Stock, quantity: int, *, staf
              reason: str) -> Allocation:
     """Reserve `quantity` units of a stock row (locked by the caller) for an order line: its allocation row, and
     the ledger's change."""
-    ledger.allocate(stock, quantity, order_id=order.id, staff_id=staff_id, reason=reason)
-    allocation = Allocation(stock=stock, quantity=quantity, status=AllocationStatus.ALLOCATED)
-    line.allocations.append(allocation)
-    return allocation
+    return allocate_all([(order, line, stock, quantity, reason)], staff_id=staff_id)[0]
+
+
+def allocate_all(picks: Iterable[tuple[Order, OrderLine, Stock, int, str]], *,
+                 staff_id: int | None) -> list[Allocation]:
+    """`allocate` for each (order, line, stock row, quantity, reason), the ledger's changes written together (one
+    INSERT for any number of orders: a release or a recall may serve a thousand)."""
+    allocations, moves = [], []
+    for order, line, stock, quantity, reason in picks:
+        allocation = Allocation(stock=stock, quantity=quantity, status=AllocationStatus.ALLOCATED)
+        line.allocations.append(allocation)
+        allocations.append(allocation)
+        moves.append((stock, quantity, order.id, reason))
+    ledger.allocate_all(moves, staff_id=staff_id)
+    return allocations
 
 
 def give_back(order: Order, allocation: Allocation, status: AllocationStatus, *, staff_id: int | None,

@@ -86,12 +86,14 @@ def recall_lot(lot_number: str, reason: str, signature: Signature, public_note: 
     planned = refill.plan(needs, refill.lots_of(locked, exclude_batch_id=batch.id),
                           {key: order.company_id for key, (order, _) in lines.items()})
     missing = planned.missing
+    picks = []
     for pick in planned.picks:
         order, line = lines[pick.key]
         stock = stock_by_id[pick.stock_id]
-        refill.allocate(order, line, stock, pick.quantity, staff_id=staff_id,
-                        reason=f"Order {order.number} re-allocated: lot {batch.lot_number} recalled")
+        picks.append((order, line, stock, pick.quantity,
+                      f"Order {order.number} re-allocated: lot {batch.lot_number} recalled"))
         changed[order.id].append(changes.allocated(line.sku, stock.batch.lot_number, pick.quantity))
+    refill.allocate_all(picks, staff_id=staff_id)
     summary.quotes_short = sales_holds.after_recall(batch.id, batch.lot_number, locked, staff_id=staff_id)
     shortfalls: dict[int, list[str]] = defaultdict(list)
     waiting: dict[int, list[str]] = defaultdict(list)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from shop import ordering
 from shop.inventory import lots as inventory
+from shop.inventory.models import Batch, MovementKind, StockMovement
 from shop.ordering.models import Order, OrderStatusChange
 from shop.platform.database import utcnow
 from shop.platform.errors import InsufficientStock
@@ -84,6 +85,13 @@ def test_each_order_served_records_it_announces_it_and_mails_the_buyer(app, prod
                               .order_by(OrderStatusChange.id)).all()[-1]
     assert note == "Backordered units allocated from lot L-NEW (released): LEU-USP-25KG 2 units. Still backordered: " \
                    "1 unit of LEU-USP-25KG"
+    released = db.session.scalar(select(Batch).where(Batch.lot_number == "L-NEW"))
+    movement = db.session.scalars(select(StockMovement).where(StockMovement.order_id == order.id)
+                                  .order_by(StockMovement.id)).all()[-1]  # the ledger names the order and signer
+    assert (movement.stock.batch_id, movement.kind, movement.allocated_delta, movement.on_hand_delta,
+            movement.staff_id, movement.reason) == (
+        released.id, MovementKind.ALLOCATION, 2, 0, released.status_changed_by_id,
+        f"Order {order.number}: backordered units allocated from lot L-NEW")
     (event,) = events("order.backorder_allocated")
     assert event["number"] == order.number and event["version"] == 2
     assert event["changes"] == [{"kind": "allocated", "sku": DRUM, "lot_number": "L-NEW", "quantity": 2}]

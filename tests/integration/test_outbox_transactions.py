@@ -2,12 +2,15 @@
 transaction's events, and a transaction rolled back whole hands nothing over."""
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 
 from shop.platform import outbox
 from shop.platform.extensions import db
 from shop.platform.outbox import OutboxEvent
 from shop.platform.queue import task_queue
+from tests.support.sql import count_statements
 
 
 def handed_over(event_id: str) -> bool:
@@ -52,3 +55,19 @@ def test_an_event_announced_in_a_rolled_back_savepoint_is_not_written_and_the_ou
     assert [(subject, data) for subject, data, _ in written] == [("L-1", '{"lot_number":"L-1"}'),
                                                                  ("L-3", '{"lot_number":"L-3"}')]
     assert all(fanned_out is not None for _, _, fanned_out in written)
+
+
+def test_a_thousand_events_announced_together_are_written_in_one_statement_as_announced(app):
+    """A release that serves a thousand backorders announces a thousand events: one INSERT writes them all, each
+    with its own data, in the order they were announced."""
+    for n in range(1000):
+        outbox.announce(outbox.Event("lot.recalled", {"lot_number": f"L-{n}", "note": "é\n'\"" * (n % 3)},
+                                     None, f"L-{n}"))
+    with count_statements() as seen:
+        db.session.commit()
+    assert len([s for s in seen if s.lstrip().upper().startswith("INSERT INTO OUTBOX_EVENT")]) == 1
+    written = db.session.execute(select(OutboxEvent.subject, OutboxEvent.data, OutboxEvent.customer_id)
+                                 .order_by(OutboxEvent.id)).all()
+    assert [(subject, json.loads(data)) for subject, data, _ in written] == [
+        (f"L-{n}", {"lot_number": f"L-{n}", "note": "é\n'\"" * (n % 3)}) for n in range(1000)]
+    assert {customer_id for *_, customer_id in written} == {None}
