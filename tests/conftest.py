@@ -54,13 +54,6 @@ BACKENDS = [
 ]
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The files of minutes (marked `long`) first, the rest in their order: pytest-xdist hands the files to its
-    workers in the order collected, so the long ones start at once and the short ones fill in beside them, instead
-    of one worker finishing a long file alone at the end."""
-    items.sort(key=lambda item: item.get_closest_marker("long") is None)
-
-
 def _test_config(url: str, **extra) -> dict:
     config = {
         "TESTING": True,

@@ -25,7 +25,7 @@ from tests.support.browser import DESKTOP, PHONE, axe_violations, overflow, scre
 from tests.support.factories import make_lot, recall_leaving_short
 from tests.support.staff import ADDRESS
 
-pytestmark = [pytest.mark.browser, pytest.mark.long]
+pytestmark = pytest.mark.browser
 
 WIDTHS = (PHONE, DESKTOP)
 
