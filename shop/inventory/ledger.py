@@ -57,8 +57,7 @@ def allocate_all(allocations: Iterable[tuple[Stock, int, int, str]], *, staff_id
     rows = []
     for stock, quantity, order_id, reason in allocations:
         stock.allocated += quantity
-        rows.append({"stock_id": stock.id, **_ALLOCATION, "allocated_delta": quantity, "reason": reason,
-                     "staff_id": staff_id, "order_id": order_id, "created_at": now})
+        rows.append(_allocation_row(stock.id, quantity, order_id=order_id, reason=reason, staff_id=staff_id, at=now))
     db.session.flush()  # the movements added before these come before them in the ledger, as they happened
     insert_rows(db.session.connection(), _MOVEMENTS, rows)
 
@@ -124,10 +123,15 @@ def record_allocations(conn: Connection, picks: Iterable[tuple[int, int]], *, or
                        at: datetime) -> None:
     """INSERT the ledger rows of a new order's allocations, one per (stock id, quantity) in `picks`: the
     movements of `take_stock`'s change, written by the plain path."""
-    insert_rows(conn, _MOVEMENTS, [
-        {"stock_id": stock_id, **_ALLOCATION, "allocated_delta": quantity, "reason": reason, "staff_id": None,
-         "order_id": order_id, "created_at": at}
-        for stock_id, quantity in picks])
+    insert_rows(conn, _MOVEMENTS, [_allocation_row(stock_id, quantity, order_id=order_id, reason=reason,
+                                                   staff_id=None, at=at) for stock_id, quantity in picks])
+
+
+def _allocation_row(stock_id: int, quantity: int, *, order_id: int, reason: str, staff_id: int | None,
+                    at: datetime) -> dict[str, object]:
+    """The ledger row of `quantity` units of a stock row allocated to an order, as `insert_rows` writes it."""
+    return {"stock_id": stock_id, **_ALLOCATION, "allocated_delta": quantity, "reason": reason, "staff_id": staff_id,
+            "order_id": order_id, "created_at": at}
 
 
 def insert_allocations(stock_id: ColumnElement[int], quantity: ColumnElement[int], *,
