@@ -2,6 +2,7 @@
 locmem backend kept, and the workers' part: queued tasks run, lost, and the periodic jobs of every minute."""
 from __future__ import annotations
 
+import logging
 import socket
 from datetime import datetime
 
@@ -13,6 +14,11 @@ from shop.platform.queue import task_queue
 
 # A minute at which only the every-minute jobs are due (the sweeps), none of the hourly or daily ones.
 EVERY_MINUTE = datetime(2026, 1, 1, 0, 1)
+
+# aiosmtpd logs a line for each connection from its own thread, and may do so after pytest has closed the test's
+# captured stderr ("--- Logging error --- ValueError: I/O operation on closed file" in the CI output); the tests read
+# what the server received, not its chatter, so only its warnings and errors are kept.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 def free_port() -> int:
