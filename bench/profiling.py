@@ -3,7 +3,8 @@
 Run by bench/run.py (`make profile`, or `make bench BENCH_ARGS=--profile`) as `python bench/profiling.py` with
 DATABASE_URL pointing at bench_shop and BENCH_API_KEY set, after the bench's setup. Each case is requested
 `--requests` times with Flask's test client (the whole app, without gunicorn's HTTP parsing) after a few untimed
-warm-up requests, each request in its own app context as under gunicorn. Prints, per case, the wall time per
+warm-up requests, each request in its own app context as under gunicorn, the loaded shop frozen out of the garbage
+collector's sight as in a gunicorn worker. Prints, per case, the wall time per
 request and the own time (cProfile's tottime) summed by where the code lives (a package of the shop, a
 library, the standard library, the database driver's wait), then the functions with the most own time;
 with --json, one JSON object on stdout instead.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import json
 import os
 import pstats
@@ -107,6 +109,7 @@ def main() -> int:
     key = os.environ["BENCH_API_KEY"]
     app = create_app()
     client = app.test_client()
+    gc.freeze()  # as gunicorn.conf.py's post_worker_init does in every worker once the shop is loaded
 
     def order():
         return client.post("/api/v1/orders", data=order_body([ORDER_SKU]),
