@@ -1,5 +1,5 @@
 """Conditional GET: a strong `ETag` that hashes the very body sent, and `304 Not Modified` to a client that
-already holds that body (`If-None-Match`).
+already holds that body (`If-None-Match`); an HTML page's weak one hashes its body without the form token.
 
 The tag is computed from the answer after it was rendered for this request, never from a version number kept
 beside the data: it cannot name stale content (live availability, a new price, a recall all change the bytes),
@@ -8,10 +8,11 @@ answer at all is decided apart from this (security_headers: `no-store` for signe
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Response, make_response, request
+from flask import Response, current_app, g, make_response, request, session
 from werkzeug.http import generate_etag
 
 
@@ -28,6 +29,36 @@ def conditional(view: Callable) -> Callable:
         if request.method not in ("GET", "HEAD") or response.status_code != 200 or response.direct_passthrough:
             return response
         response.add_etag()
+        if "Cache-Control" not in response.headers:
+            response.cache_control.no_cache = True
+        return response.make_conditional(request)
+
+    return answer
+
+
+def conditional_page(view: Callable) -> Callable:
+    """`conditional` for an HTML page whose forms carry a CSRF token, which Flask-WTF signs anew every second:
+    the weak ETag hashes the body without the token, bound to what the token a client keeps stays valid with, so
+    that a 304 only ever tells it to keep a page whose forms still work:
+    - the session's token secret: another session's page, or a page from before the session changed, is never
+      "not modified";
+    - the half of the tokens' lifetime (CSRF_TIME_LIMIT_SECONDS) the page was made in: a kept token has at least
+      half its lifetime left when a 304 tells the client to keep it; after that the page is sent anew.
+    Everything else the page shows (a price, availability, a lot, who is signed in, a message) is in the hash.
+    Whether a cache may keep the page at all is decided apart from this, as for `conditional`."""
+
+    @wraps(view)
+    def answer(*args, **kwargs):
+        response = make_response(view(*args, **kwargs))
+        if request.method not in ("GET", "HEAD") or response.status_code != 200:
+            return response
+        field = current_app.config["WTF_CSRF_FIELD_NAME"]
+        body, token = response.get_data(), g.get(field)
+        if token:
+            body = body.replace(token.encode(), b"")
+        half_life = (current_app.config["WTF_CSRF_TIME_LIMIT"] or 0) // 2
+        bound = f"{session.get(field, '')} {int(time.time()) // half_life if half_life else 0}"
+        response.set_etag(generate_etag(body + b"\0" + bound.encode()), weak=True)
         if "Cache-Control" not in response.headers:
             response.cache_control.no_cache = True
         return response.make_conditional(request)

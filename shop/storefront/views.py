@@ -17,7 +17,7 @@ from shop.catalog.tiers import Tier, price_steps
 from shop.documents import service as documents
 from shop.inventory import availability
 from shop.inventory.models import DateKind
-from shop.platform.conditional import rendered_from
+from shop.platform.conditional import conditional_page, rendered_from
 from shop.platform.errors import NotFound
 from shop.quality import coa
 from shop.specifications import availability as company_availability
@@ -114,6 +114,7 @@ def catalog_fragments(product: catalog.ProductSnapshot) -> CatalogFragments:
 
 
 @bp.get("/products/<slug>")
+@conditional_page
 def product(slug: str):
     """A grade: identity, specification, pack sizes with price breaks and availability, lots with CoAs."""
     return render_product(slug)
@@ -185,6 +186,7 @@ def _certificate(lot_number: str) -> coa.Certificate:
 
 
 @bp.get("/coa/<lot_number>")
+@conditional_page
 def certificate(lot_number: str):
     """A released lot's Certificate of Analysis as a page; to a member of a company with a specification of the
     grade, it also says whether the lot meets it."""

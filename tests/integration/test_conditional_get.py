@@ -1,14 +1,21 @@
-"""Conditional GET (#29): CoA PDFs, document downloads and the API's product reads carry an ETag (strong, of the body
-sent; a CoA PDF's weak, of what it says) and answer 304 to a client that holds it; the tag changes with anything the
-answer says (availability, a recall), a company's contract prices give the API answer a tag of its own, and no
-answer that depends on who asks is ever `public`. (HTML pages carry a CSRF token that changes every second: no
-ETag there until the token leaves the body.)"""
+"""Conditional GET (#29): product and CoA pages, CoA PDFs, document downloads and the API's product reads carry an
+ETag and answer 304 to a client that holds it: strong, of the body sent; a CoA PDF's weak, of what it says; a page's
+weak, of its body without the CSRF token that Flask-WTF signs anew every second, bound to the session and to the
+half of the token's lifetime it was made in. The tag changes with anything the answer says (a lot released or sold
+out, a price, a recall), a company's contract prices give it a tag of its own, and no answer that depends on who
+asks is ever `public`."""
 from __future__ import annotations
+
+import re
+import time
+from decimal import Decimal
 
 import pytest
 from flask import g
+from itsdangerous import TimestampSigner
 
 from shop.catalog import price_lists
+from shop.catalog.models import Variant
 from shop.platform.extensions import db
 from tests.support.api import new_api_client
 from tests.support.documents import add_document
@@ -33,7 +40,10 @@ def etag_of(client, path: str, **kwargs) -> str:
     assert response.status_code == 200, response.text
     # A strong tag of the bytes; a PDF rendered anew each time (its bytes carry the time it was made) has a weak tag
     # of what it says.
-    assert response.headers["ETag"].startswith('W/"' if path.endswith(".pdf") and "/coa/" in path else '"')
+    # A strong tag of the bytes; a CoA PDF (its bytes carry the time it was made) and an HTML page (its forms' token)
+    # have a weak one.
+    weak = "/coa/" in path or not path.startswith(("/api/", "/documents/"))
+    assert response.headers["ETag"].startswith('W/"' if weak else '"')
     return response.headers["ETag"]
 
 
@@ -75,6 +85,100 @@ def visitor(app):
     return app.test_client()
 
 
+def _token(page) -> str:
+    return re.search(r'name="csrf_token"[^>]* value="([^"]+)"', page.text).group(1)
+
+
+def test_a_product_page_answers_304_until_a_lot_is_released_or_sold_out(app, visitor, product, customer):
+    make_lot(product, "L-1", {DRUM: 3})
+    etag = etag_of(visitor, PAGE)
+    assert_not_modified(visitor, PAGE, etag)
+
+    make_lot(product, "L-2", {DRUM: 5})
+    released = assert_changed(visitor, PAGE, etag)
+    assert "L-2" in released.text
+    etag = released.headers["ETag"]
+    assert_not_modified(visitor, PAGE, etag)
+
+    place(customer, DRUM, 8)  # every drum of both lots: sold out
+    sold_out = assert_changed(visitor, PAGE, etag)
+    assert "L-1" not in sold_out.text and "L-2" not in sold_out.text
+
+
+def test_a_product_page_answers_200_with_the_new_price_after_a_price_change(app, visitor, product):
+    etag = etag_of(visitor, PAGE)
+    db.session.get(Variant, next(v.id for v in product.variants if v.sku == DRUM)).unit_price = Decimal("1990.00")
+    db.session.commit()
+    assert "1,990.00" in assert_changed(visitor, PAGE, etag).text
+
+
+def test_a_kept_page_stays_not_modified_while_its_token_is_signed_anew_and_its_form_still_works(
+        make_app, product, monkeypatch):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        make_lot(product, "L-1", {DRUM: 3})
+        visitor = app.test_client()
+        kept = get(visitor, PAGE)
+        etag = kept.headers["ETag"]
+        # A second later Flask-WTF signs the session's token anew: another body, the same page.
+        later = TimestampSigner.get_timestamp
+        monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: later(self) + 1)
+        fresh = get(visitor, PAGE)
+        assert _token(fresh) != _token(kept) and fresh.headers["ETag"] == etag
+        assert_not_modified(visitor, PAGE, etag)
+        # The kept page's form is the one the 304 told the browser to show again: it still adds to the cart.
+        added = visitor.post("/cart/add", data={"csrf_token": _token(kept), "sku": DRUM, "quantity": "1"})
+        assert added.status_code == 302 and added.headers["Location"] == "/cart", added.text
+        assert DRUM in get(visitor, "/cart").text
+
+
+def test_a_page_made_in_an_earlier_half_of_the_tokens_lifetime_is_sent_anew(make_app, product, monkeypatch):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        visitor = app.test_client()
+        etag = etag_of(visitor, PAGE)
+        half_life = app.config["WTF_CSRF_TIME_LIMIT"] // 2
+        now = time.time
+        monkeypatch.setattr(time, "time", lambda: now() + half_life)
+        # The kept token would have less than half its lifetime left: a new page with a new token, not a 304.
+        assert assert_changed(visitor, PAGE, etag).headers["ETag"] != etag
+
+
+def test_another_session_never_gets_a_304_for_a_page_made_for_someone_else(app, visitor, product):
+    etag = etag_of(visitor, PAGE)
+    assert again(app.test_client(), PAGE, etag).status_code == 200
+
+
+def test_a_companys_contract_prices_have_their_own_page_tag_that_no_one_else_is_told_to_keep(app, product):
+    acme = make_customer("buyer@acme.example", "Acme Nutrition")
+    rival = make_customer("buyer@rival.example", "Rival Labs")
+    _contract(acme, "sku,min_quantity,unit_price\nLEU-USP-25KG,1,1700.00\n")
+    _contract(rival, "sku,min_quantity,unit_price\nLEU-USP-25KG,1,1650.00\n")
+    anonymous, acme_client, rival_client = app.test_client(), signed_in(app, acme.email), signed_in(app, rival.email)
+
+    public, acmes, rivals = etag_of(anonymous, PAGE), etag_of(acme_client, PAGE), etag_of(rival_client, PAGE)
+    assert len({public, acmes, rivals}) == 3
+    assert_not_modified(acme_client, PAGE, acmes)
+
+    # Someone (a cache, a shared browser) replays Acme's tag without Acme's session: the public page, not a 304.
+    page = again(anonymous, PAGE, acmes)
+    assert page.status_code == 200 and page.headers["ETag"] == public
+    assert "1,950.00" in page.text and "1,700.00" not in page.text
+    assert again(rival_client, PAGE, acmes).status_code == 200
+
+    # A new contract price changes Acme's tag.
+    [acme_list] = price_lists.lists_of(acme.company_id)
+    price_lists.replace_items(acme_list, "sku,min_quantity,unit_price\nLEU-USP-25KG,1,1690.00\n", None, None)
+    db.session.commit()
+    assert "1,690.00" in assert_changed(acme_client, PAGE, acmes).text
+
+
+def test_an_anonymous_page_is_revalidated_before_reuse(app, visitor, product):
+    anonymous = get(visitor, PAGE)
+    assert anonymous.headers["Cache-Control"] == "no-cache"
+    assert "Cookie" in anonymous.headers["Vary"]
+
+
 def test_a_signed_in_page_or_pdf_is_private_and_never_stored(app, product, customer):
     make_lot(product, "L-1", {DRUM: 3})
     member = signed_in(app, customer.email)
@@ -86,15 +190,17 @@ def test_a_signed_in_page_or_pdf_is_private_and_never_stored(app, product, custo
         assert "Cookie" in response.headers["Vary"]
 
 
-def test_a_certificate_pdf_answers_304_until_the_lot_is_recalled(app, visitor, product):
+def test_a_certificate_page_and_pdf_answer_304_until_the_lot_is_recalled(app, visitor, product):
     make_lot(product, "L-1", {DRUM: 3})
-    pdf_tag = etag_of(visitor, "/coa/L-1.pdf")
+    page_tag, pdf_tag = etag_of(visitor, "/coa/L-1"), etag_of(visitor, "/coa/L-1.pdf")
+    assert_not_modified(visitor, "/coa/L-1", page_tag)
     assert_not_modified(visitor, "/coa/L-1.pdf", pdf_tag)
     # A cache must ask again before reusing the PDF: a recall reissues it.
     assert get(visitor, "/coa/L-1.pdf").headers["Cache-Control"] == "no-cache"
 
     signed_recall("L-1", "Foreign matter")
     db.session.commit()
+    assert "RECALLED" in assert_changed(visitor, "/coa/L-1", page_tag).text.upper()
     assert_changed(visitor, "/coa/L-1.pdf", pdf_tag)
 
 
