@@ -270,10 +270,10 @@ def _seed_invoices(today: date) -> int:
     companies.set_terms(buyer.company, DEMO_NET_COMPANY["terms"], DEMO_NET_COMPANY["credit_limit"])
     invoices = []
     for days_ago, drums, purchase_order in DEMO_NET_ORDERS:
-        order = ordering.place_order(buyer, [{"sku": "LEU-FEED-25KG", "quantity": drums}], DEMO_NET_ADDRESS,
-                                     purchase_order)
-        ordering.confirm_order(order.number)
         shipped_on = today - timedelta(days=days_ago)
+        order = ordering.place_order(buyer, [{"sku": "LEU-FEED-25KG", "quantity": drums}], DEMO_NET_ADDRESS,
+                                     purchase_order, placed_at=_noon_before_shipping(shipped_on, OrderStatus.PENDING))
+        ordering.confirm_order(order.number)
         shipped = fulfilment.ship_order(order.number, f"JJD00990{days_ago:04d}", carrier="DHL Freight", on=shipped_on)
         _dated_history(shipped, shipped_on)
         invoices.append(db.session.scalar(select(Invoice).where(Invoice.order_id == order.id)))
@@ -289,14 +289,17 @@ def _seed_invoices(today: date) -> int:
 _DAYS_BEFORE_SHIPPING = {OrderStatus.PENDING: 3, OrderStatus.CONFIRMED: 2, OrderStatus.SHIPPED: 0}
 
 
+def _noon_before_shipping(shipped_on: date, status: OrderStatus) -> datetime:
+    return datetime.combine(shipped_on, time(12), UTC) - timedelta(days=_DAYS_BEFORE_SHIPPING.get(status, 0))
+
+
 def _dated_history(order: Order, shipped_on: date) -> None:
-    """Date a demo order's history as it would have happened: placed three days before it shipped, confirmed two
-    (placing and confirming write the present time; only the shipment and its invoice take a day)."""
-    noon = datetime.combine(shipped_on, time(12), UTC)
+    """Date a demo order's history as it would have happened: placed three days before it shipped (placing takes
+    that time: the order's number carries its date), confirmed two (confirming writes the present time; the
+    shipment and its invoice take their day)."""
     for change in order.history:
-        change.at = noon - timedelta(days=_DAYS_BEFORE_SHIPPING.get(change.to_status, 0))
-    order.placed_at = noon - timedelta(days=_DAYS_BEFORE_SHIPPING[OrderStatus.PENDING])
-    order.updated_at = noon
+        change.at = _noon_before_shipping(shipped_on, change.to_status)
+    order.updated_at = _noon_before_shipping(shipped_on, OrderStatus.SHIPPED)
 
 
 def _seed_documents(today: date) -> int:

@@ -144,8 +144,9 @@ def place_here(command: PlaceOrder, pricing: PricingPolicy = CONTRACT_PRICES, *,
 
 
 def _place(claim: idempotency.Claim | None, command: PlaceOrder, pricing: PricingPolicy,
-           drawing_first: Mapping[int, Collection[int]] | None = None) -> Mapping[str, Any]:
-    """`place`'s steps inside its transaction; the new order's view."""
+           drawing_first: Mapping[int, Collection[int]] | None = None,
+           placed_at: datetime | None = None) -> Mapping[str, Any]:
+    """`place`'s steps inside its transaction; the new order's view (placed now, unless `placed_at` says when)."""
     customer = command.customer
     request, errors = checks.check_request(customer.id, customer.company_id, command.lines, command.shipping_address,
                                            command.purchase_order, command.min_remaining_shelf_life_days,
@@ -163,7 +164,7 @@ def _place(claim: idempotency.Claim | None, command: PlaceOrder, pricing: Pricin
     prices = [pricing.price(pack_sizes[line.sku], line.quantity) for line in request.lines]
     plan = plan_allocation(request, pack_sizes, expires_after, pinned, backorder=request.allow_backorder,
                            drawing_first=drawing_first)
-    now = utcnow()
+    now = placed_at or utcnow()
     vat = decision(buyer.vat_facts, seller_country=current_app.config["SHOP_COUNTRY"],
                    ship_country=request.address["country"], buyer_vat_id=buyer.vat_id)
     rows = order_rows(request, {sku: pack.id for sku, pack in pack_sizes.items()}, prices, plan,
@@ -183,13 +184,14 @@ def _place(claim: idempotency.Claim | None, command: PlaceOrder, pricing: Pricin
 def place_order(customer: CustomerRef, lines: Sequence[Mapping[str, object] | LineRequest],
                 shipping_address: Mapping[str, object], purchase_order: str | None = None,
                 min_remaining_shelf_life_days: int | None = None, single_lot: bool = False,
-                allow_backorder: bool = False) -> Order:
+                allow_backorder: bool = False, placed_at: datetime | None = None) -> Order:
     """`place`'s steps without a key in the caller's transaction (the caller commits), answering the new order
     as the session's Order (with its lines, allocations and lots): the tests' short way to an order whose rows
-    they go on with, or roll back."""
+    they go on with, or roll back. `placed_at`, for a history recorded after the fact (the demo's): when it was
+    placed, which its number and first status say; the catalog, stock and prices are still today's."""
     command = PlaceOrder(customer, lines, shipping_address, purchase_order, min_remaining_shelf_life_days,
                          single_lot, allow_backorder)
-    return get_order(_place(None, command, CONTRACT_PRICES)["number"])
+    return get_order(_place(None, command, CONTRACT_PRICES, placed_at=placed_at)["number"])
 
 
 def initial_status(customer: CustomerRef, request: OrderRequest, buyer: Buyer, prices: list[Price]) -> OrderStatus:

@@ -38,6 +38,8 @@ def test_the_net_terms_company_owes_in_every_ageing_bucket(app):
     for order in orders:  # a history in order: placed, then shipped and invoiced that day
         [shipment] = order.shipments
         assert order.placed_at < shipment.shipped_at
+        assert order.number.startswith(f"LS-{order.placed_at:%y%m%d}-")  # the day it was placed, not today
+        assert [change.at for change in order.history] == sorted(change.at for change in order.history)
         assert [d.issued_on for d in documents if d.shipment_id == shipment.id
                 and d.kind == DocumentKind.INVOICE] == [shipment.shipped_at.date()]
     assert db.session.scalar(select(StaffUser).where(StaffUser.email == "finance@leucine.example")).has_role("finance")
