@@ -187,3 +187,4 @@ def runner(app: Flask):
 
 
 from tests.support.factories import customer, product  # noqa: E402,F401  (fixtures every test may use)
+from tests.support.mail import smtp_server  # noqa: E402,F401  (a real SMTP server, for the e-mail tests)

@@ -21,7 +21,7 @@ from tests.support.api import ADDRESS
 from tests.support.billing import ship_paid
 from tests.support.events import Receiver
 from tests.support.factories import make_company_with_approval, make_customer, make_lot, make_product, signed_recall
-from tests.support.mail import SmtpServer, drain, free_port, outbox_mail
+from tests.support.mail import drain, outbox_mail
 
 
 def test_mail_waits_for_commit_and_a_rollback_sends_nothing(app):
@@ -67,17 +67,9 @@ def test_placed_cancelled_and_recalled_orders_mail_the_buyer(app):
     assert notices and all(n.sent_at is not None for n in notices)
 
 
-@pytest.fixture
-def smtp_server():
-    """A real SMTP server (aiosmtpd) on a free local port, keeping what it receives."""
-    server = SmtpServer(free_port())
-    yield server.port, server
-    server.stop()
-
-
 def test_a_shipment_mails_the_buyer_carrier_tracking_and_lots_over_smtp(make_app, smtp_server):
-    port, server = smtp_server
-    app = make_app(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_USE_TLS=False,
+    server = smtp_server
+    app = make_app(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, MAIL_USE_TLS=False,
                    PUBLIC_BASE_URL="https://shop.example.com")
     with app.app_context():
         product = make_product()

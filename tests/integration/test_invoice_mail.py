@@ -12,7 +12,6 @@ import time
 from email.message import EmailMessage
 from io import BytesIO
 
-import pytest
 from facturx import get_xml_from_pdf
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -27,14 +26,7 @@ from tests.support.api import ADDRESS
 from tests.support.billing import ship_paid
 from tests.support.factories import make_customer, make_lot, make_product
 from tests.support.invoices import facturx_findings
-from tests.support.mail import SmtpServer, drain, free_port
-
-
-@pytest.fixture
-def smtp_server():
-    server = SmtpServer(free_port())
-    yield server
-    server.stop()
+from tests.support.mail import SmtpServer, drain
 
 
 def _shipped_by_a_buyer(terms: str = "prepaid") -> str:

@@ -20,15 +20,8 @@ from shop.ordering.acknowledgement import acknowledgement, acknowledgement_pdf
 from shop.platform.extensions import db
 from tests.support.api import ADDRESS
 from tests.support.factories import make_customer, make_lot, make_product
-from tests.support.mail import SmtpServer, drain, free_port, outbox_mail, run_periodic_jobs
+from tests.support.mail import SmtpServer, drain, outbox_mail, run_periodic_jobs
 from tests.support.sql import count_statements
-
-
-@pytest.fixture
-def smtp_server():
-    server = SmtpServer(free_port())
-    yield server
-    server.stop()
 
 
 def _smtp(server: SmtpServer, **extra) -> dict:

@@ -6,6 +6,7 @@ import logging
 import socket
 from datetime import datetime
 
+import pytest
 from aiosmtpd.controller import Controller
 from flask import current_app
 
@@ -47,6 +48,14 @@ class SmtpServer:
 
     def stop(self) -> None:
         self.controller.stop()
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on a free local port, keeping what it receives, stopped after the test."""
+    server = SmtpServer(free_port())
+    yield server
+    server.stop()
 
 
 def outbox_mail() -> list:
