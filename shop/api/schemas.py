@@ -403,12 +403,15 @@ class _JsonBoolean(fields.Boolean):
 
 
 _QUANTITY_MESSAGE = "The quantity must be a whole number of units, at least 1."
+# A quantity checked as the order and quote rules check it: too few and too many each say their own limit.
+_QUANTITY_RANGE = [validate.Range(min=1, error=_QUANTITY_MESSAGE),
+                   validate.Range(max=MAX_LINE_QUANTITY, error=f"At most {MAX_LINE_QUANTITY:,} units per line.")]
 
 
 class LineInSchema(Schema):
     sku = fields.String(required=True, validate=validate.Length(1, 40), metadata={"example": "LEU-USP-25KG"})
     quantity = fields.Integer(
-        required=True, strict=True, validate=validate.Range(1, MAX_LINE_QUANTITY, error=_QUANTITY_MESSAGE),
+        required=True, strict=True, validate=_QUANTITY_RANGE,
         error_messages={"invalid": _QUANTITY_MESSAGE},
         metadata={"description": "Units (packs), a JSON integer; at least the variant's minimum order quantity."})
     lot_number = fields.String(
@@ -526,7 +529,7 @@ class QuoteQuerySchema(PageQuerySchema):
 class QuoteLineInSchema(Schema):
     sku = fields.String(required=True, validate=validate.Length(1, 40), metadata={"example": "LEU-USP-25KG"})
     quantity = fields.Integer(
-        required=True, strict=True, validate=validate.Range(1, MAX_LINE_QUANTITY, error=_QUANTITY_MESSAGE),
+        required=True, strict=True, validate=_QUANTITY_RANGE,
         error_messages={"invalid": _QUANTITY_MESSAGE},
         metadata={"description": "Units (packs) to be quoted for, a JSON integer."})
 

@@ -80,7 +80,8 @@ def test_invalid_order_is_422_with_the_field_path_and_changes_nothing(api, stock
 
 def test_a_body_refused_for_its_shape_also_names_the_unknown_skus(api, stocked):
     lines = [{"sku": "LEU-NOPE-1KG", "quantity": 0}, {"sku": "LEU-USP-25KG", "quantity": "2"},
-             {"sku": "LEU-GONE-5KG", "quantity": 1}, {"sku": 7, "quantity": 1}]
+             {"sku": "LEU-GONE-5KG", "quantity": 1}, {"sku": 7, "quantity": 1},
+             {"sku": "LEU-USP-1KG", "quantity": 10**20}]
     problem = assert_problem(api.post("/api/v1/orders", json={"lines": lines, "shipping_address": ADDRESS}),
                              422, "validation-error")
     assert problem["errors"] == {
@@ -89,6 +90,7 @@ def test_a_body_refused_for_its_shape_also_names_the_unknown_skus(api, stocked):
         "lines.1.quantity": ["The quantity must be a whole number of units, at least 1."],
         "lines.2.sku": ["Unknown SKU 'LEU-GONE-5KG'."],
         "lines.3.sku": ["Not a valid string."],
+        "lines.4.quantity": ["At most 1,000,000 units per line."],  # too many: the limit, not "at least 1"
     }
     assert order_count() == 0
 
