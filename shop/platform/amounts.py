@@ -1,14 +1,15 @@
 """An amount of money as people type it, read strictly: the one parser behind a quoted price and a payment.
 
-Digits with at most two places, no sign, no exponent, no thousands separator: "1,500" is 1.5 in half of Europe and
-1500 in the other half, so it is refused, never guessed."""
+ASCII digits with at most two places, no sign, no exponent, no thousands separator: "1,500" is 1.5 in half of Europe
+and 1500 in the other half, so it is refused, never guessed; Arabic-Indic or full-width digits ("١٠", "１０"), which
+Decimal would read, are refused too, as the lab's results are (lab.results)."""
 from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
 
 MAX_AMOUNT = Decimal("9999999999.99")  # what a money column (12 digits, 2 places) holds
-_AMOUNT = re.compile(r"\d+(\.\d{1,2})?")
+_AMOUNT = re.compile(r"[0-9]+(\.[0-9]{1,2})?")
 
 
 def parse_amount(value: object) -> Decimal | None:

@@ -25,7 +25,11 @@ def test_a_float_is_never_a_price(value):
     assert rules.parse_price(value) is None
 
 
-@given(st.text(max_size=20))
+# Any text, and text of nothing but digits of every script and points, where a loose reading would slip through.
+digits_of_any_script = st.text(st.characters(categories=["Nd"]) | st.just("."), min_size=1, max_size=12)
+
+
+@given(st.text(max_size=20) | digits_of_any_script)
 def test_only_digits_with_at_most_two_places_are_a_price(text):
     parsed = rules.parse_price(text)
     if parsed is not None:
@@ -35,7 +39,8 @@ def test_only_digits_with_at_most_two_places_are_a_price(text):
 
 
 def test_what_people_mistype_is_refused():
-    for typed in ("1,500", "1.500,00", "1e3", "-1", "0", "0.00", "1.505", "", " ", "NaN", "Infinity", "€100", "+5"):
+    for typed in ("1,500", "1.500,00", "1e3", "-1", "0", "0.00", "1.505", "", " ", "NaN", "Infinity", "€100", "+5",
+                  "١٠", "１０", "10.٥"):
         assert rules.parse_price(typed) is None, typed
     assert rules.parse_price(" 1500.5 ") == Decimal("1500.5")
 
