@@ -8,7 +8,6 @@ from wtforms import (
     DateField,
     EmailField,
     HiddenField,
-    IntegerField,
     PasswordField,
     RadioField,
     SelectField,
@@ -31,6 +30,7 @@ from shop.fulfilment.picking import Held, LineHolding, shippable
 from shop.inventory.models import DateKind, MovementKind
 from shop.ordering.models import OrderStatus
 from shop.platform.bounds import INT_MAX, MAX_DATE, MIN_DATE, is_plain_date, is_row_id
+from shop.platform.form_fields import WholeNumberField
 
 
 def plain_date(form: FlaskForm, field: DateField) -> None:
@@ -85,7 +85,7 @@ class FilterForm(FlaskForm):
 
 
 class DashboardForm(FilterForm):
-    days = IntegerField("Lots expiring within (days)", default=90,
+    days = WholeNumberField("Lots expiring within (days)", default=90,
                         validators=[Optional(), NumberRange(min=0, max=3650)])
     submit = SubmitField("Show")
 
@@ -114,7 +114,7 @@ def receive_form(variants: list[Variant], **kwargs) -> ReceiveForm:
 
     for v in variants:
         size = format(v.pack_size_kg.normalize(), "f")
-        setattr(Form, f"units_{v.id}", IntegerField(f"{v.sku} ({size} kg packs): units", default=0,
+        setattr(Form, f"units_{v.id}", WholeNumberField(f"{v.sku} ({size} kg packs): units", default=0,
                                                     validators=[Optional(), NumberRange(min=0, max=1_000_000)]))
     return Form(**kwargs)
 
@@ -198,7 +198,7 @@ class OnRequestForm(FlaskForm):
 class AdjustForm(FlaskForm):
     kind = SelectField("Kind", choices=[SelectChoice(MovementKind.ADJUSTMENT.value, "Adjustment (count correction)"),
                                         SelectChoice(MovementKind.SCRAP.value, "Scrap (damaged, destroyed)")])
-    delta = IntegerField("Change in units (negative takes units away)",
+    delta = WholeNumberField("Change in units (negative takes units away)",
                          validators=[InputRequired(message="Enter a whole number of units."),
                                      NumberRange(-INT_MAX, INT_MAX, "Enter a whole number of units.")])
     reason = TextAreaField("Reason", validators=[DataRequired(message="A reason is required for every adjustment."),
@@ -256,7 +256,7 @@ def ship_form(lines: list[LineHolding], posted: ShipForm | None = None, **kwargs
         lots: dict[str, list[Held]] = {}
         for h in line.held:
             lots.setdefault(h.lot_number, []).append(h)
-        setattr(Form, f"units_{line.position}", IntegerField(f"{line.sku}: units to ship", default=shippable(line),
+        setattr(Form, f"units_{line.position}", WholeNumberField(f"{line.sku}: units to ship", default=shippable(line),
                                                              validators=[Optional()]))
         setattr(Form, f"lot_{line.position}", SelectField(f"{line.sku}: from lot", default="", validate_choice=False,
                                                           choices=[EARLIEST_EXPIRY, *(
@@ -275,7 +275,7 @@ def posted_ship_form(positions: list[int]) -> ShipForm:
         pass
 
     for p in positions:
-        setattr(Form, f"units_{p}", IntegerField(validators=[Optional()]))
+        setattr(Form, f"units_{p}", WholeNumberField(validators=[Optional()]))
         setattr(Form, f"lot_{p}", SelectField(validate_choice=False, choices=[]))
     return Form()
 
@@ -294,7 +294,7 @@ class CancelForm(FlaskForm):
 class HandAllocationForm(FlaskForm):
     position = HiddenField(validators=[InputRequired()])
     lot_number = SelectField("Lot", validators=[InputRequired("Choose a lot.")])
-    quantity = IntegerField("Units", validators=[InputRequired("Enter a number of units."),
+    quantity = WholeNumberField("Units", validators=[InputRequired("Enter a number of units."),
                                                  NumberRange(min=1, max=1_000_000)])
     submit = SubmitField("Allocate by hand")
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional
 
 from shop.accounts.models import StaffRole
 from shop.platform.errors import DomainError, InvalidInput
+from shop.platform.form_fields import WholeNumberField
 from shop.platform.tx import run_in_transaction
 from shop.sales import samples
 from shop.staff import bp
@@ -22,7 +23,7 @@ class ShipSampleForm(FlaskForm):
     # Choices are the request's lots and pack sizes; the service checks the values and says what is wrong.
     lot_number = SelectField("Lot", validate_choice=False)
     source = SelectField("Send it from", validate_choice=False)
-    units = IntegerField("Units (from stock only)", validators=[
+    units = WholeNumberField("Units (from stock only)", validators=[
         Optional(), NumberRange(1, message="A whole number of units, at least 1.")])
     tracking_reference = StringField("Tracking reference", validators=[Length(max=samples.MAX_TRACKING)])
 

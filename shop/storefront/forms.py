@@ -6,7 +6,6 @@ from wtforms import (
     BooleanField,
     EmailField,
     HiddenField,
-    IntegerField,
     PasswordField,
     SelectField,
     SelectMultipleField,
@@ -21,6 +20,7 @@ from shop.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from shop.events.types import EVENT_TYPES
 from shop.ordering.checks import ADDRESS_FIELDS, MAX_LINE_QUANTITY, MAX_PURCHASE_ORDER, MAX_SHELF_LIFE_DAYS
 from shop.platform.countries import country_choices
+from shop.platform.form_fields import WholeNumberField
 
 
 class RegisterForm(FlaskForm):
@@ -43,7 +43,7 @@ class SignInForm(FlaskForm):
 
 class AddToCartForm(FlaskForm):
     sku = HiddenField(validators=[DataRequired()])
-    quantity = IntegerField("Quantity (units)", default=1,
+    quantity = WholeNumberField("Quantity (units)", default=1,
                             validators=[InputRequired("Enter a number of units."),
                                         NumberRange(1, MAX_LINE_QUANTITY,
                                                     f"Enter a whole number of units from 1 to {MAX_LINE_QUANTITY:,}.")])
@@ -52,7 +52,7 @@ class AddToCartForm(FlaskForm):
 class UpdateCartForm(FlaskForm):
     sku = HiddenField(validators=[DataRequired()])
     # 0 removes the line, like the Remove button.
-    quantity = IntegerField("Quantity", validators=[
+    quantity = WholeNumberField("Quantity", validators=[
         InputRequired("Enter a number of units."),
         NumberRange(0, MAX_LINE_QUANTITY, f"Enter a whole number of units from 0 to {MAX_LINE_QUANTITY:,}.")])
 
@@ -81,7 +81,7 @@ class CheckoutForm(ShippingAddressForm):
     token = HiddenField()
     purchase_order = StringField("Your purchase-order reference (optional)",
                                  validators=[Optional(), Length(max=MAX_PURCHASE_ORDER)])
-    min_remaining_shelf_life_days = IntegerField(
+    min_remaining_shelf_life_days = WholeNumberField(
         "Minimum remaining shelf life in days (optional)",
         validators=[Optional(), NumberRange(0, MAX_SHELF_LIFE_DAYS,
                                             f"A whole number of days from 0 to {MAX_SHELF_LIFE_DAYS}.")])

@@ -10,7 +10,7 @@ from flask import abort, flash, redirect, render_template, request, session, url
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms import DateField, FieldList, Form, FormField, HiddenField, IntegerField, TextAreaField
+from wtforms import DateField, FieldList, Form, FormField, HiddenField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from shop import sales
@@ -20,6 +20,7 @@ from shop.ordering.checks import MAX_LINE_QUANTITY, MAX_SHELF_LIFE_DAYS
 from shop.ordering.idempotency import FORM_RULES, KeyReused
 from shop.platform.errors import DomainError, InsufficientStock, InvalidInput, NotFound
 from shop.platform.extensions import db
+from shop.platform.form_fields import WholeNumberField
 from shop.platform.tx import run_in_transaction
 from shop.sales import rules
 from shop.sales.models import Quote
@@ -41,14 +42,14 @@ class QuoteLineForm(Form):
     """One line of the request: the pack size (fixed) and its units (the buyer may still change them)."""
 
     sku = HiddenField()
-    quantity = IntegerField("Units", validators=[InputRequired(_QUANTITY_MESSAGE),
+    quantity = WholeNumberField("Units", validators=[InputRequired(_QUANTITY_MESSAGE),
                                                  NumberRange(1, MAX_LINE_QUANTITY, _QUANTITY_MESSAGE)])
 
 
 class QuoteRequestForm(FlaskForm):
     token = HiddenField()
     lines = FieldList(FormField(QuoteLineForm))
-    min_remaining_shelf_life_days = IntegerField(
+    min_remaining_shelf_life_days = WholeNumberField(
         "Minimum remaining shelf life in days (optional)",
         validators=[Optional(), NumberRange(0, MAX_SHELF_LIFE_DAYS,
                                             f"A whole number of days from 0 to {MAX_SHELF_LIFE_DAYS}.")])

@@ -4,12 +4,13 @@ reference, or why it was declined."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from wtforms import IntegerField, TextAreaField
+from wtforms import TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange
 
 from shop.catalog import products as catalog
 from shop.catalog.models import Product
 from shop.platform.errors import InvalidInput, NotFound
+from shop.platform.form_fields import WholeNumberField
 from shop.platform.pagination import page_cursor
 from shop.platform.tx import run_in_transaction
 from shop.sales import samples
@@ -21,7 +22,7 @@ PAGE_SIZE = 20
 
 
 class SampleForm(ShippingAddressForm):
-    quantity_g = IntegerField("Grams", default=100, validators=[
+    quantity_g = WholeNumberField("Grams", default=100, validators=[
         InputRequired(samples.GRAMS_MESSAGE), NumberRange(1, samples.MAX_GRAMS, samples.GRAMS_MESSAGE)])
     note = TextAreaField("Note for our sales team (optional)", validators=[Length(max=samples.MAX_NOTE)],
                          render_kw={"rows": 3, "maxlength": samples.MAX_NOTE})

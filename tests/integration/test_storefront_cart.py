@@ -40,6 +40,17 @@ def test_bad_quantity_is_shown_beside_the_field_and_changes_nothing(app, client,
     assert "3,900.00 EUR" in client.get("/cart").text  # still the 2 drums
 
 
+def test_a_quantity_in_other_digits_is_refused_not_read(app, client, product):
+    # Python's int() reads each of these as 10 or 1000; a person may have meant something else, so they are refused.
+    make_lot(product, "L-1", {"LEU-USP-25KG": 20})
+    for typed in ("١٠", "１０", "1_000"):
+        response = _add(client, quantity=typed)
+        assert response.status_code == 422, typed
+        assert field_error(response.text, "qty-LEU-USP-25KG"), typed
+    assert "Your cart is empty" in client.get("/cart").text
+    assert _add(client, quantity=" 10 ").headers["Location"] == "/cart"  # spaces around ASCII digits are fine
+
+
 def test_line_above_availability_is_flagged(app, client, product):
     make_lot(product, "L-1", {"LEU-USP-25KG": 5})
     _add(client, quantity=7)
