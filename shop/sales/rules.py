@@ -7,12 +7,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from shop.ordering.checks import MAX_LINE_QUANTITY, MAX_LINES, MAX_SHELF_LIFE_DAYS  # an accepted quote is an order
 from shop.platform.amounts import parse_amount
 from shop.sales.models import QuoteStatus
 
-MAX_LINES = 100
-MAX_LINE_QUANTITY = 1_000_000
-MAX_SHELF_LIFE_DAYS = 3650
 MAX_NOTE = 2000  # characters: the buyer's note, and sales' answer
 
 Errors = dict[str, list[str]]
