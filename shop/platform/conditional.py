@@ -45,7 +45,8 @@ def conditional_page(view: Callable) -> Callable:
     - the half of the tokens' lifetime (CSRF_TIME_LIMIT_SECONDS) the page was made in: a kept token has at least
       half its lifetime left when a 304 tells the client to keep it; after that the page is sent anew.
     Everything else the page shows (a price, availability, a lot, who is signed in, a message) is in the hash.
-    Whether a cache may keep the page at all is decided apart from this, as for `conditional`."""
+    A page with a token is its session's own: `private, no-cache` (a browser keeps it and asks again; a shared cache
+    never hands one visitor's token to another), unless the answer already says more (no-store when signed in)."""
 
     @wraps(view)
     def answer(*args, **kwargs):
@@ -61,6 +62,7 @@ def conditional_page(view: Callable) -> Callable:
         response.set_etag(generate_etag(body + b"\0" + bound.encode()), weak=True)
         if "Cache-Control" not in response.headers:
             response.cache_control.no_cache = True
+            response.cache_control.private = bool(token)
         return response.make_conditional(request)
 
     return answer

@@ -173,10 +173,14 @@ def test_a_companys_contract_prices_have_their_own_page_tag_that_no_one_else_is_
     assert "1,690.00" in assert_changed(acme_client, PAGE, acmes).text
 
 
-def test_an_anonymous_page_is_revalidated_before_reuse(app, visitor, product):
+def test_an_anonymous_page_is_revalidated_before_reuse_and_one_with_a_form_is_never_shared(app, visitor, product):
+    make_lot(product, "L-1", {DRUM: 3})
+    # The product page's add-to-cart forms carry this visitor's token: no shared cache may hand it to another.
     anonymous = get(visitor, PAGE)
-    assert anonymous.headers["Cache-Control"] == "no-cache"
+    assert set(anonymous.headers["Cache-Control"].split(", ")) == {"private", "no-cache"}
     assert "Cookie" in anonymous.headers["Vary"]
+    # A CoA page has no form: any cache may keep it, asking again before reuse (a recall changes it).
+    assert get(visitor, "/coa/L-1").headers["Cache-Control"] == "no-cache"
 
 
 def test_a_signed_in_page_or_pdf_is_private_and_never_stored(app, product, customer):
