@@ -29,11 +29,17 @@ class OrderPreview:
         return self.available_credit is not None and self.money.gross > self.available_credit
 
 
+def vat_for(company: Company, ship_country: str | None) -> VatDecision:
+    """The VAT an order of `company` shipped to `ship_country` (None: taken as the seller's own) bears, as placing
+    will decide it (one statement)."""
+    seller = current_app.config["SHOP_COUNTRY"]
+    return decide(seller_country=seller, ship_country=ship_country or seller, buyer_vat_id=company.vat_id)
+
+
 def preview(company: Company, line_totals: Iterable[Decimal], ship_country: str | None) -> OrderPreview:
     """The order of `company` with lines totalling `line_totals`, shipped to `ship_country` (None: not chosen yet,
     taken as the seller's own), in two statements: the VAT rates and, on credit, the exposure."""
-    seller = current_app.config["SHOP_COUNTRY"]
-    vat = decide(seller_country=seller, ship_country=ship_country or seller, buyer_vat_id=company.vat_id)
+    vat = vat_for(company, ship_country)
     credit = (available_credit(company.credit_limit, open_exposure(company.id))
               if on_credit(company.payment_terms, company.credit_limit) else None)
     return OrderPreview(vat, order_totals(line_totals, vat.rate), credit)

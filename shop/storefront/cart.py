@@ -15,13 +15,14 @@ from shop.catalog import price_lists
 from shop.catalog.models import Product, Variant
 from shop.catalog.tiers import Price, Tier
 from shop.inventory import availability
+from shop.invoicing.vat import VatDecision
 from shop.ordering.checks import MAX_LINE_QUANTITY
 from shop.ordering.idempotency import FORM_RULES, KeyReused
 from shop.ordering.models import Order
-from shop.ordering.preview import preview
+from shop.ordering.preview import preview, vat_for
 from shop.ordering.queries import earlier_lots
 from shop.platform import metrics
-from shop.platform.countries import is_country_code
+from shop.platform.countries import country_name, is_country_code
 from shop.platform.errors import CreditLimitExceeded, InsufficientStock, InvalidInput
 from shop.platform.extensions import db
 from shop.platform.ratelimits import checkout_rate
@@ -296,6 +297,7 @@ def _render_checkout(form: CheckoutForm, cart: Cart, lot_forms: dict[str, LineLo
     chosen = form.country.data or ""
     ship_country = chosen.upper() if is_country_code(chosen) else customer.company.billing_country or None
     order = preview(customer.company, [line.line_total for line in cart.lines], ship_country)
+    form.vat_shown.data = _vat_shown(ship_country or current_app.config["SHOP_COUNTRY"], order.vat)
     return render_template("storefront/checkout.html", form=form, cart=cart, problems=problems or [],
                            refused=refused, shelf_days=availability.default_shelf_life_days(),
                            offers_lots=any(len(line.lot_form.lot_number.choices) > 1 for line in cart.lines),
@@ -368,6 +370,10 @@ def checkout_submit():
     if not valid:
         cart = load_cart(keep_withdrawn=True, shelf_life_days=shelf)
         return _render_checkout(form, cart, lot_forms, refused=cart.has_problems, shelf=shelf, status=422)
+    vat_changed = _vat_changed(form.vat_shown.data or "", form.country.data.upper(), customer)
+    if vat_changed:
+        return _render_checkout(form, load_cart(keep_withdrawn=True, shelf_life_days=shelf), lot_forms,
+                                problems=[vat_changed], shelf=shelf, status=409)
     command = ordering.PlaceOrder(customer, lines, form.address(), form.purchase_order.data or "", shelf,
                                   single_lot=form.single_lot.data, allow_backorder=form.allow_backorder.data)
     try:
@@ -388,6 +394,25 @@ def checkout_submit():
         return _already_placed(placed)
     metrics.order_placed("storefront")
     return redirect(url_for("storefront.order_confirmation", number=placed.number))
+
+
+def _vat_shown(country: str, vat: VatDecision) -> str:
+    """What the checkout page says of VAT, carried by its form: the country it was worked out for and the rate."""
+    return f"{country} {vat.rate:.2f}"
+
+
+def _vat_changed(shown: str, country: str, customer: Customer) -> str | None:
+    """Why the order is not placed yet, when the buyer chose another country than the one the page's VAT was
+    worked out for and the rate there differs: the buyer sees the new total first. None when the page showed this
+    rate (a statement more only when the country changed)."""
+    told = shown.split(" ")
+    if len(told) != 2 or told[0] == country:
+        return None
+    vat = vat_for(customer.company, country)
+    if _vat_shown(country, vat) == f"{country} {told[1]}":
+        return None
+    return (f"No order was placed: VAT for delivery to {country_name(country)} is {vat.rate:.2f} %, not the "
+            f"{told[1]} % this page showed for {country_name(told[0])}. Check the total below, then place the order.")
 
 
 def _order_lines(cart: dict[str, int], lots: dict[str, str] | None = None) -> list[dict[str, object]]:

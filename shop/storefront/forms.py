@@ -79,6 +79,8 @@ class ShippingAddressForm(FlaskForm):
 
 class CheckoutForm(ShippingAddressForm):
     token = HiddenField()
+    # The VAT rate the page showed, and for which country: "DE 19.00" (storefront.cart._vat_shown).
+    vat_shown = HiddenField()
     purchase_order = StringField("Your purchase-order reference (optional)",
                                  validators=[Optional(), Length(max=MAX_PURCHASE_ORDER)])
     min_remaining_shelf_life_days = WholeNumberField(
