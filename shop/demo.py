@@ -280,7 +280,8 @@ def _seed_invoices(today: date) -> int:
     oldest, older = invoices[0], invoices[2]
     paid_on = today - timedelta(days=100)
     payments.record_invoice_payment(oldest.number, payments.PaymentInput(
-        str((oldest.gross / 2).quantize(D("0.01"))), paid_on, f"HFM payment run {paid_on:%Y-%m}"), today)
+        str((oldest.gross / 2).quantize(D("0.01"))), paid_on, f"HFM payment run {paid_on:%Y-%m}"),
+        db.session.get(Order, oldest.order_id).placed_at.date(), today)
     issuing.issue_credit_note(older.number, {1: 1}, today - timedelta(days=60))
     return len(invoices)
 

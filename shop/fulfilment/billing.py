@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from shop.accounts.models import PREPAID, StaffUser
-from shop.invoicing.issuing import InvoiceFacts, LineFacts, Party, issue_invoice
+from shop.invoicing import payments
+from shop.invoicing.issuing import InvoiceFacts, LineFacts, Party, get_document, issue_invoice
 from shop.invoicing.models import Invoice, Payment, VatRule
 from shop.invoicing.payments import OrderDue, PaymentInput, due_on_order, record_order_payment
 from shop.ordering.models import Order, OrderLine, Shipment
@@ -72,7 +73,7 @@ def describe(line: OrderLine) -> str:
 
 
 def order_due(order: Order) -> OrderDue:
-    return OrderDue(order.id, order.number, order.company_id, order.total, order.currency)
+    return OrderDue(order.id, order.number, order.company_id, order.total, order.currency, order.placed_at.date())
 
 
 def record_payment(number: str, given: PaymentInput, staff: StaffUser | None = None) -> Payment:
@@ -82,6 +83,13 @@ def record_payment(number: str, given: PaymentInput, staff: StaffUser | None = N
     payment = record_order_payment(order_due(order), given, today(), staff.id if staff else None)
     db.session.expire(order, ["payments"])
     return payment
+
+
+def record_invoice_payment(number: str, given: PaymentInput, staff: StaffUser | None = None) -> Payment:
+    """Record money paid against an invoice (its number in any case), dated no earlier than the day its order was
+    placed: invoicing.payments.record_invoice_payment, given that day."""
+    placed_at = db.session.get(Order, get_document(number).order_id).placed_at
+    return payments.record_invoice_payment(number, given, placed_at.date(), today(), staff.id if staff else None)
 
 
 def unpaid_before_shipping(order: Order) -> Decimal:

@@ -30,6 +30,7 @@ class OrderDue:
     company_id: int
     total: Decimal  # gross, VAT included
     currency: str
+    placed_on: date  # no money for the order can have come before it was placed
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def record_order_payment(order: OrderDue, given: PaymentInput, today: date, staf
     """Record money paid against an order (before or without an invoice: the next invoice of the order takes it).
     InvalidInput by field, nothing written: see `_checked`."""
     amount, paid_on, reference = _checked(given, due_on_order(order), order.currency, f"order {order.order_number}",
-                                          today)
+                                          order.placed_on, today)
     payment = Payment(company_id=order.company_id, order_id=order.order_id, amount=amount, paid_on=paid_on,
                       reference=reference, staff_id=staff_id)
     db.session.add(payment)
@@ -60,14 +61,16 @@ def record_order_payment(order: OrderDue, given: PaymentInput, today: date, staf
     return payment
 
 
-def record_invoice_payment(invoice_number: str, given: PaymentInput, today: date,
+def record_invoice_payment(invoice_number: str, given: PaymentInput, placed_on: date, today: date,
                            staff_id: int | None = None) -> Payment:
     """Record money paid against an invoice: it counts as paid on the invoice (under the invoice's lock, so two
-    payments at once never pay more than its gross). InvalidInput by field, nothing written: see `_checked`."""
+    payments at once never pay more than its gross); `placed_on`: the day its order was placed, which this area
+    does not read. InvalidInput by field, nothing written: see `_checked`."""
     invoice = get_document(invoice_number, lock=True)
     if invoice.kind != DocumentKind.INVOICE:
         raise InvalidInput({"invoice": [f"{invoice.number} is a credit note: payments are recorded on invoices."]})
-    amount, paid_on, reference = _checked(given, invoice.amount_due, invoice.currency, invoice.number, today)
+    amount, paid_on, reference = _checked(given, invoice.amount_due, invoice.currency, invoice.number, placed_on,
+                                          today)
     payment = Payment(company_id=invoice.company_id, order_id=invoice.order_id, invoice_id=invoice.id,
                       amount=amount, paid_on=paid_on, reference=reference, staff_id=staff_id)
     invoice.amount_paid += amount
@@ -76,9 +79,10 @@ def record_invoice_payment(invoice_number: str, given: PaymentInput, today: date
     return payment
 
 
-def _checked(given: PaymentInput, due: Decimal, currency: str, what: str, today: date) -> tuple[Decimal, date, str]:
-    """The amount (a plain positive amount, at most `due`), the day (a date, not in the future) and the reference,
-    or InvalidInput naming every field refused."""
+def _checked(given: PaymentInput, due: Decimal, currency: str, what: str, placed_on: date,
+             today: date) -> tuple[Decimal, date, str]:
+    """The amount (a plain positive amount, at most `due`), the day (a date from the day the order was placed to
+    today: a year mistyped is refused, not booked) and the reference, or InvalidInput naming every field refused."""
     errors: dict[str, list[str]] = {}
     amount = parse_amount(given.amount)
     if amount is None:
@@ -89,6 +93,8 @@ def _checked(given: PaymentInput, due: Decimal, currency: str, what: str, today:
     paid_on = given.paid_on
     if not is_plain_date(paid_on) or paid_on > today:  # type: ignore[operator]  (a date, checked first)
         errors["paid_on"] = ["Give the day the money arrived, no later than today."]
+    elif paid_on < placed_on:  # type: ignore[operator]
+        errors["paid_on"] = [f"Give the day the money arrived: not before the order was placed, on {placed_on}."]
     reference = checked_name(given.reference, "reference", MAX_REFERENCE, errors)
     if errors:
         raise InvalidInput(errors)

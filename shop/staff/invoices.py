@@ -9,7 +9,7 @@ from io import BytesIO
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 
 from shop.accounts.models import Company, StaffRole
-from shop.fulfilment import prepaid
+from shop.fulfilment import billing, prepaid
 from shop.invoicing import ageing, documents, issuing, payments, statement, views
 from shop.invoicing.models import Invoice
 from shop.platform.errors import InvalidInput, NotFound
@@ -111,7 +111,7 @@ def record_payment(number: str):
     given = payments.PaymentInput(form.amount.data, form.paid_on.data, form.reference.data or "")
     staff = current_staff()
     try:
-        payment = run_in_transaction(payments.record_invoice_payment, number, given, views.today(), staff.id)
+        payment = run_in_transaction(billing.record_invoice_payment, number, given, staff)
     except InvalidInput as refused:
         db.session.rollback()
         for message in show_errors(form, refused.errors):

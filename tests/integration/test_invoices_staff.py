@@ -103,6 +103,17 @@ def test_a_payment_dated_tomorrow_is_refused(client, invoice):
     assert _books() == before
 
 
+def test_a_payment_dated_before_the_order_was_placed_is_refused_beside_the_field(client, invoice):
+    sign_in(client, "finance")
+    before = _books()
+    placed_on = billing.today() - timedelta(days=45)  # the invoice fixture's order was placed and shipped then
+    answer = client.post(f"/staff/invoices/{invoice.number}/payments",
+                         data={"amount": "10.00", "paid_on": (placed_on - timedelta(days=365)).isoformat()})
+    assert answer.status_code == 422
+    assert f"not before the order was placed, on {placed_on.isoformat()}" in field_error(answer.text, "paid_on")
+    assert _books() == before
+
+
 def test_a_credit_note_of_chosen_units_and_then_too_many_refused(client, invoice):
     sign_in(client, "finance")
     issued = client.post(f"/staff/invoices/{invoice.number}/credit-notes", data={"quantity_1": "1"},

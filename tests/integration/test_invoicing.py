@@ -31,6 +31,7 @@ from tests.support.factories import make_customer, make_lot, make_product
 from tests.support.staff import place
 
 DRUM = "LEU-USP-25KG"
+PLACED = date(2026, 3, 1)  # what these tests call the order's day (the order is placed today)
 ISSUED = date(2026, 3, 2)
 PAID = date(2026, 3, 5)
 
@@ -148,10 +149,10 @@ def test_concurrent_issuing_gives_every_invoice_its_own_number_without_gaps(make
 def test_payments_add_up_and_pay_the_invoice(order):
     invoice = _committed(lambda: _issue(order))
     half = (invoice.gross / 2).quantize(Decimal("0.01"))
-    _committed(lambda: record_invoice_payment(invoice.number, PaymentInput(str(half), PAID, "SEPA 1"), PAID))
+    _committed(lambda: record_invoice_payment(invoice.number, PaymentInput(str(half), PAID, "SEPA 1"), PLACED, PAID))
     assert get_document(invoice.number).amount_due == invoice.gross - half
     rest = str(invoice.gross - half)
-    _committed(lambda: record_invoice_payment(invoice.number.lower(), PaymentInput(rest, PAID, "SEPA 2"), PAID))
+    _committed(lambda: record_invoice_payment(invoice.number.lower(), PaymentInput(rest, PAID, "SEPA 2"), PLACED, PAID))
     assert get_document(invoice.number).amount_due == 0
     db.session.expire_all()  # as the next request reads it
     assert ordering.get_order(order.number).amount_paid == invoice.gross
@@ -161,7 +162,7 @@ def test_payments_add_up_and_pay_the_invoice(order):
 def test_a_payment_that_is_not_a_plain_positive_amount_is_refused_and_changes_nothing(order, amount):
     invoice = _committed(lambda: _issue(order))
     with pytest.raises(InvalidInput) as refused:
-        record_invoice_payment(invoice.number, PaymentInput(amount, PAID), PAID)
+        record_invoice_payment(invoice.number, PaymentInput(amount, PAID), PLACED, PAID)
     assert "1,500 is refused" in refused.value.errors["amount"][0]
     db.session.rollback()
     assert get_document(invoice.number).amount_paid == 0 and db.session.scalar(select(func.count(Payment.id))) == 0
@@ -171,22 +172,39 @@ def test_paying_more_than_is_due_is_refused_and_changes_nothing(order):
     invoice = _committed(lambda: _issue(order))
     too_much = str(invoice.gross + Decimal("0.01"))
     with pytest.raises(InvalidInput) as refused:
-        record_invoice_payment(invoice.number, PaymentInput(too_much, PAID), PAID)
+        record_invoice_payment(invoice.number, PaymentInput(too_much, PAID), PLACED, PAID)
     assert f"more than the {invoice.gross:,.2f} EUR still due on {invoice.number}" in refused.value.errors["amount"][0]
     with pytest.raises(InvalidInput) as refused:
-        record_invoice_payment(invoice.number, PaymentInput("1.00", PAID + timedelta(days=1)), PAID)
+        record_invoice_payment(invoice.number, PaymentInput("1.00", PAID + timedelta(days=1)), PLACED, PAID)
     assert "no later than today" in refused.value.errors["paid_on"][0]
     db.session.rollback()
     assert get_document(invoice.number).amount_paid == 0 and db.session.scalar(select(func.count(Payment.id))) == 0
 
 
-def test_an_order_paid_ahead_has_its_invoices_take_the_money_up_to_their_gross(order):
-    _committed(lambda: billing.record_payment(order.number, PaymentInput("100.00", PAID)))
+def test_a_payment_dated_before_its_order_was_placed_is_refused_and_changes_nothing(order):
+    # A year mistyped (2025 for 2026) is refused, not booked where the statement and the ageing would show it.
+    invoice = _committed(lambda: _issue(order))
     with pytest.raises(InvalidInput) as refused:
-        billing.record_payment(order.number, PaymentInput(str(order.total), PAID))
+        record_invoice_payment(invoice.number, PaymentInput("1.00", PLACED - timedelta(days=1)), PLACED, PAID)
+    assert refused.value.errors["paid_on"] == [f"Give the day the money arrived: not before the order was placed, "
+                                               f"on {PLACED.isoformat()}."]
+    db.session.rollback()
+    placed_on = order.placed_at.date()
+    with pytest.raises(InvalidInput) as refused:
+        billing.record_payment(order.number, PaymentInput("1.00", placed_on - timedelta(days=365)))
+    assert f"not before the order was placed, on {placed_on.isoformat()}" in refused.value.errors["paid_on"][0]
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Payment.id))) == 0
+    _committed(lambda: billing.record_payment(order.number, PaymentInput("1.00", placed_on)))  # the day itself
+
+
+def test_an_order_paid_ahead_has_its_invoices_take_the_money_up_to_their_gross(order):
+    _committed(lambda: billing.record_payment(order.number, PaymentInput("100.00", billing.today())))
+    with pytest.raises(InvalidInput) as refused:
+        billing.record_payment(order.number, PaymentInput(str(order.total), billing.today()))
     assert "still due on order" in refused.value.errors["amount"][0]
     db.session.rollback()
-    _committed(lambda: billing.record_payment(order.number, PaymentInput(str(order.total - 100), PAID)))
+    _committed(lambda: billing.record_payment(order.number, PaymentInput(str(order.total - 100), billing.today())))
     first = _committed(lambda: _issue(order, 1))
     second = _committed(lambda: _issue(order, 3))
     assert first.amount_paid == first.gross and first.amount_due == 0
@@ -226,7 +244,7 @@ def test_partial_credit_notes_lower_what_is_due_and_never_credit_more_than_was_i
 def test_a_credit_note_for_more_than_is_still_due_is_refused_as_a_refund(order):
     invoice = _committed(lambda: _issue(order))
     paid = str(invoice.gross - order.lines[0].unit_price)  # all but about one drum's worth is paid
-    _committed(lambda: record_invoice_payment(invoice.number, PaymentInput(paid, PAID), PAID))
+    _committed(lambda: record_invoice_payment(invoice.number, PaymentInput(paid, PAID), PLACED, PAID))
     with pytest.raises(InvalidInput) as refused:
         issue_credit_note(invoice.number, {1: 2}, ISSUED)
     assert "refunds are not handled" in refused.value.errors["lines"][0]

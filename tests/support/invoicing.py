@@ -3,7 +3,7 @@ on a chosen day, a credit note and a payment, each through the real shipping, is
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import select
 
@@ -25,8 +25,10 @@ def on_net_terms(customer, terms: str = "net_30"):
 
 
 def invoiced(customer, quantity: int = 1, on: date | None = None, sku: str = "LEU-USP-25KG") -> Invoice:
-    """The invoice of a new order of `customer` (on net terms: see on_net_terms) shipped whole on `on` (today)."""
-    order = ordering.place_order(customer, [{"sku": sku, "quantity": quantity}], ADDRESS)
+    """The invoice of a new order of `customer` (on net terms: see on_net_terms) placed and shipped whole on `on`
+    (today)."""
+    placed_at = datetime.combine(on, time(9), UTC) if on else None
+    order = ordering.place_order(customer, [{"sku": sku, "quantity": quantity}], ADDRESS, placed_at=placed_at)
     db.session.commit()
     ordering.confirm_order(order.number)
     fulfilment.ship_order(order.number, "1Z999", on=on)
@@ -48,8 +50,8 @@ def credit_note_of(invoice: Invoice, lines: Mapping[int, int] | None = None, iss
 
 
 def paid(invoice: Invoice, amount: str, on: date | None = None, reference: str = "Bank transfer") -> Payment:
-    payment = payments.record_invoice_payment(
-        invoice.number, payments.PaymentInput(amount, on or billing.today(), reference), billing.today())
+    payment = billing.record_invoice_payment(invoice.number,
+                                             payments.PaymentInput(amount, on or billing.today(), reference))
     _committed()
     return payment
 
