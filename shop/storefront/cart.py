@@ -1,6 +1,7 @@
 """The cart (kept in the session as SKU -> units) and checkout, which places the order through ordering."""
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -396,6 +397,9 @@ def checkout_submit():
     return redirect(url_for("storefront.order_confirmation", number=placed.number))
 
 
+_SHOWN_RATE = re.compile(r"[0-9]{1,3}\.[0-9]{2}")  # as _vat_shown writes it; anything else was not this page's
+
+
 def _vat_shown(country: str, vat: VatDecision) -> str:
     """What the checkout page says of VAT, carried by its form: the country it was worked out for and the rate."""
     return f"{country} {vat.rate:.2f}"
@@ -403,16 +407,18 @@ def _vat_shown(country: str, vat: VatDecision) -> str:
 
 def _vat_changed(shown: str, country: str, customer: Customer) -> str | None:
     """Why the order is not placed yet, when the buyer chose another country than the one the page's VAT was
-    worked out for and the rate there differs: the buyer sees the new total first. None when the page showed this
-    rate (a statement more only when the country changed)."""
+    worked out for and its rate is higher than the page showed: the buyer sees the new total before paying more
+    than the page said. None when the rate is the one shown or lower (a statement more only when the country
+    changed)."""
     told = shown.split(" ")
-    if len(told) != 2 or told[0] == country:
+    if len(told) != 2 or told[0] == country or not _SHOWN_RATE.fullmatch(told[1]):
         return None
     vat = vat_for(customer.company, country)
-    if _vat_shown(country, vat) == f"{country} {told[1]}":
+    if vat.rate <= Decimal(told[1]):
         return None
-    return (f"No order was placed: VAT for delivery to {country_name(country)} is {vat.rate:.2f} %, not the "
-            f"{told[1]} % this page showed for {country_name(told[0])}. Check the total below, then place the order.")
+    return (f"No order was placed: VAT for delivery to {country_name(country)} is {vat.rate:.2f} %, more than the "
+            f"{told[1]} % this page showed for {country_name(told[0])}. Check the total below, then place the "
+            "order.")
 
 
 def _order_lines(cart: dict[str, int], lots: dict[str, str] | None = None) -> list[dict[str, object]]:

@@ -341,43 +341,58 @@ def test_checkout_warns_before_an_order_beyond_the_credit_and_refuses_it_with_a_
     assert db.session.scalar(select(func.count(Order.id))) == 0
 
 
-def test_checkout_places_no_order_at_a_vat_rate_the_buyer_was_not_shown(app, client, product, customer):
-    # The page works VAT out for the country on its form; the buyer picks another, where the rate differs.
+def _checkout_page(client) -> tuple[str, dict[str, str]]:
+    page = client.get("/checkout").text
+    hidden = {name: re.search(rf'id="{name}" name="{name}" type="hidden" value="([^"]+)"', page).group(1)
+              for name in ("token", "vat_shown")}
+    return page, hidden
+
+
+def test_checkout_places_no_order_at_a_higher_vat_rate_than_the_page_showed(app, client, product, customer):
+    # An Austrian company with its VAT ID: the page works VAT out for its billing country, intra-community 0 %.
     make_lot(product, "L-1", {DRUM: 10})
-    customer.company.vat_id = "ATU13585627"
+    customer.company.vat_id, customer.company.billing_country = "ATU13585627", "AT"
     db.session.commit()
     sign_in(client)
     client.post("/cart/add", data={"sku": DRUM, "quantity": "2"})
-    page = client.get("/checkout").text
-    assert "VAT 19.00 % 741.00 EUR" in text_of(page)
-    shown = re.search(r'id="vat_shown" name="vat_shown" type="hidden" value="([^"]+)"', page).group(1)
-    token = re.search(r'id="token" name="token" type="hidden" value="([^"]+)"', page).group(1)
-    to_austria = {**CHECKOUT_ADDRESS, "country": "AT", "token": token}
-    told = client.post("/checkout", data={**to_austria, "vat_shown": shown})
+    page, hidden = _checkout_page(client)
+    assert "VAT 0.00 % (Intra-community supply" in text_of(page) and hidden["vat_shown"] == "AT 0.00"
+    # The buyer ships to Germany instead, where 19 % applies: nothing is placed until they have seen it.
+    to_germany = {**CHECKOUT_ADDRESS, "country": "DE", **hidden}
+    told = client.post("/checkout", data=to_germany)
     assert told.status_code == 409 and db.session.scalar(select(func.count(Order.id))) == 0
     said = text_of(told.text)
-    assert "No order was placed: VAT for delivery to Austria is 0.00 %, not the 19.00 % this page showed for " \
-           "Germany" in said
-    assert "VAT 0.00 %" in said and "Total 3,900.00 EUR" in said  # the new total, shown before anything is placed
+    assert "No order was placed: VAT for delivery to Germany is 19.00 %, more than the 0.00 % this page showed " \
+           "for Austria" in said
+    assert "VAT 19.00 % 741.00 EUR" in said and "Total 4,641.00 EUR" in said  # the new total, before placing
     # Sent again from the page that shows it, the order is placed at that rate.
     shown = re.search(r'name="vat_shown" type="hidden" value="([^"]+)"', told.text).group(1)
-    placed = client.post("/checkout", data={**to_austria, "vat_shown": shown})
+    placed = client.post("/checkout", data={**to_germany, "vat_shown": shown})
     assert placed.status_code == 302, text_of(placed.text)
-    order = db.session.scalar(select(Order))
-    assert (order.vat_rate, order.total) == (D("0.00"), D("3900.00"))
+    assert db.session.scalar(select(Order.total)) == D("4641.00")
 
 
-def test_checkout_places_the_order_when_another_country_bears_the_rate_shown(app, client, product, customer):
+@pytest.mark.parametrize("country, rate", [("FR", "19.00"), ("GB", "0.00")])
+def test_checkout_places_the_order_at_once_where_vat_is_what_the_page_showed_or_less(app, client, product, customer,
+                                                                                     country, rate):
+    # Germany's 19 % shown; France (no VAT ID: the seller's rate) the same, the United Kingdom (export) less.
     make_lot(product, "L-1", {DRUM: 10})
     sign_in(client)
     client.post("/cart/add", data={"sku": DRUM, "quantity": "1"})
-    page = client.get("/checkout").text
-    shown = re.search(r'id="vat_shown" name="vat_shown" type="hidden" value="([^"]+)"', page).group(1)
-    token = re.search(r'id="token" name="token" type="hidden" value="([^"]+)"', page).group(1)
-    # France, to a company without a VAT ID: the seller's 19 %, as Germany on the page.
-    placed = client.post("/checkout", data={**CHECKOUT_ADDRESS, "country": "FR", "token": token, "vat_shown": shown})
+    _, hidden = _checkout_page(client)
+    assert hidden["vat_shown"] == "DE 19.00"
+    placed = client.post("/checkout", data={**CHECKOUT_ADDRESS, "country": country, **hidden})
     assert placed.status_code == 302, text_of(placed.text)
-    assert db.session.scalar(select(Order.vat_rate)) == D("19.00")
+    assert db.session.scalar(select(Order.vat_rate)) == D(rate)
+
+
+def test_checkout_reads_a_vat_shown_that_is_not_its_own_as_nothing_shown(app, client, product, customer):
+    make_lot(product, "L-1", {DRUM: 10})
+    sign_in(client)
+    client.post("/cart/add", data={"sku": DRUM, "quantity": "1"})
+    _, hidden = _checkout_page(client)
+    placed = client.post("/checkout", data={**CHECKOUT_ADDRESS, "country": "FR", **hidden, "vat_shown": "AT NaN"})
+    assert placed.status_code == 302, text_of(placed.text)  # no 500: the order is placed as without the field
 
 
 def test_an_exempt_order_shows_its_note_on_the_order_page_and_to_staff(app, client, product, customer):
