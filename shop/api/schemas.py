@@ -498,7 +498,7 @@ class CompanySchema(OutSchema):
         "description": "On net terms, orders whose `total` (VAT included) would take the open exposure above this "
                        "are refused (409 `credit-limit-exceeded`); null: no limit."})
     approval_threshold = DecimalString(places=2, allow_none=True, required=True, metadata={
-        "description": "Orders by a buyer whose value before VAT (`subtotal`) is above this wait for an approver; "
+        "description": "Orders by a buyer whose `total` (VAT included) is above this wait for an approver; "
                        "null: none wait."})
     open_exposure = DecimalString(places=2, required=True, metadata={
         "description": "What the company owes or will owe: the gross totals of its orders neither cancelled nor "

@@ -11,7 +11,6 @@ import secrets
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Any
 
 from flask import current_app
@@ -19,7 +18,7 @@ from flask import current_app
 from shop.accounts.models import needs_approval
 from shop.catalog import price_lists
 from shop.inventory.availability import sellable_after
-from shop.invoicing.vat import decision
+from shop.invoicing.vat import VatDecision, decision
 from shop.ordering import announce, checks, credit, idempotency, persistence, pg_write, pinning, planner, views
 from shop.ordering.checks import LineRequest, OrderRequest
 from shop.ordering.lifecycle import CustomerRef
@@ -28,6 +27,7 @@ from shop.ordering.pricing import CONTRACT_PRICES, Price, PricingPolicy
 from shop.ordering.queries import get_order
 from shop.ordering.reading import Buyer, PackSize, read_order
 from shop.ordering.rows import OrderRows, order_rows, placed_order
+from shop.ordering.totals import order_totals
 from shop.platform import tx
 from shop.platform.database import utcnow
 from shop.platform.errors import InsufficientStock, Shortfall
@@ -107,8 +107,8 @@ def place(command: PlaceOrder, *, idempotency_key: str | None = None,
        more, only then): raise InsufficientStock naming every short line, unless the order allows a backorder:
        then the units not found are each line's `backordered_quantity`, allocated when a lot is released.
     6. Decide its VAT (invoicing.vat, from what step 2 read) and build the rows on the company's payment terms,
-       with subtotal, VAT and total (ordering.totals): a buyer's order above the company's approval threshold starts
-       awaiting approval, its stock allocated all the same. On net terms with a credit limit, raise
+       with subtotal, VAT and total (ordering.totals): a buyer's order whose total is above the company's approval
+       threshold starts awaiting approval, its stock allocated all the same. On net terms with a credit limit, raise
        CreditLimitExceeded when the company's open exposure leaves no room for the total (ordering.credit: at
        most one statement more, atomic). Then the PlacedOrder they show and its view, dumped once for its
        order.placed event and the key's record.
@@ -169,7 +169,7 @@ def _place(claim: idempotency.Claim | None, command: PlaceOrder, pricing: Pricin
                    ship_country=request.address["country"], buyer_vat_id=buyer.vat_id)
     rows = order_rows(request, {sku: pack.id for sku, pack in pack_sizes.items()}, prices, plan,
                       number=new_order_number(now), currency=current_app.config["SHOP_CURRENCY"], now=now,
-                      expires_after=expires_after, status=initial_status(customer, request, buyer, prices),
+                      expires_after=expires_after, status=initial_status(customer, request, buyer, prices, vat),
                       api_key_id=customer.key_id, placed_by=customer.actor_name, pinned=pinned.lots,
                       payment_terms=buyer.payment_terms, vat=vat)
     credit.check_placing(db.session.connection(), customer.company_id, buyer, rows.order["total"],
@@ -194,13 +194,14 @@ def place_order(customer: CustomerRef, lines: Sequence[Mapping[str, object] | Li
     return get_order(_place(None, command, CONTRACT_PRICES, placed_at=placed_at)["number"])
 
 
-def initial_status(customer: CustomerRef, request: OrderRequest, buyer: Buyer, prices: list[Price]) -> OrderStatus:
-    """Awaiting approval for a buyer's order whose net total (as the cart shows it) is above the company's
-    threshold, else pending."""
-    threshold = buyer.approval_threshold
-    total = sum((price.total(line.quantity) for line, price in zip(request.lines, prices, strict=True)),
-                Decimal("0.00"))
-    return OrderStatus.AWAITING_APPROVAL if needs_approval(threshold, customer.role, total) else OrderStatus.PENDING
+def initial_status(customer: CustomerRef, request: OrderRequest, buyer: Buyer, prices: list[Price],
+                   vat: VatDecision) -> OrderStatus:
+    """Awaiting approval for a buyer's order whose total (VAT included, as the checkout shows it) is above the
+    company's threshold, else pending."""
+    money = order_totals((price.total(line.quantity) for line, price in zip(request.lines, prices, strict=True)),
+                         vat.rate)
+    return (OrderStatus.AWAITING_APPROVAL if needs_approval(buyer.approval_threshold, customer.role, money.gross)
+            else OrderStatus.PENDING)
 
 
 def plan_allocation(request: OrderRequest, pack_sizes: Mapping[str, PackSize], expires_after: date,

@@ -291,13 +291,14 @@ def _render_checkout(form: CheckoutForm, cart: Cart, lot_forms: dict[str, LineLo
                      status: int = 200):
     customer = current_customer()
     _offer_lots(cart, customer.company_id, shelf, lot_forms)
-    threshold = customer.company.approval_threshold
-    # Said before placing, from the cart's prices, which are the order's (the same contract prices and breaks).
-    waits = needs_approval(threshold, customer.role, cart.subtotal)
     # VAT follows where the order ships: the country on the form (the starting address's on a first view).
     chosen = form.country.data or ""
     ship_country = chosen.upper() if is_country_code(chosen) else customer.company.billing_country or None
     order = preview(customer.company, [line.line_total for line in cart.lines], ship_country)
+    threshold = customer.company.approval_threshold
+    # Said before placing, from the cart's prices, which are the order's (the same contract prices and breaks), and
+    # the VAT shown: a higher rate chosen on the form is shown again before the order is placed (the VAT guard).
+    waits = needs_approval(threshold, customer.role, order.money.gross)
     form.vat_shown.data = _vat_shown(ship_country or current_app.config["SHOP_COUNTRY"], order.vat)
     return render_template("storefront/checkout.html", form=form, cart=cart, problems=problems or [],
                            refused=refused, shelf_days=availability.default_shelf_life_days(),

@@ -45,7 +45,7 @@ def test_buyer_checks_out_from_the_company_address_told_it_waits_and_reads_count
     assert page.get_by_label("Country").input_value() == "SE"
     notice = page.locator("#needs-approval")
     assert notice.is_visible()
-    assert ("This order will wait for approval: its value, 3,900.00 EUR before VAT, is above your company's approval "
+    assert ("This order will wait for approval: its total, 4,641.00 EUR with VAT, is above your company's approval "
             "threshold of 2,000.00 EUR.") in notice.inner_text()
     notice_box, button_box = notice.bounding_box(), page.get_by_role("button", name="Place order").bounding_box()
     assert notice_box["y"] < button_box["y"]  # read before placing

@@ -19,7 +19,7 @@ from shop.ordering import approvals
 from shop.ordering.models import Order, OrderLine, OrderStatus
 from shop.platform.extensions import db
 from shop.platform.queue import task_queue
-from tests.support.api import ApiClient, new_api_client
+from tests.support.api import ADDRESS, ApiClient, new_api_client
 from tests.support.factories import make_member
 from tests.support.staff import sign_in as staff_sign_in
 from tests.support.storefront import sign_in
@@ -61,15 +61,28 @@ def allocated() -> int:
 
 def test_a_buyer_key_order_above_the_threshold_waits_allocated_and_one_at_it_does_not(company):
     buyer, _ = company
-    held = buyer.order([{"sku": DRUM, "quantity": 3}])  # 3 x 1950.00 = 5850.00 > 5000
+    held = buyer.order([{"sku": DRUM, "quantity": 3}])  # 3 x 1950.00 = 5850.00, with 19 % VAT 6961.50 > 5000
     assert held.status_code == 201 and held.get_json()["status"] == "awaiting_approval"
     assert allocated() == 3
     db.session.execute(update(Order).values(status=OrderStatus.CANCELLED))  # out of the way
     db.session.commit()
-    companies.set_terms(db.session.get(Order, 1).company, "prepaid", "", "5850")
+    companies.set_terms(db.session.get(Order, 1).company, "prepaid", "", "6961.50")
     db.session.commit()
     at_threshold = buyer.order([{"sku": DRUM, "quantity": 3}], key="k2").get_json()
-    assert at_threshold["status"] == "pending"  # "above" is strictly greater
+    assert at_threshold["total"] == "6961.50" and at_threshold["status"] == "pending"  # "above" is strictly greater
+
+
+def test_the_threshold_is_judged_on_the_total_with_the_vat_of_where_the_order_ships(company):
+    buyer, _ = company  # threshold 5,000.00; 2 x 1950.00 = 3900.00 before VAT
+    domestic = buyer.order([{"sku": DRUM, "quantity": 2}]).get_json()
+    assert (domestic["vat_rule"], domestic["total"], domestic["status"]) == ("domestic", "4641.00", "pending")
+    three = buyer.order([{"sku": DRUM, "quantity": 3}], key="k2").get_json()  # 5850.00 before VAT
+    assert (three["vat_rule"], three["total"], three["status"]) == ("domestic", "6961.50", "awaiting_approval")
+    to_zurich = {**ADDRESS, "city": "Zürich", "postal_code": "8001", "country": "CH"}
+    exported = buyer.order([{"sku": DRUM, "quantity": 2}], key="k3", shipping_address=to_zurich).get_json()
+    assert (exported["vat_rule"], exported["total"], exported["status"]) == ("export", "3900.00", "pending")
+    bigger_export = buyer.order([{"sku": DRUM, "quantity": 3}], key="k4", shipping_address=to_zurich).get_json()
+    assert (bigger_export["total"], bigger_export["status"]) == ("5850.00", "awaiting_approval")
 
 
 def test_approved_by_an_approver_then_confirmed_by_staff(app, client, company, mailbox):
@@ -218,7 +231,8 @@ def test_the_threshold_is_judged_on_the_contract_priced_total(company):
     price_lists.create_price_list(buyer.customer.company, "Now",
                                   "sku,min_quantity,unit_price\nLEU-USP-25KG,1,1000.00\n")
     db.session.commit()
-    assert buyer.order([{"sku": DRUM, "quantity": 5}]).get_json()["status"] == "pending"  # 5000.00 net, not 9750.00
+    # 4 x 1000.00 = 4000.00, with VAT 4760.00 (not 4 x 1950.00 = 7800.00, with VAT 9282.00)
+    assert buyer.order([{"sku": DRUM, "quantity": 4}]).get_json()["status"] == "pending"
     assert MemberRole.BUYER.may(MemberRole.BUYER) and not MemberRole.BUYER.may(MemberRole.APPROVER)
     assert approvals.queue(buyer.customer.company_id) == []
-    assert Decimal(buyer.get("/api/v1/company").get_json()["open_exposure"]) == Decimal("5950.00")  # with 19 % VAT
+    assert Decimal(buyer.get("/api/v1/company").get_json()["open_exposure"]) == Decimal("4760.00")  # with 19 % VAT

@@ -152,9 +152,10 @@ def test_checkout_says_before_placing_that_a_buyers_order_above_the_threshold_wa
     assert "wait for approval" not in admin_page  # an admin's orders are not held
 
     _as_buyer(customer)
-    assert "wait for approval" not in text_of(client.get("/checkout").text)  # 1,950.00 is not above 2,000.00
-    client.post("/cart/add", data={"sku": DRUM, "quantity": "1"})
-    page = text_of(client.get("/checkout").text)
-    assert ("This order will wait for approval: its value, 3,900.00 EUR before VAT, is above your company's approval "
+    page = text_of(client.get("/checkout").text)  # 1,950.00 before VAT is not above 2,000.00, its total is
+    assert ("This order will wait for approval: its total, 2,320.50 EUR with VAT, is above your company's approval "
             "threshold of 2,000.00 EUR.") in page
     assert page.index("wait for approval") < page.index("Place order")
+    companies.set_terms(customer.company, "prepaid", "", "2320.50")
+    db.session.commit()
+    assert "wait for approval" not in text_of(client.get("/checkout").text)  # "above" is strictly greater
