@@ -8,6 +8,8 @@ from collections import defaultdict
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from flask import current_app
+
 from shop.accounts.models import PREPAID, StaffUser
 from shop.invoicing import payments
 from shop.invoicing.issuing import InvoiceFacts, LineFacts, Party, get_document, issue_invoice
@@ -15,6 +17,7 @@ from shop.invoicing.models import Invoice, Payment, VatRule
 from shop.invoicing.payments import OrderDue, PaymentInput, due_on_order, record_order_payment
 from shop.ordering.models import Order, OrderLine, Shipment
 from shop.ordering.queries import get_order
+from shop.ordering.totals import owed
 from shop.platform.errors import OrderNotPaid
 from shop.platform.extensions import db
 from shop.platform.wording import kg, money
@@ -37,15 +40,15 @@ def bill_shipment(order: Order, shipment: Shipment, staff: StaffUser | None = No
 
 
 def invoice_facts(order: Order, shipment: Shipment | None = None, staff: StaffUser | None = None) -> InvoiceFacts:
-    """What an invoice of the order says besides its lines: the company as it is now, the order's terms and VAT.
-    An order placed before VAT existed has no rule: it is invoiced as domestic, at the 0 % it was placed with."""
+    """What an invoice of the order says besides its lines: the company as it is now, the order's terms and VAT
+    (an order placed before VAT existed has had its VAT decided when it shipped: ordering.totals.decide_missing_vat)."""
     company = order.company
     buyer = Party(company.name, company.vat_id, company.billing_line1, company.billing_line2, company.billing_city,
                   company.billing_postal_code, company.billing_country)
     return InvoiceFacts(
         company_id=order.company_id, buyer=buyer, order_id=order.id, order_number=order.number,
         purchase_order=order.purchase_order, payment_terms=order.payment_terms, currency=order.currency,
-        vat_rule=VatRule(order.vat_rule or VatRule.DOMESTIC), vat_rate=order.vat_rate, ship_country=order.ship_country,
+        vat_rule=VatRule(order.vat_rule), vat_rate=order.vat_rate, ship_country=order.ship_country,
         shipment_id=shipment.id if shipment else None, shipment_number=shipment.number if shipment else None,
         staff_id=staff.id if staff else None)
 
@@ -73,7 +76,10 @@ def describe(line: OrderLine) -> str:
 
 
 def order_due(order: Order) -> OrderDue:
-    return OrderDue(order.id, order.number, order.company_id, order.total, order.currency, order.placed_at.date())
+    """What the order's payments are held to: its total (for an order placed before VAT existed, with the VAT it
+    owes once it ships: ordering.totals.owed)."""
+    _, _, money = owed(order, current_app.config["SHOP_COUNTRY"])
+    return OrderDue(order.id, order.number, order.company_id, money.gross, order.currency, order.placed_at.date())
 
 
 def record_payment(number: str, given: PaymentInput, staff: StaffUser | None = None) -> Payment:

@@ -2,11 +2,13 @@
 as placed, VAT included. A PDF, not a tax invoice: it has no number of the invoice series."""
 from __future__ import annotations
 
+from flask import current_app
+
 from shop.fulfilment.billing import describe
 from shop.invoicing import documents
-from shop.invoicing.models import VatRule
 from shop.invoicing.pdf import Party, ProForma, ProFormaLine, proforma_pdf
 from shop.ordering.models import Order
+from shop.ordering.totals import owed
 from shop.platform.countries import country_name
 
 
@@ -18,10 +20,10 @@ def proforma_of(order: Order) -> ProForma:
     address = (company.billing_line1, company.billing_line2, town, country_name(country) if country else "")
     lines = tuple(ProFormaLine(line.sku, describe(line), line.wanted, line.unit_price, line.line_total)
                   for line in order.lines if line.wanted)
+    rule, rate, money = owed(order, current_app.config["SHOP_COUNTRY"])  # with VAT, even if placed before VAT
     return ProForma(order.number, order.placed_at.date(), Party(company.name, tuple(a for a in address if a),
                                                                  company.vat_id),
-                    lines, order.subtotal, VatRule(order.vat_rule or VatRule.DOMESTIC), order.vat_rate, order.vat,
-                    order.total, order.currency, order.purchase_order)
+                    lines, money.net, rule, rate, money.vat, money.gross, order.currency, order.purchase_order)
 
 
 def proforma_pdf_of(order: Order) -> bytes:

@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 
+from flask import current_app
 from sqlalchemy import select
 
 from shop.accounts.models import StaffUser
@@ -17,7 +18,7 @@ from shop.fulfilment import billing
 from shop.fulfilment.picking import Held, LineHolding, Pick, pick, shape_errors
 from shop.inventory import ledger
 from shop.inventory.models import Batch, BatchStatus, Stock
-from shop.ordering import shortages
+from shop.ordering import shortages, totals
 from shop.ordering.actions import locked_live_allocations
 from shop.ordering.lifecycle import Actor, move
 from shop.ordering.models import Allocation, AllocationStatus, Order, OrderLine, OrderStatus, Shipment
@@ -74,9 +75,11 @@ def _everything_allocated(order: Order) -> list[Pick]:
 def _ship(number: str, picks: Sequence[Pick] | None, tracking_reference: str, carrier: str,
           staff: StaffUser | None, on: date | None = None) -> Shipment:
     """The steps of a shipment (of `picks`, or of everything allocated when None): check what was typed, lock the
-    order and its stock, pick, write, move."""
+    order (and decide the VAT of one placed before VAT existed) and its stock, pick, write, move, invoice."""
     tracking, carrier = _checked_input(tracking_reference, carrier, picks or ())
     order = get_order(number, lock=True)
+    # Before the prepaid check: what a prepaid order must have paid includes the VAT decided now.
+    totals.decide_missing_vat(order, current_app.config["SHOP_COUNTRY"])
     _refuse_unless_shippable(order)
     _lock_stock(order)
     taken, errors = pick(_everything_allocated(order) if picks is None else picks, holdings(order))

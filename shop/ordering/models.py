@@ -69,7 +69,7 @@ class Order(Base):
     # quantity), filled when a lot is released; without it a short order is refused whole.
     allow_backorder: Mapped[bool] = mapped_column(server_default=false())
     # Payment terms and VAT as decided when the order was placed (invoicing.vat); `total` = `subtotal` + `vat`.
-    # Orders placed before VAT existed have no rule and no VAT.
+    # Orders placed before VAT existed have no rule and no VAT until they ship (ordering.totals.decide_missing_vat).
     payment_terms: Mapped[str] = mapped_column(String(12), server_default="prepaid")
     vat_rule: Mapped[str | None] = mapped_column(String(20))
     vat_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2), server_default="0")

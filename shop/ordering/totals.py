@@ -8,7 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
+from shop.invoicing.models import VatRule
 from shop.invoicing.money import Totals, line_net, totals
+from shop.invoicing.vat import VatDecision, decide
 from shop.ordering.models import Order
 
 
@@ -24,3 +26,33 @@ def recompute(order: Order) -> None:
         line.line_total = line_net(line.wanted, line.unit_price)
     money = order_totals((line.line_total for line in order.lines), order.vat_rate)
     order.subtotal, order.vat, order.total = money.net, money.vat, money.gross
+
+
+
+def vat_to_decide(order: Order, seller_country: str) -> VatDecision | None:
+    """The VAT an order placed before VAT existed (no VAT rule, and no VAT: its prices were before VAT) bears from
+    when it ships, decided as placing does now (invoicing.vat: the seller's country, where the order ships, the
+    company's VAT ID; today's rates); None for an order that has its VAT."""
+    if order.vat_rule is not None:
+        return None
+    return decide(seller_country=seller_country, ship_country=order.ship_country, buyer_vat_id=order.company.vat_id)
+
+
+def decide_missing_vat(order: Order, seller_country: str) -> None:
+    """Give an order placed before VAT existed the VAT it owes (vat_to_decide) and recompute its VAT and total, so
+    that what it ships is invoiced with that VAT, never as a domestic sale at 0 %. Nothing for an order that has
+    its VAT."""
+    vat = vat_to_decide(order, seller_country)
+    if vat is not None:
+        order.vat_rule, order.vat_rate = vat.rule.value, vat.rate
+        recompute(order)
+
+
+
+def owed(order: Order, seller_country: str) -> tuple[VatRule, Decimal, Totals]:
+    """The order's VAT rule, rate and money; for one placed before VAT existed, those it owes once it ships
+    (vat_to_decide): what a prepaid one pays before it ships, and its pro-forma says."""
+    vat = vat_to_decide(order, seller_country)
+    if vat is None:
+        return VatRule(order.vat_rule), order.vat_rate, Totals(order.subtotal, order.vat, order.total)
+    return vat.rule, vat.rate, order_totals((line.line_total for line in order.lines), vat.rate)

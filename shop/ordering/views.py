@@ -154,8 +154,9 @@ class OrderSchema(OutSchema):
         "description": "Why the order bears the VAT it bears: `domestic` (ships within the seller's country: its "
                        "rate), `intra_community` (to another EU member state, to a company with a valid VAT ID "
                        "of one: 0 %, the customer accounts for the VAT), `export` (ships outside the EU: 0 %) or "
-                       "`eu_other` (any other sale into the EU: the seller's rate). Null for orders placed before "
-                       "VAT was charged.", "enum": [rule.value for rule in VatRule], "example": "domestic"})
+                       "`eu_other` (any other sale into the EU: the seller's rate). Null for an order placed before "
+                       "VAT was charged, until it ships: its VAT is decided then, as for an order placed that day.",
+        "enum": [rule.value for rule in VatRule], "example": "domestic"})
     vat_rate = DecimalString(places=2, required=True, metadata={
         "description": "The VAT rate in percent.", "example": "19.00"})
     vat = DecimalString(places=2, required=True, metadata={

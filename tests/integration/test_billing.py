@@ -3,6 +3,7 @@ the staff page says so instead of offering the ship form), and each shipment is 
 units it carried and their lots, taking what the buyer paid ahead."""
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -10,13 +11,18 @@ from sqlalchemy import func, select
 
 from shop import fulfilment, ordering
 from shop.fulfilment import Pick, billing
+from shop.fulfilment.proforma import proforma_of
 from shop.inventory import lots as inventory
-from shop.invoicing.models import Invoice
+from shop.invoicing import documents
+from shop.invoicing.einvoice import cii_xml
+from shop.invoicing.models import Invoice, VatRule
 from shop.invoicing.payments import PaymentInput
 from shop.ordering.models import Order, OrderStatus
 from shop.platform.errors import InvalidInput, OrderNotPaid
 from shop.platform.extensions import db
+from shop.platform.outbox import OutboxEvent
 from tests.support.billing import five_drums_confirmed, pay_in_full
+from tests.support.invoices import facturx_findings
 from tests.support.staff import sign_in, text_of
 from tests.support.storefront import field_error
 
@@ -123,3 +129,36 @@ def test_finance_records_the_payment_on_the_order_page_and_a_wrong_amount_change
     assert ordering.get_order(confirmed.number).amount_paid == confirmed.total
     sign_in(client, "fulfilment")
     assert f"Next shipment: {confirmed.number}-S1" in text_of(client.get(f"/staff/orders/{confirmed.number}").text)
+
+
+def test_an_order_placed_before_vat_existed_ships_with_the_vat_the_sale_owes_on_a_valid_e_invoice(confirmed):
+    # As the invoicing migration left an order placed before it: no VAT rule, no VAT, its total its subtotal.
+    confirmed.vat_rule, confirmed.vat_rate, confirmed.vat = None, Decimal("0.00"), Decimal("0.00")
+    confirmed.total = net = confirmed.subtotal  # 5 x 1,850.00 = 9,250.00, to Hamburg from Germany: domestic
+    db.session.commit()
+    proforma = proforma_of(ordering.get_order(confirmed.number))  # what the buyer is asked to pay
+    assert (proforma.vat_rule, proforma.vat_rate, proforma.net, proforma.vat, proforma.gross) == (
+        VatRule.DOMESTIC, Decimal("19.00"), net, Decimal("1757.50"), Decimal("11007.50"))
+    billing.record_payment(confirmed.number, PaymentInput("9250.00", billing.today(), "what it showed"))
+    db.session.commit()
+    # Prepaid: the VAT it owes once it ships is paid before, and finance is told so.
+    assert billing.unpaid_before_shipping(ordering.get_order(confirmed.number)) == Decimal("1757.50")
+    with pytest.raises(OrderNotPaid, match=r"1,757.50 EUR of its 11,007.50 EUR is still to be paid"):
+        fulfilment.ship_order(confirmed.number, "JJD-1")
+    db.session.rollback()
+    assert ordering.get_order(confirmed.number).vat_rule is None  # a refused shipment decided nothing
+    pay_in_full(confirmed.number)
+    fulfilment.ship_order(confirmed.number, "JJD-1")
+    db.session.commit()
+
+    shipped = ordering.get_order(confirmed.number)
+    assert (shipped.vat_rule, shipped.vat_rate, shipped.subtotal) == ("domestic", Decimal("19.00"), net)
+    assert (shipped.vat, shipped.total) == (Decimal("1757.50"), Decimal("11007.50"))
+    [invoice] = _invoices()
+    assert (invoice.vat_rule, invoice.vat_rate, invoice.net, invoice.vat, invoice.gross) == (
+        VatRule.DOMESTIC, Decimal("19.00"), net, Decimal("1757.50"), Decimal("11007.50"))
+    assert invoice.amount_due == 0
+    assert facturx_findings(cii_xml(invoice, documents.seller())) == []  # not a domestic sale at 0 % (BR-S-05)
+    [data] = db.session.scalars(select(OutboxEvent.data).where(OutboxEvent.type == "order.shipped"))
+    event = json.loads(data)
+    assert (event["vat_rule"], event["vat"], event["total"]) == ("domestic", "1757.50", "11007.50")  # the buyer is told
