@@ -1,5 +1,6 @@
 """An order's money: its lines' totals, its subtotal, its VAT and its total, computed one way wherever they
-change (placing, cancelled or missing units, a cancelled backorder), so that `total` = `subtotal` + `vat` always.
+change (placing, cancelled or missing units, a cancelled backorder, the VAT of an order placed before VAT existed
+decided as it ships), so that `total` = `subtotal` + `vat` always.
 
 VAT is the order's rate applied once to the sum of the lines' net amounts, rounded half-up to cents (EN 16931
 BR-CO-17: invoicing.money.totals), never a sum of rounded per-line VAT."""
@@ -26,7 +27,6 @@ def recompute(order: Order) -> None:
         line.line_total = line_net(line.wanted, line.unit_price)
     money = order_totals((line.line_total for line in order.lines), order.vat_rate)
     order.subtotal, order.vat, order.total = money.net, money.vat, money.gross
-
 
 
 def vat_to_decide(order: Order, seller_country: str) -> VatDecision | None:
