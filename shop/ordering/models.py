@@ -26,6 +26,11 @@ class OrderStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+# What an order placed before the shop charged VAT says beside its 0.00 VAT (ordering.totals.decide_missing_vat).
+PLACED_BEFORE_VAT = ("Ordered before prices showed VAT: the VAT is charged on the invoice when the goods ship, at the "
+                     "rate for where they go.")
+
+
 class Order(Base):
     __tablename__ = "order"
     __table_args__ = (
@@ -118,6 +123,8 @@ class Order(Base):
     @property
     def vat_note(self) -> str:
         """Why a 0 % rate applies (what its documents must say), else ''."""
+        if self.vat_rule is None:  # placed before VAT existed: its VAT is decided as it ships
+            return PLACED_BEFORE_VAT
         return invoicing.note_for(self.vat_rule)
 
     def __repr__(self) -> str:

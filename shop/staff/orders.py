@@ -77,7 +77,7 @@ def _render_order(number: str, *, ship=None, cancel=None, attention=None, hand=N
                            attention=attention or AttentionForm(formdata=None), short=short, hand=hand_forms,
                            action=ActionForm(formdata=None), OrderStatus=OrderStatus,
                            recalled=shortages.recalled(order) if order.needs_attention else "",
-                           unpaid=billing.unpaid_before_shipping(order),
+                           unpaid=billing.unpaid_before_shipping(order), owed=billing.order_due(order).total,
                            payment=payment or PaymentForm(formdata=None, paid_on=billing.today()),
                            may_record_payment=current_staff().has_role(StaffRole.FINANCE),
                            documents=order_documents.recorded(order)), status

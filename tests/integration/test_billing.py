@@ -131,7 +131,7 @@ def test_finance_records_the_payment_on_the_order_page_and_a_wrong_amount_change
     assert f"Next shipment: {confirmed.number}-S1" in text_of(client.get(f"/staff/orders/{confirmed.number}").text)
 
 
-def test_an_order_placed_before_vat_existed_ships_with_the_vat_the_sale_owes_on_a_valid_e_invoice(confirmed):
+def test_an_order_placed_before_vat_existed_ships_with_the_vat_the_sale_owes_on_a_valid_e_invoice(confirmed, client):
     # As the invoicing migration left an order placed before it: no VAT rule, no VAT, its total its subtotal.
     confirmed.vat_rule, confirmed.vat_rate, confirmed.vat = None, Decimal("0.00"), Decimal("0.00")
     confirmed.total = net = confirmed.subtotal  # 5 x 1,850.00 = 9,250.00, to Hamburg from Germany: domestic
@@ -143,6 +143,10 @@ def test_an_order_placed_before_vat_existed_ships_with_the_vat_the_sale_owes_on_
     db.session.commit()
     # Prepaid: the VAT it owes once it ships is paid before, and finance is told so.
     assert billing.unpaid_before_shipping(ordering.get_order(confirmed.number)) == Decimal("1757.50")
+    sign_in(client, "fulfilment")
+    page = text_of(client.get(f"/staff/orders/{confirmed.number}").text)
+    assert "1,757.50 EUR of its 11,007.50 EUR is still to be paid" in page
+    assert "Ordered before prices showed VAT: the VAT is charged on the invoice when the goods ship" in page
     with pytest.raises(OrderNotPaid, match=r"1,757.50 EUR of its 11,007.50 EUR is still to be paid"):
         fulfilment.ship_order(confirmed.number, "JJD-1")
     db.session.rollback()
