@@ -503,7 +503,8 @@ class CompanySchema(OutSchema):
     open_exposure = DecimalString(places=2, required=True, metadata={
         "description": "What the company owes or will owe: the gross totals of its orders neither cancelled nor "
                        "fully invoiced (their uninvoiced part) plus what is still due on its invoices. Payments "
-                       "and credit notes lower it."})
+                       "and credit notes lower it; below zero, a credit note gave back money the company had paid "
+                       "that is not refunded yet."})
     available_credit = DecimalString(places=2, allow_none=True, required=True, metadata={
         "description": "Credit limit minus open exposure (below zero when a limit was lowered under it); null "
                        "without a limit."})

@@ -12,8 +12,8 @@ from flask import current_app
 
 from shop.accounts.models import PREPAID, StaffUser
 from shop.invoicing import payments
-from shop.invoicing.issuing import InvoiceFacts, LineFacts, Party, get_document, issue_invoice
-from shop.invoicing.models import Invoice, Payment, VatRule
+from shop.invoicing.issuing import InvoiceFacts, LineFacts, Party, get_document, issue_invoice, unapplied_payments
+from shop.invoicing.models import Invoice, Payment, Refund, VatRule
 from shop.invoicing.payments import OrderDue, PaymentInput, due_on_order, record_order_payment
 from shop.ordering.models import Order, OrderLine, Shipment
 from shop.ordering.queries import get_order
@@ -89,6 +89,20 @@ def record_payment(number: str, given: PaymentInput, staff: StaffUser | None = N
     payment = record_order_payment(order_due(order), given, today(), staff.id if staff else None)
     db.session.expire(order, ["payments"])
     return payment
+
+
+def record_refund(number: str, given: PaymentInput, staff: StaffUser | None = None) -> Refund:
+    """Record money paid back to the order's buyer (the order's number in any case), under the order's lock: at most
+    what its payments hold that no invoice has taken (invoicing.payments.record_refund)."""
+    order = get_order(number, lock=True)
+    refund = payments.record_refund(order_due(order), given, today(), staff.id if staff else None)
+    db.session.expire(order, ["refunds"])
+    return refund
+
+
+def refundable(order: Order) -> Decimal:
+    """What the order's payments hold that no invoice has taken: paid ahead, or given back by a credit note."""
+    return max(unapplied_payments(order.id), Decimal("0.00"))
 
 
 def record_invoice_payment(number: str, given: PaymentInput, staff: StaffUser | None = None) -> Payment:

@@ -3,8 +3,9 @@
 The caller (fulfilment, when a shipment leaves) hands over the facts as they are at the time of issue: who is
 invoiced, for which order and shipment, on what terms and VAT, and the lines with their lots. Nothing here reads an
 order. A credit note corrects an issued invoice, for all of it or some units of some lines; it never credits more
-than was invoiced, line by line, nor more than is still due (money already paid back is a refund, which is not
-handled here)."""
+than was invoiced, line by line. What it credits beyond what is still due was paid already: that part leaves the
+invoice's `amount_paid` and is the order's unapplied money again (taken by the order's next invoice, or refunded:
+payments.record_refund)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -12,17 +13,16 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import column, func, select, table
+from sqlalchemy import Numeric, column, func, select, table, type_coerce
 
 from shop.accounts.models import PREPAID
-from shop.invoicing.models import DocumentKind, Invoice, InvoiceLine, Payment, VatRule
-from shop.invoicing.money import line_net, totals
+from shop.invoicing.models import DocumentKind, Invoice, InvoiceLine, Payment, Refund, VatRule
+from shop.invoicing.money import cents, line_net, totals
 from shop.invoicing.numbers import CREDIT_NOTE, INVOICE, format_number, next_serial, parse_number
 from shop.invoicing.views import InvoiceSchema
 from shop.platform import outbox
 from shop.platform.errors import InvalidInput, NotFound
 from shop.platform.extensions import db
-from shop.platform.wording import money
 
 # Who placed an order, read by table name: ordering sits above invoicing and imports it, not the other way round.
 _ORDER = table("order", column("id"), column("customer_id"))
@@ -113,9 +113,11 @@ def unapplied_payments(order_id: int) -> Decimal:
 
 
 def paid_for_order(order_id: int) -> Decimal:
-    """Everything paid for the order: its payments, ahead or against its invoices."""
-    return Decimal(db.session.scalar(select(func.coalesce(func.sum(Payment.amount), 0))
-                                     .where(Payment.order_id == order_id)))
+    """Everything paid for the order and kept: its payments, ahead or against its invoices, less its refunds."""
+    paid = select(func.coalesce(func.sum(Payment.amount), 0)).where(Payment.order_id == order_id).scalar_subquery()
+    refunded = (select(func.coalesce(func.sum(Refund.amount), 0)).where(Refund.order_id == order_id)
+                .scalar_subquery())
+    return cents(Decimal(db.session.scalar(select(type_coerce(paid - refunded, Numeric(14, 2))))))
 
 
 def get_document(number: str, company_id: int | None = None, *, lock: bool = False) -> Invoice:
@@ -135,8 +137,8 @@ def get_document(number: str, company_id: int | None = None, *, lock: bool = Fal
 def issue_credit_note(invoice_number: str, lines: Mapping[int, object] | None, on: date,
                       staff_id: int | None = None) -> Invoice:
     """Credit units of an invoice: every unit not credited yet (`lines` None), or {line position: units}. Refused
-    with InvalidInput, nothing written, when a line is unknown, a quantity is not a positive whole number or more
-    than is left to credit on its line, or the note would credit more than is still due on the invoice."""
+    with InvalidInput, nothing written, when a line is unknown, or a quantity is not a positive whole number or more
+    than is left to credit on its line."""
     invoice = get_document(invoice_number, lock=True)
     if invoice.kind != DocumentKind.INVOICE:
         raise InvalidInput({"invoice": [f"{invoice.number} is a credit note: only an invoice can be credited."]})
@@ -153,7 +155,9 @@ def issue_credit_note(invoice_number: str, lines: Mapping[int, object] | None, o
     _total(note)
     if wanted == {position: units for position, units in left.items() if units > 0}:
         _take_the_rest_of_the_vat(note, invoice)
-    _refuse_more_than_due(invoice, note)
+    # What the note credits beyond what is still due was paid already: it leaves the invoice and is the order's
+    # money again, which a later invoice of the order takes, or finance refunds (payments.record_refund).
+    invoice.amount_paid -= max(note.gross - invoice.amount_due, Decimal("0.00"))
     invoice.amount_credited += note.gross
     db.session.add(note)
     db.session.flush()
@@ -240,12 +244,3 @@ def _quantity_problem(position: object, units: object, left: Mapping[int, int]) 
                 "(invoiced, less earlier credit notes).")
     return None
 
-
-def _refuse_more_than_due(invoice: Invoice, note: Invoice) -> None:
-    """The invoice can be credited only what is still due on it: what the buyer already paid would have to be paid
-    back, and refunds are not handled here."""
-    if note.gross > invoice.amount_due:
-        raise InvalidInput({"lines": [
-            f"This credit note of {money(note.gross, note.currency)} is more than the "
-            f"{money(invoice.amount_due, invoice.currency)} still due on {invoice.number}. Money already paid would "
-            "have to be refunded, and refunds are not handled by the shop: credit at most what is still due."]})

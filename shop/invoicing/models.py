@@ -164,7 +164,21 @@ class InvoiceLine(Base):
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
 
 
-class Payment(Base):
+class _MoneyMoved:
+    """What a payment and a refund both record: money moved for a company's order, on a day, with the bank's
+    reference, by which staff member."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
+    amount: Mapped[Decimal]
+    paid_on: Mapped[date]
+    reference: Mapped[str] = mapped_column(String(140), default="")
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Payment(_MoneyMoved, Base):
     """Money received from a buyer, recorded by finance staff: against an order (prepaid, before any invoice) or
     an invoice (then `order_id` is the invoice's order too)."""
 
@@ -174,15 +188,18 @@ class Payment(Base):
         Index("ix_payment_company_id_paid_on_id", "company_id", "paid_on", "id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"))
-    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), index=True)
-    amount: Mapped[Decimal]
-    paid_on: Mapped[date]
-    reference: Mapped[str] = mapped_column(String(140), default="")
-    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Refund(_MoneyMoved, Base):
+    """Money paid back to a buyer, recorded by finance staff: what the order's payments hold that no invoice has
+    taken, such as the part of a paid invoice that a credit note gave back."""
+
+    __tablename__ = "refund"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        Index("ix_refund_company_id_paid_on_id", "company_id", "paid_on", "id"),
+    )
 
 
 # What payments and credit notes count up on an issued invoice: the only columns that ever change (migration 0033's

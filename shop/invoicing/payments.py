@@ -1,6 +1,7 @@
 """Payments that finance staff record: against an order (money paid ahead, before or without an invoice) or an
-invoice (which counts it as paid). Partial payments add up; a payment is refused, nothing written, when its amount
-is not a plain positive amount ("1,500" is never guessed at) or is more than is still due."""
+invoice (which counts it as paid), and refunds (money paid back of what no invoice has taken). Partial payments add
+up; a payment or refund is refused, nothing written, when its amount is not a plain positive amount ("1,500" is
+never guessed at) or is more than is still due (or can be refunded)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,8 +10,8 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from shop.invoicing.issuing import get_document, paid_for_order
-from shop.invoicing.models import DocumentKind, Invoice, Payment
+from shop.invoicing.issuing import get_document, paid_for_order, unapplied_payments
+from shop.invoicing.models import DocumentKind, Invoice, Payment, Refund
 from shop.platform.amounts import parse_amount
 from shop.platform.bounds import is_plain_date
 from shop.platform.errors import InvalidInput
@@ -79,8 +80,22 @@ def record_invoice_payment(invoice_number: str, given: PaymentInput, placed_on: 
     return payment
 
 
+def record_refund(order: OrderDue, given: PaymentInput, today: date, staff_id: int | None = None) -> Refund:
+    """Record money paid back to the buyer of the order: at most what its payments hold that no invoice has taken
+    (paid ahead and never invoiced, or given back by a credit note). The caller holds the order's lock.
+    InvalidInput by field, nothing written: see `_checked`."""
+    amount, paid_on, reference = _checked(given, unapplied_payments(order.order_id), order.currency,
+                                          f"order {order.order_number}", order.placed_on, today,
+                                          owed="that can be refunded")
+    refund = Refund(company_id=order.company_id, order_id=order.order_id, amount=amount, paid_on=paid_on,
+                    reference=reference, staff_id=staff_id)
+    db.session.add(refund)
+    db.session.flush()
+    return refund
+
+
 def _checked(given: PaymentInput, due: Decimal, currency: str, what: str, placed_on: date,
-             today: date) -> tuple[Decimal, date, str]:
+             today: date, owed: str = "still due") -> tuple[Decimal, date, str]:
     """The amount (a plain positive amount, at most `due`), the day (a date from the day the order was placed to
     today: a year mistyped is refused, not booked) and the reference, or InvalidInput naming every field refused."""
     errors: dict[str, list[str]] = {}
@@ -89,7 +104,7 @@ def _checked(given: PaymentInput, due: Decimal, currency: str, what: str, placed
         errors["amount"] = ["Write a positive amount with a decimal point and at most two decimals, such as 1500.00 "
                             "(no thousands separator: 1,500 is refused rather than guessed)."]
     elif amount > due:
-        errors["amount"] = [f"That is more than the {money(max(due, Decimal(0)), currency)} still due on {what}."]
+        errors["amount"] = [f"That is more than the {money(max(due, Decimal(0)), currency)} {owed} on {what}."]
     paid_on = given.paid_on
     if not is_plain_date(paid_on) or paid_on > today:  # type: ignore[operator]  (a date, checked first)
         errors["paid_on"] = ["Give the day the money arrived, no later than today."]

@@ -144,7 +144,9 @@ class InvoiceSchema(OutSchema):
     vat = DecimalString(places=2, required=True, metadata={
         "description": "`vat_rate` of `net`, rounded half-up to cents once (EN 16931 BR-CO-17)."})
     gross = DecimalString(places=2, required=True, metadata={"description": "`net` + `vat`."})
-    amount_paid = DecimalString(places=2, required=True, metadata={"description": "Payments recorded against it."})
+    amount_paid = DecimalString(places=2, required=True, metadata={
+        "description": "Payments recorded against it (or taken from money paid ahead), less what a credit note of "
+                       "it gave back of them: that money is the order's again, for its next invoice or a refund."})
     amount_due = DecimalString(places=2, required=True, metadata={
         "description": "`gross` less payments and credit notes; always 0.00 on a credit note."})
     status = fields.String(required=True, metadata={

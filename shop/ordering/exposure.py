@@ -3,9 +3,9 @@ the API tells a company about itself.
 
 Open exposure = the gross totals of its orders neither cancelled nor fully invoiced (their uninvoiced part) + the
 amounts still due on its issued invoices. As invoices are issued for the units of the orders, the same sum needs no
-knowledge of how payments are applied: the totals of its orders not cancelled, less what was paid against them,
-less what credit notes took off their invoices; one statement (`exposure_of`), shared by placing, approval and
-`GET /api/v1/company`."""
+knowledge of how payments are applied: the totals of its orders not cancelled, less what was paid against them and
+not refunded, less what credit notes took off their invoices; one statement (`exposure_of`), shared by placing,
+approval and `GET /api/v1/company`. Below zero when a credit note gave back money paid that is not refunded yet."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, Numeric, and_, func, select, type_coerce
 
 from shop.accounts.companies import get_company
-from shop.invoicing.models import DocumentKind, Invoice, Payment
+from shop.invoicing.models import DocumentKind, Invoice, Payment, Refund
 from shop.invoicing.money import cents
 from shop.ordering.models import Order, OrderStatus
 from shop.platform.extensions import db
@@ -43,9 +43,10 @@ def exposure_of(company_id) -> ColumnElement[Decimal]:
     orders = Order.__table__
     ordered = summed(Order.total, orders)
     paid = summed(Payment.amount, orders.join(Payment, Payment.order_id == Order.id))
+    refunded = summed(Refund.amount, orders.join(Refund, Refund.order_id == Order.id))
     credited = summed(Invoice.amount_credited, orders.join(Invoice, Invoice.order_id == Order.id),
                       Invoice.kind == DocumentKind.INVOICE)
-    return type_coerce(ordered - paid - credited, Numeric(14, 2))
+    return type_coerce(ordered - paid + refunded - credited, Numeric(14, 2))
 
 
 def open_exposure(company_id: int) -> Decimal:

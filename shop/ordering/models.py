@@ -101,14 +101,17 @@ class Order(Base):
                                                             order_by=ProductDocument.id)
     shipments: Mapped[list[Shipment]] = relationship(back_populates="order", order_by="Shipment.sequence",
                                                      cascade="all, delete-orphan")
-    # What invoicing recorded of the order (written there, read here): its invoices and credit notes, payments.
+    # What invoicing recorded of the order (written there, read here): its invoices and credit notes, payments and
+    # refunds.
     invoices: Mapped[list[invoicing.Invoice]] = relationship(viewonly=True, order_by="Invoice.id")
     payments: Mapped[list[invoicing.Payment]] = relationship(viewonly=True, order_by="Payment.id")
+    refunds: Mapped[list[invoicing.Refund]] = relationship(viewonly=True, order_by="Refund.id")
 
     @property
     def amount_paid(self) -> Decimal:
-        """The payments recorded against the order or its invoices."""
-        return sum((payment.amount for payment in self.payments), Decimal("0.00"))
+        """The payments recorded against the order or its invoices, less what was refunded."""
+        return (sum((payment.amount for payment in self.payments), Decimal("0.00"))
+                - sum((refund.amount for refund in self.refunds), Decimal("0.00")))
 
     @property
     def placed_by(self) -> str:

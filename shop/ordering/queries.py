@@ -37,6 +37,7 @@ def order_options(*, with_products: bool = False) -> tuple:
         joinedload(Order.api_key),
         selectinload(Order.invoices),  # their numbers, and what was paid: a statement each for any number of orders
         selectinload(Order.payments),
+        selectinload(Order.refunds),
     )
     if with_products:
         options += (selectinload(Order.lines).joinedload(OrderLine.variant).joinedload(Variant.product),)

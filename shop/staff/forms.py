@@ -418,6 +418,15 @@ class PaymentForm(FlaskForm):
     submit = SubmitField("Record payment")
 
 
+class RefundForm(FlaskForm):
+    """Money paid back to the buyer: the amount as typed, as a payment's."""
+
+    amount = StringField("Amount refunded", validators=[Length(max=40)], render_kw={"inputmode": "decimal"})
+    paid_on = DateField("Paid out on", validators=[Optional(), plain_date])
+    reference = StringField("Bank reference", validators=[Length(max=140)])
+    submit = SubmitField("Record refund")
+
+
 class CreditNoteForm(FlaskForm):
     """A credit note of the whole invoice, or of the units typed per line (fields `quantity_<position>`, read from
     the request beside this form: one per invoice line)."""

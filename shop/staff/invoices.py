@@ -8,6 +8,7 @@ from io import BytesIO
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 
+from shop import ordering
 from shop.accounts.models import Company, StaffRole
 from shop.fulfilment import billing, prepaid
 from shop.invoicing import ageing, documents, issuing, payments, statement, views
@@ -127,8 +128,9 @@ def record_payment(number: str):
 @bp.post("/invoices/<number>/credit-notes")
 @role_required(StaffRole.FINANCE)
 def issue_credit_note(number: str):
-    """Issue a credit note of the whole invoice, or of the units typed per line; more than is left to credit (or
-    than is still due) is refused beside the line, and nothing is issued."""
+    """Issue a credit note of the whole invoice, or of the units typed per line; more than is left to credit is
+    refused beside the line, and nothing is issued. What the note gives back of what was paid is the order's to
+    refund: the message says so."""
     form = CreditNoteForm()
     if not form.validate_on_submit():
         return render_invoice(number, credit=form, status=422)
@@ -140,7 +142,10 @@ def issue_credit_note(number: str):
         return render_invoice(number, credit=form, line_errors=refused.errors, status=422)
     except NotFound as missing:
         abort(404, description=missing.message)
-    flash(f"Credit note {note.number} of {money(note.gross, note.currency)} issued.", "success")
+    back = billing.refundable(ordering.get_order(note.order_number))
+    flash(f"Credit note {note.number} of {money(note.gross, note.currency)} issued."
+          + (f" Order {note.order_number} now holds {money(back, note.currency)} paid that no invoice has taken: its "
+             "next invoice takes it, or it is refunded on the order's page." if back else ""), "success")
     return redirect(url_for("staff.invoice", number=note.number))
 
 

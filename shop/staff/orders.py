@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from shop import fulfilment, ordering
 from shop.accounts.models import StaffRole
 from shop.fulfilment import billing
-from shop.invoicing.models import Payment
+from shop.invoicing.models import Payment, Refund
 from shop.invoicing.payments import PaymentInput
 from shop.ordering import documents as order_documents
 from shop.ordering import packing, shortages
@@ -32,6 +32,7 @@ from shop.staff.forms import (
     HandAllocationForm,
     OrderFilterForm,
     PaymentForm,
+    RefundForm,
     ShipForm,
     posted_ship_form,
     ship_form,
@@ -56,7 +57,8 @@ def _load_order(number: str):
     return or_404(ordering.get_order, number, with_products=True)
 
 
-def _render_order(number: str, *, ship=None, cancel=None, attention=None, hand=None, payment=None, status=200):
+def _render_order(number: str, *, ship=None, cancel=None, attention=None, hand=None, payment=None, refund=None,
+                  status=200):
     order = _load_order(number)
     short = shortages.missing_now(order)
     lots = shortages.hand_lots(order) if short else {}
@@ -79,6 +81,8 @@ def _render_order(number: str, *, ship=None, cancel=None, attention=None, hand=N
                            recalled=shortages.recalled(order) if order.needs_attention else "",
                            unpaid=billing.unpaid_before_shipping(order), owed=billing.order_due(order).total,
                            payment=payment or PaymentForm(formdata=None, paid_on=billing.today()),
+                           refundable=billing.refundable(order),
+                           refund=refund or RefundForm(formdata=None, paid_on=billing.today()),
                            may_record_payment=current_staff().has_role(StaffRole.FINANCE),
                            documents=order_documents.recorded(order)), status
 
@@ -126,6 +130,8 @@ def _form_kw(form) -> dict:
         return {"attention": form}
     if isinstance(form, PaymentForm):
         return {"payment": form}
+    if isinstance(form, RefundForm):
+        return {"refund": form}
     return {}
 
 
@@ -140,15 +146,29 @@ def confirm(number: str):
 def record_order_payment(number: str):
     """Record money paid ahead against the order (a prepaid order ships once paid in full); an amount that is not
     plain ("1,500"), negative or more than is still to pay is shown beside its field, and nothing is recorded."""
-    form = PaymentForm()
+    return _record_money(number, PaymentForm(), billing.record_payment,
+                         "Payment of {amount} recorded against order {number}.")
 
-    def work() -> Payment:
+
+@bp.post("/orders/<number>/refunds")
+@role_required(StaffRole.FINANCE)
+def record_refund(number: str):
+    """Record money paid back to the buyer, of what the order's payments hold that no invoice has taken (a credit
+    note gave back part of a paid invoice, or a prepaid order was cancelled); an amount that is not plain, negative
+    or more than that is shown beside its field, and nothing is recorded."""
+    return _record_money(number, RefundForm(), billing.record_refund, "Refund of {amount} recorded for order {number}.")
+
+
+def _record_money(number: str, form: PaymentForm | RefundForm, record, said: str):
+    """Record a payment or refund of the order as the form gives it (`record`: billing's), saying `said`."""
+
+    def work() -> Payment | Refund:
         given = PaymentInput(form.amount.data, form.paid_on.data, form.reference.data or "")
-        return billing.record_payment(number, given, current_staff())
+        return record(number, given, current_staff())
 
-    def done(payment: Payment) -> str:
+    def done(moved: Payment | Refund) -> str:
         order = ordering.get_order(number)
-        return f"Payment of {money(payment.amount, order.currency)} recorded against order {order.number}."
+        return said.format(amount=money(moved.amount, order.currency), number=order.number)
 
     return _act(number, work, done, form)
 

@@ -12,13 +12,14 @@ from sqlalchemy import func, select
 from shop import ordering
 from shop.fulfilment import billing
 from shop.invoicing import ageing
-from shop.invoicing.models import Invoice, Payment
+from shop.invoicing.models import Invoice, Payment, Refund
 from shop.platform.extensions import db
 from tests.support.api import ADDRESS, stocked  # noqa: F401  (fixture)
 from tests.support.factories import make_customer
 from tests.support.invoicing import credit_note_of, invoiced, on_net_terms, paid
 from tests.support.staff import page_statements, sign_in, staff_clients, text_of  # noqa: F401  (fixture)
 from tests.support.storefront import field_error
+from tests.support.storefront import sign_in as buyer_sign_in
 
 pytestmark = pytest.mark.usefixtures("staff_clients")
 
@@ -46,6 +47,8 @@ def test_other_roles_are_refused_every_finance_page_and_action(client, invoice, 
                        data={"amount": "10.00", "paid_on": billing.today().isoformat()}).status_code == 403
     assert client.post(f"/staff/invoices/{invoice.number}/credit-notes", data={"whole": "y"}).status_code == 403
     assert client.post(f"/staff/orders/{invoice.order_number}/payments",
+                       data={"amount": "10.00", "paid_on": billing.today().isoformat()}).status_code == 403
+    assert client.post(f"/staff/orders/{invoice.order_number}/refunds",
                        data={"amount": "10.00", "paid_on": billing.today().isoformat()}).status_code == 403
     assert _books() == before
 
@@ -137,6 +140,37 @@ def test_a_whole_credit_note_credits_the_invoice(client, invoice):
     assert "credited" in page and "Record a payment" not in page
 
 
+def test_finance_refunds_on_the_order_page_what_a_credit_note_gave_back(client, invoice):
+    paid(invoice, f"{invoice.gross:.2f}")
+    sign_in(client, "finance")
+    issued = client.post(f"/staff/invoices/{invoice.number}/credit-notes", data={"quantity_1": "1"},
+                         follow_redirects=True)  # one of the two drums, paid already
+    note = db.session.scalar(select(Invoice).where(Invoice.corrects_id == invoice.id))
+    back = f"{note.gross:,.2f} EUR"
+    assert (f"Order {invoice.order_number} now holds {back} paid that no invoice has taken: its next invoice takes "
+            "it, or it is refunded on the order's page.") in text_of(issued.text)
+    page = text_of(client.get(f"/staff/orders/{invoice.order_number}").text)
+    assert f"{back} paid for this order is not taken by any invoice (a credit note gave it back)" in page
+    before = (_books(), db.session.scalar(select(func.count(Refund.id))))
+    for amount, message in (("1,500", "no thousands separator"), ("-5.00", "positive amount"),
+                            (f"{note.gross + 1:.2f}", f"more than the {back} that can be refunded")):
+        refused = client.post(f"/staff/orders/{invoice.order_number}/refunds",
+                              data={"amount": amount, "paid_on": billing.today().isoformat()})
+        assert refused.status_code == 422 and message in field_error(refused.text, "amount"), amount
+        assert (_books(), db.session.scalar(select(func.count(Refund.id)))) == before
+    done = client.post(f"/staff/orders/{invoice.order_number}/refunds", follow_redirects=True,
+                       data={"amount": f"{note.gross:.2f}", "paid_on": billing.today().isoformat(),
+                             "reference": "SEPA back"})
+    page = text_of(done.text)
+    assert f"Refund of {back} recorded for order {invoice.order_number}." in page and "Money to give back" not in page
+    statement = text_of(client.get(f"/staff/companies/{invoice.company_id}/statement").text)
+    assert "Refund “SEPA back”" in statement
+    buyer_sign_in(client, "buyer@acme.example")  # the buyer's order page says it
+    kept = f"{invoice.gross - note.gross:,.2f} EUR"
+    assert f"Paid so far: {kept} (after {back} refunded to you)." in text_of(
+        client.get(f"/orders/{invoice.order_number}").text)
+
+
 def test_the_ageing_summary_and_the_statement(client, invoice):
     sign_in(client, "finance")
     paid(invoice, "50.00")
@@ -175,7 +209,7 @@ def test_a_statement_of_a_period_brings_the_earlier_balance_forward(client, invo
     earlier = {"date_to": (invoice.issued_on - timedelta(days=1)).isoformat()}
     before = text_of(client.get(url, query_string=earlier).text)
     assert "Balance brought forward 0.00 EUR" in before
-    assert "No invoice, credit note or payment in this period." in before
+    assert "No invoice, credit note, payment or refund in this period." in before
 
 
 @pytest.mark.parametrize("query, field, message", [

@@ -21,9 +21,11 @@ from shop.accounts import companies
 from shop.fulfilment import billing
 from shop.invoicing import views
 from shop.invoicing.issuing import LineFacts, get_document, issue_credit_note, issue_invoice
-from shop.invoicing.models import DocumentKind, Invoice, Payment, VatRule
+from shop.invoicing.models import DocumentKind, Invoice, Payment, Refund, VatRule
 from shop.invoicing.money import cents
 from shop.invoicing.payments import PaymentInput, record_invoice_payment
+from shop.invoicing.statement import company_statement
+from shop.ordering.exposure import open_exposure
 from shop.ordering.models import Order
 from shop.platform.errors import Conflict, InvalidInput
 from shop.platform.extensions import db
@@ -241,16 +243,73 @@ def test_partial_credit_notes_lower_what_is_due_and_never_credit_more_than_was_i
     assert get_document(invoice.number).amount_credited == one.gross + two.gross
 
 
-def test_a_credit_note_for_more_than_is_still_due_is_refused_as_a_refund(order):
+def test_a_credit_note_of_what_was_paid_gives_the_money_back_to_refund(order):
     invoice = _committed(lambda: _issue(order))
-    paid = str(invoice.gross - order.lines[0].unit_price)  # all but about one drum's worth is paid
-    _committed(lambda: record_invoice_payment(invoice.number, PaymentInput(paid, PAID), PLACED, PAID))
+    unit = order.lines[0].unit_price
+    paid = invoice.gross - unit  # all but one drum's net is paid
+    _committed(lambda: record_invoice_payment(invoice.number, PaymentInput(str(paid), PAID), PLACED, PAID))
+    note = _committed(lambda: issue_credit_note(invoice.number, {1: 2}, ISSUED))  # two drums back, VAT included
+    given_back = note.gross - unit  # what the note credits beyond what was still due
+    invoice = get_document(invoice.number)
+    assert (invoice.amount_credited, invoice.amount_paid, invoice.amount_due) == (note.gross, paid - given_back, 0)
+    assert views.status(invoice) == "paid"  # nothing due, and not all of it credited
+    assert open_exposure(order.company_id) == -given_back  # the company is owed that much back
+    assert billing.refundable(ordering.get_order(order.number)) == given_back
+
+    too_much = PaymentInput(str(given_back + Decimal("0.01")), billing.today(), "SEPA refund")
     with pytest.raises(InvalidInput) as refused:
-        issue_credit_note(invoice.number, {1: 2}, ISSUED)
-    assert "refunds are not handled" in refused.value.errors["lines"][0]
+        billing.record_refund(order.number, too_much)
+    assert refused.value.errors["amount"] == [f"That is more than the {given_back:,.2f} EUR that can be refunded on "
+                                              f"order {order.number}."]
     db.session.rollback()
-    assert get_document(invoice.number).amount_credited == 0
-    assert db.session.scalar(select(func.count(Invoice.id)).where(Invoice.kind == DocumentKind.CREDIT_NOTE)) == 0
+    for amount in ("1,500", "-5", ""):
+        with pytest.raises(InvalidInput):
+            billing.record_refund(order.number, PaymentInput(amount, billing.today()))
+        db.session.rollback()
+    assert db.session.scalar(select(func.count(Refund.id))) == 0
+
+    _committed(lambda: billing.record_refund(order.number, PaymentInput(str(given_back), billing.today(), "SEPA")))
+    assert open_exposure(order.company_id) == 0 and billing.refundable(ordering.get_order(order.number)) == 0
+    assert ordering.get_order(order.number).amount_paid == paid - given_back
+    balance = company_statement(order.company_id, PLACED, billing.today())
+    assert [(line.entry.kind, line.entry.debit or -line.entry.credit) for line in balance.lines] == [
+        ("invoice", invoice.gross), ("credit_note", -note.gross), ("payment", -paid), ("refund", given_back)]
+    assert balance.balance == 0
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(drums=st.integers(1, 4), paid_share=st.fractions(0, 1), credited=st.integers(1, 4))
+def test_what_a_credit_note_gives_back_is_what_was_paid_beyond_what_is_left_to_owe(order, drums, paid_share,
+                                                                                    credited):
+    """Any invoice of the order, paid any part, credited any units: nothing is due beyond what is left, the money
+    given back is exactly what was paid beyond it, and the company's exposure is the uninvoiced rest plus what is
+    due less what is to be refunded, before and after the refund. (Each example is rolled back.)"""
+    invoice = _issue(order, drums)
+    paid = cents(invoice.gross * Decimal(paid_share.numerator) / Decimal(paid_share.denominator))
+    if paid:
+        record_invoice_payment(invoice.number, PaymentInput(str(paid), PAID), PLACED, PAID)
+    note = issue_credit_note(invoice.number, {1: min(credited, drums)}, ISSUED)
+    uninvoiced = order.total - invoice.gross
+    back = billing.refundable(ordering.get_order(order.number))
+    assert back == max(paid + note.gross - invoice.gross, Decimal("0.00"))
+    assert invoice.amount_due == max(invoice.gross - paid - note.gross, Decimal("0.00"))
+    assert invoice.amount_paid == paid - back and invoice.amount_paid + invoice.amount_credited <= invoice.gross
+    assert open_exposure(order.company_id) == uninvoiced + invoice.amount_due - back
+    if back:
+        billing.record_refund(order.number, PaymentInput(str(back), billing.today()))
+    assert open_exposure(order.company_id) == uninvoiced + invoice.amount_due
+    assert billing.refundable(ordering.get_order(order.number)) == 0
+    db.session.rollback()
+
+
+def test_a_credit_note_of_a_paid_invoice_leaves_the_money_for_the_orders_next_invoice(order):
+    first = _committed(lambda: _issue(order, units=2))
+    _committed(lambda: record_invoice_payment(first.number, PaymentInput(str(first.gross), PAID), PLACED, PAID))
+    note = _committed(lambda: issue_credit_note(first.number, {1: 1}, ISSUED))  # one drum back, paid already
+    assert get_document(first.number).amount_due == 0
+    second = _committed(lambda: _issue(order, units=2))  # the next shipment's invoice takes what the note gave back
+    assert second.amount_paid == note.gross and second.amount_due == second.gross - note.gross
+    assert billing.refundable(ordering.get_order(order.number)) == 0
 
 
 @pytest.mark.parametrize("change", ["UPDATE invoice SET gross = gross + 1, net = net + 1",
