@@ -192,7 +192,7 @@ class OrderSchema(OutSchema):
                        "(`GET /api/v1/invoices/<number>`): an invoice is issued when goods ship.",
         "example": ["INV-2026-000123"]})
     amount_paid = DecimalString(places=2, required=True, metadata={
-        "description": "The payments we recorded against the order or its invoices."})
+        "description": "The payments we recorded against the order or its invoices, less what we refunded."})
     proforma_url = fields.String(required=True, allow_none=True, metadata={
         "format": "uri", "example": "https://shop.example/api/v1/orders/LS-2026-04711/proforma.pdf",
         "description": "For a prepaid order: its pro-forma invoice (a PDF, with your API key), to pay before it "
