@@ -78,7 +78,7 @@ def describe(line: OrderLine) -> str:
 def order_due(order: Order) -> OrderDue:
     """What the order's payments are held to: its total (for an order placed before VAT existed, with the VAT it
     owes once it ships: ordering.totals.owed)."""
-    _, _, money = owed(order, current_app.config["SHOP_COUNTRY"])
+    _, money = owed(order, current_app.config["SHOP_COUNTRY"])
     return OrderDue(order.id, order.number, order.company_id, money.gross, order.currency, order.placed_at.date())
 
 

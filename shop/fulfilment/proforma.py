@@ -20,10 +20,10 @@ def proforma_of(order: Order) -> ProForma:
     address = (company.billing_line1, company.billing_line2, town, country_name(country) if country else "")
     lines = tuple(ProFormaLine(line.sku, describe(line), line.wanted, line.unit_price, line.line_total)
                   for line in order.lines if line.wanted)
-    rule, rate, money = owed(order, current_app.config["SHOP_COUNTRY"])  # with VAT, even if placed before VAT
+    vat, money = owed(order, current_app.config["SHOP_COUNTRY"])  # with VAT, even if placed before VAT
     return ProForma(order.number, order.placed_at.date(), Party(company.name, tuple(a for a in address if a),
                                                                  company.vat_id),
-                    lines, money.net, rule, rate, money.vat, money.gross, order.currency, order.purchase_order)
+                    lines, money.net, vat.rule, vat.rate, money.vat, money.gross, order.currency, order.purchase_order)
 
 
 def proforma_pdf_of(order: Order) -> bytes:

@@ -48,11 +48,10 @@ def decide_missing_vat(order: Order, seller_country: str) -> None:
         recompute(order)
 
 
-
-def owed(order: Order, seller_country: str) -> tuple[VatRule, Decimal, Totals]:
-    """The order's VAT rule, rate and money; for one placed before VAT existed, those it owes once it ships
-    (vat_to_decide): what a prepaid one pays before it ships, and its pro-forma says."""
+def owed(order: Order, seller_country: str) -> tuple[VatDecision, Totals]:
+    """The order's VAT and money; for one placed before VAT existed, those it owes once it ships (vat_to_decide):
+    what a prepaid one pays before it ships, and its pro-forma says."""
     vat = vat_to_decide(order, seller_country)
     if vat is None:
-        return VatRule(order.vat_rule), order.vat_rate, Totals(order.subtotal, order.vat, order.total)
-    return vat.rule, vat.rate, order_totals((line.line_total for line in order.lines), vat.rate)
+        return VatDecision(VatRule(order.vat_rule), order.vat_rate), Totals(order.subtotal, order.vat, order.total)
+    return vat, order_totals((line.line_total for line in order.lines), vat.rate)
