@@ -218,14 +218,16 @@ def key_role(found: Row) -> MemberRole:
     return MemberRole(found.role).at_most(MemberRole(found.maker_role))
 
 
-def note_key_used(key_id: int, last_used_at: datetime | None) -> bool:
-    """Write down that a key was used now, unless that was done within LAST_USED_RESOLUTION; True if written."""
-    now = utcnow()
-    if last_used_at is not None and now - last_used_at < LAST_USED_RESOLUTION:
-        return False
+def key_use_to_note(last_used_at: datetime | None) -> bool:
+    """Whether a key last used at `last_used_at` should have its use written down now: not within
+    LAST_USED_RESOLUTION of the last time."""
+    return last_used_at is None or utcnow() - last_used_at >= LAST_USED_RESOLUTION
+
+
+def note_key_used(key_id: int) -> None:
+    """Write down that a key was used now; the caller commits."""
     db.session.connection().execute(update(ApiKey.__table__).where(ApiKey.__table__.c.id == key_id)
-                                    .values(last_used_at=now))
-    return True
+                                    .values(last_used_at=utcnow()))
 
 
 def find_active(model: type[Customer] | type[StaffUser], email: str):

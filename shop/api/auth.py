@@ -34,7 +34,12 @@ def authenticate() -> Response | None:
         return problem_response(401, "unauthorized", "Unauthorized", "The API key is unknown or revoked.")
     g.api_customer = ApiCustomer(found.customer_id, found.company_id, accounts.key_role(found), found.key_id,
                                  key_label(found.name, found.prefix))
-    if accounts.note_key_used(found.key_id, found.last_used_at):
+    if accounts.key_use_to_note(found.last_used_at):
+        # In a transaction of its own, not in the read that found the key: SQLite refuses at once (no waiting)
+        # to turn a read into a write once another writer has committed since the read began, so a GET would
+        # fail whenever an order was placed in between. A transaction that writes first waits its turn.
+        db.session.commit()
+        accounts.note_key_used(found.key_id)
         db.session.commit()
     return None
 

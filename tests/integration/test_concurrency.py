@@ -7,14 +7,16 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, text
 
 from shop.accounts import people as accounts
+from shop.accounts.models import ApiKey
 from shop.catalog.models import Variant
 from shop.inventory import lots as inventory
 from shop.inventory.models import Stock
 from shop.ordering.models import Order
 from shop.platform.extensions import db
+from tests.support.api import new_api_client
 from tests.support.factories import make_customer, make_lot, make_product
 
 pytestmark = pytest.mark.slow
@@ -123,3 +125,34 @@ def test_simultaneous_retries_with_one_key_place_one_order(make_app, backend):
         db.session.expire_all()
         assert db.session.scalar(select(func.count(Order.id))) == 1
         assert db.session.scalar(select(func.sum(Stock.allocated))) == 2
+
+
+def test_a_get_writes_down_its_keys_use_even_when_another_writer_committed_since_its_read_began(make_app, backend):
+    """A request with an API key unused for a minute writes down its use. SQLite refuses at once, without waiting,
+    to turn a read into a write once another connection has committed a change since the read began ("database is
+    locked": a GET answered 500 while orders were being placed). The write has a transaction of its own: here
+    another writer commits a change just before it, and the GET still answers."""
+    app = make_app()
+    with app.app_context():
+        api = new_api_client(app.test_client(), "erp@acme.example", "Acme Nutrition")
+        make_product()
+        db.session.remove()
+        engine = db.engine
+    overtaken = []
+
+    def commit_another_change_first(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("UPDATE api_key SET last_used_at") and not overtaken:
+            overtaken.append(statement)
+            with engine.connect() as other:
+                other.execute(text("UPDATE customer SET name = 'Renamed meanwhile'"))
+                other.commit()
+
+    event.listen(engine, "before_cursor_execute", commit_another_change_first)
+    try:
+        response = api.get("/api/v1/products")
+    finally:
+        event.remove(engine, "before_cursor_execute", commit_another_change_first)
+    assert overtaken, "the key's use was not written down"
+    assert response.status_code == 200, response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(ApiKey.last_used_at)) is not None
