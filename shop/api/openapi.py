@@ -56,6 +56,26 @@ STATUSES: dict[int, tuple[str, tuple[str, ...]]] = {
 }
 
 
+# Operations that answer a status with problems of their own, instead of that status's usual ones (STATUSES).
+OWN_PROBLEMS: dict[str, dict[int, tuple[str, tuple[str, ...]]]] = {
+    "placeOrder": {409: (
+        "Not enough stock for a line (`insufficient-stock`, with `short_lines`), not enough credit left "
+        "(`credit-limit-exceeded`, with `available_credit`), or a request with the same `Idempotency-Key` is still "
+        "running (`idempotency-in-flight`).",
+        ("insufficient-stock", "credit-limit-exceeded", "idempotency-in-flight"))},
+    "acceptQuote": {409: (
+        "The quote is not `answered` or is past `valid_until` (`quote-not-open`), not enough stock or credit for "
+        "its order (`insufficient-stock`, `credit-limit-exceeded`), or a request with the same `Idempotency-Key` is "
+        "still running (`idempotency-in-flight`).",
+        ("quote-not-open", "insufficient-stock", "credit-limit-exceeded", "idempotency-in-flight"))},
+    "approveOrder": {409: (
+        "The order is not awaiting approval (`illegal-transition`), the company's credit has no room for it "
+        "(`credit-limit-exceeded`, with `available_credit`; it keeps waiting), or a request with the same "
+        "`Idempotency-Key` is still running (`idempotency-in-flight`).",
+        ("illegal-transition", "credit-limit-exceeded", "idempotency-in-flight"))},
+}
+
+
 def _problem_example(name: str, status: int) -> dict[str, Any]:
     problem = PROBLEM_TYPES.get(name)
     if problem is None:  # an HTTP error without an entry of its own
@@ -65,9 +85,10 @@ def _problem_example(name: str, status: int) -> dict[str, Any]:
             "detail": problem.meaning.split(". ")[0].rstrip(".") + ".", **problem.example}
 
 
-def _problem_response(status: int, description: str | None, *, rate_limited: bool, body: bool) -> dict[str, Any]:
+def _problem_response(status: int, description: str | None, *, rate_limited: bool, body: bool,
+                      own: tuple[str, tuple[str, ...]] | None = None) -> dict[str, Any]:
     phrase = HTTPStatus(status).phrase
-    text, names = STATUSES.get(status, (f"{phrase} (`{problem_name(phrase)}`).", (problem_name(phrase),)))
+    text, names = own or STATUSES.get(status, (f"{phrase} (`{problem_name(phrase)}`).", (problem_name(phrase),)))
     if not body:  # an operation that reads no body never says its JSON is malformed
         names = tuple(name for name in names if name != "malformed-json")
     content: dict[str, Any] = {"schema": PROBLEM_REF}
@@ -113,11 +134,13 @@ class ShopOpenAPIPlugin(BasePlugin):
             responses.pop("default", None)
             # An operation that declares its own 429 has a limit of its own: its answers carry the RateLimit headers.
             rate_limited = "429" in {str(s) for s in responses}
+            own_problems = OWN_PROBLEMS.get(operation.get("operationId", ""), {})
             for status in sorted(error_statuses(method, path or "", operation)):
                 given = responses.pop(status, None) or responses.pop(str(status), None)
                 description = given.get("description") if isinstance(given, dict) else None
                 responses[str(status)] = _problem_response(status, description, rate_limited=rate_limited,
-                                                           body="requestBody" in operation)
+                                                           body="requestBody" in operation,
+                                                           own=own_problems.get(status))
             own = examples.OPERATIONS.get(operation.get("operationId", ""), {})
             for status, response in responses.items():
                 if isinstance(response, dict) and str(status).startswith("2"):

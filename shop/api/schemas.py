@@ -70,6 +70,9 @@ class ProblemSchema(OutSchema):
     short_lines = fields.List(
         fields.Nested(ShortLineSchema),
         metadata={"description": "insufficient-stock only: every line that cannot be filled."})
+    available_credit = fields.String(metadata={
+        "description": "credit-limit-exceeded only: the credit the company has left (a decimal string), below "
+                       "the order's total.", "example": "1250.00"})
 
 
 # --- Pagination ---------------------------------------------------------------------------------------
