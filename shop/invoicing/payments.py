@@ -86,7 +86,7 @@ def record_refund(order: OrderDue, given: PaymentInput, today: date, staff_id: i
     InvalidInput by field, nothing written: see `_checked`."""
     amount, paid_on, reference = _checked(given, unapplied_payments(order.order_id), order.currency,
                                           f"order {order.order_number}", order.placed_on, today,
-                                          owed="that can be refunded")
+                                          owed="that can be refunded", moved="the money was paid out")
     refund = Refund(company_id=order.company_id, order_id=order.order_id, amount=amount, paid_on=paid_on,
                     reference=reference, staff_id=staff_id)
     db.session.add(refund)
@@ -95,7 +95,7 @@ def record_refund(order: OrderDue, given: PaymentInput, today: date, staff_id: i
 
 
 def _checked(given: PaymentInput, due: Decimal, currency: str, what: str, placed_on: date,
-             today: date, owed: str = "still due") -> tuple[Decimal, date, str]:
+             today: date, owed: str = "still due", moved: str = "the money arrived") -> tuple[Decimal, date, str]:
     """The amount (a plain positive amount, at most `due`), the day (a date from the day the order was placed to
     today: a year mistyped is refused, not booked) and the reference, or InvalidInput naming every field refused."""
     errors: dict[str, list[str]] = {}
@@ -107,9 +107,9 @@ def _checked(given: PaymentInput, due: Decimal, currency: str, what: str, placed
         errors["amount"] = [f"That is more than the {money(max(due, Decimal(0)), currency)} {owed} on {what}."]
     paid_on = given.paid_on
     if not is_plain_date(paid_on) or paid_on > today:  # type: ignore[operator]  (a date, checked first)
-        errors["paid_on"] = ["Give the day the money arrived, no later than today."]
+        errors["paid_on"] = [f"Give the day {moved}, no later than today."]
     elif paid_on < placed_on:  # type: ignore[operator]
-        errors["paid_on"] = [f"Give the day the money arrived: not before the order was placed, on {placed_on}."]
+        errors["paid_on"] = [f"Give the day {moved}: not before the order was placed, on {placed_on}."]
     reference = checked_name(given.reference, "reference", MAX_REFERENCE, errors)
     if errors:
         raise InvalidInput(errors)

@@ -76,9 +76,9 @@ def invoice_pdf(number: str):
 @role_required(StaffRole.FINANCE)
 def ageing_summary():
     """What each company owes on a day (today by default), by how long overdue, with totals."""
-    form = AgeingForm(request.args)
-    summary = ageing.ageing_summary(form.on.data or views.today()) if form.validate() else None
-    return render_template("staff/ageing.html", form=form, summary=summary, buckets=ageing.BUCKETS), \
+    form, today = AgeingForm(request.args), views.today()
+    summary = ageing.ageing_summary(form.on.data or today) if form.validate() else None
+    return render_template("staff/ageing.html", form=form, summary=summary, buckets=ageing.BUCKETS, today=today), \
         200 if summary else 400
 
 

@@ -22,8 +22,9 @@ from shop.platform.errors import InvalidInput, OrderNotPaid
 from shop.platform.extensions import db
 from shop.platform.outbox import OutboxEvent
 from tests.support.billing import five_drums_confirmed, pay_in_full
+from tests.support.factories import make_lot
 from tests.support.invoices import facturx_findings
-from tests.support.staff import sign_in, text_of
+from tests.support.staff import place, sign_in, text_of
 from tests.support.storefront import field_error
 
 pytestmark = pytest.mark.usefixtures("staff_clients")
@@ -127,8 +128,10 @@ def test_finance_records_the_payment_on_the_order_page_and_a_wrong_amount_change
     client.post(url, data={"amount": "100.00", "paid_on": billing.today().isoformat()})
     db.session.expire_all()
     assert ordering.get_order(confirmed.number).amount_paid == confirmed.total
-    sign_in(client, "fulfilment")
-    assert f"Next shipment: {confirmed.number}-S1" in text_of(client.get(f"/staff/orders/{confirmed.number}").text)
+    fulfilment_client = client.application.test_client()
+    sign_in(fulfilment_client, "fulfilment")
+    page = fulfilment_client.get(f"/staff/orders/{confirmed.number}").text
+    assert f"Next shipment: {confirmed.number}-S1" in text_of(page)
 
 
 def test_an_order_placed_before_vat_existed_ships_with_the_vat_the_sale_owes_on_a_valid_e_invoice(confirmed, client):
@@ -166,3 +169,26 @@ def test_an_order_placed_before_vat_existed_ships_with_the_vat_the_sale_owes_on_
     [data] = db.session.scalars(select(OutboxEvent.data).where(OutboxEvent.type == "order.shipped"))
     event = json.loads(data)
     assert (event["vat_rule"], event["vat"], event["total"]) == ("domestic", "1757.50", "11007.50")  # the buyer is told
+
+
+def test_finance_records_a_pending_prepaid_orders_payment_and_is_offered_no_fulfilment_action(app, product, customer,
+                                                                                             client):
+    """A prepaid order's pro-forma goes out when it is placed, so its money may arrive before fulfilment confirms it:
+    finance records it on the order page then. Confirming, shipping, delivering and cancelling are fulfilment's:
+    finance is not shown buttons that would only answer 403."""
+    make_lot(product, "L-ONE", {DRUM: 5}, expires_in_days=400)
+    order = place(customer, DRUM, 2)
+    db.session.commit()
+    sign_in(client, "finance")
+    page = text_of(client.get(f"/staff/orders/{order.number}").text)
+    assert "Not paid: this prepaid order cannot ship yet" in page and "Record money received" in page
+    assert "Confirm order" not in page and "Cancel order" not in page
+    assert "Fulfilment staff confirm, ship, deliver or cancel this order." in page
+    client.post(f"/staff/orders/{order.number}/payments",
+                data={"amount": f"{order.total:.2f}", "paid_on": billing.today().isoformat(), "reference": "SEPA 8"})
+    db.session.expire_all()
+    assert ordering.get_order(order.number).amount_paid == order.total
+    fulfilment_client = client.application.test_client()
+    sign_in(fulfilment_client, "fulfilment")
+    page = text_of(fulfilment_client.get(f"/staff/orders/{order.number}").text)
+    assert "Not paid" not in page and "Confirm order" in page and "Fulfilment staff confirm" not in page

@@ -49,6 +49,12 @@ def test_storefront_cancel_shows_the_units_that_go_back_and_cancels_only_when_co
     done = client.post(f"/orders/{number}/cancel", data={"confirm": "yes"})
     assert done.status_code == 302
     assert _status(number) == "cancelled" and _allocated() == 0
+    # The cancelled order's page offers nothing that belongs to an order on its way: no complaint about goods that
+    # never came, no invoice to come, no documents of a confirmation that never was.
+    cancelled = text_of(client.get(f"/orders/{number}").text)
+    assert "Report a problem" not in cancelled and "An invoice is issued when the goods ship" not in cancelled
+    assert "Nothing was invoiced: the order is cancelled." in cancelled
+    assert "The order was cancelled before we confirmed it: no documents were recorded for it." in cancelled
 
 
 def test_storefront_cancel_confirmation_of_a_shipped_order_says_it_is_too_late(app, client, product, customer):

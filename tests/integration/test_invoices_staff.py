@@ -179,6 +179,9 @@ def test_the_ageing_summary_and_the_statement(client, invoice):
     assert "Acme Nutrition" in ageing and "31–60 days" in ageing and due in ageing
     earlier = text_of(client.get(f"/staff/ageing?on={(billing.today() - timedelta(days=30)).isoformat()}").text)
     assert "Acme Nutrition" in earlier  # issued 45 days ago, due 15 ago: on that day not yet due
+    # Today's amounts aged on a past day, and said so: the payment of today is already deducted.
+    assert "A day in the past: these are the amounts still due today" in earlier and due in earlier
+    assert "A day in the past" not in ageing
     assert client.get("/staff/ageing?on=20261301").status_code == 400
     statement = text_of(client.get(f"/staff/companies/{invoice.company_id}/statement").text)
     assert invoice.number in statement and "Payment “Bank transfer”" in statement
