@@ -156,3 +156,23 @@ def test_buyers_filing_at_once_get_distinct_numbers(make_app, backend):
     assert {status for status, _ in answers} == {201}
     year = date.today().year
     assert sorted(number for _, number in answers) == [f"C-{year}-{n:05d}" for n in range(1, threads + 1)]
+
+
+def test_a_retry_with_the_same_idempotency_key_files_the_complaint_once(api, stocked):
+    """DESIGN, Idempotency: every POST takes an `Idempotency-Key`; a retry with the same key and body gets the first
+    answer again, marked, and files nothing more; the same key with another body is 422; a refused body (422) is not
+    kept, so the corrected request may use the key."""
+    number = shipped_order(api.customer)
+    body = {"order": number, "sku": "LEU-USP-25KG", "category": "quality", "description": "Caked powder."}
+    refused = api.post(URL, json={**body, "category": "taste"}, key="complaint-1")
+    assert_problem(refused, 422, "validation-error")
+    assert _stored() == 0
+    first = api.post(URL, json=body, key="complaint-1")
+    again = api.post(URL, json=body, key="complaint-1")
+    assert first.status_code == again.status_code == 201
+    assert again.get_json() == first.get_json() and again.headers["Idempotent-Replayed"] == "true"
+    assert again.headers["Location"] == first.headers["Location"] and "Idempotent-Replayed" not in first.headers
+    assert _stored() == 1
+    other = api.post(URL, json={**body, "description": "Something else."}, key="complaint-1")
+    assert_problem(other, 422, "idempotency-key-reused")
+    assert _stored() == 1
