@@ -34,6 +34,7 @@ PLAIN_AMOUNT = re.compile(r"[0-9]{1,10}(\.[0-9]{1,2})?")
 # The name an admin gives the person they invite: shown on the members page, never in the invitation e-mail.
 MAX_INVITEE_NAME = 80
 BILLING_FIELDS = {"billing_line1": 200, "billing_line2": 200, "billing_city": 100, "billing_postal_code": 20}
+BILLING_REQUIRED = ("billing_line1", "billing_postal_code", "billing_city", "billing_country")
 # Sent with a member whose role changed or who was removed, in that change's transaction: what they set up for
 # the company (its webhook endpoints, in shop.events) can follow.
 member_changed = Namespace().signal("member-changed")
@@ -91,6 +92,12 @@ def _billing_address(raw: dict[str, str], errors: dict[str, list[str]]) -> dict[
     if country and not is_country_code(country):
         errors["billing_country"] = [COUNTRY_CODE_MESSAGE]
     address["billing_country"] = country
+    # An invoice's buyer address is whole (EN 16931 needs its country) or absent: a part of one is refused.
+    if any(address[field] for field in BILLING_REQUIRED):
+        for field in BILLING_REQUIRED:
+            if not address[field]:
+                errors.setdefault(field, []).append(
+                    "Needed for a billing address: give the street, postal code, city and country, or none of them.")
     return address
 
 

@@ -129,14 +129,16 @@ KEY_ROLE_CHOICES = [*ROLE_CHOICES[:2], SelectChoice("admin", "Admin: also manage
 
 
 class CompanyForm(FlaskForm):
-    name = StringField("Legal name", validators=[DataRequired("The legal name is required."), Length(max=200)])
-    vat_id = StringField("VAT ID (optional, with its country prefix)", validators=[Optional(), Length(max=20)])
-    billing_line1 = StringField("Billing address line 1", validators=[Optional(), Length(max=200)])
-    billing_line2 = StringField("Billing address line 2 (optional)", validators=[Optional(), Length(max=200)])
-    billing_city = StringField("City", validators=[Optional(), Length(max=100)])
-    billing_postal_code = StringField("Postal code", validators=[Optional(), Length(max=20)])
-    billing_country = SelectField("Country", choices=lambda: list(country_choices()),
-                                  validators=[Optional()])
+    """Every field is checked by accounts.companies.update_details, all at once (a required name, lengths, the VAT
+    ID, a billing address whole or empty): the form checks none itself, so that no mistake waits behind another."""
+
+    name = StringField("Legal name")
+    vat_id = StringField("VAT ID (optional, with its country prefix)")
+    billing_line1 = StringField("Billing address line 1")
+    billing_line2 = StringField("Billing address line 2 (optional)")
+    billing_city = StringField("City")
+    billing_postal_code = StringField("Postal code")
+    billing_country = SelectField("Country", choices=lambda: list(country_choices()), validate_choice=False)
 
     def billing(self) -> dict[str, str]:
         return {name: getattr(self, name).data or "" for name in (

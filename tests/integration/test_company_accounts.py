@@ -80,6 +80,28 @@ def test_a_vat_id_that_fails_its_check_is_refused_beside_the_field_and_nothing_c
     assert db.session.get(Customer, admin.id).company.name == "Acme Nutrition"
 
 
+def test_every_mistake_in_the_company_details_is_shown_at_once_and_a_part_of_a_billing_address_is_refused(
+        admin, client):
+    """An empty legal name, a VAT ID that fails its check, an over-long postal code and a billing address of a street
+    alone (an invoice needs the buyer's whole address, its country above all): all beside their fields on the first
+    try, nothing saved."""
+    page = client.post("/account", data={"name": "", "vat_id": "DE123456789", "billing_line1": "Teststr 1",
+                                         "billing_postal_code": "2" * 21})
+    assert page.status_code == 422
+    assert "The legal name is required." in field_error(page.text, "name")
+    assert "Not a valid EU VAT ID" in field_error(page.text, "vat_id")
+    assert "At most 20 characters." in field_error(page.text, "billing_postal_code")
+    for missing in ("billing_city", "billing_country"):
+        assert "Needed for a billing address" in field_error(page.text, missing), missing
+    assert field_error(page.text, "billing_line2") is None  # the second line stays optional
+    db.session.expire_all()
+    company = db.session.get(Customer, admin.id).company
+    assert (company.name, company.billing_line1) == ("Acme Nutrition", "")
+    emptied = client.post("/account", data={"name": "Acme Nutrition", "vat_id": "", "billing_line1": "",
+                                            "billing_city": "", "billing_postal_code": "", "billing_country": ""})
+    assert emptied.status_code == 302  # no billing address at all is allowed
+
+
 def test_an_invited_buyer_sets_a_password_through_the_link_and_orders_for_the_company(app, admin, client, mailbox):
     path = invite(client, mailbox, "purchaser@acme.example")
     assert "Acme Nutrition" in mailbox[-1][1]
