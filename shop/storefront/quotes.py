@@ -110,7 +110,11 @@ def quote_request():
         flash("Your cart is empty: add the pack sizes you want a price for, or ask from a product page.", "info")
         return redirect(url_for("storefront.cart"))
     if not form.validate_on_submit():
-        return _render_request(form, status=422)
+        # The service's checks too, beside the fields the form let through (a date that has passed): every mistake
+        # at once, not one after the other.
+        _, more = rules.request_errors(form.request_lines(), form.min_remaining_shelf_life_days.data,
+                                       form.needed_by.data, form.note.data, price_lists.today())
+        return _render_request(form, _line_errors(form, _not_shown(form, more)), status=422)
     command = sales.RequestQuote(current_customer(), form.request_lines(), form.min_remaining_shelf_life_days.data,
                                  form.needed_by.data, form.note.data or None)
     try:
@@ -127,6 +131,18 @@ def quote_request():
         flash(f"Quote {number} is requested: our sales team answers it with prices, and we e-mail you then.",
               "success")
     return redirect(url_for("storefront.quote_detail", number=number), 303)
+
+
+def _not_shown(form: QuoteRequestForm, errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The errors whose field the form's own checks left without a message (a line's units show its SKU's too)."""
+
+    def shown(path: str) -> bool:
+        parts = path.split(".")
+        if parts[0] == "lines" and len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(form.lines):
+            return bool(form.lines[int(parts[1])].quantity.errors)
+        return path in form and bool(form[path].errors)
+
+    return {path: messages for path, messages in errors.items() if not shown(path)}
 
 
 def _line_errors(form: QuoteRequestForm, errors: dict[str, list[str]]) -> list[str]:

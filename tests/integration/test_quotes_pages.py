@@ -87,7 +87,11 @@ def test_bad_input_shows_beside_its_field_and_stores_nothing(buyer, stocked):
     _, client = buyer
     past = _request(client, [(DRUM, 0)], needed_by="2001-01-01")
     assert past.status_code == 422
-    assert field_error(past.text, "line-0-quantity")
+    # Both mistakes at once: the form's (the units) and the service's (a day that has passed), each said once.
+    assert field_error(past.text, "line-0-quantity").count("whole number of units") == 1
+    assert "passed" in field_error(past.text, "needed_by")
+    typed = _request(client, [(DRUM, "1,500")], needed_by="2001-01-01")
+    assert field_error(typed.text, "line-0-quantity") and "passed" in field_error(typed.text, "needed_by")
     assert _quote_count() == 0
     late = _request(client, [(DRUM, 2)], needed_by="2001-01-01")
     assert late.status_code == 422 and "passed" in field_error(late.text, "needed_by")
