@@ -79,11 +79,14 @@ def complaint_file(number: str, sku: str):
     beside the files), nothing stored."""
     order, sku, lots = _line(number, sku)
     form = _form(lots)
-    if not form.validate_on_submit():
-        return _page(order, sku, lots, form, 422)
-    files, refused = _checked_files()
+    valid = form.validate_on_submit()
+    files, refused = _checked_files()  # checked whatever the other fields hold: every mistake at once
     if refused:
         form.attachments.errors = list(form.attachments.errors) + refused
+    if not valid or refused:
+        for name, messages in rules.filing_errors(form.category.data, form.description.data).items():
+            if not form[name].errors:  # the service's own checks, so that none waits for the next try
+                form[name].errors = [*form[name].errors, *messages]
         return _page(order, sku, lots, form, 422)
     try:
         complaint = run_in_transaction(service.file_complaint, current_customer(), order.number, sku,

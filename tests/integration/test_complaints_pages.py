@@ -102,6 +102,9 @@ def test_a_fake_pdf_is_refused_beside_the_files_and_nothing_is_stored(app, stock
     assert field_error(empty.text, "category") and field_error(empty.text, "description")
     four = _file(buyer, order, [(png_bytes(), f"{i}.png") for i in range(4)])
     assert "at most 3 files" in field_error(four.text, "attachments")
+    # The files are checked whatever the other fields hold: both mistakes show on the first try.
+    both = _file(buyer, order, [(FAKE_PDF, "certificate.pdf")], description="")
+    assert field_error(both.text, "description") and "certificate.pdf" in field_error(both.text, "attachments")
     assert db.session.scalar(select(func.count(Complaint.id))) == 0
 
 
