@@ -21,8 +21,10 @@ from shop.invoicing.money import cents, line_net, totals
 from shop.invoicing.numbers import CREDIT_NOTE, INVOICE, format_number, next_serial, parse_number
 from shop.invoicing.views import InvoiceSchema
 from shop.platform import outbox
+from shop.platform.audit import audit
 from shop.platform.errors import InvalidInput, NotFound
 from shop.platform.extensions import db
+from shop.platform.wording import money
 
 # Who placed an order, read by table name: ordering sits above invoicing and imports it, not the other way round.
 _ORDER = table("order", column("id"), column("customer_id"))
@@ -161,6 +163,8 @@ def issue_credit_note(invoice_number: str, lines: Mapping[int, object] | None, o
     invoice.amount_credited += note.gross
     db.session.add(note)
     db.session.flush()
+    audit(staff_id, "credit_note.issued", f"credit note {note.number} of order {invoice.order_number}",
+          f"credits {invoice.number}: {money(note.gross, note.currency)}")
     _announce(note)
     return note
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from shop.invoicing.issuing import get_document, paid_for_order, unapplied_payments
 from shop.invoicing.models import DocumentKind, Invoice, Payment, Refund
 from shop.platform.amounts import parse_amount
+from shop.platform.audit import audit
 from shop.platform.bounds import is_plain_date
 from shop.platform.errors import InvalidInput
 from shop.platform.extensions import db
@@ -59,6 +60,7 @@ def record_order_payment(order: OrderDue, given: PaymentInput, today: date, staf
                       reference=reference, staff_id=staff_id)
     db.session.add(payment)
     db.session.flush()
+    _audit(staff_id, "payment.recorded", f"order {order.order_number}", amount, order.currency, paid_on, reference)
     return payment
 
 
@@ -77,6 +79,8 @@ def record_invoice_payment(invoice_number: str, given: PaymentInput, placed_on: 
     invoice.amount_paid += amount
     db.session.add(payment)
     db.session.flush()
+    _audit(staff_id, "payment.recorded", f"invoice {invoice.number} of order {invoice.order_number}", amount,
+           invoice.currency, paid_on, reference)
     return payment
 
 
@@ -91,7 +95,16 @@ def record_refund(order: OrderDue, given: PaymentInput, today: date, staff_id: i
                     reference=reference, staff_id=staff_id)
     db.session.add(refund)
     db.session.flush()
+    _audit(staff_id, "refund.recorded", f"order {order.order_number}", amount, order.currency, paid_on, reference)
     return refund
+
+
+def _audit(staff_id: int | None, action: str, subject: str, amount: Decimal, currency: str, paid_on: date,
+           reference: str) -> None:
+    """The audit log's entry of money recorded by staff, beside the payment's or refund's own row: the audit page is
+    where staff look up what was done to an order or invoice."""
+    audit(staff_id, action, subject, f"{money(amount, currency)} on {paid_on}"
+                                     + (f", reference “{reference}”" if reference else ""))
 
 
 def _checked(given: PaymentInput, due: Decimal, currency: str, what: str, placed_on: date,

@@ -38,7 +38,7 @@ AUDIT_ACTIONS = (
     "customer.activated",
     "api_key.revoked", "company.terms", "price_list.created", "price_list.replaced", "price_list.deleted",
     "staff.password_reset_sent", "staff.roles_changed", "complaint.investigated", "complaint.closed",
-    "document.added", "quote.withdrawn", "quote.flagged",
+    "document.added", "quote.withdrawn", "quote.flagged", "payment.recorded", "refund.recorded", "credit_note.issued",
 )
 
 

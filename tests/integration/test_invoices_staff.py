@@ -13,6 +13,7 @@ from shop import ordering
 from shop.fulfilment import billing
 from shop.invoicing import ageing
 from shop.invoicing.models import Invoice, Payment, Refund
+from shop.platform.audit import AuditEntry
 from shop.platform.extensions import db
 from tests.support.api import ADDRESS, stocked  # noqa: F401  (fixture)
 from tests.support.factories import make_customer
@@ -165,6 +166,20 @@ def test_finance_refunds_on_the_order_page_what_a_credit_note_gave_back(client, 
     assert f"Refund of {back} recorded for order {invoice.order_number}." in page and "Money to give back" not in page
     statement = text_of(client.get(f"/staff/companies/{invoice.company_id}/statement").text)
     assert "Refund “SEPA back”" in statement
+    # The order page lists the money moved; the audit log says who recorded each, findable by the order's number.
+    assert ("Money received and paid back Day What Amount Reference "
+            f"{billing.today().isoformat()} Payment of {invoice.number} "
+            f"{invoice.gross:,.2f} EUR Bank transfer {billing.today().isoformat()} Refund to the buyer −{back} "
+            "SEPA back") in page
+    finance = db.session.scalar(select(Refund.staff_id))
+    entries = db.session.execute(select(AuditEntry.action, AuditEntry.subject, AuditEntry.detail, AuditEntry.staff_id)
+                                 .where(AuditEntry.subject.contains(invoice.order_number))
+                                 .order_by(AuditEntry.id)).all()
+    assert [(action, subject, staff_id) for action, subject, _, staff_id in entries] == [
+        ("payment.recorded", f"invoice {invoice.number} of order {invoice.order_number}", None),  # tests' payment
+        ("credit_note.issued", f"credit note {note.number} of order {invoice.order_number}", finance),
+        ("refund.recorded", f"order {invoice.order_number}", finance)]
+    assert entries[2].detail == f"{back} on {billing.today().isoformat()}, reference “SEPA back”"
     buyer_sign_in(client, "buyer@acme.example")  # the buyer's order page says it
     kept = f"{invoice.gross - note.gross:,.2f} EUR"
     assert f"Paid so far: {kept} (after {back} refunded to you)." in text_of(
