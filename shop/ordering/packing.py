@@ -77,12 +77,15 @@ class SlipNote:
     short: bool
 
 
-def line_note(ordered: int, cancelled: int, held: int, flagged: bool) -> SlipNote:
-    """The note under a line, as things are now: units cancelled (they could not be supplied), units still to
-    allocate (pointing at the order's attention note only while the order is flagged), and "Nothing to pack." when
-    the line holds no unit; no text when it holds all it is to deliver."""
-    missing = ordered - cancelled - held
+def line_note(ordered: int, cancelled: int, held: int, flagged: bool, shipped: int = 0) -> SlipNote:
+    """The note under a line, as things are now: units that left already in earlier shipments (`shipped`, not
+    among the `held` units to pick), units cancelled (they could not be supplied), units still to allocate
+    (pointing at the order's attention note only while the order is flagged), and "Nothing to pack." when the line
+    holds no unit to pick; no text when it holds all it is to deliver."""
+    missing = ordered - cancelled - shipped - held
     notes = []
+    if shipped:
+        notes.append(f"{units(shipped)} shipped already: not to pick again (see the shipments' slips).")
     if cancelled:
         notes.append(f"{units(cancelled)} cancelled: they could not be supplied.")
     if missing > 0:

@@ -14,7 +14,7 @@ from shop.invoicing.payments import PaymentInput
 from shop.ordering import documents as order_documents
 from shop.ordering import packing, shortages
 from shop.ordering.cancellation import preview_cancellation
-from shop.ordering.models import OrderStatus, Shipment
+from shop.ordering.models import AllocationStatus, OrderStatus, Shipment
 from shop.ordering.packing import SlipLot
 from shop.ordering.views import shipment_lines
 from shop.platform.errors import DomainError, InvalidInput, NotFound
@@ -307,11 +307,16 @@ def packing_slip(number: str):
     if order.status == OrderStatus.CANCELLED:
         abort(409, description=f"Order {order.number} is cancelled: there is nothing to pack.")
     rows = tracing.order_trace_rows(order.id)
+    # Once part of the order has left, its slip is the pick list of the rest: the units shipped are on their
+    # shipments' slips, and a picker must not pick them again.
+    rest = order.status == OrderStatus.PARTIALLY_SHIPPED
     lots = [[SlipLot(r.lot_number, r.date_kind, r.expires_on, r.quantity) for r in rows
-             if r.sku == line.sku and r.allocation_status.live] for line in order.lines]
+             if r.sku == line.sku and (r.allocation_status == AllocationStatus.ALLOCATED if rest
+                                       else r.allocation_status.live)] for line in order.lines]
     notes = [packing.line_note(line.quantity, line.cancelled_quantity, sum(lot.quantity for lot in held),
-                               order.needs_attention) for line, held in zip(order.lines, lots, strict=True)]
-    return _slip(order, None, list(zip(order.lines, lots, notes, strict=True)))
+                               order.needs_attention, shipped=line.shipped_quantity if rest else 0)
+             for line, held in zip(order.lines, lots, strict=True)]
+    return _slip(order, None, list(zip(order.lines, lots, notes, strict=True)), rest=rest)
 
 
 @bp.get("/orders/<number>/shipments/<int:sequence>/packing-slip")
@@ -337,8 +342,10 @@ def _shipped_by(line, sequence: int) -> int:
     return sum(a.quantity for a in line.allocations if a.shipment is not None and a.shipment.sequence <= sequence)
 
 
-def _slip(order, shipment: Shipment | None, lines: list) -> str:
-    """Render a packing slip of (order line, its lots to pick, the note under it) with their weights."""
+def _slip(order, shipment: Shipment | None, lines: list, rest: bool = False) -> str:
+    """Render a packing slip of (order line, its lots to pick, the note under it) with their weights (`rest`: the
+    order's slip of what is left to ship after its shipments so far)."""
     packed = packing.shipment((line.sku, line.variant.pack_size_kg, line.variant.tare_kg,
                                sum(lot.quantity for lot in held)) for line, held, _ in lines)
-    return render_template("staff/packing_slip.html", order=order, shipment=shipment, lines=lines, packed=packed)
+    return render_template("staff/packing_slip.html", order=order, shipment=shipment, lines=lines, packed=packed,
+                           rest=rest)

@@ -244,6 +244,12 @@ def test_staff_ship_part_then_the_rest_and_read_both_packing_slips(confirmed, cl
     page = text_of(first.text)
     assert f"{confirmed.number}-S1" in page and "LEU-USP-25KG: lot L-LATE × 3" in page
     assert f"Next shipment: {confirmed.number}-S2" in page
+    # The order's own slip is now the pick list of the rest: the 3 units of S1 are not to pick again.
+    rest = text_of(client.get(f"/staff/orders/{confirmed.number}/packing-slip").text)
+    assert f"Packing slip · order {confirmed.number}, what is left to ship" in rest
+    assert f"Shipped so far: {confirmed.number}-S1" in rest and "JJD-1" not in rest
+    assert "L-EARLY" in rest and "L-LATE" not in rest and "Packages 2 Net weight 50 kg" in rest
+    assert "3 units shipped already: not to pick again" in rest
     second = client.post(f"/staff/orders/{confirmed.number}/ship",
                          data={"units_0": "2", "carrier": "UPS", "tracking_reference": "JJD-2"},
                          follow_redirects=True)

@@ -60,6 +60,17 @@ def test_a_line_note_says_what_is_not_there_to_pick_as_things_are_now(state):
     assert note.text.endswith("Nothing to pack.") == (held == 0)
 
 
+@given(line_states(), st.integers(0, 500))
+def test_units_shipped_already_are_said_and_not_counted_missing(state, shipped):
+    ordered, cancelled, held, flagged = state
+    shipped = min(shipped, ordered - cancelled - held)  # what left is not held any more
+    note = line_note(ordered, cancelled, held, flagged, shipped=shipped)
+    missing = ordered - cancelled - shipped - held
+    assert ("shipped already: not to pick again" in note.text) == (shipped > 0)
+    assert note.short == (missing > 0)
+    assert (f"{missing} of {ordered - cancelled} unit" in note.text) == (missing > 0)
+
+
 def test_a_line_whose_units_were_all_cancelled_has_nothing_to_pack():
     assert line_note(4, 4, 0, False).text == "4 units cancelled: they could not be supplied. Nothing to pack."
     assert line_note(6, 0, 2, False).text == ("4 of 6 units not allocated yet: allocate them on the order's page "
