@@ -18,6 +18,7 @@ from shop.platform.errors import InsufficientStock
 from shop.platform.extensions import db
 from shop.platform.outbox import OutboxEvent
 from shop.quality import release
+from tests.support.billing import ship_paid
 from tests.support.factories import (
     good_results,
     make_customer,
@@ -222,3 +223,18 @@ def test_a_lot_released_by_import_batch_fills_backorders_in_the_same_transaction
     assert waiting_units(order) == (0, [("IMP-B", 2), ("L-NOW", 1)])
     assert [e["number"] for e in events("order.backorder_allocated")] == [order.number]
     assert inventory.check_ledger() == []
+
+
+def test_an_order_whose_open_units_are_all_backordered_offers_no_ship_form(app, client, product, customer):
+    """Shipped what it held; the rest waits for a lot. The page says nothing can ship now instead of a form whose only
+    answer would be "Choose at least one unit to ship"."""
+    make_lot(product, "L-NOW", {DRUM: 3})
+    order = backordered(customer, 1, 2)
+    ordering.confirm_order(order.number)
+    db.session.commit()
+    ship_paid(order.number, "JJD-1")
+    db.session.commit()
+    sign_in(client, "fulfilment")
+    page = text_of(client.get(f"/staff/orders/{order.number}").text)
+    assert "Nothing to ship now Every unit still to come is backordered" in page
+    assert "Ship these units" not in page and "Ship the rest" not in page
