@@ -304,7 +304,8 @@ def _render_checkout(form: CheckoutForm, cart: Cart, lot_forms: dict[str, LineLo
                            refused=refused, shelf_days=availability.default_shelf_life_days(),
                            offers_lots=any(len(line.lot_form.lot_number.choices) > 1 for line in cart.lines),
                            approval_threshold=threshold if waits else None, preview=order, company=customer.company,
-                           ship_country=ship_country or current_app.config["SHOP_COUNTRY"]), status
+                           ship_country=ship_country or current_app.config["SHOP_COUNTRY"],
+                           country_known=ship_country is not None), status
 
 
 def _offer_lots(cart: Cart, company_id: int, shelf: int | None, lot_forms: dict[str, LineLotForm]) -> None:

@@ -13,6 +13,7 @@ from shop.ordering.models import Order
 from shop.platform.extensions import db
 from tests.support.factories import make_customer, make_lot
 from tests.support.sql import count_statements
+from tests.support.staff import text_of
 from tests.support.storefront import CHECKOUT_ADDRESS, field_error, sign_in
 
 
@@ -74,6 +75,10 @@ def test_bad_address_is_shown_beside_the_fields_and_places_nothing(app, client, 
     assert field_error(response.text, "city") and field_error(response.text, "country")
     assert field_error(response.text, "min_remaining_shelf_life_days")
     assert field_error(response.text, "line1") is None
+    # No country, and the company has no billing address to start from: the VAT shown is said to be a stand-in.
+    assert ("Choose the country you ship to: until then the VAT shown is for delivery to Germany, the seller's "
+            "country") in text_of(response.text)
+    assert "Choose the country you ship to" not in text_of(_checkout(client, _token(client), city="").text)
     assert _orders() == 0
 
 
