@@ -54,9 +54,17 @@ def line_problems(facts: LineFacts) -> list[LineProblem]:
         problems.append(LineProblem(Reason.BELOW_MINIMUM, "The minimum order for this pack size is "
                                                           f"{units(facts.min_order_quantity)}."))
     if facts.requested > facts.in_stock:
+        expiring = bool(facts.shelf_life_days) and facts.fresh_enough < facts.in_stock
         problems.append(LineProblem(Reason.SHORT, (
             f"Out of stock now: you asked for {facts.requested}. Remove this line to order the rest."
             if facts.in_stock == 0 else
+            # Fewer units than asked, and fewer still that keep long enough: reducing to what is in stock would be
+            # refused again, so both are said.
+            f"Only {facts.in_stock} available now, and {facts.fresh_enough or 'none'} of them have more than "
+            f"{facts.shelf_life_days} days of shelf life left: you asked for {facts.requested}. "
+            + (f"Order at most {facts.fresh_enough}, or ask" if facts.fresh_enough else "Ask")
+            + f" for a shorter minimum shelf life and at most {facts.in_stock}."
+            if expiring else
             f"Only {facts.in_stock} available now: you asked for {facts.requested}. Reduce the quantity to order "
             "this line.")))
     elif facts.shelf_life_days and facts.requested > facts.fresh_enough:

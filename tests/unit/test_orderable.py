@@ -48,3 +48,23 @@ def test_the_700_day_case_names_the_shelf_life_and_what_is_in_stock():
                                          shelf_life_days=700))
     assert problem.reason == Reason.SHELF_LIFE
     assert problem.message.startswith("Only 0 of the 10 in stock have more than 700 days of shelf life left")
+
+
+@given(facts())
+def test_a_short_line_whose_units_also_expire_too_soon_says_both_so_that_reducing_the_quantity_is_enough(f):
+    """Asked for more than is in stock, and fewer still keep long enough: the message names the units that do, so
+    that the buyer does not reduce to what is in stock only to be refused again for the shelf life."""
+    messages = " ".join(p.message for p in line_problems(f) if p.reason == Reason.SHORT)
+    if f.sold and f.requested > f.in_stock > 0 and f.shelf_life_days and f.fresh_enough < f.in_stock:
+        assert (f"Only {f.in_stock} available now, and {f.fresh_enough or 'none'} of them have more than "
+                f"{f.shelf_life_days} days of shelf life left") in messages
+        assert (f"Order at most {f.fresh_enough}," in messages) == (f.fresh_enough > 0)
+    else:
+        assert "of them have more than" not in messages
+
+
+def test_the_3000_day_case_of_a_short_line_names_both():
+    (problem,) = line_problems(LineFacts(requested=50, sold=True, min_order_quantity=1, in_stock=45, fresh_enough=0,
+                                         shelf_life_days=3000))
+    assert problem.message == ("Only 45 available now, and none of them have more than 3000 days of shelf life left: "
+                               "you asked for 50. Ask for a shorter minimum shelf life and at most 45.")
