@@ -106,10 +106,9 @@ def fill_short_order(number: str, staff: StaffUser | None = None) -> Filled:
     needs = [refill.need(s.position, order, lines[s.position], s.missing) for s in short]
     picks = refill.plan(needs, refill.lots_of(stocks), dict.fromkeys(lines, order.company_id)).picks
     if not picks:
-        raise IllegalTransition(f"No released stock can fill order {order.number} now: " + "; ".join(map(str, short))
-                                + f" (lots must have more than {refill.shelf_life_days(order)} days of shelf "
-                                  "life left). Allocate a lot sold on request by hand, cancel the missing units, "
-                                  "or cancel the order.")
+        why = "; ".join(f"{s} ({nothing_fits(order, lines[s.position])})" for s in short)
+        raise IllegalTransition(f"No released stock can fill order {order.number} now: {why}. Allocate a lot sold on "
+                                "request by hand, cancel the missing units, or cancel the order.")
     stock_by_id = {s.id: s for s in stocks}
     allocated = []
     for pick in picks:
@@ -189,6 +188,17 @@ def hand_lots(order: Order) -> dict[int, list[HandLot]]:
                             if row.variant_id == line.variant_id and judged.meets(row.id)
                             and hand_lot_problem(order, line, row.lot_number) is None]
             for line in lines}
+
+
+def nothing_fits(order: Order, line: OrderLine) -> str:
+    """Why no released lot fills a short line, the buyer's own rule first: the line is pinned to a lot (say a
+    recalled one), or the order ships each line from one lot; else the order's shelf life."""
+    if line.lot_number:
+        return f"the buyer ordered it from lot {line.lot_number} only, which has no released units free"
+    held = {a.stock.batch.lot_number for a in line.allocations if a.status.live}
+    if order.single_lot and held:
+        return f"the buyer asked for each line from one lot, and its lot {min(held)} has no released units free"
+    return f"no released lot with free units has more than {refill.shelf_life_days(order)} days of shelf life left"
 
 
 def hand_lot_problem(order: Order, line: OrderLine, lot_number: str) -> str | None:

@@ -70,7 +70,7 @@ def test_the_order_page_shows_what_is_missing_and_offers_no_confirm(app, client,
     page = client.get(f"/staff/orders/{order.number}").text
     text = text_of(page)
     assert ("Short: this order cannot be confirmed or shipped Line To deliver Allocated Missing Allocate by hand "
-            "LEU-USP-25KG 6 0 6 no released lot with free units fits the order's shelf life") in text
+            "LEU-USP-25KG 6 0 6 no released lot with free units has more than 90 days of shelf life left") in text
     assert "Confirm order" not in text
     assert "Allocate missing units" in text and "Cancel the missing units" in text
     assert 'value="Cancel order…"' in page and "Confirm order" not in page  # cancelling asks to confirm first
@@ -245,3 +245,24 @@ def test_allocating_a_short_order_reads_no_more_statements_for_more_recalled_lot
     assert {lot for lot, _, status in _allocations(three.number) if status == "returned_recalled"} == {
         "L-PART0", "L-PART1", "L-PART2"}
     assert len(reads[three.number]) == len(reads[one.number]), "\n".join(reads[three.number])
+
+
+def test_a_line_pinned_to_a_recalled_lot_is_short_because_of_the_pin_and_says_so(app, client, product, customer):
+    """Other lots have units with shelf life to spare, but the buyer ordered the line from the recalled lot only:
+    that is why nothing fills it, not the shelf life."""
+    make_lot(product, "L-PINNED", {DRUM: 4}, expires_in_days=400)
+    make_lot(product, "L-OTHER", {DRUM: 10}, expires_in_days=500)
+    order = ordering.place_order(customer, [{"sku": DRUM, "quantity": 2, "lot_number": "L-PINNED"}],
+                                 {"name": "Goods In", "line1": "Hafenstrasse 1", "city": "Hamburg",
+                                  "postal_code": "20457", "country": "DE"})
+    db.session.commit()
+    recall_leaving_short("L-PINNED", "Foreign particles")
+    db.session.commit()
+    with pytest.raises(IllegalTransition) as refused:
+        shortages.fill_short_order(order.number)
+    db.session.rollback()
+    assert ("LEU-USP-25KG misses 2 of 2 units (the buyer ordered it from lot L-PINNED only, which has no released "
+            "units free)") in refused.value.message
+    sign_in(client, "fulfilment")
+    page = text_of(client.get(f"/staff/orders/{order.number}").text)
+    assert "LEU-USP-25KG 2 0 2 the buyer ordered it from lot L-PINNED only, which has no released units free" in page
