@@ -10,7 +10,7 @@ from reportlab.lib import colors
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from shop import fulfilment, ordering
 from shop.accounts import companies
@@ -24,6 +24,7 @@ from shop.inventory import lots as inventory
 from shop.inventory.models import Batch, DateKind
 from shop.invoicing import issuing, payments
 from shop.invoicing.models import Invoice
+from shop.lab.models import CoaResult, CoaResultRevision
 from shop.ordering.models import Order, OrderStatus
 from shop.platform import pdf
 from shop.platform.database import utcnow
@@ -240,10 +241,16 @@ def seed_demo(today: date | None = None) -> dict[str, int]:
         if fate == "rejected":
             assay = next(t for t in batch.product.spec_tests if t.name.startswith("Assay"))
             results[assay.name] = str(assay.min_value - D("1.1"))
+        # Tested and released as it would have been: eight and ten days after it was made (never after now).
+        released_at = min(datetime.combine(made + timedelta(days=10), time(12), UTC), utcnow())
         if fate != "quarantine":
             release.record_results(batch, results, source=DEMO_LAB_SYSTEM)
+            tested_at = {"recorded_at": released_at - timedelta(days=2)}
+            db.session.execute(update(CoaResult).where(CoaResult.batch_id == batch.id).values(tested_at))
+            db.session.execute(update(CoaResultRevision).where(CoaResultRevision.batch_id == batch.id)
+                               .values(tested_at))
         if fate == "released":
-            release.release_batch(batch, _signed(quality, SignedAction.RELEASE, lot))
+            release.release_batch(batch, _signed(quality, SignedAction.RELEASE, lot, released_at))
         elif fate == "rejected":
             release.reject_batch(batch, "Assay below specification", _signed(quality, SignedAction.REJECT, lot))
         if lot in ON_REQUEST_LOTS:
@@ -398,7 +405,8 @@ _DEMO_TEXT = {
                           "genetically modified and from raw materials of non-GMO origin.",
 }
 
-def _signed(staff: StaffUser, action: SignedAction, lot_number: str) -> Signature:
-    """The demo quality user's signature on a demo lot: demo data has no one at a keyboard to type a password."""
+def _signed(staff: StaffUser, action: SignedAction, lot_number: str, at: datetime | None = None) -> Signature:
+    """The demo quality user's signature on a demo lot (at `at`, now by default): demo data has no one at a
+    keyboard to type a password."""
     return Signature(staff_id=staff.id, name=staff.name, email=staff.email, role=StaffRole.QUALITY, action=action,
-                     lot_number=lot_number, meaning=meaning(action, lot_number), signed_at=utcnow())
+                     lot_number=lot_number, meaning=meaning(action, lot_number), signed_at=at or utcnow())

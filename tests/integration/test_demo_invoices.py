@@ -42,6 +42,9 @@ def test_the_net_terms_company_owes_in_every_ageing_bucket(app):
         assert [change.at for change in order.history] == sorted(change.at for change in order.history)
         assert [d.issued_on for d in documents if d.shipment_id == shipment.id
                 and d.kind == DocumentKind.INVOICE] == [shipment.shipped_at.date()]
+        for allocation in shipment.allocations:  # its lots were tested, then released, before they left
+            batch = allocation.stock.batch
+            assert max(r.recorded_at for r in batch.results) < batch.released_at < shipment.shipped_at, batch.lot_number
     assert db.session.scalar(select(StaffUser).where(StaffUser.email == "finance@leucine.example")).has_role("finance")
 
 
