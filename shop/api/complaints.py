@@ -50,15 +50,15 @@ class Complaints(MethodView):
     @complaints_blp.response(201, ComplaintSchema,
                              headers={"Location": LOCATION_HEADER, **idempotency.RESPONSE_HEADERS},
                              description="Filed: `open`, with the lots it is about.")
-    @complaints_blp.alt_response(404, response="NOT_FOUND")
     def post(self, headers, data):
         """File a complaint
 
         On a line (`sku`) of one of your orders, about every lot the line drew, or only the one in `lot_number`.
         An unknown order, a SKU the order has no line of, a lot the line did not draw, a `category` that is none of
         `quality`, `delivery`, `documentation`, `other`, and an empty or overlong `description` are 422 with
-        `errors` by field path, and nothing is filed. Another company's order is 404. Attach photos or PDFs on the
-        order's page in the shop. Send an `Idempotency-Key` so that a retry never files the complaint twice.
+        `errors` by field path, and nothing is filed; another company's order is answered as an unknown one (422).
+        Attach photos or PDFs on the order's page in the shop. Send an `Idempotency-Key` so that a retry never files
+        the complaint twice.
         """
         customer = current_customer()
 

@@ -114,13 +114,13 @@ def file_complaint(filer: Filer, order_number: object, sku: object, lot_number: 
                    description: object, attachments: Sequence[NewAttachment] = ()) -> ComplaintView:
     """File a complaint on a line of one of the filer's company's orders, about the lots the line drew (or the one
     of them named); raise InvalidInput with every error by field path (unknown order, SKU or lot, a bad category
-    or description), NotFound for another company's order, storing nothing. The caller commits."""
+    or description; another company's order as an unknown one), storing nothing. The caller commits."""
     errors = rules.filing_errors(category, description)
     if len(attachments) > rules.MAX_ATTACHMENTS:
         errors["attachments"] = [f"At most {rules.MAX_ATTACHMENTS} files."]
     order = _order(order_number) if isinstance(order_number, str) and order_number.strip() else None
     if order is not None and order.company_id != filer.company_id:
-        raise NotFound(f"No order {order_number}.")
+        order = None  # answered as an unknown one: whether another company has an order of that number is theirs
     line, lot_ids = None, {}
     if order is None:
         errors["order"] = [f"Your company has no order '{order_number}'."]

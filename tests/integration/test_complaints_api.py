@@ -92,11 +92,16 @@ def test_every_bad_field_is_named_at_once_and_nothing_is_stored(api, stocked):
     assert db.session.scalar(select(func.count(OutboxEvent.id)).where(OutboxEvent.type == "complaint.updated")) == 0
 
 
-def test_another_companys_order_and_complaint_are_404(api, rival, stocked):
+def test_another_companys_complaint_is_404_and_its_order_is_answered_as_an_unknown_one(api, rival, stocked):
     number = shipped_order(api.customer)
     mine = _file(api, number).get_json()["number"]
     assert_problem(rival.get(f"{URL}/{mine}"), 404, "not-found")
-    assert_problem(_file(rival, number), 404, "not-found")
+    theirs, unknown = _file(rival, number), _file(rival, "LS-260101-ZZZZZ")
+    said = assert_problem(theirs, 422, "validation-error")["errors"]
+    assert said == {"order": [f"Your company has no order '{number}'."]}
+    # The same answer as for an order that does not exist: nothing tells that the first one does.
+    assert assert_problem(unknown, 422, "validation-error")["errors"] == {
+        "order": ["Your company has no order 'LS-260101-ZZZZZ'."]}
     assert rival.get(URL).get_json() == {"items": [], "next_cursor": None}
     assert_problem(api.get(f"{URL}/C-2026-99999"), 404, "not-found")
     assert_problem(api.get(f"{URL}/not-a-number"), 404, "not-found")
