@@ -89,6 +89,11 @@ def check_request(customer_id: int, company_id: int, lines: Sequence[Mapping[str
                         allow_backorder is True), errors
 
 
+def min_order_message(sku: str, minimum: int) -> str:
+    """What a line below its pack size's minimum order is told (orders and quotes alike)."""
+    return f"The minimum order for {sku} is {units(minimum)}."
+
+
 def check_pack_sizes(request: OrderRequest, pack_sizes: Mapping[str, PackSize], errors: Errors) -> None:
     """Raise InvalidInput with every error found: the earlier ones and each line's unknown SKU or minimum."""
     for i, line in enumerate(request.lines):
@@ -98,7 +103,7 @@ def check_pack_sizes(request: OrderRequest, pack_sizes: Mapping[str, PackSize], 
         if pack is None or not pack.active:
             errors.setdefault(f"lines.{i}.sku", []).append(unknown_sku_message(line.sku))
         elif f"lines.{i}.quantity" not in errors and line.quantity < pack.min_order_quantity:
-            errors[f"lines.{i}.quantity"] = [f"The minimum order for {line.sku} is {units(pack.min_order_quantity)}."]
+            errors[f"lines.{i}.quantity"] = [min_order_message(line.sku, pack.min_order_quantity)]
     if errors:
         raise InvalidInput(errors)
 

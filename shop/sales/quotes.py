@@ -20,6 +20,7 @@ from shop.catalog import price_lists
 from shop.catalog.models import PriceList, PriceListItem, Product, Variant
 from shop.catalog.tiers import Price, Tier, price_for
 from shop.ordering import idempotency, placing
+from shop.ordering.checks import min_order_message
 from shop.ordering.lifecycle import CustomerRef
 from shop.ordering.models import Order, OrderStatusChange
 from shop.ordering.placing import Placed, PlaceOrder
@@ -96,6 +97,11 @@ def _request(claim: idempotency.Claim | None, command: RequestQuote) -> Mapping[
         sku = line.get("sku") if isinstance(line, Mapping) else None
         if f"lines.{position}.sku" not in errors and isinstance(sku, str) and sku.strip() not in variants:
             errors[f"lines.{position}.sku"] = [f"Unknown SKU '{sku.strip()}'."]
+        elif isinstance(sku, str) and sku.strip() in variants and f"lines.{position}.quantity" not in errors:
+            # The pack size's minimum, as an order has it: a quote below it could be answered and never accepted.
+            minimum = variants[sku.strip()].min_order_quantity
+            if line["quantity"] < minimum:
+                errors[f"lines.{position}.quantity"] = [min_order_message(sku.strip(), minimum)]
     if errors:
         raise InvalidInput(errors)
     now = utcnow()

@@ -7,10 +7,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from shop import sales
 from shop.catalog import price_lists
+from shop.catalog.models import Variant
 from shop.platform.extensions import db
 from shop.sales.models import Quote
 from tests.support.api import ADDRESS, assert_problem, available, order_count
@@ -184,3 +185,15 @@ def test_unheld_units_short_at_acceptance_are_409_insufficient_stock(api, rival,
     problem = assert_problem(answer, 409, "insufficient-stock")
     assert problem["short_lines"] == [{"sku": DRUM, "requested": 16, "available": 6}]
     assert api.get(f"/api/v1/quotes/{number}").get_json()["status"] == "answered"
+
+
+def test_a_quantity_below_the_pack_sizes_minimum_order_is_refused_as_an_order_would_be(api, stocked):
+    """A quote below the minimum could be answered and then never accepted (its order would be refused): 422 beside
+    the line's quantity, with the order's own words, nothing stored."""
+    db.session.execute(update(Variant).where(Variant.sku == DRUM).values(min_order_quantity=2))
+    db.session.commit()
+    answer = api.post("/api/v1/quotes", json={"lines": [{"sku": DRUM, "quantity": 1}]})
+    problem = assert_problem(answer, 422, "validation-error")
+    assert problem["errors"] == {"lines.0.quantity": [f"The minimum order for {DRUM} is 2 units."]}
+    assert _quote_count() == 0
+    assert api.post("/api/v1/quotes", json={"lines": [{"sku": DRUM, "quantity": 2}]}).status_code == 201
