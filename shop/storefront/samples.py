@@ -15,6 +15,7 @@ from shop.platform.pagination import page_cursor
 from shop.platform.tx import run_in_transaction
 from shop.sales import samples
 from shop.storefront import bp
+from shop.storefront.cart import starting_address
 from shop.storefront.common import apply_errors, current_customer, customer_required
 from shop.storefront.forms import ShippingAddressForm
 
@@ -43,9 +44,12 @@ def _page(product: Product, form: SampleForm, status: int = 200, leftover: list[
 @bp.get("/products/<slug>/sample")
 @customer_required()
 def sample_new(slug: str):
-    """The form to ask for a sample of a grade."""
+    """The form to ask for a sample of a grade, to the address checkout would start from."""
     product = _product(slug)
-    return _page(product, SampleForm(formdata=None, data={"name": current_customer().company.name}))
+    customer = current_customer()
+    address = starting_address(customer)
+    return _page(product, SampleForm(formdata=None, data={**address, "name": address.get("name") or
+                                                          customer.company.name}))
 
 
 @bp.post("/products/<slug>/sample")

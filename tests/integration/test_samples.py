@@ -210,6 +210,11 @@ def test_a_buyer_asks_from_the_product_page_and_reads_it_in_the_account(app, api
     listed = text_of(buyer.get("/account/samples").text)
     assert number in listed and "Requested" in listed
     assert api.get(f"/api/v1/sample-requests/{number}").get_json()["note"] == "QC lab"
+    # Once the buyer has ordered, the next request starts from where that order went, as checkout does.
+    api.order()
+    again = buyer.get("/products/l-leucine-usp/sample").text
+    for field in ("name", "line1", "city", "postal_code"):
+        assert f'value="{ADDRESS[field]}"' in again, field
 
 
 def test_sales_decline_with_a_reason_the_buyer_reads_and_is_mailed(app, api, stocked):
