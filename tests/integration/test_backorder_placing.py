@@ -157,6 +157,7 @@ def test_checkout_with_the_box_places_the_order_and_its_page_shows_and_cancels_t
     done = client.post(f"/orders/{order.number}/cancel-backorder", data={}, follow_redirects=True)
     assert "The backordered units of order" in done.text
     assert "Cancel the 3 units backordered" not in done.text and "3 units cancelled: not delivered" in done.text
+    assert '<span class="muted small">3 cancelled</span>' in done.text  # beside the units ordered, which stay
     line = db.session.scalar(select(Order)).lines[0]
     assert (line.backordered_quantity, line.cancelled_quantity) == (0, 3)
     db.session.rollback()
