@@ -95,13 +95,15 @@ def _request(claim: idempotency.Claim | None, command: RequestQuote) -> Mapping[
     variants = _sold_variants([sku for sku, _ in request.lines])
     for position, line in enumerate(command.lines if not errors.get("lines") else ()):
         sku = line.get("sku") if isinstance(line, Mapping) else None
-        if f"lines.{position}.sku" not in errors and isinstance(sku, str) and sku.strip() not in variants:
+        if not isinstance(sku, str):
+            continue
+        pack = variants.get(sku.strip())
+        if pack is None and f"lines.{position}.sku" not in errors:
             errors[f"lines.{position}.sku"] = [f"Unknown SKU '{sku.strip()}'."]
-        elif isinstance(sku, str) and sku.strip() in variants and f"lines.{position}.quantity" not in errors:
+        elif pack is not None and f"lines.{position}.quantity" not in errors \
+                and line["quantity"] < pack.min_order_quantity:
             # The pack size's minimum, as an order has it: a quote below it could be answered and never accepted.
-            minimum = variants[sku.strip()].min_order_quantity
-            if line["quantity"] < minimum:
-                errors[f"lines.{position}.quantity"] = [min_order_message(sku.strip(), minimum)]
+            errors[f"lines.{position}.quantity"] = [min_order_message(pack.sku, pack.min_order_quantity)]
     if errors:
         raise InvalidInput(errors)
     now = utcnow()

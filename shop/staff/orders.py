@@ -80,7 +80,7 @@ def _render_order(number: str, *, ship=None, cancel=None, attention=None, hand=N
                            action=ActionForm(formdata=None), OrderStatus=OrderStatus,
                            recalled=shortages.recalled(order) if order.needs_attention else "",
                            nothing_fits={line.position: shortages.nothing_fits(order, line) for line in order.lines
-                                         if line.position in {s.position for s in short}},
+                                         if line.position in hand_forms},
                            unpaid=billing.unpaid_before_shipping(order), owed=billing.order_due(order).total,
                            payment=payment or PaymentForm(formdata=None, paid_on=billing.today()),
                            refundable=billing.refundable(order),
