@@ -12,6 +12,7 @@ from shop import ordering, sales
 from shop.accounts.models import Customer, MemberRole
 from shop.invoicing import documents as invoice_documents
 from shop.invoicing import views as invoice_views
+from shop.invoicing.issuing import unapplied_payments
 from shop.invoicing.models import DocumentKind
 from shop.invoicing.pdf import invoice_pdf
 from shop.ordering import acknowledgement, approvals, changes
@@ -256,8 +257,14 @@ def _invoice_issued(customer: Customer, outbox_event: OutboxEvent) -> None:
     pdf = mail.Attachment(filename, "application/pdf", invoice_pdf(document, invoice_documents.seller()))
     subject = f"{'Credit note' if credit_note else 'Invoice'} {document.number} for order {document.order_number}"
     recipients = sorted({customer.email, *addresses(customer.company_id, (MemberRole.ADMIN,))})
+    # A credit note lowers what its invoice comes to: what is still owed on that invoice falls, and what had been
+    # paid beyond its new amount is the buyer's money again (the order's, as staff see it). Both told as they are
+    # now, as the message is written.
+    corrected_due = invoice_views.amount_due(document.corrects) if credit_note else None
+    held = max(unapplied_payments(document.order_id), Decimal("0.00")) if credit_note else None
     mail.send(recipients, subject, "invoice_issued", attachments=[pdf], document=document, credit_note=credit_note,
-              filename=filename, due=Decimal(json.loads(outbox_event.data)["amount_due"]))
+              filename=filename, due=Decimal(json.loads(outbox_event.data)["amount_due"]),
+              corrected_due=corrected_due, held=held)
 
 
 _SENDERS: dict[str, Callable[[Customer, OutboxEvent], None]] = {

@@ -9,6 +9,7 @@ import email.policy
 import json
 import re
 import time
+from decimal import Decimal
 from email.message import EmailMessage
 from io import BytesIO
 
@@ -122,6 +123,29 @@ def test_an_invoice_on_net_terms_says_when_it_is_due_and_its_credit_note_is_mail
     assert sorted(to) == ["admin@acme.example", "buyer@acme.example"]
     body = re.sub(r"\s+", " ", note_mail.get_body(("plain",)).get_content())
     assert f"correcting invoice {issued['number']} of your order {number}" in body
+    still = Decimal(issued["gross"]) - Decimal(credited["gross"])
+    assert f"Still to pay on {issued['number']}: {still:,.2f} EUR." in body and "You had paid" not in body
     filename, pdf = _attached_pdf(note_mail)
     xml_name, xml = get_xml_from_pdf(pdf, check_xsd=False)
     assert filename == f"{note}.pdf" and note.encode() in xml and facturx_findings(xml) == []
+
+
+def test_a_credit_note_of_a_paid_invoice_tells_the_buyer_the_money_is_theirs_not_less_to_pay(make_app, smtp_server):
+    """The invoice was paid in full before it was credited: nothing was owed, so the note is money the buyer paid
+    that is theirs again, not "less to pay"."""
+    app = make_app(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port, MAIL_USE_TLS=False,
+                   MAIL_TIMEOUT=5, PUBLIC_BASE_URL="https://shop.example.com")
+    with app.app_context():
+        number = _shipped_by_a_buyer()  # prepaid: paid in full before it shipped
+        [issued] = _events()
+        note = issue_credit_note(issued["number"], {1: 1}, utcnow().date())
+        back, note_number = note.gross, note.number
+        db.session.commit()
+        drain()
+        db.session.remove()
+    ((_, note_mail),) = _received(smtp_server, f"Credit note {note_number} for order {number}")
+    body = re.sub(r"\s+", " ", note_mail.get_body(("plain",)).get_content())
+    assert f"it comes to {back:,.2f} EUR less" in body and "less to pay" not in body
+    assert f"Nothing is left to pay on {issued['number']}." in body
+    assert (f"You had paid {back:,.2f} EUR more than your order's invoices now come to: that money is yours. It "
+            "goes towards the order's next invoice, or we refund it to you.") in body

@@ -138,12 +138,14 @@ def test_a_whole_credit_note_credits_the_invoice(client, invoice):
     sign_in(client, "finance")
     assert client.post(f"/staff/invoices/{invoice.number}/credit-notes", data={"whole": "y"}).status_code == 302
     page = text_of(client.get(f"/staff/invoices/{invoice.number}").text)
-    assert "credited" in page and "Record a payment" not in page
+    assert "credited" in page and "Record a payment" not in page and "Issue a credit note" not in page
 
 
 def test_finance_refunds_on_the_order_page_what_a_credit_note_gave_back(client, invoice):
     paid(invoice, f"{invoice.gross:.2f}")
     sign_in(client, "finance")
+    paid_page = text_of(client.get(f"/staff/invoices/{invoice.number}").text)  # nothing due: still creditable
+    assert "Issue a credit note" in paid_page and "Record a payment" not in paid_page
     issued = client.post(f"/staff/invoices/{invoice.number}/credit-notes", data={"quantity_1": "1"},
                          follow_redirects=True)  # one of the two drums, paid already
     note = db.session.scalar(select(Invoice).where(Invoice.corrects_id == invoice.id))
