@@ -239,8 +239,9 @@ def _quote_mail(subject: str, template: str) -> Callable[[Customer, OutboxEvent]
     hold; expired)."""
     def send(customer: Customer, outbox_event: OutboxEvent) -> None:
         quote = json.loads(outbox_event.data)
+        priced = [Decimal(line["line_total"]) for line in quote["lines"] if line["line_total"] is not None]
         mail.send(customer.email, subject.format(number=quote["number"]), template, quote=quote, customer=customer,
-                  link=sales.quote_link(quote["number"]))
+                  link=sales.quote_link(quote["number"]), total=sum(priced, Decimal("0.00")) if priced else None)
     return send
 
 
