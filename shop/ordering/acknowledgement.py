@@ -17,9 +17,10 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
+from shop.accounts.models import PREPAID
 from shop.inventory.models import DateKind
 from shop.invoicing.vat import vat_label
-from shop.ordering.models import Order
+from shop.ordering.models import Order, OrderLine
 from shop.platform import pdf
 from shop.platform.countries import country_name
 from shop.platform.pdf import escape
@@ -84,6 +85,7 @@ class Acknowledgement:
     vat: Decimal = Decimal("0.00")
     vat_note: str = ""  # why a 0 % rate applies
     payment_terms: str = "prepaid"
+    awaiting_payment: bool = False  # prepaid and not paid in full: it leaves once paid, whatever dispatch_by says
 
     @property
     def filename(self) -> str:
@@ -92,12 +94,8 @@ class Acknowledgement:
 
 def acknowledgement(order: Order, confirmed_on: date) -> Acknowledgement:
     """The acknowledgement of an order (loaded with its lines and lots) confirmed on `confirmed_on`."""
-    lines = tuple(
-        AckLine(line.variant.product.name, line.variant.pack_size_kg, line.sku, line.wanted, line.unit_price,
-                line.line_total, tuple(AckLot(a.stock.batch.lot_number, a.quantity, a.stock.batch.expires_on,
-                                              a.stock.batch.date_kind)
-                                       for a in line.allocations if a.status.live))
-        for line in order.lines)
+    lines = tuple(AckLine(line.variant.product.name, line.variant.pack_size_kg, line.sku, line.wanted,
+                          line.unit_price, line.line_total, _lots(line)) for line in order.lines)
     ship_to = (order.ship_name, order.ship_line1, order.ship_line2,
                f"{order.ship_postal_code} {order.ship_city}", country_name(order.ship_country))
     return Acknowledgement(
@@ -106,7 +104,19 @@ def acknowledgement(order: Order, confirmed_on: date) -> Acknowledgement:
         purchase_order=order.purchase_order, ship_to=tuple(part for part in ship_to if part),
         currency=order.currency, lines=lines, subtotal=order.subtotal, total=order.total,
         seller=Seller.from_config(current_app.config), vat_rate=order.vat_rate, vat=order.vat,
-        vat_note=order.vat_note, payment_terms=order.payment_terms)
+        vat_note=order.vat_note, payment_terms=order.payment_terms,
+        awaiting_payment=order.payment_terms == PREPAID and order.total > order.amount_paid)
+
+
+def _lots(line: OrderLine) -> tuple[AckLot, ...]:
+    """The lots of a line, one entry per lot (a shipment splits an allocation into what left and what stays)."""
+    held: dict[str, AckLot] = {}
+    for a in line.allocations:
+        if a.status.live:
+            batch, was = a.stock.batch, held.get(a.stock.batch.lot_number)
+            held[batch.lot_number] = AckLot(batch.lot_number, a.quantity + (was.quantity if was else 0),
+                                            batch.expires_on, batch.date_kind)
+    return tuple(held.values())
 
 
 def acknowledgement_pdf(ack: Acknowledgement) -> bytes:
@@ -139,7 +149,8 @@ def _story(ack: Acknowledgement) -> list:
     facts = [["Buyer", ack.company, "Placed", ack.placed_at.date().isoformat()],
              ["Ship to", Paragraph("<br/>".join(map(escape, ack.ship_to)), small), "Confirmed",
               ack.confirmed_on.isoformat()],
-             ["Your PO reference", ack.purchase_order or "—", "Expected dispatch", ack.dispatch_by.isoformat()],
+             ["Your PO reference", ack.purchase_order or "—", "Expected dispatch",
+              "once paid in full" if ack.awaiting_payment else ack.dispatch_by.isoformat()],
              ["Payment terms", payment_terms(ack.payment_terms), "", ""]]
     facts_table = Table(facts, colWidths=[32 * mm, 62 * mm, 34 * mm, 46 * mm])
     facts_table.setStyle(TableStyle([("FONTNAME", (0, 0), (0, -1), "Helvetica-Bold"),
@@ -163,6 +174,9 @@ def _story(ack: Acknowledgement) -> list:
         ("LINEABOVE", (0, -3), (-1, -3), 0.6, colors.HexColor("#9aa8b1"))]))
     return [Paragraph(f"Order acknowledgement {escape(ack.number)}", styles["Title"]), facts_table,
             Spacer(1, 5 * mm), lines_table, Spacer(1, 5 * mm),
-            Paragraph(f"We confirm your order {escape(ack.number)} as listed above and expect it to leave our "
-                      f"warehouse by {ack.dispatch_by.isoformat()}. Each lot's Certificate of Analysis is on our "
-                      "website; the tracking reference follows when the order ships.", styles["BodyText"])]
+            Paragraph(f"We confirm your order {escape(ack.number)} as listed above"
+                      + (": it is prepaid, and leaves our warehouse once paid in full (pay against its pro-forma "
+                         "invoice). " if ack.awaiting_payment else
+                         f" and expect it to leave our warehouse by {ack.dispatch_by.isoformat()}. ")
+                      + "Each lot's Certificate of Analysis is on our website; the tracking reference follows when "
+                      "the order ships.", styles["BodyText"])]

@@ -60,6 +60,9 @@ def test_placed_cancelled_and_recalled_orders_mail_the_buyer(app):
     subjects = [m.subject for m in outbox_mail()]
     assert subjects == [f"Order {first.number} received", f"Order {second.number} received",
                         f"Order {first.number} was cancelled", "Recall of lot L-MAIL"]
+    receipt = " ".join(outbox_mail()[1].body.split())  # prepaid, the default terms: told what to pay, against what
+    assert (f"This order is prepaid: it ships once paid in full. Still to pay: {second.total:,.2f} EUR, against the "
+            f"pro-forma invoice (PDF): ") in receipt and f"/orders/{second.number}/proforma.pdf" in receipt
     recall = outbox_mail()[-1]
     assert second.number in recall.body and first.number not in recall.body
     assert "do not use it" in recall.body

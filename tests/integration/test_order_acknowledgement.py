@@ -19,6 +19,7 @@ from shop import ordering
 from shop.ordering.acknowledgement import acknowledgement, acknowledgement_pdf
 from shop.platform.extensions import db
 from tests.support.api import ADDRESS
+from tests.support.billing import pay_in_full
 from tests.support.factories import make_customer, make_lot, make_product
 from tests.support.mail import SmtpServer, drain, outbox_mail, run_periodic_jobs
 from tests.support.sql import count_statements
@@ -70,6 +71,7 @@ def test_a_confirmed_order_mails_an_acknowledgement_with_its_pdf(make_app, smtp_
     app = make_app(**_smtp(smtp_server), DISPATCH_WITHIN_DAYS=3)
     with app.app_context():
         number = _order(make_customer("buyer@acme.example", "Acme Nutrition")).number
+        pay_in_full(number)  # prepaid, and paid: it leaves within the dispatch days
         ordering.confirm_order(number)
         db.session.commit()
         confirmed_on = date.today()
@@ -80,7 +82,7 @@ def test_a_confirmed_order_mails_an_acknowledgement_with_its_pdf(make_app, smtp_
     assert to == ["buyer@acme.example"]
     dispatch = _business_days_after(confirmed_on, 3).isoformat()
     body = message.get_body(("plain",)).get_content()
-    assert f"expect it to leave our warehouse by {dispatch}" in body
+    assert f"expect it to leave our warehouse by {dispatch}" in body and "Still to pay" not in body
     assert "attached" in body and "11,350.22 EUR" in body  # 9,538.00 and 19 % VAT
 
     filename, text = _pdf_text(message)
@@ -93,6 +95,27 @@ def test_a_confirmed_order_mails_an_acknowledgement_with_its_pdf(make_app, smtp_
                      "Payment terms Prepaid",
                      f"Expected dispatch {dispatch}", "Leucin-Werk Rheinau GmbH", "Page 1 of 1"):
         assert expected in text, (expected, text)
+
+
+def test_a_prepaid_order_not_paid_yet_is_told_to_pay_against_its_pro_forma_and_promised_no_dispatch_date(
+        make_app, smtp_server):
+    """Confirmed but not paid: no date it "leaves our warehouse by", which payment decides, but what is still to pay
+    and the pro-forma to pay against, in the e-mail and the acknowledgement."""
+    app = make_app(**_smtp(smtp_server), DISPATCH_WITHIN_DAYS=3)
+    with app.app_context():
+        number = _order(make_customer("buyer@acme.example", "Acme Nutrition")).number
+        ordering.confirm_order(number)
+        db.session.commit()
+        drain()
+        db.session.remove()
+    ((_, message),) = _acknowledgements(smtp_server, number)
+    body = " ".join(message.get_body(("plain",)).get_content().split())
+    assert f"We have confirmed your order {number} (your PO reference PO-77): it leaves our warehouse once paid in " \
+           "full (see below)." in body and "leave our warehouse by" not in body
+    assert ("This order is prepaid: it ships once paid in full. Still to pay: 11,350.22 EUR, against the pro-forma "
+            f"invoice (PDF): https://shop.example.com/orders/{number}/proforma.pdf") in body
+    _, text = _pdf_text(message)
+    assert "Expected dispatch once paid in full" in text and "leaves our warehouse once paid in full" in text
 
 
 def test_the_acknowledgement_shows_the_order_as_confirmed_when_it_is_sent_later(make_app, smtp_server):
