@@ -5,16 +5,18 @@ Invoicing numbers, totals and stores the documents; this module reads the order 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from flask import current_app
 
 from shop.accounts.models import PREPAID, StaffUser
-from shop.invoicing import payments
+from shop.invoicing import issuing, payments
 from shop.invoicing.issuing import InvoiceFacts, LineFacts, Party, get_document, issue_invoice, unapplied_payments
 from shop.invoicing.models import Invoice, Payment, Refund, VatRule
 from shop.invoicing.payments import OrderDue, PaymentInput, due_on_order, record_order_payment
+from shop.ordering.announce import touch, touch_all
 from shop.ordering.models import Order, OrderLine, Shipment
 from shop.ordering.queries import get_order
 from shop.ordering.totals import owed
@@ -88,6 +90,7 @@ def record_payment(number: str, given: PaymentInput, staff: StaffUser | None = N
     order = get_order(number, lock=True)
     payment = record_order_payment(order_due(order), given, today(), staff.id if staff else None)
     db.session.expire(order, ["payments"])
+    touch(order)  # its amount_paid changed: `?updated_since=` finds it (the buyer's page and API show it)
     return payment
 
 
@@ -97,6 +100,7 @@ def record_refund(number: str, given: PaymentInput, staff: StaffUser | None = No
     order = get_order(number, lock=True)
     refund = payments.record_refund(order_due(order), given, today(), staff.id if staff else None)
     db.session.expire(order, ["refunds"])
+    touch(order)
     return refund
 
 
@@ -109,7 +113,17 @@ def record_invoice_payment(number: str, given: PaymentInput, staff: StaffUser | 
     """Record money paid against an invoice (its number in any case), dated no earlier than the day its order was
     placed: invoicing.payments.record_invoice_payment, given that day."""
     placed_at = db.session.get(Order, get_document(number).order_id).placed_at
-    return payments.record_invoice_payment(number, given, placed_at.date(), today(), staff.id if staff else None)
+    payment = payments.record_invoice_payment(number, given, placed_at.date(), today(), staff.id if staff else None)
+    touch_all([payment.order_id])  # the order's amount_paid changed
+    return payment
+
+
+def issue_credit_note(number: str, lines: Mapping[int, object] | None, staff: StaffUser | None = None) -> Invoice:
+    """Issue a credit note of an invoice, dated today (invoicing.issuing.issue_credit_note, which announces it as
+    invoice.issued); its order, whose invoices and what it owes changed, is touched for `?updated_since=`."""
+    note = issuing.issue_credit_note(number, lines, today(), staff.id if staff else None)
+    touch_all([note.order_id])
+    return note
 
 
 def unpaid_before_shipping(order: Order) -> Decimal:

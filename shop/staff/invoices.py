@@ -11,7 +11,7 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from shop import ordering
 from shop.accounts.models import Company, StaffRole
 from shop.fulfilment import billing, prepaid
-from shop.invoicing import ageing, documents, issuing, payments, statement, views
+from shop.invoicing import ageing, documents, payments, statement, views
 from shop.invoicing.models import Invoice
 from shop.platform.errors import InvalidInput, NotFound
 from shop.platform.extensions import db
@@ -136,7 +136,7 @@ def issue_credit_note(number: str):
         return render_invoice(number, credit=form, status=422)
     lines = None if form.whole.data else _typed_quantities()
     try:
-        note = run_in_transaction(issuing.issue_credit_note, number, lines, views.today(), current_staff().id)
+        note = run_in_transaction(billing.issue_credit_note, number, lines, current_staff())
     except InvalidInput as refused:
         db.session.rollback()
         return render_invoice(number, credit=form, line_errors=refused.errors, status=422)

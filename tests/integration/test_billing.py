@@ -120,11 +120,14 @@ def test_finance_records_the_payment_on_the_order_page_and_a_wrong_amount_change
         refused = client.post(url, data={"amount": typed, "paid_on": billing.today().isoformat()})
         assert refused.status_code == 422 and said in (field_error(refused.text, "amount") or ""), typed
     assert ordering.get_order(confirmed.number).amount_paid == 0
+    version = ordering.get_order(confirmed.number).version
     part = f"{confirmed.total - 100:.2f}"
     page = client.post(url, data={"amount": part, "paid_on": billing.today().isoformat(), "reference": "SEPA 7"},
                        follow_redirects=True)
     assert f"Payment of {confirmed.total - 100:,.2f} EUR recorded against order {confirmed.number}." in page.text
     assert "100.00 EUR of its" in text_of(page.text)  # what is still to pay before it may ship
+    db.session.expire_all()
+    assert ordering.get_order(confirmed.number).version == version + 1  # `?updated_since=` meets it again
     client.post(url, data={"amount": "100.00", "paid_on": billing.today().isoformat()})
     db.session.expire_all()
     assert ordering.get_order(confirmed.number).amount_paid == confirmed.total

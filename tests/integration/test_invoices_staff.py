@@ -287,3 +287,27 @@ def test_finance_finds_the_prepaid_orders_awaiting_payment(client, stocked):  # 
                                data={"amount": f"{order.total:.2f}", "paid_on": billing.today().isoformat()})
     assert paid_in_full.status_code == 302
     assert "Every open prepaid order is paid." in text_of(client.get("/staff/payments/orders").text)
+
+
+def test_payments_credit_notes_and_refunds_move_the_orders_version_so_updated_since_finds_them(client, invoice):
+    """Each changes what the order's JSON says (`amount_paid`, `invoices`): a buyer's system that follows
+    `GET /api/v1/orders?updated_since=` must meet the order again."""
+
+    def version() -> tuple[int, object]:
+        db.session.expire_all()
+        order = ordering.get_order(invoice.order_number)
+        return order.version, order.updated_at
+
+    sign_in(client, "finance")
+    before = version()
+    client.post(f"/staff/invoices/{invoice.number}/payments",
+                data={"amount": f"{invoice.gross:.2f}", "paid_on": billing.today().isoformat()})
+    paid_version = version()
+    assert paid_version[0] == before[0] + 1 and paid_version[1] > before[1]
+    client.post(f"/staff/invoices/{invoice.number}/credit-notes", data={"quantity_1": "1"})
+    credited = version()
+    assert credited[0] == paid_version[0] + 1
+    note = db.session.scalar(select(Invoice).where(Invoice.corrects_id == invoice.id))
+    client.post(f"/staff/orders/{invoice.order_number}/refunds",
+                data={"amount": f"{note.gross:.2f}", "paid_on": billing.today().isoformat()})
+    assert version()[0] == credited[0] + 1
