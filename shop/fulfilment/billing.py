@@ -45,14 +45,24 @@ def invoice_facts(order: Order, shipment: Shipment | None = None, staff: StaffUs
     """What an invoice of the order says besides its lines: the company as it is now, the order's terms and VAT
     (an order placed before VAT existed has had its VAT decided when it shipped: ordering.totals.decide_missing_vat)."""
     company = order.company
-    buyer = Party(company.name, company.vat_id, company.billing_line1, company.billing_line2, company.billing_city,
-                  company.billing_postal_code, company.billing_country)
+    buyer = Party(company.name, company.vat_id, *buyer_address(order))
     return InvoiceFacts(
         company_id=order.company_id, buyer=buyer, order_id=order.id, order_number=order.number,
         purchase_order=order.purchase_order, payment_terms=order.payment_terms, currency=order.currency,
         vat_rule=VatRule(order.vat_rule), vat_rate=order.vat_rate, ship_country=order.ship_country,
         shipment_id=shipment.id if shipment else None, shipment_number=shipment.number if shipment else None,
         staff_id=staff.id if staff else None)
+
+
+def buyer_address(order: Order) -> tuple[str, str, str, str, str]:
+    """Where an invoice or pro-forma bills the order's company: its billing address (line 1, line 2, city, postal
+    code, country), or, while the company has none (a billing address is whole or empty), the order's ship-to
+    address, rather than a name and a country alone."""
+    company = order.company
+    if company.billing_country:
+        return (company.billing_line1, company.billing_line2, company.billing_city, company.billing_postal_code,
+                company.billing_country)
+    return order.ship_line1, order.ship_line2, order.ship_city, order.ship_postal_code, order.ship_country
 
 
 def shipped_lines(shipment: Shipment) -> list[LineFacts]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from shop.fulfilment.billing import describe
+from shop.fulfilment.billing import buyer_address, describe
 from shop.invoicing import documents
 from shop.invoicing.pdf import Party, ProForma, ProFormaLine, proforma_pdf
 from shop.ordering.models import Order
@@ -15,9 +15,9 @@ from shop.platform.countries import country_name
 def proforma_of(order: Order) -> ProForma:
     """The order's pro-forma: the company as it is now, the lines still to deliver, the order's VAT and totals."""
     company = order.company
-    country = company.billing_country or order.ship_country
-    town = " ".join(part for part in (company.billing_postal_code, company.billing_city) if part)
-    address = (company.billing_line1, company.billing_line2, town, country_name(country) if country else "")
+    line1, line2, city, postal_code, country = buyer_address(order)
+    town = " ".join(part for part in (postal_code, city) if part)
+    address = (line1, line2, town, country_name(country) if country else "")
     lines = tuple(ProFormaLine(line.sku, describe(line), line.wanted, line.unit_price, line.line_total)
                   for line in order.lines if line.wanted)
     vat, money = owed(order, current_app.config["SHOP_COUNTRY"])  # with VAT, even if placed before VAT

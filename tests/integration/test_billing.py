@@ -195,3 +195,18 @@ def test_finance_records_a_pending_prepaid_orders_payment_and_is_offered_no_fulf
     sign_in(fulfilment_client, "fulfilment")
     page = text_of(fulfilment_client.get(f"/staff/orders/{order.number}").text)
     assert "Not paid" not in page and "Confirm order" in page and "Fulfilment staff confirm" not in page
+
+
+def test_a_company_without_a_billing_address_is_billed_at_the_orders_ship_to_address(confirmed):
+    """A name and a country alone is no address a buyer's ERP can book: while the company has no billing address,
+    the invoice, its XML and the pro-forma give the order's ship-to address."""
+    assert confirmed.company.billing_country == ""
+    assert proforma_of(confirmed).buyer.address == ("Hafenstrasse 1", "20457 Hamburg", "Germany")
+    pay_in_full(confirmed.number)
+    fulfilment.ship_order(confirmed.number, "JJD-1")
+    db.session.commit()
+    [invoice] = _invoices()
+    assert (invoice.buyer_line1, invoice.buyer_postal_code, invoice.buyer_city, invoice.buyer_country) == (
+        "Hafenstrasse 1", "20457", "Hamburg", "DE")
+    xml = cii_xml(invoice, documents.seller())
+    assert b"Hafenstrasse 1" in xml and facturx_findings(xml) == []
