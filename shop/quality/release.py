@@ -187,10 +187,13 @@ def recall_batch(batch: Batch, reason: str, signature: Signature, public_note: s
     return batch
 
 
+_A_LOT = {BatchStatus.QUARANTINE: "a lot in quarantine", BatchStatus.RELEASED: "a released lot"}
+
+
 def _require_status(batch: Batch, expected: BatchStatus, target: str) -> None:
     if batch.status != expected:
-        raise IllegalTransition(f"Lot {batch.lot_number} is {batch.status}; only a lot in {expected} "
-                                f"can be {target}.")
+        state = "in quarantine" if batch.status == BatchStatus.QUARANTINE else batch.status.value
+        raise IllegalTransition(f"Lot {batch.lot_number} is {state}: only {_A_LOT[expected]} can be {target}.")
 
 
 def _require_signature(signature: Signature, action: SignedAction, batch: Batch) -> None:

@@ -246,6 +246,13 @@ def recall_form(lot_number: str):
     """What a recall of the lot would do (units back to stock, orders affected, customers who received it), and
     the form to sign it."""
     complaint = request.args.get("complaint", "")
+    batch = or_404(inventory.get_batch, lot_number)
+    if batch.status != BatchStatus.RELEASED:  # said now, not after the form was signed
+        if batch.status == BatchStatus.RECALLED:
+            flash(f"Lot {batch.lot_number} is recalled already: here is what its recall did.", "info")
+            return redirect(url_for("staff.recall_page", lot_number=batch.lot_number))
+        flash(f"Lot {batch.lot_number} is {batch.status.value}: only a released lot can be recalled.", "error")
+        return redirect(url_for("staff.batch", lot_number=batch.lot_number))
     return _render_recall_form(lot_number, RecallForm(formdata=None, data={"complaint": complaint[:20]}))
 
 

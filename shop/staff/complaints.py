@@ -6,10 +6,13 @@ from __future__ import annotations
 from io import BytesIO
 
 from flask import flash, redirect, render_template, send_file, url_for
+from sqlalchemy import select
 
 from shop.accounts.models import StaffRole
 from shop.complaints import service
+from shop.inventory.models import Batch
 from shop.platform.errors import DomainError, InvalidInput
+from shop.platform.extensions import db
 from shop.platform.tx import run_in_transaction
 from shop.quality.signatures import SignatureRefused
 from shop.staff import bp
@@ -34,8 +37,11 @@ def _page(number: str, *, investigation=None, close=None, status: int = 200):
             "root_cause": complaint.root_cause, "corrective_action": complaint.corrective_action,
             "preventive_action": complaint.preventive_action})
     close = (close or CloseComplaintForm(formdata=None)).state(service.closing_meaning(complaint.number))
+    # Each lot's status: a recall is offered for a released lot only; a recalled one links its recall.
+    statuses = dict(db.session.execute(select(Batch.lot_number, Batch.status)
+                                       .where(Batch.lot_number.in_(complaint.lot_numbers))).all())
     return render_template("staff/complaint.html", found=found, complaint=complaint, investigation=investigation,
-                           close=close), status
+                           close=close, lot_statuses=statuses), status
 
 
 @bp.get("/complaints/<number>")

@@ -261,7 +261,13 @@ def test_a_recall_opened_from_a_complaint_is_recorded_on_it_and_its_buyers_get_t
     db.session.expire_all()
     complaint = db.session.scalar(select(Complaint))
     assert complaint.recalled_lot_number == "L-SOON" and complaint.recalled_at is not None
-    assert "L-SOON recalled from this complaint" in text_of(quality.get(f"/staff/complaints/{number}").text)
+    after = quality.get(f"/staff/complaints/{number}").text
+    assert "L-SOON recalled from this complaint" in text_of(after)
+    # Recalled now: no second recall is offered, from the complaint or by the form's address.
+    assert link not in after.replace("&amp;", "&") and "Lot L-SOON is recalled: what its recall did" in text_of(after)
+    again = quality.get(link, follow_redirects=True)
+    assert "Lot L-SOON is recalled already: here is what its recall did." in text_of(again.text)
+    assert 'name="password"' not in again.text
     notices = db.session.scalars(select(OrderNotice)).all()
     assert [(n.kind, n.lot_number, n.message) for n in notices] == [
         (NoticeKind.RECALL, "L-SOON", "Lot L-SOON is recalled: stop using it.")]

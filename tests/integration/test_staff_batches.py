@@ -160,7 +160,7 @@ def test_releasing_a_rejected_lot_is_a_message_not_an_error_page(client, product
     sign_in(client, "quality")
     page = client.post(f"/staff/batches/{batch.lot_number}/release", data=SIGN, follow_redirects=True)
     assert page.status_code == 200
-    assert "Lot L-GONE is rejected; only a lot in quarantine can be released." in page.text
+    assert "Lot L-GONE is rejected: only a lot in quarantine can be released." in page.text
 
 
 def test_adjustment_below_allocated_is_refused_beside_the_field_and_changes_nothing(client, product, customer):
