@@ -17,6 +17,7 @@ from tests.support.billing import pay_in_full, ship_paid
 from tests.support.factories import make_customer, make_lot, recall_leaving_short
 from tests.support.sql import count_statements
 from tests.support.staff import place, sign_in, text_of  # noqa: F401
+from tests.support.storefront import sign_in as buyer_sign_in
 
 pytestmark = pytest.mark.usefixtures("staff_clients")
 DRUM = "LEU-USP-25KG"
@@ -266,3 +267,8 @@ def test_a_line_pinned_to_a_recalled_lot_is_short_because_of_the_pin_and_says_so
     sign_in(client, "fulfilment")
     page = text_of(client.get(f"/staff/orders/{order.number}").text)
     assert "LEU-USP-25KG 2 0 2 the buyer ordered it from lot L-PINNED only, which has no released units free" in page
+    buyer = client.application.test_client()  # the buyer is not promised a lot that may never come
+    buyer_sign_in(buyer, customer.email)
+    mine = text_of(buyer.get(f"/orders/{order.number}").text)
+    assert ("A line you ordered from one lot only cannot be filled from another lot: we contact you about it."
+            in mine) and "as soon as a lot is released" not in mine
