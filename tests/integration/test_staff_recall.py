@@ -1,6 +1,8 @@
 """Recall: the lot stops selling, open orders move to other lots FEFO or are flagged, receivers are listed."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -159,6 +161,10 @@ def test_recall_page_shows_receivers_and_what_happened_to_open_orders(client, pr
     assert f"Acme Nutrition buyer@example.com {shipped.number} LEU-USP-25KG 2" in text
     assert f"{pending.number} Open Orders Ltd LEU-USP-25KG 5 4 backordered" in text
     assert "Microbial contamination" in text
+    # Who signed it, as what, when and declaring what; and what the customers were told.
+    assert re.search(r"Signed by .*quality.*, quality unit, \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC: “.*L-BAD.*”", text), text
+    assert ("Told to the customers (on its certificate and in each order's recall notice): Do not use: contamination "
+            "found on retest.") in text
     assert db.session.scalar(select(Allocation.quantity).join(Allocation.stock).where(
         Allocation.status == AllocationStatus.ALLOCATED)) == 1
 
