@@ -207,6 +207,7 @@ def test_a_buyer_asks_from_the_product_page_and_reads_it_in_the_account(app, api
     assert asked.location.endswith(f"/account/samples/{number}")
     shown = text_of(buyer.get(asked.location).text)
     assert f"Sample request {number}" in shown and "With our sales team" in shown and "100 g" in shown
+    assert f"{ADDRESS['city']}, Germany" in shown  # the country named, as every page names it
     listed = text_of(buyer.get("/account/samples").text)
     assert number in listed and "Requested" in listed
     assert api.get(f"/api/v1/sample-requests/{number}").get_json()["note"] == "QC lab"
