@@ -49,7 +49,7 @@ def test_product_page_says_retest_for_a_retest_lot_and_expiry_for_an_expiry_lot(
     _retest_lot(product)
     make_lot(product, "USP-EX1", {"LEU-USP-25KG": 5}, expires_in_days=700)
     text = text_of(client.get("/products/l-leucine-usp").text)
-    assert f"Retest {retest_on().isoformat()} (420 days left)" in text
+    assert f"Retest {retest_on().isoformat()} (due in 420 days)" in text
     assert f"Expiry {expires_on().isoformat()} (700 days left)" in text
     assert "Expiry / retest" in text
 
