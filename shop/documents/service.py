@@ -109,9 +109,11 @@ def add_document(*, product_id: int, kind: str, title: str, version: str, issued
 
 
 def _has_version(product_id: int, kind: DocumentKind, version: str) -> bool:
+    """Whether the product has that version of the document, in any letter case ("qa-6" is "QA-6" again, as a lot
+    number is)."""
     return db.session.scalar(select(ProductDocument.id).where(
         ProductDocument.product_id == product_id, ProductDocument.kind == kind.value,
-        ProductDocument.version == version)) is not None
+        func.lower(ProductDocument.version) == version.lower())) is not None
 
 
 def versions(product_id: int) -> list[DocumentView]:

@@ -77,6 +77,10 @@ def test_the_same_version_twice_and_an_image_are_refused(app, product):
     with pytest.raises(InvalidInput) as refused:
         add_document(product, kind="kosher", version="3")
     assert "already has version 3" in refused.value.errors["version"][0]
+    add_document(product, kind="kosher", version="QA-6")
+    with pytest.raises(InvalidInput) as refused:  # the same version in other letters: the same version
+        add_document(product, kind="kosher", version="qa-6")
+    assert "already has version qa-6" in refused.value.errors["version"][0]
     with pytest.raises(InvalidInput) as refused:
         service.add_document(product_id=product.id, kind="sds", title="SDS", version="1", issued_on=date(2026, 1, 1),
                              valid_until=None, upload=check_upload(png_bytes(), kinds=("png",)), uploaded_by="Q")
