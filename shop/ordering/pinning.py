@@ -11,7 +11,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from shop.inventory.availability import ShelfLife, shelf_life
-from shop.inventory.models import Batch
+from shop.inventory.models import Batch, BatchStatus
 from shop.ordering.checks import Errors, OrderRequest
 from shop.ordering.planner import same_lot
 from shop.ordering.reading import PackSize
@@ -66,11 +66,14 @@ def pins(request: OrderRequest, pack_sizes: Mapping[str, PackSize], expires_afte
 
 def _not_sellable(batch, pack: PackSize, today: date) -> str | None:
     """Why the lot is no sellable lot of the pack size's product (a message with {lot} and {sku}), or None."""
+    unknown = "No lot {lot} of the product of {sku}."
     if batch is None or batch.product_id != pack.product_id:
-        return "No lot {lot} of the product of {sku}."
+        return unknown
     state = shelf_life(batch.status, batch.expires_on, 0, today)
     if state is ShelfLife.NOT_RELEASED:
-        return f"Lot {{lot}} is not for sale ({batch.status.value})."
+        # A recall is public (the lot's certificate says so); a lot in quarantine or rejected is not: it is answered
+        # as one that does not exist, as its certificate is.
+        return "Lot {lot} is recalled." if batch.status == BatchStatus.RECALLED else unknown
     if state is ShelfLife.EXPIRED:
         return "Lot {lot} has expired."
     if batch.on_request:

@@ -4,7 +4,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
+from shop.catalog.models import Product
 from shop.platform.extensions import db
 from tests.support.api import ADDRESS, assert_problem, available, order_count
 from tests.support.factories import make_lot, make_product
@@ -292,6 +294,15 @@ def test_a_pinned_lot_and_single_lot_are_answered_and_a_lot_of_no_use_is_422_or_
     assert [a["lot_number"] for a in order["lines"][0]["allocations"]] == ["L-LATE"]
     unknown = api.order([{"sku": "LEU-USP-25KG", "quantity": 2, "lot_number": "NO-SUCH-LOT"}])
     assert unknown.status_code == 422 and "lines.0.lot_number" in unknown.get_json()["errors"]
+    # A lot in quarantine or rejected is answered as one that does not exist (its certificate is 404 too); a recall
+    # is public, and said.
+    product = db.session.scalar(select(Product))
+    make_lot(product, "L-QUARANTINE", {"LEU-USP-25KG": 5}, status="quarantine")
+    make_lot(product, "L-RECALLED", {"LEU-USP-25KG": 5}, status="recalled")
+    for lot, said in (("L-QUARANTINE", "No lot L-QUARANTINE of the product of LEU-USP-25KG."),
+                      ("L-RECALLED", "Lot L-RECALLED is recalled.")):
+        refused = api.order([{"sku": "LEU-USP-25KG", "quantity": 2, "lot_number": lot}])
+        assert refused.get_json()["errors"]["lines.0.lot_number"] == [said], lot
     short = api.order([{"sku": "LEU-USP-25KG", "quantity": 999, "lot_number": "L-LATE"}])
     assert short.status_code == 409
     assert short.get_json()["short_lines"][0]["lot_number"] == "L-LATE"
