@@ -123,7 +123,7 @@ def test_check_previews_pass_and_fail_without_saving(client, lab):
                        data=_form(lab, GOOD | {"Chlorides": "250", "Content": "1,5"}, check="Check results"))
     assert page.status_code == 422  # one value is refused: shown beside its field
     text = text_of(page.text)
-    assert "Checked, not saved: 5 values read, 1 would fail, some refused" in text
+    assert "Checked, not saved: 5 values read, 1 would fail, 1 refused" in text
     assert re.search(r"Chlorides .* would fail", text) and re.search(r"Impurity A .* would pass", text)
     assert "&#39;1,5&#39; has a decimal comma" in page.text
     assert 'value="250"' in page.text  # the values stay in the form, to be saved or corrected
