@@ -255,6 +255,9 @@ def test_staff_ship_part_then_the_rest_and_read_both_packing_slips(confirmed, cl
                          follow_redirects=True)
     assert f"Order {confirmed.number} shipped. Shipment {confirmed.number}-S2: 2 units." in text_of(second.text)
     assert "Next shipment" not in text_of(second.text)
+    record = text_of(client.get(f"/staff/orders/{confirmed.number}/packing-slip").text)
+    assert "Everything of this order has shipped" in record and f"{confirmed.number}-S2" in record
+    assert "this slip is the record of the whole order. Pick nothing from it." in record and "JJD-2" not in record
     slip = text_of(client.get(f"/staff/orders/{confirmed.number}/shipments/2/packing-slip").text)
     assert f"Packing slip · shipment {confirmed.number}-S2" in slip
     assert "L-EARLY" in slip and "L-LATE" not in slip and "UPS" in slip and "JJD-2" in slip
