@@ -13,7 +13,7 @@ from shop.accounts.models import Customer, MemberRole
 from shop.invoicing import documents as invoice_documents
 from shop.invoicing import views as invoice_views
 from shop.invoicing.issuing import unapplied_payments
-from shop.invoicing.models import DocumentKind
+from shop.invoicing.models import DocumentKind, note_for
 from shop.invoicing.pdf import invoice_pdf
 from shop.ordering import acknowledgement, approvals, changes
 from shop.ordering import documents as order_documents
@@ -265,7 +265,7 @@ def _invoice_issued(customer: Customer, outbox_event: OutboxEvent) -> None:
     held = max(unapplied_payments(document.order_id), Decimal("0.00")) if credit_note else None
     mail.send(recipients, subject, "invoice_issued", attachments=[pdf], document=document, credit_note=credit_note,
               filename=filename, due=Decimal(json.loads(outbox_event.data)["amount_due"]),
-              corrected_due=corrected_due, held=held)
+              corrected_due=corrected_due, held=held, vat_note=note_for(document.vat_rule))
 
 
 _SENDERS: dict[str, Callable[[Customer, OutboxEvent], None]] = {

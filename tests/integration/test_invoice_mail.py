@@ -30,9 +30,9 @@ from tests.support.invoices import facturx_findings
 from tests.support.mail import SmtpServer, drain
 
 
-def _shipped_by_a_buyer(terms: str = "prepaid") -> str:
-    """Acme (on `terms`) has its buyer order three drums (PO-88), which ship (paid first, when prepaid): the order's
-    number."""
+def _shipped_by_a_buyer(terms: str = "prepaid", country: str = "DE") -> str:
+    """Acme (on `terms`) has its buyer order three drums (PO-88) to `country`, which ship (paid first, when
+    prepaid): the order's number."""
     product = make_product()
     make_lot(product, "L-INV-1", {"LEU-USP-25KG": 1}, expires_in_days=300)
     make_lot(product, "L-INV-2", {"LEU-USP-25KG": 5}, expires_in_days=600)
@@ -41,7 +41,8 @@ def _shipped_by_a_buyer(terms: str = "prepaid") -> str:
     buyer = companies.invite_member(admin, "buyer@acme.example", "buyer")
     buyer.joined_at = utcnow()
     db.session.commit()
-    order = ordering.place_order(buyer, [{"sku": "LEU-USP-25KG", "quantity": 3}], ADDRESS, purchase_order="PO-88")
+    order = ordering.place_order(buyer, [{"sku": "LEU-USP-25KG", "quantity": 3}], {**ADDRESS, "country": country},
+                                 purchase_order="PO-88")
     db.session.commit()
     ordering.confirm_order(order.number)
     ship_paid(order.number, "1Z999")
@@ -149,3 +150,17 @@ def test_a_credit_note_of_a_paid_invoice_tells_the_buyer_the_money_is_theirs_not
     assert f"Nothing is left to pay on {issued['number']}." in body
     assert (f"You had paid {back:,.2f} EUR more than your order's invoices now come to: that money is yours. It "
             "goes towards the order's next invoice, or we refund it to you.") in body
+
+
+def test_an_export_invoice_says_why_it_bears_no_vat(make_app, smtp_server):
+    app = make_app(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port, MAIL_USE_TLS=False,
+                   MAIL_TIMEOUT=5, PUBLIC_BASE_URL="https://shop.example.com")
+    with app.app_context():
+        number = _shipped_by_a_buyer(country="CH")
+        [issued] = _events()
+        drain()
+        db.session.remove()
+    ((_, message),) = _received(smtp_server, f"Invoice {issued['number']} for order {number}")
+    body = re.sub(r"\s+", " ", message.get_body(("plain",)).get_content())
+    assert (f"Total: {Decimal(issued['gross']):,.2f} EUR (no VAT: Export delivery, exempt under Article 146 of "
+            "Council Directive 2006/112/EC)") in body and "VAT 0.00 EUR included" not in body
