@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from shop import ordering
+from shop.accounts import companies
 from shop.platform.errors import IllegalTransition
 from shop.platform.extensions import db
 from shop.platform.outbox import OutboxEvent
@@ -30,6 +31,15 @@ def app(make_app):
     with app.app_context():
         yield app
         db.session.remove()
+
+
+@pytest.fixture
+def api(api):
+    """The API client's company on net terms: its orders ship without a payment first, which moves the version too
+    (tests/integration/test_billing.py and test_invoices_staff.py count that); here only the life cycle does."""
+    companies.set_terms(api.customer.company, payment_terms="net_30")
+    db.session.commit()
+    return api
 
 
 @pytest.fixture
