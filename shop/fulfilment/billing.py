@@ -20,6 +20,7 @@ from shop.ordering.announce import touch, touch_all
 from shop.ordering.models import Order, OrderLine, Shipment
 from shop.ordering.queries import get_order
 from shop.ordering.totals import owed
+from shop.platform import mail
 from shop.platform.errors import OrderNotPaid
 from shop.platform.extensions import db
 from shop.platform.wording import kg, money
@@ -101,6 +102,7 @@ def record_payment(number: str, given: PaymentInput, staff: StaffUser | None = N
     payment = record_order_payment(order_due(order), given, today(), staff.id if staff else None)
     db.session.expire(order, ["payments"])
     touch(order)  # its amount_paid changed: `?updated_since=` finds it (the buyer's page and API show it)
+    _tell_buyer(order, payment)
     return payment
 
 
@@ -111,6 +113,7 @@ def record_refund(number: str, given: PaymentInput, staff: StaffUser | None = No
     refund = payments.record_refund(order_due(order), given, today(), staff.id if staff else None)
     db.session.expire(order, ["refunds"])
     touch(order)
+    _tell_buyer(order, refund)
     return refund
 
 
@@ -122,10 +125,24 @@ def refundable(order: Order) -> Decimal:
 def record_invoice_payment(number: str, given: PaymentInput, staff: StaffUser | None = None) -> Payment:
     """Record money paid against an invoice (its number in any case), dated no earlier than the day its order was
     placed: invoicing.payments.record_invoice_payment, given that day."""
-    placed_at = db.session.get(Order, get_document(number).order_id).placed_at
-    payment = payments.record_invoice_payment(number, given, placed_at.date(), today(), staff.id if staff else None)
+    document = get_document(number)
+    order = db.session.get(Order, document.order_id)
+    payment = payments.record_invoice_payment(number, given, order.placed_at.date(), today(),
+                                              staff.id if staff else None)
     touch_all([payment.order_id])  # the order's amount_paid changed
+    db.session.expire(order, ["payments"])
+    _tell_buyer(order, payment, invoice=document.number)
     return payment
+
+
+def _tell_buyer(order: Order, moved: Payment | Refund, invoice: str = "") -> None:
+    """E-mail the member who placed the order that money came in or went back, and what it has paid so far: written
+    in the transaction that records it (the mail outbox sends it once it commits)."""
+    mail.send(order.customer.email,
+              f"Refund for order {order.number}" if isinstance(moved, Refund)
+              else f"Payment received for order {order.number}",
+              "money_moved", order=order, refund=isinstance(moved, Refund), amount=moved.amount,
+              paid_on=moved.paid_on, reference=moved.reference, invoice=invoice)
 
 
 def issue_credit_note(number: str, lines: Mapping[int, object] | None, staff: StaffUser | None = None) -> Invoice:

@@ -18,6 +18,7 @@ from shop.platform.extensions import db
 from tests.support.api import ADDRESS, stocked  # noqa: F401  (fixture)
 from tests.support.factories import make_customer
 from tests.support.invoicing import credit_note_of, invoiced, on_net_terms, paid
+from tests.support.mail import drain, outbox_mail
 from tests.support.staff import page_statements, sign_in, staff_clients, text_of  # noqa: F401  (fixture)
 from tests.support.storefront import field_error
 from tests.support.storefront import sign_in as buyer_sign_in
@@ -182,6 +183,13 @@ def test_finance_refunds_on_the_order_page_what_a_credit_note_gave_back(client, 
         ("credit_note.issued", f"credit note {note.number} of order {invoice.order_number}", finance),
         ("refund.recorded", f"order {invoice.order_number}", finance)]
     assert entries[2].detail == f"{back} on {billing.today().isoformat()}, reference “SEPA back”"
+    drain()  # the buyer is e-mailed the payment and the refund, each with what the order has paid so far
+    told = {m.subject: " ".join(m.body.split()) for m in outbox_mail()}
+    assert (f"We have received your payment of {invoice.gross:,.2f} EUR for invoice {invoice.number} of order "
+            f"{invoice.order_number}") in told[f"Payment received for order {invoice.order_number}"]
+    refunded = told[f"Refund for order {invoice.order_number}"]
+    assert f"We have paid {back} back to you for order {invoice.order_number}" in refunded
+    assert "(our reference “SEPA back”)" in refunded and "after what we paid back" in refunded
     buyer_sign_in(client, "buyer@acme.example")  # the buyer's order page says it
     kept = f"{invoice.gross - note.gross:,.2f} EUR"
     assert f"Paid so far: {kept} (after {back} refunded to you)." in text_of(
