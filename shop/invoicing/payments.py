@@ -54,14 +54,7 @@ def due_on_order(order: OrderDue) -> Decimal:
 def record_order_payment(order: OrderDue, given: PaymentInput, today: date, staff_id: int | None = None) -> Payment:
     """Record money paid against an order (before or without an invoice: the next invoice of the order takes it).
     InvalidInput by field, nothing written: see `_checked`."""
-    amount, paid_on, reference = _checked(given, due_on_order(order), order.currency, f"order {order.order_number}",
-                                          order.placed_on, today)
-    payment = Payment(company_id=order.company_id, order_id=order.order_id, amount=amount, paid_on=paid_on,
-                      reference=reference, staff_id=staff_id)
-    db.session.add(payment)
-    db.session.flush()
-    _audit(staff_id, "payment.recorded", f"order {order.order_number}", amount, order.currency, paid_on, reference)
-    return payment
+    return _record_for_order(Payment, "payment.recorded", order, due_on_order(order), given, today, staff_id)
 
 
 def record_invoice_payment(invoice_number: str, given: PaymentInput, placed_on: date, today: date,
@@ -88,15 +81,22 @@ def record_refund(order: OrderDue, given: PaymentInput, today: date, staff_id: i
     """Record money paid back to the buyer of the order: at most what its payments hold that no invoice has taken
     (paid ahead and never invoiced, or given back by a credit note). The caller holds the order's lock.
     InvalidInput by field, nothing written: see `_checked`."""
-    amount, paid_on, reference = _checked(given, unapplied_payments(order.order_id), order.currency,
-                                          f"order {order.order_number}", order.placed_on, today,
-                                          owed="that can be refunded", moved="the money was paid out")
-    refund = Refund(company_id=order.company_id, order_id=order.order_id, amount=amount, paid_on=paid_on,
-                    reference=reference, staff_id=staff_id)
-    db.session.add(refund)
+    return _record_for_order(Refund, "refund.recorded", order, unapplied_payments(order.order_id), given, today,
+                             staff_id, owed="that can be refunded", moved="the money was paid out")
+
+
+def _record_for_order(model: type[Payment] | type[Refund], action: str, order: OrderDue, most: Decimal,
+                      given: PaymentInput, today: date, staff_id: int | None, **wording: str) -> Payment | Refund:
+    """Check money moved for an order (at most `most`; `wording` for `_checked`'s messages), write its row and its
+    audit entry."""
+    amount, paid_on, reference = _checked(given, most, order.currency, f"order {order.order_number}",
+                                          order.placed_on, today, **wording)
+    row = model(company_id=order.company_id, order_id=order.order_id, amount=amount, paid_on=paid_on,
+                reference=reference, staff_id=staff_id)
+    db.session.add(row)
     db.session.flush()
-    _audit(staff_id, "refund.recorded", f"order {order.order_number}", amount, order.currency, paid_on, reference)
-    return refund
+    _audit(staff_id, action, f"order {order.order_number}", amount, order.currency, paid_on, reference)
+    return row
 
 
 def _audit(staff_id: int | None, action: str, subject: str, amount: Decimal, currency: str, paid_on: date,
