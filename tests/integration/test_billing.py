@@ -186,7 +186,7 @@ def test_finance_records_a_pending_prepaid_orders_payment_and_is_offered_no_fulf
     page = text_of(client.get(f"/staff/orders/{order.number}").text)
     assert "Not paid: this prepaid order cannot ship yet" in page and "Record money received" in page
     assert "Confirm order" not in page and "Cancel order" not in page
-    assert "Fulfilment staff confirm, ship, deliver or cancel this order." in page
+    assert "Its next steps (confirming, shipping, marking delivered, cancelling) are fulfilment staff's." in page
     client.post(f"/staff/orders/{order.number}/payments",
                 data={"amount": f"{order.total:.2f}", "paid_on": billing.today().isoformat(), "reference": "SEPA 8"})
     db.session.expire_all()
@@ -194,7 +194,7 @@ def test_finance_records_a_pending_prepaid_orders_payment_and_is_offered_no_fulf
     fulfilment_client = client.application.test_client()
     sign_in(fulfilment_client, "fulfilment")
     page = text_of(fulfilment_client.get(f"/staff/orders/{order.number}").text)
-    assert "Not paid" not in page and "Confirm order" in page and "Fulfilment staff confirm" not in page
+    assert "Not paid" not in page and "Confirm order" in page and "are fulfilment staff's" not in page
 
 
 def test_a_company_without_a_billing_address_is_billed_at_the_orders_ship_to_address(confirmed):
