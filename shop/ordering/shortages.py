@@ -16,13 +16,14 @@ from shop.inventory import lots as inventory
 from shop.inventory.models import Batch, BatchStatus, DateKind, Stock
 from shop.ordering import announce, changes, refill, totals
 from shop.ordering.models import Allocation, AllocationStatus, Order, OrderLine, OrderStatus, OrderStatusChange
+from shop.ordering.planner import Need, StockLot
 from shop.ordering.queries import order_number_is, order_options
 from shop.platform import pagination
 from shop.platform.audit import audit
 from shop.platform.errors import IllegalTransition, InvalidInput, NotFound
 from shop.platform.extensions import db
 from shop.platform.wording import units
-from shop.specifications.service import conformance
+from shop.specifications.service import Conformance, conformance
 
 # Open orders: every order that holds stock or waits for it and has not shipped in full. One waiting for its
 # company's approval holds its units too: a recall re-allocates it (quality.recall), so it may be short, and
@@ -269,7 +270,8 @@ class ShortOrder:
     company: str
     status: OrderStatus
     short: list[ShortLine]
-    fillable: int
+    fillable: int  # units released stock could allocate to it now
+    from_lot: int | None = None  # of those, units the lot `short_orders` was asked about could give (by its rules)
 
     @property
     def missing(self) -> int:
@@ -293,9 +295,11 @@ def short_order_ids(variant_ids: set[int] | None = None):
 
 
 def short_orders(variant_ids: set[int] | None = None, cursor: str | None = None,
-                 limit: int = 50) -> pagination.Page:
+                 limit: int = 50, lot_batch_id: int | None = None) -> pagination.Page:
     """Open short orders, oldest first (first come, first served), keyset-paginated on (placed_at, id); with
-    `variant_ids`, only orders short of one of those pack sizes (the orders a newly released lot can serve)."""
+    `variant_ids`, only orders short of one of those pack sizes (those a newly released lot may serve). With
+    `lot_batch_id`, each row also says how many units that lot alone could give the order within its rules (a line
+    pinned to another lot, or a company whose specification the lot misses, gets none of it)."""
     stmt = (select(Order).where(Order.id.in_(short_order_ids(variant_ids)))
             .options(selectinload(Order.company),
                      selectinload(Order.lines).selectinload(OrderLine.allocations))
@@ -307,16 +311,24 @@ def short_orders(variant_ids: set[int] | None = None, cursor: str | None = None,
     stocks = refill.candidate_stock({line.variant_id for o in page for line in o.lines}, lock=False)
     lots = refill.lots_of(stocks)
     specs = refill.specifications({order.company_id for order in page}, lots)
+    of_lot = [lot for lot in lots if lot.batch_id == lot_batch_id]
     rows = []
     for order in page:
         short = short_lines(order)
         lines = {line.position: line for line in order.lines}
-        picks = refill.plan([refill.need(s.position, order, lines[s.position], s.missing) for s in short], lots,
-                            dict.fromkeys(lines, order.company_id), specs).picks
+        needs = [refill.need(s.position, order, lines[s.position], s.missing) for s in short]
+        companies = dict.fromkeys(lines, order.company_id)
         rows.append(ShortOrder(order.number, order.placed_at, order.company.name, order.status, short,
-                               sum(p.quantity for p in picks)))
+                               _fillable(needs, lots, companies, specs),
+                               _fillable(needs, of_lot, companies, specs) if lot_batch_id is not None else None))
     next_cursor = pagination.encode_cursor("short-orders", page[-1].placed_at, page[-1].id) if more else None
     return pagination.Page(rows, next_cursor)
+
+
+def _fillable(needs: list[Need], lots: list[StockLot], companies: dict[int, int],
+              specs: dict[int, Conformance]) -> int:
+    """How many of the needed units `lots` could give, by each order's rules."""
+    return sum(pick.quantity for pick in refill.plan(needs, lots, companies, specs).picks)
 
 
 def _lock_open_order(number: str) -> Order:

@@ -113,7 +113,7 @@ def _render_batch(lot_number: str, *, results=None, preview=None, release=None, 
         StaffUser.id.in_({r.recorded_by_id for r in batch.results if r.recorded_by_id})))}
     earlier = list(db.session.scalars(select(CoaResultRevision).where(CoaResultRevision.batch_id == batch.id)
                                       .order_by(CoaResultRevision.spec_test_id, CoaResultRevision.id)))
-    short = shortages.short_orders({s.variant_id for s in batch.stocks}, limit=20) \
+    short = shortages.short_orders({s.variant_id for s in batch.stocks}, limit=20, lot_batch_id=batch.id) \
         if batch.status == BatchStatus.RELEASED and can(StaffRole.FULFILMENT, StaffRole.QUALITY) else None
     return render_template(
         "staff/batch.html", batch=batch, tests=tests, by_test=by_test, results=results, preview=preview or {},

@@ -16,7 +16,7 @@ from shop.platform.extensions import db
 from tests.support.billing import pay_in_full, ship_paid
 from tests.support.factories import make_customer, make_lot, recall_leaving_short
 from tests.support.sql import count_statements
-from tests.support.staff import place, sign_in, text_of  # noqa: F401
+from tests.support.staff import ADDRESS, place, sign_in, text_of  # noqa: F401
 from tests.support.storefront import sign_in as buyer_sign_in
 
 pytestmark = pytest.mark.usefixtures("staff_clients")
@@ -187,22 +187,45 @@ def test_a_released_lot_lists_the_short_orders_it_can_serve_with_a_one_click_all
     make_lot(product, "USP-NEW", {DRUM: 20})
     sign_in(client, "fulfilment")
     lot_page = text_of(client.get("/staff/batches/USP-NEW").text)
-    assert (f"Short orders this lot can serve 2 Order Placed Customer Status Missing Can be allocated now Action "
-            f"{order.number} ") in lot_page
-    assert (f"Acme Nutrition pending LEU-USP-25KG: 6 of 6 units 6 of 6 Allocate missing units to order "
+    assert ("Short orders of this lot's pack sizes 2 Order Placed Customer Status Missing Can be allocated now "
+            f"From this lot Action {order.number} ") in lot_page
+    assert (f"Acme Nutrition pending LEU-USP-25KG: 6 of 6 units 6 of 6 6 Allocate missing units to order "
             f"{order.number} {other.number}") in lot_page
     listing = text_of(client.get("/staff/orders/short").text)
     assert listing.index(order.number) < listing.index(other.number)  # oldest first
     back = client.post(f"/staff/orders/{order.number}/fill", data={"next": "/staff/batches/USP-NEW"})
     assert back.headers["Location"] == "/staff/batches/USP-NEW"
     after = text_of(client.get("/staff/batches/USP-NEW").text)
-    assert "Short orders this lot can serve 1" in after and order.number not in after.split("serve 1")[1]
+    assert "Short orders of this lot's pack sizes 1" in after and order.number not in after.split("sizes 1")[1]
     assert inventory.check_ledger() == []
 
 
-def _other_short(product):
-    make_lot(product, "L-BAD2", {DRUM: 2}, expires_in_days=400)
-    order = place(make_customer("second@example.com", "Second Ltd"), DRUM, 2)
+def test_a_lot_page_says_what_that_lot_alone_can_give_each_short_order_of_its_pack_sizes(app, client, product,
+                                                                                        customer):
+    make_lot(product, "L-PIN", {DRUM: 4}, expires_in_days=400)
+    pinned = ordering.place_order(customer, [{"sku": DRUM, "quantity": 4, "lot_number": "L-PIN"}], ADDRESS)
+    db.session.commit()
+    recall_leaving_short("L-PIN", "Foreign particles")
+    db.session.commit()
+    long_lived = _other_short(product, min_days=500)  # short by 2, wants 500 days of shelf life
+    make_lot(product, "USP-SOON", {DRUM: 20}, expires_in_days=300)
+    make_lot(product, "USP-LATER", {DRUM: 20}, expires_in_days=600)
+    sign_in(client, "fulfilment")
+    soon = text_of(client.get("/staff/batches/USP-SOON").text)
+    assert "Short orders of this lot's pack sizes 2 " in soon
+    # Pinned to the recalled lot: nothing from any lot, and no button that would fail.
+    assert (f"{pinned.number} {pinned.placed_at:%Y-%m-%d %H:%M} UTC Acme Nutrition pending LEU-USP-25KG: 4 of 4 units "
+            "0 of 4 0 no released stock fits") in soon
+    # The later lot can fill the other; this one expires too soon for it.
+    assert "Second Ltd pending LEU-USP-25KG: 2 of 2 units 2 of 2 0 Allocate missing units" in soon
+    later = text_of(client.get("/staff/batches/USP-LATER").text)
+    assert "Second Ltd pending LEU-USP-25KG: 2 of 2 units 2 of 2 2 Allocate missing units" in later
+    assert long_lived.number in later
+
+
+def _other_short(product, min_days: int | None = None):
+    make_lot(product, "L-BAD2", {DRUM: 2}, expires_in_days=700)
+    order = place(make_customer("second@example.com", "Second Ltd"), DRUM, 2, min_days=min_days)
     recall_leaving_short("L-BAD2", "Moisture")
     db.session.commit()
     return order
