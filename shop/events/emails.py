@@ -50,22 +50,16 @@ def _order(customer: Customer, outbox_event: OutboxEvent, *, with_products: bool
         return None
 
 
-def _order_mail(subject: str, template: str) -> Callable[[Customer, OutboxEvent], None]:
-    def send(customer: Customer, outbox_event: OutboxEvent) -> None:
-        order = _order(customer, outbox_event)
-        if order is not None:
-            mail.send(customer.email, subject.format(number=order.number), template, order=order,
-                      customer=customer)
-    return send
-
-
 def _order_placed(customer: Customer, outbox_event: OutboxEvent) -> None:
     """The buyer's receipt (to the person, or to the member who made the key that placed it; saying when it
     waits for approval); for an order awaiting approval, also a request to the company's approvers, naming who
-    placed it (the key, never its maker), but not to its placer (for a key: its maker), who may not decide it."""
-    _order_mail("Order {number} received", "order_placed")(customer, outbox_event)
-    order = _order(customer, outbox_event)
-    if order is None or order.status != OrderStatus.AWAITING_APPROVAL:
+    placed it (the key, never its maker), but not to its placer (for a key: its maker), who may not decide it.
+    Both name each line's product."""
+    order = _order(customer, outbox_event, with_products=True)
+    if order is None:
+        return
+    mail.send(customer.email, f"Order {order.number} received", "order_placed", order=order, customer=customer)
+    if order.status != OrderStatus.AWAITING_APPROVAL:
         return
     approvers = _approvers(customer.company_id, but=customer.id)
     if approvers:

@@ -92,12 +92,13 @@ def test_order_mail_says_1_unit_and_writes_money_as_the_site_does(app, product, 
     drain()
 
     received = next(m for m in outbox_mail() if m.subject == f"Order {single.number} received")
-    assert f"{DRUM}: 1 unit\n" in received.body and "(1 unit)" in received.body and "1 units" not in received.body
+    assert f"- L-Leucine USP, 25 kg ({DRUM}): 1 unit\n" in received.body  # the product named, not the SKU alone
+    assert "(1 unit)" in received.body and "1 units" not in received.body
     assert "Subtotal: 1,950.00 EUR" in received.body and "1,950.00 EUR" in received.alternatives[0][0]
     assert "Total: 2,320.50 EUR" in received.body  # to Sweden, to a company without a VAT ID: German VAT
     waiting = [m for m in outbox_mail() if double.number in m.subject]
     assert waiting and all("3,900.00 EUR" in m.body and "3900.00" not in m.body for m in waiting)
-    assert any(f"{DRUM}: 2 units" in m.body for m in waiting)
+    assert any(f"({DRUM}): 2 units" in m.body for m in waiting)
 
 
 def _reorder_notice(client, number: str) -> str:
