@@ -129,8 +129,8 @@ class QuoteDecline(MethodView):
     def post(self, headers, _body, number: str):
         """Decline a quote
 
-        Allowed while it is `requested` or `answered`; otherwise 409 `illegal-transition`. Units held for it
-        are released at once.
+        Allowed while it is `answered` and through `valid_until`, as accepting is; otherwise (still `requested`,
+        closed, or past `valid_until`) 409 `quote-not-open`. Units held for it are released at once.
         """
         customer = current_customer()
 

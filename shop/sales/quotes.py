@@ -278,14 +278,23 @@ def _close(quote: Quote, status: QuoteStatus, *, staff_id: int | None) -> None:
 # --- The buyer's side -----------------------------------------------------------------------------------------
 
 def decline_quote(number: str, customer: CustomerRef) -> Quote:
-    """The buyer says no to a requested or answered quote of their company; its holds go back to stock. The caller
-    commits. QuoteNotOpen when it is closed already (accepted, declined, expired, withdrawn)."""
+    """The buyer says no to an answered quote of their company, through its last valid day; its holds go back to
+    stock. The caller commits. QuoteNotOpen, as for accepting, when it is not answered (still requested, or closed)
+    or is past its last valid day."""
     quote = get_quote(number, customer.company_id, lock=True)
-    if not rules.may_move(quote.status, QuoteStatus.DECLINED):
-        raise QuoteNotOpen(f"Quote {quote.number} is {quote.status.value}.")
+    _require_open(quote, "declined")
     _close(quote, QuoteStatus.DECLINED, staff_id=None)
     db.session.flush()
     return quote
+
+
+def _require_open(quote: Quote, action: str) -> None:
+    """QuoteNotOpen unless the buyer may still accept or decline the quote (rules.is_open), saying why."""
+    if not rules.is_open(quote.status, quote.valid_until, price_lists.today()):
+        said = (f"was valid until {quote.valid_until.isoformat()}" if quote.status == QuoteStatus.ANSWERED
+                else "is not answered yet" if quote.status == QuoteStatus.REQUESTED
+                else f"is {quote.status.value}")
+        raise QuoteNotOpen(f"Quote {quote.number} {said}: it cannot be {action}.")
 
 
 @dataclass(frozen=True)
@@ -320,10 +329,7 @@ def accept_quote(number: str, customer: CustomerRef, shipping_address: Mapping[s
 def _accept(claim: idempotency.Claim | None, number: str, customer: CustomerRef,
             shipping_address: Mapping[str, object], purchase_order: object) -> Mapping[str, Any]:
     quote = get_quote(number, customer.company_id, lock=True)
-    if not rules.is_open(quote.status, quote.valid_until, price_lists.today()):
-        said = (f"was valid until {quote.valid_until.isoformat()}" if quote.status == QuoteStatus.ANSWERED
-                else f"is {quote.status.value}")
-        raise QuoteNotOpen(f"Quote {quote.number} {said}: it can no longer be accepted.")
+    _require_open(quote, "accepted")
     drawing_first = holds.give_back_for_order(quote)
     command = PlaceOrder(customer, [{"sku": line.sku, "quantity": line.quantity} for line in quote.lines],
                          shipping_address, purchase_order,  # type: ignore[arg-type]

@@ -15,10 +15,11 @@ MAX_NOTE = 2000  # characters: the buyer's note, and sales' answer
 
 Errors = dict[str, list[str]]
 
-# The only moves a quote makes. Answered: sales priced it. From there the buyer accepts or declines it, sales
-# withdraw it, or its last day passes (expired). A buyer may decline, and sales withdraw, one not yet answered.
+# The only moves a quote makes. Answered: sales priced it. From there, through its last valid day (is_open), the
+# buyer accepts or declines it; sales withdraw it, or its last day passes (expired). Sales may also withdraw one not
+# yet answered; the buyer has nothing to decline until it is (DESIGN: 409 quote-not-open).
 TRANSITIONS: dict[QuoteStatus, frozenset[QuoteStatus]] = {
-    QuoteStatus.REQUESTED: frozenset({QuoteStatus.ANSWERED, QuoteStatus.DECLINED, QuoteStatus.WITHDRAWN}),
+    QuoteStatus.REQUESTED: frozenset({QuoteStatus.ANSWERED, QuoteStatus.WITHDRAWN}),
     QuoteStatus.ANSWERED: frozenset({QuoteStatus.ACCEPTED, QuoteStatus.DECLINED, QuoteStatus.WITHDRAWN,
                                      QuoteStatus.EXPIRED}),
     QuoteStatus.ACCEPTED: frozenset(),
@@ -34,8 +35,8 @@ def may_move(current: QuoteStatus, target: QuoteStatus) -> bool:
 
 
 def is_open(status: QuoteStatus, valid_until: date | None, today: date) -> bool:
-    """Whether the buyer may still accept: answered, and valid through today (UTC), whether or not the expiry job
-    has run."""
+    """Whether the buyer may still accept or decline: answered, and valid through today (UTC), whether or not the
+    expiry job has run."""
     return status == QuoteStatus.ANSWERED and valid_until is not None and today <= valid_until
 
 

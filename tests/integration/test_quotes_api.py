@@ -134,11 +134,14 @@ def test_another_companys_quote_is_404_to_read_accept_and_decline(api, rival, st
     assert order_count() == 0
 
 
-def test_a_quote_not_answered_yet_cannot_be_accepted(api, stocked):
+def test_a_quote_not_answered_yet_cannot_be_accepted_or_declined(api, stocked):
     number = _request(api).get_json()["number"]
     answer = api.post(f"/api/v1/quotes/{number}/accept", json={"shipping_address": ADDRESS})
     assert_problem(answer, 409, "quote-not-open")
     assert order_count() == 0
+    declined = assert_problem(api.post(f"/api/v1/quotes/{number}/decline", json={}), 409, "quote-not-open")
+    assert declined["detail"] == f"Quote {number} is not answered yet: it cannot be declined."
+    assert api.get(f"/api/v1/quotes/{number}").get_json()["status"] == "requested"
 
 
 def test_a_quote_past_its_last_day_is_not_open_though_no_job_expired_it(api, stocked, seller):
@@ -151,6 +154,11 @@ def test_a_quote_past_its_last_day_is_not_open_though_no_job_expired_it(api, sto
     answer = api.post(f"/api/v1/quotes/{number}/accept", json={"shipping_address": ADDRESS}, key="late")
     assert_problem(answer, 409, "quote-not-open")
     assert order_count() == 0
+    declined = assert_problem(api.post(f"/api/v1/quotes/{number}/decline", json={}, key="late-no"), 409,
+                              "quote-not-open")
+    assert declined["detail"] == (f"Quote {number} was valid until {quote.valid_until.isoformat()}: it cannot be "
+                                  "declined.")
+    assert api.get(f"/api/v1/quotes/{number}").get_json()["status"] == "answered"  # the expiry job closes it
 
 
 def test_accepting_with_a_bad_address_is_422_and_places_nothing(api, stocked, seller):

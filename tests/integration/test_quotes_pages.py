@@ -153,6 +153,7 @@ def test_a_quote_past_its_day_offers_no_acceptance(buyer, stocked):
     db.session.commit()
     page = client.get(f"/quotes/{number}").text
     assert "can no longer be accepted" in page and "Accept and place the order" not in page
+    assert "Decline the quote" not in page
     refused = client.post(f"/quotes/{number}/accept", data={**CHECKOUT_ADDRESS, "token": "a-3"})
     assert refused.status_code == 303 and db.session.scalar(select(func.count(Order.id))) == 0
 

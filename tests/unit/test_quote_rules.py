@@ -49,6 +49,9 @@ def test_closed_quotes_move_no_more_and_only_answered_ones_are_accepted():
     closed = [s for s in QuoteStatus if s not in (QuoteStatus.REQUESTED, QuoteStatus.ANSWERED)]
     assert all(not rules.TRANSITIONS[s] for s in closed)
     assert [s for s in QuoteStatus if rules.may_move(s, QuoteStatus.ACCEPTED)] == [QuoteStatus.ANSWERED]
+    # Nothing to decline before sales answered (DESIGN: 409 quote-not-open); sales may withdraw it.
+    assert [s for s in QuoteStatus if rules.may_move(s, QuoteStatus.DECLINED)] == [QuoteStatus.ANSWERED]
+    assert rules.may_move(QuoteStatus.REQUESTED, QuoteStatus.WITHDRAWN)
 
 
 @given(st.dates(), st.integers(min_value=-3, max_value=3))
