@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -86,12 +87,24 @@ class ProductQuerySchema(PageQuerySchema):
     cursor = Cursor("products")
 
 
+class UTCTimestamp(fields.AwareDateTime):
+    """An RFC 3339 timestamp with its offset, as the instant in UTC; one that falls outside the years 1 to 9999 once
+    in UTC (0001-01-01T00:00:00+14:00) is refused like any malformed one, not answered with a 500."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE) from None
+
+
 class OrderQuerySchema(PageQuerySchema):
     # Decoded below, as the cursor of the list it continues: newest placed first, or oldest change first.
     cursor = fields.String(metadata={"description": "`next_cursor` of the previous page of the same list (with or "
                                                     "without `updated_since`); empty: the first page."})
     status = fields.Enum(OrderStatus, by_value=True, metadata={"description": "Only orders in this status."})
-    updated_since = fields.AwareDateTime(format="iso", metadata={
+    updated_since = UTCTimestamp(format="iso", metadata={
         "description": "Only orders changed at or after this time (RFC 3339, with its offset: `Z`, or `+` "
                        "written `%2B` in the URL), listed oldest "
                        "change first by (`updated_at`, `number`'s order): a changed order's `updated_at` moves "
