@@ -11,8 +11,11 @@ from shop.api.auth import current_customer
 from shop.api.blueprints import ApiBlueprint
 from shop.api.pagination import encode_cursor
 from shop.api.schemas import (
+    ETAG_HEADER,
+    NOT_MODIFIED,
     BatchSchema,
     CertificateForCompany,
+    ConditionalHeaderSchema,
     ProductPageSchema,
     ProductQuerySchema,
     ProductSchema,
@@ -70,9 +73,11 @@ class Products(MethodView):
     # An unknown parameter is refused: silently ignoring a typo (`?statuss=`) would answer an unfiltered list.
     @conditional
     @products_blp.doc(operationId="listProducts")
+    @products_blp.arguments(ConditionalHeaderSchema(), location="headers")
     @products_blp.arguments(ProductQuerySchema(), location="query", unknown=RAISE)
-    @products_blp.response(200, ProductPageSchema)
-    def get(self, args):
+    @products_blp.response(200, ProductPageSchema, headers=ETAG_HEADER)
+    @products_blp.alt_response(304, description=NOT_MODIFIED)
+    def get(self, _headers, args):
         """List products with their pack sizes and live availability
 
         Catalog order; cursor-paginated like every list. The answer carries an `ETag`: send it back in
@@ -89,9 +94,11 @@ class Products(MethodView):
 class ProductDetail(MethodView):
     @conditional
     @products_blp.doc(operationId="getProduct")
-    @products_blp.response(200, ProductSchema)
+    @products_blp.arguments(ConditionalHeaderSchema(), location="headers")
+    @products_blp.response(200, ProductSchema, headers=ETAG_HEADER)
+    @products_blp.alt_response(304, description=NOT_MODIFIED)
     @products_blp.alt_response(404, response="NOT_FOUND")
-    def get(self, slug: str):
+    def get(self, _headers, slug: str):
         """Get one product
 
         Identity, specification, and each pack size with price breaks and `available_quantity`: units that

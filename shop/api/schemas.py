@@ -488,6 +488,20 @@ class OrderInSchema(Schema):
             messages["lines"] = line_errors
 
 
+class ConditionalHeaderSchema(Schema):
+    """The request header of a conditional GET (platform.conditional reads it; declared here for the document)."""
+
+    if_none_match = fields.String(data_key="If-None-Match", metadata={
+        "description": "The `ETag` of an answer you hold: while the answer would be the same bytes, it is "
+                       "`304 Not Modified` without a body.", "example": '"3f2a9c0d5e1b7a4f6c8d9e0a1b2c3d4e5f6a7b8c"'})
+
+
+# The response header of a conditional GET's 200.
+ETAG_HEADER = {"ETag": {"description": "A strong tag of this very body, for `If-None-Match`.",
+                        "schema": {"type": "string"}}}
+NOT_MODIFIED = "Not Modified: the answer is still the one whose `ETag` was sent in `If-None-Match` (no body)."
+
+
 class IdempotencyHeaderSchema(Schema):
     key = fields.String(
         data_key=IDEMPOTENCY_HEADER, validate=validate.Length(1, MAX_KEY_LENGTH),

@@ -234,6 +234,15 @@ def test_the_api_product_reads_answer_304_until_availability_changes(app, client
     assert "Authorization" in changed.headers["Vary"]
 
 
+@pytest.mark.parametrize("path", ["/api/v1/products", "/api/v1/products/{slug}"])
+def test_the_openapi_document_declares_the_conditional_get_that_a_generated_client_meets(client, path):
+    operation = client.get("/api/v1/openapi.json").get_json()["paths"][path]["get"]
+    assert {"in": "header", "name": "If-None-Match"}.items() <= next(
+        p for p in operation["parameters"] if p["name"] == "If-None-Match").items()
+    assert "ETag" in operation["responses"]["200"]["headers"]
+    assert "Not Modified" in operation["responses"]["304"]["description"]
+
+
 def test_the_api_gives_each_companys_contract_prices_their_own_etag(app, client, product):
     acme = new_api_client(client, "erp@acme.example", "Acme")
     rival = new_api_client(client, "erp@rival.example", "Rival")
