@@ -30,8 +30,9 @@ def respond(company_id: int, key: str | None, work: Callable[[], object], status
     """Run `work` (which changes the database and answers JSON-ready data) once per key, in a transaction of
     its own, and answer its result with `status`; the same key and body get that result again. The key covers
     the method, path and JSON body of the request, and is the company's (`company_id`): any of its keys may
-    retry it."""
-    request_key = (idempotency.key(company_id, key, request.method, request.path, request.get_json(silent=True))
+    retry it. No body and `{}` are the same request (an action that takes "no body, or `{}`")."""
+    body = request.get_json(silent=True)
+    request_key = (idempotency.key(company_id, key, request.method, request.path, None if body == {} else body)
                    if key is not None else None)
     try:
         outcome = idempotency.once(request_key, _ignore_claim, work)

@@ -118,6 +118,9 @@ def test_cancel_retry_replays_200_instead_of_409(api, stocked):
     retry = api.post(f"/api/v1/orders/{number}/cancel", key="c-1")
     assert retry.status_code == 200 and retry.headers["Idempotent-Replayed"] == "true"
     assert retry.get_json() == first.get_json()
+    # "No body, or {}": a client that sends {} on its retry sends the same request.
+    with_empty_body = api.post(f"/api/v1/orders/{number}/cancel", json={}, key="c-1")
+    assert with_empty_body.status_code == 200 and with_empty_body.headers["Idempotent-Replayed"] == "true"
     # Without the key, a second cancel is the illegal transition it is.
     assert_problem(api.post(f"/api/v1/orders/{number}/cancel"), 409, "illegal-transition")
 
