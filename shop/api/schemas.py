@@ -112,7 +112,8 @@ class OrderQuerySchema(PageQuerySchema):
                        "last few seconds (EVENTS_FEED_SETTLE_SECONDS, 5 by default) are listed once they are that "
                        "old, so that nothing still committing lands behind a page already read. To stay in sync, "
                        "keep the last page's `next_cursor` (or, on the last page, the last order's `updated_at`) "
-                       "and ask again from there.",
+                       "and ask again from there. From an `updated_at` the orders changed at that very instant are "
+                       "listed again: keep each order's `version` and skip one you hold already.",
         "example": "2026-12-01T08:00:00Z"})
 
     @post_load
