@@ -26,7 +26,7 @@ from shop.invoicing import issuing, payments
 from shop.invoicing.models import Invoice
 from shop.lab.models import CoaResult, CoaResultRevision
 from shop.ordering.models import Order, OrderStatus
-from shop.platform import pdf
+from shop.platform import outbox, pdf
 from shop.platform.database import utcnow
 from shop.platform.extensions import db
 from shop.platform.pdf import escape
@@ -281,6 +281,7 @@ def _seed_invoices(today: date) -> int:
         order = ordering.place_order(buyer, [{"sku": "LEU-FEED-25KG", "quantity": drums}], DEMO_NET_ADDRESS,
                                      purchase_order, placed_at=_noon_before_shipping(shipped_on, OrderStatus.PENDING))
         ordering.confirm_order(order.number)
+        outbox.write_announced()  # its order.confirmed shows the confirmed order, not the shipped one
         shipped = fulfilment.ship_order(order.number, f"JJD00990{days_ago:04d}", carrier="DHL Freight", on=shipped_on)
         _dated_history(shipped, shipped_on)
         invoices.append(db.session.scalar(select(Invoice).where(Invoice.order_id == order.id)))

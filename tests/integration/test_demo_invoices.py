@@ -3,17 +3,19 @@ with a partial payment and a credit note, every invoice of a shipped order and n
 finance user; loading the demo again adds nothing."""
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from shop.accounts.models import Company, StaffUser
+from shop.accounts.models import Company, Customer, StaffUser
 from shop.demo import DEMO_NET_CUSTOMER, seed_demo
 from shop.invoicing import ageing, views
 from shop.invoicing.models import DocumentKind, Invoice, Payment
 from shop.ordering.models import Order, OrderStatus
 from shop.platform.extensions import db
+from shop.platform.outbox import OutboxEvent
 
 TODAY = date(2026, 12, 6)
 
@@ -46,6 +48,25 @@ def test_the_net_terms_company_owes_in_every_ageing_bucket(app):
             batch = allocation.stock.batch
             assert max(r.recorded_at for r in batch.results) < batch.released_at < shipment.shipped_at, batch.lot_number
     assert db.session.scalar(select(StaffUser).where(StaffUser.email == "finance@leucine.example")).has_role("finance")
+
+
+def test_each_demo_order_event_shows_the_order_as_that_step_left_it(app):
+    """The demo places, confirms and ships each order in one transaction; its events still tell each step."""
+    seed_demo(TODAY)
+    db.session.commit()
+    company = db.session.scalar(select(Company).where(Company.name == DEMO_NET_CUSTOMER[1]))
+    events = db.session.scalars(select(OutboxEvent).join(Customer, Customer.id == OutboxEvent.customer_id)
+                                .where(Customer.company_id == company.id, OutboxEvent.type.like("order.%"))
+                                .order_by(OutboxEvent.id)).all()
+    told: dict[str, list[tuple[str, str, int]]] = {}
+    for e in events:
+        data = json.loads(e.data)
+        told.setdefault(data["number"], []).append((e.type, data["status"], data["version"]))
+    assert len(told) == 5
+    for steps in told.values():
+        assert sorted(steps, key=lambda step: step[2]) == [("order.placed", "pending", 1),
+                                                           ("order.confirmed", "confirmed", 2),
+                                                           ("order.shipped", "shipped", 3)], steps
 
 
 def test_loading_the_demo_again_adds_no_invoice(app):
