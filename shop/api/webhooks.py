@@ -22,7 +22,7 @@ webhooks_blp = ApiBlueprint(
     description="Where your events go: each delivery is a POST signed as Standard Webhooks specifies "
                 "(`webhook-id`, `webhook-timestamp`, `webhook-signature`), retried after about 5 s, 5 min, 30 min, "
                 "2 h, 5 h, 10 h and 10 h (each up to 15 % earlier or later) with the same `webhook-id` until your "
-                "endpoint answers 2xx within 15 s. "
+                "endpoint answers 2xx within 10 s. "
                 "Every key of the company reads the endpoints and their deliveries; registering, deleting, testing "
                 "and redelivering need a key made with the `admin` role (by a company admin, on the account's API "
                 "keys page): any other key gets 403 `forbidden` and changes nothing. "

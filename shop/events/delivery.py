@@ -48,8 +48,10 @@ class Claimed:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one attempt got: the status (None when nothing answered), how long it took, and why it failed."""
+    """What one attempt got: when it started, the status (None when nothing answered), how long it took, and why
+    it failed."""
 
+    started_at: datetime
     status_code: int | None
     duration_ms: int
     error: str = ""
@@ -111,19 +113,19 @@ def signed_headers(secrets: tuple[str, ...], message_id: str, body: str, at: dat
 
 def post(claimed: Claimed) -> Outcome:
     """POST the signed body to the address that the endpoint's host resolves to now, once it is checked."""
-    started = time.monotonic()
+    started, started_at = time.monotonic(), utcnow()
     allow_insecure = current_app.config["WEBHOOK_ALLOW_INSECURE"]
     parts = urlsplit(claimed.url)
     try:
         netguard.check_shape(claimed.url, allow_insecure)
         address = netguard.public_addresses(parts.hostname, _port(parts), allow_insecure)[0]
     except netguard.RefusedURL as exc:
-        return Outcome(None, _ms(started), f"Not sent: {exc}")
+        return Outcome(started_at, None, _ms(started), f"Not sent: {exc}")
     try:
         status, excerpt = _send(claimed, str(address))
     except urllib3.exceptions.HTTPError as exc:
-        return Outcome(None, _ms(started), _describe(exc))
-    return Outcome(status, _ms(started), "" if 200 <= status < 300 else f"HTTP {status}", excerpt)
+        return Outcome(started_at, None, _ms(started), _describe(exc))
+    return Outcome(started_at, status, _ms(started), "" if 200 <= status < 300 else f"HTTP {status}", excerpt)
 
 
 def _port(parts: SplitResult) -> int:
@@ -170,20 +172,22 @@ def _record_outcome(delivery_id: int, outcome: Outcome) -> None:
     if delivery is None:  # the endpoint was deleted meanwhile
         return
     endpoint = delivery.endpoint
-    db.session.add(WebhookAttempt(delivery_id=delivery.id, endpoint_id=endpoint.id, attempted_at=now,
+    db.session.add(WebhookAttempt(delivery_id=delivery.id, endpoint_id=endpoint.id, attempted_at=outcome.started_at,
                                   status_code=outcome.status_code, duration_ms=outcome.duration_ms,
                                   error=outcome.error[:500], response_excerpt=outcome.excerpt[:EXCERPT_BYTES]))
     delivery.attempts += 1
-    delivery.claimed_until = None
     if outcome.delivered:
-        delivery.state = DeliveryState.DELIVERED
+        delivery.state, delivery.claimed_until = DeliveryState.DELIVERED, None
         endpoint.failing_since = None
         return
+    # Still claimed while this failure may disable the endpoint: `disable` logs the endpoint's other pending
+    # deliveries as not sent, and this one has its attempt logged above already.
     if outcome.status_code == GONE:  # the receiver says the endpoint is gone for good: no more retries
-        delivery.state = DeliveryState.FAILED
         disable(endpoint, GONE_REASON)
-        return
-    if not endpoint.enabled:  # disabled while this attempt was in flight
+    else:
+        _note_failure(endpoint, now)
+    delivery.claimed_until = None
+    if not endpoint.enabled:  # disabled by this failure, or while this attempt was in flight
         delivery.state = DeliveryState.FAILED
         return
     delay = jittered_delay(delivery.attempts, current_app.config["WEBHOOK_RETRY_SCHEDULE"], random.random())
@@ -192,7 +196,6 @@ def _record_outcome(delivery_id: int, outcome: Outcome) -> None:
     else:
         delivery.next_attempt_at = now + timedelta(seconds=delay)
         schedule([delivery], delay)
-    _note_failure(endpoint, now)
 
 
 def _note_failure(endpoint: WebhookEndpoint, now: datetime) -> None:
@@ -202,7 +205,7 @@ def _note_failure(endpoint: WebhookEndpoint, now: datetime) -> None:
         return
     hours = current_app.config["WEBHOOK_DISABLE_AFTER_HOURS"]
     if endpoint.enabled and now - endpoint.failing_since >= timedelta(hours=hours):
-        disable(endpoint, f"It failed every delivery for {hours} hours.")
+        disable(endpoint, f"It failed every delivery for {hours} hour{'' if hours == 1 else 's'}.")
 
 
 def sweep_due() -> int:

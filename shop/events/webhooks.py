@@ -31,7 +31,7 @@ from shop.events.models import DeliveryState, WebhookAttempt, WebhookDelivery, W
 from shop.events.types import EVENT_TYPES
 from shop.platform import mail, outbox
 from shop.platform.database import UTCDateTime, utcnow
-from shop.platform.errors import Forbidden, InvalidInput, NotFound
+from shop.platform.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
 from shop.platform.extensions import db
 from shop.platform.names import checked_name
 from shop.platform.outbox import OutboxEvent
@@ -220,6 +220,7 @@ def attempts(endpoint_id: int, limit: int,
 def send_test(actor: Actor, endpoint_id: int) -> str:
     """Queue a `ping` event for this endpoint of the actor's company only; its event id."""
     endpoint = _managed_endpoint(actor, endpoint_id)
+    _require_sendable(endpoint)
     row_id, event_id = outbox.record("ping", ping(endpoint.id), customer_id=endpoint.customer_id,
                                      subject=f"endpoint {endpoint.id}", handed_over=True)
     schedule([_new_delivery(endpoint.id, row_id)])
@@ -232,6 +233,7 @@ def redeliver(actor: Actor, endpoint_id: int, event_id: object) -> None:
 
 
 def _redeliver(endpoint: WebhookEndpoint, event_id: object) -> None:
+    _require_sendable(endpoint)
     outbox_event = db.session.scalar(select(OutboxEvent).where(OutboxEvent.event_id == event_id)) \
         if isinstance(event_id, str) else None
     if outbox_event is None or not _same_company(endpoint.customer_id, outbox_event.customer_id):
@@ -265,6 +267,15 @@ def refusal(endpoint: WebhookEndpoint) -> str | None:
     if not endpoint.enabled:
         return endpoint.disabled_reason or "The endpoint is disabled."
     return _maker_gone(endpoint.customer)
+
+
+def _require_sendable(endpoint: WebhookEndpoint) -> None:
+    """IllegalTransition (409) for a test or a redelivery to an endpoint that would send nothing (`refusal`), rather
+    than queueing an attempt that is logged as not sent."""
+    refused = refusal(endpoint)
+    if refused is not None:
+        enable = " Enable it first." if not endpoint.enabled else ""
+        raise IllegalTransition(f"Endpoint {endpoint.id} sends nothing now: {refused.rstrip('.')}.{enable}")
 
 
 def _maker_gone(maker: Customer) -> str | None:

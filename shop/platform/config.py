@@ -262,7 +262,7 @@ def task_queue_settings(instance_path: str, redis_url: str | None) -> dict:
         # commits within it cannot slip in behind what a reader has already seen.
         "EVENTS_FEED_SETTLE_SECONDS": _whole_number("EVENTS_FEED_SETTLE_SECONDS", 5, minimum=0),
         "WEBHOOK_ALLOW_INSECURE": _flag("WEBHOOK_ALLOW_INSECURE", False),
-        "WEBHOOK_TIMEOUT_SECONDS": _whole_number("WEBHOOK_TIMEOUT_SECONDS", 15, minimum=1),
+        "WEBHOOK_TIMEOUT_SECONDS": _whole_number("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1),
         # A worker holds a delivery for the timeout plus this margin; one that died lets it go after that.
         "WEBHOOK_LEASE_MARGIN_SECONDS": _whole_number("WEBHOOK_LEASE_MARGIN_SECONDS", 30, minimum=1),
         "WEBHOOK_RETRY_SCHEDULE": _seconds_list("WEBHOOK_RETRY_SCHEDULE", DEFAULT_RETRY_SCHEDULE),

@@ -7,7 +7,7 @@ from shop.accounts.models import StaffRole
 from shop.events import webhooks
 from shop.platform import mail_worker
 from shop.platform.bounds import is_row_id
-from shop.platform.errors import NotFound
+from shop.platform.errors import IllegalTransition, NotFound
 from shop.platform.tx import run_in_transaction
 from shop.staff import bp
 from shop.staff.auth import role_required
@@ -55,6 +55,9 @@ def redeliver(delivery_id: int):
         delivery = run_in_transaction(webhooks.redeliver_delivery, delivery_id)
     except NotFound as exc:
         abort(404, description=exc.message)
+    except IllegalTransition as exc:  # its endpoint sends nothing now (disabled, or its maker left)
+        flash(exc.message, "error")
+        return redirect(request.referrer if _same_site(request.referrer) else url_for("staff.events"))
     flash(f"Event {delivery.event.event_id} is on its way to {delivery.endpoint.url} again.", "success")
     return redirect(request.referrer if _same_site(request.referrer) else url_for("staff.events"))
 

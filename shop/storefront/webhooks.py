@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 
 from shop.events import webhooks
-from shop.platform.errors import Forbidden, InvalidInput, NotFound
+from shop.platform.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
 from shop.platform.ratelimits import webhook_test_rate
 from shop.platform.tx import run_in_transaction
 from shop.storefront import bp
@@ -76,6 +76,9 @@ def _act(endpoint_id: int, work, done: str):
         abort(404, description=exc.message)
     except InvalidInput:
         abort(404, description="No such event of yours.")
+    except IllegalTransition as exc:  # a test or redelivery to an endpoint that sends nothing now
+        flash(exc.message, "error")
+        return redirect(url_for("storefront.webhooks_page"))
     flash(done, "success")
     return redirect(url_for("storefront.webhooks_page"))
 

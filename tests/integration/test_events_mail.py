@@ -15,6 +15,7 @@ from shop.events.models import WebhookEndpoint
 from shop.ordering.models import OrderNotice
 from shop.platform import mail
 from shop.platform.database import utcnow
+from shop.platform.errors import IllegalTransition
 from shop.platform.extensions import db
 from shop.platform.queue import task_queue
 from tests.support.api import ADDRESS
@@ -112,7 +113,9 @@ def test_an_endpoint_failing_for_five_days_is_disabled_and_its_owner_told(make_a
             assert not endpoint.enabled and endpoint.disabled_at is not None
             assert [m.to for m in outbox_mail()] == [["owner@acme.example"]]
             assert "disabled" in outbox_mail()[0].subject
-            webhooks.send_test(customer, endpoint.id)  # a disabled endpoint is not called
+            with pytest.raises(IllegalTransition, match="sends nothing now: It failed every delivery for 120 hours"):
+                webhooks.send_test(customer, endpoint.id)  # a disabled endpoint is not called
+            db.session.rollback()
             drain()
             assert len(receiver.received) == 1
             db.session.remove()

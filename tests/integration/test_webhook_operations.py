@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from shop.accounts import companies
 from shop.accounts import people as accounts
-from shop.events.models import WebhookEndpoint
+from shop.events.models import WebhookAttempt, WebhookEndpoint
 from shop.platform.extensions import db
 from tests.support.api import ApiClient, admin_key, assert_problem, new_api_client, register_endpoint
 from tests.support.events import Receiver, run_worker
@@ -97,10 +99,50 @@ def test_a_410_gone_disables_the_endpoint_at_once_and_emails_the_company_admins(
             api.order()  # nothing more goes to it
             run_worker(lambda: True, settle=1.0)
             assert len(receiver.received) == 1
+            # A test or a redelivery would send nothing: refused, not queued as an attempt logged "not sent".
+            admin = admin_key(api)
+            test = assert_problem(admin.post(f"/api/v1/webhook-endpoints/{endpoint['id']}/test"), 409,
+                                  "illegal-transition")
+            assert test["detail"] == (f"Endpoint {endpoint['id']} sends nothing now: the endpoint answered 410 Gone. "
+                                      "Enable it first.")
+            assert_problem(admin.post(f"/api/v1/webhook-endpoints/{endpoint['id']}/redeliver",
+                                    json={"event_id": item["event_id"]}), 409, "illegal-transition")
+            run_worker(lambda: True, settle=0.5)
+            assert len(receiver.received) == 1
             db.session.remove()
     finally:
         receiver.close()
         server.stop()
+
+
+def test_the_failure_that_disables_an_endpoint_is_logged_once_when_it_was_made(make_app):
+    """An endpoint failing for WEBHOOK_DISABLE_AFTER_HOURS is disabled by the failing attempt: that attempt is one
+    row of the log (not a second 'not sent' one), dated when the POST went out, not when the answer came."""
+    receiver = Receiver([500], hold_first=True)
+    app = make_app(WEBHOOK_ALLOW_INSECURE=True, WEBHOOK_RETRY_SCHEDULE=[0.0, 0.0], WEBHOOK_DISABLE_AFTER_HOURS=1)
+    try:
+        with app.app_context():
+            api = new_api_client(app.test_client(), "admin@acme.example", "Acme Nutrition")
+            make_lot(make_product(), "L-SLOW", {"LEU-USP-25KG": 5})
+            endpoint = register_endpoint(api, receiver.url, ["order.placed"])
+            db.session.get(WebhookEndpoint, endpoint["id"]).failing_since = datetime.now(UTC) - timedelta(hours=2)
+            db.session.commit()
+            api.order()
+            threading.Timer(1.5, receiver.release.set).start()  # the answer (500) comes 1.5 s after the POST
+            run_worker(lambda: len(receiver.received) == 1, settle=2.5)  # the answer, then its record
+
+            db.session.expire_all()
+            disabled = db.session.get(WebhookEndpoint, endpoint["id"])
+            assert disabled.disabled_reason == "It failed every delivery for 1 hour."
+            (attempt,) = db.session.scalars(select(WebhookAttempt).where(WebhookAttempt.endpoint_id == disabled.id))
+            assert attempt.status_code == 500 and attempt.duration_ms >= 1000
+            assert abs(attempt.attempted_at - receiver.received[0].at) < timedelta(seconds=0.5)
+            (item,) = api.get(f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries").get_json()["items"]
+            assert (item["state"], item["attempts"], item["status_code"]) == ("failed", 1, 500)
+            assert len(receiver.received) == 1
+            db.session.remove()
+    finally:
+        receiver.close()
 
 
 # --- PATCH: update, disable, re-enable --------------------------------------------------------------------------

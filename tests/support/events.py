@@ -5,7 +5,8 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -19,6 +20,7 @@ from shop.platform.queue import task_queue
 class Received:
     headers: dict[str, str]
     body: str
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))  # when the request arrived
 
     @property
     def json(self) -> dict:
