@@ -297,7 +297,9 @@ def purge_idempotency_command(hours: int | None) -> None:
 
 
 @shop_cli.command("worker")
-@click.option("--threads", type=click.IntRange(1, 64), default=2, show_default=True,
+# Its tasks mostly wait (on an endpoint's answer, up to WEBHOOK_TIMEOUT_SECONDS, or on the mail server): a few
+# threads keep one slow receiver from holding up every other company's webhooks and e-mail.
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True,
               help="Tasks this worker runs at once.")
 def worker_command(threads: int) -> None:
     """Run a worker of the task queue: webhook deliveries, e-mail and the periodic jobs (until Ctrl-C)."""
@@ -313,7 +315,7 @@ def serve_command(host: str, port: int) -> None:
     """Serve the shop with Flask's development server and a worker in the same process (`make run`)."""
     from werkzeug.serving import run_simple
 
-    consumer = task_queue().worker(1, keep_signals=True)
+    consumer = task_queue().worker(4, keep_signals=True)  # a slow webhook receiver holds up one thread, not all
     try:
         run_simple(host, port, current_app._get_current_object(), threaded=True)
     finally:
