@@ -6,6 +6,7 @@ rides in the order's own write (no statement of its own).
 
 Every change announced here touches the order first (`touch`): its `version` goes up by one and `updated_at` is
 now, so that the event's payload carries the order's version after the change, and `?updated_since=` finds it.
+(order.needs_attention tells more of a change that order.changed announced already: it touches nothing.)
 """
 from __future__ import annotations
 
@@ -96,8 +97,8 @@ def order_shipped(order: Order, change: OrderStatusChange, shipment: str) -> Non
 
 
 def order_needs_attention(order: Order) -> None:
-    """A recall left the order short: someone must decide what to do."""
-    touch(order)
+    """A recall left the order short: someone must decide what to do. The recall's order.changed in the same
+    transaction touched the order already: one change told by two events, both of its version."""
     outbox.announce(outbox.Event("order.needs_attention", views.order(order), order.customer_id, order.number))
 
 

@@ -134,9 +134,11 @@ class OrderSchema(OutSchema):
         "description": "When the order last changed in a way an order event announced (its placing at first): "
                        "what `GET /api/v1/orders?updated_since=` sorts and filters on."})
     version = fields.Integer(required=True, metadata={
-        "description": "1 when placed, one more with every change an order event announces; every order event's "
-                       "`data` carries the order's version after its change, so of two payloads of one order the "
-                       "higher version is the newer state.", "example": 3})
+        "description": "1 when placed, one more with every change an order event announces (two events of one "
+                       "change carry the same version), with every payment, refund and credit note, and with a "
+                       "recall notice on the order (told by `lot.recalled`); every order event's `data` carries "
+                       "the order's version after its change, so of two payloads of one order the higher version "
+                       "is the newer state.", "example": 3})
     confirmed_at = _status_time("When the order was confirmed; null until then.")
     shipped_at = _status_time("When the order shipped; null until then.")
     delivered_at = _status_time("When the order was delivered; null until then.")

@@ -248,3 +248,19 @@ def test_a_recall_notice_is_a_change_of_every_order_it_lands_on_open_or_shipped(
     event = db.session.scalars(select(OutboxEvent).where(OutboxEvent.type == "order.changed")).one()
     assert json.loads(event.data)["notices"] == changed[open_order]["notices"] != []  # told in its event too
     assert json.loads(event.data)["version"] == changed[open_order]["version"] == 2
+
+
+def test_a_recall_that_leaves_an_order_short_is_one_change_told_by_two_events_of_one_version(api):
+    """order.changed and order.needs_attention tell one change (the recall): both carry version 2, so that a
+    receiver that checks versions never waits for a version no event carries."""
+    make_lot(make_product(), "L-PIN", {"LEU-USP-25KG": 4}, expires_in_days=300)
+    response = api.order([{"sku": "LEU-USP-25KG", "quantity": 2, "lot_number": "L-PIN"}])
+    assert response.status_code == 201, response.get_json()
+    number = response.get_json()["number"]
+
+    signed_recall("L-PIN", "Foreign matter")
+    db.session.commit()
+    events = db.session.scalars(select(OutboxEvent).where(OutboxEvent.subject == number).order_by(OutboxEvent.id))
+    told = [(e.type, json.loads(e.data)["version"]) for e in events]
+    assert sorted(told) == [("order.changed", 2), ("order.needs_attention", 2), ("order.placed", 1)]
+    assert api.get(f"/api/v1/orders/{number}").get_json()["version"] == 2
