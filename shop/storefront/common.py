@@ -44,8 +44,10 @@ def customer_required(next_endpoint: str | None = None):
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """Only follow a `next` that is a path on this site: never another host, scheme or '//' URL."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only follow a `next` that is a path on this site: never another host, scheme or '//' URL, and nothing with a
+    control character (a line break cannot go into the Location header, and urlsplit reads past it)."""
+    if (not target or not target.startswith("/") or target.startswith("//") or "\\" in target
+            or any(ord(c) < 32 or ord(c) == 127 for c in target)):
         return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
