@@ -183,3 +183,34 @@ def test_forms_carry_a_csrf_token_and_a_post_without_it_changes_nothing(make_app
         batch_page = client.get(f"/staff/batches/{lot.lot_number}").text
         assert batch_page.count('name="csrf_token"') >= 3  # results, release, reject, sign out
         db.session.remove()
+
+
+@pytest.mark.parametrize("role", ["finance", "sales", "warehouse", "quality", "fulfilment"])
+def test_no_staff_page_shows_a_role_a_link_it_may_not_follow(app, product, customer, role):
+    """Every /staff link on the dashboard and on a shipped order's page answers the role that sees it: a link that
+    ends in 403 is a control the role may not use (the order's packing slips, traceability, the documents page)."""
+    from datetime import date, timedelta
+
+    from shop import ordering
+    from tests.support.billing import ship_paid
+    from tests.support.documents import add_document
+
+    make_lot(product, "L-SEEN", {"LEU-USP-25KG": 10})
+    shipped = place(customer, "LEU-USP-25KG", 2)
+    ordering.confirm_order(shipped.number)
+    ship_paid(shipped.number, "1Z-SEEN")
+    place(customer, "LEU-USP-25KG", 1)  # waiting to be confirmed: on the dashboard's work queue
+    add_document(product, valid_until=date.today() + timedelta(days=20), today=date.today())  # ends soon
+    db.session.commit()
+    client = app.test_client()
+    sign_in(client, role)
+    pages = ["/staff/", f"/staff/orders/{shipped.number}"]
+    links = set()
+    for page in pages:
+        answer = client.get(page)
+        if answer.status_code == 403:  # the page itself is not this role's: nothing on it is offered
+            continue
+        assert answer.status_code == 200, page
+        links |= {link for link in re.findall(r'href="(/staff/[^"#]*)"', answer.text) if "logout" not in link}
+    refused = [link for link in sorted(links) if client.get(link).status_code == 403]
+    assert refused == [], f"{role} is shown links it may not follow: {refused}"
