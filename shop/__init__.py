@@ -140,7 +140,9 @@ def register_errorhandlers(app: Flask) -> None:
     def csrf_error(error: CSRFError):
         if wants_problem():
             return problem_response(400, "csrf-error", "CSRF check failed", error.description)
-        return render_template("error.html", code=400, title="Form expired",
+        # A staff page's form keeps the staff navigation (staff/error.html), as the staff pages' other errors do.
+        page = "staff/error.html" if request.blueprint == "staff" else "error.html"
+        return render_template(page, code=400, title="Form expired",
                                message="The form was too old or not sent from this site. "
                                        "Go back, reload the page and try again."), 400
 

@@ -178,6 +178,8 @@ def test_forms_carry_a_csrf_token_and_a_post_without_it_changes_nothing(make_app
                                                  "csrf_token": token}).status_code == 302
         forged = client.post(f"/staff/batches/{lot.lot_number}/reject", data={"reason": "forged"})
         assert forged.status_code == 400
+        assert "Form expired" in forged.text and "Dashboard" in forged.text  # the staff page, staff navigation
+        assert "Back to the catalog" not in forged.text
         db.session.expire_all()
         assert db.session.get(Batch, lot.id).status == BatchStatus.QUARANTINE
         batch_page = client.get(f"/staff/batches/{lot.lot_number}").text
