@@ -48,6 +48,10 @@ def test_the_person_who_recorded_the_results_cannot_release_the_lot(client, prod
     assert ("You recorded or last corrected results of lot L-2P (Appearance, Identification (IR), Assay (dried "
             "basis)") in text_of(page.text)
     assert "another quality user must review and release it (two-person rule)" in text_of(page.text)
+    # The page says so up front and offers no signature that would be refused.
+    batch_page = client.get("/staff/batches/L-2P").text
+    assert "another quality user must release this lot (two-person rule)" in text_of(batch_page)
+    assert "Sign and release lot" not in batch_page and "Sign and reject lot" in batch_page
     assert _status("L-2P") == BatchStatus.QUARANTINE
     assert db.session.scalar(select(LotSignature.id)) is None
 
