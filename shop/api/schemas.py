@@ -408,7 +408,7 @@ def _country_code(value: str) -> None:
         raise ValidationError(COUNTRY_CODE_MESSAGE)
 
 
-class _JsonBoolean(fields.Boolean):
+class JsonBoolean(fields.Boolean):
     """A JSON true or false, nothing else (marshmallow's Boolean also takes "yes", 1, "on"...)."""
 
     default_error_messages = {"invalid": "true or false."}
@@ -460,10 +460,10 @@ class OrderInSchema(Schema):
     min_remaining_shelf_life_days = fields.Integer(
         strict=True, allow_none=True, validate=validate.Range(0, MAX_SHELF_LIFE_DAYS),
         metadata={"description": "Only allocate lots that expire more than this many days from today."})
-    single_lot = _JsonBoolean(
+    single_lot = JsonBoolean(
         load_default=False,
         metadata={"description": "Fill each line from one lot: the earliest-expiring that can fill it whole."})
-    allow_backorder = _JsonBoolean(
+    allow_backorder = JsonBoolean(
         load_default=False,
         metadata={"description": "Take what is in stock now and backorder the rest of each short line (its "
                                  "`backordered_quantity`) instead of being refused with 409 `insufficient-stock`: "

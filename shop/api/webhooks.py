@@ -8,7 +8,7 @@ from shop.api import idempotency
 from shop.api.auth import current_customer
 from shop.api.blueprints import ApiBlueprint
 from shop.api.pagination import Cursor, encode_cursor
-from shop.api.schemas import IdempotencyHeaderSchema, PageQuerySchema, _page_schema
+from shop.api.schemas import IdempotencyHeaderSchema, JsonBoolean, PageQuerySchema, _page_schema
 from shop.events import webhooks
 from shop.events.models import DeliveryState, WebhookEndpoint
 from shop.events.types import EVENT_TYPES
@@ -50,7 +50,7 @@ class EndpointPatchSchema(Schema):
                          metadata={"description": 'The event types to receive from now on, or `["*"]` for all.',
                                    "example": ["order.placed", "order.cancelled", "order.rejected"]})
     description = fields.String(metadata={"example": "ERP production"})
-    enabled = fields.Boolean(metadata={
+    enabled = JsonBoolean(metadata={
         "description": "`true` re-enables a disabled endpoint (the deliveries that failed while it was disabled "
                        "are not sent again: read their events from `GET /api/v1/events`); `false` disables it "
                        "(`disabled_reason`: \"disabled by\" the key's name) and e-mails the company's admins.",

@@ -171,6 +171,9 @@ def test_patch_changes_only_the_fields_given_and_checks_them_as_registering_does
     assert_problem(_patch(api, endpoint["id"], {"enabled": False}), 403, "forbidden")  # a buyer key
     assert_problem(_patch(admin_key(rival), endpoint["id"], {"enabled": False}), 404, "not-found")
     assert _patch(admin, endpoint["id"], {"secret": "whsec_mine"}).status_code == 422
+    for loose in ("yes", "false", 0, 1, None):  # a JSON true or false, never read into one
+        assert_problem(_patch(admin, endpoint["id"], {"enabled": loose}), 422, "validation-error")
+    assert admin.get("/api/v1/webhook-endpoints").get_json()["items"] == [changed.get_json()]  # nothing changed
 
 
 def test_disabling_then_re_enabling_makes_the_key_maker_its_maker_and_replays_nothing(api, stocked, receiver):
