@@ -32,7 +32,9 @@ def check_shape(url: str, allow_insecure: bool) -> None:
         raise RefusedURL("This is not a valid URL.") from None
     schemes = ("https", "http") if allow_insecure else ("https",)
     if parts.scheme not in schemes:
-        raise RefusedURL("The URL must start with https:// (deliveries are only sent encrypted).")
+        raise RefusedURL("The URL must start with https:// or http:// (WEBHOOK_ALLOW_INSECURE is on here)."
+                         if allow_insecure else
+                         "The URL must start with https:// (deliveries are only sent encrypted).")
     if not parts.hostname:
         raise RefusedURL("The URL must name a host.")
     if parts.username or parts.password:

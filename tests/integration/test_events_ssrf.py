@@ -3,6 +3,7 @@ registered and again when delivering; WEBHOOK_ALLOW_INSECURE=1 lifts both for de
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 
 import pytest
@@ -138,3 +139,11 @@ def test_every_ipv6_embedding_of_a_refused_ipv4_address_is_refused(v4, low):
     assert not netguard.is_public(v4)
     for v6 in _embeddings(v4, low):
         assert not netguard.is_public(v6), f"{v6} carries {v4}"
+
+
+@pytest.mark.parametrize("allow_insecure, says", [(False, "must start with https:// (deliveries are only sent "
+                                                          "encrypted)"),
+                                                  (True, "must start with https:// or http://")])
+def test_a_url_of_another_scheme_is_told_which_schemes_are_taken_here(allow_insecure, says):
+    with pytest.raises(netguard.RefusedURL, match=re.escape(says)):
+        netguard.check_shape("ftp://files.example.com/hooks", allow_insecure)
