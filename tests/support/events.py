@@ -31,9 +31,11 @@ class Receiver:
     """An HTTP server on a free local port that records every POST and answers the given statuses in turn
     (then 200)."""
 
-    def __init__(self, statuses: list[int] | None = None, *, hold_first: bool = False) -> None:
+    def __init__(self, statuses: list[int] | None = None, *, hold_first: bool = False,
+                 answer_after: float = 0.0) -> None:
         self.received: list[Received] = []
         self.statuses = list(statuses or [])
+        self.answer_after = answer_after  # seconds each answer takes (a slow receiver)
         # With hold_first, the first request gets no answer until `release` is set (a delivery in flight).
         self.release = threading.Event()
         if not hold_first:
@@ -46,6 +48,7 @@ class Receiver:
                 receiver.received.append(Received(dict(self.headers.items()), body))
                 if len(receiver.received) == 1:
                     receiver.release.wait(15)
+                time.sleep(receiver.answer_after)
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")
