@@ -190,10 +190,19 @@ def recall_batch(batch: Batch, reason: str, signature: Signature, public_note: s
 _A_LOT = {BatchStatus.QUARANTINE: "a lot in quarantine", BatchStatus.RELEASED: "a released lot"}
 
 
+def status_refusal(lot_number: str, status: BatchStatus, expected: BatchStatus, target: str) -> str | None:
+    """Why a lot in `status` cannot be `target` ('recalled'), which only a lot in `expected` can be; None when it
+    can. The words of the refusal, also for a page that says so before anyone signs."""
+    if status == expected:
+        return None
+    state = "in quarantine" if status == BatchStatus.QUARANTINE else status.value
+    return f"Lot {lot_number} is {state}: only {_A_LOT[expected]} can be {target}."
+
+
 def _require_status(batch: Batch, expected: BatchStatus, target: str) -> None:
-    if batch.status != expected:
-        state = "in quarantine" if batch.status == BatchStatus.QUARANTINE else batch.status.value
-        raise IllegalTransition(f"Lot {batch.lot_number} is {state}: only {_A_LOT[expected]} can be {target}.")
+    refused = status_refusal(batch.lot_number, batch.status, expected, target)
+    if refused:
+        raise IllegalTransition(refused)
 
 
 def _require_signature(signature: Signature, action: SignedAction, batch: Batch) -> None:

@@ -251,7 +251,7 @@ def recall_form(lot_number: str):
         if batch.status == BatchStatus.RECALLED:
             flash(f"Lot {batch.lot_number} is recalled already: here is what its recall did.", "info")
             return redirect(url_for("staff.recall_page", lot_number=batch.lot_number))
-        flash(f"Lot {batch.lot_number} is {batch.status.value}: only a released lot can be recalled.", "error")
+        flash(lot_release.status_refusal(batch.lot_number, batch.status, BatchStatus.RELEASED, "recalled"), "error")
         return redirect(url_for("staff.batch", lot_number=batch.lot_number))
     return _render_recall_form(lot_number, RecallForm(formdata=None, data={"complaint": complaint[:20]}))
 

@@ -10,10 +10,11 @@ from sqlalchemy import select
 
 from shop.accounts.models import StaffRole
 from shop.complaints import service
-from shop.inventory.models import Batch
+from shop.inventory.models import Batch, BatchStatus
 from shop.platform.errors import DomainError, InvalidInput
 from shop.platform.extensions import db
 from shop.platform.tx import run_in_transaction
+from shop.quality import release
 from shop.quality.signatures import SignatureRefused
 from shop.staff import bp
 from shop.staff.auth import current_staff, role_required
@@ -40,8 +41,10 @@ def _page(number: str, *, investigation=None, close=None, status: int = 200):
     # Each lot's status: a recall is offered for a released lot only; a recalled one links its recall.
     statuses = dict(db.session.execute(select(Batch.lot_number, Batch.status)
                                        .where(Batch.lot_number.in_(complaint.lot_numbers))).all())
+    refusals = {lot: release.status_refusal(lot, status, BatchStatus.RELEASED, "recalled")
+                for lot, status in statuses.items()}
     return render_template("staff/complaint.html", found=found, complaint=complaint, investigation=investigation,
-                           close=close, lot_statuses=statuses), status
+                           close=close, lot_statuses=statuses, recall_refusals=refusals), status
 
 
 @bp.get("/complaints/<number>")

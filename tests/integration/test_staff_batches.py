@@ -163,6 +163,15 @@ def test_releasing_a_rejected_lot_is_a_message_not_an_error_page(client, product
     assert "Lot L-GONE is rejected: only a lot in quarantine can be released." in page.text
 
 
+def test_the_recall_form_of_a_lot_in_quarantine_says_before_any_signing_why_it_cannot_be_recalled(client, product):
+    make_lot(product, "L-WAIT", {"LEU-USP-25KG": 4}, status="quarantine")
+    sign_in(client, "quality")
+    page = client.get("/staff/batches/L-WAIT/recall/new", follow_redirects=True)
+    assert page.request.path == "/staff/batches/L-WAIT"
+    # The very words the recall itself would refuse with.
+    assert "Lot L-WAIT is in quarantine: only a released lot can be recalled." in page.text
+
+
 def test_adjustment_below_allocated_is_refused_beside_the_field_and_changes_nothing(client, product, customer):
     batch = make_lot(product, "L-ADJ", {"LEU-USP-25KG": 5})
     place(customer, "LEU-USP-25KG", 3)
