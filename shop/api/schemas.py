@@ -1,6 +1,7 @@
 """Marshmallow schemas of /api/v1: each one validates or serialises a payload and documents it in OpenAPI."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -78,9 +79,24 @@ class ProblemSchema(OutSchema):
 
 # --- Pagination ---------------------------------------------------------------------------------------
 
+_WHOLE_NUMBER = re.compile(r"0|[1-9][0-9]*")
+
+
+class QueryInteger(fields.Integer):
+    """A whole number in a query string, written as JSON writes one: ASCII digits, no leading zero. Python's int()
+    would also read " 5", "1_0", "05", "+5" or Arabic-Indic digits, each a guess at what was meant."""
+
+    default_error_messages = {"invalid": "Not a whole number written in digits 0-9 (as 20, not 020, 2_0 or +20)."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if not (isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value)):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class PageQuerySchema(Schema):
-    limit = fields.Integer(load_default=20, validate=validate.Range(1, MAX_LIMIT),
-                           metadata={"description": f"Items per page, 1 to {MAX_LIMIT}."})
+    limit = QueryInteger(load_default=20, validate=validate.Range(1, MAX_LIMIT),
+                         metadata={"description": f"Items per page, 1 to {MAX_LIMIT}."})
 
 
 class ProductQuerySchema(PageQuerySchema):

@@ -212,6 +212,9 @@ def test_order_list_walks_every_order_once_newest_first_and_filters_by_status(ap
 
 @pytest.mark.parametrize(("query", "path"), [
     ({"limit": 0}, "limit"), ({"limit": 101}, "limit"), ({"limit": "ten"}, "limit"),
+    # int() would read each of these as a number: a guess, refused like "ten"
+    ({"limit": "01"}, "limit"), ({"limit": "1_0"}, "limit"), ({"limit": " 5"}, "limit"), ({"limit": "+5"}, "limit"),
+    ({"limit": "\u0665"}, "limit"), ({"limit": "5.0"}, "limit"),
     ({"cursor": "not-a-cursor"}, "cursor"), ({"status": "lost"}, "status"),
 ])
 def test_bad_list_parameters_are_422(api, query, path):
