@@ -162,6 +162,9 @@ def _event_types(events: object, errors: dict[str, list[str]]) -> list[str]:
     unknown = [e for e in events if e != "*" and e not in EVENT_TYPES]
     if unknown:
         errors["events"] = [f"Unknown event type {e!r}." for e in unknown]
+    elif "*" in events and len(set(events)) > 1:  # not read as either: which one was meant is a guess
+        errors["events"] = ['"*" (every event) already holds the others: give it alone, or the event types one '
+                            'by one.']
     return ["*"] if "*" in events else list(dict.fromkeys(events))
 
 

@@ -65,6 +65,24 @@ def test_unknown_event_types_and_empty_lists_are_refused(admin_api, fake_dns):
     assert response.status_code == 422
 
 
+def test_every_event_beside_named_ones_is_refused_not_narrowed(admin_api, fake_dns):
+    """["*", "order.placed"] is neither every event nor one: refused on registering and on changing, and the
+    endpoint keeps what it had."""
+    fake_dns["hooks.example.com"] = "93.184.216.34"
+    both = ["*", "order.placed"]
+    response = admin_api.post("/api/v1/webhook-endpoints", json={"url": "https://hooks.example.com/x", "events": both})
+    assert response.status_code == 422
+    assert "give it alone" in response.get_json()["errors"]["events"][0]
+    assert admin_api.get("/api/v1/webhook-endpoints").get_json()["items"] == []
+    endpoint = admin_api.post("/api/v1/webhook-endpoints",
+                              json={"url": "https://hooks.example.com/x", "events": ["order.shipped"]}).get_json()
+    response = admin_api.client.patch(f"/api/v1/webhook-endpoints/{endpoint['id']}", json={"events": both},
+                                      headers=admin_api.headers())
+    assert response.status_code == 422 and "events" in response.get_json()["errors"]
+    [kept] = admin_api.get("/api/v1/webhook-endpoints").get_json()["items"]
+    assert kept["events"] == ["order.shipped"]
+
+
 def test_allow_insecure_accepts_a_local_http_receiver(make_app, client):
     app = make_app(WEBHOOK_ALLOW_INSECURE=True)
     with app.app_context():
