@@ -161,6 +161,7 @@ class PriceList(Base):
     __tablename__ = "price_list"
     __table_args__ = (
         CheckConstraint("valid_from IS NULL OR valid_to IS NULL OR valid_from <= valid_to", name="dates_in_order"),
+        {"sqlite_autoincrement": True},  # a deleted list's id (its audit line names it) is never given to another
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

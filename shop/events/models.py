@@ -19,7 +19,8 @@ class WebhookEndpoint(Base):
     """Where a customer wants its events POSTed, signed with the endpoint's own secret."""
 
     __tablename__ = "webhook_endpoint"
-    __table_args__ = (Index("ix_webhook_endpoint_customer_id_id", "customer_id", "id"),)
+    # On SQLite too, a deleted endpoint's id is never given to another (a retried DELETE must not find a new one).
+    __table_args__ = (Index("ix_webhook_endpoint_customer_id_id", "customer_id", "id"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))

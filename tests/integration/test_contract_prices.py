@@ -245,6 +245,11 @@ def test_staff_create_replace_and_delete_a_companys_price_list(app, client, prod
     client.post(f"{url}/price-lists/{list_id}/delete", data={"confirm": "yes"})
     assert db.session.scalar(select(func.count(PriceList.id))) == 0
     assert customer.company.approval_threshold == D("5000")
+    # A new list never gets the deleted one's id (on SQLite too), which its audit line names.
+    client.post(f"{url}/price-lists", data={"name": "Contract 2028", "valid_from": "", "valid_to": "",
+                                            "csv_file": (io.BytesIO(CSV.encode()), "prices.csv")},
+                content_type="multipart/form-data")
+    assert db.session.scalar(select(PriceList.id)) > list_id
 
 
 def test_the_catalog_prices_each_grade_from_the_companys_contract(app, client, product, customer):

@@ -171,6 +171,20 @@ def test_another_customers_endpoint_is_404_and_delete_removes_it(api, rival, rec
     assert api.get("/api/v1/webhook-endpoints").get_json()["items"] == []
 
 
+def test_a_deleted_endpoints_id_is_never_given_again(api, receiver):
+    """On SQLite as on PostgreSQL: after the newest endpoint is deleted, the next one gets a new id, so a DELETE
+    retried with the old id (its first answer lost) is 404 and cannot remove the new endpoint."""
+    api = admin_key(api)
+    register_endpoint(api, receiver.url)
+    newest = register_endpoint(api, receiver.url)
+    delete = f"/api/v1/webhook-endpoints/{newest['id']}"
+    assert api.client.delete(delete, headers=api.headers()).status_code == 204
+    again = register_endpoint(api, receiver.url)
+    assert again["id"] > newest["id"]
+    assert api.client.delete(delete, headers=api.headers()).status_code == 404
+    assert again["id"] in [e["id"] for e in api.get("/api/v1/webhook-endpoints").get_json()["items"]]
+
+
 def test_a_retried_registration_registers_once_and_gets_the_secret_again(api, receiver):
     """An integrator whose first answer was lost retries with the same Idempotency-Key: it must get the same
     endpoint and the secret it never saw, not a second endpoint."""
