@@ -22,7 +22,7 @@ from shop.jobs import purge_idempotency
 from shop.ordering import approvals
 from shop.platform.errors import DomainError, InvalidInput
 from shop.platform.extensions import db
-from shop.platform.queue import task_queue
+from shop.platform.queue import WEBHOOKS, task_queue
 from shop.platform.tx import run_in_transaction
 from shop.quality import release as lot_release
 from shop.quality import signatures
@@ -297,15 +297,23 @@ def purge_idempotency_command(hours: int | None) -> None:
 
 
 @shop_cli.command("worker")
-# Its tasks mostly wait (on an endpoint's answer, up to WEBHOOK_TIMEOUT_SECONDS, or on the mail server): a few
-# threads keep one slow receiver from holding up every other company's webhooks and e-mail.
-@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True,
-              help="Tasks this worker runs at once.")
-def worker_command(threads: int) -> None:
-    """Run a worker of the task queue: webhook deliveries, e-mail and the periodic jobs (until Ctrl-C)."""
-    consumer = task_queue().huey.create_consumer(workers=threads, worker_type="thread", periodic=True)
-    click.echo(f"Worker: {threads} thread(s) on the {current_app.config['TASK_QUEUE']} queue.")
-    consumer.run()
+# Its tasks mostly wait (on an endpoint's answer, up to WEBHOOK_TIMEOUT_SECONDS, or on the mail server). Webhook
+# deliveries have threads of their own, so that receivers slow to answer never hold up e-mail or the periodic jobs;
+# several threads each, so that one slow receiver does not hold up every other company's webhooks either.
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Tasks of the main lane (events, e-mail, periodic jobs) this worker runs at once.")
+@click.option("--webhook-threads", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Webhook deliveries this worker sends at once.")
+def worker_command(threads: int, webhook_threads: int) -> None:
+    """Run a worker of the task queue: events, e-mail, the periodic jobs and webhook deliveries (until Ctrl-C)."""
+    queue = task_queue()
+    deliveries = queue.start_consumer(WEBHOOKS, webhook_threads, keep_signals=True)
+    click.echo(f"Worker: {threads} thread(s) for events, e-mail and periodic jobs, {webhook_threads} for webhook "
+               f"deliveries, on the {current_app.config['TASK_QUEUE']} queue.")
+    try:
+        queue.huey.create_consumer(workers=threads, worker_type="thread", periodic=True).run()
+    finally:
+        deliveries.stop(graceful=True)
 
 
 @shop_cli.command("serve")
@@ -315,11 +323,11 @@ def serve_command(host: str, port: int) -> None:
     """Serve the shop with Flask's development server and a worker in the same process (`make run`)."""
     from werkzeug.serving import run_simple
 
-    consumer = task_queue().worker(4, keep_signals=True)  # a slow webhook receiver holds up one thread, not all
+    workers = task_queue().worker(2, webhook_workers=4, keep_signals=True)
     try:
         run_simple(host, port, current_app._get_current_object(), threaded=True)
     finally:
-        consumer.stop()
+        workers.stop()
 
 
 @shop_cli.command("expire-approvals")

@@ -19,7 +19,7 @@ from shop.ordering.models import IdempotencyRecord
 from shop.platform import mail, mail_worker
 from shop.platform.database import utcnow
 from shop.platform.extensions import db
-from shop.platform.queue import EXTENSION
+from shop.platform.queue import EXTENSION, WEBHOOKS
 from shop.platform.tx import run_in_transaction
 from shop.reporting import reports
 from shop.sales import quotes
@@ -84,7 +84,7 @@ def register(app: Flask) -> None:
     what follows a message's sending and a member's removal or new role (their webhook endpoints disabled)."""
     queue = app.extensions[EXTENSION]
     queue.task("dispatch_event", dispatch.dispatch)
-    queue.task("deliver_webhook", delivery.attempt_delivery)
+    queue.task("deliver_webhook", delivery.attempt_delivery, lane=WEBHOOKS)  # slow receivers hold up only their lane
     queue.task("send_mail", mail_worker.deliver)  # retried on its row's schedule, not by the queue
     queue.periodic("sweep_outbox", dispatch.sweep, crontab(minute="*"))
     queue.periodic("sweep_deliveries", delivery.sweep_due, crontab(minute="*"))

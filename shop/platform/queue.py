@@ -5,8 +5,11 @@ instance folder) serves `make run` and a single machine; with REDIS_URL set it s
 where any number of workers on any number of machines share the work. Both are storage swapped by
 configuration, not code. Tasks are thin: each runs one function of shop.events in an app context.
 
-Tasks are registered on the app's own Huey instance (one per app, built from its config), so a test's
-app gets its own queue; the names are fixed so that every process finds the same task by name.
+Tasks are registered on the app's own Huey instances (built from its config), so a test's app gets its own
+queue; the names are fixed so that every process finds the same task by name. There are two lanes, two queues of
+one storage: webhook deliveries have a lane and threads of their own (`TaskQueue.webhooks`), so that receivers slow
+to answer (up to WEBHOOK_TIMEOUT_SECONDS each) hold up only other deliveries, never the e-mail, the events' fan-out
+or the periodic jobs of the main lane (`TaskQueue.huey`).
 """
 from __future__ import annotations
 
@@ -27,23 +30,26 @@ from shop.platform.extensions import db
 
 log = logging.getLogger(__name__)
 EXTENSION = "shop.queue"
+MAIN, WEBHOOKS = "main", "webhooks"  # the lanes
 # After a hand-over to the queue failed, this process leaves hand-overs to the sweeps for this many seconds: a hung
 # Redis costs one request its timeout, not every request.
 QUEUE_RETRY_AFTER_SECONDS = 10
 
 
 class TaskQueue:
-    """The app's Huey instance and its tasks, by name."""
+    """The app's two Huey instances (the main lane and the webhooks' lane) and their tasks, by name."""
 
-    def __init__(self, app: Flask, huey: Huey) -> None:
+    def __init__(self, app: Flask, huey: Huey, webhooks: Huey) -> None:
         self.app = app
-        self.huey = huey
+        self.huey = huey  # events' fan-out, e-mail and the periodic jobs
+        self.webhooks = webhooks  # webhook deliveries only
         self._tasks: dict[str, Any] = {}
         self.failed_until = 0.0  # time.monotonic() before which hand_over does not try the queue
 
-    def task(self, name: str, func: Callable, **options) -> None:
-        """Register `func` as the task `name` (run in an app context on a worker)."""
-        self._tasks[name] = self.huey.task(name=name, **options)(_in_app(self.app, func))
+    def task(self, name: str, func: Callable, *, lane: str = MAIN, **options) -> None:
+        """Register `func` as the task `name` of `lane` (MAIN or WEBHOOKS), run in an app context on a worker."""
+        huey = self.webhooks if lane == WEBHOOKS else self.huey
+        self._tasks[name] = huey.task(name=name, **options)(_in_app(self.app, func))
 
     def periodic(self, name: str, func: Callable, when) -> None:
         """Register `func` to run on a worker whenever the crontab `when` says."""
@@ -58,25 +64,46 @@ class TaskQueue:
             task(*args)
 
     def run_pending(self) -> int:
-        """Run every task waiting in the queue in this process, until none is left (tests, `shop drain`)."""
-        ran = 0
-        while (task := self.huey.dequeue()) is not None:
-            self.huey.execute(task)
-            ran += 1
+        """Run every task waiting in either lane in this process, until none is left (tests, `shop drain`)."""
+        ran, lanes = 0, (self.huey, self.webhooks)
+        while any(lane.pending_count() for lane in lanes):
+            for lane in lanes:
+                while (task := lane.dequeue()) is not None:
+                    lane.execute(task)
+                    ran += 1
         return ran
 
-    def worker(self, workers: int = 1, *, periodic: bool = True, keep_signals: bool = False) -> Consumer:
-        """A started consumer with `workers` threads in this process. `keep_signals`: leave this process's
-        signal handlers as they were (an embedded worker must not take Ctrl-C away from the web server)."""
-        consumer = self.huey.create_consumer(workers=workers, worker_type="thread", periodic=periodic,
-                                             initial_delay=0.05, backoff=1.2, max_delay=1.0,
-                                             check_worker_health=False)
+    def worker(self, workers: int = 1, *, webhook_workers: int | None = None, periodic: bool = True,
+               keep_signals: bool = False) -> Workers:
+        """Started consumers in this process: `workers` threads on the main lane, `webhook_workers` (as many by
+        default) on the webhooks' lane. `keep_signals`: leave this process's signal handlers as they were (an
+        embedded worker must not take Ctrl-C away from the web server)."""
+        return Workers([self.start_consumer(MAIN, workers, periodic=periodic, keep_signals=keep_signals),
+                        self.start_consumer(WEBHOOKS, webhook_workers or workers, keep_signals=keep_signals)])
+
+    def start_consumer(self, lane: str, workers: int, *, periodic: bool = False,
+                       keep_signals: bool = False) -> Consumer:
+        """A started consumer of one lane with `workers` threads (the periodic jobs only if `periodic`)."""
+        huey = self.webhooks if lane == WEBHOOKS else self.huey
+        consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=periodic, initial_delay=0.05,
+                                        backoff=1.2, max_delay=1.0, check_worker_health=False)
         saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
         consumer.start()
         if keep_signals:
             for sig, handler in saved.items():
                 signal.signal(sig, handler)
         return consumer
+
+
+class Workers:
+    """The consumers of both lanes that `TaskQueue.worker` started; `stop` stops them all."""
+
+    def __init__(self, consumers: list[Consumer]) -> None:
+        self.consumers = consumers
+
+    def stop(self, graceful: bool = False) -> None:
+        for consumer in self.consumers:
+            consumer.stop(graceful=graceful)
 
 
 def _in_app(app: Flask, func: Callable) -> Callable:
@@ -93,25 +120,32 @@ def _in_app(app: Flask, func: Callable) -> Callable:
     return run
 
 
-def make_huey(config: dict) -> Huey:
-    """The queue the config asks for: 'redis' (REDIS_URL), 'sqlite' (TASK_QUEUE_FILE) or 'memory' (tests)."""
-    name, kind = config["TASK_QUEUE_NAME"], config["TASK_QUEUE"]
+def make_hueys(config: dict) -> tuple[Huey, Huey]:
+    """The main lane and the webhooks' lane (named TASK_QUEUE_NAME and TASK_QUEUE_NAME.webhooks), two queues of the
+    storage the config asks for."""
+    name, make = config["TASK_QUEUE_NAME"], _storage(config)
+    return make(name), make(f"{name}.webhooks")
+
+
+def _storage(config: dict) -> Callable[[str], Huey]:
+    """A queue of the given name on 'redis' (REDIS_URL), 'sqlite' (TASK_QUEUE_FILE) or 'memory' (tests)."""
+    kind = config["TASK_QUEUE"]
     if kind == "redis":
         # Bounded waits: a hung Redis fails the hand-over after a commit in seconds (the sweep hands it over later).
         pool = ConnectionPool.from_url(config["REDIS_URL"], **redis_timeouts(QUEUE_REDIS_TIMEOUT_SECONDS))
-        return RedisHuey(name, connection_pool=pool, results=False)
+        return lambda name: RedisHuey(name, connection_pool=pool, results=False)
     if kind == "sqlite":
         # No fsync per task (2.5 ms an order, here): the outbox in the database is what must survive a crash,
         # and the sweep hands over again whatever the queue file lost.
-        return SqliteHuey(name, filename=config["TASK_QUEUE_FILE"], results=False, fsync=False)
+        return lambda name: SqliteHuey(name, filename=config["TASK_QUEUE_FILE"], results=False, fsync=False)
     if kind == "memory":
-        return MemoryHuey(name, results=False)
+        return lambda name: MemoryHuey(name, results=False)
     raise ValueError(f"TASK_QUEUE must be redis, sqlite or memory, not {kind!r}")
 
 
 def init_queue(app: Flask) -> None:
     """Build the app's queue and register its tasks."""
-    app.extensions[EXTENSION] = TaskQueue(app, make_huey(app.config))
+    app.extensions[EXTENSION] = TaskQueue(app, *make_hueys(app.config))
 
 
 def task_queue() -> TaskQueue:

@@ -29,6 +29,7 @@ from tests.support.api import ADDRESS, ApiClient, admin_key, new_api_client, reg
 from tests.support.billing import ship_paid
 from tests.support.events import Receiver, run_worker
 from tests.support.factories import make_lot, make_product
+from tests.support.mail import outbox_mail
 from tests.support.sql import count_statements
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -140,6 +141,36 @@ def test_two_workers_deliver_each_event_once(api, stocked, receiver):
                 consumer.stop(graceful=True)
     assert sorted(r.json["data"]["number"] for r in receiver.received) == sorted(numbers)
     assert len({r.headers["webhook-id"] for r in receiver.received}) == 3
+
+
+def test_a_receiver_that_does_not_answer_holds_up_no_email(api, stocked):
+    """Webhook deliveries have a lane and threads of their own: while the only delivery thread waits on a receiver
+    that does not answer, the worker's other thread still sends the next order's e-mail, well before the
+    delivery's timeout (WEBHOOK_TIMEOUT_SECONDS, 10 s)."""
+    receiver = Receiver(hold_first=True)
+    try:
+        register_endpoint(api, receiver.url, ["order.placed"])
+        api.order()
+        db.session.remove()
+        workers = task_queue().worker(1, periodic=False, keep_signals=True)  # one thread per lane
+        try:
+            _wait_for(lambda: receiver.received, "the first order's delivery")  # its POST waits for an answer
+            number = api.order().get_json()["number"]
+            db.session.remove()
+            _wait_for(lambda: any(number in m.subject for m in outbox_mail()), "the e-mail, not the receiver")
+            assert len(receiver.received) == 1 and not receiver.release.is_set()  # the POST still waits
+        finally:
+            receiver.release.set()
+            workers.stop(graceful=True)
+    finally:
+        receiver.close()
+
+
+def _wait_for(condition, what: str, seconds: float = 5) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
+        time.sleep(0.02)
 
 
 def test_ping_and_redelivery_reach_the_endpoint_again_with_the_same_id(api, stocked, receiver):
