@@ -1,4 +1,4 @@
-"""E-mail to a company's members about their account: invitations and password resets.
+"""E-mail to a company's members about their account: invitations, password resets and opening an account.
 
 Every message goes out through `_send`, which hands it to `shop.platform.mail`: it leaves once the caller's transaction
 commits (callers send inside `run_in_transaction`). Links are absolute from PUBLIC_BASE_URL, never the request's
@@ -43,3 +43,14 @@ def send_password_reset(user: Customer | StaffUser, link: str) -> None:
 def send_no_account(email: str) -> None:
     """The answer by e-mail to a reset asked for an address with no account: the same subject, no link."""
     _send(email, "Reset your Leucine Shop password", "password_reset_no_account", email=email)
+
+
+def send_registration_link(email: str, link: str) -> None:
+    """The link that opens an account asked for on the registration page. The company's name typed there is not in
+    it: whoever asks chooses that text, and the shop's e-mail to somebody else's address must not carry it."""
+    _send(email, "Open your Leucine Shop account", "registration_link", email=email, link=link)
+
+
+def send_already_registered(holder: Customer) -> None:
+    """The answer by e-mail to a registration asked for an address that has an account: the same subject, no link."""
+    _send(holder.email, "Open your Leucine Shop account", "registration_exists", holder=holder)

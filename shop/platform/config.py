@@ -364,6 +364,8 @@ def load_config(instance_path: str, secret_key: str | None = None, mail_backend:
         # How long a link to join a company (an invitation) and a link to reset a password stay valid.
         "INVITATION_VALID_DAYS": _whole_number("INVITATION_VALID_DAYS", 7, minimum=1),
         "PASSWORD_RESET_VALID_MINUTES": _whole_number("PASSWORD_RESET_VALID_MINUTES", 60, minimum=5),
+        # How long the link that opens an account asked for on the registration page stays valid.
+        "REGISTRATION_VALID_HOURS": _whole_number("REGISTRATION_VALID_HOURS", 24, minimum=1),
         # Orders awaiting approval longer than this are cancelled and their stock released.
         "APPROVAL_EXPIRY_HOURS": _whole_number("APPROVAL_EXPIRY_HOURS", 72, minimum=1),
         # Two-person rule: who releases a lot must not have recorded (or last corrected) any of its results.

@@ -149,8 +149,9 @@ def signin_throttle(side: str, email: str) -> Throttle:
 
 
 def reset_mail_throttle(side: str, email: str) -> Throttle:
-    """Password reset e-mail to one address (`side`: customer or staff), whoever asks it from wherever; `email`
-    normalised by the caller, so that case and spaces make no second allowance."""
+    """Password reset e-mail to one address (`side`: customer or staff), or registration e-mail (`side`: register),
+    whoever asks it from wherever; `email` normalised by the caller, so that case and spaces make no second
+    allowance."""
     return Throttle("RATELIMIT_RESET_PER_ADDRESS", f"{side}:{_digest(email)}")
 
 
@@ -164,6 +165,7 @@ _WHAT = {
     "storefront.login": "sign-in attempts",
     "staff.login": "sign-in attempts",
     "storefront.register": "registrations from your network",
+    "storefront.open_account": "registrations from your network",
     "storefront.checkout_submit": "orders in a short time",
     "storefront.webhook_test": "test events and redeliveries",
     "storefront.webhook_redeliver": "test events and redeliveries",

@@ -1,13 +1,15 @@
-"""Customer accounts on the storefront: register, sign in (throttled), sign out, change the password."""
+"""Customer accounts on the storefront: register (by an e-mailed link), sign in (throttled), sign out, change the
+password."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
+from shop.accounts import links, registration
 from shop.accounts import people as accounts
 from shop.accounts.models import Customer
-from shop.platform import metrics
+from shop.platform import mail, metrics
 from shop.platform.errors import InvalidInput
 from shop.platform.ratelimits import register_rate, signin_rate, signin_throttle
 from shop.platform.security_headers import no_store
@@ -22,38 +24,66 @@ from shop.storefront.common import (
     customer_required,
     safe_next,
 )
-from shop.storefront.forms import ChangePasswordForm, RegisterForm, SignInForm
+from shop.storefront.forms import ChangePasswordForm, OpenAccountForm, RegisterForm, SignInForm
 
 
 @bp.route("/register", methods=["GET", "POST"])
 @no_store
 @register_rate
 def register():
-    """Open a customer account and sign it in."""
+    """Ask for a customer account: a link that opens it is e-mailed to the address. The answer is the same whether
+    or not the address has an account (accounts.registration)."""
     form = RegisterForm()
-    valid, errors = False, {}
     if form.is_submitted():
-        # The form's checks and the account rules (a valid, unused address; the password's length) run
-        # together, so that every mistake is shown in one answer.
+        # The form's checks and the account rules run together, so that every mistake is shown in one answer.
         valid = form.validate()
-        errors = accounts.registration_errors(form.email.data, form.password.data, form.company.data)
+        errors = registration.request_errors(form.email.data, form.company.data)
         form.form_errors.extend(apply_errors(form, errors, keep_form_errors=True))
-    if valid and not errors:
-        try:
-            customer = run_in_transaction(accounts.create_customer, form.email.data, form.password.data,
-                                          form.company.data)
-        except InvalidInput as exc:
-            for message in apply_errors(form, exc.errors):
-                form.form_errors.append(message)
-        except IntegrityError:
-            # Two registrations with one email at the same moment: the unique index decided.
-            form.email.errors = ["An account with this email already exists. Sign in instead."]
-        else:
-            login_user(customer)
-            flash(f"Welcome, {customer.company.name}. Your account is ready.", "success")
-            return redirect(safe_next(request.args.get("next"), url_for("storefront.index")))
+        if valid and not errors:
+            run_in_transaction(registration.request_registration, form.email.data, form.company.data,
+                               safe_next(request.args.get("next"), ""),
+                               lambda token: mail.absolute_url("storefront.open_account", token=token))
+            return render_template("storefront/register_sent.html", email=form.email.data.strip())
     status = 422 if form.is_submitted() else 200
     return render_template("storefront/register.html", form=form), status
+
+
+@bp.route("/register/<token>", methods=["GET", "POST"])
+@no_store
+@register_rate
+def open_account(token: str):
+    """The page a registration link opens: check the company's name, choose a password, and the account is open
+    and signed in."""
+    try:
+        asked = run_in_transaction(links.registration_for_token, token)
+    except links.LinkRefused as exc:
+        return _refused(exc.message)
+    form = OpenAccountForm(company=asked.company)
+    if form.is_submitted():
+        # The form's checks and the account rules run together, so that every mistake is shown in one answer.
+        valid = form.validate()
+        errors = registration.open_errors(asked.email, form.company.data, form.password.data)
+        form.form_errors.extend(apply_errors(form, errors, keep_form_errors=True))
+        if valid and not errors:
+            try:
+                customer = run_in_transaction(registration.open_account, token, form.company.data,
+                                              form.password.data)
+            except InvalidInput as exc:
+                form.form_errors.extend(apply_errors(form, exc.errors))
+            except links.LinkRefused as exc:
+                return _refused(exc.message)
+            except IntegrityError:  # the same link sent twice at the same moment: the unique index decided
+                return _refused(links.REGISTRATION_USED)
+            else:
+                login_user(customer)
+                flash(f"Welcome, {customer.company.name}. Your account is ready.", "success")
+                return redirect(safe_next(asked.next_page, url_for("storefront.index")))
+    status = 422 if form.is_submitted() else 200
+    return render_template("storefront/open_account.html", form=form, email=asked.email), status
+
+
+def _refused(message: str):
+    return render_template("storefront/link_refused.html", message=message, registration=True), 410
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])

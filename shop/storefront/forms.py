@@ -24,14 +24,9 @@ from shop.platform.form_fields import WholeNumberField
 
 
 class RegisterForm(FlaskForm):
+    """Asking for an account: the link that opens it goes to the address (accounts.registration)."""
     company = StringField("Company", validators=[DataRequired("The company name is required."), Length(max=200)])
     email = EmailField("Email", validators=[DataRequired("An email address is required."), Length(max=254)])
-    # The length rule itself lives in accounts.people; this only tells the browser and the label.
-    password = PasswordField(f"Password (at least {MIN_PASSWORD_LENGTH} characters)",
-                             validators=[DataRequired("Choose a password.")])
-    confirm = PasswordField("Repeat the password",
-                            validators=[DataRequired("Repeat the password."),
-                                        EqualTo("password", "The two passwords differ.")])
 
 
 class SignInForm(FlaskForm):
@@ -183,6 +178,11 @@ class SetPasswordForm(FlaskForm):
     confirm = PasswordField("Repeat the password",
                             validators=[DataRequired("Repeat the password."),
                                         EqualTo("password", "The two passwords differ.")])
+
+
+class OpenAccountForm(SetPasswordForm):
+    """The page a registration link opens: the company's name asked for (to be checked) and a password."""
+    company = StringField("Company", validators=[DataRequired("The company name is required."), Length(max=200)])
 
 
 class ChangePasswordForm(SetPasswordForm):

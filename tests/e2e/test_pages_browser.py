@@ -24,6 +24,7 @@ from tests.support.billing import ship_paid
 from tests.support.browser import DESKTOP, PHONE, axe_violations, overflow, screenshot, sticking_out, unreachable_by_tab
 from tests.support.factories import make_lot, recall_leaving_short
 from tests.support.staff import ADDRESS
+from tests.support.storefront import registration_link
 
 pytestmark = pytest.mark.browser
 
@@ -138,8 +139,15 @@ def test_every_storefront_page_fits_both_widths_and_passes_axe(live_server, new_
         findings.visit(page, live_server, "storefront", name, path, status)
 
     page.goto(live_server + "/register")
-    _submit(page, page.get_by_role("button", name="Register"))  # empty: every field's message at once
+    _submit(page, page.get_by_role("button", name="Send me the link"))  # empty: every field's message at once
     findings.check(page, "storefront", "register-errors")
+    page.get_by_label("Company").fill("Sweep Nutrition")
+    page.get_by_label("Email").fill("sweep@nutrition.example")
+    _submit(page, page.get_by_role("button", name="Send me the link"))
+    findings.check(page, "storefront", "register-sent")
+    page.goto(live_server + registration_link("sweep@nutrition.example"))
+    _submit(page, page.get_by_role("button", name="Open account"))  # no password: its messages
+    findings.check(page, "storefront", "open-account-errors")
 
     _sign_in(page, live_server, "/sign-in", DEMO_CUSTOMER[0])
     page.goto(live_server + f"/orders/{shop['shipped']}")
@@ -215,11 +223,19 @@ def test_a_new_buyer_registers_and_orders_with_the_keyboard_alone(live_server, n
     page = new_page()
     page.goto(live_server + "/register")
     _tab_to(page, "#company")
-    for text in ("Keyboard Nutrition Ltd", "buyer@keyboard.example", "a long password", "a long password"):
+    for text in ("Keyboard Nutrition Ltd", "buyer@keyboard.example"):
         page.keyboard.type(text)
         page.keyboard.press("Tab")
     with page.expect_navigation():
-        page.keyboard.press("Enter")  # on the Register button
+        page.keyboard.press("Enter")  # on the button that sends the link
+    assert "A link to open your account is on its way to buyer@keyboard.example" in page.inner_text("main")
+    page.goto(live_server + registration_link("buyer@keyboard.example"))  # the link in the e-mail
+    _tab_to(page, "#password")  # the company's name is filled in already
+    for text in ("a long password", "a long password"):
+        page.keyboard.type(text)
+        page.keyboard.press("Tab")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")  # on Open account
     assert "Keyboard Nutrition Ltd" in page.get_by_role("navigation", name="Main").inner_text()
 
     page.goto(live_server + "/products/l-leucine-usp")

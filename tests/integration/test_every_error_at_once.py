@@ -16,7 +16,7 @@ from shop.platform.extensions import db
 from tests.support.factories import make_lot, make_product
 from tests.support.staff import sign_in as staff_sign_in
 from tests.support.staff import text_of  # noqa: F401
-from tests.support.storefront import CHECKOUT_ADDRESS, field_error, sign_in
+from tests.support.storefront import CHECKOUT_ADDRESS, ask_to_register, field_error, registration_link, sign_in
 
 
 def line_problem(html: str, sku: str) -> str | None:
@@ -37,11 +37,16 @@ def _token(client) -> str:
 
 
 def test_registration_shows_every_mistake_in_one_answer(app, client):
-    response = client.post("/register", data={"company": "", "email": "not-an-address", "password": "short",
-                                              "confirm": "different"})
+    response = client.post("/register", data={"company": "", "email": "not-an-address"})
     assert response.status_code == 422
     assert "company name is required" in field_error(response.text, "company")
     assert field_error(response.text, "email")  # the invalid address, not only on the next submit
+    # The page the e-mailed link opens, likewise.
+    ask_to_register(client)
+    response = client.post(registration_link("new@brand.example"),
+                           data={"company": "", "password": "short", "confirm": "different"})
+    assert response.status_code == 422
+    assert "company name is required" in field_error(response.text, "company")
     assert "at least" in field_error(response.text, "password")
     assert "differ" in field_error(response.text, "confirm")
 

@@ -10,7 +10,15 @@ from shop.accounts.models import Customer
 from shop.accounts.people import MIN_PASSWORD_LENGTH
 from shop.platform.extensions import db
 from tests.support.factories import make_customer, make_staff
-from tests.support.storefront import customer_count, field_error, register, sign_in
+from tests.support.mail import outbox_mail
+from tests.support.storefront import (
+    ask_to_register,
+    customer_count,
+    field_error,
+    register,
+    registration_link,
+    sign_in,
+)
 
 
 def test_register_signs_the_new_customer_in(app, client):
@@ -34,11 +42,64 @@ def test_passwords_are_hashed_with_scrypt_unless_the_config_says_otherwise(make_
         assert customer.password_hash.startswith("scrypt:") and customer.check_password("correct horse")
 
 
-def test_register_with_existing_email_shows_the_error_beside_email(app, client, customer):
-    response = register(client, email="Buyer@Example.com")
-    assert response.status_code == 422
-    assert "already exists" in field_error(response.text, "email")
-    assert customer_count() == 1
+def test_registering_an_address_with_an_account_answers_as_for_a_new_one_and_mails_its_holder(app, client, customer):
+    """Nobody learns from the registration page who has an account: the page says the same for both addresses,
+    the new one gets a link, the holder of the other a note without one; nothing changes on their account."""
+    taken = ask_to_register(client, email="Buyer@Example.com")
+    new = ask_to_register(client, email="someone@new.example")
+    assert taken.status_code == new.status_code == 200
+    assert taken.text.replace("buyer@example.com", "X").replace("Buyer@Example.com", "X") == \
+        new.text.replace("someone@new.example", "X")
+    assert registration_link("buyer@example.com") is None
+    assert registration_link("someone@new.example").startswith("/register/")
+    [note] = [m for m in outbox_mail() if "buyer@example.com" in m.to]
+    assert note.subject == "Open your Leucine Shop account" and "you have an account with it already" in note.body
+    assert customer_count() == 1 and customer.check_password("correct horse")
+
+
+def test_the_link_leads_on_to_the_page_registration_was_asked_from(app, client):
+    client.post("/register?next=/checkout", data={"company": "Brand New Nutrition", "email": "new@brand.example"})
+    opened = client.post(registration_link("new@brand.example"), data={
+        "company": "Brand New Nutrition", "password": "long enough pw", "confirm": "long enough pw"})
+    assert opened.headers["Location"] == "/checkout"
+
+
+def test_registration_email_to_one_address_is_limited_and_the_answer_stays_the_same(make_app):
+    app = make_app(RATELIMIT_RESET_PER_ADDRESS="2 per hour")
+    with app.app_context():
+        answers = [ask_to_register(app.test_client(), email=email)
+                   for email in ("new@brand.example", "NEW@brand.example", " new@brand.example")]
+        assert {a.status_code for a in answers} == {200}
+        registration_link("new@brand.example")  # the worker sends what was written
+        assert len([m for m in outbox_mail() if "new@brand.example" in m.to]) == 2
+        db.session.remove()
+
+
+def test_the_emailed_link_opens_the_account_once_as_its_owner_names_it(app, client, monkeypatch):
+    """The link opens a page that shows the company's name asked for, to be checked, and asks for the password;
+    the account opens there and signs in; the link then works no more, and a damaged or expired one never did."""
+    assert ask_to_register(client, company="Brand Nu", email="New@Brand.example").status_code == 200
+    assert customer_count() == 0  # nothing is opened before the link is followed
+    link = registration_link("new@brand.example")
+    page = client.get(link)
+    assert page.status_code == 200 and "new@brand.example" in page.text and 'value="Brand Nu"' in page.text
+    opened = client.post(link, data={"company": "Brand New Nutrition", "password": "long enough pw",
+                                     "confirm": "long enough pw"})
+    assert opened.status_code == 302 and opened.headers["Location"] == "/"
+    assert "Brand New Nutrition" in client.get("/").text
+    customer = db.session.scalar(select(Customer).where(Customer.email == "new@brand.example"))
+    assert customer.company.name == "Brand New Nutrition" and customer.role.value == "admin"
+    used = app.test_client().get(link)
+    assert used.status_code == 410 and "used already" in used.text
+    assert app.test_client().get(link[:-3] + "abc").status_code == 410
+    ask_to_register(app.test_client(), email="later@brand.example")
+    late = registration_link("later@brand.example")
+    import itsdangerous.timed
+
+    real_time, hours = itsdangerous.timed.time.time, app.config["REGISTRATION_VALID_HOURS"]
+    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: real_time() + hours * 3600 + 5)
+    expired = app.test_client().get(late)
+    assert expired.status_code == 410 and "expired" in expired.text and "Ask for a new link" in expired.text
 
 
 def test_register_with_short_password_shows_the_error_beside_password(app, client):

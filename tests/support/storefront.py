@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from flask import has_app_context
 from sqlalchemy import func, select
 
 from shop.accounts.models import Customer
@@ -39,11 +40,40 @@ def client_at(app, address: str):
     return client
 
 
-def register(client, **overrides):
-    data = {"company": "Brand New Nutrition", "email": "new@brand.example", "password": "long enough pw",
-            "confirm": "long enough pw"}
-    data.update(overrides)
-    return client.post("/register", data=data)
+def ask_to_register(client, **overrides):
+    """The registration page's POST: a company's name and an address (`csrf_token` too, when given)."""
+    return client.post("/register", data={"company": "Brand New Nutrition", "email": "new@brand.example", **overrides})
+
+
+def registration_link(email: str) -> str | None:
+    """The path of the link to open an account last e-mailed to `email` (the worker sends the e-mail first), or None
+    when none was."""
+    from tests.support.mail import drain, outbox_mail
+
+    drain()
+    links = [re.search(r"https?://[^/\s]+(/register/\S+)", m.body) for m in outbox_mail() if email in m.to]
+    return next((link.group(1) for link in reversed(links) if link), None)
+
+
+def register(client, password: str = "long enough pw", confirm: str | None = None, **overrides):
+    """Register as a buyer does: ask on the registration page, follow the link e-mailed to the address and choose
+    the password there (with the company's name as asked, unless `open_as` names another). The answer of the last
+    step taken: the registration page's when it refused, or when no link came (the address has an account)."""
+    open_as = overrides.pop("open_as", None)
+    asked = ask_to_register(client, **overrides)
+    email = overrides.get("email", "new@brand.example").strip().lower()
+    if has_app_context():
+        link = registration_link(email)
+    else:
+        with client.application.app_context():
+            link = registration_link(email)
+    if asked.status_code != 200 or link is None:
+        return asked
+    page = client.get(link).text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    data = {"company": open_as or overrides.get("company", "Brand New Nutrition"), "password": password,
+            "confirm": password if confirm is None else confirm}
+    return client.post(link, data={**data, **({"csrf_token": token.group(1)} if token else {})})
 
 
 def customer_count() -> int:
