@@ -2,9 +2,13 @@
 
 A delivery is attempted by whichever worker claims it first (`claimed_until`, a lease longer than the
 timeout): two workers given the same delivery POST it once, and a worker that dies mid-POST lets its
-lease run out, after which `sweep_due` hands the delivery over again. Every attempt of a delivery carries
-the event's id as `webhook-id`, so a receiver drops the duplicates that at-least-once delivery can bring.
-The HTTP request runs outside any database transaction: a slow receiver holds no lock.
+lease run out, after which `sweep_due` hands the delivery over again. At most WEBHOOK_IN_FLIGHT_PER_ENDPOINT
+deliveries to one endpoint are claimed at once (claims of one endpoint take turns on its row), so that a receiver
+slow to answer holds that many of the workers' delivery threads and no more; a delivery refused for it waits, and
+each attempt that ends hands over its endpoint's next waiting delivery (the sweep catches up with any left).
+Every attempt of a delivery carries the event's id as `webhook-id`, so a receiver drops the duplicates that
+at-least-once delivery can bring. The HTTP request runs outside any database transaction: a slow receiver holds
+no lock.
 """
 from __future__ import annotations
 
@@ -17,8 +21,8 @@ from urllib.parse import SplitResult, urlsplit
 
 import urllib3
 from flask import current_app
-from sqlalchemy import or_, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import aliased, joinedload
 from standardwebhooks import Webhook
 
 from shop.events import feed, netguard
@@ -40,6 +44,7 @@ GONE_REASON = "the endpoint answered 410 Gone"
 class Claimed:
     """What a worker that claimed a delivery needs to POST it."""
 
+    endpoint_id: int
     url: str
     secrets: tuple[str, ...]  # each signs: the current secret, and during a rotation's overlap the one before
     event_id: str
@@ -70,6 +75,7 @@ def attempt_delivery(delivery_id: int) -> Outcome | None:
         return None
     outcome = post(claimed)
     run_in_transaction(_record_outcome, delivery_id, outcome)
+    hand_over("deliver_webhook", [(waiting,) for waiting in run_in_transaction(_next_waiting, claimed.endpoint_id)])
     return outcome
 
 
@@ -80,11 +86,21 @@ def _lease() -> timedelta:
 
 def _claim(delivery_id: int) -> Claimed | None:
     now = utcnow()
+    # Claims of one endpoint take turns on its row (PostgreSQL; SQLite runs one write at a time anyway), so that the
+    # count below sees every claim made before this one.
+    db.session.execute(select(WebhookEndpoint.id).join(WebhookDelivery)
+                       .where(WebhookDelivery.id == delivery_id).with_for_update(of=WebhookEndpoint))
+    other = aliased(WebhookDelivery)
+    in_flight = (select(func.count()).select_from(other)
+                 .where(other.endpoint_id == WebhookDelivery.endpoint_id, other.id != WebhookDelivery.id,
+                        other.claimed_until.is_not(None), other.claimed_until >= now)
+                 .scalar_subquery())
     taken = db.session.execute(
         update(WebhookDelivery)
         .where(WebhookDelivery.id == delivery_id, WebhookDelivery.state == DeliveryState.PENDING,
                WebhookDelivery.next_attempt_at <= now + timedelta(seconds=1),
-               or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now))
+               or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now),
+               in_flight < current_app.config["WEBHOOK_IN_FLIGHT_PER_ENDPOINT"])
         .values(claimed_until=now + _lease())
     ).rowcount
     if not taken:
@@ -100,7 +116,8 @@ def _claim(delivery_id: int) -> Claimed | None:
         return None
     event = delivery.event
     body = json.dumps(feed.body(event), separators=(",", ":"))  # exactly what GET /api/v1/events lists
-    return Claimed(delivery.endpoint.url, delivery.endpoint.signing_secrets(now), event.event_id, body)
+    return Claimed(delivery.endpoint_id, delivery.endpoint.url, delivery.endpoint.signing_secrets(now), event.event_id,
+                   body)
 
 
 def signed_headers(secrets: tuple[str, ...], message_id: str, body: str, at: datetime) -> dict[str, str]:
@@ -206,6 +223,17 @@ def _note_failure(endpoint: WebhookEndpoint, now: datetime) -> None:
     hours = current_app.config["WEBHOOK_DISABLE_AFTER_HOURS"]
     if endpoint.enabled and now - endpoint.failing_since >= timedelta(hours=hours):
         disable(endpoint, f"It failed every delivery for {hours} hour{'' if hours == 1 else 's'}.")
+
+
+def _next_waiting(endpoint_id: int) -> list[int]:
+    """The endpoint's delivery that has waited longest among those due and held by no worker (at most one)."""
+    now = utcnow()
+    return list(db.session.scalars(
+        select(WebhookDelivery.id)
+        .where(WebhookDelivery.endpoint_id == endpoint_id, WebhookDelivery.state == DeliveryState.PENDING,
+               WebhookDelivery.next_attempt_at <= now,
+               or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now))
+        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id).limit(1)))
 
 
 def sweep_due() -> int:

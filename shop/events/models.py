@@ -5,7 +5,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.accounts.models import Customer
@@ -62,6 +62,9 @@ class DeliveryState(enum.StrEnum):
     FAILED = "failed"  # every attempt of the schedule failed
 
 
+IN_FLIGHT, WAITING = text("claimed_until IS NOT NULL"), text("state = 'pending'")  # the partial indexes' rows
+
+
 class WebhookDelivery(Base):
     """One event for one endpoint: attempted on the retry schedule until a 2xx, always with the same id."""
 
@@ -70,6 +73,12 @@ class WebhookDelivery(Base):
         UniqueConstraint("endpoint_id", "event_id"),
         Index("ix_webhook_delivery_state_next_attempt_at", "state", "next_attempt_at"),
         Index("ix_webhook_delivery_event_id", "event_id"),
+        # A claim counts the endpoint's deliveries in flight, and an attempt that ends looks for its endpoint's next
+        # waiting one: both among few rows (held by a worker; pending), whatever the endpoint's history.
+        Index("ix_webhook_delivery_endpoint_id_claimed_until", "endpoint_id", "claimed_until",
+              postgresql_where=IN_FLIGHT, sqlite_where=IN_FLIGHT),
+        Index("ix_webhook_delivery_endpoint_id_next_attempt_at", "endpoint_id", "next_attempt_at",
+              postgresql_where=WAITING, sqlite_where=WAITING),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -263,6 +263,9 @@ def task_queue_settings(instance_path: str, redis_url: str | None) -> dict:
         "EVENTS_FEED_SETTLE_SECONDS": _whole_number("EVENTS_FEED_SETTLE_SECONDS", 5, minimum=0),
         "WEBHOOK_ALLOW_INSECURE": _flag("WEBHOOK_ALLOW_INSECURE", False),
         "WEBHOOK_TIMEOUT_SECONDS": _whole_number("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1),
+        # Deliveries to one endpoint in flight at once, over every worker: a receiver slow to answer holds at most
+        # this many delivery threads, and the other endpoints' deliveries go ahead.
+        "WEBHOOK_IN_FLIGHT_PER_ENDPOINT": _whole_number("WEBHOOK_IN_FLIGHT_PER_ENDPOINT", 2, minimum=1),
         # A worker holds a delivery for the timeout plus this margin; one that died lets it go after that.
         "WEBHOOK_LEASE_MARGIN_SECONDS": _whole_number("WEBHOOK_LEASE_MARGIN_SECONDS", 30, minimum=1),
         "WEBHOOK_RETRY_SCHEDULE": _seconds_list("WEBHOOK_RETRY_SCHEDULE", DEFAULT_RETRY_SCHEDULE),

@@ -103,7 +103,7 @@ def test_a_name_that_turns_private_after_registration_is_not_called(admin_api, f
     assert admin_api.post("/api/v1/webhook-endpoints", json={"url": "https://hooks.example.com/x",
                                                        "events": ["*"]}).status_code == 201
     fake_dns["hooks.example.com"] = "10.1.2.3"
-    outcome = delivery.post(Claimed("https://hooks.example.com/x", ("whsec_" + "A" * 44,), "msg_1", "{}"))
+    outcome = delivery.post(Claimed(1, "https://hooks.example.com/x", ("whsec_" + "A" * 44,), "msg_1", "{}"))
     assert outcome.status_code is None and "private" in outcome.error
 
 

@@ -166,6 +166,32 @@ def test_a_receiver_that_does_not_answer_holds_up_no_email(api, stocked):
         receiver.close()
 
 
+def test_a_slow_receiver_holds_at_most_its_share_of_the_delivery_threads(api, rival, stocked):
+    """Four deliveries to an endpoint that answers each POST after a second are queued before another company's,
+    with three delivery threads: the slow endpoint holds WEBHOOK_IN_FLIGHT_PER_ENDPOINT (2) of them, so the other
+    company's delivery goes out at once; each of the slow endpoint's attempts that ends hands over its next one, so
+    all four arrive too."""
+    slow, quick = Receiver(answer_after=1.0), Receiver()
+    try:
+        register_endpoint(api, slow.url, ["order.placed"])
+        register_endpoint(rival, quick.url, ["order.placed"])
+        for _ in range(4):
+            api.order()
+        rival.order()
+        db.session.remove()
+        workers = task_queue().worker(1, webhook_workers=3, periodic=False, keep_signals=True)
+        try:
+            _wait_for(lambda: quick.received, "the other company's delivery")
+            assert len(slow.received) == 2  # in flight: the third thread took the other company's
+            _wait_for(lambda: len(slow.received) == 4, "every delivery to the slow endpoint")
+        finally:
+            workers.stop(graceful=True)
+    finally:
+        slow.close()
+        quick.close()
+    assert len({r.headers["webhook-id"] for r in slow.received}) == 4
+
+
 def _wait_for(condition, what: str, seconds: float = 5) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
