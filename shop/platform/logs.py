@@ -14,10 +14,11 @@ from pythonjsonlogger.json import JsonFormatter
 access_log = logging.getLogger("shop.access")
 # An id a proxy or client sent along is kept when it is short and plain; anything else gets a new one.
 _PLAIN_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
-# The path segment after /password-reset/, /join/ and /staff/reset/ is a live token: whoever reads it in a log can
-# set the password or join the company. Every route with a token in its path is one of these (a test checks the
-# URL map), and gunicorn's access log (gunicorn.conf.py) redacts with the same pattern.
-_LINK_TOKEN = re.compile(r"(/(?:password-reset|join|reset)/)[^/?#\s\"']+")
+# The path segment after /password-reset/, /join/, /register/ and /staff/reset/ is a live token: whoever reads it in a
+# log can set the password, join the company or open the account (and a registration's names its address). Every
+# route with a token in its path is one of these (a test checks the URL map), and gunicorn's access log
+# (gunicorn.conf.py) redacts with the same pattern.
+_LINK_TOKEN = re.compile(r"(/(?:password-reset|join|register|reset)/)[^/?#\s\"']+")
 
 
 def redact_tokens(text: str) -> str:

@@ -113,7 +113,8 @@ def test_the_development_servers_log_never_holds_a_link_token(app, capsys):
     serving.start()
     try:
         capsys.readouterr()
-        for path in (f"/join/{LINK_TOKEN}", f"/password-reset/{LINK_TOKEN}", f"/staff/reset/{LINK_TOKEN}"):
+        for path in (f"/join/{LINK_TOKEN}", f"/password-reset/{LINK_TOKEN}", f"/staff/reset/{LINK_TOKEN}",
+                     f"/register/{LINK_TOKEN}"):
             requests.get(f"http://127.0.0.1:{server.port}{path}", timeout=30)
     finally:
         server.shutdown()
