@@ -9,6 +9,12 @@ from wtforms import IntegerField
 _WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
 
 
+def whole_number(text: str | None) -> int | None:
+    """`text` as a whole number when it is written in ASCII digits (perhaps a sign), else None."""
+    text = (text or "").strip()
+    return int(text) if _WHOLE_NUMBER.fullmatch(text) else None
+
+
 class WholeNumberField(IntegerField):
     """An IntegerField that reads only ASCII digits: Python's int() would also read Arabic-Indic or full-width
     digits ("١٠", "１０") and underscores ("1_000") as a number, which is a guess at what was meant; the field's

@@ -20,7 +20,7 @@ from shop.ordering.checks import MAX_LINE_QUANTITY, MAX_SHELF_LIFE_DAYS
 from shop.ordering.idempotency import FORM_RULES, KeyReused
 from shop.platform.errors import DomainError, InsufficientStock, InvalidInput, NotFound
 from shop.platform.extensions import db
-from shop.platform.form_fields import WholeNumberField
+from shop.platform.form_fields import WholeNumberField, whole_number
 from shop.platform.tx import run_in_transaction
 from shop.sales import rules
 from shop.sales.models import Quote
@@ -74,7 +74,7 @@ def _asked_lines() -> list[dict[str, object]]:
     """What the request starts from: the pack size and quantity a product page sent, else the cart's lines."""
     sku = request.args.get("sku", "").strip()
     if sku:
-        quantity = request.args.get("quantity", type=int)
+        quantity = whole_number(request.args.get("quantity"))  # "1_000" or "１０" is not read as a number
         if quantity is None or quantity < 1:
             pack = _packs([sku]).get(sku)
             quantity = pack.min_order_quantity if pack else 1

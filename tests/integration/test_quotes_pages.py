@@ -3,6 +3,7 @@ input beside its field, nothing stored), finds it under My quotes, reads sales' 
 until), and accepts it into an order at those prices, with the address checkout would start from, or declines it."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -81,6 +82,11 @@ def test_a_product_page_asks_for_a_quote_of_one_pack_size(buyer, stocked):
     form = client.get(f"/quotes/new?sku={DRUM}").text
     assert f'value="{DRUM}"' in form and 'name="lines-0-quantity"' in form
     assert 'name="lines-1-sku"' not in form  # the cart is not part of it
+    asked = client.get(f"/quotes/new?sku={DRUM}&quantity=12").text
+    assert re.search(r'name="lines-0-quantity"[^>]*value="12"', asked)
+    for unread in ("1_2", "\uff11\uff12", "1,2"):  # not guessed at: the pack size's minimum instead
+        form = client.get("/quotes/new", query_string={"sku": DRUM, "quantity": unread}).text
+        assert re.search(r'name="lines-0-quantity"[^>]*value="1"', form), unread
 
 
 def test_bad_input_shows_beside_its_field_and_stores_nothing(buyer, stocked):
