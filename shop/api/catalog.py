@@ -12,6 +12,7 @@ from shop.api.blueprints import ApiBlueprint
 from shop.api.pagination import encode_cursor
 from shop.api.schemas import (
     ETAG_HEADER,
+    IF_NONE_MATCH,
     NOT_MODIFIED,
     BatchSchema,
     CertificateForCompany,
@@ -93,12 +94,11 @@ class Products(MethodView):
 @products_blp.route("/<string:slug>")
 class ProductDetail(MethodView):
     @conditional
-    @products_blp.doc(operationId="getProduct")
-    @products_blp.arguments(ConditionalHeaderSchema(), location="headers")
+    @products_blp.doc(operationId="getProduct", parameters=[IF_NONE_MATCH])
     @products_blp.response(200, ProductSchema, headers=ETAG_HEADER)
     @products_blp.alt_response(304, description=NOT_MODIFIED)
     @products_blp.alt_response(404, response="NOT_FOUND")
-    def get(self, _headers, slug: str):
+    def get(self, slug: str):
         """Get one product
 
         Identity, specification, and each pack size with price breaks and `available_quantity`: units that

@@ -116,7 +116,8 @@ def error_statuses(method: str, path: str, operation: dict[str, Any]) -> set[int
         statuses |= {413, 415}
     if "{" in path:
         statuses.add(404)
-    if any(p.get("in") in ("query", "header") for p in parameters):
+    if any(p.get("in") == "query" or (p.get("in") == "header" and p.get("name") != "If-None-Match")
+           for p in parameters):  # a malformed If-None-Match is no match: a 200, never a 422
         statuses.add(422)
     if any(p.get("in") == "header" and p.get("name") == IDEMPOTENCY_HEADER for p in parameters):
         statuses |= {409, 422}  # the same key still running; the same key with another request

@@ -505,12 +505,18 @@ class OrderInSchema(Schema):
             messages["lines"] = line_errors
 
 
-class ConditionalHeaderSchema(Schema):
-    """The request header of a conditional GET (platform.conditional reads it; declared here for the document)."""
+# The request header of a conditional GET (platform.conditional reads it), for the document: as a parameter of its own
+# where the operation has no other (a header schema, blp.arguments, would also document a 422 that no If-None-Match can
+# bring), else in ConditionalHeaderSchema beside the operation's other arguments.
+IF_NONE_MATCH = {"in": "header", "name": "If-None-Match", "required": False, "schema": {"type": "string"},
+                 "description": "The `ETag` of an answer you hold: while the answer would be the same bytes, it is "
+                                "`304 Not Modified` without a body.",
+                 "example": '"3f2a9c0d5e1b7a4f6c8d9e0a1b2c3d4e5f6a7b8c"'}
 
+
+class ConditionalHeaderSchema(Schema):
     if_none_match = fields.String(data_key="If-None-Match", metadata={
-        "description": "The `ETag` of an answer you hold: while the answer would be the same bytes, it is "
-                       "`304 Not Modified` without a body.", "example": '"3f2a9c0d5e1b7a4f6c8d9e0a1b2c3d4e5f6a7b8c"'})
+        key: IF_NONE_MATCH[key] for key in ("description", "example")})
 
 
 # The response header of a conditional GET's 200.

@@ -243,6 +243,16 @@ def test_the_openapi_document_declares_the_conditional_get_that_a_generated_clie
     assert "Not Modified" in operation["responses"]["304"]["description"]
 
 
+def test_a_malformed_if_none_match_is_no_match_and_the_document_promises_no_422_for_it(app, client, product):
+    """One product has no parameter but the conditional header, which cannot be malformed (no match is a 200):
+    its operation documents no 422."""
+    api = new_api_client(client, "erp@acme.example", "Acme")
+    for sent in ('"unterminated', "W/", "not-an-etag", "x" * 500):
+        assert api.get("/api/v1/products/l-leucine-usp", headers={"If-None-Match": sent}).status_code == 200
+    operation = client.get("/api/v1/openapi.json").get_json()["paths"]["/api/v1/products/{slug}"]["get"]
+    assert "422" not in operation["responses"]
+
+
 def test_the_api_gives_each_companys_contract_prices_their_own_etag(app, client, product):
     acme = new_api_client(client, "erp@acme.example", "Acme")
     rival = new_api_client(client, "erp@rival.example", "Rival")
