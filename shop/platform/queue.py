@@ -48,8 +48,11 @@ class TaskQueue:
 
     def task(self, name: str, func: Callable, *, lane: str = MAIN, **options) -> None:
         """Register `func` as the task `name` of `lane` (MAIN or WEBHOOKS), run in an app context on a worker."""
-        huey = self.webhooks if lane == WEBHOOKS else self.huey
-        self._tasks[name] = huey.task(name=name, **options)(_in_app(self.app, func))
+        self._tasks[name] = self.lane(lane).task(name=name, **options)(_in_app(self.app, func))
+
+    def lane(self, name: str) -> Huey:
+        """The queue of the lane `name` (MAIN or WEBHOOKS)."""
+        return self.webhooks if name == WEBHOOKS else self.huey
 
     def periodic(self, name: str, func: Callable, when) -> None:
         """Register `func` to run on a worker whenever the crontab `when` says."""
@@ -84,9 +87,9 @@ class TaskQueue:
     def start_consumer(self, lane: str, workers: int, *, periodic: bool = False,
                        keep_signals: bool = False) -> Consumer:
         """A started consumer of one lane with `workers` threads (the periodic jobs only if `periodic`)."""
-        huey = self.webhooks if lane == WEBHOOKS else self.huey
-        consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=periodic, initial_delay=0.05,
-                                        backoff=1.2, max_delay=1.0, check_worker_health=False)
+        consumer = self.lane(lane).create_consumer(workers=workers, worker_type="thread", periodic=periodic,
+                                                   initial_delay=0.05, backoff=1.2, max_delay=1.0,
+                                                   check_worker_health=False)
         saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
         consumer.start()
         if keep_signals:
