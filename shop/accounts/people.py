@@ -79,8 +79,9 @@ def _add_account(account: Customer | StaffUser, password: str):
     return account
 
 
-def registration_errors(email: str, password: str, company: str) -> dict[str, list[str]]:
-    """Everything wrong with a registration, by field, without writing anything (forms show it all at once)."""
+def _registration_errors(email: str, password: str, company: str) -> dict[str, list[str]]:
+    """Everything wrong with a new one-person company's account, by field, without writing anything. (Only the
+    service that opens it says that an address is taken: the registration page tells nobody, accounts.registration.)"""
     company = (company or "").strip()
     errors = _new_account_errors(Customer, email, password,
                                  "An account with this email already exists. Sign in instead.", company)
@@ -94,7 +95,7 @@ def create_customer(email: str, password: str, company: str) -> Customer:
     A person with a pending invitation may register on their own: the invitation lapses (its row becomes the new
     account, so the link in it stops working, and the inviting company no longer lists them).
     """
-    errors = registration_errors(email, password, company)
+    errors = _registration_errors(email, password, company)
     if errors:
         raise InvalidInput(errors)
     email = normalise_email(email)
