@@ -58,6 +58,14 @@ def request_registration(email: str, company: str, next_page: str, link_for: Lin
         member_mail.send_registration_link(email, link_for(links.make_registration_token(registration)))
 
 
+def pending_invitation(email: str) -> str | None:
+    """The name of the company whose invitation to `email` is still open, if any: opening an account of one's own
+    ends it, which the page that opens the account says first."""
+    invited = db.session.scalar(select(Customer).where(Customer.email == email, Customer.joined_at.is_(None),
+                                                       Customer.active.is_(True)))
+    return invited.company.name if invited is not None and not invited.invitation_lapsed else None
+
+
 def open_errors(email: str, company: str, password: str) -> dict[str, list[str]]:
     """What is wrong with the company's name and the password chosen on the page a link opens, by field, without
     writing anything (the page shows it all at once)."""

@@ -79,7 +79,8 @@ def open_account(token: str):
                 flash(f"Welcome, {customer.company.name}. Your account is ready.", "success")
                 return redirect(safe_next(asked.next_page, url_for("storefront.index")))
     status = 422 if form.is_submitted() else 200
-    return render_template("storefront/open_account.html", form=form, email=asked.email), status
+    return render_template("storefront/open_account.html", form=form, email=asked.email,
+                           invited_by=registration.pending_invitation(asked.email)), status
 
 
 def _refused(message: str):

@@ -18,7 +18,8 @@ from shop.platform.database import utcnow
 from shop.platform.extensions import db
 from tests.support.factories import make_customer
 from tests.support.mail import drain, outbox_mail
-from tests.support.storefront import field_error, register, sign_in
+from tests.support.staff import text_of
+from tests.support.storefront import ask_to_register, field_error, register, registration_link, sign_in
 
 PASSWORD = "amber falcon quartz 77"
 LURE = "Your account is locked, call +1 555 0100"
@@ -138,6 +139,9 @@ def test_a_person_with_a_pending_invitation_registers_on_their_own_and_the_invit
     invite(client, "solo@example.com")
     assert "solo@example.com" in client.get("/account/members").text
     (message,) = mail_to("solo@example.com")
+    ask_to_register(app.test_client(), email="solo@example.com", company="Solo Labs")
+    opening = app.test_client().get(registration_link("solo@example.com")).text  # told before it lapses
+    assert "Acme Nutrition invited this address to join its account" in text_of(opening)
     page = register(app.test_client(), email="solo@example.com", company="Solo Labs")
     assert page.status_code == 302
     person = pending("solo@example.com")

@@ -83,6 +83,7 @@ def test_the_emailed_link_opens_the_account_once_as_its_owner_names_it(app, clie
     link = registration_link("new@brand.example")
     page = client.get(link)
     assert page.status_code == 200 and "new@brand.example" in page.text and 'value="Brand Nu"' in page.text
+    assert "invited this address" not in page.text  # said only to a person with an open invitation
     opened = client.post(link, data={"company": "Brand New Nutrition", "password": "long enough pw",
                                      "confirm": "long enough pw"})
     assert opened.status_code == 302 and opened.headers["Location"] == "/"
