@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from shop.ordering.models import Order
 from shop.platform.extensions import db
 from tests.support.factories import make_customer, make_lot
+from tests.support.storefront import registration_link
 
 pytestmark = pytest.mark.browser
 
@@ -38,9 +39,13 @@ def test_new_customer_registers_and_orders_two_drums(live_server, new_page, prod
     page.get_by_role("link", name="Register").click()
     page.get_by_label("Company").fill("Fresh Brand Ltd")
     page.get_by_label("Email").fill("buyer@fresh.example")
-    page.get_by_label("Password (at least").fill("a long password")
+    page.get_by_role("button", name="Send me the link").click()
+    assert page.locator("h1").inner_text() == "Check your e-mail"
+    page.goto(live_server + registration_link("buyer@fresh.example"))  # the link in the e-mail
+    assert page.get_by_label("Company").input_value() == "Fresh Brand Ltd"
+    page.get_by_label("New password (at least").fill("a long password")
     page.get_by_label("Repeat the password").fill("a long password")
-    page.get_by_role("button", name="Register").click()
+    page.get_by_role("button", name="Open account").click()
     assert page.get_by_text("Fresh Brand Ltd").first.is_visible()
 
     page.get_by_role("link", name="L-Leucine USP", exact=True).click()

@@ -157,7 +157,8 @@ def test_a_receiver_that_does_not_answer_holds_up_no_email(api, stocked):
             _wait_for(lambda: receiver.received, "the first order's delivery")  # its POST waits for an answer
             number = api.order().get_json()["number"]
             db.session.remove()
-            _wait_for(lambda: any(number in m.subject for m in outbox_mail()), "the e-mail, not the receiver")
+            _wait_for(lambda: any(number in m.subject for m in outbox_mail()), "the e-mail, not the receiver",
+                      seconds=8)  # less than the delivery's timeout, after which one lane would free its thread
             assert len(receiver.received) == 1 and not receiver.release.is_set()  # the POST still waits
         finally:
             receiver.release.set()
@@ -167,11 +168,11 @@ def test_a_receiver_that_does_not_answer_holds_up_no_email(api, stocked):
 
 
 def test_a_slow_receiver_holds_at_most_its_share_of_the_delivery_threads(api, rival, stocked):
-    """Four deliveries to an endpoint that answers each POST after a second are queued before another company's,
+    """Four deliveries to an endpoint that answers each POST after 3 s are queued before another company's,
     with three delivery threads: the slow endpoint holds WEBHOOK_IN_FLIGHT_PER_ENDPOINT (2) of them, so the other
     company's delivery goes out at once; each of the slow endpoint's attempts that ends hands over its next one, so
     all four arrive too."""
-    slow, quick = Receiver(answer_after=1.0), Receiver()
+    slow, quick = Receiver(answer_after=3.0), Receiver()  # slow enough that none answers before the other is sent
     try:
         register_endpoint(api, slow.url, ["order.placed"])
         register_endpoint(rival, quick.url, ["order.placed"])
@@ -183,7 +184,7 @@ def test_a_slow_receiver_holds_at_most_its_share_of_the_delivery_threads(api, ri
         try:
             _wait_for(lambda: quick.received, "the other company's delivery")
             assert len(slow.received) == 2  # in flight: the third thread took the other company's
-            _wait_for(lambda: len(slow.received) == 4, "every delivery to the slow endpoint")
+            _wait_for(lambda: len(slow.received) == 4, "every delivery to the slow endpoint", seconds=15)
         finally:
             workers.stop(graceful=True)
     finally:
