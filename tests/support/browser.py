@@ -203,7 +203,8 @@ def screenshot(page, name: str) -> Path:
     """Save a full-page PNG as screenshots/NAME.png and return its path."""
     SCREENSHOTS.mkdir(exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    # A full page of a long list can take a loaded CI machine past the 10 s default: a slow screenshot is no finding.
+    page.screenshot(path=str(path), full_page=True, timeout=30_000)
     return path
 
 
