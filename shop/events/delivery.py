@@ -99,7 +99,7 @@ def _claim(delivery_id: int) -> Claimed | None:
         update(WebhookDelivery)
         .where(WebhookDelivery.id == delivery_id, WebhookDelivery.state == DeliveryState.PENDING,
                WebhookDelivery.next_attempt_at <= now + timedelta(seconds=1),
-               or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now),
+               _free(now),
                in_flight < current_app.config["WEBHOOK_IN_FLIGHT_PER_ENDPOINT"])
         .values(claimed_until=now + _lease())
     ).rowcount
@@ -225,14 +225,22 @@ def _note_failure(endpoint: WebhookEndpoint, now: datetime) -> None:
         disable(endpoint, f"It failed every delivery for {hours} hour{'' if hours == 1 else 's'}.")
 
 
+def _free(now: datetime):
+    """Held by no worker: never claimed, or its worker's lease ran out."""
+    return or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now)
+
+
+def _due_and_free(now: datetime) -> tuple:
+    """Pending, due, and held by no worker: what the sweep and an ending attempt hand over."""
+    return WebhookDelivery.state == DeliveryState.PENDING, WebhookDelivery.next_attempt_at <= now, _free(now)
+
+
 def _next_waiting(endpoint_id: int) -> list[int]:
     """The endpoint's delivery that has waited longest among those due and held by no worker (at most one)."""
     now = utcnow()
     return list(db.session.scalars(
         select(WebhookDelivery.id)
-        .where(WebhookDelivery.endpoint_id == endpoint_id, WebhookDelivery.state == DeliveryState.PENDING,
-               WebhookDelivery.next_attempt_at <= now,
-               or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now))
+        .where(WebhookDelivery.endpoint_id == endpoint_id, *_due_and_free(now))
         .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id).limit(1)))
 
 
@@ -242,8 +250,7 @@ def sweep_due() -> int:
     now = utcnow()
     due = db.session.scalars(
         select(WebhookDelivery.id)
-        .where(WebhookDelivery.state == DeliveryState.PENDING, WebhookDelivery.next_attempt_at <= now,
-               or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now))
+        .where(*_due_and_free(now))
         .order_by(WebhookDelivery.next_attempt_at).limit(500)
     ).all()
     db.session.rollback()
