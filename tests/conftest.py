@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 from flask import Flask
@@ -12,9 +13,11 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
 
-from shop import create_app
+from shop import create_app, jobs
 from shop.inventory.lots import check_ledger
-from shop.platform.extensions import db
+from shop.platform.extensions import db, limiter, mailman
+from shop.platform.queue import init_queue
+from shop.platform.storage import init_storage
 
 
 def _own_database(url: str | None) -> str | None:
@@ -143,16 +146,78 @@ def _ledger_mismatches(app: Flask) -> list:
             db.session.remove()
 
 
+def _environment() -> frozenset:
+    """The environment variables create_app may read (not pytest's own, which name the test running)."""
+    return frozenset(item for item in os.environ.items() if not item[0].startswith("PYTEST_"))
+
+
+@dataclass
+class _SharedApp:
+    """An app built once for the tests that ask for a plain one, and what it held when it was new."""
+    app: Flask
+    config: dict
+    extensions: dict
+    classes: dict
+
+
+# The attributes tests replace on an app (a signed-in staff client, a recording request).
+_APP_CLASSES = ("test_client_class", "request_class")
+
+
+@dataclass
+class SharedApps:
+    """One plain app per database, shared by the tests of this process that run in the environment it started with
+    (building one costs 0.15 s, most of a short test). `_renewed` gives each test the app as it was new."""
+    environment: frozenset
+    apps: dict[str, _SharedApp]
+
+
+@pytest.fixture(scope="session")
+def shared_apps() -> SharedApps:
+    return SharedApps(_environment(), {})
+
+
+def _renewed(shared: _SharedApp, **per_test) -> Flask:
+    """The shared app with its settings and extensions as they were when it was built, and built anew what a test
+    fills: its mail outbox, task queue, rate-limit counts and documents folder (create_app's own calls)."""
+    app = shared.app
+    app.config.clear()
+    app.config.update(shared.config, **per_test)
+    app.extensions.clear()
+    app.extensions.update(shared.extensions)  # what was added since (the catalog cache, memos) is gone
+    for name, value in shared.classes.items():
+        setattr(app, name, value)
+    init_storage(app)
+    mailman.init_app(app)
+    limiter.init_app(app)  # its counts live in the one Limiter, which every app built since has pointed elsewhere
+    init_queue(app)
+    jobs.register(app)
+    return app
+
+
 @pytest.fixture
-def make_app(database_url: str, request, tmp_path):
+def make_app(database_url: str, request, tmp_path, shared_apps: SharedApps):
     """Build an app on the test database with extra config. After the test, every stock level must still equal
     the sum of its ledger movements (what `flask shop check-ledger` checks), unless the test is marked
-    `tampers_ledger`; then the tables are emptied."""
+    `tampers_ledger`; then the tables are emptied.
+
+    A test's first plain `make_app()` (no extra config, the environment unchanged) gets the process's shared app,
+    renewed; every other call builds one, so that two calls in a test are two apps, as two processes are. A test
+    that counts the app's metrics from zero or adds routes to it is marked `own_app`."""
     apps: list[Flask] = []
 
     def factory(**extra) -> Flask:
         extra.setdefault("DOCUMENTS_DIR", str(tmp_path / "documents"))  # uploaded files die with the test
-        app = create_app(_test_config(database_url, **extra))
+        shared = shared_apps.apps.get(database_url)
+        plain = (extra.keys() == {"DOCUMENTS_DIR"} and not apps and not request.node.get_closest_marker("own_app")
+                 and _environment() == shared_apps.environment)
+        if plain and shared is not None:
+            app = _renewed(shared, **extra)
+        else:
+            app = create_app(_test_config(database_url, **extra))
+            if plain:
+                shared_apps.apps[database_url] = _SharedApp(app, dict(app.config), dict(app.extensions),
+                                                            {name: getattr(app, name) for name in _APP_CLASSES})
         apps.append(app)
         return app
 

@@ -226,6 +226,7 @@ def test_9_problem_type_uris_come_from_the_configured_address_not_the_host_heade
 
 # 10 -----------------------------------------------------------------------------------------------------------
 
+@pytest.mark.own_app
 def test_10_a_failing_statement_logs_no_bound_parameters(app, caplog):
     secret = "lsk_THIS-MUST-NOT-BE-LOGGED"
     app.add_url_rule("/_test/db-error", "db_error",

@@ -61,6 +61,7 @@ def test_readyz_checks_redis_when_it_is_used_and_stays_ready_without_it(make_app
                                                                   "redis": "degraded"}
 
 
+@pytest.mark.own_app
 def test_metrics_count_requests_by_endpoint_and_status_with_latency_orders_and_failed_sign_ins(app, client, api,
                                                                                               stocked):
     make_customer()

@@ -156,6 +156,7 @@ def test_sign_out_is_a_post(app, client, customer):
     assert ">Sign in<" in client.get("/").text
 
 
+@pytest.mark.own_app
 def test_signed_in_staff_user_is_not_a_customer(app, client):
     from flask_login import login_user
 
