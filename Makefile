@@ -41,11 +41,12 @@ $(AXE): package.json package-lock.json
 axe: $(AXE)  ## install the tests' npm packages: axe-core, the OpenAPI linters, standardwebhooks (npm ci)
 
 # The suite runs in TEST_WORKERS processes (pytest-xdist), each test file in one of them, each with a PostgreSQL
-# database of its own; TEST_WORKERS=0 runs it in this process.
+# database of its own; TEST_WORKERS=0 runs it in this process. Files go out in the suite's order, which puts those
+# with a test marked slow first (tests/conftest.py), not xdist's most-tests-first.
 TEST_WORKERS ?= 2
 
 test: install axe  ## run the whole suite (PostgreSQL tests too when TEST_DATABASE_URL is set)
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 lint: install  ## ruff, and the layers of the house (import-linter contracts in pyproject.toml)
 	$(BIN)/ruff check shop tests bench

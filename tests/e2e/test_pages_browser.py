@@ -125,6 +125,7 @@ def _sign_in(page, base: str, path: str, email: str) -> None:
     _submit(page, page.get_by_role("button", name="Sign in"))
 
 
+@pytest.mark.slow
 def test_every_storefront_page_fits_both_widths_and_passes_axe(live_server, new_page, shop):
     findings, page = Findings(), new_page()
     for name, path, status in (

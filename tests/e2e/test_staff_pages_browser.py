@@ -9,6 +9,7 @@ from tests.e2e.test_pages_browser import Findings, _sign_in, _submit, shop  # no
 pytestmark = pytest.mark.browser
 
 
+@pytest.mark.slow
 def test_every_staff_page_fits_both_widths_and_passes_axe(live_server, new_page, shop):  # noqa: F811
     findings, page = Findings(), new_page()
     findings.visit(page, live_server, "staff", "sign-in", "/staff/login")

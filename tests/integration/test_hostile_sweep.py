@@ -46,7 +46,9 @@ BAD_JSON = ["1" + "0" * 4300, "1e999", "-1e999", "2147483648", "-1", "1.5", "tru
 
 
 # The two databases are two files (the PostgreSQL one: test_hostile_sweep_postgresql.py), so that the suite's
-# processes, which take a file each (--dist loadfile), walk them side by side: each walk takes minutes.
+# processes, which take a file each (--dist loadfile), walk them side by side: each walk takes minutes, and being
+# marked slow, starts first.
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_no_route_answers_500_or_logs_a_traceback_for_hostile_input(sweep_world, caplog):
     assert_no_500_or_traceback(sweep_world, caplog)

@@ -5,6 +5,7 @@ import pytest
 from tests.integration.test_hostile_sweep import assert_no_500_or_traceback
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_no_route_answers_500_or_logs_a_traceback_for_hostile_input_on_postgresql(sweep_world, caplog):
     assert_no_500_or_traceback(sweep_world, caplog)
