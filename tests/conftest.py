@@ -215,10 +215,10 @@ def make_app(database_url: str, request, tmp_path, shared_apps: SharedApps):
     apps: list[Flask] = []
 
     def factory(**extra) -> Flask:
+        plain = (not extra and not apps and not request.node.get_closest_marker("own_app")
+                 and _environment() == shared_apps.environment)
         extra.setdefault("DOCUMENTS_DIR", str(tmp_path / "documents"))  # uploaded files die with the test
         shared = shared_apps.apps.get(database_url)
-        plain = (extra.keys() == {"DOCUMENTS_DIR"} and not apps and not request.node.get_closest_marker("own_app")
-                 and _environment() == shared_apps.environment)
         if plain and shared is not None:
             app = _renewed(shared, **extra)
         else:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.test_pages_browser import Findings, _sign_in, _submit, shop  # noqa: F401  (shop: the fixture)
+from tests.support.page_sweep import Findings, sign_in, submit
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.mark.slow
-def test_every_staff_page_fits_both_widths_and_passes_axe(live_server, new_page, shop):  # noqa: F811
+def test_every_staff_page_fits_both_widths_and_passes_axe(live_server, new_page, shop):
     findings, page = Findings(), new_page()
     findings.visit(page, live_server, "staff", "sign-in", "/staff/login")
-    _sign_in(page, live_server, "/staff/login", "admin@leucine.example")
+    sign_in(page, live_server, "/staff/login", "admin@leucine.example")
     numbers = shop
     for name, path in (
         ("dashboard", "/staff/"), ("batches", "/staff/batches"), ("batch-quarantine", "/staff/batches/USP-2611"),
@@ -35,10 +35,10 @@ def test_every_staff_page_fits_both_widths_and_passes_axe(live_server, new_page,
     findings.visit(page, live_server, "staff", "not-found", "/staff/batches/NO-SUCH-LOT", 404)
 
     page.goto(live_server + "/staff/batches/receive?product=l-leucine-usp")
-    _submit(page, page.get_by_role("button", name="Receive lot"))  # empty: every field's message at once
+    submit(page, page.get_by_role("button", name="Receive lot"))  # empty: every field's message at once
     findings.check(page, "staff", "receive-errors")
     page.goto(live_server + f"/staff/orders/{numbers['pending']}")
     page.get_by_label("Reason for cancelling (optional)").fill("Customer asked by phone")
-    _submit(page, page.get_by_role("button", name="Cancel order…"))
+    submit(page, page.get_by_role("button", name="Cancel order…"))
     findings.check(page, "staff", "cancel")
     assert not findings.problems, "\n".join(findings.problems)
